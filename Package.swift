@@ -1,0 +1,54 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "patchctl",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "patchctl", targets: ["patchctl"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibSSH2",
+            pkgConfig: "libssh2",
+            providers: [.apt(["libssh2-1-dev"])]
+        ),
+        .target(
+            name: "PatchSSH",
+            dependencies: ["CLibSSH2", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "PatchCore",
+            dependencies: [
+                "PatchSSH",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .executableTarget(
+            name: "patchctl",
+            dependencies: [
+                "PatchCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "PatchCoreTests",
+            dependencies: ["PatchCore"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "PatchSSHTests",
+            dependencies: ["PatchSSH"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

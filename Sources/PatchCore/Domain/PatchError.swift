@@ -1,0 +1,40 @@
+/// Every error PatchCore reports. Each case carries where it happened so the CLI can print
+/// one precise line without further context.
+public enum PatchError: Error, CustomStringConvertible, Equatable {
+    /// Invalid inventory file: `line`/`column` are 1-based and nil when the problem is the whole file.
+    case inventory(file: String, line: Int?, column: Int?, message: String)
+    /// Invalid `--limit` pattern (or a pattern read from an `@file`).
+    case pattern(pattern: String, message: String)
+    /// The history database could not be opened, migrated or written.
+    case store(path: String, message: String)
+    /// A run id that does not exist in history.
+    case runNotFound(String)
+    /// A remote command's output could not be understood.
+    case parse(host: String, command: String, message: String)
+    /// The endpoint's operating system is not one patchctl manages.
+    case unsupportedPlatform(host: String, detail: String)
+    /// A credential could not be obtained (missing env var, failing password_command...).
+    case credential(host: String, message: String)
+
+    public var description: String {
+        switch self {
+        case let .inventory(file, line, column, message):
+            var location = file
+            if let line { location += ":\(line)" }
+            if let column { location += ":\(column)" }
+            return "\(location): \(message)"
+        case let .pattern(pattern, message):
+            return "invalid host pattern '\(pattern)': \(message)"
+        case let .store(path, message):
+            return "history database \(path): \(message)"
+        case let .runNotFound(id):
+            return "no run with id '\(id)' in history"
+        case let .parse(host, command, message):
+            return "\(host): cannot parse output of \(command): \(message)"
+        case let .unsupportedPlatform(host, detail):
+            return "\(host): unsupported platform (\(detail))"
+        case let .credential(host, message):
+            return "\(host): \(message)"
+        }
+    }
+}
