@@ -3,4 +3,8 @@
 #include <libssh2.h>
 #include <libssh2_publickey.h>
 #include <libssh2_sftp.h>
+#ifdef __linux__
+/* Glibc's Swift module leaves out epoll; the reactor that drives libssh2's sockets needs it. */
+#include <sys/epoll.h>
+#endif
 #endif

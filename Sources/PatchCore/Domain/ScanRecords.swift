@@ -1,0 +1,186 @@
+import Foundation
+
+/// How one host's run ended. Raw values are the strings in JSON output and in history.
+public enum HostStatus: String, Codable, Sendable, CaseIterable {
+    case ok
+    case unreachable
+    case authFailed = "auth_failed"
+    case hostKeyMismatch = "host_key_mismatch"
+    case timeout
+    case error
+}
+
+/// Package-management family: what decides which commands scan and install.
+public enum OSFamily: String, Codable, Sendable, CaseIterable {
+    case debian, rhel, suse, macos, windows, unknown
+}
+
+public struct OSInfo: Codable, Sendable, Equatable {
+    public var family: OSFamily
+    /// Distribution id (`debian`, `ubuntu`, `rhel`...).
+    public var id: String
+    /// Human name (`Debian GNU/Linux`, `Ubuntu`).
+    public var name: String
+    /// Release (`12`, `22.04`).
+    public var version: String
+    public var codename: String?
+    public var kernel: String?
+    public var architecture: String?
+
+    public init(family: OSFamily, id: String, name: String, version: String, codename: String? = nil,
+                kernel: String? = nil, architecture: String? = nil) {
+        self.family = family
+        self.id = id
+        self.name = name
+        self.version = version
+        self.codename = codename
+        self.kernel = kernel
+        self.architecture = architecture
+    }
+}
+
+/// One package (or patch) the endpoint could install now.
+public struct PendingUpdate: Codable, Sendable, Equatable, Hashable {
+    public var name: String
+    public var installedVersion: String
+    public var availableVersion: String
+    /// Where the candidate comes from, as the package manager names it (e.g. `Debian-Security:12/oldstable-security`).
+    public var source: String
+    public var security: Bool
+    public var architecture: String?
+
+    public init(name: String, installedVersion: String, availableVersion: String, source: String, security: Bool, architecture: String? = nil) {
+        self.name = name
+        self.installedVersion = installedVersion
+        self.availableVersion = availableVersion
+        self.source = source
+        self.security = security
+        self.architecture = architecture
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name
+        case installedVersion = "installed_version"
+        case availableVersion = "available_version"
+        case source, security, architecture
+    }
+}
+
+/// What a platform's scan found on one host.
+public struct ScanFindings: Sendable, Equatable {
+    public var updates: [PendingUpdate]
+    public var installedCount: Int?
+    public var rebootRequired: Bool
+    /// Packages that asked for the reboot, where the platform records them.
+    public var rebootPackages: [String]
+
+    public init(updates: [PendingUpdate], installedCount: Int?, rebootRequired: Bool, rebootPackages: [String] = []) {
+        self.updates = updates
+        self.installedCount = installedCount
+        self.rebootRequired = rebootRequired
+        self.rebootPackages = rebootPackages
+    }
+}
+
+/// One host's complete scan result, as printed and as stored.
+public struct HostScan: Codable, Sendable, Equatable {
+    public var name: String
+    public var address: String
+    public var port: Int
+    public var status: HostStatus
+    public var error: String?
+    public var os: OSInfo?
+    public var rebootRequired: Bool?
+    public var rebootPackages: [String]
+    public var installedCount: Int?
+    public var updates: [PendingUpdate]
+    public var startedAt: Date
+    public var finishedAt: Date
+
+    public init(name: String, address: String, port: Int, status: HostStatus, error: String? = nil, os: OSInfo? = nil,
+                rebootRequired: Bool? = nil, rebootPackages: [String] = [], installedCount: Int? = nil,
+                updates: [PendingUpdate] = [], startedAt: Date, finishedAt: Date) {
+        self.name = name
+        self.address = address
+        self.port = port
+        self.status = status
+        self.error = error
+        self.os = os
+        self.rebootRequired = rebootRequired
+        self.rebootPackages = rebootPackages
+        self.installedCount = installedCount
+        self.updates = updates
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+    }
+
+    public var securityCount: Int { updates.filter(\.security).count }
+
+    enum CodingKeys: String, CodingKey {
+        case name, address, port, status, error, os
+        case rebootRequired = "reboot_required"
+        case rebootPackages = "reboot_packages"
+        case installedCount = "installed_count"
+        case updates
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+    }
+}
+
+public struct RunSummary: Codable, Sendable, Equatable {
+    public var hosts: Int
+    public var ok: Int
+    public var failed: Int
+    /// Count per non-ok status (`unreachable`, `timeout`...).
+    public var byStatus: [String: Int]
+    public var updates: Int
+    public var securityUpdates: Int
+    public var rebootRequired: Int
+
+    public init(_ hosts: [HostScan]) {
+        self.hosts = hosts.count
+        ok = hosts.filter { $0.status == .ok }.count
+        failed = self.hosts - ok
+        var counts: [String: Int] = [:]
+        for host in hosts where host.status != .ok { counts[host.status.rawValue, default: 0] += 1 }
+        byStatus = counts
+        updates = hosts.reduce(0) { $0 + $1.updates.count }
+        securityUpdates = hosts.reduce(0) { $0 + $1.securityCount }
+        rebootRequired = hosts.filter { $0.rebootRequired == true }.count
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case hosts, ok, failed
+        case byStatus = "by_status"
+        case updates
+        case securityUpdates = "security_updates"
+        case rebootRequired = "reboot_required"
+    }
+}
+
+/// A whole scan: what `--output json` prints and what history stores.
+public struct ScanRun: Codable, Sendable, Equatable {
+    public var runId: String
+    public var kind: String
+    public var startedAt: Date
+    public var finishedAt: Date?
+    public var hosts: [HostScan]
+    public var summary: RunSummary
+
+    public init(runId: String, kind: String = "scan", startedAt: Date, finishedAt: Date?, hosts: [HostScan]) {
+        self.runId = runId
+        self.kind = kind
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.hosts = hosts
+        summary = RunSummary(hosts)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case runId = "run_id"
+        case kind
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+        case hosts, summary
+    }
+}

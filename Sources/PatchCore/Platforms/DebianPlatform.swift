@@ -1,0 +1,127 @@
+/// Debian, Ubuntu and their derivatives: apt and dpkg.
+public struct DebianPlatform: Platform {
+    public let os: OSInfo
+    public var family: OSFamily { .debian }
+
+    public init(os: OSInfo) {
+        self.os = os
+    }
+
+    public static func detect(_ facts: OSFacts) -> DebianPlatform? {
+        let lineage = facts.lineage
+        guard lineage.contains("debian") || lineage.contains("ubuntu") else { return nil }
+        let release = facts.osRelease
+        let id = release["ID"]?.lowercased() ?? "debian"
+        // Debian testing/sid have no VERSION_ID; the codename is the best version there is.
+        let version = release["VERSION_ID"] ?? release["VERSION_CODENAME"] ?? ""
+        let codename = release["VERSION_CODENAME"] ?? release["UBUNTU_CODENAME"]
+        return DebianPlatform(os: OSInfo(
+            family: .debian, id: id, name: release["NAME"] ?? id, version: version, codename: codename,
+            kernel: facts.kernelRelease, architecture: facts.machine))
+    }
+
+    // C locale: the parser reads apt's English. NoLocking: a read-only query must not
+    // wait for (or block) an unattended-upgrades run holding the lock.
+    static let environment = "export LC_ALL=C LANG=C DEBIAN_FRONTEND=noninteractive"
+
+    public func refreshCommand() -> String? {
+        "\(Self.environment); apt-get update -q"
+    }
+
+    public func scanCommand() -> String {
+        [
+            Self.environment,
+            "echo '\(Sections.marker) apt'",
+            "apt-get -s -o Debug::NoLocking=1 dist-upgrade 2>&1",
+            "rc=$?",
+            "echo '\(Sections.marker) apt-exit'",
+            "echo $rc",
+            "echo '\(Sections.marker) installed'",
+            "dpkg-query -W -f='${db:Status-Abbrev}\\n' 2>/dev/null | grep -c '^ii'",
+            rebootCheckCommand(),
+        ].joined(separator: "\n")
+    }
+
+    public func rebootCheckCommand() -> String {
+        "echo '\(Sections.marker) reboot'; if [ -e /var/run/reboot-required ]; then echo required; cat /var/run/reboot-required.pkgs 2>/dev/null; else echo none; fi"
+    }
+
+    public func installCommand(_ updates: [PendingUpdate]) -> String {
+        let targets = updates.map { "\($0.name)=\($0.availableVersion)" }
+        return "\(Self.environment); " + Shell.join([
+            "apt-get", "-y", "-q",
+            "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold",
+            "install", "--only-upgrade",
+        ] + targets)
+    }
+
+    public func parseScan(_ output: String) throws -> ScanFindings {
+        let sections = Sections.split(output)
+        guard let apt = sections["apt"], let exit = sections["apt-exit"] else {
+            throw ParseFailure("scan output lacks the apt section")
+        }
+        guard exit.trimmingCharacters(in: .whitespacesAndNewlines) == "0" else {
+            let errors = apt.split(separator: "\n").filter { $0.hasPrefix("E:") }.joined(separator: " ")
+            throw ParseFailure("apt-get -s dist-upgrade exited \(exit.trimmingCharacters(in: .whitespacesAndNewlines)): \(errors.isEmpty ? String(apt.suffix(300)) : errors)")
+        }
+        let installed = sections["installed"].flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        let (rebootRequired, rebootPackages) = Self.parseReboot(sections["reboot"] ?? "")
+        return ScanFindings(updates: try Self.parseSimulation(apt), installedCount: installed,
+                            rebootRequired: rebootRequired, rebootPackages: rebootPackages)
+    }
+
+    /// `reboot` section: `required` then the packages that asked, or `none`.
+    static func parseReboot(_ text: String) -> (Bool, [String]) {
+        let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard lines.first == "required" else { return (false, []) }
+        var seen = Set<String>()
+        return (true, lines.dropFirst().filter { seen.insert($0).inserted })
+    }
+
+    /// Reads `apt-get -s` output. Only `Inst` lines with an installed version are updates;
+    /// the others are new packages pulled in as dependencies.
+    public static func parseSimulation(_ text: String) throws -> [PendingUpdate] {
+        var updates: [PendingUpdate] = []
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where raw.hasPrefix("Inst ") {
+            guard let update = try parseInstLine(Substring(raw.dropFirst(5)), line: index + 1) else { continue }
+            updates.append(update)
+        }
+        return updates
+    }
+
+    /// `NAME [INSTALLED] (CANDIDATE ORIGIN[, ORIGIN...] [ARCH])` with an optional trailing `[...]`.
+    static func parseInstLine(_ rest: Substring, line: Int) throws -> PendingUpdate? {
+        let failure = ParseFailure("unexpected apt-get -s line \(line): Inst \(rest)")
+        guard let space = rest.firstIndex(of: " ") else { throw failure }
+        let name = String(rest[..<space])
+        var tail = rest[rest.index(after: space)...]
+        guard tail.hasPrefix("[") else { return nil }
+        guard let close = tail.firstIndex(of: "]") else { throw failure }
+        let installed = String(tail[tail.index(after: tail.startIndex)..<close])
+        tail = tail[tail.index(after: close)...].drop(while: { $0 == " " })
+        guard tail.hasPrefix("("), let end = tail.lastIndex(of: ")") else { throw failure }
+        let inside = tail[tail.index(after: tail.startIndex)..<end]
+        guard let versionEnd = inside.firstIndex(of: " ") else { throw failure }
+        let candidate = String(inside[..<versionEnd])
+        var origins = inside[inside.index(after: versionEnd)...]
+        var architecture: String?
+        if origins.hasSuffix("]"), let open = origins.lastIndex(of: "[") {
+            architecture = String(origins[origins.index(after: open)..<origins.index(before: origins.endIndex)])
+            origins = origins[..<open]
+        }
+        let source = origins.trimmingCharacters(in: .whitespaces)
+        return PendingUpdate(name: name, installedVersion: installed, availableVersion: candidate,
+                             source: source, security: isSecurity(source), architecture: architecture)
+    }
+
+    /// True when any archive offering the candidate is a security suite: Debian's
+    /// `Debian-Security` origin, or any `*-security` archive (Ubuntu pockets, ESM, local mirrors).
+    static func isSecurity(_ source: String) -> Bool {
+        source.split(separator: ",").contains { part in
+            let origin = part.trimmingCharacters(in: .whitespaces)
+            if origin.hasPrefix("Debian-Security:") { return true }
+            guard let slash = origin.lastIndex(of: "/") else { return false }
+            return origin[origin.index(after: slash)...].hasSuffix("-security")
+        }
+    }
+}

@@ -1,0 +1,123 @@
+/// Facts gathered before the platform is known: enough to pick one.
+public struct OSFacts: Sendable, Equatable {
+    /// `/etc/os-release` as key → unquoted value.
+    public var osRelease: [String: String]
+    /// `uname -s`, `-r`, `-m`.
+    public var kernelName: String
+    public var kernelRelease: String
+    public var machine: String
+
+    public init(osRelease: [String: String], kernelName: String, kernelRelease: String, machine: String) {
+        self.osRelease = osRelease
+        self.kernelName = kernelName
+        self.kernelRelease = kernelRelease
+        self.machine = machine
+    }
+
+    /// `ID` plus every `ID_LIKE` entry, lowercased.
+    public var lineage: [String] {
+        let id = osRelease["ID"].map { [$0.lowercased()] } ?? []
+        let like = (osRelease["ID_LIKE"] ?? "").lowercased().split(separator: " ").map(String.init)
+        return id + like
+    }
+}
+
+/// One operating-system family: how to recognise it, scan it and (later) install on it.
+/// Parsers are pure functions of recorded command output, so they are tested on real outputs.
+public protocol Platform: Sendable {
+    var family: OSFamily { get }
+    var os: OSInfo { get }
+
+    /// Returns the platform for these facts, or nil when they describe another family.
+    static func detect(_ facts: OSFacts) -> Self?
+
+    /// Refreshes package metadata (needs root); nil when the platform has no such step.
+    func refreshCommand() -> String?
+    /// A read-only command printing everything `parseScan` needs.
+    func scanCommand() -> String
+    func parseScan(_ output: String) throws -> ScanFindings
+    /// Installs exactly these versions non-interactively.
+    func installCommand(_ updates: [PendingUpdate]) -> String
+    /// Prints whether a reboot is pending, in the form `parseScan` reads.
+    func rebootCheckCommand() -> String
+}
+
+/// The platforms patchctl knows, in the order they are tried.
+public enum Platforms {
+    public static func detect(_ facts: OSFacts) -> (any Platform)? {
+        if let debian = DebianPlatform.detect(facts) { return debian }
+        return nil
+    }
+
+    /// Prints os-release and uname between section markers; POSIX sh only.
+    public static let factsCommand = [
+        "echo '\(Sections.marker) os-release'",
+        "cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null",
+        "echo '\(Sections.marker) uname'",
+        "uname -s; uname -r; uname -m",
+    ].joined(separator: "; ")
+
+    public static func parseFacts(_ output: String) throws -> OSFacts {
+        let sections = Sections.split(output)
+        guard let uname = sections["uname"] else {
+            throw ParseFailure("no uname section in facts output")
+        }
+        let lines = uname.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard lines.count >= 3 else { throw ParseFailure("uname printed \(lines.count) lines, expected 3") }
+        return OSFacts(osRelease: parseOSRelease(sections["os-release"] ?? ""),
+                       kernelName: lines[0], kernelRelease: lines[1], machine: lines[2])
+    }
+
+    /// os-release is shell-style `KEY=value` with optional single or double quotes.
+    public static func parseOSRelease(_ text: String) -> [String: String] {
+        var result: [String: String] = [:]
+        for raw in text.split(separator: "\n") {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            guard !line.hasPrefix("#"), let equals = line.firstIndex(of: "=") else { continue }
+            let key = String(line[..<equals])
+            var value = String(line[line.index(after: equals)...])
+            if value.count >= 2, let first = value.first, first == "\"" || first == "'", value.last == first {
+                value = String(value.dropFirst().dropLast())
+                if first == "\"" {
+                    value = value.replacingOccurrences(of: "\\\"", with: "\"").replacingOccurrences(of: "\\$", with: "$")
+                        .replacingOccurrences(of: "\\`", with: "`").replacingOccurrences(of: "\\\\", with: "\\")
+                }
+            }
+            result[key] = value
+        }
+        return result
+    }
+}
+
+/// Why a platform parser rejected an output: turned into `PatchError.parse` with the host by the engine.
+public struct ParseFailure: Error, CustomStringConvertible, Equatable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Several commands' outputs in one stream, separated by `@@patchctl NAME` lines, so a scan
+/// costs one round trip.
+public enum Sections {
+    public static let marker = "@@patchctl"
+
+    /// Section name → its text (without the trailing newline).
+    public static func split(_ output: String) -> [String: String] {
+        var result: [String: String] = [:]
+        var current: String?
+        var lines: [Substring] = []
+        func flush() {
+            if let current { result[current] = lines.joined(separator: "\n") }
+        }
+        for line in output.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix(marker + " ") {
+                flush()
+                current = String(line.dropFirst(marker.count + 1)).trimmingCharacters(in: .whitespaces)
+                lines = []
+            } else {
+                lines.append(line)
+            }
+        }
+        flush()
+        return result.mapValues { $0.hasSuffix("\n") ? String($0.dropLast()) : $0 }
+    }
+}

@@ -1,0 +1,58 @@
+/// Everything that can go wrong while reaching or using an endpoint over SSH.
+/// Each case names the endpoint so a one-line report needs nothing else.
+public enum SSHError: Error, CustomStringConvertible, Sendable {
+    /// Name resolution failed.
+    case resolve(host: String, message: String)
+    /// TCP connection refused, unreachable network, reset during setup.
+    case connect(host: String, port: Int, message: String)
+    /// A deadline passed; `phase` says which (connect, handshake, authentication, command).
+    case timeout(host: String, phase: String, seconds: Double)
+    /// SSH protocol setup failed after TCP connected.
+    case handshake(host: String, LibSSH2Error)
+    /// The server's key is not in known_hosts (strict checking).
+    case hostKeyUnknown(host: String, port: Int, fingerprint: String, knownHosts: String)
+    /// known_hosts holds a different key for this host: possible man-in-the-middle.
+    case hostKeyMismatch(host: String, port: Int, fingerprint: String, knownHosts: String)
+    /// known_hosts could not be read or updated.
+    case knownHosts(path: String, message: String)
+    /// No offered method authenticated the user.
+    case authentication(host: String, user: String, tried: [String], detail: String)
+    /// A private key file could not be used (missing, unreadable, bad passphrase).
+    case keyFile(path: String, message: String)
+    /// Privilege escalation failed (wrong sudo password, sudo needs a password we do not have).
+    case become(host: String, message: String)
+    /// The connection broke or a channel operation failed after login.
+    case session(host: String, LibSSH2Error)
+
+    public var description: String {
+        switch self {
+        case let .resolve(host, message):
+            return "cannot resolve \(host): \(message)"
+        case let .connect(host, port, message):
+            return "cannot connect to \(host) port \(port): \(message)"
+        case let .timeout(host, phase, seconds):
+            return "\(host): \(phase) timed out after \(formatSeconds(seconds))"
+        case let .handshake(host, error):
+            return "\(host): SSH handshake failed: \(error.message)"
+        case let .hostKeyUnknown(host, port, fingerprint, knownHosts):
+            return "\(host) port \(port): host key \(fingerprint) is not in \(knownHosts); verify it and add it, or run with --accept-new-host-keys"
+        case let .hostKeyMismatch(host, port, fingerprint, knownHosts):
+            return "\(host) port \(port): HOST KEY CHANGED (server offers \(fingerprint), \(knownHosts) has another key); refusing to connect"
+        case let .knownHosts(path, message):
+            return "known_hosts \(path): \(message)"
+        case let .authentication(host, user, tried, detail):
+            let methods = tried.isEmpty ? "no usable method" : "tried " + tried.joined(separator: ", ")
+            return "\(host): authentication failed for user \(user) (\(methods))\(detail.isEmpty ? "" : ": " + detail)"
+        case let .keyFile(path, message):
+            return "private key \(path): \(message)"
+        case let .become(host, message):
+            return "\(host): privilege escalation failed: \(message)"
+        case let .session(host, error):
+            return "\(host): \(error.description)"
+        }
+    }
+}
+
+func formatSeconds(_ seconds: Double) -> String {
+    seconds == seconds.rounded() ? "\(Int(seconds))s" : "\(seconds)s"
+}

@@ -1,0 +1,6 @@
+import ArgumentParser
+
+@main
+struct Patchctl: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "patchctl", abstract: "Agentless patch orchestration over SSH.")
+}

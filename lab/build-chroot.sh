@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Usage: lab/build-chroot.sh
+# Builds, once per machine, the cached Debian 12 tree the lab sshd chroots into:
+# $PATCHCTL_LAB_ROOT/bookworm (default /var/lib/patchctl-lab/bookworm).
+# It has bookworm, bookworm-updates and bookworm-security sources with a fresh
+# `apt-get update` (so real updates are pending), plus a local apt repo with two
+# deterministic updates: patchlab-canary 1.0 -> 1.1 (suite lab-security) and
+# patchlab-tool 1.0 -> 2.0 (suite lab-updates). Re-running is a no-op once the
+# marker exists; an interrupted build is thrown away and redone.
+# Deletes the writable copy (bookworm-rw) on rebuild so it is re-copied.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+need_root
+command -v debootstrap >/dev/null || die "debootstrap missing: run lab/deps.sh"
+command -v dpkg-scanpackages >/dev/null || die "dpkg-scanpackages missing: run lab/deps.sh"
+
+mkdir -p "$LAB_ROOT"
+check_chroot_perms "$LAB_ROOT"
+exec 9>"$LAB_ROOT/.build.lock"
+flock 9                                  # parallel callers wait for one build
+[ -f "$BASE_MARKER" ] && [ -d "$BASE_TREE" ] && exit 0
+
+TMP=$LAB_ROOT/bookworm.tmp
+LOG=$LAB_ROOT/build.log
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"; umount_under "$TMP"' EXIT
+fail() { echo "lab: build failed, last lines of $LOG:" >&2; tail -n 30 "$LOG" >&2; exit 1; }
+: >"$LOG"
+rm -f "$BASE_MARKER"
+remove_tree "$TMP"
+mkdir -m 755 "$TMP"
+
+debootstrap --variant=minbase bookworm "$TMP" http://deb.debian.org/debian >>"$LOG" 2>&1 || fail
+
+cat >"$TMP/etc/apt/sources.list" <<'SRC'
+deb http://deb.debian.org/debian bookworm main
+deb http://deb.debian.org/debian bookworm-updates main
+deb http://deb.debian.org/debian-security bookworm-security main
+SRC
+cat >"$TMP/etc/apt/sources.list.d/patchlab.list" <<'SRC'
+# Local, unsigned lab repo with deterministic pending updates.
+deb [trusted=yes] file:/srv/lab-repo lab-security main
+deb [trusted=yes] file:/srv/lab-repo lab-updates main
+SRC
+
+# --- tiny lab packages -------------------------------------------------------
+export SOURCE_DATE_EPOCH=1700000000      # reproducible .deb timestamps
+mkdeb() {  # mkdeb NAME VERSION [POSTINST-BODY]  -> $WORK/NAME_VERSION_all.deb
+    local name=$1 ver=$2 d=$WORK/$1-$2
+    mkdir -p "$d/DEBIAN" "$d/usr/share/patchlab" "$d/usr/bin"
+    echo "$ver" >"$d/usr/share/patchlab/$name.version"
+    printf '#!/bin/sh\necho "%s %s"\n' "$name" "$ver" >"$d/usr/bin/$name"
+    chmod 755 "$d/usr/bin/$name"
+    cat >"$d/DEBIAN/control" <<CTL
+Package: $name
+Version: $ver
+Architecture: all
+Section: misc
+Priority: optional
+Maintainer: patchctl lab <lab@patchctl.invalid>
+Description: patchctl test-lab package $name $ver
+ Installs /usr/bin/$name, which prints its own version.
+CTL
+    if [ -n "${3:-}" ]; then
+        printf '#!/bin/sh\nset -e\n%s\n' "$3" >"$d/DEBIAN/postinst"
+        chmod 755 "$d/DEBIAN/postinst"
+    fi
+    dpkg-deb --root-owner-group -Zxz --build "$d" "$WORK/${name}_${ver}_all.deb" >>"$LOG" 2>&1
+}
+mkdeb patchlab-canary 1.0
+mkdeb patchlab-tool 1.0
+# Like a real kernel/libc security update, 1.1 asks for a reboot.
+mkdeb patchlab-canary 1.1 'if [ "$1" = configure ]; then
+  touch /var/run/reboot-required
+  grep -qsx patchlab-canary /var/run/reboot-required.pkgs || echo patchlab-canary >>/var/run/reboot-required.pkgs
+fi'
+mkdeb patchlab-tool 2.0
+
+# --- local repo: /srv/lab-repo/{pool,dists}/SUITE ----------------------------
+ARCH=$(dpkg --print-architecture)
+REPO_DIR=$TMP/srv/lab-repo
+mksuite() {  # mksuite SUITE LABEL DEB
+    local suite=$1 label=$2 deb=$3 idx=dists/$1/main/binary-$ARCH
+    mkdir -p "$REPO_DIR/pool/$suite" "$REPO_DIR/$idx"
+    cp "$deb" "$REPO_DIR/pool/$suite/"
+    (cd "$REPO_DIR" && dpkg-scanpackages -m "pool/$suite" /dev/null >"$idx/Packages" 2>>"$LOG")
+    # Suite/Label are what apt prints: "(1.1 LABEL:VERSION/SUITE [all])".
+    cat >"$REPO_DIR/dists/$suite/Release" <<REL
+Origin: PatchLab
+Label: $label
+Suite: $suite
+Codename: $suite
+Version: 12
+Date: $(LC_ALL=C date -u -R -d @"$SOURCE_DATE_EPOCH")
+Architectures: $ARCH
+Components: main
+Description: patchctl lab repository ($suite)
+SHA256:
+ $(sha256sum <"$REPO_DIR/$idx/Packages" | cut -d' ' -f1) $(stat -c %s "$REPO_DIR/$idx/Packages") main/binary-$ARCH/Packages
+REL
+}
+mksuite lab-security PatchLab-Security "$WORK/patchlab-canary_1.1_all.deb"
+mksuite lab-updates PatchLab "$WORK/patchlab-tool_2.0_all.deb"
+chmod -R a+rX "$REPO_DIR"                # apt's _apt user must read it
+
+# Install the old versions, then refresh indexes so real updates show as pending.
+mkdir -p "$TMP/tmp/patchlab"
+cp "$WORK"/patchlab-*_1.0_all.deb "$TMP/tmp/patchlab/"
+in_chroot "$TMP" sh -c 'dpkg -i /tmp/patchlab/*.deb && rm -rf /tmp/patchlab' >>"$LOG" 2>&1 || fail
+in_chroot "$TMP" apt-get update >>"$LOG" 2>&1 || fail
+rm -f "$TMP/run/reboot-required" "$TMP/run/reboot-required.pkgs"
+rm -f "$TMP"/var/cache/apt/archives/*.deb   # debootstrap leftovers; keep lists and caches
+
+# Sanity: both lab updates must be pending, from the right suites.
+SIM=$(in_chroot "$TMP" apt-get -s -o Debug::NoLocking=1 dist-upgrade 2>>"$LOG") || fail
+grep -q '^Inst patchlab-canary \[1.0\] (1.1 .*/lab-security \[all\])' <<<"$SIM" || { echo "$SIM" >>"$LOG"; fail; }
+grep -q '^Inst patchlab-tool \[1.0\] (2.0 .*/lab-updates \[all\])' <<<"$SIM" || { echo "$SIM" >>"$LOG"; fail; }
+
+# Commit: nothing may stay mounted inside, then atomically swap the tree in.
+umount_under "$TMP"
+chmod 755 "$TMP"
+remove_tree "$RW_TREE"
+remove_tree "$BASE_TREE"
+mv "$TMP" "$BASE_TREE"
+check_chroot_perms "$BASE_TREE"
+printf 'built %s with debootstrap %s\n' "$(date -u +%FT%TZ)" \
+    "$(dpkg-query -W -f='${Version}' debootstrap)" >"$BASE_MARKER"

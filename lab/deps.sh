@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Usage: lab/deps.sh
+# Installs the Debian packages the lab needs, if missing (Debian 12, as root).
+# The lab runs its own sshd; the machine's ssh service is NOT wanted, so when
+# openssh-server is newly installed we create /etc/ssh/sshd_not_to_be_run,
+# Debian's switch that keeps the system sshd (systemd unit and init script)
+# from starting, now and at boot. Delete that file if you want it back.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+need_root
+
+PKGS=(debootstrap openssh-server openssh-client dpkg-dev util-linux procps)
+missing=()
+for p in "${PKGS[@]}"; do
+    dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")
+done
+[ ${#missing[@]} = 0 ] && exit 0
+
+if ! dpkg-query -W -f='${db:Status-Abbrev}' openssh-server 2>/dev/null | grep -q '^ii'; then
+    mkdir -p /etc/ssh
+    touch /etc/ssh/sshd_not_to_be_run
+fi
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+export DEBIAN_FRONTEND=noninteractive
+# A broken third-party source must not stop us; install fails loudly if needed.
+apt-get update >"$log" 2>&1 || echo "lab: warning: apt-get update failed, trying install anyway" >&2
+apt-get install -y --no-install-recommends "${missing[@]}" >>"$log" 2>&1 ||
+    { tail -n 30 "$log" >&2; die "apt-get install ${missing[*]} failed"; }
