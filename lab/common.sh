@@ -56,3 +56,9 @@ check_chroot_perms() {
         p=$(dirname "$p")
     done
 }
+
+# Pid of this checkout's lab sshd listener, found by its unique config path
+# (the PidFile can be stale or lost); -o: the listener is the oldest match.
+lab_sshd_pid() {
+    pgrep -o -f -- "sshd -f $LAB_DIR/sshd_config -E"
+}

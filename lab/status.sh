@@ -3,8 +3,7 @@
 # Prints whether the lab sshd runs (pid, ports, trees); exit 0 if it does, 1 if not.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
-pid=$(cat "$LAB_DIR/sshd.pid" 2>/dev/null || true)
-if [ -n "$pid" ] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "-f $LAB_DIR/sshd_config"; then
+if pid=$(lab_sshd_pid); then
     echo "running: pid $pid, ports $BASE_PORT (base) $RW_PORT (rw) $SLOW_PORT (slow)"
     echo "base tree: $BASE_TREE ($(cat "$BASE_MARKER" 2>/dev/null || echo 'NOT BUILT'))"
     echo "rw tree:   $RW_TREE"

@@ -6,13 +6,8 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-# The pid is ours only if that process runs sshd with our config file.
-lab_pid() {
-    local pid
-    pid=$(cat "$LAB_DIR/sshd.pid" 2>/dev/null) || return 1
-    [[ $pid =~ ^[0-9]+$ ]] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" |
-        grep -qF -- "-f $LAB_DIR/sshd_config" && echo "$pid"
-}
+# Zombies count as gone: our daemonized sshd is reaped by init, maybe late.
+alive() { local s; s=$(ps -o stat= -p "$1") && [[ $s != Z* ]]; }
 descendants() {
     local c
     for c in $(ps -o pid= --ppid "$1"); do echo "$c"; descendants "$c"; done
@@ -26,11 +21,11 @@ chrooted() {
         cut -d/ -f3 || true   # find fails on processes that vanish mid-scan
 }
 
-if pid=$(lab_pid); then
+if pid=$(lab_sshd_pid); then
     kids=$(descendants "$pid")
     kill "$pid" $kids 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && die "sshd $pid did not stop"
+    for _ in $(seq 50); do alive "$pid" || break; sleep 0.1; done
+    ! alive "$pid" || die "sshd $pid did not stop"
 fi
 rm -f "$LAB_DIR/sshd.pid"
 for _ in $(seq 50); do

@@ -89,7 +89,8 @@ public struct DebianPlatform: Platform {
         return updates
     }
 
-    /// `NAME [INSTALLED] (CANDIDATE ORIGIN[, ORIGIN...] [ARCH])` with an optional trailing `[...]`.
+    /// `NAME [INSTALLED] (CANDIDATE ORIGIN[, ORIGIN...] [ARCH])`, possibly followed by dependency
+    /// annotations in brackets (`[]`, `[a:amd64 on b:i386]`) that we ignore.
     static func parseInstLine(_ rest: Substring, line: Int) throws -> PendingUpdate? {
         let failure = ParseFailure("unexpected apt-get -s line \(line): Inst \(rest)")
         guard let space = rest.firstIndex(of: " ") else { throw failure }
@@ -99,7 +100,7 @@ public struct DebianPlatform: Platform {
         guard let close = tail.firstIndex(of: "]") else { throw failure }
         let installed = String(tail[tail.index(after: tail.startIndex)..<close])
         tail = tail[tail.index(after: close)...].drop(while: { $0 == " " })
-        guard tail.hasPrefix("("), let end = tail.lastIndex(of: ")") else { throw failure }
+        guard tail.hasPrefix("("), let end = tail.firstIndex(of: ")") else { throw failure }
         let inside = tail[tail.index(after: tail.startIndex)..<end]
         guard let versionEnd = inside.firstIndex(of: " ") else { throw failure }
         let candidate = String(inside[..<versionEnd])

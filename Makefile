@@ -1,0 +1,41 @@
+# patchctl — see README.md. Every target installs what it needs (Debian 12, as root).
+SWIFT  ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
+PREFIX ?= /usr/local
+CONFIG ?= release
+BIN     = .build/$(CONFIG)/patchctl
+LAB_KNOWN_HOSTS = .lab/known_hosts
+
+.PHONY: all deps build lab lab-stop demo test install clean
+
+all: build
+
+deps:
+	scripts/build-deps.sh
+	lab/deps.sh
+
+build: deps
+	$(SWIFT) build -c $(CONFIG) --product patchctl
+
+# The local lab: a real sshd on 127.x.y.z:2222-2224 chrooted into a Debian 12 tree (built once per machine).
+lab: deps
+	lab/build-chroot.sh
+	lab/start.sh
+
+lab-stop:
+	lab/stop.sh
+
+# The main job on the bundled lab: scan every lab host, record it in the default history database.
+demo: build lab
+	$(BIN) scan -i inventories/lab.yml --known-hosts $(LAB_KNOWN_HOSTS) --details
+	$(BIN) history --last 5
+
+# Unit tests on recorded outputs plus integration tests against the lab's real sshd and apt.
+test: deps lab
+	lab/reset-rw.sh
+	PATCHCTL_REQUIRE_LAB=1 $(SWIFT) test
+
+install: build
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/patchctl
+
+clean:
+	rm -rf .build

@@ -1,0 +1,38 @@
+import Foundation
+
+/// Settings shared by every command that reaches endpoints.
+public struct ConnectionOptions: Sendable {
+    public var knownHostsPath: String
+    /// Adds unknown host keys to known_hosts (never replaces a changed one), like OpenSSH's accept-new.
+    public var acceptNewHostKeys: Bool
+    /// Login user when the inventory gives none.
+    public var defaultUser: String?
+    /// Key file when the inventory gives none.
+    public var defaultPrivateKey: String?
+    public var connectTimeout: Double
+    public var commandTimeout: Double
+    public var keepaliveInterval: Int
+    public var environment: [String: String]
+    /// Asks the operator for a key's passphrase (on a terminal); nil when nobody can answer.
+    public var passphrasePrompt: (@Sendable (String) -> String?)?
+
+    public init(knownHostsPath: String, acceptNewHostKeys: Bool = false, defaultUser: String? = nil,
+                defaultPrivateKey: String? = nil, connectTimeout: Double = 10, commandTimeout: Double = 600,
+                keepaliveInterval: Int = 15, environment: [String: String] = ProcessInfo.processInfo.environment,
+                passphrasePrompt: (@Sendable (String) -> String?)? = nil) {
+        self.knownHostsPath = knownHostsPath
+        self.acceptNewHostKeys = acceptNewHostKeys
+        self.defaultUser = defaultUser
+        self.defaultPrivateKey = defaultPrivateKey
+        self.connectTimeout = connectTimeout
+        self.commandTimeout = commandTimeout
+        self.keepaliveInterval = keepaliveInterval
+        self.environment = environment
+        self.passphrasePrompt = passphrasePrompt
+    }
+
+    /// OpenSSH's default location.
+    public static func defaultKnownHostsPath(environment: [String: String]) -> String {
+        (environment["HOME"] ?? NSHomeDirectory()) + "/.ssh/known_hosts"
+    }
+}

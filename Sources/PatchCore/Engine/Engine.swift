@@ -1,0 +1,105 @@
+import Foundation
+import PatchSSH
+
+/// Runs work on many hosts at once: one SSH connection per host, at most `forks` hosts in
+/// flight, each host's outcome reported the moment it is known. One host's failure never
+/// touches another's.
+public struct Engine: Sendable {
+    public let options: ConnectionOptions
+
+    public init(options: ConnectionOptions) {
+        self.options = options
+    }
+
+    /// How a host's work ended when it did not produce a result.
+    public struct Failure: Error, Sendable {
+        public var status: HostStatus
+        public var message: String
+    }
+
+    /// Calls `work` for each host with a logged-in connection. Results come back in `hosts` order;
+    /// `onFinished` sees them in completion order (for streaming output and history).
+    public func run<Outcome: Sendable>(
+        hosts: [Host], forks: Int,
+        work: @escaping @Sendable (HostConnection) async throws -> Outcome,
+        failed: @escaping @Sendable (Host, Failure, Date) -> Outcome,
+        onFinished: @escaping @Sendable (Outcome) -> Void
+    ) async -> [Outcome] {
+        // Secrets are resolved up front and in order: prompts must not interleave with progress.
+        let credentials = Credentials(options: options)
+        var resolved: [Result<Credentials.Resolved, Failure>] = []
+        for host in hosts {
+            do {
+                resolved.append(.success(try credentials.resolve(host)))
+            } catch {
+                resolved.append(.failure(Self.classify(error)))
+            }
+        }
+        let knownHosts: Result<KnownHosts, Failure>
+        do {
+            knownHosts = .success(try KnownHosts(path: options.knownHostsPath))
+        } catch {
+            knownHosts = .failure(Self.classify(error))
+        }
+        let policy: HostKeyPolicy = options.acceptNewHostKeys ? .acceptNew : .strict
+        let commandTimeout = options.commandTimeout
+
+        return await withTaskGroup(of: (Int, Outcome).self) { group in
+            var results = [Outcome?](repeating: nil, count: hosts.count)
+            var next = 0
+            func startNext() {
+                guard next < hosts.count else { return }
+                let index = next
+                next += 1
+                let host = hosts[index]
+                let credential = resolved[index]
+                group.addTask {
+                    let started = Date()
+                    do {
+                        let prepared = try credential.get()
+                        let session = try await SSHSession.connect(prepared.config, knownHosts: try knownHosts.get(), policy: policy)
+                        let connection = HostConnection(host: host, session: session, becomePassword: prepared.becomePassword, commandTimeout: commandTimeout)
+                        do {
+                            let outcome = try await work(connection)
+                            await session.close()
+                            return (index, outcome)
+                        } catch {
+                            await session.close()
+                            throw error
+                        }
+                    } catch {
+                        return (index, failed(host, Self.classify(error), started))
+                    }
+                }
+            }
+            for _ in 0..<max(1, forks) { startNext() }
+            while let (index, outcome) = await group.next() {
+                results[index] = outcome
+                onFinished(outcome)
+                startNext()
+            }
+            return results.compactMap { $0 }
+        }
+    }
+
+    /// Maps any error to the host status a sysadmin filters on, with a one-line reason.
+    static func classify(_ error: any Error) -> Failure {
+        if let failure = error as? Failure { return failure }
+        if let ssh = error as? SSHError {
+            let status: HostStatus
+            switch ssh {
+            case .resolve, .connect, .handshake: status = .unreachable
+            case .timeout: status = .timeout
+            case .hostKeyUnknown, .hostKeyMismatch: status = .hostKeyMismatch
+            case .authentication, .keyFile, .become: status = .authFailed
+            case .knownHosts, .session: status = .error
+            }
+            return Failure(status: status, message: ssh.description)
+        }
+        if let patch = error as? PatchError {
+            if case .credential = patch { return Failure(status: .authFailed, message: patch.description) }
+            return Failure(status: .error, message: patch.description)
+        }
+        return Failure(status: .error, message: String(describing: error))
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+import PatchSSH
+
+/// A logged-in host: runs commands on one SSH connection, escalating with sudo when the
+/// inventory asks for `become`.
+public struct HostConnection: Sendable {
+    public let host: Host
+    public let session: SSHSession
+    let becomePassword: String?
+    let commandTimeout: Double
+
+    /// Runs `command` (escalated when the host has `become`); a non-zero exit is returned, not thrown.
+    public func run(_ command: String, timeout: Double? = nil) async throws -> CommandResult {
+        let (line, prompt) = Self.escalate(command, host: host, loginUser: session.config.user, password: becomePassword)
+        let result = try await session.run(line, timeout: timeout ?? commandTimeout, prompt: prompt)
+        if host.become, prompt == nil, result.exitStatus != 0, result.stderr.contains("sudo: a password is required") {
+            throw SSHError.become(host: host.name, message: "sudo needs a password: set become_password_env or become_password_command")
+        }
+        if prompt != nil, result.exitStatus != 0, result.stderr.contains("incorrect password attempt") {
+            throw SSHError.become(host: host.name, message: "sudo refused the password")
+        }
+        return result
+    }
+
+    /// The command line actually sent, with the sudo prompt to answer if a password is known.
+    static func escalate(_ command: String, host: Host, loginUser: String, password: String?) -> (String, PromptReply?) {
+        guard host.become, loginUser != host.becomeUser else { return (command, nil) }
+        let inner = Shell.join(["/bin/sh", "-c", command])
+        guard let password else {
+            // -n: fail at once instead of waiting for a password nobody will type.
+            return ("sudo -H -n -u \(Shell.quote(host.becomeUser)) -- \(inner)", nil)
+        }
+        let marker = "[patchctl-sudo-\(UInt32.random(in: .min ... .max))]"
+        return ("sudo -H -S -p \(Shell.quote(marker)) -u \(Shell.quote(host.becomeUser)) -- \(inner)",
+                PromptReply(marker: marker, reply: password))
+    }
+}

@@ -1,0 +1,171 @@
+import Foundation
+import GRDB
+
+/// One line of `patchctl history`.
+public struct RunListing: Codable, Sendable, Equatable {
+    public var runId: String
+    public var kind: String
+    public var state: String
+    public var startedAt: Date
+    public var finishedAt: Date?
+    public var inventory: String?
+    public var hostPattern: String?
+    public var hosts: Int
+    public var ok: Int
+    public var failed: Int
+    public var updates: Int
+    public var securityUpdates: Int
+
+    enum CodingKeys: String, CodingKey {
+        case runId = "run_id"
+        case kind, state
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+        case inventory
+        case hostPattern = "limit"
+        case hosts, ok, failed, updates
+        case securityUpdates = "security_updates"
+    }
+}
+
+extension HistoryStore {
+    /// Records the start of a run before any host is contacted, so an interrupted run still shows.
+    public func beginRun(kind: String, startedAt: Date, inventory: String?, hostPattern: String?, options: String?, version: String) throws -> String {
+        let id = Self.makeRunID(startedAt)
+        try write { db in
+            try db.execute(sql: """
+                INSERT INTO runs (id, kind, started_at, state, inventory, host_pattern, options, patchctl_version)
+                VALUES (?, ?, ?, 'running', ?, ?, ?, ?)
+                """, arguments: [id, kind, startedAt, inventory, hostPattern, options, version])
+        }
+        return id
+    }
+
+    /// Stores finished hosts with their findings in one transaction.
+    public func record(runId: String, hosts: [HostScan]) throws {
+        guard !hosts.isEmpty else { return }
+        try write { db in
+            let hostStatement = try db.cachedStatement(sql: """
+                INSERT OR REPLACE INTO run_hosts (run_id, host, address, port, status, error, os_family, os_id, os_name,
+                    os_version, os_codename, kernel, architecture, reboot_required, reboot_packages, installed_count,
+                    started_at, finished_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            let findingStatement = try db.cachedStatement(sql: """
+                INSERT OR REPLACE INTO findings (run_id, host, package, installed_version, available_version, source, security, architecture)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for host in hosts {
+                let packages = host.rebootPackages.isEmpty ? nil : host.rebootPackages.joined(separator: "\n")
+                try hostStatement.execute(arguments: [
+                    runId, host.name, host.address, host.port, host.status.rawValue, host.error,
+                    host.os?.family.rawValue, host.os?.id, host.os?.name, host.os?.version, host.os?.codename,
+                    host.os?.kernel, host.os?.architecture, host.rebootRequired, packages, host.installedCount,
+                    host.startedAt, host.finishedAt,
+                ])
+                for update in host.updates {
+                    try findingStatement.execute(arguments: [
+                        runId, host.name, update.name, update.installedVersion, update.availableVersion,
+                        update.source, update.security, update.architecture,
+                    ])
+                }
+            }
+        }
+    }
+
+    public func finishRun(runId: String, finishedAt: Date) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE runs SET finished_at = ?, state = 'finished' WHERE id = ?", arguments: [finishedAt, runId])
+        }
+    }
+
+    /// Most recent first.
+    public func runs(limit: Int = 20) throws -> [RunListing] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT r.id, r.kind, r.state, r.started_at, r.finished_at, r.inventory, r.host_pattern,
+                    (SELECT COUNT(*) FROM run_hosts h WHERE h.run_id = r.id) AS hosts,
+                    (SELECT COUNT(*) FROM run_hosts h WHERE h.run_id = r.id AND h.status = 'ok') AS ok,
+                    (SELECT COUNT(*) FROM findings f WHERE f.run_id = r.id) AS updates,
+                    (SELECT COUNT(*) FROM findings f WHERE f.run_id = r.id AND f.security) AS security
+                FROM runs r ORDER BY r.started_at DESC, r.id DESC LIMIT ?
+                """, arguments: [limit]).map { row in
+                let hosts: Int = row["hosts"]
+                let ok: Int = row["ok"]
+                return RunListing(runId: row["id"], kind: row["kind"], state: row["state"], startedAt: row["started_at"],
+                                  finishedAt: row["finished_at"], inventory: row["inventory"], hostPattern: row["host_pattern"],
+                                  hosts: hosts, ok: ok, failed: hosts - ok, updates: row["updates"], securityUpdates: row["security"])
+            }
+        }
+    }
+
+    /// A whole run by id or unique id prefix.
+    public func run(id: String) throws -> ScanRun {
+        try read { db in
+            let matches = try Row.fetchAll(db, sql: "SELECT id, kind, started_at, finished_at FROM runs WHERE id = ? OR id LIKE ? ESCAPE '\\' ORDER BY id LIMIT 2",
+                                           arguments: [id, Self.likePrefix(id)])
+            let exact = matches.first { ($0["id"] as String) == id }
+            guard let run = exact ?? (matches.count == 1 ? matches.first : nil) else {
+                if matches.count > 1 { throw PatchError.store(path: path, message: "run id prefix '\(id)' is ambiguous") }
+                throw PatchError.runNotFound(id)
+            }
+            let runId: String = run["id"]
+            var findings: [String: [PendingUpdate]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM findings WHERE run_id = ? ORDER BY host, package", arguments: [runId]) {
+                findings[row["host"], default: []].append(PendingUpdate(
+                    name: row["package"], installedVersion: row["installed_version"], availableVersion: row["available_version"],
+                    source: row["source"], security: row["security"], architecture: row["architecture"]))
+            }
+            let hosts = try Row.fetchAll(db, sql: "SELECT * FROM run_hosts WHERE run_id = ? ORDER BY started_at, host", arguments: [runId]).map { row in
+                let name: String = row["host"]
+                var os: OSInfo?
+                if let family: String = row["os_family"] {
+                    os = OSInfo(family: OSFamily(rawValue: family) ?? .unknown, id: row["os_id"] ?? "", name: row["os_name"] ?? "",
+                                version: row["os_version"] ?? "", codename: row["os_codename"], kernel: row["kernel"], architecture: row["architecture"])
+                }
+                let packages: String? = row["reboot_packages"]
+                return HostScan(
+                    name: name, address: row["address"], port: row["port"],
+                    status: HostStatus(rawValue: row["status"]) ?? .error, error: row["error"], os: os,
+                    rebootRequired: row["reboot_required"], rebootPackages: packages.map { $0.split(separator: "\n").map(String.init) } ?? [],
+                    installedCount: row["installed_count"], updates: findings[name] ?? [],
+                    startedAt: row["started_at"], finishedAt: row["finished_at"])
+            }
+            return ScanRun(runId: runId, kind: run["kind"], startedAt: run["started_at"], finishedAt: run["finished_at"], hosts: hosts)
+        }
+    }
+
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try pool.write(body)
+        } catch let error as PatchError {
+            throw error
+        } catch {
+            throw PatchError.store(path: path, message: String(describing: error))
+        }
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try pool.read(body)
+        } catch let error as PatchError {
+            throw error
+        } catch {
+            throw PatchError.store(path: path, message: String(describing: error))
+        }
+    }
+
+    /// Sortable and readable: UTC start time plus random bits (runs may start in the same second).
+    static func makeRunID(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        return formatter.string(from: date) + "-" + String(format: "%06x", UInt32.random(in: 0..<0x1000000))
+    }
+
+    static func likePrefix(_ prefix: String) -> String {
+        prefix.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_") + "%"
+    }
+}

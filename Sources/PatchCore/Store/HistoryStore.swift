@@ -1,0 +1,104 @@
+import Foundation
+import GRDB
+
+/// The local history: every run, every host's outcome and every finding, so later commands can
+/// answer "first seen", "new since last scan" and compliance age from facts, not memory.
+/// SQLite in WAL mode, created 0600, schema made by named migrations.
+public final class HistoryStore: Sendable {
+    public let path: String
+    let pool: DatabasePool
+
+    public init(path: String) throws {
+        self.path = path
+        let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent().path
+        let files = FileManager.default
+        do {
+            if !files.fileExists(atPath: folder) {
+                try files.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            }
+            // Created before SQLite opens it, so it never exists with looser permissions.
+            if !files.fileExists(atPath: path) {
+                guard files.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                    throw PatchError.store(path: path, message: "cannot create file")
+                }
+            }
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(10)
+            pool = try DatabasePool(path: path, configuration: configuration)
+            for sidecar in [path + "-wal", path + "-shm"] where files.fileExists(atPath: sidecar) {
+                try? files.setAttributes([.posixPermissions: 0o600], ofItemAtPath: sidecar)
+            }
+            try Self.migrator.migrate(pool)
+        } catch let error as PatchError {
+            throw error
+        } catch {
+            throw PatchError.store(path: path, message: String(describing: error))
+        }
+    }
+
+    /// Default location: `$XDG_STATE_HOME/patchctl/patchctl.db`, else `~/.local/state/patchctl/patchctl.db`.
+    public static func defaultPath(environment: [String: String]) -> String {
+        if let explicit = environment["PATCHCTL_DB"], !explicit.isEmpty { return explicit }
+        let state = environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.local/state"
+        return state + "/patchctl/patchctl.db"
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: runs, run hosts and findings") { db in
+            try db.execute(sql: """
+                CREATE TABLE runs (
+                    id TEXT PRIMARY KEY,
+                    kind TEXT NOT NULL,
+                    started_at DATETIME NOT NULL,
+                    finished_at DATETIME,
+                    -- running until finished; a run left running was interrupted
+                    state TEXT NOT NULL DEFAULT 'running',
+                    inventory TEXT,
+                    host_pattern TEXT,
+                    options TEXT,
+                    patchctl_version TEXT
+                );
+                CREATE TABLE run_hosts (
+                    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    host TEXT NOT NULL,
+                    address TEXT NOT NULL,
+                    port INTEGER NOT NULL,
+                    status TEXT NOT NULL,
+                    error TEXT,
+                    os_family TEXT,
+                    os_id TEXT,
+                    os_name TEXT,
+                    os_version TEXT,
+                    os_codename TEXT,
+                    kernel TEXT,
+                    architecture TEXT,
+                    reboot_required BOOLEAN,
+                    reboot_packages TEXT,
+                    installed_count INTEGER,
+                    started_at DATETIME NOT NULL,
+                    finished_at DATETIME NOT NULL,
+                    PRIMARY KEY (run_id, host)
+                );
+                CREATE INDEX run_hosts_by_host ON run_hosts(host, run_id);
+                CREATE TABLE findings (
+                    run_id TEXT NOT NULL,
+                    host TEXT NOT NULL,
+                    package TEXT NOT NULL,
+                    installed_version TEXT NOT NULL,
+                    available_version TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    security BOOLEAN NOT NULL,
+                    architecture TEXT,
+                    PRIMARY KEY (run_id, host, package),
+                    FOREIGN KEY (run_id, host) REFERENCES run_hosts(run_id, host) ON DELETE CASCADE
+                );
+                -- "first seen" and "new since last scan" look findings up by host and package version
+                CREATE INDEX findings_by_package ON findings(host, package, available_version);
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import PatchCore
+
+extension Patchctl {
+    struct History: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Past runs from the history database.",
+            subcommands: [List.self, Show.self],
+            defaultSubcommand: List.self)
+    }
+}
+
+extension Patchctl.History {
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List recent runs, newest first.")
+
+        @OptionGroup var outputOptions: OutputOptions
+
+        @Option(help: "How many runs to list.")
+        var last: Int = 20
+
+        func validate() throws {
+            guard last >= 1 else { throw ValidationError("--last must be at least 1") }
+        }
+
+        func run() async throws {
+            do {
+                let store = try HistoryStore(path: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
+                let runs = try store.runs(limit: last)
+                switch outputOptions.output {
+                case .json: Terminal.write(JSONOutput.encode(runs, pretty: true) + "\n")
+                case .ndjson: for run in runs { Terminal.write(JSONOutput.encode(run, pretty: false) + "\n") }
+                case .table: Terminal.write(runs.isEmpty ? "no runs recorded yet\n" : TableReport.history(runs))
+                }
+            } catch let error as PatchError {
+                throw ExitCodes.fail(error)
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one run with every host and finding.")
+
+        @OptionGroup var outputOptions: OutputOptions
+
+        @Argument(help: "Run id, or a unique prefix of one.")
+        var runId: String
+
+        @Flag(inversion: .prefixedNo, help: "In table output, list every pending update per host.")
+        var details = true
+
+        func run() async throws {
+            do {
+                let store = try HistoryStore(path: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
+                let run = try store.run(id: runId)
+                switch outputOptions.output {
+                case .json: Terminal.write(JSONOutput.encode(run, pretty: true) + "\n")
+                case .ndjson: for host in run.hosts { Terminal.write(JSONOutput.encode(host, pretty: false) + "\n") }
+                case .table: Terminal.write(TableReport.scan(run, details: details))
+                }
+            } catch let error as PatchError {
+                throw ExitCodes.fail(error)
+            }
+        }
+    }
+}

@@ -1,0 +1,29 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The operator's terminal: prompts and the progress line, never used when output is piped.
+enum Terminal {
+    static var isInteractive: Bool { isatty(STDIN_FILENO) == 1 && isatty(STDERR_FILENO) == 1 }
+    static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
+
+    /// Reads a secret without echo.
+    static func readSecret(prompt: String) -> String? {
+        guard let pointer = getpass(prompt) else { return nil }
+        let value = String(cString: pointer)
+        return value.isEmpty ? nil : value
+    }
+
+    static func writeError(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    static func write(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+}
+
+enum PatchctlVersion {
+    static let current = "0.1.0"
+}

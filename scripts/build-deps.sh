@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Usage: scripts/build-deps.sh
+# Installs the Debian packages patchctl builds against, if missing (Debian 12, as root).
+# Swift itself is expected at /opt/swift or on PATH.
+set -euo pipefail
+PKGS=(libssh2-1-dev libsqlite3-dev pkg-config)
+missing=()
+for p in "${PKGS[@]}"; do
+    dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")
+done
+[ ${#missing[@]} = 0 ] && exit 0
+[ "$(id -u)" = 0 ] || { echo "build-deps: need root to install ${missing[*]}" >&2; exit 1; }
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null 2>&1 || echo "build-deps: warning: apt-get update failed, trying install anyway" >&2
+apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
