@@ -7,9 +7,9 @@ enum ExitCodes {
     static let invalidInventory = ExitCode(65)
 
     /// Prints a PatchCore error as one line and picks its exit code.
-    static func fail(_ error: PatchError) -> ExitCode {
-        Terminal.writeError("patchctl: \(error.description)\n")
-        switch error {
+    static func fail(_ error: any Error) -> ExitCode {
+        Terminal.writeError("patchctl: \(error)\n")
+        switch error as? PatchError {
         case .inventory, .pattern: return invalidInventory
         default: return .failure
         }

@@ -41,11 +41,15 @@ struct ConnectionFlags: ParsableArguments {
     }
 
     func connectionOptions(environment: [String: String]) -> ConnectionOptions {
-        ConnectionOptions(
+        var prompt: (@Sendable (String) -> String?)?
+        if Terminal.isInteractive {
+            prompt = { path in Terminal.readSecret(prompt: "Passphrase for \(path): ") }
+        }
+        return ConnectionOptions(
             knownHostsPath: knownHosts ?? environment["PATCHCTL_KNOWN_HOSTS"] ?? ConnectionOptions.defaultKnownHostsPath(environment: environment),
             acceptNewHostKeys: acceptNewHostKeys, defaultUser: user, defaultPrivateKey: privateKey,
             connectTimeout: connectTimeout, commandTimeout: commandTimeout, environment: environment,
-            passphrasePrompt: Terminal.isInteractive ? { path in Terminal.readSecret(prompt: "Passphrase for \(path): ") } : nil)
+            passphrasePrompt: prompt)
     }
 }
 

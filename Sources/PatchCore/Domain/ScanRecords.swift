@@ -116,6 +116,23 @@ public struct HostScan: Codable, Sendable, Equatable {
 
     public var securityCount: Int { updates.filter(\.security).count }
 
+    // Written by hand so absent values print as null: consumers can rely on every key existing.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(address, forKey: .address)
+        try container.encode(port, forKey: .port)
+        try container.encode(status, forKey: .status)
+        try container.encode(error, forKey: .error)
+        try container.encode(os, forKey: .os)
+        try container.encode(rebootRequired, forKey: .rebootRequired)
+        try container.encode(rebootPackages, forKey: .rebootPackages)
+        try container.encode(installedCount, forKey: .installedCount)
+        try container.encode(updates, forKey: .updates)
+        try container.encode(startedAt, forKey: .startedAt)
+        try container.encode(finishedAt, forKey: .finishedAt)
+    }
+
     enum CodingKeys: String, CodingKey {
         case name, address, port, status, error, os
         case rebootRequired = "reboot_required"

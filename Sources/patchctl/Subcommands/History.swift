@@ -33,7 +33,7 @@ extension Patchctl.History {
                 case .ndjson: for run in runs { Terminal.write(JSONOutput.encode(run, pretty: false) + "\n") }
                 case .table: Terminal.write(runs.isEmpty ? "no runs recorded yet\n" : TableReport.history(runs))
                 }
-            } catch let error as PatchError {
+            } catch {
                 throw ExitCodes.fail(error)
             }
         }
@@ -59,7 +59,7 @@ extension Patchctl.History {
                 case .ndjson: for host in run.hosts { Terminal.write(JSONOutput.encode(host, pretty: false) + "\n") }
                 case .table: Terminal.write(TableReport.scan(run, details: details))
                 }
-            } catch let error as PatchError {
+            } catch {
                 throw ExitCodes.fail(error)
             }
         }

@@ -22,10 +22,13 @@ extension Patchctl {
             let hosts: [Host]
             let store: HistoryStore
             do {
-                let inventory = try Inventory.load(path: target.inventory)
-                hosts = try inventory.select(target.limit)
+                hosts = try Inventory.load(path: target.inventory).select(target.limit)
+            } catch {
+                throw ExitCodes.fail(error)
+            }
+            do {
                 store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
-            } catch let error as PatchError {
+            } catch {
                 throw ExitCodes.fail(error)
             }
             if hosts.isEmpty {
@@ -39,7 +42,7 @@ extension Patchctl {
             do {
                 runId = try store.beginRun(kind: "scan", startedAt: started, inventory: target.inventory, hostPattern: target.limit,
                                            options: "forks=\(options.forks) refresh=\(refresh)", version: PatchctlVersion.current)
-            } catch let error as PatchError {
+            } catch {
                 throw ExitCodes.fail(error)
             }
             let recorder = RunRecorder(store: store, runId: runId)
@@ -55,7 +58,7 @@ extension Patchctl {
             let finished = Date()
             do {
                 try recorder.finish(at: finished)
-            } catch let error as PatchError {
+            } catch {
                 throw ExitCodes.fail(error)
             }
 

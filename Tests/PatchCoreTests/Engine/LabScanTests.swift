@@ -4,7 +4,7 @@ import Testing
 @testable import PatchSSH
 
 /// Scans against the real lab: OpenSSH on loopback, Debian 12 trees, real apt state.
-@Suite("Scan against the lab's real sshd and apt", .enabled(if: Lab.enabled))
+@Suite("Scan against the lab's real sshd and apt", .serialized, .enabled(if: Lab.enabled))
 struct LabScanTests {
     @Test func scanEqualsAptsOwnAnswer() async throws {
         let root = try Lab.value("LAB_ROOT")
@@ -108,9 +108,9 @@ struct LabScanTests {
         let slow = try Lab.host("slow", portKey: "LAB_SLOW_PORT")
         let fast = try Lab.host("fast")
         let started = Date()
-        let results = await Lab.scan([slow, fast], try Lab.options(commandTimeout: 2))
+        let results = await Lab.scan([slow, fast], try Lab.options(commandTimeout: 5))
         #expect(results[0].status == .timeout)
-        #expect(results[0].error?.contains("command timed out after 2s") == true)
+        #expect(results[0].error?.contains("command timed out after 5s") == true)
         #expect(results[1].status == .ok, "\(results[1].error ?? "")")
         #expect(Date().timeIntervalSince(started) < 30)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import PatchCore
 
 /// Real recorded outputs under Fixtures/ (each folder's SOURCE.md says where they came from).
 enum Fixture {
@@ -8,3 +9,6 @@ enum Fixture {
         return try String(contentsOf: url, encoding: .utf8)
     }
 }
+
+/// Foundation also exports a `Host` (a network-host lookup class); in this module ours wins.
+typealias Host = PatchCore.Host

@@ -1,0 +1,241 @@
+import Yams
+
+/// Builds an `Inventory` from Yams' node tree, validating as it goes so each error can name the
+/// line and column of the node at fault.
+struct InventoryParser {
+    /// Variables set at one level (a group, or a host's own vars), already validated.
+    struct Layer {
+        var vars: [String: InventoryValue] = [:]
+        var settings: [String: ConnectionSetting] = [:]
+
+        mutating func merge(_ other: Layer) {
+            vars.merge(other.vars) { _, new in new }
+            settings.merge(other.settings) { _, new in new }
+        }
+    }
+
+    struct GroupRecord {
+        var name: String
+        var declaredAt: Mark?
+        var hosts: [String] = []
+        var children: [(name: String, mark: Mark?)] = []
+        var parents: [String] = []
+        var layer = Layer()
+        var priority = 1
+    }
+
+    struct HostRecord {
+        var name: String
+        var declaredAt: Mark?
+        var groups: Set<String> = []
+        var layer = Layer()
+    }
+
+    static let sections = ["hosts", "children", "vars"]
+
+    let file: String
+    let context: ValueContext
+    // Read by the resolution step in InventoryParser+Resolution.swift.
+    var groupOrder: [String] = []
+    var groups: [String: GroupRecord] = [:]
+    var hostOrder: [String] = []
+    var hosts: [String: HostRecord] = [:]
+
+    init(file: String, context: ValueContext) {
+        self.file = file
+        self.context = context
+    }
+
+    func failure(at node: Node?, _ message: String) -> PatchError {
+        failure(at: node?.mark, message)
+    }
+
+    func failure(at mark: Mark?, _ message: String) -> PatchError {
+        .inventory(file: file, line: mark?.line, column: mark?.column, message: message)
+    }
+
+    // MARK: Walking the tree
+
+    mutating func parse(root: Node?) throws(PatchError) -> Inventory {
+        declareGroup("all", at: nil)
+        if let root, !YAMLNodes.isNull(root) {
+            guard case let .mapping(top) = root else {
+                throw failure(at: root, "expected a map of groups at the top level (e.g. 'all:'), found \(YAMLNodes.kind(of: root))")
+            }
+            for (key, value) in YAMLNodes.entries(of: top) {
+                let name = try name(of: key, what: "group")
+                if Self.sections.contains(name) {
+                    throw failure(at: key, "'\(name)' must sit inside a group: start the file with 'all:' and indent '\(name):' under it")
+                }
+                try parseGroup(name, key: key, body: value, parent: nil)
+            }
+        }
+        return try finish()
+    }
+
+    /// `body` is nil when the group is only named (`children: web` written as a string).
+    private mutating func parseGroup(_ name: String, key: Node, body: Node?, parent: String?) throws(PatchError) {
+        declareGroup(name, at: key.mark)
+        if let parent {
+            if name == "all" {
+                throw failure(at: key, "'all' contains every group and cannot be a child of '\(parent)'")
+            }
+            addChild(name, to: parent, at: key.mark)
+        }
+        guard let body, !YAMLNodes.isNull(body) else { return }
+        guard case let .mapping(mapping) = body else {
+            throw failure(at: body, "group '\(name)' must be a map with 'hosts', 'children' or 'vars', found \(YAMLNodes.kind(of: body))")
+        }
+        for (sectionKey, section) in YAMLNodes.entries(of: mapping) {
+            let sectionName = try self.name(of: sectionKey, what: "key")
+            switch sectionName {
+            case "hosts": try parseHosts(section, group: name)
+            case "children": try parseChildren(section, group: name)
+            case "vars":
+                let layer = try parseVariables(section, owner: "group '\(name)'", forGroup: name)
+                groups[name]?.layer.merge(layer)
+            default:
+                var message = "unknown key '\(sectionName)' in group '\(name)': only hosts, children and vars are allowed"
+                if let suggestion = EditDistance.closest(to: sectionName, in: Self.sections, maxDistance: 3) {
+                    message += " (did you mean '\(suggestion)'?)"
+                } else {
+                    message += " (hosts go under 'hosts:', variables under 'vars:')"
+                }
+                throw failure(at: sectionKey, message)
+            }
+        }
+    }
+
+    private mutating func parseHosts(_ section: Node, group: String) throws(PatchError) {
+        if YAMLNodes.isNull(section) { return }
+        // Ansible accepts a single host name written as a string.
+        if case .scalar = section {
+            try addHosts(key: section, vars: nil, group: group)
+            return
+        }
+        guard case let .mapping(mapping) = section else {
+            var message = "'hosts' of group '\(group)' must be a map of host names, found \(YAMLNodes.kind(of: section))"
+            if case .sequence = section { message += "; write each host as a key ending in ':' instead of a '- ' list item" }
+            throw failure(at: section, message)
+        }
+        for (key, vars) in YAMLNodes.entries(of: mapping) {
+            try addHosts(key: key, vars: vars, group: group)
+        }
+    }
+
+    private mutating func addHosts(key: Node, vars: Node?, group: String) throws(PatchError) {
+        let written = try name(of: key, what: "host")
+        let parsed: HostKey
+        do {
+            parsed = try HostKey.parse(written)
+        } catch {
+            throw failure(at: key, error.message)
+        }
+        var layer = Layer()
+        if let port = parsed.port {
+            // Ansible turns `host:port` into the host variable ansible_port.
+            layer.vars["ansible_port"] = .int(port)
+            layer.settings["ansible_port"] = .number(port)
+        }
+        if let vars, !YAMLNodes.isNull(vars) {
+            guard case .mapping = vars else {
+                throw failure(at: vars, "variables of host '\(written)' must be a map of name: value, found \(YAMLNodes.kind(of: vars))")
+            }
+            layer.merge(try parseVariables(vars, owner: "host '\(written)'", forGroup: nil))
+        }
+        for hostName in parsed.names {
+            if hosts[hostName] == nil {
+                hostOrder.append(hostName)
+                hosts[hostName] = HostRecord(name: hostName, declaredAt: key.mark)
+            }
+            hosts[hostName]?.groups.insert(group)
+            hosts[hostName]?.layer.merge(layer)
+            if groups[group]?.hosts.contains(hostName) == false {
+                groups[group]?.hosts.append(hostName)
+            }
+        }
+    }
+
+    private mutating func parseChildren(_ section: Node, group: String) throws(PatchError) {
+        if YAMLNodes.isNull(section) { return }
+        if case .scalar = section {
+            try parseGroup(try name(of: section, what: "group"), key: section, body: nil, parent: group)
+            return
+        }
+        guard case let .mapping(mapping) = section else {
+            throw failure(at: section, "'children' of group '\(group)' must be a map of group names, found \(YAMLNodes.kind(of: section))")
+        }
+        for (key, body) in YAMLNodes.entries(of: mapping) {
+            try parseGroup(try name(of: key, what: "group"), key: key, body: body, parent: group)
+        }
+    }
+
+    /// Reads a vars map, refusing secrets, vault values, misspelt connection keys and badly
+    /// typed connection values.
+    private mutating func parseVariables(_ section: Node, owner: String, forGroup group: String?) throws(PatchError) -> Layer {
+        var layer = Layer()
+        if YAMLNodes.isNull(section) { return layer }
+        guard case let .mapping(mapping) = section else {
+            throw failure(at: section, "'vars' of \(owner) must be a map of name: value, found \(YAMLNodes.kind(of: section))")
+        }
+        for (key, value) in YAMLNodes.entries(of: mapping) {
+            let name = try self.name(of: key, what: "variable")
+            if let secret = ConnectionKey.plainTextSecrets[name] {
+                throw failure(at: key, "plain-text password '\(name)' is not allowed in an inventory: set '\(secret.env)' to the name of an environment variable holding it, or '\(secret.command)' to a command that prints it")
+            }
+            if let vault = YAMLNodes.vaultNode(in: value) {
+                throw failure(at: vault, "'\(name)' is an Ansible Vault value ('!vault'), which patchctl cannot decrypt: use a plain value, or password_env/password_command for secrets")
+            }
+            if let connectionKey = ConnectionKey.byName[name] {
+                switch connectionKey.setting(from: value, name: name, context: context) {
+                case let .success(setting): layer.settings[name] = setting
+                case let .failure(problem): throw failure(at: value, problem.message)
+                }
+            } else if let known = ConnectionKey.likelyTypo(of: name) {
+                throw failure(at: key, "unknown variable '\(name)' looks like a misspelling of '\(known)' (did you mean '\(known)'?)")
+            }
+            if name == ConnectionKey.groupPriority, let group {
+                guard let priority = Self.integer(value) else {
+                    throw failure(at: value, "'\(name)' must be an integer, found \(YAMLNodes.kind(of: value))")
+                }
+                groups[group]?.priority = priority
+                continue
+            }
+            layer.vars[name] = YAMLNodes.value(of: value)
+        }
+        return layer
+    }
+
+    private static func integer(_ node: Node) -> Int? {
+        switch YAMLNodes.tag(of: node) {
+        case .int: node.int
+        case .str: node.scalar.flatMap { Int($0.string) }
+        default: nil
+        }
+    }
+
+    /// A map key used as a name: a non-empty scalar.
+    private func name(of key: Node, what: String) throws(PatchError) -> String {
+        guard case let .scalar(scalar) = key else {
+            throw failure(at: key, "expected a \(what) name, found \(YAMLNodes.kind(of: key))")
+        }
+        // `~:`, `null:` or an empty key: YAML reads them as null, not as a name.
+        let name = YAMLNodes.tag(of: key) == .null ? "" : scalar.string
+        guard !name.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw failure(at: key, "\(what) name must not be empty")
+        }
+        return name
+    }
+
+    private mutating func declareGroup(_ name: String, at mark: Mark?) {
+        guard groups[name] == nil else { return }
+        groupOrder.append(name)
+        groups[name] = GroupRecord(name: name, declaredAt: mark)
+    }
+
+    private mutating func addChild(_ child: String, to parent: String, at mark: Mark?) {
+        guard groups[parent]?.children.contains(where: { $0.name == child }) == false else { return }
+        groups[parent]?.children.append((child, mark))
+        groups[child]?.parents.append(parent)
+    }
+}
