@@ -42,12 +42,16 @@ let package = Package(
         ),
         .testTarget(
             name: "PatchCoreTests",
-            dependencies: ["PatchCore"],
+            dependencies: ["PatchCore", .product(name: "GRDB", package: "GRDB.swift")],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "PatchSSHTests",
             dependencies: ["PatchSSH"]
+        ),
+        .testTarget(
+            name: "patchctlTests",
+            dependencies: ["patchctl"]
         ),
     ],
     swiftLanguageModes: [.v6]

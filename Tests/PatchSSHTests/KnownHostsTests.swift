@@ -1,0 +1,144 @@
+import CLibSSH2
+import Foundation
+import Testing
+@testable import PatchSSH
+
+@Suite("known_hosts matching")
+struct KnownHostsTests {
+    /// Raw key blob of an OpenSSH public key line (what the server presents).
+    static func blob(_ publicLine: String) throws -> Data {
+        let fields = publicLine.split(separator: " ")
+        return try #require(Data(base64Encoded: String(fields[1])))
+    }
+
+    static let serverKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG8UGfMNHqW4Q4p5t2TB1rzvT3pBsVb"
+    static let otherKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKSvHRoI3g7AnpGsTfhVHBcsSE0dHl3A1O9QIVZpBmPU"
+
+    func file(_ text: String) throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("kh-\(UUID().uuidString)")
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    func verdict(_ hosts: KnownHosts, _ host: String, _ port: Int, _ key: String = serverKey) throws -> KnownHosts.Verdict {
+        let data = try Self.blob(key)
+        return data.withUnsafeBytes { hosts.check(host: host, port: port, key: $0, keyType: LIBSSH2_HOSTKEY_TYPE_ED25519) }
+    }
+
+    @Test func portFormsFollowOpenSSH() throws {
+        let hosts = try KnownHosts(path: try file("""
+            # comment
+            [10.0.0.5]:2222 \(Self.serverKey)
+            10.0.0.6 \(Self.serverKey)
+            web.example.com,10.0.0.7 \(Self.serverKey) ops@example
+
+            """))
+        #expect(try verdict(hosts, "10.0.0.5", 2222) == .match)
+        #expect(try verdict(hosts, "10.0.0.5", 22) == .notFound)
+        #expect(try verdict(hosts, "10.0.0.6", 22) == .match)
+        // A port-less entry speaks for port 22 only.
+        #expect(try verdict(hosts, "10.0.0.6", 2200) == .notFound)
+        #expect(try verdict(hosts, "web.example.com", 22) == .match)
+        #expect(try verdict(hosts, "10.0.0.7", 22) == .match)
+        #expect(try verdict(hosts, "10.0.0.5", 2222, Self.otherKey) == .mismatch)
+    }
+
+    @Test func hashedEntriesMatch() throws {
+        // Made with `ssh-keygen -H` from "[127.0.0.4]:2222 <serverKey>".
+        let hashed = try hashedLine(host: "[127.0.0.4]:2222")
+        let hosts = try KnownHosts(path: try file(hashed + "\n"))
+        #expect(try verdict(hosts, "127.0.0.4", 2222) == .match)
+        #expect(try verdict(hosts, "127.0.0.4", 2222, Self.otherKey) == .mismatch)
+        #expect(try verdict(hosts, "127.0.0.5", 2222) == .notFound)
+    }
+
+    @Test func unparsableLinesAreSkippedNotFatal() throws {
+        let hosts = try KnownHosts(path: try file("""
+            @cert-authority *.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG8UGfMNHqW4Q4p5t2TB1rzvT3pBsVb
+            garbage
+            [10.0.0.5]:2222 \(Self.serverKey)
+            """))
+        #expect(try verdict(hosts, "10.0.0.5", 2222) == .match)
+        #expect(hosts.skippedLines.contains(2))
+    }
+
+    @Test func missingFileKnowsNothingAndAddCreatesIt() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("kh-\(UUID().uuidString)/sub/known_hosts").path
+        let hosts = try KnownHosts(path: path)
+        #expect(try verdict(hosts, "10.0.0.5", 2222) == .notFound)
+        let data = try Self.blob(Self.serverKey)
+        try data.withUnsafeBytes { try hosts.add(host: "10.0.0.5", port: 2222, key: $0, keyType: LIBSSH2_HOSTKEY_TYPE_ED25519) }
+        #expect(try verdict(hosts, "10.0.0.5", 2222) == .match)
+        let written = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(written == "[10.0.0.5]:2222 \(Self.serverKey)\n")
+        #expect(try verdict(try KnownHosts(path: path), "10.0.0.5", 2222) == .match)
+    }
+
+    @Test func appendKeepsExistingLinesIntact() throws {
+        let path = try file("10.0.0.6 \(Self.serverKey)")  // no trailing newline
+        let hosts = try KnownHosts(path: path)
+        let data = try Self.blob(Self.otherKey)
+        try data.withUnsafeBytes { try hosts.add(host: "10.0.0.8", port: 22, key: $0, keyType: LIBSSH2_HOSTKEY_TYPE_ED25519) }
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "10.0.0.6 \(Self.serverKey)\n10.0.0.8 \(Self.otherKey)\n")
+    }
+
+    /// Hashes like OpenSSH does, with ssh-keygen itself, so the test does not trust our own code.
+    func hashedLine(host: String) throws -> String {
+        let path = try file("\(host) \(Self.serverKey)\n")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-keygen")
+        process.arguments = ["-q", "-H", "-f", path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        let line = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        try #require(line.hasPrefix("|1|"))
+        return line
+    }
+}
+
+@Suite("Reactor")
+struct ReactorTests {
+    @Test func readinessAndDeadlines() async throws {
+        var fds: [Int32] = [0, 0]
+        try #require(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0)
+        defer { close(fds[0]); close(fds[1]) }
+        let started = Deadline.now
+        let timedOut = await Reactor.shared.wait(fd: fds[0], readable: true, writable: false, deadline: .after(seconds: 0.2))
+        let waited = Double(Deadline.now.nanoseconds - started.nanoseconds) / 1e9
+        #expect(!timedOut)
+        #expect(waited >= 0.19 && waited < 2)
+        #expect(await Reactor.shared.wait(fd: fds[0], readable: false, writable: true, deadline: .after(seconds: 5)))
+        _ = write(fds[1], "x", 1)
+        #expect(await Reactor.shared.wait(fd: fds[0], readable: true, writable: false, deadline: .after(seconds: 5)))
+        Reactor.shared.forget(fd: fds[0])
+    }
+
+    @Test func manyConcurrentWaitersAllWake() async throws {
+        var pairs: [[Int32]] = []
+        for _ in 0..<200 {
+            var fds: [Int32] = [0, 0]
+            try #require(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0)
+            pairs.append(fds)
+        }
+        defer { for pair in pairs { Reactor.shared.forget(fd: pair[0]); close(pair[0]); close(pair[1]) } }
+        let woken = await withTaskGroup(of: Bool.self) { group in
+            for pair in pairs {
+                let fd = pair[0]
+                group.addTask { await Reactor.shared.wait(fd: fd, readable: true, writable: false, deadline: .after(seconds: 10)) }
+            }
+            try? await Task.sleep(nanoseconds: 50_000_000)
+            for pair in pairs { _ = write(pair[1], "x", 1) }
+            var count = 0
+            for await ready in group where ready { count += 1 }
+            return count
+        }
+        #expect(woken == 200)
+    }
+
+    @Test func promptCounting() {
+        #expect(SSHSession.count(of: Array("[p]".utf8), in: Array("x[p]y[p]".utf8)) == 2)
+        #expect(SSHSession.count(of: Array("[p]".utf8), in: Array("[p".utf8)) == 0)
+    }
+}
