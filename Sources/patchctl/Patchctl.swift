@@ -11,6 +11,6 @@ struct Patchctl: AsyncParsableCommand {
             65 invalid inventory or host pattern; 1 any other error (history database, internal).
             """,
         version: PatchctlVersion.current,
-        subcommands: [Scan.self, History.self]
+        subcommands: [Scan.self, Exec.self, History.self]
     )
 }

@@ -7,6 +7,8 @@ public enum HostStatus: String, Codable, Sendable, CaseIterable {
     case authFailed = "auth_failed"
     case hostKeyMismatch = "host_key_mismatch"
     case timeout
+    /// Reached and ran, but the remote command reported failure (non-zero exit).
+    case failed
     case error
 }
 

@@ -39,6 +39,28 @@ public enum TableReport {
         return line + "  [run \(run.runId)]\n"
     }
 
+    /// Ansible ad-hoc style: a header line per host, then its output indented.
+    public static func exec(_ run: ExecRun) -> String {
+        var out = ""
+        for host in run.hosts {
+            var header = "\(host.name) | \(host.status.rawValue)"
+            if let code = host.exitCode { header += " | rc=\(code)" }
+            header += " | \(host.durationMs)ms"
+            if let error = host.error, host.exitCode == nil { header += " | \(error)" }
+            out += header + "\n"
+            for stream in [host.stdout, host.stderr] where !stream.isEmpty {
+                for line in stream.split(separator: "\n", omittingEmptySubsequences: false).dropLast(stream.hasSuffix("\n") ? 1 : 0) {
+                    out += "    \(line)\n"
+                }
+            }
+        }
+        let s = run.summary
+        var line = "\n\(s.hosts) host\(s.hosts == 1 ? "" : "s"): \(s.ok) ok"
+        for (status, count) in s.byStatus.sorted(by: { $0.key < $1.key }) { line += ", \(count) \(status)" }
+        if let finished = run.finishedAt { line += String(format: "; %.1fs", finished.timeIntervalSince(run.startedAt)) }
+        return out + line + "  [run \(run.runId)]\n"
+    }
+
     public static func history(_ runs: [RunListing]) -> String {
         let rows = runs.map { run -> [String] in
             [run.runId, run.kind, JSONOutput.timestamp(run.startedAt), run.state, String(run.hosts), String(run.failed),

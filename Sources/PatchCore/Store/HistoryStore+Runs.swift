@@ -41,35 +41,11 @@ extension HistoryStore {
         return id
     }
 
-    /// Stores finished hosts with their findings in one transaction.
-    public func record(runId: String, hosts: [HostScan]) throws {
+    /// Stores finished hosts (with their findings or command output) in one transaction.
+    public func record<Record: HistoryRecord>(runId: String, hosts: [Record]) throws {
         guard !hosts.isEmpty else { return }
         try write { db in
-            let hostStatement = try db.cachedStatement(sql: """
-                INSERT OR REPLACE INTO run_hosts (run_id, host, address, port, status, error, os_family, os_id, os_name,
-                    os_version, os_codename, kernel, architecture, reboot_required, reboot_packages, installed_count,
-                    started_at, finished_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            let findingStatement = try db.cachedStatement(sql: """
-                INSERT OR REPLACE INTO findings (run_id, host, package, installed_version, available_version, source, security, architecture)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            for host in hosts {
-                let packages = host.rebootPackages.isEmpty ? nil : host.rebootPackages.joined(separator: "\n")
-                try hostStatement.execute(arguments: [
-                    runId, host.name, host.address, host.port, host.status.rawValue, host.error,
-                    host.os?.family.rawValue, host.os?.id, host.os?.name, host.os?.version, host.os?.codename,
-                    host.os?.kernel, host.os?.architecture, host.rebootRequired, packages, host.installedCount,
-                    host.startedAt, host.finishedAt,
-                ])
-                for update in host.updates {
-                    try findingStatement.execute(arguments: [
-                        runId, host.name, update.name, update.installedVersion, update.availableVersion,
-                        update.source, update.security, update.architecture,
-                    ])
-                }
-            }
+            for host in hosts { try host.insert(into: db, runId: runId) }
         }
     }
 
@@ -99,16 +75,48 @@ extension HistoryStore {
         }
     }
 
-    /// A whole run by id or unique id prefix.
+    /// The full id and kind of a run given by id or unique id prefix.
+    public func resolveRun(_ id: String) throws -> (id: String, kind: String) {
+        try read { db in
+            let run = try Self.findRun(db, id, path: path)
+            return (run["id"], run["kind"])
+        }
+    }
+
+    static func findRun(_ db: Database, _ id: String, path: String) throws -> Row {
+        let matches = try Row.fetchAll(db, sql: "SELECT id, kind, started_at, finished_at, options FROM runs WHERE id = ? OR id LIKE ? ESCAPE '\\' ORDER BY id LIMIT 2",
+                                       arguments: [id, likePrefix(id)])
+        let exact = matches.first { ($0["id"] as String) == id }
+        guard let run = exact ?? (matches.count == 1 ? matches.first : nil) else {
+            if matches.count > 1 { throw PatchError.store(path: path, message: "run id prefix '\(id)' is ambiguous") }
+            throw PatchError.runNotFound(id)
+        }
+        return run
+    }
+
+    /// An exec run with every host's output.
+    public func execRun(id: String) throws -> ExecRun {
+        try read { db in
+            let run = try Self.findRun(db, id, path: path)
+            let runId: String = run["id"]
+            let hosts = try Row.fetchAll(db, sql: """
+                SELECT h.*, c.exit_code, c.stdout, c.stderr, c.duration_ms FROM run_hosts h
+                LEFT JOIN command_results c ON c.run_id = h.run_id AND c.host = h.host
+                WHERE h.run_id = ? ORDER BY h.started_at, h.host
+                """, arguments: [runId]).map { row in
+                ExecResult(name: row["host"], address: row["address"], port: row["port"],
+                           status: HostStatus(rawValue: row["status"]) ?? .error, error: row["error"], exitCode: row["exit_code"],
+                           stdout: row["stdout"] ?? "", stderr: row["stderr"] ?? "", durationMs: row["duration_ms"] ?? 0,
+                           startedAt: row["started_at"], finishedAt: row["finished_at"])
+            }
+            return ExecRun(runId: runId, command: run["options"] ?? "", startedAt: run["started_at"], finishedAt: run["finished_at"], hosts: hosts)
+        }
+    }
+
+    /// A whole scan run by id or unique id prefix.
     public func run(id: String) throws -> ScanRun {
         try read { db in
-            let matches = try Row.fetchAll(db, sql: "SELECT id, kind, started_at, finished_at FROM runs WHERE id = ? OR id LIKE ? ESCAPE '\\' ORDER BY id LIMIT 2",
-                                           arguments: [id, Self.likePrefix(id)])
-            let exact = matches.first { ($0["id"] as String) == id }
-            guard let run = exact ?? (matches.count == 1 ? matches.first : nil) else {
-                if matches.count > 1 { throw PatchError.store(path: path, message: "run id prefix '\(id)' is ambiguous") }
-                throw PatchError.runNotFound(id)
-            }
+            let run = try Self.findRun(db, id, path: path)
             let runId: String = run["id"]
             var findings: [String: [PendingUpdate]] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT * FROM findings WHERE run_id = ? ORDER BY host, package", arguments: [runId]) {

@@ -99,6 +99,20 @@ public final class HistoryStore: Sendable {
                 CREATE INDEX findings_by_package ON findings(host, package, available_version);
                 """)
         }
+        migrator.registerMigration("v2: command results") { db in
+            try db.execute(sql: """
+                CREATE TABLE command_results (
+                    run_id TEXT NOT NULL,
+                    host TEXT NOT NULL,
+                    exit_code INTEGER,
+                    stdout TEXT NOT NULL,
+                    stderr TEXT NOT NULL,
+                    duration_ms INTEGER NOT NULL,
+                    PRIMARY KEY (run_id, host),
+                    FOREIGN KEY (run_id, host) REFERENCES run_hosts(run_id, host) ON DELETE CASCADE
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -2,12 +2,12 @@ import Foundation
 
 /// Writes finished hosts to history in batches on its own queue, so a slow disk never holds up
 /// the hosts still in flight. `finish()` waits for every pending write and reports the first error.
-public final class RunRecorder: @unchecked Sendable {
+public final class RunRecorder<Record: HistoryRecord>: @unchecked Sendable {
     public let runId: String
     private let store: HistoryStore
     private let queue = DispatchQueue(label: "patchctl.history")
     private let lock = NSLock()
-    private var pending: [HostScan] = []
+    private var pending: [Record] = []
     private var firstError: (any Error)?
     private let batchSize: Int
 
@@ -17,7 +17,7 @@ public final class RunRecorder: @unchecked Sendable {
         self.batchSize = batchSize
     }
 
-    public func add(_ host: HostScan) {
+    public func add(_ host: Record) {
         lock.lock()
         pending.append(host)
         let batch = pending.count >= batchSize ? takePending() : nil
@@ -37,12 +37,12 @@ public final class RunRecorder: @unchecked Sendable {
         }
     }
 
-    private func takePending() -> [HostScan] {
+    private func takePending() -> [Record] {
         defer { pending = [] }
         return pending
     }
 
-    private func write(_ batch: [HostScan]) {
+    private func write(_ batch: [Record]) {
         guard firstError == nil else { return }
         do {
             try store.record(runId: runId, hosts: batch)

@@ -53,7 +53,17 @@ extension Patchctl.History {
         func run() async throws {
             do {
                 let store = try HistoryStore(path: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
-                let run = try store.run(id: runId)
+                let (id, kind) = try store.resolveRun(runId)
+                if kind == "exec" {
+                    let run = try store.execRun(id: id)
+                    switch outputOptions.output {
+                    case .json: Terminal.write(JSONOutput.encode(run, pretty: true) + "\n")
+                    case .ndjson: for host in run.hosts { Terminal.write(JSONOutput.encode(host, pretty: false) + "\n") }
+                    case .table: Terminal.write(TableReport.exec(run))
+                    }
+                    return
+                }
+                let run = try store.run(id: id)
                 switch outputOptions.output {
                 case .json: Terminal.write(JSONOutput.encode(run, pretty: true) + "\n")
                 case .ndjson: for host in run.hosts { Terminal.write(JSONOutput.encode(host, pretty: false) + "\n") }

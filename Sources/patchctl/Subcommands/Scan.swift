@@ -19,40 +19,19 @@ extension Patchctl {
 
         func run() async throws {
             let environment = ProcessInfo.processInfo.environment
-            let hosts: [Host]
-            let store: HistoryStore
-            do {
-                hosts = try Inventory.load(path: target.inventory).select(target.limit)
-            } catch {
-                throw ExitCodes.fail(error)
-            }
-            do {
-                store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
-            } catch {
-                throw ExitCodes.fail(error)
-            }
-            if hosts.isEmpty {
-                Terminal.writeError("patchctl: the inventory has no hosts\n")
-                return
-            }
-
-            let started = Date()
             let options = ScanOptions(forks: connection.forks, refresh: refresh)
-            let runId: String
-            do {
-                runId = try store.beginRun(kind: "scan", startedAt: started, inventory: target.inventory, hostPattern: target.limit,
-                                           options: "forks=\(options.forks) refresh=\(refresh)", version: PatchctlVersion.current)
-            } catch {
-                throw ExitCodes.fail(error)
-            }
-            let recorder = RunRecorder(store: store, runId: runId)
+            guard let prepared = try RunSetup.prepare(
+                kind: "scan", target: target, output: outputOptions, environment: environment,
+                options: "forks=\(options.forks) refresh=\(refresh)", as: HostScan.self)
+            else { return }
+            let (hosts, recorder, started, runId) = (prepared.hosts, prepared.recorder, prepared.started, prepared.recorder.runId)
             let progress = Progress(total: hosts.count, enabled: outputOptions.output == .table && Terminal.stderrIsTerminal)
             let format = outputOptions.output
             let engine = ScanEngine(engine: Engine(options: connection.connectionOptions(environment: environment)))
             let results = await engine.scan(hosts, options: options) { host in
                 recorder.add(host)
                 if format == .ndjson { Terminal.write(JSONOutput.encode(host, pretty: false) + "\n") }
-                progress.finished(host)
+                progress.finished(host.name, ok: host.status == .ok)
             }
             progress.clear()
             let finished = Date()
@@ -75,6 +54,8 @@ extension Patchctl {
 
 /// One self-erasing status line on stderr while hosts are in flight.
 final class Progress: @unchecked Sendable {
+    typealias Outcome = (name: String, ok: Bool)
+
     private let total: Int
     private let enabled: Bool
     private let lock = NSLock()
@@ -87,12 +68,12 @@ final class Progress: @unchecked Sendable {
         if enabled { Terminal.writeError("\r\u{1B}[K0/\(total) hosts done") }
     }
 
-    func finished(_ host: HostScan) {
+    func finished(_ name: String, ok: Bool) {
         guard enabled else { return }
         lock.lock()
         done += 1
-        if host.status != .ok { failed += 1 }
-        let line = "\r\u{1B}[K\(done)/\(total) hosts done" + (failed > 0 ? ", \(failed) failed" : "") + " (last: \(host.name))"
+        if !ok { failed += 1 }
+        let line = "\r\u{1B}[K\(done)/\(total) hosts done" + (failed > 0 ? ", \(failed) failed" : "") + " (last: \(name))"
         lock.unlock()
         Terminal.writeError(line)
     }

@@ -1,0 +1,106 @@
+import Foundation
+
+/// One host's ad-hoc command outcome (`patchctl exec`).
+public struct ExecResult: Codable, Sendable, Equatable {
+    public var name: String
+    public var address: String
+    public var port: Int
+    /// `ok` when the command exited 0, `failed` when it ran and exited non-zero.
+    public var status: HostStatus
+    public var error: String?
+    public var exitCode: Int?
+    public var stdout: String
+    public var stderr: String
+    public var durationMs: Int
+    public var startedAt: Date
+    public var finishedAt: Date
+
+    public init(name: String, address: String, port: Int, status: HostStatus, error: String? = nil, exitCode: Int? = nil,
+                stdout: String = "", stderr: String = "", durationMs: Int = 0, startedAt: Date, finishedAt: Date) {
+        self.name = name
+        self.address = address
+        self.port = port
+        self.status = status
+        self.error = error
+        self.exitCode = exitCode
+        self.stdout = stdout
+        self.stderr = stderr
+        self.durationMs = durationMs
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(address, forKey: .address)
+        try container.encode(port, forKey: .port)
+        try container.encode(status, forKey: .status)
+        try container.encode(error, forKey: .error)
+        try container.encode(exitCode, forKey: .exitCode)
+        try container.encode(stdout, forKey: .stdout)
+        try container.encode(stderr, forKey: .stderr)
+        try container.encode(durationMs, forKey: .durationMs)
+        try container.encode(startedAt, forKey: .startedAt)
+        try container.encode(finishedAt, forKey: .finishedAt)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, address, port, status, error
+        case exitCode = "exit_code"
+        case stdout, stderr
+        case durationMs = "duration_ms"
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+    }
+}
+
+public struct ExecSummary: Codable, Sendable, Equatable {
+    public var hosts: Int
+    public var ok: Int
+    public var failed: Int
+    public var byStatus: [String: Int]
+
+    public init(_ results: [ExecResult]) {
+        hosts = results.count
+        ok = results.filter { $0.status == .ok }.count
+        failed = hosts - ok
+        var counts: [String: Int] = [:]
+        for result in results where result.status != .ok { counts[result.status.rawValue, default: 0] += 1 }
+        byStatus = counts
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case hosts, ok, failed
+        case byStatus = "by_status"
+    }
+}
+
+/// A whole `patchctl exec` run, as printed with `--output json` and as kept in history.
+public struct ExecRun: Codable, Sendable, Equatable {
+    public var runId: String
+    public var kind: String
+    public var command: String
+    public var startedAt: Date
+    public var finishedAt: Date?
+    public var hosts: [ExecResult]
+    public var summary: ExecSummary
+
+    public init(runId: String, command: String, startedAt: Date, finishedAt: Date?, hosts: [ExecResult]) {
+        self.runId = runId
+        kind = "exec"
+        self.command = command
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.hosts = hosts
+        summary = ExecSummary(hosts)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case runId = "run_id"
+        case kind, command
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+        case hosts, summary
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+
+public struct ExecOptions: Sendable {
+    public var forks: Int
+    /// Escalate on every host, whatever the inventory says.
+    public var become: Bool
+
+    public init(forks: Int = 50, become: Bool = false) {
+        self.forks = forks
+        self.become = become
+    }
+}
+
+/// Ad-hoc commands: the same command on every host, for pre/post checks.
+public struct ExecEngine: Sendable {
+    public let engine: Engine
+
+    public init(engine: Engine) {
+        self.engine = engine
+    }
+
+    /// `command` is sent as written (like `ssh host COMMAND`): the remote shell interprets it.
+    public func exec(_ command: String, on hosts: [Host], options: ExecOptions,
+                     onHostFinished: @escaping @Sendable (ExecResult) -> Void = { _ in }) async -> [ExecResult] {
+        let targets = options.become ? hosts.map { host in
+            var escalated = host
+            escalated.become = true
+            return escalated
+        } : hosts
+        return await engine.run(
+            hosts: targets, forks: options.forks,
+            work: { connection in
+                let started = Date()
+                let result = try await connection.run(command)
+                let failed = result.exitStatus != 0 || result.exitSignal != nil
+                return ExecResult(
+                    name: connection.host.name, address: connection.host.address, port: connection.host.port,
+                    status: failed ? .failed : .ok,
+                    error: result.exitSignal.map { "killed by signal \($0)" } ?? (failed ? "exit code \(result.exitStatus)" : nil),
+                    exitCode: result.exitSignal == nil ? Int(result.exitStatus) : nil,
+                    stdout: result.stdout, stderr: result.stderr, durationMs: Int(result.duration * 1000),
+                    startedAt: started, finishedAt: Date())
+            },
+            failed: { host, failure, started in
+                let finished = Date()
+                return ExecResult(name: host.name, address: host.address, port: host.port, status: failure.status,
+                                  error: failure.message, durationMs: Int(finished.timeIntervalSince(started) * 1000),
+                                  startedAt: started, finishedAt: finished)
+            },
+            onFinished: onHostFinished)
+    }
+}

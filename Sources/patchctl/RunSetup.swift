@@ -1,0 +1,38 @@
+import Foundation
+import PatchCore
+
+/// What every host-touching subcommand does before the first connection: read and validate the
+/// inventory and pattern (nothing is contacted if they are wrong), open history, record the run.
+enum RunSetup {
+    struct Prepared<Record: HistoryRecord> {
+        var hosts: [Host]
+        var recorder: RunRecorder<Record>
+        var started: Date
+    }
+
+    /// Nil when the selection is empty (a warning is printed; nothing is recorded).
+    static func prepare<Record: HistoryRecord>(
+        kind: String, target: InventoryOptions, output: OutputOptions, environment: [String: String],
+        options: String, as: Record.Type
+    ) throws -> Prepared<Record>? {
+        let hosts: [Host]
+        do {
+            hosts = try Inventory.load(path: target.inventory).select(target.limit)
+        } catch {
+            throw ExitCodes.fail(error)
+        }
+        if hosts.isEmpty {
+            Terminal.writeError("patchctl: the inventory has no hosts\n")
+            return nil
+        }
+        do {
+            let store = try HistoryStore(path: output.databasePath(environment: environment))
+            let started = Date()
+            let runId = try store.beginRun(kind: kind, startedAt: started, inventory: target.inventory, hostPattern: target.limit,
+                                           options: options, version: PatchctlVersion.current)
+            return Prepared(hosts: hosts, recorder: RunRecorder(store: store, runId: runId), started: started)
+        } catch {
+            throw ExitCodes.fail(error)
+        }
+    }
+}

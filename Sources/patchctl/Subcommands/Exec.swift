@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import PatchCore
+
+extension Patchctl {
+    struct Exec: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run one command on every targeted host and record the outputs in history.",
+            discussion: """
+                Everything after `--` is the command, joined with spaces and interpreted by the remote \
+                shell, exactly as `ssh host COMMAND` does. Exit code 2 when any host failed or the \
+                command exited non-zero there.
+                """)
+
+        @OptionGroup var target: InventoryOptions
+        @OptionGroup var connection: ConnectionFlags
+        @OptionGroup var outputOptions: OutputOptions
+
+        @Flag(help: "Run the command through sudo on every host (become), whatever the inventory says.")
+        var become = false
+
+        @Argument(parsing: .postTerminator, help: "The command, after `--`.")
+        var command: [String] = []
+
+        func validate() throws {
+            guard !command.isEmpty else { throw ValidationError("give the command after `--`, e.g. patchctl exec -i inv.yml -- uptime") }
+        }
+
+        func run() async throws {
+            let environment = ProcessInfo.processInfo.environment
+            let line = command.joined(separator: " ")
+            let options = ExecOptions(forks: connection.forks, become: become)
+            guard let prepared = try RunSetup.prepare(
+                kind: "exec", target: target, output: outputOptions, environment: environment, options: line, as: ExecResult.self)
+            else { return }
+            let recorder = prepared.recorder
+            let format = outputOptions.output
+            let progress = Progress(total: prepared.hosts.count, enabled: format == .table && Terminal.stderrIsTerminal)
+            let engine = ExecEngine(engine: Engine(options: connection.connectionOptions(environment: environment)))
+            let results = await engine.exec(line, on: prepared.hosts, options: options) { result in
+                recorder.add(result)
+                if format == .ndjson { Terminal.write(JSONOutput.encode(result, pretty: false) + "\n") }
+                progress.finished(result.name, ok: result.status == .ok)
+            }
+            progress.clear()
+            let finished = Date()
+            do {
+                try recorder.finish(at: finished)
+            } catch {
+                throw ExitCodes.fail(error)
+            }
+            let run = ExecRun(runId: recorder.runId, command: line, startedAt: prepared.started, finishedAt: finished, hosts: results)
+            switch format {
+            case .json: Terminal.write(JSONOutput.encode(run, pretty: true) + "\n")
+            case .ndjson: break
+            case .table: Terminal.write(TableReport.exec(run))
+            }
+            if run.summary.failed > 0 { throw ExitCodes.hostsFailed }
+        }
+    }
+}
