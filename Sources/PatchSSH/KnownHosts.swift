@@ -41,12 +41,11 @@ public final class KnownHosts: @unchecked Sendable {
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
-            let utf8 = Array(line.utf8)
-            let rc = utf8.withUnsafeBufferPointer { buffer in
-                buffer.withMemoryRebound(to: CChar.self) {
-                    libssh2_knownhost_readline(hosts, $0.baseAddress, $0.count, LIBSSH2_KNOWNHOST_FILE_OPENSSH)
-                }
-            }
+            // As readfile hands it over: newline-terminated and NUL-terminated (libssh2 reads
+            // the key field up to a terminator, not just `len` bytes).
+            let terminated = line + "\n"
+            let length = terminated.utf8.count
+            let rc = terminated.withCString { libssh2_knownhost_readline(hosts, $0, length, LIBSSH2_KNOWNHOST_FILE_OPENSSH) }
             if rc != 0 { skippedLines.append(index + 1) }
         }
     }

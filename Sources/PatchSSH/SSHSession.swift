@@ -96,6 +96,9 @@ public final class SSHSession: @unchecked Sendable {
         // OpenSSH's own preference order, so the key we are offered is the one OpenSSH clients recorded.
         _ = libssh2_session_method_pref(handle, LIBSSH2_METHOD_HOSTKEY,
             "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256,ssh-rsa")
+        // Cheapest strong key exchange first (libssh2's own order may pick a costly DH group exchange).
+        _ = libssh2_session_method_pref(handle, LIBSSH2_METHOD_KEX,
+            "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha256,diffie-hellman-group16-sha512,diffie-hellman-group18-sha512,diffie-hellman-group14-sha256")
         if config.keepaliveInterval > 0 {
             libssh2_keepalive_config(handle, 1, UInt32(config.keepaliveInterval))
         }
@@ -168,11 +171,16 @@ public final class SSHSession: @unchecked Sendable {
                     continue
                 }
                 tried.append(auth.description)
+                // With the .pub beside it libssh2 need not derive the public half, which costs an
+                // OpenSSL decoder pass per host (most of the controller's CPU for ed25519 keys).
+                let publicPath = FileManager.default.isReadableFile(atPath: path + ".pub") ? path + ".pub" : nil
                 let rc = try await retry(deadline, phase: "authentication", allowFailure: true) {
-                    libssh2_userauth_publickey_fromfile_ex(handle, user, userLength, nil, path, passphrase)
+                    libssh2_userauth_publickey_fromfile_ex(handle, user, userLength, publicPath, path, passphrase)
                 }
                 if rc == 0 { return }
-                if rc == LIBSSH2_ERROR_FILE {
+                // FILE: the key did not load; PUBLICKEY_UNVERIFIED: the signing step could not use it
+                // (both mean a bad or missing passphrase, or a format libssh2 cannot read).
+                if rc == LIBSSH2_ERROR_FILE || rc == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED {
                     throw SSHError.keyFile(path: path, message: passphrase == nil
                         ? "cannot load key (encrypted? set PATCHCTL_KEY_PASSPHRASE)"
                         : "cannot load key (wrong passphrase or unsupported format)")

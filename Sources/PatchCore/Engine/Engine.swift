@@ -1,5 +1,11 @@
 import Foundation
 import PatchSSH
+#if canImport(Glibc)
+import Glibc
+private let RLIMIT_NOFILE_VALUE = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+#else
+private let RLIMIT_NOFILE_VALUE = RLIMIT_NOFILE
+#endif
 
 /// Runs work on many hosts at once: one SSH connection per host, at most `forks` hosts in
 /// flight, each host's outcome reported the moment it is known. One host's failure never
@@ -42,6 +48,7 @@ public struct Engine: Sendable {
             knownHosts = .failure(Self.classify(error))
         }
         let policy: HostKeyPolicy = options.acceptNewHostKeys ? .acceptNew : .strict
+        Self.raiseOpenFileLimit(toAtLeast: min(forks, hosts.count) + 64)
         let commandTimeout = options.commandTimeout
 
         return await withTaskGroup(of: (Int, Outcome).self) { group in
@@ -80,6 +87,14 @@ public struct Engine: Sendable {
             }
             return results.compactMap { $0 }
         }
+    }
+
+    /// One socket per host in flight: the usual soft limit of 1024 descriptors would cap `--forks`.
+    static func raiseOpenFileLimit(toAtLeast needed: Int) {
+        var limit = rlimit()
+        guard getrlimit(RLIMIT_NOFILE_VALUE, &limit) == 0, limit.rlim_cur < rlim_t(needed) else { return }
+        limit.rlim_cur = min(limit.rlim_max, max(rlim_t(needed), limit.rlim_cur))
+        _ = setrlimit(RLIMIT_NOFILE_VALUE, &limit)
     }
 
     /// Maps any error to the host status a sysadmin filters on, with a one-line reason.

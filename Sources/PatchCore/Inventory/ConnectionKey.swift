@@ -94,6 +94,7 @@ enum ConnectionKey: String, CaseIterable, Sendable {
         for known in knownNames {
             let limit = known.count >= 8 ? 2 : 1
             if known.count < 8, name == known + "s" { continue }
+            if abs(known.count - name.count) > limit { continue }  // cheap pre-check
             let distance = EditDistance.between(name, known)
             if distance <= limit, distance < (best?.distance ?? Int.max) {
                 best = (known, distance)

@@ -43,7 +43,7 @@ extension Inventory {
         } catch {
             throw syntaxError(error, file: file, yaml: yaml)
         }
-        if let root, case .scalar = root, !YAMLNodes.isNull(root), looksLikeINI(yaml) {
+        if let root, root.mapping == nil, !YAMLNodes.isNull(root), looksLikeINI(yaml) {
             throw iniError(file: file)
         }
         var parser = InventoryParser(file: file, context: ValueContext(baseDirectory: folder, environment: environment))
@@ -61,8 +61,13 @@ extension Inventory {
         case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
              let .composer(context, problem, mark, _):
             if looksLikeINI(yaml) { return iniError(file: file) }
+            if problem == "but found another document" {
+                return .inventory(file: file, line: mark.line, column: mark.column,
+                                  message: "an inventory is a single YAML document; remove this second '---' document")
+            }
             var message = "invalid YAML: \(problem)"
             if let context { message += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))" }
+            if lineStartsWithTab(mark.line, in: yaml) { message += "; YAML indentation must use spaces, not tabs" }
             return .inventory(file: file, line: mark.line, column: mark.column, message: message)
         case let .reader(problem, offset, _, _):
             let location = offset.map { Self.position(ofCharacterOffset: $0, in: yaml) }
@@ -103,6 +108,12 @@ extension Inventory {
             }
         }
         return nil
+    }
+
+    static func lineStartsWithTab(_ line: Int, in yaml: String) -> Bool {
+        let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
+        guard line >= 1, line <= lines.count else { return false }
+        return lines[line - 1].prefix { $0 == " " || $0 == "\t" }.contains("\t")
     }
 
     static func position(ofCharacterOffset offset: Int, in text: String) -> (line: Int, column: Int) {

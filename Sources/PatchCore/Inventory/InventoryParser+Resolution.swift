@@ -8,11 +8,11 @@ extension InventoryParser {
         try checkCycles()
         addImplicitGroups()
 
-        var depths: [String: Int] = [:]
+        let ranks = mergeRanks()
         var hostsOut: [Host] = []
         for name in hostOrder {
             guard let record = hosts[name] else { continue }
-            hostsOut.append(resolve(record, depths: &depths))
+            hostsOut.append(resolve(record, ranks: ranks))
         }
         var groupsOut: [String: Inventory.Group] = [:]
         for (name, record) in groups {
@@ -100,20 +100,33 @@ extension InventoryParser {
         return result
     }
 
-    /// Merges variables as Ansible does: groups sorted by (depth, priority, name), so parents
-    /// come before children and same-depth siblings alphabetically; host vars last.
-    private func resolve(_ record: HostRecord, depths: inout [String: Int]) -> Host {
+    /// Ansible's merge order of groups: by (depth, priority, name), so parents come before
+    /// children, and siblings at the same depth by priority, then alphabetically. Computed once
+    /// for all groups; a host merges its own groups in this order.
+    private func mergeRanks() -> [String: Int] {
+        var depths: [String: Int] = [:]
+        let keyed = groupOrder.map { name in
+            (name: name, depth: depth(of: name, memo: &depths), priority: groups[name]?.priority ?? 1)
+        }
+        let sorted = keyed.sorted { lhs, rhs in
+            (lhs.depth, lhs.priority) != (rhs.depth, rhs.priority)
+                ? (lhs.depth, lhs.priority) < (rhs.depth, rhs.priority)
+                : lhs.name < rhs.name
+        }
+        var ranks: [String: Int] = [:]
+        for (rank, entry) in sorted.enumerated() { ranks[entry.name] = rank }
+        return ranks
+    }
+
+    /// A host's variables: its groups' in merge order (see `mergeRanks`), then its own.
+    private func resolve(_ record: HostRecord, ranks: [String: Int]) -> Host {
         var member = Set<String>(["all"])
         var pending = Array(record.groups)
         while let group = pending.popLast() {
             guard member.insert(group).inserted else { continue }
             pending += groups[group]?.parents ?? []
         }
-        let ordered = member.sorted { lhs, rhs in
-            let left = (depth(of: lhs, memo: &depths), groups[lhs]?.priority ?? 1)
-            let right = (depth(of: rhs, memo: &depths), groups[rhs]?.priority ?? 1)
-            return left != right ? left < right : lhs < rhs
-        }
+        let ordered = member.sorted { (ranks[$0] ?? 0) < (ranks[$1] ?? 0) }
         let layers = ordered.compactMap { groups[$0]?.layer } + [record.layer]
 
         var vars: [String: InventoryValue] = [:]

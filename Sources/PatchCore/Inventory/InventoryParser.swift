@@ -18,6 +18,8 @@ struct InventoryParser {
         var name: String
         var declaredAt: Mark?
         var hosts: [String] = []
+        /// Same names as `hosts`, for constant-time membership checks on large groups.
+        var hostSet: Set<String> = []
         var children: [(name: String, mark: Mark?)] = []
         var parents: [String] = []
         var layer = Layer()
@@ -40,6 +42,7 @@ struct InventoryParser {
     var groups: [String: GroupRecord] = [:]
     var hostOrder: [String] = []
     var hosts: [String: HostRecord] = [:]
+    private var typoCache: [String: String?] = [:]
 
     init(file: String, context: ValueContext) {
         self.file = file
@@ -150,7 +153,7 @@ struct InventoryParser {
             }
             hosts[hostName]?.groups.insert(group)
             hosts[hostName]?.layer.merge(layer)
-            if groups[group]?.hosts.contains(hostName) == false {
+            if groups[group]?.hostSet.insert(hostName).inserted == true {
                 groups[group]?.hosts.append(hostName)
             }
         }
@@ -180,7 +183,9 @@ struct InventoryParser {
         }
         for (key, value) in YAMLNodes.entries(of: mapping) {
             let name = try self.name(of: key, what: "variable")
-            if let secret = ConnectionKey.plainTextSecrets[name] {
+            let typo = likelyTypo(of: name)
+            // A misspelt password key (`ansible_pasword`) is still a password in the file.
+            if let secret = ConnectionKey.plainTextSecrets[name] ?? typo.flatMap({ ConnectionKey.plainTextSecrets[$0] }) {
                 throw failure(at: key, "plain-text password '\(name)' is not allowed in an inventory: set '\(secret.env)' to the name of an environment variable holding it, or '\(secret.command)' to a command that prints it")
             }
             if let vault = YAMLNodes.vaultNode(in: value) {
@@ -191,7 +196,7 @@ struct InventoryParser {
                 case let .success(setting): layer.settings[name] = setting
                 case let .failure(problem): throw failure(at: value, problem.message)
                 }
-            } else if let known = ConnectionKey.likelyTypo(of: name) {
+            } else if let known = typo {
                 throw failure(at: key, "unknown variable '\(name)' looks like a misspelling of '\(known)' (did you mean '\(known)'?)")
             }
             if name == ConnectionKey.groupPriority, let group {
@@ -204,6 +209,14 @@ struct InventoryParser {
             layer.vars[name] = YAMLNodes.value(of: value)
         }
         return layer
+    }
+
+    /// Variable names repeat on every host, so each is checked against the known keys once.
+    private mutating func likelyTypo(of name: String) -> String? {
+        if let cached = typoCache[name] { return cached }
+        let typo = ConnectionKey.likelyTypo(of: name)
+        typoCache[name] = .some(typo)
+        return typo
     }
 
     private static func integer(_ node: Node) -> Int? {

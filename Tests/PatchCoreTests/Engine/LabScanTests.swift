@@ -90,7 +90,7 @@ struct LabScanTests {
         #expect(withPassphrase.status == .ok, "\(withPassphrase.error ?? "")")
         let without = try #require(await Lab.scan([try Lab.host(keyKey: "LAB_PASS_KEY")], try Lab.options()).first)
         #expect(without.status == .authFailed)
-        #expect(without.error?.contains("PATCHCTL_KEY_PASSPHRASE") == true)
+        #expect(without.error?.contains("PATCHCTL_KEY_PASSPHRASE") == true, "\(without.error ?? "")")
         let wrong = try #require(await Lab.scan([try Lab.host(keyKey: "LAB_PASS_KEY")],
                                                 try Lab.options(environment: ["PATCHCTL_KEY_PASSPHRASE": "nope"])).first)
         #expect(wrong.status == .authFailed)

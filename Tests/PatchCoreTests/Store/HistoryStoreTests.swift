@@ -64,7 +64,7 @@ struct HistoryStoreTests {
         #expect(folderPermissions == 0o700)
         let reopened = try HistoryStore(path: store.path)
         let applied = try reopened.pool.read { try HistoryStore.migrator.appliedIdentifiers($0) }
-        #expect(applied == ["v1: runs, run hosts and findings"])
+        #expect(applied == ["v1: runs, run hosts and findings", "v2: command results"])
         let mode = try reopened.pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
     }
