@@ -34,10 +34,14 @@ struct ConnectionFlags: ParsableArguments {
     @Option(help: ArgumentHelp("Seconds allowed for each remote command.", valueName: "seconds"))
     var commandTimeout: Double = 600
 
+    @Option(help: ArgumentHelp("Connection setups in flight at once (protects listen queues and bastions).", valueName: "n"))
+    var maxConnecting: Int = 100
+
     func validate() throws {
         guard forks >= 1 else { throw ValidationError("--forks must be at least 1") }
         guard connectTimeout > 0 else { throw ValidationError("--connect-timeout must be positive") }
         guard commandTimeout > 0 else { throw ValidationError("--command-timeout must be positive") }
+        guard maxConnecting >= 1 else { throw ValidationError("--max-connecting must be at least 1") }
     }
 
     func connectionOptions(environment: [String: String]) -> ConnectionOptions {
@@ -48,7 +52,7 @@ struct ConnectionFlags: ParsableArguments {
         return ConnectionOptions(
             knownHostsPath: knownHosts ?? environment["PATCHCTL_KNOWN_HOSTS"] ?? ConnectionOptions.defaultKnownHostsPath(environment: environment),
             acceptNewHostKeys: acceptNewHostKeys, defaultUser: user, defaultPrivateKey: privateKey,
-            connectTimeout: connectTimeout, commandTimeout: commandTimeout, environment: environment,
+            connectTimeout: connectTimeout, commandTimeout: commandTimeout, maxConnecting: maxConnecting, environment: environment,
             passphrasePrompt: prompt)
     }
 }

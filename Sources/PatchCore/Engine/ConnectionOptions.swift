@@ -12,13 +12,17 @@ public struct ConnectionOptions: Sendable {
     public var connectTimeout: Double
     public var commandTimeout: Double
     public var keepaliveInterval: Int
+    /// Connection setups (TCP + handshake + login) in flight at once. A burst of a thousand SYNs
+    /// overflows a server's or bastion's listen queue (sshd's is 128) and costs seconds of SYN
+    /// retries; setups are short, so a bound here costs little and keeps bursts orderly.
+    public var maxConnecting: Int
     public var environment: [String: String]
     /// Asks the operator for a key's passphrase (on a terminal); nil when nobody can answer.
     public var passphrasePrompt: (@Sendable (String) -> String?)?
 
     public init(knownHostsPath: String, acceptNewHostKeys: Bool = false, defaultUser: String? = nil,
                 defaultPrivateKey: String? = nil, connectTimeout: Double = 10, commandTimeout: Double = 600,
-                keepaliveInterval: Int = 15, environment: [String: String] = ProcessInfo.processInfo.environment,
+                keepaliveInterval: Int = 15, maxConnecting: Int = 100, environment: [String: String] = ProcessInfo.processInfo.environment,
                 passphrasePrompt: (@Sendable (String) -> String?)? = nil) {
         self.knownHostsPath = knownHostsPath
         self.acceptNewHostKeys = acceptNewHostKeys
@@ -27,6 +31,7 @@ public struct ConnectionOptions: Sendable {
         self.connectTimeout = connectTimeout
         self.commandTimeout = commandTimeout
         self.keepaliveInterval = keepaliveInterval
+        self.maxConnecting = maxConnecting
         self.environment = environment
         self.passphrasePrompt = passphrasePrompt
     }

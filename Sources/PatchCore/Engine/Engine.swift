@@ -50,6 +50,7 @@ public struct Engine: Sendable {
         let policy: HostKeyPolicy = options.acceptNewHostKeys ? .acceptNew : .strict
         Self.raiseOpenFileLimit(toAtLeast: min(forks, hosts.count) + 64)
         let commandTimeout = options.commandTimeout
+        let gate = AsyncGate(limit: options.maxConnecting)
 
         return await withTaskGroup(of: (Int, Outcome).self) { group in
             var results = [Outcome?](repeating: nil, count: hosts.count)
@@ -64,7 +65,10 @@ public struct Engine: Sendable {
                     let started = Date()
                     do {
                         let prepared = try credential.get()
-                        let session = try await SSHSession.connect(prepared.config, knownHosts: try knownHosts.get(), policy: policy)
+                        let known = try knownHosts.get()
+                        let session = try await gate.pass {
+                            try await SSHSession.connect(prepared.config, knownHosts: known, policy: policy)
+                        }
                         let connection = HostConnection(host: host, session: session, becomePassword: prepared.becomePassword, commandTimeout: commandTimeout)
                         do {
                             let outcome = try await work(connection)
