@@ -21,7 +21,7 @@ let package = Package(
         ),
         .target(
             name: "PatchSSH",
-            dependencies: ["CLibSSH2", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CLibSSH2"]
         ),
         .target(
             name: "PatchCore",

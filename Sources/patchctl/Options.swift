@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 import Foundation
 import PatchCore
 
@@ -44,6 +45,9 @@ struct ConnectionFlags: ParsableArguments {
         guard maxConnecting >= 1 else { throw ValidationError("--max-connecting must be at least 1") }
     }
 
+    @Flag(name: .shortAndLong, help: "More detail on stderr: -v per-host progress, -vv everything.")
+    var verbose: Int
+
     func connectionOptions(environment: [String: String]) -> ConnectionOptions {
         var prompt: (@Sendable (String) -> String?)?
         if Terminal.isInteractive {
@@ -53,6 +57,7 @@ struct ConnectionFlags: ParsableArguments {
             knownHostsPath: knownHosts ?? environment["PATCHCTL_KNOWN_HOSTS"] ?? ConnectionOptions.defaultKnownHostsPath(environment: environment),
             acceptNewHostKeys: acceptNewHostKeys, defaultUser: user, defaultPrivateKey: privateKey,
             connectTimeout: connectTimeout, commandTimeout: commandTimeout, maxConnecting: maxConnecting, environment: environment,
+            logger: Terminal.logger(verbosity: verbose),
             passphrasePrompt: prompt)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,6 +14,13 @@ enum Terminal {
         guard let pointer = getpass(prompt) else { return nil }
         let value = String(cString: pointer)
         return value.isEmpty ? nil : value
+    }
+
+    /// Logs go to stderr so stdout stays clean JSON; warnings only unless -v.
+    static func logger(verbosity: Int) -> Logger {
+        var logger = Logger(label: "patchctl") { label in StreamLogHandler.standardError(label: label) }
+        logger.logLevel = verbosity >= 2 ? .trace : verbosity == 1 ? .debug : .warning
+        return logger
     }
 
     static func writeError(_ text: String) {

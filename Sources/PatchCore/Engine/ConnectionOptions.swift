@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// Settings shared by every command that reaches endpoints.
 public struct ConnectionOptions: Sendable {
@@ -17,13 +18,15 @@ public struct ConnectionOptions: Sendable {
     /// retries; setups are short, so a bound here costs little and keeps bursts orderly.
     public var maxConnecting: Int
     public var environment: [String: String]
+    /// Per-host progress at debug, failures at info; never secrets.
+    public var logger: Logger
     /// Asks the operator for a key's passphrase (on a terminal); nil when nobody can answer.
     public var passphrasePrompt: (@Sendable (String) -> String?)?
 
     public init(knownHostsPath: String, acceptNewHostKeys: Bool = false, defaultUser: String? = nil,
                 defaultPrivateKey: String? = nil, connectTimeout: Double = 10, commandTimeout: Double = 600,
                 keepaliveInterval: Int = 15, maxConnecting: Int = 100, environment: [String: String] = ProcessInfo.processInfo.environment,
-                passphrasePrompt: (@Sendable (String) -> String?)? = nil) {
+                logger: Logger = Logger(label: "patchctl"), passphrasePrompt: (@Sendable (String) -> String?)? = nil) {
         self.knownHostsPath = knownHostsPath
         self.acceptNewHostKeys = acceptNewHostKeys
         self.defaultUser = defaultUser
@@ -33,6 +36,7 @@ public struct ConnectionOptions: Sendable {
         self.keepaliveInterval = keepaliveInterval
         self.maxConnecting = maxConnecting
         self.environment = environment
+        self.logger = logger
         self.passphrasePrompt = passphrasePrompt
     }
 

@@ -51,6 +51,8 @@ public struct Engine: Sendable {
         Self.raiseOpenFileLimit(toAtLeast: min(forks, hosts.count) + 64)
         let commandTimeout = options.commandTimeout
         let gate = AsyncGate(limit: options.maxConnecting)
+        let logger = options.logger
+        logger.debug("starting run", metadata: ["hosts": "\(hosts.count)", "forks": "\(forks)", "known_hosts": "\(options.knownHostsPath)"])
 
         return await withTaskGroup(of: (Int, Outcome).self) { group in
             var results = [Outcome?](repeating: nil, count: hosts.count)
@@ -65,10 +67,12 @@ public struct Engine: Sendable {
                     let started = Date()
                     do {
                         let prepared = try credential.get()
+                        logger.debug("connecting", metadata: ["host": "\(host.name)", "address": "\(host.address):\(host.port)"])
                         let known = try knownHosts.get()
                         let session = try await gate.pass {
                             try await SSHSession.connect(prepared.config, knownHosts: known, policy: policy)
                         }
+                        logger.debug("logged in", metadata: ["host": "\(host.name)", "user": "\(prepared.config.user)", "hostkey": "\(session.hostKeyFingerprint)"])
                         let connection = HostConnection(host: host, session: session, becomePassword: prepared.becomePassword, commandTimeout: commandTimeout)
                         do {
                             let outcome = try await work(connection)
@@ -79,7 +83,9 @@ public struct Engine: Sendable {
                             throw error
                         }
                     } catch {
-                        return (index, failed(host, Self.classify(error), started))
+                        let failure = Self.classify(error)
+                        logger.info("host failed", metadata: ["host": "\(host.name)", "status": "\(failure.status.rawValue)", "reason": "\(failure.message)"])
+                        return (index, failed(host, failure, started))
                     }
                 }
             }
