@@ -10,6 +10,29 @@ enum RunSetup {
         var started: Date
     }
 
+    /// Runs the engine, streaming each finished host to history, NDJSON and the progress line;
+    /// returns the results in inventory order once history has them all.
+    static func execute<Record: HistoryRecord & Encodable>(
+        _ prepared: Prepared<Record>, format: OutputFormat,
+        work: (@escaping @Sendable (Record) -> Void) async -> [Record]
+    ) async throws -> (results: [Record], finished: Date) {
+        let recorder = prepared.recorder
+        let progress = Progress(total: prepared.hosts.count, enabled: format == .table && Terminal.stderrIsTerminal)
+        let results = await work { record in
+            recorder.add(record)
+            if format == .ndjson { Terminal.write(JSONOutput.encode(record, pretty: false) + "\n") }
+            progress.finished(record.name, ok: record.status == .ok)
+        }
+        progress.clear()
+        let finished = Date()
+        do {
+            try recorder.finish(at: finished)
+        } catch {
+            throw ExitCodes.fail(error)
+        }
+        return (results, finished)
+    }
+
     /// Nil when the selection is empty (a warning is printed; nothing is recorded).
     static func prepare<Record: HistoryRecord>(
         kind: String, target: InventoryOptions, output: OutputOptions, environment: [String: String],

@@ -62,12 +62,8 @@ public struct ExecSummary: Codable, Sendable, Equatable {
     public var byStatus: [String: Int]
 
     public init(_ results: [ExecResult]) {
-        hosts = results.count
-        ok = results.filter { $0.status == .ok }.count
-        failed = hosts - ok
-        var counts: [String: Int] = [:]
-        for result in results where result.status != .ok { counts[result.status.rawValue, default: 0] += 1 }
-        byStatus = counts
+        let tally = StatusTally(results.map(\.status))
+        (hosts, ok, failed, byStatus) = (tally.hosts, tally.ok, tally.failed, tally.byStatus)
     }
 
     enum CodingKeys: String, CodingKey {

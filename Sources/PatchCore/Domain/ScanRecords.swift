@@ -146,6 +146,24 @@ public struct HostScan: Codable, Sendable, Equatable {
     }
 }
 
+/// Host counts by outcome, shared by every kind of run's summary.
+public struct StatusTally: Sendable, Equatable {
+    public var hosts: Int
+    public var ok: Int
+    public var failed: Int
+    /// Count per non-ok status (`unreachable`, `timeout`...).
+    public var byStatus: [String: Int]
+
+    public init(_ statuses: [HostStatus]) {
+        hosts = statuses.count
+        ok = statuses.filter { $0 == .ok }.count
+        failed = hosts - ok
+        var counts: [String: Int] = [:]
+        for status in statuses where status != .ok { counts[status.rawValue, default: 0] += 1 }
+        byStatus = counts
+    }
+}
+
 public struct RunSummary: Codable, Sendable, Equatable {
     public var hosts: Int
     public var ok: Int
@@ -157,12 +175,8 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var rebootRequired: Int
 
     public init(_ hosts: [HostScan]) {
-        self.hosts = hosts.count
-        ok = hosts.filter { $0.status == .ok }.count
-        failed = self.hosts - ok
-        var counts: [String: Int] = [:]
-        for host in hosts where host.status != .ok { counts[host.status.rawValue, default: 0] += 1 }
-        byStatus = counts
+        let tally = StatusTally(hosts.map(\.status))
+        (self.hosts, ok, failed, byStatus) = (tally.hosts, tally.ok, tally.failed, tally.byStatus)
         updates = hosts.reduce(0) { $0 + $1.updates.count }
         securityUpdates = hosts.reduce(0) { $0 + $1.securityCount }
         rebootRequired = hosts.filter { $0.rebootRequired == true }.count

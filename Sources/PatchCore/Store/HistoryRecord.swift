@@ -2,6 +2,8 @@ import GRDB
 
 /// A per-host outcome that history can store: scans with findings, commands with output.
 public protocol HistoryRecord: Sendable {
+    var name: String { get }
+    var status: HostStatus { get }
     func insert(into db: Database, runId: String) throws
 }
 

@@ -33,24 +33,12 @@ extension Patchctl {
             guard let prepared = try RunSetup.prepare(
                 kind: "exec", target: target, output: outputOptions, environment: environment, options: line, as: ExecResult.self)
             else { return }
-            let recorder = prepared.recorder
-            let format = outputOptions.output
-            let progress = Progress(total: prepared.hosts.count, enabled: format == .table && Terminal.stderrIsTerminal)
             let engine = ExecEngine(engine: Engine(options: connection.connectionOptions(environment: environment)))
-            let results = await engine.exec(line, on: prepared.hosts, options: options) { result in
-                recorder.add(result)
-                if format == .ndjson { Terminal.write(JSONOutput.encode(result, pretty: false) + "\n") }
-                progress.finished(result.name, ok: result.status == .ok)
+            let (results, finished) = try await RunSetup.execute(prepared, format: outputOptions.output) { onFinished in
+                await engine.exec(line, on: prepared.hosts, options: options, onHostFinished: onFinished)
             }
-            progress.clear()
-            let finished = Date()
-            do {
-                try recorder.finish(at: finished)
-            } catch {
-                throw ExitCodes.fail(error)
-            }
-            let run = ExecRun(runId: recorder.runId, command: line, startedAt: prepared.started, finishedAt: finished, hosts: results)
-            switch format {
+            let run = ExecRun(runId: prepared.recorder.runId, command: line, startedAt: prepared.started, finishedAt: finished, hosts: results)
+            switch outputOptions.output {
             case .json: Terminal.write(JSONOutput.encode(run, pretty: true) + "\n")
             case .ndjson: break
             case .table: Terminal.write(TableReport.exec(run))

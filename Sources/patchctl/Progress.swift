@@ -1,0 +1,30 @@
+import Foundation
+
+/// One self-erasing status line on stderr while hosts are in flight.
+final class Progress: @unchecked Sendable {
+    private let total: Int
+    private let enabled: Bool
+    private let lock = NSLock()
+    private var done = 0
+    private var failed = 0
+
+    init(total: Int, enabled: Bool) {
+        self.total = total
+        self.enabled = enabled
+        if enabled { Terminal.writeError("\r\u{1B}[K0/\(total) hosts done") }
+    }
+
+    func finished(_ name: String, ok: Bool) {
+        guard enabled else { return }
+        lock.lock()
+        done += 1
+        if !ok { failed += 1 }
+        let line = "\r\u{1B}[K\(done)/\(total) hosts done" + (failed > 0 ? ", \(failed) failed" : "") + " (last: \(name))"
+        lock.unlock()
+        Terminal.writeError(line)
+    }
+
+    func clear() {
+        if enabled { Terminal.writeError("\r\u{1B}[K") }
+    }
+}
