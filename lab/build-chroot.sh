@@ -5,9 +5,12 @@
 # It has bookworm, bookworm-updates and bookworm-security sources with a fresh
 # `apt-get update` (so real updates are pending), plus a local apt repo with two
 # deterministic updates: patchlab-canary 1.0 -> 1.1 (suite lab-security) and
-# patchlab-tool 1.0 -> 2.0 (suite lab-updates). Re-running is a no-op once the
-# marker exists; an interrupted build is thrown away and redone.
-# Deletes the writable copy (bookworm-rw) on rebuild so it is re-copied.
+# patchlab-tool 1.0 -> 2.0 (suite lab-updates), then lab/provision.sh's layer
+# (sudo and the become-test accounts). Once the marker exists, re-running only
+# brings an older cached tree up to the current provisioning, in place (a
+# no-op when it is current); an interrupted build is thrown away and redone.
+# Deletes the writable copy (bookworm-rw) on rebuild so it is re-copied
+# (lab/start.sh also re-copies it when its provisioning differs from the base).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 need_root
@@ -18,7 +21,9 @@ mkdir -p "$LAB_ROOT"
 check_chroot_perms "$LAB_ROOT"
 exec 9>"$LAB_ROOT/.build.lock"
 flock 9                                  # parallel callers wait for one build
-[ -f "$BASE_MARKER" ] && [ -d "$BASE_TREE" ] && exit 0
+if [ -f "$BASE_MARKER" ] && [ -d "$BASE_TREE" ]; then
+    exec "$LAB_SCRIPTS/provision.sh" "$BASE_TREE"   # still holding the build lock (fd 9)
+fi
 
 TMP=$LAB_ROOT/bookworm.tmp
 LOG=$LAB_ROOT/build.log
@@ -115,6 +120,8 @@ rm -f "$TMP"/var/cache/apt/archives/*.deb   # debootstrap leftovers; keep lists 
 SIM=$(in_chroot "$TMP" apt-get -s -o Debug::NoLocking=1 dist-upgrade 2>>"$LOG") || fail
 grep -q '^Inst patchlab-canary \[1.0\] (1.1 .*/lab-security \[all\])' <<<"$SIM" || { echo "$SIM" >>"$LOG"; fail; }
 grep -q '^Inst patchlab-tool \[1.0\] (2.0 .*/lab-updates \[all\])' <<<"$SIM" || { echo "$SIM" >>"$LOG"; fail; }
+
+"$LAB_SCRIPTS/provision.sh" "$TMP"       # sudo and accounts; checks pending updates are kept
 
 # Commit: nothing may stay mounted inside, then atomically swap the tree in.
 umount_under "$TMP"

@@ -13,6 +13,23 @@ BASE_PORT=${PATCHCTL_LAB_PORT:-2222}
 RW_PORT=$((BASE_PORT + 1))
 SLOW_PORT=$((BASE_PORT + 2))
 
+# Non-root accounts for become (sudo) tests, NAME:UID (the GID is the same number).
+# They must exist with the same UIDs inside the trees (sudo, PAM and the home
+# directory live there) and on this machine (sshd looks the login user up
+# before it chroots); see lab/provision.sh and lab/start.sh.
+LAB_ACCOUNTS=(patchlab:2901 patchnopw:2902)
+LAB_SUDO_USER=patchlab                  # sudoers: ALL, password required
+LAB_SUDO_PASSWORD=labsudo               # a test secret, not a real one
+LAB_NOPASSWD_USER=patchnopw             # sudoers: NOPASSWD: ALL
+
+# Provisioning layered on the cached base tree (lab/provision.sh). Bump the
+# version when provision.sh changes what it installs, so that existing trees
+# are upgraded in place; the stamp also changes with LAB_ACCOUNTS.
+PROVISION_VERSION=1
+PROVISION_FILE=etc/patchctl-lab.provisioned   # inside a tree
+provision_stamp() { echo "patchctl lab provisioning v$PROVISION_VERSION: sudo; accounts ${LAB_ACCOUNTS[*]}"; }
+provisioned() { [ "$(cat "$1/$PROVISION_FILE" 2>/dev/null)" = "$(provision_stamp)" ]; }
+
 die() { echo "lab: $*" >&2; exit 1; }
 
 need_root() { [ "$(id -u)" = 0 ] || die "must run as root"; }
@@ -61,4 +78,37 @@ check_chroot_perms() {
 # (the PidFile can be stale or lost); -o: the listener is the oldest match.
 lab_sshd_pid() {
     pgrep -o -f -- "sshd -f $LAB_DIR/sshd_config -E"
+}
+
+# ensure_account NAME UID [RUNNER...]: makes sure account NAME exists with UID
+# and a same-numbered primary group NAME, home /home/NAME (not created here),
+# shell /bin/bash. A new account gets the password field '*' (no password
+# login): not '!', which sshd without PAM takes for a locked account and
+# refuses even for key logins. RUNNER runs the tools elsewhere, e.g.
+# `in_chroot TREE`; none means this machine. Never changes another account:
+# a NAME with another UID, or UID used by another name, is an error.
+ensure_account() {
+    local name=$1 uid=$2 entry
+    shift 2
+    if entry=$("$@" getent passwd "$name"); then
+        [ "$(cut -d: -f3 <<<"$entry")" = "$uid" ] ||
+            die "user $name already exists with UID $(cut -d: -f3 <<<"$entry"); the lab needs UID $uid"
+        [ "$(cut -d: -f7 <<<"$entry")" = /bin/bash ] || "$@" usermod -s /bin/bash "$name"
+        # A locked ('!...') password, e.g. from a plain useradd, would stop sshd.
+        case $("$@" getent shadow "$name" | cut -d: -f2) in '!'*) "$@" usermod -p '*' "$name" ;; esac
+        return 0
+    fi
+    if entry=$("$@" getent passwd "$uid"); then
+        die "UID $uid is taken by user ${entry%%:*}; the lab needs it for $name"
+    fi
+    if entry=$("$@" getent group "$name"); then
+        [ "$(cut -d: -f3 <<<"$entry")" = "$uid" ] ||
+            die "group $name already exists with GID $(cut -d: -f3 <<<"$entry"); the lab needs GID $uid"
+    else
+        if entry=$("$@" getent group "$uid"); then
+            die "GID $uid is taken by group ${entry%%:*}; the lab needs it for $name"
+        fi
+        "$@" groupadd -g "$uid" "$name"
+    fi
+    "$@" useradd -u "$uid" -g "$name" -M -d "/home/$name" -s /bin/bash -p '*' -c "patchctl lab" "$name"
 }

@@ -7,6 +7,7 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 need_root
 [ -f "$BASE_MARKER" ] || die "no base tree: run lab/build-chroot.sh"
+provisioned "$BASE_TREE" || die "base tree predates provisioning v$PROVISION_VERSION: run lab/build-chroot.sh"
 exec 9>"$LAB_ROOT/.rw.lock"
 flock 9
 remove_tree "$RW_TREE.tmp"

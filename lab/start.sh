@@ -5,14 +5,23 @@
 #   BASE   chroot into the cached read-only tree      (tests only read it)
 #   BASE+1 chroot into the writable copy bookworm-rw  (reset: lab/reset-rw.sh)
 #   BASE+2 like BASE but every session is `sleep 600` (timeout tests)
-# Root login by key only, loopback clients only; one sshd on 0.0.0.0 answers
-# on every 127.x.y.z. Idempotent: if it already runs with the same config,
-# nothing happens; a stale pid or changed config means a (re)start.
+# Logins by key only, loopback clients only: root, plus the become-test
+# accounts patchlab and patchnopw (LAB_ACCOUNTS in common.sh), which are
+# created on this machine too (with '*' passwords, no home), because sshd looks
+# the user up here before it chroots. Every session runs inside a tree, so its
+# shell start-up files are the tree's, never this machine's. One sshd on
+# 0.0.0.0 answers on every 127.x.y.z. Idempotent: if it already runs with the
+# same config, only lab.env is rewritten; a stale pid or changed config means a
+# (re)start.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 need_root
 [ -f "$BASE_MARKER" ] || die "no lab tree: run lab/build-chroot.sh"
-[ -d "$RW_TREE" ] || "$LAB_SCRIPTS/reset-rw.sh"
+provisioned "$BASE_TREE" || die "lab tree predates provisioning v$PROVISION_VERSION: run lab/build-chroot.sh"
+# A missing writable copy, or one copied before the base was last provisioned, is (re)made.
+if [ ! -d "$RW_TREE" ] || ! cmp -s "$BASE_TREE/$PROVISION_FILE" "$RW_TREE/$PROVISION_FILE"; then
+    "$LAB_SCRIPTS/reset-rw.sh"
+fi
 check_chroot_perms "$BASE_TREE"
 check_chroot_perms "$RW_TREE"
 mkdir -p "$LAB_DIR" /run/sshd            # /run/sshd: sshd's privilege-separation dir
@@ -27,6 +36,17 @@ key "$LAB_DIR/id_ed25519" "" patchctl-lab
 key "$LAB_DIR/wrong_ed25519" "" patchctl-lab-unauthorized         # deliberately NOT authorized
 key "$LAB_DIR/pass_ed25519" labpass patchctl-lab-passphrase
 cat "$LAB_DIR/id_ed25519.pub" "$LAB_DIR/pass_ed25519.pub" >"$LAB_DIR/authorized_keys"
+chmod 644 "$LAB_DIR/authorized_keys"
+
+# The become-test accounts on this machine: same names and UIDs as in the trees.
+allow_users=root@127.*
+for account in "${LAB_ACCOUNTS[@]}"; do
+    ensure_account "${account%%:*}" "${account#*:}"
+    allow_users="$allow_users ${account%%:*}@127.*"
+done
+# sshd reads AuthorizedKeysFile as the logging-in user: every folder above it must let them through.
+runuser -u "$LAB_SUDO_USER" -- test -r "$LAB_DIR/authorized_keys" ||
+    die "$LAB_SUDO_USER cannot read $LAB_DIR/authorized_keys (a parent folder is not world-searchable): move the checkout or chmod o+x its parents"
 
 # known_hosts: plain [127.0.0.N]:PORT entries, plus a hashed one for
 # [127.0.0.4]:BASE only. Regenerated only when key or ports change, so the
@@ -73,7 +93,7 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 AuthorizedKeysFile $LAB_DIR/authorized_keys
 StrictModes no
-AllowUsers root@127.*
+AllowUsers $allow_users
 MaxStartups 2000:30:3000
 MaxSessions 50
 PrintMotd no
@@ -112,7 +132,8 @@ write_env() {
                  LAB_KNOWN_HOSTS="$LAB_DIR/known_hosts" LAB_WRONG_KNOWN_HOSTS="$LAB_DIR/known_hosts_wrong" \
                  LAB_HASHED_HOST=127.0.0.4 LAB_HOST_KEY_PUB_FILE="$LAB_DIR/ssh_host_ed25519_key.pub" \
                  LAB_HOST_FINGERPRINT="$(ssh-keygen -lf "$LAB_DIR/ssh_host_ed25519_key.pub" | cut -d' ' -f2)" \
-                 LAB_RESET_RW="$LAB_SCRIPTS/reset-rw.sh"; do
+                 LAB_RESET_RW="$LAB_SCRIPTS/reset-rw.sh" LAB_SUDO_USER="$LAB_SUDO_USER" \
+                 LAB_SUDO_PASSWORD="$LAB_SUDO_PASSWORD" LAB_NOPASSWD_USER="$LAB_NOPASSWD_USER"; do
             printf '%s=%q\n' "${v%%=*}" "${v#*=}"
         done
     } >"$tmp"

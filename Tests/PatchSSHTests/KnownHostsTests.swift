@@ -108,7 +108,8 @@ struct ReactorTests {
         let timedOut = await Reactor.shared.wait(fd: fds[0], readable: true, writable: false, deadline: .after(seconds: 0.2))
         let waited = Double(Deadline.now.nanoseconds - started.nanoseconds) / 1e9
         #expect(!timedOut)
-        #expect(waited >= 0.19 && waited < 2)
+        // The upper bound only tells "expired" from "never expired": loaded CI machines are slow.
+        #expect(waited >= 0.19 && waited < 10)
         #expect(await Reactor.shared.wait(fd: fds[0], readable: false, writable: true, deadline: .after(seconds: 5)))
         _ = write(fds[1], "x", 1)
         #expect(await Reactor.shared.wait(fd: fds[0], readable: true, writable: false, deadline: .after(seconds: 5)))

@@ -25,13 +25,16 @@ public struct HostConnection: Sendable {
     /// The command line actually sent, with the sudo prompt to answer if a password is known.
     static func escalate(_ command: String, host: Host, loginUser: String, password: String?) -> (String, PromptReply?) {
         guard host.become, loginUser != host.becomeUser else { return (command, nil) }
-        let inner = Shell.join(["/bin/sh", "-c", command])
+        // The channel's stdin belongs to sudo (it may carry the password and stays open when sudo
+        // does not ask), so the command itself reads /dev/null, as it would without become.
+        let inner = Shell.join(["/bin/sh", "-c", "exec </dev/null; " + command])
+        // C locale: the failure messages below are matched in English.
         guard let password else {
             // -n: fail at once instead of waiting for a password nobody will type.
-            return ("sudo -H -n -u \(Shell.quote(host.becomeUser)) -- \(inner)", nil)
+            return ("LC_ALL=C sudo -H -n -u \(Shell.quote(host.becomeUser)) -- \(inner)", nil)
         }
         let marker = "[patchctl-sudo-\(UInt32.random(in: .min ... .max))]"
-        return ("sudo -H -S -p \(Shell.quote(marker)) -u \(Shell.quote(host.becomeUser)) -- \(inner)",
+        return ("LC_ALL=C sudo -H -S -p \(Shell.quote(marker)) -u \(Shell.quote(host.becomeUser)) -- \(inner)",
                 PromptReply(marker: marker, reply: password))
     }
 }

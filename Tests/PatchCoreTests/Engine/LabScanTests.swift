@@ -135,11 +135,13 @@ struct LabScanTests {
         let rwRoot = try Lab.value("LAB_RW_ROOT")
         // apt-get update takes the lists lock (creating the file); a NoLocking simulation never does.
         let lock = rwRoot + "/var/lib/apt/lists/lock"
-        try? FileManager.default.removeItem(atPath: lock)
-        let result = try #require(await Lab.scan([try Lab.host("rw", portKey: "LAB_RW_PORT")], try Lab.options(), refresh: true).first)
-        #expect(result.status == .ok, "\(result.error ?? "")")
-        #expect(FileManager.default.fileExists(atPath: lock))
-        #expect(result.updates.contains { $0.name == "patchlab-canary" })
+        try await Lab.aptUpdateTurn.pass {
+            try? FileManager.default.removeItem(atPath: lock)
+            let result = try #require(await Lab.scan([try Lab.host("rw", portKey: "LAB_RW_PORT")], try Lab.options(), refresh: true).first)
+            #expect(result.status == .ok, "\(result.error ?? "")")
+            #expect(FileManager.default.fileExists(atPath: lock))
+            #expect(result.updates.contains { $0.name == "patchlab-canary" })
+        }
     }
 
     private func closedPort() throws -> Int {

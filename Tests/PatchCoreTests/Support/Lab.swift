@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PatchCore
+import PatchSSH
 
 /// The real endpoints `make lab` starts (lab/start.sh): OpenSSH's sshd on loopback, each session
 /// chrooted into a debootstrapped Debian 12 tree. Settings come from `.lab/lab.env`.
@@ -33,8 +34,54 @@ enum Lab {
         try #require(Int(try value(key)))
     }
 
-    static func host(_ name: String = "lab", address: String = "127.0.0.1", portKey: String = "LAB_PORT", keyKey: String = "LAB_KEY") throws -> Host {
-        Host(name: name, address: address, port: try port(portKey), user: "root", privateKeyFile: try value(keyKey))
+    static func host(_ name: String = "lab", address: String = "127.0.0.1", portKey: String = "LAB_PORT", keyKey: String = "LAB_KEY",
+                     user: String = "root") throws -> Host {
+        Host(name: name, address: address, port: try port(portKey), user: user, privateKeyFile: try value(keyKey))
+    }
+
+    /// A lab host logging in as a non-root account of the lab trees (LAB_SUDO_USER: sudo asks for
+    /// LAB_SUDO_PASSWORD; LAB_NOPASSWD_USER: sudo NOPASSWD), escalating with `become`.
+    static func becomeHost(_ name: String = "become", userKey: String = "LAB_SUDO_USER", portKey: String = "LAB_PORT",
+                           becomeUser: String = "root", passwordEnv: String? = nil, passwordCommand: String? = nil) throws -> Host {
+        var host = try self.host(name, portKey: portKey, user: try value(userKey))
+        host.become = true
+        host.becomeUser = becomeUser
+        host.becomePasswordEnv = passwordEnv
+        host.becomePasswordCommand = passwordCommand
+        return host
+    }
+
+    /// What one command did on each host through `Engine.run`: its result, or how the host failed.
+    enum Ran: Sendable {
+        case result(CommandResult)
+        case failure(HostStatus, String)
+
+        var result: CommandResult? { if case let .result(result) = self { return result } else { return nil } }
+        var status: HostStatus? { if case let .failure(status, _) = self { return status } else { return nil } }
+        var message: String { if case let .failure(_, message) = self { return message } else { return "" } }
+        /// Everything the run produced that a user or a log could see.
+        var visibleText: String {
+            switch self {
+            case let .result(result): return result.stdout + "\n" + result.stderr
+            case let .failure(_, message): return message
+            }
+        }
+    }
+
+    /// Runs `commands` in order on one connection per host (as patchctl does), escalated as each host says.
+    static func run(_ commands: [String], on hosts: [Host], _ options: ConnectionOptions) async -> [[Ran]] {
+        await Engine(options: options).run(
+            hosts: hosts, forks: 8,
+            work: { connection in
+                var outcomes: [Ran] = []
+                for command in commands { outcomes.append(.result(try await connection.run(command))) }
+                return outcomes
+            },
+            failed: { _, failure, _ in [.failure(failure.status, failure.message)] }, onFinished: { _ in })
+    }
+
+    static func run(_ command: String, on host: Host, _ options: ConnectionOptions) async throws -> Ran {
+        try #require(await run([command], on: [host], options).first?.first)
     }
 
     static func options(knownHosts: String? = nil, acceptNew: Bool = false, commandTimeout: Double = 120,
@@ -44,6 +91,10 @@ enum Lab {
         return ConnectionOptions(knownHostsPath: try knownHosts ?? value("LAB_KNOWN_HOSTS"), acceptNewHostKeys: acceptNew,
                                  connectTimeout: 10, commandTimeout: commandTimeout, environment: env)
     }
+
+    /// Tests that run `apt-get update` in the writable tree (or reset its lists lock) take turns across
+    /// suites: apt refuses a second update while the lists lock is held.
+    static let aptUpdateTurn = AsyncGate(limit: 1)
 
     static func scan(_ hosts: [Host], _ options: ConnectionOptions, refresh: Bool = false) async -> [HostScan] {
         await ScanEngine(engine: Engine(options: options)).scan(hosts, options: ScanOptions(forks: 8, refresh: refresh))
