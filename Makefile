@@ -5,7 +5,7 @@ CONFIG ?= release
 BIN     = .build/$(CONFIG)/patchctl
 LAB_KNOWN_HOSTS = .lab/known_hosts
 
-.PHONY: all deps build lab lab-stop demo test install clean
+.PHONY: all deps build lab lab-stop demo test bench install clean
 
 all: build
 
@@ -33,6 +33,10 @@ demo: build lab
 test: deps lab
 	lab/reset-rw.sh
 	PATCHCTL_REQUIRE_LAB=1 $(SWIFT) test
+
+# patchctl vs parallel-ssh, Ansible and OpenSSH on 100/1000 loopback hosts (bench/README.md); ~15 min on 2 cores.
+bench: build lab
+	PATCHCTL_BIN=$(BIN) bench/run.sh
 
 install: build
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/patchctl
