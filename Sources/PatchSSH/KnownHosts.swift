@@ -39,7 +39,8 @@ public final class KnownHosts: @unchecked Sendable {
         // Line by line: libssh2_knownhost_readfile stops at the first line it does not understand.
         let text = String(decoding: data, as: UTF8.self)
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.trimmingCharacters(in: .whitespaces)
+            // Plain character scan: Foundation's trimming bridges through NSString, per line.
+            let line = raw.drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" })
             if line.isEmpty || line.hasPrefix("#") { continue }
             // As readfile hands it over: newline-terminated and NUL-terminated (libssh2 reads
             // the key field up to a terminator, not just `len` bytes).

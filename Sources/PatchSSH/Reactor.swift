@@ -4,11 +4,15 @@ import Foundation
 import Glibc
 #endif
 
-/// One thread that watches every session's socket with epoll and wakes the task waiting on it.
+/// One thread that watches every session's socket with epoll and also runs the tasks that
+/// drive those sessions (it is their task executor).
+///
 /// Sessions run libssh2 in non-blocking mode: when a call answers EAGAIN the task suspends here
-/// instead of holding a thread, so a thousand hosts in flight cost a thousand small waiters,
-/// not a thousand stacks.
-public final class Reactor: @unchecked Sendable {
+/// instead of holding a thread, so a thousand hosts in flight cost a thousand small waiters, not a
+/// thousand stacks. Because the same thread resumes the task, a readiness event costs no thread
+/// hop: the loop takes events, runs the tasks they wake until all of them wait again, then sleeps
+/// until the next event or the nearest deadline.
+public final class Reactor: TaskExecutor, @unchecked Sendable {
     public static let shared = Reactor()
 
     private struct Waiter {
@@ -17,19 +21,46 @@ public final class Reactor: @unchecked Sendable {
     }
 
     private let epollFD: Int32
+    /// An eventfd in the epoll set: written to wake the loop for new jobs or a nearer deadline.
+    private let wakeFD: Int32
     private let lock = NSLock()
     private var waiters: [Int32: Waiter] = [:]
     private var registered: Set<Int32> = []
-    /// Deadline precision: the loop wakes at least this often to expire waiters.
-    private let tickMilliseconds: Int32 = 20
+    private var jobs: [UnownedJob] = []
+    /// True while the loop is awake: it will see new jobs and deadlines before it sleeps again.
+    private var awake = true
+    /// When the sleeping loop will next look at deadlines; a waiter due earlier wakes it.
+    private var plannedWake = Deadline.distantFuture
+    /// Longest sleep between deadline checks when nothing is due.
+    private let maxSleepMilliseconds: Int32 = 1000
 
     private init() {
         epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
         precondition(epollFD >= 0, "epoll_create1 failed: errno \(errno)")
+        wakeFD = eventfd(0, Int32(EFD_CLOEXEC) | Int32(EFD_NONBLOCK))
+        precondition(wakeFD >= 0, "eventfd failed: errno \(errno)")
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue
+        event.data.fd = wakeFD
+        precondition(epoll_ctl(epollFD, EPOLL_CTL_ADD, wakeFD, &event) == 0, "epoll_ctl(eventfd) failed: errno \(errno)")
         let thread = Thread { [unowned self] in self.loop() }
         thread.name = "patchctl-reactor"
         thread.start()
     }
+
+    // MARK: - TaskExecutor
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        lock.lock()
+        jobs.append(job)
+        let wake = !awake
+        if wake { awake = true }
+        lock.unlock()
+        if wake { signal() }
+    }
+
+    // MARK: - Readiness
 
     /// Suspends until `fd` is readable/writable (true) or `deadline` passes (false).
     public func wait(fd: Int32, readable: Bool, writable: Bool, deadline: Deadline) async -> Bool {
@@ -46,7 +77,10 @@ public final class Reactor: @unchecked Sendable {
             let isNew = registered.insert(fd).inserted
             let rc = epoll_ctl(epollFD, isNew ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &event)
             if rc != 0 { waiters[fd] = nil }
+            let wake = rc == 0 && !awake && deadline < plannedWake
+            if wake { awake = true }
             lock.unlock()
+            if wake { signal() }
             // A socket epoll refuses is broken: let the caller's next libssh2 call report why.
             if rc != 0 { continuation.resume(returning: true) }
         }
@@ -63,35 +97,72 @@ public final class Reactor: @unchecked Sendable {
         waiter?.continuation.resume(returning: false)
     }
 
+    private func signal() {
+        var one: UInt64 = 1
+        _ = Glibc.write(wakeFD, &one, 8)
+    }
+
+    // MARK: - The loop
+
     private func loop() {
         let capacity = 512
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
         var ready: [CheckedContinuation<Bool, Never>] = []
         var expired: [CheckedContinuation<Bool, Never>] = []
-        var nextExpiryScan = Deadline.now
+        let executor = asUnownedTaskExecutor()
         while true {
-            let count = epoll_wait(epollFD, events, Int32(capacity), tickMilliseconds)
+            // Run every job until each task waits again (jobs they enqueue join the batch).
+            while true {
+                lock.lock()
+                let batch = jobs
+                jobs.removeAll(keepingCapacity: true)
+                lock.unlock()
+                if batch.isEmpty { break }
+                for job in batch { job.runSynchronously(on: executor) }
+            }
+
+            // Expire what is due and find how long to sleep.
             let now = Deadline.now
+            var next = Deadline(nanoseconds: now.nanoseconds + UInt64(maxSleepMilliseconds) * 1_000_000)
             lock.lock()
+            for (fd, waiter) in waiters {
+                if waiter.deadline <= now {
+                    waiters[fd] = nil
+                    expired.append(waiter.continuation)
+                } else if waiter.deadline < next {
+                    next = waiter.deadline
+                }
+            }
+            let sleep = expired.isEmpty && jobs.isEmpty
+            if sleep {
+                awake = false
+                plannedWake = next
+            }
+            lock.unlock()
+            if !sleep {
+                for continuation in expired { continuation.resume(returning: false) }
+                expired.removeAll(keepingCapacity: true)
+                continue
+            }
+
+            let timeout = Int32(min(UInt64(maxSleepMilliseconds), (next.nanoseconds - now.nanoseconds + 999_999) / 1_000_000))
+            let count = epoll_wait(epollFD, events, Int32(capacity), timeout)
+            lock.lock()
+            awake = true
             if count > 0 {
                 for index in 0..<Int(count) {
-                    if let waiter = waiters.removeValue(forKey: events[index].data.fd) {
+                    let fd = events[index].data.fd
+                    if fd == wakeFD {
+                        var drained: UInt64 = 0
+                        _ = Glibc.read(wakeFD, &drained, 8)
+                    } else if let waiter = waiters.removeValue(forKey: fd) {
                         ready.append(waiter.continuation)
                     }
                 }
             }
-            if now >= nextExpiryScan {
-                for (fd, waiter) in waiters where waiter.deadline <= now {
-                    waiters[fd] = nil
-                    expired.append(waiter.continuation)
-                }
-                nextExpiryScan = Deadline(nanoseconds: now.nanoseconds + UInt64(tickMilliseconds) * 1_000_000)
-            }
             lock.unlock()
             for continuation in ready { continuation.resume(returning: true) }
-            for continuation in expired { continuation.resume(returning: false) }
             ready.removeAll(keepingCapacity: true)
-            expired.removeAll(keepingCapacity: true)
         }
     }
 }

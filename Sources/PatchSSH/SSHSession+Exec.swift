@@ -67,7 +67,10 @@ extension SSHSession {
         var nextKeepalive = keepaliveDeadline()
         while true {
             let outState = try drain(channel, stream: 0, into: &stdout, buffer: &buffer)
-            let errState = try drain(channel, stream: 1, into: &stderr, buffer: &buffer)
+            // The stdout read already pulled everything the socket had into libssh2's buffers;
+            // stderr is read only when data is buffered for it, saving a recv that would say EAGAIN.
+            let errState = libssh2_poll_channel_read(channel, 1) != 0 || libssh2_channel_eof(channel) == 1
+                ? try drain(channel, stream: 1, into: &stderr, buffer: &buffer) : .drained
             if let prompt, !prompt.marker.isEmpty {
                 let seen = Self.count(of: Array(prompt.marker.utf8), in: stderr)
                 if seen > promptsSeen {

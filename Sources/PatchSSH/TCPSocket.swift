@@ -6,16 +6,8 @@ import Glibc
 /// Non-blocking TCP connect with a deadline, trying every address the name resolves to.
 enum TCPSocket {
     static func connect(host: String, port: Int, deadline: Deadline, timeoutSeconds: Double, reactor: Reactor) async throws -> Int32 {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        hints.ai_flags = AI_ADDRCONFIG
-        var list: UnsafeMutablePointer<addrinfo>?
-        let rc = getaddrinfo(host, String(port), &hints, &list)
-        guard rc == 0, let first = list else {
-            throw SSHError.resolve(host: host, message: String(cString: gai_strerror(rc)))
-        }
-        defer { freeaddrinfo(list) }
+        let first = try await resolve(host: host, port: port)
+        defer { freeaddrinfo(first) }
 
         var lastError = "no address"
         var cursor: UnsafeMutablePointer<addrinfo>? = first
@@ -47,5 +39,33 @@ enum TCPSocket {
             close(fd)
         }
         throw SSHError.connect(host: host, port: port, message: lastError)
+    }
+
+    /// An address literal resolves at once; a name goes to a Dispatch thread, since getaddrinfo
+    /// blocks and the caller may be the reactor thread every session shares.
+    private static func resolve(host: String, port: Int) async throws -> UnsafeMutablePointer<addrinfo> {
+        if let numeric = lookup(host: host, port: port, flags: AI_NUMERICHOST), case let .success(list) = numeric {
+            return list
+        }
+        let result: Result<UnsafeMutablePointer<addrinfo>, SSHError> = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: lookup(host: host, port: port, flags: AI_ADDRCONFIG)
+                    ?? .failure(.resolve(host: host, message: "no address")))
+            }
+        }
+        return try result.get()
+    }
+
+    private static func lookup(host: String, port: Int, flags: Int32) -> Result<UnsafeMutablePointer<addrinfo>, SSHError>? {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = flags
+        var list: UnsafeMutablePointer<addrinfo>?
+        let rc = getaddrinfo(host, String(port), &hints, &list)
+        guard rc == 0, let list else {
+            return flags == AI_NUMERICHOST ? nil : .failure(.resolve(host: host, message: String(cString: gai_strerror(rc))))
+        }
+        return .success(list)
     }
 }

@@ -63,7 +63,8 @@ public struct Engine: Sendable {
                 next += 1
                 let host = hosts[index]
                 let credential = resolved[index]
-                group.addTask {
+                // Every host's task runs on the reactor thread that also watches its socket.
+                group.addTask(executorPreference: Reactor.shared) {
                     let started = Date()
                     do {
                         let prepared = try credential.get()

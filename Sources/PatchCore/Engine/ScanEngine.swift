@@ -36,23 +36,14 @@ public struct ScanEngine: Sendable {
         let host = connection.host
         let started = Date()
         var scan = HostScan(name: host.name, address: host.address, port: host.port, status: .ok, startedAt: started, finishedAt: started)
-        let factsOutput = try await connection.session.run(Platforms.factsCommand, timeout: connection.commandTimeout)
-        let facts = try parsing(host, "facts") { try Platforms.parseFacts(factsOutput.stdout) }
+        // Facts and scan in one command (escalated when the host has become).
+        let output = try await connection.run(Platforms.scanScript(refresh: refresh))
+        let facts = try parsing(host, "facts") { try Platforms.parseFacts(output.stdout) }
         guard let platform = Platforms.detect(facts) else {
             let id = facts.osRelease["PRETTY_NAME"] ?? facts.osRelease["ID"] ?? facts.kernelName
-            scan.os = OSInfo(family: .unknown, id: facts.osRelease["ID"] ?? facts.kernelName.lowercased(),
-                             name: facts.osRelease["NAME"] ?? facts.kernelName, version: facts.osRelease["VERSION_ID"] ?? "",
-                             kernel: facts.kernelRelease, architecture: facts.machine)
             throw Engine.Failure(status: .error, message: "\(host.name): unsupported platform (\(id))")
         }
         scan.os = platform.os
-        if refresh, let command = platform.refreshCommand() {
-            let result = try await connection.run(command)
-            guard result.exitStatus == 0 else {
-                throw Engine.Failure(status: .error, message: "\(host.name): metadata refresh failed (exit \(result.exitStatus)): \(Self.firstErrorLine(result))")
-            }
-        }
-        let output = try await connection.run(platform.scanCommand())
         let findings = try parsing(host, "scan") { try platform.parseScan(output.stdout) }
         scan.updates = findings.updates
         scan.installedCount = findings.installedCount
@@ -68,11 +59,5 @@ public struct ScanEngine: Sendable {
         } catch let failure as ParseFailure {
             throw Engine.Failure(status: .error, message: "\(host.name): \(what): \(failure.description)")
         }
-    }
-
-    static func firstErrorLine(_ result: CommandResult) -> String {
-        let lines = (result.stderr + "\n" + result.stdout).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-        return lines.first { $0.hasPrefix("E:") || $0.hasPrefix("sudo:") || $0.lowercased().contains("error") }
-            ?? lines.first { !$0.isEmpty } ?? "no output"
     }
 }

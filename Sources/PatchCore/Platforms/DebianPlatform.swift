@@ -24,13 +24,14 @@ public struct DebianPlatform: Platform {
     // wait for (or block) an unattended-upgrades run holding the lock.
     static let environment = "export LC_ALL=C LANG=C DEBIAN_FRONTEND=noninteractive"
 
-    public func refreshCommand() -> String? {
-        "\(Self.environment); apt-get update -q"
-    }
+    public static let probe = "[ -x /usr/bin/apt-get ] && [ -x /usr/bin/dpkg-query ]"
 
-    public func scanCommand() -> String {
-        [
-            Self.environment,
+    public static func scanCommand(refresh: Bool) -> String {
+        var lines = [environment]
+        if refresh {
+            lines += ["echo '\(Sections.marker) refresh'", "apt-get update -q 2>&1", "rc=$?", "echo '\(Sections.marker) refresh-exit'", "echo $rc"]
+        }
+        lines += [
             "echo '\(Sections.marker) apt'",
             "apt-get -s -o Debug::NoLocking=1 dist-upgrade 2>&1",
             "rc=$?",
@@ -38,13 +39,14 @@ public struct DebianPlatform: Platform {
             "echo $rc",
             "echo '\(Sections.marker) installed'",
             "dpkg-query -W -f='${db:Status-Abbrev}\\n' 2>/dev/null | grep -c '^ii'",
-            rebootCheckCommand(),
-        ].joined(separator: "\n")
+            rebootCheck,
+        ]
+        return lines.joined(separator: "\n")
     }
 
-    public func rebootCheckCommand() -> String {
-        "echo '\(Sections.marker) reboot'; if [ -e /var/run/reboot-required ]; then echo required; cat /var/run/reboot-required.pkgs 2>/dev/null; else echo none; fi"
-    }
+    public func rebootCheckCommand() -> String { Self.rebootCheck }
+
+    static let rebootCheck = "echo '\(Sections.marker) reboot'; if [ -e /var/run/reboot-required ]; then echo required; cat /var/run/reboot-required.pkgs 2>/dev/null; else echo none; fi"
 
     public func installCommand(_ updates: [PendingUpdate]) -> String {
         let targets = updates.map { "\($0.name)=\($0.availableVersion)" }
@@ -57,14 +59,20 @@ public struct DebianPlatform: Platform {
 
     public func parseScan(_ output: String) throws -> ScanFindings {
         let sections = Sections.split(output)
+        if let refreshExit = sections["refresh-exit"], refreshExit.trimmed != "0" {
+            let refresh = sections["refresh"] ?? ""
+            let lines = refresh.split(separator: "\n").map { $0.trimmed }
+            let reason = lines.first { $0.hasPrefix("E:") } ?? lines.last { !$0.isEmpty } ?? "no output"
+            throw ParseFailure("metadata refresh (apt-get update) failed (exit \(refreshExit.trimmed)): \(reason)")
+        }
         guard let apt = sections["apt"], let exit = sections["apt-exit"] else {
             throw ParseFailure("scan output lacks the apt section")
         }
-        guard exit.trimmingCharacters(in: .whitespacesAndNewlines) == "0" else {
+        guard exit.trimmed == "0" else {
             let errors = apt.split(separator: "\n").filter { $0.hasPrefix("E:") }.joined(separator: " ")
-            throw ParseFailure("apt-get -s dist-upgrade exited \(exit.trimmingCharacters(in: .whitespacesAndNewlines)): \(errors.isEmpty ? String(apt.suffix(300)) : errors)")
+            throw ParseFailure("apt-get -s dist-upgrade exited \(exit.trimmed): \(errors.isEmpty ? String(apt.suffix(300)) : errors)")
         }
-        let installed = sections["installed"].flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        let installed = sections["installed"].flatMap { Int($0.trimmed) }
         let (rebootRequired, rebootPackages) = Self.parseReboot(sections["reboot"] ?? "")
         return ScanFindings(updates: try Self.parseSimulation(apt), installedCount: installed,
                             rebootRequired: rebootRequired, rebootPackages: rebootPackages)
@@ -72,7 +80,7 @@ public struct DebianPlatform: Platform {
 
     /// `reboot` section: `required` then the packages that asked, or `none`.
     static func parseReboot(_ text: String) -> (Bool, [String]) {
-        let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let lines = text.split(separator: "\n").map { $0.trimmed }.filter { !$0.isEmpty }
         guard lines.first == "required" else { return (false, []) }
         var seen = Set<String>()
         return (true, lines.dropFirst().filter { seen.insert($0).inserted })
@@ -110,7 +118,7 @@ public struct DebianPlatform: Platform {
             architecture = String(origins[origins.index(after: open)..<origins.index(before: origins.endIndex)])
             origins = origins[..<open]
         }
-        let source = origins.trimmingCharacters(in: .whitespaces)
+        let source = origins.trimmed
         return PendingUpdate(name: name, installedVersion: installed, availableVersion: candidate,
                              source: source, security: isSecurity(source), architecture: architecture)
     }
@@ -119,7 +127,7 @@ public struct DebianPlatform: Platform {
     /// `Debian-Security` origin, or any `*-security` archive (Ubuntu pockets, ESM, local mirrors).
     static func isSecurity(_ source: String) -> Bool {
         source.split(separator: ",").contains { part in
-            let origin = part.trimmingCharacters(in: .whitespaces)
+            let origin = part.trimmed
             if origin.hasPrefix("Debian-Security:") { return true }
             guard let slash = origin.lastIndex(of: "/") else { return false }
             return origin[origin.index(after: slash)...].hasSuffix("-security")

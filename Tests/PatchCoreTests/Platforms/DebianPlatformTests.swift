@@ -118,6 +118,33 @@ struct DebianPlatformTests {
         }
     }
 
+    @Test func failedRefreshIsReportedBeforeTheScan() {
+        let platform = DebianPlatform(os: OSInfo(family: .debian, id: "debian", name: "Debian", version: "12"))
+        let output = """
+            @@patchctl refresh
+            Reading package lists...
+            E: Could not open lock file /var/lib/apt/lists/lock - open (13: Permission denied)
+            @@patchctl refresh-exit
+            100
+            @@patchctl apt
+            @@patchctl apt-exit
+            0
+            """
+        #expect { try platform.parseScan(output) } throws: { error in
+            (error as? ParseFailure)?.description == "metadata refresh (apt-get update) failed (exit 100): E: Could not open lock file /var/lib/apt/lists/lock - open (13: Permission denied)"
+        }
+    }
+
+    @Test func scanScriptProbesThenScansInOneCommand() throws {
+        // The lab tests run this script for real over SSH; here, its shape.
+        let script = Platforms.scanScript(refresh: false)
+        #expect(script.hasPrefix("out=$(\n" + Platforms.factsCommand))
+        #expect(script.contains("if \(DebianPlatform.probe); then"))
+        #expect(script.hasSuffix("fi\n) 2>&1\nprintf '%s\\n' \"$out\""))
+        #expect(DebianPlatform.scanCommand(refresh: true).contains("apt-get update"))
+        #expect(!DebianPlatform.scanCommand(refresh: false).contains("apt-get update"))
+    }
+
     @Test func installCommandQuotesEveryPackage() {
         let platform = DebianPlatform(os: OSInfo(family: .debian, id: "debian", name: "Debian", version: "12"))
         let command = platform.installCommand([PendingUpdate(name: "x; rm -rf /", installedVersion: "1", availableVersion: "2$(id)", source: "s", security: false)])
