@@ -9,14 +9,14 @@ public struct SSHConfig: Sendable {
     public enum Auth: Sendable, CustomStringConvertible {
         /// An OpenSSH private key file; the public half is derived from it.
         case keyFile(path: String, passphrase: String?)
-        /// Identities held by ssh-agent (`SSH_AUTH_SOCK`).
-        case agent
+        /// Identities held by the ssh-agent listening on this socket (the caller's `SSH_AUTH_SOCK`).
+        case agent(socket: String)
         case password(String)
 
         public var description: String {
             switch self {
             case let .keyFile(path, _): return "publickey \(path)"
-            case .agent: return "ssh-agent"
+            case let .agent(socket): return "ssh-agent \(socket)"
             case .password: return "password"
             }
         }
@@ -185,10 +185,10 @@ public final class SSHSession: @unchecked Sendable {
                         ? "cannot load key (encrypted? set PATCHCTL_KEY_PASSPHRASE)"
                         : "cannot load key (wrong passphrase or unsupported format)")
                 }
-            case .agent:
-                guard methods.contains("publickey"), ProcessInfo.processInfo.environment["SSH_AUTH_SOCK"] != nil else { continue }
+            case let .agent(socket):
+                guard methods.contains("publickey") else { continue }
                 tried.append(auth.description)
-                if try await agentAuthenticate(deadline: deadline) { return }
+                if try await agentAuthenticate(socket: socket, deadline: deadline) { return }
             case let .password(secret):
                 guard methods.contains("password") else { continue }
                 tried.append(auth.description)
@@ -203,9 +203,11 @@ public final class SSHSession: @unchecked Sendable {
     }
 
     /// Tries each agent identity in turn. The agent socket is local, so its own calls block briefly.
-    private func agentAuthenticate(deadline: Deadline) async throws -> Bool {
+    private func agentAuthenticate(socket: String, deadline: Deadline) async throws -> Bool {
         guard let handle, let agent = libssh2_agent_init(handle) else { return false }
         defer { libssh2_agent_free(agent) }
+        // An explicit socket, not the process environment: the caller decides which agent counts.
+        libssh2_agent_set_identity_path(agent, socket)
         guard libssh2_agent_connect(agent) == 0 else { return false }
         defer { libssh2_agent_disconnect(agent) }
         guard libssh2_agent_list_identities(agent) == 0 else { return false }

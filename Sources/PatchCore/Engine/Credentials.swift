@@ -34,7 +34,7 @@ final class Credentials: @unchecked Sendable {
                 }
             }
         }
-        auth.append(.agent)
+        if let socket = environment["SSH_AUTH_SOCK"], !socket.isEmpty { auth.append(.agent(socket: socket)) }
         let password = try secret(env: host.passwordEnv, command: host.passwordCommand, host: host, what: "password")
         if let password { auth.append(.password(password)) }
         let becomePassword = try secret(env: host.becomePasswordEnv, command: host.becomePasswordCommand, host: host, what: "become password") ?? password

@@ -96,6 +96,34 @@ struct LabScanTests {
         #expect(wrong.status == .authFailed)
     }
 
+    @Test func sshAgentIdentityIsUsedWhenNoKeyIsNamed() async throws {
+        let folder = try Lab.temporaryDirectory()
+        let socket = folder.appendingPathComponent("agent.sock").path
+        let agent = Process()
+        agent.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-agent")
+        agent.arguments = ["-D", "-a", socket]
+        agent.standardOutput = FileHandle.nullDevice
+        try agent.run()
+        // SIGKILL: ssh-agent -D does not always leave on SIGTERM here, and the test must not hang.
+        defer { kill(agent.processIdentifier, SIGKILL); agent.waitUntilExit() }
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: socket) { try await Task.sleep(nanoseconds: 20_000_000) }
+        let add = Process()
+        add.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-add")
+        add.arguments = ["-q", try Lab.value("LAB_KEY")]
+        add.environment = ["SSH_AUTH_SOCK": socket]
+        add.standardError = FileHandle.nullDevice
+        try add.run()
+        add.waitUntilExit()
+        try #require(add.terminationStatus == 0)
+
+        // No key file named and none in HOME: only the agent can log in.
+        let host = Host(name: "agent", address: "127.0.0.1", port: try Lab.port(), user: "root")
+        let viaAgent = try #require(await Lab.scan([host], try Lab.options(environment: ["SSH_AUTH_SOCK": socket])).first)
+        #expect(viaAgent.status == .ok, "\(viaAgent.error ?? "")")
+        let withoutAgent = try #require(await Lab.scan([host], try Lab.options()).first)
+        #expect(withoutAgent.status == .authFailed)
+    }
+
     @Test func closedPortIsUnreachable() async throws {
         let port = try closedPort()
         let host = Host(name: "closed", address: "127.0.0.1", port: port, user: "root", privateKeyFile: try Lab.value("LAB_KEY"))
