@@ -575,15 +575,20 @@ class Proxy:
             sys.exit(f"bench: latency proxy did not start (see {logdir / 'proxy.log'})")
 
     def stop(self) -> None:
-        if self.p.poll() is None:
-            self.p.terminate()
-            try:
-                self.p.wait(10)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
+        stop_process(self.p)
         self.err.close()
         (WORK / "proxy.pid").unlink(missing_ok=True)
+
+
+def stop_process(p: subprocess.Popen) -> None:
+    """TERM, then KILL after 10 s: a helper process must never outlive the run."""
+    if p.poll() is None:
+        p.terminate()
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
 
 
 class PrivateSshd:
@@ -619,13 +624,7 @@ class PrivateSshd:
         sys.exit(f"bench: private sshd on port {port} did not answer")
 
     def stop(self) -> None:
-        if self.p.poll() is None:
-            self.p.terminate()
-            try:
-                self.p.wait(10)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
+        stop_process(self.p)
 
 
 # --------------------------------------------------------------------------
