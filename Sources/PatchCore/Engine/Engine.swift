@@ -43,7 +43,14 @@ public struct Engine: Sendable {
         }
         let knownHosts: Result<KnownHosts, Failure>
         do {
-            knownHosts = .success(try KnownHosts(path: options.knownHostsPath))
+            let loaded = try KnownHosts(path: options.knownHostsPath)
+            if !loaded.skippedLines.isEmpty {
+                // e.g. @cert-authority or security-key lines: not checked, so say so once.
+                options.logger.warning("known_hosts lines not understood and ignored", metadata: [
+                    "file": "\(loaded.path)", "lines": "\(loaded.skippedLines.map(String.init).joined(separator: ","))",
+                ])
+            }
+            knownHosts = .success(loaded)
         } catch {
             knownHosts = .failure(Self.classify(error))
         }
