@@ -20,11 +20,6 @@ public struct LibSSH2Error: Error, CustomStringConvertible, Sendable, Equatable 
 
     public var description: String { "\(function): \(message) (libssh2 error \(code))" }
 
-    var isAuthenticationFailure: Bool {
-        code == LIBSSH2_ERROR_AUTHENTICATION_FAILED || code == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED
-            || code == LIBSSH2_ERROR_PUBLICKEY_UNRECOGNIZED || code == LIBSSH2_ERROR_KEYFILE_AUTH_FAILED
-    }
-
     /// The session's last error, for calls that signal failure with NULL instead of a code.
     static func last(_ session: OpaquePointer?, function: String, fallback: Int32 = LIBSSH2_ERROR_SOCKET_NONE) -> LibSSH2Error {
         guard let session else { return LibSSH2Error(code: fallback, message: "no session", function: function) }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PatchCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,6 +26,18 @@ enum Terminal {
 
     static func writeError(_ text: String) {
         FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    /// Prints a finished run in the chosen format. NDJSON prints its hosts unless they were
+    /// already streamed as they finished; the table is only rendered when asked for.
+    static func write<Run: Encodable, Record: Encodable>(
+        run: Run, hosts: [Record], format: OutputFormat, hostsStreamed: Bool, table: () -> String
+    ) {
+        switch format {
+        case .json: write(JSONOutput.encode(run, pretty: true) + "\n")
+        case .ndjson: if !hostsStreamed { for host in hosts { write(JSONOutput.encode(host, pretty: false) + "\n") } }
+        case .table: write(table())
+        }
     }
 
     static func write(_ text: String) {

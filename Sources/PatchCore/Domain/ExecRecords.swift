@@ -55,23 +55,6 @@ public struct ExecResult: Codable, Sendable, Equatable {
     }
 }
 
-public struct ExecSummary: Codable, Sendable, Equatable {
-    public var hosts: Int
-    public var ok: Int
-    public var failed: Int
-    public var byStatus: [String: Int]
-
-    public init(_ results: [ExecResult]) {
-        let tally = StatusTally(results.map(\.status))
-        (hosts, ok, failed, byStatus) = (tally.hosts, tally.ok, tally.failed, tally.byStatus)
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case hosts, ok, failed
-        case byStatus = "by_status"
-    }
-}
-
 /// A whole `patchctl exec` run, as printed with `--output json` and as kept in history.
 public struct ExecRun: Codable, Sendable, Equatable {
     public var runId: String
@@ -80,7 +63,8 @@ public struct ExecRun: Codable, Sendable, Equatable {
     public var startedAt: Date
     public var finishedAt: Date?
     public var hosts: [ExecResult]
-    public var summary: ExecSummary
+    /// Exec has no findings: the host tally is the whole summary.
+    public var summary: StatusTally
 
     public init(runId: String, command: String, startedAt: Date, finishedAt: Date?, hosts: [ExecResult]) {
         self.runId = runId
@@ -89,7 +73,7 @@ public struct ExecRun: Codable, Sendable, Equatable {
         self.startedAt = startedAt
         self.finishedAt = finishedAt
         self.hosts = hosts
-        summary = ExecSummary(hosts)
+        summary = StatusTally(hosts.map(\.status))
     }
 
     enum CodingKeys: String, CodingKey {

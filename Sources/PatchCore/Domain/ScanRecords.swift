@@ -146,8 +146,8 @@ public struct HostScan: Codable, Sendable, Equatable {
     }
 }
 
-/// Host counts by outcome, shared by every kind of run's summary.
-public struct StatusTally: Sendable, Equatable {
+/// Host counts by outcome, shared by every kind of run's summary (and all of exec's).
+public struct StatusTally: Codable, Sendable, Equatable {
     public var hosts: Int
     public var ok: Int
     public var failed: Int
@@ -161,6 +161,11 @@ public struct StatusTally: Sendable, Equatable {
         var counts: [String: Int] = [:]
         for status in statuses where status != .ok { counts[status.rawValue, default: 0] += 1 }
         byStatus = counts
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case hosts, ok, failed
+        case byStatus = "by_status"
     }
 }
 

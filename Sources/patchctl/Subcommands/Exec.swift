@@ -38,10 +38,8 @@ extension Patchctl {
                 await engine.exec(line, on: prepared.hosts, options: options, onHostFinished: onFinished)
             }
             let run = ExecRun(runId: prepared.recorder.runId, command: line, startedAt: prepared.started, finishedAt: finished, hosts: results)
-            switch outputOptions.output {
-            case .json: Terminal.write(JSONOutput.encode(run, pretty: true) + "\n")
-            case .ndjson: break
-            case .table: Terminal.write(TableReport.exec(run))
+            Terminal.write(run: run, hosts: run.hosts, format: outputOptions.output, hostsStreamed: true) {
+                TableReport.exec(run)
             }
             if run.summary.failed > 0 { throw ExitCodes.hostsFailed }
         }

@@ -54,20 +54,15 @@ extension Patchctl.History {
             do {
                 let store = try HistoryStore(path: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
                 let (id, kind) = try store.resolveRun(runId)
+                let format = outputOptions.output
                 if kind == "exec" {
                     let run = try store.execRun(id: id)
-                    switch outputOptions.output {
-                    case .json: Terminal.write(JSONOutput.encode(run, pretty: true) + "\n")
-                    case .ndjson: for host in run.hosts { Terminal.write(JSONOutput.encode(host, pretty: false) + "\n") }
-                    case .table: Terminal.write(TableReport.exec(run))
+                    Terminal.write(run: run, hosts: run.hosts, format: format, hostsStreamed: false) { TableReport.exec(run) }
+                } else {
+                    let run = try store.run(id: id)
+                    Terminal.write(run: run, hosts: run.hosts, format: format, hostsStreamed: false) {
+                        TableReport.scan(run, details: details)
                     }
-                    return
-                }
-                let run = try store.run(id: id)
-                switch outputOptions.output {
-                case .json: Terminal.write(JSONOutput.encode(run, pretty: true) + "\n")
-                case .ndjson: for host in run.hosts { Terminal.write(JSONOutput.encode(host, pretty: false) + "\n") }
-                case .table: Terminal.write(TableReport.scan(run, details: details))
                 }
             } catch {
                 throw ExitCodes.fail(error)

@@ -29,10 +29,8 @@ extension Patchctl {
                 await engine.scan(prepared.hosts, options: options, onHostFinished: onFinished)
             }
             let run = ScanRun(runId: prepared.recorder.runId, startedAt: prepared.started, finishedAt: finished, hosts: results)
-            switch outputOptions.output {
-            case .json: Terminal.write(JSONOutput.encode(run, pretty: true) + "\n")
-            case .ndjson: break
-            case .table: Terminal.write(TableReport.scan(run, details: details))
+            Terminal.write(run: run, hosts: run.hosts, format: outputOptions.output, hostsStreamed: true) {
+                TableReport.scan(run, details: details)
             }
             if run.summary.failed > 0 { throw ExitCodes.hostsFailed }
         }
