@@ -3,6 +3,8 @@
 public enum PatchError: Error, CustomStringConvertible, Equatable {
     /// Invalid inventory file: `line`/`column` are 1-based and nil when the problem is the whole file.
     case inventory(file: String, line: Int?, column: Int?, message: String)
+    /// Invalid deploy policy file, or a policy name that was not found: positions as for `inventory`.
+    case policy(file: String, line: Int?, column: Int?, message: String)
     /// Invalid `--limit` pattern (or a pattern read from an `@file`).
     case pattern(pattern: String, message: String)
     /// The history database could not be opened, migrated or written.
@@ -18,7 +20,7 @@ public enum PatchError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .inventory(file, line, column, message):
+        case let .inventory(file, line, column, message), let .policy(file, line, column, message):
             var location = file
             if let line { location += ":\(line)" }
             if let column { location += ":\(column)" }

@@ -50,21 +50,25 @@ public struct PendingUpdate: Codable, Sendable, Equatable, Hashable {
     public var source: String
     public var security: Bool
     public var architecture: String?
+    /// The vendor's severity (`critical`, `important`...) where the platform gives one; apt does not.
+    public var severity: String?
 
-    public init(name: String, installedVersion: String, availableVersion: String, source: String, security: Bool, architecture: String? = nil) {
+    public init(name: String, installedVersion: String, availableVersion: String, source: String, security: Bool, architecture: String? = nil,
+                severity: String? = nil) {
         self.name = name
         self.installedVersion = installedVersion
         self.availableVersion = availableVersion
         self.source = source
         self.security = security
         self.architecture = architecture
+        self.severity = severity
     }
 
     enum CodingKeys: String, CodingKey {
         case name
         case installedVersion = "installed_version"
         case availableVersion = "available_version"
-        case source, security, architecture
+        case source, security, architecture, severity
     }
 }
 

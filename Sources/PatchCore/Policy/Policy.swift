@@ -1,0 +1,53 @@
+/// A deploy policy: which hosts, which updates, when, in which rings, with what approval and
+/// reboot behaviour. Loaded from YAML (`Policy+Loading.swift`); every value is validated there,
+/// so code using a `Policy` can trust it.
+public struct Policy: Sendable, Equatable {
+    public var name: String
+    /// The path it was loaded from; "" when parsed from a string.
+    public var file: String
+    /// Host pattern (a YAML list of patterns is joined with ":", i.e. their union).
+    public var targets: String
+    public var selection: UpdateSelection
+    /// nil: any time.
+    public var window: MaintenanceWindow?
+    /// Never empty: without `rings:` one ring named "all" with no targets of its own.
+    public var rings: [Ring]
+    public var approval: ApprovalMode
+    public var reboot: RebootPolicy
+    /// nil: logged-in users cannot postpone.
+    public var deferment: Deferment?
+    /// Shell commands run on each host before installing.
+    public var pre: [String]
+    /// Shell commands run on each host after installing.
+    public var post: [String]
+    /// Refresh package metadata before the plan's scan.
+    public var refresh: Bool
+    /// Seconds the package operation may take on one host.
+    public var installTimeout: Double
+    /// Seconds a host may take to come back after a reboot.
+    public var rebootTimeout: Double
+
+    public static let defaultInstallTimeout = 3600.0
+    public static let defaultRebootTimeout = 900.0
+
+    public init(name: String, file: String = "", targets: String, selection: UpdateSelection = UpdateSelection(),
+                window: MaintenanceWindow? = nil, rings: [Ring] = [Ring(name: "all")], approval: ApprovalMode = .auto,
+                reboot: RebootPolicy = RebootPolicy(), deferment: Deferment? = nil, pre: [String] = [],
+                post: [String] = [], refresh: Bool = true, installTimeout: Double = Policy.defaultInstallTimeout,
+                rebootTimeout: Double = Policy.defaultRebootTimeout) {
+        self.name = name
+        self.file = file
+        self.targets = targets
+        self.selection = selection
+        self.window = window
+        self.rings = rings.isEmpty ? [Ring(name: "all")] : rings
+        self.approval = approval
+        self.reboot = reboot
+        self.deferment = deferment
+        self.pre = pre
+        self.post = post
+        self.refresh = refresh
+        self.installTimeout = installTimeout
+        self.rebootTimeout = rebootTimeout
+    }
+}

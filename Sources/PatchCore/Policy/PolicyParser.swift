@@ -1,0 +1,323 @@
+import Foundation
+import Yams
+
+/// Builds a `Policy` from Yams' node tree, validating as it goes so each error names the line
+/// and column of the node at fault (as `InventoryParser` does for inventories).
+struct PolicyParser {
+    static let topKeys = ["name", "targets", "select", "window", "rings", "approval", "reboot", "deferment",
+                          "pre", "post", "refresh", "install_timeout", "reboot_timeout"]
+    static let selectKeys = ["updates", "min_severity", "include", "exclude", "hold"]
+    static let ringKeys = ["name", "targets", "batch", "max_parallel", "max_fail_percent", "soak"]
+    static let rebootKeys = ["mode", "message", "grace_minutes"]
+    static let defermentKeys = ["max_deferrals", "deadline"]
+    static let utc = TimeZone(identifier: "UTC") ?? TimeZone(secondsFromGMT: 0) ?? .current
+
+    let file: String
+
+    func failure(at node: Node?, _ message: String) -> PatchError {
+        .policy(file: file, line: node?.mark?.line, column: node?.mark?.column, message: message)
+    }
+
+    // MARK: Top level
+
+    func parse(root: Node?) throws(PatchError) -> Policy {
+        guard let root, !YAMLNodes.isNull(root) else {
+            throw PatchError.policy(file: file, line: nil, column: nil,
+                                    message: "the policy is empty: it needs at least 'name' and 'targets'")
+        }
+        if let vault = YAMLNodes.vaultNode(in: root) {
+            throw failure(at: vault, "'!vault' values cannot be used in a policy: patchctl cannot decrypt Ansible Vault, and a policy holds no secrets")
+        }
+        guard case .mapping = root else {
+            throw failure(at: root, "a policy must be a map of settings (name, targets, select, window, rings...), found \(YAMLNodes.kind(of: root))")
+        }
+        let fields = try fields(of: root, in: "the policy", allowed: Self.topKeys)
+
+        let name = try policyName(try required(fields, "name", hint: "give the policy a name such as linux-security"))
+        let targets = try targets(try required(fields, "targets", hint: "give a host pattern such as all, a group, or a list of patterns"),
+                                  label: "targets")
+        let selection = try selection(fields.value("select"))
+        let window = try window(fields.value("window"))
+        let rings = try rings(fields.value("rings"))
+        var approval = ApprovalMode.auto
+        if let node = fields.value("approval") {
+            approval = try choice(node, label: "approval", what: "approval")
+            // The test ring is the first one: with a single ring there is nothing to approve after it.
+            if approval == .afterTest, rings.count < 2 {
+                throw failure(at: node, "approval 'after_test' needs a test ring before the others: define at least two rings under 'rings' (the first one is the test ring)")
+            }
+        }
+        let reboot = try reboot(fields.value("reboot"))
+        let deferment = try deferment(fields.value("deferment"), zone: window?.timeZone ?? Self.utc)
+        let pre = try commands(fields.value("pre"), label: "pre")
+        let post = try commands(fields.value("post"), label: "post")
+        let refresh = try fields.value("refresh").map { node throws(PatchError) in try bool(node, label: "refresh") } ?? true
+        let installTimeout = try fields.value("install_timeout").map { node throws(PatchError) in
+            try duration(node, label: "install_timeout", allowZero: false)
+        } ?? Policy.defaultInstallTimeout
+        let rebootTimeout = try fields.value("reboot_timeout").map { node throws(PatchError) in
+            try duration(node, label: "reboot_timeout", allowZero: false)
+        } ?? Policy.defaultRebootTimeout
+
+        return Policy(name: name, file: "", targets: targets, selection: selection, window: window, rings: rings,
+                      approval: approval, reboot: reboot, deferment: deferment, pre: pre, post: post,
+                      refresh: refresh, installTimeout: installTimeout, rebootTimeout: rebootTimeout)
+    }
+
+    private func policyName(_ node: Node) throws(PatchError) -> String {
+        let name = try nonEmptyString(node, label: "name")
+        // The name shows up in history, output and file names, so it stays one plain word.
+        guard Self.isPlainName(name) else {
+            throw failure(at: node, "invalid policy name '\(name)': use only letters, digits, '.', '_' and '-'")
+        }
+        return name
+    }
+
+    static func isPlainName(_ name: String) -> Bool {
+        !name.isEmpty && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-") }
+    }
+
+    // MARK: Targets
+
+    /// A host pattern, or a list of patterns joined with ':' (their union). Each term is checked
+    /// with the `--limit` parser so mistakes show up at load time, not mid-deploy; `@file` terms
+    /// are read at deploy time.
+    func targets(_ node: Node, label: String) throws(PatchError) -> String {
+        let empty = "'\(label)' must not be empty: give a host pattern such as all, a group, or a list of patterns"
+        var items: [(text: String, node: Node)] = []
+        switch node {
+        case .scalar where YAMLNodes.isNull(node):
+            throw failure(at: node, empty)
+        case .scalar:
+            items = [(try string(node, label: label), node)]
+        case let .sequence(sequence):
+            for item in sequence {
+                items.append((try string(item, label: "each entry of '\(label)'"), item))
+            }
+        default:
+            throw failure(at: node, "'\(label)' must be a host pattern or a list of patterns, found \(YAMLNodes.kind(of: node))")
+        }
+        guard !items.isEmpty else { throw failure(at: node, empty) }
+        for item in items {
+            let terms = HostPattern.split(item.text)
+            guard !terms.isEmpty else { throw failure(at: item.node, empty) }
+            for term in terms where !term.hasPrefix("@") {
+                do {
+                    _ = try HostPattern.term(term, pattern: item.text)
+                } catch {
+                    if case let .pattern(_, message) = error {
+                        throw failure(at: item.node, "invalid host pattern '\(item.text)' in '\(label)': \(message)")
+                    }
+                    throw error
+                }
+            }
+        }
+        let joined = items.map(\.text).joined(separator: ":")
+        // Joining must not change how the terms split (a regex holding ':' would be cut apart).
+        if HostPattern.split(joined) != items.flatMap({ HostPattern.split($0.text) }) {
+            throw failure(at: node, "the patterns in '\(label)' cannot be joined into one (a regular expression containing ':'?): write them as one pattern with ',' between terms")
+        }
+        return joined
+    }
+
+    // MARK: Selection
+
+    func selection(_ node: Node?) throws(PatchError) -> UpdateSelection {
+        guard let node else { return UpdateSelection() }
+        let shape = "security, all, or a map with \(Self.listing(Self.selectKeys, "and"))"
+        if case .scalar = node {
+            return UpdateSelection(kind: try choice(node, label: "select", what: "select", alternative: "a map with \(Self.listing(Self.selectKeys, "and"))"))
+        }
+        guard case .mapping = node else {
+            throw failure(at: node, "'select' must be \(shape), found \(YAMLNodes.kind(of: node))")
+        }
+        let fields = try fields(of: node, in: "'select'", allowed: Self.selectKeys)
+        var selection = UpdateSelection()
+        if let updates = fields.value("updates") {
+            selection.kind = try choice(updates, label: "updates", what: "updates")
+        }
+        if let node = fields.value("min_severity") {
+            let text = try string(node, label: "min_severity")
+            guard let severity = Severity(text: text) else {
+                var message = "unknown min_severity '\(text)'"
+                let names = Severity.allCases.map(\.name) + ["medium", "high"]
+                if let suggestion = EditDistance.closest(to: text.lowercased(), in: names, maxDistance: 2) {
+                    message += " (did you mean '\(suggestion)'?)"
+                }
+                throw failure(at: node, message + ": expected low, moderate (or medium), important (or high) or critical")
+            }
+            selection.minSeverity = severity
+        }
+        selection.include = try globs(fields.value("include"), label: "include")
+        selection.exclude = try globs(fields.value("exclude"), label: "exclude")
+        selection.hold = try globs(fields.value("hold"), label: "hold")
+        return selection
+    }
+
+    private func globs(_ node: Node?, label: String) throws(PatchError) -> [String] {
+        var globs: [String] = []
+        for (glob, node) in try strings(node, label: label) {
+            if let problem = Self.globProblem(glob) {
+                throw failure(at: node, "invalid package glob '\(glob)' in '\(label)': \(problem)")
+            }
+            globs.append(glob)
+        }
+        return globs
+    }
+
+    /// Why `glob` cannot be a package-name glob, or nil when it can.
+    static func globProblem(_ glob: String) -> String? {
+        if glob.isEmpty { return "it is empty" }
+        if glob.contains(where: \.isWhitespace) { return "package names never contain spaces" }
+        // GlobPattern reads an unclosed '[' as a literal; no package name has one, so it is a typo.
+        if GlobPattern(glob).elements.contains(.literal("[")) { return "'[' is never closed by ']'" }
+        return nil
+    }
+
+    // MARK: Rings
+
+    func rings(_ node: Node?) throws(PatchError) -> [Ring] {
+        guard let node else { return [Ring(name: "all")] }
+        guard case let .sequence(items) = node else {
+            throw failure(at: node, "'rings' must be a list of rings ('- name: ...'), found \(YAMLNodes.kind(of: node))")
+        }
+        guard !items.isEmpty else {
+            throw failure(at: node, "'rings' must list at least one ring; leave 'rings' out to patch every host in a single ring")
+        }
+        var rings: [Ring] = []
+        var names: [String: Node] = [:]
+        var withoutTargets: [(index: Int, node: Node)] = []
+        for (index, item) in items.enumerated() {
+            let label = "ring \(index + 1)"
+            guard case .mapping = item else {
+                throw failure(at: item, "\(label) must be a map with \(Self.listing(Self.ringKeys, "and")), found \(YAMLNodes.kind(of: item))")
+            }
+            let fields = try fields(of: item, in: label, allowed: Self.ringKeys)
+            guard let nameNode = fields.value("name") else {
+                throw failure(at: fields.key("name") ?? item, "\(label) has no 'name': give each ring a name such as test or production")
+            }
+            let name = try nonEmptyString(nameNode, label: "name")
+            guard Self.isPlainName(name) else {
+                throw failure(at: nameNode, "invalid ring name '\(name)': use only letters, digits, '.', '_' and '-'")
+            }
+            if let first = names[name] {
+                throw failure(at: nameNode, "duplicate ring name '\(name)': already used at line \(first.mark?.line ?? 0)")
+            }
+            names[name] = nameNode
+            var ring = Ring(name: name)
+            if let targets = fields.entries["targets"]?.value {
+                ring.targets = try self.targets(targets, label: "targets")
+            } else {
+                withoutTargets.append((index, item))
+            }
+            if let batch = fields.value("batch") { ring.batch = try self.batch(batch) }
+            if let node = fields.value("max_parallel") {
+                let value = try integer(node, label: "max_parallel")
+                guard value >= 1 else { throw failure(at: node, "'max_parallel' must be at least 1, found \(value)") }
+                ring.maxParallel = value
+            }
+            if let node = fields.value("max_fail_percent") { ring.maxFailPercent = try percent(node, label: "max_fail_percent") }
+            if let node = fields.value("soak") { ring.soak = try duration(node, label: "soak", allowZero: true) }
+            rings.append(ring)
+        }
+        if withoutTargets.count > 1, let first = withoutTargets.first, let second = withoutTargets.dropFirst().first {
+            throw failure(at: second.node, "ring '\(rings[second.index].name)' has no 'targets', but ring '\(rings[first.index].name)' already takes every remaining host: only the last ring may leave out 'targets'")
+        }
+        if let only = withoutTargets.first, only.index != rings.count - 1 {
+            throw failure(at: only.node, "ring '\(rings[only.index].name)' has no 'targets', so it takes every host not in an earlier ring and must be the last ring")
+        }
+        return rings
+    }
+
+    private func batch(_ node: Node) throws(PatchError) -> BatchSize {
+        let problem = "'batch' must be a number of hosts (1 or more) or a percentage of the ring such as \"25%\" (above 0%, at most 100%), found \(YAMLNodes.kind(of: node))"
+        guard case let .scalar(scalar) = node, YAMLNodes.tag(of: node) != .bool else { throw failure(at: node, problem) }
+        let text = scalar.string.trimmingCharacters(in: .whitespaces)
+        if text.hasSuffix("%") {
+            guard let value = Self.decimal(String(text.dropLast()).trimmingCharacters(in: .whitespaces)),
+                  value > 0, value <= 100
+            else { throw failure(at: node, problem) }
+            return .percent(value)
+        }
+        guard YAMLNodes.tag(of: node) == .int || YAMLNodes.tag(of: node) == .str, let count = Int(text), count >= 1 else {
+            throw failure(at: node, problem)
+        }
+        return .count(count)
+    }
+
+    /// A number 0...100, written bare (`10`) or with a percent sign (`"10%"`).
+    private func percent(_ node: Node, label: String) throws(PatchError) -> Double {
+        let problem = "'\(label)' must be a percentage between 0 and 100, found \(YAMLNodes.kind(of: node))"
+        guard case let .scalar(scalar) = node else { throw failure(at: node, problem) }
+        let value: Double?
+        switch YAMLNodes.tag(of: node) {
+        case .int, .float: value = Self.decimal(scalar.string)
+        case .str where scalar.string.hasSuffix("%"): value = Self.decimal(String(scalar.string.dropLast()))
+        default: value = nil
+        }
+        guard let value, (0...100).contains(value) else { throw failure(at: node, problem) }
+        return value
+    }
+
+    // MARK: Reboot and deferment
+
+    func reboot(_ node: Node?) throws(PatchError) -> RebootPolicy {
+        guard let node else { return RebootPolicy() }
+        let mapHint = "a map with \(Self.listing(Self.rebootKeys, "and"))"
+        guard case .mapping = node else {
+            return RebootPolicy(mode: try choice(node, label: "reboot", what: "reboot mode", alternative: mapHint))
+        }
+        let fields = try fields(of: node, in: "'reboot'", allowed: Self.rebootKeys)
+        guard let modeNode = fields.value("mode") else {
+            throw failure(at: fields.key("mode") ?? node, "'reboot' needs 'mode': never, if_required or always")
+        }
+        var reboot = RebootPolicy(mode: try choice(modeNode, label: "mode", what: "reboot mode"))
+        if let node = fields.value("message") { reboot.message = try nonEmptyString(node, label: "message") }
+        if let node = fields.value("grace_minutes") {
+            let minutes = try integer(node, label: "grace_minutes")
+            guard minutes >= 0 else { throw failure(at: node, "'grace_minutes' must be 0 (restart at once) or more, found \(minutes)") }
+            reboot.graceMinutes = minutes
+        }
+        return reboot
+    }
+
+    /// Absolute deadlines without an offset are read in `zone`, the window's time zone (UTC
+    /// without a window), so a policy's times all mean the same clock.
+    func deferment(_ node: Node?, zone: TimeZone) throws(PatchError) -> Deferment? {
+        guard let node else { return nil }
+        guard case .mapping = node else {
+            throw failure(at: node, "'deferment' must be a map with max_deferrals and deadline, found \(YAMLNodes.kind(of: node))")
+        }
+        let fields = try fields(of: node, in: "'deferment'", allowed: Self.defermentKeys)
+        var deferment = Deferment()
+        if let node = fields.value("max_deferrals") {
+            let count = try integer(node, label: "max_deferrals")
+            guard count >= 0 else { throw failure(at: node, "'max_deferrals' must be 0 or more, found \(count)") }
+            deferment.maxDeferrals = count
+        }
+        if let node = fields.value("deadline") {
+            let problem = "invalid deadline: use a duration after the first deferral (48h) or a date (2026-12-01 or 2026-12-01T18:00), found \(YAMLNodes.kind(of: node))"
+            guard case let .scalar(scalar) = node, YAMLNodes.tag(of: node) != .bool else { throw failure(at: node, problem) }
+            if let seconds = PolicyDuration.parse(scalar.string) {
+                guard seconds > 0 else { throw failure(at: node, "'deadline' must be more than 0 after the first deferral") }
+                deferment.deadline = .after(seconds)
+            } else if let date = Self.absoluteDate(scalar.string, in: zone) {
+                deferment.deadline = .at(date)
+            } else {
+                throw failure(at: node, problem)
+            }
+        }
+        return deferment
+    }
+
+    private func commands(_ node: Node?, label: String) throws(PatchError) -> [String] {
+        var commands: [String] = []
+        for (command, node) in try strings(node, label: label) {
+            guard !command.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw failure(at: node, "commands in '\(label)' must not be empty")
+            }
+            commands.append(command)
+        }
+        return commands
+    }
+}
