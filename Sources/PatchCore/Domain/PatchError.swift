@@ -17,6 +17,10 @@ public enum PatchError: Error, CustomStringConvertible, Equatable {
     case unsupportedPlatform(host: String, detail: String)
     /// A credential could not be obtained (missing env var, failing password_command...).
     case credential(host: String, message: String)
+    /// Another deployment of the same policy is running.
+    case locked(policy: String, holder: String)
+    /// A deploy request that cannot be carried out as asked (unknown ring, nothing to resume...).
+    case deploy(message: String)
 
     public var description: String {
         switch self {
@@ -37,6 +41,10 @@ public enum PatchError: Error, CustomStringConvertible, Equatable {
             return "\(host): unsupported platform (\(detail))"
         case let .credential(host, message):
             return "\(host): \(message)"
+        case let .locked(policy, holder):
+            return "policy \(policy) is already being deployed (\(holder)); not starting a second run"
+        case let .deploy(message):
+            return message
         }
     }
 }

@@ -10,6 +10,12 @@ public enum HostStatus: String, Codable, Sendable, CaseIterable {
     /// Reached and ran, but the remote command reported failure (non-zero exit).
     case failed
     case error
+    /// Deploy: nothing was changed on purpose (outside its window, a failing `pre` check).
+    case skipped
+    /// Deploy: postponed because users were logged in, or by `patchctl defer`.
+    case deferred
+    /// Deploy: stopped by SIGINT/SIGTERM before its package operation started; `--resume` redoes it.
+    case interrupted
 }
 
 /// Package-management family: what decides which commands scan and install.

@@ -24,12 +24,15 @@ public struct Engine: Sendable {
     }
 
     /// Calls `work` for each host with a logged-in connection. Results come back in `hosts` order;
-    /// `onFinished` sees them in completion order (for streaming output and history).
+    /// `onFinished` sees them in completion order (for streaming output and history). Once
+    /// `shouldStart` says no (an interrupt), no further host starts; hosts in flight finish and
+    /// the hosts never started are absent from the results.
     public func run<Outcome: Sendable>(
         hosts: [Host], forks: Int,
         work: @escaping @Sendable (HostConnection) async throws -> Outcome,
         failed: @escaping @Sendable (Host, Failure, Date) -> Outcome,
-        onFinished: @escaping @Sendable (Outcome) -> Void
+        onFinished: @escaping @Sendable (Outcome) -> Void,
+        shouldStart: @escaping @Sendable () -> Bool = { true }
     ) async -> [Outcome] {
         // Secrets are resolved up front and in order: prompts must not interleave with progress.
         let credentials = Credentials(options: options)
@@ -65,7 +68,7 @@ public struct Engine: Sendable {
             var results = [Outcome?](repeating: nil, count: hosts.count)
             var next = 0
             func startNext() {
-                guard next < hosts.count else { return }
+                guard next < hosts.count, shouldStart() else { return }
                 let index = next
                 next += 1
                 let host = hosts[index]
@@ -77,11 +80,13 @@ public struct Engine: Sendable {
                         let prepared = try credential.get()
                         logger.debug("connecting", metadata: ["host": "\(host.name)", "address": "\(host.address):\(host.port)"])
                         let known = try knownHosts.get()
-                        let session = try await gate.pass {
-                            try await SSHSession.connect(prepared.config, knownHosts: known, policy: policy)
+                        let connect: @Sendable () async throws -> SSHSession = {
+                            try await gate.pass { try await SSHSession.connect(prepared.config, knownHosts: known, policy: policy) }
                         }
+                        let session = try await connect()
                         logger.debug("logged in", metadata: ["host": "\(host.name)", "user": "\(prepared.config.user)", "hostkey": "\(session.hostKeyFingerprint)"])
-                        let connection = HostConnection(host: host, session: session, becomePassword: prepared.becomePassword, commandTimeout: commandTimeout)
+                        let connection = HostConnection(host: host, session: session, becomePassword: prepared.becomePassword,
+                                                        commandTimeout: commandTimeout, connect: connect)
                         do {
                             let outcome = try await work(connection)
                             await session.close()

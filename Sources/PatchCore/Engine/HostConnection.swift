@@ -8,6 +8,14 @@ public struct HostConnection: Sendable {
     public let session: SSHSession
     let becomePassword: String?
     let commandTimeout: Double
+    /// Opens a new session to the same host with the same credentials and host-key checks
+    /// (after a reboot, the old one is dead).
+    let connect: @Sendable () async throws -> SSHSession
+
+    /// A new connection to the same host; the caller closes its session.
+    public func reconnected() async throws -> HostConnection {
+        HostConnection(host: host, session: try await connect(), becomePassword: becomePassword, commandTimeout: commandTimeout, connect: connect)
+    }
 
     /// Runs `command` (escalated when the host has `become`); a non-zero exit is returned, not thrown.
     public func run(_ command: String, timeout: Double? = nil) async throws -> CommandResult {

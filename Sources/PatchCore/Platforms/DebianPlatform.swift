@@ -50,11 +50,40 @@ public struct DebianPlatform: Platform {
 
     public func installCommand(_ updates: [PendingUpdate]) -> String {
         let targets = updates.map { "\($0.name)=\($0.availableVersion)" }
+        // Lock timeout: wait for an unattended-upgrades run to finish instead of failing at once.
         return "\(Self.environment); " + Shell.join([
             "apt-get", "-y", "-q",
             "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold",
+            "-o", "DPkg::Lock::Timeout=300",
             "install", "--only-upgrade",
         ] + targets)
+    }
+
+    /// `dpkg --audit` lists packages left unpacked or half-configured by an interrupted run.
+    public func healthCommand() -> String {
+        "LC_ALL=C dpkg --audit 2>&1; echo \"\(Sections.marker) audit-exit $?\""
+    }
+
+    public func parseHealth(_ output: String) -> PackageManagerHealth {
+        let lines = output.split(separator: "\n").filter { !$0.hasPrefix(Sections.marker) }
+        let detail = lines.map { $0.trimmed }.filter { !$0.isEmpty }.joined(separator: " ")
+        guard !detail.isEmpty else { return .healthy }
+        return .broken(detail: String(detail.prefix(500)), repair: "dpkg --configure -a && apt-get -f install")
+    }
+
+    public func installedVersionsCommand(_ names: [String]) -> String {
+        "dpkg-query -W -f='${Package}\\t${Version}\\t${db:Status-Abbrev}\\n' " + Shell.join(names) + " 2>/dev/null; true"
+    }
+
+    /// Only fully installed (`ii`) packages count: a half-installed one has not reached its version.
+    public func parseInstalledVersions(_ output: String) -> [String: String] {
+        var versions: [String: String] = [:]
+        for line in output.split(separator: "\n") {
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard fields.count >= 3, fields[2].trimmed == "ii" else { continue }
+            versions[String(fields[0])] = String(fields[1])
+        }
+        return versions
     }
 
     public func parseScan(_ output: String) throws -> ScanFindings {

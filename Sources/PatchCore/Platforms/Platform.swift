@@ -42,6 +42,37 @@ public protocol Platform: Sendable {
     func installCommand(_ updates: [PendingUpdate]) -> String
     /// Prints whether a reboot is pending, in the form `parseScan` reads.
     func rebootCheckCommand() -> String
+
+    /// Reports whether the package manager is usable (not left half-way by an interrupted run).
+    func healthCommand() -> String
+    func parseHealth(_ output: String) -> PackageManagerHealth
+    /// Prints the installed version of each named package, for before/after verification.
+    func installedVersionsCommand(_ names: [String]) -> String
+    func parseInstalledVersions(_ output: String) -> [String: String]
+
+    /// Prints the current boot's unique id: a reboot is proven by a different one.
+    func bootIDCommand() -> String
+    /// Schedules a reboot in `graceMinutes` (0: now), warning logged-in users with `message`.
+    func rebootCommand(graceMinutes: Int, message: String) -> String
+    /// Lists interactive sessions (user and terminal), for deferment.
+    func loggedInUsersCommand() -> String
+    func parseLoggedInUsers(_ output: String) -> [LoggedInUser]
+}
+
+/// Whether a host's package manager can run, and how to repair it when not.
+public enum PackageManagerHealth: Sendable, Equatable {
+    case healthy
+    case broken(detail: String, repair: String)
+}
+
+/// One interactive login session on an endpoint.
+public struct LoggedInUser: Sendable, Equatable, Codable {
+    public var user: String
+    public var terminal: String
+    public init(user: String, terminal: String) {
+        self.user = user
+        self.terminal = terminal
+    }
 }
 
 /// The platforms patchctl knows, in the order they are tried.

@@ -30,13 +30,14 @@ public struct RunListing: Codable, Sendable, Equatable {
 
 extension HistoryStore {
     /// Records the start of a run before any host is contacted, so an interrupted run still shows.
-    public func beginRun(kind: String, startedAt: Date, inventory: String?, hostPattern: String?, options: String?, version: String) throws -> String {
+    public func beginRun(kind: String, startedAt: Date, inventory: String?, hostPattern: String?, options: String?, version: String,
+                         policy: String? = nil, user: String? = nil) throws -> String {
         let id = Self.makeRunID(startedAt)
         try write { db in
             try db.execute(sql: """
-                INSERT INTO runs (id, kind, started_at, state, inventory, host_pattern, options, patchctl_version)
-                VALUES (?, ?, ?, 'running', ?, ?, ?, ?)
-                """, arguments: [id, kind, startedAt, inventory, hostPattern, options, version])
+                INSERT INTO runs (id, kind, started_at, state, inventory, host_pattern, options, patchctl_version, policy, user)
+                VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)
+                """, arguments: [id, kind, startedAt, inventory, hostPattern, options, version, policy, user])
         }
         return id
     }
@@ -49,9 +50,11 @@ extension HistoryStore {
         }
     }
 
-    public func finishRun(runId: String, finishedAt: Date) throws {
+    /// `state`: finished, or for deploys halted / interrupted / waiting / planned; `report` is kind-specific JSON.
+    public func finishRun(runId: String, finishedAt: Date, state: String = "finished", report: String? = nil) throws {
         try write { db in
-            try db.execute(sql: "UPDATE runs SET finished_at = ?, state = 'finished' WHERE id = ?", arguments: [finishedAt, runId])
+            try db.execute(sql: "UPDATE runs SET finished_at = ?, state = ?, report = COALESCE(?, report) WHERE id = ?",
+                           arguments: [finishedAt, state, report, runId])
         }
     }
 

@@ -113,6 +113,84 @@ public final class HistoryStore: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v3: deployments, approvals, deferrals and events") { db in
+            try db.execute(sql: """
+                ALTER TABLE runs ADD COLUMN policy TEXT;
+                -- who started the run (the local user)
+                ALTER TABLE runs ADD COLUMN user TEXT;
+                -- deploy: outcome, rings and notes as JSON
+                ALTER TABLE runs ADD COLUMN report TEXT;
+                CREATE INDEX runs_by_policy ON runs(policy, started_at);
+                CREATE TABLE deploy_hosts (
+                    run_id TEXT NOT NULL,
+                    host TEXT NOT NULL,
+                    ring TEXT NOT NULL,
+                    batch INTEGER NOT NULL,
+                    -- the whole DeployHost as JSON, so history reprints exactly what the run printed
+                    document TEXT NOT NULL,
+                    PRIMARY KEY (run_id, host),
+                    FOREIGN KEY (run_id, host) REFERENCES run_hosts(run_id, host) ON DELETE CASCADE
+                );
+                -- one row per package touched or left alone: after_test promotion, mean time to patch
+                CREATE TABLE deploy_packages (
+                    run_id TEXT NOT NULL,
+                    host TEXT NOT NULL,
+                    ring TEXT NOT NULL,
+                    package TEXT NOT NULL,
+                    from_version TEXT NOT NULL,
+                    target_version TEXT NOT NULL,
+                    to_version TEXT,
+                    -- installed | failed | skipped | awaiting_approval
+                    outcome TEXT NOT NULL,
+                    reason TEXT,
+                    at DATETIME NOT NULL,
+                    PRIMARY KEY (run_id, host, package),
+                    FOREIGN KEY (run_id, host) REFERENCES run_hosts(run_id, host) ON DELETE CASCADE
+                );
+                CREATE INDEX deploy_packages_by_package ON deploy_packages(package, target_version, ring);
+                CREATE TABLE approvals (
+                    policy TEXT NOT NULL,
+                    package TEXT NOT NULL,
+                    version TEXT NOT NULL,
+                    -- pending | approved | rejected
+                    state TEXT NOT NULL,
+                    ring TEXT,
+                    requested_at DATETIME,
+                    requested_run TEXT,
+                    decided_at DATETIME,
+                    decided_by TEXT,
+                    note TEXT,
+                    PRIMARY KEY (policy, package, version)
+                );
+                CREATE TABLE deferrals (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    host TEXT NOT NULL,
+                    -- NULL: every policy
+                    policy TEXT,
+                    until DATETIME NOT NULL,
+                    reason TEXT NOT NULL,
+                    created_by TEXT NOT NULL,
+                    created_at DATETIME NOT NULL,
+                    cancelled_at DATETIME,
+                    cancelled_by TEXT
+                );
+                CREATE INDEX deferrals_by_host ON deferrals(host, until);
+                -- the audit trail: approvals, rejections, deferrals (manual and automatic), deploy runs
+                CREATE TABLE events (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at DATETIME NOT NULL,
+                    user TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    policy TEXT,
+                    host TEXT,
+                    package TEXT,
+                    version TEXT,
+                    run_id TEXT,
+                    detail TEXT
+                );
+                CREATE INDEX events_by_host ON events(host, policy, action, at);
+                """)
+        }
         return migrator
     }
 }

@@ -17,6 +17,17 @@ public final class RunRecorder<Record: HistoryRecord>: @unchecked Sendable {
         self.batchSize = batchSize
     }
 
+    /// Waits until every host added so far is in the database (deploy reads its own ring's results).
+    public func flush() throws {
+        lock.lock()
+        let batch = takePending()
+        lock.unlock()
+        try queue.sync {
+            write(batch)
+            if let firstError { throw firstError }
+        }
+    }
+
     public func add(_ host: Record) {
         lock.lock()
         pending.append(host)
@@ -26,14 +37,14 @@ public final class RunRecorder<Record: HistoryRecord>: @unchecked Sendable {
     }
 
     /// Flushes, marks the run finished, and rethrows a write failure if there was one.
-    public func finish(at date: Date) throws {
+    public func finish(at date: Date, state: String = "finished", report: String? = nil) throws {
         lock.lock()
         let batch = takePending()
         lock.unlock()
         try queue.sync {
             write(batch)
             if let firstError { throw firstError }
-            try store.finishRun(runId: runId, finishedAt: date)
+            try store.finishRun(runId: runId, finishedAt: date, state: state, report: report)
         }
     }
 

@@ -1,0 +1,333 @@
+import Foundation
+
+/// One package a deployment means to install on a host, at an exact version.
+public struct PlannedUpdate: Codable, Sendable, Equatable {
+    public var name: String
+    public var fromVersion: String
+    public var toVersion: String
+    public var security: Bool
+    public var severity: String?
+    public var source: String
+
+    public init(_ update: PendingUpdate) {
+        name = update.name
+        fromVersion = update.installedVersion
+        toVersion = update.availableVersion
+        security = update.security
+        severity = update.severity
+        source = update.source
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name
+        case fromVersion = "from_version"
+        case toVersion = "to_version"
+        case security, severity, source
+    }
+}
+
+/// A package that reached its target version.
+public struct InstalledPackage: Codable, Sendable, Equatable {
+    public var name: String
+    public var fromVersion: String
+    public var toVersion: String
+
+    public init(name: String, fromVersion: String, toVersion: String) {
+        self.name = name
+        self.fromVersion = fromVersion
+        self.toVersion = toVersion
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name
+        case fromVersion = "from_version"
+        case toVersion = "to_version"
+    }
+}
+
+/// A package that did not reach its target version: what it is at now, and why.
+public struct FailedPackage: Codable, Sendable, Equatable {
+    public var name: String
+    public var fromVersion: String
+    public var targetVersion: String
+    /// Installed version after the attempt; nil when the package is no longer (fully) installed.
+    public var actualVersion: String?
+    public var reason: String
+
+    public init(name: String, fromVersion: String, targetVersion: String, actualVersion: String?, reason: String) {
+        self.name = name
+        self.fromVersion = fromVersion
+        self.targetVersion = targetVersion
+        self.actualVersion = actualVersion
+        self.reason = reason
+    }
+
+    // Explicit nulls: consumers can rely on every key existing.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(fromVersion, forKey: .fromVersion)
+        try container.encode(targetVersion, forKey: .targetVersion)
+        try container.encode(actualVersion, forKey: .actualVersion)
+        try container.encode(reason, forKey: .reason)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name
+        case fromVersion = "from_version"
+        case targetVersion = "target_version"
+        case actualVersion = "actual_version"
+        case reason
+    }
+}
+
+/// A pending update the policy left alone, and why (not selected, held, awaiting approval...).
+public struct SkippedUpdate: Codable, Sendable, Equatable {
+    public var name: String
+    public var version: String
+    public var reason: String
+    /// True when an approval would let it through (it is listed by `patchctl approvals list`).
+    public var awaitingApproval: Bool
+
+    public init(name: String, version: String, reason: String, awaitingApproval: Bool = false) {
+        self.name = name
+        self.version = version
+        self.reason = reason
+        self.awaitingApproval = awaitingApproval
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, version, reason
+        case awaitingApproval = "awaiting_approval"
+    }
+}
+
+/// One command patchctl ran on the host during a deployment (pre, install, post, reboot), for the record.
+public struct DeployStep: Codable, Sendable, Equatable {
+    public var phase: String
+    public var command: String
+    public var exitCode: Int?
+    /// The end of the output (stdout then stderr), enough to see why something failed.
+    public var output: String
+    public var durationMs: Int
+
+    public init(phase: String, command: String, exitCode: Int?, output: String, durationMs: Int) {
+        self.phase = phase
+        self.command = command
+        self.exitCode = exitCode
+        self.output = output
+        self.durationMs = durationMs
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case phase, command
+        case exitCode = "exit_code"
+        case output
+        case durationMs = "duration_ms"
+    }
+}
+
+/// One host's deployment: the plan, what changed, and how it ended.
+public struct DeployHost: Codable, Sendable, Equatable {
+    public var name: String
+    public var address: String
+    public var port: Int
+    public var status: HostStatus
+    public var ring: String
+    /// 1-based rolling batch within the ring.
+    public var batch: Int
+    public var error: String?
+    public var os: OSInfo?
+    public var planned: [PlannedUpdate]
+    public var installed: [InstalledPackage]
+    public var failed: [FailedPackage]
+    public var skipped: [SkippedUpdate]
+    /// The exact commands the deployment runs (dry run) or ran.
+    public var commands: [String]
+    public var steps: [DeployStep]
+    public var rebooted: Bool
+    public var rebootRequired: Bool?
+    /// Why the host was deferred, or why a deferral was overridden (`forced`).
+    public var deferral: String?
+    /// Deferrals were used up or the deadline passed: installed although users were logged in.
+    public var forced: Bool
+    public var loggedInUsers: [LoggedInUser]
+    /// How to repair a broken package manager found on the host.
+    public var repair: String?
+    public var startedAt: Date
+    public var finishedAt: Date
+
+    public init(host: Host, status: HostStatus, ring: String, batch: Int, error: String? = nil, startedAt: Date, finishedAt: Date) {
+        name = host.name
+        address = host.address
+        port = host.port
+        self.status = status
+        self.ring = ring
+        self.batch = batch
+        self.error = error
+        os = nil
+        planned = []
+        installed = []
+        failed = []
+        skipped = []
+        commands = []
+        steps = []
+        rebooted = false
+        rebootRequired = nil
+        deferral = nil
+        forced = false
+        loggedInUsers = []
+        repair = nil
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+    }
+
+    /// Counts against a ring's `max_fail_percent`: the host was meant to change and could not.
+    public var countsAsFailure: Bool {
+        switch status {
+        case .ok, .skipped, .deferred, .interrupted: return false
+        case .unreachable, .authFailed, .hostKeyMismatch, .timeout, .failed, .error: return true
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(address, forKey: .address)
+        try container.encode(port, forKey: .port)
+        try container.encode(status, forKey: .status)
+        try container.encode(ring, forKey: .ring)
+        try container.encode(batch, forKey: .batch)
+        try container.encode(error, forKey: .error)
+        try container.encode(os, forKey: .os)
+        try container.encode(planned, forKey: .planned)
+        try container.encode(installed, forKey: .installed)
+        try container.encode(failed, forKey: .failed)
+        try container.encode(skipped, forKey: .skipped)
+        try container.encode(commands, forKey: .commands)
+        try container.encode(steps, forKey: .steps)
+        try container.encode(rebooted, forKey: .rebooted)
+        try container.encode(rebootRequired, forKey: .rebootRequired)
+        try container.encode(deferral, forKey: .deferral)
+        try container.encode(forced, forKey: .forced)
+        try container.encode(loggedInUsers, forKey: .loggedInUsers)
+        try container.encode(repair, forKey: .repair)
+        try container.encode(startedAt, forKey: .startedAt)
+        try container.encode(finishedAt, forKey: .finishedAt)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, address, port, status, ring, batch, error, os, planned, installed, failed, skipped, commands, steps, rebooted
+        case rebootRequired = "reboot_required"
+        case deferral, forced
+        case loggedInUsers = "logged_in_users"
+        case repair
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+    }
+}
+
+/// How a deploy run ended as a whole.
+public enum DeployOutcome: String, Codable, Sendable {
+    /// Every targeted ring ran (hosts may still have failed within `max_fail_percent`).
+    case finished
+    /// `max_fail_percent` was exceeded: the ring stopped and later rings did not start.
+    case halted
+    /// SIGINT/SIGTERM: hosts not started are left for `--resume`.
+    case interrupted
+    /// Nothing to do now: outside the window, or the next ring waits for its soak or approvals.
+    case waiting
+    /// `--dry-run`: nothing was changed.
+    case planned
+}
+
+/// A ring's part in a run.
+public struct RingReport: Codable, Sendable, Equatable {
+    public var name: String
+    public var hosts: Int
+    public var failed: Int
+    /// `ran`, `halted`, `waiting` (soak or previous ring), `not_started` (halted or interrupted earlier), `skipped` (not selected by --ring)
+    public var state: String
+    public var note: String?
+
+    public init(name: String, hosts: Int, failed: Int, state: String, note: String? = nil) {
+        self.name = name
+        self.hosts = hosts
+        self.failed = failed
+        self.state = state
+        self.note = note
+    }
+}
+
+public struct DeploySummary: Codable, Sendable, Equatable {
+    public var hosts: Int
+    public var ok: Int
+    public var failed: Int
+    public var skipped: Int
+    public var deferred: Int
+    public var interrupted: Int
+    public var installed: Int
+    public var failedPackages: Int
+    public var rebooted: Int
+    public var byStatus: [String: Int]
+
+    public init(_ hosts: [DeployHost]) {
+        let tally = StatusTally(hosts.map(\.status))
+        self.hosts = hosts.count
+        ok = tally.ok
+        failed = hosts.filter(\.countsAsFailure).count
+        skipped = hosts.filter { $0.status == .skipped }.count
+        deferred = hosts.filter { $0.status == .deferred }.count
+        interrupted = hosts.filter { $0.status == .interrupted }.count
+        installed = hosts.reduce(0) { $0 + $1.installed.count }
+        failedPackages = hosts.reduce(0) { $0 + $1.failed.count }
+        rebooted = hosts.filter(\.rebooted).count
+        byStatus = tally.byStatus
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case hosts, ok, failed, skipped, deferred, interrupted, installed
+        case failedPackages = "failed_packages"
+        case rebooted
+        case byStatus = "by_status"
+    }
+}
+
+/// A whole deployment: what `deploy --output json` prints and `history show` reprints.
+public struct DeployRun: Codable, Sendable, Equatable {
+    public var runId: String
+    public var kind: String
+    public var policy: String
+    public var outcome: DeployOutcome
+    public var dryRun: Bool
+    public var startedAt: Date
+    public var finishedAt: Date?
+    public var rings: [RingReport]
+    public var notes: [String]
+    public var hosts: [DeployHost]
+    public var summary: DeploySummary
+
+    public init(runId: String, policy: String, outcome: DeployOutcome, dryRun: Bool, startedAt: Date, finishedAt: Date?,
+                rings: [RingReport], notes: [String], hosts: [DeployHost]) {
+        self.runId = runId
+        kind = "deploy"
+        self.policy = policy
+        self.outcome = outcome
+        self.dryRun = dryRun
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.rings = rings
+        self.notes = notes
+        self.hosts = hosts
+        summary = DeploySummary(hosts)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case runId = "run_id"
+        case kind, policy, outcome
+        case dryRun = "dry_run"
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+        case rings, notes, hosts, summary
+    }
+}

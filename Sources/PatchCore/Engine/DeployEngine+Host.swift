@@ -1,0 +1,280 @@
+import Foundation
+import PatchSSH
+
+extension DeployEngine {
+    /// One host from scan to verified result. Never throws: whatever happens is in the record,
+    /// with everything learned up to that point.
+    func deployHost(_ connection: HostConnection, ringIndex: Int, batch: Int, gate: ApprovalGate) async -> DeployHost {
+        let ring = policy.rings[ringIndex]
+        var record = DeployHost(host: connection.host, status: .ok, ring: ring.name, batch: batch, startedAt: Date(), finishedAt: Date())
+        var current = connection
+        do {
+            try await deploy(&record, on: &current, ringIndex: ringIndex, gate: gate)
+        } catch {
+            let failure = Engine.classify(error)
+            record.status = failure.status
+            record.error = failure.message
+        }
+        if current.session !== connection.session { await current.session.close() }
+        record.finishedAt = Date()
+        return record
+    }
+
+    private func deploy(_ record: inout DeployHost, on connection: inout HostConnection, ringIndex: Int, gate: ApprovalGate) async throws {
+        let host = connection.host
+        // A fresh scan is the plan's only source: the host may have changed since any earlier scan.
+        let refresh = policy.refresh && !options.dryRun
+        let (platform, findings) = try await scan(connection, refresh: refresh, record: &record)
+        record.rebootRequired = findings.rebootRequired
+
+        // The plan: selection, then approval for this ring.
+        var planned: [PendingUpdate] = []
+        for update in findings.updates {
+            if case let .skipped(reason) = policy.selection.decide(update) {
+                record.skipped.append(SkippedUpdate(name: update.name, version: update.availableVersion, reason: reason))
+                continue
+            }
+            switch try gate.decide(update, ringIndex: ringIndex) {
+            case .approved:
+                planned.append(update)
+            case let .awaiting(reason):
+                record.skipped.append(SkippedUpdate(name: update.name, version: update.availableVersion, reason: reason, awaitingApproval: true))
+            case let .rejected(reason):
+                record.skipped.append(SkippedUpdate(name: update.name, version: update.availableVersion, reason: reason))
+            }
+        }
+        record.planned = planned.map(PlannedUpdate.init)
+        let wantsReboot = { (installedSomething: Bool, required: Bool) -> Bool in
+            switch policy.reboot.mode {
+            case .never: return false
+            case .always: return installedSomething
+            case .ifRequired: return required
+            }
+        }
+        if planned.isEmpty && !wantsReboot(false, findings.rebootRequired) {
+            record.error = nil
+            return  // nothing to do: ok
+        }
+
+        // Logged-in users: defer while the policy allows, then proceed (forced).
+        if let deferment = policy.deferment {
+            let users = platform.parseLoggedInUsers(try await connection.run(platform.loggedInUsersCommand()).stdout)
+            record.loggedInUsers = users
+            if !users.isEmpty {
+                let who = users.map { "\($0.user) on \($0.terminal)" }.joined(separator: ", ")
+                let (count, first) = try store.automaticDeferrals(policy: policy.name, host: host.name)
+                let now = options.now()
+                var deadlinePassed = false
+                if let deadline = deferment.deadline {
+                    switch deadline {
+                    case let .at(date): deadlinePassed = now >= date
+                    case let .after(seconds): deadlinePassed = first.map { now >= $0.addingTimeInterval(seconds) } ?? false
+                    }
+                }
+                if count < deferment.maxDeferrals && !deadlinePassed {
+                    record.status = .deferred
+                    record.deferral = "\(users.count) user(s) logged in (\(who)): deferral \(count + 1) of \(deferment.maxDeferrals)"
+                    if !options.dryRun {
+                        try store.recordEvents([EventRecord(at: now, user: options.user, action: "deferred", policy: policy.name,
+                                                            host: host.name, detail: record.deferral)])
+                    }
+                    return
+                }
+                record.forced = true
+                record.deferral = "proceeding although \(who) logged in: " +
+                    (deadlinePassed ? "deferral deadline passed" : "\(count) of \(deferment.maxDeferrals) deferrals used")
+                if !options.dryRun {
+                    try store.recordEvents([EventRecord(at: now, user: options.user, action: "forced", policy: policy.name,
+                                                        host: host.name, detail: record.deferral)])
+                }
+            }
+        }
+
+        let install = planned.isEmpty ? nil : platform.installCommand(planned)
+        record.commands = policy.pre + (install.map { [$0] } ?? []) + policy.post
+        let rebootMessage = policy.reboot.message
+        if wantsReboot(!planned.isEmpty, findings.rebootRequired || policy.reboot.mode == .always) {
+            record.commands.append(platform.rebootCommand(graceMinutes: policy.reboot.graceMinutes, message: rebootMessage))
+        }
+        if options.dryRun { return }
+
+        // Health checks: a failing pre skips the host (nothing is installed) and counts as a failure.
+        for command in policy.pre {
+            let step = try await runStep("pre", command, on: connection, timeout: nil, into: &record)
+            if step.exitCode != 0 {
+                record.status = .failed
+                record.error = "pre check failed (exit \(step.exitCode.map(String.init) ?? "?")): \(command); nothing installed"
+                return
+            }
+        }
+        // Last moment to stop cleanly: after this a package operation runs to its end.
+        if stop.isStopped {
+            record.status = .interrupted
+            record.error = "interrupted before installing; resume with --resume"
+            return
+        }
+        if let reason = windowClosed(for: host, at: options.now()) {
+            record.status = .skipped
+            record.error = "window closed before installing: \(reason)"
+            return
+        }
+        let health = platform.parseHealth(try await connection.run(platform.healthCommand()).stdout)
+        if case let .broken(detail, repair) = health {
+            record.status = .error
+            record.error = "package manager needs repair before anything can be installed: \(detail)"
+            record.repair = repair
+            return
+        }
+
+        var installProblem: String?
+        if let install {
+            do {
+                let step = try await runStep("install", install, on: connection, timeout: policy.installTimeout, into: &record)
+                if step.exitCode != 0 { installProblem = "install exited \(step.exitCode.map(String.init) ?? "?"): \(Self.errorLines(step.output))" }
+            } catch SSHError.timeout {
+                // The package manager may still be running on the host: it is not killed, only no longer waited for.
+                installProblem = "install did not finish within \(Int(policy.installTimeout)) s (install_timeout); it may still be running on the host"
+                record.status = .timeout
+            }
+            // Verify against the package database, not the installer's word.
+            let versions = platform.parseInstalledVersions(try await connection.run(platform.installedVersionsCommand(planned.map(\.name))).stdout)
+            for update in planned {
+                let actual = versions[update.name]
+                if actual == update.availableVersion {
+                    record.installed.append(InstalledPackage(name: update.name, fromVersion: update.installedVersion, toVersion: update.availableVersion))
+                } else {
+                    let reason = installProblem ?? "installed version is \(actual ?? "none") after a successful install"
+                    record.failed.append(FailedPackage(name: update.name, fromVersion: update.installedVersion, targetVersion: update.availableVersion,
+                                                       actualVersion: actual, reason: reason))
+                }
+            }
+            if installProblem != nil || !record.failed.isEmpty {
+                if case let .broken(detail, repair) = platform.parseHealth(try await connection.run(platform.healthCommand()).stdout) {
+                    record.repair = repair
+                    installProblem = (installProblem ?? "") + "; package manager left broken: \(detail)"
+                }
+            }
+        }
+        var postFailure: String?
+        for command in policy.post {
+            let step = try await runStep("post", command, on: connection, timeout: nil, into: &record)
+            if step.exitCode != 0 {
+                postFailure = "post check failed (exit \(step.exitCode.map(String.init) ?? "?")): \(command)"
+                break
+            }
+        }
+
+        // Re-scan: what is still pending, and whether the host now needs a reboot.
+        let (_, after) = try await scan(connection, refresh: false, record: &record)
+        record.rebootRequired = after.rebootRequired
+        if wantsReboot(!record.installed.isEmpty, after.rebootRequired), postFailure == nil {
+            if stop.isStopped {
+                installProblem = installProblem ?? "reboot skipped: run interrupted (reboot still required)"
+            } else if let reason = windowClosed(for: host, at: options.now()) {
+                installProblem = installProblem ?? "reboot skipped: \(reason)"
+            } else {
+                connection = try await reboot(connection, platform: platform, record: &record)
+                let (_, rebooted) = try await scan(connection, refresh: false, record: &record)
+                record.rebootRequired = rebooted.rebootRequired
+            }
+        }
+        let problems = [installProblem, postFailure].compactMap { $0 }
+        if !record.failed.isEmpty || postFailure != nil || (installProblem != nil && record.status == .ok && record.installed.count < planned.count) {
+            if record.status == .ok { record.status = .failed }
+        }
+        record.error = problems.isEmpty ? nil : problems.joined(separator: "; ")
+    }
+
+    /// Facts + scan in one command, parsed by the host's platform.
+    private func scan(_ connection: HostConnection, refresh: Bool, record: inout DeployHost) async throws -> (any Platform, ScanFindings) {
+        let output = try await connection.run(Platforms.scanScript(refresh: refresh))
+        let facts: OSFacts
+        do {
+            facts = try Platforms.parseFacts(output.stdout)
+        } catch let failure as ParseFailure {
+            throw Engine.Failure(status: .error, message: "\(connection.host.name): facts: \(failure.description)")
+        }
+        guard let platform = Platforms.detect(facts) else {
+            let id = facts.osRelease["PRETTY_NAME"] ?? facts.osRelease["ID"] ?? facts.kernelName
+            throw Engine.Failure(status: .error, message: "\(connection.host.name): unsupported platform (\(id))")
+        }
+        record.os = platform.os
+        do {
+            return (platform, try platform.parseScan(output.stdout))
+        } catch let failure as ParseFailure {
+            throw Engine.Failure(status: .error, message: "\(connection.host.name): scan: \(failure.description)")
+        }
+    }
+
+    @discardableResult
+    private func runStep(_ phase: String, _ command: String, on connection: HostConnection, timeout: Double?, into record: inout DeployHost) async throws -> DeployStep {
+        let started = Date()
+        do {
+            let result = try await connection.run(command, timeout: timeout)
+            let step = DeployStep(phase: phase, command: command, exitCode: Int(result.exitStatus),
+                                  output: Self.tail(result.stdout + result.stderr), durationMs: Int(result.duration * 1000))
+            record.steps.append(step)
+            return step
+        } catch {
+            record.steps.append(DeployStep(phase: phase, command: command, exitCode: nil, output: "\(error)",
+                                           durationMs: Int(Date().timeIntervalSince(started) * 1000)))
+            throw error
+        }
+    }
+
+    /// Issues the reboot, then waits for the host to come back with a new boot id.
+    private func reboot(_ connection: HostConnection, platform: any Platform, record: inout DeployHost) async throws -> HostConnection {
+        let before = try await connection.run(platform.bootIDCommand())
+        let bootID = before.stdout.trimmed
+        guard before.exitStatus == 0, !bootID.isEmpty else {
+            throw Engine.Failure(status: .failed, message: "cannot read the boot id before rebooting: \(before.stderr.trimmed)")
+        }
+        let command = platform.rebootCommand(graceMinutes: policy.reboot.graceMinutes, message: policy.reboot.message)
+        do {
+            let step = try await runStep("reboot", command, on: connection, timeout: 60, into: &record)
+            if step.exitCode != 0 {
+                throw Engine.Failure(status: .failed, message: "reboot command failed (exit \(step.exitCode.map(String.init) ?? "?")): \(step.output.trimmed)")
+            }
+        } catch is SSHError {
+            // `shutdown now` may take the connection down before it answers: expected.
+        }
+        await connection.session.close()
+        let issued = Date()
+        let grace = Double(max(0, policy.reboot.graceMinutes)) * 60
+        let deadline = issued.addingTimeInterval(grace + policy.rebootTimeout)
+        // Nothing happens before the grace period ends; then poll until the boot id changes.
+        if grace > 0 { try await Task.sleep(nanoseconds: UInt64(grace * 1_000_000_000)) }
+        var lastProblem = "no answer"
+        while Date() < deadline {
+            try await Task.sleep(nanoseconds: 1_000_000_000)
+            do {
+                let fresh = try await connection.reconnected()
+                let now = try? await fresh.run(platform.bootIDCommand(), timeout: 30)
+                if let now, now.exitStatus == 0, !now.stdout.trimmed.isEmpty, now.stdout.trimmed != bootID {
+                    record.rebooted = true
+                    record.steps.append(DeployStep(phase: "reboot-wait", command: platform.bootIDCommand(), exitCode: 0,
+                                                   output: "boot id \(bootID) -> \(now.stdout.trimmed)",
+                                                   durationMs: Int(Date().timeIntervalSince(issued) * 1000)))
+                    return fresh
+                }
+                lastProblem = "still up with the same boot id"
+                await fresh.session.close()
+            } catch {
+                lastProblem = "\(error)"
+            }
+        }
+        throw Engine.Failure(status: .failed, message: "host did not come back with a new boot id within \(Int(grace + policy.rebootTimeout)) s of the reboot (last: \(lastProblem))")
+    }
+
+    static func tail(_ text: String, limit: Int = 4000) -> String {
+        guard text.utf8.count > limit else { return text }
+        return "…" + String(decoding: text.utf8.suffix(limit), as: UTF8.self)
+    }
+
+    /// apt's `E:` lines (or the last line), for a one-line reason.
+    static func errorLines(_ output: String) -> String {
+        let lines = output.split(separator: "\n").map { $0.trimmed }.filter { !$0.isEmpty }
+        let errors = lines.filter { $0.hasPrefix("E:") }
+        return errors.isEmpty ? (lines.last ?? "no output") : errors.joined(separator: " ")
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+
+/// One `patchctl deploy`: which policy, inventory and hosts, resolved and validated before
+/// anything is contacted; then the locked, recorded run.
+public struct Deployment: Sendable {
+    /// How the deployment was asked for; stored with the run so `--resume` repeats it exactly.
+    public struct Request: Codable, Sendable, Equatable {
+        /// Absolute path of the policy file.
+        public var policy: String
+        public var inventory: String
+        public var limit: String?
+        public var ring: String?
+        public var ignoreWindow: Bool
+        public var forks: Int
+        public var dryRun: Bool
+        public var reason: String?
+
+        public init(policy: String, inventory: String, limit: String? = nil, ring: String? = nil, ignoreWindow: Bool = false,
+                    forks: Int = 50, dryRun: Bool = false, reason: String? = nil) {
+            self.policy = policy
+            self.inventory = inventory
+            self.limit = limit
+            self.ring = ring
+            self.ignoreWindow = ignoreWindow
+            self.forks = forks
+            self.dryRun = dryRun
+            self.reason = reason
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case policy, inventory, limit, ring
+            case ignoreWindow = "ignore_window"
+            case forks
+            case dryRun = "dry_run"
+            case reason
+        }
+    }
+
+    public let request: Request
+    public let policy: Policy
+    /// The policy's targets (within `--limit`), in inventory order.
+    public let hosts: [Host]
+    /// `hosts` split into the policy's rings.
+    public let rings: [[Host]]
+    /// Targeted hosts that no ring takes (only when every ring names its targets).
+    public let unassigned: [Host]
+
+    public init(request: Request, policy: Policy) throws {
+        self.request = request
+        self.policy = policy
+        let inventory = try Inventory.load(path: request.inventory)
+        var hosts = try inventory.select(policy.targets)
+        if let limit = request.limit {
+            let limited = Set(try inventory.select(limit).map(\.name))
+            hosts = hosts.filter { limited.contains($0.name) }
+        }
+        if let ring = request.ring, !policy.rings.contains(where: { $0.name == ring }) {
+            throw PatchError.deploy(message: "policy \(policy.name) has no ring '\(ring)' (rings: \(policy.rings.map(\.name).joined(separator: ", ")))")
+        }
+        self.hosts = hosts
+        (rings, unassigned) = try DeployEngine.assignRings(policy: policy, inventory: inventory, hosts: hosts)
+    }
+
+    /// The hosts this run would work on (`--ring` narrows it).
+    public var targetedHosts: [Host] {
+        guard let ring = request.ring, let index = policy.rings.firstIndex(where: { $0.name == ring }) else { return rings.flatMap { $0 } }
+        return rings[index]
+    }
+
+    /// Nil when at least one targeted host's window is open (or the window is ignored); otherwise
+    /// the message for the operator: nothing is contacted or recorded then.
+    public func closedWindowMessage(at date: Date) -> String? {
+        guard !request.ignoreWindow, let window = policy.window else { return nil }
+        var next: Date?
+        for host in targetedHosts {
+            let zone = try? DeployEngine.timeZone(of: host)
+            if window.contains(date, in: zone) { return nil }
+            if let opening = window.nextOpening(after: date, in: zone)?.start { next = min(next ?? opening, opening) }
+        }
+        var message = "policy \(policy.name): outside its maintenance window; nothing done"
+        if let next { message += " (next opens \(JSONOutput.timestamp(next)))" }
+        return message
+    }
+
+    /// Runs (or, with `resume`, continues) the deployment and records it. Holds the policy's lock
+    /// for the whole run, except for a dry run, which changes nothing.
+    public func execute(store: HistoryStore, connection: ConnectionOptions, user: String, version: String,
+                        stop: StopFlag = StopFlag(), resume: ResumableRun? = nil, now: @escaping @Sendable () -> Date = { Date() },
+                        onHostFinished: @escaping @Sendable (DeployHost) -> Void = { _ in }) async throws -> DeployRun {
+        let started = now()
+        var lock: PolicyLock?
+        if !request.dryRun {
+            lock = try PolicyLock(policy: policy.name, databasePath: store.path,
+                                  runDescription: "pid \(ProcessInfo.processInfo.processIdentifier), user \(user), since \(JSONOutput.timestamp(started))")
+        }
+        defer { withExtendedLifetime(lock) {} }
+        let runId: String
+        if let resume {
+            runId = resume.runId
+            try store.reopenRun(id: runId)
+        } else {
+            runId = try store.beginRun(kind: request.dryRun ? "plan" : "deploy", startedAt: started, inventory: request.inventory,
+                                       hostPattern: request.limit, options: JSONOutput.encode(request, pretty: false), version: version,
+                                       policy: policy.name, user: user)
+        }
+        let recorder = RunRecorder<DeployHost>(store: store, runId: runId, batchSize: 16)
+        let options = DeployOptions(policy: policy, forks: request.forks, dryRun: request.dryRun, ignoreWindow: request.ignoreWindow,
+                                    onlyRing: request.ring, user: user, now: now)
+        let engine = DeployEngine(engine: Engine(options: connection), store: store, options: options, stop: stop)
+        var notes: [String] = []
+        if !unassigned.isEmpty {
+            notes.append("\(unassigned.count) targeted host(s) belong to no ring and were left alone: \(unassigned.prefix(10).map(\.name).joined(separator: ", "))")
+        }
+        if let resume, resume.state != "interrupted" {
+            notes.append("resumed a run recorded as \(resume.state)")
+        }
+        let result = try await engine.run(rings: rings, runId: runId, previous: resume?.hosts ?? [],
+                                          onHostFinished: { host in
+                                              recorder.add(host)
+                                              onHostFinished(host)
+                                          },
+                                          flush: { try recorder.flush() })
+        notes += result.notes
+        let finished = now()
+        let run = DeployRun(runId: runId, policy: policy.name, outcome: result.outcome, dryRun: request.dryRun, startedAt: resume.map { _ in started } ?? started,
+                            finishedAt: finished, rings: result.rings, notes: notes, hosts: Self.ordered(result.hosts, like: hosts))
+        let report = DeployReport(outcome: run.outcome, dryRun: run.dryRun, rings: run.rings, notes: run.notes)
+        try recorder.finish(at: finished, state: run.outcome.rawValue == "planned" ? "finished" : run.outcome.rawValue,
+                            report: JSONOutput.encode(report, pretty: false))
+        return run
+    }
+
+    /// Inventory order, whatever order hosts finished in.
+    static func ordered(_ results: [DeployHost], like hosts: [Host]) -> [DeployHost] {
+        let position = Dictionary(hosts.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
+        return results.sorted { (position[$0.name] ?? Int.max, $0.name) < (position[$1.name] ?? Int.max, $1.name) }
+    }
+}
+
+/// What history keeps of a deploy run beside its hosts.
+public struct DeployReport: Codable, Sendable, Equatable {
+    public var outcome: DeployOutcome
+    public var dryRun: Bool
+    public var rings: [RingReport]
+    public var notes: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case outcome
+        case dryRun = "dry_run"
+        case rings, notes
+    }
+}

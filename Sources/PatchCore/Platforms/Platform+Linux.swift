@@ -1,0 +1,27 @@
+/// What every Linux family shares: the kernel's boot id, utmp logins and `shutdown`.
+extension Platform {
+    public func bootIDCommand() -> String {
+        "cat /proc/sys/kernel/random/boot_id"
+    }
+
+    public func rebootCommand(graceMinutes: Int, message: String) -> String {
+        // `shutdown` warns logged-in users with the message (wall) and again as the time nears.
+        let when = graceMinutes <= 0 ? "now" : "+\(graceMinutes)"
+        return Shell.join(["shutdown", "-r", when, message])
+    }
+
+    /// `who` reads utmp: interactive logins only (patchctl's own exec channels have no terminal
+    /// and leave no utmp record, so they never defer a host on their own).
+    public func loggedInUsersCommand() -> String {
+        "LC_ALL=C who"
+    }
+
+    /// `who` lines: `NAME LINE TIME [COMMENT]`.
+    public func parseLoggedInUsers(_ output: String) -> [LoggedInUser] {
+        output.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 2 else { return nil }
+            return LoggedInUser(user: String(fields[0]), terminal: String(fields[1]))
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+
+extension TableReport {
+    /// A deployment (or its plan): one row per host, then per-host detail, rings and notes.
+    public static func deploy(_ run: DeployRun, details: Bool) -> String {
+        var out = run.dryRun ? "PLAN for policy \(run.policy) (dry run: nothing is changed)\n\n" : ""
+        let rows = run.hosts.map { host -> [String] in
+            [host.name, host.ring, host.status.rawValue, String(host.planned.count), String(host.installed.count),
+             String(host.failed.count), String(host.skipped.filter(\.awaitingApproval).count),
+             host.rebooted ? "rebooted" : host.rebootRequired == true ? "required" : "-"]
+        }
+        out += render(header: ["HOST", "RING", "STATUS", "PLANNED", "INSTALLED", "FAILED", "AWAITING", "REBOOT"], rows: rows, rightAligned: [3, 4, 5, 6])
+        for host in run.hosts {
+            var lines: [String] = []
+            if let error = host.error { lines.append("  \(host.status.rawValue): \(error)") }
+            if let deferral = host.deferral { lines.append("  \(host.forced ? "forced" : "deferred"): \(deferral)") }
+            if let repair = host.repair { lines.append("  repair with: \(repair)") }
+            for item in host.failed { lines.append("  failed  \(item.name) \(item.fromVersion) -> \(item.targetVersion) (now \(item.actualVersion ?? "not installed")): \(item.reason)") }
+            if run.dryRun || details {
+                for item in host.planned { lines.append("  plan    \(item.name) \(item.fromVersion) -> \(item.toVersion)\(item.security ? " [security]" : "")") }
+                for command in host.commands { lines.append("  command \(command)") }
+            }
+            if details {
+                for item in host.installed { lines.append("  ok      \(item.name) \(item.fromVersion) -> \(item.toVersion)") }
+                for item in host.skipped { lines.append("  skip    \(item.name) \(item.version): \(item.reason)") }
+            } else {
+                for item in host.skipped where item.awaitingApproval { lines.append("  waits   \(item.name) \(item.version): \(item.reason)") }
+            }
+            if !lines.isEmpty { out += "\n\(host.name):\n" + lines.joined(separator: "\n") + "\n" }
+        }
+        if run.rings.count > 1 || run.rings.contains(where: { $0.note != nil }) {
+            out += "\nrings: " + run.rings.map { ring in
+                "\(ring.name) \(ring.state) (\(ring.hosts) host\(ring.hosts == 1 ? "" : "s")\(ring.failed > 0 ? ", \(ring.failed) failed" : ""))"
+            }.joined(separator: "; ") + "\n"
+        }
+        for note in run.notes { out += "note: \(note)\n" }
+        let s = run.summary
+        var line = "\n\(run.outcome.rawValue): \(s.hosts) host\(s.hosts == 1 ? "" : "s"): \(s.ok) ok"
+        for (status, count) in s.byStatus.sorted(by: { $0.key < $1.key }) { line += ", \(count) \(status)" }
+        line += "; \(s.installed) package\(s.installed == 1 ? "" : "s") installed, \(s.failedPackages) failed; \(s.rebooted) rebooted"
+        if let finished = run.finishedAt { line += String(format: "; %.1fs", finished.timeIntervalSince(run.startedAt)) }
+        return out + line + "  [run \(run.runId)]\n"
+    }
+
+    public static func approvals(_ records: [ApprovalRecord]) -> String {
+        let rows = records.map { record -> [String] in
+            [record.policy, "\(record.package)@\(record.version)", record.state.rawValue, record.ring ?? "-",
+             (record.requestedAt ?? record.decidedAt).map(JSONOutput.timestamp) ?? "-",
+             record.decidedBy.map { "\($0)" + (record.note.map { ": \($0)" } ?? "") } ?? "-"]
+        }
+        return render(header: ["POLICY", "PACKAGE", "STATE", "RING", "SINCE", "DECISION"], rows: rows, rightAligned: [])
+    }
+
+    public static func events(_ events: [EventRecord]) -> String {
+        let rows = events.map { event -> [String] in
+            var what = [event.package.map { "\($0)@\(event.version ?? "")" }, event.detail].compactMap { $0 }.joined(separator: " ")
+            if what.isEmpty { what = "-" }
+            return [JSONOutput.timestamp(event.at), event.user, event.action, event.policy ?? "-", event.host ?? "-", what]
+        }
+        return render(header: ["AT", "USER", "ACTION", "POLICY", "HOST", "DETAIL"], rows: rows, rightAligned: [])
+    }
+}

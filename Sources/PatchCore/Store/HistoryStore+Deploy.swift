@@ -1,0 +1,400 @@
+import Foundation
+import GRDB
+
+/// An approval decision (or request) for one package version under one policy.
+public struct ApprovalRecord: Codable, Sendable, Equatable {
+    public enum State: String, Codable, Sendable { case pending, approved, rejected }
+    public var policy: String
+    public var package: String
+    public var version: String
+    public var state: State
+    /// The ring that first asked for it.
+    public var ring: String?
+    public var requestedAt: Date?
+    public var requestedRun: String?
+    public var decidedAt: Date?
+    public var decidedBy: String?
+    public var note: String?
+
+    enum CodingKeys: String, CodingKey {
+        case policy, package, version, state, ring
+        case requestedAt = "requested_at"
+        case requestedRun = "requested_run"
+        case decidedAt = "decided_at"
+        case decidedBy = "decided_by"
+        case note
+    }
+}
+
+/// A manual deferral made with `patchctl defer`.
+public struct DeferralRecord: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var host: String
+    /// Nil: applies to every policy.
+    public var policy: String?
+    public var until: Date
+    public var reason: String
+    public var createdBy: String
+    public var createdAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, host, policy, until, reason
+        case createdBy = "created_by"
+        case createdAt = "created_at"
+    }
+}
+
+/// One line of the audit trail.
+public struct EventRecord: Codable, Sendable, Equatable {
+    public var at: Date
+    public var user: String
+    /// approve, reject, defer, undefer, deferred (automatic, users logged in), forced, deploy
+    public var action: String
+    public var policy: String?
+    public var host: String?
+    public var package: String?
+    public var version: String?
+    public var runId: String?
+    public var detail: String?
+
+    public init(at: Date, user: String, action: String, policy: String? = nil, host: String? = nil, package: String? = nil,
+                version: String? = nil, runId: String? = nil, detail: String? = nil) {
+        self.at = at
+        self.user = user
+        self.action = action
+        self.policy = policy
+        self.host = host
+        self.package = package
+        self.version = version
+        self.runId = runId
+        self.detail = detail
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case at, user, action, policy, host, package, version
+        case runId = "run_id"
+        case detail
+    }
+}
+
+/// What an earlier ring did with one package version: the evidence `after_test` promotes on.
+public struct RingEvidence: Sendable, Equatable {
+    public var installedHosts: Int
+    public var failedHosts: Int
+    public var lastInstalledAt: Date?
+}
+
+/// The latest deployment of a ring: whether the next ring may follow.
+public struct RingHealth: Sendable, Equatable {
+    public var runId: String
+    public var hosts: Int
+    public var failed: Int
+    public var finishedAt: Date
+    public var halted: Bool
+}
+
+/// A deploy run as `--resume` needs it.
+public struct ResumableRun: Sendable, Equatable {
+    public var runId: String
+    public var state: String
+    public var policy: String?
+    public var inventory: String?
+    public var hostPattern: String?
+    /// The options JSON the run was started with.
+    public var options: String?
+    /// Hosts with a final outcome: everything except interrupted ones.
+    public var doneHosts: Set<String>
+    public var hosts: [DeployHost]
+}
+
+extension DeployHost: HistoryRecord {
+    public func insert(into db: Database, runId: String) throws {
+        // A resumed run records a host again: replace every trace of the earlier attempt.
+        for table in ["deploy_packages", "deploy_hosts"] {
+            try db.execute(sql: "DELETE FROM \(table) WHERE run_id = ? AND host = ?", arguments: [runId, name])
+        }
+        try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO run_hosts (run_id, host, address, port, status, error, os_family, os_id, os_name,
+                os_version, os_codename, kernel, architecture, reboot_required, started_at, finished_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
+                runId, name, address, port, status.rawValue, error,
+                os?.family.rawValue, os?.id, os?.name, os?.version, os?.codename, os?.kernel, os?.architecture,
+                rebootRequired, startedAt, finishedAt,
+            ])
+        try db.cachedStatement(sql: "INSERT INTO deploy_hosts (run_id, host, ring, batch, document) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [runId, name, ring, batch, JSONOutput.encode(self, pretty: false)])
+        let package = try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO deploy_packages (run_id, host, ring, package, from_version, target_version, to_version, outcome, reason, at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for item in installed {
+            try package.execute(arguments: [runId, name, ring, item.name, item.fromVersion, item.toVersion, item.toVersion, "installed", nil, finishedAt])
+        }
+        for item in failed {
+            try package.execute(arguments: [runId, name, ring, item.name, item.fromVersion, item.targetVersion, item.actualVersion, "failed", item.reason, finishedAt])
+        }
+        for item in skipped {
+            let outcome = item.awaitingApproval ? "awaiting_approval" : "skipped"
+            let from = planned.first { $0.name == item.name }?.fromVersion ?? ""
+            try package.execute(arguments: [runId, name, ring, item.name, from, item.version, nil, outcome, item.reason, finishedAt])
+        }
+    }
+}
+
+extension HistoryStore {
+    // MARK: Approvals
+
+    public func approval(policy: String, package: String, version: String) throws -> ApprovalRecord? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM approvals WHERE policy = ? AND package = ? AND version = ?",
+                             arguments: [policy, package, version]).map(Self.approval(from:))
+        }
+    }
+
+    /// Records that a deployment wanted this version and could not have it yet (kept if already known).
+    public func requestApproval(policy: String, package: String, version: String, ring: String, runId: String, at: Date) throws {
+        try write { db in
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO approvals (policy, package, version, state, ring, requested_at, requested_run)
+                VALUES (?, ?, ?, 'pending', ?, ?, ?)
+                """, arguments: [policy, package, version, ring, at, runId])
+        }
+    }
+
+    /// Approves or rejects (also ahead of any request), and writes the audit event in the same transaction.
+    public func decide(policy: String, package: String, version: String, state: ApprovalRecord.State, by user: String, note: String?, at: Date) throws {
+        try write { db in
+            try db.execute(sql: """
+                INSERT INTO approvals (policy, package, version, state, decided_at, decided_by, note) VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (policy, package, version) DO UPDATE SET state = excluded.state, decided_at = excluded.decided_at,
+                    decided_by = excluded.decided_by, note = excluded.note
+                """, arguments: [policy, package, version, state.rawValue, at, user, note])
+            try Self.insert(EventRecord(at: at, user: user, action: state == .approved ? "approve" : "reject", policy: policy,
+                                        package: package, version: version, detail: note), db)
+        }
+    }
+
+    /// Pending requests (or every record with `all`), oldest first.
+    public func approvals(policy: String?, all: Bool) throws -> [ApprovalRecord] {
+        try read { db in
+            var sql = "SELECT * FROM approvals WHERE 1"
+            var arguments: StatementArguments = []
+            if let policy {
+                sql += " AND policy = ?"
+                arguments += [policy]
+            }
+            if !all { sql += " AND state = 'pending'" }
+            sql += " ORDER BY COALESCE(requested_at, decided_at), package, version"
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.approval(from:))
+        }
+    }
+
+    /// The versions of `package` awaiting a decision under `policy` (for `approve NAME` without a version).
+    public func pendingVersions(policy: String, package: String) throws -> [String] {
+        try read { db in
+            try String.fetchAll(db, sql: "SELECT version FROM approvals WHERE policy = ? AND package = ? AND state = 'pending' ORDER BY requested_at",
+                                arguments: [policy, package])
+        }
+    }
+
+    static func approval(from row: Row) -> ApprovalRecord {
+        ApprovalRecord(policy: row["policy"], package: row["package"], version: row["version"],
+                       state: ApprovalRecord.State(rawValue: row["state"]) ?? .pending, ring: row["ring"],
+                       requestedAt: row["requested_at"], requestedRun: row["requested_run"], decidedAt: row["decided_at"],
+                       decidedBy: row["decided_by"], note: row["note"])
+    }
+
+    // MARK: Ring evidence
+
+    /// How `ring` of `policy` fared with `package` at `version` across all real (non-dry) deployments.
+    public func ringEvidence(policy: String, ring: String, package: String, version: String) throws -> RingEvidence {
+        try read { db in
+            let row = try Row.fetchOne(db, sql: """
+                SELECT COUNT(DISTINCT CASE WHEN p.outcome = 'installed' THEN p.host END) AS installed,
+                       COUNT(DISTINCT CASE WHEN p.outcome = 'failed' THEN p.host END) AS failed,
+                       MAX(CASE WHEN p.outcome = 'installed' THEN p.at END) AS last
+                FROM deploy_packages p JOIN runs r ON r.id = p.run_id
+                WHERE r.policy = ? AND p.ring = ? AND p.package = ? AND p.target_version = ?
+                """, arguments: [policy, ring, package, version])
+            return RingEvidence(installedHosts: row?["installed"] ?? 0, failedHosts: row?["failed"] ?? 0,
+                                lastInstalledAt: row?["last"])
+        }
+    }
+
+    /// The most recent real deployment that included `ring`: how many of its hosts failed, and when it ended.
+    public func ringHealth(policy: String, ring: String) throws -> RingHealth? {
+        try read { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT r.id, r.state, COUNT(*) AS hosts,
+                       SUM(CASE WHEN h.status IN ('unreachable','auth_failed','host_key_mismatch','timeout','failed','error') THEN 1 ELSE 0 END) AS failed,
+                       MAX(h.finished_at) AS finished
+                FROM runs r JOIN deploy_hosts d ON d.run_id = r.id JOIN run_hosts h ON h.run_id = d.run_id AND h.host = d.host
+                WHERE r.policy = ? AND r.kind = 'deploy' AND d.ring = ?
+                GROUP BY r.id ORDER BY r.started_at DESC, r.id DESC LIMIT 1
+                """, arguments: [policy, ring]) else { return nil }
+            let report: String? = try String.fetchOne(db, sql: "SELECT report FROM runs WHERE id = ?", arguments: [row["id"] as String])
+            let decoded = report.flatMap { try? JSONOutput.decoder.decode(DeployReport.self, from: Data($0.utf8)) }
+            let halted = decoded?.rings.contains { $0.name == ring && $0.state == "halted" } ?? false
+            return RingHealth(runId: row["id"], hosts: row["hosts"], failed: row["failed"] ?? 0, finishedAt: row["finished"], halted: halted)
+        }
+    }
+
+    // MARK: Deferrals
+
+    /// Automatic deferrals (users logged in) of `host` under `policy` since its last successful deployment there.
+    public func automaticDeferrals(policy: String, host: String) throws -> (count: Int, first: Date?) {
+        try read { db in
+            let lastOK: Date? = try Date.fetchOne(db, sql: """
+                SELECT MAX(h.finished_at) FROM run_hosts h JOIN runs r ON r.id = h.run_id
+                WHERE r.policy = ? AND r.kind = 'deploy' AND h.host = ? AND h.status = 'ok'
+                """, arguments: [policy, host])
+            let row = try Row.fetchOne(db, sql: """
+                SELECT COUNT(*) AS n, MIN(at) AS first FROM events
+                WHERE action = 'deferred' AND policy = ? AND host = ? AND at > ?
+                """, arguments: [policy, host, lastOK ?? Date(timeIntervalSince1970: 0)])
+            return (row?["n"] ?? 0, row?["first"])
+        }
+    }
+
+    public func addDeferral(host: String, policy: String?, until: Date, reason: String, by user: String, at: Date) throws -> Int64 {
+        try write { db in
+            try db.execute(sql: "INSERT INTO deferrals (host, policy, until, reason, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [host, policy, until, reason, user, at])
+            let id = db.lastInsertedRowID
+            try Self.insert(EventRecord(at: at, user: user, action: "defer", policy: policy, host: host,
+                                        detail: "until \(JSONOutput.timestamp(until)): \(reason)"), db)
+            return id
+        }
+    }
+
+    /// Cancels the host's active manual deferrals; returns how many there were.
+    public func cancelDeferrals(host: String, policy: String?, by user: String, at: Date) throws -> Int {
+        try write { db in
+            try db.execute(sql: """
+                UPDATE deferrals SET cancelled_at = ?, cancelled_by = ?
+                WHERE host = ? AND cancelled_at IS NULL AND until > ? AND (? IS NULL OR policy IS NULL OR policy = ?)
+                """, arguments: [at, user, host, at, policy, policy])
+            let changed = db.changesCount
+            if changed > 0 { try Self.insert(EventRecord(at: at, user: user, action: "undefer", policy: policy, host: host), db) }
+            return changed
+        }
+    }
+
+    /// The manual deferral holding `host` back under `policy` at `date`, latest ending first.
+    public func activeDeferral(host: String, policy: String, at date: Date) throws -> DeferralRecord? {
+        try read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT * FROM deferrals WHERE host = ? AND (policy IS NULL OR policy = ?) AND cancelled_at IS NULL
+                    AND until > ? AND created_at <= ? ORDER BY until DESC LIMIT 1
+                """, arguments: [host, policy, date, date]).map(Self.deferral(from:))
+        }
+    }
+
+    public func deferrals(activeAt date: Date?) throws -> [DeferralRecord] {
+        try read { db in
+            var sql = "SELECT * FROM deferrals WHERE cancelled_at IS NULL"
+            var arguments: StatementArguments = []
+            if let date {
+                sql += " AND until > ?"
+                arguments += [date]
+            }
+            return try Row.fetchAll(db, sql: sql + " ORDER BY until, host", arguments: arguments).map(Self.deferral(from:))
+        }
+    }
+
+    static func deferral(from row: Row) -> DeferralRecord {
+        DeferralRecord(id: row["id"], host: row["host"], policy: row["policy"], until: row["until"], reason: row["reason"],
+                       createdBy: row["created_by"], createdAt: row["created_at"])
+    }
+
+    // MARK: Events
+
+    public func recordEvents(_ events: [EventRecord]) throws {
+        guard !events.isEmpty else { return }
+        try write { db in
+            for event in events { try Self.insert(event, db) }
+        }
+    }
+
+    /// Most recent first.
+    public func events(limit: Int = 50, host: String? = nil, policy: String? = nil) throws -> [EventRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM events WHERE (? IS NULL OR host = ?) AND (? IS NULL OR policy = ?) ORDER BY at DESC, id DESC LIMIT ?
+                """, arguments: [host, host, policy, policy, limit]).map { row in
+                EventRecord(at: row["at"], user: row["user"], action: row["action"], policy: row["policy"], host: row["host"],
+                            package: row["package"], version: row["version"], runId: row["run_id"], detail: row["detail"])
+            }
+        }
+    }
+
+    static func insert(_ event: EventRecord, _ db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO events (at, user, action, policy, host, package, version, run_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [event.at, event.user, event.action, event.policy, event.host, event.package, event.version, event.runId, event.detail])
+    }
+
+    // MARK: Deploy runs
+
+    /// A deploy run's recorded hosts and how it was started, for `--resume` and `history show`.
+    public func deployRun(id: String) throws -> ResumableRun {
+        try read { db in
+            let found = try Self.findRun(db, id, path: path)
+            let runId: String = found["id"]
+            guard let run = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [runId]) else {
+                throw PatchError.runNotFound(id)
+            }
+            guard ["deploy", "plan"].contains(run["kind"] as String) else {
+                throw PatchError.store(path: path, message: "run \(runId) is a \(run["kind"] as String) run, not a deployment")
+            }
+            let decoder = JSONOutput.decoder
+            let hosts = try Row.fetchAll(db, sql: """
+                SELECT d.document FROM deploy_hosts d JOIN run_hosts h ON h.run_id = d.run_id AND h.host = d.host
+                WHERE d.run_id = ? ORDER BY h.started_at, d.host
+                """, arguments: [runId]).map { row in
+                try decoder.decode(DeployHost.self, from: Data((row["document"] as String).utf8))
+            }
+            return ResumableRun(runId: runId, state: run["state"], policy: run["policy"], inventory: run["inventory"],
+                                hostPattern: run["host_pattern"], options: run["options"],
+                                doneHosts: Set(hosts.filter { $0.status != .interrupted }.map(\.name)), hosts: hosts)
+        }
+    }
+
+    /// The stored report JSON of a run (deploy: outcome, rings, notes).
+    public func runReport(id: String) throws -> String? {
+        try read { db in try String.fetchOne(db, sql: "SELECT report FROM runs WHERE id = ?", arguments: [id]) }
+    }
+
+    /// Marks a run as running again (resume).
+    public func reopenRun(id: String) throws {
+        try write { db in try db.execute(sql: "UPDATE runs SET state = 'running', finished_at = NULL WHERE id = ?", arguments: [id]) }
+    }
+}
+
+extension HistoryStore {
+    /// When `ring` of `policy` last installed anything (the start of its soak).
+    public func lastInstall(policy: String, ring: String) throws -> Date? {
+        try read { db in
+            try Date.fetchOne(db, sql: """
+                SELECT MAX(p.at) FROM deploy_packages p JOIN runs r ON r.id = p.run_id
+                WHERE r.policy = ? AND p.ring = ? AND p.outcome = 'installed'
+                """, arguments: [policy, ring])
+        }
+    }
+}
+
+extension HistoryStore {
+    /// A recorded deployment or plan, as `deploy --output json` printed it.
+    public func deployRunReport(id: String) throws -> DeployRun {
+        let recorded = try deployRun(id: id)
+        let (row, report): (Row?, String?) = try read { db in
+            (try Row.fetchOne(db, sql: "SELECT started_at, finished_at, policy FROM runs WHERE id = ?", arguments: [recorded.runId]),
+             try String.fetchOne(db, sql: "SELECT report FROM runs WHERE id = ?", arguments: [recorded.runId]))
+        }
+        let decoded = report.flatMap { try? JSONOutput.decoder.decode(DeployReport.self, from: Data($0.utf8)) }
+        return DeployRun(runId: recorded.runId, policy: row?["policy"] ?? "", outcome: decoded?.outcome ?? .interrupted,
+                         dryRun: decoded?.dryRun ?? false, startedAt: row?["started_at"] ?? Date(), finishedAt: row?["finished_at"],
+                         rings: decoded?.rings ?? [], notes: decoded?.notes ?? [], hosts: recorded.hosts)
+    }
+}
