@@ -5,11 +5,18 @@ import PatchCore
 
 /// Which hosts: the inventory and an Ansible-style pattern.
 struct InventoryOptions: ParsableArguments {
-    @Option(name: [.short, .long], help: ArgumentHelp("Inventory file (YAML, Ansible format accepted).", valueName: "file"))
-    var inventory: String
+    @Option(name: [.short, .long], help: ArgumentHelp("Inventory file (YAML, Ansible format accepted; default PATCHCTL_INVENTORY).", valueName: "file"))
+    var inventory: String?
 
     @Option(help: ArgumentHelp("Host pattern: names, groups, globs, a:b, a:&b, a:!b, ~regex, group[0:2], @file.", valueName: "pattern"))
     var limit: String?
+
+    /// The inventory path: the option, else PATCHCTL_INVENTORY.
+    func inventoryPath(environment: [String: String]) throws -> String {
+        if let inventory { return inventory }
+        if let path = environment["PATCHCTL_INVENTORY"], !path.isEmpty { return path }
+        throw ValidationError("Missing expected argument '--inventory <file>' (or set PATCHCTL_INVENTORY)")
+    }
 }
 
 /// How to reach them.

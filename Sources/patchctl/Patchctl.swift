@@ -7,10 +7,10 @@ struct Patchctl: AsyncParsableCommand {
         commandName: "patchctl",
         abstract: "Agentless patch discovery and orchestration over SSH.",
         discussion: """
-            Exit codes: 0 every host succeeded; 2 some hosts failed; 64 usage error; \
-            65 invalid inventory or host pattern; 1 any other error (history database, internal).
+            Exit codes: 0 every host succeeded; 2 some hosts failed; 3 deploy halted by max_fail_percent; 64 usage error; \
+            65 invalid inventory, host pattern or policy; 75 policy locked by another deploy; 130 deploy interrupted; 1 any other error (history database, internal).
             """,
         version: PatchctlVersion.current,
-        subcommands: [Scan.self, Exec.self, History.self]
+        subcommands: [Scan.self, Exec.self, Deploy.self, Approvals.self, Approve.self, Reject.self, Defer.self, History.self]
     )
 }

@@ -39,8 +39,9 @@ enum RunSetup {
         options: String, as: Record.Type
     ) throws -> Prepared<Record>? {
         let hosts: [Host]
+        let inventory = try target.inventoryPath(environment: environment)
         do {
-            hosts = try Inventory.load(path: target.inventory).select(target.limit)
+            hosts = try Inventory.load(path: inventory).select(target.limit)
         } catch {
             throw ExitCodes.fail(error)
         }
@@ -51,7 +52,7 @@ enum RunSetup {
         do {
             let store = try HistoryStore(path: output.databasePath(environment: environment))
             let started = Date()
-            let runId = try store.beginRun(kind: kind, startedAt: started, inventory: target.inventory, hostPattern: target.limit,
+            let runId = try store.beginRun(kind: kind, startedAt: started, inventory: inventory, hostPattern: target.limit,
                                            options: options, version: PatchctlVersion.current)
             return Prepared(hosts: hosts, recorder: RunRecorder(store: store, runId: runId), started: started)
         } catch {

@@ -6,7 +6,7 @@ extension Patchctl {
     struct History: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Past runs from the history database.",
-            subcommands: [List.self, Show.self],
+            subcommands: [List.self, Show.self, Events.self],
             defaultSubcommand: List.self)
     }
 }
@@ -58,11 +58,43 @@ extension Patchctl.History {
                 if kind == "exec" {
                     let run = try store.execRun(id: id)
                     Terminal.write(run: run, hosts: run.hosts, format: format, hostsStreamed: false) { TableReport.exec(run) }
+                } else if kind == "deploy" || kind == "plan" {
+                    let run = try store.deployRunReport(id: id)
+                    Terminal.write(run: run, hosts: run.hosts, format: format, hostsStreamed: false) { TableReport.deploy(run, details: details) }
                 } else {
                     let run = try store.run(id: id)
                     Terminal.write(run: run, hosts: run.hosts, format: format, hostsStreamed: false) {
                         TableReport.scan(run, details: details)
                     }
+                }
+            } catch {
+                throw ExitCodes.fail(error)
+            }
+        }
+    }
+
+    struct Events: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The audit trail: approvals, rejections, deferrals, forced installs; newest first.")
+
+        @OptionGroup var outputOptions: OutputOptions
+
+        @Option(help: "Only this host.")
+        var host: String?
+
+        @Option(help: "Only this policy (name).")
+        var policy: String?
+
+        @Option(help: "How many events to list.")
+        var last: Int = 50
+
+        func run() async throws {
+            do {
+                let store = try HistoryStore(path: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
+                let events = try store.events(limit: last, host: host, policy: policy)
+                switch outputOptions.output {
+                case .json: Terminal.write(JSONOutput.encode(events, pretty: true) + "\n")
+                case .ndjson: for event in events { Terminal.write(JSONOutput.encode(event, pretty: false) + "\n") }
+                case .table: Terminal.write(events.isEmpty ? "no events recorded yet\n" : TableReport.events(events))
                 }
             } catch {
                 throw ExitCodes.fail(error)

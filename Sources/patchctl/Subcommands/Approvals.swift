@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import PatchCore
+
+extension Patchctl {
+    struct Approvals: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Package versions waiting for (or given) approval under a policy.",
+            subcommands: [List.self], defaultSubcommand: List.self)
+    }
+}
+
+extension Patchctl.Approvals {
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List pending approvals (with --all, every decision too).")
+
+        @Option(help: ArgumentHelp("Only this policy (name or file).", valueName: "policy"))
+        var policy: String?
+
+        @Flag(help: "Include approved and rejected versions.")
+        var all = false
+
+        @OptionGroup var outputOptions: OutputOptions
+
+        func run() async throws {
+            let environment = ProcessInfo.processInfo.environment
+            do {
+                var name: String?
+                if let policy { name = try PolicyOption.parse(["--policy", policy]).load(environment: environment).name }
+                let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
+                let records = try store.approvals(policy: name, all: all)
+                switch outputOptions.output {
+                case .json: Terminal.write(JSONOutput.encode(records, pretty: true) + "\n")
+                case .ndjson: for record in records { Terminal.write(JSONOutput.encode(record, pretty: false) + "\n") }
+                case .table: Terminal.write(records.isEmpty ? "nothing awaits approval\n" : TableReport.approvals(records))
+                }
+            } catch {
+                throw ExitCodes.fail(error)
+            }
+        }
+    }
+}
+
+/// Shared by approve and reject: one decision per package version, recorded with who and why.
+struct ApprovalDecision {
+    static func apply(_ state: ApprovalRecord.State, packages: [PackageVersion], policy: PolicyOption, note: String?, output: OutputOptions) throws {
+        let environment = ProcessInfo.processInfo.environment
+        do {
+            let loaded = try policy.load(environment: environment)
+            let store = try HistoryStore(path: output.databasePath(environment: environment))
+            let user = LocalUser.current(environment: environment)
+            for package in packages {
+                let versions = try package.version.map { [$0] } ?? store.pendingVersions(policy: loaded.name, package: package.name)
+                guard !versions.isEmpty else {
+                    throw PatchError.deploy(message: "no version of \(package.name) awaits a decision under \(loaded.name): name one as \(package.name)@VERSION")
+                }
+                for version in versions {
+                    try store.decide(policy: loaded.name, package: package.name, version: version, state: state, by: user, note: note, at: Date())
+                    Terminal.write("\(state == .approved ? "approved" : "rejected") \(package.name)@\(version) for \(loaded.name)\n")
+                }
+            }
+        } catch {
+            throw ExitCodes.fail(error)
+        }
+    }
+}
+
+extension Patchctl {
+    struct Approve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Approve package versions for a policy's rings (NAME@VERSION, or NAME for every pending version).")
+
+        @OptionGroup var policy: PolicyOption
+
+        @Argument(help: ArgumentHelp("Packages as NAME@VERSION or NAME.", valueName: "package"))
+        var packages: [PackageVersion]
+
+        @Option(help: "Why (change ticket, CAB decision...).")
+        var note: String?
+
+        @OptionGroup var outputOptions: OutputOptions
+
+        func validate() throws {
+            if packages.isEmpty { throw ValidationError("name at least one package (NAME@VERSION)") }
+        }
+
+        func run() async throws {
+            try ApprovalDecision.apply(.approved, packages: packages, policy: policy, note: note, output: outputOptions)
+        }
+    }
+
+    struct Reject: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Reject package versions for a policy: never installed by it.")
+
+        @OptionGroup var policy: PolicyOption
+
+        @Argument(help: ArgumentHelp("Packages as NAME@VERSION or NAME.", valueName: "package"))
+        var packages: [PackageVersion]
+
+        @Option(help: "Why.")
+        var note: String?
+
+        @OptionGroup var outputOptions: OutputOptions
+
+        func validate() throws {
+            if packages.isEmpty { throw ValidationError("name at least one package (NAME@VERSION)") }
+        }
+
+        func run() async throws {
+            try ApprovalDecision.apply(.rejected, packages: packages, policy: policy, note: note, output: outputOptions)
+        }
+    }
+}

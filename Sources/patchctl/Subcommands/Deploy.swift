@@ -1,0 +1,147 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import PatchCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Patchctl {
+    struct Deploy: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Install updates by policy: fresh scan, selection, approvals, rings, window, reboot.",
+            discussion: """
+                Exit codes: 0 done or nothing to do (also outside the window); 2 some hosts failed; \
+                3 halted by a ring's max_fail_percent; 75 another run of this policy holds its lock; \
+                130 interrupted (continue with --resume RUN); 64/65/1 as for every command.
+                """)
+
+        @Option(help: ArgumentHelp("Policy name (looked up in $PATCHCTL_POLICY_DIR, ./policies, /etc/patchctl/policies) or file.", valueName: "policy"))
+        var policy: String?
+
+        @OptionGroup var target: InventoryOptions
+        @OptionGroup var connection: ConnectionFlags
+        @OptionGroup var outputOptions: OutputOptions
+
+        @Flag(help: "Print the plan (hosts, packages, exact commands) and change nothing.")
+        var dryRun = false
+
+        @Flag(help: "Ignore the policy's maintenance window.")
+        var now = false
+
+        @Option(help: ArgumentHelp("Deploy only this ring (its soak and the previous ring's health are your call).", valueName: "name"))
+        var ring: String?
+
+        @Option(help: ArgumentHelp("Continue an interrupted deployment.", valueName: "run"))
+        var resume: String?
+
+        @Option(help: ArgumentHelp("Why (change ticket...), kept with the run.", valueName: "text"))
+        var reason: String?
+
+        @Flag(help: "Print nothing unless something was done or failed (for cron).")
+        var quiet = false
+
+        @Flag(help: "In table output, list every planned and skipped package per host.")
+        var details = false
+
+        func validate() throws {
+            if resume == nil && policy == nil { throw ValidationError("give --policy NAME (or --resume RUN)") }
+            if resume != nil && (policy != nil || ring != nil || dryRun || target.limit != nil) {
+                throw ValidationError("--resume repeats the recorded run: it takes no --policy, --ring, --limit or --dry-run")
+            }
+        }
+
+        func run() async throws {
+            let environment = ProcessInfo.processInfo.environment
+            let user = LocalUser.current(environment: environment)
+            let store: HistoryStore
+            let deployment: Deployment
+            var resumable: ResumableRun?
+            do {
+                store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
+                var request: Deployment.Request
+                if let resume {
+                    let recorded = try store.deployRun(id: resume)
+                    guard recorded.state != "finished" && recorded.state != "halted" && recorded.state != "waiting" else {
+                        throw PatchError.deploy(message: "run \(recorded.runId) is \(recorded.state): nothing to resume")
+                    }
+                    guard let options = recorded.options, let decoded = try? JSONOutput.decoder.decode(Deployment.Request.self, from: Data(options.utf8)) else {
+                        throw PatchError.deploy(message: "run \(recorded.runId) has no recorded deploy request")
+                    }
+                    request = decoded
+                    request.forks = connection.forks
+                    resumable = recorded
+                } else {
+                    let cwd = FileManager.default.currentDirectoryPath
+                    let found = try PatchCore.Policy.find(policy ?? "", directories: PatchCore.Policy.searchDirectories(environment: environment, currentDirectory: cwd))
+                    let absolute = found.file.hasPrefix("/") ? found.file : cwd + "/" + found.file
+                    request = Deployment.Request(policy: absolute, inventory: try target.inventoryPath(environment: environment), limit: target.limit,
+                                                 ring: ring, ignoreWindow: now, forks: connection.forks, dryRun: dryRun, reason: reason)
+                }
+                deployment = try Deployment(request: request, policy: try PatchCore.Policy.load(path: request.policy))
+            } catch let error as ValidationError {
+                throw error
+            } catch {
+                throw ExitCodes.fail(error)
+            }
+            if deployment.targetedHosts.isEmpty {
+                if !quiet { Terminal.writeError("patchctl: policy \(deployment.policy.name) targets no hosts in this inventory\n") }
+                return
+            }
+            if resumable == nil, let closed = deployment.closedWindowMessage(at: Date()) {
+                if !quiet { Terminal.write(closed + "\n") }
+                return
+            }
+
+            let format = outputOptions.output
+            let stop = StopFlag()
+            let signals = Self.watchSignals(stop: stop, quiet: quiet)
+            defer { signals.forEach { $0.cancel() } }
+            let progress = Progress(total: deployment.targetedHosts.count, enabled: format == .table && !quiet && Terminal.stderrIsTerminal)
+            let run: DeployRun
+            do {
+                run = try await deployment.execute(
+                    store: store, connection: connection.connectionOptions(environment: environment), user: user,
+                    version: PatchctlVersion.current, stop: stop, resume: resumable,
+                    onHostFinished: { host in
+                        if format == .ndjson { Terminal.write(JSONOutput.encode(host, pretty: false) + "\n") }
+                        progress.finished(host.name, ok: !host.countsAsFailure)
+                    })
+            } catch let PatchError.locked(policy, holder) {
+                progress.clear()
+                Terminal.writeError("patchctl: \(PatchError.locked(policy: policy, holder: holder))\n")
+                throw ExitCodes.locked
+            } catch {
+                progress.clear()
+                throw ExitCodes.fail(error)
+            }
+            progress.clear()
+            let changed = run.summary.installed > 0 || run.summary.rebooted > 0 || run.summary.failed > 0 || run.outcome == .halted || run.outcome == .interrupted
+            if !quiet || changed || format != .table {
+                Terminal.write(run: run, hosts: run.hosts, format: format, hostsStreamed: true) { TableReport.deploy(run, details: details) }
+            }
+            switch run.outcome {
+            case .halted: throw ExitCodes.halted
+            case .interrupted: throw ExitCodes.interrupted
+            default: if run.summary.failed > 0 { throw ExitCodes.hostsFailed }
+            }
+        }
+
+        /// SIGINT/SIGTERM stop new hosts from starting; package operations in flight finish.
+        static func watchSignals(stop: StopFlag, quiet: Bool) -> [DispatchSourceSignal] {
+            [SIGINT, SIGTERM].map { number in
+                signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler {
+                    if stop.stop() {
+                        Terminal.writeError("\npatchctl: interrupted: no new hosts start; hosts in flight finish their package operation (never killed mid-transaction)\n")
+                    } else {
+                        Terminal.writeError("\npatchctl: still waiting for package operations in flight; they are not interrupted\n")
+                    }
+                }
+                source.resume()
+                return source
+            }
+        }
+    }
+}
