@@ -1,6 +1,10 @@
 # Shared settings and helpers for the lab scripts. Sourced, never run.
 # Env overrides: PATCHCTL_LAB_ROOT (default /var/lib/patchctl-lab),
-#                PATCHCTL_LAB_PORT (default 2222; the lab uses PORT..PORT+2).
+#                PATCHCTL_LAB_PORT (default 2222; the lab uses PORT..PORT+4),
+#                PATCHCTL_LAB_REBOOT_MINUTE (default 1: seconds a "minute" of
+#                  `shutdown -r +N` lasts on the reboot endpoint),
+#                PATCHCTL_LAB_REBOOT_DOWNTIME (default 2: seconds the reboot
+#                  endpoint stays down while it "reboots").
 
 LAB_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(dirname "$LAB_SCRIPTS")
@@ -12,6 +16,24 @@ RW_TREE=$LAB_ROOT/bookworm-rw           # writable copy for deploy tests
 BASE_PORT=${PATCHCTL_LAB_PORT:-2222}
 RW_PORT=$((BASE_PORT + 1))
 SLOW_PORT=$((BASE_PORT + 2))
+
+# Deploy endpoints (lab/slot.sh): on DEPLOY_PORT, address SLOT_ADDRESS_PREFIX$N
+# chroots into its own fresh copy SLOTS_ROOT/N (N = 1..SLOT_COUNT); a second
+# sshd on REBOOT_HOST:REBOOT_PORT chroots into SLOTS_ROOT/reboot, whose
+# `shutdown` really drops the endpoint (lab/reboot-supervisor.sh).
+DEPLOY_PORT=$((BASE_PORT + 3))
+REBOOT_PORT=$((BASE_PORT + 4))
+SLOTS_ROOT=$LAB_ROOT/slots
+SLOT_COUNT=6
+SLOT_ADDRESS_PREFIX=127.0.3.
+REBOOT_HOST=127.0.4.1
+REBOOT_TREE=$SLOTS_ROOT/reboot
+REBOOT_MINUTE=${PATCHCTL_LAB_REBOOT_MINUTE:-1}
+REBOOT_DOWNTIME=${PATCHCTL_LAB_REBOOT_DOWNTIME:-2}
+REBOOT_LOCK=$LAB_ROOT/.reboot.lock      # held while the reboot endpoint is down or its tree swapped
+REBOOT_REQUEST=run/patchctl-lab/reboot-request   # inside the reboot tree: the delay in minutes
+BOOT_ID_FILE=proc/sys/kernel/random/boot_id      # inside the reboot tree (no /proc is mounted there)
+SUPERVISOR=$LAB_SCRIPTS/reboot-supervisor.sh
 
 # Non-root accounts for become (sudo) tests, NAME:UID (the GID is the same number).
 # They must exist with the same UIDs inside the trees (sudo, PAM and the home
@@ -78,6 +100,81 @@ check_chroot_perms() {
 # (the PidFile can be stale or lost); -o: the listener is the oldest match.
 lab_sshd_pid() {
     pgrep -o -f -- "sshd -f $LAB_DIR/sshd_config -E"
+}
+
+# The same for the reboot endpoint's own sshd, and the reboot supervisor(s)
+# (started as `bash .../reboot-supervisor.sh MINUTE DOWNTIME`).
+lab_reboot_sshd_pid() {
+    pgrep -o -f -- "sshd -f $LAB_DIR/sshd_reboot_config -E"
+}
+lab_supervisor_pids() {
+    pgrep -f -- "^[^ ]*bash $SUPERVISOR( |\$)"
+}
+
+# Zombies count as gone: our daemonized sshd is reaped by init, maybe late.
+alive() { local s; s=$(ps -o stat= -p "$1") && [[ $s != Z* ]]; }
+descendants() {
+    local c
+    for c in $(ps -o pid= --ppid "$1"); do echo "$c"; descendants "$c"; done
+}
+
+# chrooted TREE...: pids of the processes whose root directory is one of the
+# TREEs (a shell glob each), also once the tree was deleted or renamed away.
+chrooted() {
+    local expr=() t
+    for t in "$@"; do
+        [ ${#expr[@]} = 0 ] || expr+=(-o)
+        expr+=(-lname "$t" -o -lname "$t (deleted)")
+    done
+    find /proc -mindepth 2 -maxdepth 2 -name root \( "${expr[@]}" \) 2>/dev/null |
+        cut -d/ -f3 || true   # find fails on processes that vanish mid-scan
+}
+
+# kill_chrooted SIGNAL TREE...: signals them until none is left (5 s at most).
+kill_chrooted() {
+    local sig=$1 left
+    shift
+    for _ in $(seq 50); do
+        left=$(chrooted "$@")
+        [ -z "$left" ] && return 0
+        kill "-$sig" $left 2>/dev/null || true
+        sleep 0.1
+    done
+    die "processes still running in $*: $left"
+}
+
+# Busy check: plain TCP connect. Readiness: a real SSH handshake, since a bare
+# connect-and-close makes sshd log a kex error for every probe.
+port_up() { timeout 1 bash -c "exec 3<>/dev/tcp/${2:-127.0.0.1}/$1" 2>/dev/null; }
+ssh_up() { [ -n "$(ssh-keyscan -T 2 -t ed25519 -p "$1" "${2:-127.0.0.1}" 2>/dev/null)" ]; }
+
+# The reboot endpoint's sshd (config written by lab/start.sh). Started with no
+# lock fd open, so that the daemon never holds a lab lock.
+start_reboot_sshd() {
+    /usr/sbin/sshd -f "$LAB_DIR/sshd_reboot_config" -E "$LAB_DIR/sshd_reboot.log" 6>&- 7>&- 8>&- 9>&-
+}
+# stop_reboot_sshd SIGNAL: ends it and every session it runs (its children, and
+# whatever runs chrooted into the reboot tree), so open connections drop.
+stop_reboot_sshd() {
+    local sig=$1 pid kids
+    if pid=$(lab_reboot_sshd_pid); then
+        kids=$(descendants "$pid")
+        kill "-$sig" "$pid" $kids 2>/dev/null || true
+        for _ in $(seq 50); do alive "$pid" || break; sleep 0.1; done
+        ! alive "$pid" || die "reboot sshd $pid did not stop"
+    fi
+    rm -f "$LAB_DIR/sshd_reboot.pid"
+    kill_chrooted "$sig" "$REBOOT_TREE" "$REBOOT_TREE.*"
+}
+
+# slot_tree SLOT: the tree of deploy slot 1..SLOT_COUNT or `reboot`.
+slot_tree() {
+    case $1 in
+        reboot) echo "$REBOOT_TREE" ;;
+        *) [[ $1 =~ ^[1-9][0-9]*$ ]] && [ "$1" -le "$SLOT_COUNT" ] ||
+               die "no slot '$1' (slots are 1..$SLOT_COUNT and reboot)"
+           echo "$SLOTS_ROOT/$1" ;;
+    esac
 }
 
 # ensure_account NAME UID [RUNNER...]: makes sure account NAME exists with UID

@@ -1,25 +1,27 @@
 #!/usr/bin/env bash
 # Usage: lab/stop.sh
-# Stops the lab sshd started by lab/start.sh and any sessions it spawned
-# (e.g. the `sleep 600` of the slow port), i.e. every process chrooted into
-# a lab tree. No-op when nothing runs.
+# Stops everything lab/start.sh started: the reboot supervisor (first, so that
+# it cannot bring the reboot endpoint back), the reboot endpoint's sshd, the lab
+# sshd, and any sessions they spawned (e.g. the `sleep 600` of the slow port),
+# i.e. every process chrooted into a lab tree (base, rw, deploy slots, reboot).
+# No-op when nothing runs.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-# Zombies count as gone: our daemonized sshd is reaped by init, maybe late.
-alive() { local s; s=$(ps -o stat= -p "$1") && [[ $s != Z* ]]; }
-descendants() {
-    local c
-    for c in $(ps -o pid= --ppid "$1"); do echo "$c"; descendants "$c"; done
-}
+# The supervisor leads its own session (setsid): end its whole process group,
+# so that a `sleep` it waits on goes too.
+for pid in $(lab_supervisor_pids || true); do
+    if [ "$(ps -o pgid= -p "$pid" | tr -d ' ')" = "$pid" ]; then
+        kill -- "-$pid" 2>/dev/null || true
+    else
+        kill "$pid" 2>/dev/null || true
+    fi
+    for _ in $(seq 50); do alive "$pid" || break; sleep 0.1; done
+    ! alive "$pid" || die "reboot supervisor $pid did not stop"
+done
+rm -f "$LAB_DIR/reboot-supervisor.pid"
 
-# Sessions outlive a dropped client (e.g. the slow port's `sleep 600` is
-# reparented to init), so also end every process whose root is a lab tree.
-chrooted() {
-    find /proc -mindepth 2 -maxdepth 2 -name root \( -lname "$BASE_TREE" -o -lname "$RW_TREE" \
-        -o -lname "$BASE_TREE (deleted)" -o -lname "$RW_TREE (deleted)" \) 2>/dev/null |
-        cut -d/ -f3 || true   # find fails on processes that vanish mid-scan
-}
+stop_reboot_sshd TERM
 
 if pid=$(lab_sshd_pid); then
     kids=$(descendants "$pid")
@@ -28,10 +30,6 @@ if pid=$(lab_sshd_pid); then
     ! alive "$pid" || die "sshd $pid did not stop"
 fi
 rm -f "$LAB_DIR/sshd.pid"
-for _ in $(seq 50); do
-    left=$(chrooted)
-    [ -z "$left" ] && exit 0
-    kill $left 2>/dev/null || true
-    sleep 0.1
-done
-die "lab sessions still running: $left"
+# Sessions outlive a dropped client (e.g. the slow port's `sleep 600` is
+# reparented to init), so also end every process whose root is a lab tree.
+kill_chrooted TERM "$BASE_TREE" "$RW_TREE" "$SLOTS_ROOT/*"

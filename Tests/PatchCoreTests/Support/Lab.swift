@@ -115,6 +115,100 @@ enum Lab {
         return String(decoding: data, as: UTF8.self)
     }
 
+    // MARK: Deploy endpoints (lab/slot.sh)
+
+    /// Runs `lab/slot.sh` (LAB_SLOT_SCRIPT) with `arguments`; a non-zero exit fails the test with what the script printed.
+    static func slot(_ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try value("LAB_SLOT_SCRIPT"))
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0,
+                     "lab/slot.sh \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(String(decoding: data, as: UTF8.self))")
+    }
+
+    /// Makes deploy slot `n` (1...LAB_SLOT_COUNT) a fresh copy of the lab tree and returns its root login:
+    /// LAB_SLOT_ADDRESS_PREFIX + n on LAB_DEPLOY_PORT, chrooted into `slotRoot(n)`.
+    static func resetSlot(_ n: Int) throws -> Host {
+        try slot(["reset", String(n)])
+        return try host("slot\(n)", address: try value("LAB_SLOT_ADDRESS_PREFIX") + String(n), portKey: "LAB_DEPLOY_PORT")
+    }
+
+    /// The tree deploy slot `n`'s sessions are chrooted into (read it directly for the independent answer).
+    static func slotRoot(_ n: Int) throws -> String {
+        try value("LAB_SLOTS_ROOT") + "/" + String(n)
+    }
+
+    /// Makes the reboot endpoint's tree fresh (new boot id, nothing pending) and returns its root login,
+    /// LAB_REBOOT_HOST:LAB_REBOOT_PORT. Its `shutdown -r` really drops the endpoint for LAB_REBOOT_DOWNTIME
+    /// seconds, after N lab minutes of LAB_REBOOT_MINUTE seconds each (lab/reboot-supervisor.sh).
+    static func resetRebootHost() throws -> Host {
+        try slot(["reset", "reboot"])
+        return try host("rebooter", address: try value("LAB_REBOOT_HOST"), portKey: "LAB_REBOOT_PORT")
+    }
+
+    static func rebootRoot() throws -> String {
+        try value("LAB_REBOOT_ROOT")
+    }
+
+    /// The boot id a tree answers with (its /proc/sys/kernel/random/boot_id file), read directly.
+    static func bootID(root: String) throws -> String {
+        try String(contentsOfFile: root + "/proc/sys/kernel/random/boot_id", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// `user` shows as logged in (on pts/0) to `who` in slot `slot` ("1"..."6" or "reboot").
+    static func login(slot: String, user: String) throws {
+        try self.slot(["login", slot, user])
+    }
+
+    /// Nobody is logged in to slot `slot` any more.
+    static func logout(slot: String) throws {
+        try self.slot(["logout", slot])
+    }
+
+    /// Leaves dpkg in slot `slot` with patchlab-tool 2.0 unpacked but not configured: `dpkg --audit`
+    /// reports it, `dpkg --configure -a` repairs it. (`slot(["break-dpkg", slot, "interrupted"])`
+    /// instead kills dpkg mid-configure, so that apt refuses to run until `dpkg --configure -a`.)
+    static func breakDpkg(slot: String) throws {
+        try self.slot(["break-dpkg", slot])
+    }
+
+    /// Runs `body` holding the deploy endpoints (every slot and the reboot endpoint) alone: an flock on
+    /// `.lab/deploy-endpoints.lock`, so tests take turns across suites and across test processes. Each test
+    /// resets what it uses first, so turns are all it takes for two suites not to reset each other's slots.
+    static func withDeployEndpoints<T: Sendable>(waiting seconds: Double = 900, _ body: @Sendable () async throws -> T) async throws -> T {
+        let path = try value("LAB_DIR") + "/deploy-endpoints.lock"
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        try #require(fd >= 0, "cannot open \(path)")
+        defer { close(fd) }  // releases the lock
+        let deadline = Date().addingTimeInterval(seconds)
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            try #require(Date() < deadline, "the lab's deploy endpoints stayed busy for \(Int(seconds)) s (\(path))")
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        return try await body()
+    }
+
+    /// Whether a plain TCP connection to `address`:`port` is accepted right now (false when refused).
+    static func accepts(_ address: String, port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var sin = sockaddr_in()
+        sin.sin_family = sa_family_t(AF_INET)
+        sin.sin_port = in_port_t(UInt16(port).bigEndian)
+        guard inet_pton(AF_INET, address, &sin.sin_addr) == 1 else { return false }
+        return withUnsafePointer(to: &sin) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+
     static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("patchctl-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
