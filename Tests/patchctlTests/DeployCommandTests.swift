@@ -102,97 +102,105 @@ struct DeployCommandTests {
         """
 
     @Test func interruptFinishesThePackageOperationInFlightThenResumeCompletes() async throws {
-        let setup = try Self.setup(slots: [1, 2, 3], policy: Self.localPolicy)
-        try Self.slowDpkg(setup.roots[0], seconds: 4)
-        let running = try Self.start(["deploy", "--policy", setup.policy, "--forks", "1", "--output", "json"] + setup.common)
-        // The first host is inside apt (dpkg's 4 s pre-invoke hook) when the signal arrives.
-        try await Task.sleep(nanoseconds: 2_500_000_000)
-        kill(running.0.processIdentifier, SIGINT)
-        let interrupted = Self.finish(running)
-        #expect(interrupted.status == 130, "\(interrupted.stderr)")
-        #expect(interrupted.stderr.contains("interrupted"))
-        let document = try CLI.json(interrupted.stdout)
-        #expect(document["outcome"] as? String == "interrupted")
-        let hosts = try #require(document["hosts"] as? [[String: Any]])
-        #expect(hosts.map { $0["name"] as? String } == ["slot1"], "only the host in flight ran")
-        #expect(hosts.first?["status"] as? String == "ok", "its package operation was not killed")
-        #expect(try Self.canary(setup.roots[0]) == "1.1 ii")
-        #expect(try Self.canary(setup.roots[1]) == "1.0 ii")
-        let runId = try #require(document["run_id"] as? String)
-        let history = try CLI.run(["history", "--db", setup.db, "--output", "json"])
-        #expect(history.stdout.contains("\"state\" : \"interrupted\""))
+        try await CLI.withDeployEndpoints {
+            let setup = try Self.setup(slots: [1, 2, 3], policy: Self.localPolicy)
+            try Self.slowDpkg(setup.roots[0], seconds: 4)
+            let running = try Self.start(["deploy", "--policy", setup.policy, "--forks", "1", "--output", "json"] + setup.common)
+            // The first host is inside apt (dpkg's 4 s pre-invoke hook) when the signal arrives.
+            try await Task.sleep(nanoseconds: 2_500_000_000)
+            kill(running.0.processIdentifier, SIGINT)
+            let interrupted = Self.finish(running)
+            #expect(interrupted.status == 130, "\(interrupted.stderr)")
+            #expect(interrupted.stderr.contains("interrupted"))
+            let document = try CLI.json(interrupted.stdout)
+            #expect(document["outcome"] as? String == "interrupted")
+            let hosts = try #require(document["hosts"] as? [[String: Any]])
+            #expect(hosts.map { $0["name"] as? String } == ["slot1"], "only the host in flight ran")
+            #expect(hosts.first?["status"] as? String == "ok", "its package operation was not killed")
+            #expect(try Self.canary(setup.roots[0]) == "1.1 ii")
+            #expect(try Self.canary(setup.roots[1]) == "1.0 ii")
+            let runId = try #require(document["run_id"] as? String)
+            let history = try CLI.run(["history", "--db", setup.db, "--output", "json"])
+            #expect(history.stdout.contains("\"state\" : \"interrupted\""))
 
-        let resumed = try CLI.run(["deploy", "--resume", runId, "--output", "json", "--known-hosts", try CLI.lab("LAB_KNOWN_HOSTS"), "--db", setup.db])
-        #expect(resumed.status == 0, "\(resumed.stderr)")
-        let finished = try CLI.json(resumed.stdout)
-        #expect(finished["run_id"] as? String == runId)
-        #expect(finished["outcome"] as? String == "finished")
-        let all = try #require(finished["hosts"] as? [[String: Any]])
-        #expect(all.map { $0["name"] as? String } == ["slot1", "slot2", "slot3"])
-        #expect(all.allSatisfy { $0["status"] as? String == "ok" })
-        for root in setup.roots { #expect(try Self.canary(root) == "1.1 ii") }
+            let resumed = try CLI.run(["deploy", "--resume", runId, "--output", "json", "--known-hosts", try CLI.lab("LAB_KNOWN_HOSTS"), "--db", setup.db])
+            #expect(resumed.status == 0, "\(resumed.stderr)")
+            let finished = try CLI.json(resumed.stdout)
+            #expect(finished["run_id"] as? String == runId)
+            #expect(finished["outcome"] as? String == "finished")
+            let all = try #require(finished["hosts"] as? [[String: Any]])
+            #expect(all.map { $0["name"] as? String } == ["slot1", "slot2", "slot3"])
+            #expect(all.allSatisfy { $0["status"] as? String == "ok" })
+            for root in setup.roots { #expect(try Self.canary(root) == "1.1 ii") }
+        }
     }
 
     @Test func overlappingRunIsRefusedAndCronOutsideTheWindowDoesNothing() async throws {
-        let setup = try Self.setup(slots: [1], policy: Self.localPolicy)
-        try Self.slowDpkg(setup.roots[0], seconds: 3)
-        let first = try Self.start(["deploy", "--policy", setup.policy, "--quiet"] + setup.common)
-        try await Task.sleep(nanoseconds: 1_500_000_000)
-        let second = try CLI.run(["deploy", "--policy", setup.policy, "--quiet"] + setup.common)
-        #expect(second.status == 75)
-        #expect(second.stderr.contains("policy lab-cli is already being deployed (pid \(first.0.processIdentifier)"), "\(second.stderr)")
-        let done = Self.finish(first)
-        #expect(done.status == 0, "\(done.stderr)")
+        try await CLI.withDeployEndpoints {
+            let setup = try Self.setup(slots: [1], policy: Self.localPolicy)
+            try Self.slowDpkg(setup.roots[0], seconds: 3)
+            let first = try Self.start(["deploy", "--policy", setup.policy, "--quiet"] + setup.common)
+            try await Task.sleep(nanoseconds: 1_500_000_000)
+            let second = try CLI.run(["deploy", "--policy", setup.policy, "--quiet"] + setup.common)
+            #expect(second.status == 75)
+            #expect(second.stderr.contains("policy lab-cli is already being deployed (pid \(first.0.processIdentifier)"), "\(second.stderr)")
+            let done = Self.finish(first)
+            #expect(done.status == 0, "\(done.stderr)")
 
-        // A window that is closed now: the cron line exits 0, prints nothing, records nothing.
-        var utc = Calendar(identifier: .gregorian)
-        utc.timeZone = TimeZone(identifier: "UTC")!
-        let later = Date().addingTimeInterval(6 * 3600)
-        let start = String(format: "%02d:00", utc.component(.hour, from: later))
-        let end = String(format: "%02d:30", utc.component(.hour, from: later))
-        let windowed = setup.folder.appendingPathComponent("windowed.yml")
-        try (Self.localPolicy.replacingOccurrences(of: "name: lab-cli", with: "name: lab-windowed")
-            + "window: {days: [mon, tue, wed, thu, fri, sat, sun], start: \"\(start)\", end: \"\(end)\", timezone: UTC}\n")
-            .write(to: windowed, atomically: true, encoding: .utf8)
-        let before = try CLI.run(["history", "--db", setup.db, "--output", "json"]).stdout
-        let cron = try CLI.run(["deploy", "--policy", windowed.path, "--quiet"] + setup.common)
-        #expect(cron.status == 0 && cron.stdout.isEmpty && cron.stderr.isEmpty, "\(cron.stdout)\(cron.stderr)")
-        #expect(try CLI.run(["history", "--db", setup.db, "--output", "json"]).stdout == before)
-        let loud = try CLI.run(["deploy", "--policy", windowed.path] + setup.common)
-        #expect(loud.status == 0 && loud.stdout.contains("outside its maintenance window"))
-        // --now overrides it (nothing left to do on this host, so it simply succeeds).
-        let now = try CLI.run(["deploy", "--policy", windowed.path, "--now", "--output", "json"] + setup.common)
-        #expect(now.status == 0, "\(now.stderr)")
+            // A window that is closed now: the cron line exits 0, prints nothing, records nothing.
+            var utc = Calendar(identifier: .gregorian)
+            utc.timeZone = TimeZone(identifier: "UTC")!
+            let later = Date().addingTimeInterval(6 * 3600)
+            let start = String(format: "%02d:00", utc.component(.hour, from: later))
+            let end = String(format: "%02d:30", utc.component(.hour, from: later))
+            let windowed = setup.folder.appendingPathComponent("windowed.yml")
+            try (Self.localPolicy.replacingOccurrences(of: "name: lab-cli", with: "name: lab-windowed")
+                + "window: {days: [mon, tue, wed, thu, fri, sat, sun], start: \"\(start)\", end: \"\(end)\", timezone: UTC}\n")
+                .write(to: windowed, atomically: true, encoding: .utf8)
+            let before = try CLI.run(["history", "--db", setup.db, "--output", "json"]).stdout
+            let cron = try CLI.run(["deploy", "--policy", windowed.path, "--quiet"] + setup.common)
+            #expect(cron.status == 0 && cron.stdout.isEmpty && cron.stderr.isEmpty, "\(cron.stdout)\(cron.stderr)")
+            #expect(try CLI.run(["history", "--db", setup.db, "--output", "json"]).stdout == before)
+            let loud = try CLI.run(["deploy", "--policy", windowed.path] + setup.common)
+            #expect(loud.status == 0 && loud.stdout.contains("outside its maintenance window"))
+            // --now overrides it (nothing left to do on this host, so it simply succeeds).
+            let now = try CLI.run(["deploy", "--policy", windowed.path, "--now", "--output", "json"] + setup.common)
+            #expect(now.status == 0, "\(now.stderr)")
+        }
     }
 
-    @Test func approvalsDeferralsAndTheAuditTrail() throws {
-        let setup = try Self.setup(slots: [2], policy: Self.localPolicy.replacingOccurrences(of: "refresh: false", with: "refresh: false\napproval: manual"))
-        let plan = try CLI.run(["deploy", "--policy", setup.policy, "--dry-run"] + setup.common)
-        #expect(plan.status == 0, "\(plan.stderr)")
-        #expect(plan.stdout.contains("PLAN for policy lab-cli"))
-        let pending = try CLI.run(["approvals", "list", "--policy", setup.policy, "--db", setup.db, "--output", "json"])
-        #expect(pending.stdout.contains("\"package\" : \"patchlab-canary\"") && pending.stdout.contains("\"state\" : \"pending\""), "\(pending.stdout)\(pending.stderr)")
-        let approve = try CLI.run(["approve", "--policy", setup.policy, "patchlab-canary", "--note", "CAB-1234", "--db", setup.db])
-        #expect(approve.status == 0 && approve.stdout == "approved patchlab-canary@1.1 for lab-cli\n", "\(approve.stderr)")
-        let deferred = try CLI.run(["defer", "slot2", "--until", "2h", "--reason", "quarter close", "--db", setup.db])
-        #expect(deferred.status == 0, "\(deferred.stderr)")
-        let held = try CLI.run(["deploy", "--policy", setup.policy, "--output", "json"] + setup.common)
-        #expect(held.status == 0 && held.stdout.contains("\"status\" : \"deferred\""), "\(held.stdout)")
-        #expect(try CLI.run(["defer", "slot2", "--cancel", "--db", setup.db]).status == 0)
-        let installed = try CLI.run(["deploy", "--policy", setup.policy, "--output", "json"] + setup.common)
-        #expect(installed.status == 0 && installed.stdout.contains("\"to_version\" : \"1.1\""), "\(installed.stdout)\(installed.stderr)")
-        let events = try CLI.run(["history", "events", "--db", setup.db, "--output", "json"])
-        for action in ["approve", "defer", "undefer"] { #expect(events.stdout.contains("\"action\" : \"\(action)\"")) }
-        #expect(events.stdout.contains("CAB-1234"))
+    @Test func approvalsDeferralsAndTheAuditTrail() async throws {
+        try await CLI.withDeployEndpoints {
+            let setup = try Self.setup(slots: [2], policy: Self.localPolicy.replacingOccurrences(of: "refresh: false", with: "refresh: false\napproval: manual"))
+            let plan = try CLI.run(["deploy", "--policy", setup.policy, "--dry-run"] + setup.common)
+            #expect(plan.status == 0, "\(plan.stderr)")
+            #expect(plan.stdout.contains("PLAN for policy lab-cli"))
+            let pending = try CLI.run(["approvals", "list", "--policy", setup.policy, "--db", setup.db, "--output", "json"])
+            #expect(pending.stdout.contains("\"package\" : \"patchlab-canary\"") && pending.stdout.contains("\"state\" : \"pending\""), "\(pending.stdout)\(pending.stderr)")
+            let approve = try CLI.run(["approve", "--policy", setup.policy, "patchlab-canary", "--note", "CAB-1234", "--db", setup.db])
+            #expect(approve.status == 0 && approve.stdout == "approved patchlab-canary@1.1 for lab-cli\n", "\(approve.stderr)")
+            let deferred = try CLI.run(["defer", "slot2", "--until", "2h", "--reason", "quarter close", "--db", setup.db])
+            #expect(deferred.status == 0, "\(deferred.stderr)")
+            let held = try CLI.run(["deploy", "--policy", setup.policy, "--output", "json"] + setup.common)
+            #expect(held.status == 0 && held.stdout.contains("\"status\" : \"deferred\""), "\(held.stdout)")
+            #expect(try CLI.run(["defer", "slot2", "--cancel", "--db", setup.db]).status == 0)
+            let installed = try CLI.run(["deploy", "--policy", setup.policy, "--output", "json"] + setup.common)
+            #expect(installed.status == 0 && installed.stdout.contains("\"to_version\" : \"1.1\""), "\(installed.stdout)\(installed.stderr)")
+            let events = try CLI.run(["history", "events", "--db", setup.db, "--output", "json"])
+            for action in ["approve", "defer", "undefer"] { #expect(events.stdout.contains("\"action\" : \"\(action)\"")) }
+            #expect(events.stdout.contains("CAB-1234"))
+        }
     }
 
-    @Test func malformedPolicyAndUnknownRingAreUsageErrors() throws {
-        let setup = try Self.setup(slots: [], policy: "name: broken\ntargets: fleet\nreboot: sometimes\n")
-        let bad = try CLI.run(["deploy", "--policy", setup.policy, "--dry-run"] + setup.common)
-        #expect(bad.status == 65)
-        #expect(bad.stderr.contains("\(setup.policy):3:"), "\(bad.stderr)")
-        try Self.localPolicy.write(toFile: setup.policy, atomically: true, encoding: .utf8)
-        let ring = try CLI.run(["deploy", "--policy", setup.policy, "--ring", "nope", "--dry-run"] + setup.common)
-        #expect(ring.status == 1 && ring.stderr.contains("has no ring 'nope'"), "\(ring.stderr)")
+    @Test func malformedPolicyAndUnknownRingAreUsageErrors() async throws {
+        try await CLI.withDeployEndpoints {
+            let setup = try Self.setup(slots: [], policy: "name: broken\ntargets: fleet\nreboot: sometimes\n")
+            let bad = try CLI.run(["deploy", "--policy", setup.policy, "--dry-run"] + setup.common)
+            #expect(bad.status == 65)
+            #expect(bad.stderr.contains("\(setup.policy):3:"), "\(bad.stderr)")
+            try Self.localPolicy.write(toFile: setup.policy, atomically: true, encoding: .utf8)
+            let ring = try CLI.run(["deploy", "--policy", setup.policy, "--ring", "nope", "--dry-run"] + setup.common)
+            #expect(ring.status == 1 && ring.stderr.contains("has no ring 'nope'"), "\(ring.stderr)")
+        }
     }
 }

@@ -92,7 +92,7 @@ extension DeployEngine {
 
         let install = planned.isEmpty ? nil : platform.installCommand(planned)
         record.commands = policy.pre + (install.map { [$0] } ?? []) + policy.post
-        let rebootMessage = policy.reboot.message
+        let rebootMessage = rebootText
         if wantsReboot(!planned.isEmpty, findings.rebootRequired || policy.reboot.mode == .always) {
             record.commands.append(platform.rebootCommand(graceMinutes: policy.reboot.graceMinutes, message: rebootMessage))
         }
@@ -229,7 +229,7 @@ extension DeployEngine {
         guard before.exitStatus == 0, !bootID.isEmpty else {
             throw Engine.Failure(status: .failed, message: "cannot read the boot id before rebooting: \(before.stderr.trimmed)")
         }
-        let command = platform.rebootCommand(graceMinutes: policy.reboot.graceMinutes, message: policy.reboot.message)
+        let command = platform.rebootCommand(graceMinutes: policy.reboot.graceMinutes, message: rebootText)
         do {
             let step = try await runStep("reboot", command, on: connection, timeout: 60, into: &record)
             if step.exitCode != 0 {
@@ -264,6 +264,11 @@ extension DeployEngine {
             }
         }
         throw Engine.Failure(status: .failed, message: "host did not come back with a new boot id within \(Int(grace + policy.rebootTimeout)) s of the reboot (last: \(lastProblem))")
+    }
+
+    /// The warning users see, with `{minutes}` filled in.
+    var rebootText: String {
+        policy.reboot.message.replacingOccurrences(of: "{minutes}", with: String(policy.reboot.graceMinutes))
     }
 
     static func tail(_ text: String, limit: Int = 4000) -> String {

@@ -166,11 +166,11 @@ public struct DeployEngine: Sendable {
                 failures += outcomes.filter(\.countsAsFailure).count
                 if stop.isStopped { break }
                 // The share of the whole ring that may fail; exceeding it stops this ring and all later ones.
-                let percent = members.isEmpty ? 0 : Double(failures) * 100 / Double(members.count)
-                if failures > 0, percent > ring.maxFailPercent {
+                if ring.shouldHalt(failures: failures, hosts: members.count) {
+                    let percent = Double(failures) * 100 / Double(max(1, members.count))
                     halted = true
-                    notes.append(String(format: "ring %@ halted: %d of %d hosts failed (%.0f%%, max_fail_percent %g)",
-                                        ring.name, failures, members.count, percent, ring.maxFailPercent))
+                    notes.append("ring \(ring.name) halted: \(failures) of \(members.count) hosts failed (" + String(format: "%.0f%%", percent)
+                                 + ", max_fail_percent \(Self.number(ring.maxFailPercent)))")
                     break
                 }
             }
@@ -188,6 +188,10 @@ public struct DeployEngine: Sendable {
             }
         }
         return DeployResult(outcome: outcome, rings: reports, notes: notes, hosts: results)
+    }
+
+    static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
     }
 
     /// Why ring `index` may not follow its predecessor yet (automatic progression only):

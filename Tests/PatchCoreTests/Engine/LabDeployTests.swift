@@ -58,248 +58,268 @@ struct LabDeployTests {
         """
 
     @Test func securityOnlyDeployInstallsExactVersionsAndSkipsNonSecurity() async throws {
-        let host = try Lab.resetSlot(1)
-        let root = try Lab.slotRoot(1)
-        let policy = try Self.policy("name: lab-security\ntargets: fleet\napproval: auto\nreboot: never\n" + Self.localOnly)
-        let inventory = try Self.inventory([host])
+        try await Lab.withDeployEndpoints {
+            let host = try Lab.resetSlot(1)
+            let root = try Lab.slotRoot(1)
+            let policy = try Self.policy("name: lab-security\ntargets: fleet\napproval: auto\nreboot: never\n" + Self.localOnly)
+            let inventory = try Self.inventory([host])
 
-        // Dry run: the plan, with the exact command, and nothing changed.
-        let (plan, store) = try await Self.deploy(policy: policy, inventory: inventory, dryRun: true)
-        let planned = try #require(plan.hosts.first)
-        #expect(planned.status == .ok, "\(planned.error ?? "")")
-        #expect(plan.outcome == .planned)
-        #expect(planned.planned.map(\.name) == ["patchlab-canary"])
-        #expect(planned.planned.first?.toVersion == "1.1")
-        #expect(planned.commands.contains { $0.contains("install --only-upgrade patchlab-canary=1.1") })
-        #expect(planned.skipped.contains { $0.name == "patchlab-tool" && $0.reason.contains("security") })
-        #expect(try Self.installed(root, ["patchlab-canary", "patchlab-tool"]) == ["patchlab-canary": "1.0", "patchlab-tool": "1.0"])
+            // Dry run: the plan, with the exact command, and nothing changed.
+            let (plan, store) = try await Self.deploy(policy: policy, inventory: inventory, dryRun: true)
+            let planned = try #require(plan.hosts.first)
+            #expect(planned.status == .ok, "\(planned.error ?? "")")
+            #expect(plan.outcome == .planned)
+            #expect(planned.planned.map(\.name) == ["patchlab-canary"])
+            #expect(planned.planned.first?.toVersion == "1.1")
+            #expect(planned.commands.contains { $0.contains("install --only-upgrade patchlab-canary=1.1") })
+            #expect(planned.skipped.contains { $0.name == "patchlab-tool" && $0.reason.contains("security") })
+            #expect(try Self.installed(root, ["patchlab-canary", "patchlab-tool"]) == ["patchlab-canary": "1.0", "patchlab-tool": "1.0"])
 
-        let (run, _) = try await Self.deploy(policy: policy, inventory: inventory, store: store)
-        let result = try #require(run.hosts.first)
-        #expect(result.status == .ok, "\(result.error ?? "")")
-        #expect(run.outcome == .finished)
-        #expect(result.installed == [InstalledPackage(name: "patchlab-canary", fromVersion: "1.0", toVersion: "1.1")])
-        #expect(result.failed.isEmpty)
-        #expect(result.rebootRequired == true, "installing patchlab-canary 1.1 asks for a reboot")
-        #expect(!result.rebooted)
-        // dpkg agrees: the security update is in, the non-security one is not.
-        #expect(try Self.installed(root, ["patchlab-canary", "patchlab-tool"]) == ["patchlab-canary": "1.1", "patchlab-tool": "1.0"])
+            let (run, _) = try await Self.deploy(policy: policy, inventory: inventory, store: store)
+            let result = try #require(run.hosts.first)
+            #expect(result.status == .ok, "\(result.error ?? "")")
+            #expect(run.outcome == .finished)
+            #expect(result.installed == [InstalledPackage(name: "patchlab-canary", fromVersion: "1.0", toVersion: "1.1")])
+            #expect(result.failed.isEmpty)
+            #expect(result.rebootRequired == true, "installing patchlab-canary 1.1 asks for a reboot")
+            #expect(!result.rebooted)
+            // dpkg agrees: the security update is in, the non-security one is not.
+            #expect(try Self.installed(root, ["patchlab-canary", "patchlab-tool"]) == ["patchlab-canary": "1.1", "patchlab-tool": "1.0"])
 
-        // History reprints the run exactly.
-        let recorded = try store.deployRunReport(id: run.runId)
-        #expect(JSONOutput.encode(recorded.hosts, pretty: false) == JSONOutput.encode(run.hosts, pretty: false))
-        #expect(recorded.outcome == .finished)
-        let json = JSONOutput.encode(run, pretty: false)
-        #expect(json.contains("\"installed\":[{\"from_version\":\"1.0\",\"name\":\"patchlab-canary\",\"to_version\":\"1.1\"}]"))
+            // History reprints the run exactly.
+            let recorded = try store.deployRunReport(id: run.runId)
+            #expect(JSONOutput.encode(recorded.hosts, pretty: false) == JSONOutput.encode(run.hosts, pretty: false))
+            #expect(recorded.outcome == .finished)
+            let json = JSONOutput.encode(run, pretty: false)
+            #expect(json.contains("\"installed\":[{\"from_version\":\"1.0\",\"name\":\"patchlab-canary\",\"to_version\":\"1.1\"}]"))
 
-        // Again: nothing left to do.
-        let (again, _) = try await Self.deploy(policy: policy, inventory: inventory, store: store)
-        #expect(again.hosts.first?.status == .ok && again.hosts.first?.planned.isEmpty == true)
+            // Again: nothing left to do.
+            let (again, _) = try await Self.deploy(policy: policy, inventory: inventory, store: store)
+            #expect(again.hosts.first?.status == .ok && again.hosts.first?.planned.isEmpty == true)
+        }
     }
 
     @Test func selectAllInstallsTheNonSecurityUpdateToo() async throws {
-        let host = try Lab.resetSlot(1)
-        let policy = try Self.policy("""
-            name: lab-all
-            targets: fleet
-            refresh: false
-            select: {updates: all, include: ["patchlab-*"], hold: ["patchlab-canary"]}
-            """)
-        let (run, _) = try await Self.deploy(policy: policy, inventory: try Self.inventory([host]))
-        let result = try #require(run.hosts.first)
-        #expect(result.status == .ok, "\(result.error ?? "")")
-        #expect(result.installed.map(\.name) == ["patchlab-tool"])
-        #expect(result.skipped.contains { $0.name == "patchlab-canary" && $0.reason.contains("hold") })
-        #expect(try Self.installed(try Lab.slotRoot(1), ["patchlab-canary", "patchlab-tool"]) == ["patchlab-canary": "1.0", "patchlab-tool": "2.0"])
+        try await Lab.withDeployEndpoints {
+            let host = try Lab.resetSlot(1)
+            let policy = try Self.policy("""
+                name: lab-all
+                targets: fleet
+                refresh: false
+                select: {updates: all, include: ["patchlab-*"], hold: ["patchlab-canary"]}
+                """)
+            let (run, _) = try await Self.deploy(policy: policy, inventory: try Self.inventory([host]))
+            let result = try #require(run.hosts.first)
+            #expect(result.status == .ok, "\(result.error ?? "")")
+            #expect(result.installed.map(\.name) == ["patchlab-tool"])
+            #expect(result.skipped.contains { $0.name == "patchlab-canary" && $0.reason.contains("hold") })
+            #expect(try Self.installed(try Lab.slotRoot(1), ["patchlab-canary", "patchlab-tool"]) == ["patchlab-canary": "1.0", "patchlab-tool": "2.0"])
+        }
     }
 
     @Test func failingTestRingHaltsProduction() async throws {
-        let test = try Lab.resetSlot(1)
-        let production = try Lab.resetSlot(2)
-        // The test host's health check fails.
-        try Data().write(to: URL(fileURLWithPath: try Lab.slotRoot(1) + "/etc/patchctl-unhealthy"))
-        let policy = try Self.policy("""
-            name: lab-rings
-            targets: fleet
-            rings:
-              - {name: test, targets: canaries}
-              - {name: production, max_fail_percent: 50}
-            approval: after_test
-            pre: ["test ! -e /etc/patchctl-unhealthy"]
-            \(Self.localOnly)
-            """)
-        let inventory = try Self.inventory([test, production], groups: ["canaries": [test.name]])
-        let (run, store) = try await Self.deploy(policy: policy, inventory: inventory)
-        #expect(run.outcome == .halted)
-        #expect(run.hosts.map(\.name) == [test.name])
-        #expect(run.hosts.first?.status == .failed)
-        #expect(run.hosts.first?.error?.contains("pre check failed") == true)
-        #expect(run.rings.map(\.state) == ["halted", "not_started"])
-        #expect(try Self.installed(try Lab.slotRoot(2), ["patchlab-canary"]) == ["patchlab-canary": "1.0"], "production untouched")
+        try await Lab.withDeployEndpoints {
+            let test = try Lab.resetSlot(1)
+            let production = try Lab.resetSlot(2)
+            // The test host's health check fails.
+            try Data().write(to: URL(fileURLWithPath: try Lab.slotRoot(1) + "/etc/patchctl-unhealthy"))
+            let policy = try Self.policy("""
+                name: lab-rings
+                targets: fleet
+                rings:
+                  - {name: test, targets: canaries}
+                  - {name: production, max_fail_percent: 50}
+                approval: after_test
+                pre: ["test ! -e /etc/patchctl-unhealthy"]
+                \(Self.localOnly)
+                """)
+            let inventory = try Self.inventory([test, production], groups: ["canaries": [test.name]])
+            let (run, store) = try await Self.deploy(policy: policy, inventory: inventory)
+            #expect(run.outcome == .halted)
+            #expect(run.hosts.map(\.name) == [test.name])
+            #expect(run.hosts.first?.status == .failed)
+            #expect(run.hosts.first?.error?.contains("pre check failed") == true)
+            #expect(run.rings.map(\.state) == ["halted", "not_started"])
+            #expect(try Self.installed(try Lab.slotRoot(2), ["patchlab-canary"]) == ["patchlab-canary": "1.0"], "production untouched")
 
-        // A later run (e.g. cron) still refuses to start production while the test ring's last run halted...
-        let (blocked, _) = try await Self.deploy(policy: policy, inventory: inventory, store: store, ring: nil)
-        #expect(blocked.outcome == .halted)
-        // ...and once the test host is healthy, the test ring installs, then production follows (after_test, no soak).
-        try FileManager.default.removeItem(atPath: try Lab.slotRoot(1) + "/etc/patchctl-unhealthy")
-        let (fixed, _) = try await Self.deploy(policy: policy, inventory: inventory, store: store)
-        #expect(fixed.outcome == .finished, "\(fixed.notes)")
-        #expect(fixed.hosts.map(\.status) == [.ok, .ok], "\(fixed.hosts.map { $0.error ?? "" })")
-        #expect(fixed.hosts.last?.installed.map(\.name) == ["patchlab-canary"])
-        #expect(try Self.installed(try Lab.slotRoot(2), ["patchlab-canary"]) == ["patchlab-canary": "1.1"])
+            // A later run (e.g. cron) still refuses to start production while the test ring's last run halted...
+            let (blocked, _) = try await Self.deploy(policy: policy, inventory: inventory, store: store, ring: nil)
+            #expect(blocked.outcome == .halted)
+            // ...and once the test host is healthy, the test ring installs, then production follows (after_test, no soak).
+            try FileManager.default.removeItem(atPath: try Lab.slotRoot(1) + "/etc/patchctl-unhealthy")
+            let (fixed, _) = try await Self.deploy(policy: policy, inventory: inventory, store: store)
+            #expect(fixed.outcome == .finished, "\(fixed.notes)")
+            #expect(fixed.hosts.map(\.status) == [.ok, .ok], "\(fixed.hosts.map { $0.error ?? "" })")
+            #expect(fixed.hosts.last?.installed.map(\.name) == ["patchlab-canary"])
+            #expect(try Self.installed(try Lab.slotRoot(2), ["patchlab-canary"]) == ["patchlab-canary": "1.1"])
+        }
     }
 
     @Test func afterTestWaitsForSoakAndManualApprovalGoesFirst() async throws {
-        let test = try Lab.resetSlot(1)
-        let production = try Lab.resetSlot(2)
-        let policy = try Self.policy("""
-            name: lab-soak
-            targets: fleet
-            rings:
-              - {name: test, targets: canaries}
-              - {name: production, soak: 2h}
-            approval: after_test
-            \(Self.localOnly)
-            """)
-        let inventory = try Self.inventory([test, production], groups: ["canaries": [test.name]])
-        let (first, store) = try await Self.deploy(policy: policy, inventory: inventory)
-        #expect(first.outcome == .waiting)
-        #expect(first.hosts.map(\.name) == [test.name])
-        #expect(first.rings.last?.state == "waiting")
-        #expect(first.rings.last?.note?.contains("soak until") == true)
+        try await Lab.withDeployEndpoints {
+            let test = try Lab.resetSlot(1)
+            let production = try Lab.resetSlot(2)
+            let policy = try Self.policy("""
+                name: lab-soak
+                targets: fleet
+                rings:
+                  - {name: test, targets: canaries}
+                  - {name: production, soak: 2h}
+                approval: after_test
+                \(Self.localOnly)
+                """)
+            let inventory = try Self.inventory([test, production], groups: ["canaries": [test.name]])
+            let (first, store) = try await Self.deploy(policy: policy, inventory: inventory)
+            #expect(first.outcome == .waiting)
+            #expect(first.hosts.map(\.name) == [test.name])
+            #expect(first.rings.last?.state == "waiting")
+            #expect(first.rings.last?.note?.contains("soak until") == true)
 
-        // Explicitly deploying production before the soak: the package waits for approval (after_test evidence is too young).
-        let (early, _) = try await Self.deploy(policy: policy, inventory: inventory, store: store, ring: "production")
-        let waiting = try #require(early.hosts.first)
-        #expect(waiting.installed.isEmpty)
-        #expect(waiting.skipped.contains { $0.name == "patchlab-canary" && $0.awaitingApproval && $0.reason.contains("soaking") })
-        #expect(try store.approvals(policy: "lab-soak", all: false).map(\.package) == ["patchlab-canary"])
+            // Explicitly deploying production before the soak: the package waits for approval (after_test evidence is too young).
+            let (early, _) = try await Self.deploy(policy: policy, inventory: inventory, store: store, ring: "production")
+            let waiting = try #require(early.hosts.first)
+            #expect(waiting.installed.isEmpty)
+            #expect(waiting.skipped.contains { $0.name == "patchlab-canary" && $0.awaitingApproval && $0.reason.contains("soaking") })
+            #expect(try store.approvals(policy: "lab-soak", all: false).map(\.package) == ["patchlab-canary"])
 
-        // Two hours later (the clock is the run's), production goes by itself.
-        let later = Date().addingTimeInterval(2 * 3600 + 60)
-        let (soaked, _) = try await Self.deploy(policy: policy, inventory: inventory, store: store, now: { later })
-        #expect(soaked.outcome == .finished, "\(soaked.notes)")
-        #expect(soaked.hosts.last?.installed.map(\.name) == ["patchlab-canary"])
+            // Two hours later (the clock is the run's), production goes by itself.
+            let later = Date().addingTimeInterval(2 * 3600 + 60)
+            let (soaked, _) = try await Self.deploy(policy: policy, inventory: inventory, store: store, now: { later })
+            #expect(soaked.outcome == .finished, "\(soaked.notes)")
+            #expect(soaked.hosts.last?.installed.map(\.name) == ["patchlab-canary"])
+        }
     }
 
     @Test func manualApprovalInstallsOnlyWhatWasApprovedAndRejectionSticks() async throws {
-        let host = try Lab.resetSlot(1)
-        let policy = try Self.policy("""
-            name: lab-manual
-            targets: fleet
-            approval: manual
-            refresh: false
-            select: {updates: all, include: ["patchlab-*"]}
-            """)
-        let inventory = try Self.inventory([host])
-        let (first, store) = try await Self.deploy(policy: policy, inventory: inventory)
-        #expect(first.hosts.first?.installed.isEmpty == true)
-        #expect(Set(try store.approvals(policy: "lab-manual", all: false).map(\.package)) == ["patchlab-canary", "patchlab-tool"])
+        try await Lab.withDeployEndpoints {
+            let host = try Lab.resetSlot(1)
+            let policy = try Self.policy("""
+                name: lab-manual
+                targets: fleet
+                approval: manual
+                refresh: false
+                select: {updates: all, include: ["patchlab-*"]}
+                """)
+            let inventory = try Self.inventory([host])
+            let (first, store) = try await Self.deploy(policy: policy, inventory: inventory)
+            #expect(first.hosts.first?.installed.isEmpty == true)
+            #expect(Set(try store.approvals(policy: "lab-manual", all: false).map(\.package)) == ["patchlab-canary", "patchlab-tool"])
 
-        try store.decide(policy: "lab-manual", package: "patchlab-canary", version: "1.1", state: .approved, by: "cab", note: "CAB-1", at: Date())
-        try store.decide(policy: "lab-manual", package: "patchlab-tool", version: "2.0", state: .rejected, by: "cab", note: "breaks X", at: Date())
-        let (second, _) = try await Self.deploy(policy: policy, inventory: inventory, store: store)
-        let result = try #require(second.hosts.first)
-        #expect(result.installed.map(\.name) == ["patchlab-canary"])
-        #expect(result.skipped.contains { $0.name == "patchlab-tool" && $0.reason.contains("rejected by cab: breaks X") })
-        #expect(try Self.installed(try Lab.slotRoot(1), ["patchlab-canary", "patchlab-tool"]) == ["patchlab-canary": "1.1", "patchlab-tool": "1.0"])
-        #expect(try store.events().map(\.action).sorted() == ["approve", "reject"])
+            try store.decide(policy: "lab-manual", package: "patchlab-canary", version: "1.1", state: .approved, by: "cab", note: "CAB-1", at: Date())
+            try store.decide(policy: "lab-manual", package: "patchlab-tool", version: "2.0", state: .rejected, by: "cab", note: "breaks X", at: Date())
+            let (second, _) = try await Self.deploy(policy: policy, inventory: inventory, store: store)
+            let result = try #require(second.hosts.first)
+            #expect(result.installed.map(\.name) == ["patchlab-canary"])
+            #expect(result.skipped.contains { $0.name == "patchlab-tool" && $0.reason.contains("rejected by cab: breaks X") })
+            #expect(try Self.installed(try Lab.slotRoot(1), ["patchlab-canary", "patchlab-tool"]) == ["patchlab-canary": "1.1", "patchlab-tool": "1.0"])
+            #expect(try store.events().map(\.action).sorted() == ["approve", "reject"])
+        }
     }
 
     @Test func rebootWaitsForTheHostToComeBackWithANewBootID() async throws {
-        let host = try Lab.resetRebootHost()
-        let root = try Lab.rebootRoot()
-        let before = try Lab.bootID(root: root)
-        let policy = try Self.policy("""
-            name: lab-reboot
-            targets: fleet
-            reboot: {mode: if_required, grace_minutes: 0, message: "patchctl lab reboot"}
-            reboot_timeout: 60s
-            \(Self.localOnly)
-            """)
-        let (run, _) = try await Self.deploy(policy: policy, inventory: try Self.inventory([host]))
-        let result = try #require(run.hosts.first)
-        #expect(result.status == .ok, "\(result.error ?? "")")
-        #expect(result.installed.map(\.name) == ["patchlab-canary"])
-        #expect(result.rebooted)
-        #expect(result.rebootRequired == false, "re-verified after the reboot")
-        #expect(try Lab.bootID(root: root) != before)
-        #expect(result.steps.contains { $0.phase == "reboot" && $0.command == "shutdown -r now 'patchctl lab reboot'" })
+        try await Lab.withDeployEndpoints {
+            let host = try Lab.resetRebootHost()
+            let root = try Lab.rebootRoot()
+            let before = try Lab.bootID(root: root)
+            let policy = try Self.policy("""
+                name: lab-reboot
+                targets: fleet
+                reboot: {mode: if_required, grace_minutes: 0, message: "patchctl lab reboot"}
+                reboot_timeout: 60s
+                \(Self.localOnly)
+                """)
+            let (run, _) = try await Self.deploy(policy: policy, inventory: try Self.inventory([host]))
+            let result = try #require(run.hosts.first)
+            #expect(result.status == .ok, "\(result.error ?? "")")
+            #expect(result.installed.map(\.name) == ["patchlab-canary"])
+            #expect(result.rebooted)
+            #expect(result.rebootRequired == false, "re-verified after the reboot")
+            #expect(try Lab.bootID(root: root) != before)
+            #expect(result.steps.contains { $0.phase == "reboot" && $0.command == "shutdown -r now 'patchctl lab reboot'" })
+        }
     }
 
     @Test func loggedInUsersDeferUntilDeferralsAreUsedUp() async throws {
-        let host = try Lab.resetSlot(3)
-        try Lab.login(slot: "3", user: "alice")
-        defer { try? Lab.logout(slot: "3") }
-        let policy = try Self.policy("""
-            name: lab-defer
-            targets: fleet
-            deferment: {max_deferrals: 2}
-            \(Self.localOnly)
-            """)
-        let inventory = try Self.inventory([host])
-        let (first, store) = try await Self.deploy(policy: policy, inventory: inventory)
-        #expect(first.hosts.first?.status == .deferred)
-        #expect(first.hosts.first?.deferral?.contains("alice") == true)
-        let (second, _) = try await Self.deploy(policy: policy, inventory: inventory, store: store)
-        #expect(second.hosts.first?.status == .deferred)
-        #expect(try Self.installed(try Lab.slotRoot(3), ["patchlab-canary"]) == ["patchlab-canary": "1.0"])
-        let (third, _) = try await Self.deploy(policy: policy, inventory: inventory, store: store)
-        let forced = try #require(third.hosts.first)
-        #expect(forced.status == .ok, "\(forced.error ?? "")")
-        #expect(forced.forced)
-        #expect(forced.installed.map(\.name) == ["patchlab-canary"])
-        #expect(try store.events().map(\.action) == ["forced", "deferred", "deferred"])
+        try await Lab.withDeployEndpoints {
+            let host = try Lab.resetSlot(3)
+            try Lab.login(slot: "3", user: "alice")
+            defer { try? Lab.logout(slot: "3") }
+            let policy = try Self.policy("""
+                name: lab-defer
+                targets: fleet
+                deferment: {max_deferrals: 2}
+                \(Self.localOnly)
+                """)
+            let inventory = try Self.inventory([host])
+            let (first, store) = try await Self.deploy(policy: policy, inventory: inventory)
+            #expect(first.hosts.first?.status == .deferred)
+            #expect(first.hosts.first?.deferral?.contains("alice") == true)
+            let (second, _) = try await Self.deploy(policy: policy, inventory: inventory, store: store)
+            #expect(second.hosts.first?.status == .deferred)
+            #expect(try Self.installed(try Lab.slotRoot(3), ["patchlab-canary"]) == ["patchlab-canary": "1.0"])
+            let (third, _) = try await Self.deploy(policy: policy, inventory: inventory, store: store)
+            let forced = try #require(third.hosts.first)
+            #expect(forced.status == .ok, "\(forced.error ?? "")")
+            #expect(forced.forced)
+            #expect(forced.installed.map(\.name) == ["patchlab-canary"])
+            #expect(try store.events().map(\.action) == ["forced", "deferred", "deferred"])
+        }
     }
 
     @Test func manualDeferralHoldsTheHostBack() async throws {
-        let host = try Lab.resetSlot(3)
-        let policy = try Self.policy("name: lab-hold\ntargets: fleet\n" + Self.localOnly)
-        let store = try HistoryStore(path: Lab.temporaryDirectory().appendingPathComponent("history.db").path)
-        _ = try store.addDeferral(host: host.name, policy: nil, until: Date().addingTimeInterval(3600), reason: "quarter close", by: "ops", at: Date())
-        let (run, _) = try await Self.deploy(policy: policy, inventory: try Self.inventory([host]), store: store)
-        #expect(run.hosts.first?.status == .deferred)
-        #expect(run.hosts.first?.deferral?.contains("quarter close") == true)
-        #expect(try Self.installed(try Lab.slotRoot(3), ["patchlab-canary"]) == ["patchlab-canary": "1.0"])
+        try await Lab.withDeployEndpoints {
+            let host = try Lab.resetSlot(3)
+            let policy = try Self.policy("name: lab-hold\ntargets: fleet\n" + Self.localOnly)
+            let store = try HistoryStore(path: Lab.temporaryDirectory().appendingPathComponent("history.db").path)
+            _ = try store.addDeferral(host: host.name, policy: nil, until: Date().addingTimeInterval(3600), reason: "quarter close", by: "ops", at: Date())
+            let (run, _) = try await Self.deploy(policy: policy, inventory: try Self.inventory([host]), store: store)
+            #expect(run.hosts.first?.status == .deferred)
+            #expect(run.hosts.first?.deferral?.contains("quarter close") == true)
+            #expect(try Self.installed(try Lab.slotRoot(3), ["patchlab-canary"]) == ["patchlab-canary": "1.0"])
+        }
     }
 
     @Test func brokenPackageManagerIsReportedWithItsRepair() async throws {
-        let host = try Lab.resetSlot(4)
-        try Lab.breakDpkg(slot: "4")
-        let policy = try Self.policy("name: lab-broken\ntargets: fleet\n" + Self.localOnly)
-        let (run, _) = try await Self.deploy(policy: policy, inventory: try Self.inventory([host]))
-        let result = try #require(run.hosts.first)
-        #expect(result.status == .error)
-        #expect(result.repair?.contains("dpkg --configure -a") == true)
-        #expect(result.installed.isEmpty)
+        try await Lab.withDeployEndpoints {
+            let host = try Lab.resetSlot(4)
+            try Lab.breakDpkg(slot: "4")
+            let policy = try Self.policy("name: lab-broken\ntargets: fleet\n" + Self.localOnly)
+            let (run, _) = try await Self.deploy(policy: policy, inventory: try Self.inventory([host]))
+            let result = try #require(run.hosts.first)
+            #expect(result.status == .error)
+            #expect(result.repair?.contains("dpkg --configure -a") == true)
+            #expect(result.installed.isEmpty)
+        }
     }
 
     @Test func windowIsReadInEachHostsTimeZone() async throws {
-        let inside = try Lab.resetSlot(5)
-        var outside = try Lab.resetSlot(6)
-        outside.name = "far-east"
-        // A window around the current UTC time; the second host lives 14 hours ahead, outside it.
-        var utc = Calendar(identifier: .gregorian)
-        utc.timeZone = TimeZone(identifier: "UTC")!
-        let now = Date()
-        let start = utc.date(byAdding: .hour, value: -1, to: now)!
-        let end = utc.date(byAdding: .hour, value: 1, to: now)!
-        func hhmm(_ date: Date) -> String { String(format: "%02d:%02d", utc.component(.hour, from: date), utc.component(.minute, from: date)) }
-        let policy = try Self.policy("""
-            name: lab-window
-            targets: fleet
-            window: {days: [mon, tue, wed, thu, fri, sat, sun], start: "\(hhmm(start))", end: "\(hhmm(end))", timezone: UTC}
-            \(Self.localOnly)
-            """)
-        let inventory = try Self.inventory([inside, outside], timezones: ["far-east": "Pacific/Kiritimati"])
-        let deployment = try Deployment(request: .init(policy: policy, inventory: inventory), policy: try Policy.load(path: policy))
-        #expect(deployment.closedWindowMessage(at: now) == nil)
-        let (run, _) = try await Self.deploy(policy: policy, inventory: inventory, ignoreWindow: false)
-        #expect(run.hosts.map(\.status) == [.ok, .skipped])
-        #expect(run.hosts.last?.error?.contains("outside the maintenance window") == true)
-        #expect(try Self.installed(try Lab.slotRoot(6), ["patchlab-canary"]) == ["patchlab-canary": "1.0"])
-        // Four hours later every host is outside: nothing is contacted.
-        #expect(deployment.closedWindowMessage(at: now.addingTimeInterval(4 * 3600))?.contains("outside its maintenance window") == true)
+        try await Lab.withDeployEndpoints {
+            let inside = try Lab.resetSlot(5)
+            var outside = try Lab.resetSlot(6)
+            outside.name = "far-east"
+            // A window around the current UTC time; the second host lives 14 hours ahead, outside it.
+            var utc = Calendar(identifier: .gregorian)
+            utc.timeZone = TimeZone(identifier: "UTC")!
+            let now = Date()
+            let start = utc.date(byAdding: .hour, value: -1, to: now)!
+            let end = utc.date(byAdding: .hour, value: 1, to: now)!
+            func hhmm(_ date: Date) -> String { String(format: "%02d:%02d", utc.component(.hour, from: date), utc.component(.minute, from: date)) }
+            let policy = try Self.policy("""
+                name: lab-window
+                targets: fleet
+                window: {days: [mon, tue, wed, thu, fri, sat, sun], start: "\(hhmm(start))", end: "\(hhmm(end))", timezone: UTC}
+                \(Self.localOnly)
+                """)
+            let inventory = try Self.inventory([inside, outside], timezones: ["far-east": "Pacific/Kiritimati"])
+            let deployment = try Deployment(request: .init(policy: policy, inventory: inventory), policy: try Policy.load(path: policy))
+            #expect(deployment.closedWindowMessage(at: now) == nil)
+            let (run, _) = try await Self.deploy(policy: policy, inventory: inventory, ignoreWindow: false)
+            #expect(run.hosts.map(\.status) == [.ok, .skipped])
+            #expect(run.hosts.last?.error?.contains("outside the maintenance window") == true)
+            #expect(try Self.installed(try Lab.slotRoot(6), ["patchlab-canary"]) == ["patchlab-canary": "1.0"])
+            // Four hours later every host is outside: nothing is contacted.
+            #expect(deployment.closedWindowMessage(at: now.addingTimeInterval(4 * 3600))?.contains("outside its maintenance window") == true)
+        }
     }
 
     @Test func secondDeploymentOfTheSamePolicyIsRefusedWhileOneRuns() throws {
