@@ -127,6 +127,13 @@ public struct Deployment: Sendable {
         let report = DeployReport(outcome: run.outcome, dryRun: run.dryRun, rings: run.rings, notes: run.notes)
         try recorder.finish(at: finished, state: run.outcome.rawValue == "planned" ? "finished" : run.outcome.rawValue,
                             report: JSONOutput.encode(report, pretty: false))
+        if !request.dryRun {
+            let s = run.summary
+            var detail = "\(run.outcome.rawValue): \(s.hosts) hosts, \(s.installed) packages installed, \(s.failedPackages) failed, \(s.failed) hosts failed"
+            if let reason = request.reason { detail += "; reason: \(reason)" }
+            try store.recordEvents([EventRecord(at: finished, user: user, action: resume == nil ? "deploy" : "resume",
+                                                policy: policy.name, runId: runId, detail: detail)])
+        }
         return run
     }
 

@@ -15,10 +15,13 @@ public struct RunListing: Codable, Sendable, Equatable {
     public var failed: Int
     public var updates: Int
     public var securityUpdates: Int
+    /// Deploy runs: the policy and the local user who started it.
+    public var policy: String?
+    public var user: String?
 
     enum CodingKeys: String, CodingKey {
         case runId = "run_id"
-        case kind, state
+        case kind, state, policy, user
         case startedAt = "started_at"
         case finishedAt = "finished_at"
         case inventory
@@ -62,18 +65,22 @@ extension HistoryStore {
     public func runs(limit: Int = 20) throws -> [RunListing] {
         try read { db in
             try Row.fetchAll(db, sql: """
-                SELECT r.id, r.kind, r.state, r.started_at, r.finished_at, r.inventory, r.host_pattern,
+                SELECT r.id, r.kind, r.state, r.started_at, r.finished_at, r.inventory, r.host_pattern, r.policy, r.user,
                     (SELECT COUNT(*) FROM run_hosts h WHERE h.run_id = r.id) AS hosts,
                     (SELECT COUNT(*) FROM run_hosts h WHERE h.run_id = r.id AND h.status = 'ok') AS ok,
+                    (SELECT COUNT(*) FROM run_hosts h WHERE h.run_id = r.id
+                        AND h.status IN ('unreachable', 'auth_failed', 'host_key_mismatch', 'timeout', 'failed', 'error')) AS failures,
                     (SELECT COUNT(*) FROM findings f WHERE f.run_id = r.id) AS updates,
                     (SELECT COUNT(*) FROM findings f WHERE f.run_id = r.id AND f.security) AS security
                 FROM runs r ORDER BY r.started_at DESC, r.id DESC LIMIT ?
                 """, arguments: [limit]).map { row in
                 let hosts: Int = row["hosts"]
                 let ok: Int = row["ok"]
+                let failures: Int = row["failures"]
                 return RunListing(runId: row["id"], kind: row["kind"], state: row["state"], startedAt: row["started_at"],
                                   finishedAt: row["finished_at"], inventory: row["inventory"], hostPattern: row["host_pattern"],
-                                  hosts: hosts, ok: ok, failed: hosts - ok, updates: row["updates"], securityUpdates: row["security"])
+                                  hosts: hosts, ok: ok, failed: failures, updates: row["updates"], securityUpdates: row["security"],
+                                  policy: row["policy"], user: row["user"])
             }
         }
     }
