@@ -84,7 +84,8 @@ public struct DeployEngine: Sendable {
 
     /// Nil when the host may be worked on now; otherwise why not.
     public func windowClosed(for host: Host, at date: Date) -> String? {
-        guard !options.ignoreWindow, let window = policy.window else { return nil }
+        // A dry run plans regardless of the window (the plan says when the window opens).
+        guard !options.ignoreWindow, !options.dryRun, let window = policy.window else { return nil }
         let zone: TimeZone?
         do {
             zone = try Self.timeZone(of: host)

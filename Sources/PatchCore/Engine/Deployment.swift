@@ -111,6 +111,9 @@ public struct Deployment: Sendable {
         if !unassigned.isEmpty {
             notes.append("\(unassigned.count) targeted host(s) belong to no ring and were left alone: \(unassigned.prefix(10).map(\.name).joined(separator: ", "))")
         }
+        if request.dryRun, let closed = closedWindowMessage(at: started) {
+            notes.append(closed.replacingOccurrences(of: "nothing done", with: "a real run now would change nothing"))
+        }
         if let resume, resume.state != "interrupted" {
             notes.append("resumed a run recorded as \(resume.state)")
         }

@@ -88,7 +88,7 @@ extension Patchctl {
                 if !quiet { Terminal.writeError("patchctl: policy \(deployment.policy.name) targets no hosts in this inventory\n") }
                 return
             }
-            if resumable == nil, let closed = deployment.closedWindowMessage(at: Date()) {
+            if resumable == nil, !dryRun, let closed = deployment.closedWindowMessage(at: Date()) {
                 if !quiet { Terminal.write(closed + "\n") }
                 return
             }

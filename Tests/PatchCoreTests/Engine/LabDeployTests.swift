@@ -242,6 +242,53 @@ struct LabDeployTests {
         }
     }
 
+    @Test func hostThatDoesNotComeBackIsReportedNotWaitedOnForever() async throws {
+        try await Lab.withDeployEndpoints {
+            let host = try Lab.resetRebootHost()
+            // The endpoint stays down for LAB_REBOOT_DOWNTIME (2 s) seconds; a 1 s reboot_timeout is too short.
+            let policy = try Self.policy("""
+                name: lab-no-return
+                targets: fleet
+                reboot: {mode: always, grace_minutes: 0}
+                reboot_timeout: 1s
+                \(Self.localOnly)
+                """)
+            let started = Date()
+            let (run, _) = try await Self.deploy(policy: policy, inventory: try Self.inventory([host]))
+            let result = try #require(run.hosts.first)
+            #expect(result.status == .failed)
+            #expect(result.error?.contains("did not come back with a new boot id within 1 s") == true, "\(result.error ?? "")")
+            #expect(result.installed.map(\.name) == ["patchlab-canary"], "what was installed stays recorded")
+            #expect(!result.rebooted)
+            #expect(Date().timeIntervalSince(started) < 30)
+        }
+    }
+
+    @Test func failingPostCheckFailsTheHostAndMissingShutdownIsReported() async throws {
+        try await Lab.withDeployEndpoints {
+            let host = try Lab.resetSlot(2)
+            let policy = try Self.policy("""
+                name: lab-post
+                targets: fleet
+                post: ["test -e /etc/patchctl-service-ok"]
+                \(Self.localOnly)
+                """)
+            let (run, _) = try await Self.deploy(policy: policy, inventory: try Self.inventory([host]))
+            let result = try #require(run.hosts.first)
+            #expect(result.status == .failed)
+            #expect(result.error == "post check failed (exit 1): test -e /etc/patchctl-service-ok")
+            #expect(result.installed.map(\.name) == ["patchlab-canary"])
+
+            // A slot has no shutdown command: asking for a reboot fails the host with the reason.
+            _ = try Lab.resetSlot(2)
+            let rebooting = try Self.policy("name: lab-noshutdown\ntargets: fleet\nreboot: always\n" + Self.localOnly)
+            let (second, _) = try await Self.deploy(policy: rebooting, inventory: try Self.inventory([host]))
+            let failed = try #require(second.hosts.first)
+            #expect(failed.status == .failed)
+            #expect(failed.error?.contains("boot id") == true || failed.error?.contains("reboot command failed") == true, "\(failed.error ?? "")")
+        }
+    }
+
     @Test func loggedInUsersDeferUntilDeferralsAreUsedUp() async throws {
         try await Lab.withDeployEndpoints {
             let host = try Lab.resetSlot(3)
