@@ -29,7 +29,7 @@ demo: build lab
 	$(BIN) scan -i inventories/lab.yml --known-hosts $(LAB_KNOWN_HOSTS) --details
 	for n in 1 2 3; do lab/slot.sh reset $$n >/dev/null; done
 	$(BIN) deploy -i inventories/lab-deploy.yml --policy lab-rollout --known-hosts $(LAB_KNOWN_HOSTS) --dry-run
-	$(BIN) deploy -i inventories/lab-deploy.yml --policy lab-rollout --known-hosts $(LAB_KNOWN_HOSTS) --details
+	$(BIN) deploy -i inventories/lab-deploy.yml --policy lab-rollout --known-hosts $(LAB_KNOWN_HOSTS)
 	$(BIN) history --last 5
 
 # Unit tests on recorded outputs plus integration tests against the lab's real sshd and apt.
