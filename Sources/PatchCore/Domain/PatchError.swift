@@ -21,10 +21,15 @@ public enum PatchError: Error, CustomStringConvertible, Equatable {
     case locked(policy: String, holder: String)
     /// A deploy request that cannot be carried out as asked (unknown ring, nothing to resume...).
     case deploy(message: String)
+    /// Invalid compliance rule set file, or a standard that was not found: positions as for `inventory`.
+    case ruleSet(file: String, line: Int?, column: Int?, message: String)
+    /// A report, exception or diff request that cannot be answered (unknown exception id, nothing to compare...).
+    case report(message: String)
 
     public var description: String {
         switch self {
-        case let .inventory(file, line, column, message), let .policy(file, line, column, message):
+        case let .inventory(file, line, column, message), let .policy(file, line, column, message),
+             let .ruleSet(file, line, column, message):
             var location = file
             if let line { location += ":\(line)" }
             if let column { location += ":\(column)" }
@@ -43,7 +48,7 @@ public enum PatchError: Error, CustomStringConvertible, Equatable {
             return "\(host): \(message)"
         case let .locked(policy, holder):
             return "policy \(policy) is already being deployed (\(holder)); not starting a second run"
-        case let .deploy(message):
+        case let .deploy(message), let .report(message):
             return message
         }
     }
