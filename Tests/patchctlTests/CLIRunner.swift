@@ -20,6 +20,17 @@ enum CLI {
     }
 
     static func run(_ arguments: [String], environment: [String: String] = [:], currentDirectory: URL? = nil) throws -> Result {
+        finish(try start(arguments, environment: environment, currentDirectory: currentDirectory))
+    }
+
+    /// A started binary, for tests that signal it or overlap it with another run.
+    struct Running {
+        var process: Process
+        var out: Pipe
+        var err: Pipe
+    }
+
+    static func start(_ arguments: [String], environment: [String: String] = [:], currentDirectory: URL? = nil) throws -> Running {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
@@ -35,18 +46,23 @@ enum CLI {
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        return Running(process: process, out: out, err: err)
+    }
+
+    static func finish(_ running: Running) -> Result {
         // Read both pipes concurrently so neither fills up and blocks the child.
         nonisolated(unsafe) var errData = Data()
         let group = DispatchGroup()
         group.enter()
         DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
+            errData = running.err.fileHandleForReading.readDataToEndOfFile()
             group.leave()
         }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let outData = running.out.fileHandleForReading.readDataToEndOfFile()
         group.wait()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+        running.process.waitUntilExit()
+        return Result(status: running.process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self))
     }
 
     static let labEnv: [String: String] = {

@@ -60,39 +60,6 @@ struct DeployCommandTests {
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespaces)
     }
 
-    /// Starts the binary without waiting (for signals and overlaps).
-    static func start(_ arguments: [String]) throws -> (Process, Pipe, Pipe) {
-        let process = Process()
-        process.executableURL = CLI.binary
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env["HOME"] = FileManager.default.temporaryDirectory.path
-        env.removeValue(forKey: "SSH_AUTH_SOCK")
-        process.environment = env
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        return (process, out, err)
-    }
-
-    static func finish(_ started: (Process, Pipe, Pipe)) -> CLI.Result {
-        let (process, out, err) = started
-        nonisolated(unsafe) var errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return CLI.Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
-    }
-
     static let localPolicy = """
         name: lab-cli
         targets: fleet
@@ -105,11 +72,11 @@ struct DeployCommandTests {
         try await CLI.withDeployEndpoints {
             let setup = try Self.setup(slots: [1, 2, 3], policy: Self.localPolicy)
             try Self.slowDpkg(setup.roots[0], seconds: 4)
-            let running = try Self.start(["deploy", "--policy", setup.policy, "--forks", "1", "--output", "json"] + setup.common)
+            let running = try CLI.start(["deploy", "--policy", setup.policy, "--forks", "1", "--output", "json"] + setup.common)
             // The first host is inside apt (dpkg's 4 s pre-invoke hook) when the signal arrives.
             try await Task.sleep(nanoseconds: 2_500_000_000)
-            kill(running.0.processIdentifier, SIGINT)
-            let interrupted = Self.finish(running)
+            kill(running.process.processIdentifier, SIGINT)
+            let interrupted = CLI.finish(running)
             #expect(interrupted.status == 130, "\(interrupted.stderr)")
             #expect(interrupted.stderr.contains("interrupted"))
             let document = try CLI.json(interrupted.stdout)
@@ -139,12 +106,12 @@ struct DeployCommandTests {
         try await CLI.withDeployEndpoints {
             let setup = try Self.setup(slots: [1], policy: Self.localPolicy)
             try Self.slowDpkg(setup.roots[0], seconds: 3)
-            let first = try Self.start(["deploy", "--policy", setup.policy, "--quiet"] + setup.common)
+            let first = try CLI.start(["deploy", "--policy", setup.policy, "--quiet"] + setup.common)
             try await Task.sleep(nanoseconds: 1_500_000_000)
             let second = try CLI.run(["deploy", "--policy", setup.policy, "--quiet"] + setup.common)
             #expect(second.status == 75)
-            #expect(second.stderr.contains("policy lab-cli is already being deployed (pid \(first.0.processIdentifier)"), "\(second.stderr)")
-            let done = Self.finish(first)
+            #expect(second.stderr.contains("policy lab-cli is already being deployed (pid \(first.process.processIdentifier)"), "\(second.stderr)")
+            let done = CLI.finish(first)
             #expect(done.status == 0, "\(done.stderr)")
 
             // A window that is closed now: the cron line exits 0, prints nothing, records nothing.

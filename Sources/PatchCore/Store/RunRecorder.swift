@@ -19,13 +19,7 @@ public final class RunRecorder<Record: HistoryRecord>: @unchecked Sendable {
 
     /// Waits until every host added so far is in the database (deploy reads its own ring's results).
     public func flush() throws {
-        lock.lock()
-        let batch = takePending()
-        lock.unlock()
-        try queue.sync {
-            write(batch)
-            if let firstError { throw firstError }
-        }
+        try drain {}
     }
 
     public func add(_ host: Record) {
@@ -38,13 +32,18 @@ public final class RunRecorder<Record: HistoryRecord>: @unchecked Sendable {
 
     /// Flushes, marks the run finished, and rethrows a write failure if there was one.
     public func finish(at date: Date, state: String = "finished", report: String? = nil) throws {
+        try drain { try store.finishRun(runId: runId, finishedAt: date, state: state, report: report) }
+    }
+
+    /// Writes what is pending, then runs `then` on the history queue unless a write failed.
+    private func drain(then: () throws -> Void) throws {
         lock.lock()
         let batch = takePending()
         lock.unlock()
         try queue.sync {
             write(batch)
             if let firstError { throw firstError }
-            try store.finishRun(runId: runId, finishedAt: date, state: state, report: report)
+            try then()
         }
     }
 

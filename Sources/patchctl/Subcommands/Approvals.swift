@@ -41,13 +41,28 @@ extension Patchctl.Approvals {
     }
 }
 
-/// Shared by approve and reject: one decision per package version, recorded with who and why.
-struct ApprovalDecision {
-    static func apply(_ state: ApprovalRecord.State, packages: [PackageVersion], policy: PolicyOption, note: String?, output: OutputOptions) throws {
+/// What approve and reject share: the policy, the package versions and why. Each decision is
+/// recorded with the local user and time.
+struct DecisionArguments: ParsableArguments {
+    @OptionGroup var policy: PolicyOption
+
+    @Argument(help: ArgumentHelp("Packages as NAME@VERSION, or NAME for every version awaiting a decision.", valueName: "package"))
+    var packages: [PackageVersion]
+
+    @Option(help: "Why (change ticket, CAB decision...).")
+    var note: String?
+
+    @OptionGroup var outputOptions: OutputOptions
+
+    func validate() throws {
+        if packages.isEmpty { throw ValidationError("name at least one package (NAME@VERSION)") }
+    }
+
+    func apply(_ state: ApprovalRecord.State) throws {
         let environment = ProcessInfo.processInfo.environment
         do {
             let loaded = try policy.load(environment: environment)
-            let store = try HistoryStore(path: output.databasePath(environment: environment))
+            let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
             let user = LocalUser.current(environment: environment)
             for package in packages {
                 let versions = try package.version.map { [$0] } ?? store.pendingVersions(policy: loaded.name, package: package.name)
@@ -67,47 +82,22 @@ struct ApprovalDecision {
 
 extension Patchctl {
     struct Approve: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Approve package versions for a policy's rings (NAME@VERSION, or NAME for every pending version).")
+        static let configuration = CommandConfiguration(abstract: "Approve package versions for a policy's rings.")
 
-        @OptionGroup var policy: PolicyOption
-
-        @Argument(help: ArgumentHelp("Packages as NAME@VERSION or NAME.", valueName: "package"))
-        var packages: [PackageVersion]
-
-        @Option(help: "Why (change ticket, CAB decision...).")
-        var note: String?
-
-        @OptionGroup var outputOptions: OutputOptions
-
-        func validate() throws {
-            if packages.isEmpty { throw ValidationError("name at least one package (NAME@VERSION)") }
-        }
+        @OptionGroup var decision: DecisionArguments
 
         func run() async throws {
-            try ApprovalDecision.apply(.approved, packages: packages, policy: policy, note: note, output: outputOptions)
+            try decision.apply(.approved)
         }
     }
 
     struct Reject: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Reject package versions for a policy: never installed by it.")
 
-        @OptionGroup var policy: PolicyOption
-
-        @Argument(help: ArgumentHelp("Packages as NAME@VERSION or NAME.", valueName: "package"))
-        var packages: [PackageVersion]
-
-        @Option(help: "Why.")
-        var note: String?
-
-        @OptionGroup var outputOptions: OutputOptions
-
-        func validate() throws {
-            if packages.isEmpty { throw ValidationError("name at least one package (NAME@VERSION)") }
-        }
+        @OptionGroup var decision: DecisionArguments
 
         func run() async throws {
-            try ApprovalDecision.apply(.rejected, packages: packages, policy: policy, note: note, output: outputOptions)
+            try decision.apply(.rejected)
         }
     }
 }
