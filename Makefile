@@ -16,9 +16,10 @@ deps:
 build: deps
 	$(SWIFT) build -c $(CONFIG) --product patchctl
 
-# The local lab: a real sshd on 127.x.y.z:2222-2224 chrooted into a Debian 12 tree (built once per machine).
+# The local lab: a real sshd on 127.x.y.z:2222-2227 chrooted into a Debian 12 tree and a Rocky 9 look-alike (built once per machine).
 lab: deps
 	lab/build-chroot.sh
+	lab/build-rhel.sh
 	lab/start.sh
 
 lab-stop:

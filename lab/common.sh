@@ -1,6 +1,6 @@
 # Shared settings and helpers for the lab scripts. Sourced, never run.
 # Env overrides: PATCHCTL_LAB_ROOT (default /var/lib/patchctl-lab),
-#                PATCHCTL_LAB_PORT (default 2222; the lab uses PORT..PORT+4),
+#                PATCHCTL_LAB_PORT (default 2222; the lab uses PORT..PORT+5),
 #                PATCHCTL_LAB_REBOOT_MINUTE (default 1: seconds a "minute" of
 #                  `shutdown -r +N` lasts on the reboot endpoint),
 #                PATCHCTL_LAB_REBOOT_DOWNTIME (default 2: seconds the reboot
@@ -34,6 +34,20 @@ REBOOT_LOCK=$LAB_ROOT/.reboot.lock      # held while the reboot endpoint is down
 REBOOT_REQUEST=run/patchctl-lab/reboot-request   # inside the reboot tree: the delay in minutes
 BOOT_ID_FILE=proc/sys/kernel/random/boot_id      # inside the reboot tree (no /proc is mounted there)
 SUPERVISOR=$LAB_SCRIPTS/reboot-supervisor.sh
+
+# RHEL-family endpoint (lab/build-rhel.sh, lab/rhel.sh): on RHEL_PORT, a
+# Rocky Linux 9 look-alike whose real dnf and rpm (Debian's packages) manage
+# rpm packages from a local repository inside the tree. RHEL_BASE is the
+# cached, read-only build; RHEL_TREE the writable copy sessions chroot into.
+RHEL_PORT=$((BASE_PORT + 5))
+RHEL_BASE=$LAB_ROOT/rocky9
+RHEL_MARKER=$LAB_ROOT/rocky9.built      # first line: rhel_stamp, written after the tree is complete
+RHEL_TREE=$LAB_ROOT/rocky9-rw
+RHEL_STAMP_FILE=etc/patchctl-lab.rhel   # inside a tree: which build it is a copy of
+# Bump when lab/build-rhel.sh changes what it builds: cached trees are rebuilt.
+RHEL_VERSION=1
+rhel_stamp() { echo "patchctl lab rhel tree v$RHEL_VERSION: Rocky Linux 9 look-alike, dnf+rpm from Debian; on top of: $(provision_stamp)"; }
+rhel_built() { [ -d "$RHEL_BASE" ] && [ "$(head -n1 "$RHEL_MARKER" 2>/dev/null)" = "$(rhel_stamp)" ]; }
 
 # Non-root accounts for become (sudo) tests, NAME:UID (the GID is the same number).
 # They must exist with the same UIDs inside the trees (sudo, PAM and the home

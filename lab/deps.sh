@@ -9,7 +9,9 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 need_root
 
-PKGS=(debootstrap openssh-server openssh-client dpkg-dev util-linux procps)
+# rpm (rpmbuild) and createrepo-c (createrepo_c, modifyrepo_c): the RHEL-family
+# endpoint's packages and repositories (lab/build-rhel.sh).
+PKGS=(debootstrap openssh-server openssh-client dpkg-dev util-linux procps rpm createrepo-c)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")
