@@ -187,23 +187,9 @@ extension DeployEngine {
 
     /// Facts + scan in one command, parsed by the host's platform.
     private func scan(_ connection: HostConnection, refresh: Bool, record: inout DeployHost) async throws -> (any Platform, ScanFindings) {
-        let output = try await connection.run(Platforms.scanScript(refresh: refresh))
-        let facts: OSFacts
-        do {
-            facts = try Platforms.parseFacts(output.stdout)
-        } catch let failure as ParseFailure {
-            throw Engine.Failure(status: .error, message: "\(connection.host.name): facts: \(failure.description)")
-        }
-        guard let platform = Platforms.detect(facts) else {
-            let id = facts.osRelease["PRETTY_NAME"] ?? facts.osRelease["ID"] ?? facts.kernelName
-            throw Engine.Failure(status: .error, message: "\(connection.host.name): unsupported platform (\(id))")
-        }
+        let (platform, findings) = try await ScanEngine.detectAndScan(connection, refresh: refresh)
         record.os = platform.os
-        do {
-            return (platform, try platform.parseScan(output.stdout))
-        } catch let failure as ParseFailure {
-            throw Engine.Failure(status: .error, message: "\(connection.host.name): scan: \(failure.description)")
-        }
+        return (platform, findings)
     }
 
     @discardableResult

@@ -80,11 +80,11 @@ public struct Engine: Sendable {
                         let prepared = try credential.get()
                         logger.debug("connecting", metadata: ["host": "\(host.name)", "address": "\(host.address):\(host.port)"])
                         let known = try knownHosts.get()
-                        let connect: @Sendable () async throws -> SSHSession = {
+                        let connect: @Sendable () async throws -> any RemoteSession = {
                             try await gate.pass { try await SSHSession.connect(prepared.config, knownHosts: known, policy: policy) }
                         }
                         let session = try await connect()
-                        logger.debug("logged in", metadata: ["host": "\(host.name)", "user": "\(prepared.config.user)", "hostkey": "\(session.hostKeyFingerprint)"])
+                        logger.debug("logged in", metadata: ["host": "\(host.name)", "user": "\(prepared.config.user)", "identity": "\(session.identity)"])
                         let connection = HostConnection(host: host, session: session, becomePassword: prepared.becomePassword,
                                                         commandTimeout: commandTimeout, connect: connect)
                         do {

@@ -5,12 +5,12 @@ import PatchSSH
 /// inventory asks for `become`.
 public struct HostConnection: Sendable {
     public let host: Host
-    public let session: SSHSession
+    public let session: any RemoteSession
     let becomePassword: String?
     let commandTimeout: Double
     /// Opens a new session to the same host with the same credentials and host-key checks
     /// (after a reboot, the old one is dead).
-    let connect: @Sendable () async throws -> SSHSession
+    let connect: @Sendable () async throws -> any RemoteSession
 
     /// A new connection to the same host; the caller closes its session.
     public func reconnected() async throws -> HostConnection {
@@ -19,7 +19,7 @@ public struct HostConnection: Sendable {
 
     /// Runs `command` (escalated when the host has `become`); a non-zero exit is returned, not thrown.
     public func run(_ command: String, timeout: Double? = nil) async throws -> CommandResult {
-        let (line, prompt) = Self.escalate(command, host: host, loginUser: session.config.user, password: becomePassword)
+        let (line, prompt) = Self.escalate(command, host: host, loginUser: session.loginUser, password: becomePassword)
         let result = try await session.run(line, timeout: timeout ?? commandTimeout, prompt: prompt)
         if host.become, prompt == nil, result.exitStatus != 0, result.stderr.contains("sudo: a password is required") {
             throw SSHError.become(host: host.name, message: "sudo needs a password: set become_password_env or become_password_command")

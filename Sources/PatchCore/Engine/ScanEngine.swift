@@ -36,21 +36,27 @@ public struct ScanEngine: Sendable {
         let host = connection.host
         let started = Date()
         var scan = HostScan(name: host.name, address: host.address, port: host.port, status: .ok, startedAt: started, finishedAt: started)
-        // Facts and scan in one command (escalated when the host has become).
-        let output = try await connection.run(Platforms.scanScript(refresh: refresh))
-        let facts = try parsing(host, "facts") { try Platforms.parseFacts(output.stdout) }
-        guard let platform = Platforms.detect(facts) else {
-            let id = facts.osRelease["PRETTY_NAME"] ?? facts.osRelease["ID"] ?? facts.kernelName
-            throw Engine.Failure(status: .error, message: "\(host.name): unsupported platform (\(id))")
-        }
+        let (platform, findings) = try await detectAndScan(connection, refresh: refresh)
         scan.os = platform.os
-        let findings = try parsing(host, "scan") { try platform.parseScan(output.stdout) }
         scan.updates = findings.updates
         scan.installedCount = findings.installedCount
         scan.rebootRequired = findings.rebootRequired
         scan.rebootPackages = findings.rebootPackages
         scan.finishedAt = Date()
         return scan
+    }
+
+    /// Facts and scan in one command (escalated when the host has `become`), read by whichever
+    /// platform the facts describe. Scan and deploy both start here.
+    static func detectAndScan(_ connection: HostConnection, refresh: Bool) async throws -> (any Platform, ScanFindings) {
+        let host = connection.host
+        let output = try await connection.run(Platforms.scanScript(refresh: refresh))
+        let facts = try parsing(host, "facts") { try Platforms.parseFacts(output.stdout) }
+        guard let platform = Platforms.detect(facts) else {
+            let id = facts.osRelease["PRETTY_NAME"] ?? facts.osRelease["ID"] ?? facts.kernelName
+            throw Engine.Failure(status: .error, message: "\(host.name): unsupported platform (\(id))")
+        }
+        return (platform, try parsing(host, "scan") { try platform.parseScan(output.stdout) })
     }
 
     private static func parsing<T>(_ host: Host, _ what: String, _ body: () throws -> T) throws -> T {

@@ -1,0 +1,18 @@
+import PatchSSH
+
+/// A logged-in link to one host that runs commands: an SSH session, or a WinRM client for
+/// Windows hosts without OpenSSH. The engine and platforms see only this.
+public protocol RemoteSession: AnyObject, Sendable {
+    /// The account commands run as before any `become`.
+    var loginUser: String { get }
+    /// What identifies the far end in logs (host key fingerprint, TLS certificate...).
+    var identity: String { get }
+    /// Runs one command; a non-zero exit is returned, not thrown. `prompt` answers sudo's password prompt.
+    func run(_ command: String, timeout: Double, prompt: PromptReply?) async throws -> CommandResult
+    func close() async
+}
+
+extension SSHSession: RemoteSession {
+    public var loginUser: String { config.user }
+    public var identity: String { hostKeyFingerprint }
+}
