@@ -191,6 +191,25 @@ public final class HistoryStore: Sendable {
                 CREATE INDEX events_by_host ON events(host, policy, action, at);
                 """)
         }
+        migrator.registerMigration("v4: compliance exceptions") { db in
+            try db.execute(sql: """
+                -- an accepted risk: this host (a name or glob) may miss this CVE or package (NAME or NAME@VERSION) until a date
+                CREATE TABLE compliance_exceptions (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    host TEXT NOT NULL,
+                    target TEXT NOT NULL,
+                    until DATETIME NOT NULL,
+                    reason TEXT NOT NULL,
+                    owner TEXT NOT NULL,
+                    created_by TEXT NOT NULL,
+                    created_at DATETIME NOT NULL,
+                    -- removed exceptions stay, so a report as of an earlier date still sees them
+                    removed_at DATETIME,
+                    removed_by TEXT
+                );
+                CREATE INDEX compliance_exceptions_by_host ON compliance_exceptions(host, until);
+                """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,51 @@
+import Foundation
+
+extension ComplianceEvaluator {
+    /// Every pending update that got installed between `from` and `to`: by a deployment
+    /// (`deploy_packages`, outcome installed), or otherwise seen gone by the next successful scan
+    /// (absent, or its installed version changed). First seen → installed, once per host and version.
+    func patches(hosts: Set<String>, from: Date, to: Date) -> [ComplianceReport.Patch] {
+        var patches: [String: ComplianceReport.Patch] = [:]
+        let inPeriod = { (date: Date) in date >= from && date <= to }
+        for install in history.installs where hosts.contains(install.host) && inPeriod(install.at) {
+            let key = install.host + "\n" + Self.key(install.package, install.version)
+            let sighting = firstSeen[install.host]?[Self.key(install.package, install.version)]
+            let first = min(sighting?.at ?? install.at, install.at)
+            let patch = ComplianceReport.Patch(
+                host: install.host, package: install.package, version: install.version, security: sighting?.security ?? false,
+                firstSeen: first, patchedAt: install.at, days: Self.days(install.at.timeIntervalSince(first)), via: "deploy",
+                runId: install.runId, policy: install.policy)
+            if let earlier = patches[key], earlier.patchedAt <= patch.patchedAt { continue }
+            patches[key] = patch
+        }
+        for host in hosts.sorted() {
+            let scans = (history.observations[host] ?? []).filter { $0.isScan && $0.at <= to }
+            for (before, after) in zip(scans, scans.dropFirst()) where inPeriod(after.at) {
+                let now = Dictionary((after.pending ?? []).map { ($0.package, $0) }, uniquingKeysWith: { first, _ in first })
+                for update in before.pending ?? [] {
+                    if let still = now[update.package] {
+                        // Same installed version (or unknown): not installed, at most superseded by a newer version.
+                        if still.installedVersion == update.installedVersion || still.installedVersion.isEmpty || update.installedVersion.isEmpty { continue }
+                    }
+                    let key = host + "\n" + Self.key(update.package, update.availableVersion)
+                    guard patches[key] == nil else { continue }
+                    // A deployment installed it in between: counted from deploy_packages above.
+                    if history.installs.contains(where: { $0.host == host && $0.package == update.package && $0.at > before.at && $0.at <= after.at }) {
+                        continue
+                    }
+                    let first = firstSeen[host]?[Self.key(update.package, update.availableVersion)]?.at ?? before.startedAt
+                    patches[key] = ComplianceReport.Patch(
+                        host: host, package: update.package, version: update.availableVersion, security: update.security,
+                        firstSeen: first, patchedAt: after.at, days: Self.days(after.at.timeIntervalSince(first)), via: "scan",
+                        runId: after.runId, policy: nil)
+                }
+            }
+        }
+        return patches.values.sorted { ($0.patchedAt, $0.host, $0.package) < ($1.patchedAt, $1.host, $1.package) }
+    }
+
+    /// Days with one decimal.
+    static func days(_ seconds: TimeInterval) -> Double {
+        (max(0, seconds) / day * 10).rounded() / 10
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+
+/// Judges hosts against a rule set at any moment from history loaded once, so "now" and every
+/// day of the trend are answered by the same function.
+struct ComplianceEvaluator: Sendable {
+    struct Sighting: Sendable {
+        var at: Date
+        var runId: String
+        var security: Bool
+    }
+
+    static let day = 86_400.0
+    /// Statuses meaning patchctl could not get in at all.
+    static let connectionFailures: Set<HostStatus> = [.unreachable, .authFailed, .hostKeyMismatch, .timeout]
+
+    let ruleSet: ComplianceRuleSet
+    let staleDays: Int
+    let history: ReportHistory
+    let exceptions: [ComplianceException]
+    /// Only this policy's deployments count as a host's "last deployment".
+    let deployPolicy: String?
+    /// host → "package@version" → when a scan first listed it.
+    let firstSeen: [String: [String: Sighting]]
+
+    init(ruleSet: ComplianceRuleSet, staleDays: Int, history: ReportHistory, exceptions: [ComplianceException], deployPolicy: String?) {
+        self.ruleSet = ruleSet
+        self.staleDays = staleDays
+        self.history = history
+        self.exceptions = exceptions
+        self.deployPolicy = deployPolicy
+        var firstSeen: [String: [String: Sighting]] = [:]
+        for (host, observations) in history.observations {
+            var seen: [String: Sighting] = [:]
+            for observation in observations {
+                for update in observation.seen {
+                    let key = Self.key(update.package, update.availableVersion)
+                    if let earlier = seen[key], earlier.at <= observation.startedAt { continue }
+                    seen[key] = Sighting(at: observation.startedAt, runId: observation.runId, security: update.security)
+                }
+            }
+            firstSeen[host] = seen
+        }
+        self.firstSeen = firstSeen
+    }
+
+    static func key(_ package: String, _ version: String) -> String { package + "@" + version }
+
+    /// The host's contacts that had finished by `date`, oldest first.
+    func observations(of host: String, at date: Date) -> ArraySlice<ReportHistory.Observation> {
+        guard let all = history.observations[host] else { return [] }
+        // Sorted by time: binary search for the first one after `date`.
+        var low = 0, high = all.count
+        while low < high {
+            let middle = (low + high) / 2
+            if all[middle].at <= date { low = middle + 1 } else { high = middle }
+        }
+        return all[..<low]
+    }
+
+    func evaluate(host name: String, groups: [String], at date: Date) -> ComplianceReport.HostEntry {
+        let seen = observations(of: name, at: date)
+        let lastScan = seen.last(where: \.isScan)
+        let lastContact = seen.last { $0.isScan || ($0.status != .skipped && $0.status != .interrupted) }
+        let lastDeploy = seen.last { $0.kind == "deploy" && $0.deployment != nil && (deployPolicy == nil || $0.policy == deployPolicy) }
+        let os = lastScan?.os ?? seen.last(where: { $0.os != nil })?.os
+
+        var entry = ComplianceReport.HostEntry(
+            name: name, groups: groups, compliant: false, reasons: [], warnings: [],
+            lastScan: lastScan.map(Self.contact), lastContact: lastContact.map(Self.contact), stale: false,
+            reachable: lastContact.map { !Self.connectionFailures.contains($0.status) },
+            platform: os.map { "\($0.name) \($0.version)".trimmingCharacters(in: .whitespaces) }, osFamily: os?.family.rawValue,
+            rebootRequired: lastScan?.rebootRequired, lastDeployment: nil, missing: ComplianceReport.Missing(), updates: [])
+        if let lastDeploy, let deployment = lastDeploy.deployment {
+            entry.lastDeployment = ComplianceReport.DeploymentEntry(
+                runId: lastDeploy.runId, policy: lastDeploy.policy, at: lastDeploy.at, result: lastDeploy.status,
+                installed: deployment.installed, failed: deployment.failed, error: lastDeploy.error)
+        }
+        if let lastContact, Self.connectionFailures.contains(lastContact.status) {
+            entry.warnings.append("last contact failed on \(ReportDate.day(lastContact.at)) (\(lastContact.status.rawValue)\(lastContact.error.map { ": \($0)" } ?? ""))")
+        }
+
+        guard let lastScan else {
+            var reason = "never scanned successfully: no evidence of its patch state"
+            if let lastContact { reason += " (last attempt \(ReportDate.day(lastContact.at)): \(lastContact.status.rawValue))" }
+            entry.reasons = [reason]
+            return entry
+        }
+        entry.updates = (lastScan.pending ?? []).map { finding($0, host: name, observation: lastScan, at: date) }
+        for finding in entry.updates { entry.missing.add(finding) }
+
+        var reasons: [String] = []
+        if date.timeIntervalSince(lastScan.at) > Double(staleDays) * Self.day {
+            entry.stale = true
+            reasons.append("stale: no successful scan within \(staleDays) days (last \(ReportDate.day(lastScan.at)))")
+        }
+        let overdue = entry.updates.filter { $0.status == .overdue }
+        if !overdue.isEmpty {
+            let listed = overdue.prefix(3).map { finding -> String in
+                var text = "\(finding.package) \(finding.availableVersion) (\(finding.rule ?? "?"), due \(finding.dueAt.map(ReportDate.day) ?? "?"), "
+                text += "\(finding.daysOverdue ?? 0) day\(finding.daysOverdue == 1 ? "" : "s") overdue"
+                if finding.exceptionState == .expired, let id = finding.exceptionId, let until = finding.exceptionUntil {
+                    text += "; exception #\(id) expired \(ReportDate.day(until))"
+                }
+                return text + ")"
+            }
+            let more = overdue.count > 3 ? " and \(overdue.count - 3) more" : ""
+            reasons.append("\(overdue.count) update\(overdue.count == 1 ? "" : "s") past the deadline: " + listed.joined(separator: ", ") + more)
+        }
+        entry.compliant = reasons.isEmpty
+        if entry.compliant {
+            let inScope = entry.missing.inScope
+            var reason = inScope == 0 ? "no pending update in scope of \(ruleSet.name)"
+                : "all \(inScope) pending update\(inScope == 1 ? "" : "s") in scope within the deadline"
+            if entry.missing.excepted > 0 { reason += " (\(entry.missing.excepted) past it under an active exception)" }
+            reasons.append(reason + "; last scan \(ReportDate.day(lastScan.at))")
+        }
+        entry.reasons = reasons
+        return entry
+    }
+
+    func finding(_ update: ReportHistory.Update, host: String, observation: ReportHistory.Observation, at date: Date) -> ComplianceReport.Finding {
+        let sighting = firstSeen[host]?[Self.key(update.package, update.availableVersion)]
+            ?? Sighting(at: observation.startedAt, runId: observation.runId, security: update.security)
+        var finding = ComplianceReport.Finding(
+            package: update.package, installedVersion: update.installedVersion, availableVersion: update.availableVersion,
+            source: update.source, security: update.security, severity: update.severity, firstSeen: sighting.at, firstSeenRun: sighting.runId,
+            ageDays: Self.wholeDays(date.timeIntervalSince(sighting.at)), releasedAt: update.releasedAt,
+            releaseAgeDays: update.releasedAt.map { Self.wholeDays(date.timeIntervalSince($0)) },
+            rule: nil, withinDays: nil, dueAt: nil, status: .outOfScope, daysOverdue: nil,
+            exceptionId: nil, exceptionState: nil, exceptionUntil: nil)
+        let covering = exceptions.filter { exception in
+            let state = exception.state(at: date)
+            return (state == .active || state == .expired)
+                && exception.covers(host: host, package: update.package, version: update.availableVersion, cves: update.cves)
+        }
+        // The active one with the latest end, else the latest expired one (named in the reason).
+        if let exception = covering.filter({ $0.state(at: date) == .active }).max(by: { $0.until < $1.until }) ?? covering.max(by: { $0.until < $1.until }) {
+            finding.exceptionId = exception.id
+            finding.exceptionState = exception.state(at: date)
+            finding.exceptionUntil = exception.until
+        }
+        guard let index = ruleSet.ruleIndex(security: update.security, severity: update.severity) else { return finding }
+        let rule = ruleSet.rules[index]
+        finding.rule = rule.name
+        finding.withinDays = rule.withinDays
+        // PCI DSS counts from release; where the platform gives no release date, from first sight (later, so kinder: said in the report).
+        let due = (update.releasedAt ?? sighting.at).addingTimeInterval(Double(rule.withinDays) * Self.day)
+        finding.dueAt = due
+        if date > due {
+            finding.daysOverdue = Int((date.timeIntervalSince(due) / Self.day).rounded(.up))
+            finding.status = finding.exceptionState == .active ? .excepted : .overdue
+        } else {
+            finding.status = .withinDeadline
+        }
+        return finding
+    }
+
+    static func contact(_ observation: ReportHistory.Observation) -> ComplianceReport.Contact {
+        ComplianceReport.Contact(runId: observation.runId, kind: observation.kind, at: observation.at, status: observation.status,
+                                 error: observation.error)
+    }
+
+    static func wholeDays(_ seconds: TimeInterval) -> Int {
+        max(0, Int((seconds / day).rounded(.down)))
+    }
+}

@@ -1,0 +1,199 @@
+import Foundation
+
+extension ComplianceReport {
+    /// Reads the database and judges every host at `request.asOf`. Nothing is written.
+    public static func build(_ request: ComplianceRequest) throws -> ComplianceReport {
+        let asOf = request.asOf
+        guard let since = ReportDate.parseStart(request.since, end: asOf) else {
+            throw PatchError.report(message: "--since '\(request.since)' is neither a duration (90d, 12w) nor a date (2026-09-01)")
+        }
+        guard since <= asOf else {
+            throw PatchError.report(message: "--since \(JSONOutput.timestamp(since)) is after --as-of \(JSONOutput.timestamp(asOf))")
+        }
+        let ruleSet = try ComplianceRuleSet.find(
+            request.standard, directories: ComplianceRuleSet.searchDirectories(environment: request.environment, currentDirectory: request.currentDirectory))
+        if let staleDays = request.staleDays, staleDays < 1 { throw PatchError.report(message: "--stale-days must be at least 1") }
+        let staleDays = request.staleDays ?? ruleSet.staleDays
+        let policy = try request.policy.map { reference throws(PatchError) in
+            try Policy.find(reference, directories: Policy.searchDirectories(environment: request.environment, currentDirectory: request.currentDirectory))
+        }
+        // A report reads history; it never creates an empty database where none was.
+        guard FileManager.default.fileExists(atPath: request.database) else {
+            throw PatchError.store(path: request.database, message: "no history database here: run `patchctl scan` first (or pass --db)")
+        }
+        let store = try HistoryStore(path: request.database)
+        let history = try store.reportHistory(upTo: asOf)
+        let exceptions = try store.exceptions(createdUpTo: asOf)
+        let hosts = try scope(request, policy: policy, history: history)
+        let evaluator = ComplianceEvaluator(ruleSet: ruleSet, staleDays: staleDays, history: history, exceptions: exceptions,
+                                            deployPolicy: policy?.name)
+
+        let entries = hosts.map { evaluator.evaluate(host: $0.name, groups: $0.groups, at: asOf) }
+        let names = Set(hosts.map(\.name))
+        let allPatches = evaluator.patches(hosts: names, from: since, to: asOf)
+        var summary = summarize(entries, patches: allPatches)
+        summary.ageHistogram = ageHistogram(entries)
+
+        let groupNames = Set(entries.flatMap(\.groups)).sorted()
+        let groups = groupNames.map { name in
+            let members = entries.filter { $0.groups.contains(name) }
+            return GroupSummary(name: name, hosts: members.count, compliant: members.filter(\.compliant).count,
+                                percentCompliant: percent(members.filter(\.compliant).count, of: members.count), missing: missingTotal(members))
+        }
+
+        var policyNames = Set<String>()
+        for host in names {
+            for observation in history.observations[host] ?? [] where observation.kind == "deploy" {
+                if let name = observation.policy { policyNames.insert(name) }
+            }
+        }
+        if let policy { policyNames = policyNames.filter { $0 == policy.name } }
+        let policies = policyNames.sorted().map { name in
+            let deployed = Set(names.filter { host in
+                history.observations[host]?.contains { $0.kind == "deploy" && $0.policy == name } ?? false
+            })
+            let members = entries.filter { deployed.contains($0.name) }
+            return PolicySummary(name: name, hosts: members.count, compliant: members.filter(\.compliant).count,
+                                 percentCompliant: percent(members.filter(\.compliant).count, of: members.count),
+                                 timeToPatch: timeToPatch(allPatches.filter { $0.via == "deploy" && $0.policy == name }))
+        }
+
+        let exceptionEntries = exceptions.filter { exception in names.contains { GlobPattern(exception.host).matches($0) } }.map { exception in
+            let matches = entries.reduce(0) { total, host in
+                total + host.updates.filter { exception.covers(host: host.name, package: $0.package, version: $0.availableVersion, cves: []) }.count
+            }
+            let state = exception.state(at: asOf)
+            var note: String?
+            if case .cve = ComplianceException.Target(exception.target), matches == 0 {
+                note = "no finding carries CVE ids here (apt reports none): name the package instead"
+            } else if state == .expired {
+                note = "expired: what it covered counts against compliance again"
+            }
+            return ExceptionEntry(exception: exception, state: state, matches: matches, note: note)
+        }
+
+        let trend = trendPoints(evaluator: evaluator, hosts: hosts, from: since, to: asOf)
+
+        var runs = Set(allPatches.map(\.runId))
+        var dataFrom: Date?
+        var dataTo: Date?
+        for host in names {
+            for observation in history.observations[host] ?? [] {
+                runs.insert(observation.runId)
+                dataFrom = min(dataFrom ?? observation.startedAt, observation.startedAt)
+                dataTo = max(dataTo ?? observation.at, observation.at)
+            }
+        }
+        let stateRuns = Set(entries.flatMap { [$0.lastScan?.runId, $0.lastDeployment?.runId].compactMap { $0 } })
+        let evidence = Evidence(
+            generatedAt: asOf, database: request.database, inventory: request.inventory, limit: request.limit, policy: policy?.name,
+            periodFrom: since, periodTo: asOf, dataFrom: dataFrom, dataTo: dataTo, runs: runs.sorted(), stateRuns: stateRuns.sorted(),
+            command: request.commandLine, notes: notes(ruleSet: ruleSet, staleDays: staleDays, entries: entries, hasInventory: request.inventory != nil))
+        var standard = ruleSet
+        standard.staleDays = staleDays
+        return ComplianceReport(standard: standard, evidence: evidence, summary: summary, groups: groups, policies: policies,
+                                hosts: entries, exceptions: exceptionEntries, trend: trend)
+    }
+
+    /// The hosts reported on, sorted by name, with their inventory groups.
+    static func scope(_ request: ComplianceRequest, policy: Policy?, history: ReportHistory) throws -> [(name: String, groups: [String])] {
+        var selected: [(name: String, groups: [String])]
+        if let path = request.inventory {
+            let inventory = try Inventory.load(path: path, environment: request.environment)
+            var hosts = try inventory.select(request.limit, currentDirectory: request.currentDirectory)
+            if let policy {
+                let targets = Set(try inventory.select(policy.targets, currentDirectory: request.currentDirectory).map(\.name))
+                hosts = hosts.filter { targets.contains($0.name) }
+            }
+            selected = hosts.map { ($0.name, $0.groups.filter { $0 != "all" }.sorted()) }
+        } else {
+            // No inventory: every host history knows, as one ungrouped inventory, so --limit still reads patterns.
+            var names = history.hostNames
+            if let policy {
+                names = names.filter { name in history.observations[name]?.contains { $0.kind == "deploy" && $0.policy == policy.name } ?? false }
+            }
+            if let limit = request.limit {
+                let inventory = Inventory(
+                    hosts: names.map { Host(name: $0, groups: ["all", "ungrouped"]) },
+                    groups: ["all": Inventory.Group(name: "all", children: ["ungrouped"]), "ungrouped": Inventory.Group(name: "ungrouped", hosts: names)])
+                names = try inventory.select(limit, currentDirectory: request.currentDirectory).map(\.name)
+            }
+            selected = names.map { ($0, []) }
+        }
+        return selected.sorted { $0.name < $1.name }
+    }
+
+    static func summarize(_ entries: [HostEntry], patches: [Patch]) -> Summary {
+        let compliant = entries.filter(\.compliant).count
+        return Summary(
+            hosts: entries.count, compliant: compliant, nonCompliant: entries.count - compliant,
+            percentCompliant: percent(compliant, of: entries.count), scanned: entries.filter { $0.lastScan != nil }.count,
+            stale: entries.filter(\.stale).count, neverScanned: entries.filter { $0.lastScan == nil }.count,
+            unreachable: entries.filter { $0.reachable == false }.count, rebootRequired: entries.filter { $0.rebootRequired == true }.count,
+            missing: missingTotal(entries), ageHistogram: [], timeToPatch: timeToPatch(patches))
+    }
+
+    static func missingTotal(_ entries: [HostEntry]) -> Missing {
+        var missing = Missing()
+        for entry in entries {
+            for finding in entry.updates { missing.add(finding) }
+        }
+        return missing
+    }
+
+    static func ageHistogram(_ entries: [HostEntry]) -> [AgeBucket] {
+        AgeBucket.bounds.map { low, high in
+            let count = entries.reduce(0) { total, entry in
+                total + entry.updates.filter { $0.ageDays >= low && (high == nil || $0.ageDays <= high ?? 0) }.count
+            }
+            return AgeBucket(label: high.map { "\(low)–\($0) d" } ?? "> \(low - 1) d", minDays: low, maxDays: high, updates: count)
+        }
+    }
+
+    static func timeToPatch(_ patches: [Patch]) -> TimeToPatch {
+        let security = patches.filter(\.security)
+        let mean = { (items: [Patch]) -> Double? in
+            items.isEmpty ? nil : (items.reduce(0) { $0 + $1.days } / Double(items.count) * 10).rounded() / 10
+        }
+        return TimeToPatch(patched: patches.count, meanDays: mean(patches), securityPatched: security.count,
+                           securityMeanDays: mean(security), patches: patches)
+    }
+
+    /// One point per UTC day from `from` to `to`, each judged at the day's last second (the last day at `to`).
+    static func trendPoints(evaluator: ComplianceEvaluator, hosts: [(name: String, groups: [String])], from: Date, to: Date) -> [TrendPoint] {
+        var points: [TrendPoint] = []
+        var day = ReportDate.startOfDay(from)
+        while day <= to {
+            let at = min(day.addingTimeInterval(86_399), to)
+            let entries = hosts.map { evaluator.evaluate(host: $0.name, groups: $0.groups, at: at) }
+            let compliant = entries.filter(\.compliant).count
+            let missing = missingTotal(entries)
+            points.append(TrendPoint(day: ReportDate.day(day), at: at, hosts: entries.count, scanned: entries.filter { $0.lastScan != nil }.count,
+                                     compliant: compliant, percentCompliant: percent(compliant, of: entries.count),
+                                     overdue: missing.overdue, missingSecurity: missing.security))
+            day = day.addingTimeInterval(86_400)
+        }
+        return points
+    }
+
+    static func notes(ruleSet: ComplianceRuleSet, staleDays: Int, entries: [HostEntry], hasInventory: Bool) -> [String] {
+        var notes: [String] = []
+        let findings = entries.flatMap(\.updates)
+        if findings.contains(where: { $0.security && $0.severity == nil }) || entries.contains(where: { $0.osFamily == "debian" }) {
+            notes.append("apt (Debian, Ubuntu) reports no severity: a security update without a vendor severity is 'unrated' and counts as in scope of every security rule, whatever its min_severity.")
+        }
+        if findings.contains(where: { $0.releasedAt == nil }) || entries.contains(where: { $0.osFamily == "debian" }) {
+            notes.append("apt publishes no release date per update: ages and deadlines count from the first scan that listed the update (first seen), which can be later than the vendor's release. Where a platform reports release dates, deadlines count from them.")
+        }
+        let organisation = ruleSet.rules.filter { $0.definedBy == .organisation }.map(\.name)
+        if !organisation.isEmpty {
+            notes.append("Organisation-defined time frames (\(ruleSet.name) sets no number for them): \(organisation.joined(separator: "; ")).")
+        }
+        notes.append("A host without a successful scan within \(staleDays) days, or never scanned, is non-compliant: there is no evidence of its state.")
+        if !hasInventory {
+            notes.append("No inventory given: the hosts are those in history, so a host never scanned cannot be listed.")
+        }
+        notes.append("Times are UTC. The same database and command (with --as-of) print this report again byte for byte.")
+        return notes
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+
+extension FindingsDiff {
+    /// Compares scan `target` (default: the newest scan) with `since`: `last` for the scan run
+    /// before it, or a run id (unique prefix). Each host of the target run is compared with its
+    /// own latest successful scan at or before the base run, so hosts the base run did not
+    /// cover still compare with what was known about them then.
+    public static func build(store: HistoryStore, since: String, to target: String? = nil) throws -> FindingsDiff {
+        let scans = try store.scanRuns()
+        let targetRun: HistoryStore.RunTime
+        if let target {
+            let id = try scanRun(target, store: store)
+            guard let run = scans.first(where: { $0.id == id }) else { throw PatchError.runNotFound(target) }
+            targetRun = run
+        } else {
+            guard let newest = scans.last else { throw PatchError.report(message: "no scan in history yet: run `patchctl scan` first") }
+            targetRun = newest
+        }
+        let baseRun: HistoryStore.RunTime
+        if since == "last" {
+            guard let index = scans.firstIndex(where: { $0.id == targetRun.id }), index > 0 else {
+                throw PatchError.report(message: "no scan before \(targetRun.id) to compare with")
+            }
+            baseRun = scans[index - 1]
+        } else {
+            let id = try scanRun(since, store: store)
+            guard let run = scans.first(where: { $0.id == id }) else { throw PatchError.runNotFound(since) }
+            baseRun = run
+        }
+        guard baseRun.id != targetRun.id else { throw PatchError.report(message: "--since and the target are the same run \(baseRun.id)") }
+
+        let history = try store.reportHistory(upTo: .distantFuture)
+        let baseEnd = baseRun.finishedAt ?? baseRun.startedAt
+        var hosts: [HostDiff] = []
+        for name in history.hostNames {
+            let observations = history.observations[name] ?? []
+            guard let now = observations.first(where: { $0.runId == targetRun.id }) else { continue }
+            let base = observations.last { $0.runId == baseRun.id && $0.isScan }
+                ?? observations.last { $0.isScan && $0.at <= baseEnd && $0.runId != targetRun.id }
+            hosts.append(compare(name: name, base: base, now: now))
+        }
+        let summary = Summary(
+            hosts: hosts.count, added: hosts.reduce(0) { $0 + $1.added.count },
+            addedSecurity: hosts.reduce(0) { $0 + $1.added.filter(\.security).count }, removed: hosts.reduce(0) { $0 + $1.removed.count },
+            changed: hosts.reduce(0) { $0 + $1.changed.count }, newHosts: hosts.filter { $0.change == .new }.count,
+            failed: hosts.filter { $0.change == .failed }.count)
+        return FindingsDiff(baseRun: baseRun.id, baseAt: baseRun.startedAt, targetRun: targetRun.id, targetAt: targetRun.startedAt,
+                            hosts: hosts, summary: summary)
+    }
+
+    static func scanRun(_ reference: String, store: HistoryStore) throws -> String {
+        let (id, kind) = try store.resolveRun(reference)
+        guard kind == "scan" else { throw PatchError.report(message: "run \(id) is a \(kind) run, not a scan") }
+        return id
+    }
+
+    static func compare(name: String, base: ReportHistory.Observation?, now: ReportHistory.Observation) -> HostDiff {
+        var diff = HostDiff(name: name, change: .unchanged, status: now.status, error: now.error, baseRun: base?.runId, baseAt: base?.at,
+                            targetRun: now.runId, targetAt: now.at, added: [], removed: [], changed: [])
+        guard let pending = now.pending else {
+            diff.change = .failed
+            return diff
+        }
+        let item = { (update: ReportHistory.Update) in
+            Item(package: update.package, installedVersion: update.installedVersion, availableVersion: update.availableVersion,
+                 security: update.security, source: update.source)
+        }
+        guard let before = base?.pending else {
+            diff.change = .new
+            diff.added = pending.map(item)
+            return diff
+        }
+        let earlier = Dictionary(before.map { ($0.package, $0) }, uniquingKeysWith: { first, _ in first })
+        let later = Dictionary(pending.map { ($0.package, $0) }, uniquingKeysWith: { first, _ in first })
+        for update in pending {
+            guard let old = earlier[update.package] else {
+                diff.added.append(item(update))
+                continue
+            }
+            if old.availableVersion != update.availableVersion {
+                diff.changed.append(VersionChange(package: update.package, fromVersion: old.availableVersion, toVersion: update.availableVersion,
+                                                  installedVersion: update.installedVersion, security: update.security, source: update.source))
+            }
+        }
+        diff.removed = before.filter { later[$0.package] == nil }.map(item)
+        diff.change = diff.added.isEmpty && diff.removed.isEmpty && diff.changed.isEmpty ? .unchanged : .changed
+        return diff
+    }
+}

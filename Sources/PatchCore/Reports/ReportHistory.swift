@@ -1,0 +1,86 @@
+import Foundation
+
+/// What history holds about each host up to a moment, in the shape reports reason about: every
+/// contact (scan, deployment, dry run) with what it learned about pending updates, and every
+/// package a deployment installed. Loaded by `HistoryStore.reportHistory(upTo:)`.
+public struct ReportHistory: Sendable {
+    /// One pending update as some run saw it.
+    public struct Update: Sendable, Equatable {
+        public var package: String
+        public var installedVersion: String
+        public var availableVersion: String
+        public var source: String
+        public var security: Bool
+        /// The vendor's rating where the platform records one (apt: never).
+        public var severity: String?
+        /// The vendor's release date where the platform records one (apt: never).
+        public var releasedAt: Date?
+        /// CVE ids where the platform records them (apt: never).
+        public var cves: [String]
+
+        public init(package: String, installedVersion: String, availableVersion: String, source: String, security: Bool,
+                    severity: String? = nil, releasedAt: Date? = nil, cves: [String] = []) {
+            self.package = package
+            self.installedVersion = installedVersion
+            self.availableVersion = availableVersion
+            self.source = source
+            self.security = security
+            self.severity = severity
+            self.releasedAt = releasedAt
+            self.cves = cves
+        }
+    }
+
+    /// A deployment's outcome on one host.
+    public struct Deployment: Sendable, Equatable {
+        public var ring: String
+        public var planned: Int
+        public var installed: Int
+        public var failed: Int
+    }
+
+    /// One contact with one host.
+    public struct Observation: Sendable, Equatable {
+        public var runId: String
+        /// `scan`, `deploy` or `plan` (a dry run, which scans too).
+        public var kind: String
+        public var policy: String?
+        public var startedAt: Date
+        /// When the host finished: the moment its facts are true for.
+        public var at: Date
+        public var status: HostStatus
+        public var error: String?
+        public var os: OSInfo?
+        public var rebootRequired: Bool?
+        /// What was still pending when the host finished; nil when the run learned nothing
+        /// about packages (unreachable, or a deployment that failed before its scan).
+        public var pending: [Update]?
+        /// Everything the run's scan listed (a deployment: before installing), for "first seen".
+        public var seen: [Update]
+        public var deployment: Deployment?
+
+        /// The run established the host's package state: a successful scan for compliance.
+        public var isScan: Bool { pending != nil }
+    }
+
+    /// A package a deployment installed (from `deploy_packages`, outcome `installed`).
+    public struct Install: Sendable, Equatable {
+        public var runId: String
+        public var policy: String?
+        public var host: String
+        public var package: String
+        public var version: String
+        public var at: Date
+    }
+
+    /// Per host, oldest first.
+    public var observations: [String: [Observation]]
+    public var installs: [Install]
+
+    public init(observations: [String: [Observation]], installs: [Install]) {
+        self.observations = observations
+        self.installs = installs
+    }
+
+    public var hostNames: [String] { observations.keys.sorted() }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import GRDB
+
+extension HistoryStore {
+    /// Records an exception and its audit event in one transaction; returns its id.
+    public func addException(host: String, target: String, until: Date, reason: String, owner: String, by user: String, at date: Date) throws -> Int64 {
+        try write { db in
+            try db.execute(sql: """
+                INSERT INTO compliance_exceptions (host, target, until, reason, owner, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [host, target, until, reason, owner, user, date])
+            let id = db.lastInsertedRowID
+            try Self.insert(EventRecord(at: date, user: user, action: "exception", host: host, package: target,
+                                        detail: "#\(id) until \(JSONOutput.timestamp(until)), owner \(owner): \(reason)"), db)
+            return id
+        }
+    }
+
+    /// Marks an exception removed (it stays, for reports as of earlier dates); an unknown or already removed id is an error.
+    @discardableResult
+    public func removeException(id: Int64, by user: String, at date: Date) throws -> ComplianceException {
+        try write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM compliance_exceptions WHERE id = ?", arguments: [id]) else {
+                throw PatchError.report(message: "no exception #\(id)")
+            }
+            var exception = Self.exception(from: row)
+            if let removed = exception.removedAt {
+                throw PatchError.report(message: "exception #\(id) was already removed on \(JSONOutput.timestamp(removed)) by \(exception.removedBy ?? "?")")
+            }
+            try db.execute(sql: "UPDATE compliance_exceptions SET removed_at = ?, removed_by = ? WHERE id = ?", arguments: [date, user, id])
+            try Self.insert(EventRecord(at: date, user: user, action: "exception-remove", host: exception.host, package: exception.target,
+                                        detail: "#\(id)"), db)
+            exception.removedAt = date
+            exception.removedBy = user
+            return exception
+        }
+    }
+
+    /// Every exception created up to `date` (all when nil), oldest first; removed ones included.
+    public func exceptions(createdUpTo date: Date? = nil) throws -> [ComplianceException] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM compliance_exceptions WHERE (? IS NULL OR created_at <= ?) ORDER BY id",
+                             arguments: [date, date]).map(Self.exception(from:))
+        }
+    }
+
+    static func exception(from row: Row) -> ComplianceException {
+        ComplianceException(id: row["id"], host: row["host"], target: row["target"], until: row["until"], reason: row["reason"],
+                            owner: row["owner"], createdBy: row["created_by"], createdAt: row["created_at"],
+                            removedAt: row["removed_at"], removedBy: row["removed_by"])
+    }
+}
