@@ -1,0 +1,128 @@
+import ArgumentParser
+import Foundation
+import PatchCore
+
+extension Patchctl {
+    struct Report: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Compliance reports from history: per host, per group and policy, over time.",
+            discussion: """
+                Nothing is contacted: reports read the history database. --format (alias --output) picks table, json, ndjson, \
+                csv or html; -o FILE writes there instead of stdout (and picks the format from the file's extension when \
+                --format is not given). --as-of DATE reports history as it stood then; the same database and arguments \
+                with --as-of give the same bytes.
+                """,
+            subcommands: [Compliance.self, Hosts.self, Trend.self],
+            defaultSubcommand: Compliance.self)
+    }
+}
+
+/// What every report takes. `--format` is `--output` too, so `report hosts --output json` reads like every other command.
+struct ReportOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("History database (default $XDG_STATE_HOME/patchctl/patchctl.db, or PATCHCTL_DB).", valueName: "file"))
+    var db: String?
+
+    @Option(name: [.customLong("format"), .customLong("output")],
+            help: ArgumentHelp("table, json, ndjson, csv or html (default: from -o's extension, else table).", valueName: "format"))
+    var format: ReportFormat?
+
+    @Option(name: [.customShort("o"), .customLong("output-file")], help: ArgumentHelp("Write the report to this file.", valueName: "file"))
+    var outputFile: String?
+
+    @Option(help: ArgumentHelp("pci-dss, hipaa, sox, or a rule set file (see compliance/).", valueName: "standard"))
+    var standard: String = ComplianceRequest.defaultStandard
+
+    @Option(help: ArgumentHelp("Only this deploy policy's targets and deployments (name or file).", valueName: "policy"))
+    var policy: String?
+
+    @Option(name: [.short, .long], help: ArgumentHelp("Inventory: its groups, and its hosts never scanned (default PATCHCTL_INVENTORY; without one, every host in history).", valueName: "file"))
+    var inventory: String?
+
+    @Option(help: ArgumentHelp("Host pattern, as for scan.", valueName: "pattern"))
+    var limit: String?
+
+    @Option(help: ArgumentHelp("Report history as of this moment (2026-11-30 means its last second, UTC; or 2026-11-30T12:00:00Z). Default: now.", valueName: "date"))
+    var asOf: String?
+
+    @Option(help: ArgumentHelp("Start of the trend and time-to-patch period: a duration back from --as-of (90d, 12w) or a date.", valueName: "since"))
+    var since: String = ComplianceRequest.defaultSince
+
+    @Option(help: ArgumentHelp("A host without a successful scan for this many days is stale, hence non-compliant (default: the rule set's).", valueName: "days"))
+    var staleDays: Int?
+
+    func validate() throws {
+        if let asOf, ReportDate.parseMoment(asOf) == nil {
+            throw ValidationError("--as-of '\(asOf)' is not a date (2026-11-30) or a time (2026-11-30T12:00:00Z)")
+        }
+        if let staleDays, staleDays < 1 { throw ValidationError("--stale-days must be at least 1") }
+        if format == nil, let outputFile, ReportFormat(fileName: outputFile) == nil {
+            throw ValidationError("cannot tell the format from '\(outputFile)': add --format table|json|ndjson|csv|html")
+        }
+    }
+
+    var resolvedFormat: ReportFormat {
+        format ?? outputFile.flatMap { ReportFormat(fileName: $0) } ?? .table
+    }
+
+    func request(_ kind: ComplianceRequest.Kind, environment: [String: String]) -> ComplianceRequest {
+        ComplianceRequest(
+            kind: kind, database: db ?? HistoryStore.defaultPath(environment: environment), standard: standard, policy: policy,
+            inventory: inventory ?? environment["PATCHCTL_INVENTORY"].flatMap { $0.isEmpty ? nil : $0 }, limit: limit,
+            asOf: asOf.flatMap(ReportDate.parseMoment) ?? ReportDate.now(), since: since, staleDays: staleDays, format: resolvedFormat,
+            environment: environment)
+    }
+
+    /// Builds, renders and prints (or writes) one report.
+    func run(_ kind: ComplianceRequest.Kind) throws {
+        do {
+            let report = try ComplianceReport.build(request(kind, environment: ProcessInfo.processInfo.environment))
+            let text = report.rendered(kind, as: resolvedFormat)
+            guard let outputFile else { return Terminal.write(text) }
+            try Data(text.utf8).write(to: URL(fileURLWithPath: outputFile), options: .atomic)
+            Terminal.writeError("patchctl: wrote \(outputFile): \(report.headline)\n")
+        } catch {
+            throw ReportExit.fail(error)
+        }
+    }
+}
+
+/// Exit codes for report commands: an invalid rule set is like an invalid policy (65).
+enum ReportExit {
+    static func fail(_ error: any Error) -> ExitCode {
+        if case .ruleSet? = error as? PatchError {
+            Terminal.writeError("patchctl: \(error)\n")
+            return ExitCodes.invalidInventory
+        }
+        return ExitCodes.fail(error)
+    }
+}
+
+extension ReportFormat: ExpressibleByArgument {}
+
+extension Patchctl.Report {
+    struct Compliance: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Every host judged against a standard: compliant or not and why, with fleet, group and policy figures, time to patch, trend and evidence.")
+
+        @OptionGroup var options: ReportOptions
+
+        func run() async throws { try options.run(.compliance) }
+    }
+
+    struct Hosts: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Per host: last scan, platform, pending updates and their ages, reboot, last deployment, compliant or not (JSON: an array).")
+
+        @OptionGroup var options: ReportOptions
+
+        func run() async throws { try options.run(.hosts) }
+    }
+
+    struct Trend: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Percent of hosts compliant per day over --since (default 30d).")
+
+        @OptionGroup var options: ReportOptions
+
+        func run() async throws { try options.run(.trend) }
+    }
+}
