@@ -196,7 +196,21 @@ done
 modifyrepo_c --mdtype=updateinfo "$WORK/updateinfo.xml" "$REPOS/baseos/repodata" >>"$LOG" 2>&1 || fail "modifyrepo_c updateinfo"
 chmod -R a+rX "$REPOS"
 
-# --- dnf configuration: only the lab's repositories ---------------------------
+# --- dnf configuration: RHEL 9's defaults, only the lab's repositories ----------
+# Debian's dnf.conf skips unavailable repositories and Debian enables plugins
+# that RHEL ships apart and does not install (local, versionlock,
+# post-transaction-actions; local adds a GPG-checked repository of its own).
+cat >"$TMP/etc/dnf/dnf.conf" <<'CONF'
+[main]
+gpgcheck=1
+installonly_limit=3
+clean_requirements_on_remove=True
+best=True
+skip_if_unavailable=False
+CONF
+for plugin in local versionlock post-transaction-actions; do
+    sed -i 's/^enabled *=.*/enabled=0/' "$TMP/etc/dnf/plugins/$plugin.conf"
+done
 mkdir -p "$TMP/etc/yum.repos.d" "$TMP/etc/dnf/plugins/needs-restarting.d"
 cat >"$TMP/etc/yum.repos.d/patchlab.repo" <<'REPO'
 # patchctl lab (lab/build-rhel.sh): local, unsigned repositories inside this tree.

@@ -45,7 +45,7 @@ RHEL_MARKER=$LAB_ROOT/rocky9.built      # first line: rhel_stamp, written after 
 RHEL_TREE=$LAB_ROOT/rocky9-rw
 RHEL_STAMP_FILE=etc/patchctl-lab.rhel   # inside a tree: which build it is a copy of
 # Bump when lab/build-rhel.sh changes what it builds: cached trees are rebuilt.
-RHEL_VERSION=1
+RHEL_VERSION=2
 rhel_stamp() { echo "patchctl lab rhel tree v$RHEL_VERSION: Rocky Linux 9 look-alike, dnf+rpm from Debian; on top of: $(provision_stamp)"; }
 rhel_built() { [ -d "$RHEL_BASE" ] && [ "$(head -n1 "$RHEL_MARKER" 2>/dev/null)" = "$(rhel_stamp)" ]; }
 
