@@ -108,10 +108,13 @@ struct ComplianceEvaluator: Sendable {
         }
         entry.compliant = reasons.isEmpty
         if entry.compliant {
-            let inScope = entry.missing.inScope
-            var reason = inScope == 0 ? "no pending update in scope of \(ruleSet.name)"
-                : "all \(inScope) pending update\(inScope == 1 ? "" : "s") in scope within the deadline"
-            if entry.missing.excepted > 0 { reason += " (\(entry.missing.excepted) past it under an active exception)" }
+            let within = entry.updates.filter { $0.status == .withinDeadline }.count
+            let excepted = entry.missing.excepted
+            var reason = "no pending update in scope of \(ruleSet.name)"
+            if within + excepted > 0 {
+                reason = "no update past the deadline (\(within) in scope and within it"
+                reason += excepted > 0 ? ", \(excepted) past it under an active exception)" : ")"
+            }
             reasons.append(reason + "; last scan \(ReportDate.day(lastScan.at))")
         }
         entry.reasons = reasons

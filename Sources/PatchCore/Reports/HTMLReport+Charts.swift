@@ -11,7 +11,7 @@ extension HTMLReport {
                                  "unrated": "#6a1b9a", "none": "#757575"]
 
     static func svgOpen(width: Int, height: Int, chart: String, title: String) -> String {
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" "
+        "<svg width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" "
             + "role=\"img\" aria-label=\"\(escape(title))\" data-chart=\"\(chart)\">"
             + "<text x=\"14\" y=\"24\" class=\"ct\">\(escape(title))</text>"
     }

@@ -1,0 +1,290 @@
+import Foundation
+import Testing
+@testable import PatchCore
+
+/// Reports computed from generated histories (`GeneratedHistory.fleet`): a patch aging past the
+/// SLA, an exception expiring, a host never scanned, a host that went unreachable, time to patch
+/// from a deployment and from a later scan, and the daily trend.
+@Suite("Compliance reports from generated histories")
+struct ComplianceReportTests {
+    typealias G = GeneratedHistory
+
+    static func host(_ report: ComplianceReport, _ name: String) throws -> ComplianceReport.HostEntry {
+        try #require(report.hosts.first { $0.name == name })
+    }
+
+    @Test func fleetOnDay40() throws {
+        let (history, inventory, exceptionId) = try G.fleet()
+        let report = try ComplianceReport.build(history.request(asOf: G.day(40, hour: 12), inventory: inventory, staleDays: 20))
+        #expect(report.hosts.map(\.name) == ["db1", "gone1", "new1", "web1", "web2"])
+
+        // The patch that aged past PCI DSS's 30 days.
+        let web1 = try Self.host(report, "web1")
+        #expect(!web1.compliant)
+        let openssl = try #require(web1.updates.first { $0.package == "openssl" })
+        #expect(openssl.status == .overdue && openssl.rule == "critical security updates" && openssl.withinDays == 30)
+        #expect(openssl.firstSeen == G.day(0).addingTimeInterval(-2), "first seen: the host's contact in the first scan that listed it")
+        #expect(openssl.ageDays == 40 && openssl.daysOverdue == 11 && openssl.releasedAt == nil && openssl.severity == nil)
+        #expect(openssl.dueAt == G.day(30).addingTimeInterval(-2))
+        #expect(web1.updates.first { $0.package == "tzdata" }?.status == .outOfScope, "not a security update: outside every PCI rule")
+        #expect(web1.missing.total == 3 && web1.missing.security == 2 && web1.missing.overdue == 2)
+        #expect(web1.reasons.first?.hasPrefix("2 updates past the deadline: libssl3 3.0.17-1~deb12u2 (critical security updates, due 2026-01-31, 11 days overdue)") == true,
+                "\(web1.reasons)")
+
+        // The exception that expired on day 35.
+        let db1 = try Self.host(report, "db1")
+        #expect(!db1.compliant && db1.rebootRequired == true)
+        let libpq = try #require(db1.updates.first)
+        #expect(libpq.status == .overdue && libpq.exceptionId == exceptionId && libpq.exceptionState == .expired)
+        #expect(db1.reasons.contains { $0.contains("exception #\(exceptionId) expired 2026-02-05") }, "\(db1.reasons)")
+        let exception = try #require(report.exceptions.first)
+        #expect(exception.state == .expired && exception.matches == 1 && exception.exception.owner == "dba")
+
+        // Never scanned, and went unreachable.
+        let new1 = try Self.host(report, "new1")
+        #expect(!new1.compliant && new1.lastScan == nil && new1.reachable == nil && new1.groups == ["web"])
+        #expect(new1.reasons == ["never scanned successfully: no evidence of its patch state"])
+        let gone1 = try Self.host(report, "gone1")
+        #expect(!gone1.compliant && gone1.stale && gone1.reachable == false)
+        #expect(gone1.lastScan?.at == G.day(0) && gone1.lastContact?.status == .unreachable && gone1.lastContact?.at == G.day(38))
+        #expect(gone1.reasons.first == "stale: no successful scan within 20 days (last 2026-01-01)")
+        #expect(gone1.warnings == ["last contact failed on 2026-02-08 (unreachable: connect: connection refused)"])
+
+        // Patched by a deployment: compliant, with its last deployment.
+        let web2 = try Self.host(report, "web2")
+        #expect(web2.compliant && web2.updates.isEmpty && web2.platform == "Debian GNU/Linux 12")
+        #expect(web2.lastDeployment?.policy == "linux-security" && web2.lastDeployment?.result == .ok && web2.lastDeployment?.installed == 1)
+
+        let s = report.summary
+        #expect(s.hosts == 5 && s.compliant == 1 && s.nonCompliant == 4 && s.percentCompliant == 20.0)
+        #expect(s.scanned == 4 && s.stale == 1 && s.neverScanned == 1 && s.unreachable == 1 && s.rebootRequired == 1)
+        #expect(s.missing.total == 5 && s.missing.security == 4 && s.missing.inScope == 4 && s.missing.overdue == 4 && s.missing.excepted == 0)
+        #expect(s.missing.bySeverity == ["critical": 0, "important": 0, "moderate": 0, "low": 0, "unrated": 4, "none": 1])
+        #expect(s.ageHistogram.map(\.updates) == [0, 0, 5, 0, 0])
+
+        // First seen → installed: web2's openssl by the deployment (5 days), db1's zlib gone from the next scan (10 days).
+        let ttp = s.timeToPatch
+        #expect(ttp.patches.map { "\($0.host) \($0.package) \($0.via) \($0.days)" } == ["web2 openssl deploy 5.0", "db1 zlib1g scan 10.0"])
+        #expect(ttp.patched == 2 && ttp.meanDays == 7.5 && ttp.securityPatched == 2 && ttp.securityMeanDays == 7.5)
+
+        #expect(report.groups.map { "\($0.name) \($0.compliant)/\($0.hosts) \($0.percentCompliant ?? -1)" } == ["db 0/2 0.0", "web 1/3 33.3"])
+        #expect(report.policies.map { "\($0.name) \($0.compliant)/\($0.hosts) \($0.timeToPatch.meanDays ?? -1)" } == ["linux-security 1/1 5.0"])
+
+        // Evidence: every run read, the ones holding the state, the period and how to reproduce it.
+        let e = report.evidence
+        #expect(e.runs.count == 5 && e.stateRuns.count == 3, "\(e.stateRuns)")
+        #expect(e.generatedAt == G.day(40, hour: 12) && e.periodFrom == G.day(-5, hour: 12) && e.dataTo == G.day(38))
+        #expect(e.command.contains("--as-of 2026-02-10T12:00:00.000Z") && e.command.contains("--stale-days 20"))
+        #expect(e.notes.contains { $0.contains("apt publishes no release date") })
+        #expect(e.notes.contains { $0.contains("Organisation-defined time frames") && $0.contains("other security updates") })
+    }
+
+    @Test func trendJudgesEveryDayWithTheSameRules() throws {
+        let (history, inventory, _) = try G.fleet()
+        let report = try ComplianceReport.build(history.request(asOf: G.day(40, hour: 12), inventory: inventory, staleDays: 20))
+        #expect(report.trend.count == 46 && report.trend.first?.day == "2025-12-27" && report.trend.last?.day == "2026-02-10")
+        let percent = Dictionary(uniqueKeysWithValues: report.trend.map { ($0.day, $0.percentCompliant) })
+        // Before the first scan nobody has evidence; then 4 of 5 until gone1 turns stale (day 20),
+        // web1's openssl passes 30 days (day 30), db1's exception ends (day 35).
+        #expect(percent["2025-12-31"] == 0.0)
+        #expect(percent["2026-01-01"] == 80.0 && percent["2026-01-20"] == 80.0)
+        #expect(percent["2026-01-21"] == 60.0 && percent["2026-01-30"] == 60.0)
+        #expect(percent["2026-01-31"] == 40.0 && percent["2026-02-04"] == 40.0)
+        #expect(percent["2026-02-05"] == 20.0 && percent["2026-02-10"] == 20.0)
+        #expect(report.trend.last?.at == G.day(40, hour: 12), "the last day is judged at --as-of")
+        #expect(report.trend.last?.percentCompliant == report.summary.percentCompliant)
+    }
+
+    @Test func activeExceptionExcusesAnOverdueUpdate() throws {
+        let (history, inventory, exceptionId) = try G.fleet()
+        let report = try ComplianceReport.build(history.request(asOf: G.day(32, hour: 12), inventory: inventory, staleDays: 20))
+        let db1 = try Self.host(report, "db1")
+        #expect(db1.compliant, "\(db1.reasons)")
+        #expect(db1.updates.first?.status == .excepted && db1.updates.first?.exceptionState == .active && db1.missing.excepted == 1)
+        #expect(db1.reasons.first == "no update past the deadline (0 in scope and within it, 1 past it under an active exception); last scan 2026-01-21")
+        #expect(report.exceptions.first?.state == .active && report.exceptions.first?.exception.id == exceptionId)
+        #expect(report.summary.missing.excepted == 1)
+    }
+
+    @Test func asOfIgnoresEverythingRecordedLater() throws {
+        let (history, inventory, _) = try G.fleet()
+        let report = try ComplianceReport.build(history.request(asOf: G.day(3), inventory: inventory, since: "3d"))
+        let web2 = try Self.host(report, "web2")
+        #expect(web2.updates.map(\.package) == ["openssl"] && web2.lastDeployment == nil, "the day-5 deployment had not happened yet")
+        #expect(report.summary.compliant == 4 && report.summary.percentCompliant == 80.0 && report.exceptions.isEmpty)
+        #expect(report.evidence.runs.count == 1 && report.evidence.dataTo == G.day(0))
+        #expect(report.summary.timeToPatch.patched == 0 && report.summary.timeToPatch.meanDays == nil)
+    }
+
+    @Test func withoutAnInventoryTheHostsAreHistorysAndLimitStillWorks() throws {
+        let (history, _, _) = try G.fleet()
+        var request = history.request(asOf: G.day(40, hour: 12), staleDays: 20)
+        #expect(try ComplianceReport.build(request).hosts.map(\.name) == ["db1", "gone1", "web1", "web2"])
+        request.limit = "web*:!web2"
+        let report = try ComplianceReport.build(request)
+        #expect(report.hosts.map(\.name) == ["web1"] && report.groups.isEmpty)
+        #expect(report.evidence.notes.contains { $0.contains("No inventory given") })
+        request.limit = "nosuchhost"
+        #expect(throws: PatchError.self) { try ComplianceReport.build(request) }
+    }
+
+    @Test func policyScopesHostsAndTimeToPatch() throws {
+        let (history, inventory, _) = try G.fleet()
+        let policy = history.folder.appendingPathComponent("linux-security.yml").path
+        try "name: linux-security\ntargets: web\nselect: security\n".write(toFile: policy, atomically: true, encoding: .utf8)
+        let report = try ComplianceReport.build(history.request(asOf: G.day(40, hour: 12), inventory: inventory, policy: policy, staleDays: 20))
+        #expect(report.hosts.map(\.name) == ["new1", "web1", "web2"])
+        #expect(report.policies.map(\.name) == ["linux-security"] && report.evidence.policy == "linux-security")
+        #expect(report.summary.timeToPatch.patches.map(\.package) == ["openssl"])
+    }
+
+    @Test func sameDatabaseAndRequestGiveTheSameBytes() throws {
+        let (history, inventory, _) = try G.fleet()
+        let request = history.request(asOf: G.day(40, hour: 12), inventory: inventory, staleDays: 20)
+        let first = try ComplianceReport.build(request)
+        let second = try ComplianceReport.build(request)
+        for kind in [ComplianceRequest.Kind.compliance, .hosts, .trend] {
+            for format in ReportFormat.allCases {
+                #expect(first.rendered(kind, as: format) == second.rendered(kind, as: format), "\(kind) \(format)")
+            }
+        }
+        #expect(first.rendered(.compliance, as: .html).contains("2026-02-10T12:00:00.000Z"))
+    }
+
+    @Test func hipaaAndSoxSayTheirDeadlinesAreTheOrganisations() throws {
+        let (history, inventory, _) = try G.fleet()
+        let hipaa = try ComplianceReport.build(history.request(asOf: G.day(40, hour: 12), inventory: inventory, standard: "hipaa", staleDays: 20))
+        #expect(hipaa.standard.rules.allSatisfy { $0.definedBy == .organisation })
+        #expect(hipaa.evidence.notes.contains { $0.contains("HIPAA Security Rule sets no number") })
+        let sox = try ComplianceReport.build(history.request(asOf: G.day(40, hour: 12), inventory: inventory, standard: "sox", staleDays: 20))
+        // SOX's default covers every update within 90 days: tzdata (day 0) is in scope but not late.
+        let tzdata = try #require(try Self.host(sox, "web1").updates.first { $0.package == "tzdata" })
+        #expect(tzdata.rule == "other updates" && tzdata.status == .withinDeadline && tzdata.withinDays == 90)
+        #expect(TableReport.compliance(sox).contains("[organisation-defined]"))
+        #expect(HTMLReport.compliance(sox).contains("organisation-defined</span> (SOX IT general controls sets no number)"))
+    }
+
+    @Test func csvAndJSONCarryTheSameNumbers() throws {
+        let (history, inventory, _) = try G.fleet()
+        let report = try ComplianceReport.build(history.request(asOf: G.day(40, hour: 12), inventory: inventory, staleDays: 20))
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(report.rendered(.compliance, as: .json).utf8)) as? [String: Any])
+        let csv = report.rendered(.compliance, as: .csv)
+        #expect(csv.hasSuffix("\r\n") && !csv.replacingOccurrences(of: "\r\n", with: "").contains("\r\n"))
+        let rows = try CSVParser.parse(csv)
+        #expect(rows.first == CSVReport.complianceColumns, "header: the documented columns in order")
+        let table = rows.dropFirst().map { Dictionary(uniqueKeysWithValues: zip(CSVReport.complianceColumns, $0)) }
+        #expect(rows.dropFirst().allSatisfy { $0.count == CSVReport.complianceColumns.count })
+
+        let hosts = try #require(json["hosts"] as? [[String: Any]])
+        for host in hosts {
+            let name = try #require(host["name"] as? String)
+            let mine = table.filter { $0["host"] == name }
+            let updates = try #require(host["updates"] as? [[String: Any]])
+            #expect(mine.count == max(1, updates.count), "\(name): one row per finding, one for a host without")
+            #expect(mine.allSatisfy { $0["compliant"] == String(host["compliant"] as? Bool ?? false) })
+            for update in updates {
+                let row = try #require(mine.first { $0["package"] == update["package"] as? String })
+                for key in ["installed_version", "available_version", "source", "first_seen", "due_at", "status", "rule", "first_seen_run"] {
+                    #expect(row[key] == (update[key] as? String ?? ""), "\(name) \(key)")
+                }
+                for key in ["age_days", "within_days", "days_overdue", "exception_id"] {
+                    #expect(row[key] == (update[key] as? Int).map(String.init) ?? "", "\(name) \(key)")
+                }
+            }
+        }
+        // Fleet figures recomputed from the CSV alone.
+        let summary = try #require(json["summary"] as? [String: Any])
+        let byHost = Dictionary(grouping: table, by: { $0["host"] ?? "" })
+        let compliant = byHost.values.filter { $0.first?["compliant"] == "true" }.count
+        #expect(byHost.count == summary["hosts"] as? Int && compliant == summary["compliant"] as? Int)
+        #expect(ComplianceReport.percent(compliant, of: byHost.count) == summary["percent_compliant"] as? Double)
+        let missing = try #require(summary["missing"] as? [String: Any])
+        #expect(table.filter { $0["status"] == "overdue" }.count == missing["overdue"] as? Int)
+        #expect(table.filter { $0["security"] == "true" }.count == missing["security"] as? Int)
+        #expect(table.filter { !($0["package"] ?? "").isEmpty }.count == missing["total"] as? Int)
+        // RFC 4180 quoting survived: the source with a comma and quotes, the reasons with commas.
+        #expect(table.contains { $0["source"] == "Vendor \"PGDG\", security" })
+        #expect(csv.contains("\"Vendor \"\"PGDG\"\", security\""))
+    }
+
+    @Test func trendCSVMatchesTheTrendJSON() throws {
+        let (history, inventory, _) = try G.fleet()
+        let report = try ComplianceReport.build(history.request(.trend, asOf: G.day(40, hour: 12), inventory: inventory, staleDays: 20))
+        let rows = try CSVParser.parse(report.rendered(.trend, as: .csv))
+        #expect(rows.first == CSVReport.trendColumns)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(report.rendered(.trend, as: .json).utf8)) as? [String: Any])
+        let points = try #require(json["trend"] as? [[String: Any]])
+        #expect(rows.count - 1 == points.count)
+        for (row, point) in zip(rows.dropFirst(), points) {
+            #expect(row[0] == point["day"] as? String && row[4] == String(point["compliant"] as? Int ?? -1))
+            #expect(Double(row[5]) == point["percent_compliant"] as? Double)
+        }
+    }
+
+    @Test func everyJSONKeyIsPresentEvenWhenNull() throws {
+        let (history, inventory, _) = try G.fleet()
+        let report = try ComplianceReport.build(history.request(asOf: G.day(40, hour: 12), inventory: inventory, staleDays: 20))
+        let json = report.rendered(.hosts, as: .json)
+        let hosts = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
+        let new1 = try #require(hosts.first { $0["name"] as? String == "new1" })
+        for key in ["last_scan", "last_contact", "reachable", "platform", "os_family", "reboot_required", "last_deployment"] {
+            #expect(new1.keys.contains(key) && new1[key] is NSNull, "\(key)")
+        }
+        let ndjson = report.rendered(.hosts, as: .ndjson).split(separator: "\n")
+        #expect(ndjson.count == 5)
+    }
+
+    @Test func reportsNeverCreateADatabase() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("patchctl-none-\(UUID().uuidString).db").path
+        let request = ComplianceRequest(kind: .compliance, database: path, asOf: G.day(1))
+        #expect { try ComplianceReport.build(request) } throws: { error in
+            guard case let .store(location, message)? = error as? PatchError else { return false }
+            return location == path && message.contains("patchctl scan")
+        }
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+}
+
+/// RFC 4180 reading, to check what `CSVReport` writes: quoted fields, doubled quotes, CRLF.
+enum CSVParser {
+    struct Malformed: Error {}
+
+    static func parse(_ text: String) throws -> [[String]] {
+        var rows: [[String]] = []
+        var row: [String] = []
+        var field = ""
+        var quoted = false
+        var scalars = Array(text.unicodeScalars)[...]
+        while let c = scalars.popFirst() {
+            if quoted {
+                if c == "\"" {
+                    if scalars.first == "\"" {
+                        scalars.removeFirst()
+                        field.unicodeScalars.append("\"")
+                    } else {
+                        quoted = false
+                    }
+                } else {
+                    field.unicodeScalars.append(c)
+                }
+            } else if c == "\"" {
+                guard field.isEmpty else { throw Malformed() }
+                quoted = true
+            } else if c == "," {
+                row.append(field)
+                field = ""
+            } else if c == "\r" {
+                guard scalars.popFirst() == "\n" else { throw Malformed() }
+                row.append(field)
+                rows.append(row)
+                row = []
+                field = ""
+            } else {
+                guard c != "\n" else { throw Malformed() }
+                field.unicodeScalars.append(c)
+            }
+        }
+        guard !quoted, row.isEmpty, field.isEmpty else { throw Malformed() }
+        return rows
+    }
+}
