@@ -3,7 +3,9 @@
 # Installs the Debian packages patchctl builds against, if missing (Debian 12, as root).
 # Swift itself is expected at /opt/swift or on PATH.
 set -euo pipefail
-PKGS=(libssh2-1-dev libsqlite3-dev pkg-config)
+# chromium, fonts-dejavu-core and python3 (standard library only): the HTML compliance report's
+# test opens it in headless Chromium and decodes the screenshot.
+PKGS=(libssh2-1-dev libsqlite3-dev pkg-config chromium fonts-dejavu-core python3)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")
