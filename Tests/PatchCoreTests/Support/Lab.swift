@@ -183,16 +183,62 @@ enum Lab {
     /// `.lab/deploy-endpoints.lock`, so tests take turns across suites and across test processes. Each test
     /// resets what it uses first, so turns are all it takes for two suites not to reset each other's slots.
     static func withDeployEndpoints<T: Sendable>(waiting seconds: Double = 900, _ body: @Sendable () async throws -> T) async throws -> T {
-        let path = try value("LAB_DIR") + "/deploy-endpoints.lock"
+        try await withLabLock("deploy-endpoints.lock", waiting: seconds, body)
+    }
+
+    /// Runs `body` holding `.lab/NAME` (an flock), so that tests sharing a lab endpoint take turns
+    /// across suites and test processes.
+    static func withLabLock<T: Sendable>(_ name: String, waiting seconds: Double, _ body: @Sendable () async throws -> T) async throws -> T {
+        let path = try value("LAB_DIR") + "/" + name
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         try #require(fd >= 0, "cannot open \(path)")
         defer { close(fd) }  // releases the lock
         let deadline = Date().addingTimeInterval(seconds)
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            try #require(Date() < deadline, "the lab's deploy endpoints stayed busy for \(Int(seconds)) s (\(path))")
+            try #require(Date() < deadline, "the lab endpoints behind \(path) stayed busy for \(Int(seconds)) s")
             try await Task.sleep(nanoseconds: 50_000_000)
         }
         return try await body()
+    }
+
+    // MARK: RHEL-family endpoint (lab/rhel.sh)
+
+    /// RHEL-family lab tests run when lab/start.sh serves that endpoint (LAB_RHEL_PORT, once
+    /// lab/build-rhel.sh has built its tree); under `make test` (PATCHCTL_REQUIRE_LAB=1) its absence fails them.
+    static var rhelEnabled: Bool {
+        env["LAB_RHEL_PORT"] != nil || ProcessInfo.processInfo.environment["PATCHCTL_REQUIRE_LAB"] == "1"
+    }
+
+    /// Runs `lab/rhel.sh` (LAB_RHEL_SCRIPT) with `arguments`; a non-zero exit fails the test with what it printed.
+    static func rhel(_ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try value("LAB_RHEL_SCRIPT"))
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0,
+                     "lab/rhel.sh \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(String(decoding: data, as: UTF8.self))")
+    }
+
+    /// Makes the RHEL-family endpoint's tree a fresh copy of its cached build, booted now, and returns
+    /// its root login: `address` (any 127.x.y.z with a known_hosts entry) on LAB_RHEL_PORT, chrooted into `rhelRoot()`.
+    static func resetRhel(_ name: String = "rocky", address: String = "127.0.0.1") throws -> Host {
+        try rhel(["reset"])
+        return try host(name, address: address, portKey: "LAB_RHEL_PORT")
+    }
+
+    /// The tree the RHEL-family endpoint's sessions are chrooted into (read it directly for the independent answer).
+    static func rhelRoot() throws -> String {
+        try value("LAB_RHEL_ROOT")
+    }
+
+    /// Runs `body` holding the RHEL-family endpoint alone (`.lab/rhel-endpoint.lock`).
+    static func withRhelEndpoint<T: Sendable>(waiting seconds: Double = 900, _ body: @Sendable () async throws -> T) async throws -> T {
+        try await withLabLock("rhel-endpoint.lock", waiting: seconds, body)
     }
 
     /// Whether a plain TCP connection to `address`:`port` is accepted right now (false when refused).
