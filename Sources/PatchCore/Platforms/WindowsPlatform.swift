@@ -1,0 +1,155 @@
+/// Windows, reached over OpenSSH for Windows (or WinRM). Every command this type returns is a
+/// complete `powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand …`
+/// line (see `PowerShell`), so it runs the same whether the remote shell is cmd.exe or PowerShell.
+///
+/// How the engine uses it (Windows never joins the POSIX scan script: its `probe` is `false`):
+/// 1. Scan: run `WindowsPlatform.scanCommand(refresh:)`; `WindowsPlatform.detect(scanOutput:)`
+///    gives the platform (OS facts from the scan's `os` section) and `parseScan` the findings.
+///    A host is Windows when the inventory says so (`shell_type: powershell|cmd`,
+///    `connection: winrm`), or when the POSIX facts command fails in a way only Windows does.
+/// 2. Deploy: `installCommand(_:)` (or `installBatches` first when one command would be longer
+///    than `PowerShell.cmdLineLimit`), then `installedVersionsCommand`/`parseInstalledVersions`;
+///    `parseInstallResult` reads the install's own report for messages.
+/// 3. Reboot, boot id, logged-in users: the usual protocol methods, Windows versions.
+///
+/// Findings: see `findings(_:)` — named `KB…` (or the title), versioned `UPDATEID.REVISION`.
+/// Commands that should stay under cmd.exe's limit are tested to (`PowerShell.cmdLineLimit`).
+public struct WindowsPlatform: Platform {
+    public let os: OSInfo
+    public var family: OSFamily { .windows }
+
+    /// Windows updates are installed by the SYSTEM task; polling gives up after this long.
+    public var installTimeoutSeconds: Int
+
+    public init(os: OSInfo, installTimeoutSeconds: Int = 7200) {
+        self.os = os
+        self.installTimeoutSeconds = installTimeoutSeconds
+    }
+
+    /// Facts from `facts(fromScanOutput:)`: kernel name `Windows_NT`.
+    public static func detect(_ facts: OSFacts) -> WindowsPlatform? {
+        guard facts.kernelName == "Windows_NT" else { return nil }
+        let release = facts.osRelease
+        return WindowsPlatform(os: OSInfo(family: .windows, id: "windows", name: release["NAME"] ?? "Windows",
+                                          version: release["VERSION_ID"] ?? facts.kernelRelease, codename: release["BUILD_ID"].map { "build \($0)" },
+                                          kernel: facts.kernelRelease, architecture: facts.machine))
+    }
+
+    /// The platform for a Windows scan's output (its `os` section), or nil when it has none.
+    public static func detect(scanOutput: String) -> WindowsPlatform? {
+        facts(fromScanOutput: scanOutput).flatMap(detect)
+    }
+
+    /// The scan's `os` section as `OSFacts`: `Caption` → NAME, `Version` (10.0.22631) →
+    /// VERSION_ID and kernel release, `BuildNumber` → BUILD_ID, `OSArchitecture` → machine.
+    public static func facts(fromScanOutput output: String) -> OSFacts? {
+        guard let section = Sections.split(PowerShell.normalizedLines(output))["os"] else { return nil }
+        var values: [String: String] = [:]
+        for line in section.split(separator: "\n") {
+            let parts = line.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
+            if parts.count == 2 { values[String(parts[0])] = parts[1].trimmed }
+        }
+        guard let version = values["Version"] else { return nil }
+        var release = ["ID": "windows", "VERSION_ID": version]
+        release["NAME"] = values["Caption"]
+        release["BUILD_ID"] = values["BuildNumber"]
+        return OSFacts(osRelease: release, kernelName: "Windows_NT", kernelRelease: version, machine: values["Architecture"] ?? "")
+    }
+
+    /// Never true in a POSIX shell: Windows is not probed by the combined POSIX scan script.
+    public static let probe = "false"
+
+    public static func scanCommand(refresh: Bool) -> String {
+        PowerShell.encodedCommand(scanScriptPowerShell(refresh: refresh))
+    }
+
+    public func parseScan(_ output: String) throws -> ScanFindings {
+        let sections = Sections.split(PowerShell.normalizedLines(output))
+        let updates = try Self.parseUpdates(sections)
+        let flags = Self.parseRebootFlags(sections["reboot"] ?? "")
+        return ScanFindings(updates: Self.findings(updates), installedCount: sections["installed"].flatMap { Int($0.trimmed) },
+                            rebootRequired: !flags.isEmpty, rebootPackages: flags)
+    }
+
+    public func rebootCheckCommand() -> String {
+        PowerShell.encodedCommand(Self.preamble + "\n" + Self.rebootFlagsScript)
+    }
+
+    /// Installs exactly the findings' UpdateIDs (revision is informational: Windows Update offers
+    /// one revision of an update at a time) via the SYSTEM task; see `installScriptPowerShell`.
+    public func installCommand(_ updates: [PendingUpdate]) -> String {
+        PowerShell.encodedCommand(Self.installScriptPowerShell(updateIDs: updates.map(Self.updateID), timeoutSeconds: installTimeoutSeconds))
+    }
+
+    /// The Windows Update service must not be disabled (every search and install would fail with
+    /// 0x80070422). Prints its start type and status.
+    public func healthCommand() -> String {
+        PowerShell.encodedCommand(Self.preamble + "\n$v=Get-Service wuauserv;\"$($v.StartType)`t$($v.Status)\"")
+    }
+
+    public func parseHealth(_ output: String) -> PackageManagerHealth {
+        let line = PowerShell.normalizedLines(output).split(separator: "\n").first { $0.contains("\t") }.map(String.init) ?? ""
+        if line.hasPrefix("Disabled") {
+            return .broken(detail: "the Windows Update service (wuauserv) is disabled (\(line.replacingOccurrences(of: "\t", with: ", ")))",
+                           repair: "Set-Service wuauserv -StartupType Manual")
+        }
+        return .healthy
+    }
+
+    /// Installed updates (`IsInstalled=1`), printed like the scan's lines; the parser names them
+    /// the way `findings` does, under every name a finding could have had (KB, KB#id, title).
+    public func installedVersionsCommand(_ names: [String]) -> String {
+        PowerShell.encodedCommand("""
+            \(Self.preamble)
+            S installed-updates
+            $s=New-Object -ComObject Microsoft.Update.Session;$s.ClientApplicationID='patchctl'
+            $r=$s.CreateUpdateSearcher().Search("IsInstalled=1 and Type='Software'")
+            foreach($u in $r.Updates){$k=($u.KBArticleIDs|%{"KB$_"}) -join ',';"installed`t$($u.Identity.UpdateID)`t$($u.Identity.RevisionNumber)`t$k`t$($u.Title -replace '\\s+',' ')"}
+            """)
+    }
+
+    public func parseInstalledVersions(_ output: String) -> [String: String] {
+        var versions: [String: String] = [:]
+        for line in PowerShell.normalizedLines(output).split(separator: "\n") where line.hasPrefix("installed\t") {
+            let fields = line.split(separator: "\t", maxSplits: 4, omittingEmptySubsequences: false).map(String.init)
+            guard fields.count == 5 else { continue }
+            let id = fields[1].lowercased()
+            let version = "\(id).\(fields[2])"
+            let title = fields[4].trimmed
+            if let kb = fields[3].split(separator: ",").first.map(String.init) {
+                versions[kb] = version
+                versions["\(kb)#\(id.prefix(8))"] = version
+            }
+            if !title.isEmpty { versions[title] = version }
+        }
+        return versions
+    }
+
+    /// `LastBootUpTime` in UTC ticks: the same number for the whole of one boot.
+    public func bootIDCommand() -> String {
+        PowerShell.encodedCommand(Self.preamble + "\n(Get-CimInstance Win32_OperatingSystem).LastBootUpTime.ToUniversalTime().Ticks")
+    }
+
+    /// `shutdown.exe /r /t SECONDS /c "message"` (Windows shows the message to every session and
+    /// counts down); reason code `p:2:17`: planned, operating system, hot fix. The comment is cut
+    /// to shutdown's 512-character limit.
+    public func rebootCommand(graceMinutes: Int, message: String) -> String {
+        let seconds = max(0, min(graceMinutes, 5_256_000)) * 60
+        let comment = String(message.replacingOccurrences(of: "\n", with: " ").prefix(512))
+        return PowerShell.encodedCommand(Self.preamble + "\nshutdown.exe /r /t \(seconds) /d p:2:17 /c \(PowerShell.quote(comment))\nexit $LASTEXITCODE")
+    }
+
+    /// `quser` (query user) lists interactive sessions, console and Remote Desktop, active or
+    /// disconnected; it prints "No User exists for *" on stderr (exit 1) when there are none, and is
+    /// missing on Home editions, where the console user from Win32_ComputerSystem is printed instead.
+    public func loggedInUsersCommand() -> String {
+        PowerShell.encodedCommand("""
+            $ProgressPreference='SilentlyContinue';try{[Console]::OutputEncoding=New-Object Text.UTF8Encoding $false}catch{}
+            if(Get-Command quser.exe -EA 0){quser.exe 2>&1|%{"$_"}}else{$u=(Get-CimInstance Win32_ComputerSystem).UserName;if($u){"console-user`t$u"}}
+            """)
+    }
+
+    public func parseLoggedInUsers(_ output: String) -> [LoggedInUser] {
+        Self.parseQuser(output)
+    }
+}
