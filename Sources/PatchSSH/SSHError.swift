@@ -23,6 +23,8 @@ public enum SSHError: Error, CustomStringConvertible, Sendable {
     case become(host: String, message: String)
     /// The connection broke or a channel operation failed after login.
     case session(host: String, LibSSH2Error)
+    /// A file transfer failed (local file unreadable, remote path refused, disk full...).
+    case transfer(host: String, path: String, message: String)
 
     public var description: String {
         switch self {
@@ -49,6 +51,8 @@ public enum SSHError: Error, CustomStringConvertible, Sendable {
             return "\(host): privilege escalation failed: \(message)"
         case let .session(host, error):
             return "\(host): \(error.description)"
+        case let .transfer(host, path, message):
+            return "\(host): \(path): \(message)"
         }
     }
 }

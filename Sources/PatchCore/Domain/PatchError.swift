@@ -21,6 +21,8 @@ public enum PatchError: Error, CustomStringConvertible, Equatable {
     case locked(policy: String, holder: String)
     /// A deploy request that cannot be carried out as asked (unknown ring, nothing to resume...).
     case deploy(message: String)
+    /// The package library refused or failed an operation; `file` is the package file involved, if any.
+    case repository(file: String?, message: String)
     /// Invalid compliance rule set file, or a standard that was not found: positions as for `inventory`.
     case ruleSet(file: String, line: Int?, column: Int?, message: String)
     /// A report, exception or diff request that cannot be answered (unknown exception id, nothing to compare...).
@@ -50,6 +52,8 @@ public enum PatchError: Error, CustomStringConvertible, Equatable {
             return "policy \(policy) is already being deployed (\(holder)); not starting a second run"
         case let .deploy(message), let .report(message):
             return message
+        case let .repository(file, message):
+            return file.map { "\($0): \(message)" } ?? message
         }
     }
 }

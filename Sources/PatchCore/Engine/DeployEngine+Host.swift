@@ -51,7 +51,7 @@ extension DeployEngine {
             case .ifRequired: return required
             }
         }
-        if planned.isEmpty && !wantsReboot(false, findings.rebootRequired) {
+        if planned.isEmpty && policy.install.isEmpty && !wantsReboot(false, findings.rebootRequired) {
             record.error = nil
             return  // nothing to do: ok
         }
@@ -93,10 +93,18 @@ extension DeployEngine {
         let install = planned.isEmpty ? nil : platform.installCommand(planned)
         record.commands = policy.pre + (install.map { [$0] } ?? []) + policy.post
         let rebootMessage = rebootText
-        if wantsReboot(!planned.isEmpty, findings.rebootRequired || policy.reboot.mode == .always) {
-            record.commands.append(platform.rebootCommand(graceMinutes: policy.reboot.graceMinutes, message: rebootMessage))
+        if options.dryRun {
+            if !policy.install.isEmpty {
+                let post = record.commands.suffix(policy.post.count)
+                record.commands.removeLast(policy.post.count)
+                try await installBundle(on: connection, platform: platform, ringIndex: ringIndex, record: &record)
+                record.commands += post
+            }
+            if wantsReboot(!planned.isEmpty, findings.rebootRequired || policy.reboot.mode == .always) {
+                record.commands.append(platform.rebootCommand(graceMinutes: policy.reboot.graceMinutes, message: rebootMessage))
+            }
+            return
         }
-        if options.dryRun { return }
 
         // Health checks: a failing pre skips the host (nothing is installed) and counts as a failure.
         for command in policy.pre {
@@ -155,6 +163,9 @@ extension DeployEngine {
                 }
             }
         }
+        if !policy.install.isEmpty, record.status == .ok {
+            try await installBundle(on: connection, platform: platform, ringIndex: ringIndex, record: &record)
+        }
         var postFailure: String?
         for command in policy.post {
             let step = try await runStep("post", command, on: connection, timeout: nil, into: &record)
@@ -178,7 +189,7 @@ extension DeployEngine {
                 record.rebootRequired = rebooted.rebootRequired
             }
         }
-        let problems = [installProblem, postFailure].compactMap { $0 }
+        let problems = [installProblem, record.error, postFailure].compactMap { $0 }
         if !record.failed.isEmpty || postFailure != nil || (installProblem != nil && record.status == .ok && record.installed.count < planned.count) {
             if record.status == .ok { record.status = .failed }
         }

@@ -130,7 +130,7 @@ public struct Engine: Sendable {
             case .timeout: status = .timeout
             case .hostKeyUnknown, .hostKeyMismatch: status = .hostKeyMismatch
             case .authentication, .keyFile, .become: status = .authFailed
-            case .knownHosts, .session: status = .error
+            case .knownHosts, .session, .transfer: status = .error
             }
             return Failure(status: status, message: ssh.description)
         }

@@ -17,9 +17,10 @@ public struct HostConnection: Sendable {
         HostConnection(host: host, session: try await connect(), becomePassword: becomePassword, commandTimeout: commandTimeout, connect: connect)
     }
 
-    /// Runs `command` (escalated when the host has `become`); a non-zero exit is returned, not thrown.
-    public func run(_ command: String, timeout: Double? = nil) async throws -> CommandResult {
-        let (line, prompt) = Self.escalate(command, host: host, loginUser: session.loginUser, password: becomePassword)
+    /// Runs `command` (escalated when the host has `become`, unless `escalate` is false: files the
+    /// login user uploads go into folders it made itself); a non-zero exit is returned, not thrown.
+    public func run(_ command: String, timeout: Double? = nil, escalate: Bool = true) async throws -> CommandResult {
+        let (line, prompt) = escalate ? Self.escalate(command, host: host, loginUser: session.loginUser, password: becomePassword) : (command, nil)
         let result = try await session.run(line, timeout: timeout ?? commandTimeout, prompt: prompt)
         if host.become, prompt == nil, result.exitStatus != 0, result.stderr.contains("sudo: a password is required") {
             throw SSHError.become(host: host.name, message: "sudo needs a password: set become_password_env or become_password_command")
@@ -28,6 +29,15 @@ public struct HostConnection: Sendable {
             throw SSHError.become(host: host.name, message: "sudo refused the password")
         }
         return result
+    }
+
+    /// Pushes a local file to the host as the login user.
+    public func upload(_ localPath: String, to remotePath: String, progress: (@Sendable (Int64) -> Void)? = nil) async throws -> Int64 {
+        guard let transfer = session as? any FileTransfer else {
+            throw Engine.Failure(status: .error, message: "\(host.name): this connection cannot transfer files (SSH needed)")
+        }
+        return try await transfer.upload(localPath: localPath, remotePath: remotePath, mode: 0o600, idleTimeout: commandTimeout,
+                                         chunkSize: 1 << 20, progress: progress)
     }
 
     /// The command line actually sent, with the sudo prompt to answer if a password is known.

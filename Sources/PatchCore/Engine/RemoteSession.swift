@@ -16,3 +16,11 @@ extension SSHSession: RemoteSession {
     public var loginUser: String { config.user }
     public var identity: String { hostKeyFingerprint }
 }
+
+/// Sessions that can also push files (SSH's SFTP; WinRM has no file channel).
+public protocol FileTransfer: AnyObject, Sendable {
+    func upload(localPath: String, remotePath: String, mode: Int32, idleTimeout: Double, chunkSize: Int,
+                progress: (@Sendable (Int64) -> Void)?) async throws -> Int64
+}
+
+extension SSHSession: FileTransfer {}

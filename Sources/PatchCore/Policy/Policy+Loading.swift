@@ -109,3 +109,18 @@ extension Policy {
         }
     }
 }
+
+extension Policy {
+    /// Every `install:` item of every readable policy in `directories` (`NAME` and `NAME@VERSION`):
+    /// what `package prune` must never remove. Unreadable policies are skipped (prune lists them).
+    public static func installReferences(directories: [String]) -> Set<String> {
+        var references = Set<String>()
+        for directory in directories {
+            for file in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where file.hasSuffix(".yml") || file.hasSuffix(".yaml") {
+                guard let policy = try? Policy.load(path: directory + "/" + file) else { continue }
+                for item in policy.install { references.insert(item.reference) }
+            }
+        }
+        return references
+    }
+}

@@ -26,6 +26,22 @@ public struct Policy: Sendable, Equatable {
     public var installTimeout: Double
     /// Seconds a host may take to come back after a reboot.
     public var rebootTimeout: Double
+    /// Software to install on every host, in order (`install: [acme-agent, firefox@128.0]`): from
+    /// the package library when it holds the name, else by name from the host's package manager.
+    public var install: [BundleItem]
+    /// The first (test) ring may install library packages still pending approval.
+    public var testRingInstallsPending: Bool
+
+    /// One entry of `install:`: a name, optionally pinned to a version.
+    public struct BundleItem: Sendable, Equatable {
+        public var name: String
+        public var version: String?
+        public init(name: String, version: String? = nil) {
+            self.name = name
+            self.version = version
+        }
+        public var reference: String { version.map { "\(name)@\($0)" } ?? name }
+    }
 
     public static let defaultInstallTimeout = 3600.0
     public static let defaultRebootTimeout = 900.0
@@ -34,7 +50,7 @@ public struct Policy: Sendable, Equatable {
                 window: MaintenanceWindow? = nil, rings: [Ring] = [Ring(name: "all")], approval: ApprovalMode = .auto,
                 reboot: RebootPolicy = RebootPolicy(), deferment: Deferment? = nil, pre: [String] = [],
                 post: [String] = [], refresh: Bool = true, installTimeout: Double = Policy.defaultInstallTimeout,
-                rebootTimeout: Double = Policy.defaultRebootTimeout) {
+                rebootTimeout: Double = Policy.defaultRebootTimeout, install: [BundleItem] = [], testRingInstallsPending: Bool = false) {
         self.name = name
         self.file = file
         self.targets = targets
@@ -49,5 +65,7 @@ public struct Policy: Sendable, Equatable {
         self.refresh = refresh
         self.installTimeout = installTimeout
         self.rebootTimeout = rebootTimeout
+        self.install = install
+        self.testRingInstallsPending = testRingInstallsPending
     }
 }

@@ -5,7 +5,8 @@ import Yams
 /// and column of the node at fault (as `InventoryParser` does for inventories).
 struct PolicyParser {
     static let topKeys = ["name", "targets", "select", "window", "rings", "approval", "reboot", "deferment",
-                          "pre", "post", "refresh", "install_timeout", "reboot_timeout"]
+                          "pre", "post", "refresh", "install_timeout", "reboot_timeout", "install",
+                          "test_ring_installs_pending"]
     static let selectKeys = ["updates", "min_severity", "include", "exclude", "hold"]
     static let ringKeys = ["name", "targets", "batch", "max_parallel", "max_fail_percent", "soak"]
     static let rebootKeys = ["mode", "message", "grace_minutes"]
@@ -59,9 +60,15 @@ struct PolicyParser {
             try duration(node, label: "reboot_timeout", allowZero: false)
         } ?? Policy.defaultRebootTimeout
 
+        let install = try bundle(fields.value("install"))
+        let testRingInstallsPending = try fields.value("test_ring_installs_pending").map { node throws(PatchError) in
+            try bool(node, label: "test_ring_installs_pending")
+        } ?? false
+
         return Policy(name: name, file: "", targets: targets, selection: selection, window: window, rings: rings,
                       approval: approval, reboot: reboot, deferment: deferment, pre: pre, post: post,
-                      refresh: refresh, installTimeout: installTimeout, rebootTimeout: rebootTimeout)
+                      refresh: refresh, installTimeout: installTimeout, rebootTimeout: rebootTimeout,
+                      install: install, testRingInstallsPending: testRingInstallsPending)
     }
 
     private func policyName(_ node: Node) throws(PatchError) -> String {
@@ -308,6 +315,24 @@ struct PolicyParser {
             }
         }
         return deferment
+    }
+
+    /// `install:` items, `NAME` or `NAME@VERSION`, each once.
+    private func bundle(_ node: Node?) throws(PatchError) -> [Policy.BundleItem] {
+        var items: [Policy.BundleItem] = []
+        for (text, node) in try strings(node, label: "install") {
+            let parts = text.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            let name = parts[0]
+            guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "+-._".contains($0) }),
+                  parts.count == 1 || (!parts[1].isEmpty && !parts[1].contains(where: \.isWhitespace)) else {
+                throw failure(at: node, "'\(text)' in 'install' is not a package: write NAME or NAME@VERSION")
+            }
+            guard !items.contains(where: { $0.name == name }) else {
+                throw failure(at: node, "'\(name)' appears twice in 'install'")
+            }
+            items.append(Policy.BundleItem(name: name, version: parts.count == 2 ? parts[1] : nil))
+        }
+        return items
     }
 
     private func commands(_ node: Node?, label: String) throws(PatchError) -> [String] {

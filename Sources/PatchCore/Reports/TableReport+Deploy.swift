@@ -60,3 +60,28 @@ extension TableReport {
         return render(header: ["AT", "USER", "ACTION", "POLICY", "HOST", "DETAIL"], rows: rows, rightAligned: [])
     }
 }
+
+extension TableReport {
+    public static func packages(_ records: [PackageRecord]) -> String {
+        let rows = records.map { record -> [String] in
+            [record.name, record.version, record.platform.rawValue, record.architecture, record.format.rawValue, record.state.rawValue,
+             record.size.map { ByteCountText.format($0) } ?? "-", record.sha256.map { String($0.prefix(12)) } ?? "-",
+             "\(record.addedBy) \(JSONOutput.timestamp(record.addedAt).prefix(10))"]
+        }
+        return render(header: ["NAME", "VERSION", "PLATFORM", "ARCH", "FORMAT", "STATE", "SIZE", "SHA256", "ADDED"], rows: rows, rightAligned: [6])
+    }
+}
+
+/// Sizes for people: 1.5 MiB.
+enum ByteCountText {
+    static func format(_ bytes: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1024 && unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+    }
+}

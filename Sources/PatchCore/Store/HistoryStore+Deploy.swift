@@ -345,7 +345,7 @@ extension HistoryStore {
             guard let run = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [runId]) else {
                 throw PatchError.runNotFound(id)
             }
-            guard ["deploy", "plan"].contains(run["kind"] as String) else {
+            guard ["deploy", "plan", "install", "install-plan"].contains(run["kind"] as String) else {
                 throw PatchError.store(path: path, message: "run \(runId) is a \(run["kind"] as String) run, not a deployment")
             }
             let decoder = JSONOutput.decoder

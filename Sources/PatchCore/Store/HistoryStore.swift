@@ -210,6 +210,7 @@ public final class HistoryStore: Sendable {
                 CREATE INDEX compliance_exceptions_by_host ON compliance_exceptions(host, until);
                 """)
         }
+        registerRepositoryMigration(&migrator)
         return migrator
     }
 }

@@ -58,7 +58,7 @@ extension Patchctl.History {
                 if kind == "exec" {
                     let run = try store.execRun(id: id)
                     Terminal.write(run: run, hosts: run.hosts, format: format, hostsStreamed: false) { TableReport.exec(run) }
-                } else if kind == "deploy" || kind == "plan" {
+                } else if ["deploy", "plan", "install", "install-plan"].contains(kind) {
                     let run = try store.deployRunReport(id: id)
                     Terminal.write(run: run, hosts: run.hosts, format: format, hostsStreamed: false) { TableReport.deploy(run, details: details) }
                 } else {

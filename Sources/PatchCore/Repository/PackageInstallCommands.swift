@@ -1,0 +1,59 @@
+/// How each package format installs on its platform, non-interactively, and how the installed
+/// version is read back. Paths are quoted through `Shell`; nothing here runs anything.
+public enum PackageInstallCommands {
+    /// The install command for `record` whose file (if any) is at `path` on the endpoint.
+    public static func install(_ record: PackageRecord, path: String?) -> String? {
+        switch record.format {
+        case .deb:
+            guard let path else { return nil }
+            // A path (not a name) makes apt install the file and resolve its dependencies.
+            return "export LC_ALL=C DEBIAN_FRONTEND=noninteractive; " + Shell.join([
+                "apt-get", "-y", "-q", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold",
+                "-o", "DPkg::Lock::Timeout=300", "install", path,
+            ])
+        case .apt:
+            return "export LC_ALL=C DEBIAN_FRONTEND=noninteractive; " + Shell.join([
+                "apt-get", "-y", "-q", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold",
+                "-o", "DPkg::Lock::Timeout=300", "install", "\(record.name)=\(record.version)",
+            ])
+        case .rpm:
+            guard let path else { return nil }
+            return "export LC_ALL=C; if command -v dnf >/dev/null 2>&1; then " + Shell.join(["dnf", "-y", "install", path])
+                + "; else " + Shell.join(["yum", "-y", "install", path]) + "; fi"
+        case .dnf:
+            return "export LC_ALL=C; " + Shell.join(["dnf", "-y", "install", "\(record.name)-\(record.version)"])
+        case .zypper:
+            return "export LC_ALL=C; " + Shell.join(["zypper", "--non-interactive", "install", "--oldpackage", "\(record.name)=\(record.version)"])
+        case .pkg:
+            guard let path else { return nil }
+            return Shell.join(["installer", "-pkg", path, "-target", "/"])
+        case .brew:
+            return Shell.join(["brew", "install", record.name])
+        case .msi, .exe, .dmg, .winget, .choco:
+            // Windows installers run through PowerShell (msiexec /i FILE /qn /norestart, 0/3010/1641 = success);
+            // the Windows transport is not wired into installs yet.
+            return nil
+        }
+    }
+
+    /// Prints `NAME<TAB>VERSION` for the installed package, in the form the format's versions take.
+    public static func installedVersion(_ record: PackageRecord) -> String? {
+        switch record.format {
+        case .deb, .apt:
+            return "dpkg-query -W -f='${Package}\\t${Version}\\t${db:Status-Abbrev}\\n' " + Shell.quote(record.name) + " 2>/dev/null; true"
+        case .rpm, .dnf, .zypper:
+            return "rpm -q --qf '%{NAME}\\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\\tii\\n' " + Shell.quote(record.name) + " 2>/dev/null; true"
+        case .pkg, .brew, .msi, .exe, .dmg, .winget, .choco:
+            return nil
+        }
+    }
+
+    /// Reads `installedVersion`'s output: the version of a fully installed package, or nil.
+    public static func parseInstalledVersion(_ output: String, name: String) -> String? {
+        for line in output.split(separator: "\n") {
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+            if fields.count >= 3, fields[0] == name, fields[2].trimmed == "ii" { return String(fields[1]) }
+        }
+        return nil
+    }
+}

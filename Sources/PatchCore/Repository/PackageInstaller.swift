@@ -1,0 +1,168 @@
+import Foundation
+import PatchSSH
+
+/// Installs one library package on many hosts: checks the platform, skips hosts already at the
+/// version, pushes the file over SFTP into a private temporary folder, verifies its SHA-256
+/// there, installs with the platform's tool, removes the folder, and reads the installed version
+/// back. Each host's outcome is a `DeployHost` record (kind `install` in history).
+public struct PackageInstaller: Sendable {
+    public let engine: Engine
+    public let repository: PackageRepository
+    public let dryRun: Bool
+    public let installTimeout: Double
+
+    public init(engine: Engine, repository: PackageRepository, dryRun: Bool = false, installTimeout: Double = 3600) {
+        self.engine = engine
+        self.repository = repository
+        self.dryRun = dryRun
+        self.installTimeout = installTimeout
+    }
+
+    /// `builds`: the library entries of one name@version (one per platform/architecture); each
+    /// host gets the one for its own platform.
+    public func install(_ builds: [PackageRecord], on hosts: [Host], forks: Int, stop: StopFlag = StopFlag(),
+                        onHostFinished: @escaping @Sendable (DeployHost) -> Void = { _ in }) async -> [DeployHost] {
+        await engine.run(
+            hosts: hosts, forks: forks,
+            work: { connection in await install(builds, on: connection) },
+            failed: { host, failure, started in
+                DeployHost(host: host, status: failure.status, ring: "install", batch: 1, error: failure.message, startedAt: started, finishedAt: Date())
+            },
+            onFinished: onHostFinished,
+            shouldStart: { !stop.isStopped })
+    }
+
+    func install(_ builds: [PackageRecord], on connection: HostConnection) async -> DeployHost {
+        var record = DeployHost(host: connection.host, status: .ok, ring: "install", batch: 1, startedAt: Date(), finishedAt: Date())
+        do {
+            try await install(builds, on: connection, into: &record)
+        } catch {
+            let failure = Engine.classify(error)
+            record.status = failure.status
+            record.error = failure.message
+        }
+        record.finishedAt = Date()
+        return record
+    }
+
+    private func install(_ builds: [PackageRecord], on connection: HostConnection, into record: inout DeployHost) async throws {
+        let host = connection.host
+        guard let first = builds.first else { return }
+        let factsOutput = try await connection.run(Platforms.factsCommand)
+        let facts: OSFacts
+        do {
+            facts = try Platforms.parseFacts(factsOutput.stdout)
+        } catch let failure as ParseFailure {
+            throw Engine.Failure(status: .error, message: "\(host.name): facts: \(failure.description)")
+        }
+        guard let platform = Platforms.detect(facts) else {
+            throw Engine.Failure(status: .error, message: "\(host.name): unsupported platform (\(facts.osRelease["PRETTY_NAME"] ?? facts.kernelName))")
+        }
+        record.os = platform.os
+        let machine = platform.os.architecture
+        let package = builds.first { build in
+            build.platform == platform.family && (build.architecture == "all" || machine.map { Self.architecture(build.architecture, fits: $0) } ?? true)
+        } ?? builds.first { $0.platform == platform.family } ?? first
+        guard platform.family == package.platform else {
+            throw Engine.Failure(status: .error, message: "\(host.name): \(package.reference) is a \(package.platform.rawValue) package; this host runs \(platform.os.name) (\(platform.family.rawValue))")
+        }
+        if package.architecture != "all", let machine = platform.os.architecture, !Self.architecture(package.architecture, fits: machine) {
+            throw Engine.Failure(status: .error, message: "\(host.name): \(package.reference) is built for \(package.architecture); this host is \(machine)")
+        }
+        guard let versionQuery = PackageInstallCommands.installedVersion(package) else {
+            throw Engine.Failure(status: .error, message: "\(host.name): installing \(package.format.rawValue) packages is not supported yet")
+        }
+        let before = PackageInstallCommands.parseInstalledVersion(try await connection.run(versionQuery).stdout, name: package.name)
+        record.planned = [PlannedUpdate(PendingUpdate(name: package.name, installedVersion: before ?? "", availableVersion: package.version,
+                                                      source: "library: \(package.format.rawValue)", security: false))]
+        if before == package.version {
+            record.planned = []
+            record.skipped = [SkippedUpdate(name: package.name, version: package.version, reason: "already installed at this version")]
+            return
+        }
+        let folderPattern = "/tmp/patchctl-install.XXXXXXXXXX"
+        let remoteFile = package.fileName.map { "\(folderPattern)/\($0)" }
+        guard let preview = PackageInstallCommands.install(package, path: remoteFile) else {
+            throw Engine.Failure(status: .error, message: "\(host.name): installing \(package.format.rawValue) packages is not supported yet")
+        }
+        record.commands = (package.format.hasFile ? ["mktemp -d \(folderPattern)", "sftp put \(package.fileName ?? "") (sha256 \(package.sha256 ?? ""))",
+                                                     "sha256sum -- FILE"] : []) + [preview] + (package.format.hasFile ? ["rm -rf -- FOLDER"] : [])
+        if dryRun { return }
+
+        var installPath: String?
+        var folder: String?
+        if package.format.hasFile, package.sha256 != nil, let fileName = package.fileName {
+            let made = try await connection.run("umask 077; mktemp -d " + folderPattern, escalate: false)
+            guard made.exitStatus == 0, case let path = made.stdout.trimmed, path.hasPrefix("/tmp/patchctl-install.") else {
+                throw Engine.Failure(status: .error, message: "\(host.name): cannot make a temporary folder: \(made.stderr.trimmed)")
+            }
+            folder = path
+            installPath = path + "/" + fileName
+        }
+        do {
+            if let installPath, let digest = package.sha256 {
+                try await push(package, to: installPath, digest: digest, on: connection, record: &record)
+            }
+            guard let command = PackageInstallCommands.install(package, path: installPath) else { return }
+            let started = Date()
+            let result = try await connection.run(command, timeout: installTimeout)
+            record.steps.append(DeployStep(phase: "install", command: command, exitCode: Int(result.exitStatus),
+                                           output: DeployEngine.tail(result.stdout + result.stderr), durationMs: Int(Date().timeIntervalSince(started) * 1000)))
+            let after = PackageInstallCommands.parseInstalledVersion(try await connection.run(versionQuery).stdout, name: package.name)
+            if after == package.version {
+                record.installed = [InstalledPackage(name: package.name, fromVersion: before ?? "", toVersion: package.version)]
+                if result.exitStatus != 0 { record.error = "installer exited \(result.exitStatus) but the package is at \(package.version)" }
+            } else {
+                let reason = result.exitStatus != 0 ? "installer exited \(result.exitStatus): \(DeployEngine.errorLines(result.stdout + result.stderr))"
+                    : "installed version is \(after ?? "none") after a successful install"
+                record.failed = [FailedPackage(name: package.name, fromVersion: before ?? "", targetVersion: package.version, actualVersion: after, reason: reason)]
+                record.status = .failed
+                record.error = reason
+                if case let .broken(detail, repair) = platform.parseHealth(try await connection.run(platform.healthCommand()).stdout) {
+                    record.repair = repair
+                    record.error = reason + "; package manager left broken: \(detail)"
+                }
+            }
+        } catch {
+            if let folder { _ = try? await connection.run("rm -rf -- " + Shell.quote(folder), escalate: false) }
+            throw error
+        }
+        if let folder { _ = try? await connection.run("rm -rf -- " + Shell.quote(folder), escalate: false) }
+    }
+
+    /// Uploads (one retry on a broken transfer) and proves the bytes on the endpoint are the library's.
+    private func push(_ package: PackageRecord, to remotePath: String, digest: String, on connection: HostConnection, record: inout DeployHost) async throws {
+        let local = repository.filePath(sha256: digest)
+        guard FileManager.default.fileExists(atPath: local) else {
+            throw Engine.Failure(status: .error, message: "library file for \(package.reference) is missing (\(local)); re-add the package")
+        }
+        let started = Date()
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                let sent = try await connection.upload(local, to: remotePath)
+                record.steps.append(DeployStep(phase: "upload", command: "sftp put \(remotePath)", exitCode: 0,
+                                               output: "\(sent) bytes, attempt \(attempt)", durationMs: Int(Date().timeIntervalSince(started) * 1000)))
+                break
+            } catch let error as SSHError {
+                if case .transfer = error { throw error }
+                if attempt >= 2 { throw error }
+            }
+        }
+        let check = try await connection.run("sha256sum -- " + Shell.quote(remotePath), escalate: false)
+        let remoteDigest = check.stdout.split(separator: " ").first.map(String.init) ?? ""
+        guard check.exitStatus == 0, remoteDigest == digest else {
+            throw Engine.Failure(status: .error, message: "\(connection.host.name): checksum mismatch after upload (library \(digest), endpoint \(remoteDigest.isEmpty ? check.stderr.trimmed : remoteDigest)); nothing installed")
+        }
+    }
+
+    /// Debian/rpm architecture names against `uname -m`.
+    static func architecture(_ package: String, fits machine: String) -> Bool {
+        let aliases: [String: Set<String>] = [
+            "x86_64": ["amd64", "x86_64", "noarch", "all"], "aarch64": ["arm64", "aarch64", "noarch", "all"],
+            "armv7l": ["armhf", "armv7hl", "noarch", "all"], "i686": ["i386", "i686", "noarch", "all"],
+        ]
+        return aliases[machine]?.contains(package) ?? (package == machine || package == "noarch")
+    }
+}
