@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+
+/// Real package files, built the way vendors build them (dpkg-deb, rpmbuild), for library and install tests.
+enum TestPackages {
+    static func run(_ tool: String, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        let err = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = err
+        try process.run()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "\(tool) \(arguments.joined(separator: " ")): \(message)")
+    }
+
+    /// A .deb installing /usr/share/NAME/VERSION; `payload` bytes make it bigger or different.
+    static func deb(_ name: String, version: String, in folder: URL, payload: String = "", depends: String? = nil) throws -> String {
+        let root = folder.appendingPathComponent("\(name)-\(version)-\(UUID().uuidString.prefix(6))")
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("DEBIAN"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("usr/share/\(name)"), withIntermediateDirectories: true)
+        var control = "Package: \(name)\nVersion: \(version)\nArchitecture: all\nMaintainer: patchctl tests <tests@example.invalid>\nDescription: patchctl test package\n"
+        if let depends { control += "Depends: \(depends)\n" }
+        try control.write(to: root.appendingPathComponent("DEBIAN/control"), atomically: true, encoding: .utf8)
+        try (version + "\n" + payload).write(to: root.appendingPathComponent("usr/share/\(name)/VERSION"), atomically: true, encoding: .utf8)
+        let output = folder.appendingPathComponent("\(name)_\(version)_all-\(UUID().uuidString.prefix(6)).deb").path
+        try run("/usr/bin/dpkg-deb", ["--build", "--root-owner-group", "-Zgzip", root.path, output])
+        return output
+    }
+
+    /// A noarch .rpm built with rpmbuild.
+    static func rpm(_ name: String, version: String, release: String = "1", in folder: URL) throws -> String {
+        let top = folder.appendingPathComponent("rpmbuild-\(UUID().uuidString.prefix(6))")
+        try FileManager.default.createDirectory(at: top.appendingPathComponent("SPECS"), withIntermediateDirectories: true)
+        let spec = top.appendingPathComponent("SPECS/\(name).spec")
+        try """
+            Name: \(name)
+            Version: \(version)
+            Release: \(release)
+            Summary: patchctl test package
+            License: MIT
+            BuildArch: noarch
+            %description
+            patchctl test package
+            %install
+            mkdir -p %{buildroot}/usr/share/\(name)
+            echo \(version) > %{buildroot}/usr/share/\(name)/VERSION
+            %files
+            /usr/share/\(name)/VERSION
+            """.write(to: spec, atomically: true, encoding: .utf8)
+        try run("/usr/bin/rpmbuild", ["-bb", "--quiet", "--define", "_topdir \(top.path)", spec.path])
+        return top.appendingPathComponent("RPMS/noarch/\(name)-\(version)-\(release).noarch.rpm").path
+    }
+}
