@@ -273,10 +273,10 @@ extension DeployEngine {
         return "…" + String(decoding: text.utf8.suffix(limit), as: UTF8.self)
     }
 
-    /// apt's `E:` lines (or the last line), for a one-line reason.
+    /// apt's `E:` lines and the unmet dependencies it names (or the last line), for a one-line reason.
     static func errorLines(_ output: String) -> String {
         let lines = output.split(separator: "\n").map { $0.trimmed }.filter { !$0.isEmpty }
-        let errors = lines.filter { $0.hasPrefix("E:") }
+        let errors = lines.filter { $0.hasPrefix("E:") || $0.contains(" Depends: ") || $0.contains(" PreDepends: ") }
         return errors.isEmpty ? (lines.last ?? "no output") : errors.joined(separator: " ")
     }
 }

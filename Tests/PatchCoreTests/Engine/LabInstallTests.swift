@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+@testable import PatchCore
+
+/// The package library's distribution against real endpoints: files pushed over the lab's sshd
+/// (SFTP), verified there, installed by apt, checked with dpkg in the tree.
+@Suite("Install from the package library on the lab", .serialized, .enabled(if: Lab.enabled))
+struct LabInstallTests {
+    static func library() throws -> (PackageRepository, URL) {
+        let folder = try Lab.temporaryDirectory()
+        return (PackageRepository(store: try HistoryStore(path: folder.appendingPathComponent("history.db").path)), folder)
+    }
+
+    static func installer(_ repository: PackageRepository) throws -> PackageInstaller {
+        PackageInstaller(engine: Engine(options: try Lab.options()), repository: repository)
+    }
+
+    static func dpkg(_ root: String, _ name: String) throws -> String {
+        try Lab.inChroot(root, ["dpkg-query", "-W", "-f=${Version} ${db:Status-Abbrev}", name]).trimmingCharacters(in: .whitespaces)
+    }
+
+    @Test func pushVerifyInstallCleanUpThenSkipWhenAtVersion() async throws {
+        try await Lab.withDeployEndpoints {
+            let host = try Lab.resetSlot(5)
+            let root = try Lab.slotRoot(5)
+            let (repository, folder) = try Self.library()
+            let (record, _) = try repository.add(.init(path: try TestPackages.deb("acme-agent", version: "2.4.1", in: folder)), by: "t", at: Date())
+            let result = try #require(await Self.installer(repository).install([record], on: [host], forks: 1).first)
+            #expect(result.status == .ok, "\(result.error ?? "")")
+            #expect(result.installed == [InstalledPackage(name: "acme-agent", fromVersion: "", toVersion: "2.4.1")])
+            #expect(try Self.dpkg(root, "acme-agent") == "2.4.1 ii")
+            #expect(result.steps.contains { $0.phase == "upload" })
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: root + "/tmp").filter { $0.hasPrefix("patchctl-install.") }
+            #expect(leftovers.isEmpty, "temporary folder removed: \(leftovers)")
+
+            let again = try #require(await Self.installer(repository).install([record], on: [host], forks: 1).first)
+            #expect(again.status == .ok && again.installed.isEmpty)
+            #expect(again.skipped.first?.reason == "already installed at this version")
+        }
+    }
+
+    @Test func wrongPlatformMissingDependencyAndCorruptUploadAreClearPerHostErrors() async throws {
+        try await Lab.withDeployEndpoints {
+            let host = try Lab.resetSlot(5)
+            let root = try Lab.slotRoot(5)
+            let (repository, folder) = try Self.library()
+            let installer = try Self.installer(repository)
+
+            let (rpm, _) = try repository.add(.init(path: try TestPackages.rpm("acme-agent", version: "2.4.1", in: folder)), by: "t", at: Date())
+            let wrong = try #require(await installer.install([rpm], on: [host], forks: 1).first)
+            #expect(wrong.status == .error)
+            #expect(wrong.error?.contains("is a rhel package; this host runs Debian GNU/Linux (debian)") == true, "\(wrong.error ?? "")")
+
+            let (needy, _) = try repository.add(.init(path: try TestPackages.deb("needy", version: "1.0", in: folder, depends: "patchctl-no-such-lib")),
+                                                by: "t", at: Date())
+            let missing = try #require(await installer.install([needy], on: [host], forks: 1).first)
+            #expect(missing.status == .failed)
+            #expect(missing.failed.first?.reason.contains("patchctl-no-such-lib") == true, "\(missing.failed)")
+            #expect(try Self.dpkg(root, "needy").isEmpty, "apt refused before dpkg touched anything")
+            #expect(missing.repair == nil)
+
+            // The library's copy is damaged after it was added: the endpoint's checksum catches it.
+            let (good, _) = try repository.add(.init(path: try TestPackages.deb("acme-tool", version: "1.0", in: folder)), by: "t", at: Date())
+            let stored = repository.filePath(sha256: try #require(good.sha256))
+            let handle = try #require(FileHandle(forUpdatingAtPath: stored))
+            try handle.seek(toOffset: 100)
+            try handle.write(contentsOf: Data([0xFF, 0x00, 0xFF]))
+            try handle.close()
+            let corrupt = try #require(await installer.install([good], on: [host], forks: 1).first)
+            #expect(corrupt.status == .error)
+            #expect(corrupt.error?.contains("checksum mismatch after upload") == true, "\(corrupt.error ?? "")")
+            #expect(try Self.dpkg(root, "acme-tool").isEmpty)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/tmp").filter { $0.hasPrefix("patchctl-install.") }.isEmpty)
+        }
+    }
+
+    @Test func largeUploadStreamsInBoundedMemory() async throws {
+        try await Lab.withDeployEndpoints {
+            let host = try Lab.resetSlot(6)
+            let root = try Lab.slotRoot(6)
+            let folder = try Lab.temporaryDirectory()
+            let big = folder.appendingPathComponent("big.bin").path
+            // 320 MiB of random bytes (nothing may compress it away), made and hashed by coreutils.
+            try TestPackages.run("/bin/sh", ["-c", "head -c 335544320 /dev/urandom > " + Shell.quote(big)])
+            let expected = try Lab.inChroot("/", ["sha256sum", big]).split(separator: " ").first.map(String.init)
+            defer { try? FileManager.default.removeItem(atPath: big) }
+            let before = Self.maxResidentBytes()
+            let sent = await Lab.runUpload(big, to: "/tmp/big.bin", on: host, try Lab.options())
+            let grown = Self.maxResidentBytes() - before
+            #expect(sent == 320 << 20)
+            #expect(grown < 96 << 20, "peak memory grew by \(grown >> 20) MiB for a 320 MiB upload")
+            let digest = try Lab.inChroot(root, ["sha256sum", "/tmp/big.bin"]).split(separator: " ").first.map(String.init)
+            #expect(digest != nil && digest == expected)
+            try? FileManager.default.removeItem(atPath: root + "/tmp/big.bin")
+        }
+    }
+
+    static func maxResidentBytes() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_maxrss * 1024
+    }
+}
+
+extension Lab {
+    /// Uploads one file to one host through the engine (as installs do); returns the bytes sent or -1.
+    static func runUpload(_ local: String, to remote: String, on host: Host, _ options: ConnectionOptions) async -> Int64 {
+        await Engine(options: options).run(
+            hosts: [host], forks: 1,
+            work: { connection in try await connection.upload(local, to: remote) },
+            failed: { _, _, _ in -1 }, onFinished: { _ in }).first ?? -1
+    }
+}
