@@ -111,3 +111,46 @@ extension Lab {
             failed: { _, _, _ in -1 }, onFinished: { _ in }).first ?? -1
     }
 }
+
+@Suite("Policy bundles on the lab", .serialized, .enabled(if: Lab.enabled))
+struct LabBundleTests {
+    @Test func onboardingBundleInstallsInOrderAndTheTestRingMayTakePendingPackages() async throws {
+        try await Lab.withDeployEndpoints {
+            let test = try Lab.resetSlot(5)
+            let production = try Lab.resetSlot(6)
+            let folder = try Lab.temporaryDirectory()
+            let store = try HistoryStore(path: folder.appendingPathComponent("history.db").path)
+            let repository = PackageRepository(store: store)
+            _ = try repository.add(.init(path: try TestPackages.deb("acme-agent", version: "2.4.1", in: folder)), by: "t", at: Date())
+            let policy = folder.appendingPathComponent("onboarding.yml").path
+            try """
+                name: onboarding
+                targets: fleet
+                refresh: false
+                select: {updates: security, include: ["nothing-matches-*"]}
+                rings:
+                  - {name: test, targets: canaries}
+                  - {name: production}
+                install: [acme-agent, patchlab-tool@2.0]
+                test_ring_installs_pending: true
+                """.write(toFile: policy, atomically: true, encoding: .utf8)
+            let inventory = try LabDeployTests.inventory([test, production], groups: ["canaries": [test.name]])
+            let (run, _) = try await LabDeployTests.deploy(policy: policy, inventory: inventory, store: store)
+            let first = try #require(run.hosts.first), second = try #require(run.hosts.last)
+            #expect(first.status == .ok, "\(first.error ?? "")")
+            #expect(first.installed.map(\.name) == ["acme-agent", "patchlab-tool"], "library item then the package manager's, in order")
+            #expect(try LabInstallTests.dpkg(try Lab.slotRoot(5), "acme-agent") == "2.4.1 ii")
+            #expect(try LabInstallTests.dpkg(try Lab.slotRoot(5), "patchlab-tool") == "2.0 ii")
+            // Production takes only approved library packages.
+            #expect(second.installed.map(\.name) == ["patchlab-tool"])
+            #expect(second.skipped.contains { $0.name == "acme-agent" && $0.awaitingApproval && $0.reason.contains("not approved") })
+            #expect(try LabInstallTests.dpkg(try Lab.slotRoot(6), "acme-agent").isEmpty)
+
+            _ = try repository.decide(name: "acme-agent", version: "2.4.1", state: .approved, by: "cab", note: nil, at: Date())
+            let (again, _) = try await LabDeployTests.deploy(policy: policy, inventory: inventory, store: store)
+            #expect(again.hosts.first?.installed.isEmpty == true, "already at the versions: skipped")
+            #expect(again.hosts.last?.installed.map(\.name) == ["acme-agent"])
+            #expect(try LabInstallTests.dpkg(try Lab.slotRoot(6), "acme-agent") == "2.4.1 ii")
+        }
+    }
+}
