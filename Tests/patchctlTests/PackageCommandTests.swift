@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+
+@Suite("patchctl package and install CLI", .serialized, .enabled(if: CLI.labEnabled))
+struct PackageCommandTests {
+    static func deb(_ name: String, _ version: String, in folder: URL) throws -> String {
+        let root = folder.appendingPathComponent("\(name)-\(version)")
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("DEBIAN"), withIntermediateDirectories: true)
+        try "Package: \(name)\nVersion: \(version)\nArchitecture: all\nMaintainer: t <t@example.invalid>\nDescription: test\n"
+            .write(to: root.appendingPathComponent("DEBIAN/control"), atomically: true, encoding: .utf8)
+        let output = folder.appendingPathComponent("\(name)_\(version)_all.deb").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/dpkg-deb")
+        process.arguments = ["--build", "--root-owner-group", root.path, output]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return output
+    }
+
+    @Test func addApproveInstallListAndPrune() async throws {
+        try await CLI.withDeployEndpoints {
+            let folder = try CLI.temporaryDirectory()
+            let db = ["--db", folder.appendingPathComponent("h.db").path]
+            try DeployCommandTests.slotScript(["reset", "4"])
+            let inventory = folder.appendingPathComponent("inv.yml")
+            try """
+                all:
+                  hosts:
+                    slot4: {ansible_host: \(try CLI.lab("LAB_SLOT_ADDRESS_PREFIX"))4, ansible_port: \(try CLI.lab("LAB_DEPLOY_PORT")), ansible_user: root,
+                            ansible_ssh_private_key_file: \(try CLI.lab("LAB_KEY"))}
+                """.write(to: inventory, atomically: true, encoding: .utf8)
+            let target = ["-i", inventory.path, "--known-hosts", try CLI.lab("LAB_KNOWN_HOSTS")] + db
+
+            let add = try CLI.run(["package", "add", try Self.deb("acme-agent", "2.4.1", in: folder), "--notes", "CHG-77"] + db)
+            #expect(add.status == 0 && add.stdout.hasPrefix("added acme-agent@2.4.1 (debian, all, deb, sha256 "), "\(add.stdout)\(add.stderr)")
+            let refused = try CLI.run(["install", "acme-agent@2.4.1"] + target)
+            #expect(refused.status == 1 && refused.stderr.contains("acme-agent@2.4.1 is pending: only approved packages install"), "\(refused.stderr)")
+            #expect(try CLI.run(["package", "approve", "acme-agent@2.4.1", "--note", "CAB"] + db).status == 0)
+
+            let plan = try CLI.run(["install", "acme-agent@2.4.1", "--dry-run", "--output", "json"] + target)
+            #expect(plan.status == 0 && plan.stdout.contains("sftp put acme-agent_2.4.1_all.deb"), "\(plan.stdout)\(plan.stderr)")
+            let done = try CLI.run(["install", "acme-agent@2.4.1", "--output", "json"] + target)
+            #expect(done.status == 0, "\(done.stderr)")
+            let document = try CLI.json(done.stdout)
+            let host = try #require((document["hosts"] as? [[String: Any]])?.first)
+            #expect((host["installed"] as? [[String: Any]])?.first?["to_version"] as? String == "2.4.1")
+            let runId = try #require(document["run_id"] as? String)
+            let shown = try CLI.run(["history", "show", runId, "--output", "json"] + db)
+            #expect(shown.status == 0 && shown.stdout.contains("\"to_version\" : \"2.4.1\""), "\(shown.stderr)")
+
+            let list = try CLI.run(["package", "list", "--output", "json"] + db)
+            #expect(list.stdout.contains("\"state\" : \"approved\"") && list.stdout.contains("\"decided_by\""))
+            _ = try CLI.run(["package", "add", try Self.deb("acme-agent", "2.5.0", in: folder)] + db)
+            _ = try CLI.run(["package", "approve", "acme-agent@2.5.0"] + db)
+            let prune = try CLI.run(["package", "prune", "--keep", "1", "--dry-run"] + db, currentDirectory: folder)
+            #expect(prune.status == 0)
+            #expect(prune.stdout.contains("would remove acme-agent@2.4.1: outdated: 1 newer version(s) kept"), "\(prune.stdout)\(prune.stderr)")
+            let events = try CLI.run(["history", "events", "--output", "json"] + db)
+            for action in ["package-add", "package-approve"] { #expect(events.stdout.contains("\"action\" : \"\(action)\"")) }
+        }
+    }
+}
