@@ -69,78 +69,11 @@ public enum VersionComparison {
         return 0
     }
 
-    // MARK: rpm (rpmvercmp over [epoch:]version-release)
+    // MARK: rpm ([epoch:]version-release, rpm's own order: RPMVersion)
 
     public static func rpm(_ a: String, _ b: String) -> Int {
-        let (epochA, versionA, releaseA) = splitRPM(a)
-        let (epochB, versionB, releaseB) = splitRPM(b)
-        if epochA != epochB { return epochA < epochB ? -1 : 1 }
-        let version = rpmvercmp(versionA, versionB)
-        return version != 0 ? version : rpmvercmp(releaseA, releaseB)
-    }
-
-    static func splitRPM(_ text: String) -> (Int, String, String) {
-        var rest = Substring(text)
-        var epoch = 0
-        if let colon = rest.firstIndex(of: ":"), let value = Int(rest[..<colon]) {
-            epoch = value
-            rest = rest[rest.index(after: colon)...]
-        }
-        guard let dash = rest.lastIndex(of: "-") else { return (epoch, String(rest), "") }
-        return (epoch, String(rest[..<dash]), String(rest[rest.index(after: dash)...]))
-    }
-
-    /// rpm's segment comparison: alphanumeric runs, digits beat letters, '~' sorts first, '^' after the base.
-    static func rpmvercmp(_ a: String, _ b: String) -> Int {
-        if a == b { return 0 }
-        let x = Array(a.utf8), y = Array(b.utf8)
-        var i = 0, j = 0
-        func isAlnum(_ c: UInt8) -> Bool { (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) }
-        func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
-        while i < x.count || j < y.count {
-            while i < x.count && !isAlnum(x[i]) && x[i] != UInt8(ascii: "~") && x[i] != UInt8(ascii: "^") { i += 1 }
-            while j < y.count && !isAlnum(y[j]) && y[j] != UInt8(ascii: "~") && y[j] != UInt8(ascii: "^") { j += 1 }
-            let tildeA = i < x.count && x[i] == UInt8(ascii: "~"), tildeB = j < y.count && y[j] == UInt8(ascii: "~")
-            if tildeA || tildeB {
-                if !tildeA { return 1 }
-                if !tildeB { return -1 }
-                i += 1
-                j += 1
-                continue
-            }
-            let caretA = i < x.count && x[i] == UInt8(ascii: "^"), caretB = j < y.count && y[j] == UInt8(ascii: "^")
-            if caretA || caretB {
-                if i >= x.count { return -1 }
-                if j >= y.count { return 1 }
-                if !caretA { return 1 }
-                if !caretB { return -1 }
-                i += 1
-                j += 1
-                continue
-            }
-            if i >= x.count || j >= y.count { break }
-            let numeric = isDigit(x[i])
-            var ei = i, ej = j
-            if numeric {
-                while ei < x.count && isDigit(x[ei]) { ei += 1 }
-                while ej < y.count && isDigit(y[ej]) { ej += 1 }
-            } else {
-                while ei < x.count && isAlnum(x[ei]) && !isDigit(x[ei]) { ei += 1 }
-                while ej < y.count && isAlnum(y[ej]) && !isDigit(y[ej]) { ej += 1 }
-            }
-            if ej == j { return numeric ? 1 : -1 }  // segment types differ: digits are newer
-            var segA = Array(x[i..<ei]), segB = Array(y[j..<ej])
-            if numeric {
-                while segA.first == 48 && segA.count > 1 { segA.removeFirst() }
-                while segB.first == 48 && segB.count > 1 { segB.removeFirst() }
-                if segA.count != segB.count { return segA.count < segB.count ? -1 : 1 }
-            }
-            if segA != segB { return segA.lexicographicallyPrecedes(segB) ? -1 : 1 }
-            i = ei
-            j = ej
-        }
-        if i >= x.count && j >= y.count { return 0 }
-        return i >= x.count ? -1 : 1
+        guard let x = RPMVersion(a), let y = RPMVersion(b) else { return RPMVersion.compare(a, b) }
+        return x < y ? -1 : (y < x ? 1 : 0)
     }
 
     // MARK: semantic (MSI, pkg, exe: dotted numbers, then a pre-release tag sorts first)

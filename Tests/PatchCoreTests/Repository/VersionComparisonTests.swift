@@ -27,8 +27,8 @@ struct VersionComparisonTests {
 
     @Test func rpmEqualities() {
         #expect(VersionComparison.rpm("1.0-1", "1.0-1") == 0)
-        #expect(VersionComparison.rpmvercmp("1.0", "1_0") == 0)
-        #expect(VersionComparison.rpmvercmp("2.0.01", "2.0.1") == 0)
+        #expect(RPMVersion.compare("1.0", "1_0") == 0)
+        #expect(RPMVersion.compare("2.0.01", "2.0.1") == 0)
     }
 
     @Test func semanticOrder() {
