@@ -54,10 +54,17 @@ public enum PowerShell {
 
     /// Output of Windows programs arrives with CRLF line ends (and sometimes a UTF-8 byte-order
     /// mark). Swift treats "\r\n" as one Character, so a split on "\n" would not see it: every
-    /// Windows parser normalises first.
+    /// Windows parser normalises first. A lone "\r" inside a line is a console overwrite (winget's
+    /// progress spinner): as on a terminal, only the text after the last one remains.
     static func normalizedLines(_ output: String) -> String {
         var scalars = Substring(output).unicodeScalars
         if scalars.first == "\u{FEFF}" { scalars.removeFirst() }
-        return String(String.UnicodeScalarView(scalars.filter { $0 != "\r" }))
+        let lines = scalars.split(separator: "\n", omittingEmptySubsequences: false).map { raw -> Substring.UnicodeScalarView in
+            var line = raw
+            if line.last == "\r" { line.removeLast() }
+            if let lastCR = line.lastIndex(of: "\r") { line = line[line.index(after: lastCR)...] }
+            return line
+        }
+        return lines.map { String(String.UnicodeScalarView($0)) }.joined(separator: "\n")
     }
 }

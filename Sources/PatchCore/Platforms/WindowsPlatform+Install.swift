@@ -60,8 +60,8 @@ extension WindowsPlatform {
 
     /// Registers, starts and polls a one-shot SYSTEM task that installs exactly these updates (by
     /// UpdateID; `availableVersion` is `UPDATEID.REVISION`), prints the task's result lines in a
-    /// `result` section, removes the task and its folder, and exits 0 only when every update
-    /// installed. Polling stops after `timeoutSeconds`; the task and its folder are then left in
+    /// `result` section, removes the task and its folder, and sets `$wu` to 0 only when every
+    /// update installed (the caller appends `exit $wu`). Polling stops after `timeoutSeconds`; the task and its folder are then left in
     /// place (removing a running task could stop the installation half-way) and the output says
     /// `timeout`. Never reboots: that is the reboot policy's decision.
     public static func installScriptPowerShell(updateIDs: [String], timeoutSeconds: Int = 7200) -> String {
@@ -85,8 +85,7 @@ extension WindowsPlatform {
             S result;$k
             }finally{
             if(Test-Path "$d\\done"){Unregister-ScheduledTask -TaskName $n -Confirm:$false -EA 0;Remove-Item $d -Recurse -Force -EA 0}}
-            if(($k|?{$_ -like 'install*'}) -and -not($k|?{$_ -match '^(error|timeout|update\\t\\S+\\t[^23]\\t)'})){exit 0}
-            exit 1
+            $wu=1;if(($k|?{$_ -like 'install*'}) -and -not($k|?{$_ -match '^(error|timeout|update\\t\\S+\\t[^23]\\t)'})){$wu=0}
             """
     }
 
@@ -128,7 +127,7 @@ extension WindowsPlatform {
         var current: [PendingUpdate] = []
         for update in updates {
             let candidate = current + [update]
-            let command = PowerShell.encodedCommand(installScriptPowerShell(updateIDs: candidate.map(updateID), timeoutSeconds: timeoutSeconds))
+            let command = PowerShell.encodedCommand(installScriptPowerShell(updateIDs: candidate.map(updateID), timeoutSeconds: timeoutSeconds) + "\nexit $wu")
             if command.count > PowerShell.cmdLineLimit, !current.isEmpty {
                 batches.append(current)
                 current = [update]

@@ -48,7 +48,10 @@ extension WindowsPlatform {
     ///
     /// `refresh` has no effect: the agent's online search always asks the update service (Windows
     /// Update, Microsoft Update or the WSUS server policy names), which is the refresh.
-    public static func scanScriptPowerShell(refresh: Bool = false) -> String {
+    ///
+    /// `thirdParty`: also list Chocolatey and winget upgrades (`ThirdPartyManager.windowsScanScriptPowerShell`);
+    /// `parseScan` merges them into the findings with `source` `choco` / `winget`.
+    public static func scanScriptPowerShell(refresh: Bool = false, thirdParty: Bool = false) -> String {
         """
         \(preamble)
         S os
@@ -68,6 +71,7 @@ extension WindowsPlatform {
         \(rebootFlagsScript)
         S installed
         @(Get-ChildItem 'HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall','HKLM:\\SOFTWARE\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall' -EA 0).Count
+        \(thirdParty ? ThirdPartyManager.windowsScanScriptPowerShell : "")
         """
     }
 

@@ -60,14 +60,20 @@ public struct WindowsPlatform: Platform {
     public static let probe = "false"
 
     public static func scanCommand(refresh: Bool) -> String {
-        PowerShell.encodedCommand(scanScriptPowerShell(refresh: refresh))
+        scanCommand(refresh: refresh, thirdParty: false)
+    }
+
+    /// `thirdParty`: also Chocolatey and winget upgrades, merged into the findings.
+    public static func scanCommand(refresh: Bool, thirdParty: Bool) -> String {
+        PowerShell.encodedCommand(scanScriptPowerShell(refresh: refresh, thirdParty: thirdParty))
     }
 
     public func parseScan(_ output: String) throws -> ScanFindings {
         let sections = Sections.split(PowerShell.normalizedLines(output))
         let updates = try Self.parseUpdates(sections)
         let flags = Self.parseRebootFlags(sections["reboot"] ?? "")
-        return ScanFindings(updates: Self.findings(updates), installedCount: sections["installed"].flatMap { Int($0.trimmed) },
+        let thirdParty = try ThirdPartyManager.parseWindowsSections(sections)
+        return ScanFindings(updates: Self.findings(updates) + thirdParty, installedCount: sections["installed"].flatMap { Int($0.trimmed) },
                             rebootRequired: !flags.isEmpty, rebootPackages: flags)
     }
 
@@ -76,9 +82,16 @@ public struct WindowsPlatform: Platform {
     }
 
     /// Installs exactly the findings' UpdateIDs (revision is informational: Windows Update offers
-    /// one revision of an update at a time) via the SYSTEM task; see `installScriptPowerShell`.
+    /// one revision of an update at a time) via the SYSTEM task (see `installScriptPowerShell`),
+    /// then winget/Chocolatey findings at their listed versions in the session itself
+    /// (`ThirdPartyManager.windowsInstallScriptPowerShell`). Exits 0 only when everything installed.
     public func installCommand(_ updates: [PendingUpdate]) -> String {
-        PowerShell.encodedCommand(Self.installScriptPowerShell(updateIDs: updates.map(Self.updateID), timeoutSeconds: installTimeoutSeconds))
+        let thirdParty = updates.filter { ThirdPartyManager(source: $0.source) != nil }
+        let windowsUpdates = updates.filter { ThirdPartyManager(source: $0.source) == nil }
+        var script = windowsUpdates.isEmpty ? Self.preamble + "\n$wu=0"
+            : Self.installScriptPowerShell(updateIDs: windowsUpdates.map(Self.updateID), timeoutSeconds: installTimeoutSeconds)
+        script += "\n" + (thirdParty.isEmpty ? "exit $wu" : ThirdPartyManager.windowsInstallScriptPowerShell(thirdParty) + "\nexit ($wu -bor $bad)")
+        return PowerShell.encodedCommand(script)
     }
 
     /// The Windows Update service must not be disabled (every search and install would fail with
@@ -105,6 +118,10 @@ public struct WindowsPlatform: Platform {
             $s=New-Object -ComObject Microsoft.Update.Session;$s.ClientApplicationID='patchctl'
             $r=$s.CreateUpdateSearcher().Search("IsInstalled=1 and Type='Software'")
             foreach($u in $r.Updates){$k=($u.KBArticleIDs|%{"KB$_"}) -join ',';"installed`t$($u.Identity.UpdateID)`t$($u.Identity.RevisionNumber)`t$k`t$($u.Title -replace '\\s+',' ')"}
+            if(Get-Command choco.exe -EA 0){S choco-installed;choco.exe list -r --no-color 2>&1|%{"$_"}}
+            $g=(Get-Command winget.exe -EA 0).Source;if(-not $g){$g=(Resolve-Path "$env:ProgramFiles\\WindowsApps\\Microsoft.DesktopAppInstaller_*_x64__8wekyb3d8bbwe\\winget.exe" -EA 0|Select-Object -Last 1).Path}
+            if($g){$f="$env:TEMP\\patchctl-winget-$PID.json";& $g export -o $f --include-versions --accept-source-agreements --disable-interactivity *>$null
+            S winget-export;if(Test-Path $f){Get-Content $f -Raw;Remove-Item $f -EA 0}}
             """)
     }
 
@@ -121,6 +138,16 @@ public struct WindowsPlatform: Platform {
                 versions["\(kb)#\(id.prefix(8))"] = version
             }
             if !title.isEmpty { versions[title] = version }
+        }
+        // Chocolatey (`choco list -r`: name|version; before 2.0 that listed the remote feed unless
+        // --local-only, which 2.0 removed) and winget (`winget export --include-versions`).
+        let sections = Sections.split(PowerShell.normalizedLines(output))
+        for line in (sections["choco-installed"] ?? "").split(separator: "\n") {
+            let fields = line.split(separator: "|").map { $0.trimmed }
+            if fields.count == 2 { versions[fields[0]] = fields[1] }
+        }
+        for (id, version) in ThirdPartyManager.parseWingetExportVersions(sections["winget-export"] ?? "") {
+            versions[id] = version
         }
         return versions
     }

@@ -47,5 +47,6 @@ struct PowerShellTests {
 
     @Test func windowsLineEndsAndBOMAreNormalised() {
         #expect(PowerShell.normalizedLines("\u{FEFF}a\r\nb\r\n") == "a\nb\n")
+        #expect(PowerShell.normalizedLines("   - \r   \\ \rName  Id\r\nrow\n") == "Name  Id\nrow\n")
     }
 }
