@@ -1,0 +1,251 @@
+import Foundation
+import Testing
+@testable import PatchCore
+
+/// patchctl's WinRM client against the same endpoint pywinrm validates (WinRMEndpointTests).
+@Suite struct WinRMClientTests {
+    @Test func basicOverHTTP() async throws {
+        let endpoint = try WinRMEndpoint()
+        let client = try WinRMClient(WinRMLab.configuration(endpoint))
+        let result = try await client.run("echo hello", timeout: 30)
+        #expect(result.exitStatus == 0)
+        #expect(result.stdout == "hello\n")
+        #expect(result.stderr == "")
+        #expect(result.exitSignal == nil)
+        // The whole lifecycle, once each.
+        #expect(endpoint.events("create").count == 1)
+        #expect(endpoint.events("command").count == 1)
+        #expect(endpoint.events("signal").count == 1)
+        #expect(endpoint.events("delete").count == 1)
+    }
+
+    @Test func exitCodesStderrAndArguments() async throws {
+        let endpoint = try WinRMEndpoint()
+        let client = try WinRMClient(WinRMLab.configuration(endpoint))
+        let failing = try await client.run("echo out; echo err >&2; exit 7", timeout: 30)
+        #expect(failing.exitStatus == 7)
+        #expect(failing.stdout == "out\n")
+        #expect(failing.stderr == "err\n")
+        let high = try await client.run("exit 255", timeout: 30)
+        #expect(high.exitStatus == 255)
+        // Arguments are appended to the command line with spaces, as winrs does.
+        let joined = try await client.run("printf", arguments: ["'%s|'", "a", "b"], timeout: 30)
+        #expect(joined.stdout == "a|b|")
+        // Several runs reused one kept-alive connection and left no shell behind.
+        #expect(endpoint.events("create").count == 3)
+        #expect(endpoint.events("delete").count == 3)
+    }
+
+    @Test func outputSpanningManyReceivesIsByteExact() async throws {
+        let endpoint = try WinRMEndpoint(chunk: 4000)
+        let client = try WinRMClient(WinRMLab.configuration(endpoint))
+        // Multi-byte characters land on chunk boundaries: bytes are joined before decoding.
+        let result = try await client.run("seq 1 20000 | sed 's/$/ é€𝄞/'; seq 1 3000 >&2", timeout: 60)
+        let expected = (1...20000).map { "\($0) é€𝄞\n" }.joined()
+        #expect(result.exitStatus == 0)
+        #expect(result.stdout.utf8.count == expected.utf8.count)
+        #expect(result.stdout == expected)
+        #expect(result.stderr == (1...3000).map { "\($0)\n" }.joined())
+        let receives = endpoint.events("receive").filter { !$0.contains("stdout=0") }
+        #expect(receives.count >= expected.utf8.count / 4000)
+    }
+
+    @Test func smallMaxEnvelopeSizeShrinksReplies() async throws {
+        let endpoint = try WinRMEndpoint()
+        let client = try WinRMClient(WinRMLab.configuration(endpoint, maxEnvelopeSize: 8192))
+        let result = try await client.run("seq 1 5000", timeout: 60)
+        #expect(result.stdout == (1...5000).map { "\($0)\n" }.joined())
+        // (8192 - 4096) * 3 / 8 = 1536 bytes per stream per reply at most.
+        let sizes = endpoint.events("receive").compactMap { line in
+            line.split(separator: " ").first { $0.hasPrefix("stdout=") }.flatMap { Int($0.dropFirst(7)) }
+        }
+        #expect(sizes.max() == 1536)
+        // A request that cannot fit the envelope is refused before it is sent.
+        await #expect(throws: WinRMError.self) { _ = try await client.run(String(repeating: "x", count: 9000), timeout: 10) }
+    }
+
+    @Test func httpsWithTheTestCA() async throws {
+        let endpoint = try WinRMEndpoint(certificate: "server")
+        let client = try WinRMClient(WinRMLab.configuration(endpoint))
+        let result = try await client.run("echo secure", timeout: 30)
+        #expect(result.stdout == "secure\n")
+    }
+
+    @Test func httpsRefusesAnUntrustedCertificate() async throws {
+        let endpoint = try WinRMEndpoint(certificate: "server")
+        let client = try WinRMClient(WinRMLab.configuration(endpoint, verification: .systemTrustStore))
+        do {
+            _ = try await client.run("echo never", timeout: 30)
+            Issue.record("an untrusted certificate was accepted")
+        } catch let WinRMError.tls(host, _, message) {
+            #expect(host == "winrm-lab")
+            #expect(message.contains("certificate"), "\(message)")
+        }
+        #expect(endpoint.events("create").isEmpty)
+        // The clearly named opt-out does connect (labs only).
+        let insecure = try WinRMClient(WinRMLab.configuration(endpoint, verification: .insecureSkipVerification))
+        #expect(try await insecure.run("echo lab", timeout: 30).stdout == "lab\n")
+    }
+
+    @Test func httpsRefusesAWrongHostName() async throws {
+        let endpoint = try WinRMEndpoint(certificate: "other")
+        let client = try WinRMClient(WinRMLab.configuration(endpoint))
+        do {
+            _ = try await client.run("echo never", timeout: 30)
+            Issue.record("a certificate for another name was accepted")
+        } catch let WinRMError.tls(_, _, message) {
+            #expect(message.contains("127.0.0.1"), "\(message)")
+            #expect(message.contains("name"), "\(message)")
+        }
+        #expect(endpoint.events("create").isEmpty)
+    }
+
+    @Test func wrongPasswordIsAClearAuthenticationError() async throws {
+        let endpoint = try WinRMEndpoint()
+        for authentication in WinRMClient.Configuration.Authentication.allCases {
+            let client = try WinRMClient(WinRMLab.configuration(endpoint, authentication: authentication, password: "wrong"))
+            do {
+                _ = try await client.run("echo never", timeout: 30)
+                Issue.record("wrong password accepted with \(authentication)")
+            } catch let error as WinRMError {
+                guard case let .authentication(host, user, _, offered, _) = error else {
+                    Issue.record("unexpected \(error)")
+                    continue
+                }
+                #expect(host == "winrm-lab" && user == WinRMLab.user)
+                #expect(offered == ["Negotiate", "Basic"])
+                #expect(error.description.contains("credentials rejected"))
+                #expect(!error.description.contains("wrong"))
+            }
+        }
+        #expect(endpoint.events("auth-failed").count == 2)
+        #expect(endpoint.events("create").isEmpty)
+    }
+
+    @Test func basicNotOfferedSaysWhatIs() async throws {
+        let endpoint = try WinRMEndpoint(auth: "ntlm")
+        let client = try WinRMClient(WinRMLab.configuration(endpoint))
+        await #expect {
+            _ = try await client.run("echo never", timeout: 30)
+        } throws: { error in
+            guard case let WinRMError.authentication(_, _, scheme, offered, detail) = error else { return false }
+            return scheme == "Basic" && offered == ["Negotiate"] && detail.contains("does not offer Basic") && detail.contains("AllowUnencrypted")
+        }
+    }
+
+    @Test func ntlmOverHTTPAndHTTPS() async throws {
+        for certificate in [nil, "server"] {
+            let endpoint = try WinRMEndpoint(certificate: certificate)
+            let client = try WinRMClient(WinRMLab.configuration(endpoint, authentication: .ntlm, user: "PATCHLAB\\ops"))
+            #expect(try await client.run("echo one", timeout: 30).stdout == "one\n")
+            #expect(try await client.run("echo two", timeout: 30).stdout == "two\n")
+            #expect(endpoint.events("create").allSatisfy { $0.contains("user=\"ops\"") })
+            #expect(endpoint.events("auth-failed").isEmpty)
+        }
+    }
+
+    @Test func receiveTimedOutFaultIsRetried() async throws {
+        let endpoint = try WinRMEndpoint()
+        let client = try WinRMClient(WinRMLab.configuration(endpoint, operationTimeout: 1))
+        let result = try await client.run("sleep 2.5; echo late", timeout: 30)
+        #expect(result.stdout == "late\n")
+        #expect(endpoint.events("timedout").count >= 2)
+    }
+
+    @Test func timeoutSignalsAndDeletesTheShell() async throws {
+        let endpoint = try WinRMEndpoint()
+        let client = try WinRMClient(WinRMLab.configuration(endpoint, operationTimeout: 20))
+        let started = Date()
+        do {
+            _ = try await client.run("sleep 30", timeout: 2)
+            Issue.record("no timeout")
+        } catch let WinRMError.timeout(host, phase, seconds) {
+            #expect(host == "winrm-lab" && phase == "command" && seconds == 2)
+        }
+        #expect(Date().timeIntervalSince(started) < 10)
+        let signal = try #require(endpoint.events("signal").first)
+        #expect(signal.contains("code=\"terminate\"") && signal.contains("running=true"))
+        #expect(endpoint.events("delete").count == 1)
+    }
+
+    @Test func cancellationStillCleansUp() async throws {
+        let endpoint = try WinRMEndpoint()
+        let client = try WinRMClient(WinRMLab.configuration(endpoint))
+        let task = Task { try await client.run("sleep 30", timeout: 60) }
+        while endpoint.events("command").isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+        task.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await task.value }
+        #expect(endpoint.events("signal").first?.contains("running=true") == true)
+        #expect(endpoint.events("delete").count == 1)
+    }
+
+    @Test func encodedCommandPassesIntact() async throws {
+        let endpoint = try WinRMEndpoint()
+        let client = try WinRMClient(WinRMLab.configuration(endpoint))
+        let script = "Write-Output \"it's <fine> & 'quoted'\"\n$x = 'Grüße, 日本, 🙂'\r\nexit 0"
+        let encoded = Data(script.utf16.flatMap { [UInt8($0 & 0xff), UInt8($0 >> 8)] }).base64EncodedString()
+        let line = "powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand \(encoded)"
+        let result = try await client.run(line, timeout: 30)
+        #expect(result.exitStatus == 0, "\(result.stderr)")
+        #expect(result.stdout == script)
+        #expect(endpoint.events("command").first?.contains("line=\"\(line)\"") == true)
+    }
+
+    @Test func accessDeniedIsTheServersFault() async throws {
+        let endpoint = try WinRMEndpoint(deny: ["viewer"])
+        let client = try WinRMClient(WinRMLab.configuration(endpoint, user: "viewer"))
+        await #expect {
+            _ = try await client.run("echo never", timeout: 30)
+        } throws: { error in
+            guard case let WinRMError.fault(_, operation, fault) = error else { return false }
+            return operation == "Create shell" && fault.subcode == "w:AccessDenied" && fault.wsmanCode == 5
+                && "\(error)".contains("Access is denied")
+        }
+    }
+
+    @Test func unknownShellIsInvalidSelectors() async throws {
+        let endpoint = try WinRMEndpoint()
+        let client = try WinRMClient(WinRMLab.configuration(endpoint))
+        let connection = HTTPConnection(url: endpoint.url, label: "winrm-lab", verification: .systemTrustStore, connectTimeout: 5, maxResponseBytes: 1 << 20)
+        do {
+            _ = try await client.send(.delete(shellID: "00000000-0000-0000-0000-000000000000"), on: connection, holding: 5, within: 15)
+            Issue.record("no fault")
+        } catch let WinRMError.fault(_, operation, fault) {
+            #expect(operation == "Delete shell")
+            #expect(fault.code == "s:Sender" && fault.subcode == "w:InvalidSelectors" && fault.wsmanCode == 2_150_858_843)
+            #expect(fault.reason.contains("shell was not found"))
+        }
+    }
+
+    @Test func closedPortIsAConnectError() async throws {
+        let endpoint = try WinRMEndpoint()
+        let url = endpoint.url
+        endpoint.stop()
+        var configuration = WinRMLab.configuration(endpoint)
+        configuration.endpoint = url
+        let client = try WinRMClient(configuration)
+        await #expect {
+            _ = try await client.run("echo never", timeout: 10)
+        } throws: { error in
+            guard case let WinRMError.connect(host, target, _) = error else { return false }
+            return host == "winrm-lab" && target == url
+        }
+    }
+
+    @Test func configurationIsCheckedAndHidesThePassword() throws {
+        let bad = WinRMClient.Configuration(label: "w", endpoint: "ftp://x/wsman", user: "u", password: "p")
+        #expect(throws: WinRMError.self) { try WinRMClient(bad) }
+        let missingCA = WinRMClient.Configuration(label: "w", endpoint: "https://x:5986/wsman", user: "u", password: "p",
+                                                  certificateVerification: .caFile("/nonexistent/ca.pem"))
+        #expect(throws: WinRMError.self) { try WinRMClient(missingCA) }
+        let good = WinRMClient.Configuration(label: "w", endpoint: WinRMClient.Configuration.endpoint(address: "win1", https: true),
+                                             user: "u", password: "hunter2")
+        #expect(good.endpoint == "https://win1:5986/wsman")
+        #expect(WinRMClient.Configuration.endpoint(address: "fe80::1", https: false) == "http://[fe80::1]:5985/wsman")
+        #expect(!"\(good)".contains("hunter2"))
+        #expect(!String(reflecting: good).contains("hunter2"))
+        var dumped = ""
+        dump(good, to: &dumped)
+        #expect(!dumped.contains("hunter2"))
+    }
+}
