@@ -12,6 +12,8 @@ need_root
 # rpm (rpmbuild) and createrepo-c (createrepo_c, modifyrepo_c): the RHEL-family
 # endpoint's packages and repositories (lab/build-rhel.sh).
 PKGS=(debootstrap openssh-server openssh-client dpkg-dev util-linux procps rpm createrepo-c)
+# WinRM tests (lab/winrm): pywinrm's private venv, the test CA, and the libcurl the WinRM client loads.
+PKGS+=(python3 python3-venv openssl libcurl4)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")
