@@ -58,6 +58,12 @@ public struct Host: Sendable, Hashable {
     }
 }
 
+extension Host {
+    /// Windows endpoints are named by the inventory (as in Ansible): a PowerShell or cmd shell, or
+    /// WinRM. Their commands are PowerShell, never POSIX sh, and `become` does not apply.
+    public var isWindows: Bool { shellType != .sh || connection == .winrm }
+}
+
 /// A YAML scalar or collection as written in an inventory.
 public enum InventoryValue: Sendable, Hashable {
     case null

@@ -42,7 +42,8 @@ public struct HostConnection: Sendable {
 
     /// The command line actually sent, with the sudo prompt to answer if a password is known.
     static func escalate(_ command: String, host: Host, loginUser: String, password: String?) -> (String, PromptReply?) {
-        guard host.become, loginUser != host.becomeUser else { return (command, nil) }
+        // Windows has no sudo: the login account's rights are what commands get (install runs as SYSTEM by task).
+        guard host.become, !host.isWindows, loginUser != host.becomeUser else { return (command, nil) }
         // The channel's stdin belongs to sudo (it may carry the password and stays open when sudo
         // does not ask), so the command itself reads /dev/null, as it would without become.
         let inner = Shell.join(["/bin/sh", "-c", "exec </dev/null; " + command])

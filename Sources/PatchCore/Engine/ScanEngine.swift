@@ -50,6 +50,15 @@ public struct ScanEngine: Sendable {
     /// platform the facts describe. Scan and deploy both start here.
     static func detectAndScan(_ connection: HostConnection, refresh: Bool) async throws -> (any Platform, ScanFindings) {
         let host = connection.host
+        if host.isWindows {
+            // PowerShell, encoded: the same line works whether OpenSSH's shell is cmd.exe or PowerShell, and over WinRM.
+            let output = try await connection.run(WindowsPlatform.scanCommand(refresh: refresh))
+            guard let platform = WindowsPlatform.detect(scanOutput: output.stdout) else {
+                let said = (output.stderr.isEmpty ? output.stdout : output.stderr).trimmed
+                throw Engine.Failure(status: .error, message: "\(host.name): the Windows scan printed no OS facts (exit \(output.exitStatus)): \(String(said.prefix(300)))")
+            }
+            return (platform, try parsing(host, "scan") { try platform.parseScan(output.stdout) })
+        }
         let output = try await connection.run(Platforms.scanScript(refresh: refresh))
         let facts = try parsing(host, "facts") { try Platforms.parseFacts(output.stdout) }
         guard let platform = Platforms.detect(facts) else {

@@ -187,3 +187,21 @@ struct LabScanTests {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 }
+
+/// Windows hosts get PowerShell, never the POSIX script: shown against a Linux endpoint, which
+/// has no powershell.exe, so what reaches it (and how the failure reads) is visible.
+@Suite("Windows routing against the lab", .enabled(if: Lab.enabled))
+struct LabWindowsRoutingTests {
+    @Test func hostMarkedWindowsIsSentAnEncodedPowerShellScan() async throws {
+        var host = try Lab.host("win-marked")
+        host.shellType = .powershell
+        host.become = true  // no sudo on Windows: ignored
+        let result = try #require(await Lab.scan([host], try Lab.options()).first)
+        #expect(result.status == .error)
+        #expect(result.error?.contains("the Windows scan printed no OS facts (exit 127)") == true, "\(result.error ?? "")")
+        #expect(result.error?.contains("powershell.exe") == true && result.error?.contains("not found") == true, "\(result.error ?? "")")
+        let line = WindowsPlatform.scanCommand(refresh: false)
+        #expect(line.hasPrefix("powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand "))
+        #expect(HostConnection.escalate(line, host: host, loginUser: "root", password: nil).0 == line)
+    }
+}
