@@ -33,8 +33,13 @@ final class HTTPConnection: @unchecked Sendable {
     private let maxResponseBytes: Int
     private let lock = NSLock()
     private var handle: OpaquePointer?
-    /// Set once an NTLM handshake succeeded on the current TCP connection.
-    var ntlmAuthenticated = false
+    /// Set once an NTLM handshake succeeded on the current TCP connection; cleared when curl
+    /// had to open a new one.
+    var ntlmAuthenticated: Bool {
+        get { lock.withLock { authenticated } }
+        set { lock.withLock { authenticated = newValue } }
+    }
+    private var authenticated = false
 
     init(url: String, label: String, verification: WinRMClient.Configuration.CertificateVerification,
          connectTimeout: Double, maxResponseBytes: Int) {
@@ -135,7 +140,7 @@ final class HTTPConnection: @unchecked Sendable {
 
         var connects = 0
         _ = curl.getLong(easy, Curl.infoNumConnects, &connects)
-        if connects > 0 { ntlmAuthenticated = false }
+        if connects > 0 { authenticated = false }  // `lock` is held here
         guard code == 0 else {
             let buffered = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
             let detail = buffered.isEmpty ? String(cString: curl.strerror(code)) : buffered
