@@ -78,7 +78,7 @@ public struct LoggedInUser: Sendable, Equatable, Codable {
 /// The platforms patchctl knows, in the order they are tried.
 public enum Platforms {
     /// POSIX platforms, in the order they are tried.
-    static let posix: [any Platform.Type] = [DebianPlatform.self, RhelPlatform.self]
+    static let posix: [any Platform.Type] = [DebianPlatform.self, RhelPlatform.self, SusePlatform.self, MacOSPlatform.self]
 
     public static func detect(_ facts: OSFacts) -> (any Platform)? {
         for platform in posix {

@@ -245,4 +245,16 @@ struct SusePlatformTests {
         let findings = try Self.platform.parseScan(output)
         #expect(findings.installedCount == 3 && findings.rebootRequired && findings.updates.count == 6)
     }
+
+    @Test func registeredInThePOSIXScanAfterDebianAndRhel() throws {
+        let script = Platforms.scanScript(refresh: false)
+        let debian = try #require(script.range(of: "if \(DebianPlatform.probe); then"))
+        let suse = try #require(script.range(of: "elif \(SusePlatform.probe); then"))
+        let macos = try #require(script.range(of: "elif \(MacOSPlatform.probe); then"))
+        #expect(debian.lowerBound < suse.lowerBound && suse.lowerBound < macos.lowerBound)
+        let leap = OSFacts(osRelease: ["ID": "opensuse-leap", "ID_LIKE": "suse opensuse", "VERSION_ID": "15.6"], kernelName: "Linux", kernelRelease: "6.4", machine: "x86_64")
+        #expect(Platforms.detect(leap)?.family == .suse)
+        let mac = OSFacts(osRelease: [:], kernelName: "Darwin", kernelRelease: "24.6.0", machine: "arm64")
+        #expect(Platforms.detect(mac)?.family == .macos)
+    }
 }
