@@ -3,11 +3,7 @@ import Foundation
 /// Judges hosts against a rule set at any moment from history loaded once, so "now" and every
 /// day of the trend are answered by the same function.
 struct ComplianceEvaluator: Sendable {
-    struct Sighting: Sendable {
-        var at: Date
-        var runId: String
-        var security: Bool
-    }
+    typealias Sighting = ReportHistory.Sighting
 
     static let day = 86_400.0
     /// Statuses meaning patchctl could not get in at all.
@@ -28,9 +24,10 @@ struct ComplianceEvaluator: Sendable {
         self.history = history
         self.exceptions = exceptions
         self.deployPolicy = deployPolicy
-        var firstSeen: [String: [String: Sighting]] = [:]
+        // Scans' first sightings come from all history; deployments' own scans can only add earlier ones.
+        var firstSeen = history.firstSeen
         for (host, observations) in history.observations {
-            var seen: [String: Sighting] = [:]
+            var seen = firstSeen[host] ?? [:]
             for observation in observations {
                 for update in observation.seen {
                     let key = Self.key(update.package, update.availableVersion)

@@ -22,7 +22,8 @@ extension ComplianceReport {
             throw PatchError.store(path: request.database, message: "no history database here: run `patchctl scan` first (or pass --db)")
         }
         let store = try HistoryStore(path: request.database)
-        let history = try store.reportHistory(upTo: asOf)
+        // Every judgement is made at or after the first trend day's start: details from there on suffice.
+        let history = try store.reportHistory(upTo: asOf, detailFrom: ReportDate.startOfDay(since))
         let exceptions = try store.exceptions(createdUpTo: asOf)
         let hosts = try scope(request, policy: policy, history: history)
         let evaluator = ComplianceEvaluator(ruleSet: ruleSet, staleDays: staleDays, history: history, exceptions: exceptions,
@@ -37,8 +38,11 @@ extension ComplianceReport {
         let groupNames = Set(entries.flatMap(\.groups)).sorted()
         let groups = groupNames.map { name in
             let members = entries.filter { $0.groups.contains(name) }
+            let memberNames = Set(members.map(\.name))
             return GroupSummary(name: name, hosts: members.count, compliant: members.filter(\.compliant).count,
-                                percentCompliant: percent(members.filter(\.compliant).count, of: members.count), missing: missingTotal(members))
+                                percentCompliant: percent(members.filter(\.compliant).count, of: members.count),
+                                stale: members.filter(\.stale).count, neverScanned: members.filter { $0.lastScan == nil }.count,
+                                missing: missingTotal(members), timeToPatch: timeToPatch(allPatches.filter { memberNames.contains($0.host) }))
         }
 
         var policyNames = Set<String>()

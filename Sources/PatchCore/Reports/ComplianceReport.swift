@@ -242,13 +242,17 @@ public struct ComplianceReport: Encodable, Sendable, Equatable {
         }
     }
 
-    /// An inventory group's (or a policy's) share of the fleet.
+    /// An inventory group's share of the fleet.
     public struct GroupSummary: Encodable, Sendable, Equatable {
         public var name: String
         public var hosts: Int
         public var compliant: Int
         public var percentCompliant: Double?
+        public var stale: Int
+        public var neverScanned: Int
         public var missing: Missing
+        /// Its hosts' patches over the period.
+        public var timeToPatch: TimeToPatch
 
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -256,13 +260,19 @@ public struct ComplianceReport: Encodable, Sendable, Equatable {
             try c.encode(hosts, forKey: .hosts)
             try c.encode(compliant, forKey: .compliant)
             try c.encode(percentCompliant, forKey: .percentCompliant)
+            try c.encode(stale, forKey: .stale)
+            try c.encode(neverScanned, forKey: .neverScanned)
             try c.encode(missing, forKey: .missing)
+            try c.encode(timeToPatch, forKey: .timeToPatch)
         }
 
         enum CodingKeys: String, CodingKey {
             case name, hosts, compliant
             case percentCompliant = "percent_compliant"
+            case stale
+            case neverScanned = "never_scanned"
             case missing
+            case timeToPatch = "time_to_patch"
         }
     }
 

@@ -29,7 +29,7 @@ extension FindingsDiff {
         }
         guard baseRun.id != targetRun.id else { throw PatchError.report(message: "--since and the target are the same run \(baseRun.id)") }
 
-        let history = try store.reportHistory(upTo: .distantFuture)
+        let history = try store.reportHistory(upTo: .distantFuture, detailFrom: baseRun.startedAt)
         let baseEnd = baseRun.finishedAt ?? baseRun.startedAt
         var hosts: [HostDiff] = []
         for name in history.hostNames {

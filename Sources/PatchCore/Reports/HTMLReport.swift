@@ -118,11 +118,13 @@ public enum HTMLReport {
         if report.groups.isEmpty {
             html += "<p>No inventory groups (no inventory given, or hosts only in <code>all</code>).</p>"
         } else {
-            html += "<table><thead><tr><th>Group</th><th>Hosts</th><th>Compliant</th><th>Percent</th><th>Pending</th><th>Security</th><th>Overdue</th></tr></thead><tbody>"
+            html += "<table><thead><tr><th>Group</th><th>Hosts</th><th>Compliant</th><th>Percent</th><th>Stale</th><th>Never scanned</th>"
+            html += "<th>Pending</th><th>Security</th><th>Overdue</th><th>Mean time to patch</th></tr></thead><tbody>"
             for group in report.groups {
                 html += "<tr data-group=\"\(escape(group.name))\"><td>\(escape(group.name))</td><td class=\"n\">\(group.hosts)</td><td class=\"n\">\(group.compliant)</td>"
-                html += "<td class=\"n\">\(percentText(group.percentCompliant))</td><td class=\"n\">\(group.missing.total)</td>"
-                html += "<td class=\"n\">\(group.missing.security)</td><td class=\"n\">\(group.missing.overdue)</td></tr>"
+                html += "<td class=\"n\">\(percentText(group.percentCompliant))</td><td class=\"n\">\(group.stale)</td><td class=\"n\">\(group.neverScanned)</td>"
+                html += "<td class=\"n\">\(group.missing.total)</td><td class=\"n\">\(group.missing.security)</td><td class=\"n\">\(group.missing.overdue)</td>"
+                html += "<td class=\"n\">\(group.timeToPatch.meanDays.map { String(format: "%.1f days", $0) } ?? "–")</td></tr>"
             }
             html += "</tbody></table>"
         }

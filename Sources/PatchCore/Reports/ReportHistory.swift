@@ -73,13 +73,23 @@ public struct ReportHistory: Sendable {
         public var at: Date
     }
 
-    /// Per host, oldest first.
+    /// When a scan first listed a version pending on a host.
+    public struct Sighting: Sendable, Equatable {
+        public var at: Date
+        public var runId: String
+        public var security: Bool
+    }
+
+    /// Per host, oldest first. Contacts before the detail window carry no `pending` or `seen`.
     public var observations: [String: [Observation]]
     public var installs: [Install]
+    /// host → "package@version" → the first scan that listed it, over all history.
+    public var firstSeen: [String: [String: Sighting]]
 
-    public init(observations: [String: [Observation]], installs: [Install]) {
+    public init(observations: [String: [Observation]], installs: [Install], firstSeen: [String: [String: Sighting]] = [:]) {
         self.observations = observations
         self.installs = installs
+        self.firstSeen = firstSeen
     }
 
     public var hostNames: [String] { observations.keys.sorted() }

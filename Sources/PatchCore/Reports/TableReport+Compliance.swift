@@ -7,10 +7,12 @@ extension TableReport {
         var out = "\(report.standard.name) compliance as of \(JSONOutput.timestamp(report.evidence.generatedAt))\n\n"
         out += hosts(report.hosts)
         if !report.groups.isEmpty {
-            out += "\n" + render(header: ["GROUP", "HOSTS", "COMPLIANT", "PERCENT", "MISSING", "SECURITY", "OVERDUE"], rows: report.groups.map { group in
-                [group.name, String(group.hosts), String(group.compliant), percent(group.percentCompliant), String(group.missing.total),
-                 String(group.missing.security), String(group.missing.overdue)]
-            }, rightAligned: [1, 2, 3, 4, 5, 6])
+            out += "\n" + render(header: ["GROUP", "HOSTS", "COMPLIANT", "PERCENT", "STALE", "NEVER", "MISSING", "SECURITY", "OVERDUE", "MEAN DAYS"],
+                                  rows: report.groups.map { group in
+                [group.name, String(group.hosts), String(group.compliant), percent(group.percentCompliant), String(group.stale),
+                 String(group.neverScanned), String(group.missing.total), String(group.missing.security), String(group.missing.overdue),
+                 group.timeToPatch.meanDays.map { String(format: "%.1f", $0) } ?? "-"]
+            }, rightAligned: [1, 2, 3, 4, 5, 6, 7, 8, 9])
         }
         if !report.policies.isEmpty {
             out += "\n" + render(header: ["POLICY", "HOSTS", "COMPLIANT", "PERCENT", "PATCHED", "MEAN DAYS"], rows: report.policies.map { policy in

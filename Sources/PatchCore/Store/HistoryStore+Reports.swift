@@ -18,66 +18,113 @@ extension HistoryStore {
         }
     }
 
-    /// Every scan, deployment and dry run of every host that finished by `date`, and every
-    /// package deployments installed by then: what compliance reports, trends and diffs read.
-    public func reportHistory(upTo date: Date) throws -> ReportHistory {
+    /// Every scan, deployment and dry run of every host that finished by `date`, every package
+    /// deployments installed by then, and when each host first had each version pending: what
+    /// compliance reports, trends and diffs read. Pending updates are read only for contacts from
+    /// `detailFrom` on, plus each host's last successful scan and last deployment before it (all
+    /// when nil), so a year of nightly scans of a large fleet is not loaded to report on a month.
+    public func reportHistory(upTo date: Date, detailFrom: Date? = nil) throws -> ReportHistory {
         try read { db in
-            // Severity, release date and CVE ids are read where a platform's migration added them; apt records none.
-            let columns = Set(try db.columns(in: "findings").map(\.name))
-            let optional = ["severity", "released_at", "cves"].map { columns.contains($0) ? "f.\($0)" : "NULL AS \($0)" }
-            var findings: [String: [ReportHistory.Update]] = [:]
-            for row in try Row.fetchAll(db, sql: """
-                SELECT f.run_id, f.host, f.package, f.installed_version, f.available_version, f.source, f.security, \(optional.joined(separator: ", "))
-                FROM findings f JOIN run_hosts h ON h.run_id = f.run_id AND h.host = f.host
-                WHERE h.finished_at <= ? ORDER BY f.package
-                """, arguments: [date]) {
-                let cves: String? = row["cves"]
-                let key = (row["run_id"] as String) + "\n" + (row["host"] as String)
-                findings[key, default: []].append(ReportHistory.Update(
-                    package: row["package"], installedVersion: row["installed_version"], availableVersion: row["available_version"],
-                    source: row["source"], security: row["security"], severity: row["severity"], releasedAt: row["released_at"],
-                    cves: cves.map { $0.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\n" }).map(String.init) } ?? []))
-            }
-            var documents: [String: DeployHost] = [:]
-            let decoder = JSONOutput.decoder
-            for row in try Row.fetchAll(db, sql: """
-                SELECT d.run_id, d.host, d.document FROM deploy_hosts d JOIN run_hosts h ON h.run_id = d.run_id AND h.host = d.host
-                WHERE h.finished_at <= ?
-                """, arguments: [date]) {
-                let key = (row["run_id"] as String) + "\n" + (row["host"] as String)
-                documents[key] = try? decoder.decode(DeployHost.self, from: Data((row["document"] as String).utf8))
-            }
-
             var observations: [String: [ReportHistory.Observation]] = [:]
-            var lastSeen: [String: [String: ReportHistory.Update]] = [:]
             for row in try Row.fetchAll(db, sql: """
-                SELECT h.*, r.kind, r.policy FROM run_hosts h JOIN runs r ON r.id = h.run_id
+                SELECT h.run_id, h.host, h.status, h.error, h.os_family, h.os_id, h.os_name, h.os_version, h.os_codename, h.kernel,
+                       h.architecture, h.reboot_required, h.started_at, h.finished_at, r.kind, r.policy
+                FROM run_hosts h JOIN runs r ON r.id = h.run_id
                 WHERE r.kind IN ('scan', 'deploy', 'plan') AND h.finished_at <= ?
                 ORDER BY h.host, h.finished_at, h.run_id
                 """, arguments: [date]) {
-                let host: String = row["host"]
-                let runId: String = row["run_id"]
-                let kind: String = row["kind"]
                 var os: OSInfo?
                 if let family: String = row["os_family"] {
                     os = OSInfo(family: OSFamily(rawValue: family) ?? .unknown, id: row["os_id"] ?? "", name: row["os_name"] ?? "",
                                 version: row["os_version"] ?? "", codename: row["os_codename"], kernel: row["kernel"], architecture: row["architecture"])
                 }
-                var observation = ReportHistory.Observation(
-                    runId: runId, kind: kind, policy: row["policy"], startedAt: row["started_at"], at: row["finished_at"],
+                observations[row["host"], default: []].append(ReportHistory.Observation(
+                    runId: row["run_id"], kind: row["kind"], policy: row["policy"], startedAt: row["started_at"], at: row["finished_at"],
                     status: HostStatus(rawValue: row["status"]) ?? .error, error: row["error"], os: os, rebootRequired: row["reboot_required"],
-                    pending: nil, seen: [], deployment: nil)
-                let key = runId + "\n" + host
-                if kind == "scan" {
-                    if observation.status == .ok {
-                        observation.pending = findings[key] ?? []
-                        observation.seen = observation.pending ?? []
-                    }
-                } else if let document = documents[key] {
-                    Self.apply(document, to: &observation, earlier: lastSeen[host] ?? [:])
+                    pending: nil, seen: [], deployment: nil))
+            }
+
+            // The contacts read in detail, as "run\nhost".
+            var detailed = Set<String>()
+            for (host, list) in observations {
+                for observation in list where detailFrom.map({ observation.at >= $0 }) ?? true {
+                    detailed.insert(observation.runId + "\n" + host)
                 }
-                for update in observation.seen { lastSeen[host, default: [:]][update.package + "@" + update.availableVersion] = update }
-                observations[host, default: []].append(observation)
+                guard let detailFrom else { continue }
+                let before = list.prefix { $0.at < detailFrom }
+                // What a scan row says before its details are read: the same test `apply` makes on the document.
+                let lastScan = before.last { $0.kind == "scan" ? $0.status == .ok : ($0.os != nil && $0.rebootRequired != nil) }
+                // The last deployment of each policy (a report may be about one policy).
+                let lastDeploys = Dictionary(grouping: before.filter { $0.kind == "deploy" }, by: { $0.policy ?? "" }).values.compactMap(\.last)
+                for observation in [lastScan].compactMap({ $0 }) + lastDeploys { detailed.insert(observation.runId + "\n" + host) }
+            }
+            // Read by run id (the primary key's prefix), in chunks under SQLite's limit on bound values.
+            let runs = Set(detailed.map { String($0.prefix { $0 != "\n" }) }).sorted()
+            let chunks = stride(from: 0, to: runs.count, by: 500).map { Array(runs[$0..<min($0 + 500, runs.count)]) }
+            let placeholders = { (count: Int) in Array(repeating: "?", count: count).joined(separator: ",") }
+
+            // Severity, release date and CVE ids are read where a platform's migration added them; apt records none.
+            let columns = Set(try db.columns(in: "findings").map(\.name))
+            let optional = ["severity", "released_at", "cves"].map { columns.contains($0) ? "f.\($0)" : "NULL AS \($0)" }
+            var findings: [String: [ReportHistory.Update]] = [:]
+            for chunk in chunks {
+                for row in try Row.fetchAll(db, sql: """
+                    SELECT f.run_id, f.host, f.package, f.installed_version, f.available_version, f.source, f.security, \(optional.joined(separator: ", "))
+                    FROM findings f WHERE f.run_id IN (\(placeholders(chunk.count)))
+                    """, arguments: StatementArguments(chunk)) {
+                    let key = (row["run_id"] as String) + "\n" + (row["host"] as String)
+                    guard detailed.contains(key) else { continue }
+                    let cves: String? = row["cves"]
+                    findings[key, default: []].append(ReportHistory.Update(
+                        package: row["package"], installedVersion: row["installed_version"], availableVersion: row["available_version"],
+                        source: row["source"], security: row["security"], severity: row["severity"], releasedAt: row["released_at"],
+                        cves: cves.map { $0.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\n" }).map(String.init) } ?? []))
+                }
+            }
+            for key in findings.keys { findings[key]?.sort { $0.package < $1.package } }
+            var documents: [String: DeployHost] = [:]
+            let decoder = JSONOutput.decoder
+            for chunk in chunks {
+                for row in try Row.fetchAll(db, sql: "SELECT run_id, host, document FROM deploy_hosts WHERE run_id IN (\(placeholders(chunk.count)))",
+                                            arguments: StatementArguments(chunk)) {
+                    let key = (row["run_id"] as String) + "\n" + (row["host"] as String)
+                    guard detailed.contains(key) else { continue }
+                    documents[key] = try? decoder.decode(DeployHost.self, from: Data((row["document"] as String).utf8))
+                }
+            }
+
+            // First sightings over all history: the earliest run id per host and version (ids sort by start time), read
+            // from the covering index of migration v4; runs that started after `date` cannot have been seen by then.
+            var firstSeen: [String: [String: ReportHistory.Sighting]] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT g.host, g.package, g.available_version, f.security, g.first_run, h.started_at, h.finished_at
+                FROM (SELECT host, package, available_version, MIN(run_id) AS first_run FROM findings WHERE run_id < ?
+                      GROUP BY host, package, available_version) g
+                JOIN findings f ON f.run_id = g.first_run AND f.host = g.host AND f.package = g.package
+                JOIN run_hosts h ON h.run_id = g.first_run AND h.host = g.host
+                """, arguments: [Self.runIDBound(date)]) {
+                guard (row["finished_at"] as Date) <= date else { continue }
+                firstSeen[row["host"], default: [:]][(row["package"] as String) + "@" + (row["available_version"] as String)] =
+                    ReportHistory.Sighting(at: row["started_at"], runId: row["first_run"], security: row["security"])
+            }
+
+            for (host, contacts) in observations {
+                var list = contacts
+                var lastSeen: [String: ReportHistory.Update] = [:]
+                for index in list.indices {
+                    let key = list[index].runId + "\n" + host
+                    guard detailed.contains(key) else { continue }
+                    if list[index].kind == "scan" {
+                        if list[index].status == .ok {
+                            list[index].pending = findings[key] ?? []
+                            list[index].seen = findings[key] ?? []
+                        }
+                    } else if let document = documents[key] {
+                        Self.apply(document, to: &list[index], earlier: lastSeen, firstSeen: firstSeen[host] ?? [:])
+                    }
+                    for update in list[index].seen { lastSeen[update.package + "@" + update.availableVersion] = update }
+                }
+                observations[host] = list
             }
 
             let installs = try Row.fetchAll(db, sql: """
@@ -87,15 +134,22 @@ extension HistoryStore {
                 ReportHistory.Install(runId: row["run_id"], policy: row["policy"], host: row["host"], package: row["package"],
                                       version: row["target_version"], at: row["at"])
             }
-            return ReportHistory(observations: observations, installs: installs)
+            return ReportHistory(observations: observations, installs: installs, firstSeen: firstSeen)
         }
+    }
+
+    /// Every run id of a run started by `date` sorts below this.
+    static func runIDBound(_ date: Date) -> String {
+        String(makeRunID(date).prefix(16)) + "~"
     }
 
     /// A deployment's document as an observation: its scan listed planned + skipped updates;
     /// what it did not install is still pending. Skipped updates carry no installed version or
-    /// security flag, so those come from the latest earlier sighting of the same version; one
-    /// never seen before counts as a security update unless the deployment said it is not one.
-    static func apply(_ document: DeployHost, to observation: inout ReportHistory.Observation, earlier: [String: ReportHistory.Update]) {
+    /// security flag, so those come from the latest earlier sighting of the same version (or the
+    /// first one's security flag); one never seen before counts as a security update unless the
+    /// deployment said it is not one.
+    static func apply(_ document: DeployHost, to observation: inout ReportHistory.Observation, earlier: [String: ReportHistory.Update],
+                      firstSeen: [String: ReportHistory.Sighting]) {
         observation.deployment = ReportHistory.Deployment(ring: document.ring, planned: document.planned.count,
                                                           installed: document.installed.count, failed: document.failed.count)
         // A deployment that never parsed its scan learned nothing about packages.
@@ -118,7 +172,7 @@ extension HistoryStore {
         for item in document.skipped {
             let update = earlier[item.name + "@" + item.version] ?? ReportHistory.Update(
                 package: item.name, installedVersion: "", availableVersion: item.version, source: "",
-                security: item.reason != "not a security update")
+                security: firstSeen[item.name + "@" + item.version]?.security ?? (item.reason != "not a security update"))
             seen.append(update)
             pending.append(update)
         }

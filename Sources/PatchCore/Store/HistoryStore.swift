@@ -208,6 +208,8 @@ public final class HistoryStore: Sendable {
                     removed_by TEXT
                 );
                 CREATE INDEX compliance_exceptions_by_host ON compliance_exceptions(host, until);
+                -- "first seen" of every pending version at once: MIN(run_id) per host, package and version from the index alone
+                CREATE INDEX findings_first_seen ON findings(host, package, available_version, run_id);
                 """)
         }
         registerRepositoryMigration(&migrator)

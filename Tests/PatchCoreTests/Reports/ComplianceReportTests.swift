@@ -68,6 +68,7 @@ struct ComplianceReportTests {
         #expect(ttp.patched == 2 && ttp.meanDays == 7.5 && ttp.securityPatched == 2 && ttp.securityMeanDays == 7.5)
 
         #expect(report.groups.map { "\($0.name) \($0.compliant)/\($0.hosts) \($0.percentCompliant ?? -1)" } == ["db 0/2 0.0", "web 1/3 33.3"])
+        #expect(report.groups.map { "\($0.stale) \($0.neverScanned) \($0.timeToPatch.meanDays ?? -1)" } == ["1 0 10.0", "0 1 5.0"])
         #expect(report.policies.map { "\($0.name) \($0.compliant)/\($0.hosts) \($0.timeToPatch.meanDays ?? -1)" } == ["linux-security 1/1 5.0"])
 
         // Evidence: every run read, the ones holding the state, the period and how to reproduce it.
@@ -104,6 +105,18 @@ struct ComplianceReportTests {
         #expect(db1.reasons.first == "no update past the deadline (0 in scope and within it, 1 past it under an active exception); last scan 2026-01-21")
         #expect(report.exceptions.first?.state == .active && report.exceptions.first?.exception.id == exceptionId)
         #expect(report.summary.missing.excepted == 1)
+    }
+
+    @Test func aShortPeriodReadsLessButJudgesHostsTheSame() throws {
+        let (history, inventory, _) = try G.fleet()
+        let long = try ComplianceReport.build(history.request(asOf: G.day(40, hour: 12), inventory: inventory, since: "45d", staleDays: 20))
+        // From day 35 on only: first sightings, gone1's day-0 scan and web2's day-5 deployment still count.
+        let short = try ComplianceReport.build(history.request(asOf: G.day(40, hour: 12), inventory: inventory, since: "5d", staleDays: 20))
+        #expect(short.hosts == long.hosts)
+        #expect(short.summary.missing == long.summary.missing && short.summary.percentCompliant == long.summary.percentCompliant)
+        #expect(short.summary.timeToPatch.patched == 0 && short.trend.count == 6)
+        let diff = try FindingsDiff.build(store: history.store, since: "last")
+        #expect(diff.hosts.map(\.change) == [.unchanged, .failed, .unchanged, .unchanged])
     }
 
     @Test func asOfIgnoresEverythingRecordedLater() throws {
