@@ -78,6 +78,12 @@ public final class WinRMClient: Sendable {
         }
     }
 
+    /// Closes the idle kept-alive connections (WinRM has no session to log out of: every shell
+    /// was already deleted). Runs after this still work, on new connections.
+    public func close() async {
+        pool.drain()
+    }
+
     /// Signal terminate (stops a command still running and releases it), then Delete the shell.
     /// Runs detached so that a cancelled caller still cleans up; failures here are not reported
     /// (the command's own outcome is), and the host's idle timeout would reap the shell anyway.
@@ -110,6 +116,11 @@ private final class ConnectionPool: @unchecked Sendable {
         lock.withLock { idle.popLast() } ?? HTTPConnection(
             url: configuration.endpoint, label: configuration.label, verification: configuration.certificateVerification,
             connectTimeout: configuration.connectTimeout, maxResponseBytes: maxResponseBytes)
+    }
+
+    /// Dropped connections close their sockets as their curl handles are cleaned up.
+    func drain() {
+        lock.withLock { idle.removeAll() }
     }
 
     func give(_ connection: HTTPConnection) {

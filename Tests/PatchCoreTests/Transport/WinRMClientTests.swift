@@ -34,6 +34,9 @@ import Testing
         // Several runs reused one kept-alive connection and left no shell behind.
         #expect(endpoint.events("create").count == 3)
         #expect(endpoint.events("delete").count == 3)
+        // After close, a run opens a new connection.
+        await client.close()
+        #expect(try await client.run("echo again", timeout: 30).stdout == "again\n")
     }
 
     @Test func outputSpanningManyReceivesIsByteExact() async throws {
