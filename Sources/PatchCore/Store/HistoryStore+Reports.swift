@@ -94,7 +94,7 @@ extension HistoryStore {
             }
 
             // First sightings over all history: the earliest run id per host and version (ids sort by start time), read
-            // from the covering index of migration v4; runs that started after `date` cannot have been seen by then.
+            // from the covering index of migration v6; runs that started after `date` cannot have been seen by then.
             var firstSeen: [String: [String: ReportHistory.Sighting]] = [:]
             for row in try Row.fetchAll(db, sql: """
                 SELECT g.host, g.package, g.available_version, f.security, g.first_run, h.started_at, h.finished_at

@@ -208,11 +208,14 @@ public final class HistoryStore: Sendable {
                     removed_by TEXT
                 );
                 CREATE INDEX compliance_exceptions_by_host ON compliance_exceptions(host, until);
-                -- "first seen" of every pending version at once: MIN(run_id) per host, package and version from the index alone
-                CREATE INDEX findings_first_seen ON findings(host, package, available_version, run_id);
                 """)
         }
         registerRepositoryMigration(&migrator)
+        migrator.registerMigration("v6: first-seen index for compliance reports") { db in
+            // "First seen" of every pending version at once: MIN(run_id) per host, package and version from the index alone.
+            // IF NOT EXISTS: for a few hours v4 created it.
+            try db.execute(sql: "CREATE INDEX IF NOT EXISTS findings_first_seen ON findings(host, package, available_version, run_id)")
+        }
         return migrator
     }
 }
