@@ -22,6 +22,38 @@ extension ThirdPartyManager {
 
     static let flatpakColumns = ["application", "version", "branch", "origin"]
 
+    /// `Platforms.scanScript(refresh:)` with the snap/flatpak sections added on Linux hosts, inside
+    /// the same capture (still one command and one round trip). Opt-in: the engine uses this
+    /// instead of `Platforms.scanScript` when third-party findings are wanted, then appends
+    /// `linuxFindings(fromScanOutput:)` to the platform's findings. Families' own scans are
+    /// unchanged (macOS already lists Homebrew itself).
+    public static func posixScanScript(refresh: Bool) -> String {
+        let base = Platforms.scanScript(refresh: refresh)
+        let closing = "fi\n) 2>&1\n"
+        guard let end = base.range(of: closing, options: .backwards) else { return base }
+        let section = "fi\nif [ \"$(uname -s)\" = Linux ]; then\n" + linuxScanSection + "\nfi\n) 2>&1\n"
+        return base.replacingCharacters(in: end, with: section)
+    }
+
+    /// Installed versions of snap and flatpak findings, for verification after an install:
+    /// sections `snap-list` and `flatpak-installed`, read by `parseLinuxInstalledVersions`.
+    public static let linuxInstalledVersionsCommand = [
+        "if command -v snap >/dev/null 2>&1; then echo '\(Sections.marker) snap-list'; LC_ALL=C snap list --color=never 2>/dev/null; fi",
+        "if command -v flatpak >/dev/null 2>&1; then echo '\(Sections.marker) flatpak-installed'; LC_ALL=C flatpak list --columns=\(flatpakColumns.joined(separator: ",")) 2>/dev/null; fi",
+        "true",
+    ].joined(separator: "\n")
+
+    /// Snap name → version and `APPLICATION//BRANCH` → version.
+    public static func parseLinuxInstalledVersions(_ output: String) -> [String: String] {
+        let sections = Sections.split(output)
+        var versions: [String: String] = [:]
+        for row in snapRows(sections["snap-list"] ?? "") { versions[row[0]] = row[1] }
+        for row in parseFlatpakColumns(sections["flatpak-installed"] ?? "", columns: flatpakColumns) {
+            if let app = row["application"], let branch = row["branch"] { versions["\(app)//\(branch)"] = row["version"] ?? "" }
+        }
+        return versions
+    }
+
     /// Findings from the Linux third-party sections of a scan output (none when absent).
     public static func parseLinuxSections(_ sections: [String: String]) throws -> [PendingUpdate] {
         var updates: [PendingUpdate] = []

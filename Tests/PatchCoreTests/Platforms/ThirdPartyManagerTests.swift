@@ -178,4 +178,35 @@ struct ThirdPartyManagerTests {
         #expect(ThirdPartyManager.allCases.map(\.source) == ["winget", "choco", "brew", "brew-cask", "snap", "flatpak"])
         #expect(ThirdPartyManager(source: "brew-cask") == .brewCask && ThirdPartyManager(source: "windows-update: x") == nil)
     }
+
+    @Test func optInPOSIXScriptKeepsOneCaptureAndParsesInstalledVersions() {
+        let script = ThirdPartyManager.posixScanScript(refresh: false)
+        #expect(script.hasPrefix("out=$(\n" + Platforms.factsCommand))
+        #expect(script.contains("if [ \"$(uname -s)\" = Linux ]; then\n" + ThirdPartyManager.linuxScanSection + "\nfi\n) 2>&1\n"))
+        #expect(script.hasSuffix(") 2>&1\nprintf '%s\\n' \"$out\""))
+        #expect(Platforms.scanScript(refresh: false).count + ThirdPartyManager.linuxScanSection.count < script.count)
+        let output = "@@patchctl snap-list\nName  Version  Rev  Tracking  Publisher  Notes\ncore  16-2.45  9066  latest/stable  canonical  core\n@@patchctl flatpak-installed\norg.gnome.Dictionary\t3.26.0\tstable\tflathub\n"
+        #expect(ThirdPartyManager.parseLinuxInstalledVersions(output) == ["core": "16-2.45", "org.gnome.Dictionary//stable": "3.26.0"])
+        #expect(ThirdPartyManager.linuxInstalledVersionsCommand.contains("flatpak list --columns=application,version,branch,origin"))
+    }
+
+    @Test func everyPOSIXScriptIsValidShell() throws {
+        // `sh -n` parses without running: the combined scan (every registered family plus the
+        // third-party sections) and the install/verify commands built here.
+        let scripts = [
+            ThirdPartyManager.posixScanScript(refresh: true), ThirdPartyManager.linuxInstalledVersionsCommand,
+            ThirdPartyManager.linuxInstallCommand([PendingUpdate(name: "core", installedVersion: "", availableVersion: "2", source: "snap", security: false)]),
+            MacOSPlatform.scanCommand(refresh: true, greedyCasks: true),
+            MacOSPlatform(os: OSInfo(family: .macos, id: "macos", name: "macOS", version: "26")).installCommand([
+                PendingUpdate(name: "macOS Tahoe 26.2-25C56", installedVersion: "", availableVersion: "26.2", source: "softwareupdate", security: true),
+                PendingUpdate(name: "rav1e", installedVersion: "1", availableVersion: "2", source: "brew", security: false),
+            ]),
+            SusePlatform.scanCommand(refresh: true),
+            SusePlatform(os: OSInfo(family: .suse, id: "sles", name: "SLES", version: "15")).installedVersionsCommand(["a", "patch:b"]),
+        ]
+        for script in scripts {
+            let output = try StubShell.run("sh -n -c " + Shell.quote(script) + " && echo syntax-ok", stubs: [:])
+            #expect(output.contains("syntax-ok"), "\(output)")
+        }
+    }
 }
