@@ -70,11 +70,12 @@ final class WinRMEndpoint: @unchecked Sendable {
     let https: Bool
     let logPath: String
     private let process: Process
+    private let directory: URL
 
     /// `certificate`: nil for HTTP, else "server" (localhost, 127.0.0.1) or "other" (other.invalid).
     init(certificate: String? = nil, auth: String = "basic,ntlm", chunk: Int = 65536, deny: [String] = []) throws {
         try WinRMLab.prepare()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("patchctl-winrm-\(UUID().uuidString)")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("patchctl-winrm-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         logPath = directory.appendingPathComponent("endpoint.log").path
         https = certificate != nil
@@ -108,7 +109,10 @@ final class WinRMEndpoint: @unchecked Sendable {
         self.port = port
     }
 
-    deinit { stop() }
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
 
     var url: String { "\(https ? "https" : "http")://127.0.0.1:\(port)/wsman" }
 
