@@ -77,8 +77,16 @@ public struct WindowsPlatform: Platform {
                             rebootRequired: !flags.isEmpty, rebootPackages: flags)
     }
 
+    /// Prints the `reboot` section alone (read it with `parseRebootCheck`; `parseScan` reads the
+    /// same section inside a whole scan).
     public func rebootCheckCommand() -> String {
         PowerShell.encodedCommand(Self.preamble + "\n" + Self.rebootFlagsScript)
+    }
+
+    /// Whether a reboot is pending, and which flags say so.
+    public func parseRebootCheck(_ output: String) -> (required: Bool, flags: [String]) {
+        let flags = Self.parseRebootFlags(Sections.split(PowerShell.normalizedLines(output))["reboot"] ?? "")
+        return (!flags.isEmpty, flags)
     }
 
     /// Installs exactly the findings' UpdateIDs (revision is informational: Windows Update offers

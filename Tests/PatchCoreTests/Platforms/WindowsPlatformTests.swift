@@ -49,6 +49,8 @@ struct WindowsPlatformTests {
         let findings = try Self.platform.parseScan(output)
         #expect(findings.updates.isEmpty && findings.rebootRequired)
         #expect(findings.rebootPackages == ["CBS\\RebootPending", "SessionManager\\PendingFileRenameOperations"])
+        #expect(Self.platform.parseRebootCheck("@@patchctl reboot\r\nWindowsUpdate\\RebootRequired\r\n") == (true, ["WindowsUpdate\\RebootRequired"]))
+        #expect(Self.platform.parseRebootCheck("@@patchctl reboot\r\n") == (false, []))
     }
 
     @Test func searchErrorsCarryTheirHRESULT() {
