@@ -186,6 +186,11 @@ extension ComplianceReport {
         if findings.contains(where: { $0.security && $0.severity == nil }) || entries.contains(where: { $0.osFamily == "debian" }) {
             notes.append("apt (Debian, Ubuntu) reports no severity: a security update without a vendor severity is 'unrated' and counts as in scope of every security rule, whatever its min_severity.")
         }
+        let unratedElsewhere = Set(entries.filter { $0.osFamily != nil && $0.osFamily != "debian" && $0.updates.contains { $0.security && $0.severity == nil } }
+            .compactMap(\.osFamily)).sorted()
+        if !unratedElsewhere.isEmpty {
+            notes.append("History holds no vendor severity for \(unratedElsewhere.joined(separator: ", ")) scans (findings have no severity column yet): their security updates are 'unrated' too, hence in scope.")
+        }
         if findings.contains(where: { $0.releasedAt == nil }) || entries.contains(where: { $0.osFamily == "debian" }) {
             notes.append("apt publishes no release date per update: ages and deadlines count from the first scan that listed the update (first seen), which can be later than the vendor's release. Where a platform reports release dates, deadlines count from them.")
         }

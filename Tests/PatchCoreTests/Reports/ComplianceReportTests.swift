@@ -119,6 +119,25 @@ struct ComplianceReportTests {
         #expect(diff.hosts.map(\.change) == [.unchanged, .failed, .unchanged, .unchanged])
     }
 
+    @Test func vendorSeverityPicksTheRule() throws {
+        let history = try G.fresh()
+        let rhel = OSInfo(family: .rhel, id: "rocky", name: "Rocky Linux", version: "9.6")
+        var glibc = G.update("glibc", "2.34-100.el9", "2.34-168.el9_6.14", source: "RLSA-2025:0001")
+        glibc.severity = "Critical"
+        var kernel = G.update("kernel", "5.14.0-503.el9", "5.14.0-570.el9", source: "RLSA-2025:0002")
+        kernel.severity = "Important"
+        try history.deploy(at: G.day(0), policy: "rhel-security", host: "rh1", installed: [], notInstalled: [glibc, kernel], status: .deferred, os: rhel)
+        let report = try ComplianceReport.build(history.request(asOf: G.day(40), staleDays: 60))
+        let rh1 = try Self.host(report, "rh1")
+        #expect(rh1.platform == "Rocky Linux 9.6" && rh1.lastDeployment?.result == .deferred)
+        let byName = Dictionary(uniqueKeysWithValues: rh1.updates.map { ($0.package, $0) })
+        // PCI DSS 6.3.3: critical within 30 days; "Important" falls to the organisation's 90.
+        #expect(byName["glibc"]?.rule == "critical security updates" && byName["glibc"]?.status == .overdue)
+        #expect(byName["kernel"]?.rule == "other security updates" && byName["kernel"]?.status == .withinDeadline)
+        #expect(rh1.missing.bySeverity["critical"] == 1 && rh1.missing.bySeverity["important"] == 1 && rh1.missing.bySeverity["unrated"] == 0)
+        #expect(!report.evidence.notes.contains { $0.contains("History holds no vendor severity") })
+    }
+
     @Test func asOfIgnoresEverythingRecordedLater() throws {
         let (history, inventory, _) = try G.fleet()
         let report = try ComplianceReport.build(history.request(asOf: G.day(3), inventory: inventory, since: "3d"))

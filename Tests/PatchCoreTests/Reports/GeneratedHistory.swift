@@ -50,14 +50,15 @@ struct GeneratedHistory {
     /// Records a deployment of `policy` that installed `installed` on `host` (each update at its available version).
     @discardableResult
     func deploy(at date: Date, policy: String, host name: String, installed: [PendingUpdate], left: [PendingUpdate] = [],
-                status: HostStatus = .ok, reboot: Bool = false) throws -> String {
+                notInstalled: [PendingUpdate] = [], status: HostStatus = .ok, reboot: Bool = false, os: OSInfo = debian) throws -> String {
         let id = try store.beginRun(kind: "deploy", startedAt: date.addingTimeInterval(-60), inventory: "inventory.yml", hostPattern: nil,
                                     options: nil, version: "test", policy: policy, user: "tester")
         var record = DeployHost(host: Host(name: name), status: status, ring: "all", batch: 1,
                                 startedAt: date.addingTimeInterval(-50), finishedAt: date)
-        record.os = Self.debian
+        record.os = os
         record.rebootRequired = reboot
-        record.planned = installed.map(PlannedUpdate.init)
+        // `notInstalled`: selected and planned, but not installed (the host was deferred, say).
+        record.planned = (installed + notInstalled).map(PlannedUpdate.init)
         record.installed = installed.map { InstalledPackage(name: $0.name, fromVersion: $0.installedVersion, toVersion: $0.availableVersion) }
         record.skipped = left.map { SkippedUpdate(name: $0.name, version: $0.availableVersion, reason: $0.security ? "held by policy (hold: \($0.name))" : "not a security update") }
         try store.record(runId: id, hosts: [record])
