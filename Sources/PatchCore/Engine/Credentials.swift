@@ -8,6 +8,8 @@ final class Credentials: @unchecked Sendable {
     struct Resolved: Sendable {
         var config: SSHConfig
         var becomePassword: String?
+        /// The login password, when one is configured (WinRM needs it; SSH offers it last).
+        var password: String?
     }
 
     private let options: ConnectionOptions
@@ -40,7 +42,7 @@ final class Credentials: @unchecked Sendable {
         let becomePassword = try secret(env: host.becomePasswordEnv, command: host.becomePasswordCommand, host: host, what: "become password") ?? password
         let config = SSHConfig(label: host.name, address: host.address, port: host.port, user: user, auth: auth,
                                connectTimeout: options.connectTimeout, keepaliveInterval: options.keepaliveInterval)
-        return Resolved(config: config, becomePassword: becomePassword)
+        return Resolved(config: config, becomePassword: becomePassword, password: password)
     }
 
     private func expandHome(_ path: String) -> String {

@@ -79,9 +79,14 @@ public struct Engine: Sendable {
                     do {
                         let prepared = try credential.get()
                         logger.debug("connecting", metadata: ["host": "\(host.name)", "address": "\(host.address):\(host.port)"])
-                        let known = try knownHosts.get()
-                        let connect: @Sendable () async throws -> any RemoteSession = {
-                            try await gate.pass { try await SSHSession.connect(prepared.config, knownHosts: known, policy: policy) }
+                        let connect: @Sendable () async throws -> any RemoteSession
+                        if host.connection == .winrm {
+                            let configuration = try WinRMSession.configuration(for: host, user: prepared.config.user, password: prepared.password,
+                                                                               connectTimeout: prepared.config.connectTimeout)
+                            connect = { WinRMSession(client: try WinRMClient(configuration)) }
+                        } else {
+                            let known = try knownHosts.get()
+                            connect = { try await gate.pass { try await SSHSession.connect(prepared.config, knownHosts: known, policy: policy) } }
                         }
                         let session = try await connect()
                         logger.debug("logged in", metadata: ["host": "\(host.name)", "user": "\(prepared.config.user)", "identity": "\(session.identity)"])
@@ -133,6 +138,18 @@ public struct Engine: Sendable {
             case .knownHosts, .session, .transfer: status = .error
             }
             return Failure(status: status, message: ssh.description)
+        }
+        if let winrm = error as? WinRMError {
+            switch winrm {
+            case .connect: return Failure(status: .unreachable, message: winrm.description)
+            case .timeout: return Failure(status: .timeout, message: winrm.description)
+            case .authentication: return Failure(status: .authFailed, message: winrm.description)
+            case let .fault(_, _, fault) where fault.subcode?.contains("AccessDenied") == true:
+                return Failure(status: .authFailed, message: winrm.description)
+            // A certificate that does not verify is WinRM's host-key mismatch: nothing was sent.
+            case .tls: return Failure(status: .hostKeyMismatch, message: winrm.description)
+            default: return Failure(status: .error, message: winrm.description)
+            }
         }
         if let patch = error as? PatchError {
             if case .credential = patch { return Failure(status: .authFailed, message: patch.description) }

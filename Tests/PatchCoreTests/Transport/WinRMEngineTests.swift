@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+@testable import PatchCore
+
+/// Windows hosts with `connection: winrm` go through the engine like SSH hosts: the WS-Management
+/// test endpoint (lab/winrm) receives the encoded PowerShell scan; its powershell.exe stand-in
+/// prints the script it decoded instead of running it (no Windows here), so the scan reports
+/// that no OS facts came back, with the script's text showing it arrived whole.
+@Suite("WinRM hosts through the engine")
+struct WinRMEngineTests {
+    static func host(_ endpoint: WinRMEndpoint, passwordEnv: String = WinRMLab.passwordVariable) -> Host {
+        var host = Host(name: "win1", address: "127.0.0.1", port: endpoint.port, user: WinRMLab.user, passwordEnv: passwordEnv,
+                        connection: .winrm, shellType: .powershell)
+        host.vars = ["ansible_winrm_scheme": .string("https"), "ansible_winrm_transport": .string("basic"),
+                     "ansible_winrm_ca_trust_path": .string(WinRMLab.pki("ca.pem"))]
+        return host
+    }
+
+    static func scan(_ hosts: [Host], environment: [String: String]) async -> [HostScan] {
+        let options = ConnectionOptions(knownHostsPath: "/nonexistent/known_hosts", connectTimeout: 5, commandTimeout: 60, environment: environment)
+        return await ScanEngine(engine: Engine(options: options)).scan(hosts, options: ScanOptions(forks: 4))
+    }
+
+    @Test func scanTravelsOverWinRMAsEncodedPowerShell() async throws {
+        let endpoint = try WinRMEndpoint(certificate: "server")
+        let results = await Self.scan([Self.host(endpoint)], environment: [WinRMLab.passwordVariable: WinRMLab.password])
+        let result = try #require(results.first)
+        #expect(result.status == .error)
+        #expect(result.error?.contains("the Windows scan printed no OS facts (exit 0)") == true, "\(result.error ?? "")")
+        // The stand-in printed the script it decoded from the UTF-16LE base64: it arrived whole.
+        #expect(result.error?.contains("$ErrorActionPreference='Stop'") == true, "\(result.error ?? "")")
+        #expect(endpoint.log().contains { $0.contains("line=\"powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand ") })
+        #expect(endpoint.events("delete").count >= 1, "the shell was deleted: \(endpoint.log().suffix(3))")
+    }
+
+    @Test func wrongPasswordMissingPasswordAndUnverifiableCertificate() async throws {
+        let endpoint = try WinRMEndpoint(certificate: "server")
+        let wrong = try #require(await Self.scan([Self.host(endpoint)], environment: [WinRMLab.passwordVariable: "nope"]).first)
+        #expect(wrong.status == .authFailed, "\(wrong.error ?? "")")
+        let missing = try #require(await Self.scan([Self.host(endpoint, passwordEnv: "PATCHCTL_UNSET_VARIABLE")], environment: [:]).first)
+        #expect(missing.status == .authFailed && missing.error?.contains("PATCHCTL_UNSET_VARIABLE") == true, "\(missing.error ?? "")")
+        var untrusted = Self.host(endpoint)
+        untrusted.vars["ansible_winrm_ca_trust_path"] = nil
+        let tls = try #require(await Self.scan([untrusted], environment: [WinRMLab.passwordVariable: WinRMLab.password]).first)
+        #expect(tls.status == .hostKeyMismatch, "a certificate that does not verify: \(tls.error ?? "")")
+    }
+}
