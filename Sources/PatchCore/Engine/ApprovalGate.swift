@@ -26,18 +26,11 @@ final class ApprovalGate: @unchecked Sendable {
         self.now = now
     }
 
-    func decide(_ update: PendingUpdate, ringIndex: Int) throws -> Decision {
+    func decide(_ update: PendingUpdate, ringIndex: Int) async throws -> Decision {
         let key = "\(ringIndex)\u{0}\(update.name)\u{0}\(update.availableVersion)"
-        lock.lock()
-        if let cached = cache[key] {
-            lock.unlock()
-            return cached
-        }
-        lock.unlock()
-        let decision = try evaluate(update, ringIndex: ringIndex)
-        lock.lock()
-        cache[key] = decision
-        lock.unlock()
+        if let cached = lock.withLock({ cache[key] }) { return cached }
+        let decision = try await OffReactor.run { try self.evaluate(update, ringIndex: ringIndex) }
+        lock.withLock { cache[key] = decision }
         return decision
     }
 

@@ -8,9 +8,12 @@ extension DeployEngine {
         let repository = PackageRepository(store: store)
         let installer = PackageInstaller(engine: engine, repository: repository, dryRun: options.dryRun, installTimeout: policy.installTimeout)
         for item in policy.install {
-            let entries = try repository.find(name: item.name, version: item.version, platform: platform.family)
+            let family = platform.family
+            let (entries, anyBuild) = try await OffReactor.run {
+                (try repository.find(name: item.name, version: item.version, platform: family), try repository.find(name: item.name, version: nil))
+            }
             let allowPending = ringIndex == 0 && policy.testRingInstallsPending
-            if entries.isEmpty, try repository.find(name: item.name, version: nil).isEmpty {
+            if entries.isEmpty, anyBuild.isEmpty {
                 try await installFromManager(item, on: connection, platform: platform, record: &record)
                 continue
             }

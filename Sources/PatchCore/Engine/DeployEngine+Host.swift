@@ -34,7 +34,7 @@ extension DeployEngine {
                 record.skipped.append(SkippedUpdate(name: update.name, version: update.availableVersion, reason: reason))
                 continue
             }
-            switch try gate.decide(update, ringIndex: ringIndex) {
+            switch try await gate.decide(update, ringIndex: ringIndex) {
             case .approved:
                 planned.append(update)
             case let .awaiting(reason):
@@ -62,7 +62,8 @@ extension DeployEngine {
             record.loggedInUsers = users
             if !users.isEmpty {
                 let who = users.map { "\($0.user) on \($0.terminal)" }.joined(separator: ", ")
-                let (count, first) = try store.automaticDeferrals(policy: policy.name, host: host.name)
+                let store = self.store, policyName = policy.name, hostName = host.name
+                let (count, first) = try await OffReactor.run { try store.automaticDeferrals(policy: policyName, host: hostName) }
                 let now = options.now()
                 var deadlinePassed = false
                 if let deadline = deferment.deadline {
@@ -75,8 +76,8 @@ extension DeployEngine {
                     record.status = .deferred
                     record.deferral = "\(users.count) user(s) logged in (\(who)): deferral \(count + 1) of \(deferment.maxDeferrals)"
                     if !options.dryRun {
-                        try store.recordEvents([EventRecord(at: now, user: options.user, action: "deferred", policy: policy.name,
-                                                            host: host.name, detail: record.deferral)])
+                        let event = EventRecord(at: now, user: options.user, action: "deferred", policy: policy.name, host: host.name, detail: record.deferral)
+                        try await OffReactor.run { try store.recordEvents([event]) }
                     }
                     return
                 }
@@ -84,14 +85,18 @@ extension DeployEngine {
                 record.deferral = "proceeding although \(who) logged in: " +
                     (deadlinePassed ? "deferral deadline passed" : "\(count) of \(deferment.maxDeferrals) deferrals used")
                 if !options.dryRun {
-                    try store.recordEvents([EventRecord(at: now, user: options.user, action: "forced", policy: policy.name,
-                                                        host: host.name, detail: record.deferral)])
+                    let event = EventRecord(at: now, user: options.user, action: "forced", policy: policy.name, host: host.name, detail: record.deferral)
+                    try await OffReactor.run { try store.recordEvents([event]) }
                 }
             }
         }
 
-        let install = planned.isEmpty ? nil : platform.installCommand(planned)
-        record.commands = policy.pre + (install.map { [$0] } ?? []) + policy.post
+        // snap and flatpak findings install with their own tools; the family's manager takes the rest.
+        let thirdParty = planned.filter { ThirdPartyManager(source: $0.source) != nil && [.snap, .flatpak].contains(ThirdPartyManager(source: $0.source)) }
+        let osPlanned = platform.family == .windows ? planned : planned.filter { update in !thirdParty.contains(update) }
+        let install = osPlanned.isEmpty ? nil : platform.installCommand(osPlanned)
+        let thirdPartyInstall = thirdParty.isEmpty ? nil : ThirdPartyManager.linuxInstallCommand(thirdParty)
+        record.commands = policy.pre + (install.map { [$0] } ?? []) + (thirdPartyInstall.map { [$0] } ?? []) + policy.post
         let rebootMessage = rebootText
         if options.dryRun {
             if !policy.install.isEmpty {
@@ -145,8 +150,8 @@ extension DeployEngine {
                 record.status = .timeout
             }
             // Verify against the package database, not the installer's word.
-            let versions = platform.parseInstalledVersions(try await connection.run(platform.installedVersionsCommand(planned.map(\.name))).stdout)
-            for update in planned {
+            let versions = platform.parseInstalledVersions(try await connection.run(platform.installedVersionsCommand(osPlanned.map(\.name))).stdout)
+            for update in osPlanned {
                 let actual = versions[update.name]
                 if actual == update.availableVersion {
                     record.installed.append(InstalledPackage(name: update.name, fromVersion: update.installedVersion, toVersion: update.availableVersion))
@@ -165,6 +170,21 @@ extension DeployEngine {
         }
         if !policy.install.isEmpty, record.status == .ok {
             try await installBundle(on: connection, platform: platform, ringIndex: ringIndex, record: &record)
+        }
+        if let thirdPartyInstall {
+            let step = try await runStep("install-third-party", thirdPartyInstall, on: connection, timeout: policy.installTimeout, into: &record)
+            let versions = ThirdPartyManager.parseLinuxInstalledVersions(try await connection.run(ThirdPartyManager.linuxInstalledVersionsCommand).stdout)
+            for update in thirdParty {
+                let actual = versions[update.name]
+                if actual == update.availableVersion {
+                    record.installed.append(InstalledPackage(name: update.name, fromVersion: update.installedVersion, toVersion: update.availableVersion))
+                } else {
+                    // snap and flatpak install the channel's current revision, which may have moved on since the scan.
+                    record.failed.append(FailedPackage(name: update.name, fromVersion: update.installedVersion, targetVersion: update.availableVersion,
+                                                       actualVersion: actual, reason: step.exitCode == 0 ? "\(update.source) installed \(actual ?? "nothing")"
+                                                           : "\(update.source) exited \(step.exitCode.map(String.init) ?? "?"): \(Self.errorLines(step.output))"))
+                }
+            }
         }
         var postFailure: String?
         for command in policy.post {

@@ -59,13 +59,16 @@ public struct ScanEngine: Sendable {
             }
             return (platform, try parsing(host, "scan") { try platform.parseScan(output.stdout) })
         }
-        let output = try await connection.run(Platforms.scanScript(refresh: refresh))
+        // The family's own scan plus snap and flatpak where they exist: still one command.
+        let output = try await connection.run(ThirdPartyManager.posixScanScript(refresh: refresh))
         let facts = try parsing(host, "facts") { try Platforms.parseFacts(output.stdout) }
         guard let platform = Platforms.detect(facts) else {
             let id = facts.osRelease["PRETTY_NAME"] ?? facts.osRelease["ID"] ?? facts.kernelName
             throw Engine.Failure(status: .error, message: "\(host.name): unsupported platform (\(id))")
         }
-        return (platform, try parsing(host, "scan") { try platform.parseScan(output.stdout) })
+        var findings = try parsing(host, "scan") { try platform.parseScan(output.stdout) }
+        findings.updates += try parsing(host, "snap/flatpak") { try ThirdPartyManager.linuxFindings(fromScanOutput: output.stdout) }
+        return (platform, findings)
     }
 
     private static func parsing<T>(_ host: Host, _ what: String, _ body: () throws -> T) throws -> T {

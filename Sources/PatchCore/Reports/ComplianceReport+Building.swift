@@ -189,7 +189,7 @@ extension ComplianceReport {
         let unratedElsewhere = Set(entries.filter { $0.osFamily != nil && $0.osFamily != "debian" && $0.updates.contains { $0.security && $0.severity == nil } }
             .compactMap(\.osFamily)).sorted()
         if !unratedElsewhere.isEmpty {
-            notes.append("History holds no vendor severity for \(unratedElsewhere.joined(separator: ", ")) scans (findings have no severity column yet): their security updates are 'unrated' too, hence in scope.")
+            notes.append("Some \(unratedElsewhere.joined(separator: ", ")) security updates carry no vendor severity (scans recorded before severities were stored, or advisories without one): they are 'unrated' too, hence in scope.")
         }
         if findings.contains(where: { $0.releasedAt == nil }) || entries.contains(where: { $0.osFamily == "debian" }) {
             notes.append("apt publishes no release date per update: ages and deadlines count from the first scan that listed the update (first seen), which can be later than the vendor's release. Where a platform reports release dates, deadlines count from them.")

@@ -21,12 +21,13 @@ extension HostScan: HistoryRecord {
                 startedAt, finishedAt,
             ])
         let finding = try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO findings (run_id, host, package, installed_version, available_version, source, security, architecture)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT OR REPLACE INTO findings (run_id, host, package, installed_version, available_version, source, security, architecture, severity)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for update in updates {
             try finding.execute(arguments: [
                 runId, name, update.name, update.installedVersion, update.availableVersion, update.source, update.security, update.architecture,
+                update.severity,
             ])
         }
     }

@@ -132,7 +132,7 @@ extension HistoryStore {
             for row in try Row.fetchAll(db, sql: "SELECT * FROM findings WHERE run_id = ? ORDER BY host, package", arguments: [runId]) {
                 findings[row["host"], default: []].append(PendingUpdate(
                     name: row["package"], installedVersion: row["installed_version"], availableVersion: row["available_version"],
-                    source: row["source"], security: row["security"], architecture: row["architecture"]))
+                    source: row["source"], security: row["security"], architecture: row["architecture"], severity: row["severity"]))
             }
             let hosts = try Row.fetchAll(db, sql: "SELECT * FROM run_hosts WHERE run_id = ? ORDER BY started_at, host", arguments: [runId]).map { row in
                 let name: String = row["host"]

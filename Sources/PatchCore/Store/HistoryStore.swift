@@ -216,6 +216,10 @@ public final class HistoryStore: Sendable {
             // IF NOT EXISTS: for a few hours v4 created it.
             try db.execute(sql: "CREATE INDEX IF NOT EXISTS findings_first_seen ON findings(host, package, available_version, run_id)")
         }
+        migrator.registerMigration("v7: finding severity") { db in
+            // RHEL, SUSE and Windows scans report a vendor severity; compliance rules key on it.
+            try db.execute(sql: "ALTER TABLE findings ADD COLUMN severity TEXT")
+        }
         return migrator
     }
 }

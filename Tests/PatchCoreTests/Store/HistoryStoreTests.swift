@@ -23,7 +23,7 @@ struct HistoryStoreTests {
         let started = Date(timeIntervalSince1970: 1_700_000_000)
         let id = try store.beginRun(kind: "scan", startedAt: started, inventory: "inv.yml", hostPattern: "web", options: nil, version: "test")
         let updates = [
-            PendingUpdate(name: "libc6", installedVersion: "2.36-9+deb12u4", availableVersion: "2.36-9+deb12u7", source: "Debian-Security:12/oldstable-security", security: true, architecture: "amd64"),
+            PendingUpdate(name: "libc6", installedVersion: "2.36-9+deb12u4", availableVersion: "2.36-9+deb12u7", source: "Debian-Security:12/oldstable-security", security: true, architecture: "amd64", severity: "important"),
             PendingUpdate(name: "tzdata", installedVersion: "2024a", availableVersion: "2024b", source: "Debian:12.7/oldstable", security: false, architecture: "all"),
         ]
         let hosts = [sampleHost("a", updates: updates), sampleHost("b", status: .unreachable)]
