@@ -22,6 +22,9 @@ public struct ConnectionOptions: Sendable {
     public var logger: Logger
     /// Asks the operator for a key's passphrase (on a terminal); nil when nobody can answer.
     public var passphrasePrompt: (@Sendable (String) -> String?)?
+    /// Windows hosts whose OpenSSH cannot be reached are tried over WinRM (a policy's
+    /// `winrm_fallback`, or the host's `winrm_fallback` variable).
+    public var winRMFallback = false
 
     public init(knownHostsPath: String, acceptNewHostKeys: Bool = false, defaultUser: String? = nil,
                 defaultPrivateKey: String? = nil, connectTimeout: Double = 10, commandTimeout: Double = 600,

@@ -106,6 +106,8 @@ public struct Deployment: Sendable {
         let recorder = RunRecorder<DeployHost>(store: store, runId: runId, batchSize: 16)
         let options = DeployOptions(policy: policy, forks: request.forks, dryRun: request.dryRun, ignoreWindow: request.ignoreWindow,
                                     onlyRing: request.ring, user: user, now: now)
+        var connection = connection
+        connection.winRMFallback = connection.winRMFallback || policy.winrmFallback
         let engine = DeployEngine(engine: Engine(options: connection), store: store, options: options, stop: stop)
         var notes: [String] = []
         if !unassigned.isEmpty {

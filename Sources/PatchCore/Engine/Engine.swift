@@ -61,6 +61,7 @@ public struct Engine: Sendable {
         Self.raiseOpenFileLimit(toAtLeast: min(forks, hosts.count) + 64)
         let commandTimeout = options.commandTimeout
         let gate = AsyncGate(limit: options.maxConnecting)
+        let fallback = options.winRMFallback
         let logger = options.logger
         logger.debug("starting run", metadata: ["hosts": "\(hosts.count)", "forks": "\(forks)", "known_hosts": "\(options.knownHostsPath)"])
 
@@ -86,7 +87,31 @@ public struct Engine: Sendable {
                             connect = { WinRMSession(client: try WinRMClient(configuration)) }
                         } else {
                             let known = try knownHosts.get()
-                            connect = { try await gate.pass { try await SSHSession.connect(prepared.config, knownHosts: known, policy: policy) } }
+                            let ssh: @Sendable () async throws -> any RemoteSession = {
+                                try await gate.pass { try await SSHSession.connect(prepared.config, knownHosts: known, policy: policy) }
+                            }
+                            if host.isWindows, fallback || host.vars["winrm_fallback"] == .bool(true) {
+                                // Windows without (reachable) OpenSSH: the same host over WinRM, same password.
+                                connect = {
+                                    do {
+                                        return try await ssh()
+                                    } catch let error as SSHError {
+                                        switch error {
+                                        case .connect, .resolve:
+                                            logger.info("OpenSSH unreachable, trying WinRM", metadata: ["host": "\(host.name)", "reason": "\(error)"])
+                                            var winrmHost = host
+                                            winrmHost.port = 22  // OpenSSH's port is not WinRM's
+                                            let configuration = try WinRMSession.configuration(for: winrmHost, user: prepared.config.user,
+                                                                                               password: prepared.password, connectTimeout: prepared.config.connectTimeout)
+                                            return WinRMSession(client: try WinRMClient(configuration))
+                                        default:
+                                            throw error
+                                        }
+                                    }
+                                }
+                            } else {
+                                connect = ssh
+                            }
                         }
                         let session = try await connect()
                         logger.debug("logged in", metadata: ["host": "\(host.name)", "user": "\(prepared.config.user)", "identity": "\(session.identity)"])

@@ -52,7 +52,7 @@ public struct ScanEngine: Sendable {
         let host = connection.host
         if host.isWindows {
             // PowerShell, encoded: the same line works whether OpenSSH's shell is cmd.exe or PowerShell, and over WinRM.
-            let output = try await connection.run(WindowsPlatform.scanCommand(refresh: refresh))
+            let output = try await connection.run(WindowsPlatform.scanCommand(refresh: refresh, thirdParty: true))
             guard let platform = WindowsPlatform.detect(scanOutput: output.stdout) else {
                 let said = (output.stderr.isEmpty ? output.stdout : output.stderr).trimmed
                 throw Engine.Failure(status: .error, message: "\(host.name): the Windows scan printed no OS facts (exit \(output.exitStatus)): \(String(said.prefix(300)))")

@@ -31,6 +31,8 @@ public struct Policy: Sendable, Equatable {
     public var install: [BundleItem]
     /// The first (test) ring may install library packages still pending approval.
     public var testRingInstallsPending: Bool
+    /// Windows hosts whose OpenSSH cannot be reached are tried over WinRM.
+    public var winrmFallback: Bool
 
     /// One entry of `install:`: a name, optionally pinned to a version.
     public struct BundleItem: Sendable, Equatable {
@@ -50,7 +52,7 @@ public struct Policy: Sendable, Equatable {
                 window: MaintenanceWindow? = nil, rings: [Ring] = [Ring(name: "all")], approval: ApprovalMode = .auto,
                 reboot: RebootPolicy = RebootPolicy(), deferment: Deferment? = nil, pre: [String] = [],
                 post: [String] = [], refresh: Bool = true, installTimeout: Double = Policy.defaultInstallTimeout,
-                rebootTimeout: Double = Policy.defaultRebootTimeout, install: [BundleItem] = [], testRingInstallsPending: Bool = false) {
+                rebootTimeout: Double = Policy.defaultRebootTimeout, install: [BundleItem] = [], testRingInstallsPending: Bool = false, winrmFallback: Bool = false) {
         self.name = name
         self.file = file
         self.targets = targets
@@ -67,5 +69,6 @@ public struct Policy: Sendable, Equatable {
         self.rebootTimeout = rebootTimeout
         self.install = install
         self.testRingInstallsPending = testRingInstallsPending
+        self.winrmFallback = winrmFallback
     }
 }

@@ -6,8 +6,8 @@ import Yams
 struct PolicyParser {
     static let topKeys = ["name", "targets", "select", "window", "rings", "approval", "reboot", "deferment",
                           "pre", "post", "refresh", "install_timeout", "reboot_timeout", "install",
-                          "test_ring_installs_pending"]
-    static let selectKeys = ["updates", "min_severity", "include", "exclude", "hold"]
+                          "test_ring_installs_pending", "winrm_fallback"]
+    static let selectKeys = ["updates", "min_severity", "include", "exclude", "hold", "sources"]
     static let ringKeys = ["name", "targets", "batch", "max_parallel", "max_fail_percent", "soak"]
     static let rebootKeys = ["mode", "message", "grace_minutes"]
     static let defermentKeys = ["max_deferrals", "deadline"]
@@ -65,10 +65,14 @@ struct PolicyParser {
             try bool(node, label: "test_ring_installs_pending")
         } ?? false
 
+        let winrmFallback = try fields.value("winrm_fallback").map { node throws(PatchError) in
+            try bool(node, label: "winrm_fallback")
+        } ?? false
+
         return Policy(name: name, file: "", targets: targets, selection: selection, window: window, rings: rings,
                       approval: approval, reboot: reboot, deferment: deferment, pre: pre, post: post,
                       refresh: refresh, installTimeout: installTimeout, rebootTimeout: rebootTimeout,
-                      install: install, testRingInstallsPending: testRingInstallsPending)
+                      install: install, testRingInstallsPending: testRingInstallsPending, winrmFallback: winrmFallback)
     }
 
     private func policyName(_ node: Node) throws(PatchError) -> String {
@@ -158,6 +162,12 @@ struct PolicyParser {
         selection.include = try globs(fields.value("include"), label: "include")
         selection.exclude = try globs(fields.value("exclude"), label: "exclude")
         selection.hold = try globs(fields.value("hold"), label: "hold")
+        for (source, node) in try strings(fields.value("sources"), label: "sources") {
+            guard UpdateSelection.sourceNames.contains(source) else {
+                throw failure(at: node, "unknown source '\(source)' in 'sources': expected \(Self.listing(UpdateSelection.sourceNames, "or"))")
+            }
+            selection.sources.append(source)
+        }
         return selection
     }
 

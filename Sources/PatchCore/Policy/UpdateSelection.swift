@@ -14,14 +14,27 @@ public struct UpdateSelection: Sendable, Equatable {
     public var exclude: [String]
     /// Never touched, whatever `include` or `kind` say (e.g. a pinned database server).
     public var hold: [String]
+    /// Which managers' findings may be installed: `os` (the platform's own: apt, dnf, zypper,
+    /// Windows Update, softwareupdate) and the third-party ones (`snap`, `flatpak`, `winget`,
+    /// `choco`, `brew`, `brew-cask`). Empty: every manager.
+    public var sources: [String]
+
+    /// The names `sources` accepts.
+    public static let sourceNames = ["os"] + ThirdPartyManager.allCases.map(\.rawValue)
 
     public init(kind: Kind = .security, minSeverity: Severity? = nil, include: [String] = [],
-                exclude: [String] = [], hold: [String] = []) {
+                exclude: [String] = [], hold: [String] = [], sources: [String] = []) {
         self.kind = kind
         self.minSeverity = minSeverity
         self.include = include
         self.exclude = exclude
         self.hold = hold
+        self.sources = sources
+    }
+
+    /// The manager a finding came from: a third-party one, or `os`.
+    public static func source(of update: PendingUpdate) -> String {
+        ThirdPartyManager(source: update.source)?.rawValue ?? "os"
     }
 
     /// Rules apply in this order, the first that rejects giving the reason: hold, exclude,
@@ -35,6 +48,9 @@ public struct UpdateSelection: Sendable, Equatable {
         }
         if !include.isEmpty, Self.firstMatch(of: update.name, in: include) == nil {
             return .skipped("not included")
+        }
+        if !sources.isEmpty, case let source = Self.source(of: update), !sources.contains(source) {
+            return .skipped("from \(source), not among sources (\(sources.joined(separator: ", ")))")
         }
         if kind == .security, !update.security {
             return .skipped("not a security update")

@@ -26,7 +26,7 @@ final class WinRMSession: RemoteSession {
     /// `ansible_winrm_scheme` (https, the default, or http), `ansible_winrm_transport` (ntlm, the
     /// default, or basic), `ansible_winrm_server_cert_validation: ignore`, and
     /// `ansible_winrm_ca_trust_path` (a PEM file of CAs to trust instead of the system's). A port
-    /// left at SSH's 22 means WinRM's own: 5986 for https, 5985 for http.
+    /// left at SSH's 22 means WinRM's own: 5986 for https, 5985 for http; `winrm_port` overrides.
     static func configuration(for host: Host, user: String, password: String?, connectTimeout: Double) throws -> WinRMClient.Configuration {
         func text(_ key: String) -> String? {
             if case let .string(value)? = host.vars[key] { return value.lowercased() == value ? value : value }
@@ -50,7 +50,9 @@ final class WinRMSession: RemoteSession {
         var verification = WinRMClient.Configuration.CertificateVerification.systemTrustStore
         if let path = text("ansible_winrm_ca_trust_path") { verification = .caFile(path) }
         if text("ansible_winrm_server_cert_validation")?.lowercased() == "ignore" { verification = .insecureSkipVerification }
-        let port = host.port == 22 ? nil : host.port
+        // `winrm_port` names WinRM's port when `port` is OpenSSH's (hosts with a fallback).
+        var port = host.port == 22 ? nil : host.port
+        if case let .int(explicit)? = host.vars["winrm_port"] { port = explicit }
         return WinRMClient.Configuration(
             label: host.name, endpoint: WinRMClient.Configuration.endpoint(address: host.address, port: port, https: scheme == "https"),
             user: user, password: password, authentication: authentication, certificateVerification: verification, connectTimeout: connectTimeout)

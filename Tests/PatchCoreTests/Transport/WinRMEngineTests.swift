@@ -45,3 +45,32 @@ struct WinRMEngineTests {
         #expect(tls.status == .hostKeyMismatch, "a certificate that does not verify: \(tls.error ?? "")")
     }
 }
+
+@Suite("WinRM fallback for Windows hosts")
+struct WinRMFallbackTests {
+    @Test func windowsHostWithoutReachableOpenSSHIsTriedOverWinRM() async throws {
+        let endpoint = try WinRMEndpoint(certificate: "server")
+        // A port nothing listens on: OpenSSH is "not installed".
+        let socket = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) } }
+        let closedPort = Int(UInt16(bigEndian: address.sin_port))
+        close(socket)
+
+        var host = WinRMEngineTests.host(endpoint)
+        host.connection = .ssh
+        host.port = closedPort
+        host.vars["winrm_port"] = .int(endpoint.port)
+        let environment = [WinRMLab.passwordVariable: WinRMLab.password]
+        let without = try #require(await WinRMEngineTests.scan([host], environment: environment).first)
+        #expect(without.status == .unreachable, "no fallback unless asked: \(without.error ?? "")")
+
+        host.vars["winrm_fallback"] = .bool(true)
+        let with = try #require(await WinRMEngineTests.scan([host], environment: environment).first)
+        #expect(with.error?.contains("$ErrorActionPreference='Stop'") == true, "the scan went over WinRM: \(with.error ?? "")")
+    }
+}
