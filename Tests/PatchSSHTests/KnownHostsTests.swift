@@ -108,8 +108,9 @@ struct ReactorTests {
         let timedOut = await Reactor.shared.wait(fd: fds[0], readable: true, writable: false, deadline: .after(seconds: 0.2))
         let waited = Double(Deadline.now.nanoseconds - started.nanoseconds) / 1e9
         #expect(!timedOut)
-        // The upper bound only tells "expired" from "never expired": loaded CI machines are slow.
-        #expect(waited >= 0.19 && waited < 10)
+        // The upper bound only tells "expired" from "never expired": the test's own resumption
+        // waits for a free thread of the shared pool, which other suites' blocking waits can hold.
+        #expect(waited >= 0.19 && waited < 60)
         #expect(await Reactor.shared.wait(fd: fds[0], readable: false, writable: true, deadline: .after(seconds: 5)))
         _ = write(fds[1], "x", 1)
         #expect(await Reactor.shared.wait(fd: fds[0], readable: true, writable: false, deadline: .after(seconds: 5)))
