@@ -32,6 +32,8 @@ demo: build lab
 	$(BIN) deploy -i inventories/lab-deploy.yml --policy lab-rollout --known-hosts $(LAB_KNOWN_HOSTS) --dry-run
 	$(BIN) deploy -i inventories/lab-deploy.yml --policy lab-rollout --known-hosts $(LAB_KNOWN_HOSTS)
 	$(BIN) history --last 5
+	$(BIN) report compliance --standard pci-dss -i inventories/lab-deploy.yml --format html -o patch-report.html
+	@echo "compliance report with charts: $$(pwd)/patch-report.html"
 
 # Unit tests on recorded outputs plus integration tests against the lab's real sshd and apt.
 test: deps lab
