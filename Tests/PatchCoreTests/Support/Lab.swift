@@ -119,8 +119,14 @@ enum Lab {
 
     /// Runs `lab/slot.sh` (LAB_SLOT_SCRIPT) with `arguments`; a non-zero exit fails the test with what the script printed.
     static func slot(_ arguments: [String]) throws {
+        try script("LAB_SLOT_SCRIPT", arguments)
+    }
+
+    /// Runs the lab script named by `key` in lab.env; a non-zero exit fails the test with what it printed.
+    static func script(_ key: String, _ arguments: [String]) throws {
+        let path = try value(key)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try value("LAB_SLOT_SCRIPT"))
+        process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe
@@ -129,7 +135,7 @@ enum Lab {
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         try #require(process.terminationStatus == 0,
-                     "lab/slot.sh \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(String(decoding: data, as: UTF8.self))")
+                     "\(path) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(String(decoding: data, as: UTF8.self))")
     }
 
     /// Makes deploy slot `n` (1...LAB_SLOT_COUNT) a fresh copy of the lab tree and returns its root login:
@@ -211,17 +217,7 @@ enum Lab {
 
     /// Runs `lab/rhel.sh` (LAB_RHEL_SCRIPT) with `arguments`; a non-zero exit fails the test with what it printed.
     static func rhel(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try value("LAB_RHEL_SCRIPT"))
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0,
-                     "lab/rhel.sh \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(String(decoding: data, as: UTF8.self))")
+        try script("LAB_RHEL_SCRIPT", arguments)
     }
 
     /// Makes the RHEL-family endpoint's tree a fresh copy of its cached build, booted now, and returns
