@@ -10,12 +10,16 @@ public struct PackageInstaller: Sendable {
     public let repository: PackageRepository
     public let dryRun: Bool
     public let installTimeout: Double
+    /// Sees (host, bytes sent, file size) while a file uploads, for a progress line on a terminal.
+    public let uploadProgress: (@Sendable (String, Int64, Int64) -> Void)?
 
-    public init(engine: Engine, repository: PackageRepository, dryRun: Bool = false, installTimeout: Double = 3600) {
+    public init(engine: Engine, repository: PackageRepository, dryRun: Bool = false, installTimeout: Double = 3600,
+                uploadProgress: (@Sendable (String, Int64, Int64) -> Void)? = nil) {
         self.engine = engine
         self.repository = repository
         self.dryRun = dryRun
         self.installTimeout = installTimeout
+        self.uploadProgress = uploadProgress
     }
 
     /// `builds`: the library entries of one name@version (one per platform/architecture); each
@@ -141,7 +145,13 @@ public struct PackageInstaller: Sendable {
         while true {
             attempt += 1
             do {
-                let sent = try await connection.upload(local, to: remotePath)
+                let total = package.size ?? 0
+                let name = connection.host.name
+                var onProgress: (@Sendable (Int64) -> Void)?
+                if let report = uploadProgress {
+                    onProgress = { sent in report(name, sent, total) }
+                }
+                let sent = try await connection.upload(local, to: remotePath, progress: onProgress)
                 record.steps.append(DeployStep(phase: "upload", command: "sftp put \(remotePath)", exitCode: 0,
                                                output: "\(sent) bytes, attempt \(attempt)", durationMs: Int(Date().timeIntervalSince(started) * 1000)))
                 break

@@ -201,7 +201,15 @@ extension Patchctl {
                 options: "\(records[0].reference) dry_run=\(dryRun)", as: DeployHost.self)
             else { return }
             let engine = Engine(options: connection.connectionOptions(environment: environment))
-            let installer = PackageInstaller(engine: engine, repository: repository, dryRun: dryRun)
+            // On a terminal, one self-erasing line shows the uploads in flight.
+            var progress: (@Sendable (String, Int64, Int64) -> Void)?
+            if Terminal.stderrIsTerminal && outputOptions.output == .table {
+                progress = { host, sent, total in
+                    let line = "\r\u{1B}[K\(host): \(sent >> 20) of \(total >> 20) MiB uploaded"
+                    Terminal.writeError(sent >= total ? "\r\u{1B}[K" : line)
+                }
+            }
+            let installer = PackageInstaller(engine: engine, repository: repository, dryRun: dryRun, uploadProgress: progress)
             let (results, finished) = try await RunSetup.execute(prepared, format: outputOptions.output) { onFinished in
                 // One build per platform: each host gets the entry for its own family.
                 await installer.install(records, on: prepared.hosts, forks: connection.forks, onHostFinished: onFinished)
