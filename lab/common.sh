@@ -61,9 +61,12 @@ LAB_NOPASSWD_USER=patchnopw             # sudoers: NOPASSWD: ALL
 # Provisioning layered on the cached base tree (lab/provision.sh). Bump the
 # version when provision.sh changes what it installs, so that existing trees
 # are upgraded in place; the stamp also changes with LAB_ACCOUNTS.
-PROVISION_VERSION=1
+PROVISION_VERSION=2
 PROVISION_FILE=etc/patchctl-lab.provisioned   # inside a tree
-provision_stamp() { echo "patchctl lab provisioning v$PROVISION_VERSION: sudo; accounts ${LAB_ACCOUNTS[*]}"; }
+# Installed into the trees by provisioning: sudo for become tests, openssh-client
+# so a tree can act as a relay host that pushes files to its group over SSH.
+LAB_TREE_PACKAGES=(sudo openssh-client)
+provision_stamp() { echo "patchctl lab provisioning v$PROVISION_VERSION: ${LAB_TREE_PACKAGES[*]}; accounts ${LAB_ACCOUNTS[*]}"; }
 provisioned() { [ "$(cat "$1/$PROVISION_FILE" 2>/dev/null)" = "$(provision_stamp)" ]; }
 
 die() { echo "lab: $*" >&2; exit 1; }

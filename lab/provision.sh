@@ -32,25 +32,30 @@ pending() { in_chroot "$TREE" apt list --upgradable 2>>"$LOG" | grep -F '[upgrad
 before=$(pending)
 [ -n "$before" ] || fail "no pending updates in the tree to begin with"
 
-# --- sudo --------------------------------------------------------------------
-# install_sudo [APT-OPTIONS...]: installs sudo and its missing dependencies at
-# their candidate versions, refusing if that would upgrade anything installed.
-install_sudo() {
+# --- packages: sudo (become tests), openssh-client (relay hosts push over SSH) --
+# install_packages [APT-OPTIONS...]: installs LAB_TREE_PACKAGES and their missing
+# dependencies at their candidate versions, refusing if that would upgrade
+# anything installed (the tree's pending updates are the tests' subject).
+install_packages() {
     local sim
-    sim=$(in_chroot "$TREE" apt-get -s "$@" install --no-install-recommends sudo 2>>"$LOG") || return 1
+    sim=$(in_chroot "$TREE" apt-get -s "$@" install --no-install-recommends "${LAB_TREE_PACKAGES[@]}" 2>>"$LOG") || return 1
     echo "$sim" >>"$LOG"
     if grep -q '^Inst [^ ]* \[' <<<"$sim"; then
-        fail "installing sudo would upgrade: $(grep '^Inst [^ ]* \[' <<<"$sim" | cut -d' ' -f2 | tr '\n' ' ')"
+        fail "installing ${LAB_TREE_PACKAGES[*]} would upgrade: $(grep '^Inst [^ ]* \[' <<<"$sim" | cut -d' ' -f2 | tr '\n' ' ')"
     fi
-    in_chroot "$TREE" apt-get -q -y -o Dpkg::Use-Pty=0 "$@" install --no-install-recommends sudo >>"$LOG" 2>&1
+    in_chroot "$TREE" apt-get -q -y -o Dpkg::Use-Pty=0 "$@" install --no-install-recommends "${LAB_TREE_PACKAGES[@]}" >>"$LOG" 2>&1
 }
-if ! in_chroot "$TREE" dpkg-query -W -f='${db:Status-Abbrev}' sudo 2>/dev/null | grep -q '^ii'; then
+missing_packages=0
+for package in "${LAB_TREE_PACKAGES[@]}"; do
+    in_chroot "$TREE" dpkg-query -W -f='${db:Status-Abbrev}' "$package" 2>/dev/null | grep -q '^ii' || missing_packages=1
+done
+if [ "$missing_packages" = 1 ]; then
     if [ ! -e "$TREE/usr/sbin/policy-rc.d" ]; then   # no service may start in a chroot
         POLICY=$TREE/usr/sbin/policy-rc.d
         printf '#!/bin/sh\nexit 101\n' >"$POLICY"
         chmod 755 "$POLICY"
     fi
-    if ! install_sudo; then
+    if ! install_packages; then
         # The tree's indexes date from its build; once the mirror has moved on,
         # the .deb they name is gone (404). Fetch current indexes into a
         # throw-away directory instead, leaving the tree's own lists (and so
@@ -59,7 +64,7 @@ if ! in_chroot "$TREE" dpkg-query -W -f='${db:Status-Abbrev}' sudo 2>/dev/null |
         fresh=(-o "Dir::State::Lists=$APT_TMP/lists" -o "Dir::Cache=$APT_TMP/cache")
         mkdir -p "$TREE$APT_TMP/lists/partial" "$TREE$APT_TMP/cache/archives/partial"
         in_chroot "$TREE" apt-get -q "${fresh[@]}" update >>"$LOG" 2>&1 || fail "apt-get update (fresh indexes)"
-        install_sudo "${fresh[@]}" || fail "apt-get install sudo"
+        install_packages "${fresh[@]}" || fail "apt-get install ${LAB_TREE_PACKAGES[*]}"
     fi
     rm -f "$TREE"/var/cache/apt/archives/*.deb
 fi

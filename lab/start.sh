@@ -66,7 +66,8 @@ key "$LAB_DIR/wrong_host_ed25519_key" "" patchctl-lab-impostor   # for host-key-
 key "$LAB_DIR/id_ed25519" "" patchctl-lab
 key "$LAB_DIR/wrong_ed25519" "" patchctl-lab-unauthorized         # deliberately NOT authorized
 key "$LAB_DIR/pass_ed25519" labpass patchctl-lab-passphrase
-cat "$LAB_DIR/id_ed25519.pub" "$LAB_DIR/pass_ed25519.pub" >"$LAB_DIR/authorized_keys"
+key "$LAB_DIR/relay_ed25519" "" patchctl-lab-relay                # what a relay host pushes with
+cat "$LAB_DIR/id_ed25519.pub" "$LAB_DIR/pass_ed25519.pub" "$LAB_DIR/relay_ed25519.pub" >"$LAB_DIR/authorized_keys"
 chmod 644 "$LAB_DIR/authorized_keys"
 
 # The become-test accounts on this machine: same names and UIDs as in the trees.
@@ -209,7 +210,7 @@ write_env() {
         for v in LAB_HOST=127.0.0.1 LAB_USER=root LAB_PORT="$BASE_PORT" LAB_RW_PORT="$RW_PORT" \
                  LAB_SLOW_PORT="$SLOW_PORT" LAB_ROOT="$BASE_TREE" LAB_RW_ROOT="$RW_TREE" \
                  LAB_DIR="$LAB_DIR" LAB_KEY="$LAB_DIR/id_ed25519" LAB_WRONG_KEY="$LAB_DIR/wrong_ed25519" \
-                 LAB_PASS_KEY="$LAB_DIR/pass_ed25519" LAB_PASSPHRASE=labpass \
+                 LAB_PASS_KEY="$LAB_DIR/pass_ed25519" LAB_PASSPHRASE=labpass LAB_RELAY_KEY="$LAB_DIR/relay_ed25519" \
                  LAB_KNOWN_HOSTS="$LAB_DIR/known_hosts" LAB_WRONG_KNOWN_HOSTS="$LAB_DIR/known_hosts_wrong" \
                  LAB_HASHED_HOST=127.0.0.4 LAB_HOST_KEY_PUB_FILE="$LAB_DIR/ssh_host_ed25519_key.pub" \
                  LAB_HOST_FINGERPRINT="$(ssh-keygen -lf "$LAB_DIR/ssh_host_ed25519_key.pub" | cut -d' ' -f2)" \

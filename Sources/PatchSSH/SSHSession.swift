@@ -58,6 +58,9 @@ public final class SSHSession: @unchecked Sendable {
     public let config: SSHConfig
     /// SHA256 fingerprint of the server's host key, as OpenSSH prints it.
     public private(set) var hostKeyFingerprint = ""
+    /// The verified host key as known_hosts writes it (`ssh-ed25519 AAAA…`), so a relay can check
+    /// the same key when it pushes to this host.
+    public private(set) var hostKeyEntry = ""
 
     let reactor: Reactor
     private(set) var handle: OpaquePointer?
@@ -117,6 +120,18 @@ public final class SSHSession: @unchecked Sendable {
         return session
     }
 
+    static func hostKeyTypeName(_ type: Int32) -> String? {
+        switch type {
+        case LIBSSH2_HOSTKEY_TYPE_ED25519: return "ssh-ed25519"
+        case LIBSSH2_HOSTKEY_TYPE_RSA: return "ssh-rsa"
+        case LIBSSH2_HOSTKEY_TYPE_ECDSA_256: return "ecdsa-sha2-nistp256"
+        case LIBSSH2_HOSTKEY_TYPE_ECDSA_384: return "ecdsa-sha2-nistp384"
+        case LIBSSH2_HOSTKEY_TYPE_ECDSA_521: return "ecdsa-sha2-nistp521"
+        case LIBSSH2_HOSTKEY_TYPE_DSS: return "ssh-dss"
+        default: return nil
+        }
+    }
+
     private func verifyHostKey(_ knownHosts: KnownHosts, policy: HostKeyPolicy) throws {
         guard let handle else { return }
         var length = 0
@@ -129,6 +144,7 @@ public final class SSHSession: @unchecked Sendable {
             hostKeyFingerprint = "SHA256:" + digest.replacingOccurrences(of: "=", with: "")
         }
         let raw = UnsafeRawBufferPointer(start: key, count: length)
+        if let name = Self.hostKeyTypeName(type) { hostKeyEntry = name + " " + Data(raw).base64EncodedString() }
         switch knownHosts.check(host: config.address, port: config.port, key: raw, keyType: type) {
         case .match:
             return

@@ -6,7 +6,8 @@ extension DeployEngine {
     /// other names from the host's own package manager. Items already at their version are skipped.
     func installBundle(on connection: HostConnection, platform: any Platform, ringIndex: Int, record: inout DeployHost) async throws {
         let repository = PackageRepository(store: store)
-        let installer = PackageInstaller(engine: engine, repository: repository, dryRun: options.dryRun, installTimeout: policy.installTimeout)
+        let installer = PackageInstaller(engine: engine, repository: repository, dryRun: options.dryRun, installTimeout: policy.installTimeout,
+                                         relays: options.relays)
         for item in policy.install {
             let family = platform.family
             let (entries, anyBuild) = try await OffReactor.run {

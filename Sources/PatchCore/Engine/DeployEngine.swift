@@ -12,6 +12,8 @@ public struct DeployOptions: Sendable {
     public var onlyRing: String?
     /// The local user, for the audit trail.
     public var user: String
+    /// Relay hosts by inventory name, for bundles installed on hosts behind one.
+    public var relays: [String: Host] = [:]
     public var now: @Sendable () -> Date
 
     public init(policy: Policy, forks: Int = 50, dryRun: Bool = false, ignoreWindow: Bool = false, onlyRing: String? = nil,

@@ -44,6 +44,8 @@ public struct Deployment: Sendable {
     public let rings: [[Host]]
     /// Targeted hosts that no ring takes (only when every ring names its targets).
     public let unassigned: [Host]
+    /// Relay hosts the targeted hosts name (for `install:` bundles).
+    public let relays: [String: Host]
 
     public init(request: Request, policy: Policy) throws {
         self.request = request
@@ -59,6 +61,7 @@ public struct Deployment: Sendable {
         }
         self.hosts = hosts
         (rings, unassigned) = try DeployEngine.assignRings(policy: policy, inventory: inventory, hosts: hosts)
+        relays = PackageInstaller.relays(for: hosts, in: inventory)
     }
 
     /// The hosts this run would work on (`--ring` narrows it).
@@ -104,8 +107,9 @@ public struct Deployment: Sendable {
                                        policy: policy.name, user: user)
         }
         let recorder = RunRecorder<DeployHost>(store: store, runId: runId, batchSize: 16)
-        let options = DeployOptions(policy: policy, forks: request.forks, dryRun: request.dryRun, ignoreWindow: request.ignoreWindow,
+        var options = DeployOptions(policy: policy, forks: request.forks, dryRun: request.dryRun, ignoreWindow: request.ignoreWindow,
                                     onlyRing: request.ring, user: user, now: now)
+        options.relays = relays
         var connection = connection
         connection.winRMFallback = connection.winRMFallback || policy.winrmFallback
         let engine = DeployEngine(engine: Engine(options: connection), store: store, options: options, stop: stop)

@@ -12,14 +12,27 @@ public struct PackageInstaller: Sendable {
     public let installTimeout: Double
     /// Sees (host, bytes sent, file size) while a file uploads, for a progress line on a terminal.
     public let uploadProgress: (@Sendable (String, Int64, Int64) -> Void)?
+    /// Relay hosts by inventory name, for hosts whose `relay` variable names one.
+    public let relays: [String: Host]
+    let relayStages = RelayStages()
 
     public init(engine: Engine, repository: PackageRepository, dryRun: Bool = false, installTimeout: Double = 3600,
-                uploadProgress: (@Sendable (String, Int64, Int64) -> Void)? = nil) {
+                uploadProgress: (@Sendable (String, Int64, Int64) -> Void)? = nil, relays: [String: Host] = [:]) {
         self.engine = engine
         self.repository = repository
         self.dryRun = dryRun
         self.installTimeout = installTimeout
         self.uploadProgress = uploadProgress
+        self.relays = relays
+    }
+
+    /// The relay hosts the given hosts name (`relay` variable), looked up in the inventory.
+    public static func relays(for hosts: [Host], in inventory: Inventory) -> [String: Host] {
+        var relays: [String: Host] = [:]
+        for host in hosts {
+            if case let .string(name)? = host.vars["relay"], let relay = inventory.host(named: name) { relays[name] = relay }
+        }
+        return relays
     }
 
     /// `builds`: the library entries of one name@version (one per platform/architecture); each
@@ -105,7 +118,12 @@ public struct PackageInstaller: Sendable {
         }
         do {
             if let installPath, let digest = package.sha256 {
-                try await push(package, to: installPath, digest: digest, on: connection, record: &record)
+                if let relay = try relay(for: connection.host) {
+                    try await pushViaRelay(package, digest: digest, relay: relay, to: installPath, on: connection, record: &record)
+                    try await verifyUpload(installPath, digest: digest, on: connection)
+                } else {
+                    try await push(package, to: installPath, digest: digest, on: connection, record: &record)
+                }
             }
             guard let command = PackageInstallCommands.install(package, path: installPath) else { return }
             let started = Date()
@@ -160,6 +178,11 @@ public struct PackageInstaller: Sendable {
                 if attempt >= 2 { throw error }
             }
         }
+        try await verifyUpload(remotePath, digest: digest, on: connection)
+    }
+
+    /// The bytes on the endpoint must be the library's, whoever sent them.
+    func verifyUpload(_ remotePath: String, digest: String, on connection: HostConnection) async throws {
         let check = try await connection.run("sha256sum -- " + Shell.quote(remotePath), escalate: false)
         let remoteDigest = check.stdout.split(separator: " ").first.map(String.init) ?? ""
         guard check.exitStatus == 0, remoteDigest == digest else {

@@ -209,7 +209,12 @@ extension Patchctl {
                     Terminal.writeError(sent >= total ? "\r\u{1B}[K" : line)
                 }
             }
-            let installer = PackageInstaller(engine: engine, repository: repository, dryRun: dryRun, uploadProgress: progress)
+            // Hosts behind a relay get the file from it (its inventory entry may be outside --limit).
+            var relays: [String: Host] = [:]
+            if let inventory = try? Inventory.load(path: target.inventoryPath(environment: environment)) {
+                relays = PackageInstaller.relays(for: prepared.hosts, in: inventory)
+            }
+            let installer = PackageInstaller(engine: engine, repository: repository, dryRun: dryRun, uploadProgress: progress, relays: relays)
             let (results, finished) = try await RunSetup.execute(prepared, format: outputOptions.output) { onFinished in
                 // One build per platform: each host gets the entry for its own family.
                 await installer.install(records, on: prepared.hosts, forks: connection.forks, onHostFinished: onFinished)

@@ -154,3 +154,54 @@ struct LabBundleTests {
         }
     }
 }
+
+@Suite("Relay hosts on the lab", .serialized, .enabled(if: Lab.enabled))
+struct LabRelayTests {
+    @Test func officeHostsGetTheFileFromTheirRelayWhichGetsItOnce() async throws {
+        try await Lab.withDeployEndpoints {
+            var relay = try Lab.resetSlot(1)
+            let relayRoot = try Lab.slotRoot(1)
+            // The office's relay key: on the relay, and accepted by the office's hosts (lab/start.sh authorizes it).
+            try FileManager.default.createDirectory(atPath: relayRoot + "/root/.ssh", withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: try Lab.value("LAB_RELAY_KEY"), toPath: relayRoot + "/root/.ssh/relay_ed25519")
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: relayRoot + "/root/.ssh/relay_ed25519")
+            relay.vars["relay_key"] = .string("/root/.ssh/relay_ed25519")
+            var office: [Host] = []
+            for slot in [2, 3] {
+                var host = try Lab.resetSlot(slot)
+                host.vars["relay"] = .string(relay.name)
+                office.append(host)
+            }
+            let (repository, folder) = try LabInstallTests.library()
+            let (record, _) = try repository.add(.init(path: try TestPackages.deb("acme-agent", version: "2.4.1", in: folder, payload: String(repeating: "x", count: 200_000))),
+                                                 by: "t", at: Date())
+            let digest = try #require(record.sha256)
+            let installer = PackageInstaller(engine: Engine(options: try Lab.options()), repository: repository, relays: [relay.name: relay])
+            let results = await installer.install([record], on: office, forks: 2)
+            for result in results {
+                #expect(result.status == .ok, "\(result.name): \(result.error ?? "")")
+                #expect(result.installed.map(\.toVersion) == ["2.4.1"])
+                #expect(!result.steps.contains { $0.phase == "upload" }, "the controller sent nothing to \(result.name)")
+                #expect(result.steps.contains { $0.phase == "relay" && $0.command.contains("sent \(record.size ?? 0) bytes once to relay slot1") }, "\(result.steps.map(\.command))")
+            }
+            for slot in [2, 3] { #expect(try LabInstallTests.dpkg(try Lab.slotRoot(slot), "acme-agent") == "2.4.1 ii") }
+            let cached = relayRoot + "/var/tmp/patchctl-relay/" + digest
+            #expect(FileManager.default.contentsEqual(atPath: cached, andPath: repository.filePath(sha256: digest)))
+
+            // A later run finds the file in the relay's cache: the WAN carries nothing.
+            _ = try Lab.resetSlot(2)
+            let later = PackageInstaller(engine: Engine(options: try Lab.options()), repository: repository, relays: [relay.name: relay])
+            let again = try #require(await later.install([record], on: [office[0]], forks: 1).first)
+            #expect(again.status == .ok, "\(again.error ?? "")")
+            #expect(again.steps.contains { $0.command.contains("already in relay slot1's cache") })
+
+            // A relay without its key is a clear error for the hosts behind it.
+            var keyless = relay
+            keyless.vars["relay_key"] = nil
+            _ = try Lab.resetSlot(3)
+            let broken = PackageInstaller(engine: Engine(options: try Lab.options()), repository: repository, relays: [relay.name: keyless])
+            let failed = try #require(await broken.install([record], on: [office[1]], forks: 1).first)
+            #expect(failed.status == .error && failed.error?.contains("relay slot1 has no relay_key") == true, "\(failed.error ?? "")")
+        }
+    }
+}
