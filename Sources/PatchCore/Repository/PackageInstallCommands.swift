@@ -27,11 +27,18 @@ public enum PackageInstallCommands {
         case .pkg:
             guard let path else { return nil }
             return Shell.join(["installer", "-pkg", path, "-target", "/"])
+        case .dmg:
+            // A disk image holding an application: mounted read-only, the .app copied to /Applications.
+            guard let path else { return nil }
+            return "m=$(mktemp -d /tmp/patchctl-dmg.XXXXXX) || exit 1; " + Shell.join(["hdiutil", "attach", "-nobrowse", "-readonly", "-mountpoint"])
+                + " \"$m\" " + Shell.quote(path) + " >/dev/null || { rmdir \"$m\"; exit 1; }; "
+                + "app=$(find \"$m\" -maxdepth 1 -name '*.app' | head -n 1); rc=1; "
+                + "if [ -n \"$app\" ]; then rm -rf \"/Applications/$(basename \"$app\")\" && cp -R \"$app\" /Applications/; rc=$?; fi; "
+                + "hdiutil detach \"$m\" -quiet; rmdir \"$m\"; exit $rc"
         case .brew:
             return Shell.join(["brew", "install", record.name])
-        case .msi, .exe, .dmg, .winget, .choco:
-            // Windows installers run through PowerShell (msiexec /i FILE /qn /norestart, 0/3010/1641 = success);
-            // the Windows transport is not wired into installs yet.
+        case .msi, .exe, .winget, .choco:
+            // Windows: PowerShell through WindowsPackageCommands.
             return nil
         }
     }
@@ -43,7 +50,17 @@ public enum PackageInstallCommands {
             return "dpkg-query -W -f='${Package}\\t${Version}\\t${db:Status-Abbrev}\\n' " + Shell.quote(record.name) + " 2>/dev/null; true"
         case .rpm, .dnf, .zypper:
             return "rpm -q --qf '%{NAME}\\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\\tii\\n' " + Shell.quote(record.name) + " 2>/dev/null; true"
-        case .pkg, .brew, .msi, .exe, .dmg, .winget, .choco:
+        case .pkg:
+            // The library name of a .pkg is its package identifier (pkgutil --pkgs lists them).
+            return "v=$(pkgutil --pkg-info " + Shell.quote(record.name) + " 2>/dev/null | awk '/^version:/ {print $2}'); "
+                + "[ -n \"$v\" ] && printf '%s\\t%s\\tii\\n' " + Shell.quote(record.name) + " \"$v\"; true"
+        case .dmg:
+            return "v=$(defaults read " + Shell.quote("/Applications/\(record.name).app/Contents/Info") + " CFBundleShortVersionString 2>/dev/null); "
+                + "[ -n \"$v\" ] && printf '%s\\t%s\\tii\\n' " + Shell.quote(record.name) + " \"$v\"; true"
+        case .brew:
+            return "v=$(brew list --versions " + Shell.quote(record.name) + " 2>/dev/null | awk '{print $NF}'); "
+                + "[ -n \"$v\" ] && printf '%s\\t%s\\tii\\n' " + Shell.quote(record.name) + " \"$v\"; true"
+        case .msi, .exe, .winget, .choco:
             return nil
         }
     }

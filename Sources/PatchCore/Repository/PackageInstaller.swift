@@ -65,6 +65,10 @@ public struct PackageInstaller: Sendable {
     private func install(_ builds: [PackageRecord], on connection: HostConnection, into record: inout DeployHost) async throws {
         let host = connection.host
         guard let first = builds.first else { return }
+        if host.isWindows {
+            try await installWindows(builds, on: connection, into: &record)
+            return
+        }
         let factsOutput = try await connection.run(Platforms.factsCommand)
         let facts: OSFacts
         do {
@@ -183,7 +187,8 @@ public struct PackageInstaller: Sendable {
 
     /// The bytes on the endpoint must be the library's, whoever sent them.
     func verifyUpload(_ remotePath: String, digest: String, on connection: HostConnection) async throws {
-        let check = try await connection.run("sha256sum -- " + Shell.quote(remotePath), escalate: false)
+        // coreutils' sha256sum, or macOS's shasum: both print the digest first.
+        let check = try await connection.run("sha256sum -- \(Shell.quote(remotePath)) 2>/dev/null || shasum -a 256 \(Shell.quote(remotePath))", escalate: false)
         let remoteDigest = check.stdout.split(separator: " ").first.map(String.init) ?? ""
         guard check.exitStatus == 0, remoteDigest == digest else {
             throw Engine.Failure(status: .error, message: "\(connection.host.name): checksum mismatch after upload (library \(digest), endpoint \(remoteDigest.isEmpty ? check.stderr.trimmed : remoteDigest)); nothing installed")

@@ -74,3 +74,23 @@ struct WinRMFallbackTests {
         #expect(with.error?.contains("$ErrorActionPreference='Stop'") == true, "the scan went over WinRM: \(with.error ?? "")")
     }
 }
+
+@Suite("Library installs on WinRM hosts")
+struct WinRMInstallRoutingTests {
+    @Test func windowsHostsGetThePowerShellInstallPath() async throws {
+        let endpoint = try WinRMEndpoint(certificate: "server")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("winrm-install-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let repository = PackageRepository(store: try HistoryStore(path: folder.appendingPathComponent("h.db").path))
+        let msi = folder.appendingPathComponent("AcmeAgent.msi")
+        try Data([0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1] + [UInt8](repeating: 1, count: 600)).write(to: msi)
+        let (record, _) = try repository.add(.init(path: msi.path, name: "AcmeAgent", version: "2.4.1", platform: .windows), by: "t", at: Date())
+        let options = ConnectionOptions(knownHostsPath: "/nonexistent", connectTimeout: 5, commandTimeout: 60,
+                                        environment: [WinRMLab.passwordVariable: WinRMLab.password])
+        let installer = PackageInstaller(engine: Engine(options: options), repository: repository)
+        let result = try #require(await installer.install([record], on: [WinRMEngineTests.host(endpoint)], forks: 1).first)
+        // The stand-in echoes scripts instead of running PowerShell: the facts script is what came back.
+        #expect(result.status == .error)
+        #expect(result.error?.contains("no Windows facts came back") == true && result.error?.contains("$ErrorActionPreference") == true, "\(result.error ?? "")")
+    }
+}
