@@ -205,3 +205,33 @@ struct LabRelayTests {
         }
     }
 }
+
+@Suite("A full disk on the endpoint", .serialized, .enabled(if: Lab.enabled))
+struct LabFullDiskTests {
+    @Test func uploadIntoAFullFileSystemIsAClearErrorAndNothingIsInstalled() async throws {
+        try await Lab.withDeployEndpoints {
+            let host = try Lab.resetSlot(4)
+            let root = try Lab.slotRoot(4)
+            // A 1 MiB file system at the slot's /tmp, where installs put their files.
+            let mount = Process()
+            mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+            mount.arguments = ["-t", "tmpfs", "-o", "size=1m,mode=1777", "tmpfs", root + "/tmp"]
+            try mount.run()
+            mount.waitUntilExit()
+            try #require(mount.terminationStatus == 0, "cannot mount a tmpfs here")
+            defer { _ = try? Lab.resetSlot(4) }  // reset unmounts what is below the slot
+            let (repository, folder) = try LabInstallTests.library()
+            // Random bytes (base64) do not compress: the package stays larger than the file system.
+            var generator = SystemRandomNumberGenerator()
+            let noise = Data((0..<(2 << 20)).map { _ in UInt8.random(in: 0...255, using: &generator) }).base64EncodedString()
+            let big = try TestPackages.deb("acme-big", version: "1.0", in: folder, payload: noise)
+            let (record, _) = try repository.add(.init(path: big), by: "t", at: Date())
+            try #require((record.size ?? 0) > 1 << 20, "the package must not fit: \(record.size ?? 0) bytes")
+            let result = try #require(await LabInstallTests.installer(repository).install([record], on: [host], forks: 1).first)
+            #expect(result.status == .error)
+            #expect(result.error?.contains("write failed") == true && result.error?.contains("SFTP status 4") == true, "\(result.error ?? "")")
+            #expect(result.installed.isEmpty)
+            #expect(try LabInstallTests.dpkg(root, "acme-big").isEmpty)
+        }
+    }
+}
