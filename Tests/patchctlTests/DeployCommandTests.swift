@@ -48,6 +48,18 @@ struct DeployCommandTests {
         try "DPkg::Pre-Invoke {\"sleep \(seconds)\";};\n".write(toFile: root + "/etc/apt/apt.conf.d/99patchctl-slow", atomically: true, encoding: .utf8)
     }
 
+    static func audit(_ root: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/chroot")
+        process.arguments = [root, "dpkg", "--audit"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     static func canary(_ root: String) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/chroot")
@@ -83,8 +95,13 @@ struct DeployCommandTests {
             #expect(document["outcome"] as? String == "interrupted")
             let hosts = try #require(document["hosts"] as? [[String: Any]])
             #expect(hosts.map { $0["name"] as? String } == ["slot1"], "only the host in flight ran")
-            #expect(hosts.first?["status"] as? String == "ok", "its package operation was not killed")
-            #expect(try Self.canary(setup.roots[0]) == "1.1 ii")
+            // The host in flight either finished its package operation (the signal came while dpkg
+            // ran, the usual case) or, on a heavily loaded machine where the signal won the race to
+            // the last check before installing, changed nothing. Never half: dpkg agrees either way.
+            let status = hosts.first?["status"] as? String
+            #expect(status == "ok" || status == "interrupted", "\(hosts.first?["error"] ?? "")")
+            #expect(try Self.canary(setup.roots[0]) == (status == "ok" ? "1.1 ii" : "1.0 ii"))
+            #expect(try Self.audit(setup.roots[0]).isEmpty, "dpkg was not left half-way")
             #expect(try Self.canary(setup.roots[1]) == "1.0 ii")
             let runId = try #require(document["run_id"] as? String)
             let history = try CLI.run(["history", "--db", setup.db, "--output", "json"])
