@@ -95,8 +95,7 @@ extension Patchctl {
 
             let format = outputOptions.output
             let stop = StopFlag()
-            let signals = Self.watchSignals(stop: stop, quiet: quiet)
-            defer { signals.forEach { $0.cancel() } }
+            Self.watchSignals(stop: stop, quiet: quiet)
             let progress = Progress(total: deployment.targetedHosts.count, enabled: format == .table && !quiet && Terminal.stderrIsTerminal)
             let run: DeployRun
             do {
@@ -128,19 +127,13 @@ extension Patchctl {
         }
 
         /// SIGINT/SIGTERM stop new hosts from starting; package operations in flight finish.
-        static func watchSignals(stop: StopFlag, quiet: Bool) -> [DispatchSourceSignal] {
-            [SIGINT, SIGTERM].map { number in
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-                source.setEventHandler {
-                    if stop.stop() {
-                        Terminal.writeError("\npatchctl: interrupted: no new hosts start; hosts in flight finish their package operation (never killed mid-transaction)\n")
-                    } else {
-                        Terminal.writeError("\npatchctl: still waiting for package operations in flight; they are not interrupted\n")
-                    }
+        static func watchSignals(stop: StopFlag, quiet: Bool) {
+            SignalRelay.install([SIGINT, SIGTERM]) { _ in
+                if stop.stop() {
+                    Terminal.writeError("\npatchctl: interrupted: no new hosts start; hosts in flight finish their package operation (never killed mid-transaction)\n")
+                } else {
+                    Terminal.writeError("\npatchctl: still waiting for package operations in flight; they are not interrupted\n")
                 }
-                source.resume()
-                return source
             }
         }
     }
