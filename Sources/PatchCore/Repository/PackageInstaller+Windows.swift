@@ -19,13 +19,7 @@ extension PackageInstaller {
         }
         let query = WindowsPackageCommands.installedVersion(package)
         let before = WindowsPackageCommands.section("version", in: try await connection.run(query).stdout)
-        record.planned = [PlannedUpdate(PendingUpdate(name: package.name, installedVersion: before ?? "", availableVersion: package.version,
-                                                      source: "library: \(package.format.rawValue)", security: false))]
-        if before == package.version {
-            record.planned = []
-            record.skipped = [SkippedUpdate(name: package.name, version: package.version, reason: "already installed at this version")]
-            return
-        }
+        if Self.plan(package, installed: before, into: &record) { return }
         guard let preview = WindowsPackageCommands.install(package, path: package.fileName.map { "%TEMP%/patchctl-install.…/\($0)" }) else {
             throw Engine.Failure(status: .error, message: "\(host.name): \(package.format.rawValue) packages do not install on Windows")
         }

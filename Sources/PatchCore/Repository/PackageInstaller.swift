@@ -94,13 +94,7 @@ public struct PackageInstaller: Sendable {
             throw Engine.Failure(status: .error, message: "\(host.name): installing \(package.format.rawValue) packages is not supported yet")
         }
         let before = PackageInstallCommands.parseInstalledVersion(try await connection.run(versionQuery).stdout, name: package.name)
-        record.planned = [PlannedUpdate(PendingUpdate(name: package.name, installedVersion: before ?? "", availableVersion: package.version,
-                                                      source: "library: \(package.format.rawValue)", security: false))]
-        if before == package.version {
-            record.planned = []
-            record.skipped = [SkippedUpdate(name: package.name, version: package.version, reason: "already installed at this version")]
-            return
-        }
+        if Self.plan(package, installed: before, into: &record) { return }
         let folderPattern = "/tmp/patchctl-install.XXXXXXXXXX"
         let remoteFile = package.fileName.map { "\(folderPattern)/\($0)" }
         guard let preview = PackageInstallCommands.install(package, path: remoteFile) else {
@@ -193,6 +187,18 @@ public struct PackageInstaller: Sendable {
         guard check.exitStatus == 0, remoteDigest == digest else {
             throw Engine.Failure(status: .error, message: "\(connection.host.name): checksum mismatch after upload (library \(digest), endpoint \(remoteDigest.isEmpty ? check.stderr.trimmed : remoteDigest)); nothing installed")
         }
+    }
+
+    /// Records the plan; true when the host is already at the version (nothing to do).
+    static func plan(_ package: PackageRecord, installed before: String?, into record: inout DeployHost) -> Bool {
+        guard before != package.version else {
+            record.planned = []
+            record.skipped = [SkippedUpdate(name: package.name, version: package.version, reason: "already installed at this version")]
+            return true
+        }
+        record.planned = [PlannedUpdate(PendingUpdate(name: package.name, installedVersion: before ?? "", availableVersion: package.version,
+                                                      source: "library: \(package.format.rawValue)", security: false))]
+        return false
     }
 
     /// Debian/rpm architecture names against `uname -m`.

@@ -150,9 +150,17 @@ import Testing
     @Test func receiveTimedOutFaultIsRetried() async throws {
         let endpoint = try WinRMEndpoint()
         let client = try WinRMClient(WinRMLab.configuration(endpoint, operationTimeout: 1))
-        let result = try await client.run("sleep 2.5; echo late", timeout: 30)
-        #expect(result.stdout == "late\n")
-        #expect(endpoint.events("timedout").count >= 1, "at least one w:TimedOut reply was retried")
+        // The command prints only once the test saw the endpoint answer a Receive with w:TimedOut,
+        // so the retry is proven however slowly a loaded machine runs.
+        let flag = FileManager.default.temporaryDirectory.appendingPathComponent("winrm-flag-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: flag) }
+        let running = Task { try await client.run("while [ ! -e '\(flag)' ]; do sleep 0.1; done; echo late", timeout: 120) }
+        let deadline = Date().addingTimeInterval(90)
+        while endpoint.events("timedout").isEmpty, Date() < deadline { try await Task.sleep(nanoseconds: 100_000_000) }
+        #expect(!endpoint.events("timedout").isEmpty, "the endpoint answered a Receive with w:TimedOut")
+        _ = FileManager.default.createFile(atPath: flag, contents: Data())
+        let result = try await running.value
+        #expect(result.stdout == "late\n", "the client kept receiving after the fault")
     }
 
     @Test func timeoutSignalsAndDeletesTheShell() async throws {
