@@ -42,10 +42,26 @@ struct DeployCommandTests {
         #expect(process.terminationStatus == 0, "slot.sh \(arguments)")
     }
 
-    /// Makes every dpkg run in a tree take `seconds` longer: a package operation that is still
-    /// running when the signal arrives.
+    /// Makes every dpkg run in a tree first leave a marker file, then take `seconds` longer: a
+    /// package operation provably running when the test acts.
     static func slowDpkg(_ root: String, seconds: Int) throws {
-        try "DPkg::Pre-Invoke {\"sleep \(seconds)\";};\n".write(toFile: root + "/etc/apt/apt.conf.d/99patchctl-slow", atomically: true, encoding: .utf8)
+        try? FileManager.default.removeItem(atPath: root + "/tmp/patchctl-dpkg-running")
+        try "DPkg::Pre-Invoke {\"touch /tmp/patchctl-dpkg-running; sleep \(seconds)\";};\n"
+            .write(toFile: root + "/etc/apt/apt.conf.d/99patchctl-slow", atomically: true, encoding: .utf8)
+    }
+
+    /// Runs `action` on a thread of its own the moment dpkg runs in the tree (the shared test
+    /// thread pool can be held for seconds by other suites' blocking waits; this cannot).
+    /// Wait on the returned semaphore for the action to be done.
+    static func whenDpkgRuns(_ root: String, _ action: @escaping @Sendable () -> Void) -> DispatchSemaphore {
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            let deadline = Date().addingTimeInterval(120)
+            while !FileManager.default.fileExists(atPath: root + "/tmp/patchctl-dpkg-running"), Date() < deadline { usleep(20_000) }
+            action()
+            done.signal()
+        }
+        return done
     }
 
     static func audit(_ root: String) throws -> String {
@@ -85,22 +101,19 @@ struct DeployCommandTests {
             let setup = try Self.setup(slots: [1, 2, 3], policy: Self.localPolicy)
             try Self.slowDpkg(setup.roots[0], seconds: 4)
             let running = try CLI.start(["deploy", "--policy", setup.policy, "--forks", "1", "--output", "json"] + setup.common)
-            // The first host is inside apt (dpkg's 4 s pre-invoke hook) when the signal arrives.
-            try await Task.sleep(nanoseconds: 2_500_000_000)
-            kill(running.process.processIdentifier, SIGINT)
+            // The signal arrives while the first host's apt runs (dpkg's pre-invoke hook).
+            let pid = running.process.processIdentifier
+            let signalled = Self.whenDpkgRuns(setup.roots[0]) { kill(pid, SIGINT) }
             let interrupted = CLI.finish(running)
+            signalled.wait()
             #expect(interrupted.status == 130, "\(interrupted.stderr)")
             #expect(interrupted.stderr.contains("interrupted"))
             let document = try CLI.json(interrupted.stdout)
             #expect(document["outcome"] as? String == "interrupted")
             let hosts = try #require(document["hosts"] as? [[String: Any]])
             #expect(hosts.map { $0["name"] as? String } == ["slot1"], "only the host in flight ran")
-            // The host in flight either finished its package operation (the signal came while dpkg
-            // ran, the usual case) or, on a heavily loaded machine where the signal won the race to
-            // the last check before installing, changed nothing. Never half: dpkg agrees either way.
-            let status = hosts.first?["status"] as? String
-            #expect(status == "ok" || status == "interrupted", "\(hosts.first?["error"] ?? "")")
-            #expect(try Self.canary(setup.roots[0]) == (status == "ok" ? "1.1 ii" : "1.0 ii"))
+            #expect(hosts.first?["status"] as? String == "ok", "its package operation was not killed: \(hosts.first?["error"] ?? "")")
+            #expect(try Self.canary(setup.roots[0]) == "1.1 ii")
             #expect(try Self.audit(setup.roots[0]).isEmpty, "dpkg was not left half-way")
             #expect(try Self.canary(setup.roots[1]) == "1.0 ii")
             let runId = try #require(document["run_id"] as? String)
@@ -124,11 +137,14 @@ struct DeployCommandTests {
             let setup = try Self.setup(slots: [1], policy: Self.localPolicy)
             try Self.slowDpkg(setup.roots[0], seconds: 3)
             let first = try CLI.start(["deploy", "--policy", setup.policy, "--quiet"] + setup.common)
-            try await Task.sleep(nanoseconds: 1_500_000_000)
-            let second = try CLI.run(["deploy", "--policy", setup.policy, "--quiet"] + setup.common)
-            #expect(second.status == 75)
-            #expect(second.stderr.contains("policy lab-cli is already being deployed (pid \(first.process.processIdentifier)"), "\(second.stderr)")
+            // While the first run's apt runs, a second run of the same policy starts.
+            nonisolated(unsafe) var second: CLI.Result?
+            let arguments = ["deploy", "--policy", setup.policy, "--quiet"] + setup.common
+            let overlapped = Self.whenDpkgRuns(setup.roots[0]) { second = try? CLI.run(arguments) }
             let done = CLI.finish(first)
+            overlapped.wait()
+            #expect(second?.status == 75)
+            #expect(second?.stderr.contains("policy lab-cli is already being deployed (pid \(first.process.processIdentifier)") == true, "\(second?.stderr ?? "")")
             #expect(done.status == 0, "\(done.stderr)")
 
             // A window that is closed now: the cron line exits 0, prints nothing, records nothing.
