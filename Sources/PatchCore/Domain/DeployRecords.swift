@@ -183,12 +183,7 @@ public struct DeployHost: Codable, Sendable, Equatable {
     }
 
     /// Counts against a ring's `max_fail_percent`: the host was meant to change and could not.
-    public var countsAsFailure: Bool {
-        switch status {
-        case .ok, .skipped, .deferred, .interrupted: return false
-        case .unreachable, .authFailed, .hostKeyMismatch, .timeout, .failed, .error: return true
-        }
-    }
+    public var countsAsFailure: Bool { status.isFailure }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)

@@ -16,6 +16,18 @@ public enum HostStatus: String, Codable, Sendable, CaseIterable {
     case deferred
     /// Deploy: stopped by SIGINT/SIGTERM before its package operation started; `--resume` redoes it.
     case interrupted
+
+    /// The host was meant to be worked on and could not be: what counts against a ring's
+    /// `max_fail_percent` and as "failed" in history.
+    public var isFailure: Bool {
+        switch self {
+        case .ok, .skipped, .deferred, .interrupted: return false
+        case .unreachable, .authFailed, .hostKeyMismatch, .timeout, .failed, .error: return true
+        }
+    }
+
+    /// `isFailure` statuses as an SQL list (`'unreachable', 'auth_failed', …`) for history queries.
+    static let failureSQLList = allCases.filter(\.isFailure).map { "'\($0.rawValue)'" }.joined(separator: ", ")
 }
 
 /// Package-management family: what decides which commands scan and install.

@@ -227,7 +227,7 @@ extension HistoryStore {
         try read { db in
             guard let row = try Row.fetchOne(db, sql: """
                 SELECT r.id, r.state, COUNT(*) AS hosts,
-                       SUM(CASE WHEN h.status IN ('unreachable','auth_failed','host_key_mismatch','timeout','failed','error') THEN 1 ELSE 0 END) AS failed,
+                       SUM(CASE WHEN h.status IN (\(HostStatus.failureSQLList)) THEN 1 ELSE 0 END) AS failed,
                        MAX(h.finished_at) AS finished
                 FROM runs r JOIN deploy_hosts d ON d.run_id = r.id JOIN run_hosts h ON h.run_id = d.run_id AND h.host = d.host
                 WHERE r.policy = ? AND r.kind = 'deploy' AND d.ring = ?

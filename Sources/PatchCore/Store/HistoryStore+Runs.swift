@@ -69,7 +69,7 @@ extension HistoryStore {
                     (SELECT COUNT(*) FROM run_hosts h WHERE h.run_id = r.id) AS hosts,
                     (SELECT COUNT(*) FROM run_hosts h WHERE h.run_id = r.id AND h.status = 'ok') AS ok,
                     (SELECT COUNT(*) FROM run_hosts h WHERE h.run_id = r.id
-                        AND h.status IN ('unreachable', 'auth_failed', 'host_key_mismatch', 'timeout', 'failed', 'error')) AS failures,
+                        AND h.status IN (\(HostStatus.failureSQLList))) AS failures,
                     (SELECT COUNT(*) FROM findings f WHERE f.run_id = r.id) AS updates,
                     (SELECT COUNT(*) FROM findings f WHERE f.run_id = r.id AND f.security) AS security
                 FROM runs r ORDER BY r.started_at DESC, r.id DESC LIMIT ?
