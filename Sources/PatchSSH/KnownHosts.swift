@@ -9,16 +9,36 @@ public final class KnownHosts: @unchecked Sendable {
         case match
         case mismatch
         case notFound
+        /// The key is marked `@revoked` for this host: refused whatever else the file says.
+        case revoked
+    }
+
+    /// A line that is not used for checking, and why (reported once per run).
+    public struct SkippedLine: Sendable, Equatable {
+        public var line: Int
+        public var reason: String
     }
 
     public let path: String
-    /// Lines libssh2 could not parse (certificate authorities, security-key types...): skipped, reported once.
-    public private(set) var skippedLines: [Int] = []
+    /// Lines not used: host certificates (`@cert-authority`), wildcard or negated host patterns,
+    /// lines libssh2 cannot parse (security-key types...). Skipped and reported, never fatal.
+    public private(set) var skipped: [SkippedLine] = []
+    public var skippedLines: [Int] { skipped.map(\.line) }
+
+    /// A `@revoked` line: its host patterns and the revoked key's blob.
+    private struct Revocation {
+        var patterns: [String]
+        var key: Data
+    }
 
     private let lock = NSLock()
     // libssh2 allocates known-host collections through a session; this one never connects.
     private let allocationSession: OpaquePointer
     private let collection: OpaquePointer
+    /// `@revoked` lines whose host field is hashed: libssh2 matches hashed names for us.
+    private let revokedHashed: OpaquePointer
+    /// `@revoked` lines with plain patterns (wildcards and negation allowed), matched here.
+    private var revokedPlain: [Revocation] = []
 
     public init(path: String) throws {
         try LibSSH2.ensureInitialized()
@@ -26,32 +46,108 @@ public final class KnownHosts: @unchecked Sendable {
         guard let session = libssh2_session_init_ex(nil, nil, nil, nil) else {
             throw SSHError.knownHosts(path: path, message: "cannot allocate libssh2 session")
         }
-        guard let hosts = libssh2_knownhost_init(session) else {
+        guard let hosts = libssh2_knownhost_init(session), let revoked = libssh2_knownhost_init(session) else {
             libssh2_session_free(session)
             throw SSHError.knownHosts(path: path, message: "cannot allocate known-hosts collection")
         }
         allocationSession = session
         collection = hosts
+        revokedHashed = revoked
         guard FileManager.default.fileExists(atPath: path) else { return }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw SSHError.knownHosts(path: path, message: "cannot read file")
         }
         // Line by line: libssh2_knownhost_readfile stops at the first line it does not understand.
         let text = String(decoding: data, as: UTF8.self)
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            // Plain character scan: Foundation's trimming bridges through NSString, per line.
-            let line = raw.drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" })
+        // "\r\n" is one Character in Swift: split on it as well as on "\n", or a CRLF file is one line.
+        for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
+            // Plain character scans: Foundation's trimming bridges through NSString, per line.
+            // Trailing CR and blanks go too: a file edited on Windows is read as OpenSSH reads it.
+            var line = raw.drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" })
+            while let last = line.last, last == "\r" || last == " " || last == "\t" { line = line.dropLast() }
             if line.isEmpty || line.hasPrefix("#") { continue }
-            // As readfile hands it over: newline-terminated and NUL-terminated (libssh2 reads
-            // the key field up to a terminator, not just `len` bytes).
-            let terminated = line + "\n"
-            let length = terminated.utf8.count
-            let rc = terminated.withCString { libssh2_knownhost_readline(hosts, $0, length, LIBSSH2_KNOWNHOST_FILE_OPENSSH) }
-            if rc != 0 { skippedLines.append(index + 1) }
+            let number = index + 1
+            var fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            if line.hasPrefix("@") {
+                let marker = fields.removeFirst()
+                switch marker {
+                case "@revoked":
+                    if !addRevocation(fields, into: revoked) { skipped.append(SkippedLine(line: number, reason: "unreadable @revoked line")) }
+                case "@cert-authority":
+                    skipped.append(SkippedLine(line: number, reason: "@cert-authority: host certificates are not supported"))
+                default:
+                    skipped.append(SkippedLine(line: number, reason: "unknown marker \(marker)"))
+                }
+                continue
+            }
+            if let patterns = fields.first, !patterns.hasPrefix("|"),
+               patterns.contains(where: { $0 == "*" || $0 == "?" }) || patterns.split(separator: ",").contains(where: { $0.hasPrefix("!") }) {
+                skipped.append(SkippedLine(line: number, reason: "wildcard or negated host patterns are not supported"))
+                continue
+            }
+            if Self.readLine(String(line), into: hosts) != 0 {
+                skipped.append(SkippedLine(line: number, reason: "not understood (key type unsupported or line malformed)"))
+            }
         }
     }
 
+    /// Hands one OpenSSH line to libssh2, newline- and NUL-terminated as readfile would (libssh2
+    /// reads the key field up to a terminator, not just `len` bytes).
+    private static func readLine(_ line: String, into collection: OpaquePointer) -> Int32 {
+        let terminated = line + "\n"
+        let length = terminated.utf8.count
+        return terminated.withCString { libssh2_knownhost_readline(collection, $0, length, LIBSSH2_KNOWNHOST_FILE_OPENSSH) }
+    }
+
+    /// `HOSTS KEYTYPE BASE64 [COMMENT]` after `@revoked`.
+    private func addRevocation(_ fields: [Substring], into hashedCollection: OpaquePointer) -> Bool {
+        guard fields.count >= 3, let key = Data(base64Encoded: String(fields[2])) else { return false }
+        if fields[0].hasPrefix("|") {
+            return Self.readLine(fields.joined(separator: " "), into: hashedCollection) == 0
+        }
+        revokedPlain.append(Revocation(patterns: fields[0].split(separator: ",").map { $0.lowercased() }, key: key))
+        return true
+    }
+
+    /// OpenSSH's host pattern list: a negated match refuses outright, else any positive match counts.
+    static func matches(_ patterns: [String], name: String) -> Bool {
+        var matched = false
+        for pattern in patterns {
+            if pattern.hasPrefix("!") {
+                if glob(Array(pattern.dropFirst().utf8), Array(name.utf8)) { return false }
+            } else if glob(Array(pattern.utf8), Array(name.utf8)) {
+                matched = true
+            }
+        }
+        return matched
+    }
+
+    /// `*` and `?` wildcards, iteratively (patterns come from a file; no recursion depth to exhaust).
+    static func glob(_ pattern: [UInt8], _ text: [UInt8]) -> Bool {
+        var p = 0, t = 0
+        var star = -1, resume = 0
+        while t < text.count {
+            if p < pattern.count, pattern[p] == UInt8(ascii: "?") || pattern[p] == text[t] {
+                p += 1
+                t += 1
+            } else if p < pattern.count, pattern[p] == UInt8(ascii: "*") {
+                star = p
+                resume = t
+                p += 1
+            } else if star >= 0 {
+                p = star + 1
+                resume += 1
+                t = resume
+            } else {
+                return false
+            }
+        }
+        while p < pattern.count, pattern[p] == UInt8(ascii: "*") { p += 1 }
+        return p == pattern.count
+    }
+
     deinit {
+        libssh2_knownhost_free(revokedHashed)
         libssh2_knownhost_free(collection)
         libssh2_session_free(allocationSession)
     }
@@ -66,6 +162,13 @@ public final class KnownHosts: @unchecked Sendable {
         let typemask = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | KnownHosts.keyBits(keyType)
         lock.lock()
         defer { lock.unlock() }
+        // Revocation first: a revoked key is refused even where another line accepts it.
+        let blob = Data(key)
+        if revokedPlain.contains(where: { $0.key == blob && Self.matches($0.patterns, name: name.lowercased()) }) { return .revoked }
+        if libssh2_knownhost_checkp(revokedHashed, name, -1, key.baseAddress?.assumingMemoryBound(to: CChar.self), key.count,
+                                    typemask, nil) == LIBSSH2_KNOWNHOST_CHECK_MATCH {
+            return .revoked
+        }
         // Port -1: match `name` exactly; libssh2 would otherwise also accept the port-less entry.
         let rc = libssh2_knownhost_checkp(
             collection, name, -1, key.baseAddress?.assumingMemoryBound(to: CChar.self), key.count, typemask, nil)

@@ -33,6 +33,8 @@ public final class Reactor: TaskExecutor, @unchecked Sendable {
     private var plannedWake = Deadline.distantFuture
     /// Longest sleep between deadline checks when nothing is due.
     private let maxSleepMilliseconds: Int32 = 1000
+    /// Longest run of jobs before readiness is polled again.
+    private let sliceNanoseconds: UInt64 = 2_000_000
 
     private init() {
         epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
@@ -111,7 +113,10 @@ public final class Reactor: TaskExecutor, @unchecked Sendable {
         var expired: [CheckedContinuation<Bool, Never>] = []
         let executor = asUnownedTaskExecutor()
         while true {
-            // Run every job until each task waits again (jobs they enqueue join the batch).
+            // Run every job until each task waits again (jobs they enqueue join the batch), but
+            // for at most a slice of time: a task that keeps yielding (a flooding stream) must
+            // not keep readiness and deadlines of the other hosts from being looked at.
+            let sliceEnd = Deadline.now.nanoseconds + sliceNanoseconds
             while true {
                 lock.lock()
                 let batch = jobs
@@ -119,6 +124,7 @@ public final class Reactor: TaskExecutor, @unchecked Sendable {
                 lock.unlock()
                 if batch.isEmpty { break }
                 for job in batch { job.runSynchronously(on: executor) }
+                if Deadline.now.nanoseconds >= sliceEnd { break }
             }
 
             // Expire what is due and find how long to sleep.
@@ -139,13 +145,12 @@ public final class Reactor: TaskExecutor, @unchecked Sendable {
                 plannedWake = next
             }
             lock.unlock()
-            if !sleep {
-                for continuation in expired { continuation.resume(returning: false) }
-                expired.removeAll(keepingCapacity: true)
-                continue
-            }
+            for continuation in expired { continuation.resume(returning: false) }
+            expired.removeAll(keepingCapacity: true)
 
-            let timeout = Int32(min(UInt64(maxSleepMilliseconds), (next.nanoseconds - now.nanoseconds + 999_999) / 1_000_000))
+            // With work pending, only look at which sockets are ready; otherwise sleep until one
+            // is or the nearest deadline.
+            let timeout = !sleep ? 0 : Int32(min(UInt64(maxSleepMilliseconds), (next.nanoseconds - now.nanoseconds + 999_999) / 1_000_000))
             let count = epoll_wait(epollFD, events, Int32(capacity), timeout)
             lock.lock()
             awake = true

@@ -25,6 +25,10 @@ public enum SSHError: Error, CustomStringConvertible, Sendable {
     case session(host: String, LibSSH2Error)
     /// A file transfer failed (local file unreadable, remote path refused, disk full...).
     case transfer(host: String, path: String, message: String)
+    /// The known_hosts file revokes the key this server offered (`@revoked`).
+    case hostKeyRevoked(host: String, port: Int, fingerprint: String, knownHosts: String)
+    /// A command sent more than the per-stream output cap; it was stopped.
+    case outputLimit(host: String, stream: String, limit: Int)
 
     public var description: String {
         switch self {
@@ -53,6 +57,10 @@ public enum SSHError: Error, CustomStringConvertible, Sendable {
             return "\(host): \(error.description)"
         case let .transfer(host, path, message):
             return "\(host): \(path): \(message)"
+        case let .hostKeyRevoked(host, port, fingerprint, knownHosts):
+            return "\(host) port \(port): REVOKED HOST KEY \(fingerprint) (marked @revoked in \(knownHosts)); refusing to connect"
+        case let .outputLimit(host, stream, limit):
+            return "\(host): output exceeded \(OutputLimit.describe(limit)) on \(stream); the command was stopped (raise --max-output if this host is honest)"
         }
     }
 }

@@ -31,18 +31,87 @@ public struct PromptReply: Sendable {
     }
 }
 
+/// What one command may send back. An endpoint controls its output, so every stream is capped
+/// (a host running `yes` must cost an error, not the controller's memory).
+public enum OutputLimit {
+    /// Per stream and command, unless the caller says otherwise (`--max-output`).
+    public static let defaultBytes = 64 << 20
+    /// Bytes read from one session in a row before its task lets the others run.
+    static let fairShareBytes = 256 << 10
+
+    /// "64 MiB", "512 KiB", "100 bytes".
+    public static func describe(_ bytes: Int) -> String {
+        if bytes >= 1 << 20, bytes % (1 << 20) == 0 { return "\(bytes >> 20) MiB" }
+        if bytes >= 1 << 10, bytes % (1 << 10) == 0 { return "\(bytes >> 10) KiB" }
+        return "\(bytes) bytes"
+    }
+}
+
+/// Text from an endpoint as every later consumer sees it: UTF-8 with invalid sequences and NUL
+/// bytes both replaced by U+FFFD. SQLite stores text up to its first NUL, so a NUL kept here would
+/// make history differ from what was printed live.
+public enum EndpointText {
+    public static func decode<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard bytes.contains(0) else { return text }
+        return String(String.UnicodeScalarView(text.unicodeScalars.map { $0 == "\u{0}" ? "\u{FFFD}" : $0 }))
+    }
+}
+
+/// Counts a marker's occurrences in a growing buffer, looking only at bytes not seen before
+/// (a rescan of everything after each read is quadratic on a flooding stream).
+struct MarkerCounter {
+    let marker: [UInt8]
+    private(set) var count = 0
+    /// Bytes compared so far, summed over every scan: linear in the stream, checked by a test.
+    private(set) var scannedBytes = 0
+    /// Where the next search starts: just after the last match, or where a match could still begin.
+    private var next = 0
+
+    init(_ marker: String) {
+        self.marker = Array(marker.utf8)
+    }
+
+    mutating func scan(_ buffer: [UInt8]) -> Int {
+        guard !marker.isEmpty, buffer.count >= marker.count else { return count }
+        let length = marker.count
+        let last = buffer.count - length
+        var index = next
+        buffer.withUnsafeBufferPointer { haystack in
+            marker.withUnsafeBufferPointer { needle in
+                while index <= last {
+                    if memcmp(haystack.baseAddress! + index, needle.baseAddress!, length) == 0 {
+                        count += 1
+                        index += length
+                    } else {
+                        index += 1
+                    }
+                }
+            }
+        }
+        scannedBytes += index - next
+        next = index
+        return count
+    }
+}
+
 extension SSHSession {
     /// Runs `command` through the account's shell on a new channel of this connection.
-    /// `timeout` bounds the whole command; keepalives go out while it runs.
-    public func run(_ command: String, timeout: Double, prompt: PromptReply? = nil) async throws -> CommandResult {
+    /// `timeout` bounds the whole command; keepalives go out while it runs. Each of stdout and
+    /// stderr may bring at most `outputLimit` bytes: past that the channel is closed and
+    /// `SSHError.outputLimit` thrown.
+    public func run(_ command: String, timeout: Double, prompt: PromptReply? = nil,
+                    outputLimit: Int = OutputLimit.defaultBytes) async throws -> CommandResult {
+        let owner = claim()
+        defer { release(owner) }
         do {
-            return try await exec(command, timeout: timeout, prompt: prompt)
+            return try await exec(command, timeout: timeout, prompt: prompt, outputLimit: outputLimit)
         } catch let error as LibSSH2Error {
             throw SSHError.session(host: config.label, error)
         }
     }
 
-    private func exec(_ command: String, timeout: Double, prompt: PromptReply?) async throws -> CommandResult {
+    private func exec(_ command: String, timeout: Double, prompt: PromptReply?, outputLimit: Int) async throws -> CommandResult {
         guard let handle else { throw SSHError.session(host: config.label, LibSSH2Error.last(nil, function: "exec")) }
         let started = Deadline.now
         let deadline = Deadline.after(seconds: timeout)
@@ -63,16 +132,24 @@ extension SSHSession {
         var stdout: [UInt8] = []
         var stderr: [UInt8] = []
         var promptsSeen = 0
+        var markers = MarkerCounter(prompt?.marker ?? "")
         var buffer = [CChar](repeating: 0, count: 32_768)
         var nextKeepalive = keepaliveDeadline()
+        var readInARow = 0
         while true {
+            let before = stdout.count + stderr.count
             let outState = try drain(channel, stream: 0, into: &stdout, buffer: &buffer)
             // The stdout read already pulled everything the socket had into libssh2's buffers;
             // stderr is read only when data is buffered for it, saving a recv that would say EAGAIN.
             let errState = libssh2_poll_channel_read(channel, 1) != 0 || libssh2_channel_eof(channel) == 1
                 ? try drain(channel, stream: 1, into: &stderr, buffer: &buffer) : .drained
+            for (name, stream) in [("stdout", stdout.count), ("stderr", stderr.count)] where stream > outputLimit {
+                // Stop reading: the remote side blocks once the window fills, and the session is
+                // closed with the host's error, so memory stays at the cap.
+                throw SSHError.outputLimit(host: config.label, stream: name, limit: outputLimit)
+            }
             if let prompt, !prompt.marker.isEmpty {
-                let seen = Self.count(of: Array(prompt.marker.utf8), in: stderr)
+                let seen = markers.scan(stderr)
                 if seen > promptsSeen {
                     promptsSeen = seen
                     if seen > 1 {
@@ -84,7 +161,18 @@ extension SSHSession {
                 }
             }
             if libssh2_channel_eof(channel) == 1 && outState == .drained && errState == .drained { break }
-            if outState == .more || errState == .more { continue }
+            if outState == .more || errState == .more {
+                // A stream that never runs dry must not hold the reactor thread: every host's task
+                // shares it. Past a fair share, let the others run, and keep the deadline.
+                readInARow += stdout.count + stderr.count - before
+                if readInARow >= OutputLimit.fairShareBytes {
+                    readInARow = 0
+                    if deadline.hasPassed { throw SSHError.timeout(host: config.label, phase: "command", seconds: timeout) }
+                    await Task.yield()
+                }
+                continue
+            }
+            readInARow = 0
             let wakeAt = min(deadline, nextKeepalive)
             if try await !waitForSocket(until: wakeAt) {
                 if deadline.hasPassed { throw SSHError.timeout(host: config.label, phase: "command", seconds: timeout) }
@@ -104,10 +192,10 @@ extension SSHSession {
             signal = String(cString: signalName)
             free(signalName)
         }
-        var errText = String(decoding: stderr, as: UTF8.self)
+        var errText = EndpointText.decode(stderr)
         if let prompt, !prompt.marker.isEmpty { errText = errText.replacingOccurrences(of: prompt.marker, with: "") }
         return CommandResult(
-            exitStatus: status, exitSignal: signal, stdout: String(decoding: stdout, as: UTF8.self),
+            exitStatus: status, exitSignal: signal, stdout: EndpointText.decode(stdout),
             stderr: errText, duration: Double(Deadline.now.nanoseconds - started.nanoseconds) / 1e9)
     }
 
@@ -163,20 +251,5 @@ extension SSHSession {
 
     private func keepaliveDeadline() -> Deadline {
         config.keepaliveInterval > 0 ? .after(seconds: Double(config.keepaliveInterval)) : .distantFuture
-    }
-
-    static func count(of needle: [UInt8], in haystack: [UInt8]) -> Int {
-        guard !needle.isEmpty, haystack.count >= needle.count else { return 0 }
-        var found = 0
-        var index = 0
-        while index <= haystack.count - needle.count {
-            if haystack[index..<(index + needle.count)].elementsEqual(needle) {
-                found += 1
-                index += needle.count
-            } else {
-                index += 1
-            }
-        }
-        return found
     }
 }

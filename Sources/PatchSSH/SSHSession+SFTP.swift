@@ -12,6 +12,8 @@ extension SSHSession {
             throw SSHError.transfer(host: config.label, path: localPath, message: "cannot read the local file")
         }
         defer { try? input.close() }
+        let owner = claim()
+        defer { release(owner) }
         currentTimeout = idleTimeout
         do {
             let sftp = try await pointer(idleTimeout, phase: "sftp", "libssh2_sftp_init") { libssh2_sftp_init(session) }

@@ -67,6 +67,10 @@ public final class SSHSession: @unchecked Sendable {
     private var socket: Int32 = -1
     /// Seconds allowed for the operation in progress, for timeout messages.
     var currentTimeout: Double = 0
+    /// libssh2 sessions are not thread-safe and one channel at a time is what the non-blocking
+    /// loops expect: a second task using the session while a command runs is a bug, caught here.
+    private let ownership = NSLock()
+    private var inUse = false
 
     private init(config: SSHConfig, reactor: Reactor) {
         self.config = config
@@ -150,6 +154,8 @@ public final class SSHSession: @unchecked Sendable {
             return
         case .mismatch:
             throw SSHError.hostKeyMismatch(host: config.label, port: config.port, fingerprint: hostKeyFingerprint, knownHosts: knownHosts.path)
+        case .revoked:
+            throw SSHError.hostKeyRevoked(host: config.label, port: config.port, fingerprint: hostKeyFingerprint, knownHosts: knownHosts.path)
         case .notFound:
             guard policy == .acceptNew else {
                 throw SSHError.hostKeyUnknown(host: config.label, port: config.port, fingerprint: hostKeyFingerprint, knownHosts: knownHosts.path)
@@ -246,6 +252,24 @@ public final class SSHSession: @unchecked Sendable {
         _ = try? await retry(.after(seconds: 2), phase: "disconnect", allowFailure: true) {
             libssh2_session_disconnect_ex(handle, SSH_DISCONNECT_BY_APPLICATION, "patchctl done", "")
         }
+    }
+
+    // MARK: - Ownership
+
+    /// Marks the session busy for one operation (command, transfer); two at once is a programming error.
+    func claim() -> Bool {
+        ownership.lock()
+        defer { ownership.unlock() }
+        precondition(!inUse, "SSHSession \(config.label): used by two tasks at once")
+        inUse = true
+        return true
+    }
+
+    func release(_ claimed: Bool) {
+        guard claimed else { return }
+        ownership.lock()
+        inUse = false
+        ownership.unlock()
     }
 
     // MARK: - Non-blocking plumbing

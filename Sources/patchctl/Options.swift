@@ -45,11 +45,16 @@ struct ConnectionFlags: ParsableArguments {
     @Option(help: ArgumentHelp("Connection setups in flight at once (protects listen queues and bastions).", valueName: "n"))
     var maxConnecting: Int = 100
 
+    @Option(help: ArgumentHelp("Most output, in MiB, each of a command's stdout and stderr may bring back (1-4096); past it the host is an error.",
+                               valueName: "MiB"))
+    var maxOutput: Int = ConnectionOptions.defaultMaxOutputBytes >> 20
+
     func validate() throws {
         guard forks >= 1 else { throw ValidationError("--forks must be at least 1") }
         guard connectTimeout > 0 else { throw ValidationError("--connect-timeout must be positive") }
         guard commandTimeout > 0 else { throw ValidationError("--command-timeout must be positive") }
         guard maxConnecting >= 1 else { throw ValidationError("--max-connecting must be at least 1") }
+        guard (1...4096).contains(maxOutput) else { throw ValidationError("--max-output must be between 1 and 4096 (MiB)") }
     }
 
     @Flag(name: .shortAndLong, help: "More detail on stderr: -v per-host progress, -vv everything.")
@@ -60,12 +65,14 @@ struct ConnectionFlags: ParsableArguments {
         if Terminal.isInteractive {
             prompt = { path in Terminal.readSecret(prompt: "Passphrase for \(path): ") }
         }
-        return ConnectionOptions(
+        var options = ConnectionOptions(
             knownHostsPath: knownHosts ?? environment["PATCHCTL_KNOWN_HOSTS"] ?? ConnectionOptions.defaultKnownHostsPath(environment: environment),
             acceptNewHostKeys: acceptNewHostKeys, defaultUser: user, defaultPrivateKey: privateKey,
             connectTimeout: connectTimeout, commandTimeout: commandTimeout, maxConnecting: maxConnecting, environment: environment,
             logger: Terminal.logger(verbosity: verbose),
             passphrasePrompt: prompt)
+        options.maxOutputBytes = maxOutput << 20
+        return options
     }
 }
 

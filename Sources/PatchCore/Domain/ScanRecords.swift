@@ -6,6 +6,8 @@ public enum HostStatus: String, Codable, Sendable, CaseIterable {
     case unreachable
     case authFailed = "auth_failed"
     case hostKeyMismatch = "host_key_mismatch"
+    /// The server offered a key that known_hosts marks `@revoked`.
+    case hostKeyRevoked = "host_key_revoked"
     case timeout
     /// Reached and ran, but the remote command reported failure (non-zero exit).
     case failed
@@ -22,7 +24,7 @@ public enum HostStatus: String, Codable, Sendable, CaseIterable {
     public var isFailure: Bool {
         switch self {
         case .ok, .skipped, .deferred, .interrupted: return false
-        case .unreachable, .authFailed, .hostKeyMismatch, .timeout, .failed, .error: return true
+        case .unreachable, .authFailed, .hostKeyMismatch, .hostKeyRevoked, .timeout, .failed, .error: return true
         }
     }
 
@@ -97,6 +99,8 @@ public struct ScanFindings: Sendable, Equatable {
     public var rebootRequired: Bool
     /// Packages that asked for the reboot, where the platform records them.
     public var rebootPackages: [String]
+    /// Findings whose name or version does not fit the package manager's grammar: reported, never planned.
+    public var rejected: [RejectedUpdate] = []
 
     public init(updates: [PendingUpdate], installedCount: Int?, rebootRequired: Bool, rebootPackages: [String] = []) {
         self.updates = updates
@@ -118,6 +122,9 @@ public struct HostScan: Codable, Sendable, Equatable {
     public var rebootPackages: [String]
     public var installedCount: Int?
     public var updates: [PendingUpdate]
+    /// Updates the endpoint reported with a name or version its package manager's grammar does
+    /// not allow (an injection attempt or a broken repository): shown, never planned.
+    public var rejectedUpdates: [RejectedUpdate] = []
     public var startedAt: Date
     public var finishedAt: Date
 
@@ -153,6 +160,7 @@ public struct HostScan: Codable, Sendable, Equatable {
         try container.encode(rebootPackages, forKey: .rebootPackages)
         try container.encode(installedCount, forKey: .installedCount)
         try container.encode(updates, forKey: .updates)
+        try container.encode(rejectedUpdates, forKey: .rejectedUpdates)
         try container.encode(startedAt, forKey: .startedAt)
         try container.encode(finishedAt, forKey: .finishedAt)
     }
@@ -163,6 +171,7 @@ public struct HostScan: Codable, Sendable, Equatable {
         case rebootPackages = "reboot_packages"
         case installedCount = "installed_count"
         case updates
+        case rejectedUpdates = "rejected_updates"
         case startedAt = "started_at"
         case finishedAt = "finished_at"
     }

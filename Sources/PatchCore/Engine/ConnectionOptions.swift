@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PatchSSH
 
 /// Settings shared by every command that reaches endpoints.
 public struct ConnectionOptions: Sendable {
@@ -25,6 +26,10 @@ public struct ConnectionOptions: Sendable {
     /// Windows hosts whose OpenSSH cannot be reached are tried over WinRM (a policy's
     /// `winrm_fallback`, or the host's `winrm_fallback` variable).
     public var winRMFallback = false
+    /// Most bytes each of a command's stdout and stderr may bring back; past it the host is an
+    /// `error` and its command is stopped, so a flooding endpoint costs bounded memory.
+    public var maxOutputBytes = Self.defaultMaxOutputBytes
+    public static let defaultMaxOutputBytes = OutputLimit.defaultBytes
 
     public init(knownHostsPath: String, acceptNewHostKeys: Bool = false, defaultUser: String? = nil,
                 defaultPrivateKey: String? = nil, connectTimeout: Double = 10, commandTimeout: Double = 600,

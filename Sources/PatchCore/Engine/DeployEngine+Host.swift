@@ -220,6 +220,8 @@ extension DeployEngine {
     private func scan(_ connection: HostConnection, refresh: Bool, record: inout DeployHost) async throws -> (any Platform, ScanFindings) {
         let (platform, findings) = try await ScanEngine.detectAndScan(connection, refresh: refresh)
         record.os = platform.os
+        // Kept in the host's record with the reason, so the operator sees what was refused.
+        record.skipped += findings.rejected.map { SkippedUpdate(name: $0.name, version: "", reason: "invalid: " + $0.reason) }
         return (platform, findings)
     }
 

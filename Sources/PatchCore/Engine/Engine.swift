@@ -47,10 +47,10 @@ public struct Engine: Sendable {
         let knownHosts: Result<KnownHosts, Failure>
         do {
             let loaded = try KnownHosts(path: options.knownHostsPath)
-            if !loaded.skippedLines.isEmpty {
-                // e.g. @cert-authority or security-key lines: not checked, so say so once.
-                options.logger.warning("known_hosts lines not understood and ignored", metadata: [
-                    "file": "\(loaded.path)", "lines": "\(loaded.skippedLines.map(String.init).joined(separator: ","))",
+            // e.g. @cert-authority, wildcard or security-key lines: not checked, so say so once, with why.
+            for (reason, lines) in Dictionary(grouping: loaded.skipped, by: \.reason).sorted(by: { $0.value[0].line < $1.value[0].line }) {
+                options.logger.warning("known_hosts lines not used", metadata: [
+                    "file": "\(loaded.path)", "lines": "\(lines.map { String($0.line) }.joined(separator: ","))", "reason": "\(reason)",
                 ])
             }
             knownHosts = .success(loaded)
@@ -60,6 +60,7 @@ public struct Engine: Sendable {
         let policy: HostKeyPolicy = options.acceptNewHostKeys ? .acceptNew : .strict
         Self.raiseOpenFileLimit(toAtLeast: min(forks, hosts.count) + 64)
         let commandTimeout = options.commandTimeout
+        let outputLimit = options.maxOutputBytes
         let gate = AsyncGate(limit: options.maxConnecting)
         let fallback = options.winRMFallback
         let logger = options.logger
@@ -116,7 +117,7 @@ public struct Engine: Sendable {
                         let session = try await connect()
                         logger.debug("logged in", metadata: ["host": "\(host.name)", "user": "\(prepared.config.user)", "identity": "\(session.identity)"])
                         let connection = HostConnection(host: host, session: session, becomePassword: prepared.becomePassword,
-                                                        commandTimeout: commandTimeout, connect: connect)
+                                                        commandTimeout: commandTimeout, outputLimit: outputLimit, connect: connect)
                         do {
                             let outcome = try await work(connection)
                             await session.close()
@@ -159,8 +160,9 @@ public struct Engine: Sendable {
             case .resolve, .connect, .handshake: status = .unreachable
             case .timeout: status = .timeout
             case .hostKeyUnknown, .hostKeyMismatch: status = .hostKeyMismatch
+            case .hostKeyRevoked: status = .hostKeyRevoked
             case .authentication, .keyFile, .become: status = .authFailed
-            case .knownHosts, .session, .transfer: status = .error
+            case .knownHosts, .session, .transfer, .outputLimit: status = .error
             }
             return Failure(status: status, message: ssh.description)
         }
@@ -173,6 +175,7 @@ public struct Engine: Sendable {
                 return Failure(status: .authFailed, message: winrm.description)
             // A certificate that does not verify is WinRM's host-key mismatch: nothing was sent.
             case .tls: return Failure(status: .hostKeyMismatch, message: winrm.description)
+            case .outputLimit: return Failure(status: .error, message: winrm.description)
             default: return Failure(status: .error, message: winrm.description)
             }
         }

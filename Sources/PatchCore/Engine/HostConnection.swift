@@ -8,20 +8,23 @@ public struct HostConnection: Sendable {
     public let session: any RemoteSession
     let becomePassword: String?
     let commandTimeout: Double
+    /// Most bytes each of stdout and stderr may bring back per command.
+    let outputLimit: Int
     /// Opens a new session to the same host with the same credentials and host-key checks
     /// (after a reboot, the old one is dead).
     let connect: @Sendable () async throws -> any RemoteSession
 
     /// A new connection to the same host; the caller closes its session.
     public func reconnected() async throws -> HostConnection {
-        HostConnection(host: host, session: try await connect(), becomePassword: becomePassword, commandTimeout: commandTimeout, connect: connect)
+        HostConnection(host: host, session: try await connect(), becomePassword: becomePassword, commandTimeout: commandTimeout,
+                       outputLimit: outputLimit, connect: connect)
     }
 
     /// Runs `command` (escalated when the host has `become`, unless `escalate` is false: files the
     /// login user uploads go into folders it made itself); a non-zero exit is returned, not thrown.
     public func run(_ command: String, timeout: Double? = nil, escalate: Bool = true) async throws -> CommandResult {
         let (line, prompt) = escalate ? Self.escalate(command, host: host, loginUser: session.loginUser, password: becomePassword) : (command, nil)
-        let result = try await session.run(line, timeout: timeout ?? commandTimeout, prompt: prompt)
+        let result = try await session.run(line, timeout: timeout ?? commandTimeout, prompt: prompt, outputLimit: outputLimit)
         if host.become, prompt == nil, result.exitStatus != 0, result.stderr.contains("sudo: a password is required") {
             throw SSHError.become(host: host.name, message: "sudo needs a password: set become_password_env or become_password_command")
         }

@@ -7,8 +7,9 @@ public protocol RemoteSession: AnyObject, Sendable {
     var loginUser: String { get }
     /// What identifies the far end in logs (host key fingerprint, TLS certificate...).
     var identity: String { get }
-    /// Runs one command; a non-zero exit is returned, not thrown. `prompt` answers sudo's password prompt.
-    func run(_ command: String, timeout: Double, prompt: PromptReply?) async throws -> CommandResult
+    /// Runs one command; a non-zero exit is returned, not thrown. `prompt` answers sudo's password
+    /// prompt. More than `outputLimit` bytes on a stream stops the command with an error.
+    func run(_ command: String, timeout: Double, prompt: PromptReply?, outputLimit: Int) async throws -> CommandResult
     func close() async
 }
 

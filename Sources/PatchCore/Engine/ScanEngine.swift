@@ -39,6 +39,7 @@ public struct ScanEngine: Sendable {
         let (platform, findings) = try await detectAndScan(connection, refresh: refresh)
         scan.os = platform.os
         scan.updates = findings.updates
+        scan.rejectedUpdates = findings.rejected
         scan.installedCount = findings.installedCount
         scan.rebootRequired = findings.rebootRequired
         scan.rebootPackages = findings.rebootPackages
@@ -57,23 +58,28 @@ public struct ScanEngine: Sendable {
                 let said = (output.stderr.isEmpty ? output.stdout : output.stderr).trimmed
                 throw Engine.Failure(status: .error, message: "\(host.name): the Windows scan printed no OS facts (exit \(output.exitStatus)): \(String(said.prefix(300)))")
             }
-            return (platform, try parsing(host, "scan") { try platform.parseScan(output.stdout) })
+            var findings = try await parsing(host, "scan") { try platform.parseScan(output.stdout) }
+            findings.rejected = findings.rejectInvalid(family: platform.family)
+            return (platform, findings)
         }
         // The family's own scan plus snap and flatpak where they exist: still one command.
         let output = try await connection.run(ThirdPartyManager.posixScanScript(refresh: refresh))
-        let facts = try parsing(host, "facts") { try Platforms.parseFacts(output.stdout) }
+        let facts = try await parsing(host, "facts") { try Platforms.parseFacts(output.stdout) }
         guard let platform = Platforms.detect(facts) else {
             let id = facts.osRelease["PRETTY_NAME"] ?? facts.osRelease["ID"] ?? facts.kernelName
             throw Engine.Failure(status: .error, message: "\(host.name): unsupported platform (\(id))")
         }
-        var findings = try parsing(host, "scan") { try platform.parseScan(output.stdout) }
-        findings.updates += try parsing(host, "snap/flatpak") { try ThirdPartyManager.linuxFindings(fromScanOutput: output.stdout) }
+        var findings = try await parsing(host, "scan") { try platform.parseScan(output.stdout) }
+        findings.updates += try await parsing(host, "snap/flatpak") { try ThirdPartyManager.linuxFindings(fromScanOutput: output.stdout) }
+        findings.rejected = findings.rejectInvalid(family: platform.family)
         return (platform, findings)
     }
 
-    private static func parsing<T>(_ host: Host, _ what: String, _ body: () throws -> T) throws -> T {
+    /// Parses off the reactor thread: a scan's output may be megabytes, and every host's I/O
+    /// waits while the reactor thread is busy.
+    private static func parsing<T: Sendable>(_ host: Host, _ what: String, _ body: @escaping @Sendable () throws -> T) async throws -> T {
         do {
-            return try body()
+            return try await OffReactor.run(body)
         } catch let failure as ParseFailure {
             throw Engine.Failure(status: .error, message: "\(host.name): \(what): \(failure.description)")
         }

@@ -55,7 +55,7 @@ public struct DebianPlatform: Platform {
             "apt-get", "-y", "-q",
             "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold",
             "-o", "DPkg::Lock::Timeout=300",
-            "install", "--only-upgrade",
+            "install", "--only-upgrade", "--",
         ] + targets)
     }
 
@@ -72,7 +72,7 @@ public struct DebianPlatform: Platform {
     }
 
     public func installedVersionsCommand(_ names: [String]) -> String {
-        "dpkg-query -W -f='${Package}\\t${Version}\\t${db:Status-Abbrev}\\n' " + Shell.join(names) + " 2>/dev/null; true"
+        "dpkg-query -W -f='${Package}\\t${Version}\\t${db:Status-Abbrev}\\n' -- " + Shell.join(names) + " 2>/dev/null; true"
     }
 
     /// Only fully installed (`ii`) packages count: a half-installed one has not reached its version.

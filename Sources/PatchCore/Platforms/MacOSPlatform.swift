@@ -120,9 +120,9 @@ public struct MacOSPlatform: Platform {
             "echo '\(Sections.marker) history'", "softwareupdate --history --all 2>/dev/null",
             ThirdPartyManager.brewLocator,
             "echo '\(Sections.marker) brew-versions'",
-            "if [ -n \"$b\" ]; then $r \(ThirdPartyManager.brewEnvironment) \"$b\" list --versions " + Shell.join(names) + " 2>/dev/null; fi",
+            "if [ -n \"$b\" ]; then $r \(ThirdPartyManager.brewEnvironment) \"$b\" list --versions -- " + Shell.join(names) + " 2>/dev/null; fi",
             "echo '\(Sections.marker) brew-cask-versions'",
-            "if [ -n \"$b\" ]; then $r \(ThirdPartyManager.brewEnvironment) \"$b\" list --cask --versions " + Shell.join(names) + " 2>/dev/null; fi",
+            "if [ -n \"$b\" ]; then $r \(ThirdPartyManager.brewEnvironment) \"$b\" list --cask --versions -- " + Shell.join(names) + " 2>/dev/null; fi",
             "true",
         ].joined(separator: "\n")
     }

@@ -92,7 +92,7 @@ public struct RhelPlatform: Platform {
         let targets = updates.map { update in
             update.name + "-" + update.availableVersion + (update.architecture.map { "." + $0 } ?? "")
         }
-        return "export LC_ALL=C LANG=C; if [ -x /usr/bin/dnf ]; then pm=dnf; else pm=yum; fi; $pm -y upgrade " + Shell.join(targets)
+        return "export LC_ALL=C LANG=C; if [ -x /usr/bin/dnf ]; then pm=dnf; else pm=yum; fi; $pm -y upgrade -- " + Shell.join(targets)
     }
 
     /// Duplicate packages in the rpm database are what an interrupted transaction leaves (the
@@ -122,7 +122,7 @@ public struct RhelPlatform: Platform {
     }
 
     public func installedVersionsCommand(_ names: [String]) -> String {
-        "rpm -q --qf '\(Self.rpmFormat)' " + Shell.join(names) + " 2>/dev/null; true"
+        "rpm -q --qf '\(Self.rpmFormat)' -- " + Shell.join(names) + " 2>/dev/null; true"
     }
 
     /// Name → `[EPOCH:]VERSION-RELEASE`. Several copies of one name: per architecture the newest

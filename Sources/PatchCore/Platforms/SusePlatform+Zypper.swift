@@ -84,10 +84,10 @@ extension SusePlatform {
             document = try parseXML(text)
         } catch {
             let exitText = exit.map { " (exit \($0))" } ?? ""
-            throw ParseFailure("zypper \(command) printed no readable XML\(exitText): \(lastLine(text))")
+            throw ParseFailure(String("zypper \(command) printed no readable XML\(exitText): \(error.description): \(lastLine(text))".prefix(600)))
         }
         let errors = errorMessages(document)
-        if !isCompleteAnswer(exit) || !errors.isEmpty || document.first("stream") == nil {
+        if !isCompleteAnswer(exit) || !errors.isEmpty || document.child("stream") == nil {
             let exitText = exit.map { "exit \($0)\(exitMeaning($0).map { ": " + $0 } ?? "")" } ?? "no exit code"
             var reason = errors.prefix(3).joined(separator: " | ")
             if reason.isEmpty { reason = lastLine(document.text.isEmpty ? text : document.text) }
@@ -103,7 +103,7 @@ extension SusePlatform {
         var indexByName: [String: Int] = [:]
         for update in document.all("update") where update["kind"] == "patch" {
             guard let name = update["name"], update["status"] ?? "needed" == "needed" else { continue }
-            let alias = update.first("source")?["alias"]
+            let alias = update.child("source")?["alias"]
             if let index = indexByName[name] {
                 if let alias, !patches[index].repositories.contains(alias) { patches[index].repositories.append(alias) }
                 continue
@@ -124,7 +124,7 @@ extension SusePlatform {
         return document.all("update").compactMap { update in
             guard update["kind"] ?? "package" == "package", let name = update["name"], let edition = update["edition"] else { return nil }
             return PackageUpdate(name: name, edition: edition, oldEdition: update["edition-old"] ?? "", arch: update["arch"],
-                                 oldArch: update["arch-old"], repository: update.first("source")?["alias"] ?? "")
+                                 oldArch: update["arch-old"], repository: update.child("source")?["alias"] ?? "")
         }
     }
 

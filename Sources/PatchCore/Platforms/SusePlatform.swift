@@ -80,7 +80,7 @@ public struct SusePlatform: Platform {
         // Exits 102/103 (reboot/restart of zypper needed) follow a successful install; the reboot
         // is picked up by the re-scan, so they count as success here.
         return "\(Self.environment) ZYPP_LOCK_TIMEOUT=300; " + Shell.join([
-            "zypper", "--non-interactive", "install", "--auto-agree-with-licenses", "--oldpackage", "--no-recommends",
+            "zypper", "--non-interactive", "install", "--auto-agree-with-licenses", "--oldpackage", "--no-recommends", "--",
         ] + targets) + "; rc=$?; case $rc in 102|103) rc=0;; esac; exit $rc"
     }
 
@@ -120,12 +120,12 @@ public struct SusePlatform: Platform {
         let patches = names.filter { $0.hasPrefix("patch:") }.map { String($0.dropFirst(6)) }
         var script = "echo '\(Sections.marker) rpm'"
         if !packages.isEmpty {
-            script += "; rpm -q --qf '%{INSTALLTIME}\\t%{NAME}\\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\\n' "
+            script += "; rpm -q --qf '%{INSTALLTIME}\\t%{NAME}\\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\\n' -- "
                 + Shell.join(packages) + " 2>/dev/null"
         }
         script += "; echo '\(Sections.marker) patches'"
         if !patches.isEmpty {
-            script += "; LC_ALL=C \(Self.query) search -s -t patch --match-exact " + Shell.join(patches) + " 2>/dev/null"
+            script += "; LC_ALL=C \(Self.query) search -s -t patch --match-exact -- " + Shell.join(patches) + " 2>/dev/null"
         }
         return script + "; true"
     }

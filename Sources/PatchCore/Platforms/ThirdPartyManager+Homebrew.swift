@@ -88,11 +88,11 @@ extension ThirdPartyManager {
         guard !formulae.isEmpty || !casks.isEmpty else { return "true" }
         var lines = [brewLocator, "if [ -z \"$b\" ]; then echo 'Homebrew not found' >&2; exit 127; fi", "rc=0"]
         if !formulae.isEmpty {
-            lines.append("$r \(brewEnvironment) \"$b\" upgrade --formula " + Shell.join(formulae) + " || rc=$?")
+            lines.append("$r \(brewEnvironment) \"$b\" upgrade --formula -- " + Shell.join(formulae) + " || rc=$?")
         }
         if !casks.isEmpty {
             // --greedy: a cask that updates itself is only upgraded by brew when asked to.
-            lines.append("$r \(brewEnvironment) \"$b\" upgrade --cask --greedy " + Shell.join(casks) + " || rc=$?")
+            lines.append("$r \(brewEnvironment) \"$b\" upgrade --cask --greedy -- " + Shell.join(casks) + " || rc=$?")
         }
         return lines.joined(separator: "\n")
     }

@@ -135,8 +135,8 @@ extension ThirdPartyManager {
         var lines = ["rc=0"]
         let snaps = updates.filter { $0.source == ThirdPartyManager.snap.source }.map(\.name)
         let flatpaks = updates.filter { $0.source == ThirdPartyManager.flatpak.source }.map(\.name)
-        if !snaps.isEmpty { lines.append(Shell.join(["snap", "refresh"] + snaps) + " || rc=$?") }
-        if !flatpaks.isEmpty { lines.append(Shell.join(["flatpak", "update", "-y", "--noninteractive"] + flatpaks) + " || rc=$?") }
+        if !snaps.isEmpty { lines.append(Shell.join(["snap", "refresh", "--"] + snaps) + " || rc=$?") }
+        if !flatpaks.isEmpty { lines.append(Shell.join(["flatpak", "update", "-y", "--noninteractive", "--"] + flatpaks) + " || rc=$?") }
         lines.append("exit $rc")
         return lines.joined(separator: "\n")
     }

@@ -24,6 +24,13 @@ public enum TableReport {
             out += "\n"
             for host in failures { out += "\(host.name): \(host.status.rawValue): \(host.error ?? "")\n" }
         }
+        let rejecting = run.hosts.filter { !$0.rejectedUpdates.isEmpty }
+        if !rejecting.isEmpty {
+            out += "\n"
+            for host in rejecting {
+                for rejected in host.rejectedUpdates { out += "\(host.name): update ignored, never planned: \(rejected.reason)\n" }
+            }
+        }
         out += "\n" + summaryLine(run)
         return out
     }

@@ -9,21 +9,21 @@ public enum PackageInstallCommands {
             // A path (not a name) makes apt install the file and resolve its dependencies.
             return "export LC_ALL=C DEBIAN_FRONTEND=noninteractive; " + Shell.join([
                 "apt-get", "-y", "-q", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold",
-                "-o", "DPkg::Lock::Timeout=300", "install", path,
+                "-o", "DPkg::Lock::Timeout=300", "install", "--", path,
             ])
         case .apt:
             return "export LC_ALL=C DEBIAN_FRONTEND=noninteractive; " + Shell.join([
                 "apt-get", "-y", "-q", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold",
-                "-o", "DPkg::Lock::Timeout=300", "install", "\(record.name)=\(record.version)",
+                "-o", "DPkg::Lock::Timeout=300", "install", "--", "\(record.name)=\(record.version)",
             ])
         case .rpm:
             guard let path else { return nil }
-            return "export LC_ALL=C; if command -v dnf >/dev/null 2>&1; then " + Shell.join(["dnf", "-y", "install", path])
-                + "; else " + Shell.join(["yum", "-y", "install", path]) + "; fi"
+            return "export LC_ALL=C; if command -v dnf >/dev/null 2>&1; then " + Shell.join(["dnf", "-y", "install", "--", path])
+                + "; else " + Shell.join(["yum", "-y", "install", "--", path]) + "; fi"
         case .dnf:
-            return "export LC_ALL=C; " + Shell.join(["dnf", "-y", "install", "\(record.name)-\(record.version)"])
+            return "export LC_ALL=C; " + Shell.join(["dnf", "-y", "install", "--", "\(record.name)-\(record.version)"])
         case .zypper:
-            return "export LC_ALL=C; " + Shell.join(["zypper", "--non-interactive", "install", "--oldpackage", "\(record.name)=\(record.version)"])
+            return "export LC_ALL=C; " + Shell.join(["zypper", "--non-interactive", "install", "--oldpackage", "--", "\(record.name)=\(record.version)"])
         case .pkg:
             guard let path else { return nil }
             return Shell.join(["installer", "-pkg", path, "-target", "/"])
@@ -36,7 +36,7 @@ public enum PackageInstallCommands {
                 + "if [ -n \"$app\" ]; then rm -rf \"/Applications/$(basename \"$app\")\" && cp -R \"$app\" /Applications/; rc=$?; fi; "
                 + "hdiutil detach \"$m\" -quiet; rmdir \"$m\"; exit $rc"
         case .brew:
-            return Shell.join(["brew", "install", record.name])
+            return Shell.join(["brew", "install", "--", record.name])
         case .msi, .exe, .winget, .choco:
             // Windows: PowerShell through WindowsPackageCommands.
             return nil
@@ -47,9 +47,9 @@ public enum PackageInstallCommands {
     public static func installedVersion(_ record: PackageRecord) -> String? {
         switch record.format {
         case .deb, .apt:
-            return "dpkg-query -W -f='${Package}\\t${Version}\\t${db:Status-Abbrev}\\n' " + Shell.quote(record.name) + " 2>/dev/null; true"
+            return "dpkg-query -W -f='${Package}\\t${Version}\\t${db:Status-Abbrev}\\n' -- " + Shell.quote(record.name) + " 2>/dev/null; true"
         case .rpm, .dnf, .zypper:
-            return "rpm -q --qf '%{NAME}\\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\\tii\\n' " + Shell.quote(record.name) + " 2>/dev/null; true"
+            return "rpm -q --qf '%{NAME}\\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\\tii\\n' -- " + Shell.quote(record.name) + " 2>/dev/null; true"
         case .pkg:
             // The library name of a .pkg is its package identifier (pkgutil --pkgs lists them).
             return "v=$(pkgutil --pkg-info " + Shell.quote(record.name) + " 2>/dev/null | awk '/^version:/ {print $2}'); "

@@ -21,7 +21,8 @@ public final class WinRMClient: Sendable {
     /// Runs `command` (a cmd.exe command line; `arguments` are appended with spaces, as winrs does)
     /// and collects its output. `timeout` bounds everything up to the exit code; a non-zero exit
     /// is returned, not thrown. Throws `WinRMError` (or `CancellationError`).
-    public func run(_ command: String, arguments: [String] = [], timeout: Double) async throws -> CommandResult {
+    public func run(_ command: String, arguments: [String] = [], timeout: Double,
+                    outputLimit: Int = OutputLimit.defaultBytes) async throws -> CommandResult {
         let label = configuration.label
         guard WSManRequest.representable(command), arguments.allSatisfy(WSManRequest.representable) else {
             throw WinRMError.configuration(host: label, message: "the command contains control characters XML cannot carry")
@@ -61,6 +62,9 @@ public final class WinRMClient: Sendable {
                     }
                     output.stdout += part.stdout
                     output.stderr += part.stderr
+                    for (name, stream) in [("stdout", output.stdout.count), ("stderr", output.stderr.count)] where stream > outputLimit {
+                        throw WinRMError.outputLimit(host: label, stream: name, limit: outputLimit)
+                    }
                     output.done = part.done
                     output.exitCode = part.exitCode
                 } catch let WinRMError.fault(_, _, fault) where fault.isOperationTimeout {
@@ -70,7 +74,7 @@ public final class WinRMClient: Sendable {
             await cleanUp(connection, shellID: shellID, commandID: id)
             return CommandResult(
                 exitStatus: Int32(truncatingIfNeeded: output.exitCode ?? -1),
-                stdout: String(decoding: output.stdout, as: UTF8.self), stderr: String(decoding: output.stderr, as: UTF8.self),
+                stdout: EndpointText.decode(output.stdout), stderr: EndpointText.decode(output.stderr),
                 duration: Date().timeIntervalSince(started))
         } catch {
             await cleanUp(connection, shellID: shellID, commandID: commandID)

@@ -1,3 +1,5 @@
+import PatchSSH
+
 /// Everything that can go wrong while running a command over WinRM. Each case names the host,
 /// and what the server said, so one line tells a sysadmin what to fix. Passwords never appear.
 public enum WinRMError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -18,6 +20,8 @@ public enum WinRMError: Error, CustomStringConvertible, Sendable, Equatable {
     case http(host: String, operation: String, status: Int, detail: String)
     /// The reply was not the WS-Management message expected.
     case malformedResponse(host: String, operation: String, message: String)
+    /// A command sent more than the per-stream output cap; it was stopped.
+    case outputLimit(host: String, stream: String, limit: Int)
 
     public var description: String {
         switch self {
@@ -38,6 +42,8 @@ public enum WinRMError: Error, CustomStringConvertible, Sendable, Equatable {
             return "\(host): WinRM \(operation) got HTTP \(status)\(detail.isEmpty ? "" : ": " + detail)"
         case let .malformedResponse(host, operation, message):
             return "\(host): WinRM \(operation): unexpected reply: \(message)"
+        case let .outputLimit(host, stream, limit):
+            return "\(host): output exceeded \(OutputLimit.describe(limit)) on \(stream); the command was stopped (raise --max-output if this host is honest)"
         }
     }
 }

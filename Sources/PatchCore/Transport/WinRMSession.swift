@@ -15,8 +15,8 @@ final class WinRMSession: RemoteSession {
     var identity: String { client.configuration.endpoint }
 
     /// No sudo prompts on Windows: `prompt` is never set for Windows hosts.
-    func run(_ command: String, timeout: Double, prompt: PromptReply?) async throws -> CommandResult {
-        try await client.run(command, timeout: timeout)
+    func run(_ command: String, timeout: Double, prompt: PromptReply?, outputLimit: Int) async throws -> CommandResult {
+        try await client.run(command, timeout: timeout, outputLimit: outputLimit)
     }
 
     func close() async {

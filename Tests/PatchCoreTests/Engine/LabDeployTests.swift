@@ -71,7 +71,7 @@ struct LabDeployTests {
             #expect(plan.outcome == .planned)
             #expect(planned.planned.map(\.name) == ["patchlab-canary"])
             #expect(planned.planned.first?.toVersion == "1.1")
-            #expect(planned.commands.contains { $0.contains("install --only-upgrade patchlab-canary=1.1") })
+            #expect(planned.commands.contains { $0.contains("install --only-upgrade -- patchlab-canary=1.1") })
             #expect(planned.skipped.contains { $0.name == "patchlab-tool" && $0.reason.contains("security") })
             #expect(try Self.installed(root, ["patchlab-canary", "patchlab-tool"]) == ["patchlab-canary": "1.0", "patchlab-tool": "1.0"])
 

@@ -103,7 +103,7 @@ struct LabRhelTests {
             let result = try #require(run.hosts.first)
             #expect(result.status == .ok, "\(result.error ?? "") \(result.steps.map(\.output))")
             #expect(result.os?.id == "rocky")
-            #expect(result.commands.contains { $0.hasSuffix("-y upgrade patchlab-openssl-lib-1.1-1.el9.x86_64") })
+            #expect(result.commands.contains { $0.hasSuffix("-y upgrade -- patchlab-openssl-lib-1.1-1.el9.x86_64") })
             #expect(result.installed == [InstalledPackage(name: Self.openssl, fromVersion: "1.0-1.el9", toVersion: "1.1-1.el9")])
             #expect(Set(result.skipped.map(\.name)) == [Self.utils, Self.long])
             // rpm agrees: 1.1 exactly (not just "newer"), and nothing else moved.

@@ -148,6 +148,6 @@ struct DebianPlatformTests {
     @Test func installCommandQuotesEveryPackage() {
         let platform = DebianPlatform(os: OSInfo(family: .debian, id: "debian", name: "Debian", version: "12"))
         let command = platform.installCommand([PendingUpdate(name: "x; rm -rf /", installedVersion: "1", availableVersion: "2$(id)", source: "s", security: false)])
-        #expect(command.hasSuffix("install --only-upgrade 'x; rm -rf /=2$(id)'"))
+        #expect(command.hasSuffix("install --only-upgrade -- 'x; rm -rf /=2$(id)'"))
     }
 }

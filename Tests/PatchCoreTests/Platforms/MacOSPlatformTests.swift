@@ -156,7 +156,7 @@ struct MacOSPlatformTests {
         #expect(command.contains("softwareupdate --install 'macOS Tahoe 26.2-25C56'"))
         #expect(!command.contains("--restart"))
         #expect(command.contains("date +%s > /var/db/patchctl/reboot-required"))
-        #expect(command.contains("\"$b\" upgrade --formula rav1e") && command.contains("upgrade --cask --greedy firefox"))
+        #expect(command.contains("\"$b\" upgrade --formula -- rav1e") && command.contains("upgrade --cask --greedy -- firefox"))
         #expect(command.hasSuffix("exit $rc"))
     }
 

@@ -245,7 +245,7 @@ struct RhelPlatformTests {
             PendingUpdate(name: "patchlab-utils", installedVersion: "1:1.0-1.el9", availableVersion: "1:2.0-1.el9", source: "", security: false, architecture: "noarch"),
             PendingUpdate(name: "x;touch /tmp/p", installedVersion: "1", availableVersion: "2-1", source: "", security: false, architecture: "x86_64"),
         ])
-        #expect(command.hasSuffix("$pm -y upgrade patchlab-utils-1:2.0-1.el9.noarch 'x;touch /tmp/p-2-1.x86_64'"))
+        #expect(command.hasSuffix("$pm -y upgrade -- patchlab-utils-1:2.0-1.el9.noarch 'x;touch /tmp/p-2-1.x86_64'"))
     }
 
     // MARK: Versions

@@ -181,7 +181,7 @@ struct SusePlatformTests {
             PendingUpdate(name: "patch:openSUSE-Leap-16.0-113", installedVersion: "", availableVersion: "1", source: "s", security: true),
             PendingUpdate(name: "x; reboot", installedVersion: "1", availableVersion: "2", source: "s", security: false),
         ])
-        #expect(command.contains("zypper --non-interactive install --auto-agree-with-licenses --oldpackage --no-recommends ruby2.5=2.5.9-150000.4.29.1 patch:openSUSE-Leap-16.0-113 'x; reboot=2'"))
+        #expect(command.contains("zypper --non-interactive install --auto-agree-with-licenses --oldpackage --no-recommends -- ruby2.5=2.5.9-150000.4.29.1 patch:openSUSE-Leap-16.0-113 'x; reboot=2'"))
         #expect(command.hasSuffix("rc=$?; case $rc in 102|103) rc=0;; esac; exit $rc"))
     }
 
@@ -207,7 +207,7 @@ struct SusePlatformTests {
             "kernel-default": "6.12.0-160000.8.1", "g03-epoch": "3:2.0-1", "patch:openSUSE-Leap-16.0-113": "1",
         ])
         let command = Self.platform.installedVersionsCommand(["kernel-default", "patch:openSUSE-Leap-16.0-113"])
-        #expect(command.contains("%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}") && command.contains("--match-exact openSUSE-Leap-16.0-113"))
+        #expect(command.contains("%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}") && command.contains("--match-exact -- openSUSE-Leap-16.0-113"))
     }
 
     @Test func healthFromVerify() {

@@ -134,7 +134,7 @@ struct ThirdPartyManagerTests {
             PendingUpdate(name: "org.gnome.Dictionary//stable", installedVersion: "1", availableVersion: "2", source: "flatpak", security: false),
             PendingUpdate(name: "bash", installedVersion: "1", availableVersion: "2", source: "Debian:12/stable", security: false),
         ])
-        #expect(command == "rc=0\nsnap refresh core || rc=$?\nflatpak update -y --noninteractive org.gnome.Dictionary//stable || rc=$?\nexit $rc")
+        #expect(command == "rc=0\nsnap refresh -- core || rc=$?\nflatpak update -y --noninteractive -- org.gnome.Dictionary//stable || rc=$?\nexit $rc")
     }
 
     @Test func windowsScanMergesThirdPartySections() throws {
