@@ -40,9 +40,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Test-only helpers shared by the test targets (the hostile endpoint): never linked into patchctl.
+        .target(
+            name: "LabSupport",
+            path: "Tests/LabSupport"
+        ),
         .testTarget(
             name: "PatchCoreTests",
-            dependencies: ["PatchCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["PatchCore", "LabSupport", .product(name: "GRDB", package: "GRDB.swift")],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
@@ -51,7 +56,7 @@ let package = Package(
         ),
         .testTarget(
             name: "patchctlTests",
-            dependencies: ["patchctl"]
+            dependencies: ["patchctl", "LabSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]
