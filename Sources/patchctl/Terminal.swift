@@ -62,6 +62,12 @@ enum Terminal {
         FileHandle.standardOutput.write(Data(TerminalText.neutralised(text, keepingNewlines: true).utf8))
     }
 
+    /// A message line: what is interpolated into it (names, versions, reasons from history) is
+    /// shown on its line, newlines included.
+    static func write(line: TerminalLine) {
+        write(line.text)
+    }
+
     /// A JSON, NDJSON, CSV or HTML document for stdout, byte for byte: each format escapes its own
     /// values (JSON `\u001b`; CSV and HTML through `TerminalText`).
     static func writeDocument(_ text: String) {

@@ -164,6 +164,10 @@ struct TerminalInjectionCommandTests {
         Self.expectInert(exceptions, "exception list")
         #expect(exceptions.stdout.contains("vendor\\x1b]52;c;Y3VybCBldmlsfHNo\\x07\\nfix") && exceptions.stdout.contains("ops\\x1b[8m"))
 
+        let removed = try CLI.run(["exception", "remove", "1", "--db", h.db])
+        Self.expectInert(removed, "exception remove")
+        #expect(removed.stdout == "removed exception #1 (web\\u202e* pkg\\x1b]0;pwned\\x07)\n", "\(removed.stdout)")
+
         let events = try CLI.run(["history", "events", "--db", h.db])
         Self.expectInert(events, "history events")
         #expect(events.stdout.contains("me\\u009b31m"))

@@ -71,7 +71,7 @@ struct DecisionArguments: ParsableArguments {
                 }
                 for version in versions {
                     try store.decide(policy: loaded.name, package: package.name, version: version, state: state, by: user, note: note, at: Date())
-                    Terminal.write("\(state == .approved ? "approved" : "rejected") \(package.name)@\(version) for \(loaded.name)\n")
+                    Terminal.write(line: "\(state == .approved ? "approved" : "rejected") \(package.name)@\(version) for \(loaded.name)\n")
                 }
             }
         } catch {

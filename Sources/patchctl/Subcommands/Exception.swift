@@ -59,7 +59,7 @@ extension Patchctl.Exception {
                 case .json: Terminal.writeDocument(JSONOutput.encode(record, pretty: true) + "\n")
                 case .ndjson: Terminal.writeDocument(JSONOutput.encode(record, pretty: false) + "\n")
                 case .table:
-                    Terminal.write("exception #\(id): \(host) may miss \(canonical) until \(JSONOutput.timestamp(date)) (owner \(owner ?? user)): \(reason)\n")
+                    Terminal.write(line: "exception #\(id): \(host) may miss \(canonical) until \(JSONOutput.timestamp(date)) (owner \(owner ?? user)): \(reason)\n")
                 }
             } catch {
                 throw ExitCodes.fail(error)
@@ -113,7 +113,7 @@ extension Patchctl.Exception {
                 switch outputOptions.output {
                 case .json: Terminal.writeDocument(JSONOutput.encode(removed, pretty: true) + "\n")
                 case .ndjson: Terminal.writeDocument(JSONOutput.encode(removed, pretty: false) + "\n")
-                case .table: Terminal.write("removed exception #\(number) (\(removed.host) \(removed.target))\n")
+                case .table: Terminal.write(line: "removed exception #\(number) (\(removed.host) \(removed.target))\n")
                 }
             } catch {
                 throw ExitCodes.fail(error)

@@ -60,7 +60,7 @@ extension Patchctl.Package {
                     .init(path: file, name: name, version: version, platform: platform, architecture: architecture, format: format,
                           installArguments: installArguments, notes: notes), by: user, at: Date())
                 if library.outputOptions.output == .table {
-                    Terminal.write("\(added ? "added" : "already in the library:") \(record.reference) (\(record.platform.rawValue), \(record.architecture), \(record.format.rawValue)\(record.sha256.map { ", sha256 \($0)" } ?? ""), \(record.state.rawValue)\n")
+                    Terminal.write(line: "\(added ? "added" : "already in the library:") \(record.reference) (\(record.platform.rawValue), \(record.architecture), \(record.format.rawValue)\(record.sha256.map { ", sha256 \($0)" } ?? ""), \(record.state.rawValue)\n")
                 } else {
                     Terminal.writeDocument(JSONOutput.encode(record, pretty: library.outputOptions.output == .json) + "\n")
                 }
@@ -103,7 +103,7 @@ extension Patchctl.Package {
             do {
                 let user = LocalUser.current(environment: ProcessInfo.processInfo.environment)
                 for record in try library.repository().decide(name: package.name, version: package.version, state: state, by: user, note: note, at: Date()) {
-                    Terminal.write("\(state.rawValue) \(record.reference) (\(record.platform.rawValue), \(record.architecture))\n")
+                    Terminal.write(line: "\(state.rawValue) \(record.reference) (\(record.platform.rawValue), \(record.architecture))\n")
                 }
             } catch {
                 throw ExitCodes.fail(error)
@@ -154,7 +154,7 @@ extension Patchctl.Package {
                 case .ndjson: for item in items { Terminal.writeDocument(JSONOutput.encode(item, pretty: false) + "\n") }
                 case .table:
                     if items.isEmpty { Terminal.write("nothing to prune\n") }
-                    for item in items { Terminal.write("\(dryRun ? "would remove" : "removed") \(item.package ?? item.file ?? "?"): \(item.reason)\n") }
+                    for item in items { Terminal.write(line: "\(dryRun ? "would remove" : "removed") \(item.package ?? item.file ?? "?"): \(item.reason)\n") }
                 }
             } catch {
                 throw ExitCodes.fail(error)
