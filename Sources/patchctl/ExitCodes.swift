@@ -14,7 +14,7 @@ enum ExitCodes {
 
     /// Prints a PatchCore error as one line and picks its exit code.
     static func fail(_ error: any Error) -> ExitCode {
-        Terminal.writeError("patchctl: \(error)\n")
+        Terminal.writeErrorLine("\(error)")
         switch error as? PatchError {
         case .inventory, .pattern, .policy: return invalidInventory
         default: return .failure

@@ -1,4 +1,5 @@
 import Foundation
+import PatchCore
 
 /// One self-erasing status line on stderr while hosts are in flight.
 final class Progress: @unchecked Sendable {
@@ -11,7 +12,7 @@ final class Progress: @unchecked Sendable {
     init(total: Int, enabled: Bool) {
         self.total = total
         self.enabled = enabled
-        if enabled { Terminal.writeError("\r\u{1B}[K0/\(total) hosts done") }
+        if enabled { Terminal.writeControl("\r\u{1B}[K0/\(total) hosts done") }
     }
 
     func finished(_ name: String, ok: Bool) {
@@ -19,12 +20,13 @@ final class Progress: @unchecked Sendable {
         lock.lock()
         done += 1
         if !ok { failed += 1 }
-        let line = "\r\u{1B}[K\(done)/\(total) hosts done" + (failed > 0 ? ", \(failed) failed" : "") + " (last: \(name))"
+        // The name is the inventory's; shown with its controls visible, as everywhere.
+        let line = "\r\u{1B}[K\(done)/\(total) hosts done" + (failed > 0 ? ", \(failed) failed" : "") + " (last: \(TerminalText.neutralised(name)))"
         lock.unlock()
-        Terminal.writeError(line)
+        Terminal.writeControl(line)
     }
 
     func clear() {
-        if enabled { Terminal.writeError("\r\u{1B}[K") }
+        if enabled { Terminal.writeControl("\r\u{1B}[K") }
     }
 }

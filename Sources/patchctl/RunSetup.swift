@@ -20,7 +20,7 @@ enum RunSetup {
         let progress = Progress(total: prepared.hosts.count, enabled: format == .table && Terminal.stderrIsTerminal)
         let results = await work { record in
             recorder.add(record)
-            if format == .ndjson { Terminal.write(JSONOutput.encode(record, pretty: false) + "\n") }
+            if format == .ndjson { Terminal.writeDocument(JSONOutput.encode(record, pretty: false) + "\n") }
             progress.finished(record.name, ok: record.status == .ok)
         }
         progress.clear()

@@ -6,25 +6,42 @@ import Glibc
 #endif
 
 /// The operator's terminal: prompts and the progress line, never used when output is piped.
+/// Every text line written here has its control characters made visible (`TerminalText`): hosts,
+/// history and files cannot send escape sequences to the operator's terminal through patchctl.
+/// Only JSON, CSV and HTML documents (`writeDocument`), which escape in their own way, and the
+/// progress line's own cursor controls (`writeControl`) are written as they are.
 enum Terminal {
     static var isInteractive: Bool { isatty(STDIN_FILENO) == 1 && isatty(STDERR_FILENO) == 1 }
     static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
 
     /// Reads a secret without echo.
     static func readSecret(prompt: String) -> String? {
-        guard let pointer = getpass(prompt) else { return nil }
+        guard let pointer = getpass(TerminalText.neutralised(prompt)) else { return nil }
         let value = String(cString: pointer)
         return value.isEmpty ? nil : value
     }
 
-    /// Logs go to stderr so stdout stays clean JSON; warnings only unless -v.
+    /// Logs go to stderr so stdout stays clean JSON; warnings only unless -v. Messages and metadata
+    /// carry remote text: neutralised on their way out.
     static func logger(verbosity: Int) -> Logger {
-        var logger = Logger(label: "patchctl") { label in StreamLogHandler.standardError(label: label) }
+        var logger = Logger(label: "patchctl") { label in NeutralisingLogHandler(wrapping: StreamLogHandler.standardError(label: label)) }
         logger.logLevel = verbosity >= 2 ? .trace : verbosity == 1 ? .debug : .warning
         return logger
     }
 
+    /// Text for stderr: line breaks stay, every other control character is shown.
     static func writeError(_ text: String) {
+        FileHandle.standardError.write(Data(TerminalText.neutralised(text, keepingNewlines: true).utf8))
+    }
+
+    /// `patchctl: MESSAGE` on one line of stderr, whatever the message (or remote text in it) holds.
+    static func writeErrorLine(_ message: String) {
+        writeError("patchctl: " + TerminalText.neutralised(message) + "\n")
+    }
+
+    /// patchctl's own cursor controls (the progress line), as they are: whatever goes into them
+    /// from elsewhere must be neutralised by the caller.
+    static func writeControl(_ text: String) {
         FileHandle.standardError.write(Data(text.utf8))
     }
 
@@ -34,13 +51,26 @@ enum Terminal {
         run: Run, hosts: [Record], format: OutputFormat, hostsStreamed: Bool, table: () -> String
     ) {
         switch format {
-        case .json: write(JSONOutput.encode(run, pretty: true) + "\n")
-        case .ndjson: if !hostsStreamed { for host in hosts { write(JSONOutput.encode(host, pretty: false) + "\n") } }
+        case .json: writeDocument(JSONOutput.encode(run, pretty: true) + "\n")
+        case .ndjson: if !hostsStreamed { for host in hosts { writeDocument(JSONOutput.encode(host, pretty: false) + "\n") } }
         case .table: write(table())
         }
     }
 
+    /// Text for stdout (tables, messages): line breaks stay, every other control character is shown.
     static func write(_ text: String) {
+        FileHandle.standardOutput.write(Data(TerminalText.neutralised(text, keepingNewlines: true).utf8))
+    }
+
+    /// A message line: what is interpolated into it (names, versions, reasons from history) is
+    /// shown on its line, newlines included.
+    static func write(line: TerminalLine) {
+        write(line.text)
+    }
+
+    /// A JSON, NDJSON, CSV or HTML document for stdout, byte for byte: each format escapes its own
+    /// values (JSON `\u001b`; CSV and HTML through `TerminalText`).
+    static func writeDocument(_ text: String) {
         FileHandle.standardOutput.write(Data(text.utf8))
     }
 }

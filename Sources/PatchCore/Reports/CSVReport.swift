@@ -2,6 +2,12 @@ import Foundation
 
 /// RFC 4180 CSV: CRLF line ends, a header row, fields quoted when they hold a comma, a quote or a
 /// line break (quotes doubled). Columns are stable: new ones are only ever appended.
+///
+/// Text fields hold what endpoints and files said, so a spreadsheet must not run them: a text field
+/// that starts with `=`, `+`, `-`, `@`, tab or CR gets a leading `'` (OWASP's CSV injection advice),
+/// and control characters other than tab, CR and LF are shown as `\x1b`, `\u202e` (see
+/// `TerminalText`). Numbers patchctl computes itself (the `…NumericColumns`) are written as they
+/// are, so a negative `release_age_days` stays a number.
 public enum CSVReport {
     /// One row per host × pending update; a host with none gets one row with the update columns empty.
     public static let complianceColumns = [
@@ -13,6 +19,10 @@ public enum CSVReport {
     ]
 
     public static let trendColumns = ["day", "at", "hosts", "scanned", "compliant", "percent_compliant", "overdue", "missing_security"]
+
+    /// Columns holding numbers patchctl computed (never endpoint text): left as written.
+    public static let complianceNumericColumns: Set<String> = ["age_days", "release_age_days", "within_days", "days_overdue", "exception_id"]
+    public static let trendNumericColumns: Set<String> = ["hosts", "scanned", "compliant", "percent_compliant", "overdue", "missing_security"]
 
     public static let diffColumns = ["host", "change", "package", "from_version", "to_version", "installed_version", "security", "source",
                                      "base_run", "target_run"]
@@ -40,14 +50,14 @@ public enum CSVReport {
                 ])
             }
         }
-        return document(header: complianceColumns, rows: rows)
+        return document(header: complianceColumns, rows: rows, numeric: complianceNumericColumns)
     }
 
     public static func trend(_ points: [ComplianceReport.TrendPoint]) -> String {
         document(header: trendColumns, rows: points.map { point in
             [point.day, JSONOutput.timestamp(point.at), String(point.hosts), String(point.scanned), String(point.compliant),
              point.percentCompliant.map { String(format: "%.1f", $0) } ?? "", String(point.overdue), String(point.missingSecurity)]
-        })
+        }, numeric: trendNumericColumns)
     }
 
     public static func diff(_ diff: FindingsDiff) -> String {
@@ -67,18 +77,32 @@ public enum CSVReport {
                 rows.append([host.name, "removed", item.package, item.availableVersion, "", item.installedVersion, flag(item.security), item.source] + runs)
             }
         }
-        return document(header: diffColumns, rows: rows)
+        return document(header: diffColumns, rows: rows, numeric: [])
     }
 
-    static func document(header: [String], rows: [[String]]) -> String {
-        ([header] + rows).map { $0.map(field).joined(separator: ",") + "\r\n" }.joined()
+    static func document(header: [String], rows: [[String]], numeric numericColumns: Set<String>) -> String {
+        let numeric = header.map(numericColumns.contains)
+        return ([header] + rows).map { row in
+            row.enumerated().map { index, value in field(value, numeric: index < numeric.count && numeric[index]) }.joined(separator: ",") + "\r\n"
+        }.joined()
     }
 
-    static func field(_ value: String) -> String {
+    static func field(_ value: String, numeric: Bool = false) -> String {
+        let value = numeric ? value : text(value)
         // Scalars, not Characters: "\r\n" is one Character and would match neither.
         guard value.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
         return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
+
+    /// A text field as a spreadsheet may safely open it: never a formula, no terminal controls.
+    static func text(_ value: String) -> String {
+        let value = TerminalText.neutralised(value, except: ["\t", "\r", "\n"])
+        guard let first = value.unicodeScalars.first, formulaTriggers.contains(first) else { return value }
+        return "'" + value
+    }
+
+    /// What makes Excel, LibreOffice and Google Sheets read a cell as a formula (OWASP).
+    static let formulaTriggers: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\r"]
 
     static func flag(_ value: Bool) -> String { value ? "true" : "false" }
 

@@ -260,6 +260,9 @@ public enum HTMLReport {
 
     // MARK: Text
 
+    /// Markup characters as entities; control characters (escapes, bidi overrides that would
+    /// reorder what the reader sees) shown as `\x1b`, `\u202e`, as in the terminal. Tab and
+    /// newline are only whitespace in HTML (and a rule set's description may span lines).
     static func escape(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
@@ -270,6 +273,8 @@ public enum HTMLReport {
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
             case "'": out += "&#39;"
+            case "\t", "\n": out.unicodeScalars.append(character)
+            case _ where TerminalText.isControl(character): out += TerminalText.visible(character)
             default: out.unicodeScalars.append(character)
             }
         }

@@ -4,7 +4,7 @@ extension TableReport {
     /// The whole compliance report for a terminal: hosts, why the others fail, groups, policies,
     /// rules, exceptions, the summary and the evidence.
     public static func compliance(_ report: ComplianceReport) -> String {
-        var out = "\(report.standard.name) compliance as of \(JSONOutput.timestamp(report.evidence.generatedAt))\n\n"
+        var out = line("\(report.standard.name) compliance as of \(JSONOutput.timestamp(report.evidence.generatedAt))\n\n")
         out += hosts(report.hosts)
         if !report.groups.isEmpty {
             out += "\n" + render(header: ["GROUP", "HOSTS", "COMPLIANT", "PERCENT", "STALE", "NEVER", "MISSING", "SECURITY", "OVERDUE", "MEAN DAYS"],
@@ -20,7 +20,7 @@ extension TableReport {
                  String(policy.timeToPatch.patched), policy.timeToPatch.meanDays.map { String(format: "%.1f", $0) } ?? "-"]
             }, rightAligned: [1, 2, 3, 4, 5])
         }
-        out += "\nrules (\(report.standard.source)):\n"
+        out += line("\nrules (\(report.standard.source)):\n")
         for rule in report.standard.rules { out += "  " + ruleLine(rule) + "\n" }
         if !report.exceptions.isEmpty {
             out += "\n" + exceptions(report.exceptions)
@@ -50,14 +50,14 @@ extension TableReport {
         let notes = hosts.filter { !$0.compliant || !$0.warnings.isEmpty }
         if !notes.isEmpty { out += "\n" }
         for host in notes {
-            for reason in host.reasons where !host.compliant { out += "\(host.name): \(reason)\n" }
-            for warning in host.warnings { out += "\(host.name): warning: \(warning)\n" }
+            for reason in host.reasons where !host.compliant { out += line("\(host.name): \(reason)\n") }
+            for warning in host.warnings { out += line("\(host.name): warning: \(warning)\n") }
         }
         return out
     }
 
     public static func trend(_ report: ComplianceReport) -> String {
-        var out = "\(report.standard.name) compliance per day, \(ReportDate.day(report.evidence.periodFrom)) to \(JSONOutput.timestamp(report.evidence.generatedAt))\n\n"
+        var out = line("\(report.standard.name) compliance per day, \(ReportDate.day(report.evidence.periodFrom)) to \(JSONOutput.timestamp(report.evidence.generatedAt))\n\n")
         out += render(header: ["DAY", "HOSTS", "SCANNED", "COMPLIANT", "PERCENT", "OVERDUE", "SECURITY"], rows: report.trend.map { point in
             [point.day, String(point.hosts), String(point.scanned), String(point.compliant), percent(point.percentCompliant),
              String(point.overdue), String(point.missingSecurity)]
@@ -83,17 +83,17 @@ extension TableReport {
     }
 
     public static func diff(_ diff: FindingsDiff) -> String {
-        var out = "changes from scan \(diff.baseRun) (\(JSONOutput.timestamp(diff.baseAt))) to scan \(diff.targetRun) (\(JSONOutput.timestamp(diff.targetAt)))\n\n"
+        var out = line("changes from scan \(diff.baseRun) (\(JSONOutput.timestamp(diff.baseAt))) to scan \(diff.targetRun) (\(JSONOutput.timestamp(diff.targetAt)))\n\n")
         out += render(header: ["HOST", "CHANGE", "NEW", "NEW SECURITY", "GONE", "NEW VERSION"], rows: diff.hosts.map { host in
             [host.name, host.change == .failed ? host.status.rawValue : host.change.rawValue, String(host.added.count),
              String(host.added.filter(\.security).count), String(host.removed.count), String(host.changed.count)]
         }, rightAligned: [2, 3, 4, 5])
         for host in diff.hosts where !(host.added.isEmpty && host.removed.isEmpty && host.changed.isEmpty) || host.change == .failed {
-            out += "\n\(host.name):\n"
-            if host.change == .failed { out += "  \(host.status.rawValue): \(host.error ?? "")\n" }
-            for item in host.added { out += "  + \(item.package) \(item.availableVersion)\(item.security ? " [security]" : "")\n" }
-            for item in host.changed { out += "  ~ \(item.package) \(item.fromVersion) -> \(item.toVersion)\(item.security ? " [security]" : "")\n" }
-            for item in host.removed { out += "  - \(item.package) \(item.availableVersion)\n" }
+            out += line("\n\(host.name):\n")
+            if host.change == .failed { out += line("  \(host.status.rawValue): \(host.error ?? "")\n") }
+            for item in host.added { out += line("  + \(item.package) \(item.availableVersion)\(item.security ? " [security]" : "")\n") }
+            for item in host.changed { out += line("  ~ \(item.package) \(item.fromVersion) -> \(item.toVersion)\(item.security ? " [security]" : "")\n") }
+            for item in host.removed { out += line("  - \(item.package) \(item.availableVersion)\n") }
         }
         let s = diff.summary
         return out + "\n\(s.hosts) host\(s.hosts == 1 ? "" : "s"): \(s.added) new finding\(s.added == 1 ? "" : "s") (\(s.addedSecurity) security), "
@@ -109,21 +109,21 @@ extension TableReport {
     }
 
     static func ruleLine(_ rule: ComplianceRuleSet.Rule) -> String {
-        var line = "\(rule.name): \(rule.updates == .security ? "security updates" : "all updates")"
-        if let minimum = rule.minSeverity { line += " rated \(minimum.name) or above (unrated security updates included)" }
-        line += " within \(rule.withinDays) days"
-        line += rule.definedBy == .standard ? " [set by the standard" : " [organisation-defined"
-        return line + (rule.reference.map { ", \($0)]" } ?? "]")
+        var text = line("\(rule.name): \(rule.updates == .security ? "security updates" : "all updates")")
+        if let minimum = rule.minSeverity { text += line(" rated \(minimum.name) or above (unrated security updates included)") }
+        text += " within \(rule.withinDays) days"
+        text += rule.definedBy == .standard ? " [set by the standard" : " [organisation-defined"
+        return text + (rule.reference.map { line(", \($0)]") } ?? "]")
     }
 
     static func evidence(_ evidence: ComplianceReport.Evidence) -> String {
-        var out = "\nevidence: database \(evidence.database)"
-        if let inventory = evidence.inventory { out += ", inventory \(inventory)" }
+        var out = line("\nevidence: database \(evidence.database)")
+        if let inventory = evidence.inventory { out += line(", inventory \(inventory)") }
         out += "; \(evidence.runs.count) run\(evidence.runs.count == 1 ? "" : "s")"
         if let from = evidence.dataFrom, let to = evidence.dataTo { out += " from \(JSONOutput.timestamp(from)) to \(JSONOutput.timestamp(to))" }
         out += "; generated as of \(JSONOutput.timestamp(evidence.generatedAt))\n"
-        out += "reproduce: \(evidence.command)\n"
-        for note in evidence.notes { out += "note: \(note)\n" }
+        out += line("reproduce: \(evidence.command)\n")
+        for note in evidence.notes { out += line("note: \(note)\n") }
         return out
     }
 

@@ -3,7 +3,7 @@ import Foundation
 extension TableReport {
     /// A deployment (or its plan): one row per host, then per-host detail, rings and notes.
     public static func deploy(_ run: DeployRun, details: Bool) -> String {
-        var out = run.dryRun ? "PLAN for policy \(run.policy) (dry run: nothing is changed)\n\n" : ""
+        var out = run.dryRun ? line("PLAN for policy \(run.policy) (dry run: nothing is changed)\n\n") : ""
         let rows = run.hosts.map { host -> [String] in
             [host.name, host.ring, host.status.rawValue, String(host.planned.count), String(host.installed.count),
              String(host.failed.count), String(host.skipped.filter(\.awaitingApproval).count),
@@ -12,34 +12,35 @@ extension TableReport {
         out += render(header: ["HOST", "RING", "STATUS", "PLANNED", "INSTALLED", "FAILED", "AWAITING", "REBOOT"], rows: rows, rightAligned: [3, 4, 5, 6])
         for host in run.hosts {
             var lines: [String] = []
-            if let error = host.error { lines.append("  \(host.status.rawValue): \(error)") }
-            if let deferral = host.deferral { lines.append("  \(host.forced ? "forced" : "deferred"): \(deferral)") }
-            if let repair = host.repair { lines.append("  repair with: \(repair)") }
-            for item in host.failed { lines.append("  failed  \(item.name) \(item.fromVersion) -> \(item.targetVersion) (now \(item.actualVersion ?? "not installed")): \(item.reason)") }
+            func add(_ text: TerminalLine) { lines.append(text.text) }
+            if let error = host.error { add("  \(host.status.rawValue): \(error)") }
+            if let deferral = host.deferral { add("  \(host.forced ? "forced" : "deferred"): \(deferral)") }
+            if let repair = host.repair { add("  repair with: \(repair)") }
+            for item in host.failed { add("  failed  \(item.name) \(item.fromVersion) -> \(item.targetVersion) (now \(item.actualVersion ?? "not installed")): \(item.reason)") }
             if run.dryRun || details {
-                for item in host.planned { lines.append("  plan    \(item.name) \(item.fromVersion) -> \(item.toVersion)\(item.security ? " [security]" : "")") }
-                for command in host.commands { lines.append("  command \(command)") }
+                for item in host.planned { add("  plan    \(item.name) \(item.fromVersion) -> \(item.toVersion)\(item.security ? " [security]" : "")") }
+                for command in host.commands { add("  command \(command)") }
             }
             if details {
-                for item in host.installed { lines.append("  ok      \(item.name) \(item.fromVersion) -> \(item.toVersion)") }
-                for item in host.skipped { lines.append("  skip    \(item.name) \(item.version): \(item.reason)") }
+                for item in host.installed { add("  ok      \(item.name) \(item.fromVersion) -> \(item.toVersion)") }
+                for item in host.skipped { add("  skip    \(item.name) \(item.version): \(item.reason)") }
             } else {
-                for item in host.skipped where item.awaitingApproval { lines.append("  waits   \(item.name) \(item.version): \(item.reason)") }
+                for item in host.skipped where item.awaitingApproval { add("  waits   \(item.name) \(item.version): \(item.reason)") }
             }
-            if !lines.isEmpty { out += "\n\(host.name):\n" + lines.joined(separator: "\n") + "\n" }
+            if !lines.isEmpty { out += line("\n\(host.name):\n") + lines.joined(separator: "\n") + "\n" }
         }
         if run.rings.count > 1 || run.rings.contains(where: { $0.note != nil }) {
             out += "\nrings: " + run.rings.map { ring in
-                "\(ring.name) \(ring.state) (\(ring.hosts) host\(ring.hosts == 1 ? "" : "s")\(ring.failed > 0 ? ", \(ring.failed) failed" : ""))"
+                line("\(ring.name) \(ring.state) (\(ring.hosts) host\(ring.hosts == 1 ? "" : "s")\(ring.failed > 0 ? ", \(ring.failed) failed" : ""))")
             }.joined(separator: "; ") + "\n"
         }
-        for note in run.notes { out += "note: \(note)\n" }
+        for note in run.notes { out += line("note: \(note)\n") }
         let s = run.summary
-        var line = "\n\(run.outcome.rawValue): \(s.hosts) host\(s.hosts == 1 ? "" : "s"): \(s.ok) ok"
-        for (status, count) in s.byStatus.sorted(by: { $0.key < $1.key }) { line += ", \(count) \(status)" }
-        line += "; \(s.installed) package\(s.installed == 1 ? "" : "s") installed, \(s.failedPackages) failed; \(s.rebooted) rebooted"
-        if let finished = run.finishedAt { line += String(format: "; %.1fs", finished.timeIntervalSince(run.startedAt)) }
-        return out + line + "  [run \(run.runId)]\n"
+        var summary = "\n\(run.outcome.rawValue): \(s.hosts) host\(s.hosts == 1 ? "" : "s"): \(s.ok) ok"
+        for (status, count) in s.byStatus.sorted(by: { $0.key < $1.key }) { summary += ", \(count) \(status)" }
+        summary += "; \(s.installed) package\(s.installed == 1 ? "" : "s") installed, \(s.failedPackages) failed; \(s.rebooted) rebooted"
+        if let finished = run.finishedAt { summary += String(format: "; %.1fs", finished.timeIntervalSince(run.startedAt)) }
+        return out + summary + "  [run \(run.runId)]\n"
     }
 
     public static func approvals(_ records: [ApprovalRecord]) -> String {

@@ -1,6 +1,8 @@
 import Foundation
 
 /// Plain-text tables for a terminal: one row per host, then failures with their reasons, then a summary.
+/// Values come from endpoints and files: every cell goes through `render` and every other line is a
+/// `TerminalLine`, so their control characters are shown (`\x1b`), never sent to the terminal.
 public enum TableReport {
     public static func scan(_ run: ScanRun, details: Bool) -> String {
         var out = ""
@@ -14,7 +16,7 @@ public enum TableReport {
         out += render(header: ["HOST", "STATUS", "PLATFORM", "PENDING", "SECURITY", "REBOOT"], rows: rows, rightAligned: [3, 4])
         if details {
             for host in run.hosts where !host.updates.isEmpty {
-                out += "\n\(host.name):\n"
+                out += line("\n\(host.name):\n")
                 let updateRows = host.updates.map { [$0.name, $0.installedVersion, $0.availableVersion, $0.security ? "security" : "", $0.source] }
                 out += render(header: ["  PACKAGE", "INSTALLED", "AVAILABLE", "", "SOURCE"], rows: updateRows.map { ["  " + $0[0]] + $0.dropFirst() }, rightAligned: [])
             }
@@ -22,7 +24,7 @@ public enum TableReport {
         let failures = run.hosts.filter { $0.status != .ok }
         if !failures.isEmpty {
             out += "\n"
-            for host in failures { out += "\(host.name): \(host.status.rawValue): \(host.error ?? "")\n" }
+            for host in failures { out += line("\(host.name): \(host.status.rawValue): \(host.error ?? "")\n") }
         }
         let rejecting = run.hosts.filter { !$0.rejectedUpdates.isEmpty }
         if !rejecting.isEmpty {
@@ -50,22 +52,24 @@ public enum TableReport {
     public static func exec(_ run: ExecRun) -> String {
         var out = ""
         for host in run.hosts {
-            var header = "\(host.name) | \(host.status.rawValue)"
+            var header = line("\(host.name) | \(host.status.rawValue)")
             if let code = host.exitCode { header += " | rc=\(code)" }
             header += " | \(host.durationMs)ms"
-            if let error = host.error, host.exitCode == nil { header += " | \(error)" }
+            if let error = host.error, host.exitCode == nil { header += line(" | \(error)") }
             out += header + "\n"
             for stream in [host.stdout, host.stderr] where !stream.isEmpty {
-                for line in stream.split(separator: "\n", omittingEmptySubsequences: false).dropLast(stream.hasSuffix("\n") ? 1 : 0) {
-                    out += "    \(line)\n"
+                // The output's own line breaks (LF, or Windows' CRLF) are the layout; anything else is shown.
+                let text = stream.replacingOccurrences(of: "\r\n", with: "\n")
+                for output in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast(text.hasSuffix("\n") ? 1 : 0) {
+                    out += line("    \(output)\n")
                 }
             }
         }
         let s = run.summary
-        var line = "\n\(s.hosts) host\(s.hosts == 1 ? "" : "s"): \(s.ok) ok"
-        for (status, count) in s.byStatus.sorted(by: { $0.key < $1.key }) { line += ", \(count) \(status)" }
-        if let finished = run.finishedAt { line += String(format: "; %.1fs", finished.timeIntervalSince(run.startedAt)) }
-        return out + line + "  [run \(run.runId)]\n"
+        var summary = "\n\(s.hosts) host\(s.hosts == 1 ? "" : "s"): \(s.ok) ok"
+        for (status, count) in s.byStatus.sorted(by: { $0.key < $1.key }) { summary += ", \(count) \(status)" }
+        if let finished = run.finishedAt { summary += String(format: "; %.1fs", finished.timeIntervalSince(run.startedAt)) }
+        return out + summary + "  [run \(run.runId)]\n"
     }
 
     public static func history(_ runs: [RunListing]) -> String {
@@ -77,7 +81,11 @@ public enum TableReport {
                       rows: rows, rightAligned: [4, 5, 6, 7])
     }
 
+    /// Every cell is neutralised before it is measured: a tab or newline in a value cannot make a
+    /// column or a row of its own.
     static func render(header: [String], rows: [[String]], rightAligned: Set<Int>) -> String {
+        let header = header.map { TerminalText.neutralised($0) }
+        let rows = rows.map { $0.map { TerminalText.neutralised($0) } }
         var widths = header.map(\.count)
         for row in rows {
             for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }
@@ -90,4 +98,7 @@ public enum TableReport {
         }
         return ([line(header)] + rows.map(line)).joined()
     }
+
+    /// A line whose interpolated values are neutralised (its literal text is the layout).
+    static func line(_ text: TerminalLine) -> String { text.text }
 }

@@ -30,8 +30,8 @@ extension Patchctl.Approvals {
                 let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
                 let records = try store.approvals(policy: name, all: all)
                 switch outputOptions.output {
-                case .json: Terminal.write(JSONOutput.encode(records, pretty: true) + "\n")
-                case .ndjson: for record in records { Terminal.write(JSONOutput.encode(record, pretty: false) + "\n") }
+                case .json: Terminal.writeDocument(JSONOutput.encode(records, pretty: true) + "\n")
+                case .ndjson: for record in records { Terminal.writeDocument(JSONOutput.encode(record, pretty: false) + "\n") }
                 case .table: Terminal.write(records.isEmpty ? "nothing awaits approval\n" : TableReport.approvals(records))
                 }
             } catch {
@@ -71,7 +71,7 @@ struct DecisionArguments: ParsableArguments {
                 }
                 for version in versions {
                     try store.decide(policy: loaded.name, package: package.name, version: version, state: state, by: user, note: note, at: Date())
-                    Terminal.write("\(state == .approved ? "approved" : "rejected") \(package.name)@\(version) for \(loaded.name)\n")
+                    Terminal.write(line: "\(state == .approved ? "approved" : "rejected") \(package.name)@\(version) for \(loaded.name)\n")
                 }
             }
         } catch {

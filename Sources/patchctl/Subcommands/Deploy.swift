@@ -103,12 +103,12 @@ extension Patchctl {
                     store: store, connection: connection.connectionOptions(environment: environment), user: user,
                     version: PatchctlVersion.current, stop: stop, resume: resumable,
                     onHostFinished: { host in
-                        if format == .ndjson { Terminal.write(JSONOutput.encode(host, pretty: false) + "\n") }
+                        if format == .ndjson { Terminal.writeDocument(JSONOutput.encode(host, pretty: false) + "\n") }
                         progress.finished(host.name, ok: !host.countsAsFailure)
                     })
             } catch let PatchError.locked(policy, holder) {
                 progress.clear()
-                Terminal.writeError("patchctl: \(PatchError.locked(policy: policy, holder: holder))\n")
+                Terminal.writeErrorLine("\(PatchError.locked(policy: policy, holder: holder))")
                 throw ExitCodes.locked
             } catch {
                 progress.clear()

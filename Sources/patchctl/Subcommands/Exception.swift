@@ -56,10 +56,10 @@ extension Patchctl.Exception {
                 let id = try store.addException(host: host, target: canonical, until: date, reason: reason, owner: owner ?? user, by: user, at: now)
                 let record = try store.exceptions().first { $0.id == id }
                 switch outputOptions.output {
-                case .json: Terminal.write(JSONOutput.encode(record, pretty: true) + "\n")
-                case .ndjson: Terminal.write(JSONOutput.encode(record, pretty: false) + "\n")
+                case .json: Terminal.writeDocument(JSONOutput.encode(record, pretty: true) + "\n")
+                case .ndjson: Terminal.writeDocument(JSONOutput.encode(record, pretty: false) + "\n")
                 case .table:
-                    Terminal.write("exception #\(id): \(host) may miss \(canonical) until \(JSONOutput.timestamp(date)) (owner \(owner ?? user)): \(reason)\n")
+                    Terminal.write(line: "exception #\(id): \(host) may miss \(canonical) until \(JSONOutput.timestamp(date)) (owner \(owner ?? user)): \(reason)\n")
                 }
             } catch {
                 throw ExitCodes.fail(error)
@@ -81,8 +81,8 @@ extension Patchctl.Exception {
                 let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
                 let records = try store.exceptions().filter { all || $0.removedAt == nil }
                 switch outputOptions.output {
-                case .json: Terminal.write(JSONOutput.encode(records, pretty: true) + "\n")
-                case .ndjson: for record in records { Terminal.write(JSONOutput.encode(record, pretty: false) + "\n") }
+                case .json: Terminal.writeDocument(JSONOutput.encode(records, pretty: true) + "\n")
+                case .ndjson: for record in records { Terminal.writeDocument(JSONOutput.encode(record, pretty: false) + "\n") }
                 case .table: Terminal.write(records.isEmpty ? "no exceptions recorded\n" : TableReport.exceptionList(records, at: Date()))
                 }
             } catch {
@@ -111,9 +111,9 @@ extension Patchctl.Exception {
                 let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
                 let removed = try store.removeException(id: number, by: LocalUser.current(environment: environment), at: Date())
                 switch outputOptions.output {
-                case .json: Terminal.write(JSONOutput.encode(removed, pretty: true) + "\n")
-                case .ndjson: Terminal.write(JSONOutput.encode(removed, pretty: false) + "\n")
-                case .table: Terminal.write("removed exception #\(number) (\(removed.host) \(removed.target))\n")
+                case .json: Terminal.writeDocument(JSONOutput.encode(removed, pretty: true) + "\n")
+                case .ndjson: Terminal.writeDocument(JSONOutput.encode(removed, pretty: false) + "\n")
+                case .table: Terminal.write(line: "removed exception #\(number) (\(removed.host) \(removed.target))\n")
                 }
             } catch {
                 throw ExitCodes.fail(error)

