@@ -30,7 +30,7 @@ public enum TableReport {
         if !rejecting.isEmpty {
             out += "\n"
             for host in rejecting {
-                for rejected in host.rejectedUpdates { out += "\(host.name): update ignored, never planned: \(rejected.reason)\n" }
+                for rejected in host.rejectedUpdates { out += line("\(host.name): update ignored, never planned: \(rejected.reason)\n") }
             }
         }
         out += "\n" + summaryLine(run)
