@@ -359,7 +359,9 @@ class Endpoint:
         raise Fault("s:Sender", "a:ActionNotSupported", "The action %s is not supported by the service." % action, 2150858754)
 
     def reply(self, action, relates_to, content):
-        return envelope(action, relates_to, content)
+        # --nest N: a hostile server's reply, its body wrapped in N nested elements.
+        depth = self.args.nest
+        return envelope(action, relates_to, "<x:a>" * depth + content + "</x:a>" * depth)
 
 
 def xml_escape(text):
@@ -516,6 +518,7 @@ def main():
     parser.add_argument("--deny", action="append", default=[], help="an account that logs in but has no rights")
     parser.add_argument("--chunk", type=int, default=65536, help="most bytes per stream in one Receive reply")
     parser.add_argument("--log")
+    parser.add_argument("--nest", type=int, default=0, help="wrap every reply's body in this many nested elements (hostile server)")
     args = parser.parse_args()
 
     endpoint = Endpoint(args)

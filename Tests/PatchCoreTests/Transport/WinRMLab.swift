@@ -73,7 +73,7 @@ final class WinRMEndpoint: @unchecked Sendable {
     private let directory: URL
 
     /// `certificate`: nil for HTTP, else "server" (localhost, 127.0.0.1) or "other" (other.invalid).
-    init(certificate: String? = nil, auth: String = "basic,ntlm", chunk: Int = 65536, deny: [String] = []) throws {
+    init(certificate: String? = nil, auth: String = "basic,ntlm", chunk: Int = 65536, deny: [String] = [], nest: Int = 0) throws {
         try WinRMLab.prepare()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("patchctl-winrm-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -84,6 +84,7 @@ final class WinRMEndpoint: @unchecked Sendable {
                          "--account", "\(WinRMLab.user)=\(WinRMLab.passwordVariable)",
                          "--account", "viewer=\(WinRMLab.passwordVariable)"]
         for name in deny { arguments += ["--deny", name] }
+        if nest > 0 { arguments += ["--nest", String(nest)] }
         if let certificate { arguments += ["--tls-cert", WinRMLab.pki("\(certificate).pem"), "--tls-key", WinRMLab.pki("\(certificate).key")] }
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
