@@ -306,6 +306,8 @@ private final class Curl: @unchecked Sendable {
         }.trimmingCharacters(in: .whitespacesAndNewlines)
         if line.hasPrefix("HTTP/") {
             state.headers = []  // a new response (after 100 Continue): only the last one counts
+        } else if state.headers.count >= 256 {
+            return 0  // far more headers than any WS-Management reply has: abort the transfer
         } else if let colon = line.firstIndex(of: ":") {
             state.headers.append((line[..<colon].lowercased(), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
         }
