@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Writes the generated part of the inventory and policy fuzz corpus (Fuzz/corpus/{inventory,policy}/gen-*).
+"""Writes the generated part of the fuzz corpus: Fuzz/corpus/{inventory,policy}/gen-*, and the
+libFuzzer seeds of the scan parsers, Fuzz/corpus/{apt,dnf,zypper,wua,winget,known_hosts}/seed-*,
+from the recorded outputs in Tests/PatchCoreTests/Fixtures.
 
 Every file is a hostile or broken variant of a valid one: truncated, deeply nested, aliased,
 wrongly typed, with huge numbers, odd unicode, NUL bytes, very long lines, a BOM, other
@@ -232,10 +234,75 @@ def write(kind, cases):
     return len(cases)
 
 
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "PatchCoreTests", "Fixtures")
+
+
+def fixture(name):
+    with open(os.path.join(FIXTURES, name), "rb") as handle:
+        return handle.read()
+
+
+def sections(pairs):
+    """A scan output as patchctl's scripts print it: `@@patchctl NAME` then the section's text."""
+    out = b""
+    for name, text in pairs:
+        out += b"@@patchctl " + name.encode() + b"\n" + text + (b"" if text.endswith(b"\n") or not text else b"\n")
+    return out
+
+
+def seeds():
+    folder = lambda path: sorted(os.listdir(os.path.join(FIXTURES, path)))
+    apt = {}
+    for name in ["debian12/apt-get-s-dist-upgrade.txt", "debian-public/debian13-apt-get-s-upgrade.txt"]:
+        raw = fixture(name)
+        apt[os.path.basename(name)] = raw
+        apt["scan-" + os.path.basename(name)] = sections([("apt", raw), ("apt-exit", b"0"), ("installed", b"123"),
+                                                          ("reboot", b"required\nlinux-image-6.1.0-28-amd64\nlibc6")])
+    dnf = {}
+    for name in [n for n in folder("rocky9-lab") if n.startswith("dnf-")] + ["../rhel-public/" + n for n in folder("rhel-public") if n.endswith(".txt")]:
+        dnf[os.path.basename(name)] = fixture(os.path.join("rocky9-lab", name))
+    dnf["scan-lab"] = sections([("check-update", fixture("rocky9-lab/dnf-check-update.txt")), ("check-update-exit", b"100"),
+                                ("updateinfo", fixture("rocky9-lab/dnf-updateinfo-list-available.txt")), ("updateinfo-exit", b"0"),
+                                ("rpm", fixture("rocky9-lab/rpm-qa.txt")), ("reboot", fixture("rocky9-lab/needs-restarting-required.txt")),
+                                ("reboot-exit", b"1"), ("kernels", b"kernel-core-5.14.0-427.el9.x86_64"), ("running-kernel", b"5.14.0-427.el9.x86_64")])
+    zypper = {name: fixture("suse/" + name) for name in folder("suse") if name != "SOURCE.md"}
+    zypper["scan-leap16"] = sections([("patches", fixture("suse/leap16-list-patches-security.xml")), ("patches-exit", b"0"),
+                                      ("updates", fixture("suse/leap16-list-updates.xml")), ("updates-exit", b"0"),
+                                      ("patch-info", fixture("suse/sles15-info-patch.txt")), ("installed", b"1234"),
+                                      ("reboot", b"needs-rebooting 102\nreboot-needed-file")])
+    wua = {name: fixture("windows/" + name) for name in folder("windows") if name != "SOURCE.md"}
+    wua["scan-empty"] = b"@@patchctl os\r\nVersion\t10.0.20348\r\n@@patchctl wua\r\n@@patchctl wua-result\r\n2\r\n@@patchctl reboot\r\nCBS\\RebootPending\r\n@@patchctl installed\r\n0\r\n"
+    winget = {name: fixture("thirdparty/" + name) for name in folder("thirdparty") if name.startswith(("winget", "choco"))}
+    winget["export.json"] = b'{"Sources":[{"Packages":[{"PackageIdentifier":"Mozilla.Firefox","Version":"128.0"}]}]}'
+    key = b"AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG8UGfMNHqW4Q4p5t2TB1rzvT3pBsVb"
+    known = {
+        "plain": b"web1 ssh-ed25519 " + key + b"\n[127.0.0.1]:2222 ssh-ed25519 " + key + b"\n",
+        "crlf": b"web1 ssh-ed25519 " + key + b"\r\n",
+        "markers": b"@revoked web1 ssh-ed25519 " + key + b"\n@cert-authority *.example.com ssh-ed25519 " + key + b"\n",
+        "patterns": b"web*,!web2,[::1]:22 ssh-ed25519 " + key + b" comment\n# comment\n\n",
+        "hashed": b"|1|F1E1KeoE/eEWhi10WpGv4OdiO6Y=|3988QV0VE8wmZL7suNrYQLITLCg= ssh-ed25519 " + key + b"\n",
+    }
+    return {"apt": apt, "dnf": dnf, "zypper": zypper, "wua": wua, "winget": winget, "known_hosts": known}
+
+
+def write_seeds(kind, files):
+    folder = os.path.join(ROOT, kind)
+    os.makedirs(folder, exist_ok=True)
+    for name in os.listdir(folder):
+        if name.startswith("seed-"):
+            os.remove(os.path.join(folder, name))
+    for name, data in sorted(files.items()):
+        with open(os.path.join(folder, "seed-" + name.replace("/", "-")), "wb") as handle:
+            handle.write(data)
+    return len(files)
+
+
 def main():
     rng = random.Random(14)
     counts = [write("inventory", inventory_cases(rng)), write("policy", policy_cases(rng))]
     print(f"wrote {counts[0]} inventory and {counts[1]} policy cases under {os.path.normpath(ROOT)}", file=sys.stderr)
+    for kind, files in seeds().items():
+        print(f"wrote {write_seeds(kind, files)} {kind} seeds", file=sys.stderr)
 
 
 if __name__ == "__main__":
