@@ -5,7 +5,7 @@ CONFIG ?= release
 BIN     = .build/$(CONFIG)/patchctl
 LAB_KNOWN_HOSTS = .lab/known_hosts
 
-.PHONY: all deps build lab lab-stop demo test bench install clean
+.PHONY: all deps build lab lab-stop demo test fuzz bench install clean
 
 all: build
 
@@ -39,6 +39,10 @@ demo: build lab
 test: deps lab
 	lab/reset-rw.sh
 	PATCHCTL_REQUIRE_LAB=1 $(SWIFT) test
+
+# libFuzzer + ASan on the parsers (inventory, policy, apt, dnf, zypper, WUA, winget, known_hosts), FUZZ_SECONDS each (default 30).
+fuzz: deps
+	SWIFT=$(SWIFT) scripts/fuzz.sh
 
 # patchctl vs parallel-ssh, Ansible and OpenSSH on 100/1000 loopback hosts (bench/README.md); ~15 min on 2 cores.
 bench: build lab

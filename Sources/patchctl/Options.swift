@@ -45,16 +45,36 @@ struct ConnectionFlags: ParsableArguments {
     @Option(help: ArgumentHelp("Connection setups in flight at once (protects listen queues and bastions).", valueName: "n"))
     var maxConnecting: Int = 100
 
+    /// Documented ranges (README "Ranges of numbers"); timeouts in seconds, above 0.
+    static let forksRange = 1...10_000
+    static let maxConnectingRange = 1...10_000
+    static let maxConnectTimeout = 3600.0
+    static let maxCommandTimeout = 7 * 86_400.0
+    static let maxOutputRange = 1...4096
+
     @Option(help: ArgumentHelp("Most output, in MiB, each of a command's stdout and stderr may bring back (1-4096); past it the host is an error.",
                                valueName: "MiB"))
     var maxOutput: Int = ConnectionOptions.defaultMaxOutputBytes >> 20
 
     func validate() throws {
-        guard forks >= 1 else { throw ValidationError("--forks must be at least 1") }
-        guard connectTimeout > 0 else { throw ValidationError("--connect-timeout must be positive") }
-        guard commandTimeout > 0 else { throw ValidationError("--command-timeout must be positive") }
-        guard maxConnecting >= 1 else { throw ValidationError("--max-connecting must be at least 1") }
-        guard (1...4096).contains(maxOutput) else { throw ValidationError("--max-output must be between 1 and 4096 (MiB)") }
+        try Self.check(forks, in: Self.forksRange, flag: "--forks")
+        try Self.checkSeconds(connectTimeout, upTo: Self.maxConnectTimeout, flag: "--connect-timeout")
+        try Self.checkSeconds(commandTimeout, upTo: Self.maxCommandTimeout, flag: "--command-timeout")
+        try Self.check(maxConnecting, in: Self.maxConnectingRange, flag: "--max-connecting")
+        try Self.check(maxOutput, in: Self.maxOutputRange, flag: "--max-output")
+    }
+
+    static func check(_ value: Int, in range: ClosedRange<Int>, flag: String) throws {
+        guard range.contains(value) else {
+            throw ValidationError("\(flag) must be from \(range.lowerBound) to \(range.upperBound), not \(value)")
+        }
+    }
+
+    /// Above 0 and at most `limit`; `inf` and `nan`, which Double(_:) accepts, are refused.
+    static func checkSeconds(_ value: Double, upTo limit: Double, flag: String) throws {
+        guard value.isFinite, value > 0, value <= limit else {
+            throw ValidationError("\(flag) must be a number of seconds above 0 and at most \(Int(limit)), not \(value)")
+        }
     }
 
     @Flag(name: .shortAndLong, help: "More detail on stderr: -v per-host progress, -vv everything.")

@@ -33,7 +33,7 @@ enum RunSetup {
         return (results, finished)
     }
 
-    /// Nil when the selection is empty (a warning is printed; nothing is recorded).
+    /// Nil when --limit selects no host (a warning is printed; nothing is recorded).
     static func prepare<Record: HistoryRecord>(
         kind: String, target: InventoryOptions, output: OutputOptions, environment: [String: String],
         options: String, as: Record.Type
@@ -46,7 +46,8 @@ enum RunSetup {
             throw ExitCodes.fail(error)
         }
         if hosts.isEmpty {
-            Terminal.writeError("patchctl: the inventory has no hosts\n")
+            // An inventory without hosts fails to load; here --limit selected none of them.
+            Terminal.writeError("patchctl: --limit '\(target.limit ?? "")' selects no host of the inventory\n")
             return nil
         }
         do {

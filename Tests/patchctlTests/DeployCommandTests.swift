@@ -195,6 +195,9 @@ struct DeployCommandTests {
     @Test func malformedPolicyAndUnknownRingAreUsageErrors() async throws {
         try await CLI.withDeployEndpoints {
             let setup = try Self.setup(slots: [], policy: "name: broken\ntargets: fleet\nreboot: sometimes\n")
+            // An inventory without hosts is an error of its own; this host is never contacted.
+            let inventory = try String(contentsOfFile: setup.inventory, encoding: .utf8)
+            try (inventory + "        never-contacted: {ansible_host: 127.0.0.1, ansible_port: 9}\n").write(toFile: setup.inventory, atomically: true, encoding: .utf8)
             let bad = try CLI.run(["deploy", "--policy", setup.policy, "--dry-run"] + setup.common)
             #expect(bad.status == 65)
             #expect(bad.stderr.contains("\(setup.policy):3:"), "\(bad.stderr)")

@@ -106,7 +106,7 @@ extension DeployEngine {
                 record.commands += post
             }
             if wantsReboot(!planned.isEmpty, findings.rebootRequired || policy.reboot.mode == .always) {
-                record.commands.append(platform.rebootCommand(graceMinutes: policy.reboot.graceMinutes, message: rebootMessage))
+                record.commands.append(platform.rebootCommand(graceMinutes: policy.reboot.boundedGraceMinutes, message: rebootMessage))
             }
             return
         }
@@ -248,7 +248,7 @@ extension DeployEngine {
         guard before.exitStatus == 0, !bootID.isEmpty else {
             throw Engine.Failure(status: .failed, message: "cannot read the boot id before rebooting: \(before.stderr.trimmed)")
         }
-        let command = platform.rebootCommand(graceMinutes: policy.reboot.graceMinutes, message: rebootText)
+        let command = platform.rebootCommand(graceMinutes: policy.reboot.boundedGraceMinutes, message: rebootText)
         do {
             let step = try await runStep("reboot", command, on: connection, timeout: 60, into: &record)
             if step.exitCode != 0 {
@@ -259,10 +259,14 @@ extension DeployEngine {
         }
         await connection.session.close()
         let issued = Date()
-        let grace = Double(max(0, policy.reboot.graceMinutes)) * 60
-        let deadline = issued.addingTimeInterval(grace + policy.rebootTimeout)
+        // Checked: a Policy built in code may hold any number; the wait stays within the documented ranges.
+        let grace = Double(policy.reboot.boundedGraceMinutes) * 60
+        let rebootTimeout = policy.rebootTimeout.isFinite
+            ? min(max(1, policy.rebootTimeout), Policy.rebootTimeoutRange.upperBound) : Policy.defaultRebootTimeout
+        let waitLimit = grace + rebootTimeout
+        let deadline = issued.addingTimeInterval(waitLimit)
         // Nothing happens before the grace period ends; then poll until the boot id changes.
-        if grace > 0 { try await Task.sleep(nanoseconds: UInt64(grace * 1_000_000_000)) }
+        if grace > 0 { try await Task.sleep(nanoseconds: PolicyDuration.nanoseconds(grace)) }
         var lastProblem = "no answer"
         while Date() < deadline {
             try await Task.sleep(nanoseconds: 1_000_000_000)
@@ -282,12 +286,12 @@ extension DeployEngine {
                 lastProblem = "\(error)"
             }
         }
-        throw Engine.Failure(status: .failed, message: "host did not come back with a new boot id within \(Int(grace + policy.rebootTimeout)) s of the reboot (last: \(lastProblem))")
+        throw Engine.Failure(status: .failed, message: "host did not come back with a new boot id within \(Int(waitLimit)) s of the reboot (last: \(lastProblem))")
     }
 
     /// The warning users see, with `{minutes}` filled in.
     var rebootText: String {
-        policy.reboot.message.replacingOccurrences(of: "{minutes}", with: String(policy.reboot.graceMinutes))
+        policy.reboot.message.replacingOccurrences(of: "{minutes}", with: String(policy.reboot.boundedGraceMinutes))
     }
 
     static func tail(_ text: String, limit: Int = 4000) -> String {

@@ -16,11 +16,11 @@ extension Inventory {
         guard !isDirectory.boolValue else {
             throw PatchError.inventory(file: path, line: nil, column: nil, message: "is a folder; expected a YAML inventory file")
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw PatchError.inventory(file: path, line: nil, column: nil, message: "cannot read the inventory file")
-        }
-        guard let yaml = String(data: data, encoding: .utf8) else {
-            throw PatchError.inventory(file: path, line: nil, column: nil, message: "the inventory is not UTF-8 text")
+        let yaml: String
+        switch YAMLReader.text(atPath: path) {
+        case let .success(text): yaml = text
+        case let .failure(problem):
+            throw PatchError.inventory(file: path, line: nil, column: nil, message: problem.message(for: "inventory"))
         }
         // URL(fileURLWithPath:) makes a relative path absolute against the working directory.
         let folder = URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent().path
@@ -39,7 +39,7 @@ extension Inventory {
             ?? URL(fileURLWithPath: file).standardizedFileURL.deletingLastPathComponent().path
         let root: Node?
         do {
-            root = try Yams.compose(yaml: yaml)
+            root = try YAMLReader.compose(yaml)
         } catch {
             throw syntaxError(error, file: file, yaml: yaml)
         }
@@ -54,6 +54,9 @@ extension Inventory {
 
     /// Maps Yams' errors to one PatchError with the position libyaml reported.
     static func syntaxError(_ error: any Error, file: String, yaml: String) -> PatchError {
+        if let limit = error as? YAMLReader.LimitExceeded {
+            return .inventory(file: file, line: limit.line, column: limit.column, message: limit.message)
+        }
         guard let yamlError = error as? YamlError else {
             return .inventory(file: file, line: nil, column: nil, message: "invalid YAML: \(error)")
         }

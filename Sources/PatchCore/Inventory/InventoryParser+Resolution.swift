@@ -3,9 +3,14 @@ import Yams
 /// Second step of loading, once the whole file is read: whole-inventory checks (name clashes,
 /// group cycles), Ansible's implicit groups, and each host's merged variables.
 extension InventoryParser {
-    mutating func finish() throws(PatchError) -> Inventory {
+    mutating func finish(top: Mark?) throws(PatchError) -> Inventory {
         try checkNameClashes()
         try checkCycles()
+        if hostOrder.isEmpty {
+            // Point at the last group: a file cut short usually ends right after it.
+            let last = groupOrder.last { groups[$0]?.declaredAt != nil }.flatMap { groups[$0]?.declaredAt }
+            throw failure(at: last ?? top, "the inventory defines no hosts: list them under a group's 'hosts:' (is the file complete?)")
+        }
         addImplicitGroups()
 
         let ranks = mergeRanks()

@@ -61,22 +61,27 @@ struct InventoryParser {
 
     mutating func parse(root: Node?) throws(PatchError) -> Inventory {
         declareGroup("all", at: nil)
-        if let root, !YAMLNodes.isNull(root) {
-            guard case let .mapping(top) = root else {
-                throw failure(at: root, "expected a map of groups at the top level (e.g. 'all:'), found \(YAMLNodes.kind(of: root))")
-            }
-            for (key, value) in YAMLNodes.entries(of: top) {
-                let name = try name(of: key, what: "group")
-                if Self.sections.contains(name) {
-                    throw failure(at: key, "'\(name)' must sit inside a group: start the file with 'all:' and indent '\(name):' under it")
-                }
-                try parseGroup(name, key: key, body: value, parent: nil)
-            }
+        // An empty (or cut-off) file must not pass as "no hosts, nothing to do".
+        guard let root, !YAMLNodes.isNull(root) else {
+            throw PatchError.inventory(file: file, line: root?.mark?.line ?? 1, column: root?.mark?.column ?? 1, message:
+                "the inventory is empty: it needs at least one host, e.g. 'all:', then '  hosts:', then '    web1:'")
         }
-        return try finish()
+        guard case let .mapping(top) = root else {
+            throw failure(at: root, "expected a map of groups at the top level (e.g. 'all:'), found \(YAMLNodes.kind(of: root))")
+        }
+        for (key, value) in YAMLNodes.entries(of: top) {
+            let name = try name(of: key, what: "group")
+            if Self.sections.contains(name) {
+                throw failure(at: key, "'\(name)' must sit inside a group: start the file with 'all:' and indent '\(name):' under it")
+            }
+            try parseGroup(name, key: key, body: value, parent: nil)
+        }
+        return try finish(top: root.mark)
     }
 
-    /// `body` is nil when the group is only named (`children: web` written as a string).
+    /// Documented limit of hosts in one inventory, after ranges are expanded.
+    static let maximumHosts = 100_000
+
     private mutating func parseGroup(_ name: String, key: Node, body: Node?, parent: String?) throws(PatchError) {
         declareGroup(name, at: key.mark)
         if let parent {
@@ -111,8 +116,9 @@ struct InventoryParser {
 
     private mutating func parseHosts(_ section: Node, group: String) throws(PatchError) {
         if YAMLNodes.isNull(section) { return }
-        // Ansible accepts a single host name written as a string.
-        if case .scalar = section {
+        // Ansible accepts a single host name written as a string; a number (`hosts: 5`) is a
+        // mistake that would otherwise become host "5", i.e. 0.0.0.5.
+        if case .scalar = section, YAMLNodes.tag(of: section) == .str {
             try addHosts(key: section, vars: nil, group: group)
             return
         }
@@ -128,6 +134,9 @@ struct InventoryParser {
 
     private mutating func addHosts(key: Node, vars: Node?, group: String) throws(PatchError) {
         let written = try name(of: key, what: "host")
+        if case let .scalar(scalar) = key, [.int, .float, .bool].contains(YAMLNodes.tag(of: key)) {
+            throw failure(at: key, "host name must be a string, found \(YAMLNodes.kind(of: key)) (quote it, \"\(scalar.string)\", if a host is really named so)")
+        }
         let parsed: HostKey
         do {
             parsed = try HostKey.parse(written)
@@ -146,6 +155,10 @@ struct InventoryParser {
             }
             layer.merge(try parseVariables(vars, owner: "host '\(written)'", forGroup: nil))
         }
+        // Ranges multiply (`[1:9999]` on many keys): stop before memory does.
+        if hostOrder.count + parsed.names.count > Self.maximumHosts {
+            throw failure(at: key, "the inventory defines more than \(Self.maximumHosts) hosts, the limit of one inventory")
+        }
         for hostName in parsed.names {
             if hosts[hostName] == nil {
                 hostOrder.append(hostName)
@@ -161,12 +174,13 @@ struct InventoryParser {
 
     private mutating func parseChildren(_ section: Node, group: String) throws(PatchError) {
         if YAMLNodes.isNull(section) { return }
-        if case .scalar = section {
-            try parseGroup(try name(of: section, what: "group"), key: section, body: nil, parent: group)
-            return
-        }
         guard case let .mapping(mapping) = section else {
-            throw failure(at: section, "'children' of group '\(group)' must be a map of group names, found \(YAMLNodes.kind(of: section))")
+            var message = "'children' of group '\(group)' must be a map of group names, found \(YAMLNodes.kind(of: section))"
+            // `children: web` is usually `children:` with `web:` meant on the next line, indented.
+            if case let .scalar(scalar) = section {
+                message += "; write 'children:' and then '\(scalar.string):' on its own line, indented below it"
+            }
+            throw failure(at: section, message)
         }
         for (key, body) in YAMLNodes.entries(of: mapping) {
             try parseGroup(try name(of: key, what: "group"), key: key, body: body, parent: group)
@@ -200,8 +214,8 @@ struct InventoryParser {
                 throw failure(at: key, "unknown variable '\(name)' looks like a misspelling of '\(known)' (did you mean '\(known)'?)")
             }
             if name == ConnectionKey.groupPriority, let group {
-                guard let priority = Self.integer(value) else {
-                    throw failure(at: value, "'\(name)' must be an integer, found \(YAMLNodes.kind(of: value))")
+                guard let priority = Self.integer(value), Self.groupPriorities.contains(priority) else {
+                    throw failure(at: value, "'\(name)' must be an integer from \(Self.groupPriorities.lowerBound) to \(Self.groupPriorities.upperBound), found \(YAMLNodes.kind(of: value))")
                 }
                 groups[group]?.priority = priority
                 continue
@@ -218,6 +232,9 @@ struct InventoryParser {
         typoCache[name] = .some(typo)
         return typo
     }
+
+    /// Documented range of `ansible_group_priority` (Ansible's default is 1).
+    static let groupPriorities = -1_000_000...1_000_000
 
     private static func integer(_ node: Node) -> Int? {
         switch YAMLNodes.tag(of: node) {

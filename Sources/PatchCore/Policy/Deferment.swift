@@ -13,6 +13,11 @@ public struct Deferment: Sendable, Equatable {
     /// nil: only `maxDeferrals` limits postponing.
     public var deadline: Deadline?
 
+    /// Documented ranges (README "Ranges of numbers").
+    public static let maxDeferralsRange = 0...100
+    /// Seconds after the first deferral.
+    public static let deadlineRange: ClosedRange<Double> = 1...(365 * 86_400)
+
     public init(maxDeferrals: Int = 3, deadline: Deadline? = nil) {
         self.maxDeferrals = maxDeferrals
         self.deadline = deadline

@@ -12,11 +12,11 @@ extension Policy {
         guard !isDirectory.boolValue else {
             throw PatchError.policy(file: path, line: nil, column: nil, message: "is a folder; expected a YAML policy file")
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw PatchError.policy(file: path, line: nil, column: nil, message: "cannot read the policy file")
-        }
-        guard let yaml = String(data: data, encoding: .utf8) else {
-            throw PatchError.policy(file: path, line: nil, column: nil, message: "the policy is not UTF-8 text")
+        let yaml: String
+        switch YAMLReader.text(atPath: path) {
+        case let .success(text): yaml = text
+        case let .failure(problem):
+            throw PatchError.policy(file: path, line: nil, column: nil, message: problem.message(for: "policy"))
         }
         var policy = try parse(yaml, file: path)
         policy.file = path
@@ -28,7 +28,7 @@ extension Policy {
     public static func parse(_ yaml: String, file: String) throws(PatchError) -> Policy {
         let root: Node?
         do {
-            root = try Yams.compose(yaml: yaml)
+            root = try YAMLReader.compose(yaml)
         } catch {
             throw syntaxError(error, file: file, yaml: yaml)
         }
@@ -77,6 +77,9 @@ extension Policy {
     /// Maps Yams' errors to one PatchError with the position libyaml reported, as the inventory
     /// loader does.
     static func syntaxError(_ error: any Error, file: String, yaml: String) -> PatchError {
+        if let limit = error as? YAMLReader.LimitExceeded {
+            return .policy(file: file, line: limit.line, column: limit.column, message: limit.message)
+        }
         guard let yamlError = error as? YamlError else {
             return .policy(file: file, line: nil, column: nil, message: "invalid YAML: \(error)")
         }

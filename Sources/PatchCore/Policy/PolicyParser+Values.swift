@@ -103,14 +103,31 @@ extension PolicyParser {
         return value
     }
 
-    /// Seconds from a `PolicyDuration` text; the written text is used, so YAML's base-60
-    /// reading of `1:30` does not sneak through as 90 seconds.
-    func duration(_ node: Node, label: String, allowZero: Bool) throws(PatchError) -> Double {
+    /// A whole number within its documented range (README "Ranges of numbers"). A number too
+    /// large for 64 bits is out of range too, not "not a number".
+    func integer(_ node: Node, label: String, in range: ClosedRange<Int>) throws(PatchError) -> Int {
+        let problem = "'\(label)' must be a whole number from \(range.lowerBound) to \(range.upperBound), found \(YAMLNodes.kind(of: node))"
+        guard YAMLNodes.tag(of: node) == .int else { throw failure(at: node, problem) }
+        guard let value = node.int, range.contains(value) else { throw failure(at: node, problem) }
+        return value
+    }
+
+    /// Seconds from a `PolicyDuration` text, within `range`; the written text is used, so YAML's
+    /// base-60 reading of `1:30` does not sneak through as 90 seconds.
+    func duration(_ node: Node, label: String, in range: ClosedRange<Double>) throws(PatchError) -> Double {
         let problem = "invalid duration for '\(label)': use a number of seconds or units such as 90s, 30m, 24h, 2d, 1w, 1h30m; found \(YAMLNodes.kind(of: node))"
-        guard case let .scalar(scalar) = node, YAMLNodes.tag(of: node) != .bool,
-              let seconds = PolicyDuration.parse(scalar.string)
-        else { throw failure(at: node, problem) }
-        guard allowZero || seconds > 0 else { throw failure(at: node, "'\(label)' must be more than 0") }
+        guard case let .scalar(scalar) = node, YAMLNodes.tag(of: node) != .bool else { throw failure(at: node, problem) }
+        let bounds = "from \(Self.describe(range.lowerBound)) to \(Self.describe(range.upperBound))"
+        guard let seconds = PolicyDuration.parse(scalar.string) else {
+            // Digits and units that only fail for being huge are a range problem.
+            if PolicyDuration.isWellFormed(scalar.string) {
+                throw failure(at: node, "'\(label)' must be \(bounds), found '\(scalar.string)'")
+            }
+            throw failure(at: node, problem)
+        }
+        guard range.contains(seconds) else {
+            throw failure(at: node, "'\(label)' must be \(bounds), found '\(scalar.string)'")
+        }
         return seconds
     }
 
@@ -133,6 +150,12 @@ extension PolicyParser {
     }
 
     // MARK: Helpers
+
+    /// A range bound as the README writes it: whole days as `7d`, anything else as `90s`, `1h30m`.
+    static func describe(_ seconds: Double) -> String {
+        seconds >= 86_400 && seconds.truncatingRemainder(dividingBy: 86_400) == 0
+            ? "\(Int(seconds / 86_400))d" : PolicyDuration.format(seconds)
+    }
 
     /// "a, b or c".
     static func listing(_ items: [String], _ conjunction: String) -> String {

@@ -74,18 +74,14 @@ extension PolicyParser {
         let weekday = try fields.value("weekday").map { node throws(PatchError) in try self.weekday(node, label: "weekday") }
         var nth = 1
         if let node = fields.value("nth") {
-            nth = try integer(node, label: "nth")
-            guard (1...5).contains(nth) else { throw failure(at: node, "'nth' must be between 1 and 5, found \(nth)") }
+            nth = try integer(node, label: "nth", in: 1...5)
             guard weekday != nil else {
                 throw failure(at: node, "'nth' needs a 'weekday' (the nth such day after Patch Tuesday); without one the window opens on Patch Tuesday itself plus offset_days")
             }
         }
         var offset = 0
         if let node = fields.value("offset_days") {
-            offset = try integer(node, label: "offset_days")
-            guard (-31...31).contains(offset) else {
-                throw failure(at: node, "'offset_days' must be between -31 and 31, found \(offset)")
-            }
+            offset = try integer(node, label: "offset_days", in: -31...31)
         }
         return .patchTuesday(weekday: weekday, nth: nth, offsetDays: offset)
     }

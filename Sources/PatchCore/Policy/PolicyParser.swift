@@ -23,7 +23,7 @@ struct PolicyParser {
 
     func parse(root: Node?) throws(PatchError) -> Policy {
         guard let root, !YAMLNodes.isNull(root) else {
-            throw PatchError.policy(file: file, line: nil, column: nil,
+            throw PatchError.policy(file: file, line: root?.mark?.line ?? 1, column: root?.mark?.column ?? 1,
                                     message: "the policy is empty: it needs at least 'name' and 'targets'")
         }
         if let vault = YAMLNodes.vaultNode(in: root) {
@@ -54,10 +54,10 @@ struct PolicyParser {
         let post = try commands(fields.value("post"), label: "post")
         let refresh = try fields.value("refresh").map { node throws(PatchError) in try bool(node, label: "refresh") } ?? true
         let installTimeout = try fields.value("install_timeout").map { node throws(PatchError) in
-            try duration(node, label: "install_timeout", allowZero: false)
+            try duration(node, label: "install_timeout", in: Policy.installTimeoutRange)
         } ?? Policy.defaultInstallTimeout
         let rebootTimeout = try fields.value("reboot_timeout").map { node throws(PatchError) in
-            try duration(node, label: "reboot_timeout", allowZero: false)
+            try duration(node, label: "reboot_timeout", in: Policy.rebootTimeoutRange)
         } ?? Policy.defaultRebootTimeout
 
         let install = try bundle(fields.value("install"))
@@ -229,12 +229,10 @@ struct PolicyParser {
             }
             if let batch = fields.value("batch") { ring.batch = try self.batch(batch) }
             if let node = fields.value("max_parallel") {
-                let value = try integer(node, label: "max_parallel")
-                guard value >= 1 else { throw failure(at: node, "'max_parallel' must be at least 1, found \(value)") }
-                ring.maxParallel = value
+                ring.maxParallel = try integer(node, label: "max_parallel", in: Ring.maxParallelRange)
             }
             if let node = fields.value("max_fail_percent") { ring.maxFailPercent = try percent(node, label: "max_fail_percent") }
-            if let node = fields.value("soak") { ring.soak = try duration(node, label: "soak", allowZero: true) }
+            if let node = fields.value("soak") { ring.soak = try duration(node, label: "soak", in: Ring.soakRange) }
             rings.append(ring)
         }
         if withoutTargets.count > 1, let first = withoutTargets.first, let second = withoutTargets.dropFirst().first {
@@ -247,7 +245,7 @@ struct PolicyParser {
     }
 
     private func batch(_ node: Node) throws(PatchError) -> BatchSize {
-        let problem = "'batch' must be a number of hosts (1 or more) or a percentage of the ring such as \"25%\" (above 0%, at most 100%), found \(YAMLNodes.kind(of: node))"
+        let problem = "'batch' must be a number of hosts (1 to \(Ring.batchCountRange.upperBound)) or a percentage of the ring such as \"25%\" (above 0%, at most 100%), found \(YAMLNodes.kind(of: node))"
         guard case let .scalar(scalar) = node, YAMLNodes.tag(of: node) != .bool else { throw failure(at: node, problem) }
         let text = scalar.string.trimmingCharacters(in: .whitespaces)
         if text.hasSuffix("%") {
@@ -256,7 +254,8 @@ struct PolicyParser {
             else { throw failure(at: node, problem) }
             return .percent(value)
         }
-        guard YAMLNodes.tag(of: node) == .int || YAMLNodes.tag(of: node) == .str, let count = Int(text), count >= 1 else {
+        guard YAMLNodes.tag(of: node) == .int || YAMLNodes.tag(of: node) == .str, let count = Int(text),
+              Ring.batchCountRange.contains(count) else {
             throw failure(at: node, problem)
         }
         return .count(count)
@@ -291,9 +290,8 @@ struct PolicyParser {
         var reboot = RebootPolicy(mode: try choice(modeNode, label: "mode", what: "reboot mode"))
         if let node = fields.value("message") { reboot.message = try nonEmptyString(node, label: "message") }
         if let node = fields.value("grace_minutes") {
-            let minutes = try integer(node, label: "grace_minutes")
-            guard minutes >= 0 else { throw failure(at: node, "'grace_minutes' must be 0 (restart at once) or more, found \(minutes)") }
-            reboot.graceMinutes = minutes
+            // Bounded: the value reaches `shutdown -r +N` and the controller's wait for the restart.
+            reboot.graceMinutes = try integer(node, label: "grace_minutes", in: RebootPolicy.graceMinutesRange)
         }
         return reboot
     }
@@ -308,16 +306,13 @@ struct PolicyParser {
         let fields = try fields(of: node, in: "'deferment'", allowed: Self.defermentKeys)
         var deferment = Deferment()
         if let node = fields.value("max_deferrals") {
-            let count = try integer(node, label: "max_deferrals")
-            guard count >= 0 else { throw failure(at: node, "'max_deferrals' must be 0 or more, found \(count)") }
-            deferment.maxDeferrals = count
+            deferment.maxDeferrals = try integer(node, label: "max_deferrals", in: Deferment.maxDeferralsRange)
         }
         if let node = fields.value("deadline") {
             let problem = "invalid deadline: use a duration after the first deferral (48h) or a date (2026-12-01 or 2026-12-01T18:00), found \(YAMLNodes.kind(of: node))"
             guard case let .scalar(scalar) = node, YAMLNodes.tag(of: node) != .bool else { throw failure(at: node, problem) }
-            if let seconds = PolicyDuration.parse(scalar.string) {
-                guard seconds > 0 else { throw failure(at: node, "'deadline' must be more than 0 after the first deferral") }
-                deferment.deadline = .after(seconds)
+            if PolicyDuration.isWellFormed(scalar.string) {
+                deferment.deadline = .after(try duration(node, label: "deadline", in: Deferment.deadlineRange))
             } else if let date = Self.absoluteDate(scalar.string, in: zone) {
                 deferment.deadline = .at(date)
             } else {

@@ -15,6 +15,15 @@ public struct RebootPolicy: Sendable, Equatable {
     /// Minutes between the warning and the restart; 0 restarts at once.
     public var graceMinutes: Int
 
+    /// Documented range: at most a day between the warning and the restart.
+    public static let graceMinutesRange = 0...1440
+
+    /// `graceMinutes` clamped to its range: what reaches `shutdown -r +N` and the wait for the
+    /// restart, whatever a Policy built in code holds.
+    public var boundedGraceMinutes: Int {
+        min(max(graceMinutes, Self.graceMinutesRange.lowerBound), Self.graceMinutesRange.upperBound)
+    }
+
     public init(mode: Mode = .never, message: String = RebootPolicy.defaultMessage, graceMinutes: Int = 5) {
         self.mode = mode
         self.message = message

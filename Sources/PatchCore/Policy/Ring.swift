@@ -14,6 +14,12 @@ public struct Ring: Sendable, Equatable {
     /// Seconds the previous ring must have been healthy before this one starts.
     public var soak: Double
 
+    /// Documented ranges (README "Ranges of numbers").
+    public static let maxParallelRange = 1...10_000
+    public static let batchCountRange = 1...100_000
+    /// Seconds.
+    public static let soakRange: ClosedRange<Double> = 0...(90 * 86_400)
+
     public init(name: String, targets: String? = nil, batch: BatchSize? = nil, maxParallel: Int? = nil,
                 maxFailPercent: Double = 0, soak: Double = 0) {
         self.name = name

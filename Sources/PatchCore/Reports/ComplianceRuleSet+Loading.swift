@@ -4,6 +4,9 @@ import Yams
 extension ComplianceRuleSet {
     static let topKeys = ["id", "name", "description", "stale_days", "rules"]
     static let ruleKeys = ["name", "reference", "updates", "min_severity", "within_days", "defined_by", "note"]
+    /// Documented ranges, in days (README "Ranges of numbers").
+    public static let staleDaysRange = 1...3650
+    public static let withinDaysRange = 0...3650
 
     /// `reference` is a path when such a file exists, or it contains "/", or it ends in .yml or
     /// .yaml; otherwise a standard's id, looked up as ID.yml in each of `directories`, then among
@@ -38,11 +41,11 @@ extension ComplianceRuleSet {
     }
 
     public static func load(path: String) throws(PatchError) -> ComplianceRuleSet {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw PatchError.ruleSet(file: path, line: nil, column: nil, message: "cannot read the rule set file")
-        }
-        guard let yaml = String(data: data, encoding: .utf8) else {
-            throw PatchError.ruleSet(file: path, line: nil, column: nil, message: "the rule set is not UTF-8 text")
+        let yaml: String
+        switch YAMLReader.text(atPath: path) {
+        case let .success(text): yaml = text
+        case let .failure(problem):
+            throw PatchError.ruleSet(file: path, line: nil, column: nil, message: problem.message(for: "rule set"))
         }
         return try parse(yaml, file: path, source: path)
     }
@@ -54,12 +57,13 @@ extension ComplianceRuleSet {
         do throws(PatchError) {
             let root: Node?
             do {
-                root = try Yams.compose(yaml: yaml)
+                root = try YAMLReader.compose(yaml)
             } catch {
                 throw Policy.syntaxError(error, file: file, yaml: yaml)
             }
             guard let root, case .mapping = root else {
-                throw values.failure(at: root, "a rule set must be a map with id, name, description, stale_days and rules")
+                throw PatchError.policy(file: file, line: root?.mark?.line ?? 1, column: root?.mark?.column ?? 1,
+                                        message: "a rule set must be a map with id, name, description, stale_days and rules")
             }
             let fields = try values.fields(of: root, in: "the rule set", allowed: topKeys)
             let id = try values.nonEmptyString(try values.required(fields, "id", hint: "give a short id such as pci-dss"), label: "id")
@@ -67,8 +71,7 @@ extension ComplianceRuleSet {
             let description = try fields.value("description").map { node throws(PatchError) in try values.string(node, label: "description") } ?? ""
             var staleDays = 7
             if let node = fields.value("stale_days") {
-                staleDays = try values.integer(node, label: "stale_days")
-                guard staleDays >= 1 else { throw values.failure(at: node, "'stale_days' must be at least 1") }
+                staleDays = try values.integer(node, label: "stale_days", in: Self.staleDaysRange)
             }
             let rulesNode = try values.required(fields, "rules", hint: "list at least one rule with updates and within_days")
             guard case let .sequence(sequence) = rulesNode, !sequence.isEmpty else {
@@ -101,8 +104,7 @@ extension ComplianceRuleSet {
             minSeverity = severity
         }
         let daysNode = try values.required(fields, "within_days", hint: "how many days an update may stay missing")
-        let days = try values.integer(daysNode, label: "within_days")
-        guard days >= 0 else { throw values.failure(at: daysNode, "'within_days' must not be negative") }
+        let days = try values.integer(daysNode, label: "within_days", in: Self.withinDaysRange)
         let definedBy: DefinedBy = try fields.value("defined_by").map { node throws(PatchError) in
             try values.choice(node, label: "defined_by", what: "origin")
         } ?? .organisation

@@ -31,7 +31,7 @@ extension Patchctl {
             } else {
                 guard let until else { throw ValidationError("give --until DATE (or --cancel)") }
                 guard DateArgument.parse(until, now: Date()) != nil else {
-                    throw ValidationError("--until '\(until)' is neither a date (2026-12-01, 2026-12-01T18:00) nor a duration (48h, 2d)")
+                    throw ValidationError("--until '\(until)' is neither a date (2026-12-01, 2026-12-01T18:00) nor a duration of at most 3650d (48h, 2d)")
                 }
                 guard let reason, !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("give --reason: deferrals are audited") }
             }

@@ -39,7 +39,7 @@ extension Patchctl.Exception {
                 throw ValidationError("'\(target)' is neither a CVE id (CVE-2026-1234) nor a package (NAME or NAME@VERSION)")
             }
             guard DateArgument.parse(until, now: Date()) != nil else {
-                throw ValidationError("--until '\(until)' is neither a date (2027-01-31, 2027-01-31T18:00) nor a duration (30d)")
+                throw ValidationError("--until '\(until)' is neither a date (2027-01-31, 2027-01-31T18:00) nor a duration of at most 3650d (30d)")
             }
             guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("give --reason: exceptions are audited") }
             if let owner, owner.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--owner must not be empty") }

@@ -8,6 +8,9 @@ extension Patchctl {
             abstract: "Past runs from the history database.",
             subcommands: [List.self, Show.self, Events.self],
             defaultSubcommand: List.self)
+
+        /// Documented range of `--last`.
+        static let lastRange = 1...100_000
     }
 }
 
@@ -21,7 +24,7 @@ extension Patchctl.History {
         var last: Int = 20
 
         func validate() throws {
-            guard last >= 1 else { throw ValidationError("--last must be at least 1") }
+            try ConnectionFlags.check(last, in: Patchctl.History.lastRange, flag: "--last")
         }
 
         func run() async throws {
@@ -86,6 +89,10 @@ extension Patchctl.History {
 
         @Option(help: "How many events to list.")
         var last: Int = 50
+
+        func validate() throws {
+            try ConnectionFlags.check(last, in: Patchctl.History.lastRange, flag: "--last")
+        }
 
         func run() async throws {
             do {

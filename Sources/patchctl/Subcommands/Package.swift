@@ -139,8 +139,8 @@ extension Patchctl.Package {
         @OptionGroup var library: LibraryOptions
 
         func validate() throws {
-            guard keep >= 1 else { throw ValidationError("--keep must be at least 1") }
-            guard pendingDays >= 0 else { throw ValidationError("--pending-days must not be negative") }
+            try ConnectionFlags.check(keep, in: 1...1000, flag: "--keep")
+            try ConnectionFlags.check(pendingDays, in: 0...3650, flag: "--pending-days")
         }
 
         func run() async throws {

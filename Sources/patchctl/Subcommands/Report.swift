@@ -54,7 +54,7 @@ struct ReportOptions: ParsableArguments {
         if let asOf, ReportDate.parseMoment(asOf) == nil {
             throw ValidationError("--as-of '\(asOf)' is not a date (2026-11-30) or a time (2026-11-30T12:00:00Z)")
         }
-        if let staleDays, staleDays < 1 { throw ValidationError("--stale-days must be at least 1") }
+        if let staleDays { try ConnectionFlags.check(staleDays, in: ComplianceRuleSet.staleDaysRange, flag: "--stale-days") }
         if format == nil, let outputFile, ReportFormat(fileName: outputFile) == nil {
             throw ValidationError("cannot tell the format from '\(outputFile)': add --format table|json|ndjson|csv|html")
         }

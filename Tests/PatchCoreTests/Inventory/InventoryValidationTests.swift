@@ -315,6 +315,46 @@ struct InventoryValidationTests {
         expectInventoryError("web:\n  vars:\n    ansible_group_priority: high\n", line: 3, column: 29, "'ansible_group_priority' must be an integer")
     }
 
+    // MARK: Type holes: a scalar where a map is expected, or nothing at all
+
+    @Test func hostsAsANumberIsRefusedNotHost5() {
+        // It used to become host "5", contacted at 0.0.0.5:22.
+        expectInventoryError("all:\n  hosts: 5\n", line: 2, column: 10, "'hosts' of group 'all' must be a map of host names, found the number 5")
+        expectInventoryError("all:\n  hosts: true\n", line: 2, column: 10, "found the boolean true")
+        expectInventoryError("all:\n  hosts:\n    5:\n", line: 3, column: 5, "host name must be a string, found the number 5", "\"5\"")
+        expectInventoryError("all:\n  hosts:\n    1.5: {}\n", line: 3, column: 5, "host name must be a string, found the number 1.5")
+    }
+
+    @Test func childrenAsAStringIsRefused() {
+        expectInventoryError("all:\n  children: web\n", line: 2, column: 13,
+                             "'children' of group 'all' must be a map of group names, found the string 'web'", "'web:' on its own line")
+        expectInventoryError("all:\n  children: [web]\n", line: 2, column: 13, "found a list")
+    }
+
+    @Test(arguments: [("", 1, 1), ("# only a comment\n", 1, 1), ("---\n", 2, 1), ("~\n", 1, 1)])
+    func emptyFileIsAnError(yaml: String, line: Int, column: Int) {
+        expectInventoryError(yaml, line: line, column: column, "the inventory is empty")
+    }
+
+    @Test func truncatedFileWithoutHostsIsAnError() {
+        // A file cut off after its group headers: the last group is where it ended.
+        expectInventoryError("all:\n  children:\n    web:\n      hosts:\n", line: 3, column: 5, "the inventory defines no hosts")
+        expectInventoryError("all:\n", line: 1, column: 1, "the inventory defines no hosts")
+        expectInventoryError("all:\n  hosts:\n  children:\n  vars:\n", line: 1, column: 1, "the inventory defines no hosts")
+    }
+
+    @Test func groupPriorityHasARange() {
+        expectInventoryError("web:\n  hosts: {w1: }\n  vars:\n    ansible_group_priority: 9223372036854775807\n", line: 4, column: 29,
+                             "'ansible_group_priority' must be an integer from -1000000 to 1000000")
+    }
+
+    @Test func hostCountHasALimit() {
+        // Eleven ranges of 10,000 pass the per-key limit one by one; together they cross 100,000.
+        var yaml = "all:\n  hosts:\n"
+        for index in 0..<11 { yaml += "    r\(index)-[0:9999]:\n" }
+        expectInventoryError(yaml, line: 13, column: 5, "more than 100000 hosts")
+    }
+
     @Test func errorDescriptionIsFileLineColumnMessage() {
         let error = PatchError.inventory(file: "inventory.yml", line: 3, column: 5, message: "oops")
         #expect(error.description == "inventory.yml:3:5: oops")

@@ -9,8 +9,8 @@ extension PolicyTests {
         // MARK: The file itself
 
         @Test func emptyFile() {
-            expectPolicyError("", line: nil, column: nil, "the policy is empty", "'name' and 'targets'")
-            expectPolicyError("# only a comment\n", line: nil, column: nil, "the policy is empty")
+            expectPolicyError("", line: 1, column: 1, "the policy is empty", "'name' and 'targets'")
+            expectPolicyError("# only a comment\n", line: 1, column: 1, "the policy is empty")
         }
 
         @Test func yamlSyntaxErrorCarriesYamsPosition() {
@@ -172,23 +172,23 @@ extension PolicyTests {
 
         @Test func negativeGraceMinutes() {
             expectPolicyError("name: n\ntargets: all\nreboot: {mode: always, grace_minutes: -1}\n", line: 3, column: 39,
-                              "'grace_minutes' must be 0 (restart at once) or more, found -1")
+                              "'grace_minutes' must be a whole number from 0 to 1440, found the number -1")
             expectPolicyError("name: n\ntargets: all\nreboot: {mode: always, grace_minutes: ten}\n", line: 3, column: 39,
-                              "'grace_minutes' must be a whole number, found the string 'ten'")
+                              "'grace_minutes' must be a whole number from 0 to 1440, found the string 'ten'")
         }
 
         // MARK: Deferment
 
         @Test func negativeMaxDeferrals() {
             expectPolicyError("name: n\ntargets: all\ndeferment: {max_deferrals: -1}\n", line: 3, column: 28,
-                              "'max_deferrals' must be 0 or more, found -1")
+                              "'max_deferrals' must be a whole number from 0 to 100, found the number -1")
         }
 
         @Test func invalidDeadline() {
             expectPolicyError("name: n\ntargets: all\ndeferment: {deadline: tomorrow}\n", line: 3, column: 23,
                               "invalid deadline", "48h", "2026-12-01T18:00")
             expectPolicyError("name: n\ntargets: all\ndeferment: {deadline: 2026-02-30}\n", line: 3, column: 23, "invalid deadline")
-            expectPolicyError("name: n\ntargets: all\ndeferment: {deadline: 0s}\n", line: 3, column: 23, "more than 0")
+            expectPolicyError("name: n\ntargets: all\ndeferment: {deadline: 0s}\n", line: 3, column: 23, "'deadline' must be from 1s to 365d, found '0s'")
             expectPolicyError("name: n\ntargets: all\ndeferment: 3\n", line: 3, column: 12, "'deferment' must be a map")
         }
 
@@ -248,9 +248,9 @@ extension PolicyTests {
 
         @Test func nthOutOfRange() {
             expectPolicyError("name: n\ntargets: all\nwindow: {patch_tuesday: {weekday: sat, nth: 6}, start: '01:00', end: '02:00'}\n",
-                              line: 3, column: 45, "'nth' must be between 1 and 5, found 6")
+                              line: 3, column: 45, "'nth' must be a whole number from 1 to 5, found the number 6")
             expectPolicyError("name: n\ntargets: all\nwindow: {patch_tuesday: {weekday: sat, nth: 0}, start: '01:00', end: '02:00'}\n",
-                              line: 3, column: 45, "'nth' must be between 1 and 5, found 0")
+                              line: 3, column: 45, "'nth' must be a whole number from 1 to 5, found the number 0")
             expectPolicyError("name: n\ntargets: all\nwindow: {patch_tuesday: {nth: 2}, start: '01:00', end: '02:00'}\n",
                               line: 3, column: 31, "'nth' needs a 'weekday'")
         }
@@ -312,7 +312,7 @@ extension PolicyTests {
         @Test func badBatch() {
             for (batch, column) in [("0", 26), ("'0%'", 26), ("'150%'", 26), ("-2", 26), ("lots", 26), ("true", 26)] {
                 expectPolicyError("name: n\ntargets: all\nrings: [{name: a, batch: \(batch)}]\n", line: 3, column: column,
-                                  "'batch' must be a number of hosts (1 or more) or a percentage")
+                                  "'batch' must be a number of hosts (1 to 100000) or a percentage")
             }
         }
 
@@ -325,7 +325,7 @@ extension PolicyTests {
 
         @Test func maxParallelAtLeastOne() {
             expectPolicyError("name: n\ntargets: all\nrings: [{name: a, max_parallel: 0}]\n", line: 3, column: 33,
-                              "'max_parallel' must be at least 1, found 0")
+                              "'max_parallel' must be a whole number from 1 to 10000, found the number 0")
         }
 
         @Test func ringNamesArePlain() {
@@ -337,7 +337,7 @@ extension PolicyTests {
         @Test func invalidDurations() {
             expectPolicyError("name: n\ntargets: all\nrings: [{name: a, soak: -5m}]\n", line: 3, column: 25,
                               "invalid duration for 'soak'", "90s, 30m, 24h")
-            expectPolicyError("name: n\ntargets: all\ninstall_timeout: 0\n", line: 3, column: 18, "'install_timeout' must be more than 0")
+            expectPolicyError("name: n\ntargets: all\ninstall_timeout: 0\n", line: 3, column: 18, "'install_timeout' must be from 1s to 7d, found '0'")
             expectPolicyError("name: n\ntargets: all\nreboot_timeout: fast\n", line: 3, column: 17,
                               "invalid duration for 'reboot_timeout'", "found the string 'fast'")
             expectPolicyError("name: n\ntargets: all\nreboot_timeout: 1:30\n", line: 3, column: 17, "invalid duration")
