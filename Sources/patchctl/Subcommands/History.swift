@@ -26,7 +26,7 @@ extension Patchctl.History {
 
         func run() async throws {
             do {
-                let store = try HistoryStore(path: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
+                let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
                 let runs = try store.runs(limit: last)
                 switch outputOptions.output {
                 case .json: Terminal.write(JSONOutput.encode(runs, pretty: true) + "\n")
@@ -52,7 +52,7 @@ extension Patchctl.History {
 
         func run() async throws {
             do {
-                let store = try HistoryStore(path: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
+                let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
                 let (id, kind) = try store.resolveRun(runId)
                 let format = outputOptions.output
                 if kind == "exec" {
@@ -89,7 +89,7 @@ extension Patchctl.History {
 
         func run() async throws {
             do {
-                let store = try HistoryStore(path: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
+                let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
                 let events = try store.events(limit: last, host: host, policy: policy)
                 switch outputOptions.output {
                 case .json: Terminal.write(JSONOutput.encode(events, pretty: true) + "\n")

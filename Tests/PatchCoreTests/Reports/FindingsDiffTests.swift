@@ -22,7 +22,7 @@ struct FindingsDiffTests {
         #expect(diff.hosts.map(\.name) == ["web1", "web2", "web3", "web4"])
         let web1 = diff.hosts[0]
         #expect(web1.change == .changed && web1.added.map(\.package) == ["libc6"] && web1.removed.map(\.package) == ["tzdata"])
-        #expect(web1.changed == [FindingsDiff.VersionChange(package: "openssl", fromVersion: "2", toVersion: "3", installedVersion: "1", security: true,
+        #expect(web1.changed == [FindingsDiff.VersionChange(package: "openssl", architecture: "amd64", fromVersion: "2", toVersion: "3", installedVersion: "1", security: true,
                                                             source: "Debian-Security:12/oldstable-security")])
         #expect(diff.hosts[1].change == .failed && diff.hosts[1].status == .unreachable)
         #expect(diff.hosts[2].change == .new && diff.hosts[2].added.map(\.package) == ["tzdata"] && diff.hosts[2].baseRun == nil)
@@ -49,7 +49,7 @@ struct FindingsDiffTests {
             try FindingsDiff.build(store: history.store, since: "last")
         }
         let only = try history.scan(at: G.day(0), [G.host("web1", at: G.day(0))])
-        #expect(throws: PatchError.report(message: "no scan before \(only) to compare with")) {
+        #expect(throws: PatchError.report(message: "no finished scan before \(only) to compare with")) {
             try FindingsDiff.build(store: history.store, since: "last")
         }
         let deploy = try history.deploy(at: G.day(1), policy: "p", host: "web1", installed: [])
