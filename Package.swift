@@ -51,7 +51,8 @@ let package = Package(
         ),
         .testTarget(
             name: "patchctlTests",
-            dependencies: ["patchctl"]
+            // PatchCore and GRDB: fault tests build histories (older schemas included) to point the binary at.
+            dependencies: ["patchctl", "PatchCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ],
     swiftLanguageModes: [.v6]
