@@ -135,6 +135,10 @@ struct HistoryFaultCommandTests {
         #expect(FileManager.default.fileExists(atPath: journal))
 
         disk.free()
+        // Reading says there is more than the database holds, and imports nothing.
+        let before = try CLI.run(["history", "--db", db])
+        #expect(before.status == 0 && before.stderr.contains(journal), "\(before.stderr)")
+        #expect(FileManager.default.fileExists(atPath: journal))
         // The next recording command imports the journal; the run reads `incomplete`, with its hosts.
         #expect(try CLI.run(["exception", "add", "web1", "apt", "--until", "1d", "--reason", "r", "--owner", "ops", "--db", db]).status == 0)
         #expect(!FileManager.default.fileExists(atPath: journal))
@@ -188,7 +192,7 @@ struct DeployFaultCommandTests {
             let result = CLI.finish(running)
             filled.wait()
             #expect(result.status == 1, "\(result.stderr)")
-            #expect(Date().timeIntervalSince(began) < 60, "deploy took \(Date().timeIntervalSince(began)) s: \(result.stderr)")
+            #expect(Date().timeIntervalSince(began) < 300, "deploy took \(Date().timeIntervalSince(began)) s: \(result.stderr)")
             let document = try CLI.json(result.stdout)
             let hosts = try #require(document["hosts"] as? [[String: Any]], "results are on stdout")
             // slot2 may have been started before the first failed write (slot1's outcome is written up to a
@@ -217,7 +221,7 @@ struct DeployFaultCommandTests {
             let started = Date()
             let resumed = try CLI.run(["deploy", "--resume", runId, "--output", "json"] + common.suffix(4))
             #expect(resumed.status == 0, "\(resumed.stderr)")
-            #expect(Date().timeIntervalSince(started) < 60, "resume took \(Date().timeIntervalSince(started)) s: \(resumed.stdout)")
+            #expect(Date().timeIntervalSince(started) < 300, "resume took \(Date().timeIntervalSince(started)) s: \(resumed.stdout)")
             for root in setup.roots { #expect(try D.canary(root) == "1.1 ii") }
         }
     }

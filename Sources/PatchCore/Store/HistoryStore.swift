@@ -20,6 +20,8 @@ public final class HistoryStore: Sendable {
     let writeFailures = WriteFailureLatch()
     /// Runs whose records this open imported from the fallback journal (now state `incomplete`).
     public let recoveredRuns: [String]
+    /// Read-only opens: the journal beside the database when it holds records not yet imported.
+    public let pendingJournal: String?
 
     /// Opens (creating it if needed) for recording. Migrations and the journal import run under an
     /// exclusive lock on `<path>.lock`, so concurrent first opens never race on the schema.
@@ -58,6 +60,7 @@ public final class HistoryStore: Sendable {
             try pool.read { db in try Self.requirePatchctlSchema(db, path: path, allowEmpty: true) }
             try Self.migrator.migrate(pool)
             recoveredRuns = importJournal ? try HistoryJournal.importPending(into: pool, databasePath: path) : []
+            pendingJournal = nil
         } catch let error as PatchError {
             throw error
         } catch {
@@ -73,6 +76,8 @@ public final class HistoryStore: Sendable {
         self.path = path
         isReadOnly = true
         recoveredRuns = []
+        let journal = HistoryJournal.path(forDatabase: path)
+        pendingJournal = ((try? Self.fileSize(journal)) ?? 0) > 0 ? journal : nil
         do {
             pool = try Self.openReader(path)
         } catch PatchError.store(_, Self.olderSchemaMarker) {

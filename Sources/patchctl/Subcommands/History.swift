@@ -28,6 +28,9 @@ extension Patchctl.History {
             do {
                 let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
                 let runs = try store.runs(limit: last)
+                if let journal = store.pendingJournal {
+                    Terminal.writeError("patchctl: \(journal) holds records history could not take yet; the next recording command imports them\n")
+                }
                 switch outputOptions.output {
                 case .json: Terminal.write(JSONOutput.encode(runs, pretty: true) + "\n")
                 case .ndjson: for run in runs { Terminal.write(JSONOutput.encode(run, pretty: false) + "\n") }
