@@ -57,7 +57,13 @@ public final class HistoryStore: Sendable {
             for sidecar in [path + "-wal", path + "-shm"] where files.fileExists(atPath: sidecar) {
                 try? files.setAttributes([.posixPermissions: 0o600], ofItemAtPath: sidecar)
             }
-            try pool.read { db in try Self.requirePatchctlSchema(db, path: path, allowEmpty: true) }
+            try pool.read { db in
+                try Self.requirePatchctlSchema(db, path: path, allowEmpty: true)
+                // Migrations this version does not know: its writes could break the newer schema.
+                if try Self.migrator.hasBeenSuperseded(db) {
+                    throw PatchError.store(path: path, message: "written by a newer patchctl (unknown migrations): upgrade patchctl to use it")
+                }
+            }
             try Self.migrator.migrate(pool)
             recoveredRuns = importJournal ? try HistoryJournal.importPending(into: pool, databasePath: path) : []
             pendingJournal = nil

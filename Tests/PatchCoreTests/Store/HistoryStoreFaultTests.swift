@@ -176,6 +176,15 @@ struct HistoryStoreFaultTests {
         try DatabaseQueue(path: foreign).write { try $0.execute(sql: "CREATE TABLE songs (title TEXT)") }
         #expect { try HistoryStore(readOnly: foreign) } throws: { "\($0)".contains("not a patchctl history database") }
         #expect { try HistoryStore(path: foreign) } throws: { "\($0)".contains("not a patchctl history database") }
+        let newer = folder.appendingPathComponent("newer.db").path
+        try DatabaseQueue(path: newer).write { db in
+            try db.execute(sql: "CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+            for id in HistoryStore.migrator.migrations + ["v99: from the future"] {
+                try db.execute(sql: "INSERT INTO grdb_migrations VALUES (?)", arguments: [id])
+            }
+        }
+        #expect { try HistoryStore(readOnly: newer) } throws: { "\($0)".contains("newer patchctl") }
+        #expect { try HistoryStore(path: newer) } throws: { "\($0)".contains("newer patchctl") }
         #expect { try HistoryStore(readOnly: folder.appendingPathComponent("missing.db").path) } throws: { "\($0)".contains("no history database here") }
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("missing.db").path))
     }
