@@ -56,7 +56,9 @@ let package = Package(
         ),
         .testTarget(
             name: "patchctlTests",
-            dependencies: ["patchctl", "LabSupport"]
+            // PatchCore and GRDB: fault tests build histories (older schemas included) to point the binary at;
+            // LabSupport: the hostile endpoint.
+            dependencies: ["patchctl", "PatchCore", "LabSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ],
     swiftLanguageModes: [.v6]

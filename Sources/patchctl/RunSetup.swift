@@ -11,11 +11,12 @@ enum RunSetup {
     }
 
     /// Runs the engine, streaming each finished host to history, NDJSON and the progress line;
-    /// returns the results in inventory order once history has them all.
+    /// returns the results in inventory order once history has them all. When history could not
+    /// be written the results are still returned, with the failure: print them, then `conclude`.
     static func execute<Record: HistoryRecord & Encodable>(
         _ prepared: Prepared<Record>, format: OutputFormat,
         work: (@escaping @Sendable (Record) -> Void) async -> [Record]
-    ) async throws -> (results: [Record], finished: Date) {
+    ) async -> (results: [Record], finished: Date, historyFailure: HistoryWriteFailure?) {
         let recorder = prepared.recorder
         let progress = Progress(total: prepared.hosts.count, enabled: format == .table && Terminal.stderrIsTerminal)
         let results = await work { record in
@@ -27,10 +28,17 @@ enum RunSetup {
         let finished = Date()
         do {
             try recorder.finish(at: finished)
+            return (results, finished, nil)
+        } catch let failure as HistoryWriteFailure {
+            return (results, finished, failure)
         } catch {
-            throw ExitCodes.fail(error)
+            return (results, finished, HistoryWriteFailure(database: recorder.databasePath, journal: recorder.journal.path, cause: "\(error)", journaled: 0))
         }
-        return (results, finished)
+    }
+
+    /// After the results are printed: a history failure is the command's error (exit 1).
+    static func conclude(_ failure: HistoryWriteFailure?) throws {
+        if let failure { throw ExitCodes.fail(failure) }
     }
 
     /// Nil when --limit selects no host (a warning is printed; nothing is recorded).

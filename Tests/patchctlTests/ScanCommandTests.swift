@@ -137,7 +137,13 @@ struct ScanCommandTests {
 
     @Test func historyShowUnknownRunFails() throws {
         let folder = try CLI.temporaryDirectory()
-        let result = try CLI.run(["history", "show", "nope", "--db", folder.appendingPathComponent("h.db").path])
+        let db = folder.appendingPathComponent("h.db").path
+        // Reading never creates a database.
+        let missing = try CLI.run(["history", "show", "nope", "--db", db])
+        #expect(missing.status == 1 && missing.stderr.contains("no history database here"), "\(missing.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: db))
+        #expect(try CLI.run(["exception", "add", "web1", "apt", "--until", "1d", "--reason", "x", "--owner", "ops", "--db", db]).status == 0)
+        let result = try CLI.run(["history", "show", "nope", "--db", db])
         #expect(result.status == 1)
         #expect(result.stderr.contains("no run with id 'nope'"))
     }

@@ -301,6 +301,8 @@ public struct DeployRun: Codable, Sendable, Equatable {
     public var notes: [String]
     public var hosts: [DeployHost]
     public var summary: DeploySummary
+    /// Set when history could not be written: what failed and where the records went instead.
+    public var historyError: HistoryWriteFailure?
 
     public init(runId: String, policy: String, outcome: DeployOutcome, dryRun: Bool, startedAt: Date, finishedAt: Date?,
                 rings: [RingReport], notes: [String], hosts: [DeployHost]) {
@@ -324,5 +326,6 @@ public struct DeployRun: Codable, Sendable, Equatable {
         case startedAt = "started_at"
         case finishedAt = "finished_at"
         case rings, notes, hosts, summary
+        case historyError = "history_error"
     }
 }

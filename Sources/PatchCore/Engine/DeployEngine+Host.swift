@@ -4,12 +4,12 @@ import PatchSSH
 extension DeployEngine {
     /// One host from scan to verified result. Never throws: whatever happens is in the record,
     /// with everything learned up to that point.
-    func deployHost(_ connection: HostConnection, ringIndex: Int, batch: Int, gate: ApprovalGate) async -> DeployHost {
+    func deployHost(_ connection: HostConnection, ringIndex: Int, batch: Int, gate: ApprovalGate, runId: String) async -> DeployHost {
         let ring = policy.rings[ringIndex]
         var record = DeployHost(host: connection.host, status: .ok, ring: ring.name, batch: batch, startedAt: Date(), finishedAt: Date())
         var current = connection
         do {
-            try await deploy(&record, on: &current, ringIndex: ringIndex, gate: gate)
+            try await deploy(&record, on: &current, ringIndex: ringIndex, gate: gate, runId: runId)
         } catch {
             let failure = Engine.classify(error)
             record.status = failure.status
@@ -20,7 +20,7 @@ extension DeployEngine {
         return record
     }
 
-    private func deploy(_ record: inout DeployHost, on connection: inout HostConnection, ringIndex: Int, gate: ApprovalGate) async throws {
+    private func deploy(_ record: inout DeployHost, on connection: inout HostConnection, ringIndex: Int, gate: ApprovalGate, runId: String) async throws {
         let host = connection.host
         // A fresh scan is the plan's only source: the host may have changed since any earlier scan.
         let refresh = policy.refresh && !options.dryRun
@@ -136,6 +136,18 @@ extension DeployEngine {
             record.status = .error
             record.error = "package manager needs repair before anything can be installed: \(detail)"
             record.repair = repair
+            return
+        }
+        // The intent goes to history before the first change: a run killed from here on, or one whose
+        // history fills up, still shows what was sent. Unrecorded, nothing is sent.
+        do {
+            var planned = record
+            planned.finishedAt = Date()
+            let store = self.store, intent = planned
+            try await OffReactor.run { try store.recordIntent(runId: runId, host: intent) }
+        } catch {
+            record.status = .error
+            record.error = "nothing installed: history could not record the plan first (\(error))"
             return
         }
 

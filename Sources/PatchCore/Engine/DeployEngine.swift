@@ -158,7 +158,7 @@ public struct DeployEngine: Sendable {
                 let batchNumber = batchIndex + 1
                 let outcomes = await engine.run(
                     hosts: runnable, forks: forks,
-                    work: { connection in await deployHost(connection, ringIndex: ringIndex, batch: batchNumber, gate: gate) },
+                    work: { connection in await deployHost(connection, ringIndex: ringIndex, batch: batchNumber, gate: gate, runId: runId) },
                     failed: { host, failure, started in
                         DeployHost(host: host, status: failure.status, ring: ring.name, batch: batchNumber, error: failure.message,
                                    startedAt: started, finishedAt: Date())

@@ -107,6 +107,8 @@ public struct Deployment: Sendable {
                                        policy: policy.name, user: user)
         }
         let recorder = RunRecorder<DeployHost>(store: store, runId: runId, batchSize: 16)
+        // The first write history refuses stops new hosts from starting: what is not recorded must not grow.
+        store.onWriteFailure { _ in stop.stop() }
         var options = DeployOptions(policy: policy, forks: request.forks, dryRun: request.dryRun, ignoreWindow: request.ignoreWindow,
                                     onlyRing: request.ring, user: user, now: now)
         options.relays = relays
@@ -120,8 +122,8 @@ public struct Deployment: Sendable {
         if request.dryRun, let closed = closedWindowMessage(at: started) {
             notes.append(closed.replacingOccurrences(of: "nothing done", with: "a real run now would change nothing"))
         }
-        if let resume, resume.state != "interrupted" {
-            notes.append("resumed a run recorded as \(resume.state)")
+        if let resume, resume.state != .interrupted {
+            notes.append("resumed a run recorded as \(resume.state.rawValue)")
         }
         let result = try await engine.run(rings: rings, runId: runId, previous: resume?.hosts ?? [],
                                           onHostFinished: { host in
@@ -131,17 +133,21 @@ public struct Deployment: Sendable {
                                           flush: { try recorder.flush() })
         notes += result.notes
         let finished = now()
-        let run = DeployRun(runId: runId, policy: policy.name, outcome: result.outcome, dryRun: request.dryRun, startedAt: resume.map { _ in started } ?? started,
+        var run = DeployRun(runId: runId, policy: policy.name, outcome: result.outcome, dryRun: request.dryRun, startedAt: resume.map { _ in started } ?? started,
                             finishedAt: finished, rings: result.rings, notes: notes, hosts: Self.ordered(result.hosts, like: hosts))
-        let report = DeployReport(outcome: run.outcome, dryRun: run.dryRun, rings: run.rings, notes: run.notes)
-        try recorder.finish(at: finished, state: run.outcome.rawValue == "planned" ? "finished" : run.outcome.rawValue,
-                            report: JSONOutput.encode(report, pretty: false))
         if !request.dryRun {
             let s = run.summary
             var detail = "\(run.outcome.rawValue): \(s.hosts) hosts, \(s.installed) packages installed, \(s.failedPackages) failed, \(s.failed) hosts failed"
             if let reason = request.reason { detail += "; reason: \(reason)" }
-            try store.recordEvents([EventRecord(at: finished, user: user, action: resume == nil ? "deploy" : "resume",
-                                                policy: policy.name, runId: runId, detail: detail)])
+            recorder.record(event: EventRecord(at: finished, user: user, action: resume == nil ? "deploy" : "resume",
+                                               policy: policy.name, runId: runId, detail: detail))
+        }
+        do {
+            let report = DeployReport(outcome: run.outcome, dryRun: run.dryRun, rings: run.rings, notes: run.notes)
+            try recorder.finish(at: finished, state: RunState(run.outcome), report: JSONOutput.encode(report, pretty: false))
+        } catch let failure as HistoryWriteFailure {
+            run.notes.append("history could not be written: no new host was started after the first failed write")
+            run.historyError = failure
         }
         return run
     }

@@ -116,11 +116,15 @@ public struct DebianPlatform: Platform {
     }
 
     /// Reads `apt-get -s` output. Only `Inst` lines with an installed version are updates;
-    /// the others are new packages pulled in as dependencies.
+    /// the others are new packages pulled in as dependencies. A finding is (name, architecture):
+    /// a multi-arch host lists libc6 once per architecture, and both are kept; a line repeating
+    /// one already read is dropped, so what is shown is what history keeps.
     public static func parseSimulation(_ text: String) throws -> [PendingUpdate] {
         var updates: [PendingUpdate] = []
+        var seen = Set<String>()
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where raw.hasPrefix("Inst ") {
             guard let update = try parseInstLine(Substring(raw.dropFirst(5)), line: index + 1) else { continue }
+            guard seen.insert(update.name + "\u{0}" + (update.architecture ?? "")).inserted else { continue }
             updates.append(update)
         }
         return updates

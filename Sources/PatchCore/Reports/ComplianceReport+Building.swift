@@ -21,7 +21,7 @@ extension ComplianceReport {
         guard FileManager.default.fileExists(atPath: request.database) else {
             throw PatchError.store(path: request.database, message: "no history database here: run `patchctl scan` first (or pass --db)")
         }
-        let store = try HistoryStore(path: request.database)
+        let store = try HistoryStore(readOnly: request.database)
         // Every judgement is made at or after the first trend day's start: details from there on suffice.
         let history = try store.reportHistory(upTo: asOf, detailFrom: ReportDate.startOfDay(since))
         let exceptions = try store.exceptions(createdUpTo: asOf)

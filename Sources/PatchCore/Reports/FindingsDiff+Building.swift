@@ -6,26 +6,30 @@ extension FindingsDiff {
     /// own latest successful scan at or before the base run, so hosts the base run did not
     /// cover still compare with what was known about them then.
     public static func build(store: HistoryStore, since: String, to target: String? = nil) throws -> FindingsDiff {
-        let scans = try store.scanRuns()
+        let recorded = try store.scanRuns()
+        // Only finished scans are a whole picture: a scan still running (or killed, or imported from
+        // the journal as `incomplete`) would read as hosts without findings.
+        let scans = recorded.filter(\.state.isFinished)
         let targetRun: HistoryStore.RunTime
         if let target {
-            let id = try scanRun(target, store: store)
-            guard let run = scans.first(where: { $0.id == id }) else { throw PatchError.runNotFound(target) }
-            targetRun = run
+            targetRun = try finishedScan(target, store: store, recorded: recorded)
         } else {
-            guard let newest = scans.last else { throw PatchError.report(message: "no scan in history yet: run `patchctl scan` first") }
+            guard let newest = scans.last else {
+                let unfinished = recorded.count - scans.count
+                throw PatchError.report(message: unfinished > 0
+                    ? "no finished scan in history yet (\(unfinished) scan run(s) not finished): nothing to compare"
+                    : "no scan in history yet: run `patchctl scan` first")
+            }
             targetRun = newest
         }
         let baseRun: HistoryStore.RunTime
         if since == "last" {
             guard let index = scans.firstIndex(where: { $0.id == targetRun.id }), index > 0 else {
-                throw PatchError.report(message: "no scan before \(targetRun.id) to compare with")
+                throw PatchError.report(message: "no finished scan before \(targetRun.id) to compare with")
             }
             baseRun = scans[index - 1]
         } else {
-            let id = try scanRun(since, store: store)
-            guard let run = scans.first(where: { $0.id == id }) else { throw PatchError.runNotFound(since) }
-            baseRun = run
+            baseRun = try finishedScan(since, store: store, recorded: recorded)
         }
         guard baseRun.id != targetRun.id else { throw PatchError.report(message: "--since and the target are the same run \(baseRun.id)") }
 
@@ -44,8 +48,18 @@ extension FindingsDiff {
             addedSecurity: hosts.reduce(0) { $0 + $1.added.filter(\.security).count }, removed: hosts.reduce(0) { $0 + $1.removed.count },
             changed: hosts.reduce(0) { $0 + $1.changed.count }, newHosts: hosts.filter { $0.change == .new }.count,
             failed: hosts.filter { $0.change == .failed }.count)
-        return FindingsDiff(baseRun: baseRun.id, baseAt: baseRun.startedAt, targetRun: targetRun.id, targetAt: targetRun.startedAt,
-                            hosts: hosts, summary: summary)
+        return FindingsDiff(baseRun: baseRun.id, baseAt: baseRun.startedAt, baseFinishedAt: baseRun.finishedAt, targetRun: targetRun.id,
+                            targetAt: targetRun.startedAt, targetFinishedAt: targetRun.finishedAt, hosts: hosts, summary: summary)
+    }
+
+    /// A scan named by id or prefix, which must have finished.
+    static func finishedScan(_ reference: String, store: HistoryStore, recorded: [HistoryStore.RunTime]) throws -> HistoryStore.RunTime {
+        let id = try scanRun(reference, store: store)
+        guard let run = recorded.first(where: { $0.id == id }) else { throw PatchError.runNotFound(reference) }
+        guard run.state.isFinished else {
+            throw PatchError.report(message: "scan \(id) is \(run.state.rawValue), not finished: diff compares finished scans only")
+        }
+        return run
     }
 
     static func scanRun(_ reference: String, store: HistoryStore) throws -> String {
@@ -62,27 +76,28 @@ extension FindingsDiff {
             return diff
         }
         let item = { (update: ReportHistory.Update) in
-            Item(package: update.package, installedVersion: update.installedVersion, availableVersion: update.availableVersion,
-                 security: update.security, source: update.source)
+            Item(package: update.package, architecture: update.architecture, installedVersion: update.installedVersion,
+                 availableVersion: update.availableVersion, security: update.security, source: update.source)
         }
         guard let before = base?.pending else {
             diff.change = .new
             diff.added = pending.map(item)
             return diff
         }
-        let earlier = Dictionary(before.map { ($0.package, $0) }, uniquingKeysWith: { first, _ in first })
-        let later = Dictionary(pending.map { ($0.package, $0) }, uniquingKeysWith: { first, _ in first })
+        // A finding is (package, architecture): libc6 for amd64 and for i386 are two.
+        let earlier = Dictionary(before.map { ($0.identity, $0) }, uniquingKeysWith: { first, _ in first })
+        let later = Dictionary(pending.map { ($0.identity, $0) }, uniquingKeysWith: { first, _ in first })
         for update in pending {
-            guard let old = earlier[update.package] else {
+            guard let old = earlier[update.identity] else {
                 diff.added.append(item(update))
                 continue
             }
             if old.availableVersion != update.availableVersion {
-                diff.changed.append(VersionChange(package: update.package, fromVersion: old.availableVersion, toVersion: update.availableVersion,
+                diff.changed.append(VersionChange(package: update.package, architecture: update.architecture, fromVersion: old.availableVersion, toVersion: update.availableVersion,
                                                   installedVersion: update.installedVersion, security: update.security, source: update.source))
             }
         }
-        diff.removed = before.filter { later[$0.package] == nil }.map(item)
+        diff.removed = before.filter { later[$0.identity] == nil }.map(item)
         diff.change = diff.added.isEmpty && diff.removed.isEmpty && diff.changed.isEmpty ? .unchanged : .changed
         return diff
     }

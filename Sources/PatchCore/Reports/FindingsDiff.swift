@@ -13,13 +13,14 @@ public struct FindingsDiff: Encodable, Sendable, Equatable {
 
     public struct Item: Encodable, Sendable, Equatable {
         public var package: String
+        public var architecture: String?
         public var installedVersion: String
         public var availableVersion: String
         public var security: Bool
         public var source: String
 
         enum CodingKeys: String, CodingKey {
-            case package
+            case package, architecture
             case installedVersion = "installed_version"
             case availableVersion = "available_version"
             case security, source
@@ -28,6 +29,7 @@ public struct FindingsDiff: Encodable, Sendable, Equatable {
 
     public struct VersionChange: Encodable, Sendable, Equatable {
         public var package: String
+        public var architecture: String?
         public var fromVersion: String
         public var toVersion: String
         public var installedVersion: String
@@ -35,7 +37,7 @@ public struct FindingsDiff: Encodable, Sendable, Equatable {
         public var source: String
 
         enum CodingKeys: String, CodingKey {
-            case package
+            case package, architecture
             case fromVersion = "from_version"
             case toVersion = "to_version"
             case installedVersion = "installed_version"
@@ -101,10 +103,13 @@ public struct FindingsDiff: Encodable, Sendable, Equatable {
     }
 
     public var kind = "diff"
+    /// The two runs compared (both finished): ids, start and end times.
     public var baseRun: String
     public var baseAt: Date
+    public var baseFinishedAt: Date?
     public var targetRun: String
     public var targetAt: Date
+    public var targetFinishedAt: Date?
     public var hosts: [HostDiff]
     public var summary: Summary
 
@@ -112,8 +117,10 @@ public struct FindingsDiff: Encodable, Sendable, Equatable {
         case kind
         case baseRun = "base_run"
         case baseAt = "base_at"
+        case baseFinishedAt = "base_finished_at"
         case targetRun = "target_run"
         case targetAt = "target_at"
+        case targetFinishedAt = "target_finished_at"
         case hosts, summary
     }
 }

@@ -17,10 +17,13 @@ public struct ReportHistory: Sendable {
         public var releasedAt: Date?
         /// CVE ids where the platform records them (apt: never).
         public var cves: [String]
+        /// With the name, a finding's identity (multi-arch hosts list libc6 once per architecture).
+        public var architecture: String?
 
         public init(package: String, installedVersion: String, availableVersion: String, source: String, security: Bool,
-                    severity: String? = nil, releasedAt: Date? = nil, cves: [String] = []) {
+                    severity: String? = nil, releasedAt: Date? = nil, cves: [String] = [], architecture: String? = nil) {
             self.package = package
+            self.architecture = architecture
             self.installedVersion = installedVersion
             self.availableVersion = availableVersion
             self.source = source
@@ -93,4 +96,9 @@ public struct ReportHistory: Sendable {
     }
 
     public var hostNames: [String] { observations.keys.sorted() }
+}
+
+extension ReportHistory.Update {
+    /// (package, architecture), as history keys findings (migration v8).
+    var identity: String { package + "\u{0}" + (architecture ?? "") }
 }

@@ -83,7 +83,8 @@ extension TableReport {
     }
 
     public static func diff(_ diff: FindingsDiff) -> String {
-        var out = line("changes from scan \(diff.baseRun) (\(JSONOutput.timestamp(diff.baseAt))) to scan \(diff.targetRun) (\(JSONOutput.timestamp(diff.targetAt)))\n\n")
+        let span = { (start: Date, end: Date?) in JSONOutput.timestamp(start) + (end.map { " to " + JSONOutput.timestamp($0) } ?? "") }
+        var out = line("changes from scan \(diff.baseRun) (\(span(diff.baseAt, diff.baseFinishedAt))) to scan \(diff.targetRun) (\(span(diff.targetAt, diff.targetFinishedAt))); both finished\n\n")
         out += render(header: ["HOST", "CHANGE", "NEW", "NEW SECURITY", "GONE", "NEW VERSION"], rows: diff.hosts.map { host in
             [host.name, host.change == .failed ? host.status.rawValue : host.change.rawValue, String(host.added.count),
              String(host.added.filter(\.security).count), String(host.removed.count), String(host.changed.count)]

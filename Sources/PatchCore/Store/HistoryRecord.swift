@@ -1,9 +1,11 @@
+import Foundation
 import GRDB
 
 /// A per-host outcome that history can store: scans with findings, commands with output.
-public protocol HistoryRecord: Sendable {
+public protocol HistoryRecord: Codable, Sendable {
     var name: String { get }
     var status: HostStatus { get }
+    var startedAt: Date { get }
     func insert(into db: Database, runId: String) throws
 }
 
@@ -20,13 +22,14 @@ extension HostScan: HistoryRecord {
                 rebootRequired, rebootPackages.isEmpty ? nil : rebootPackages.joined(separator: "\n"), installedCount,
                 startedAt, finishedAt,
             ])
+        // A finding is (package, architecture): '' stands for an architecture the platform did not name.
         let finding = try db.cachedStatement(sql: """
             INSERT OR REPLACE INTO findings (run_id, host, package, installed_version, available_version, source, security, architecture, severity)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for update in updates {
             try finding.execute(arguments: [
-                runId, name, update.name, update.installedVersion, update.availableVersion, update.source, update.security, update.architecture,
+                runId, name, update.name, update.installedVersion, update.availableVersion, update.source, update.security, update.architecture ?? "",
                 update.severity,
             ])
         }

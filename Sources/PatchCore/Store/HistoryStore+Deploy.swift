@@ -96,7 +96,7 @@ public struct RingHealth: Sendable, Equatable {
 /// A deploy run as `--resume` needs it.
 public struct ResumableRun: Sendable, Equatable {
     public var runId: String
-    public var state: String
+    public var state: RunState
     public var policy: String?
     public var inventory: String?
     public var hostPattern: String?
@@ -355,7 +355,7 @@ extension HistoryStore {
                 """, arguments: [runId]).map { row in
                 try decoder.decode(DeployHost.self, from: Data((row["document"] as String).utf8))
             }
-            return ResumableRun(runId: runId, state: run["state"], policy: run["policy"], inventory: run["inventory"],
+            return ResumableRun(runId: runId, state: RunState(stored: run["state"]), policy: run["policy"], inventory: run["inventory"],
                                 hostPattern: run["host_pattern"], options: run["options"],
                                 doneHosts: Set(hosts.filter { $0.status != .interrupted }.map(\.name)), hosts: hosts)
         }
@@ -368,7 +368,20 @@ extension HistoryStore {
 
     /// Marks a run as running again (resume).
     public func reopenRun(id: String) throws {
-        try write { db in try db.execute(sql: "UPDATE runs SET state = 'running', finished_at = NULL WHERE id = ?", arguments: [id]) }
+        try write { db in
+            try db.execute(sql: "UPDATE runs SET state = ?, finished_at = NULL WHERE id = ?", arguments: [RunState.running.rawValue, id])
+        }
+    }
+
+    /// A host's intent, written before its first change (install, bundle, reboot): the host as
+    /// planned (packages, exact commands) with status `interrupted`, so a run killed or unable to
+    /// record afterwards still shows what was sent, and `--resume` redoes the host. Its outcome
+    /// replaces it when the host finishes.
+    public func recordIntent(runId: String, host: DeployHost) throws {
+        var intent = host
+        intent.status = .interrupted
+        intent.error = "install sent at \(JSONOutput.timestamp(host.finishedAt)); no outcome recorded (the run was killed or could not write history); --resume redoes the host"
+        try record(runId: runId, hosts: [intent])
     }
 }
 

@@ -7,13 +7,14 @@ extension HistoryStore {
         public var id: String
         public var startedAt: Date
         public var finishedAt: Date?
+        public var state: RunState
     }
 
-    /// Every scan run, oldest first.
+    /// Every scan run, oldest first, whatever its state.
     public func scanRuns() throws -> [RunTime] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT id, started_at, finished_at FROM runs WHERE kind = 'scan' ORDER BY started_at, id").map { row in
-                RunTime(id: row["id"], startedAt: row["started_at"], finishedAt: row["finished_at"])
+            try Row.fetchAll(db, sql: "SELECT id, started_at, finished_at, state FROM runs WHERE kind = 'scan' ORDER BY started_at, id").map { row in
+                RunTime(id: row["id"], startedAt: row["started_at"], finishedAt: row["finished_at"], state: RunState(stored: row["state"]))
             }
         }
     }
@@ -69,7 +70,7 @@ extension HistoryStore {
             var findings: [String: [ReportHistory.Update]] = [:]
             for chunk in chunks {
                 for row in try Row.fetchAll(db, sql: """
-                    SELECT f.run_id, f.host, f.package, f.installed_version, f.available_version, f.source, f.security, \(optional.joined(separator: ", "))
+                    SELECT f.run_id, f.host, f.package, f.architecture, f.installed_version, f.available_version, f.source, f.security, \(optional.joined(separator: ", "))
                     FROM findings f WHERE f.run_id IN (\(placeholders(chunk.count)))
                     """, arguments: StatementArguments(chunk)) {
                     let key = (row["run_id"] as String) + "\n" + (row["host"] as String)
@@ -78,10 +79,11 @@ extension HistoryStore {
                     findings[key, default: []].append(ReportHistory.Update(
                         package: row["package"], installedVersion: row["installed_version"], availableVersion: row["available_version"],
                         source: row["source"], security: row["security"], severity: row["severity"], releasedAt: row["released_at"],
-                        cves: cves.map { $0.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\n" }).map(String.init) } ?? []))
+                        cves: cves.map { $0.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\n" }).map(String.init) } ?? [],
+                        architecture: Self.architecture(row["architecture"])))
                 }
             }
-            for key in findings.keys { findings[key]?.sort { $0.package < $1.package } }
+            for key in findings.keys { findings[key]?.sort { ($0.package, $0.architecture ?? "") < ($1.package, $1.architecture ?? "") } }
             var documents: [String: DeployHost] = [:]
             let decoder = JSONOutput.decoder
             for chunk in chunks {
@@ -101,6 +103,7 @@ extension HistoryStore {
                 FROM (SELECT host, package, available_version, MIN(run_id) AS first_run FROM findings WHERE run_id < ?
                       GROUP BY host, package, available_version) g
                 JOIN findings f ON f.run_id = g.first_run AND f.host = g.host AND f.package = g.package
+                    AND f.available_version = g.available_version
                 JOIN run_hosts h ON h.run_id = g.first_run AND h.host = g.host
                 """, arguments: [Self.runIDBound(date)]) {
                 guard (row["finished_at"] as Date) <= date else { continue }

@@ -5,7 +5,7 @@ import GRDB
 public struct RunListing: Codable, Sendable, Equatable {
     public var runId: String
     public var kind: String
-    public var state: String
+    public var state: RunState
     public var startedAt: Date
     public var finishedAt: Date?
     public var inventory: String?
@@ -53,12 +53,17 @@ extension HistoryStore {
         }
     }
 
-    /// `state`: finished, or for deploys halted / interrupted / waiting / planned; `report` is kind-specific JSON.
-    public func finishRun(runId: String, finishedAt: Date, state: String = "finished", report: String? = nil) throws {
+    /// `report` is kind-specific JSON.
+    public func finishRun(runId: String, finishedAt: Date, state: RunState = .finished, report: String? = nil) throws {
         try write { db in
             try db.execute(sql: "UPDATE runs SET finished_at = ?, state = ?, report = COALESCE(?, report) WHERE id = ?",
-                           arguments: [finishedAt, state, report, runId])
+                           arguments: [finishedAt, state.rawValue, report, runId])
         }
+    }
+
+    /// Called once, with the first write to this database that fails (deploy stops starting hosts then).
+    public func onWriteFailure(_ observer: @escaping @Sendable (any Error) -> Void) {
+        writeFailures.observe(observer)
     }
 
     /// Most recent first.
@@ -77,7 +82,7 @@ extension HistoryStore {
                 let hosts: Int = row["hosts"]
                 let ok: Int = row["ok"]
                 let failures: Int = row["failures"]
-                return RunListing(runId: row["id"], kind: row["kind"], state: row["state"], startedAt: row["started_at"],
+                return RunListing(runId: row["id"], kind: row["kind"], state: RunState(stored: row["state"]), startedAt: row["started_at"],
                                   finishedAt: row["finished_at"], inventory: row["inventory"], hostPattern: row["host_pattern"],
                                   hosts: hosts, ok: ok, failed: failures, updates: row["updates"], securityUpdates: row["security"],
                                   policy: row["policy"], user: row["user"])
@@ -129,10 +134,10 @@ extension HistoryStore {
             let run = try Self.findRun(db, id, path: path)
             let runId: String = run["id"]
             var findings: [String: [PendingUpdate]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM findings WHERE run_id = ? ORDER BY host, package", arguments: [runId]) {
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM findings WHERE run_id = ? ORDER BY host, package, architecture", arguments: [runId]) {
                 findings[row["host"], default: []].append(PendingUpdate(
                     name: row["package"], installedVersion: row["installed_version"], availableVersion: row["available_version"],
-                    source: row["source"], security: row["security"], architecture: row["architecture"], severity: row["severity"]))
+                    source: row["source"], security: row["security"], architecture: Self.architecture(row["architecture"]), severity: row["severity"]))
             }
             let hosts = try Row.fetchAll(db, sql: "SELECT * FROM run_hosts WHERE run_id = ? ORDER BY started_at, host", arguments: [runId]).map { row in
                 let name: String = row["host"]
@@ -154,12 +159,15 @@ extension HistoryStore {
     }
 
     func write<T>(_ body: (Database) throws -> T) throws -> T {
+        guard !isReadOnly else { throw PatchError.store(path: path, message: "opened read-only") }
         do {
             return try pool.write(body)
         } catch let error as PatchError {
             throw error
         } catch {
-            throw PatchError.store(path: path, message: String(describing: error))
+            let failure = PatchError.store(path: path, message: String(describing: error))
+            writeFailures.record(failure)
+            throw failure
         }
     }
 
@@ -171,6 +179,11 @@ extension HistoryStore {
         } catch {
             throw PatchError.store(path: path, message: String(describing: error))
         }
+    }
+
+    /// '' in `findings.architecture` (migration v8) is an architecture the platform did not name.
+    static func architecture(_ stored: String?) -> String? {
+        stored.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// Sortable and readable: UTC start time plus random bits (runs may start in the same second).

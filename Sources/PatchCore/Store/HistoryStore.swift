@@ -1,15 +1,37 @@
 import Foundation
 import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The local history: every run, every host's outcome and every finding, so later commands can
 /// answer "first seen", "new since last scan" and compliance age from facts, not memory.
 /// SQLite in WAL mode, created 0600, schema made by named migrations.
+///
+/// Two ways in: `init(path:)` for commands that record (creates the file, migrates under a lock
+/// beside the database, imports the fallback journal) and `init(readOnly:)` for commands that only
+/// read (never creates, migrates or writes a byte, and refuses files that are not patchctl's).
 public final class HistoryStore: Sendable {
     public let path: String
-    let pool: DatabasePool
+    /// A DatabasePool (WAL) when writable; a read-only DatabaseQueue otherwise.
+    let pool: any DatabaseWriter
+    public let isReadOnly: Bool
+    /// The first write that failed, for callers that must stop starting work (deploy).
+    let writeFailures = WriteFailureLatch()
+    /// Runs whose records this open imported from the fallback journal (now state `incomplete`).
+    public let recoveredRuns: [String]
+    /// Read-only opens: the journal beside the database when it holds records not yet imported.
+    public let pendingJournal: String?
 
-    public init(path: String) throws {
+    /// Opens (creating it if needed) for recording. Migrations and the journal import run under an
+    /// exclusive lock on `<path>.lock`, so concurrent first opens never race on the schema.
+    public convenience init(path: String) throws {
+        try self.init(writablePath: path, importJournal: true)
+    }
+
+    init(writablePath path: String, importJournal: Bool) throws {
         self.path = path
+        isReadOnly = false
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
         let files = FileManager.default
@@ -17,24 +39,143 @@ public final class HistoryStore: Sendable {
             if !files.fileExists(atPath: folder) {
                 try files.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             }
-            // Created before SQLite opens it, so it never exists with looser permissions.
+            let lock = try FileLock(path: path + ".lock", timeout: 60, what: "history database")
+            defer { lock.unlock() }
+            // Created before SQLite opens it, so it never exists with looser permissions. An existing
+            // empty file is a database being created (or never written): it gets the schema.
             if !files.fileExists(atPath: path) {
                 guard files.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
                     throw PatchError.store(path: path, message: "cannot create file")
                 }
+            } else if try Self.fileSize(path) > 0 {
+                try Self.requireSQLiteHeader(path)
             }
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
-            pool = try DatabasePool(path: path, configuration: configuration)
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            self.pool = pool
             for sidecar in [path + "-wal", path + "-shm"] where files.fileExists(atPath: sidecar) {
                 try? files.setAttributes([.posixPermissions: 0o600], ofItemAtPath: sidecar)
             }
+            try pool.read { db in
+                try Self.requirePatchctlSchema(db, path: path, allowEmpty: true)
+                // Migrations this version does not know: its writes could break the newer schema.
+                if try Self.migrator.hasBeenSuperseded(db) {
+                    throw PatchError.store(path: path, message: "written by a newer patchctl (unknown migrations): upgrade patchctl to use it")
+                }
+            }
             try Self.migrator.migrate(pool)
+            recoveredRuns = importJournal ? try HistoryJournal.importPending(into: pool, databasePath: path) : []
+            pendingJournal = nil
         } catch let error as PatchError {
             throw error
         } catch {
             throw PatchError.store(path: path, message: String(describing: error))
         }
+    }
+
+    /// Opens an existing history for reading only: nothing is created, migrated or written (no
+    /// `-wal`/`-shm` files either when none exist). A missing, empty or foreign file is refused.
+    /// A history written by an older patchctl is upgraded first when the file is writable (the
+    /// only write a reading command makes); otherwise the error says how to upgrade it.
+    public init(readOnly path: String) throws {
+        self.path = path
+        isReadOnly = true
+        recoveredRuns = []
+        let journal = HistoryJournal.path(forDatabase: path)
+        pendingJournal = ((try? Self.fileSize(journal)) ?? 0) > 0 ? journal : nil
+        do {
+            pool = try Self.openReader(path)
+        } catch PatchError.store(_, Self.olderSchemaMarker) {
+            guard access(path, W_OK) == 0, access(URL(fileURLWithPath: path).deletingLastPathComponent().path, W_OK) == 0 else {
+                let applied = (try? Self.lastAppliedMigration(path)) ?? nil
+                throw PatchError.store(path: path, message: "written by an older patchctl (schema up to '\(applied ?? "?")'; this version needs "
+                                       + "'\(Self.migrator.migrations.last ?? "")') and not writable here: run a recording command "
+                                       + "(scan, exec, deploy) with write access once to upgrade it")
+            }
+            _ = try HistoryStore(writablePath: path, importJournal: false)
+            pool = try Self.openReader(path)
+        }
+    }
+
+    private static let olderSchemaMarker = "\u{0}older schema"
+
+    private static func openReader(_ path: String) throws -> DatabaseQueue {
+        let files = FileManager.default
+        guard files.fileExists(atPath: path) else {
+            throw PatchError.store(path: path, message: "no history database here: nothing has been recorded yet (run `patchctl scan` first, or pass --db)")
+        }
+        do {
+            guard try fileSize(path) > 0 else {
+                throw PatchError.store(path: path, message: "the file is empty (0 bytes), not a patchctl history database; "
+                                       + "the first scan, exec or deploy creates one")
+            }
+            try requireSQLiteHeader(path)
+            var configuration = Configuration()
+            configuration.readonly = true
+            configuration.busyMode = .timeout(10)
+            // Without a `-wal` file no writer is active and every commit is in the main file: open it
+            // immutable, so SQLite creates no `-wal`/`-shm` (it would, even read-only, and could not on a
+            // read-only file system). With one, read through it like any reader.
+            let location = files.fileExists(atPath: path + "-wal") ? path : immutableURI(path)
+            let queue = try DatabaseQueue(path: location, configuration: configuration)
+            try queue.read { db in
+                try requirePatchctlSchema(db, path: path, allowEmpty: false)
+                if try migrator.hasBeenSuperseded(db) {
+                    throw PatchError.store(path: path, message: "written by a newer patchctl (unknown migrations): upgrade patchctl to read it")
+                }
+                if try !migrator.hasCompletedMigrations(db) {
+                    throw PatchError.store(path: path, message: olderSchemaMarker)
+                }
+            }
+            return queue
+        } catch let error as PatchError {
+            throw error
+        } catch {
+            throw PatchError.store(path: path, message: String(describing: error))
+        }
+    }
+
+    static func immutableURI(_ path: String) -> String {
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "?#%")
+        return "file:" + (absolute.addingPercentEncoding(withAllowedCharacters: allowed) ?? absolute) + "?mode=ro&immutable=1"
+    }
+
+    static func fileSize(_ path: String) throws -> Int {
+        ((try FileManager.default.attributesOfItem(atPath: path))[.size] as? NSNumber)?.intValue ?? 0
+    }
+
+    /// Every SQLite database starts with these 16 bytes.
+    static func requireSQLiteHeader(_ path: String) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw PatchError.store(path: path, message: "cannot read the file")
+        }
+        defer { try? handle.close() }
+        let header = (try? handle.read(upToCount: 16)) ?? Data()
+        guard header == Data("SQLite format 3\u{0}".utf8) else {
+            throw PatchError.store(path: path, message: "not an SQLite database, so not a patchctl history database (refusing to touch it)")
+        }
+    }
+
+    /// A patchctl history has GRDB's migration table with our first migration. An SQLite file with
+    /// other tables is someone else's: never add our schema to it.
+    static func requirePatchctlSchema(_ db: Database, path: String, allowEmpty: Bool) throws {
+        let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        if tables.isEmpty && allowEmpty { return }
+        let ours = try tables.contains("grdb_migrations") && migrator.appliedIdentifiers(db).contains(migrator.migrations.first ?? "")
+        guard ours else {
+            let shown = tables.prefix(5).joined(separator: ", ") + (tables.count > 5 ? ", …" : "")
+            throw PatchError.store(path: path, message: "an SQLite database but not a patchctl history database (tables: \(tables.isEmpty ? "none" : shown))")
+        }
+    }
+
+    static func lastAppliedMigration(_ path: String) throws -> String? {
+        var configuration = Configuration()
+        configuration.readonly = true
+        let queue = try DatabaseQueue(path: FileManager.default.fileExists(atPath: path + "-wal") ? path : immutableURI(path), configuration: configuration)
+        return try queue.read { try migrator.appliedMigrations($0).last }
     }
 
     /// Default location: `$XDG_STATE_HOME/patchctl/patchctl.db`, else `~/.local/state/patchctl/patchctl.db`.
@@ -219,6 +360,33 @@ public final class HistoryStore: Sendable {
         migrator.registerMigration("v7: finding severity") { db in
             // RHEL, SUSE and Windows scans report a vendor severity; compliance rules key on it.
             try db.execute(sql: "ALTER TABLE findings ADD COLUMN severity TEXT")
+        }
+        migrator.registerMigration("v8: finding identity is package and architecture") { db in
+            // Multi-arch hosts list libc6 for amd64 and i386: under the old key (run, host, package) one
+            // replaced the other. Every existing row is kept; an unknown architecture is ''.
+            try db.execute(sql: """
+                CREATE TABLE findings_v8 (
+                    run_id TEXT NOT NULL,
+                    host TEXT NOT NULL,
+                    package TEXT NOT NULL,
+                    -- '' when the platform names none: part of the key, and NULLs never compare equal
+                    architecture TEXT NOT NULL DEFAULT '',
+                    installed_version TEXT NOT NULL,
+                    available_version TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    security BOOLEAN NOT NULL,
+                    severity TEXT,
+                    PRIMARY KEY (run_id, host, package, architecture),
+                    FOREIGN KEY (run_id, host) REFERENCES run_hosts(run_id, host) ON DELETE CASCADE
+                );
+                INSERT INTO findings_v8 (run_id, host, package, architecture, installed_version, available_version, source, security, severity)
+                    SELECT run_id, host, package, COALESCE(architecture, ''), installed_version, available_version, source, security, severity
+                    FROM findings;
+                DROP TABLE findings;
+                ALTER TABLE findings_v8 RENAME TO findings;
+                CREATE INDEX findings_by_package ON findings(host, package, available_version);
+                CREATE INDEX findings_first_seen ON findings(host, package, available_version, run_id);
+                """)
         }
         return migrator
     }

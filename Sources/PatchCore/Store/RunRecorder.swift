@@ -1,23 +1,32 @@
 import Foundation
 
-/// Writes finished hosts to history in batches on its own queue, so a slow disk never holds up
-/// the hosts still in flight. `finish()` waits for every pending write and reports the first error.
+/// Writes finished hosts to history on its own queue, so a slow disk never holds up the hosts
+/// still in flight: in batches of `batchSize`, and at the latest `flushInterval` after the first
+/// unwritten host, so a run that is killed loses at most that much. When the database refuses a
+/// write (disk full, I/O error), that batch and every later record go to the journal beside it
+/// instead; `finish()` then throws `HistoryWriteFailure`, after the run's end is journaled too.
 public final class RunRecorder<Record: HistoryRecord>: @unchecked Sendable {
     public let runId: String
     private let store: HistoryStore
     private let queue = DispatchQueue(label: "patchctl.history")
     private let lock = NSLock()
     private var pending: [Record] = []
+    private var timerArmed = false
     private var firstError: (any Error)?
     private let batchSize: Int
+    private let flushInterval: TimeInterval
+    public let journal: HistoryJournal
+    public var databasePath: String { store.path }
 
-    public init(store: HistoryStore, runId: String, batchSize: Int = 64) {
+    public init(store: HistoryStore, runId: String, batchSize: Int = 64, flushInterval: TimeInterval = 1) {
         self.store = store
         self.runId = runId
-        self.batchSize = batchSize
+        self.batchSize = max(1, batchSize)
+        self.flushInterval = flushInterval
+        journal = HistoryJournal(databasePath: store.path)
     }
 
-    /// Waits until every host added so far is in the database (deploy reads its own ring's results).
+    /// Waits until every host added so far is in the database or, after a write failure, in the journal.
     public func flush() throws {
         try drain {}
     }
@@ -25,24 +34,78 @@ public final class RunRecorder<Record: HistoryRecord>: @unchecked Sendable {
     public func add(_ host: Record) {
         lock.lock()
         pending.append(host)
-        let batch = pending.count >= batchSize ? takePending() : nil
+        var batch: [Record]?
+        var arm = false
+        if pending.count >= batchSize {
+            batch = takePending()
+        } else if !timerArmed {
+            timerArmed = true
+            arm = true
+        }
         lock.unlock()
         if let batch { queue.async { self.write(batch) } }
+        if arm {
+            queue.asyncAfter(deadline: .now() + flushInterval) {
+                self.lock.lock()
+                self.timerArmed = false
+                let batch = self.takePending()
+                self.lock.unlock()
+                self.write(batch)
+            }
+        }
     }
 
-    /// Flushes, marks the run finished, and rethrows a write failure if there was one.
-    public func finish(at date: Date, state: String = "finished", report: String? = nil) throws {
-        try drain { try store.finishRun(runId: runId, finishedAt: date, state: state, report: report) }
+    /// Records an audit event after the hosts added so far, in the database or, after a failure, the journal.
+    public func record(event: EventRecord) {
+        let batch = lock.withLock { takePending() }
+        queue.async {
+            self.write(batch)
+            if self.firstError == nil {
+                do {
+                    try self.store.recordEvents([event])
+                    return
+                } catch {
+                    self.firstError = error
+                }
+            }
+            var entry = HistoryJournal.Entry(type: .event, runId: self.runId)
+            entry.event = event
+            do { try self.journal.append([entry]) } catch { self.journalError = error }
+        }
     }
 
-    /// Writes what is pending, then runs `then` on the history queue unless a write failed.
+    /// Flushes, marks the run `state`, and throws `HistoryWriteFailure` if any record could not be
+    /// written to the database (the records and the run's end are in the journal then).
+    public func finish(at date: Date, state: RunState = .finished, report: String? = nil) throws {
+        try drain {
+            if firstError == nil {
+                do {
+                    try store.finishRun(runId: runId, finishedAt: date, state: state, report: report)
+                } catch {
+                    firstError = error
+                }
+            }
+            if let firstError {
+                var entry = HistoryJournal.Entry(type: .finish, runId: runId)
+                entry.state = state
+                entry.finishedAt = date
+                entry.report = report
+                try? journal.append([entry])
+                journal.close()
+                throw HistoryWriteFailure(database: store.path, journal: journal.path, cause: "\(firstError)", journaled: journal.written,
+                                          journalProblem: journalError.map { "\($0)" })
+            }
+            journal.close()
+        }
+    }
+
+    /// Writes what is pending, then runs `then` on the history queue.
     private func drain(then: () throws -> Void) throws {
         lock.lock()
         let batch = takePending()
         lock.unlock()
         try queue.sync {
             write(batch)
-            if let firstError { throw firstError }
             try then()
         }
     }
@@ -52,12 +115,55 @@ public final class RunRecorder<Record: HistoryRecord>: @unchecked Sendable {
         return pending
     }
 
+    /// On the history queue.
     private func write(_ batch: [Record]) {
-        guard firstError == nil else { return }
-        do {
-            try store.record(runId: runId, hosts: batch)
-        } catch {
-            firstError = error
+        guard !batch.isEmpty else { return }
+        if firstError == nil {
+            do {
+                try store.record(runId: runId, hosts: batch)
+                return
+            } catch {
+                firstError = error
+            }
         }
+        do {
+            try journal.append(batch.map { HistoryJournal.entry(for: $0, runId: runId) })
+        } catch {
+            // Neither the database nor the journal took them: the caller's output is the only record left.
+            journalError = error
+        }
+    }
+
+    private var journalError: (any Error)?
+}
+
+/// History could not be written; what could not is in the journal (`journaled` lines), which the
+/// next recording command imports.
+public struct HistoryWriteFailure: Error, CustomStringConvertible, Codable, Sendable, Equatable {
+    public var database: String
+    public var journal: String
+    public var cause: String
+    public var journaled: Int
+    /// The journal failed too: some records exist only in this command's output.
+    public var journalProblem: String?
+
+    public init(database: String, journal: String, cause: String, journaled: Int, journalProblem: String? = nil) {
+        self.database = database
+        self.journal = journal
+        self.cause = cause
+        self.journaled = journaled
+        self.journalProblem = journalProblem
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case database, journal, cause, journaled
+        case journalProblem = "journal_problem"
+    }
+
+    public var description: String {
+        var text = "history database \(database): could not be written (\(cause)); \(journaled) record(s) kept in \(journal), "
+            + "imported by the next patchctl command that records (its run then reads `incomplete`)"
+        if let journalProblem { text += "; some records could not be journaled either (\(journalProblem)): the output above is their only copy" }
+        return text
     }
 }

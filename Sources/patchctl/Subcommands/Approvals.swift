@@ -27,7 +27,7 @@ extension Patchctl.Approvals {
             do {
                 var name: String?
                 if let policy { name = try PolicyOption.parse(["--policy", policy]).load(environment: environment).name }
-                let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
+                let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: environment))
                 let records = try store.approvals(policy: name, all: all)
                 switch outputOptions.output {
                 case .json: Terminal.writeDocument(JSONOutput.encode(records, pretty: true) + "\n")

@@ -62,8 +62,8 @@ extension Patchctl {
                 var request: Deployment.Request
                 if let resume {
                     let recorded = try store.deployRun(id: resume)
-                    guard recorded.state != "finished" && recorded.state != "halted" && recorded.state != "waiting" else {
-                        throw PatchError.deploy(message: "run \(recorded.runId) is \(recorded.state): nothing to resume")
+                    guard ![.finished, .halted, .waiting].contains(recorded.state) else {
+                        throw PatchError.deploy(message: "run \(recorded.runId) is \(recorded.state.rawValue): nothing to resume")
                     }
                     guard let options = recorded.options, let decoded = try? JSONOutput.decoder.decode(Deployment.Request.self, from: Data(options.utf8)) else {
                         throw PatchError.deploy(message: "run \(recorded.runId) has no recorded deploy request")
@@ -119,6 +119,8 @@ extension Patchctl {
             if !quiet || changed || format != .table {
                 Terminal.write(run: run, hosts: run.hosts, format: format, hostsStreamed: true) { TableReport.deploy(run, details: details) }
             }
+            // Results are printed first: when history failed, stdout is the record of what was done.
+            if let historyError = run.historyError { throw ExitCodes.fail(historyError) }
             switch run.outcome {
             case .halted: throw ExitCodes.halted
             case .interrupted: throw ExitCodes.interrupted

@@ -25,7 +25,7 @@ extension Patchctl {
 
         func run() async throws {
             do {
-                let store = try HistoryStore(path: db ?? HistoryStore.defaultPath(environment: ProcessInfo.processInfo.environment))
+                let store = try HistoryStore(readOnly: db ?? HistoryStore.defaultPath(environment: ProcessInfo.processInfo.environment))
                 let diff = try FindingsDiff.build(store: store, since: since, to: to)
                 switch format {
                 case .table, .html: Terminal.write(TableReport.diff(diff))

@@ -78,7 +78,7 @@ extension Patchctl.Exception {
         func run() async throws {
             let environment = ProcessInfo.processInfo.environment
             do {
-                let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
+                let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: environment))
                 let records = try store.exceptions().filter { all || $0.removedAt == nil }
                 switch outputOptions.output {
                 case .json: Terminal.writeDocument(JSONOutput.encode(records, pretty: true) + "\n")

@@ -34,13 +34,14 @@ extension Patchctl {
                 kind: "exec", target: target, output: outputOptions, environment: environment, options: line, as: ExecResult.self)
             else { return }
             let engine = ExecEngine(engine: Engine(options: connection.connectionOptions(environment: environment)))
-            let (results, finished) = try await RunSetup.execute(prepared, format: outputOptions.output) { onFinished in
+            let (results, finished, historyFailure) = await RunSetup.execute(prepared, format: outputOptions.output) { onFinished in
                 await engine.exec(line, on: prepared.hosts, options: options, onHostFinished: onFinished)
             }
             let run = ExecRun(runId: prepared.recorder.runId, command: line, startedAt: prepared.started, finishedAt: finished, hosts: results)
             Terminal.write(run: run, hosts: run.hosts, format: outputOptions.output, hostsStreamed: true) {
                 TableReport.exec(run)
             }
+            try RunSetup.conclude(historyFailure)
             if run.summary.failed > 0 { throw ExitCodes.hostsFailed }
         }
     }

@@ -29,8 +29,11 @@ extension Patchctl.History {
 
         func run() async throws {
             do {
-                let store = try HistoryStore(path: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
+                let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
                 let runs = try store.runs(limit: last)
+                if let journal = store.pendingJournal {
+                    Terminal.writeError("patchctl: \(journal) holds records history could not take yet; the next recording command imports them\n")
+                }
                 switch outputOptions.output {
                 case .json: Terminal.writeDocument(JSONOutput.encode(runs, pretty: true) + "\n")
                 case .ndjson: for run in runs { Terminal.writeDocument(JSONOutput.encode(run, pretty: false) + "\n") }
@@ -55,7 +58,7 @@ extension Patchctl.History {
 
         func run() async throws {
             do {
-                let store = try HistoryStore(path: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
+                let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
                 let (id, kind) = try store.resolveRun(runId)
                 let format = outputOptions.output
                 if kind == "exec" {
@@ -96,7 +99,7 @@ extension Patchctl.History {
 
         func run() async throws {
             do {
-                let store = try HistoryStore(path: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
+                let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
                 let events = try store.events(limit: last, host: host, policy: policy)
                 switch outputOptions.output {
                 case .json: Terminal.writeDocument(JSONOutput.encode(events, pretty: true) + "\n")

@@ -20,6 +20,11 @@ struct LibraryOptions: ParsableArguments {
     func repository() throws -> PackageRepository {
         PackageRepository(store: try HistoryStore(path: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment)))
     }
+
+    /// For listing: never creates, migrates or writes the database.
+    func readOnlyRepository() throws -> PackageRepository {
+        PackageRepository(store: try HistoryStore(readOnly: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment)))
+    }
 }
 
 extension Patchctl.Package {
@@ -77,7 +82,7 @@ extension Patchctl.Package {
 
         func run() async throws {
             do {
-                let records = try library.repository().list()
+                let records = try library.readOnlyRepository().list()
                 switch library.outputOptions.output {
                 case .json: Terminal.writeDocument(JSONOutput.encode(records, pretty: true) + "\n")
                 case .ndjson: for record in records { Terminal.writeDocument(JSONOutput.encode(record, pretty: false) + "\n") }
@@ -215,13 +220,14 @@ extension Patchctl {
                 relays = PackageInstaller.relays(for: prepared.hosts, in: inventory)
             }
             let installer = PackageInstaller(engine: engine, repository: repository, dryRun: dryRun, uploadProgress: progress, relays: relays)
-            let (results, finished) = try await RunSetup.execute(prepared, format: outputOptions.output) { onFinished in
+            let (results, finished, historyFailure) = await RunSetup.execute(prepared, format: outputOptions.output) { onFinished in
                 // One build per platform: each host gets the entry for its own family.
                 await installer.install(records, on: prepared.hosts, forks: connection.forks, onHostFinished: onFinished)
             }
             let run = DeployRun(runId: prepared.recorder.runId, policy: "install \(records[0].reference)", outcome: dryRun ? .planned : .finished,
                                 dryRun: dryRun, startedAt: prepared.started, finishedAt: finished, rings: [], notes: [], hosts: results)
             Terminal.write(run: run, hosts: run.hosts, format: outputOptions.output, hostsStreamed: true) { TableReport.deploy(run, details: dryRun) }
+            try RunSetup.conclude(historyFailure)
             if run.summary.failed > 0 { throw ExitCodes.hostsFailed }
         }
     }

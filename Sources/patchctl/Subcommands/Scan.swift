@@ -25,13 +25,14 @@ extension Patchctl {
                 options: "forks=\(options.forks) refresh=\(refresh)", as: HostScan.self)
             else { return }
             let engine = ScanEngine(engine: Engine(options: connection.connectionOptions(environment: environment)))
-            let (results, finished) = try await RunSetup.execute(prepared, format: outputOptions.output) { onFinished in
+            let (results, finished, historyFailure) = await RunSetup.execute(prepared, format: outputOptions.output) { onFinished in
                 await engine.scan(prepared.hosts, options: options, onHostFinished: onFinished)
             }
             let run = ScanRun(runId: prepared.recorder.runId, startedAt: prepared.started, finishedAt: finished, hosts: results)
             Terminal.write(run: run, hosts: run.hosts, format: outputOptions.output, hostsStreamed: true) {
                 TableReport.scan(run, details: details)
             }
+            try RunSetup.conclude(historyFailure)
             if run.summary.failed > 0 { throw ExitCodes.hostsFailed }
         }
     }

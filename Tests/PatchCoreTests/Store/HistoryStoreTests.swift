@@ -36,7 +36,7 @@ struct HistoryStoreTests {
         #expect(loaded.summary.securityUpdates == 1 && loaded.summary.failed == 1)
 
         let listing = try #require(try store.runs().first)
-        #expect(listing.runId == id && listing.state == "finished" && listing.hosts == 2 && listing.failed == 1 && listing.updates == 2 && listing.securityUpdates == 1)
+        #expect(listing.runId == id && listing.state == .finished && listing.hosts == 2 && listing.failed == 1 && listing.updates == 2 && listing.securityUpdates == 1)
         #expect(listing.inventory == "inv.yml" && listing.hostPattern == "web")
     }
 
@@ -44,7 +44,7 @@ struct HistoryStoreTests {
         let store = try freshStore()
         let id = try store.beginRun(kind: "scan", startedAt: Date(), inventory: nil, hostPattern: nil, options: nil, version: "test")
         #expect(try store.runs().first?.runId == id)
-        #expect(try store.runs().first?.state == "running")
+        #expect(try store.runs().first?.state == .running)
     }
 
     @Test func prefixLookupAndErrors() throws {
