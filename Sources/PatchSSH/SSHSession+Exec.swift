@@ -58,29 +58,35 @@ public enum EndpointText {
     }
 }
 
-/// Counts a marker's occurrences in a growing buffer, looking only at bytes not seen before
-/// (a rescan of everything after each read is quadratic on a flooding stream).
+/// Counts a marker's occurrences in a stream fed chunk by chunk, looking at each byte once
+/// (a rescan of everything after each read is quadratic on a flooding stream), and remembers
+/// where the first one starts so it can be cut out.
 struct MarkerCounter {
     let marker: [UInt8]
     private(set) var count = 0
-    /// Bytes compared so far, summed over every scan: linear in the stream, checked by a test.
+    /// Stream offset of the first occurrence.
+    private(set) var firstOffset: Int?
+    /// Bytes compared so far: linear in the stream, checked by a test.
     private(set) var scannedBytes = 0
-    /// Where the next search starts: just after the last match, or where a match could still begin.
-    private var next = 0
+    /// The stream's last bytes that could still begin a marker, and where they start in the stream.
+    private var carry: [UInt8] = []
+    private var carryOffset = 0
 
     init(_ marker: String) {
         self.marker = Array(marker.utf8)
     }
 
-    mutating func scan(_ buffer: [UInt8]) -> Int {
-        guard !marker.isEmpty, buffer.count >= marker.count else { return count }
+    @discardableResult
+    mutating func feed<Bytes: Collection>(_ chunk: Bytes) -> Int where Bytes.Element == UInt8 {
+        guard !marker.isEmpty else { return count }
+        let window = carry + chunk
         let length = marker.count
-        let last = buffer.count - length
-        var index = next
-        buffer.withUnsafeBufferPointer { haystack in
+        var index = 0
+        window.withUnsafeBufferPointer { haystack in
             marker.withUnsafeBufferPointer { needle in
-                while index <= last {
+                while index + length <= haystack.count {
                     if memcmp(haystack.baseAddress! + index, needle.baseAddress!, length) == 0 {
+                        if firstOffset == nil { firstOffset = carryOffset + index }
                         count += 1
                         index += length
                     } else {
@@ -89,9 +95,42 @@ struct MarkerCounter {
                 }
             }
         }
-        scannedBytes += index - next
-        next = index
+        scannedBytes += chunk.count
+        carry = Array(window[index...])
+        carryOffset += index
         return count
+    }
+}
+
+/// A command's output as it arrives, in segments of at most 1 MiB: growing one array by doubling
+/// would copy it over and over and briefly hold twice the cap, so memory would follow the
+/// flood instead of the cap.
+struct OutputBuffer {
+    private(set) var segments: [[UInt8]] = []
+    private(set) var count = 0
+    static let segmentSize = 1 << 20
+
+    mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        var rest = bytes[...]
+        while !rest.isEmpty {
+            if segments.isEmpty || segments[segments.count - 1].count == Self.segmentSize {
+                segments.append([])
+                segments[segments.count - 1].reserveCapacity(Self.segmentSize)
+            }
+            let room = Self.segmentSize - segments[segments.count - 1].count
+            segments[segments.count - 1].append(contentsOf: rest.prefix(room))
+            rest = rest.dropFirst(room)
+        }
+        count += bytes.count
+    }
+
+    /// All bytes in one array (one allocation), without `removing` (a range of stream offsets).
+    func joined(removing removed: Range<Int>? = nil) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(count)
+        for segment in segments { bytes += segment }
+        if let removed, removed.upperBound <= bytes.count { bytes.removeSubrange(removed) }
+        return bytes
     }
 }
 
@@ -129,27 +168,28 @@ extension SSHSession {
         }
         if prompt == nil { try await retry(deadline, phase: "command") { libssh2_channel_send_eof(channel) } }
 
-        var stdout: [UInt8] = []
-        var stderr: [UInt8] = []
+        var stdout = OutputBuffer()
+        var stderr = OutputBuffer()
         var promptsSeen = 0
         var markers = MarkerCounter(prompt?.marker ?? "")
+        var noMarkers = MarkerCounter("")
         var buffer = [CChar](repeating: 0, count: 32_768)
         var nextKeepalive = keepaliveDeadline()
         var readInARow = 0
         while true {
             let before = stdout.count + stderr.count
-            let outState = try drain(channel, stream: 0, into: &stdout, buffer: &buffer)
+            let outState = try drain(channel, stream: 0, into: &stdout, buffer: &buffer, markers: &noMarkers)
             // The stdout read already pulled everything the socket had into libssh2's buffers;
             // stderr is read only when data is buffered for it, saving a recv that would say EAGAIN.
             let errState = libssh2_poll_channel_read(channel, 1) != 0 || libssh2_channel_eof(channel) == 1
-                ? try drain(channel, stream: 1, into: &stderr, buffer: &buffer) : .drained
+                ? try drain(channel, stream: 1, into: &stderr, buffer: &buffer, markers: &markers) : .drained
             for (name, stream) in [("stdout", stdout.count), ("stderr", stderr.count)] where stream > outputLimit {
                 // Stop reading: the remote side blocks once the window fills, and the session is
                 // closed with the host's error, so memory stays at the cap.
                 throw SSHError.outputLimit(host: config.label, stream: name, limit: outputLimit)
             }
             if let prompt, !prompt.marker.isEmpty {
-                let seen = markers.scan(stderr)
+                let seen = markers.count
                 if seen > promptsSeen {
                     promptsSeen = seen
                     if seen > 1 {
@@ -192,11 +232,19 @@ extension SSHSession {
             signal = String(cString: signalName)
             free(signalName)
         }
-        var errText = EndpointText.decode(stderr)
-        if let prompt, !prompt.marker.isEmpty { errText = errText.replacingOccurrences(of: prompt.marker, with: "") }
-        return CommandResult(
-            exitStatus: status, exitSignal: signal, stdout: EndpointText.decode(stdout),
-            stderr: errText, duration: Double(Deadline.now.nanoseconds - started.nanoseconds) / 1e9)
+        // The prompt marker is cut out of the bytes (at most one: a second means a refused password).
+        let removed = markers.firstOffset.map { $0..<($0 + markers.marker.count) }
+        let duration = Double(Deadline.now.nanoseconds - started.nanoseconds) / 1e9
+        let decode: @Sendable () -> CommandResult = { [stdout, stderr, signal] in
+            CommandResult(exitStatus: status, exitSignal: signal, stdout: EndpointText.decode(stdout.joined()),
+                          stderr: EndpointText.decode(stderr.joined(removing: removed)), duration: duration)
+        }
+        // Megabytes of text take milliseconds to join and check: not on the reactor thread, which
+        // every other host's socket waits on.
+        guard stdout.count + stderr.count > OutputLimit.fairShareBytes else { return decode() }
+        return await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: decode()) }
+        }
     }
 
     private enum DrainState { case more, drained }
@@ -215,12 +263,17 @@ extension SSHSession {
     }
 
     /// Reads what is buffered on one stream without waiting. `.more` means another read may return data.
-    private func drain(_ channel: OpaquePointer, stream: Int32, into output: inout [UInt8], buffer: inout [CChar]) throws -> DrainState {
+    private func drain(_ channel: OpaquePointer, stream: Int32, into output: inout OutputBuffer, buffer: inout [CChar],
+                       markers: inout MarkerCounter) throws -> DrainState {
         let capacity = buffer.count
         let count = buffer.withUnsafeMutableBufferPointer { libssh2_channel_read_ex(channel, stream, $0.baseAddress, capacity) }
         if count > 0 {
             buffer.withUnsafeBufferPointer { pointer in
-                pointer.withMemoryRebound(to: UInt8.self) { output.append(contentsOf: $0.prefix(count)) }
+                pointer.withMemoryRebound(to: UInt8.self) { bytes in
+                    let read = UnsafeBufferPointer(rebasing: bytes.prefix(count))
+                    output.append(read)
+                    markers.feed(read)
+                }
             }
             return .more
         }

@@ -203,27 +203,35 @@ struct ReactorTests {
 
     @Test func promptCounting() {
         var counter = MarkerCounter("[p]")
-        #expect(counter.scan(Array("x[p]y[p]".utf8)) == 2)
+        #expect(counter.feed(Array("x[p]y[p]".utf8)) == 2)
+        #expect(counter.firstOffset == 1)
         var partial = MarkerCounter("[p]")
-        #expect(partial.scan(Array("[p".utf8)) == 0)
+        #expect(partial.feed(Array("ab[p".utf8)) == 0)
         // A marker split across two reads is found once the rest arrives, and never counted twice.
-        #expect(partial.scan(Array("[p]".utf8)) == 1)
-        #expect(partial.scan(Array("[p][p]".utf8)) == 2)
+        #expect(partial.feed(Array("]".utf8)) == 1)
+        #expect(partial.firstOffset == 2)
+        #expect(partial.feed(Array("[p][".utf8)) == 2)
+        #expect(partial.feed(Array("p]".utf8)) == 3)
     }
 
-    /// Each read scans only what is new: a flooding stderr costs linear time, not quadratic
-    /// (the old rescan of everything after each 32 KiB read took 22 s for 32 MB).
+    /// Each read is looked at once: a flooding stderr costs linear time, not quadratic (the old
+    /// rescan of everything after each 32 KiB read took 22 s for 32 MB).
     @Test func promptCountingLooksOnlyAtNewBytes() {
         var counter = MarkerCounter("[patchctl-sudo-1234]")
-        var stream: [UInt8] = []
         let chunk = [UInt8](repeating: UInt8(ascii: "["), count: 32_768)
-        var found = 0
-        for _ in 0..<256 {  // 8 MiB in 32 KiB reads
-            stream += chunk
-            found = counter.scan(stream)
-        }
-        #expect(found == 0)
-        #expect(counter.scannedBytes <= stream.count)
+        for _ in 0..<1024 { counter.feed(chunk) }  // 32 MiB in 32 KiB reads
+        #expect(counter.count == 0)
+        #expect(counter.scannedBytes == 32 << 20)
+    }
+
+    @Test func outputArrivesInSegmentsAndJoinsWithoutTheMarker() {
+        var output = OutputBuffer()
+        let text = Array(repeating: Array("0123456789".utf8), count: 300_000).flatMap { $0 }  // 3 MB
+        text.withUnsafeBufferPointer { output.append($0) }
+        #expect(output.count == text.count)
+        #expect(output.segments.count == 3 && output.segments.allSatisfy { $0.count <= OutputBuffer.segmentSize })
+        #expect(output.joined() == text)
+        #expect(output.joined(removing: 2..<5) == Array(text[..<2] + text[5...]))
     }
 
     @Test func nulBytesFromEndpointsBecomeReplacementCharacters() {

@@ -313,7 +313,8 @@ extension DeployEngine {
 
     /// apt's `E:` lines and the unmet dependencies it names (or the last line), for a one-line reason.
     static func errorLines(_ output: String) -> String {
-        let lines = output.split(separator: "\n").map { $0.trimmed }.filter { !$0.isEmpty }
+        // The end of the output says why: an endpoint may send megabytes, read on the reactor thread.
+        let lines = tail(output, limit: 65_536).split(separator: "\n").map { $0.trimmed }.filter { !$0.isEmpty }
         let errors = lines.filter { $0.hasPrefix("E:") || $0.contains(" Depends: ") || $0.contains(" PreDepends: ") }
         return errors.isEmpty ? (lines.last ?? "no output") : errors.joined(separator: " ")
     }

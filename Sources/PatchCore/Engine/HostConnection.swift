@@ -25,10 +25,13 @@ public struct HostConnection: Sendable {
     public func run(_ command: String, timeout: Double? = nil, escalate: Bool = true) async throws -> CommandResult {
         let (line, prompt) = escalate ? Self.escalate(command, host: host, loginUser: session.loginUser, password: becomePassword) : (command, nil)
         let result = try await session.run(line, timeout: timeout ?? commandTimeout, prompt: prompt, outputLimit: outputLimit)
-        if host.become, prompt == nil, result.exitStatus != 0, result.stderr.contains("sudo: a password is required") {
+        // sudo speaks first: only the start of stderr is searched (it may be megabytes of a hostile
+        // command's output, and this runs on the reactor thread).
+        let sudoSaid = result.exitStatus == 0 ? "" : String(decoding: result.stderr.utf8.prefix(4096), as: UTF8.self)
+        if host.become, prompt == nil, result.exitStatus != 0, sudoSaid.contains("sudo: a password is required") {
             throw SSHError.become(host: host.name, message: "sudo needs a password: set become_password_env or become_password_command")
         }
-        if prompt != nil, result.exitStatus != 0, result.stderr.contains("incorrect password attempt") {
+        if prompt != nil, result.exitStatus != 0, sudoSaid.contains("incorrect password attempt") {
             throw SSHError.become(host: host.name, message: "sudo refused the password")
         }
         return result

@@ -6,7 +6,7 @@ import Testing
 /// A real sshd whose ForceCommand answers with crafted output (lab/hostile/serve.sh): one bad
 /// endpoint must never crash the controller, exhaust its memory, stall the other hosts or slip an
 /// option into a package manager. Each test runs a healthy crafted host beside the hostile ones.
-@Suite("Hostile endpoints", .enabled(if: HostileEndpoint.canRun))
+@Suite("Hostile endpoints", .serialized, .enabled(if: HostileEndpoint.canRun))
 struct HostileEndpointTests {
     static let healthy = CraftedScan.debian(apt: "Inst bash [5.2.15-2+b2] (5.2.15-2+b7 Debian:12.5/stable [amd64])")
 
@@ -93,7 +93,9 @@ struct HostileEndpointTests {
         // The bound tells a stall from a busy machine: the host's own answer takes 2 s.
         #expect(fine.finishedAt.timeIntervalSince(fine.startedAt) < 8)
         for name in ["flood-a", "flood-b"] {
-            #expect(results.first { $0.name == name }?.status == .error)
+            // Their output is no scan (an error); on a loaded machine 32 MB may also outlast 10 s.
+            let status = results.first { $0.name == name }?.status
+            #expect(status == .error || status == .timeout, "\(name): \(String(describing: status))")
         }
         #expect(endpoint.commands("127.0.6.1").first?.contains("sudo -H -S -p") == true)
     }
@@ -109,9 +111,12 @@ struct HostileEndpointTests {
         try Data(Self.healthy).write(to: endpoint.directory.appendingPathComponent("data/healthy"))
         let results = await Self.scanInOrder(
             [Self.host(endpoint, "yes-a", "127.0.6.1"), Self.host(endpoint, "yes-b", "127.0.6.2"), Self.host(endpoint, "fine", "127.0.6.3")],
-            Self.options(endpoint, commandTimeout: 60, maxOutput: 64 << 20))
-        #expect(results.first?.name == "fine", "\(results.map(\.name))")
-        #expect(results.first { $0.name == "fine" }?.status == .ok)
+            Self.options(endpoint, commandTimeout: 60, maxOutput: 128 << 20))
+        let fine = try #require(results.first { $0.name == "fine" })
+        #expect(fine.status == .ok, "\(fine.error ?? "")")
+        // Its own answer takes 1 s; the bound tells a starved host from a busy machine.
+        #expect(fine.finishedAt.timeIntervalSince(fine.startedAt) < 6)
+        for name in ["yes-a", "yes-b"] { #expect(results.first { $0.name == name }?.status == .error) }
     }
 
     /// Defect 8: a package name that is an apt option is never planned, and nothing the endpoint
