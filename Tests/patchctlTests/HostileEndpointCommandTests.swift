@@ -96,6 +96,29 @@ struct HostileEndpointCommandTests {
         #expect((replay["hosts"] as? [[String: Any]])?.first?["stdout"] as? String == liveOut)
     }
 
+    /// Defect 17: repeated `Inst` lines and a multi-arch pair. A finding is (package, arch): what
+    /// the scan printed live is exactly what history keeps (5 lines live used to be 3 stored).
+    @Test func duplicateAndMultiArchFindingsAreTheSameLiveAndInHistory() throws {
+        let apt = """
+            Inst libc6 [2.36-9+deb12u3] (2.36-9+deb12u4 Debian-Security:12/stable-security [amd64])
+            Inst libc6:i386 [2.36-9+deb12u3] (2.36-9+deb12u4 Debian-Security:12/stable-security [i386])
+            Inst libc6 [2.36-9+deb12u3] (2.36-9+deb12u4 Debian-Security:12/stable-security [amd64])
+            \(Self.goodUpdate)
+            \(Self.goodUpdate)
+            """
+        let endpoint = try HostileEndpoint(["127.0.6.1": .output(CraftedScan.debian(apt: apt))])
+        let (_, common) = try setUp(endpoint, [("multi", "127.0.6.1")])
+        let live = try CLI.json(try CLI.run(["scan"] + common + ["--output", "json"]).stdout)
+        func findings(_ document: [String: Any]) -> [String] {
+            let updates = ((document["hosts"] as? [[String: Any]])?.first?["updates"] as? [[String: Any]]) ?? []
+            return updates.map { "\($0["name"] ?? "")/\($0["architecture"] ?? "")=\($0["available_version"] ?? "")" }.sorted()
+        }
+        #expect(findings(live) == ["bash/amd64=5.2.15-2+b7", "libc6/amd64=2.36-9+deb12u4", "libc6:i386/i386=2.36-9+deb12u4"])
+        let runId = try #require(live["run_id"] as? String)
+        let stored = try CLI.json(try CLI.run(["history", "show", runId, "--output", "json"] + Array(common[4...])).stdout)
+        #expect(findings(stored) == findings(live))
+    }
+
     /// Defect 8 through a real deploy: the endpoint offers an apt option as a package name. It is
     /// reported, never planned, and no command sent to the host carries it; the valid update is
     /// installed with `--` before its operands.
