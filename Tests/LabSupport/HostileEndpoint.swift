@@ -52,13 +52,8 @@ public final class HostileEndpoint: @unchecked Sendable {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         // serve.sh prints "PORT n" once every address accepts connections.
-        var text = ""
-        while !text.contains("\n") {
-            let data = output.fileHandleForReading.availableData
-            if data.isEmpty { break }
-            text += String(decoding: data, as: UTF8.self)
-        }
-        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("PORT ") }), let port = Int(line.dropFirst(5)) else {
+        let (port, text) = Self.announcedPort(output)
+        guard let port else {
             process.terminate()
             throw Failure("hostile endpoint did not start: \(text)")
         }
@@ -68,6 +63,18 @@ public final class HostileEndpoint: @unchecked Sendable {
     deinit {
         stop()
         try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Reads a test server's first line, `PORT n` (what it printed, for the error otherwise).
+    public static func announcedPort(_ output: Pipe) -> (Int?, String) {
+        var text = ""
+        while !text.contains("\n") {
+            let data = output.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            text += String(decoding: data, as: UTF8.self)
+        }
+        guard let line = text.split(separator: "\n").first, line.hasPrefix("PORT ") else { return (nil, text) }
+        return (Int(line.dropFirst(5)), text)
     }
 
     /// SIGKILL to the daemon (its pid is in sshd.pid) and to serve.sh: the test runner starts

@@ -65,6 +65,21 @@ enum CLI {
                       stderr: String(decoding: errData, as: UTF8.self))
     }
 
+    /// `run`, waited for on a thread of its own: a test that waits minutes for processes must not
+    /// hold one of Swift Testing's few shared threads, or async tests elsewhere (WinRM's deadlines)
+    /// stall behind it on a 2-core machine.
+    static func runWaiting(_ arguments: [String], environment: [String: String] = [:], currentDirectory: URL? = nil) async throws -> Result {
+        await finished(try start(arguments, environment: environment, currentDirectory: currentDirectory))
+    }
+
+    /// `finish`, waited for on a thread of its own (see `runWaiting`).
+    static func finished(_ running: Running) async -> Result {
+        nonisolated(unsafe) let running = running
+        return await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: finish(running)) }
+        }
+    }
+
     static let labEnv: [String: String] = {
         guard let text = try? String(contentsOf: repository.appendingPathComponent(".lab/lab.env"), encoding: .utf8) else { return [:] }
         var values: [String: String] = [:]

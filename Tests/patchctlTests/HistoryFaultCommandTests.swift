@@ -1,4 +1,5 @@
 import Foundation
+import LabSupport
 import GRDB
 import Testing
 @testable import PatchCore
@@ -8,18 +9,20 @@ import Testing
 @Suite("patchctl history faults CLI", .serialized)
 struct HistoryFaultCommandTests {
     /// Starts every command at once and waits for all.
-    static func concurrently(_ commands: [[String]]) throws -> [CLI.Result] {
+    static func concurrently(_ commands: [[String]]) async throws -> [CLI.Result] {
         let running = try commands.map { try CLI.start($0) }
-        return running.map(CLI.finish)
+        var results: [CLI.Result] = []
+        for process in running { results.append(await CLI.finished(process)) }
+        return results
     }
 
-    @Test func twentyFirstOpensAndFiveUpgradesAtOnceAllSucceed() throws {
+    @Test func twentyFirstOpensAndFiveUpgradesAtOnceAllSucceed() async throws {
         let folder = try CLI.temporaryDirectory()
         let fresh = folder.appendingPathComponent("new.db").path
         let add = { (db: String, n: Int) in ["exception", "add", "web\(n)", "apt", "--until", "1d", "--reason", "r", "--owner", "ops", "--db", db] }
-        let first = try Self.concurrently((1...20).map { add(fresh, $0) })
+        let first = try await Self.concurrently((1...20).map { add(fresh, $0) })
         #expect(first.filter { $0.status != 0 }.map(\.stderr) == [], "every concurrent first open succeeds")
-        let listed = try CLI.run(["exception", "list", "--output", "json", "--db", fresh])
+        let listed = try await CLI.runWaiting(["exception", "list", "--output", "json", "--db", fresh])
         #expect(((try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8))) as? [Any])?.count == 20, "\(listed.stderr)")
 
         // An older database (as patchctl wrote it before severity and the finding identity) opened by 5 at once.
@@ -28,16 +31,16 @@ struct HistoryFaultCommandTests {
             let pool = try DatabasePool(path: old)
             try HistoryStore.migrator.migrate(pool, upTo: "v6: first-seen index for compliance reports")
         }
-        let upgrades = try Self.concurrently((1...5).map { add(old, $0) })
+        let upgrades = try await Self.concurrently((1...5).map { add(old, $0) })
         #expect(upgrades.filter { $0.status != 0 }.map(\.stderr) == [], "every concurrent upgrade succeeds")
         let queue = try DatabaseQueue(path: old)
-        #expect(try queue.read { try HistoryStore.migrator.hasCompletedMigrations($0) })
-        #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM compliance_exceptions") } == 5)
+        #expect(try await queue.read { try HistoryStore.migrator.hasCompletedMigrations($0) })
+        #expect(try await queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM compliance_exceptions") } == 5)
     }
 
     /// A history with two finished scans, an exception and an approval decision, written through
     /// the store as scan and the other commands write it.
-    static func history(at path: String) throws -> String {
+    static func history(at path: String) async throws -> String {
         let store = try HistoryStore(path: path)
         var last = ""
         for day in 0..<2 {
@@ -61,16 +64,16 @@ struct HistoryFaultCommandTests {
          ["diff"], ["approvals", "list", "--all"], ["exception", "list"], ["package", "list"]].map { $0 + ["--db", db] }
     }
 
-    @Test func everyReadingCommandOpensReadOnlyAndRefusesWhatIsNotAHistory() throws {
+    @Test func everyReadingCommandOpensReadOnlyAndRefusesWhatIsNotAHistory() async throws {
         let disk = try Tmpfs.mount(sizeKiB: 8192)
         defer { disk.unmount() }
         let db = disk.path + "/history.db"
-        let run = try Self.history(at: db)
+        let run = try await Self.history(at: db)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: db))
         #expect(!FileManager.default.fileExists(atPath: db + "-wal"))
         var outputs: [String] = []
         for command in Self.readCommands(db: db, run: run) {
-            let result = try CLI.run(command)
+            let result = try await CLI.runWaiting(command)
             #expect(result.status == 0, "\(command): \(result.stderr)")
             outputs.append(result.stdout)
             #expect(!FileManager.default.fileExists(atPath: db + "-wal") && !FileManager.default.fileExists(atPath: db + "-shm"), "\(command) left -wal/-shm")
@@ -79,7 +82,7 @@ struct HistoryFaultCommandTests {
         // On a read-only file system every reading command still works, and says the same.
         try disk.remount(readOnly: true)
         for (command, before) in zip(Self.readCommands(db: db, run: run), outputs) {
-            let result = try CLI.run(command)
+            let result = try await CLI.runWaiting(command)
             #expect(result.status == 0, "read-only FS: \(command): \(result.stderr)")
             if !command.contains("report") { #expect(result.stdout == before, "\(command)") }
         }
@@ -92,7 +95,7 @@ struct HistoryFaultCommandTests {
         try "not a database\n".write(toFile: text, atomically: true, encoding: .utf8)
         for (file, message) in [(empty, "empty (0 bytes)"), (text, "not an SQLite database")] {
             for command in Self.readCommands(db: file, run: "x") {
-                let result = try CLI.run(command)
+                let result = try await CLI.runWaiting(command)
                 #expect(result.status == 1, "\(command): \(result.stdout)")
                 #expect(result.stderr.contains(message), "\(command): \(result.stderr)")
                 #expect(!FileManager.default.fileExists(atPath: file + "-wal"))
@@ -102,7 +105,7 @@ struct HistoryFaultCommandTests {
         #expect(try String(contentsOfFile: text, encoding: .utf8) == "not a database\n")
     }
 
-    @Test(.enabled(if: CLI.labEnabled)) func diskFullDuringAScanKeepsTheResultsAndTheRun() throws {
+    @Test(.enabled(if: CLI.labEnabled)) func diskFullDuringAScanKeepsTheResultsAndTheRun() async throws {
         let disk = try Tmpfs.mount(sizeKiB: 4096)
         defer { disk.unmount() }
         let db = disk.path + "/history.db"
@@ -117,7 +120,7 @@ struct HistoryFaultCommandTests {
             """.write(toFile: inventory, atomically: true, encoding: .utf8)
         let args = ["-i", inventory, "--known-hosts", try CLI.lab("LAB_KNOWN_HOSTS"), "--db", db]
         // The history exists before the run, as on any machine that scanned before.
-        #expect(try CLI.run(["scan", "--limit", "web1"] + args).status == 0)
+        #expect(try await CLI.runWaiting(["scan", "--limit", "web1"] + args).status == 0)
         let running = try CLI.start(["scan", "--command-timeout", "3", "--output", "json"] + args)
         // The run is recorded and its journal space reserved the moment the journal exists: fill the disk then.
         let journal = db + ".journal"
@@ -125,7 +128,7 @@ struct HistoryFaultCommandTests {
         var status = stat()
         while !(stat(journal, &status) == 0 && status.st_blocks > 0), Date() < deadline { usleep(5_000) }
         disk.fill()
-        let result = CLI.finish(running)
+        let result = await CLI.finished(running)
         #expect(result.status == 1, "a history that could not be written is an error: \(result.stderr)")
         #expect(result.stderr.contains("could not be written") && result.stderr.contains(journal), "\(result.stderr)")
         let document = try CLI.json(result.stdout)
@@ -136,13 +139,13 @@ struct HistoryFaultCommandTests {
 
         disk.free()
         // Reading says there is more than the database holds, and imports nothing.
-        let before = try CLI.run(["history", "--db", db])
+        let before = try await CLI.runWaiting(["history", "--db", db])
         #expect(before.status == 0 && before.stderr.contains(journal), "\(before.stderr)")
         #expect(FileManager.default.fileExists(atPath: journal))
         // The next recording command imports the journal; the run reads `incomplete`, with its hosts.
-        #expect(try CLI.run(["exception", "add", "web1", "apt", "--until", "1d", "--reason", "r", "--owner", "ops", "--db", db]).status == 0)
+        #expect(try await CLI.runWaiting(["exception", "add", "web1", "apt", "--until", "1d", "--reason", "r", "--owner", "ops", "--db", db]).status == 0)
         #expect(!FileManager.default.fileExists(atPath: journal))
-        let history = try CLI.run(["history", "--output", "json", "--db", db])
+        let history = try await CLI.runWaiting(["history", "--output", "json", "--db", db])
         let runs = try #require(try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [[String: Any]])
         let run = try #require(runs.first { $0["run_id"] as? String == runId })
         #expect(run["state"] as? String == "incomplete" && run["hosts"] as? Int == 2, "\(run)")
@@ -154,13 +157,13 @@ struct HistoryFaultCommandTests {
 struct DeployFaultCommandTests {
     typealias D = DeployCommandTests
 
-    static func runs(_ db: String) throws -> [[String: Any]] {
-        let history = try CLI.run(["history", "--output", "json", "--db", db])
+    static func runs(_ db: String) async throws -> [[String: Any]] {
+        let history = try await CLI.runWaiting(["history", "--output", "json", "--db", db])
         return try #require(try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [[String: Any]], "\(history.stderr)")
     }
 
-    static func shown(_ db: String, _ run: String) throws -> [String: Any] {
-        let show = try CLI.run(["history", "show", run, "--output", "json", "--db", db])
+    static func shown(_ db: String, _ run: String) async throws -> [String: Any] {
+        let show = try await CLI.runWaiting(["history", "show", run, "--output", "json", "--db", db])
         return try CLI.json(show.stdout)
     }
 
@@ -189,7 +192,7 @@ struct DeployFaultCommandTests {
             let running = try CLI.start(["deploy", "--policy", setup.policy, "--forks", "1", "--output", "json"] + common)
             // The disk fills while the first host's apt runs: its intent is recorded, its outcome cannot be.
             let filled = D.whenDpkgRuns(setup.roots[0]) { disk.fill() }
-            let result = CLI.finish(running)
+            let result = await CLI.finished(running)
             filled.wait()
             #expect(result.status == 1, "\(result.stderr)")
             #expect(Date().timeIntervalSince(began) < 300, "deploy took \(Date().timeIntervalSince(began)) s: \(result.stderr)")
@@ -210,16 +213,16 @@ struct DeployFaultCommandTests {
             #expect(FileManager.default.fileExists(atPath: db + ".journal"))
 
             disk.free()
-            #expect(try CLI.run(["exception", "add", "slot1", "apt", "--until", "1d", "--reason", "r", "--owner", "ops", "--db", db]).status == 0)
-            let run = try #require(try Self.runs(db).first { $0["run_id"] as? String == runId })
+            #expect(try await CLI.runWaiting(["exception", "add", "slot1", "apt", "--until", "1d", "--reason", "r", "--owner", "ops", "--db", db]).status == 0)
+            let run = try #require(try await Self.runs(db).first { $0["run_id"] as? String == runId })
             #expect(run["state"] as? String == "incomplete", "\(run)")
-            let shown = try Self.shown(db, runId)
+            let shown = try await Self.shown(db, runId)
             let recorded = try #require(shown["hosts"] as? [[String: Any]])
             #expect(recorded.compactMap { $0["name"] as? String } == hosts.compactMap { $0["name"] as? String }, "the journal had every host printed")
             #expect(recorded.first?["status"] as? String == "ok" && (recorded.first?["installed"] as? [Any])?.count == 1, "\(recorded)")
 
             let started = Date()
-            let resumed = try CLI.run(["deploy", "--resume", runId, "--output", "json"] + common.suffix(4))
+            let resumed = try await CLI.runWaiting(["deploy", "--resume", runId, "--output", "json"] + common.suffix(4))
             #expect(resumed.status == 0, "\(resumed.stderr)")
             #expect(Date().timeIntervalSince(started) < 300, "resume took \(Date().timeIntervalSince(started)) s: \(resumed.stdout)")
             for root in setup.roots { #expect(try D.canary(root) == "1.1 ii") }
@@ -239,19 +242,19 @@ struct DeployFaultCommandTests {
             var slot1: [String: Any]?
             let deadline = Date().addingTimeInterval(20)
             while slot1 == nil, Date() < deadline {
-                runId = try Self.runs(setup.db).first?["run_id"] as? String
-                if let runId { slot1 = (try Self.shown(setup.db, runId)["hosts"] as? [[String: Any]])?.first { $0["name"] as? String == "slot1" && $0["status"] as? String == "ok" } }
+                runId = try await Self.runs(setup.db).first?["run_id"] as? String
+                if let runId { slot1 = (try await Self.shown(setup.db, runId)["hosts"] as? [[String: Any]])?.first { $0["name"] as? String == "slot1" && $0["status"] as? String == "ok" } }
                 if slot1 == nil { usleep(50_000) }
             }
             kill(pid, SIGKILL)
-            _ = CLI.finish(running)
+            _ = await CLI.finished(running)
             let id = try #require(runId)
             #expect(slot1 != nil, "slot1's result was not in history while slot2 installed")
             try Self.waitForQuiet(setup.roots[1])
 
-            let run = try #require(try Self.runs(setup.db).first { $0["run_id"] as? String == id })
+            let run = try #require(try await Self.runs(setup.db).first { $0["run_id"] as? String == id })
             #expect(run["state"] as? String == "running", "killed: never finished")
-            let hosts = try #require(try Self.shown(setup.db, id)["hosts"] as? [[String: Any]])
+            let hosts = try #require(try await Self.shown(setup.db, id)["hosts"] as? [[String: Any]])
             let slot2 = try #require(hosts.first { $0["name"] as? String == "slot2" }, "slot2's intent was recorded before its install")
             #expect(slot2["status"] as? String == "interrupted")
             #expect((slot2["planned"] as? [[String: Any]])?.compactMap { $0["name"] as? String } == ["patchlab-canary"], "\(slot2)")
@@ -259,7 +262,7 @@ struct DeployFaultCommandTests {
             #expect(!hosts.contains { $0["name"] as? String == "slot3" })
 
             try? FileManager.default.removeItem(atPath: setup.roots[1] + "/etc/apt/apt.conf.d/99patchctl-slow")
-            let resumed = try CLI.run(["deploy", "--resume", id, "--output", "json", "--known-hosts", try CLI.lab("LAB_KNOWN_HOSTS"), "--db", setup.db])
+            let resumed = try await CLI.runWaiting(["deploy", "--resume", id, "--output", "json", "--known-hosts", try CLI.lab("LAB_KNOWN_HOSTS"), "--db", setup.db])
             #expect(resumed.status == 0, "\(resumed.stderr)\n\(resumed.stdout)")
             let finished = try CLI.json(resumed.stdout)
             #expect(finished["outcome"] as? String == "finished")

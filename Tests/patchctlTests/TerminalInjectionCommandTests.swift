@@ -1,4 +1,5 @@
 import Foundation
+import LabSupport
 import PatchCore
 import Testing
 
@@ -8,24 +9,11 @@ import Testing
 /// exec and deploy write it; the commands are the real binary.
 @Suite("patchctl text output neutralises control characters")
 struct TerminalInjectionCommandTests {
-    static let title = "\u{1B}]0;pwned\u{07}"
-    static let clear = "\u{1B}[2J"
-    static let clipboard = "\u{1B}]52;c;Y3VybCBldmlsfHNo\u{07}"
-    static let conceal = "\u{1B}[8m"
-    static let csi8bit = "\u{9B}31m"
-    static let override = "\u{202E}"
-    static let isolate = "\u{2066}"
+    static let title = HostileText.title, clear = HostileText.clear, clipboard = HostileText.clipboard
+    static let conceal = HostileText.conceal, csi8bit = HostileText.csi8bit, override = HostileText.override
+    static let isolate = HostileText.isolate
 
-    /// Scalars a terminal would act on: C0 except the layout's newline, DEL, C1, bidi controls.
-    static func offending(_ text: String) -> [String] {
-        text.unicodeScalars.filter { scalar in
-            switch scalar.value {
-            case 0x0A: return false
-            case 0x00...0x1F, 0x7F...0x9F, 0x202A...0x202E, 0x2066...0x2069: return true
-            default: return false
-            }
-        }.map { String(format: "U+%04X", $0.value) }
-    }
+    static func offending(_ text: String) -> [String] { HostileText.offending(text) }
 
     static func expectInert(_ result: CLI.Result, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(!result.stdout.utf8.contains(0x1B) && !result.stderr.utf8.contains(0x1B), "\(what): ESC byte in the output",

@@ -1,4 +1,5 @@
 import Foundation
+import LabSupport
 import Testing
 @testable import PatchCore
 
@@ -6,22 +7,9 @@ import Testing
 /// every field a report shows.
 extension GeneratedHistory {
     enum Hostile {
-        /// OSC 0: sets the window title.
-        static let title = "\u{1B}]0;pwned\u{07}"
-        /// Clears the screen.
-        static let clear = "\u{1B}[2J"
-        /// OSC 52: writes the clipboard.
-        static let clipboard = "\u{1B}]52;c;Y3VybCBldmlsfHNo\u{07}"
-        /// Hides what follows.
-        static let conceal = "\u{1B}[8m"
-        /// The 8-bit CSI (C1).
-        static let csi8bit = "\u{9B}31m"
-        static let override = "\u{202E}"
-        static let isolate = "\u{2066}"
-        /// Every C0 but LF and NUL, DEL and every C1, in one value (NUL is issue 14 #9's: history
-        /// does not keep it yet, so it is left out here).
-        static let allControls = String(String.UnicodeScalarView((0x01...0x1F).filter { $0 != 0x0A }.compactMap(Unicode.Scalar.init)))
-            + "\u{7F}" + String(String.UnicodeScalarView((0x80...0x9F).compactMap(Unicode.Scalar.init)))
+        static let title = HostileText.title, clear = HostileText.clear, clipboard = HostileText.clipboard
+        static let conceal = HostileText.conceal, csi8bit = HostileText.csi8bit, override = HostileText.override
+        static let isolate = HostileText.isolate, allControls = HostileText.allControls
 
         static let hostName = "web\(override)1"
         static let package = PendingUpdate(name: "pkg\(title)\(clear)", installedVersion: "1.0\(conceal)\r2.0", availableVersion: "1.1\u{7F}\u{08}",
@@ -34,16 +22,7 @@ extension GeneratedHistory {
                                            source: "@SUM(A1:A9)", security: true, architecture: "amd64")
         static let os = OSInfo(family: .debian, id: "debian", name: "Debian\(conceal)", version: "12\(csi8bit)", codename: "bookworm")
 
-        /// Scalars a terminal acts on: C0 except the layout's newline, DEL, C1, bidi controls.
-        static func offending(_ text: String) -> [String] {
-            text.unicodeScalars.filter { scalar in
-                switch scalar.value {
-                case 0x0A: return false
-                case 0x00...0x1F, 0x7F...0x9F, 0x202A...0x202E, 0x2066...0x2069: return true
-                default: return false
-                }
-            }.map { String(format: "U+%04X", $0.value) }
-        }
+        static func offending(_ text: String) -> [String] { HostileText.offending(text) }
     }
 
     struct HostileRuns {

@@ -1,4 +1,5 @@
 import Foundation
+import LabSupport
 import GRDB
 import Testing
 @testable import PatchCore

@@ -54,7 +54,8 @@ import Testing
         let endpoint = try WinRMEndpoint(chunk: 4000)
         let client = try WinRMClient(WinRMLab.configuration(endpoint))
         // Multi-byte characters land on chunk boundaries: bytes are joined before decoding.
-        let result = try await client.run("seq 1 20000 | sed 's/$/ é€𝄞/'; seq 1 3000 >&2", timeout: 60)
+        // Generous deadlines here and below: they tell a hang from a machine busy with other suites.
+        let result = try await client.run("seq 1 20000 | sed 's/$/ é€𝄞/'; seq 1 3000 >&2", timeout: 300)
         let expected = (1...20000).map { "\($0) é€𝄞\n" }.joined()
         #expect(result.exitStatus == 0)
         #expect(result.stdout.utf8.count == expected.utf8.count)
@@ -67,7 +68,7 @@ import Testing
     @Test func smallMaxEnvelopeSizeShrinksReplies() async throws {
         let endpoint = try WinRMEndpoint()
         let client = try WinRMClient(WinRMLab.configuration(endpoint, maxEnvelopeSize: 8192))
-        let result = try await client.run("seq 1 5000", timeout: 60)
+        let result = try await client.run("seq 1 5000", timeout: 300)
         #expect(result.stdout == (1...5000).map { "\($0)\n" }.joined())
         // (8192 - 4096) * 3 / 8 = 1536 bytes per stream per reply at most.
         let sizes = endpoint.events("receive").compactMap { line in

@@ -1,4 +1,5 @@
 import Foundation
+import LabSupport
 import Testing
 @testable import PatchCore
 
@@ -97,13 +98,8 @@ final class WinRMEndpoint: @unchecked Sendable {
         process.standardError = FileHandle.nullDevice
         try process.run()
         // The endpoint prints "PORT n" once it listens.
-        var text = ""
-        while !text.contains("\n") {
-            let data = output.fileHandleForReading.availableData
-            if data.isEmpty { break }
-            text += String(decoding: data, as: UTF8.self)
-        }
-        guard let line = text.split(separator: "\n").first, line.hasPrefix("PORT "), let port = Int(line.dropFirst(5)) else {
+        let (announced, text) = HostileEndpoint.announcedPort(output)
+        guard let port = announced else {
             process.terminate()
             throw WinRMLab.Failure("endpoint did not start: \(text)")
         }

@@ -1,20 +1,21 @@
 import Foundation
-import Testing
 
 /// A small tmpfs mounted on a fresh temporary directory (tests run as root), for disk-full and
 /// read-only file system faults. `fill()` takes every free byte; `unmount()` in cleanup.
-struct Tmpfs {
-    let path: String
+public struct Tmpfs: Sendable {
+    public let path: String
 
-    static func mount(sizeKiB: Int) throws -> Tmpfs {
+    public static func mount(sizeKiB: Int) throws -> Tmpfs {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("patchctl-tmpfs-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try #require(run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(sizeKiB)k,mode=0700", "tmpfs", folder]) == 0, "mount tmpfs (tests run as root)")
+        guard run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(sizeKiB)k,mode=0700", "tmpfs", folder]) == 0 else {
+            throw HostileEndpoint.Failure("cannot mount a tmpfs on \(folder) (tests run as root)")
+        }
         return Tmpfs(path: folder)
     }
 
     /// Writes a filler file until the file system is full.
-    func fill() {
+    public func fill() {
         let fd = open(path + "/filler", O_WRONLY | O_CREAT | O_APPEND, 0o600)
         guard fd >= 0 else { return }
         defer { close(fd) }
@@ -24,22 +25,24 @@ struct Tmpfs {
         while write(fd, &byte, 1) > 0 {}
     }
 
-    func free() {
+    public func free() {
         unlink(path + "/filler")
     }
 
     /// Remounts it read-only (`true`) or read-write.
-    func remount(readOnly: Bool) throws {
-        try #require(Self.run("/bin/mount", ["-o", "remount,\(readOnly ? "ro" : "rw")", path]) == 0, "remount \(path)")
+    public func remount(readOnly: Bool) throws {
+        guard Self.run("/bin/mount", ["-o", "remount,\(readOnly ? "ro" : "rw")", path]) == 0 else {
+            throw HostileEndpoint.Failure("cannot remount \(path)")
+        }
     }
 
-    func unmount() {
+    public func unmount() {
         _ = Self.run("/bin/umount", ["-l", path])
         try? FileManager.default.removeItem(atPath: path)
     }
 
     @discardableResult
-    static func run(_ tool: String, _ arguments: [String]) -> Int32 {
+    public static func run(_ tool: String, _ arguments: [String]) -> Int32 {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: tool)
         process.arguments = arguments
