@@ -71,11 +71,16 @@ public enum JSONOutput {
     /// `2026-11-24T22:18:52.593Z`. Formatted by hand: a formatter per call cost more than the
     /// rest of a host's JSON, and a shared one is not Sendable.
     public static func timestamp(_ date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        var seconds = time_t(milliseconds / 1000)
+        // Years 1 to 9999 (ISO 8601's four digits); a date outside (a tampered database, a
+        // distant-future sentinel) is clamped instead of trapping in the Int64 conversion.
+        let raw = (date.timeIntervalSince1970 * 1000).rounded(.down)
+        let milliseconds = raw.isNaN ? 0 : Int64(min(max(raw, -62_135_596_800_000), 253_402_300_799_999))
+        // Floor division: before 1970 the millisecond part still counts up from the second.
+        let fraction = ((milliseconds % 1000) + 1000) % 1000
+        var seconds = time_t((milliseconds - fraction) / 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
         return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
-                      Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(milliseconds % 1000))
+                      Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(fraction))
     }
 }

@@ -98,6 +98,11 @@ struct ComplianceRuleSetTests {
         #expect(ReportDate.parseMoment("2026-02-10").map(JSONOutput.timestamp) == "2026-02-10T23:59:59.000Z")
         #expect(ReportDate.parseMoment("2026-02-10T12:30").map(JSONOutput.timestamp) == "2026-02-10T12:30:00.000Z")
         #expect(ReportDate.parseMoment("2026-02-10T12:30:05.250Z").map(JSONOutput.timestamp) == "2026-02-10T12:30:05.250Z")
+        // Out of range (a tampered history): clamped to ISO 8601's years, never a trap.
+        #expect(JSONOutput.timestamp(.distantFuture) == "4001-01-01T00:00:00.000Z")
+        #expect(JSONOutput.timestamp(Date(timeIntervalSince1970: 1e300)) == "9999-12-31T23:59:59.999Z")
+        #expect(JSONOutput.timestamp(Date(timeIntervalSince1970: -1e300)) == "0001-01-01T00:00:00.000Z")
+        #expect(JSONOutput.timestamp(Date(timeIntervalSince1970: -0.25)) == "1969-12-31T23:59:59.750Z")
         #expect(ReportDate.parseMoment("2026-02-30") == nil && ReportDate.parseMoment("90d") == nil)
         let end = ReportDate.parseMoment("2026-02-10T12:00:00Z") ?? Date()
         #expect(ReportDate.parseStart("90d", end: end).map(JSONOutput.timestamp) == "2025-11-12T12:00:00.000Z")
