@@ -21,13 +21,16 @@ extension ComplianceEvaluator {
         for host in hosts.sorted() {
             let scans = (history.observations[host] ?? []).filter { $0.isScan && $0.at <= to }
             for (before, after) in zip(scans, scans.dropFirst()) where inPeriod(after.at) {
-                let now = Dictionary((after.pending ?? []).map { ($0.package, $0) }, uniquingKeysWith: { first, _ in first })
+                // A finding is its package and architecture: on a multi-arch host glibc.x86_64 may be
+                // patched while glibc.i686 is still pending.
+                let identity = { (update: ReportHistory.Update) in update.package + "\n" + (update.architecture ?? "") }
+                let now = Dictionary((after.pending ?? []).map { (identity($0), $0) }, uniquingKeysWith: { first, _ in first })
                 for update in before.pending ?? [] {
-                    if let still = now[update.package] {
+                    if let still = now[identity(update)] {
                         // Same installed version (or unknown): not installed, at most superseded by a newer version.
                         if still.installedVersion == update.installedVersion || still.installedVersion.isEmpty || update.installedVersion.isEmpty { continue }
                     }
-                    let key = host + "\n" + Self.key(update.package, update.availableVersion)
+                    let key = host + "\n" + Self.key(update.package, update.availableVersion) + "\n" + (update.architecture ?? "")
                     guard patches[key] == nil else { continue }
                     // A deployment installed it in between: counted from deploy_packages above.
                     if history.installs.contains(where: { $0.host == host && $0.package == update.package && $0.at > before.at && $0.at <= after.at }) {

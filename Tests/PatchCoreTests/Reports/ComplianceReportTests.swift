@@ -170,6 +170,22 @@ struct ComplianceReportTests {
         #expect(report.summary.timeToPatch.patches.map(\.package) == ["openssl"])
     }
 
+    /// A multi-arch RHEL host: glibc for x86_64 is patched between two scans, glibc for i686 is
+    /// still pending. The patched one counts, once; the pending one is not mistaken for it.
+    @Test func multiArchPatchesAreTimedPerArchitecture() throws {
+        let history = try G.fresh()
+        func glibc(_ arch: String) -> PendingUpdate {
+            PendingUpdate(name: "glibc", installedVersion: "2.34-60.el9", availableVersion: "2.34-83.el9", source: "baseos",
+                          security: true, architecture: arch)
+        }
+        try history.scan(at: G.day(10), [G.host("rhel1", at: G.day(10), [glibc("i686"), glibc("x86_64")])])
+        try history.scan(at: G.day(14), [G.host("rhel1", at: G.day(14), [glibc("i686")])])
+        let report = try ComplianceReport.build(history.request(asOf: G.day(20), staleDays: 30))
+        let patches = report.summary.timeToPatch.patches
+        #expect(patches.count == 1, "\(patches)")
+        #expect(patches.first.map { "\($0.package) \($0.version) \($0.days)" } == "glibc 2.34-83.el9 4.0")
+    }
+
     @Test func sameDatabaseAndRequestGiveTheSameBytes() throws {
         let (history, inventory, _) = try G.fleet()
         let request = history.request(asOf: G.day(40, hour: 12), inventory: inventory, staleDays: 20)
