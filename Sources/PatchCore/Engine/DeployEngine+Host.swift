@@ -77,7 +77,7 @@ extension DeployEngine {
                     record.deferral = "\(users.count) user(s) logged in (\(who)): deferral \(count + 1) of \(deferment.maxDeferrals)"
                     if !options.dryRun {
                         let event = EventRecord(at: now, user: options.user, action: "deferred", policy: policy.name, host: host.name, detail: record.deferral)
-                        try await OffReactor.run { try store.recordEvents([event]) }
+                        try await audit(event)
                     }
                     return
                 }
@@ -86,7 +86,7 @@ extension DeployEngine {
                     (deadlinePassed ? "deferral deadline passed" : "\(count) of \(deferment.maxDeferrals) deferrals used")
                 if !options.dryRun {
                     let event = EventRecord(at: now, user: options.user, action: "forced", policy: policy.name, host: host.name, detail: record.deferral)
-                    try await OffReactor.run { try store.recordEvents([event]) }
+                    try await audit(event)
                 }
             }
         }
@@ -226,6 +226,16 @@ extension DeployEngine {
             if record.status == .ok { record.status = .failed }
         }
         record.error = problems.isEmpty ? nil : problems.joined(separator: "; ")
+    }
+
+    /// Through the run's recorder (database, else journal) when there is one.
+    private func audit(_ event: EventRecord) async throws {
+        if let recordEvent = options.recordEvent {
+            recordEvent(event)
+        } else {
+            let store = self.store
+            try await OffReactor.run { try store.recordEvents([event]) }
+        }
     }
 
     /// Facts + scan in one command, parsed by the host's platform.

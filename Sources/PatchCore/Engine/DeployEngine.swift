@@ -15,6 +15,10 @@ public struct DeployOptions: Sendable {
     /// Relay hosts by inventory name, for bundles installed on hosts behind one.
     public var relays: [String: Host] = [:]
     public var now: @Sendable () -> Date
+    /// Where audit events raised while a host is worked on (deferred, forced) go: the run's
+    /// recorder, so that when history cannot be written they reach its journal like the hosts.
+    /// Without one they are written to the store directly.
+    public var recordEvent: (@Sendable (EventRecord) -> Void)?
 
     public init(policy: Policy, forks: Int = 50, dryRun: Bool = false, ignoreWindow: Bool = false, onlyRing: String? = nil,
                 user: String, now: @escaping @Sendable () -> Date = { Date() }) {

@@ -112,6 +112,7 @@ public struct Deployment: Sendable {
         var options = DeployOptions(policy: policy, forks: request.forks, dryRun: request.dryRun, ignoreWindow: request.ignoreWindow,
                                     onlyRing: request.ring, user: user, now: now)
         options.relays = relays
+        options.recordEvent = { recorder.record(event: $0) }
         var connection = connection
         connection.winRMFallback = connection.winRMFallback || policy.winrmFallback
         let engine = DeployEngine(engine: Engine(options: connection), store: store, options: options, stop: stop)
