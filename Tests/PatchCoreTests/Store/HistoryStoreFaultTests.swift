@@ -145,6 +145,26 @@ struct HistoryStoreFaultTests {
         #expect(try HistoryStore(path: path).recoveredRuns == [], "nothing is imported twice")
     }
 
+    /// A deferral raised while a host is worked on goes through the recorder like the host: with
+    /// the disk full it lands in the journal and the next open imports it into the audit trail.
+    @Test func auditEventsOfAFullDiskAreJournaledAndImported() throws {
+        let disk = try Tmpfs.mount(sizeKiB: 3072)
+        defer { disk.unmount() }
+        let path = disk.path + "/h.db"
+        let store = try HistoryStore(path: path)
+        let id = try store.beginRun(kind: "scan", startedAt: Date(), inventory: nil, hostPattern: nil, options: nil, version: "test")
+        let recorder = RunRecorder<HostScan>(store: store, runId: id, batchSize: 1)
+        disk.fill()
+        recorder.add(Self.host("web1", updates: [PendingUpdate(name: "libc6", installedVersion: "1", availableVersion: String(repeating: "2", count: 2000),
+                                                              source: "s", security: true, architecture: "amd64")]))
+        recorder.record(event: EventRecord(at: Date(), user: "ops", action: "deferred", policy: "p", host: "web1", detail: "alice on pts/0"))
+        #expect(throws: HistoryWriteFailure.self) { try recorder.finish(at: Date()) }
+        disk.free()
+        let reopened = try HistoryStore(path: path)
+        #expect(reopened.recoveredRuns == [id])
+        #expect(try reopened.events(host: "web1").map { "\($0.action) \($0.detail ?? "")" } == ["deferred alice on pts/0"])
+    }
+
     // MARK: #18 read-only
 
     @Test func readOnlyOpenWritesNothingAndRefusesWhatIsNotAHistory() throws {
