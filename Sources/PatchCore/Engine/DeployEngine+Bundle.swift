@@ -92,10 +92,7 @@ extension DeployEngine {
     static func unpinnedInstall(_ record: PackageRecord) -> String {
         switch record.format {
         case .apt:
-            return "export LC_ALL=C DEBIAN_FRONTEND=noninteractive; " + Shell.join([
-                "apt-get", "-y", "-q", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold",
-                "-o", "DPkg::Lock::Timeout=300", "install", "--", record.name,
-            ])
+            return DebianPlatform.aptInstallCommand([record.name])
         case .dnf: return "export LC_ALL=C; " + Shell.join(["dnf", "-y", "install", "--", record.name])
         default: return "export LC_ALL=C; " + Shell.join(["zypper", "--non-interactive", "install", "--", record.name])
         }

@@ -49,14 +49,19 @@ public struct DebianPlatform: Platform {
     static let rebootCheck = "echo '\(Sections.marker) reboot'; if [ -e /var/run/reboot-required ]; then echo required; cat /var/run/reboot-required.pkgs 2>/dev/null; else echo none; fi"
 
     public func installCommand(_ updates: [PendingUpdate]) -> String {
-        let targets = updates.map { "\($0.name)=\($0.availableVersion)" }
-        // Lock timeout: wait for an unattended-upgrades run to finish instead of failing at once.
-        return "\(Self.environment); " + Shell.join([
+        Self.aptInstallCommand(updates.map { "\($0.name)=\($0.availableVersion)" }, onlyUpgrade: true)
+    }
+
+    /// The one `apt-get install` line (OS updates, library packages, policy bundles): no questions,
+    /// changed configuration files kept, a lock held by unattended-upgrades waited for instead of
+    /// failing at once, and `--` before the operands (`NAME`, `NAME=VERSION` or a .deb path).
+    static func aptInstallCommand(_ operands: [String], onlyUpgrade: Bool = false) -> String {
+        "\(environment); " + Shell.join([
             "apt-get", "-y", "-q",
             "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold",
             "-o", "DPkg::Lock::Timeout=300",
-            "install", "--only-upgrade", "--",
-        ] + targets)
+            "install",
+        ] + (onlyUpgrade ? ["--only-upgrade"] : []) + ["--"] + operands)
     }
 
     /// `dpkg --audit` lists packages left unpacked or half-configured by an interrupted run.
@@ -72,11 +77,20 @@ public struct DebianPlatform: Platform {
     }
 
     public func installedVersionsCommand(_ names: [String]) -> String {
+        Self.installedVersionsQuery(names)
+    }
+
+    /// `NAME<TAB>VERSION<TAB>STATUS` per named package (the form library installs read too).
+    static func installedVersionsQuery(_ names: [String]) -> String {
         "dpkg-query -W -f='${Package}\\t${Version}\\t${db:Status-Abbrev}\\n' -- " + Shell.join(names) + " 2>/dev/null; true"
     }
 
-    /// Only fully installed (`ii`) packages count: a half-installed one has not reached its version.
     public func parseInstalledVersions(_ output: String) -> [String: String] {
+        Self.parseInstalledVersionLines(output)
+    }
+
+    /// Only fully installed (`ii`) packages count: a half-installed one has not reached its version.
+    static func parseInstalledVersionLines(_ output: String) -> [String: String] {
         var versions: [String: String] = [:]
         for line in output.split(separator: "\n") {
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false)

@@ -7,15 +7,9 @@ public enum PackageInstallCommands {
         case .deb:
             guard let path else { return nil }
             // A path (not a name) makes apt install the file and resolve its dependencies.
-            return "export LC_ALL=C DEBIAN_FRONTEND=noninteractive; " + Shell.join([
-                "apt-get", "-y", "-q", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold",
-                "-o", "DPkg::Lock::Timeout=300", "install", "--", path,
-            ])
+            return DebianPlatform.aptInstallCommand([path])
         case .apt:
-            return "export LC_ALL=C DEBIAN_FRONTEND=noninteractive; " + Shell.join([
-                "apt-get", "-y", "-q", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold",
-                "-o", "DPkg::Lock::Timeout=300", "install", "--", "\(record.name)=\(record.version)",
-            ])
+            return DebianPlatform.aptInstallCommand(["\(record.name)=\(record.version)"])
         case .rpm:
             guard let path else { return nil }
             return "export LC_ALL=C; if command -v dnf >/dev/null 2>&1; then " + Shell.join(["dnf", "-y", "install", "--", path])
@@ -47,7 +41,7 @@ public enum PackageInstallCommands {
     public static func installedVersion(_ record: PackageRecord) -> String? {
         switch record.format {
         case .deb, .apt:
-            return "dpkg-query -W -f='${Package}\\t${Version}\\t${db:Status-Abbrev}\\n' -- " + Shell.quote(record.name) + " 2>/dev/null; true"
+            return DebianPlatform.installedVersionsQuery([record.name])
         case .rpm, .dnf, .zypper:
             return "rpm -q --qf '%{NAME}\\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\\tii\\n' -- " + Shell.quote(record.name) + " 2>/dev/null; true"
         case .pkg:
@@ -65,12 +59,9 @@ public enum PackageInstallCommands {
         }
     }
 
-    /// Reads `installedVersion`'s output: the version of a fully installed package, or nil.
+    /// Reads `installedVersion`'s output (every format prints dpkg-query's `NAME<TAB>VERSION<TAB>ii`):
+    /// the version of a fully installed package, or nil.
     public static func parseInstalledVersion(_ output: String, name: String) -> String? {
-        for line in output.split(separator: "\n") {
-            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
-            if fields.count >= 3, fields[0] == name, fields[2].trimmed == "ii" { return String(fields[1]) }
-        }
-        return nil
+        DebianPlatform.parseInstalledVersionLines(output)[name]
     }
 }
