@@ -163,15 +163,9 @@ extension DeployEngine {
             }
             // Verify against the package database, not the installer's word.
             let versions = platform.parseInstalledVersions(try await connection.run(platform.installedVersionsCommand(osPlanned.map(\.name))).stdout)
-            for update in osPlanned {
-                let actual = versions[update.name]
-                if actual == update.availableVersion {
-                    record.installed.append(InstalledPackage(name: update.name, fromVersion: update.installedVersion, toVersion: update.availableVersion))
-                } else {
-                    let reason = installProblem ?? "installed version is \(actual ?? "none") after a successful install"
-                    record.failed.append(FailedPackage(name: update.name, fromVersion: update.installedVersion, targetVersion: update.availableVersion,
-                                                       actualVersion: actual, reason: reason))
-                }
+            let problem = installProblem
+            Self.verify(osPlanned, against: versions, into: &record) { _, actual in
+                problem ?? "installed version is \(actual ?? "none") after a successful install"
             }
             if installProblem != nil || !record.failed.isEmpty {
                 if case let .broken(detail, repair) = platform.parseHealth(try await connection.run(platform.healthCommand()).stdout) {
@@ -186,16 +180,10 @@ extension DeployEngine {
         if let thirdPartyInstall {
             let step = try await runStep("install-third-party", thirdPartyInstall, on: connection, timeout: policy.installTimeout, into: &record)
             let versions = ThirdPartyManager.parseLinuxInstalledVersions(try await connection.run(ThirdPartyManager.linuxInstalledVersionsCommand).stdout)
-            for update in thirdParty {
-                let actual = versions[update.name]
-                if actual == update.availableVersion {
-                    record.installed.append(InstalledPackage(name: update.name, fromVersion: update.installedVersion, toVersion: update.availableVersion))
-                } else {
-                    // snap and flatpak install the channel's current revision, which may have moved on since the scan.
-                    record.failed.append(FailedPackage(name: update.name, fromVersion: update.installedVersion, targetVersion: update.availableVersion,
-                                                       actualVersion: actual, reason: step.exitCode == 0 ? "\(update.source) installed \(actual ?? "nothing")"
-                                                           : "\(update.source) exited \(step.exitCode.map(String.init) ?? "?"): \(Self.errorLines(step.output))"))
-                }
+            // snap and flatpak install the channel's current revision, which may have moved on since the scan.
+            Self.verify(thirdParty, against: versions, into: &record) { update, actual in
+                step.exitCode == 0 ? "\(update.source) installed \(actual ?? "nothing")"
+                    : "\(update.source) exited \(step.exitCode.map(String.init) ?? "?"): \(Self.errorLines(step.output))"
             }
         }
         var postFailure: String?
@@ -226,6 +214,21 @@ extension DeployEngine {
             if record.status == .ok { record.status = .failed }
         }
         record.error = problems.isEmpty ? nil : problems.joined(separator: "; ")
+    }
+
+    /// Each planned update is installed when the package database holds exactly its version;
+    /// otherwise it failed, for `reason(update, actual version)`.
+    static func verify(_ planned: [PendingUpdate], against versions: [String: String], into record: inout DeployHost,
+                       reason: (PendingUpdate, String?) -> String) {
+        for update in planned {
+            let actual = versions[update.name]
+            if actual == update.availableVersion {
+                record.installed.append(InstalledPackage(name: update.name, fromVersion: update.installedVersion, toVersion: update.availableVersion))
+            } else {
+                record.failed.append(FailedPackage(name: update.name, fromVersion: update.installedVersion, targetVersion: update.availableVersion,
+                                                   actualVersion: actual, reason: reason(update, actual)))
+            }
+        }
     }
 
     /// Through the run's recorder (database, else journal) when there is one.
