@@ -33,7 +33,10 @@ struct FuzzCorpusCommandTests {
             for file in files.enumerated().filter({ $0.offset % 2 == worker }).map(\.element) {
                 let problem: String?
                 do {
-                    let run = try CLI.run(command(file), within: 10)
+                    var run = try CLI.run(command(file), within: 10)
+                    // A hang is reproducible; a machine busy with other suites is not: an overrun
+                    // counts only when the file overruns a second time.
+                    if run.timedOut { run = try CLI.run(command(file), within: 10) }
                     if run.timedOut {
                         problem = "still running after 10 s"
                     } else if let signal = run.signal {
