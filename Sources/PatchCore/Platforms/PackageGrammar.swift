@@ -104,9 +104,10 @@ public enum PackageGrammar: Sendable, Equatable {
         return nil
     }
 
+    /// What a terminal would act on (the one list, `TerminalText`'s), and U+FFFD: what the
+    /// transport made of a NUL or of bytes that were not UTF-8.
     static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar == "\u{FFFD}"
-            || (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
+        TerminalText.isControl(scalar) || scalar == "\u{FFFD}"
     }
 
     static func isAlphanumeric(_ scalar: Unicode.Scalar) -> Bool {
@@ -130,7 +131,7 @@ public enum PackageGrammar: Sendable, Equatable {
         let short = text.unicodeScalars.count > 80 ? String(String.UnicodeScalarView(text.unicodeScalars.prefix(80))) + "…" : text
         return "\"" + short.unicodeScalars.map { scalar in
             if scalar == "\"" || scalar == "\\" { return "\\" + String(scalar) }
-            return isControl(scalar) ? "\\u{" + String(scalar.value, radix: 16) + "}" : String(scalar)
+            return isControl(scalar) ? TerminalText.visible(scalar) : String(scalar)
         }.joined() + "\""
     }
 }
