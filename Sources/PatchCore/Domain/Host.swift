@@ -27,6 +27,8 @@ public struct Host: Sendable, Hashable {
     public var becomePasswordCommand: String?
     public var connection: Connection
     public var shellType: ShellType
+    /// Bastions to pass through, controller side first (`ProxyJump`); empty when direct.
+    public var proxyJump: [JumpHop] = []
     /// Every group the host belongs to, including ancestors and `all`, sorted.
     public var groups: [String]
     /// All merged variables (including the ones above under their written key), for later features.
