@@ -29,6 +29,9 @@ public struct Host: Sendable, Hashable {
     public var shellType: ShellType
     /// Bastions to pass through, controller side first (`ProxyJump`); empty when direct.
     public var proxyJump: [JumpHop] = []
+    /// patchctl names (`port`, `user`, …) of the connection settings the inventory itself set, at
+    /// any level: ssh_config fills only the others (flag > inventory > ssh_config > default).
+    public var fromInventory: Set<String> = []
     /// Every group the host belongs to, including ancestors and `all`, sorted.
     public var groups: [String]
     /// All merged variables (including the ones above under their written key), for later features.

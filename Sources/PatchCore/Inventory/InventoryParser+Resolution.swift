@@ -165,12 +165,14 @@ extension InventoryParser {
         var shell: Host.ShellType = connection == .winrm ? .powershell : .sh
         if case let .shell(value) = setting(.shellType) { shell = value }
 
-        return Host(
+        var host = Host(
             name: record.name, address: text(.address), port: port, user: text(.user),
             privateKeyFile: text(.privateKeyFile), passwordEnv: text(.passwordEnv),
             passwordCommand: text(.passwordCommand), become: become,
             becomeUser: text(.becomeUser) ?? "root",
             becomePasswordEnv: text(.becomePasswordEnv), becomePasswordCommand: text(.becomePasswordCommand),
             connection: connection, shellType: shell, groups: member.sorted(), vars: vars)
+        host.fromInventory = Set(ConnectionKey.allCases.filter { setting($0) != nil }.map(\.rawValue))
+        return host
     }
 }
