@@ -4,6 +4,8 @@ PREFIX ?= /usr/local
 CONFIG ?= release
 BIN     = .build/$(CONFIG)/patchctl
 LAB_KNOWN_HOSTS = .lab/known_hosts
+# libssh2 >= 1.11 (RSA with rsa-sha2-256/512): the system's, or Debian trixie's built static by scripts/libssh2.sh.
+LIBSSH2 = PKG_CONFIG_PATH="$$(scripts/libssh2.sh)"
 
 .PHONY: all deps build lab lab-stop demo test fuzz bench install clean
 
@@ -14,7 +16,7 @@ deps:
 	lab/deps.sh
 
 build: deps
-	$(SWIFT) build -c $(CONFIG) --product patchctl
+	$(LIBSSH2) $(SWIFT) build -c $(CONFIG) --product patchctl
 
 # The local lab: a real sshd on 127.x.y.z:2222-2227 chrooted into a Debian 12 tree and a Rocky 9 look-alike (built once per machine).
 lab: deps
@@ -38,7 +40,7 @@ demo: build lab
 # Unit tests on recorded outputs plus integration tests against the lab's real sshd and apt.
 test: deps lab
 	lab/reset-rw.sh
-	PATCHCTL_REQUIRE_LAB=1 $(SWIFT) test
+	$(LIBSSH2) PATCHCTL_REQUIRE_LAB=1 $(SWIFT) test
 
 # libFuzzer + ASan on the parsers (inventory, policy, apt, dnf, zypper, WUA, winget, known_hosts), FUZZ_SECONDS each (default 30).
 fuzz: deps

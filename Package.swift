@@ -52,7 +52,8 @@ let package = Package(
         ),
         .testTarget(
             name: "PatchSSHTests",
-            dependencies: ["PatchSSH"]
+            // LabSupport: each test's own sshd (TestSSHServer).
+            dependencies: ["PatchSSH", "LabSupport"]
         ),
         .testTarget(
             name: "patchctlTests",

@@ -5,7 +5,10 @@
 set -euo pipefail
 # chromium, fonts-dejavu-core and python3 (standard library only): the HTML compliance report's
 # test opens it in headless Chromium and decodes the screenshot.
-PKGS=(libssh2-1-dev libsqlite3-dev libcurl4 pkg-config chromium fonts-dejavu-core python3)
+# libssl-dev, dpkg-dev, gcc, make, debian-archive-keyring: scripts/libssh2.sh builds libssh2 1.11 from
+# Debian's source package when the system's is older (Debian 12).
+PKGS=(libssh2-1-dev libsqlite3-dev libcurl4 pkg-config chromium fonts-dejavu-core python3
+      libssl-dev dpkg-dev gcc make debian-archive-keyring)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")

@@ -2,8 +2,13 @@ import CLibSSH2
 
 /// Process-wide libssh2 setup. `libssh2_init` is not thread-safe, so it runs exactly once,
 /// through a `static let`, before any session exists.
-enum LibSSH2 {
+public enum LibSSH2 {
     private static let initialized: Int32 = libssh2_init(0)
+
+    /// The libssh2 actually linked (1.11 or newer for RSA with SHA-2 signatures; see scripts/libssh2.sh).
+    public static var version: String {
+        libssh2_version(0).map { String(cString: $0) } ?? "unknown"
+    }
 
     static func ensureInitialized() throws {
         guard initialized == 0 else {

@@ -212,16 +212,51 @@ public final class SSHSession: @unchecked Sendable {
                 tried.append(auth.description)
                 if try await agentAuthenticate(socket: socket, deadline: deadline) { return }
             case let .password(secret):
-                guard methods.contains("password") else { continue }
-                tried.append(auth.description)
-                let rc = try await retry(deadline, phase: "authentication", allowFailure: true) {
-                    libssh2_userauth_password_ex(handle, user, userLength, secret, UInt32(secret.utf8.count), nil)
+                if methods.contains("password") {
+                    tried.append(auth.description)
+                    let rc = try await retry(deadline, phase: "authentication", allowFailure: true) {
+                        libssh2_userauth_password_ex(handle, user, userLength, secret, UInt32(secret.utf8.count), nil)
+                    }
+                    if rc == 0 { return }
                 }
-                if rc == 0 { return }
+                // PAM-backed servers often offer only keyboard-interactive for the same password.
+                if methods.contains("keyboard-interactive") {
+                    tried.append("keyboard-interactive")
+                    if try await keyboardInteractive(secret, deadline: deadline) { return }
+                }
             }
         }
         if tried.isEmpty { details.append("server offers: \(offered)") }
         throw SSHError.authentication(host: config.label, user: user, tried: tried, detail: details.joined(separator: "; "))
+    }
+
+    /// Answers the server's hidden (echo off) prompts with the password, as `ssh` does for a
+    /// password prompt; visible prompts (a one-time code, a question) get an empty answer, so an
+    /// unexpected challenge fails instead of being sent the password.
+    private func keyboardInteractive(_ secret: String, deadline: Deadline) async throws -> Bool {
+        guard let handle else { return false }
+        let box = PasswordBox(secret)
+        // libssh2 hands the session's abstract pointer to the C callback, which has no context otherwise.
+        let abstract = libssh2_session_abstract(handle)
+        abstract?.pointee = Unmanaged.passUnretained(box).toOpaque()
+        defer {
+            abstract?.pointee = nil
+            withExtendedLifetime(box) {}
+        }
+        let user = config.user
+        let rc = try await retry(deadline, phase: "authentication", allowFailure: true) {
+                libssh2_userauth_keyboard_interactive_ex(handle, user, UInt32(user.utf8.count)) { _, _, _, _, count, prompts, responses, abstract in
+                    guard let responses, let prompts, let context = abstract?.pointee else { return }
+                    let box = Unmanaged<PasswordBox>.fromOpaque(context).takeUnretainedValue()
+                    for index in 0..<Int(max(count, 0)) {
+                        let answer = prompts[index].echo == 0 ? box.secret : ""
+                        // libssh2 frees each answer with free(), so it must come from malloc (strdup).
+                        responses[index].text = strdup(answer)
+                        responses[index].length = UInt32(answer.utf8.count)
+                    }
+                }
+        }
+        return rc == 0
     }
 
     /// Tries each agent identity in turn. The agent socket is local, so its own calls block briefly.
@@ -306,4 +341,10 @@ public final class SSHSession: @unchecked Sendable {
         let writable = directions & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0
         return await reactor.wait(fd: socket, readable: readable || !writable, writable: writable, deadline: deadline)
     }
+}
+
+/// The password for the keyboard-interactive callback, reached through the session's abstract pointer.
+private final class PasswordBox {
+    let secret: String
+    init(_ secret: String) { self.secret = secret }
 }

@@ -10,7 +10,7 @@ struct Patchctl: AsyncParsableCommand {
             Exit codes: 0 every host succeeded; 2 some hosts failed; 3 deploy halted by max_fail_percent; 64 usage error; \
             65 invalid inventory, host pattern or policy; 75 policy locked by another deploy; 130 deploy interrupted; 1 any other error (history database, internal).
             """,
-        version: PatchctlVersion.current,
+        version: PatchctlVersion.long,
         subcommands: [Scan.self, Exec.self, Deploy.self, Install.self, Package.self, Approvals.self, Approve.self, Reject.self, Defer.self,
                       History.self, Report.self, Exception.self, Diff.self]
     )

@@ -77,4 +77,6 @@ enum Terminal {
 
 enum PatchctlVersion {
     static let current = "0.1.0"
+    /// What `--version` prints: the release, and the libssh2 it carries (RSA needs 1.11).
+    static let long = "\(current) (libssh2 \(SSHLibrary.version))"
 }
