@@ -39,6 +39,11 @@ public final class KnownHosts: @unchecked Sendable {
     private let revokedHashed: OpaquePointer
     /// `@revoked` lines with plain patterns (wildcards and negation allowed), matched here.
     private var revokedPlain: [Revocation] = []
+    /// `@cert-authority` lines (host patterns, line number): not supported, so a host that only
+    /// they vouch for is refused with a message that says so.
+    private var certificateAuthorities: [(patterns: [String], line: Int)] = []
+    /// libssh2 host key types of the lines in use, for the per-host algorithm order.
+    private var keyTypesInFile = Set<Int32>()
 
     public init(path: String) throws {
         try LibSSH2.ensureInitialized()
@@ -75,6 +80,9 @@ public final class KnownHosts: @unchecked Sendable {
                     if !addRevocation(fields, into: revoked) { skipped.append(SkippedLine(line: number, reason: "unreadable @revoked line")) }
                 case "@cert-authority":
                     skipped.append(SkippedLine(line: number, reason: "@cert-authority: host certificates are not supported"))
+                    if let patterns = fields.first {
+                        certificateAuthorities.append((patterns.split(separator: ",").map { $0.lowercased() }, number))
+                    }
                 default:
                     skipped.append(SkippedLine(line: number, reason: "unknown marker \(marker)"))
                 }
@@ -87,6 +95,8 @@ public final class KnownHosts: @unchecked Sendable {
             }
             if Self.readLine(String(line), into: hosts) != 0 {
                 skipped.append(SkippedLine(line: number, reason: "not understood (key type unsupported or line malformed)"))
+            } else if fields.count > 1, let type = Self.hostKeyType(named: String(fields[1])) {
+                keyTypesInFile.insert(type)
             }
         }
     }
@@ -176,6 +186,61 @@ public final class KnownHosts: @unchecked Sendable {
         case LIBSSH2_KNOWNHOST_CHECK_MATCH: return .match
         case LIBSSH2_KNOWNHOST_CHECK_MISMATCH: return .mismatch
         default: return .notFound
+        }
+    }
+
+    /// The `@cert-authority` line whose patterns cover this endpoint, if any.
+    public func certificateAuthorityLine(host: String, port: Int) -> Int? {
+        let name = KnownHosts.entryName(host: host, port: port).lowercased()
+        return certificateAuthorities.first { Self.matches($0.patterns, name: name) }?.line
+    }
+
+    /// OpenSSH's default host key order, by libssh2 key type, with the algorithms each stands for.
+    static let defaultKeyOrder: [(type: Int32, algorithms: [String])] = [
+        (LIBSSH2_HOSTKEY_TYPE_ED25519, ["ssh-ed25519"]),
+        (LIBSSH2_HOSTKEY_TYPE_ECDSA_256, ["ecdsa-sha2-nistp256"]),
+        (LIBSSH2_HOSTKEY_TYPE_ECDSA_384, ["ecdsa-sha2-nistp384"]),
+        (LIBSSH2_HOSTKEY_TYPE_ECDSA_521, ["ecdsa-sha2-nistp521"]),
+        (LIBSSH2_HOSTKEY_TYPE_RSA, ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"]),
+    ]
+
+    /// Host key algorithms to ask this endpoint for, as OpenSSH orders them: the key types
+    /// known_hosts already holds for it first, then the others. A server offering several keys then
+    /// shows the one on record rather than a newer type that would look unknown.
+    public func hostKeyAlgorithms(host: String, port: Int) -> String {
+        let known = knownKeyTypes(host: host, port: port)
+        let ordered = Self.defaultKeyOrder.filter { known.contains($0.type) } + Self.defaultKeyOrder.filter { !known.contains($0.type) }
+        return ordered.flatMap(\.algorithms).joined(separator: ",")
+    }
+
+    /// The key types recorded for an endpoint. libssh2 compares keys only between entries of the
+    /// same type, so asking with a key that matches nothing answers "mismatch" exactly when the
+    /// endpoint has a key of that type (plain and hashed names alike).
+    func knownKeyTypes(host: String, port: Int) -> Set<Int32> {
+        lock.lock()
+        defer { lock.unlock() }
+        // One type in the whole file: it is the endpoint's, if it has any; no lookups needed.
+        if keyTypesInFile.count <= 1 { return keyTypesInFile }
+        let name = KnownHosts.entryName(host: host, port: port)
+        let probe: [CChar] = [0x21]
+        var found = Set<Int32>()
+        for type in keyTypesInFile {
+            let typemask = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | KnownHosts.keyBits(type)
+            if libssh2_knownhost_checkp(collection, name, -1, probe, probe.count, typemask, nil) == LIBSSH2_KNOWNHOST_CHECK_MISMATCH {
+                found.insert(type)
+            }
+        }
+        return found
+    }
+
+    static func hostKeyType(named name: String) -> Int32? {
+        switch name {
+        case "ssh-ed25519": return LIBSSH2_HOSTKEY_TYPE_ED25519
+        case "ssh-rsa": return LIBSSH2_HOSTKEY_TYPE_RSA
+        case "ecdsa-sha2-nistp256": return LIBSSH2_HOSTKEY_TYPE_ECDSA_256
+        case "ecdsa-sha2-nistp384": return LIBSSH2_HOSTKEY_TYPE_ECDSA_384
+        case "ecdsa-sha2-nistp521": return LIBSSH2_HOSTKEY_TYPE_ECDSA_521
+        default: return nil
         }
     }
 

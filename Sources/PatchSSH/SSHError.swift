@@ -27,6 +27,8 @@ public enum SSHError: Error, CustomStringConvertible, Sendable {
     case transfer(host: String, path: String, message: String)
     /// The known_hosts file revokes the key this server offered (`@revoked`).
     case hostKeyRevoked(host: String, port: Int, fingerprint: String, knownHosts: String)
+    /// Only an `@cert-authority` line vouches for the endpoint: host certificates are not supported.
+    case hostKeyCertificateOnly(host: String, port: Int, fingerprint: String, knownHosts: String, line: Int)
     /// A command sent more than the per-stream output cap; it was stopped.
     case outputLimit(host: String, stream: String, limit: Int)
 
@@ -59,6 +61,8 @@ public enum SSHError: Error, CustomStringConvertible, Sendable {
             return "\(host): \(path): \(message)"
         case let .hostKeyRevoked(host, port, fingerprint, knownHosts):
             return "\(host) port \(port): REVOKED HOST KEY \(fingerprint) (marked @revoked in \(knownHosts)); refusing to connect"
+        case let .hostKeyCertificateOnly(host, port, fingerprint, knownHosts, line):
+            return "\(host) port \(port): only a host certificate authority vouches for this host (\(knownHosts) line \(line), @cert-authority), and patchctl does not support host certificates; verify the host key \(fingerprint) and add it as a plain known_hosts line"
         case let .outputLimit(host, stream, limit):
             return "\(host): output exceeded \(OutputLimit.describe(limit)) on \(stream); the command was stopped (raise --max-output if this host is honest)"
         }

@@ -100,9 +100,9 @@ public final class SSHSession: @unchecked Sendable {
         }
         session.handle = handle
         libssh2_session_set_blocking(handle, 0)
-        // OpenSSH's own preference order, so the key we are offered is the one OpenSSH clients recorded.
-        _ = libssh2_session_method_pref(handle, LIBSSH2_METHOD_HOSTKEY,
-            "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256,ssh-rsa")
+        // OpenSSH's order, led by the key types known_hosts holds for this endpoint, so the key we
+        // are offered is the one on record (an RSA-only entry is not met with an unknown ed25519 key).
+        _ = libssh2_session_method_pref(handle, LIBSSH2_METHOD_HOSTKEY, knownHosts.hostKeyAlgorithms(host: config.address, port: config.port))
         // Cheapest strong key exchange first (libssh2's own order may pick a costly DH group exchange).
         _ = libssh2_session_method_pref(handle, LIBSSH2_METHOD_KEX,
             "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha256,diffie-hellman-group16-sha512,diffie-hellman-group18-sha512,diffie-hellman-group14-sha256")
@@ -157,6 +157,11 @@ public final class SSHSession: @unchecked Sendable {
         case .revoked:
             throw SSHError.hostKeyRevoked(host: config.label, port: config.port, fingerprint: hostKeyFingerprint, knownHosts: knownHosts.path)
         case .notFound:
+            if let line = knownHosts.certificateAuthorityLine(host: config.address, port: config.port) {
+                // Never silently trusted, and never silently added next to the CA line either.
+                throw SSHError.hostKeyCertificateOnly(host: config.label, port: config.port, fingerprint: hostKeyFingerprint,
+                                                      knownHosts: knownHosts.path, line: line)
+            }
             guard policy == .acceptNew else {
                 throw SSHError.hostKeyUnknown(host: config.label, port: config.port, fingerprint: hostKeyFingerprint, knownHosts: knownHosts.path)
             }

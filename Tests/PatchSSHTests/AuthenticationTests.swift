@@ -84,6 +84,48 @@ struct AuthenticationTests {
         }
     }
 
+    @Test func hostKeyTypeOnRecordIsTheOneAskedFor() async throws {
+        // The server offers ed25519 and RSA; known_hosts holds only its RSA key (with an unrelated
+        // ed25519 line, so the file has both types). OpenSSH asks for the recorded type first.
+        let key = try TestSSHServer.clientKey(type: "ed25519", in: folder)
+        let server = try TestSSHServer(hostKeyTypes: ["ed25519", "rsa"], authorizedKeys: [key.publicKey])
+        let knownHosts = try server.knownHosts(types: ["rsa"])
+        let other = "other.example ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG8UGfMNHqW4Q4p5t2TB1rzvT3pBsVb\n"
+        let handle = try #require(FileHandle(forWritingAtPath: knownHosts))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(other.utf8))
+        try handle.close()
+        let session = try await connect(server, auth: [.keyFile(path: key.path, passphrase: nil)], knownHosts: knownHosts)
+        #expect(session.hostKeyFingerprint == (try server.fingerprint("rsa")))
+        await session.close()
+        // With the ed25519 key on record (hashed, as HashKnownHosts writes it), ed25519 is asked for.
+        let hashed = try server.knownHosts(types: ["ed25519", "rsa"])
+        #expect(try TestSSHServer.run("/usr/bin/ssh-keygen", ["-H", "-f", hashed]).status == 0)
+        let again = try await connect(server, auth: [.keyFile(path: key.path, passphrase: nil)], knownHosts: hashed)
+        #expect(again.hostKeyFingerprint == (try server.fingerprint("ed25519")))
+        await again.close()
+    }
+
+    @Test func hostOnlyVouchedForByACertificateAuthorityIsRefusedClearly() async throws {
+        let key = try TestSSHServer.clientKey(type: "ed25519", in: folder)
+        let server = try TestSSHServer(authorizedKeys: [key.publicKey])
+        let path = folder.appendingPathComponent("known_hosts_ca").path
+        try "@cert-authority *.example,[127.0.0.1]:* ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG8UGfMNHqW4Q4p5t2TB1rzvT3pBsVb\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let config = SSHConfig(label: "ca-host", address: "127.0.0.1", port: server.port, user: "root",
+                               auth: [.keyFile(path: key.path, passphrase: nil)], connectTimeout: 30)
+        do {
+            _ = try await SSHSession.connect(config, knownHosts: try KnownHosts(path: path), policy: .acceptNew)
+            Issue.record("connected to a host only a certificate authority vouches for")
+        } catch let error as SSHError {
+            guard case let .hostKeyCertificateOnly(_, _, _, _, line) = error else { Issue.record("\(error)"); return }
+            #expect(line == 1)
+            #expect(error.description.contains("does not support host certificates"))
+        }
+        // Not silently added beside the CA line either.
+        #expect(try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").count == 1)
+    }
+
     /// The lab's password account (lab/password-user.sh makes it; it touches no other account).
     static func passwordAccount() throws -> (String, String) {
         let script = HostileEndpoint.repository.appendingPathComponent("lab/password-user.sh").path

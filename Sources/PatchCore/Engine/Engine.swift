@@ -159,7 +159,7 @@ public struct Engine: Sendable {
             switch ssh {
             case .resolve, .connect, .handshake: status = .unreachable
             case .timeout: status = .timeout
-            case .hostKeyUnknown, .hostKeyMismatch: status = .hostKeyMismatch
+            case .hostKeyUnknown, .hostKeyMismatch, .hostKeyCertificateOnly: status = .hostKeyMismatch
             case .hostKeyRevoked: status = .hostKeyRevoked
             case .authentication, .keyFile, .become: status = .authFailed
             case .knownHosts, .session, .transfer, .outputLimit: status = .error
