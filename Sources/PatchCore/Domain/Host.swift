@@ -2,7 +2,8 @@
 /// merged from `all`, its groups (parents first) and its own host vars.
 public struct Host: Sendable, Hashable {
     public enum Connection: String, Sendable, Hashable, CaseIterable {
-        case ssh, winrm, local
+        /// `openssh`: the system OpenSSH client (per host, never the default; see OpenSSHSession).
+        case ssh, winrm, local, openssh
     }
 
     public enum ShellType: String, Sendable, Hashable, CaseIterable {

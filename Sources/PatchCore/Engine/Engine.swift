@@ -58,6 +58,10 @@ public struct Engine: Sendable {
             knownHosts = .failure(Self.classify(error))
         }
         let policy: HostKeyPolicy = options.acceptNewHostKeys ? .acceptNew : .strict
+        // The OpenSSH transport's ControlMaster sockets: one private folder per run, removed after it.
+        let controlDirectory: Result<String, Failure> = hosts.contains { $0.connection == .openssh }
+            ? Result { try OpenSSHSession.makeControlDirectory() }.mapError(Self.classify) : .success("")
+        defer { if case let .success(folder) = controlDirectory, !folder.isEmpty { try? FileManager.default.removeItem(atPath: folder) } }
         Self.raiseOpenFileLimit(toAtLeast: min(forks, hosts.count) + 64)
         let commandTimeout = options.commandTimeout
         let outputLimit = options.maxOutputBytes
@@ -80,12 +84,21 @@ public struct Engine: Sendable {
                     let started = Date()
                     do {
                         let prepared = try credential.get()
-                        logger.debug("connecting", metadata: ["host": "\(host.name)", "address": "\(host.address):\(host.port)"])
+                        logger.debug("connecting", metadata: ["host": "\(host.name)", "address": "\(host.address):\(host.port)",
+                                                              "transport": "\(host.connection == .openssh ? "openssh (system ssh client)" : host.connection.rawValue)"])
                         let connect: @Sendable () async throws -> any RemoteSession
                         if host.connection == .winrm {
                             let configuration = try WinRMSession.configuration(for: host, user: prepared.config.user, password: prepared.password,
                                                                                connectTimeout: prepared.config.connectTimeout)
                             connect = { WinRMSession(client: try WinRMClient(configuration)) }
+                        } else if host.connection == .openssh {
+                            let controlDirectory = try controlDirectory.get()
+                            connect = {
+                                try await gate.pass {
+                                    try await OpenSSHSession.connect(host: host, config: prepared.config, knownHostsPath: options.knownHostsPath,
+                                                                     acceptNew: policy == .acceptNew, controlDirectory: controlDirectory)
+                                }
+                            }
                         } else {
                             let known = try knownHosts.get()
                             let ssh: @Sendable () async throws -> any RemoteSession = {

@@ -123,7 +123,7 @@ struct ValueContext: Sendable {
 
 extension ConnectionKey {
     static let connectionNames: [String: Host.Connection] = [
-        "ssh": .ssh, "winrm": .winrm, "local": .local,
+        "ssh": .ssh, "winrm": .winrm, "local": .local, "openssh": .openssh,
         // Ansible's other SSH implementations and its PowerShell-remoting transport.
         "paramiko": .ssh, "paramiko_ssh": .ssh, "smart": .ssh, "psrp": .winrm,
     ]
@@ -194,7 +194,7 @@ extension ConnectionKey {
         switch self {
         case .port: "an integer from 1 to 65535"
         case .become: "true or false (yes/no and on/off are accepted too)"
-        case .connection: "one of ssh, winrm, local (Ansible's paramiko and smart mean ssh, psrp means winrm)"
+        case .connection: "one of ssh, winrm, local, openssh (Ansible's paramiko and smart mean ssh, psrp means winrm)"
         case .shellType: "one of sh, powershell, cmd (bash, zsh, ksh, dash and ash count as sh)"
         case .passwordEnv, .becomePasswordEnv: "the name of an environment variable"
         case .privateKeyFile: "a file path"
