@@ -147,7 +147,10 @@ struct INIInventoryReader {
         } catch {
             throw Failure(line: number, column: 1, message: "cannot read host line: \(error.message)")
         }
-        let host = words[0]
+        // A line of characters shlex counts as blanks (a stray carriage return) names no host.
+        guard let host = words.first else {
+            throw Failure(line: number, column: 1, message: "expected a host name, found only blank characters")
+        }
         let hostMark = YAMLNodes.mark(line: number, column: host.offset + 1)
         if host.text.hasSuffix(":"), HostKey.splitPort(host.text).1 == nil {
             throw Failure(line: number, column: host.offset + 1, message:

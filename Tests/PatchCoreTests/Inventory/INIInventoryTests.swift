@@ -124,6 +124,8 @@ struct INIInventoryTests {
         expectINIError("[web]\nweb1\n[ghost:vars]\nx=1\n", line: 3, column: 1, "[ghost:vars]", "never declares")
         expectINIError("[web]\nweb1 ansible_port=99999\n", line: 2, column: 6, "ansible_port")
         expectINIError("[web]\nweb1 ansible_password=secret\n", line: 2, column: 6, "plain-text password")
+        // Carriage returns only: shlex finds no word (this used to index an empty list).
+        expectINIError("[web]\nweb1\n\r\r\n", line: 3, column: 1, "blank characters")
     }
 
     @Test func aChildDeclaredLaterInTheFileIsFine() throws {
