@@ -45,6 +45,25 @@ struct InventorySourcesCommandTests {
         #expect(!table.stdout.contains("db1"))
     }
 
+    @Test func deployListsThePolicysTargetsWithoutAPlanOrARun() throws {
+        let folder = try CLI.temporaryDirectory()
+        let (ini, yaml) = try inventories(folder)
+        let policy = folder.appendingPathComponent("web-only.yml")
+        try "name: web-only\ntargets: web\nselect: security\napproval: auto\nreboot: never\n".write(to: policy, atomically: true, encoding: .utf8)
+        let db = folder.appendingPathComponent("h.db").path
+        let result = try CLI.run(["deploy", "--policy", policy.path, "-i", ini, "-i", yaml, "--limit", "web1,db1",
+                                  "--list-hosts", "--output", "json", "--db", db])
+        #expect(result.status == 0, "\(result.stderr)")
+        let hosts = try #require(try CLI.json(result.stdout)["hosts"] as? [[String: Any]])
+        // The policy targets web; --limit narrows it to web1 (db1 is not a target).
+        #expect(hosts.map { $0["name"] as? String } == ["web1"])
+        #expect(hosts.first?["via"] as? [String] == ["ops@bastion.example:2200"])
+        let runs = try CLI.run(["history", "--db", db, "--output", "json"])
+        #expect(runs.status == 0, "\(runs.stderr)")
+        let recorded = try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as? [Any]
+        #expect(recorded?.isEmpty == true, "\(runs.stdout)")
+    }
+
     @Test func anInvalidINIFileExits65WithItsPosition() throws {
         let folder = try CLI.temporaryDirectory()
         let ini = folder.appendingPathComponent("hosts.ini")

@@ -89,6 +89,11 @@ struct AnsibleParityTests {
             let expected = (meta._meta.hostvars[host.name] ?? [:]).mapValues(\.inventoryValue)
             #expect(host.vars.mapValues(Self.comparable) == expected.mapValues(Self.comparable), "variables of \(host.name)")
         }
+        // `--host NAME` answers from the same merge; checked for the last host (deepest in the files).
+        let last = try #require(inventory.hosts.last)
+        let single = try AnsibleTools.run("ansible-inventory", paths.flatMap { ["-i", $0] } + ["--host", last.name])
+        let answer = try JSONDecoder().decode([String: JSONValue].self, from: Data(single.utf8)).mapValues(\.inventoryValue)
+        #expect(last.vars.mapValues(Self.comparable) == answer.mapValues(Self.comparable), "--host \(last.name)")
     }
 
     @Test(arguments: cases)
