@@ -39,6 +39,10 @@ struct InventorySources {
     mutating func add(_ path: String) throws(PatchError) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            if path.contains(",") {
+                try addHostList(path)
+                return
+            }
             throw PatchError.inventory(file: path, line: nil, column: nil, message: "inventory file not found")
         }
         let folder = isDirectory.boolValue ? Self.absolute(path) : Self.folder(of: path)
@@ -48,6 +52,17 @@ struct InventorySources {
         } else {
             try addFile(path)
         }
+    }
+
+    /// Ansible's `-i 'web1,db1:2222,'`: a comma-separated list of hosts (ungrouped), when no
+    /// file has that name. No group_vars apply (there is no folder).
+    private mutating func addHostList(_ list: String) throws(PatchError) {
+        parser.file = list
+        let mark = YAMLNodes.mark(line: 1, column: 1)
+        let hosts = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let entries = hosts.map { (YAMLNodes.string($0, at: mark), YAMLNodes.null(at: mark)) }
+        let group = YAMLNodes.map([(YAMLNodes.string("hosts", at: mark), YAMLNodes.map(entries, at: mark))], at: mark)
+        try parser.add(root: YAMLNodes.map([(YAMLNodes.string("ungrouped", at: mark), group)], at: mark))
     }
 
     /// Every entry in name order, skipping what Ansible skips; sub-folders recursively.
@@ -115,11 +130,9 @@ struct InventorySources {
         do {
             root = try YAMLReader.compose(text)
         } catch {
-            if Inventory.looksLikeINI(text) || (!yamlSuffix && !(error is YAMLReader.LimitExceeded)) {
-                try addINI(text, file: file)
-                return
-            }
-            throw Inventory.syntaxError(error, file: file, yaml: text)
+            if error is YAMLReader.LimitExceeded { throw Inventory.syntaxError(error, file: file, yaml: text) }
+            try addINI(text, file: file, orReport: yamlSuffix && !Inventory.looksLikeINI(text) ? Inventory.syntaxError(error, file: file, yaml: text) : nil)
+            return
         }
         if let root, case .mapping = root {
             if ScriptInventory.isScriptFormat(root) {
@@ -129,22 +142,34 @@ struct InventorySources {
             }
             return
         }
-        if Inventory.looksLikeINI(text) || (!yamlSuffix && root.map { !YAMLNodes.isNull($0) } ?? false) {
-            try addINI(text, file: file)
+        guard let root, !YAMLNodes.isNull(root) || !yamlSuffix else {
+            try parser.add(root: root)  // reports the empty file
             return
         }
-        try parser.add(root: root)  // reports the empty file or the wrong top level
+        // As Ansible: what the YAML reader cannot use is tried as INI. For a .yml file that does
+        // not look like INI either, the YAML reader's complaint is the clearer one.
+        var yamlProblem: PatchError?
+        if yamlSuffix && !Inventory.looksLikeINI(text) {
+            var probe = parser
+            do {
+                try probe.add(root: root)
+            } catch {
+                yamlProblem = error
+            }
+        }
+        try addINI(text, file: file, orReport: yamlProblem)
     }
 
-    private mutating func addINI(_ text: String, file: String) throws(PatchError) {
+    /// Reads `text` as INI; when that fails and `otherProblem` is given, that error is thrown instead.
+    private mutating func addINI(_ text: String, file: String, orReport otherProblem: PatchError? = nil) throws(PatchError) {
         do {
             try parser.add(root: try INIInventoryReader(file: file).read(text))
         } catch let failure as INIInventoryReader.Failure {
-            throw PatchError.inventory(file: file, line: failure.line, column: failure.column, message: failure.message)
+            throw otherProblem ?? PatchError.inventory(file: file, line: failure.line, column: failure.column, message: failure.message)
         } catch let error as PatchError {
-            throw error
+            throw otherProblem ?? error
         } catch {
-            throw PatchError.inventory(file: file, line: nil, column: nil, message: "\(error)")
+            throw otherProblem ?? PatchError.inventory(file: file, line: nil, column: nil, message: "\(error)")
         }
     }
 

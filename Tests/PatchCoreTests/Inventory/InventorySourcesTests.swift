@@ -160,6 +160,24 @@ struct InventorySourcesTests {
         #expect(inventory.groups["ungrouped"]?.hosts == ["solo"])
     }
 
+    @Test func aCommaSeparatedHostListIsAnInventory() throws {
+        let inventory = try Inventory.load(paths: ["web1, db1:2222,"], environment: [:])
+        #expect(inventory.hosts.map(\.name) == ["web1", "db1"])
+        #expect(inventory.host(named: "db1")?.port == 2222)
+        #expect(inventory.groups["ungrouped"]?.hosts == ["web1", "db1"])
+    }
+
+    @Test func aYAMLNamedFileThatIsINIWithoutSectionsLoadsAsAnsibleDoes() throws {
+        let folder = try InventoryFolder()
+        try folder.write("hosts.yml", "web1 ansible_port=2201\n")
+        #expect(try folder.load("hosts.yml").host(named: "web1")?.port == 2201)
+        // Neither YAML inventory nor INI: the YAML reader's message.
+        let bad = try folder.write("bad.yml", "- web1\n- web2\n")
+        #expect(throws: PatchError.inventory(file: bad, line: 1, column: 1, message: "expected a map of groups at the top level (e.g. 'all:'), found a list")) {
+            try folder.load("bad.yml")
+        }
+    }
+
     @Test func anExecutableYAMLFileWithoutShebangIsStillYAML() throws {
         let folder = try InventoryFolder()
         try folder.write("hosts.yml", "all:\n  hosts:\n    web1:\n", mode: 0o755)
