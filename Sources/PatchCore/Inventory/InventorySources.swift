@@ -177,7 +177,7 @@ struct InventorySources {
         switch tree {
         case let .success(root): try parser.add(root: root)
         case let .failure(failure):
-            throw PatchError.inventory(file: file, line: failure.node?.mark?.line, column: failure.node?.mark?.column, message: failure.message)
+            throw PatchError.inventory(file: file, line: failure.line, column: failure.column, message: failure.message)
         }
     }
 

@@ -12,9 +12,17 @@ enum ScriptInventory {
     /// The same byte limit as a YAML inventory file.
     static let maximumOutput = YAMLReader.Limits.standard.maxBytes
 
+    /// A problem and where in the document it is (Yams nodes are not Sendable, errors are).
     struct Failure: Error {
-        var node: Node?
+        var line: Int?
+        var column: Int?
         var message: String
+
+        init(node: Node?, message: String) {
+            line = node?.mark?.line
+            column = node?.mark?.column
+            self.message = message
+        }
     }
 
     /// Whether a YAML/JSON file holds this format rather than Ansible's YAML inventory shape: it
