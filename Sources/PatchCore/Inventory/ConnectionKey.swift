@@ -114,9 +114,20 @@ enum ConnectionKey: String, CaseIterable, Sendable {
             return InventoryProblem("'\(name)' is not read per host: use patchctl's --connect-timeout")
         case "ansible_network_os":
             return InventoryProblem("'\(name)': network devices are not managed by patchctl (it patches servers and workstations)")
+        case "ansible_winrm_path":
+            return empty || text == "/wsman" ? nil : InventoryProblem("'\(name)' is '\(text)': patchctl's WinRM client uses /wsman only")
+        case "ansible_winrm_kerberos_delegation":
+            return empty || node.bool == false ? nil : InventoryProblem("'\(name)': Kerberos is not supported by patchctl's WinRM client (ntlm or basic)")
+        case "ansible_winrm_operation_timeout_sec", "ansible_winrm_read_timeout_sec":
+            return InventoryProblem("'\(name)' is not read per host: use patchctl's --command-timeout and --connect-timeout")
+        case "ansible_psrp_auth", "ansible_psrp_protocol", "ansible_psrp_cert_validation":
+            let instead = ["ansible_psrp_auth": "ansible_winrm_transport", "ansible_psrp_protocol": "ansible_winrm_scheme",
+                           "ansible_psrp_cert_validation": "ansible_winrm_server_cert_validation"][name] ?? ""
+            return InventoryProblem("'\(name)' is not read: patchctl reaches psrp hosts over WinRM, set '\(instead)' instead")
         default:
             // ansible_python_interpreter and pipelining: patchctl runs no Python and copies no
-            // modules, so they change nothing. WinRM settings are read by WinRMSession.
+            // modules, so they change nothing. ansible_winrm_scheme, _transport and
+            // _server_cert_validation are read by WinRMSession.
             return nil
         }
     }

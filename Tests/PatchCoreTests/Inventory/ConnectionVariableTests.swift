@@ -122,6 +122,12 @@ struct ConnectionVariableTests {
         ("ansible_timeout: 30", false),
         ("ansible_network_os: ios", false),
         ("ansible_ssh_args: -C", false),
+        ("ansible_winrm_transport: ntlm", true),
+        ("ansible_winrm_path: /wsman", true),
+        ("ansible_winrm_path: /custom", false),
+        ("ansible_winrm_kerberos_delegation: true", false),
+        ("ansible_winrm_read_timeout_sec: 60", false),
+        ("ansible_psrp_auth: ntlm", false),
     ])
     func otherAnsibleVariablesAreHarmlessOrRefused(line: String, harmless: Bool) {
         let yaml = "all:\n  hosts:\n    web1:\n      \(line)\n"
