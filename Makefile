@@ -37,9 +37,11 @@ demo: build lab
 	$(BIN) report compliance --standard pci-dss -i inventories/lab-deploy.yml --format html -o patch-report.html
 	@echo "compliance report with charts: $$(pwd)/patch-report.html"
 
-# Unit tests on recorded outputs plus integration tests against the lab's real sshd and apt.
+# Unit tests on recorded outputs plus integration tests against the lab's real sshd and apt, and
+# inventory tests against ansible-core's own answers (in .venv/, see scripts/test-venv.sh).
 test: deps lab
 	lab/reset-rw.sh
+	scripts/test-venv.sh
 	$(LIBSSH2) PATCHCTL_REQUIRE_LAB=1 $(SWIFT) test
 
 # libFuzzer + ASan on the parsers (inventory, policy, apt, dnf, zypper, WUA, winget, known_hosts), FUZZ_SECONDS each (default 30).

@@ -50,6 +50,9 @@ public struct SSHConfig: Sendable {
 public enum HostKeyPolicy: Sendable {
     case strict
     case acceptNew
+    /// StrictHostKeyChecking=no, only when the user's inventory or ssh_config asks: an unknown key
+    /// is accepted without being recorded; a changed or revoked key is still refused.
+    case off
 }
 
 /// One authenticated SSH connection, driven in non-blocking mode through the reactor.
@@ -162,10 +165,14 @@ public final class SSHSession: @unchecked Sendable {
                 throw SSHError.hostKeyCertificateOnly(host: config.label, port: config.port, fingerprint: hostKeyFingerprint,
                                                       knownHosts: knownHosts.path, line: line)
             }
-            guard policy == .acceptNew else {
+            switch policy {
+            case .strict:
                 throw SSHError.hostKeyUnknown(host: config.label, port: config.port, fingerprint: hostKeyFingerprint, knownHosts: knownHosts.path)
+            case .acceptNew:
+                try knownHosts.add(host: config.address, port: config.port, key: raw, keyType: type)
+            case .off:
+                return
             }
-            try knownHosts.add(host: config.address, port: config.port, key: raw, keyType: type)
         }
     }
 

@@ -5,17 +5,27 @@ import PatchCore
 
 /// Which hosts: the inventory and an Ansible-style pattern.
 struct InventoryOptions: ParsableArguments {
-    @Option(name: [.short, .long], help: ArgumentHelp("Inventory file (YAML, Ansible format accepted; default PATCHCTL_INVENTORY).", valueName: "file"))
-    var inventory: String?
+    @Option(name: [.short, .long], help: ArgumentHelp(
+        "Inventory: a YAML, INI or JSON file, a dynamic inventory script, or a folder of them; repeat to merge several (default PATCHCTL_INVENTORY).",
+        valueName: "source"))
+    var inventory: [String] = []
 
     @Option(help: ArgumentHelp("Host pattern: names, groups, globs, a:b, a:&b, a:!b, ~regex, group[0:2], @file.", valueName: "pattern"))
     var limit: String?
 
-    /// The inventory path: the option, else PATCHCTL_INVENTORY.
-    func inventoryPath(environment: [String: String]) throws -> String {
-        if let inventory { return inventory }
-        if let path = environment["PATCHCTL_INVENTORY"], !path.isEmpty { return path }
-        throw ValidationError("Missing expected argument '--inventory <file>' (or set PATCHCTL_INVENTORY)")
+    @Flag(help: "Print the targeted hosts (address, port, user, jump hosts, transport) and stop; nothing is contacted.")
+    var listHosts = false
+
+    /// The inventory sources: the options in order, else PATCHCTL_INVENTORY.
+    func inventoryPaths(environment: [String: String]) throws -> [String] {
+        if !inventory.isEmpty { return inventory }
+        if let path = environment["PATCHCTL_INVENTORY"], !path.isEmpty { return [path] }
+        throw ValidationError("Missing expected argument '--inventory <source>' (or set PATCHCTL_INVENTORY)")
+    }
+
+    /// The sources as one line, for history.
+    func inventoryDescription(environment: [String: String]) throws -> String {
+        try inventoryPaths(environment: environment).joined(separator: ", ")
     }
 }
 
@@ -92,6 +102,7 @@ struct ConnectionFlags: ParsableArguments {
             logger: Terminal.logger(verbosity: verbose),
             passphrasePrompt: prompt)
         options.maxOutputBytes = maxOutput << 20
+        options.knownHostsPathIsExplicit = knownHosts != nil || environment["PATCHCTL_KNOWN_HOSTS"] != nil
         return options
     }
 }

@@ -41,17 +41,32 @@ enum RunSetup {
         if let failure { throw ExitCodes.fail(failure) }
     }
 
-    /// Nil when --limit selects no host (a warning is printed; nothing is recorded).
+    /// `--list-hosts`: the targeted hosts as patchctl would reach them; nothing is contacted.
+    static func listHosts(_ hosts: [Host], format: OutputFormat, environment: [String: String], defaultUser: String? = nil) {
+        let listing = HostListing.of(hosts, defaultUser: defaultUser, environment: environment)
+        switch format {
+        case .json: Terminal.writeDocument(JSONOutput.encode(HostListing.Document(hosts: listing), pretty: true) + "\n")
+        case .ndjson: for entry in listing { Terminal.writeDocument(JSONOutput.encode(entry, pretty: false) + "\n") }
+        case .table: Terminal.write(TableReport.hostListing(listing))
+        }
+    }
+
+    /// Nil when --limit selects no host (or with --list-hosts, after listing them) (a warning is printed; nothing is recorded).
     static func prepare<Record: HistoryRecord>(
         kind: String, target: InventoryOptions, output: OutputOptions, environment: [String: String],
-        options: String, as: Record.Type
+        options: String, as: Record.Type, defaultUser: String? = nil
     ) throws -> Prepared<Record>? {
         let hosts: [Host]
-        let inventory = try target.inventoryPath(environment: environment)
+        let sources = try target.inventoryPaths(environment: environment)
+        let inventory = sources.joined(separator: ", ")
         do {
-            hosts = try Inventory.load(path: inventory).select(target.limit)
+            hosts = try Inventory.load(paths: sources).select(target.limit)
         } catch {
             throw ExitCodes.fail(error)
+        }
+        if target.listHosts {
+            listHosts(hosts, format: output.output, environment: environment, defaultUser: defaultUser)
+            return nil
         }
         if hosts.isEmpty {
             // An inventory without hosts fails to load; here --limit selected none of them.

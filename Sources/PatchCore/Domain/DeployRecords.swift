@@ -132,6 +132,11 @@ public struct DeployHost: Codable, Sendable, Equatable {
     public var name: String
     public var address: String
     public var port: Int
+    /// The login user the inventory (or ssh_config) names; nil when the run's default applies.
+    public var user: String?
+    /// The jump chain (`user@bastion:port`, controller side first); empty when direct, nil only
+    /// in records stored before it existed (decoding them must not fail). Printed as a list.
+    public var via: [String]?
     public var status: HostStatus
     public var ring: String
     /// 1-based rolling batch within the ring.
@@ -161,6 +166,8 @@ public struct DeployHost: Codable, Sendable, Equatable {
         name = host.name
         address = host.address
         port = host.port
+        user = host.user
+        via = host.via
         self.status = status
         self.ring = ring
         self.batch = batch
@@ -190,6 +197,8 @@ public struct DeployHost: Codable, Sendable, Equatable {
         try container.encode(name, forKey: .name)
         try container.encode(address, forKey: .address)
         try container.encode(port, forKey: .port)
+        try container.encode(user, forKey: .user)
+        try container.encode(via ?? [], forKey: .via)
         try container.encode(status, forKey: .status)
         try container.encode(ring, forKey: .ring)
         try container.encode(batch, forKey: .batch)
@@ -212,7 +221,7 @@ public struct DeployHost: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, address, port, status, ring, batch, error, os, planned, installed, failed, skipped, commands, steps, rebooted
+        case name, address, port, user, via, status, ring, batch, error, os, planned, installed, failed, skipped, commands, steps, rebooted
         case rebootRequired = "reboot_required"
         case deferral, forced
         case loggedInUsers = "logged_in_users"

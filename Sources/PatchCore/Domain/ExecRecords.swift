@@ -5,6 +5,11 @@ public struct ExecResult: Codable, Sendable, Equatable {
     public var name: String
     public var address: String
     public var port: Int
+    /// The login user the inventory (or ssh_config) names; nil when the run's default applies.
+    public var user: String?
+    /// The jump chain (`user@bastion:port`, controller side first); empty when direct, nil only
+    /// in records stored before it existed (decoding them must not fail). Printed as a list.
+    public var via: [String]?
     /// `ok` when the command exited 0, `failed` when it ran and exited non-zero.
     public var status: HostStatus
     public var error: String?
@@ -15,11 +20,13 @@ public struct ExecResult: Codable, Sendable, Equatable {
     public var startedAt: Date
     public var finishedAt: Date
 
-    public init(name: String, address: String, port: Int, status: HostStatus, error: String? = nil, exitCode: Int? = nil,
+    public init(name: String, address: String, port: Int, user: String? = nil, via: [String]? = [], status: HostStatus, error: String? = nil, exitCode: Int? = nil,
                 stdout: String = "", stderr: String = "", durationMs: Int = 0, startedAt: Date, finishedAt: Date) {
         self.name = name
         self.address = address
         self.port = port
+        self.user = user
+        self.via = via
         self.status = status
         self.error = error
         self.exitCode = exitCode
@@ -35,6 +42,8 @@ public struct ExecResult: Codable, Sendable, Equatable {
         try container.encode(name, forKey: .name)
         try container.encode(address, forKey: .address)
         try container.encode(port, forKey: .port)
+        try container.encode(user, forKey: .user)
+        try container.encode(via ?? [], forKey: .via)
         try container.encode(status, forKey: .status)
         try container.encode(error, forKey: .error)
         try container.encode(exitCode, forKey: .exitCode)
@@ -46,7 +55,7 @@ public struct ExecResult: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, address, port, status, error
+        case name, address, port, user, via, status, error
         case exitCode = "exit_code"
         case stdout, stderr
         case durationMs = "duration_ms"

@@ -10,6 +10,24 @@ public struct Host: Sendable, Hashable {
         case sh, powershell, cmd
     }
 
+    /// OpenSSH's StrictHostKeyChecking for this host: `strict` refuses unknown and changed keys,
+    /// `acceptNew` records unknown ones, `off` accepts any key (only when the user asked, with a warning).
+    public enum HostKeyChecking: String, Sendable, Hashable, CaseIterable {
+        case strict
+        case acceptNew = "accept-new"
+        case off
+
+        /// OpenSSH's spellings (`ask` cannot ask anyone in a batch run: it is strict).
+        public init?(sshValue: String) {
+            switch sshValue.lowercased() {
+            case "yes", "ask", "strict", "true": self = .strict
+            case "accept-new", "accept_new": self = .acceptNew
+            case "no", "off", "false": self = .off
+            default: return nil
+            }
+        }
+    }
+
     /// Inventory name (unique).
     public var name: String
     /// DNS name or IP to connect to; defaults to `name`.
@@ -30,6 +48,10 @@ public struct Host: Sendable, Hashable {
     public var shellType: ShellType
     /// Bastions to pass through, controller side first (`ProxyJump`); empty when direct.
     public var proxyJump: [JumpHop] = []
+    /// known_hosts file for this host (`UserKnownHostsFile`); nil: the run's `--known-hosts`.
+    public var knownHostsFile: String?
+    /// nil: the run's default (strict, or accept-new with `--accept-new-host-keys`).
+    public var hostKeyChecking: HostKeyChecking?
     /// patchctl names (`port`, `user`, …) of the connection settings the inventory itself set, at
     /// any level: ssh_config fills only the others (flag > inventory > ssh_config > default).
     public var fromInventory: Set<String> = []
@@ -68,6 +90,9 @@ extension Host {
     /// Windows endpoints are named by the inventory (as in Ansible): a PowerShell or cmd shell, or
     /// WinRM. Their commands are PowerShell, never POSIX sh, and `become` does not apply.
     public var isWindows: Bool { shellType != .sh || connection == .winrm }
+
+    /// The jump chain as OpenSSH writes it (`user@bastion:port`), controller side first; empty when direct.
+    public var via: [String] { proxyJump.map(\.description) }
 }
 
 /// A YAML scalar or collection as written in an inventory.

@@ -115,6 +115,11 @@ public struct HostScan: Codable, Sendable, Equatable {
     public var name: String
     public var address: String
     public var port: Int
+    /// The login user the inventory (or ssh_config) names; nil when the run's default applies.
+    public var user: String?
+    /// The jump chain (`user@bastion:port`, controller side first); empty when direct, nil only
+    /// in records stored before it existed (decoding them must not fail). Printed as a list.
+    public var via: [String]?
     public var status: HostStatus
     public var error: String?
     public var os: OSInfo?
@@ -128,12 +133,14 @@ public struct HostScan: Codable, Sendable, Equatable {
     public var startedAt: Date
     public var finishedAt: Date
 
-    public init(name: String, address: String, port: Int, status: HostStatus, error: String? = nil, os: OSInfo? = nil,
+    public init(name: String, address: String, port: Int, user: String? = nil, via: [String]? = [], status: HostStatus, error: String? = nil, os: OSInfo? = nil,
                 rebootRequired: Bool? = nil, rebootPackages: [String] = [], installedCount: Int? = nil,
                 updates: [PendingUpdate] = [], startedAt: Date, finishedAt: Date) {
         self.name = name
         self.address = address
         self.port = port
+        self.user = user
+        self.via = via
         self.status = status
         self.error = error
         self.os = os
@@ -153,6 +160,8 @@ public struct HostScan: Codable, Sendable, Equatable {
         try container.encode(name, forKey: .name)
         try container.encode(address, forKey: .address)
         try container.encode(port, forKey: .port)
+        try container.encode(user, forKey: .user)
+        try container.encode(via ?? [], forKey: .via)
         try container.encode(status, forKey: .status)
         try container.encode(error, forKey: .error)
         try container.encode(os, forKey: .os)
@@ -166,7 +175,7 @@ public struct HostScan: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, address, port, status, error, os
+        case name, address, port, user, via, status, error, os
         case rebootRequired = "reboot_required"
         case rebootPackages = "reboot_packages"
         case installedCount = "installed_count"

@@ -5,6 +5,9 @@ import PatchSSH
 /// Settings shared by every command that reaches endpoints.
 public struct ConnectionOptions: Sendable {
     public var knownHostsPath: String
+    /// `knownHostsPath` came from `--known-hosts` (or PATCHCTL_KNOWN_HOSTS): it beats a host's own
+    /// known_hosts file (flag > inventory); otherwise a host's `knownHostsFile` is used.
+    public var knownHostsPathIsExplicit = false
     /// Adds unknown host keys to known_hosts (never replaces a changed one), like OpenSSH's accept-new.
     public var acceptNewHostKeys: Bool
     /// Login user when the inventory gives none.

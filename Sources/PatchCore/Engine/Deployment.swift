@@ -7,7 +7,9 @@ public struct Deployment: Sendable {
     public struct Request: Codable, Sendable, Equatable {
         /// Absolute path of the policy file.
         public var policy: String
+        /// The first inventory source (`-i`); `moreInventories` the others, merged in order.
         public var inventory: String
+        public var moreInventories: [String]?
         public var limit: String?
         public var ring: String?
         public var ignoreWindow: Bool
@@ -27,8 +29,11 @@ public struct Deployment: Sendable {
             self.reason = reason
         }
 
+        public var inventoryPaths: [String] { [inventory] + (moreInventories ?? []) }
+
         enum CodingKeys: String, CodingKey {
             case policy, inventory, limit, ring
+            case moreInventories = "more_inventories"
             case ignoreWindow = "ignore_window"
             case forks
             case dryRun = "dry_run"
@@ -50,7 +55,7 @@ public struct Deployment: Sendable {
     public init(request: Request, policy: Policy) throws {
         self.request = request
         self.policy = policy
-        let inventory = try Inventory.load(path: request.inventory)
+        let inventory = try Inventory.load(paths: request.inventoryPaths)
         var hosts = try inventory.select(policy.targets)
         if let limit = request.limit {
             let limited = Set(try inventory.select(limit).map(\.name))

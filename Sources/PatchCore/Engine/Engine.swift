@@ -44,20 +44,44 @@ public struct Engine: Sendable {
                 resolved.append(.failure(Self.classify(error)))
             }
         }
-        let knownHosts: Result<KnownHosts, Failure>
-        do {
-            let loaded = try KnownHosts(path: options.knownHostsPath)
-            // e.g. @cert-authority, wildcard or security-key lines: not checked, so say so once, with why.
-            for (reason, lines) in Dictionary(grouping: loaded.skipped, by: \.reason).sorted(by: { $0.value[0].line < $1.value[0].line }) {
-                options.logger.warning("known_hosts lines not used", metadata: [
-                    "file": "\(loaded.path)", "lines": "\(lines.map { String($0.line) }.joined(separator: ","))", "reason": "\(reason)",
-                ])
+        // Each known_hosts file once: the run's, and any a host's inventory or ssh_config names.
+        var knownHostsFiles: [String: Result<KnownHosts, Failure>] = [:]
+        func knownHostsFile(_ path: String) -> Result<KnownHosts, Failure> {
+            if let loaded = knownHostsFiles[path] { return loaded }
+            let result: Result<KnownHosts, Failure>
+            do {
+                let loaded = try KnownHosts(path: path)
+                // e.g. @cert-authority, wildcard or security-key lines: not checked, so say so once, with why.
+                for (reason, lines) in Dictionary(grouping: loaded.skipped, by: \.reason).sorted(by: { $0.value[0].line < $1.value[0].line }) {
+                    options.logger.warning("known_hosts lines not used", metadata: [
+                        "file": "\(loaded.path)", "lines": "\(lines.map { String($0.line) }.joined(separator: ","))", "reason": "\(reason)",
+                    ])
+                }
+                result = .success(loaded)
+            } catch {
+                result = .failure(Self.classify(error))
             }
-            knownHosts = .success(loaded)
-        } catch {
-            knownHosts = .failure(Self.classify(error))
+            knownHostsFiles[path] = result
+            return result
         }
-        let policy: HostKeyPolicy = options.acceptNewHostKeys ? .acceptNew : .strict
+        // Flag > inventory: --known-hosts and --accept-new-host-keys beat a host's own settings.
+        let hostKeys = hosts.map { host -> (known: Result<KnownHosts, Failure>, policy: HostKeyPolicy) in
+            let path = options.knownHostsPathIsExplicit ? options.knownHostsPath : host.knownHostsFile ?? options.knownHostsPath
+            var policy = HostKeyPolicy.strict
+            if options.acceptNewHostKeys {
+                policy = .acceptNew
+            } else if let checking = host.hostKeyChecking {
+                switch checking {
+                case .strict: policy = .strict
+                case .acceptNew: policy = .acceptNew
+                case .off:
+                    policy = .off
+                    options.logger.warning("host key checking is off for this host, as its inventory or ssh_config asks: an unknown key is accepted unverified",
+                                           metadata: ["host": "\(host.name)"])
+                }
+            }
+            return (knownHostsFile(path), policy)
+        }
         // The OpenSSH transport's ControlMaster sockets: one private folder per run, removed after it.
         let controlDirectory: Result<String, Failure> = hosts.contains { $0.connection == .openssh }
             ? Result { try OpenSSHSession.makeControlDirectory() }.mapError(Self.classify) : .success("")
@@ -79,6 +103,7 @@ public struct Engine: Sendable {
                 next += 1
                 let host = hosts[index]
                 let credential = resolved[index]
+                let (knownHosts, policy) = hostKeys[index]
                 // Every host's task runs on the reactor thread that also watches its socket.
                 group.addTask(executorPreference: Reactor.shared) {
                     let started = Date()
@@ -93,10 +118,11 @@ public struct Engine: Sendable {
                             connect = { WinRMSession(client: try WinRMClient(configuration)) }
                         } else if host.connection == .openssh {
                             let controlDirectory = try controlDirectory.get()
+                            let knownHostsPath = try knownHosts.get().path
                             connect = {
                                 try await gate.pass {
-                                    try await OpenSSHSession.connect(host: host, config: prepared.config, knownHostsPath: options.knownHostsPath,
-                                                                     acceptNew: policy == .acceptNew, controlDirectory: controlDirectory)
+                                    try await OpenSSHSession.connect(host: host, config: prepared.config, knownHostsPath: knownHostsPath,
+                                                                     policy: policy, controlDirectory: controlDirectory)
                                 }
                             }
                         } else {

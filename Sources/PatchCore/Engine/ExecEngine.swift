@@ -35,6 +35,7 @@ public struct ExecEngine: Sendable {
                 let failed = result.exitStatus != 0 || result.exitSignal != nil
                 return ExecResult(
                     name: connection.host.name, address: connection.host.address, port: connection.host.port,
+                    user: connection.host.user, via: connection.host.via,
                     status: failed ? .failed : .ok,
                     error: result.exitSignal.map { "killed by signal \($0)" } ?? (failed ? "exit code \(result.exitStatus)" : nil),
                     exitCode: result.exitSignal == nil ? Int(result.exitStatus) : nil,
@@ -43,7 +44,7 @@ public struct ExecEngine: Sendable {
             },
             failed: { host, failure, started in
                 let finished = Date()
-                return ExecResult(name: host.name, address: host.address, port: host.port, status: failure.status,
+                return ExecResult(name: host.name, address: host.address, port: host.port, user: host.user, via: host.via, status: failure.status,
                                   error: failure.message, durationMs: Int(finished.timeIntervalSince(started) * 1000),
                                   startedAt: started, finishedAt: finished)
             },

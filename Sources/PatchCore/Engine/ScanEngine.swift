@@ -26,7 +26,7 @@ public struct ScanEngine: Sendable {
             hosts: hosts, forks: options.forks,
             work: { connection in try await Self.scan(connection, refresh: options.refresh) },
             failed: { host, failure, started in
-                HostScan(name: host.name, address: host.address, port: host.port, status: failure.status,
+                HostScan(name: host.name, address: host.address, port: host.port, user: host.user, via: host.via, status: failure.status,
                          error: failure.message, startedAt: started, finishedAt: Date())
             },
             onFinished: onHostFinished)
@@ -35,7 +35,7 @@ public struct ScanEngine: Sendable {
     static func scan(_ connection: HostConnection, refresh: Bool) async throws -> HostScan {
         let host = connection.host
         let started = Date()
-        var scan = HostScan(name: host.name, address: host.address, port: host.port, status: .ok, startedAt: started, finishedAt: started)
+        var scan = HostScan(name: host.name, address: host.address, port: host.port, user: host.user, via: host.via, status: .ok, startedAt: started, finishedAt: started)
         let (platform, findings) = try await detectAndScan(connection, refresh: refresh)
         scan.os = platform.os
         scan.updates = findings.updates

@@ -15,6 +15,13 @@ enum ConnectionKey: String, CaseIterable, Sendable {
     case passwordCommand = "password_command"
     case becomePasswordEnv = "become_password_env"
     case becomePasswordCommand = "become_password_command"
+    case becomeMethod = "become_method"
+    case proxyJump = "proxy_jump"
+    case knownHostsFile = "known_hosts_file"
+    case hostKeyChecking = "host_key_checking"
+    /// Ansible's extra ssh arguments: read like ssh's command line (see SSHArguments.swift).
+    case sshCommonArgs = "ansible_ssh_common_args"
+    case sshExtraArgs = "ansible_ssh_extra_args"
 
     /// Ansible's names, in the order they are consulted when several are set at the same level
     /// (patchctl's own name always comes first).
@@ -28,7 +35,10 @@ enum ConnectionKey: String, CaseIterable, Sendable {
         case .becomeUser: ["ansible_become_user"]
         case .connection: ["ansible_connection"]
         case .shellType: ["ansible_shell_type"]
-        case .passwordEnv, .passwordCommand, .becomePasswordEnv, .becomePasswordCommand: []
+        case .becomeMethod: ["ansible_become_method"]
+        case .hostKeyChecking: ["ansible_host_key_checking", "ansible_ssh_host_key_checking"]
+        case .passwordEnv, .passwordCommand, .becomePasswordEnv, .becomePasswordCommand,
+             .proxyJump, .knownHostsFile, .sshCommonArgs, .sshExtraArgs: []
         }
     }
 
@@ -61,19 +71,66 @@ enum ConnectionKey: String, CaseIterable, Sendable {
     /// Sets the group's merge priority (Ansible's `ansible_group_priority`), not a variable.
     static let groupPriority = "ansible_group_priority"
 
-    /// Ansible connection variables patchctl does not use but must not mistake for typos of the
-    /// keys above; they are kept in `Host.vars`.
+    /// Ansible connection variables that are not `ConnectionKey`s, each honoured elsewhere,
+    /// harmless, or checked by `problem(withOther:value:)` (README "Ansible variables").
     static let otherAnsibleNames: Set<String> = [
         groupPriority, "ansible_python_interpreter", "ansible_shell_executable",
-        "ansible_become_method", "ansible_become_exe", "ansible_become_flags",
-        "ansible_ssh_common_args", "ansible_ssh_extra_args", "ansible_scp_extra_args",
-        "ansible_sftp_extra_args", "ansible_ssh_executable", "ansible_ssh_pipelining",
-        "ansible_pipelining", "ansible_timeout", "ansible_ssh_timeout", "ansible_host_key_checking",
-        "ansible_ssh_host_key_checking", "ansible_winrm_transport", "ansible_winrm_scheme",
+        "ansible_become_exe", "ansible_become_flags",
+        "ansible_scp_extra_args", "ansible_sftp_extra_args", "ansible_ssh_executable", "ansible_ssh_pipelining",
+        "ansible_pipelining", "ansible_timeout", "ansible_ssh_timeout", "ansible_ssh_args",
+        "ansible_winrm_transport", "ansible_winrm_scheme",
         "ansible_winrm_path", "ansible_winrm_server_cert_validation", "ansible_winrm_kerberos_delegation",
         "ansible_winrm_operation_timeout_sec", "ansible_winrm_read_timeout_sec", "ansible_network_os",
         "ansible_psrp_auth", "ansible_psrp_protocol", "ansible_psrp_cert_validation",
     ]
+
+    /// Why a value of one of `otherAnsibleNames` cannot be honoured, nil when it is harmless or
+    /// honoured: Ansible would act on it, and silently doing otherwise is worse than refusing.
+    static func problem(withOther name: String, value node: Node) -> InventoryProblem? {
+        let text = node.scalar?.string ?? ""
+        let empty = YAMLNodes.isNull(node) || text.trimmingCharacters(in: .whitespaces).isEmpty
+        switch name {
+        case "ansible_shell_executable":
+            let shell = String(text.split(separator: "/").last ?? "")
+            return empty || shellNames[shell] == .sh ? nil : InventoryProblem(
+                "'\(name)' is '\(text)': patchctl runs its commands through a POSIX sh; set it to /bin/sh or leave it out")
+        case "ansible_become_exe":
+            return empty || text == "sudo" || text.hasSuffix("/sudo") ? nil : InventoryProblem(
+                "'\(name)' is '\(text)': patchctl becomes root through sudo only (found in PATH); leave it out")
+        case "ansible_become_flags":
+            let flags = text.split(separator: " ")
+            return flags.allSatisfy({ ["-H", "-S", "-n"].contains($0) }) ? nil : InventoryProblem(
+                "'\(name)' is '\(text)': patchctl runs sudo with its own flags (-H, -S and -n are what it does anyway); leave it out")
+        case "ansible_scp_extra_args", "ansible_sftp_extra_args":
+            return empty ? nil : InventoryProblem(
+                "'\(name)' cannot apply: patchctl copies files over its own SSH session, not with scp or sftp; leave it out")
+        case "ansible_ssh_args":
+            return empty ? nil : InventoryProblem(
+                "'\(name)' replaces Ansible's ssh defaults, which patchctl's own SSH client has no use for; put ProxyJump, Port, User, IdentityFile, UserKnownHostsFile or StrictHostKeyChecking in ansible_ssh_common_args")
+        case "ansible_ssh_executable":
+            return empty || text == "ssh" ? nil : InventoryProblem(
+                "'\(name)' is '\(text)': patchctl connects with its own SSH client, not an ssh program; leave it out")
+        case "ansible_timeout", "ansible_ssh_timeout":
+            return InventoryProblem("'\(name)' is not read per host: use patchctl's --connect-timeout")
+        case "ansible_network_os":
+            return InventoryProblem("'\(name)': network devices are not managed by patchctl (it patches servers and workstations)")
+        case "ansible_winrm_path":
+            return empty || text == "/wsman" ? nil : InventoryProblem("'\(name)' is '\(text)': patchctl's WinRM client uses /wsman only")
+        case "ansible_winrm_kerberos_delegation":
+            return empty || node.bool == false ? nil : InventoryProblem("'\(name)': Kerberos is not supported by patchctl's WinRM client (ntlm or basic)")
+        case "ansible_winrm_operation_timeout_sec", "ansible_winrm_read_timeout_sec":
+            return InventoryProblem("'\(name)' is not read per host: use patchctl's --command-timeout and --connect-timeout")
+        case "ansible_psrp_auth", "ansible_psrp_protocol", "ansible_psrp_cert_validation":
+            let instead = ["ansible_psrp_auth": "ansible_winrm_transport", "ansible_psrp_protocol": "ansible_winrm_scheme",
+                           "ansible_psrp_cert_validation": "ansible_winrm_server_cert_validation"][name] ?? ""
+            return InventoryProblem("'\(name)' is not read: patchctl reaches psrp hosts over WinRM, set '\(instead)' instead")
+        default:
+            // ansible_python_interpreter and pipelining: patchctl runs no Python and copies no
+            // modules, so they change nothing. ansible_winrm_scheme, _transport and
+            // _server_cert_validation are read by WinRMSession.
+            return nil
+        }
+    }
 
     /// Every name a typo check compares against.
     static let knownNames: [String] = {
@@ -113,6 +170,9 @@ enum ConnectionSetting: Sendable, Equatable {
     case flag(Bool)
     case connection(Host.Connection)
     case shell(Host.ShellType)
+    case jumps([JumpHop])
+    case hostKeyChecking(Host.HostKeyChecking)
+    case sshArguments(SSHArguments)
 }
 
 /// What relative paths and `~` resolve against while validating values.
@@ -143,6 +203,20 @@ extension ConnectionKey {
     /// Checks `node`, written under `name`, and converts it; the error is the message only,
     /// the caller adds the position.
     func setting(from node: Node, name: String, context: ValueContext) -> Result<ConnectionSetting, InventoryProblem> {
+        if self == .proxyJump, case let .sequence(items) = node {
+            var hops: [JumpHop] = []
+            for item in items {
+                guard case let .scalar(hop) = item, YAMLNodes.tag(of: item) == .str else {
+                    return .failure(InventoryProblem("'\(name)' must be \(expectation), found \(YAMLNodes.kind(of: item)) in the list"))
+                }
+                do {
+                    hops += try JumpHop.parseList(hop.string)
+                } catch {
+                    return .failure(InventoryProblem("'\(name)': \(error.description)"))
+                }
+            }
+            return .success(.jumps(hops))
+        }
         guard case let .scalar(scalar) = node else {
             return .failure(InventoryProblem("'\(name)' must be \(expectation), found \(YAMLNodes.kind(of: node))"))
         }
@@ -186,6 +260,30 @@ extension ConnectionKey {
         case .address, .user, .becomeUser, .passwordCommand, .becomePasswordCommand:
             guard !text.isEmpty else { return .failure(InventoryProblem("'\(name)' must not be empty")) }
             return .success(.text(text))
+        case .becomeMethod:
+            guard text == "sudo" else {
+                return .failure(InventoryProblem(
+                    "'\(name)' is '\(text)', which patchctl does not do: it becomes root through sudo only (su needs the root password typed on a terminal, doas has no way to take a password on stdin); use sudo, or leave it out"))
+            }
+            return .success(.text(text))
+        case .proxyJump:
+            do {
+                return .success(.jumps(try JumpHop.parseList(text)))
+            } catch {
+                return .failure(InventoryProblem("'\(name)': \(error.description)"))
+            }
+        case .knownHostsFile:
+            guard !text.isEmpty else { return .failure(InventoryProblem("'\(name)' must not be empty")) }
+            return Self.resolvePath(text, name: name, context: context).map { .text($0) }
+        case .hostKeyChecking:
+            if tag == .bool, let value = node.bool { return .success(.hostKeyChecking(value ? .strict : .off)) }
+            if let value = Self.booleanWords[text.lowercased()], tag == .str || tag == .int {
+                return .success(.hostKeyChecking(value ? .strict : .off))
+            }
+            if let value = Host.HostKeyChecking(sshValue: text) { return .success(.hostKeyChecking(value)) }
+            return .failure(InventoryProblem("'\(name)' must be \(expectation), found '\(text)'"))
+        case .sshCommonArgs, .sshExtraArgs:
+            return SSHArguments.parse(text, name: name, context: context).map { .sshArguments($0) }
         }
     }
 
@@ -199,6 +297,11 @@ extension ConnectionKey {
         case .passwordEnv, .becomePasswordEnv: "the name of an environment variable"
         case .privateKeyFile: "a file path"
         case .address, .user, .becomeUser, .passwordCommand, .becomePasswordCommand: "a string"
+        case .becomeMethod: "sudo"
+        case .proxyJump: "[user@]host[:port], several separated by commas, or a list of them"
+        case .knownHostsFile: "a file path"
+        case .hostKeyChecking: "true, false, or one of yes, accept-new, no (OpenSSH's StrictHostKeyChecking)"
+        case .sshCommonArgs, .sshExtraArgs: "ssh command-line options"
         }
     }
 

@@ -2,33 +2,34 @@ import Foundation
 import Yams
 
 extension Inventory {
-    /// Reads an Ansible YAML inventory file. Every failure is a `PatchError.inventory` naming the
-    /// file and, when one node is at fault, its 1-based line and column. `environment` supplies
-    /// HOME for `~/` in key paths.
+    /// Reads one inventory source (see `load(paths:)`).
     public static func load(
         path: String,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(PatchError) -> Inventory {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw PatchError.inventory(file: path, line: nil, column: nil, message: "inventory file not found")
-        }
-        guard !isDirectory.boolValue else {
-            throw PatchError.inventory(file: path, line: nil, column: nil, message: "is a folder; expected a YAML inventory file")
-        }
-        let yaml: String
-        switch YAMLReader.text(atPath: path) {
-        case let .success(text): yaml = text
-        case let .failure(problem):
-            throw PatchError.inventory(file: path, line: nil, column: nil, message: problem.message(for: "inventory"))
-        }
-        // URL(fileURLWithPath:) makes a relative path absolute against the working directory.
-        let folder = URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent().path
-        return try parse(yaml: yaml, file: path, baseDirectory: folder, environment: environment)
+        try load(paths: [path], environment: environment)
     }
 
-    /// Parses inventory text. `file` is only used in error messages and, when `baseDirectory` is
-    /// nil, for its folder, against which relative `private_key_file` paths resolve.
+    /// Reads and merges inventory sources as Ansible's `-i` does, in order: a YAML, INI or JSON
+    /// file, an executable dynamic inventory script, or a folder of them; then the `group_vars/`
+    /// and `host_vars/` next to each. Every failure is a `PatchError.inventory` naming the file
+    /// and, when one node is at fault, its 1-based line and column. `environment` supplies HOME
+    /// for `~/` in key paths.
+    public static func load(
+        paths: [String],
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(PatchError) -> Inventory {
+        guard let first = paths.first else {
+            throw PatchError.inventory(file: "", line: nil, column: nil, message: "no inventory given")
+        }
+        var loader = InventorySources(parser: InventoryParser(file: first, context: ValueContext(baseDirectory: "/", environment: environment)))
+        for path in paths { try loader.add(path) }
+        return try loader.finish(top: first)
+    }
+
+    /// Parses inventory text: YAML, or JSON in the dynamic-inventory shape, or INI when it is
+    /// neither. `file` is only used in error messages and, when `baseDirectory` is nil, for its
+    /// folder, against which relative `private_key_file` paths resolve.
     public static func parse(
         yaml: String,
         file: String,
@@ -37,17 +38,9 @@ extension Inventory {
     ) throws(PatchError) -> Inventory {
         let folder = baseDirectory
             ?? URL(fileURLWithPath: file).standardizedFileURL.deletingLastPathComponent().path
-        let root: Node?
-        do {
-            root = try YAMLReader.compose(yaml)
-        } catch {
-            throw syntaxError(error, file: file, yaml: yaml)
-        }
-        if let root, root.mapping == nil, !YAMLNodes.isNull(root), looksLikeINI(yaml) {
-            throw iniError(file: file)
-        }
-        var parser = InventoryParser(file: file, context: ValueContext(baseDirectory: folder, environment: environment))
-        return try parser.parse(root: root)
+        var loader = InventorySources(parser: InventoryParser(file: file, context: ValueContext(baseDirectory: folder, environment: environment)))
+        try loader.addText(yaml, file: file, folder: folder)
+        return try loader.finish(top: file)
     }
 
     // MARK: Yams errors
@@ -63,7 +56,6 @@ extension Inventory {
         switch yamlError {
         case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
              let .composer(context, problem, mark, _):
-            if looksLikeINI(yaml) { return iniError(file: file) }
             if problem == "but found another document" {
                 return .inventory(file: file, line: mark.line, column: mark.column,
                                   message: "an inventory is a single YAML document; remove this second '---' document")
@@ -129,20 +121,14 @@ extension Inventory {
 
     // MARK: INI inventories
 
-    /// Ansible's other common format starts with a `[group]` header; say so instead of
-    /// reporting a confusing YAML error.
+    /// Ansible's other common format starts with a `[group]` header: read it as INI rather than
+    /// report a confusing YAML error.
     static func looksLikeINI(_ yaml: String) -> Bool {
         for line in yaml.split(whereSeparator: \.isNewline) {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty || trimmed.hasPrefix("#") || trimmed.hasPrefix(";") { continue }
-            return trimmed.hasPrefix("[") && trimmed.hasSuffix("]") && !trimmed.contains(",")
-                && !trimmed.contains(" ")
+            return trimmed.hasPrefix("[") && INIInventoryReader.header(trimmed) != nil
         }
         return false
-    }
-
-    static func iniError(file: String) -> PatchError {
-        .inventory(file: file, line: 1, column: 1, message:
-            "this looks like an INI inventory; patchctl reads Ansible's YAML format (convert with 'ansible-inventory -i \(file) --list --yaml')")
     }
 }

@@ -3,7 +3,7 @@ import Yams
 /// Second step of loading, once the whole file is read: whole-inventory checks (name clashes,
 /// group cycles), Ansible's implicit groups, and each host's merged variables.
 extension InventoryParser {
-    mutating func finish(top: Mark?) throws(PatchError) -> Inventory {
+    mutating func finish(top: Place?) throws(PatchError) -> Inventory {
         try checkNameClashes()
         try checkCycles()
         if hostOrder.isEmpty {
@@ -38,7 +38,9 @@ extension InventoryParser {
             }
             if let group = groups[name] {
                 var message = "'\(name)' is both a host and a group"
-                if let mark = group.declaredAt { message += " (group at line \(mark.line), column \(mark.column))" }
+                if let place = group.declaredAt, let mark = place.mark {
+                    message += " (group at \(place.file == host.declaredAt?.file ? "" : place.file + " ")line \(mark.line), column \(mark.column))"
+                }
                 message += ": host patterns could not tell them apart, rename one of them"
                 throw failure(at: host.declaredAt, message)
             }
@@ -55,7 +57,7 @@ extension InventoryParser {
             for child in groups[name]?.children ?? [] {
                 if let start = path.firstIndex(of: child.name) {
                     let cycle = (path[start...] + [child.name]).joined(separator: " -> ")
-                    throw failure(at: child.mark, "group cycle: \(cycle) (a group cannot contain itself)")
+                    throw failure(at: child.place, "group cycle: \(cycle) (a group cannot contain itself)")
                 }
                 if !finished.contains(child.name) { try visit(child.name) }
             }
@@ -132,7 +134,18 @@ extension InventoryParser {
             pending += groups[group]?.parents ?? []
         }
         let ordered = member.sorted { (ranks[$0] ?? 0) < (ranks[$1] ?? 0) }
-        let layers = ordered.compactMap { groups[$0]?.layer } + [record.layer]
+        // Ansible's precedence (VARIABLE_PRECEDENCE): the groups' inventory variables, then
+        // group_vars/all files, then the other groups' group_vars files, folder by folder; then
+        // the host's inventory variables, then its host_vars files.
+        var layers = ordered.compactMap { groups[$0]?.layer }
+        for folder in groupVarsFiles { if let layer = folder["all"] { layers.append(layer) } }
+        for folder in groupVarsFiles {
+            for group in ordered where group != "all" {
+                if let layer = folder[group] { layers.append(layer) }
+            }
+        }
+        layers.append(record.layer)
+        for folder in hostVarsFiles { if let layer = folder[record.name] { layers.append(layer) } }
 
         var vars: [String: InventoryValue] = [:]
         for layer in layers { vars.merge(layer.vars) { _, new in new } }
@@ -165,14 +178,42 @@ extension InventoryParser {
         var shell: Host.ShellType = connection == .winrm ? .powershell : .sh
         if case let .shell(value) = setting(.shellType) { shell = value }
 
+        // ssh's command line: Ansible puts the explicit variables (ansible_port, ansible_user,
+        // the key) before the extra arguments, and ssh takes the first value, so the arguments
+        // only fill what no variable set; common arguments come before extra ones.
+        var arguments = SSHArguments()
+        for key in [ConnectionKey.sshCommonArgs, .sshExtraArgs] {
+            if case let .sshArguments(value) = setting(key) { arguments = arguments.merged(before: value) }
+        }
+        var fromInventory = Set(ConnectionKey.allCases.filter { setting($0) != nil }.map(\.rawValue))
+        fromInventory.subtract([ConnectionKey.sshCommonArgs.rawValue, ConnectionKey.sshExtraArgs.rawValue])
+        func fromArguments<Value>(_ key: ConnectionKey, _ value: Value?) -> Value? {
+            guard setting(key) == nil, let value else { return nil }
+            fromInventory.insert(key.rawValue)
+            return value
+        }
+        if let value = fromArguments(.port, arguments.port) { port = value }
+
         var host = Host(
-            name: record.name, address: text(.address), port: port, user: text(.user),
-            privateKeyFile: text(.privateKeyFile), passwordEnv: text(.passwordEnv),
+            name: record.name, address: text(.address), port: port, user: text(.user) ?? fromArguments(.user, arguments.user),
+            privateKeyFile: text(.privateKeyFile) ?? fromArguments(.privateKeyFile, arguments.identityFile),
+            passwordEnv: text(.passwordEnv),
             passwordCommand: text(.passwordCommand), become: become,
             becomeUser: text(.becomeUser) ?? "root",
             becomePasswordEnv: text(.becomePasswordEnv), becomePasswordCommand: text(.becomePasswordCommand),
             connection: connection, shellType: shell, groups: member.sorted(), vars: vars)
-        host.fromInventory = Set(ConnectionKey.allCases.filter { setting($0) != nil }.map(\.rawValue))
+        if case let .jumps(hops) = setting(.proxyJump) {
+            host.proxyJump = hops
+        } else if let hops = fromArguments(.proxyJump, arguments.proxyJump) {
+            host.proxyJump = hops
+        }
+        host.knownHostsFile = text(.knownHostsFile) ?? fromArguments(.knownHostsFile, arguments.knownHostsFile)
+        if case let .hostKeyChecking(value) = setting(.hostKeyChecking) {
+            host.hostKeyChecking = value
+        } else {
+            host.hostKeyChecking = fromArguments(.hostKeyChecking, arguments.hostKeyChecking)
+        }
+        host.fromInventory = fromInventory
         return host
     }
 }

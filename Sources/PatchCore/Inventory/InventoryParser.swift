@@ -14,13 +14,19 @@ struct InventoryParser {
         }
     }
 
+    /// Where something was written: the file (inventories can span several) and the position.
+    struct Place {
+        var file: String
+        var mark: Mark?
+    }
+
     struct GroupRecord {
         var name: String
-        var declaredAt: Mark?
+        var declaredAt: Place?
         var hosts: [String] = []
         /// Same names as `hosts`, for constant-time membership checks on large groups.
         var hostSet: Set<String> = []
-        var children: [(name: String, mark: Mark?)] = []
+        var children: [(name: String, place: Place?)] = []
         var parents: [String] = []
         var layer = Layer()
         var priority = 1
@@ -28,21 +34,29 @@ struct InventoryParser {
 
     struct HostRecord {
         var name: String
-        var declaredAt: Mark?
+        var declaredAt: Place?
         var groups: Set<String> = []
         var layer = Layer()
     }
 
     static let sections = ["hosts", "children", "vars"]
 
-    let file: String
-    let context: ValueContext
+    /// The file being read; sources are read one after the other into the same records.
+    var file: String
+    /// Relative paths resolve against the folder of the file being read.
+    var context: ValueContext
     // Read by the resolution step in InventoryParser+Resolution.swift.
     var groupOrder: [String] = []
     var groups: [String: GroupRecord] = [:]
     var hostOrder: [String] = []
     var hosts: [String: HostRecord] = [:]
     private var typoCache: [String: String?] = [:]
+    /// group_vars/ and host_vars/ files, per folder they were found in (in `-i` order), each
+    /// entity's files already merged in Ansible's file order.
+    var groupVarsFiles: [[String: Layer]] = []
+    /// The top of the first source read: where "no hosts" points when nothing else fits.
+    var firstSource: Place?
+    var hostVarsFiles: [[String: Layer]] = []
 
     init(file: String, context: ValueContext) {
         self.file = file
@@ -57,9 +71,23 @@ struct InventoryParser {
         .inventory(file: file, line: mark?.line, column: mark?.column, message: message)
     }
 
+    func failure(at place: Place?, _ message: String) -> PatchError {
+        .inventory(file: place?.file ?? file, line: place?.mark?.line, column: place?.mark?.column, message: message)
+    }
+
+    func place(_ node: Node?) -> Place { Place(file: file, mark: node?.mark) }
+
     // MARK: Walking the tree
 
     mutating func parse(root: Node?) throws(PatchError) -> Inventory {
+        try add(root: root)
+        return try finish(top: Place(file: file, mark: root?.mark))
+    }
+
+    /// Reads one YAML inventory document (or a tree an INI or JSON reader built in the same shape)
+    /// into the records; `finish` resolves them once every source is read.
+    mutating func add(root: Node?) throws(PatchError) {
+        if firstSource == nil { firstSource = place(root) }
         declareGroup("all", at: nil)
         // An empty (or cut-off) file must not pass as "no hosts, nothing to do".
         guard let root, !YAMLNodes.isNull(root) else {
@@ -76,19 +104,18 @@ struct InventoryParser {
             }
             try parseGroup(name, key: key, body: value, parent: nil)
         }
-        return try finish(top: root.mark)
     }
 
     /// Documented limit of hosts in one inventory, after ranges are expanded.
     static let maximumHosts = 100_000
 
     private mutating func parseGroup(_ name: String, key: Node, body: Node?, parent: String?) throws(PatchError) {
-        declareGroup(name, at: key.mark)
+        declareGroup(name, at: place(key))
         if let parent {
             if name == "all" {
                 throw failure(at: key, "'all' contains every group and cannot be a child of '\(parent)'")
             }
-            addChild(name, to: parent, at: key.mark)
+            addChild(name, to: parent, at: place(key))
         }
         guard let body, !YAMLNodes.isNull(body) else { return }
         guard case let .mapping(mapping) = body else {
@@ -162,7 +189,7 @@ struct InventoryParser {
         for hostName in parsed.names {
             if hosts[hostName] == nil {
                 hostOrder.append(hostName)
-                hosts[hostName] = HostRecord(name: hostName, declaredAt: key.mark)
+                hosts[hostName] = HostRecord(name: hostName, declaredAt: place(key))
             }
             hosts[hostName]?.groups.insert(group)
             hosts[hostName]?.layer.merge(layer)
@@ -189,7 +216,7 @@ struct InventoryParser {
 
     /// Reads a vars map, refusing secrets, vault values, misspelt connection keys and badly
     /// typed connection values.
-    private mutating func parseVariables(_ section: Node, owner: String, forGroup group: String?) throws(PatchError) -> Layer {
+    mutating func parseVariables(_ section: Node, owner: String, forGroup group: String?) throws(PatchError) -> Layer {
         var layer = Layer()
         if YAMLNodes.isNull(section) { return layer }
         guard case let .mapping(mapping) = section else {
@@ -210,6 +237,9 @@ struct InventoryParser {
                 case let .success(setting): layer.settings[name] = setting
                 case let .failure(problem): throw failure(at: value, problem.message)
                 }
+            } else if ConnectionKey.otherAnsibleNames.contains(name),
+                      let problem = ConnectionKey.problem(withOther: name, value: value) {
+                throw failure(at: value, problem.message)
             } else if let known = typo {
                 throw failure(at: key, "unknown variable '\(name)' looks like a misspelling of '\(known)' (did you mean '\(known)'?)")
             }
@@ -257,15 +287,15 @@ struct InventoryParser {
         return name
     }
 
-    private mutating func declareGroup(_ name: String, at mark: Mark?) {
+    mutating func declareGroup(_ name: String, at place: Place?) {
         guard groups[name] == nil else { return }
         groupOrder.append(name)
-        groups[name] = GroupRecord(name: name, declaredAt: mark)
+        groups[name] = GroupRecord(name: name, declaredAt: place)
     }
 
-    private mutating func addChild(_ child: String, to parent: String, at mark: Mark?) {
+    private mutating func addChild(_ child: String, to parent: String, at place: Place?) {
         guard groups[parent]?.children.contains(where: { $0.name == child }) == false else { return }
-        groups[parent]?.children.append((child, mark))
+        groups[parent]?.children.append((child, place))
         groups[child]?.parents.append(parent)
     }
 }

@@ -98,3 +98,45 @@ enum YAMLNodes {
         }
     }
 }
+
+extension YAMLNodes {
+    /// A Yams `Mark` for a position patchctl computed itself (INI and script inventories build
+    /// node trees too, so one parser validates every format with positions). Yams gives `Mark`
+    /// no public initialiser; it is two `Int`s, and the round trip below checks that the copy
+    /// reads back the same numbers, else the position is left out rather than wrong.
+    static func mark(line: Int, column: Int) -> Mark? {
+        guard MemoryLayout<Mark>.size == MemoryLayout<(Int, Int)>.size else { return nil }
+        let mark = unsafeBitCast((line, column), to: Mark.self)
+        return mark.line == line && mark.column == column ? mark : nil
+    }
+
+    /// Builders for trees made from other formats; explicit tags keep each value's type.
+    static func string(_ text: String, at mark: Mark?) -> Node {
+        .scalar(.init(text, Tag(.str), .singleQuoted, mark))
+    }
+
+    static func null(at mark: Mark?) -> Node {
+        .scalar(.init("null", Tag(.null), .plain, mark))
+    }
+
+    static func map(_ pairs: [(Node, Node)], at mark: Mark?) -> Node {
+        .mapping(.init(pairs, Tag(.map), .block, mark))
+    }
+
+    static func list(_ items: [Node], at mark: Mark?) -> Node {
+        .sequence(.init(items, Tag(.seq), .block, mark))
+    }
+
+    /// A Python literal from an INI file as a typed node.
+    static func node(_ literal: PythonLiteral, at mark: Mark?) -> Node {
+        switch literal {
+        case .none: return null(at: mark)
+        case let .bool(value): return .scalar(.init(value ? "true" : "false", Tag(.bool), .plain, mark))
+        case let .int(value): return .scalar(.init(String(value), Tag(.int), .plain, mark))
+        case let .double(value): return .scalar(.init(String(value), Tag(.float), .plain, mark))
+        case let .string(value): return string(value, at: mark)
+        case let .list(items): return list(items.map { node($0, at: mark) }, at: mark)
+        case let .dict(pairs): return map(pairs.map { (string($0.0, at: mark), node($0.1, at: mark)) }, at: mark)
+        }
+    }
+}

@@ -35,7 +35,7 @@ public final class OpenSSHSession: RemoteSession, FileTransfer, @unchecked Senda
 
     /// Starts the host's ControlMaster and logs in (running `true`), so that login and host-key
     /// failures surface here as they do for libssh2 sessions.
-    public static func connect(host: Host, config: SSHConfig, knownHostsPath: String, acceptNew: Bool,
+    public static func connect(host: Host, config: SSHConfig, knownHostsPath: String, policy: HostKeyPolicy,
                                controlDirectory: String) async throws -> OpenSSHSession {
         guard FileManager.default.isExecutableFile(atPath: client) else {
             throw SSHError.connect(host: host.name, port: host.port, message: "connection: openssh needs the OpenSSH client (\(client)); install openssh-client")
@@ -44,7 +44,7 @@ public final class OpenSSHSession: RemoteSession, FileTransfer, @unchecked Senda
         let controlPath = controlDirectory + "/%C"
         var options = [
             "-o", "BatchMode=yes", "-o", "ControlMaster=auto", "-o", "ControlPath=\(controlPath)", "-o", "ControlPersist=600",
-            "-o", "StrictHostKeyChecking=\(acceptNew ? "accept-new" : "yes")", "-o", "UserKnownHostsFile=\(knownHostsPath)",
+            "-o", "StrictHostKeyChecking=\(Self.strictHostKeyChecking(policy))", "-o", "UserKnownHostsFile=\(knownHostsPath)",
             "-o", "ConnectTimeout=\(max(1, Int(config.connectTimeout.rounded(.up))))",
             "-o", "ServerAliveInterval=\(max(1, config.keepaliveInterval))", "-o", "LogLevel=ERROR",
             "-p", "\(host.port)", "-l", config.user,
@@ -62,6 +62,15 @@ public final class OpenSSHSession: RemoteSession, FileTransfer, @unchecked Senda
             throw session.failure(output, phase: "login")
         }
         return session
+    }
+
+    static func strictHostKeyChecking(_ policy: HostKeyPolicy) -> String {
+        switch policy {
+        case .strict: "yes"
+        case .acceptNew: "accept-new"
+        // As the libssh2 transport does with `off`: an unknown key is used unrecorded, a changed one refused.
+        case .off: "no"
+        }
     }
 
     public func run(_ command: String, timeout: Double, prompt: PromptReply?, outputLimit: Int) async throws -> CommandResult {

@@ -46,8 +46,8 @@ extension Patchctl {
 
         func validate() throws {
             if resume == nil && policy == nil { throw ValidationError("give --policy NAME (or --resume RUN)") }
-            if resume != nil && (policy != nil || ring != nil || dryRun || target.limit != nil) {
-                throw ValidationError("--resume repeats the recorded run: it takes no --policy, --ring, --limit or --dry-run")
+            if resume != nil && (policy != nil || ring != nil || dryRun || target.limit != nil || target.listHosts) {
+                throw ValidationError("--resume repeats the recorded run: it takes no --policy, --ring, --limit, --dry-run or --list-hosts")
             }
         }
 
@@ -75,14 +75,20 @@ extension Patchctl {
                     let cwd = FileManager.default.currentDirectoryPath
                     let found = try PatchCore.Policy.find(policy ?? "", directories: PatchCore.Policy.searchDirectories(environment: environment, currentDirectory: cwd))
                     let absolute = found.file.hasPrefix("/") ? found.file : cwd + "/" + found.file
-                    request = Deployment.Request(policy: absolute, inventory: try target.inventoryPath(environment: environment), limit: target.limit,
+                    let sources = try target.inventoryPaths(environment: environment)
+                    request = Deployment.Request(policy: absolute, inventory: sources[0], limit: target.limit,
                                                  ring: ring, ignoreWindow: now, forks: connection.forks, dryRun: dryRun, reason: reason)
+                    request.moreInventories = sources.count > 1 ? Array(sources.dropFirst()) : nil
                 }
                 deployment = try Deployment(request: request, policy: try PatchCore.Policy.load(path: request.policy))
             } catch let error as ValidationError {
                 throw error
             } catch {
                 throw ExitCodes.fail(error)
+            }
+            if target.listHosts {
+                RunSetup.listHosts(deployment.targetedHosts, format: outputOptions.output, environment: environment, defaultUser: connection.user)
+                return
             }
             if deployment.targetedHosts.isEmpty {
                 if !quiet { Terminal.writeError("patchctl: policy \(deployment.policy.name) targets no hosts in this inventory\n") }

@@ -23,7 +23,7 @@ extension Patchctl {
         var command: [String] = []
 
         func validate() throws {
-            guard !command.isEmpty else { throw ValidationError("give the command after `--`, e.g. patchctl exec -i inv.yml -- uptime") }
+            guard !command.isEmpty || target.listHosts else { throw ValidationError("give the command after `--`, e.g. patchctl exec -i inv.yml -- uptime") }
         }
 
         func run() async throws {
@@ -31,7 +31,7 @@ extension Patchctl {
             let line = command.joined(separator: " ")
             let options = ExecOptions(forks: connection.forks, become: become)
             guard let prepared = try RunSetup.prepare(
-                kind: "exec", target: target, output: outputOptions, environment: environment, options: line, as: ExecResult.self)
+                kind: "exec", target: target, output: outputOptions, environment: environment, options: line, as: ExecResult.self, defaultUser: connection.user)
             else { return }
             let engine = ExecEngine(engine: Engine(options: connection.connectionOptions(environment: environment)))
             let (results, finished, historyFailure) = await RunSetup.execute(prepared, format: outputOptions.output) { onFinished in

@@ -203,7 +203,7 @@ extension Patchctl {
             }
             guard let prepared = try RunSetup.prepare(
                 kind: dryRun ? "install-plan" : "install", target: target, output: outputOptions, environment: environment,
-                options: "\(records[0].reference) dry_run=\(dryRun)", as: DeployHost.self)
+                options: "\(records[0].reference) dry_run=\(dryRun)", as: DeployHost.self, defaultUser: connection.user)
             else { return }
             let engine = Engine(options: connection.connectionOptions(environment: environment))
             // On a terminal, one self-erasing line shows the uploads in flight.
@@ -216,7 +216,7 @@ extension Patchctl {
             }
             // Hosts behind a relay get the file from it (its inventory entry may be outside --limit).
             var relays: [String: Host] = [:]
-            if let inventory = try? Inventory.load(path: target.inventoryPath(environment: environment)) {
+            if let inventory = try? Inventory.load(paths: target.inventoryPaths(environment: environment)) {
                 relays = PackageInstaller.relays(for: prepared.hosts, in: inventory)
             }
             let installer = PackageInstaller(engine: engine, repository: repository, dryRun: dryRun, uploadProgress: progress, relays: relays)

@@ -22,7 +22,7 @@ extension Patchctl {
             let options = ScanOptions(forks: connection.forks, refresh: refresh)
             guard let prepared = try RunSetup.prepare(
                 kind: "scan", target: target, output: outputOptions, environment: environment,
-                options: "forks=\(options.forks) refresh=\(refresh)", as: HostScan.self)
+                options: "forks=\(options.forks) refresh=\(refresh)", as: HostScan.self, defaultUser: connection.user)
             else { return }
             let engine = ScanEngine(engine: Engine(options: connection.connectionOptions(environment: environment)))
             let (results, finished, historyFailure) = await RunSetup.execute(prepared, format: outputOptions.output) { onFinished in
