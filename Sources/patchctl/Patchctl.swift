@@ -14,4 +14,9 @@ struct Patchctl: AsyncParsableCommand {
         subcommands: [Scan.self, Exec.self, Deploy.self, Install.self, Package.self, Approvals.self, Approve.self, Reject.self, Defer.self,
                       History.self, Report.self, Exception.self, Diff.self]
     )
+
+    /// `--retry-failed` takes an optional RUN, which ArgumentParser options cannot: see RetryOptions.
+    static func main() async {
+        await main(RetryOptions.normalized(Array(CommandLine.arguments.dropFirst())))
+    }
 }

@@ -41,11 +41,9 @@ enum RunSetup {
         if let failure { throw ExitCodes.fail(failure) }
     }
 
-    /// Nil when --limit selects no host (a warning is printed; nothing is recorded).
-    static func prepare<Record: HistoryRecord>(
-        kind: String, target: InventoryOptions, output: OutputOptions, environment: [String: String],
-        options: String, as: Record.Type
-    ) throws -> Prepared<Record>? {
+    /// The inventory path and the hosts --limit selects; nil when it selects none (a warning is
+    /// printed). An invalid inventory or pattern exits 65.
+    static func targets(_ target: InventoryOptions, environment: [String: String]) throws -> (inventory: String, hosts: [Host])? {
         let hosts: [Host]
         let inventory = try target.inventoryPath(environment: environment)
         do {
@@ -58,8 +56,28 @@ enum RunSetup {
             Terminal.writeError("patchctl: --limit '\(target.limit ?? "")' selects no host of the inventory\n")
             return nil
         }
+        return (inventory, hosts)
+    }
+
+    /// Nil when --limit selects no host, or --retry-failed leaves none (a message is printed;
+    /// nothing is recorded).
+    static func prepare<Record: HistoryRecord>(
+        kind: String, target: InventoryOptions, output: OutputOptions, environment: [String: String],
+        options: String, as: Record.Type, retry: (kind: RetryKind, options: RetryOptions)? = nil
+    ) throws -> Prepared<Record>? {
+        guard let selected = try targets(target, environment: environment) else { return nil }
+        let inventory = selected.inventory
+        var hosts = selected.hosts
         do {
             let store = try HistoryStore(path: output.databasePath(environment: environment))
+            if let retry, retry.options.requested {
+                let failed = try store.failedRun(retrying: retry.kind, run: retry.options.run)
+                hosts = failed.select(hosts)
+                if hosts.isEmpty {
+                    Terminal.writeError("patchctl: \(failed.nothingToRetry(limit: target.limit))\n")
+                    return nil
+                }
+            }
             let started = Date()
             let runId = try store.beginRun(kind: kind, startedAt: started, inventory: inventory, hostPattern: target.limit,
                                            options: options, version: PatchctlVersion.current)

@@ -22,6 +22,7 @@ extension Patchctl {
         @OptionGroup var target: InventoryOptions
         @OptionGroup var connection: ConnectionFlags
         @OptionGroup var outputOptions: OutputOptions
+        @OptionGroup var retry: RetryOptions
 
         @Flag(help: "Print the plan (hosts, packages, exact commands) and change nothing.")
         var dryRun = false
@@ -46,8 +47,8 @@ extension Patchctl {
 
         func validate() throws {
             if resume == nil && policy == nil { throw ValidationError("give --policy NAME (or --resume RUN)") }
-            if resume != nil && (policy != nil || ring != nil || dryRun || target.limit != nil) {
-                throw ValidationError("--resume repeats the recorded run: it takes no --policy, --ring, --limit or --dry-run")
+            if resume != nil && (policy != nil || ring != nil || dryRun || target.limit != nil || retry.requested) {
+                throw ValidationError("--resume repeats the recorded run: it takes no --policy, --ring, --limit, --dry-run or --retry-failed")
             }
         }
 
@@ -57,6 +58,7 @@ extension Patchctl {
             let store: HistoryStore
             let deployment: Deployment
             var resumable: ResumableRun?
+            var retried: FailedRun?
             do {
                 store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
                 var request: Deployment.Request
@@ -78,11 +80,20 @@ extension Patchctl {
                     request = Deployment.Request(policy: absolute, inventory: try target.inventoryPath(environment: environment), limit: target.limit,
                                                  ring: ring, ignoreWindow: now, forks: connection.forks, dryRun: dryRun, reason: reason)
                 }
-                deployment = try Deployment(request: request, policy: try PatchCore.Policy.load(path: request.policy))
+                let loaded = try PatchCore.Policy.load(path: request.policy)
+                if retry.requested {
+                    let failed = try store.failedRun(retrying: .deploy, run: retry.run, policy: loaded.name)
+                    (request.hosts, request.retryOf, retried) = (failed.hosts, failed.runId, failed)
+                }
+                deployment = try Deployment(request: request, policy: loaded)
             } catch let error as ValidationError {
                 throw error
             } catch {
                 throw ExitCodes.fail(error)
+            }
+            if deployment.targetedHosts.isEmpty, let retried {
+                Terminal.writeError("patchctl: \(retried.nothingToRetry(limit: target.limit))\n")
+                return
             }
             if deployment.targetedHosts.isEmpty {
                 if !quiet { Terminal.writeError("patchctl: policy \(deployment.policy.name) targets no hosts in this inventory\n") }
