@@ -122,4 +122,29 @@ struct LabNoSFTPTests {
             #expect(try LabInstallTests.dpkg(try Lab.slotRoot(2), "acme-agent") == "2.4.1 ii")
         }
     }
+
+    @Test func aRelayWithSFTPPushesToAnOfficeHostWithoutIt() async throws {
+        try await Lab.withDeployEndpoints {
+            var relay = try Lab.resetSlot(1)
+            _ = try Lab.resetSlot(2)
+            let relayRoot = try Lab.slotRoot(1)
+            try FileManager.default.createDirectory(atPath: relayRoot + "/root/.ssh", withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: try Lab.value("LAB_RELAY_KEY"), toPath: relayRoot + "/root/.ssh/relay_ed25519")
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: relayRoot + "/root/.ssh/relay_ed25519")
+            relay.vars["relay_key"] = .string("/root/.ssh/relay_ed25519")
+            let endpoint = try NoSFTPEndpoint(slots: [2])
+            var office = try endpoint.host(slot: 2)
+            office.vars["relay"] = .string(relay.name)
+            let (repository, folder) = try LabInstallTests.library()
+            let (record, _) = try repository.add(.init(path: try TestPackages.deb("acme-agent", version: "2.4.1", in: folder)), by: "t", at: Date())
+            let installer = PackageInstaller(engine: Engine(options: try Lab.options(knownHosts: endpoint.knownHostsPath)), repository: repository,
+                                             relays: [relay.name: relay])
+            let result = try #require(await installer.install([record], on: [office], forks: 1).first)
+            #expect(result.status == .ok, "\(result.error ?? "")")
+            // The relay's own sshd speaks SFTP (staged as always); only the office host's refuses it.
+            #expect(result.steps.contains { $0.phase == "relay" && $0.command == "ssh cat (SFTP refused) from relay slot1 (sent \(record.size ?? 0) bytes once to relay slot1)" },
+                    "\(result.steps.map(\.command))")
+            #expect(try LabInstallTests.dpkg(try Lab.slotRoot(2), "acme-agent") == "2.4.1 ii")
+        }
+    }
 }
