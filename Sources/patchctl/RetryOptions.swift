@@ -8,6 +8,11 @@ struct RetryOptions: ParsableArguments {
                                valueName: "run"))
     var retryFailed: String?
 
+    func validate() throws {
+        // An empty id would be a prefix of every run.
+        if retryFailed?.isEmpty == true { throw ValidationError("--retry-failed= needs a run id (or nothing: the latest run)") }
+    }
+
     /// What `--retry-failed` without a value stands for.
     static let latest = "latest"
 

@@ -63,6 +63,7 @@ struct RetryFailedCommandTests {
         #expect(limited.status == 0 && limited.stdout.isEmpty)
         #expect(limited.stderr.contains("none of its 1 failed host is in the inventory within --limit 'a:b'"), "\(limited.stderr)")
 
+        #expect(try CLI.run(["scan", "--retry-failed="] + common).status == 64)
         let unknown = try CLI.run(["scan", "--retry-failed", "19990101T000000Z"] + common)
         #expect(unknown.status == 1 && unknown.stderr.contains("no run with id '19990101T000000Z'"), "\(unknown.stderr)")
     }

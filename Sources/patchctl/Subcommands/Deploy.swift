@@ -92,7 +92,7 @@ extension Patchctl {
                 throw ExitCodes.fail(error)
             }
             if deployment.targetedHosts.isEmpty, let retried {
-                Terminal.writeError("patchctl: \(retried.nothingToRetry(limit: target.limit))\n")
+                if !quiet { Terminal.writeError("patchctl: \(retried.nothingToRetry(limit: target.limit))\n") }
                 return
             }
             if deployment.targetedHosts.isEmpty {
