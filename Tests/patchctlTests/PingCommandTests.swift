@@ -57,7 +57,7 @@ struct PingCommandTests {
         #expect(line["name"] as? String == "reachable" && line["status"] as? String == "ok" && line["become"] as? Bool == false)
     }
 
-    @Test func aChangedHostKeyAndAnInvalidInventoryKeepExecsExitCodes() throws {
+    @Test func aChangedHostKeyACommandlessLoginAndAnInvalidInventoryKeepExecsExitCodes() throws {
         let folder = try CLI.temporaryDirectory()
         let common = ["-i", try Self.inventory(folder), "--known-hosts", try CLI.lab("LAB_WRONG_KNOWN_HOSTS"), "--limit", "reachable"]
         let mismatch = try CLI.run(["ping", "--output", "json"] + common)
@@ -65,6 +65,19 @@ struct PingCommandTests {
         let host = try #require((try CLI.json(mismatch.stdout)["hosts"] as? [[String: Any]])?.first)
         #expect(host["status"] as? String == "host_key_mismatch", "\(host)")
         #expect((host["error"] as? String)?.contains("HOST KEY CHANGED") == true)
+
+        // The lab's deploy port answers any non-slot address with a ForceCommand that exits 1: logged
+        // in, but no command runs, so patchctl could do nothing there (a known_hosts copy of its own).
+        let known = folder.appendingPathComponent("known_hosts").path
+        try FileManager.default.copyItem(atPath: try CLI.lab("LAB_KNOWN_HOSTS"), toPath: known)
+        let forcedInventory = folder.appendingPathComponent("forced.yml")
+        try "all:\n  hosts:\n    forced: {ansible_host: 127.0.0.1, ansible_port: \(try CLI.lab("LAB_DEPLOY_PORT")), ansible_user: root, ansible_ssh_private_key_file: \(try CLI.lab("LAB_KEY"))}\n"
+            .write(to: forcedInventory, atomically: true, encoding: .utf8)
+        let forced = try CLI.run(["ping", "--output", "json", "-i", forcedInventory.path, "--known-hosts", known, "--accept-new-host-keys"])
+        #expect(forced.status == 2, "\(forced.stderr)")
+        let forcedHost = try #require((try CLI.json(forced.stdout)["hosts"] as? [[String: Any]])?.first)
+        #expect(forcedHost["status"] as? String == "failed", "\(forcedHost)")
+        #expect((forcedHost["error"] as? String)?.hasPrefix("true exited 1: patchctl lab: port") == true, "\(forcedHost)")
 
         let broken = folder.appendingPathComponent("broken.yml")
         try "all:\n  hosts: [\n".write(to: broken, atomically: true, encoding: .utf8)
