@@ -249,7 +249,7 @@ extension SSHSession {
 
     private enum DrainState { case more, drained }
 
-    private func openChannel(_ deadline: Deadline) async throws -> OpaquePointer {
+    func openChannel(_ deadline: Deadline) async throws -> OpaquePointer {
         guard let handle else { throw LibSSH2Error.last(nil, function: "libssh2_channel_open_ex") }
         while true {
             if let channel = libssh2_channel_open_ex(handle, "session", 7, 2 * 1024 * 1024, 32_768, nil, 0) {

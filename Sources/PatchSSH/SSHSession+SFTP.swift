@@ -65,7 +65,12 @@ extension SSHSession {
         while true {
             if let result = call() { return result }
             guard libssh2_session_last_errno(handle) == LIBSSH2_ERROR_EAGAIN else { throw LibSSH2Error.last(handle, function: function) }
-            try await waitForSocket(deadline, phase: phase)
+            // libssh2 1.11 may answer NULL with a stale EAGAIN and nothing left to wait for: after a
+            // refused subsystem, the next sftp_init first frees the old channel and returns without
+            // a new error. So no wait here is longer than a moment; the call is simply made again.
+            if try await !waitForSocket(until: min(deadline, .after(seconds: 0.05))), deadline.hasPassed {
+                throw SSHError.timeout(host: config.label, phase: phase, seconds: currentTimeout)
+            }
         }
     }
 

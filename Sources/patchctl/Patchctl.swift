@@ -11,7 +11,12 @@ struct Patchctl: AsyncParsableCommand {
             65 invalid inventory, host pattern or policy; 75 policy locked by another deploy; 130 deploy interrupted; 1 any other error (history database, internal).
             """,
         version: PatchctlVersion.long,
-        subcommands: [Scan.self, Exec.self, Deploy.self, Install.self, Package.self, Approvals.self, Approve.self, Reject.self, Defer.self,
+        subcommands: [Scan.self, Exec.self, Ping.self, Deploy.self, Install.self, Package.self, Approvals.self, Approve.self, Reject.self, Defer.self,
                       History.self, Report.self, Exception.self, Diff.self]
     )
+
+    /// `--retry-failed` takes an optional RUN, which ArgumentParser options cannot: see RetryOptions.
+    static func main() async {
+        await main(RetryOptions.normalized(Array(CommandLine.arguments.dropFirst())))
+    }
 }

@@ -51,11 +51,9 @@ enum RunSetup {
         }
     }
 
-    /// Nil when --limit selects no host (or with --list-hosts, after listing them) (a warning is printed; nothing is recorded).
-    static func prepare<Record: HistoryRecord>(
-        kind: String, target: InventoryOptions, output: OutputOptions, environment: [String: String],
-        options: String, as: Record.Type, defaultUser: String? = nil
-    ) throws -> Prepared<Record>? {
+    /// The inventory sources and the hosts --limit selects; nil when it selects none (a warning is
+    /// printed). An invalid inventory or pattern exits 65.
+    static func targets(_ target: InventoryOptions, environment: [String: String]) throws -> (inventory: String, hosts: [Host])? {
         let hosts: [Host]
         let sources = try target.inventoryPaths(environment: environment)
         let inventory = sources.joined(separator: ", ")
@@ -64,21 +62,44 @@ enum RunSetup {
         } catch {
             throw ExitCodes.fail(error)
         }
-        if target.listHosts {
-            listHosts(hosts, format: output.output, environment: environment, defaultUser: defaultUser)
-            return nil
-        }
         if hosts.isEmpty {
             // An inventory without hosts fails to load; here --limit selected none of them.
             Terminal.writeError("patchctl: --limit '\(target.limit ?? "")' selects no host of the inventory\n")
             return nil
         }
+        return (inventory, hosts)
+    }
+
+    /// Nil when --limit selects no host, --retry-failed leaves none, or with --list-hosts after
+    /// listing them (a message is printed; nothing is recorded).
+    static func prepare<Record: HistoryRecord>(
+        kind: String, target: InventoryOptions, output: OutputOptions, environment: [String: String],
+        options: String, as: Record.Type, defaultUser: String? = nil, retry: (kind: RetryKind, options: RetryOptions)? = nil
+    ) throws -> Prepared<Record>? {
+        guard let selected = try targets(target, environment: environment) else { return nil }
+        let inventory = selected.inventory
+        var hosts = selected.hosts
         do {
-            let store = try HistoryStore(path: output.databasePath(environment: environment))
+            var store: HistoryStore?
+            if let retry, retry.options.requested {
+                let opened = try HistoryStore(path: output.databasePath(environment: environment))
+                store = opened
+                let failed = try opened.failedRun(retrying: retry.kind, run: retry.options.run)
+                hosts = failed.select(hosts)
+                if hosts.isEmpty {
+                    Terminal.writeError("patchctl: \(failed.nothingToRetry(limit: target.limit))\n")
+                    return nil
+                }
+            }
+            if target.listHosts {
+                listHosts(hosts, format: output.output, environment: environment, defaultUser: defaultUser)
+                return nil
+            }
+            let history = try store ?? HistoryStore(path: output.databasePath(environment: environment))
             let started = Date()
-            let runId = try store.beginRun(kind: kind, startedAt: started, inventory: inventory, hostPattern: target.limit,
-                                           options: options, version: PatchctlVersion.current)
-            return Prepared(hosts: hosts, recorder: RunRecorder(store: store, runId: runId), started: started)
+            let runId = try history.beginRun(kind: kind, startedAt: started, inventory: inventory, hostPattern: target.limit,
+                                             options: options, version: PatchctlVersion.current)
+            return Prepared(hosts: hosts, recorder: RunRecorder(store: history, runId: runId), started: started)
         } catch {
             throw ExitCodes.fail(error)
         }

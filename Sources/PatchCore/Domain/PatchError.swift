@@ -27,6 +27,8 @@ public enum PatchError: Error, CustomStringConvertible, Equatable {
     case ruleSet(file: String, line: Int?, column: Int?, message: String)
     /// A report, exception or diff request that cannot be answered (unknown exception id, nothing to compare...).
     case report(message: String)
+    /// `--retry-failed` names a run of another kind, or history has no run to retry.
+    case retry(message: String)
 
     public var description: String {
         switch self {
@@ -50,7 +52,7 @@ public enum PatchError: Error, CustomStringConvertible, Equatable {
             return "\(host): \(message)"
         case let .locked(policy, holder):
             return "policy \(policy) is already being deployed (\(holder)); not starting a second run"
-        case let .deploy(message), let .report(message):
+        case let .deploy(message), let .report(message), let .retry(message):
             return message
         case let .repository(file, message):
             return file.map { "\($0): \(message)" } ?? message

@@ -16,9 +16,13 @@ public struct Deployment: Sendable {
         public var forks: Int
         public var dryRun: Bool
         public var reason: String?
+        /// Only these hosts (inventory names) within the policy's targets and `limit`: the hosts
+        /// that failed in run `retryOf` (`--retry-failed`). Nil: no such restriction.
+        public var hosts: [String]?
+        public var retryOf: String?
 
         public init(policy: String, inventory: String, limit: String? = nil, ring: String? = nil, ignoreWindow: Bool = false,
-                    forks: Int = 50, dryRun: Bool = false, reason: String? = nil) {
+                    forks: Int = 50, dryRun: Bool = false, reason: String? = nil, hosts: [String]? = nil, retryOf: String? = nil) {
             self.policy = policy
             self.inventory = inventory
             self.limit = limit
@@ -27,6 +31,8 @@ public struct Deployment: Sendable {
             self.forks = forks
             self.dryRun = dryRun
             self.reason = reason
+            self.hosts = hosts
+            self.retryOf = retryOf
         }
 
         public var inventoryPaths: [String] { [inventory] + (moreInventories ?? []) }
@@ -37,7 +43,8 @@ public struct Deployment: Sendable {
             case ignoreWindow = "ignore_window"
             case forks
             case dryRun = "dry_run"
-            case reason
+            case reason, hosts
+            case retryOf = "retry_of"
         }
     }
 
@@ -60,6 +67,10 @@ public struct Deployment: Sendable {
         if let limit = request.limit {
             let limited = Set(try inventory.select(limit).map(\.name))
             hosts = hosts.filter { limited.contains($0.name) }
+        }
+        if let only = request.hosts {
+            let retried = Set(only)
+            hosts = hosts.filter { retried.contains($0.name) }
         }
         if let ring = request.ring, !policy.rings.contains(where: { $0.name == ring }) {
             throw PatchError.deploy(message: "policy \(policy.name) has no ring '\(ring)' (rings: \(policy.rings.map(\.name).joined(separator: ", ")))")

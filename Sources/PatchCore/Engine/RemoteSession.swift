@@ -18,10 +18,13 @@ extension SSHSession: RemoteSession {
     public var identity: String { hostKeyFingerprint }
 }
 
-/// Sessions that can also push files (SSH's SFTP; WinRM has no file channel).
+/// Sessions that can also push files (SSH's SFTP, or a command's stdin where SFTP is refused;
+/// WinRM has no file channel).
 public protocol FileTransfer: AnyObject, Sendable {
     func upload(localPath: String, remotePath: String, mode: Int32, idleTimeout: Double, chunkSize: Int,
                 progress: (@Sendable (Int64) -> Void)?) async throws -> Int64
+    func stream(localPath: String, into command: String, idleTimeout: Double, chunkSize: Int, outputLimit: Int,
+                progress: (@Sendable (Int64) -> Void)?) async throws -> (sent: Int64, result: CommandResult)
 }
 
 extension SSHSession: FileTransfer {}

@@ -41,13 +41,13 @@ extension PackageInstaller {
                     if present.stdout.split(separator: " ").first.map(String.init) == digest {
                         return .success("already in relay \(relay.name)'s cache")
                     }
-                    let sent = try await connection.upload(local, to: cached + ".part")
+                    let sent = try await send(local, to: cached + ".part", on: connection)
                     let moved = try await connection.run("mv -f -- \(Shell.quote(cached + ".part")) \(Shell.quote(cached)) && sha256sum -- \(Shell.quote(cached))", escalate: false)
                     guard moved.exitStatus == 0, moved.stdout.split(separator: " ").first.map(String.init) == digest else {
                         _ = try? await connection.run("rm -f -- \(Shell.quote(cached)) \(Shell.quote(cached + ".part"))", escalate: false)
                         return .failure(Engine.Failure(status: .error, message: "relay \(relay.name): checksum mismatch after upload; nothing cached"))
                     }
-                    return .success("sent \(sent) bytes once to relay \(relay.name)")
+                    return .success("sent \(sent.bytes) bytes once to relay \(relay.name)" + (sent.method == .sftp ? "" : " (\(sent.method.label))"))
                 },
                 failed: { _, failure, _ in .failure(Engine.Failure(status: failure.status, message: "relay \(relay.name): \(failure.message)")) },
                 onFinished: { _ in })
@@ -71,16 +71,29 @@ extension PackageInstaller {
         // The relay trusts exactly the key the controller verified for this host.
         let hostPattern = host.port == 22 ? host.address : "[\(host.address)]:\(host.port)"
         let cached = "\(Self.relayCache(relay))/\(digest)"
-        let target = "\(connection.session.loginUser)@\(host.address.contains(":") ? "[\(host.address)]" : host.address):\(remotePath)"
+        let address = host.address
+        let target = "\(connection.session.loginUser)@\(address.contains(":") ? "[\(address)]" : address):\(remotePath)"
+        let trust = ["-i", key, "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "UserKnownHostsFile=KNOWN"]
+        // OpenSSH >= 9.0's scp speaks SFTP: a host that refuses the subsystem gets the file on
+        // `cat`'s stdin instead (ssh prints "subsystem request failed"), and is verified the same.
+        let scp = Shell.join(["scp", "-B"] + trust + ["-P", String(host.port), cached, target])
+        let ssh = Shell.join(["ssh"] + trust + ["-p", String(host.port), "-l", connection.session.loginUser, "--", address,
+                                                "umask 077 && cat > " + Shell.quote(remotePath)])
         let script = """
             known=$(mktemp) || exit 1
+            err=$(mktemp) || { rm -f "$known"; exit 1; }
             printf '%s\\n' \(Shell.quote(hostPattern + " " + entry)) >"$known"
-            \(Shell.join(["scp", "-q", "-B", "-i", key, "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "UserKnownHostsFile=KNOWN",
-                           "-P", String(host.port), cached, target]).replacingOccurrences(of: "UserKnownHostsFile=KNOWN", with: "UserKnownHostsFile=\"$known\""))
+            \(scp) 2>"$err"
             rc=$?
-            rm -f "$known"
+            if [ $rc -ne 0 ] && grep -q 'subsystem request failed' "$err"; then
+                echo \(Self.relayStreamMarker)
+                \(ssh) <\(Shell.quote(cached)) 2>"$err"
+                rc=$?
+            fi
+            cat "$err" >&2
+            rm -f "$known" "$err"
             exit $rc
-            """
+            """.replacingOccurrences(of: "UserKnownHostsFile=KNOWN", with: "UserKnownHostsFile=\"$known\"")
         let outcomes: [Result<CommandResult, Engine.Failure>] = await engine.run(
             hosts: [relay], forks: 1,
             work: { relayConnection in .success(try await relayConnection.run(script, timeout: installTimeout, escalate: false)) },
@@ -89,12 +102,24 @@ extension PackageInstaller {
         let result = try (outcomes.first ?? .failure(Engine.Failure(status: .error, message: "not contacted"))).mapError { failure in
             Engine.Failure(status: .error, message: "\(host.name): relay \(relay.name): \(failure.message)")
         }.get()
-        record.steps.append(DeployStep(phase: "relay", command: "scp from relay \(relay.name) (\(staged))", exitCode: Int(result.exitStatus),
+        let streamed = result.stdout.contains(Self.relayStreamMarker)
+        if streamed {
+            engine.options.logger.info("SFTP subsystem refused: relay streamed the file over ssh, checksum verified next", metadata: [
+                "host": "\(host.name)", "relay": "\(relay.name)", "path": "\(remotePath)",
+            ])
+        }
+        record.steps.append(DeployStep(phase: "relay", command: "\(streamed ? "ssh cat (SFTP refused)" : "scp") from relay \(relay.name) (\(staged))",
+                                       exitCode: Int(result.exitStatus),
                                        output: DeployEngine.tail(result.stdout + result.stderr), durationMs: Int(Date().timeIntervalSince(started) * 1000)))
         guard result.exitStatus == 0 else {
-            throw Engine.Failure(status: .error, message: "\(host.name): relay \(relay.name) could not push the file (scp exit \(result.exitStatus)): \(result.stderr.trimmed)")
+            throw Engine.Failure(status: .error, message: "\(host.name): relay \(relay.name) could not push the file (\(streamed ? "ssh cat" : "scp") exit \(result.exitStatus)): \(result.stderr.trimmed)")
         }
     }
+}
+
+extension PackageInstaller {
+    /// What the relay's script prints when it streamed the file instead of using scp.
+    static let relayStreamMarker = "patchctl-relay-streamed-without-sftp"
 }
 
 /// One staging per relay and file, shared by every host waiting for it.

@@ -167,9 +167,9 @@ public struct PackageInstaller: Sendable {
                 if let report = uploadProgress {
                     onProgress = { sent in report(name, sent, total) }
                 }
-                let sent = try await connection.upload(local, to: remotePath, progress: onProgress)
-                record.steps.append(DeployStep(phase: "upload", command: "sftp put \(remotePath)", exitCode: 0,
-                                               output: "\(sent) bytes, attempt \(attempt)", durationMs: Int(Date().timeIntervalSince(started) * 1000)))
+                let sent = try await send(local, to: remotePath, on: connection, progress: onProgress)
+                record.steps.append(DeployStep(phase: "upload", command: "\(sent.method.label) \(remotePath)", exitCode: 0,
+                                               output: "\(sent.bytes) bytes, attempt \(attempt)", durationMs: Int(Date().timeIntervalSince(started) * 1000)))
                 break
             } catch let error as SSHError {
                 if case .transfer = error { throw error }
@@ -177,6 +177,19 @@ public struct PackageInstaller: Sendable {
             }
         }
         try await verifyUpload(remotePath, digest: digest, on: connection)
+    }
+
+    /// Uploads over SFTP, or over an exec channel where the host refuses SFTP (said at -v; the
+    /// record's step names the channel). Every caller checks the SHA-256 on the endpoint after.
+    func send(_ local: String, to remotePath: String, on connection: HostConnection,
+              progress: (@Sendable (Int64) -> Void)? = nil) async throws -> HostConnection.Upload {
+        let sent = try await connection.send(local, to: remotePath, progress: progress)
+        if sent.method != .sftp {
+            engine.options.logger.info("SFTP subsystem refused: file streamed over an exec channel, checksum verified next", metadata: [
+                "host": "\(connection.host.name)", "path": "\(remotePath)", "bytes": "\(sent.bytes)",
+            ])
+        }
+        return sent
     }
 
     /// The bytes on the endpoint must be the library's, whoever sent them.

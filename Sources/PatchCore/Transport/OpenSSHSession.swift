@@ -108,6 +108,29 @@ public final class OpenSSHSession: RemoteSession, FileTransfer, @unchecked Senda
         return size
     }
 
+    /// The file on the standard input of `command` on the host (HostConnection.send uses this).
+    public func stream(localPath: String, into command: String, idleTimeout: Double, chunkSize: Int, outputLimit: Int,
+                       progress: (@Sendable (Int64) -> Void)?) async throws -> (sent: Int64, result: CommandResult) {
+        let started = Date()
+        let size = ((try? FileManager.default.attributesOfItem(atPath: localPath)[.size]) as? NSNumber)?.int64Value ?? 0
+        let budget = idleTimeout * max(1, Double(size) / Double(1 << 20))
+        let output: LocalCommand.Output
+        do {
+            output = try await LocalCommand(executable: Self.client, arguments: options + ["--", destination, command], inputFile: localPath)
+                .run(timeout: budget, outputLimit: outputLimit)
+        } catch LocalCommand.Failure.timeout {
+            throw SSHError.timeout(host: label, phase: "file transfer (OpenSSH client)", seconds: budget)
+        } catch let LocalCommand.Failure.outputLimit(stream) {
+            throw SSHError.outputLimit(host: label, stream: stream, limit: outputLimit)
+        } catch let LocalCommand.Failure.spawn(message) {
+            throw SSHError.connect(host: label, port: 0, message: message)
+        }
+        if output.status == 255, let error = clientFailure(output) { throw error }
+        progress?(size)
+        return (size, CommandResult(exitStatus: output.status, stdout: EndpointText.decode(output.stdout),
+                                    stderr: EndpointText.decode(output.stderr), duration: Date().timeIntervalSince(started)))
+    }
+
     /// Ends the ControlMaster.
     public func close() async {
         _ = try? await LocalCommand(executable: Self.client, arguments: options + ["-O", "exit", destination]).run(timeout: 10, outputLimit: 1 << 16)

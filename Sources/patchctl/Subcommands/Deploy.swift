@@ -22,6 +22,7 @@ extension Patchctl {
         @OptionGroup var target: InventoryOptions
         @OptionGroup var connection: ConnectionFlags
         @OptionGroup var outputOptions: OutputOptions
+        @OptionGroup var retry: RetryOptions
 
         @Flag(help: "Print the plan (hosts, packages, exact commands) and change nothing.")
         var dryRun = false
@@ -46,8 +47,8 @@ extension Patchctl {
 
         func validate() throws {
             if resume == nil && policy == nil { throw ValidationError("give --policy NAME (or --resume RUN)") }
-            if resume != nil && (policy != nil || ring != nil || dryRun || target.limit != nil || target.listHosts) {
-                throw ValidationError("--resume repeats the recorded run: it takes no --policy, --ring, --limit, --dry-run or --list-hosts")
+            if resume != nil && (policy != nil || ring != nil || dryRun || target.limit != nil || target.listHosts || retry.requested) {
+                throw ValidationError("--resume repeats the recorded run: it takes no --policy, --ring, --limit, --dry-run, --list-hosts or --retry-failed")
             }
         }
 
@@ -57,6 +58,7 @@ extension Patchctl {
             let store: HistoryStore
             let deployment: Deployment
             var resumable: ResumableRun?
+            var retried: FailedRun?
             do {
                 store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
                 var request: Deployment.Request
@@ -80,11 +82,20 @@ extension Patchctl {
                                                  ring: ring, ignoreWindow: now, forks: connection.forks, dryRun: dryRun, reason: reason)
                     request.moreInventories = sources.count > 1 ? Array(sources.dropFirst()) : nil
                 }
-                deployment = try Deployment(request: request, policy: try PatchCore.Policy.load(path: request.policy))
+                let loaded = try PatchCore.Policy.load(path: request.policy)
+                if retry.requested {
+                    let failed = try store.failedRun(retrying: .deploy, run: retry.run, policy: loaded.name)
+                    (request.hosts, request.retryOf, retried) = (failed.hosts, failed.runId, failed)
+                }
+                deployment = try Deployment(request: request, policy: loaded)
             } catch let error as ValidationError {
                 throw error
             } catch {
                 throw ExitCodes.fail(error)
+            }
+            if deployment.targetedHosts.isEmpty, let retried {
+                if !quiet { Terminal.writeError("patchctl: \(retried.nothingToRetry(limit: target.limit))\n") }
+                return
             }
             if target.listHosts {
                 RunSetup.listHosts(deployment.targetedHosts, format: outputOptions.output, environment: environment, defaultUser: connection.user)

@@ -15,6 +15,7 @@ extension Patchctl {
         @OptionGroup var target: InventoryOptions
         @OptionGroup var connection: ConnectionFlags
         @OptionGroup var outputOptions: OutputOptions
+        @OptionGroup var retry: RetryOptions
 
         @Flag(help: "Run the command through sudo on every host (become), whatever the inventory says.")
         var become = false
@@ -31,7 +32,8 @@ extension Patchctl {
             let line = command.joined(separator: " ")
             let options = ExecOptions(forks: connection.forks, become: become)
             guard let prepared = try RunSetup.prepare(
-                kind: "exec", target: target, output: outputOptions, environment: environment, options: line, as: ExecResult.self, defaultUser: connection.user)
+                kind: "exec", target: target, output: outputOptions, environment: environment, options: line, as: ExecResult.self,
+                defaultUser: connection.user, retry: (.exec, retry))
             else { return }
             let engine = ExecEngine(engine: Engine(options: connection.connectionOptions(environment: environment)))
             let (results, finished, historyFailure) = await RunSetup.execute(prepared, format: outputOptions.output) { onFinished in

@@ -183,6 +183,8 @@ extension Patchctl {
         @Flag(help: "Show what would happen; change nothing.")
         var dryRun = false
 
+        @OptionGroup var retry: RetryOptions
+
         func run() async throws {
             let environment = ProcessInfo.processInfo.environment
             let repository: PackageRepository
@@ -203,7 +205,7 @@ extension Patchctl {
             }
             guard let prepared = try RunSetup.prepare(
                 kind: dryRun ? "install-plan" : "install", target: target, output: outputOptions, environment: environment,
-                options: "\(records[0].reference) dry_run=\(dryRun)", as: DeployHost.self, defaultUser: connection.user)
+                options: "\(records[0].reference) dry_run=\(dryRun)", as: DeployHost.self, defaultUser: connection.user, retry: (.install, retry))
             else { return }
             let engine = Engine(options: connection.connectionOptions(environment: environment))
             // On a terminal, one self-erasing line shows the uploads in flight.

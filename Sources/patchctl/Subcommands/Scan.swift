@@ -10,6 +10,7 @@ extension Patchctl {
         @OptionGroup var target: InventoryOptions
         @OptionGroup var connection: ConnectionFlags
         @OptionGroup var outputOptions: OutputOptions
+        @OptionGroup var retry: RetryOptions
 
         @Flag(help: "Refresh package metadata first (apt-get update; needs root or become).")
         var refresh = false
@@ -22,7 +23,7 @@ extension Patchctl {
             let options = ScanOptions(forks: connection.forks, refresh: refresh)
             guard let prepared = try RunSetup.prepare(
                 kind: "scan", target: target, output: outputOptions, environment: environment,
-                options: "forks=\(options.forks) refresh=\(refresh)", as: HostScan.self, defaultUser: connection.user)
+                options: "forks=\(options.forks) refresh=\(refresh)", as: HostScan.self, defaultUser: connection.user, retry: (.scan, retry))
             else { return }
             let engine = ScanEngine(engine: Engine(options: connection.connectionOptions(environment: environment)))
             let (results, finished, historyFailure) = await RunSetup.execute(prepared, format: outputOptions.output) { onFinished in

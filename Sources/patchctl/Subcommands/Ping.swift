@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import PatchCore
+
+extension Patchctl {
+    struct Ping: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check every targeted host: connect, verify its host key, log in, run `true` (through sudo with become).",
+            discussion: """
+                Ansible's `-m ping`. Each host is `ok` or has the precise failure (unreachable, \
+                host_key_mismatch, auth_failed with sudo's refusal, timeout, failed). Changes nothing and \
+                records nothing in history. Exit codes as for exec: 0 all ok, 2 some host failed.
+                """)
+
+        @OptionGroup var target: InventoryOptions
+        @OptionGroup var connection: ConnectionFlags
+
+        @Flag(help: "Check sudo on every host (become), whatever the inventory says.")
+        var become = false
+
+        @Option(help: "Output format: table, json or ndjson.")
+        var output: OutputFormat = .table
+
+        func run() async throws {
+            let environment = ProcessInfo.processInfo.environment
+            guard let (_, hosts) = try RunSetup.targets(target, environment: environment) else { return }
+            let format = output
+            let started = Date()
+            let progress = Progress(total: hosts.count, enabled: format == .table && Terminal.stderrIsTerminal)
+            let engine = PingEngine(engine: Engine(options: connection.connectionOptions(environment: environment)))
+            let results = await engine.ping(hosts, forks: connection.forks, become: become) { result in
+                if format == .ndjson { Terminal.writeDocument(JSONOutput.encode(result, pretty: false) + "\n") }
+                progress.finished(result.name, ok: result.status == .ok)
+            }
+            progress.clear()
+            let run = PingRun(startedAt: started, finishedAt: Date(), hosts: results)
+            Terminal.write(run: run, hosts: run.hosts, format: format, hostsStreamed: true) { TableReport.ping(run) }
+            if run.summary.failed > 0 { throw ExitCodes.hostsFailed }
+        }
+    }
+}
