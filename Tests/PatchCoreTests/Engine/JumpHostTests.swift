@@ -1,0 +1,131 @@
+import Foundation
+import LabSupport
+import Testing
+@testable import PatchCore
+@testable import PatchSSH
+
+/// Jump hosts against real sshd processes in network namespaces the tests make themselves
+/// (`JumpTopology`): the controller reaches only the bastion, and every direct attempt at a
+/// target fails at once on an `unreachable` route, so a result from a target proves the path.
+@Suite("Jump hosts through real bastions in network namespaces", .serialized,
+       .enabled(if: JumpTopology.canRun(chroot: Lab.env["LAB_ROOT"])))
+struct JumpHostTests {
+    static let bastion = JumpHop(user: "root", address: JumpTopology.bastion, port: 22)
+    static let bastionHop = "root@\(JumpTopology.bastion):22"
+
+    static func topology() throws -> JumpTopology {
+        try JumpTopology(chroot: try Lab.value("LAB_ROOT"))
+    }
+
+    /// The run's defaults (user, key) are what the bastion gets; targets log in with the same key.
+    static func options(_ topology: JumpTopology, knownHosts: String? = nil, maxConnecting: Int = 100) throws -> ConnectionOptions {
+        var options = try Lab.options(knownHosts: knownHosts ?? topology.knownHostsPath)
+        options.defaultUser = "root"
+        options.defaultPrivateKey = topology.keyPath
+        options.connectTimeout = 10
+        options.maxConnecting = maxConnecting
+        return options
+    }
+
+    static func host(_ name: String, _ address: String, port: Int = 22, via chain: [JumpHop] = [bastion]) -> Host {
+        var host = Host(name: name, address: address, port: port)
+        host.proxyJump = chain
+        return host
+    }
+
+    @Test func twentyTargetsShareOneBastionConnection() async throws {
+        let topology = try Self.topology()
+        var hosts = JumpTopology.targets.enumerated().map { Self.host("t\($0.offset)", $0.element) }
+        // A target whose channel the bastion cannot open (nothing listens on that port), in the
+        // middle of the run: its failed open must not damage the session the others share.
+        hosts.insert(Self.host("closed", JumpTopology.innerBastion, port: 9), at: 10)
+        let results = await Lab.run(["echo \"$SSH_CONNECTION\""], on: hosts, try Self.options(topology, maxConnecting: 4))
+        #expect(results.count == 21)
+        for (host, ran) in zip(hosts, results) where host.name != "closed" {
+            let output = try #require(ran.first?.result, "\(host.name): \(ran.first?.message ?? "")").stdout
+            // The target saw the bastion's inside address as its client: the bytes went through it.
+            #expect(output.hasPrefix(JumpTopology.bastionInside + " ") && output.contains(" \(host.address) 22"), "\(host.name): \(output)")
+        }
+        let closed = try #require(results[10].first)
+        #expect(closed.status == .unreachable)
+        #expect(closed.message.contains("closed: via bastion \(Self.bastionHop): cannot open a channel to \(JumpTopology.innerBastion) port 9"), "\(closed.message)")
+        #expect(closed.message.contains("connect failed"), "\(closed.message)")
+
+        // One login at the bastion for all twenty, and twenty logins at the targets, all from the bastion.
+        #expect(topology.count("a", "Accepted publickey for root from 10.231.0.1") == 1, "\(topology.log("a"))")
+        #expect(topology.count("b", "Accepted publickey for root from \(JumpTopology.bastionInside)") == 20, "\(topology.log("b"))")
+        // The bastion's connection ends with the run, politely.
+        #expect(topology.waitForLog("a", "Received disconnect from 10.231.0.1"), "\(topology.log("a"))")
+    }
+
+    @Test func twoHopChainReachesATargetOnlyTheSecondBastionReaches() async throws {
+        let topology = try Self.topology()
+        let inner = JumpHop(address: JumpTopology.innerBastion)  // no user: the run's default
+        let hosts = [
+            Self.host("deep", JumpTopology.deepTarget, via: [Self.bastion, inner]),
+            // The same target through the first bastion alone: it has no route there.
+            Self.host("short", JumpTopology.deepTarget),
+        ]
+        let results = await Lab.run(["echo \"$SSH_CONNECTION\""], on: hosts, try Self.options(topology))
+        let deep = try #require(results[0].first?.result, "\(results[0].first?.message ?? "")")
+        #expect(deep.stdout.hasPrefix(JumpTopology.innerBastionInside + " "), "\(deep.stdout)")
+        let short = try #require(results[1].first)
+        #expect(short.status == .unreachable)
+        #expect(short.message.hasPrefix("short: via bastion \(Self.bastionHop): cannot open a channel to \(JumpTopology.deepTarget) port 22"), "\(short.message)")
+        // The first bastion carried both hosts on one connection; the second was logged in to through it.
+        #expect(topology.count("a", "Accepted publickey for root from 10.231.0.1") == 1, "\(topology.log("a"))")
+        #expect(topology.count("b", "Accepted publickey for root from \(JumpTopology.bastionInside)") == 1)
+        #expect(topology.count("c", "Accepted publickey for root from \(JumpTopology.innerBastionInside)") == 1)
+    }
+
+    @Test func untrustedBastionFailsEveryHostBehindItAndNoTargetIsContacted() async throws {
+        let topology = try Self.topology()
+        let hosts = JumpTopology.targets.prefix(5).enumerated().map { Self.host("t\($0.offset)", $0.element) }
+        for acceptNew in [false, true] {
+            var options = try Self.options(topology, knownHosts: topology.wrongBastionKnownHostsPath)
+            options.acceptNewHostKeys = acceptNew  // a changed key is refused either way
+            let results = await Lab.run(["true"], on: hosts, options)
+            for (host, ran) in zip(hosts, results) {
+                let failure = try #require(ran.first)
+                #expect(failure.status == .hostKeyMismatch, "\(host.name): \(failure.message)")
+                #expect(failure.message.hasPrefix("\(host.name): via bastion \(Self.bastionHop): \(JumpTopology.bastion) port 22: HOST KEY CHANGED"), "\(failure.message)")
+            }
+        }
+        // One key exchange per run at the bastion, no login there, nothing at all at the targets.
+        #expect(topology.count("a", "Connection from 10.231.0.1") == 2, "\(topology.log("a"))")
+        #expect(topology.count("a", "Accepted publickey") == 0)
+        #expect(topology.count("b", "Connection from") == 0, "\(topology.log("b"))")
+    }
+
+    @Test func deadBastionFailsEveryHostBehindItAtOnce() async throws {
+        let topology = try Self.topology()
+        let dead = JumpHop(address: JumpTopology.bastion, port: JumpTopology.deadPort)
+        let hosts = JumpTopology.targets.prefix(5).enumerated().map { Self.host("t\($0.offset)", $0.element, via: [dead]) }
+        let started = Date()
+        let results = await Lab.run(["true"], on: hosts, try Self.options(topology))
+        for (host, ran) in zip(hosts, results) {
+            let failure = try #require(ran.first)
+            #expect(failure.status == .unreachable, "\(host.name): \(failure.message)")
+            #expect(failure.message == "\(host.name): via bastion root@\(JumpTopology.bastion):\(JumpTopology.deadPort): cannot connect to \(JumpTopology.bastion) port \(JumpTopology.deadPort): Connection refused")
+        }
+        // Refused is immediate: far below the 10 s connect timeout, nothing waited on.
+        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(topology.count("b", "Connection from") == 0)
+    }
+
+    @Test func bastionRefusingForwardingGivesEachHostAClearError() async throws {
+        let topology = try Self.topology()
+        let refusing = JumpHop(address: JumpTopology.bastion, port: JumpTopology.refusingPort)
+        let hosts = JumpTopology.targets.prefix(5).enumerated().map { Self.host("t\($0.offset)", $0.element, via: [refusing]) }
+        let results = await Lab.run(["true"], on: hosts, try Self.options(topology))
+        for (host, ran) in zip(hosts, results) {
+            let failure = try #require(ran.first)
+            #expect(failure.status == .unreachable, "\(host.name): \(failure.message)")
+            #expect(failure.message.hasPrefix("\(host.name): via bastion root@\(JumpTopology.bastion):\(JumpTopology.refusingPort): cannot open a channel to \(host.address) port 22: Channel open failure (administratively prohibited)"), "\(failure.message)")
+            #expect(failure.message.contains("AllowTcpForwarding"))
+        }
+        #expect(topology.count("a", "Accepted publickey for root from 10.231.0.1") == 1, "\(topology.log("a"))")
+        #expect(topology.count("a", "refused local port forward") == 5, "\(topology.log("a"))")
+        #expect(topology.count("b", "Connection from") == 0)
+    }
+}
