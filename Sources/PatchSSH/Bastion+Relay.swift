@@ -14,25 +14,45 @@ extension Bastion {
     }
 }
 
-/// Bytes read from one side and not yet accepted by the other.
-struct PendingBytes {
-    private(set) var bytes: [UInt8] = []
+/// Bytes read from one side and not yet accepted by the other: read straight into, written
+/// straight from (no copies), and its memory held only while it holds bytes, so a thousand idle
+/// channels cost nothing.
+final class PendingBytes {
+    static let capacity = 64 << 10
+    private var storage: UnsafeMutableRawPointer?
     private var start = 0
-    var isEmpty: Bool { start == bytes.count }
-    var count: Int { bytes.count - start }
+    private var end = 0
 
-    mutating func append(_ buffer: UnsafeRawBufferPointer) { bytes.append(contentsOf: buffer) }
+    deinit { storage?.deallocate() }
 
-    mutating func consume(_ count: Int) {
-        start += count
-        if start == bytes.count {
-            bytes.removeAll(keepingCapacity: true)
-            start = 0
-        }
+    var isEmpty: Bool { start == end }
+    var count: Int { end - start }
+    var isFull: Bool { end == Self.capacity }
+
+    /// Lets `fill` read into the free space (it returns how many bytes it put there, or a
+    /// negative error that is passed through).
+    func fill(_ body: (UnsafeMutableRawPointer, Int) throws -> Int) rethrows -> Int {
+        if storage == nil { storage = .allocate(byteCount: Self.capacity, alignment: 16) }
+        let count = try body(storage! + end, Self.capacity - end)
+        if count > 0 { end += count }
+        if isEmpty { release() }
+        return count
     }
 
-    func withUnread<T>(_ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
-        try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[start...])) }
+    func withUnread<T>(_ body: (UnsafeRawPointer, Int) throws -> T) rethrows -> T {
+        try body(UnsafeRawPointer(storage!) + start, end - start)
+    }
+
+    func consume(_ count: Int) {
+        start += count
+        if start == end { release() }
+    }
+
+    private func release() {
+        storage?.deallocate()
+        storage = nil
+        start = 0
+        end = 0
     }
 }
 
@@ -43,8 +63,8 @@ final class Tunnel {
     let fd: Int32
     let channel: OpaquePointer
     /// Target → bastion, and bastion → target.
-    var up = PendingBytes()
-    var down = PendingBytes()
+    let up = PendingBytes()
+    let down = PendingBytes()
     /// The target closed its end (its session is gone).
     var localEOF = false
     var remoteEOF = false
@@ -67,7 +87,7 @@ final class Tunnel {
     }
 
     var shouldClose: Bool { broken || (localEOF && up.isEmpty) }
-    var canReceive: Bool { !shouldClose && !remoteEOF && down.count < TunnelRelay.chunk }
+    var canReceive: Bool { !shouldClose && !remoteEOF && !down.isFull }
 }
 
 /// The bastion's relay task: the only code that calls libssh2 on the bastion's session once it
@@ -75,7 +95,6 @@ final class Tunnel {
 /// reactor, on a private epoll set holding the bastion's socket, every target's socketpair end
 /// and the bastion's wake-up eventfd.
 final class TunnelRelay {
-    static let chunk = 64 << 10
     /// Bytes moved in a row before the relay lets other tasks on the reactor thread run.
     static let fairShare = 256 << 10
     /// How long the end of the run waits for channels and the disconnect.
@@ -118,7 +137,7 @@ final class TunnelRelay {
     private var closeDeadline = Deadline.distantFuture
     private var nextKeepalive: Deadline
     private var moved = 0
-    private var scratch = [UInt8](repeating: 0, count: TunnelRelay.chunk)
+    private var scratch = [CChar](repeating: 0, count: 1)
 
     init(bastion: Bastion) {
         self.bastion = bastion
@@ -320,8 +339,8 @@ final class TunnelRelay {
             pendingInput = false
             // A zero-length read processes every packet the socket has and takes none of them.
             if let any = tunnels.values.first(where: { !$0.shouldClose }) {
-                let rc = try scratch.withUnsafeMutableBytes { buffer in
-                    try checked(.read(any.id), libssh2_channel_read_ex(any.channel, 0, buffer.baseAddress!.assumingMemoryBound(to: CChar.self), 0))
+                let rc = try scratch.withUnsafeMutableBufferPointer { buffer in
+                    try checked(.read(any.id), libssh2_channel_read_ex(any.channel, 0, buffer.baseAddress, 0))
                 }
                 if rc < 0 && rc != Int(LIBSSH2_ERROR_EAGAIN) { any.broken = true }
                 try settle()
@@ -341,12 +360,11 @@ final class TunnelRelay {
     }
 
     private func read(_ tunnel: Tunnel) throws -> Bool {
-        let capacity = Self.chunk
-        let count = try scratch.withUnsafeMutableBytes { buffer in
-            try checked(.read(tunnel.id), libssh2_channel_read_ex(tunnel.channel, 0, buffer.baseAddress!.assumingMemoryBound(to: CChar.self), capacity))
+        // A repeated call (a half-sent window adjust) may find the buffer full: it then reads nothing.
+        let count = try tunnel.down.fill { space, room in
+            try checked(.read(tunnel.id), libssh2_channel_read_ex(tunnel.channel, 0, space.assumingMemoryBound(to: CChar.self), room))
         }
         if count > 0 {
-            scratch.withUnsafeBytes { tunnel.down.append(UnsafeRawBufferPointer(rebasing: $0.prefix(count))) }
             moved += count
             tunnel.readAgain = true
             try settle()
@@ -370,23 +388,27 @@ final class TunnelRelay {
         guard tunnel.fd >= 0, !tunnel.broken else { return false }
         var progress = false
         if !tunnel.localEOF, tunnel.up.isEmpty, tunnel.fdReadable {
-            let count = scratch.withUnsafeMutableBytes { recv(tunnel.fd, $0.baseAddress, Self.chunk, 0) }
+            var failure: Int32 = 0
+            let count = tunnel.up.fill { space, room in
+                let count = recv(tunnel.fd, space, room, 0)
+                if count < 0 { failure = errno }
+                return count
+            }
             if count > 0 {
-                scratch.withUnsafeBytes { tunnel.up.append(UnsafeRawBufferPointer(rebasing: $0.prefix(count))) }
                 moved += count
                 progress = true
             } else if count == 0 {
                 tunnel.localEOF = true
                 progress = true
-            } else if errno == EAGAIN || errno == EWOULDBLOCK {
+            } else if failure == EAGAIN || failure == EWOULDBLOCK {
                 tunnel.fdReadable = false
-            } else if errno != EINTR {
+            } else if failure != EINTR {
                 tunnel.broken = true
                 return true
             }
         }
         if !tunnel.down.isEmpty, tunnel.fdWritable {
-            let sent = tunnel.down.withUnread { Glibc.send(tunnel.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let sent = tunnel.down.withUnread { Glibc.send(tunnel.fd, $0, $1, Int32(MSG_NOSIGNAL)) }
             if sent > 0 {
                 tunnel.down.consume(sent)
                 moved += sent
@@ -413,8 +435,8 @@ final class TunnelRelay {
 
     private func send(_ tunnel: Tunnel, force: Bool = false) throws -> Bool {
         guard !tunnel.up.isEmpty, !tunnel.broken, tunnel.windowOpen || force else { return false }
-        let written = try tunnel.up.withUnread { bytes in
-            try checked(.write(tunnel.id), libssh2_channel_write_ex(tunnel.channel, 0, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), bytes.count))
+        let written = try tunnel.up.withUnread { bytes, count in
+            try checked(.write(tunnel.id), libssh2_channel_write_ex(tunnel.channel, 0, bytes.assumingMemoryBound(to: CChar.self), count))
         }
         if written > 0 {
             tunnel.up.consume(written)

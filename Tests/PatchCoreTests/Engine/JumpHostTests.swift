@@ -58,6 +58,33 @@ struct JumpHostTests {
         #expect(topology.waitForLog("a", "Received disconnect from 10.231.0.1"), "\(topology.log("a"))")
     }
 
+    /// Megabytes each way on ten channels at once: flow control (windows, packets half sent,
+    /// socketpairs full) on the one shared connection loses and mixes up nothing.
+    @Test func bulkBytesBothWaysOnTenChannelsAtOnce() async throws {
+        let topology = try Self.topology()
+        let hosts = JumpTopology.targets.prefix(10).enumerated().map { Self.host("t\($0.offset)", $0.element) }
+        let size = 3_000_000
+        let file = topology.directory.appendingPathComponent("payload")
+        try Data(repeating: 0x5a, count: size).write(to: file)
+        let outcomes: [Result<(Int64, String), Engine.Failure>] = await Engine(options: try Self.options(topology)).run(
+            hosts: hosts, forks: 10,
+            work: { connection in
+                // SFTP into the chroot's /dev/null: the tree stays read-only, the bytes still cross.
+                let sent = try await connection.upload(file.path, to: "/dev/null")
+                let output = try await connection.run("head -c \(size) /dev/zero | tr '\\0' \(connection.host.name.last!)").stdout
+                return .success((sent, output))
+            },
+            failed: { _, failure, _ in .failure(failure) }, onFinished: { _ in })
+        #expect(outcomes.count == 10)
+        for (host, outcome) in zip(hosts, outcomes) {
+            let (sent, output) = try outcome.get()
+            #expect(sent == Int64(size), "\(host.name)")
+            // Each host's own letter, all of it: no byte crossed into another channel.
+            #expect(output == String(repeating: host.name.last!, count: size), "\(host.name): \(output.utf8.count) bytes")
+        }
+        #expect(topology.count("a", "Accepted publickey for root from 10.231.0.1") == 1)
+    }
+
     @Test func twoHopChainReachesATargetOnlyTheSecondBastionReaches() async throws {
         let topology = try Self.topology()
         let inner = JumpHop(address: JumpTopology.innerBastion)  // no user: the run's default
