@@ -178,7 +178,8 @@ final class TunnelRelay {
                     }
                 }
             } catch let stop as Broken {
-                return stopAll(SSHError.session(host: label, stop.error))
+                return stopAll(SSHError.session(host: label, LibSSH2Error(
+                    code: stop.error.code, message: "broken (\(stop.error.message))", function: "bastion connection")))
             } catch let stuck as HalfSent {
                 halfSent = stuck.op
             } catch {

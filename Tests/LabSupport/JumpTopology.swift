@@ -52,6 +52,12 @@ public final class JumpTopology: @unchecked Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
+    /// SIGKILL to every process in namespace `a`, `b` or `c` (its sshd and its sessions), as a crash would.
+    public func crash(_ daemon: String) throws {
+        let (status, output) = Self.run(["kill", daemon])
+        guard status == 0 else { throw HostileEndpoint.Failure("cannot kill the daemons of pcj-\(daemon): \(output)") }
+    }
+
     /// What the sshd of namespace `a` (bastion), `b` (targets, inner bastion) or `c` (deep target) logged.
     public func log(_ daemon: String) -> String {
         (try? String(contentsOf: directory.appendingPathComponent("sshd-\(daemon).log"), encoding: .utf8)) ?? ""

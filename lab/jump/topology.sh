@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Usage: lab/jump/topology.sh up DIR CHROOT | down
+# Usage: lab/jump/topology.sh up DIR CHROOT | down | kill a|b|c
 # A bastion topology for the jump-host tests, made of network namespaces and veth pairs:
 #
 #   controller (this namespace) 10.231.0.1 --veth-- 10.231.0.2  pcj-a: bastion (port 22; port 2200
@@ -37,6 +37,12 @@ down() {
 
 if [ "${1:-}" = down ]; then
     down
+    exit 0
+fi
+# kill X: SIGKILL to every process of namespace pcj-X (its sshd and sessions), as a crash would.
+if [ "${1:-}" = kill ]; then
+    pids=$(ip netns pids "pcj-$2")
+    [ -z "$pids" ] || kill -9 $pids
     exit 0
 fi
 [ "${1:-}" = up ] && [ $# = 3 ] || { echo "usage: $0 up DIR CHROOT | down" >&2; exit 2; }

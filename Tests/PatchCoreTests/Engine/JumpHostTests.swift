@@ -85,6 +85,41 @@ struct JumpHostTests {
         #expect(topology.count("a", "Accepted publickey for root from 10.231.0.1") == 1)
     }
 
+    /// OpenSSH's rule: the destination's user and key are not the jump host's. A target that
+    /// refuses its own login fails as a target (no "via"), after the bastion let it through.
+    @Test func targetSettingsDoNotApplyToTheBastion() async throws {
+        let topology = try Self.topology()
+        var target = Self.host("t0", JumpTopology.targets[0])
+        target.user = "nobody"
+        target.privateKeyFile = topology.directory.appendingPathComponent("wrong_host_key").path  // not authorized anywhere
+        let ran = try #require(await Lab.run(["true"], on: [target], try Self.options(topology)).first?.first)
+        #expect(ran.status == .authFailed)
+        #expect(ran.message.hasPrefix("t0: authentication failed for user nobody"), "\(ran.message)")
+        #expect(topology.count("a", "Accepted publickey for root from 10.231.0.1") == 1, "\(topology.log("a"))")
+        #expect(topology.count("b", "Connection from \(JumpTopology.bastionInside)") == 1)
+    }
+
+    /// The bastion dies while commands run behind it: every host ends at once with an error that
+    /// names the hop, and none waits for its command timeout.
+    @Test func bastionCrashMidRunFailsItsHostsNamingTheHop() async throws {
+        let topology = try Self.topology()
+        let hosts = JumpTopology.targets.prefix(3).enumerated().map { Self.host("t\($0.offset)", $0.element) }
+        let options = try Self.options(topology)
+        let run = Task { await Lab.run(["sleep 60"], on: hosts, options) }
+        // Once all three commands run behind the bastion, it crashes.
+        for _ in 0..<500 where topology.count("b", "Starting session") < 3 { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(topology.count("b", "Starting session") == 3)
+        let crashed = Date()
+        try topology.crash("a")
+        let results = await run.value
+        #expect(Date().timeIntervalSince(crashed) < 10)
+        for (host, ran) in zip(hosts, results) {
+            let failure = try #require(ran.first)
+            #expect(failure.status == .error, "\(host.name): \(failure.message)")
+            #expect(failure.message.hasPrefix("\(host.name): via bastion \(Self.bastionHop): \(JumpTopology.bastion): bastion connection: broken ("), "\(failure.message)")
+        }
+    }
+
     @Test func twoHopChainReachesATargetOnlyTheSecondBastionReaches() async throws {
         let topology = try Self.topology()
         let inner = JumpHop(address: JumpTopology.innerBastion)  // no user: the run's default
