@@ -348,7 +348,8 @@ final class TunnelRelay {
             }
             for tunnel in tunnels.values {
                 tunnel.windowOpen = true
-                if tunnel.canReceive, libssh2_poll_channel_read(tunnel.channel, 0) == 1 || libssh2_channel_eof(tunnel.channel) == 1 {
+                // Not 0 means data (1), or a queue the check cannot read (an error): read to find out.
+                if tunnel.canReceive, libssh2_poll_channel_read(tunnel.channel, 0) != 0 || libssh2_channel_eof(tunnel.channel) == 1 {
                     tunnel.readAgain = true
                 }
             }

@@ -71,6 +71,12 @@ public final class Bastion: @unchecked Sendable {
             if case .jump = error { throw error }
             throw SSHError.jump(host: config.label, hop: hop, error)
         }
+        if let handle = session.handle, config.keepaliveInterval > 0 {
+            // Keepalives without a reply: libssh2 would queue every reply (a one-byte packet) for
+            // ever, and libssh2_poll_channel_read, which the relay asks about each channel, fails
+            // on any packet that short.
+            libssh2_keepalive_config(handle, 0, UInt32(config.keepaliveInterval))
+        }
         let bastion = try Bastion(hop: hop, session: session)
         Task(executorPreference: reactor) { await bastion.runRelay() }
         return bastion

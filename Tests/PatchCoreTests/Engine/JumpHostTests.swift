@@ -85,6 +85,21 @@ struct JumpHostTests {
         #expect(topology.count("a", "Accepted publickey for root from 10.231.0.1") == 1)
     }
 
+    /// Keepalives to the bastion every second while commands sit idle behind it: the output that
+    /// follows still arrives (a queued keepalive reply once hid every channel's data).
+    @Test func keepalivesWhileIdleDoNotStallTheChannels() async throws {
+        let topology = try Self.topology()
+        let hosts = JumpTopology.targets.prefix(2).enumerated().map { Self.host("t\($0.offset)", $0.element) }
+        var options = try Self.options(topology)
+        options.keepaliveInterval = 1
+        options.commandTimeout = 20
+        let results = await Lab.run(["sleep 3; echo first", "echo second"], on: hosts, options)
+        for (host, ran) in zip(hosts, results) {
+            #expect(ran.map { $0.result?.stdout ?? $0.message } == ["first\n", "second\n"], "\(host.name)")
+        }
+        #expect(topology.count("a", "Accepted publickey for root from 10.231.0.1") == 1)
+    }
+
     /// OpenSSH's rule: the destination's user and key are not the jump host's. A target that
     /// refuses its own login fails as a target (no "via"), after the bastion let it through.
     @Test func targetSettingsDoNotApplyToTheBastion() async throws {
