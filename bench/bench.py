@@ -31,6 +31,7 @@ Environment (all optional; run.sh documents them too):
   BENCH_RUNS_100    repetitions for N=100  (default 5)
   BENCH_RUNS_1000   repetitions for N=1000 (default 3)
   BENCH_RUNS_1000_SLOW  ... of which Ansible and xargs+ssh do (default 1)
+  BENCH_RUNS_JUMP   repetitions for jump100 (default 3, every tool)
   BENCH_CONC_1000   concurrency for the N=1000 no-latency case (default 100)
   BENCH_RTT_MS      RTT of the latency scenario (default 50)
   BENCH_TIMEOUT     seconds allowed per tool run (default 600)
