@@ -70,7 +70,8 @@ public struct Engine: Sendable {
                     logger.debug("bastion connected", metadata: ["hop": "\(hop)", "identity": "\(bastion.session.hostKeyFingerprint)"])
                 }
             } : nil
-        Self.raiseOpenFileLimit(toAtLeast: min(forks, hosts.count) + 64)
+        // A host behind a bastion holds both ends of a socketpair instead of one socket.
+        Self.raiseOpenFileLimit(toAtLeast: min(forks, hosts.count) * (pool == nil ? 1 : 2) + 64)
         let commandTimeout = options.commandTimeout
         let outputLimit = options.maxOutputBytes
         let gate = AsyncGate(limit: options.maxConnecting)
