@@ -85,6 +85,32 @@ struct JumpHostTests {
         #expect(topology.count("a", "Accepted publickey for root from 10.231.0.1") == 1)
     }
 
+    /// A target the bastion gets no answer from (no host has its address: ARP fails after about
+    /// 3 s) holds up the channel opens queued behind it until it fails, and no longer: libssh2
+    /// opens one channel at a time. The host behind it then gets its channel; nobody hangs.
+    @Test func unansweredTargetHoldsTheOpensBehindItOnlyUntilItFails() async throws {
+        let topology = try Self.topology()
+        let ghost = Self.host("ghost", "10.232.0.250")
+        let hosts = [ghost, Self.host("t0", JumpTopology.targets[0])]
+        let started = Date()
+        let results = await Lab.run(["true"], on: hosts, try Self.options(topology))
+        let failure = try #require(results[0].first)
+        #expect(failure.status == .unreachable, "\(failure.message)")
+        #expect(failure.message.hasPrefix("ghost: via bastion \(Self.bastionHop): cannot open a channel to 10.232.0.250 port 22: Channel open failure (connect failed)"), "\(failure.message)")
+        #expect(results[1].first?.result?.exitStatus == 0, "\(results[1].first?.message ?? "")")
+        #expect(Date().timeIntervalSince(started) < 9)
+
+        // With a connect timeout shorter than the bastion's wait, the host times out, naming the
+        // hop; the open still in flight is closed when it ends, and the run ends on time.
+        var options = try Self.options(topology)
+        options.connectTimeout = 1
+        let again = Date()
+        let timedOut = try #require(await Lab.run(["true"], on: [ghost], options).first?.first)
+        #expect(timedOut.status == .timeout)
+        #expect(timedOut.message == "ghost: via bastion \(Self.bastionHop): 10.232.0.250: channel open timed out after 1s")
+        #expect(Date().timeIntervalSince(again) < 6)
+    }
+
     /// Keepalives to the bastion every second while commands sit idle behind it: the output that
     /// follows still arrives (a queued keepalive reply once hid every channel's data).
     @Test func keepalivesWhileIdleDoNotStallTheChannels() async throws {
