@@ -128,8 +128,10 @@ final class TunnelRelay {
     private var halfSent: Op?
     /// A call that returned a result but left a packet half sent: the pass stops after booking it.
     private var owed: Op?
-    private var socketInterest: UInt32 = 0
+    private var socketInterest: UInt32 = EPOLLRDHUP.rawValue
     private var socketReadable = true
+    /// The bastion closed or reset the connection (seen even while nothing reads it).
+    private var socketClosed = false
     /// libssh2 may hold whole packets it has not parsed yet after a call that stopped at the
     /// packet it wanted: the socket will not say so, so the next pass reads anyway.
     private var pendingInput = true
@@ -162,7 +164,7 @@ final class TunnelRelay {
         let owner = session.claim()
         defer { session.release(owner) }
         control(EPOLL_CTL_ADD, bastion.wakeFD, tag: Self.wakeTag, events: EPOLLIN.rawValue)
-        control(EPOLL_CTL_ADD, session.socket, tag: Self.socketTag, events: 0)
+        control(EPOLL_CTL_ADD, session.socket, tag: Self.socketTag, events: EPOLLRDHUP.rawValue)
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: 256)
         defer { events.deallocate() }
         while true {
@@ -205,6 +207,11 @@ final class TunnelRelay {
     /// Does everything that can be done without waiting; true when something moved.
     private func pass(_ handle: OpaquePointer) throws -> Bool {
         var progress = false
+        if socketClosed, tunnels.isEmpty, !openInFlight {
+            // Nothing would read the socket to find out (and its hang-up would wake us for ever):
+            // the connection is over, the pool replaces it if another host needs it.
+            throw Broken(error: LibSSH2Error(code: LIBSSH2_ERROR_SOCKET_DISCONNECT, message: "the bastion closed the connection", function: "bastion"))
+        }
         if let op = halfSent {
             // Nothing else may go out before this call has sent the rest of its packet.
             try repeatCall(op, handle)
@@ -312,6 +319,7 @@ final class TunnelRelay {
         let tunnel = Tunnel(id: nextID, fd: fd, channel: channel)
         nextID += 1
         tunnels[tunnel.id] = tunnel
+        bastion.setOpen(tunnels.count)
         if fd >= 0 { control(EPOLL_CTL_ADD, fd, tag: tunnel.id, events: 0) }
     }
 
@@ -463,6 +471,7 @@ final class TunnelRelay {
         let rc = try checked(.free(tunnel.id), Int(libssh2_channel_free(tunnel.channel)))
         if rc == Int(LIBSSH2_ERROR_EAGAIN) { return false }
         tunnels[tunnel.id] = nil
+        bastion.setOpen(tunnels.count)
         if tunnel.fd >= 0 {
             control(EPOLL_CTL_DEL, tunnel.fd, tag: tunnel.id, events: 0)
             Glibc.close(tunnel.fd)
@@ -506,6 +515,7 @@ final class TunnelRelay {
         }
         // The channels go with the session (libssh2_session_free frees them).
         tunnels.removeAll()
+        bastion.setOpen(0)
         control(EPOLL_CTL_DEL, session.socket, tag: Self.socketTag, events: 0)
         control(EPOLL_CTL_DEL, bastion.wakeFD, tag: Self.wakeTag, events: 0)
         return reason
@@ -546,7 +556,8 @@ final class TunnelRelay {
             }
         }
         // With no channel wanting data, the bastion's bytes wait in the kernel (a readable socket
-        // nobody reads would wake this loop for ever).
+        // nobody reads would wake this loop for ever); its hang-up is always worth a wake-up.
+        wantSocket |= EPOLLRDHUP.rawValue
         if anyBusy { wantSocket |= EPOLLIN.rawValue }
         if halfSent != nil { wantSocket |= EPOLLOUT.rawValue }
         if wantSocket != socketInterest {
@@ -568,6 +579,7 @@ final class TunnelRelay {
                 _ = Glibc.read(bastion.wakeFD, &drained, 8)
             case Self.socketTag:
                 socketReadable = true
+                if failed || flags & EPOLLRDHUP.rawValue != 0 { socketClosed = true }
             default:
                 guard let tunnel = tunnels[tag] else { continue }
                 if flags & EPOLLIN.rawValue != 0 || failed { tunnel.fdReadable = true }

@@ -43,6 +43,7 @@ public final class Bastion: @unchecked Sendable {
     private var relayFinished = false
     private var finishWaiters: [CheckedContinuation<Void, Never>] = []
     private var opened = 0
+    private var open = 0
     /// Wakes the relay when a request or the close arrives (an eventfd in its epoll set).
     let wakeFD: Int32
 
@@ -119,6 +120,13 @@ public final class Bastion: @unchecked Sendable {
         return opened
     }
 
+    /// Channels open over this connection now.
+    public var tunnelsOpen: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return open
+    }
+
     /// Closes every channel still open and then the connection; returns once the relay has ended
     /// (at most a few seconds: a bastion that stopped answering is not waited for).
     public func close() async {
@@ -156,6 +164,12 @@ public final class Bastion: @unchecked Sendable {
     func countOpened() {
         lock.lock()
         opened += 1
+        lock.unlock()
+    }
+
+    func setOpen(_ count: Int) {
+        lock.lock()
+        open = count
         lock.unlock()
     }
 

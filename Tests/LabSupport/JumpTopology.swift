@@ -58,6 +58,12 @@ public final class JumpTopology: @unchecked Sendable {
         guard status == 0 else { throw HostileEndpoint.Failure("cannot kill the daemons of pcj-\(daemon): \(output)") }
     }
 
+    /// Starts the bastion's sshd again after `crash("a")`; returns once it answers.
+    public func restartBastion() throws {
+        let (status, output) = Self.run(["restart", directory.path])
+        guard status == 0, output.contains("READY") else { throw HostileEndpoint.Failure("bastion did not restart: \(output)") }
+    }
+
     /// What the sshd of namespace `a` (bastion), `b` (targets, inner bastion) or `c` (deep target) logged.
     public func log(_ daemon: String) -> String {
         (try? String(contentsOf: directory.appendingPathComponent("sshd-\(daemon).log"), encoding: .utf8)) ?? ""

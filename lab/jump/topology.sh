@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Usage: lab/jump/topology.sh up DIR CHROOT | down | kill a|b|c
+# Usage: lab/jump/topology.sh up DIR CHROOT | down | kill a|b|c | restart DIR
 # A bastion topology for the jump-host tests, made of network namespaces and veth pairs:
 #
 #   controller (this namespace) 10.231.0.1 --veth-- 10.231.0.2  pcj-a: bastion (port 22; port 2200
@@ -43,6 +43,26 @@ fi
 if [ "${1:-}" = kill ]; then
     pids=$(ip netns pids "pcj-$2")
     [ -z "$pids" ] || kill -9 $pids
+    exit 0
+fi
+start_daemon() {  # start_daemon DIR X: namespace pcj-X's sshd, logging to DIR/sshd-X.log
+    ip netns exec "pcj-$2" setsid /usr/sbin/sshd -D -e -f "$1/sshd-$2.conf" </dev/null >>"$1/sshd-$2.log" 2>&1 &
+}
+up() {  # up NS ADDRESS PORT: the daemon answers with its key
+    for _ in $(seq 200); do
+        [ -n "$(ip netns exec "$1" ssh-keyscan -T 1 -p "$3" "$2" 2>/dev/null)" ] && return 0
+        sleep 0.05
+    done
+    echo "jump topology: nothing answers on $2:$3 in $1" >&2
+    cat "$dir"/sshd-*.log >&2
+    return 1
+}
+# restart DIR: the bastion's sshd again, after `kill a` (prints READY once it answers).
+if [ "${1:-}" = restart ]; then
+    dir=$2
+    start_daemon "$dir" a
+    up pcj-a 10.231.0.2 22
+    echo READY
     exit 0
 fi
 [ "${1:-}" = up ] && [ $# = 3 ] || { echo "usage: $0 up DIR CHROOT | down" >&2; exit 2; }
@@ -136,17 +156,8 @@ sed -e "s|^\(10.231.0.2\) .*|\1 $(pub wrong_host_key)|" -e "s|^\(\[10.231.0.2\]:
 for ns in a b c; do
     /usr/sbin/sshd -t -f "$dir/sshd-$ns.conf"
     : >"$dir/sshd-$ns.log"
-    ip netns exec "pcj-$ns" setsid /usr/sbin/sshd -D -e -f "$dir/sshd-$ns.conf" </dev/null >>"$dir/sshd-$ns.log" 2>&1 &
+    start_daemon "$dir" "$ns"
 done
-up() {  # up NS ADDRESS PORT: the daemon answers with its key
-    for _ in $(seq 200); do
-        [ -n "$(ip netns exec "$1" ssh-keyscan -T 1 -p "$3" "$2" 2>/dev/null)" ] && return 0
-        sleep 0.05
-    done
-    echo "jump topology: nothing answers on $2:$3 in $1" >&2
-    cat "$dir"/sshd-*.log >&2
-    return 1
-}
 up pcj-a 10.231.0.2 22
 up pcj-a 10.231.0.2 2200
 up pcj-b 10.232.0.2 22

@@ -161,6 +161,36 @@ struct JumpHostTests {
         }
     }
 
+    /// A bastion connection that ends while no channel uses it is noticed at once, and the next
+    /// host behind it gets a new connection instead of the dead one's error.
+    @Test func idleBastionConnectionThatEndsIsReplaced() async throws {
+        let topology = try Self.topology()
+        let knownHosts = try KnownHosts(path: topology.knownHostsPath)
+        let pool = BastionPool(knownHosts: knownHosts, policy: .strict)
+        let auth: [SSHConfig.Auth] = [.keyFile(path: topology.keyPath, passphrase: nil)]
+        let hop = SSHConfig(label: JumpTopology.bastion, address: JumpTopology.bastion, user: "root", auth: auth)
+        let target = SSHConfig(label: "t0", address: JumpTopology.targets[0], user: "root", auth: auth)
+        func runOnce() async throws -> Bastion {
+            let bastion = try await pool.bastion(for: [hop], target: "t0")
+            let session = try await SSHSession.connect(target, via: bastion, knownHosts: knownHosts)
+            #expect(try await session.run("echo \"$SSH_CONNECTION\"", timeout: 20).stdout.hasPrefix(JumpTopology.bastionInside + " "))
+            await session.close()
+            return bastion
+        }
+        let first = try await runOnce()
+        // runOnce's session is gone: once its channel is closed, nothing reads the bastion's socket.
+        for _ in 0..<250 where first.tunnelsOpen != 0 { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(first.tunnelsOpen == 0 && first.tunnelsOpened == 1)
+        try topology.crash("a")
+        try topology.restartBastion()
+        for _ in 0..<250 where first.lostConnection == nil { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(first.lostConnection != nil, "the relay did not notice the end of its idle connection")
+        let second = try await runOnce()
+        #expect(second !== first)
+        await pool.closeAll()
+        #expect(topology.count("a", "Accepted publickey for root from 10.231.0.1") == 2, "\(topology.log("a"))")
+    }
+
     @Test func twoHopChainReachesATargetOnlyTheSecondBastionReaches() async throws {
         let topology = try Self.topology()
         let inner = JumpHop(address: JumpTopology.innerBastion)  // no user: the run's default
