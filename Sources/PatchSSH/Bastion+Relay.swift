@@ -124,6 +124,8 @@ final class TunnelRelay {
     /// libssh2 opens one channel at a time per session: the one in flight, and who asked for it
     /// (nil once its target gave up; the channel is then closed as soon as it opens).
     private var openInFlight = false
+    /// Where the open in flight goes, to tell the targets queued behind it what they wait for.
+    private var inFlightTarget = ""
     private var opening: Bastion.Request?
     private var halfSent: Op?
     /// A call that returned a result but left a packet half sent: the pass stops after booking it.
@@ -271,6 +273,7 @@ final class TunnelRelay {
             guard !closing, !queue.isEmpty else { return false }
             opening = queue.removeFirst()
             openInFlight = true
+            inFlightTarget = "\(opening!.host) port \(opening!.port)"
         }
         // The arguments matter only on the first call; libssh2 keeps them while the open is in flight.
         let host = opening?.host ?? ""
@@ -326,9 +329,11 @@ final class TunnelRelay {
     /// Targets whose connect deadline passed while they waited for a channel.
     private func expireRequests() {
         let now = Deadline.now
+        // Opens take turns: a target that never got its turn says whose open it waited behind.
+        let phase = openInFlight ? "channel open (queued behind the open to \(inFlightTarget), which the bastion has not answered)" : "channel open"
         queue.removeAll { request in
             guard request.deadline <= now else { return false }
-            request.continuation.resume(throwing: SSHError.timeout(host: request.host, phase: "channel open", seconds: request.timeoutSeconds))
+            request.continuation.resume(throwing: SSHError.timeout(host: request.host, phase: phase, seconds: request.timeoutSeconds))
             return true
         }
         if let request = opening, request.deadline <= now {

@@ -109,6 +109,15 @@ struct JumpHostTests {
         #expect(timedOut.status == .timeout)
         #expect(timedOut.message == "ghost: via bastion \(Self.bastionHop): 10.232.0.250: channel open timed out after 1s")
         #expect(Date().timeIntervalSince(again) < 6)
+
+        // One host after the other: the second waits behind the first's open, still in flight
+        // (about 3 s) when its own second is up, and its error says so.
+        let hosts2 = [Self.host("ghost2", "10.232.0.251"), Self.host("t0", JumpTopology.targets[0])]
+        let queued = await Lab.run(["true"], on: hosts2, options, forks: 1)
+        #expect(queued[0].first?.status == .timeout)
+        let behind = try #require(queued[1].first)
+        #expect(behind.status == .timeout)
+        #expect(behind.message == "t0: via bastion \(Self.bastionHop): \(JumpTopology.targets[0]): channel open (queued behind the open to 10.232.0.251 port 22, which the bastion has not answered) timed out after 1s")
     }
 
     /// Keepalives to the bastion every second while commands sit idle behind it: the output that
