@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The parallel-ssh side of the benchmark (run with bench/.venv/bin/python).
 
-    pssh_run.py --hosts-file F --port P --key K --pool-size C [--known-hosts KH] -- COMMAND
+    pssh_run.py --hosts-file F --port P --key K --pool-size C [--known-hosts KH]
+                [--proxy-host B --proxy-port BP] -- COMMAND
 
 Runs COMMAND on every address in F with parallel-ssh's ParallelSSHClient (the
 native client: ssh2-python over libssh2, gevent), used the way its docs show:
@@ -78,6 +79,8 @@ def main() -> int:
                          "(blocking) libssh2 handshake and login; default: the library's (10)")
     ap.add_argument("--auth-in-threads", action="store_true",
                     help="run the (blocking) login in the thread pool, not in the event loop")
+    ap.add_argument("--proxy-host", help="a jump host: parallel-ssh's own proxy support")
+    ap.add_argument("--proxy-port", type=int, default=22)
     ap.add_argument("--expect", default="PRETTY_NAME=",
                     help="a host counts as ok only if its stdout contains this")
     ap.add_argument("command", nargs="+")
@@ -99,9 +102,14 @@ def main() -> int:
 
     # Library defaults otherwise (num_retries=3, timeout=None): no tuning for
     # the benchmark beyond what the brief fixes (pool size, key, no agent).
+    proxy = {}
+    if args.proxy_host:
+        # The bastion logs in as the hosts do (same user and key), as the other tools' runs do.
+        proxy = {"proxy_host": args.proxy_host, "proxy_port": args.proxy_port,
+                 "proxy_user": args.user, "proxy_pkey": args.key}
     client = ParallelSSHClient(hosts, user=args.user, port=args.port, pkey=args.key,
                                pool_size=args.pool_size, allow_agent=False,
-                               identity_auth=False)
+                               identity_auth=False, **proxy)
     output = client.run_command(" ".join(args.command), stop_on_errors=False)
     client.join(output)
     ok = 0

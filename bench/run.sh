@@ -5,10 +5,11 @@
 # measured and how). Prints a table; writes bench/results/latest.{csv,txt}.
 #
 # Environment (all optional):
-#   BENCH_SCENARIOS=n100,n1000,n1000-rtt50   BENCH_TOOLS=patchctl,pssh,ansible,ssh
+#   BENCH_SCENARIOS=n100,n1000,n1000-rtt50,jump100-rtt50   BENCH_TOOLS=patchctl,pssh,ansible,ssh
 #     BENCH_TOOLS may add pssh-threaded (parallel-ssh with its logins in threads, a what-if)
 #     and patchctl-scan (`patchctl scan` beside exec; heavy on the server: use with n100)
 #   BENCH_RUNS_100=5  BENCH_RUNS_1000=3  BENCH_RUNS_1000_SLOW=1 (Ansible, xargs+ssh at N=1000)
+#   BENCH_RUNS_JUMP=3 (jump100: 100 hosts behind one bastion BENCH_RTT_MS away)
 #   BENCH_CONC_1000=100  BENCH_RTT_MS=50  BENCH_PROXY_PORT=22322
 #   BENCH_SSHD=private|lab  BENCH_SSHD_PORT=22422 (private: the benchmark's own sshd
 #     from the lab's config, keys and chroot; lab: the shared lab sshd on 2222)

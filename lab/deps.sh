@@ -14,6 +14,8 @@ need_root
 PKGS=(debootstrap openssh-server openssh-client dpkg-dev util-linux procps rpm createrepo-c)
 # WinRM tests (lab/winrm): pywinrm's private venv, the test CA, and the libcurl the WinRM client loads.
 PKGS+=(python3 python3-venv openssl libcurl4)
+# Jump-host tests (lab/jump/topology.sh): network namespaces and veth pairs.
+PKGS+=(iproute2)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")

@@ -31,6 +31,12 @@ public enum SSHError: Error, CustomStringConvertible, Sendable {
     case hostKeyCertificateOnly(host: String, port: Int, fingerprint: String, knownHosts: String, line: Int)
     /// A command sent more than the per-stream output cap; it was stopped.
     case outputLimit(host: String, stream: String, limit: Int)
+    /// A bastion could not open the `direct-tcpip` channel to a target behind it (forwarding
+    /// refused by its sshd, target unreachable from it).
+    case tunnel(host: String, port: Int, message: String)
+    /// The failure happened at a jump host, not at the target: `hop` names the bastion, the
+    /// inner error says what went wrong there. The status is the inner error's.
+    indirect case jump(host: String, hop: String, SSHError)
 
     public var description: String {
         switch self {
@@ -65,7 +71,19 @@ public enum SSHError: Error, CustomStringConvertible, Sendable {
             return "\(host) port \(port): only a host certificate authority vouches for this host (\(knownHosts) line \(line), @cert-authority), and patchctl does not support host certificates; verify the host key \(fingerprint) and add it as a plain known_hosts line"
         case let .outputLimit(host, stream, limit):
             return "\(host): output exceeded \(OutputLimit.describe(limit)) on \(stream); the command was stopped (raise --max-output if this host is honest)"
+        case let .tunnel(host, port, message):
+            return "cannot open a channel to \(host) port \(port): \(message)"
+        case let .jump(host, hop, error):
+            return "\(host): via bastion \(hop): \(error)"
         }
+    }
+}
+
+extension SSHError {
+    /// The same bastion failure, told to another host behind it (one bastion, many targets).
+    func behind(_ target: String) -> SSHError {
+        if case let .jump(_, hop, error) = self { return .jump(host: target, hop: hop, error) }
+        return self
     }
 }
 

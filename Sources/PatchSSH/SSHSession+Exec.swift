@@ -146,7 +146,7 @@ extension SSHSession {
         do {
             return try await exec(command, timeout: timeout, prompt: prompt, outputLimit: outputLimit)
         } catch let error as LibSSH2Error {
-            throw SSHError.session(host: config.label, error)
+            throw sessionError(error)
         }
     }
 

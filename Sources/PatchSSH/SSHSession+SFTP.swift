@@ -55,7 +55,7 @@ extension SSHSession {
             try await retry(.after(seconds: idleTimeout), phase: "sftp close") { libssh2_sftp_close_handle(file) }
             return sent
         } catch let error as LibSSH2Error {
-            throw SSHError.session(host: config.label, error)
+            throw sessionError(error)
         }
     }
 

@@ -67,7 +67,10 @@ public final class SSHSession: @unchecked Sendable {
 
     let reactor: Reactor
     private(set) var handle: OpaquePointer?
-    private var socket: Int32 = -1
+    private(set) var socket: Int32 = -1
+    /// The jump host this session's bytes go through (nil: a direct TCP connection). Held so the
+    /// bastion outlives every session it carries.
+    public private(set) var via: Bastion?
     /// Seconds allowed for the operation in progress, for timeout messages.
     var currentTimeout: Double = 0
     /// libssh2 sessions are not thread-safe and one channel at a time is what the non-blocking
@@ -89,15 +92,21 @@ public final class SSHSession: @unchecked Sendable {
     }
 
     /// Connects, verifies the host key against `knownHosts` before anything is sent on behalf of
-    /// the user, then authenticates.
-    public static func connect(_ config: SSHConfig, knownHosts: KnownHosts, policy: HostKeyPolicy = .strict,
+    /// the user, then authenticates. With `via`, the connection is a `direct-tcpip` channel of that
+    /// bastion's session instead of a TCP connection from here; host key and login are checked the same way.
+    public static func connect(_ config: SSHConfig, via bastion: Bastion? = nil, knownHosts: KnownHosts, policy: HostKeyPolicy = .strict,
                                reactor: Reactor = .shared) async throws -> SSHSession {
         try LibSSH2.ensureInitialized()
         let session = SSHSession(config: config, reactor: reactor)
         let deadline = Deadline.after(seconds: config.connectTimeout)
         session.currentTimeout = config.connectTimeout
-        session.socket = try await TCPSocket.connect(
-            host: config.address, port: config.port, deadline: deadline, timeoutSeconds: config.connectTimeout, reactor: reactor)
+        if let bastion {
+            session.via = bastion
+            session.socket = try await bastion.openTunnel(for: config, deadline: deadline)
+        } else {
+            session.socket = try await TCPSocket.connect(
+                host: config.address, port: config.port, deadline: deadline, timeoutSeconds: config.connectTimeout, reactor: reactor)
+        }
         guard let handle = libssh2_session_init_ex(nil, nil, nil, nil) else {
             throw SSHError.handshake(host: config.label, LibSSH2Error(code: LIBSSH2_ERROR_ALLOC, message: "cannot allocate session", function: "libssh2_session_init_ex"))
         }
@@ -299,6 +308,14 @@ public final class SSHSession: @unchecked Sendable {
         _ = try? await retry(.after(seconds: 2), phase: "disconnect", allowFailure: true) {
             libssh2_session_disconnect_ex(handle, SSH_DISCONNECT_BY_APPLICATION, "patchctl done", "")
         }
+    }
+
+    /// A broken connection, told as the bastion's failure when the bastion it went through broke.
+    func sessionError(_ error: LibSSH2Error) -> SSHError {
+        if let via, let lost = via.lostConnection, case .session = lost {
+            return .jump(host: config.label, hop: via.hop, lost)
+        }
+        return .session(host: config.label, error)
     }
 
     // MARK: - Ownership

@@ -45,6 +45,15 @@ final class Credentials: @unchecked Sendable {
         return Resolved(config: config, becomePassword: becomePassword, password: password)
     }
 
+    /// How to log in to a jump host: its own user, else the run's default (`--user`, the invoking
+    /// user), with the run's default key or identities and agent. The target's own settings never
+    /// apply to its jump hosts (as in OpenSSH), and no password is offered to a bastion.
+    func resolve(hop: JumpHop) throws -> SSHConfig {
+        var config = try resolve(Host(name: hop.address, address: hop.address, port: hop.port ?? 22, user: hop.user)).config
+        config.auth.removeAll { if case .password = $0 { return true } else { return false } }
+        return config
+    }
+
     private func expandHome(_ path: String) -> String {
         guard path.hasPrefix("~/") else { return path }
         return (options.environment["HOME"] ?? NSHomeDirectory()) + path.dropFirst()

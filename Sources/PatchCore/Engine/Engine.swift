@@ -86,15 +86,31 @@ public struct Engine: Sendable {
         let controlDirectory: Result<String, Failure> = hosts.contains { $0.connection == .openssh }
             ? Result { try OpenSSHSession.makeControlDirectory() }.mapError(Self.classify) : .success("")
         defer { if case let .success(folder) = controlDirectory, !folder.isEmpty { try? FileManager.default.removeItem(atPath: folder) } }
-        Self.raiseOpenFileLimit(toAtLeast: min(forks, hosts.count) + 64)
+        // Jump hosts: resolved up front like the targets' secrets, shared through one pool per run.
+        // The OpenSSH client transport passes its chain to ssh (-J) instead.
+        var chains: [Result<[SSHConfig], Failure>] = []
+        for host in hosts {
+            chains.append(host.connection == .openssh ? .success([]) : Result { try Self.jumpChain(host, credentials) }.mapError(Self.classify))
+        }
+        let logger = options.logger
+        // Bastions are checked against the run's known_hosts file with the run's policy (a target's
+        // own known_hosts settings are its own).
+        let runPolicy: HostKeyPolicy = options.acceptNewHostKeys ? .acceptNew : .strict
+        let pool: BastionPool? = chains.contains(where: { (try? $0.get())?.isEmpty == false })
+            ? (try? knownHostsFile(options.knownHostsPath).get()).map { known in
+                BastionPool(knownHosts: known, policy: runPolicy) { hop, bastion in
+                    logger.debug("bastion connected", metadata: ["hop": "\(hop)", "identity": "\(bastion.session.hostKeyFingerprint)"])
+                }
+            } : nil
+        // A host behind a bastion holds both ends of a socketpair instead of one socket.
+        Self.raiseOpenFileLimit(toAtLeast: min(forks, hosts.count) * (pool == nil ? 1 : 2) + 64)
         let commandTimeout = options.commandTimeout
         let outputLimit = options.maxOutputBytes
         let gate = AsyncGate(limit: options.maxConnecting)
         let fallback = options.winRMFallback
-        let logger = options.logger
         logger.debug("starting run", metadata: ["hosts": "\(hosts.count)", "forks": "\(forks)", "known_hosts": "\(options.knownHostsPath)"])
 
-        return await withTaskGroup(of: (Int, Outcome).self) { group in
+        let outcomes = await withTaskGroup(of: (Int, Outcome).self) { group in
             var results = [Outcome?](repeating: nil, count: hosts.count)
             var next = 0
             func startNext() {
@@ -104,12 +120,18 @@ public struct Engine: Sendable {
                 let host = hosts[index]
                 let credential = resolved[index]
                 let (knownHosts, policy) = hostKeys[index]
+                let chain = chains[index]
                 // Every host's task runs on the reactor thread that also watches its socket.
                 group.addTask(executorPreference: Reactor.shared) {
                     let started = Date()
                     do {
                         let prepared = try credential.get()
-                        logger.debug("connecting", metadata: ["host": "\(host.name)", "address": "\(host.address):\(host.port)",
+                        let hops = try chain.get()
+                        // Which transport and path each host takes, so a verbose log tells a bastion problem from a target's.
+                        let via = host.connection == .openssh
+                            ? (host.proxyJump.isEmpty ? "direct" : "ssh -J " + host.proxyJump.map(\.description).joined(separator: ","))
+                            : (hops.isEmpty ? "direct" : hops.map(BastionPool.describe).joined(separator: ","))
+                        logger.debug("connecting", metadata: ["host": "\(host.name)", "address": "\(host.address):\(host.port)", "via": "\(via)",
                                                               "transport": "\(host.connection == .openssh ? "openssh (system ssh client)" : host.connection.rawValue)"])
                         let connect: @Sendable () async throws -> any RemoteSession
                         if host.connection == .winrm {
@@ -128,9 +150,18 @@ public struct Engine: Sendable {
                         } else {
                             let known = try knownHosts.get()
                             let ssh: @Sendable () async throws -> any RemoteSession = {
-                                try await gate.pass { try await SSHSession.connect(prepared.config, knownHosts: known, policy: policy) }
+                                try await gate.pass {
+                                    // Behind a bastion: a channel of its one shared connection, never a direct attempt.
+                                    var via: Bastion?
+                                    if !hops.isEmpty {
+                                        guard let pool else { throw Failure(status: .error, message: "\(host.name): jump hosts need known_hosts") }
+                                        via = try await pool.bastion(for: hops, target: host.name)
+                                    }
+                                    return try await SSHSession.connect(prepared.config, via: via, knownHosts: known, policy: policy)
+                                }
                             }
-                            if host.isWindows, fallback || host.vars["winrm_fallback"] == .bool(true) {
+                            // A host behind a bastion is never tried over WinRM: that would bypass the bastion.
+                            if host.isWindows, hops.isEmpty, fallback || host.vars["winrm_fallback"] == .bool(true) {
                                 // Windows without (reachable) OpenSSH: the same host over WinRM, same password.
                                 connect = {
                                     do {
@@ -180,6 +211,20 @@ public struct Engine: Sendable {
             }
             return results.compactMap { $0 }
         }
+        if let pool {
+            await pool.closeAll()
+            logger.debug("bastions closed")
+        }
+        return outcomes
+    }
+
+    /// The SSH logins of a host's jump hosts, controller side first; empty when it is reached directly.
+    static func jumpChain(_ host: Host, _ credentials: Credentials) throws -> [SSHConfig] {
+        guard !host.proxyJump.isEmpty else { return [] }
+        guard host.connection == .ssh else {
+            throw Failure(status: .error, message: "\(host.name): jump hosts (proxy_jump) work over SSH only, not \(host.connection.rawValue)")
+        }
+        return try host.proxyJump.map { try credentials.resolve(hop: $0) }
     }
 
     /// One socket per host in flight: the usual soft limit of 1024 descriptors would cap `--forks`.
@@ -202,6 +247,9 @@ public struct Engine: Sendable {
             case .hostKeyRevoked: status = .hostKeyRevoked
             case .authentication, .keyFile, .become: status = .authFailed
             case .knownHosts, .session, .transfer, .outputLimit: status = .error
+            case .tunnel: status = .unreachable
+            // A bastion's failure is the target's, with the bastion named: its key, its login, its reach.
+            case let .jump(_, _, inner): status = classify(inner).status
             }
             return Failure(status: status, message: ssh.description)
         }

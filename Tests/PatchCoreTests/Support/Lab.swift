@@ -69,9 +69,9 @@ enum Lab {
     }
 
     /// Runs `commands` in order on one connection per host (as patchctl does), escalated as each host says.
-    static func run(_ commands: [String], on hosts: [Host], _ options: ConnectionOptions) async -> [[Ran]] {
+    static func run(_ commands: [String], on hosts: [Host], _ options: ConnectionOptions, forks: Int = 8) async -> [[Ran]] {
         await Engine(options: options).run(
-            hosts: hosts, forks: 8,
+            hosts: hosts, forks: forks,
             work: { connection in
                 var outcomes: [Ran] = []
                 for command in commands { outcomes.append(.result(try await connection.run(command))) }
