@@ -9,6 +9,11 @@ public struct Host: Sendable, Hashable {
         case sh, powershell, cmd
     }
 
+    /// OpenSSH's StrictHostKeyChecking: `off` only where the user's own configuration says `no`.
+    public enum HostKeyChecking: String, Sendable, Hashable, CaseIterable {
+        case strict, acceptNew = "accept-new", off
+    }
+
     /// Inventory name (unique).
     public var name: String
     /// DNS name or IP to connect to; defaults to `name`.
@@ -32,6 +37,12 @@ public struct Host: Sendable, Hashable {
     /// patchctl names (`port`, `user`, …) of the connection settings the inventory itself set, at
     /// any level: ssh_config fills only the others (flag > inventory > ssh_config > default).
     public var fromInventory: Set<String> = []
+    /// known_hosts file for this host (inventory, or ssh_config's UserKnownHostsFile); nil: the run's.
+    public var knownHostsFile: String?
+    /// nil: the run's (`--accept-new-host-keys`, else strict).
+    public var hostKeyChecking: HostKeyChecking?
+    /// What ssh_config adds that the inventory has no key for (empty without ssh_config).
+    public var sshClient = SSHClientOptions()
     /// Every group the host belongs to, including ancestors and `all`, sorted.
     public var groups: [String]
     /// All merged variables (including the ones above under their written key), for later features.

@@ -29,6 +29,12 @@ public struct ConnectionOptions: Sendable {
     /// Most bytes each of a command's stdout and stderr may bring back; past it the host is an
     /// `error` and its command is stopped, so a flooding endpoint costs bounded memory.
     public var maxOutputBytes = Self.defaultMaxOutputBytes
+    /// The OpenSSH client configuration applied to SSH hosts; nil: none (`--ssh-config none`).
+    public var sshConfig: SSHClientConfig?
+    /// `--known-hosts` (or PATCHCTL_KNOWN_HOSTS) was given: it beats inventory and ssh_config.
+    public var knownHostsFromFlag = false
+    /// `--connect-timeout` was given: it beats ssh_config's ConnectTimeout.
+    public var connectTimeoutFromFlag = false
     public static let defaultMaxOutputBytes = OutputLimit.defaultBytes
 
     public init(knownHostsPath: String, acceptNewHostKeys: Bool = false, defaultUser: String? = nil,

@@ -34,30 +34,69 @@ public struct Engine: Sendable {
         onFinished: @escaping @Sendable (Outcome) -> Void,
         shouldStart: @escaping @Sendable () -> Bool = { true }
     ) async -> [Outcome] {
+        // ssh_config first: it may change a host's address, user, keys and known_hosts file.
+        var hosts = hosts
+        var configured = [Failure?](repeating: nil, count: hosts.count)
+        if let sshConfig = options.sshConfig {
+            let resolution = await sshConfig.resolve(hosts, flagUser: options.defaultUser, flagPrivateKey: options.defaultPrivateKey)
+            for (index, result) in resolution.hosts.enumerated() {
+                switch result {
+                case let .success(host):
+                    hosts[index] = host
+                    if host.connection == .ssh {
+                        options.logger.debug("ssh_config applied", metadata: [
+                            "host": "\(host.name)", "reader": "\(sshConfig.reader.rawValue)", "file": "\(sshConfig.path)",
+                            "address": "\(host.address):\(host.port)", "user": "\(host.user ?? "-")",
+                            "via": "\(host.proxyJump.map(\.description).joined(separator: ","))",
+                        ])
+                    }
+                case let .failure(error):
+                    configured[index] = Failure(status: .error, message: "\(hosts[index].name): \(error)")
+                }
+            }
+            for warning in resolution.warnings { options.logger.warning("\(warning)") }
+        }
         // Secrets are resolved up front and in order: prompts must not interleave with progress.
         let credentials = Credentials(options: options)
         var resolved: [Result<Credentials.Resolved, Failure>] = []
-        for host in hosts {
+        for (index, host) in hosts.enumerated() {
+            if let failure = configured[index] {
+                resolved.append(.failure(failure))
+                continue
+            }
             do {
                 resolved.append(.success(try credentials.resolve(host)))
             } catch {
                 resolved.append(.failure(Self.classify(error)))
             }
         }
-        let knownHosts: Result<KnownHosts, Failure>
-        do {
-            let loaded = try KnownHosts(path: options.knownHostsPath)
-            // e.g. @cert-authority, wildcard or security-key lines: not checked, so say so once, with why.
-            for (reason, lines) in Dictionary(grouping: loaded.skipped, by: \.reason).sorted(by: { $0.value[0].line < $1.value[0].line }) {
-                options.logger.warning("known_hosts lines not used", metadata: [
-                    "file": "\(loaded.path)", "lines": "\(lines.map { String($0.line) }.joined(separator: ","))", "reason": "\(reason)",
-                ])
+        // One known_hosts file per path in use: --known-hosts beats the inventory and ssh_config.
+        var knownHostsFiles: [String: Result<KnownHosts, Failure>] = [:]
+        let knownHostsPaths = hosts.map { options.knownHostsFromFlag ? options.knownHostsPath : $0.knownHostsFile ?? options.knownHostsPath }
+        for (index, path) in knownHostsPaths.enumerated() where knownHostsFiles[path] == nil && hosts[index].connection != .winrm {
+            do {
+                let loaded = try KnownHosts(path: path)
+                // e.g. @cert-authority, wildcard or security-key lines: not checked, so say so once, with why.
+                for (reason, lines) in Dictionary(grouping: loaded.skipped, by: \.reason).sorted(by: { $0.value[0].line < $1.value[0].line }) {
+                    options.logger.warning("known_hosts lines not used", metadata: [
+                        "file": "\(loaded.path)", "lines": "\(lines.map { String($0.line) }.joined(separator: ","))", "reason": "\(reason)",
+                    ])
+                }
+                knownHostsFiles[path] = .success(loaded)
+            } catch {
+                knownHostsFiles[path] = .failure(Self.classify(error))
             }
-            knownHosts = .success(loaded)
-        } catch {
-            knownHosts = .failure(Self.classify(error))
         }
-        let policy: HostKeyPolicy = options.acceptNewHostKeys ? .acceptNew : .strict
+        let acceptNew = options.acceptNewHostKeys
+        func hostKeyPolicy(_ host: Host) -> HostKeyPolicy {
+            // `off` (ssh_config's StrictHostKeyChecking no) accepts unknown keys like accept-new;
+            // a changed key is refused whatever the configuration says.
+            if acceptNew { return .acceptNew }
+            switch host.hostKeyChecking {
+            case .acceptNew, .off: return .acceptNew
+            case .strict, nil: return .strict
+            }
+        }
         Self.raiseOpenFileLimit(toAtLeast: min(forks, hosts.count) + 64)
         let commandTimeout = options.commandTimeout
         let outputLimit = options.maxOutputBytes
@@ -75,6 +114,8 @@ public struct Engine: Sendable {
                 next += 1
                 let host = hosts[index]
                 let credential = resolved[index]
+                let knownHosts = knownHostsFiles[knownHostsPaths[index]] ?? .failure(Failure(status: .error, message: "no known_hosts file"))
+                let policy = hostKeyPolicy(host)
                 // Every host's task runs on the reactor thread that also watches its socket.
                 group.addTask(executorPreference: Reactor.shared) {
                     let started = Date()
