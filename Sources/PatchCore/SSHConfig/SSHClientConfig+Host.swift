@@ -149,14 +149,17 @@ extension SSHClientConfig {
         if hops.isEmpty, !host.fromInventory.contains("proxy_jump"), let jump = settings.proxyJump {
             do { hops = try JumpHop.parseList(jump) } catch { throw fail("proxyjump", "ProxyJump: \(error)") }
         }
-        host.proxyJump = try resolveHops(hops, target: host.name)
+        host.proxyJump = try resolveHops(hops, target: host.name, depth: 0)
         return host
     }
 
     /// Each hop with its own ssh_config (HostName, User, Port), as OpenSSH connects to it; the
     /// first hop's own ProxyJump puts its bastions before it (ssh runs `ssh -W … first`).
-    func resolveHops(_ hops: [JumpHop], target: String) throws(SSHConfigError) -> [JumpHop] {
+    func resolveHops(_ hops: [JumpHop], target: String, depth: Int) throws(SSHConfigError) -> [JumpHop] {
         guard !hops.isEmpty else { return [] }
+        guard depth + hops.count <= Self.maxJumpHops else {
+            throw SSHConfigError(path, "\(target): ProxyJump chain longer than \(Self.maxJumpHops) hops (a loop in ssh_config?)")
+        }
         var chain: [JumpHop] = []
         for (index, hop) in hops.enumerated() {
             let settings = try settings(for: SSHConfigQuery(host: hop.address, user: hop.user, port: hop.port))
@@ -172,7 +175,7 @@ extension SSHClientConfig {
                     let message = "ProxyJump of \(hop): \(error)"
                     throw settings.origins["proxyjump"].map { SSHConfigError($0, message) } ?? SSHConfigError(path, message)
                 }
-                chain += try resolveHops(before, target: target)
+                chain += try resolveHops(before, target: target, depth: depth + hops.count)
             }
             chain.append(resolved)
             guard chain.count <= Self.maxJumpHops else {

@@ -48,7 +48,10 @@ public final class SSHClientConfig: @unchecked Sendable {
                 let origins = Self.origins(written)
                 settings.origins = origins
                 for index in settings.refused.indices {
-                    settings.refused[index].origin = origins[settings.refused[index].keyword.lowercased()]
+                    // As written, not as ssh -G normalises it (`Tunnel yes` prints as point-to-point).
+                    let keyword = settings.refused[index].keyword.lowercased()
+                    settings.refused[index].origin = origins[keyword]
+                    if let entry = written.first(keyword) { settings.refused[index].value = entry.arguments.joined(separator: " ") }
                 }
             }
             return settings
