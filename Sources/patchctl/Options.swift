@@ -99,7 +99,6 @@ struct ConnectionFlags: ParsableArguments {
             logger: Terminal.logger(verbosity: verbose),
             passphrasePrompt: prompt)
         options.maxOutputBytes = maxOutput << 20
-        options.knownHostsFromFlag = knownHosts != nil || environment["PATCHCTL_KNOWN_HOSTS"]?.isEmpty == false
         options.connectTimeoutFromFlag = connectTimeout != nil
         if let path = sshConfig == "none" ? nil : sshConfig ?? SSHClientConfig.defaultPath(environment: environment) {
             options.sshConfig = SSHClientConfig(path: path, environment: environment)

@@ -20,7 +20,6 @@ struct SSHConfigCommandTests {
                 Port \(try CLI.lab("LAB_PORT"))
                 User root
                 IdentityFile \(try CLI.lab("LAB_KEY"))
-                UserKnownHostsFile \(try CLI.lab("LAB_KNOWN_HOSTS"))
             Host proxied
                 HostName 127.0.0.1
                 ProxyCommand nc %h %p
@@ -33,7 +32,7 @@ struct SSHConfigCommandTests {
         let folder = try CLI.temporaryDirectory()
         let (inventory, config) = try files(in: folder)
         let scan = try CLI.run(["scan", "-i", inventory, "--ssh-config", config, "--db", folder.appendingPathComponent("h.db").path,
-                                "--output", "json", "-vv"],
+                                "--output", "json", "-vv", "--known-hosts", try CLI.lab("LAB_KNOWN_HOSTS")],
                                environment: ["PATCHCTL_SSH_CONFIG_READER": reader])
         #expect(scan.status == 2, "\(scan.stderr)")
         let hosts = try #require(try CLI.json(scan.stdout)["hosts"] as? [[String: Any]])
@@ -44,7 +43,7 @@ struct SSHConfigCommandTests {
         let proxied = try #require(hosts.first { $0["name"] as? String == "proxied" })
         #expect(proxied["status"] as? String == "error")
         let error = proxied["error"] as? String ?? ""
-        #expect(error.contains("\(config):9: ProxyCommand nc %h %p"), "\(error)")
+        #expect(error.contains("\(config):8: ProxyCommand nc %h %p"), "\(error)")
         #expect(scan.stderr.contains("ssh_config applied") && scan.stderr.contains(reader), "\(scan.stderr)")
     }
 

@@ -9,9 +9,22 @@ public struct Host: Sendable, Hashable {
         case sh, powershell, cmd
     }
 
-    /// OpenSSH's StrictHostKeyChecking: `off` only where the user's own configuration says `no`.
+    /// OpenSSH's StrictHostKeyChecking for this host: `strict` refuses unknown and changed keys,
+    /// `acceptNew` records unknown ones, `off` accepts any key (only when the user asked, with a warning).
     public enum HostKeyChecking: String, Sendable, Hashable, CaseIterable {
-        case strict, acceptNew = "accept-new", off
+        case strict
+        case acceptNew = "accept-new"
+        case off
+
+        /// OpenSSH's spellings (`ask` cannot ask anyone in a batch run: it is strict).
+        public init?(sshValue: String) {
+            switch sshValue.lowercased() {
+            case "yes", "ask", "strict", "true": self = .strict
+            case "accept-new", "accept_new": self = .acceptNew
+            case "no", "off", "false": self = .off
+            default: return nil
+            }
+        }
     }
 
     /// Inventory name (unique).
@@ -34,19 +47,19 @@ public struct Host: Sendable, Hashable {
     public var shellType: ShellType
     /// Bastions to pass through, controller side first (`ProxyJump`); empty when direct.
     public var proxyJump: [JumpHop] = []
+    /// known_hosts file for this host (`UserKnownHostsFile`); nil: the run's `--known-hosts`.
+    public var knownHostsFile: String?
+    /// nil: the run's default (strict, or accept-new with `--accept-new-host-keys`).
+    public var hostKeyChecking: HostKeyChecking?
     /// patchctl names (`port`, `user`, …) of the connection settings the inventory itself set, at
     /// any level: ssh_config fills only the others (flag > inventory > ssh_config > default).
     public var fromInventory: Set<String> = []
-    /// known_hosts file for this host (inventory, or ssh_config's UserKnownHostsFile); nil: the run's.
-    public var knownHostsFile: String?
-    /// nil: the run's (`--accept-new-host-keys`, else strict).
-    public var hostKeyChecking: HostKeyChecking?
-    /// What ssh_config adds that the inventory has no key for (empty without ssh_config).
-    public var sshClient = SSHClientOptions()
     /// Every group the host belongs to, including ancestors and `all`, sorted.
     public var groups: [String]
     /// All merged variables (including the ones above under their written key), for later features.
     public var vars: [String: InventoryValue]
+    /// What ssh_config adds that the inventory has no key for (empty without ssh_config).
+    public var sshClient = SSHClientOptions()
 
     public init(
         name: String, address: String? = nil, port: Int = 22, user: String? = nil,
@@ -78,6 +91,9 @@ extension Host {
     /// Windows endpoints are named by the inventory (as in Ansible): a PowerShell or cmd shell, or
     /// WinRM. Their commands are PowerShell, never POSIX sh, and `become` does not apply.
     public var isWindows: Bool { shellType != .sh || connection == .winrm }
+
+    /// The jump chain as OpenSSH writes it (`user@bastion:port`), controller side first; empty when direct.
+    public var via: [String] { proxyJump.map(\.description) }
 }
 
 /// A YAML scalar or collection as written in an inventory.

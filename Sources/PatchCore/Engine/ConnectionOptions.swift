@@ -31,8 +31,6 @@ public struct ConnectionOptions: Sendable {
     public var maxOutputBytes = Self.defaultMaxOutputBytes
     /// The OpenSSH client configuration applied to SSH hosts; nil: none (`--ssh-config none`).
     public var sshConfig: SSHClientConfig?
-    /// `--known-hosts` (or PATCHCTL_KNOWN_HOSTS) was given: it beats inventory and ssh_config.
-    public var knownHostsFromFlag = false
     /// `--connect-timeout` was given: it beats ssh_config's ConnectTimeout.
     public var connectTimeoutFromFlag = false
     public static let defaultMaxOutputBytes = OutputLimit.defaultBytes

@@ -70,33 +70,20 @@ public struct Engine: Sendable {
                 resolved.append(.failure(Self.classify(error)))
             }
         }
-        // One known_hosts file per path in use: --known-hosts beats the inventory and ssh_config.
-        var knownHostsFiles: [String: Result<KnownHosts, Failure>] = [:]
-        let knownHostsPaths = hosts.map { options.knownHostsFromFlag ? options.knownHostsPath : $0.knownHostsFile ?? options.knownHostsPath }
-        for (index, path) in knownHostsPaths.enumerated() where knownHostsFiles[path] == nil && hosts[index].connection != .winrm {
-            do {
-                let loaded = try KnownHosts(path: path)
-                // e.g. @cert-authority, wildcard or security-key lines: not checked, so say so once, with why.
-                for (reason, lines) in Dictionary(grouping: loaded.skipped, by: \.reason).sorted(by: { $0.value[0].line < $1.value[0].line }) {
-                    options.logger.warning("known_hosts lines not used", metadata: [
-                        "file": "\(loaded.path)", "lines": "\(lines.map { String($0.line) }.joined(separator: ","))", "reason": "\(reason)",
-                    ])
-                }
-                knownHostsFiles[path] = .success(loaded)
-            } catch {
-                knownHostsFiles[path] = .failure(Self.classify(error))
+        let knownHosts: Result<KnownHosts, Failure>
+        do {
+            let loaded = try KnownHosts(path: options.knownHostsPath)
+            // e.g. @cert-authority, wildcard or security-key lines: not checked, so say so once, with why.
+            for (reason, lines) in Dictionary(grouping: loaded.skipped, by: \.reason).sorted(by: { $0.value[0].line < $1.value[0].line }) {
+                options.logger.warning("known_hosts lines not used", metadata: [
+                    "file": "\(loaded.path)", "lines": "\(lines.map { String($0.line) }.joined(separator: ","))", "reason": "\(reason)",
+                ])
             }
+            knownHosts = .success(loaded)
+        } catch {
+            knownHosts = .failure(Self.classify(error))
         }
-        let acceptNew = options.acceptNewHostKeys
-        func hostKeyPolicy(_ host: Host) -> HostKeyPolicy {
-            // `off` (ssh_config's StrictHostKeyChecking no) accepts unknown keys like accept-new;
-            // a changed key is refused whatever the configuration says.
-            if acceptNew { return .acceptNew }
-            switch host.hostKeyChecking {
-            case .acceptNew, .off: return .acceptNew
-            case .strict, nil: return .strict
-            }
-        }
+        let policy: HostKeyPolicy = options.acceptNewHostKeys ? .acceptNew : .strict
         Self.raiseOpenFileLimit(toAtLeast: min(forks, hosts.count) + 64)
         let commandTimeout = options.commandTimeout
         let outputLimit = options.maxOutputBytes
@@ -114,8 +101,6 @@ public struct Engine: Sendable {
                 next += 1
                 let host = hosts[index]
                 let credential = resolved[index]
-                let knownHosts = knownHostsFiles[knownHostsPaths[index]] ?? .failure(Failure(status: .error, message: "no known_hosts file"))
-                let policy = hostKeyPolicy(host)
                 // Every host's task runs on the reactor thread that also watches its socket.
                 group.addTask(executorPreference: Reactor.shared) {
                     let started = Date()

@@ -68,7 +68,7 @@ extension SSHClientConfig {
                     if let place = host.sshClient.hostKeyCheckingOffAt { off[place, default: 0] += 1 }
                 }
                 let warnings = off.sorted { $0.key < $1.key }.map { place, count in
-                    "StrictHostKeyChecking no (\(place)) for \(count) host\(count == 1 ? "" : "s"): unknown host keys are accepted and recorded; a changed key is still refused"
+                    "StrictHostKeyChecking no (\(place)) for \(count) host\(count == 1 ? "" : "s"): an unknown host key is accepted without being recorded; a changed key is still refused"
                 }
                 continuation.resume(returning: Resolution(hosts: all, warnings: warnings))
             }
