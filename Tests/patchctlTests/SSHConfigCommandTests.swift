@@ -59,4 +59,32 @@ struct SSHConfigCommandTests {
         let missing = try CLI.run(["scan", "-i", inventory, "--ssh-config", folder.appendingPathComponent("nope").path])
         #expect(missing.status == 64 && missing.stderr.contains("--ssh-config"), "\(missing.stderr)")
     }
+
+    /// HostKeyAlgorithms reaches libssh2: the lab's sshd has only an ed25519 host key, so a host
+    /// limited to ECDSA cannot agree on one, while ed25519 first logs in.
+    @Test func hostKeyAlgorithmsAreOffered() throws {
+        let folder = try CLI.temporaryDirectory()
+        let inventory = folder.appendingPathComponent("inventory.yml")
+        try "all:\n  hosts:\n    ecdsaonly:\n    edfirst:\n".write(to: inventory, atomically: true, encoding: .utf8)
+        let config = folder.appendingPathComponent("ssh_config")
+        try """
+            Host *
+                HostName 127.0.0.1
+                Port \(try CLI.lab("LAB_PORT"))
+                User root
+                IdentityFile \(try CLI.lab("LAB_KEY"))
+            Host ecdsaonly
+                HostKeyAlgorithms ecdsa-sha2-nistp256
+            Host edfirst
+                HostKeyAlgorithms ssh-ed25519,rsa-sha2-512
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let scan = try CLI.run(["scan", "-i", inventory.path, "--ssh-config", config.path, "--known-hosts", try CLI.lab("LAB_KNOWN_HOSTS"),
+                                "--db", folder.appendingPathComponent("h.db").path, "--output", "json"])
+        #expect(scan.status == 2, "\(scan.stderr)")
+        let hosts = try #require(try CLI.json(scan.stdout)["hosts"] as? [[String: Any]])
+        let ecdsa = try #require(hosts.first { $0["name"] as? String == "ecdsaonly" })
+        #expect(ecdsa["status"] as? String == "unreachable")
+        #expect((ecdsa["error"] as? String ?? "").contains("handshake"), "\(ecdsa)")
+        #expect(hosts.first { $0["name"] as? String == "edfirst" }?["status"] as? String == "ok")
+    }
 }

@@ -40,7 +40,8 @@ public final class SSHClientConfig: @unchecked Sendable {
     /// What ssh_config sets for `query`. File problems (syntax, unknown keyword, unreadable
     /// Include) are thrown; refused keywords are in the answer's `refused`.
     public func settings(for query: SSHConfigQuery) throws(SSHConfigError) -> SSHConfigSettings {
-        if let openssh {
+        // ssh would read a name with '@' as user@host and one starting with '-' as an option.
+        if let openssh, !query.host.contains("@"), !query.host.hasPrefix("-") {
             var settings = try openssh.settings(for: query)
             // `ssh -G` does not say where a keyword was written; the built-in reader does, so it
             // runs only when a message needs it (a refusal, a warning).

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Where an ssh_config keyword was written, for messages: `file:line`.
 public struct SSHConfigOrigin: Sendable, Hashable, CustomStringConvertible {
@@ -44,15 +47,12 @@ enum SSHConfigFile {
 
     /// The lines of `path`; nil when it does not exist (OpenSSH skips a missing Include).
     static func read(_ path: String) throws(SSHConfigError) -> [SSHConfigLine]? {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            if FileManager.default.fileExists(atPath: path) { throw SSHConfigError(path, "cannot be read") }
-            return nil
-        }
+        // Regular files only: opening a FIFO would wait for a writer, a device may never end.
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw SSHConfigError(path, "is not a regular file") }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw SSHConfigError(path, "cannot be read") }
         defer { try? handle.close() }
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw SSHConfigError(path, "is a directory")
-        }
         let data = (try? handle.read(upToCount: maxFileBytes + 1)) ?? Data()
         guard data.count <= maxFileBytes else { throw SSHConfigError(path, "larger than \(maxFileBytes >> 20) MiB") }
         return try parse(String(decoding: data, as: UTF8.self), file: path)
