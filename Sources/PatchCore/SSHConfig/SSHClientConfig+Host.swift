@@ -146,11 +146,30 @@ extension SSHClientConfig {
         }
 
         var hops = host.proxyJump
-        if hops.isEmpty, !host.fromInventory.contains("proxy_jump"), let jump = settings.proxyJump {
-            do { hops = try JumpHop.parseList(jump) } catch { throw fail("proxyjump", "ProxyJump: \(error)") }
+        if hops.isEmpty, !host.fromInventory.contains("proxy_jump") {
+            if let jump = settings.proxyJump {
+                do { hops = try JumpHop.parseList(jump) } catch { throw fail("proxyjump", "ProxyJump: \(error)") }
+            } else if setAddress, host.address != host.name {
+                try checkAnsibleView(host, query: query)
+            }
         }
         host.proxyJump = try resolveHops(hops, target: host.name, depth: 0)
         return host
+    }
+
+    /// Ansible runs `ssh ADDRESS`, so an entry written for an inventory's address (`Host 10.0.0.*`
+    /// with a ProxyJump or ProxyCommand) reached the host through its bastion there; here `Host`
+    /// sees the inventory name. Rather than connect directly where Ansible went through a
+    /// bastion, the host fails with what to write instead.
+    private func checkAnsibleView(_ host: Host, query: SSHConfigQuery) throws(SSHConfigError) {
+        let byAddress = try settings(for: SSHConfigQuery(host: host.address, user: query.user, port: query.port))
+        let proxy = byAddress.proxyJump.map { ("ProxyJump", $0, byAddress.origins["proxyjump"]) }
+            ?? byAddress.refused.first { $0.keyword == "ProxyCommand" }.map { ("ProxyCommand", $0.value, $0.origin) }
+        guard let (keyword, value, origin) = proxy else { return }
+        let message = "\(keyword) \(value) applies to this host's address \(host.address) (as Ansible's `ssh \(host.address)` would see it) "
+            + "but not to its inventory name \(host.name), which Host patterns match here; refusing to connect directly: "
+            + "match the address with `Match host \(host.address)` (or add \(host.name) to the Host line)"
+        throw origin.map { SSHConfigError($0, message) } ?? SSHConfigError(path, message)
     }
 
     /// Each hop with its own ssh_config (HostName, User, Port), as OpenSSH connects to it; the

@@ -204,6 +204,18 @@ struct SSHConfigReaderTests {
         }
     }
 
+    @Test func aBastionWrittenForTheAddressIsNotSilentlySkipped() throws {
+        let path = try write("Host 10.0.0.*\n    ProxyJump bastion\nMatch host 10.0.1.*\n    ProxyJump bastion\n", "by-address")
+        let reader = SSHClientConfig(path: path, environment: [:], reader: .builtin, local: local)
+        // Ansible would have gone through the bastion (`ssh 10.0.0.5`); a direct connection is refused.
+        #expect { try reader.apply(to: Host(name: "web1", address: "10.0.0.5"), flagUser: nil, flagPrivateKey: nil) } throws: { error in
+            "\(error)".contains("by-address:2: ProxyJump bastion applies to this host's address 10.0.0.5") && "\(error)".contains("Match host 10.0.0.5")
+        }
+        // Written with Match host, it applies; an address nothing proxies stays direct.
+        #expect(try reader.apply(to: Host(name: "web2", address: "10.0.1.5"), flagUser: nil, flagPrivateKey: nil).proxyJump == [JumpHop(address: "bastion")])
+        #expect(try reader.apply(to: Host(name: "web3", address: "10.0.2.5"), flagUser: nil, flagPrivateKey: nil).proxyJump.isEmpty)
+    }
+
     @Test func hostKeySettings() async throws {
         let basic = config("basic.conf")
         let db = try basic.apply(to: Host(name: "db"), flagUser: nil, flagPrivateKey: nil)
