@@ -162,7 +162,12 @@ extension SSHClientConfig {
     /// sees the inventory name. Rather than connect directly where Ansible went through a
     /// bastion, the host fails with what to write instead.
     private func checkAnsibleView(_ host: Host, query: SSHConfigQuery) throws(SSHConfigError) {
-        let byAddress = try settings(for: SSHConfigQuery(host: host.address, user: query.user, port: query.port))
+        // A safety check, not an answer that connects: the built-in reader suffices (no second
+        // ssh process per host); when it cannot read the file, the lookup by name stands.
+        guard let written = try? builtin.entries(for: SSHConfigQuery(host: host.address, user: query.user, port: query.port)),
+              let byAddress = try? SSHConfigSettings(values: written.values.mapValues { $0.map { $0.arguments.joined(separator: " ") } },
+                                                     origins: Self.origins(written), query: query, local: builtin.local, defaults: nil)
+        else { return }
         let proxy = byAddress.proxyJump.map { ("ProxyJump", $0, byAddress.origins["proxyjump"]) }
             ?? byAddress.refused.first { $0.keyword == "ProxyCommand" }.map { ("ProxyCommand", $0.value, $0.origin) }
         guard let (keyword, value, origin) = proxy else { return }

@@ -39,7 +39,19 @@ public final class SSHClientConfig: @unchecked Sendable {
 
     /// What ssh_config sets for `query`. File problems (syntax, unknown keyword, unreadable
     /// Include) are thrown; refused keywords are in the answer's `refused`.
+    /// Answers per lookup: a bastion shared by many hosts is looked up once per run.
+    private let lock = NSLock()
+    private var answers: [SSHConfigQuery: Result<SSHConfigSettings, SSHConfigError>] = [:]
+
     public func settings(for query: SSHConfigQuery) throws(SSHConfigError) -> SSHConfigSettings {
+        if let known = lock.withLock({ answers[query] }) { return try known.get() }
+        let answer: Result<SSHConfigSettings, SSHConfigError>
+        do { answer = .success(try lookUp(query)) } catch { answer = .failure(error) }
+        lock.withLock { answers[query] = answer }
+        return try answer.get()
+    }
+
+    private func lookUp(_ query: SSHConfigQuery) throws(SSHConfigError) -> SSHConfigSettings {
         // ssh would read a name with '@' as user@host and one starting with '-' as an option.
         if let openssh, !query.host.contains("@"), !query.host.hasPrefix("-") {
             var settings = try openssh.settings(for: query)
