@@ -37,12 +37,12 @@ public final class SSHClientConfig: @unchecked Sendable {
         return FileManager.default.fileExists(atPath: path) ? path : nil
     }
 
-    /// What ssh_config sets for `query`. File problems (syntax, unknown keyword, unreadable
-    /// Include) are thrown; refused keywords are in the answer's `refused`.
     /// Answers per lookup: a bastion shared by many hosts is looked up once per run.
     private let lock = NSLock()
     private var answers: [SSHConfigQuery: Result<SSHConfigSettings, SSHConfigError>] = [:]
 
+    /// What ssh_config sets for `query`. File problems (syntax, unknown keyword, unreadable
+    /// Include) are thrown; refused keywords are in the answer's `refused`.
     public func settings(for query: SSHConfigQuery) throws(SSHConfigError) -> SSHConfigSettings {
         if let known = lock.withLock({ answers[query] }) { return try known.get() }
         let answer: Result<SSHConfigSettings, SSHConfigError>

@@ -3,40 +3,12 @@ import Foundation
 import Glibc
 #endif
 
-/// Where an ssh_config keyword was written, for messages: `file:line`.
-public struct SSHConfigOrigin: Sendable, Hashable, CustomStringConvertible {
-    public var file: String
-    public var line: Int
-    public var description: String { "\(file):\(line)" }
-}
-
 /// One non-empty, non-comment line of an ssh_config file: the keyword (lowercased, as OpenSSH
 /// compares them) and its arguments after OpenSSH's quoting rules.
 struct SSHConfigLine: Sendable, Equatable {
     var keyword: String
     var arguments: [String]
     var origin: SSHConfigOrigin
-}
-
-/// A problem with an ssh_config file itself (unreadable, too big, bad quoting), with its place.
-public struct SSHConfigError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var origin: SSHConfigOrigin?
-    public var file: String
-    public var message: String
-
-    init(_ file: String, line: Int? = nil, _ message: String) {
-        self.file = file
-        self.origin = line.map { SSHConfigOrigin(file: file, line: $0) }
-        self.message = message
-    }
-
-    init(_ origin: SSHConfigOrigin, _ message: String) {
-        self.file = origin.file
-        self.origin = origin
-        self.message = message
-    }
-
-    public var description: String { "ssh_config \(origin?.description ?? file): \(message)" }
 }
 
 /// Reading and splitting ssh_config files as OpenSSH's readconf.c does, within fixed bounds.
