@@ -88,7 +88,7 @@ extension SSHClientConfig {
                 switch settings.expand(file) {
                 case let .success(path):
                     if KeyFile.isSecurityKey(path: path) {
-                        throw fail("identityfile", "IdentityFile \(file): FIDO security keys (sk-…) are not supported")
+                        throw fail("identityfile", "IdentityFile \(file): FIDO security keys (sk-…) are not supported natively; `connection: openssh` runs such a host through the system ssh")
                     }
                     client.identityFiles.append(path)
                 case let .failure(message): throw fail("identityfile", "IdentityFile: \(message)")

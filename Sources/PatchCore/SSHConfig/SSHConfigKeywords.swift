@@ -22,9 +22,9 @@ enum SSHConfigKeywords {
 
     static let refusals: [Refusal] = [
         Refusal(keyword: "proxycommand", name: "ProxyCommand", applies: isSet,
-                reason: "patchctl does not run proxy commands; use ProxyJump, or connection: openssh where available"),
+                reason: "patchctl does not run proxy commands natively; use ProxyJump, or `connection: openssh` for this host"),
         Refusal(keyword: "gssapiauthentication", name: "GSSAPIAuthentication", applies: isYes,
-                reason: "Kerberos/GSSAPI authentication is not supported; use a key, or turn it off for these hosts"),
+                reason: "Kerberos/GSSAPI authentication is not supported natively; use a key, turn it off for these hosts, or `connection: openssh`"),
         Refusal(keyword: "gssapikeyexchange", name: "GSSAPIKeyExchange", applies: isYes,
                 reason: "GSSAPI key exchange is not supported"),
         Refusal(keyword: "gssapidelegatecredentials", name: "GSSAPIDelegateCredentials", applies: isYes,
@@ -32,9 +32,9 @@ enum SSHConfigKeywords {
         Refusal(keyword: "pkcs11provider", name: "PKCS11Provider", applies: isSet,
                 reason: "PKCS#11 tokens are not supported; load the key into ssh-agent instead"),
         Refusal(keyword: "securitykeyprovider", name: "SecurityKeyProvider", applies: { isSet($0) && $0 != "internal" },
-                reason: "FIDO security keys are not supported"),
+                reason: "FIDO security keys are not supported natively; `connection: openssh` runs such a host through the system ssh"),
         Refusal(keyword: "certificatefile", name: "CertificateFile", applies: isSet,
-                reason: "SSH user certificates are not supported by libssh2"),
+                reason: "SSH user certificates are not supported by libssh2; `connection: openssh` runs such a host through the system ssh"),
         Refusal(keyword: "hostkeyalias", name: "HostKeyAlias", applies: isSet,
                 reason: "known_hosts aliases are not supported; host keys are looked up by address"),
         Refusal(keyword: "knownhostscommand", name: "KnownHostsCommand", applies: isSet,
