@@ -5,10 +5,11 @@
 set -euo pipefail
 # chromium, fonts-dejavu-core and python3 (standard library only): the HTML compliance report's
 # test opens it in headless Chromium and decodes the screenshot.
+PKGS=(libssh2-1-dev libsqlite3-dev libcurl4 pkg-config chromium fonts-dejavu-core python3)
+missing=()
 # openssh-client: `ssh -G` answers ssh_config lookups, and the ssh_config tests compare the
 # built-in reader with it.
-PKGS=(libssh2-1-dev libsqlite3-dev libcurl4 pkg-config chromium fonts-dejavu-core python3 openssh-client)
-missing=()
+PKGS+=(openssh-client)
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")
 done

@@ -103,11 +103,15 @@ public final class SSHSession: @unchecked Sendable {
         session.handle = handle
         libssh2_session_set_blocking(handle, 0)
         // OpenSSH's own preference order, so the key we are offered is the one OpenSSH clients recorded.
-        _ = libssh2_session_method_pref(handle, LIBSSH2_METHOD_HOSTKEY, config.hostKeyAlgorithms?.joined(separator: ",")
-            ?? "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256,ssh-rsa")
+        _ = libssh2_session_method_pref(handle, LIBSSH2_METHOD_HOSTKEY,
+            "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256,ssh-rsa")
         // Cheapest strong key exchange first (libssh2's own order may pick a costly DH group exchange).
         _ = libssh2_session_method_pref(handle, LIBSSH2_METHOD_KEX,
             "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha256,diffie-hellman-group16-sha512,diffie-hellman-group18-sha512,diffie-hellman-group14-sha256")
+        // The user's HostKeyAlgorithms (ssh_config) replace the order above, as in OpenSSH.
+        if let algorithms = config.hostKeyAlgorithms {
+            _ = libssh2_session_method_pref(handle, LIBSSH2_METHOD_HOSTKEY, algorithms.joined(separator: ","))
+        }
         if config.keepaliveInterval > 0 {
             libssh2_keepalive_config(handle, 1, UInt32(config.keepaliveInterval))
         }
