@@ -98,11 +98,11 @@ struct ConnectionFlags: ParsableArguments {
             connectTimeout: connectTimeout ?? 10, commandTimeout: commandTimeout, maxConnecting: maxConnecting, environment: environment,
             logger: Terminal.logger(verbosity: verbose),
             passphrasePrompt: prompt)
-        options.maxOutputBytes = maxOutput << 20
         options.connectTimeoutFromFlag = connectTimeout != nil
         if let path = sshConfig == "none" ? nil : sshConfig ?? SSHClientConfig.defaultPath(environment: environment) {
             options.sshConfig = SSHClientConfig(path: path, environment: environment)
         }
+        options.maxOutputBytes = maxOutput << 20
         return options
     }
 }

@@ -53,15 +53,6 @@ final class Credentials: @unchecked Sendable {
         return Resolved(config: config, becomePassword: becomePassword, password: password)
     }
 
-    /// ssh_config's IdentityAgent (`none`, `SSH_AUTH_SOCK`, `$VAR` or a path), else SSH_AUTH_SOCK.
-    private func agentSocket(_ host: Host) -> String? {
-        guard let agent = host.sshClient.identityAgent else { return options.environment["SSH_AUTH_SOCK"] }
-        if agent.lowercased() == "none" { return nil }
-        if agent.hasPrefix("$") { return options.environment[String(agent.dropFirst())] }
-        if agent == "SSH_AUTH_SOCK" { return options.environment["SSH_AUTH_SOCK"] }
-        return agent
-    }
-
     private func expandHome(_ path: String) -> String {
         guard path.hasPrefix("~/") else { return path }
         return (options.environment["HOME"] ?? NSHomeDirectory()) + path.dropFirst()
@@ -109,6 +100,15 @@ final class Credentials: @unchecked Sendable {
         }
         passphrases[path] = value
         return value
+    }
+
+    /// ssh_config's IdentityAgent (`none`, `SSH_AUTH_SOCK`, `$VAR` or a path), else SSH_AUTH_SOCK.
+    private func agentSocket(_ host: Host) -> String? {
+        guard let agent = host.sshClient.identityAgent else { return options.environment["SSH_AUTH_SOCK"] }
+        if agent.lowercased() == "none" { return nil }
+        if agent.hasPrefix("$") { return options.environment[String(agent.dropFirst())] }
+        if agent == "SSH_AUTH_SOCK" { return options.environment["SSH_AUTH_SOCK"] }
+        return agent
     }
 }
 
