@@ -5,7 +5,7 @@ import Testing
 /// The built-in ssh_config reader (OpenSSH's readconf.c rules) and how its answer is applied to a
 /// host: precedence, refusals, jump chains, host key settings.
 @Suite("ssh_config: built-in reader and applying it")
-struct SSHConfigReaderTests {
+final class SSHConfigReaderTests {
     let folder: URL
     let home: URL
 
@@ -14,6 +14,8 @@ struct SSHConfigReaderTests {
         home = folder.appendingPathComponent("home")
         try FileManager.default.createDirectory(at: home.appendingPathComponent(".ssh"), withIntermediateDirectories: true)
     }
+
+    deinit { try? FileManager.default.removeItem(at: folder) }
 
     var local: SSHConfigReader.Local {
         SSHConfigReader.Local(home: home.path, user: "me", uid: getuid(), hostName: "controller.example", shell: "/bin/sh", execTimeout: 5)
