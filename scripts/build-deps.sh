@@ -10,6 +10,9 @@ set -euo pipefail
 PKGS=(libssh2-1-dev libsqlite3-dev libcurl4 pkg-config chromium fonts-dejavu-core python3
       libssl-dev dpkg-dev gcc make debian-archive-keyring)
 missing=()
+# openssh-client: `ssh -G` answers ssh_config lookups, and the ssh_config tests compare the
+# built-in reader with it.
+PKGS+=(openssh-client)
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")
 done

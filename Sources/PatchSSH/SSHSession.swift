@@ -33,6 +33,8 @@ public struct SSHConfig: Sendable {
     public var connectTimeout: Double
     /// Seconds between keepalives while a command runs; 0 disables.
     public var keepaliveInterval: Int
+    /// Host key algorithms to accept, in preference order (ssh_config's HostKeyAlgorithms); nil: OpenSSH's order.
+    public var hostKeyAlgorithms: [String]?
 
     public init(label: String, address: String, port: Int = 22, user: String, auth: [Auth],
                 connectTimeout: Double = 10, keepaliveInterval: Int = 15) {
@@ -118,6 +120,10 @@ public final class SSHSession: @unchecked Sendable {
         // Cheapest strong key exchange first (libssh2's own order may pick a costly DH group exchange).
         _ = libssh2_session_method_pref(handle, LIBSSH2_METHOD_KEX,
             "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha256,diffie-hellman-group16-sha512,diffie-hellman-group18-sha512,diffie-hellman-group14-sha256")
+        // The user's HostKeyAlgorithms (ssh_config) replace the order above, as in OpenSSH.
+        if let algorithms = config.hostKeyAlgorithms {
+            _ = libssh2_session_method_pref(handle, LIBSSH2_METHOD_HOSTKEY, algorithms.joined(separator: ","))
+        }
         if config.keepaliveInterval > 0 {
             libssh2_keepalive_config(handle, 1, UInt32(config.keepaliveInterval))
         }

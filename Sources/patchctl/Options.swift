@@ -46,8 +46,12 @@ struct ConnectionFlags: ParsableArguments {
     @Option(help: ArgumentHelp("Private key for hosts whose inventory entry names none.", valueName: "file"))
     var privateKey: String?
 
-    @Option(help: ArgumentHelp("Seconds allowed for connect, handshake and login.", valueName: "seconds"))
-    var connectTimeout: Double = 10
+    @Option(help: ArgumentHelp("Seconds allowed for connect, handshake and login (default: ssh_config's ConnectTimeout, else 10).", valueName: "seconds"))
+    var connectTimeout: Double?
+
+    @Option(help: ArgumentHelp("OpenSSH client configuration applied to SSH hosts (default ~/.ssh/config if it exists; 'none' turns it off).",
+                               valueName: "file"))
+    var sshConfig: String?
 
     @Option(help: ArgumentHelp("Seconds allowed for each remote command.", valueName: "seconds"))
     var commandTimeout: Double = 600
@@ -68,7 +72,10 @@ struct ConnectionFlags: ParsableArguments {
 
     func validate() throws {
         try Self.check(forks, in: Self.forksRange, flag: "--forks")
-        try Self.checkSeconds(connectTimeout, upTo: Self.maxConnectTimeout, flag: "--connect-timeout")
+        if let connectTimeout { try Self.checkSeconds(connectTimeout, upTo: Self.maxConnectTimeout, flag: "--connect-timeout") }
+        if let sshConfig, sshConfig != "none", !FileManager.default.fileExists(atPath: sshConfig) {
+            throw ValidationError("--ssh-config \(sshConfig): no such file ('none' turns ssh_config off)")
+        }
         try Self.checkSeconds(commandTimeout, upTo: Self.maxCommandTimeout, flag: "--command-timeout")
         try Self.check(maxConnecting, in: Self.maxConnectingRange, flag: "--max-connecting")
         try Self.check(maxOutput, in: Self.maxOutputRange, flag: "--max-output")
@@ -98,9 +105,13 @@ struct ConnectionFlags: ParsableArguments {
         var options = ConnectionOptions(
             knownHostsPath: knownHosts ?? environment["PATCHCTL_KNOWN_HOSTS"] ?? ConnectionOptions.defaultKnownHostsPath(environment: environment),
             acceptNewHostKeys: acceptNewHostKeys, defaultUser: user, defaultPrivateKey: privateKey,
-            connectTimeout: connectTimeout, commandTimeout: commandTimeout, maxConnecting: maxConnecting, environment: environment,
+            connectTimeout: connectTimeout ?? 10, commandTimeout: commandTimeout, maxConnecting: maxConnecting, environment: environment,
             logger: Terminal.logger(verbosity: verbose),
             passphrasePrompt: prompt)
+        options.connectTimeoutFromFlag = connectTimeout != nil
+        if let path = sshConfig == "none" ? nil : sshConfig ?? SSHClientConfig.defaultPath(environment: environment) {
+            options.sshConfig = SSHClientConfig(path: path, environment: environment)
+        }
         options.maxOutputBytes = maxOutput << 20
         options.knownHostsPathIsExplicit = knownHosts != nil || environment["PATCHCTL_KNOWN_HOSTS"] != nil
         return options

@@ -59,6 +59,8 @@ public struct Host: Sendable, Hashable {
     public var groups: [String]
     /// All merged variables (including the ones above under their written key), for later features.
     public var vars: [String: InventoryValue]
+    /// What ssh_config adds that the inventory has no key for (empty without ssh_config).
+    public var sshClient = SSHClientOptions()
 
     public init(
         name: String, address: String? = nil, port: Int = 22, user: String? = nil,

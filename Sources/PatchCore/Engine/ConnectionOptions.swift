@@ -32,6 +32,10 @@ public struct ConnectionOptions: Sendable {
     /// Most bytes each of a command's stdout and stderr may bring back; past it the host is an
     /// `error` and its command is stopped, so a flooding endpoint costs bounded memory.
     public var maxOutputBytes = Self.defaultMaxOutputBytes
+    /// The OpenSSH client configuration applied to SSH hosts; nil: none (`--ssh-config none`).
+    public var sshConfig: SSHClientConfig?
+    /// `--connect-timeout` was given: it beats ssh_config's ConnectTimeout.
+    public var connectTimeoutFromFlag = false
     public static let defaultMaxOutputBytes = OutputLimit.defaultBytes
 
     public init(knownHostsPath: String, acceptNewHostKeys: Bool = false, defaultUser: String? = nil,

@@ -26,6 +26,11 @@ final class Credentials: @unchecked Sendable {
         var auth: [SSHConfig.Auth] = []
         if let key = host.privateKeyFile ?? options.defaultPrivateKey.map(expandHome) {
             auth.append(.keyFile(path: key, passphrase: try passphrase(for: key, host: host)))
+        } else if !host.sshClient.identityFiles.isEmpty {
+            // ssh_config's IdentityFile lines, in order; missing ones are skipped at login, as by ssh.
+            for path in host.sshClient.identityFiles {
+                auth.append(.keyFile(path: path, passphrase: try passphrase(for: path, host: host)))
+            }
         } else {
             // No key named: OpenSSH's default identities, then the agent.
             let home = environment["HOME"] ?? NSHomeDirectory()
@@ -36,12 +41,15 @@ final class Credentials: @unchecked Sendable {
                 }
             }
         }
-        if let socket = environment["SSH_AUTH_SOCK"], !socket.isEmpty { auth.append(.agent(socket: socket)) }
+        if !host.sshClient.identitiesOnly, let socket = agentSocket(host), !socket.isEmpty { auth.append(.agent(socket: socket)) }
         let password = try secret(env: host.passwordEnv, command: host.passwordCommand, host: host, what: "password")
         if let password { auth.append(.password(password)) }
         let becomePassword = try secret(env: host.becomePasswordEnv, command: host.becomePasswordCommand, host: host, what: "become password") ?? password
-        let config = SSHConfig(label: host.name, address: host.address, port: host.port, user: user, auth: auth,
-                               connectTimeout: options.connectTimeout, keepaliveInterval: options.keepaliveInterval)
+        // A --connect-timeout given on the command line beats ssh_config's ConnectTimeout.
+        let connectTimeout = options.connectTimeoutFromFlag ? options.connectTimeout : host.sshClient.connectTimeout ?? options.connectTimeout
+        var config = SSHConfig(label: host.name, address: host.address, port: host.port, user: user, auth: auth,
+                               connectTimeout: connectTimeout, keepaliveInterval: host.sshClient.serverAliveInterval ?? options.keepaliveInterval)
+        config.hostKeyAlgorithms = host.sshClient.hostKeyAlgorithms
         return Resolved(config: config, becomePassword: becomePassword, password: password)
     }
 
@@ -102,10 +110,59 @@ final class Credentials: @unchecked Sendable {
         passphrases[path] = value
         return value
     }
+
+    /// ssh_config's IdentityAgent (`none`, `SSH_AUTH_SOCK`, `$VAR` or a path), else SSH_AUTH_SOCK.
+    private func agentSocket(_ host: Host) -> String? {
+        guard let agent = host.sshClient.identityAgent else { return options.environment["SSH_AUTH_SOCK"] }
+        if agent.lowercased() == "none" { return nil }
+        if agent.hasPrefix("$") { return options.environment[String(agent.dropFirst())] }
+        if agent == "SSH_AUTH_SOCK" { return options.environment["SSH_AUTH_SOCK"] }
+        return agent
+    }
 }
 
 /// Just enough of the private key formats to know whether a passphrase is needed.
 enum KeyFile {
+    /// A FIDO key (`sk-ssh-ed25519@openssh.com`, `sk-ecdsa-sha2-nistp256@openssh.com`), which
+    /// libssh2 cannot use: told by the `.pub` beside it, else by the key's own public half.
+    static func isSecurityKey(path: String) -> Bool {
+        if let data = FileManager.default.contents(atPath: path + ".pub") {
+            return String(decoding: data.prefix(64), as: UTF8.self).hasPrefix("sk-")
+        }
+        guard let bytes = openSSHBlob(path: path) else { return false }
+        // magic, then cipher, kdf, kdf options (length-prefixed), the key count, and the first
+        // public key blob, whose first field is its type.
+        var offset = Array("openssh-key-v1".utf8).count + 1
+        func string() -> [UInt8]? {
+            guard bytes.count >= offset + 4 else { return nil }
+            let length = bytes[offset..<(offset + 4)].reduce(0) { $0 << 8 | Int($1) }
+            offset += 4
+            guard length >= 0, bytes.count >= offset + length else { return nil }
+            defer { offset += length }
+            return Array(bytes[offset..<(offset + length)])
+        }
+        guard string() != nil, string() != nil, string() != nil else { return false }
+        offset += 4
+        guard let blob = string(), blob.count > 4 else { return false }
+        let length = blob[0..<4].reduce(0) { $0 << 8 | Int($1) }
+        guard blob.count >= 4 + length else { return false }
+        return String(decoding: blob[4..<(4 + length)], as: UTF8.self).hasPrefix("sk-")
+    }
+
+    /// The decoded body of an `openssh-key-v1` private key file (bounded: key files are small).
+    private static func openSSHBlob(path: String) -> [UInt8]? {
+        guard let handle = FileHandle(forReadingAtPath: path), let data = try? handle.read(upToCount: 1 << 20) else { return nil }
+        try? handle.close()
+        let text = String(decoding: data, as: UTF8.self)
+        guard text.contains("BEGIN OPENSSH PRIVATE KEY") else { return nil }
+        let body = text.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
+        guard let blob = Data(base64Encoded: body) else { return nil }
+        let magic = Array("openssh-key-v1".utf8) + [0]
+        let bytes = [UInt8](blob)
+        guard bytes.count > magic.count, Array(bytes[0..<magic.count]) == magic else { return nil }
+        return bytes
+    }
+
     static func isEncrypted(path: String) -> Bool {
         guard let data = FileManager.default.contents(atPath: path) else { return false }
         let text = String(decoding: data, as: UTF8.self)

@@ -34,10 +34,36 @@ public struct Engine: Sendable {
         onFinished: @escaping @Sendable (Outcome) -> Void,
         shouldStart: @escaping @Sendable () -> Bool = { true }
     ) async -> [Outcome] {
+        // ssh_config first: it may change a host's address, user, keys and known_hosts file.
+        var hosts = hosts
+        var configured = [Failure?](repeating: nil, count: hosts.count)
+        if let sshConfig = options.sshConfig {
+            let resolution = await sshConfig.resolve(hosts, flagUser: options.defaultUser, flagPrivateKey: options.defaultPrivateKey)
+            for (index, result) in resolution.hosts.enumerated() {
+                switch result {
+                case let .success(host):
+                    hosts[index] = host
+                    if host.connection == .ssh {
+                        options.logger.debug("ssh_config applied", metadata: [
+                            "host": "\(host.name)", "reader": "\(sshConfig.reader.rawValue)", "file": "\(sshConfig.path)",
+                            "address": "\(host.address):\(host.port)", "user": "\(host.user ?? "-")",
+                            "via": "\(host.proxyJump.map(\.description).joined(separator: ","))",
+                        ])
+                    }
+                case let .failure(error):
+                    configured[index] = Failure(status: .error, message: "\(hosts[index].name): \(error)")
+                }
+            }
+            for warning in resolution.warnings { options.logger.warning("\(warning)") }
+        }
         // Secrets are resolved up front and in order: prompts must not interleave with progress.
         let credentials = Credentials(options: options)
         var resolved: [Result<Credentials.Resolved, Failure>] = []
-        for host in hosts {
+        for (index, host) in hosts.enumerated() {
+            if let failure = configured[index] {
+                resolved.append(.failure(failure))
+                continue
+            }
             do {
                 resolved.append(.success(try credentials.resolve(host)))
             } catch {
