@@ -109,6 +109,7 @@ struct ConnectionFlags: ParsableArguments {
             logger: Terminal.logger(verbosity: verbose),
             passphrasePrompt: prompt)
         options.connectTimeoutFromFlag = connectTimeout != nil
+        options.sshConfigDisabled = sshConfig == "none"
         if let path = sshConfig == "none" ? nil : sshConfig ?? SSHClientConfig.defaultPath(environment: environment) {
             options.sshConfig = SSHClientConfig(path: path, environment: environment)
         }

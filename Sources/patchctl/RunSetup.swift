@@ -42,7 +42,20 @@ enum RunSetup {
     }
 
     /// `--list-hosts`: the targeted hosts as patchctl would reach them; nothing is contacted.
-    static func listHosts(_ hosts: [Host], format: OutputFormat, environment: [String: String], defaultUser: String? = nil) {
+    /// With ssh_config on, its answer (address, port, user, jump chain) is what is listed; a host
+    /// it refuses is listed as the inventory has it, with the reason on stderr.
+    static func listHosts(_ hosts: [Host], format: OutputFormat, environment: [String: String], defaultUser: String? = nil,
+                          sshConfig: SSHClientConfig? = nil) async {
+        var hosts = hosts
+        if let sshConfig {
+            let resolution = await sshConfig.resolve(hosts, flagUser: defaultUser, flagPrivateKey: nil)
+            for (index, result) in resolution.hosts.enumerated() {
+                switch result {
+                case let .success(host): hosts[index] = host
+                case let .failure(error): Terminal.writeError("patchctl: \(hosts[index].name): \(error)\n")
+                }
+            }
+        }
         let listing = HostListing.of(hosts, defaultUser: defaultUser, environment: environment)
         switch format {
         case .json: Terminal.writeDocument(JSONOutput.encode(HostListing.Document(hosts: listing), pretty: true) + "\n")
@@ -74,8 +87,9 @@ enum RunSetup {
     /// listing them (a message is printed; nothing is recorded).
     static func prepare<Record: HistoryRecord>(
         kind: String, target: InventoryOptions, output: OutputOptions, environment: [String: String],
-        options: String, as: Record.Type, defaultUser: String? = nil, retry: (kind: RetryKind, options: RetryOptions)? = nil
-    ) throws -> Prepared<Record>? {
+        options: String, as: Record.Type, defaultUser: String? = nil, sshConfig: SSHClientConfig? = nil,
+        retry: (kind: RetryKind, options: RetryOptions)? = nil
+    ) async throws -> Prepared<Record>? {
         guard let selected = try targets(target, environment: environment) else { return nil }
         let inventory = selected.inventory
         var hosts = selected.hosts
@@ -92,7 +106,7 @@ enum RunSetup {
                 }
             }
             if target.listHosts {
-                listHosts(hosts, format: output.output, environment: environment, defaultUser: defaultUser)
+                await listHosts(hosts, format: output.output, environment: environment, defaultUser: defaultUser, sshConfig: sshConfig)
                 return nil
             }
             let history = try store ?? HistoryStore(path: output.databasePath(environment: environment))

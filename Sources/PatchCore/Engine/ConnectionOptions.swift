@@ -34,6 +34,8 @@ public struct ConnectionOptions: Sendable {
     public var maxOutputBytes = Self.defaultMaxOutputBytes
     /// The OpenSSH client configuration applied to SSH hosts; nil: none (`--ssh-config none`).
     public var sshConfig: SSHClientConfig?
+    /// `--ssh-config none`: also keeps the OpenSSH client transport from reading ~/.ssh/config.
+    public var sshConfigDisabled = false
     /// `--connect-timeout` was given: it beats ssh_config's ConnectTimeout.
     public var connectTimeoutFromFlag = false
     public static let defaultMaxOutputBytes = OutputLimit.defaultBytes

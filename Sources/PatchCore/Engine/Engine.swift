@@ -170,7 +170,9 @@ public struct Engine: Sendable {
                             connect = {
                                 try await gate.pass {
                                     try await OpenSSHSession.connect(host: host, config: prepared.config, knownHostsPath: knownHostsPath,
-                                                                     policy: policy, controlDirectory: controlDirectory)
+                                                                     policy: policy, controlDirectory: controlDirectory,
+                                                                     explicitUser: host.user ?? options.defaultUser,
+                                                                     configFile: options.sshConfigDisabled ? "none" : options.sshConfig?.path)
                                 }
                             }
                         } else {

@@ -35,8 +35,11 @@ public final class OpenSSHSession: RemoteSession, FileTransfer, @unchecked Senda
 
     /// Starts the host's ControlMaster and logs in (running `true`), so that login and host-key
     /// failures surface here as they do for libssh2 sessions.
+    /// ssh reads the user's ssh_config itself (`configFile`: `-F`, "none" for none), so only what
+    /// the inventory or a flag set is passed on its command line, where it beats the file
+    /// (flag > inventory > ssh_config, as for libssh2 hosts).
     public static func connect(host: Host, config: SSHConfig, knownHostsPath: String, policy: HostKeyPolicy,
-                               controlDirectory: String) async throws -> OpenSSHSession {
+                               controlDirectory: String, explicitUser: String? = nil, configFile: String? = nil) async throws -> OpenSSHSession {
         guard FileManager.default.isExecutableFile(atPath: client) else {
             throw SSHError.connect(host: host.name, port: host.port, message: "connection: openssh needs the OpenSSH client (\(client)); install openssh-client")
         }
@@ -47,15 +50,17 @@ public final class OpenSSHSession: RemoteSession, FileTransfer, @unchecked Senda
             "-o", "StrictHostKeyChecking=\(Self.strictHostKeyChecking(policy))", "-o", "UserKnownHostsFile=\(knownHostsPath)",
             "-o", "ConnectTimeout=\(max(1, Int(config.connectTimeout.rounded(.up))))",
             "-o", "ServerAliveInterval=\(max(1, config.keepaliveInterval))", "-o", "LogLevel=ERROR",
-            "-p", "\(host.port)", "-l", config.user,
         ]
+        if let configFile { options = ["-F", configFile] + options }
+        if host.fromInventory.contains("port") || host.port != 22 { options += ["-p", "\(host.port)"] }
+        if let explicitUser { options += ["-l", explicitUser] }
         for auth in config.auth {
             if case let .keyFile(path, _) = auth { options += ["-i", path] }
         }
         if !host.proxyJump.isEmpty {
             options += ["-J", host.proxyJump.map(\.description).joined(separator: ",")]
         }
-        let session = OpenSSHSession(label: host.name, destination: host.address, loginUser: config.user, options: options,
+        let session = OpenSSHSession(label: host.name, destination: host.address, loginUser: explicitUser ?? config.user, options: options,
                                      controlPath: controlPath)
         let output = try await session.ssh(["true"], timeout: config.connectTimeout + 5, outputLimit: 1 << 20)
         if output.status != 0 {
@@ -152,7 +157,7 @@ public final class OpenSSHSession: RemoteSession, FileTransfer, @unchecked Senda
     /// ssh's own failure messages, as patchctl's errors (so statuses match the libssh2 transport).
     func clientFailure(_ output: LocalCommand.Output) -> Error? {
         let text = EndpointText.decode(output.stderr).trimmingCharacters(in: .whitespacesAndNewlines)
-        let port = Int(options[options.firstIndex(of: "-p").map { $0 + 1 } ?? 0]) ?? 22
+        let port = options.firstIndex(of: "-p").flatMap { Int(options[$0 + 1]) } ?? 22
         let said = "OpenSSH client: \(text.split(separator: "\n").suffix(3).joined(separator: "; "))"
         if text.contains("REMOTE HOST IDENTIFICATION HAS CHANGED") || text.contains("Host key verification failed") {
             return text.contains("HAS CHANGED")

@@ -98,7 +98,8 @@ extension Patchctl {
                 return
             }
             if target.listHosts {
-                RunSetup.listHosts(deployment.targetedHosts, format: outputOptions.output, environment: environment, defaultUser: connection.user)
+                await RunSetup.listHosts(deployment.targetedHosts, format: outputOptions.output, environment: environment, defaultUser: connection.user,
+                                         sshConfig: connection.connectionOptions(environment: environment).sshConfig)
                 return
             }
             if deployment.targetedHosts.isEmpty {

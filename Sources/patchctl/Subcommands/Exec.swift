@@ -31,9 +31,10 @@ extension Patchctl {
             let environment = ProcessInfo.processInfo.environment
             let line = command.joined(separator: " ")
             let options = ExecOptions(forks: connection.forks, become: become)
-            guard let prepared = try RunSetup.prepare(
+            guard let prepared = try await RunSetup.prepare(
                 kind: "exec", target: target, output: outputOptions, environment: environment, options: line, as: ExecResult.self,
-                defaultUser: connection.user, retry: (.exec, retry))
+                defaultUser: connection.user,
+                sshConfig: connection.connectionOptions(environment: environment).sshConfig, retry: (.exec, retry))
             else { return }
             let engine = ExecEngine(engine: Engine(options: connection.connectionOptions(environment: environment)))
             let (results, finished, historyFailure) = await RunSetup.execute(prepared, format: outputOptions.output) { onFinished in

@@ -203,9 +203,10 @@ extension Patchctl {
             } catch {
                 throw ExitCodes.fail(error)
             }
-            guard let prepared = try RunSetup.prepare(
+            guard let prepared = try await RunSetup.prepare(
                 kind: dryRun ? "install-plan" : "install", target: target, output: outputOptions, environment: environment,
-                options: "\(records[0].reference) dry_run=\(dryRun)", as: DeployHost.self, defaultUser: connection.user, retry: (.install, retry))
+                options: "\(records[0].reference) dry_run=\(dryRun)", as: DeployHost.self, defaultUser: connection.user,
+                sshConfig: connection.connectionOptions(environment: environment).sshConfig, retry: (.install, retry))
             else { return }
             let engine = Engine(options: connection.connectionOptions(environment: environment))
             // On a terminal, one self-erasing line shows the uploads in flight.

@@ -21,9 +21,10 @@ extension Patchctl {
         func run() async throws {
             let environment = ProcessInfo.processInfo.environment
             let options = ScanOptions(forks: connection.forks, refresh: refresh)
-            guard let prepared = try RunSetup.prepare(
+            guard let prepared = try await RunSetup.prepare(
                 kind: "scan", target: target, output: outputOptions, environment: environment,
-                options: "forks=\(options.forks) refresh=\(refresh)", as: HostScan.self, defaultUser: connection.user, retry: (.scan, retry))
+                options: "forks=\(options.forks) refresh=\(refresh)", as: HostScan.self, defaultUser: connection.user,
+                sshConfig: connection.connectionOptions(environment: environment).sshConfig, retry: (.scan, retry))
             else { return }
             let engine = ScanEngine(engine: Engine(options: connection.connectionOptions(environment: environment)))
             let (results, finished, historyFailure) = await RunSetup.execute(prepared, format: outputOptions.output) { onFinished in
