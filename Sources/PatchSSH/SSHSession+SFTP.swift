@@ -48,9 +48,11 @@ extension SSHSession {
                     }
                 }
             } catch let error as LibSSH2Error where error.code == LIBSSH2_ERROR_SFTP_PROTOCOL {
+                // e.g. SSH_FX_FAILURE when the disk is full, SSH_FX_PERMISSION_DENIED. Read before the
+                // close: libssh2 1.11 resets the status when the handle is closed.
+                let status = Self.sftpStatus(sftp)
                 _ = libssh2_sftp_close_handle(file)
-                // e.g. SSH_FX_FAILURE when the disk is full, SSH_FX_PERMISSION_DENIED.
-                throw SSHError.transfer(host: config.label, path: remotePath, message: "write failed after \(sent) bytes: \(Self.sftpStatus(sftp))")
+                throw SSHError.transfer(host: config.label, path: remotePath, message: "write failed after \(sent) bytes: \(status)")
             }
             try await retry(.after(seconds: idleTimeout), phase: "sftp close") { libssh2_sftp_close_handle(file) }
             return sent

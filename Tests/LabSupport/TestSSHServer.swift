@@ -164,3 +164,19 @@ public final class TestSSHServer: @unchecked Sendable {
         return nil
     }
 }
+
+/// Blocking work (starting daemons, running ssh-keygen) on a thread of its own: Swift Testing
+/// runs tests on a pool of one thread per core, and tests blocking it in parallel starve every
+/// other test's awaits (handshakes then time out for no fault of the code under test).
+public func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
+    }
+}
+
+extension TestSSHServer {
+    /// `init` off the test pool (see `offPool`).
+    public static func start(hostKeyTypes: [String] = ["ed25519"], authorizedKeys: [String] = [], config: [String] = []) async throws -> TestSSHServer {
+        try await offPool { try TestSSHServer(hostKeyTypes: hostKeyTypes, authorizedKeys: authorizedKeys, config: config) }
+    }
+}

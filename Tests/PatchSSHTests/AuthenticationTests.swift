@@ -5,7 +5,7 @@ import Testing
 
 /// Keys, host keys and login methods against the machine's real OpenSSH 9.2 sshd with its
 /// default algorithms (which refuse SHA-1 `ssh-rsa` signatures), each test with a daemon of its own.
-@Suite("Authentication against a real sshd", .enabled(if: HostileEndpoint.canRun))
+@Suite("Authentication against a real sshd", .serialized, .enabled(if: HostileEndpoint.canRun))
 struct AuthenticationTests {
     let folder: URL
 
@@ -32,8 +32,8 @@ struct AuthenticationTests {
     }
 
     @Test func rsaUserKeyFile() async throws {
-        let key = try TestSSHServer.clientKey(type: "rsa", in: folder)
-        let server = try TestSSHServer(authorizedKeys: [key.publicKey])
+        let key = try await offPool { [folder] in try TestSSHServer.clientKey(type: "rsa", in: folder) }
+        let server = try await TestSSHServer.start(authorizedKeys: [key.publicKey])
         let session = try await connect(server, auth: [.keyFile(path: key.path, passphrase: nil)])
         #expect(try await whoami(session) == "0\n")
         // sshd logs the signature algorithm it accepted: SHA-2, never SHA-1 `ssh-rsa`.
@@ -42,18 +42,18 @@ struct AuthenticationTests {
     }
 
     @Test func rsaUserKeyFromAgent() async throws {
-        let key = try TestSSHServer.clientKey(type: "rsa", in: folder)
-        let server = try TestSSHServer(authorizedKeys: [key.publicKey])
-        let agent = try SSHAgent(in: folder)
+        let key = try await offPool { [folder] in try TestSSHServer.clientKey(type: "rsa", in: folder) }
+        let server = try await TestSSHServer.start(authorizedKeys: [key.publicKey])
+        let agent = try await offPool { [folder] in try SSHAgent(in: folder) }
         defer { agent.stop() }
-        try agent.add(key.path)
+        try await offPool { try agent.add(key.path) }
         let session = try await connect(server, auth: [.agent(socket: agent.socket)])
         #expect(try await whoami(session) == "0\n")
     }
 
     @Test func rsaOnlyHostKeyIsVerified() async throws {
-        let key = try TestSSHServer.clientKey(type: "ed25519", in: folder)
-        let server = try TestSSHServer(hostKeyTypes: ["rsa"], authorizedKeys: [key.publicKey])
+        let key = try await offPool { [folder] in try TestSSHServer.clientKey(type: "ed25519", in: folder) }
+        let server = try await TestSSHServer.start(hostKeyTypes: ["rsa"], authorizedKeys: [key.publicKey])
         let session = try await connect(server, auth: [.keyFile(path: key.path, passphrase: nil)])
         #expect(session.hostKeyFingerprint == (try server.fingerprint("rsa")))
         #expect(session.hostKeyEntry.hasPrefix("ssh-rsa "))
@@ -61,8 +61,8 @@ struct AuthenticationTests {
     }
 
     @Test func passwordLogin() async throws {
-        let (user, password) = try Self.passwordAccount()
-        let server = try TestSSHServer(config: ["PasswordAuthentication yes", "KbdInteractiveAuthentication no", "UsePAM no"])
+        let (user, password) = try await offPool { try Self.passwordAccount() }
+        let server = try await TestSSHServer.start(config: ["PasswordAuthentication yes", "KbdInteractiveAuthentication no", "UsePAM no"])
         let session = try await connect(server, user: user, auth: [.password(password)])
         #expect(try await whoami(session) != "0\n")
         #expect(server.log.contains("Accepted password for \(user)"), "\(server.log)")
@@ -70,9 +70,9 @@ struct AuthenticationTests {
     }
 
     @Test func keyboardInteractiveLogin() async throws {
-        let (user, password) = try Self.passwordAccount()
+        let (user, password) = try await offPool { try Self.passwordAccount() }
         // PAM asks for the password through keyboard-interactive; plain `password` is not offered.
-        let server = try TestSSHServer(config: ["PasswordAuthentication no", "KbdInteractiveAuthentication yes", "UsePAM yes"])
+        let server = try await TestSSHServer.start(config: ["PasswordAuthentication no", "KbdInteractiveAuthentication yes", "UsePAM yes"])
         let session = try await connect(server, user: user, auth: [.password(password)])
         #expect(try await whoami(session) != "0\n")
         #expect(server.log.contains("Accepted keyboard-interactive/pam for \(user)"), "\(server.log)")
@@ -87,8 +87,8 @@ struct AuthenticationTests {
     @Test func hostKeyTypeOnRecordIsTheOneAskedFor() async throws {
         // The server offers ed25519 and RSA; known_hosts holds only its RSA key (with an unrelated
         // ed25519 line, so the file has both types). OpenSSH asks for the recorded type first.
-        let key = try TestSSHServer.clientKey(type: "ed25519", in: folder)
-        let server = try TestSSHServer(hostKeyTypes: ["ed25519", "rsa"], authorizedKeys: [key.publicKey])
+        let key = try await offPool { [folder] in try TestSSHServer.clientKey(type: "ed25519", in: folder) }
+        let server = try await TestSSHServer.start(hostKeyTypes: ["ed25519", "rsa"], authorizedKeys: [key.publicKey])
         let knownHosts = try server.knownHosts(types: ["rsa"])
         let other = "other.example ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG8UGfMNHqW4Q4p5t2TB1rzvT3pBsVb\n"
         let handle = try #require(FileHandle(forWritingAtPath: knownHosts))
@@ -100,15 +100,15 @@ struct AuthenticationTests {
         await session.close()
         // With the ed25519 key on record (hashed, as HashKnownHosts writes it), ed25519 is asked for.
         let hashed = try server.knownHosts(types: ["ed25519", "rsa"])
-        #expect(try TestSSHServer.run("/usr/bin/ssh-keygen", ["-H", "-f", hashed]).status == 0)
+        #expect(try await offPool { try TestSSHServer.run("/usr/bin/ssh-keygen", ["-H", "-f", hashed]).status } == 0)
         let again = try await connect(server, auth: [.keyFile(path: key.path, passphrase: nil)], knownHosts: hashed)
         #expect(again.hostKeyFingerprint == (try server.fingerprint("ed25519")))
         await again.close()
     }
 
     @Test func hostOnlyVouchedForByACertificateAuthorityIsRefusedClearly() async throws {
-        let key = try TestSSHServer.clientKey(type: "ed25519", in: folder)
-        let server = try TestSSHServer(authorizedKeys: [key.publicKey])
+        let key = try await offPool { [folder] in try TestSSHServer.clientKey(type: "ed25519", in: folder) }
+        let server = try await TestSSHServer.start(authorizedKeys: [key.publicKey])
         let path = folder.appendingPathComponent("known_hosts_ca").path
         try "@cert-authority *.example,[127.0.0.1]:* ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG8UGfMNHqW4Q4p5t2TB1rzvT3pBsVb\n"
             .write(toFile: path, atomically: true, encoding: .utf8)

@@ -26,8 +26,8 @@ struct OpenSSHTransportTests {
     @Test func everyCommandOfAHostSharesOneLogin() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("patchctl-openssh-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let key = try TestSSHServer.clientKey(type: "ed25519", in: folder)
-        let server = try TestSSHServer(authorizedKeys: [key.publicKey])
+        let key = try await offPool { [folder] in try TestSSHServer.clientKey(type: "ed25519", in: folder) }
+        let server = try await TestSSHServer.start(authorizedKeys: [key.publicKey])
         let host = Self.openssh(Host(name: "client", address: "127.0.0.1", port: server.port, user: "root", privateKeyFile: key.path))
         let runs = try #require(await Lab.run(["echo one", "echo two >&2; exit 3", "id -u"], on: [host],
                                               try Lab.options(knownHosts: try server.knownHosts())).first)
