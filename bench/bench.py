@@ -485,6 +485,10 @@ class Patchctl(Tool):
         args = [self.binary, self.mode, "-i", str(s.dir / "inventory.yml"),
                 "--forks", str(s.concurrency), "--known-hosts", str(s.dir / "known_hosts"),
                 "--db", str(db), "--output", "json", "--connect-timeout", str(CONNECT_TIMEOUT)]
+        if s.jump:
+            # The bastion logs in with the run's default identity, as OpenSSH's jump does (the other
+            # tools get the same key from the generated ssh_config's IdentityFile).
+            args += ["--private-key", ctx.key]
         if self.mode == "exec":
             args += ["--", *COMMAND]
         return args, dict(ctx.base_env)
