@@ -172,7 +172,7 @@ struct ReactorTests {
         #expect(!timedOut)
         // The upper bound only tells "expired" from "never expired": the test's own resumption
         // waits for a free thread of the shared pool, which other suites' blocking waits can hold.
-        #expect(waited >= 0.19 && waited < 60)
+        #expect(waited >= 0.19 && waited < 300)
         #expect(await Reactor.shared.wait(fd: fds[0], readable: false, writable: true, deadline: .after(seconds: 5)))
         _ = write(fds[1], "x", 1)
         #expect(await Reactor.shared.wait(fd: fds[0], readable: true, writable: false, deadline: .after(seconds: 5)))

@@ -19,12 +19,12 @@ struct InventorySourcesCommandTests {
         return (ini.path, yaml.path)
     }
 
-    @Test func listHostsMergesSourcesAndContactsNothing() throws {
+    @Test func listHostsMergesSourcesAndContactsNothing() async throws {
         let folder = try CLI.temporaryDirectory()
         let (ini, yaml) = try inventories(folder)
         let db = folder.appendingPathComponent("h.db").path
         let started = Date()
-        let result = try CLI.run(["scan", "-i", ini, "-i", yaml, "--list-hosts", "--output", "json", "--db", db, "--user", "fallback"])
+        let result = try await CLI.runWaiting(["scan", "-i", ini, "-i", yaml, "--list-hosts", "--output", "json", "--db", db, "--user", "fallback"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(Date().timeIntervalSince(started) < 9)  // below the 10 s connect timeout: nothing was dialled
         #expect(!FileManager.default.fileExists(atPath: db))  // and nothing recorded
@@ -38,49 +38,49 @@ struct InventorySourcesCommandTests {
         #expect(hosts[2]["user"] as? String == "fallback")
         #expect(hosts[2]["via"] as? [String] == [])
 
-        let table = try CLI.run(["exec", "-i", ini, "-i", yaml, "--limit", "web", "--list-hosts", "--db", db])
+        let table = try await CLI.runWaiting(["exec", "-i", ini, "-i", yaml, "--limit", "web", "--list-hosts", "--db", db])
         #expect(table.status == 0, "\(table.stderr)")
         #expect(table.stdout.contains("ops@bastion.example:2200"))
         #expect(table.stdout.contains("2 hosts"))
         #expect(!table.stdout.contains("db1"))
     }
 
-    @Test func deployListsThePolicysTargetsWithoutAPlanOrARun() throws {
+    @Test func deployListsThePolicysTargetsWithoutAPlanOrARun() async throws {
         let folder = try CLI.temporaryDirectory()
         let (ini, yaml) = try inventories(folder)
         let policy = folder.appendingPathComponent("web-only.yml")
         try "name: web-only\ntargets: web\nselect: security\napproval: auto\nreboot: never\n".write(to: policy, atomically: true, encoding: .utf8)
         let db = folder.appendingPathComponent("h.db").path
-        let result = try CLI.run(["deploy", "--policy", policy.path, "-i", ini, "-i", yaml, "--limit", "web1,db1",
+        let result = try await CLI.runWaiting(["deploy", "--policy", policy.path, "-i", ini, "-i", yaml, "--limit", "web1,db1",
                                   "--list-hosts", "--output", "json", "--db", db])
         #expect(result.status == 0, "\(result.stderr)")
         let hosts = try #require(try CLI.json(result.stdout)["hosts"] as? [[String: Any]])
         // The policy targets web; --limit narrows it to web1 (db1 is not a target).
         #expect(hosts.map { $0["name"] as? String } == ["web1"])
         #expect(hosts.first?["via"] as? [String] == ["ops@bastion.example:2200"])
-        let runs = try CLI.run(["history", "--db", db, "--output", "json"])
+        let runs = try await CLI.runWaiting(["history", "--db", db, "--output", "json"])
         #expect(runs.status == 0, "\(runs.stderr)")
         let recorded = try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as? [Any]
         #expect(recorded?.isEmpty == true, "\(runs.stdout)")
     }
 
-    @Test func anInvalidINIFileExits65WithItsPosition() throws {
+    @Test func anInvalidINIFileExits65WithItsPosition() async throws {
         let folder = try CLI.temporaryDirectory()
         let ini = folder.appendingPathComponent("hosts.ini")
         try "[web]\nweb1 ansible_become_method=su\n".write(to: ini, atomically: true, encoding: .utf8)
-        let result = try CLI.run(["scan", "-i", ini.path, "--list-hosts"])
+        let result = try await CLI.runWaiting(["scan", "-i", ini.path, "--list-hosts"])
         #expect(result.status == 65)
         #expect(result.stderr.contains("\(ini.path):2:6"), "\(result.stderr)")
         #expect(result.stderr.contains("sudo only"), "\(result.stderr)")
     }
 
-    @Test func execJSONHostsCarryUserAndVia() throws {
+    @Test func execJSONHostsCarryUserAndVia() async throws {
         let folder = try CLI.temporaryDirectory()
         let inventory = folder.appendingPathComponent("inv.ini")
         // Port 1 on loopback refuses at once: a failed host still reports how it was reached.
         try "solo ansible_host=127.0.0.1 ansible_port=1 ansible_user=someone\n".write(to: inventory, atomically: true, encoding: .utf8)
         FileManager.default.createFile(atPath: folder.appendingPathComponent("kh").path, contents: Data())
-        let result = try CLI.run(["exec", "-i", inventory.path, "--db", folder.appendingPathComponent("h.db").path,
+        let result = try await CLI.runWaiting(["exec", "-i", inventory.path, "--db", folder.appendingPathComponent("h.db").path,
                                   "--known-hosts", folder.appendingPathComponent("kh").path, "--output", "json", "--", "true"])
         #expect(result.status == 2, "\(result.stderr)")
         let host = try #require((try CLI.json(result.stdout)["hosts"] as? [[String: Any]])?.first)

@@ -23,12 +23,12 @@ struct PingCommandTests {
         return path.path
     }
 
-    @Test func eachHostIsOkOrItsPreciseFailureAndNothingIsRecorded() throws {
+    @Test func eachHostIsOkOrItsPreciseFailureAndNothingIsRecorded() async throws {
         let folder = try CLI.temporaryDirectory()
         let db = folder.appendingPathComponent("h.db").path
         let environment = ["PING_SUDO": try CLI.lab("LAB_SUDO_PASSWORD"), "PING_WRONG": "not-the-password", "PATCHCTL_DB": db]
         let common = ["-i", try Self.inventory(folder), "--known-hosts", try CLI.lab("LAB_KNOWN_HOSTS")]
-        let result = try CLI.run(["ping", "--output", "json"] + common, environment: environment)
+        let result = try await CLI.runWaiting(["ping", "--output", "json"] + common, environment: environment)
         #expect(result.status == 2, "\(result.stderr)")
         let hosts = try #require(try CLI.json(result.stdout)["hosts"] as? [[String: Any]])
         let byName = Dictionary(uniqueKeysWithValues: hosts.map { ($0["name"] as? String ?? "?", $0) })
@@ -47,20 +47,20 @@ struct PingCommandTests {
         #expect(!FileManager.default.fileExists(atPath: db))
 
         // Table and NDJSON; --limit and --become (root needs no sudo; the NOPASSWD account does).
-        let table = try CLI.run(["ping", "--limit", "reachable:closed"] + common, environment: environment)
+        let table = try await CLI.runWaiting(["ping", "--limit", "reachable:closed"] + common, environment: environment)
         #expect(table.status == 2)
         #expect(table.stdout.contains("closed: unreachable: cannot connect to 127.0.0.2 port 1"), "\(table.stdout)")
         #expect(table.stdout.contains("2 hosts: 1 ok, 1 unreachable"), "\(table.stdout)")
-        let ndjson = try CLI.run(["ping", "--limit", "reachable", "--become", "--output", "ndjson"] + common, environment: environment)
+        let ndjson = try await CLI.runWaiting(["ping", "--limit", "reachable", "--become", "--output", "ndjson"] + common, environment: environment)
         #expect(ndjson.status == 0, "\(ndjson.stderr)")
         let line = try CLI.json(ndjson.stdout.trimmingCharacters(in: .newlines))
         #expect(line["name"] as? String == "reachable" && line["status"] as? String == "ok" && line["become"] as? Bool == false)
     }
 
-    @Test func aChangedHostKeyACommandlessLoginAndAnInvalidInventoryKeepExecsExitCodes() throws {
+    @Test func aChangedHostKeyACommandlessLoginAndAnInvalidInventoryKeepExecsExitCodes() async throws {
         let folder = try CLI.temporaryDirectory()
         let common = ["-i", try Self.inventory(folder), "--known-hosts", try CLI.lab("LAB_WRONG_KNOWN_HOSTS"), "--limit", "reachable"]
-        let mismatch = try CLI.run(["ping", "--output", "json"] + common)
+        let mismatch = try await CLI.runWaiting(["ping", "--output", "json"] + common)
         #expect(mismatch.status == 2)
         let host = try #require((try CLI.json(mismatch.stdout)["hosts"] as? [[String: Any]])?.first)
         #expect(host["status"] as? String == "host_key_mismatch", "\(host)")
@@ -73,7 +73,7 @@ struct PingCommandTests {
         let forcedInventory = folder.appendingPathComponent("forced.yml")
         try "all:\n  hosts:\n    forced: {ansible_host: 127.0.0.1, ansible_port: \(try CLI.lab("LAB_DEPLOY_PORT")), ansible_user: root, ansible_ssh_private_key_file: \(try CLI.lab("LAB_KEY"))}\n"
             .write(to: forcedInventory, atomically: true, encoding: .utf8)
-        let forced = try CLI.run(["ping", "--output", "json", "-i", forcedInventory.path, "--known-hosts", known, "--accept-new-host-keys"])
+        let forced = try await CLI.runWaiting(["ping", "--output", "json", "-i", forcedInventory.path, "--known-hosts", known, "--accept-new-host-keys"])
         #expect(forced.status == 2, "\(forced.stderr)")
         let forcedHost = try #require((try CLI.json(forced.stdout)["hosts"] as? [[String: Any]])?.first)
         #expect(forcedHost["status"] as? String == "failed", "\(forcedHost)")
@@ -81,7 +81,7 @@ struct PingCommandTests {
 
         let broken = folder.appendingPathComponent("broken.yml")
         try "all:\n  hosts: [\n".write(to: broken, atomically: true, encoding: .utf8)
-        #expect(try CLI.run(["ping", "-i", broken.path]).status == 65)
-        #expect(try CLI.run(["ping", "-i", broken.path, "--forks", "0"]).status == 64)
+        #expect(try await CLI.runWaiting(["ping", "-i", broken.path]).status == 65)
+        #expect(try await CLI.runWaiting(["ping", "-i", broken.path, "--forks", "0"]).status == 64)
     }
 }

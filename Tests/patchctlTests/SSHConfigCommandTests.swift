@@ -28,10 +28,10 @@ struct SSHConfigCommandTests {
     }
 
     @Test(arguments: ["openssh", "builtin"])
-    func sshConfigAloneReachesTheLabAndProxyCommandFailsClearly(reader: String) throws {
+    func sshConfigAloneReachesTheLabAndProxyCommandFailsClearly(reader: String) async throws {
         let folder = try CLI.temporaryDirectory()
         let (inventory, config) = try files(in: folder)
-        let scan = try CLI.run(["scan", "-i", inventory, "--ssh-config", config, "--db", folder.appendingPathComponent("h.db").path,
+        let scan = try await CLI.runWaiting(["scan", "-i", inventory, "--ssh-config", config, "--db", folder.appendingPathComponent("h.db").path,
                                 "--output", "json", "-vv", "--known-hosts", try CLI.lab("LAB_KNOWN_HOSTS")],
                                environment: ["PATCHCTL_SSH_CONFIG_READER": reader])
         #expect(scan.status == 2, "\(scan.stderr)")
@@ -47,22 +47,22 @@ struct SSHConfigCommandTests {
         #expect(scan.stderr.contains("ssh_config applied") && scan.stderr.contains(reader), "\(scan.stderr)")
     }
 
-    @Test func noneTurnsItOffAndAMissingFileIsAUsageError() throws {
+    @Test func noneTurnsItOffAndAMissingFileIsAUsageError() async throws {
         let folder = try CLI.temporaryDirectory()
         let (inventory, _) = try files(in: folder)
         // Without ssh_config `labalias` is just a name nobody resolves: nothing is reached.
-        let off = try CLI.run(["scan", "-i", inventory, "--ssh-config", "none", "--limit", "labalias", "--connect-timeout", "5",
+        let off = try await CLI.runWaiting(["scan", "-i", inventory, "--ssh-config", "none", "--limit", "labalias", "--connect-timeout", "5",
                                "--db", folder.appendingPathComponent("h.db").path, "--output", "json"])
         #expect(off.status == 2)
         let hosts = try #require(try CLI.json(off.stdout)["hosts"] as? [[String: Any]])
         #expect(hosts.first?["address"] as? String == "labalias" && hosts.first?["status"] as? String != "ok")
-        let missing = try CLI.run(["scan", "-i", inventory, "--ssh-config", folder.appendingPathComponent("nope").path])
+        let missing = try await CLI.runWaiting(["scan", "-i", inventory, "--ssh-config", folder.appendingPathComponent("nope").path])
         #expect(missing.status == 64 && missing.stderr.contains("--ssh-config"), "\(missing.stderr)")
     }
 
     /// HostKeyAlgorithms reaches libssh2: the lab's sshd has only an ed25519 host key, so a host
     /// limited to ECDSA cannot agree on one, while ed25519 first logs in.
-    @Test func hostKeyAlgorithmsAreOffered() throws {
+    @Test func hostKeyAlgorithmsAreOffered() async throws {
         let folder = try CLI.temporaryDirectory()
         let inventory = folder.appendingPathComponent("inventory.yml")
         try "all:\n  hosts:\n    ecdsaonly:\n    edfirst:\n".write(to: inventory, atomically: true, encoding: .utf8)
@@ -78,7 +78,7 @@ struct SSHConfigCommandTests {
             Host edfirst
                 HostKeyAlgorithms ssh-ed25519,rsa-sha2-512
             """.write(to: config, atomically: true, encoding: .utf8)
-        let scan = try CLI.run(["scan", "-i", inventory.path, "--ssh-config", config.path, "--known-hosts", try CLI.lab("LAB_KNOWN_HOSTS"),
+        let scan = try await CLI.runWaiting(["scan", "-i", inventory.path, "--ssh-config", config.path, "--known-hosts", try CLI.lab("LAB_KNOWN_HOSTS"),
                                 "--db", folder.appendingPathComponent("h.db").path, "--output", "json"])
         #expect(scan.status == 2, "\(scan.stderr)")
         let hosts = try #require(try CLI.json(scan.stdout)["hosts"] as? [[String: Any]])

@@ -1,4 +1,5 @@
 import Foundation
+import LabSupport
 import Testing
 @testable import PatchCore
 
@@ -16,7 +17,12 @@ enum AnsibleTools {
     static var shouldRun: Bool { installed || required }
 
     /// Runs an ansible tool in a scratch folder (no ansible.cfg, no ~/.ansible writes); stdout.
-    static func run(_ tool: String, _ arguments: [String]) throws -> String {
+    /// On a thread of its own: Python starts slowly, and tests blocking the shared pool starve the others.
+    static func run(_ tool: String, _ arguments: [String]) async throws -> String {
+        try await offPool { try runBlocking(tool, arguments) }
+    }
+
+    static func runBlocking(_ tool: String, _ arguments: [String]) throws -> String {
         guard installed else {
             throw Missing(message: "ansible-core is not installed in \(bin): run scripts/test-venv.sh")
         }
@@ -74,9 +80,9 @@ struct AnsibleParityTests {
     ]
 
     @Test(arguments: cases)
-    func hostsGroupsAndVariablesEqualAnsibleInventory(_ parity: ParityCase) throws {
+    func hostsGroupsAndVariablesEqualAnsibleInventory(_ parity: ParityCase) async throws {
         let paths = parity.sources.map { AnsibleTools.corpus + "/" + $0 }
-        let listing = try AnsibleTools.run("ansible-inventory", paths.flatMap { ["-i", $0] } + ["--list"])
+        let listing = try await AnsibleTools.run("ansible-inventory", paths.flatMap { ["-i", $0] } + ["--list"])
         let ansible = try #require(try JSONSerialization.jsonObject(with: Data(listing.utf8)) as? [String: Any])
         let inventory = try Inventory.load(paths: paths, environment: ["HOME": "/home/tester"])
 
@@ -91,17 +97,17 @@ struct AnsibleParityTests {
         }
         // `--host NAME` answers from the same merge; checked for the last host (deepest in the files).
         let last = try #require(inventory.hosts.last)
-        let single = try AnsibleTools.run("ansible-inventory", paths.flatMap { ["-i", $0] } + ["--host", last.name])
+        let single = try await AnsibleTools.run("ansible-inventory", paths.flatMap { ["-i", $0] } + ["--host", last.name])
         let answer = try JSONDecoder().decode([String: JSONValue].self, from: Data(single.utf8)).mapValues(\.inventoryValue)
         #expect(last.vars.mapValues(Self.comparable) == answer.mapValues(Self.comparable), "--host \(last.name)")
     }
 
     @Test(arguments: cases)
-    func patternsSelectWhatAnsibleListHostsSelects(_ parity: ParityCase) throws {
+    func patternsSelectWhatAnsibleListHostsSelects(_ parity: ParityCase) async throws {
         let paths = parity.sources.map { AnsibleTools.corpus + "/" + $0 }
         let inventory = try Inventory.load(paths: paths, environment: ["HOME": "/home/tester"])
         for pattern in parity.patterns {
-            let output = try AnsibleTools.run("ansible", [pattern] + paths.flatMap { ["-i", $0] } + ["--list-hosts"])
+            let output = try await AnsibleTools.run("ansible", [pattern] + paths.flatMap { ["-i", $0] } + ["--list-hosts"])
             // "  hosts (3):" then one indented name per line.
             let expected = output.split(separator: "\n").dropFirst().map { $0.trimmingCharacters(in: .whitespaces) }
             let selected = try inventory.select(pattern).map(\.name)
@@ -109,9 +115,9 @@ struct AnsibleParityTests {
         }
     }
 
-    @Test func ansibleInventoryOutputSavedAsJSONLoadsTheSame() throws {
+    @Test func ansibleInventoryOutputSavedAsJSONLoadsTheSame() async throws {
         let source = AnsibleTools.corpus + "/ini-basic/hosts.ini"
-        let listing = try AnsibleTools.run("ansible-inventory", ["-i", source, "--list"])
+        let listing = try await AnsibleTools.run("ansible-inventory", ["-i", source, "--list"])
         let folder = try InventoryFolder()
         let saved = try folder.write("saved.json", listing)
         let original = try Inventory.load(path: source)
