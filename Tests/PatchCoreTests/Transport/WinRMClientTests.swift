@@ -196,7 +196,8 @@ import Testing
     @Test func cancellationStillCleansUp() async throws {
         let endpoint = try WinRMEndpoint()
         let client = try WinRMClient(WinRMLab.configuration(endpoint))
-        let task = Task { try await client.run("sleep 30", timeout: 60) }
+        // 600 s: however late a loaded machine delivers the cancellation, the command still runs.
+        let task = Task { try await client.run("sleep 600", timeout: 900) }
         while endpoint.events("command").isEmpty { try await Task.sleep(for: .milliseconds(50)) }
         // Normally the client is in a Receive by now; cancelled earlier, while the Command reply
         // is on its way, it knows no CommandId to signal, and Delete alone ends the shell's commands.
