@@ -7,7 +7,7 @@ import Testing
     @Test func basicOverHTTP() async throws {
         let endpoint = try WinRMEndpoint()
         let client = try WinRMClient(WinRMLab.configuration(endpoint))
-        let result = try await client.run("echo hello", timeout: 30)
+        let result = try await client.run("echo hello", timeout: 120)
         #expect(result.exitStatus == 0)
         #expect(result.stdout == "hello\n")
         #expect(result.stderr == "")
@@ -24,7 +24,7 @@ import Testing
     @Test func deeplyNestedReplyIsAnErrorNotACrash() async throws {
         let endpoint = try WinRMEndpoint(nest: 150_000)
         let client = try WinRMClient(WinRMLab.configuration(endpoint, maxEnvelopeSize: 1 << 20))
-        await #expect { _ = try await client.run("echo hello", timeout: 30) } throws: { error in
+        await #expect { _ = try await client.run("echo hello", timeout: 120) } throws: { error in
             guard case let .malformedResponse(_, _, message)? = error as? WinRMError else { return false }
             return message.contains("nested deeper than 128 levels")
         }
@@ -33,21 +33,21 @@ import Testing
     @Test func exitCodesStderrAndArguments() async throws {
         let endpoint = try WinRMEndpoint()
         let client = try WinRMClient(WinRMLab.configuration(endpoint))
-        let failing = try await client.run("echo out; echo err >&2; exit 7", timeout: 30)
+        let failing = try await client.run("echo out; echo err >&2; exit 7", timeout: 120)
         #expect(failing.exitStatus == 7)
         #expect(failing.stdout == "out\n")
         #expect(failing.stderr == "err\n")
-        let high = try await client.run("exit 255", timeout: 30)
+        let high = try await client.run("exit 255", timeout: 120)
         #expect(high.exitStatus == 255)
         // Arguments are appended to the command line with spaces, as winrs does.
-        let joined = try await client.run("printf", arguments: ["'%s|'", "a", "b"], timeout: 30)
+        let joined = try await client.run("printf", arguments: ["'%s|'", "a", "b"], timeout: 120)
         #expect(joined.stdout == "a|b|")
         // Several runs reused one kept-alive connection and left no shell behind.
         #expect(endpoint.events("create").count == 3)
         #expect(endpoint.events("delete").count == 3)
         // After close, a run opens a new connection.
         await client.close()
-        #expect(try await client.run("echo again", timeout: 30).stdout == "again\n")
+        #expect(try await client.run("echo again", timeout: 120).stdout == "again\n")
     }
 
     @Test func outputSpanningManyReceivesIsByteExact() async throws {
@@ -82,7 +82,7 @@ import Testing
     @Test func httpsWithTheTestCA() async throws {
         let endpoint = try WinRMEndpoint(certificate: "server")
         let client = try WinRMClient(WinRMLab.configuration(endpoint))
-        let result = try await client.run("echo secure", timeout: 30)
+        let result = try await client.run("echo secure", timeout: 120)
         #expect(result.stdout == "secure\n")
     }
 
@@ -90,7 +90,7 @@ import Testing
         let endpoint = try WinRMEndpoint(certificate: "server")
         let client = try WinRMClient(WinRMLab.configuration(endpoint, verification: .systemTrustStore))
         do {
-            _ = try await client.run("echo never", timeout: 30)
+            _ = try await client.run("echo never", timeout: 120)
             Issue.record("an untrusted certificate was accepted")
         } catch let WinRMError.tls(host, _, message) {
             #expect(host == "winrm-lab")
@@ -99,14 +99,14 @@ import Testing
         #expect(endpoint.events("create").isEmpty)
         // The clearly named opt-out does connect (labs only).
         let insecure = try WinRMClient(WinRMLab.configuration(endpoint, verification: .insecureSkipVerification))
-        #expect(try await insecure.run("echo lab", timeout: 30).stdout == "lab\n")
+        #expect(try await insecure.run("echo lab", timeout: 120).stdout == "lab\n")
     }
 
     @Test func httpsRefusesAWrongHostName() async throws {
         let endpoint = try WinRMEndpoint(certificate: "other")
         let client = try WinRMClient(WinRMLab.configuration(endpoint))
         do {
-            _ = try await client.run("echo never", timeout: 30)
+            _ = try await client.run("echo never", timeout: 120)
             Issue.record("a certificate for another name was accepted")
         } catch let WinRMError.tls(_, _, message) {
             #expect(message.contains("127.0.0.1"), "\(message)")
@@ -120,7 +120,7 @@ import Testing
         for authentication in WinRMClient.Configuration.Authentication.allCases {
             let client = try WinRMClient(WinRMLab.configuration(endpoint, authentication: authentication, password: "wrong"))
             do {
-                _ = try await client.run("echo never", timeout: 30)
+                _ = try await client.run("echo never", timeout: 120)
                 Issue.record("wrong password accepted with \(authentication)")
             } catch let error as WinRMError {
                 guard case let .authentication(host, user, _, offered, _) = error else {
@@ -141,7 +141,7 @@ import Testing
         let endpoint = try WinRMEndpoint(auth: "ntlm")
         let client = try WinRMClient(WinRMLab.configuration(endpoint))
         await #expect {
-            _ = try await client.run("echo never", timeout: 30)
+            _ = try await client.run("echo never", timeout: 120)
         } throws: { error in
             guard case let WinRMError.authentication(_, _, scheme, offered, detail) = error else { return false }
             return scheme == "Basic" && offered == ["Negotiate"] && detail.contains("does not offer Basic") && detail.contains("AllowUnencrypted")
@@ -152,8 +152,8 @@ import Testing
         for certificate in [nil, "server"] {
             let endpoint = try WinRMEndpoint(certificate: certificate)
             let client = try WinRMClient(WinRMLab.configuration(endpoint, authentication: .ntlm, user: "PATCHLAB\\ops"))
-            #expect(try await client.run("echo one", timeout: 30).stdout == "one\n")
-            #expect(try await client.run("echo two", timeout: 30).stdout == "two\n")
+            #expect(try await client.run("echo one", timeout: 120).stdout == "one\n")
+            #expect(try await client.run("echo two", timeout: 120).stdout == "two\n")
             #expect(endpoint.events("create").allSatisfy { $0.contains("user=\"ops\"") })
             #expect(endpoint.events("auth-failed").isEmpty)
         }
@@ -214,7 +214,7 @@ import Testing
         let script = "Write-Output \"it's <fine> & 'quoted'\"\n$x = 'Grüße, 日本, 🙂'\r\nexit 0"
         let encoded = Data(script.utf16.flatMap { [UInt8($0 & 0xff), UInt8($0 >> 8)] }).base64EncodedString()
         let line = "powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand \(encoded)"
-        let result = try await client.run(line, timeout: 30)
+        let result = try await client.run(line, timeout: 120)
         #expect(result.exitStatus == 0, "\(result.stderr)")
         #expect(result.stdout == script)
         #expect(endpoint.events("command").first?.contains("line=\"\(line)\"") == true)
@@ -224,7 +224,7 @@ import Testing
         let endpoint = try WinRMEndpoint(deny: ["viewer"])
         let client = try WinRMClient(WinRMLab.configuration(endpoint, user: "viewer"))
         await #expect {
-            _ = try await client.run("echo never", timeout: 30)
+            _ = try await client.run("echo never", timeout: 120)
         } throws: { error in
             guard case let WinRMError.fault(_, operation, fault) = error else { return false }
             return operation == "Create shell" && fault.subcode == "w:AccessDenied" && fault.wsmanCode == 5
