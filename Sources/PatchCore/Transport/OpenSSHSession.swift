@@ -95,22 +95,13 @@ public final class OpenSSHSession: RemoteSession, FileTransfer, @unchecked Senda
     /// Streams the file into `cat` on the host (no SFTP needed); the caller verifies the digest.
     public func upload(localPath: String, remotePath: String, mode: Int32, idleTimeout: Double, chunkSize: Int,
                        progress: (@Sendable (Int64) -> Void)?) async throws -> Int64 {
-        let size = ((try? FileManager.default.attributesOfItem(atPath: localPath)[.size]) as? NSNumber)?.int64Value ?? 0
         let line = "umask 077 && cat > \(Shell.quote(remotePath)) && chmod \(String(mode, radix: 8)) \(Shell.quote(remotePath))"
-        // Time grows with size: the idle timeout per MiB, at least once.
-        let budget = idleTimeout * max(1, Double(size) / Double(1 << 20))
-        let output: LocalCommand.Output
-        do {
-            output = try await LocalCommand(executable: Self.client, arguments: options + ["--", destination, line], inputFile: localPath)
-                .run(timeout: budget, outputLimit: 1 << 20)
-        } catch {
-            throw SSHError.transfer(host: label, path: remotePath, message: "\(error)")
+        let (sent, result) = try await stream(localPath: localPath, into: line, idleTimeout: idleTimeout, chunkSize: chunkSize,
+                                              outputLimit: 1 << 20, progress: progress)
+        guard result.exitStatus == 0 else {
+            throw SSHError.transfer(host: label, path: remotePath, message: result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
         }
-        guard output.status == 0 else {
-            throw SSHError.transfer(host: label, path: remotePath, message: EndpointText.decode(output.stderr).trimmingCharacters(in: .whitespacesAndNewlines))
-        }
-        progress?(size)
-        return size
+        return sent
     }
 
     /// The file on the standard input of `command` on the host (HostConnection.send uses this).
@@ -118,18 +109,9 @@ public final class OpenSSHSession: RemoteSession, FileTransfer, @unchecked Senda
                        progress: (@Sendable (Int64) -> Void)?) async throws -> (sent: Int64, result: CommandResult) {
         let started = Date()
         let size = ((try? FileManager.default.attributesOfItem(atPath: localPath)[.size]) as? NSNumber)?.int64Value ?? 0
+        // Time grows with size: the idle timeout per MiB, at least once.
         let budget = idleTimeout * max(1, Double(size) / Double(1 << 20))
-        let output: LocalCommand.Output
-        do {
-            output = try await LocalCommand(executable: Self.client, arguments: options + ["--", destination, command], inputFile: localPath)
-                .run(timeout: budget, outputLimit: outputLimit)
-        } catch LocalCommand.Failure.timeout {
-            throw SSHError.timeout(host: label, phase: "file transfer (OpenSSH client)", seconds: budget)
-        } catch let LocalCommand.Failure.outputLimit(stream) {
-            throw SSHError.outputLimit(host: label, stream: stream, limit: outputLimit)
-        } catch let LocalCommand.Failure.spawn(message) {
-            throw SSHError.connect(host: label, port: 0, message: message)
-        }
+        let output = try await ssh([command], timeout: budget, outputLimit: outputLimit, inputFile: localPath, phase: "file transfer")
         if output.status == 255, let error = clientFailure(output) { throw error }
         progress?(size)
         return (size, CommandResult(exitStatus: output.status, stdout: EndpointText.decode(output.stdout),
@@ -141,12 +123,15 @@ public final class OpenSSHSession: RemoteSession, FileTransfer, @unchecked Senda
         _ = try? await LocalCommand(executable: Self.client, arguments: options + ["-O", "exit", destination]).run(timeout: 10, outputLimit: 1 << 16)
     }
 
-    private func ssh(_ command: [String], timeout: Double, outputLimit: Int, input: [UInt8]? = nil) async throws -> LocalCommand.Output {
+    /// One ssh client run against the host, its local failures as patchctl's errors.
+    private func ssh(_ command: [String], timeout: Double, outputLimit: Int, input: [UInt8]? = nil, inputFile: String? = nil,
+                     phase: String = "command") async throws -> LocalCommand.Output {
         do {
-            return try await LocalCommand(executable: Self.client, arguments: options + ["--", destination] + command, input: input)
+            return try await LocalCommand(executable: Self.client, arguments: options + ["--", destination] + command, input: input,
+                                          inputFile: inputFile)
                 .run(timeout: timeout, outputLimit: outputLimit)
         } catch LocalCommand.Failure.timeout {
-            throw SSHError.timeout(host: label, phase: "command (OpenSSH client)", seconds: timeout)
+            throw SSHError.timeout(host: label, phase: "\(phase) (OpenSSH client)", seconds: timeout)
         } catch let LocalCommand.Failure.outputLimit(stream) {
             throw SSHError.outputLimit(host: label, stream: stream, limit: outputLimit)
         } catch let LocalCommand.Failure.spawn(message) {
