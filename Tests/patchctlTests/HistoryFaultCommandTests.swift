@@ -121,7 +121,8 @@ struct HistoryFaultCommandTests {
         let args = ["-i", inventory, "--known-hosts", try CLI.lab("LAB_KNOWN_HOSTS"), "--db", db]
         // The history exists before the run, as on any machine that scanned before.
         #expect(try await CLI.runWaiting(["scan", "--limit", "web1"] + args).status == 0)
-        let running = try CLI.start(["scan", "--command-timeout", "3", "--output", "json"] + args)
+        // 20 s: web1's scan must finish on a loaded machine; slow1 (sleep 600) times out either way.
+        let running = try CLI.start(["scan", "--command-timeout", "20", "--output", "json"] + args)
         // The run is recorded and its journal space reserved the moment the journal exists: fill the disk then.
         let journal = db + ".journal"
         let deadline = Date().addingTimeInterval(30)
