@@ -44,30 +44,15 @@ extension DeployEngine {
 
     /// A bundle item the library does not hold: the platform's package manager installs it by name.
     private func installFromManager(_ item: Policy.BundleItem, on connection: HostConnection, platform: any Platform, record: inout DeployHost) async throws {
-        let format: PackageFormat
-        switch platform.family {
-        case .debian: format = .apt
-        case .rhel: format = .dnf
-        case .suse: format = .zypper
-        default:
+        guard let command = platform.managerInstallCommand(name: item.name, version: item.version) else {
             record.skipped.append(SkippedUpdate(name: item.name, version: item.version ?? "", reason: "not in the library, and \(platform.family.rawValue) has no package manager patchctl installs from"))
             return
         }
-        let probe = PackageRecord(id: 0, name: item.name, version: item.version ?? "", platform: platform.family, architecture: "all", format: format,
-                                  sha256: nil, size: nil, fileName: nil, installArguments: nil, notes: nil, addedBy: "", addedAt: Date(), state: .approved)
-        let query = PackageInstallCommands.installedVersion(probe) ?? "true"
-        let before = PackageInstallCommands.parseInstalledVersion(try await connection.run(query).stdout, name: item.name)
+        let query = platform.installedVersionsCommand([item.name])
+        let before = platform.parseInstalledVersions(try await connection.run(query).stdout)[item.name]
         if let before, item.version == nil || item.version == before {
             record.skipped.append(SkippedUpdate(name: item.name, version: before, reason: "already installed"))
             return
-        }
-        let command: String
-        if item.version != nil, let pinned = PackageInstallCommands.install(probe, path: nil) {
-            command = pinned
-        } else {
-            let latest = PackageRecord(id: 0, name: item.name, version: "", platform: platform.family, architecture: "all", format: format,
-                                       sha256: nil, size: nil, fileName: nil, installArguments: nil, notes: nil, addedBy: "", addedAt: Date(), state: .approved)
-            command = Self.unpinnedInstall(latest)
         }
         record.planned.append(PlannedUpdate(PendingUpdate(name: item.name, installedVersion: before ?? "", availableVersion: item.version ?? "(latest)",
                                                           source: "package manager", security: false)))
@@ -77,7 +62,7 @@ extension DeployEngine {
         let result = try await connection.run(command, timeout: policy.installTimeout)
         record.steps.append(DeployStep(phase: "install", command: command, exitCode: Int(result.exitStatus),
                                        output: Self.tail(result.stdout + result.stderr), durationMs: Int(Date().timeIntervalSince(started) * 1000)))
-        let after = PackageInstallCommands.parseInstalledVersion(try await connection.run(query).stdout, name: item.name)
+        let after = platform.parseInstalledVersions(try await connection.run(query).stdout)[item.name]
         if let after, item.version == nil || item.version == after {
             record.installed.append(InstalledPackage(name: item.name, fromVersion: before ?? "", toVersion: after))
         } else {
@@ -85,16 +70,6 @@ extension DeployEngine {
             record.failed.append(FailedPackage(name: item.name, fromVersion: before ?? "", targetVersion: item.version ?? "(latest)", actualVersion: after, reason: reason))
             record.status = .failed
             record.error = [record.error, "\(item.name): \(reason)"].compactMap { $0 }.joined(separator: "; ")
-        }
-    }
-
-    /// `apt-get install NAME` and friends: the newest the host's repositories offer.
-    static func unpinnedInstall(_ record: PackageRecord) -> String {
-        switch record.format {
-        case .apt:
-            return DebianPlatform.aptInstallCommand([record.name])
-        case .dnf: return "export LC_ALL=C; " + Shell.join(["dnf", "-y", "install", "--", record.name])
-        default: return "export LC_ALL=C; " + Shell.join(["zypper", "--non-interactive", "install", "--", record.name])
         }
     }
 }

@@ -52,6 +52,22 @@ public struct DebianPlatform: Platform {
         Self.aptInstallCommand(updates.map { "\($0.name)=\($0.availableVersion)" }, onlyUpgrade: true)
     }
 
+    public func packageInstallCommand(_ package: PackageRecord, path: String?) -> String? {
+        switch package.format {
+        case .deb:
+            // A path (not a name) makes apt install the file and resolve its dependencies.
+            return path.map { Self.aptInstallCommand([$0]) }
+        case .apt:
+            return managerInstallCommand(name: package.name, version: package.version)
+        default:
+            return nil
+        }
+    }
+
+    public func managerInstallCommand(name: String, version: String?) -> String? {
+        Self.aptInstallCommand([version.map { "\(name)=\($0)" } ?? name])
+    }
+
     /// The one `apt-get install` line (OS updates, library packages, policy bundles): no questions,
     /// changed configuration files kept, a lock held by unattended-upgrades waited for instead of
     /// failing at once, and `--` before the operands (`NAME`, `NAME=VERSION` or a .deb path).
@@ -76,21 +92,13 @@ public struct DebianPlatform: Platform {
         return .broken(detail: String(detail.prefix(500)), repair: "dpkg --configure -a && apt-get -f install")
     }
 
+    /// `NAME<TAB>VERSION<TAB>STATUS` per named package (OS updates, library packages, bundle items).
     public func installedVersionsCommand(_ names: [String]) -> String {
-        Self.installedVersionsQuery(names)
-    }
-
-    /// `NAME<TAB>VERSION<TAB>STATUS` per named package (the form library installs read too).
-    static func installedVersionsQuery(_ names: [String]) -> String {
         "dpkg-query -W -f='${Package}\\t${Version}\\t${db:Status-Abbrev}\\n' -- " + Shell.join(names) + " 2>/dev/null; true"
     }
 
-    public func parseInstalledVersions(_ output: String) -> [String: String] {
-        Self.parseInstalledVersionLines(output)
-    }
-
     /// Only fully installed (`ii`) packages count: a half-installed one has not reached its version.
-    static func parseInstalledVersionLines(_ output: String) -> [String: String] {
+    public func parseInstalledVersions(_ output: String) -> [String: String] {
         var versions: [String: String] = [:]
         for line in output.split(separator: "\n") {
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false)

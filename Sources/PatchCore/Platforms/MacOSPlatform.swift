@@ -105,6 +105,47 @@ public struct MacOSPlatform: Platform {
         return lines.joined(separator: "\n")
     }
 
+    public func packageInstallCommand(_ package: PackageRecord, path: String?) -> String? {
+        switch package.format {
+        case .pkg:
+            return path.map { Shell.join(["installer", "-pkg", $0, "-target", "/"]) }
+        case .dmg:
+            // A disk image holding an application: mounted read-only, the .app copied to /Applications.
+            guard let path else { return nil }
+            return "m=$(mktemp -d /tmp/patchctl-dmg.XXXXXX) || exit 1; " + Shell.join(["hdiutil", "attach", "-nobrowse", "-readonly", "-mountpoint"])
+                + " \"$m\" " + Shell.quote(path) + " >/dev/null || { rmdir \"$m\"; exit 1; }; "
+                + "app=$(find \"$m\" -maxdepth 1 -name '*.app' | head -n 1); rc=1; "
+                + "if [ -n \"$app\" ]; then rm -rf \"/Applications/$(basename \"$app\")\" && cp -R \"$app\" /Applications/; rc=$?; fi; "
+                + "hdiutil detach \"$m\" -quiet; rmdir \"$m\"; exit $rc"
+        case .brew:
+            return Shell.join(["brew", "install", "--", package.name])
+        default:
+            return nil
+        }
+    }
+
+    /// Prints a `version` section: the package receipt (.pkg, named by its identifier as
+    /// `pkgutil --pkgs` lists it), the application's bundle version (.dmg) or Homebrew's.
+    public func packageVersionCommand(_ package: PackageRecord) -> String? {
+        let name = Shell.quote(package.name)
+        let version: String
+        switch package.format {
+        case .pkg: version = "pkgutil --pkg-info \(name) 2>/dev/null | awk '/^version:/ {print $2}'"
+        case .dmg: version = "defaults read " + Shell.quote("/Applications/\(package.name).app/Contents/Info") + " CFBundleShortVersionString 2>/dev/null"
+        case .brew: version = "brew list --versions \(name) 2>/dev/null | awk '{print $NF}'"
+        default: return nil
+        }
+        return "echo '\(Sections.marker) version'; \(version); true"
+    }
+
+    public func parsePackageVersion(_ output: String, of package: PackageRecord) -> String? {
+        let version = Sections.split(output)["version"]?.split(separator: "\n").first?.trimmed ?? ""
+        return version.isEmpty ? nil : version
+    }
+
+    /// Bundle items come from the library only (Homebrew formulae are library entries of format brew).
+    public func managerInstallCommand(name: String, version: String?) -> String? { nil }
+
     /// Neither softwareupdate nor Homebrew has a half-installed state to repair.
     public func healthCommand() -> String { "true" }
 

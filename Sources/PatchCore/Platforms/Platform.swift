@@ -50,6 +50,18 @@ public protocol Platform: Sendable {
     func installedVersionsCommand(_ names: [String]) -> String
     func parseInstalledVersions(_ output: String) -> [String: String]
 
+    /// Installs a library package of one of this family's formats, its file (when the format has
+    /// one) at `path` on the endpoint; nil when the family does not install it that way.
+    func packageInstallCommand(_ package: PackageRecord, path: String?) -> String?
+    /// Prints a library package's installed version, read back by `parsePackageVersion`.
+    func packageVersionCommand(_ package: PackageRecord) -> String?
+    /// The installed version `packageVersionCommand` printed, or nil when not (fully) installed.
+    func parsePackageVersion(_ output: String, of package: PackageRecord) -> String?
+    /// Installs a package by name from the host's own repositories (a policy bundle item the
+    /// library does not hold): exactly `version`, or the newest offered. nil: the family has no
+    /// package manager patchctl installs from by name. Verified with `installedVersionsCommand`.
+    func managerInstallCommand(name: String, version: String?) -> String?
+
     /// Prints the current boot's unique id: a reboot is proven by a different one.
     func bootIDCommand() -> String
     /// Schedules a reboot in `graceMinutes` (0: now), warning logged-in users with `message`.
@@ -57,6 +69,17 @@ public protocol Platform: Sendable {
     /// Lists interactive sessions (user and terminal), for deferment.
     func loggedInUsersCommand() -> String
     func parseLoggedInUsers(_ output: String) -> [LoggedInUser]
+}
+
+/// The Linux families read a library package's version with their own package database query.
+extension Platform {
+    public func packageVersionCommand(_ package: PackageRecord) -> String? {
+        package.format.family == family ? installedVersionsCommand([package.name]) : nil
+    }
+
+    public func parsePackageVersion(_ output: String, of package: PackageRecord) -> String? {
+        parseInstalledVersions(output)[package.name]
+    }
 }
 
 /// Whether a host's package manager can run, and how to repair it when not.

@@ -95,6 +95,24 @@ public struct RhelPlatform: Platform {
         return "export LC_ALL=C LANG=C; if [ -x /usr/bin/dnf ]; then pm=dnf; else pm=yum; fi; $pm -y upgrade -- " + Shell.join(targets)
     }
 
+    public func packageInstallCommand(_ package: PackageRecord, path: String?) -> String? {
+        switch package.format {
+        case .rpm:
+            guard let path else { return nil }
+            return "export LC_ALL=C; if command -v dnf >/dev/null 2>&1; then " + Shell.join(["dnf", "-y", "install", "--", path])
+                + "; else " + Shell.join(["yum", "-y", "install", "--", path]) + "; fi"
+        case .dnf:
+            return managerInstallCommand(name: package.name, version: package.version)
+        default:
+            return nil
+        }
+    }
+
+    /// `dnf install NAME-VERSION` (or the newest `NAME`).
+    public func managerInstallCommand(name: String, version: String?) -> String? {
+        "export LC_ALL=C; " + Shell.join(["dnf", "-y", "install", "--", version.map { "\(name)-\($0)" } ?? name])
+    }
+
     /// Duplicate packages in the rpm database are what an interrupted transaction leaves (the
     /// analogue of dpkg's half-installed packages); a database dnf cannot open fails the check too.
     /// Other `dnf check` findings (a third-party package's missing dependency) do not stop a deploy.

@@ -84,6 +84,16 @@ public struct SusePlatform: Platform {
         ] + targets) + "; rc=$?; case $rc in 102|103) rc=0;; esac; exit $rc"
     }
 
+    public func packageInstallCommand(_ package: PackageRecord, path: String?) -> String? {
+        package.format == .zypper ? managerInstallCommand(name: package.name, version: package.version) : nil
+    }
+
+    /// `zypper install NAME=VERSION` (`--oldpackage`: the pinned version even when older), or the newest `NAME`.
+    public func managerInstallCommand(name: String, version: String?) -> String? {
+        let operand = version.map { ["--oldpackage", "--", "\(name)=\($0)"] } ?? ["--", name]
+        return "export LC_ALL=C; " + Shell.join(["zypper", "--non-interactive", "install"] + operand)
+    }
+
     /// `zypper verify --dry-run` checks that every installed package's dependencies are satisfied
     /// (an interrupted or forced rpm transaction leaves them broken) without changing anything.
     public func healthCommand() -> String {

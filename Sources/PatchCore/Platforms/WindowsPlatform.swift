@@ -102,6 +102,22 @@ public struct WindowsPlatform: Platform {
         return PowerShell.encodedCommand(script)
     }
 
+    /// Library packages: PowerShell from `WindowsPackageCommands` (msiexec, exe, winget, choco).
+    public func packageInstallCommand(_ package: PackageRecord, path: String?) -> String? {
+        WindowsPackageCommands.install(package, path: path)
+    }
+
+    public func packageVersionCommand(_ package: PackageRecord) -> String? {
+        package.format.family == .windows ? WindowsPackageCommands.installedVersion(package) : nil
+    }
+
+    public func parsePackageVersion(_ output: String, of package: PackageRecord) -> String? {
+        WindowsPackageCommands.section("version", in: output)
+    }
+
+    /// Bundle items come from the library only: winget and Chocolatey install library entries.
+    public func managerInstallCommand(name: String, version: String?) -> String? { nil }
+
     /// The Windows Update service must not be disabled (every search and install would fail with
     /// 0x80070422). Prints its start type and status.
     public func healthCommand() -> String {

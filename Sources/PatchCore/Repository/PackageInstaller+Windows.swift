@@ -17,10 +17,12 @@ extension PackageInstaller {
         if (try? relay(for: host)) != nil, package.format.hasFile {
             throw Engine.Failure(status: .error, message: "\(host.name): relays push with scp; Windows hosts take library files from the controller (remove its relay)")
         }
-        let query = WindowsPackageCommands.installedVersion(package)
-        let before = WindowsPackageCommands.section("version", in: try await connection.run(query).stdout)
+        guard let query = platform.packageVersionCommand(package) else {
+            throw Engine.Failure(status: .error, message: "\(host.name): \(package.format.rawValue) packages do not install on Windows")
+        }
+        let before = platform.parsePackageVersion(try await connection.run(query).stdout, of: package)
         if Self.plan(package, installed: before, into: &record) { return }
-        guard let preview = WindowsPackageCommands.install(package, path: package.fileName.map { "%TEMP%/patchctl-install.…/\($0)" }) else {
+        guard let preview = platform.packageInstallCommand(package, path: package.fileName.map { "%TEMP%/patchctl-install.…/\($0)" }) else {
             throw Engine.Failure(status: .error, message: "\(host.name): \(package.format.rawValue) packages do not install on Windows")
         }
         record.commands = (package.format.hasFile ? ["make a folder under %TEMP%", "sftp put \(package.fileName ?? "")", "Get-FileHash -Algorithm SHA256"] : [])
@@ -43,7 +45,7 @@ extension PackageInstaller {
                 throw error
             }
         }
-        guard let command = WindowsPackageCommands.install(package, path: path) else { return }
+        guard let command = platform.packageInstallCommand(package, path: path) else { return }
         let started = Date()
         let result = try await connection.run(command, timeout: installTimeout)
         let code = WindowsPackageCommands.section("exit", in: result.stdout).flatMap { Int($0) }
@@ -51,7 +53,7 @@ extension PackageInstaller {
         record.steps.append(DeployStep(phase: "install", command: command, exitCode: code, output: DeployEngine.tail(result.stdout + result.stderr),
                                        durationMs: Int(Date().timeIntervalSince(started) * 1000)))
         if let folder { _ = try? await connection.run(WindowsPackageCommands.removeFolder(folder)) }
-        let after = WindowsPackageCommands.section("version", in: try await connection.run(query).stdout)
+        let after = platform.parsePackageVersion(try await connection.run(query).stdout, of: package)
         if exit?.succeeded == true, after == package.version || after == nil && package.format == .exe {
             record.installed = [InstalledPackage(name: package.name, fromVersion: before ?? "", toVersion: after ?? package.version)]
             if exit?.rebootRequired == true { record.rebootRequired = true }

@@ -90,14 +90,14 @@ public struct PackageInstaller: Sendable {
         if package.architecture != "all", let machine = platform.os.architecture, !Self.architecture(package.architecture, fits: machine) {
             throw Engine.Failure(status: .error, message: "\(host.name): \(package.reference) is built for \(package.architecture); this host is \(machine)")
         }
-        guard let versionQuery = PackageInstallCommands.installedVersion(package) else {
+        guard let versionQuery = platform.packageVersionCommand(package) else {
             throw Engine.Failure(status: .error, message: "\(host.name): installing \(package.format.rawValue) packages is not supported yet")
         }
-        let before = PackageInstallCommands.parseInstalledVersion(try await connection.run(versionQuery).stdout, name: package.name)
+        let before = platform.parsePackageVersion(try await connection.run(versionQuery).stdout, of: package)
         if Self.plan(package, installed: before, into: &record) { return }
         let folderPattern = "/tmp/patchctl-install.XXXXXXXXXX"
         let remoteFile = package.fileName.map { "\(folderPattern)/\($0)" }
-        guard let preview = PackageInstallCommands.install(package, path: remoteFile) else {
+        guard let preview = platform.packageInstallCommand(package, path: remoteFile) else {
             throw Engine.Failure(status: .error, message: "\(host.name): installing \(package.format.rawValue) packages is not supported yet")
         }
         record.commands = (package.format.hasFile ? ["mktemp -d \(folderPattern)", "sftp put \(package.fileName ?? "") (sha256 \(package.sha256 ?? ""))",
@@ -123,12 +123,12 @@ public struct PackageInstaller: Sendable {
                     try await push(package, to: installPath, digest: digest, on: connection, record: &record)
                 }
             }
-            guard let command = PackageInstallCommands.install(package, path: installPath) else { return }
+            guard let command = platform.packageInstallCommand(package, path: installPath) else { return }
             let started = Date()
             let result = try await connection.run(command, timeout: installTimeout)
             record.steps.append(DeployStep(phase: "install", command: command, exitCode: Int(result.exitStatus),
                                            output: DeployEngine.tail(result.stdout + result.stderr), durationMs: Int(Date().timeIntervalSince(started) * 1000)))
-            let after = PackageInstallCommands.parseInstalledVersion(try await connection.run(versionQuery).stdout, name: package.name)
+            let after = platform.parsePackageVersion(try await connection.run(versionQuery).stdout, of: package)
             if after == package.version {
                 record.installed = [InstalledPackage(name: package.name, fromVersion: before ?? "", toVersion: package.version)]
                 if result.exitStatus != 0 { record.error = "installer exited \(result.exitStatus) but the package is at \(package.version)" }

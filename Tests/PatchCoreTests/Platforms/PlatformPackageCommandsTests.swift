@@ -50,10 +50,12 @@ struct PlatformPackageCommandsTests {
     }
 
     @Test func macOSCommandsParseInTheShell() throws {
+        let macOS = MacOSPlatform(os: OSInfo(family: .macos, id: "macos", name: "macOS", version: "15"))
         for format in [PackageFormat.pkg, .dmg, .brew] {
             let record = Self.record(format, name: format == .pkg ? "com.acme.agent" : "Acme Agent")
-            for command in [PackageInstallCommands.install(record, path: "/tmp/patchctl-install.x/it's here.\(format.rawValue)"),
-                            PackageInstallCommands.installedVersion(record)].compactMap({ $0 }) {
+            for command in [macOS.packageInstallCommand(record, path: "/tmp/patchctl-install.x/it's here.\(format.rawValue)"),
+                            macOS.packageVersionCommand(record)] {
+                let command = try #require(command, "no \(format) command")
                 let process = Process()
                 process.executableURL = URL(fileURLWithPath: "/bin/sh")
                 process.arguments = ["-n", "-c", command]
@@ -62,10 +64,33 @@ struct PlatformPackageCommandsTests {
                 #expect(process.terminationStatus == 0, "sh -n rejects: \(command)")
             }
         }
-        let dmg = try #require(PackageInstallCommands.install(Self.record(.dmg), path: "/tmp/x/Acme.dmg"))
+        let dmg = try #require(macOS.packageInstallCommand(Self.record(.dmg), path: "/tmp/x/Acme.dmg"))
         #expect(dmg.contains("hdiutil attach -nobrowse -readonly -mountpoint \"$m\" /tmp/x/Acme.dmg") && dmg.contains("cp -R \"$app\" /Applications/"))
-        #expect(PackageInstallCommands.install(Self.record(.pkg), path: "/tmp/x/a.pkg") == "installer -pkg /tmp/x/a.pkg -target /")
-        // What the version commands print is what the shared parser reads.
-        #expect(PackageInstallCommands.parseInstalledVersion("com.acme.agent\t2.4.1\tii\n", name: "com.acme.agent") == "2.4.1")
+        #expect(macOS.packageInstallCommand(Self.record(.pkg), path: "/tmp/x/a.pkg") == "installer -pkg /tmp/x/a.pkg -target /")
+    }
+
+    /// What macOS's version command prints, run by a shell whose tools answer like macOS's, is what its parser reads.
+    @Test func macOSVersionIsReadBackFromWhatItsCommandPrints() throws {
+        let macOS = MacOSPlatform(os: OSInfo(family: .macos, id: "macos", name: "macOS", version: "15"))
+        let record = Self.record(.pkg, name: "com.acme.agent")
+        let command = try #require(macOS.packageVersionCommand(record))
+        // pkgutil answering like macOS's; the rest of the command runs as written.
+        let stub = "pkgutil() { printf 'package-id: com.acme.agent\\nversion: 2.4.1\\nvolume: /\\n'; }; "
+        let installed = try Self.shell(stub + command)
+        #expect(macOS.parsePackageVersion(installed, of: record) == "2.4.1")
+        let absent = try Self.shell("pkgutil() { return 1; }; " + command)
+        #expect(macOS.parsePackageVersion(absent, of: record) == nil)
+    }
+
+    static func shell(_ script: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", script]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return text
     }
 }
