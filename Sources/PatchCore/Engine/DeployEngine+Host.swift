@@ -20,14 +20,41 @@ extension DeployEngine {
         return record
     }
 
+    /// One host's flow, phase by phase. Each phase records what it did; a phase that ends the
+    /// host's work (nothing to do, deferred, a failed pre check…) makes it return early.
     private func deploy(_ record: inout DeployHost, on connection: inout HostConnection, ringIndex: Int, gate: ApprovalGate, runId: String) async throws {
-        let host = connection.host
         // A fresh scan is the plan's only source: the host may have changed since any earlier scan.
-        let refresh = policy.refresh && !options.dryRun
-        let (platform, findings) = try await scan(connection, refresh: refresh, record: &record)
+        let (platform, findings) = try await scan(connection, refresh: policy.refresh && !options.dryRun, record: &record)
         record.rebootRequired = findings.rebootRequired
+        let plan = try await plan(findings, platform: platform, ringIndex: ringIndex, gate: gate, record: &record)
+        if plan.updates.isEmpty && policy.install.isEmpty && !wantsReboot(installedSomething: false, required: findings.rebootRequired) {
+            record.error = nil
+            return  // nothing to do: ok
+        }
+        if try await deferForLoggedInUsers(on: connection, platform: platform, record: &record) { return }
+        record.commands = policy.pre + plan.commands + policy.post
+        if options.dryRun {
+            return try await dryRun(plan, on: connection, ringIndex: ringIndex, record: &record)
+        }
+        guard try await preflight(on: connection, platform: platform, runId: runId, record: &record) else { return }
+        var problem = try await installOSUpdates(plan, on: connection, record: &record)
+        if !policy.install.isEmpty, record.status == .ok {
+            try await installBundle(on: connection, platform: platform, ringIndex: ringIndex, record: &record)
+        }
+        try await installThirdParty(plan, on: connection, record: &record)
+        let postFailure = try await postChecks(on: connection, record: &record)
+        let rebootRequired = try await rescan(connection, record: &record)
+        if wantsReboot(installedSomething: !record.installed.isEmpty, required: rebootRequired), postFailure == nil {
+            if let skipped = try await rebootPhase(&connection, platform: platform, record: &record) { problem = problem ?? skipped }
+        }
+        conclude(plan, installProblem: problem, postFailure: postFailure, record: &record)
+    }
 
-        // The plan: selection, then approval for this ring.
+    // MARK: Phases, in the order they run
+
+    /// Plan: the policy's selection, then this ring's approval, for each finding.
+    private func plan(_ findings: ScanFindings, platform: any Platform, ringIndex: Int, gate: ApprovalGate,
+                      record: inout DeployHost) async throws -> HostPlan {
         var planned: [PendingUpdate] = []
         for update in findings.updates {
             if case let .skipped(reason) = policy.selection.decide(update) {
@@ -44,183 +71,194 @@ extension DeployEngine {
             }
         }
         record.planned = planned.map(PlannedUpdate.init)
-        let wantsReboot = { (installedSomething: Bool, required: Bool) -> Bool in
-            switch policy.reboot.mode {
-            case .never: return false
-            case .always: return installedSomething
-            case .ifRequired: return required
-            }
-        }
-        if planned.isEmpty && policy.install.isEmpty && !wantsReboot(false, findings.rebootRequired) {
-            record.error = nil
-            return  // nothing to do: ok
-        }
+        return HostPlan(platform: platform, findings: findings, updates: planned)
+    }
 
-        // Logged-in users: defer while the policy allows, then proceed (forced).
-        if let deferment = policy.deferment {
-            let users = platform.parseLoggedInUsers(try await connection.run(platform.loggedInUsersCommand()).stdout)
-            record.loggedInUsers = users
-            if !users.isEmpty {
-                let who = users.map { "\($0.user) on \($0.terminal)" }.joined(separator: ", ")
-                let store = self.store, policyName = policy.name, hostName = host.name
-                let (count, first) = try await OffReactor.run { try store.automaticDeferrals(policy: policyName, host: hostName) }
-                let now = options.now()
-                var deadlinePassed = false
-                if let deadline = deferment.deadline {
-                    switch deadline {
-                    case let .at(date): deadlinePassed = now >= date
-                    case let .after(seconds): deadlinePassed = first.map { now >= $0.addingTimeInterval(seconds) } ?? false
-                    }
-                }
-                if count < deferment.maxDeferrals && !deadlinePassed {
-                    record.status = .deferred
-                    record.deferral = "\(users.count) user(s) logged in (\(who)): deferral \(count + 1) of \(deferment.maxDeferrals)"
-                    if !options.dryRun {
-                        let event = EventRecord(at: now, user: options.user, action: "deferred", policy: policy.name, host: host.name, detail: record.deferral)
-                        try await audit(event)
-                    }
-                    return
-                }
-                record.forced = true
-                record.deferral = "proceeding although \(who) logged in: " +
-                    (deadlinePassed ? "deferral deadline passed" : "\(count) of \(deferment.maxDeferrals) deferrals used")
-                if !options.dryRun {
-                    let event = EventRecord(at: now, user: options.user, action: "forced", policy: policy.name, host: host.name, detail: record.deferral)
-                    try await audit(event)
-                }
+    /// Defer: while users are logged in and the policy allows, the host is deferred (true);
+    /// once deferrals run out or their deadline passes, it proceeds and that is recorded (forced).
+    private func deferForLoggedInUsers(on connection: HostConnection, platform: any Platform, record: inout DeployHost) async throws -> Bool {
+        guard let deferment = policy.deferment else { return false }
+        let users = platform.parseLoggedInUsers(try await connection.run(platform.loggedInUsersCommand()).stdout)
+        record.loggedInUsers = users
+        guard !users.isEmpty else { return false }
+        let who = users.map { "\($0.user) on \($0.terminal)" }.joined(separator: ", ")
+        let store = self.store, policyName = policy.name, hostName = connection.host.name
+        let (count, first) = try await OffReactor.run { try store.automaticDeferrals(policy: policyName, host: hostName) }
+        let now = options.now()
+        var deadlinePassed = false
+        if let deadline = deferment.deadline {
+            switch deadline {
+            case let .at(date): deadlinePassed = now >= date
+            case let .after(seconds): deadlinePassed = first.map { now >= $0.addingTimeInterval(seconds) } ?? false
             }
         }
-
-        // snap and flatpak findings install with their own tools; the family's manager takes the rest.
-        let thirdParty = planned.filter { ThirdPartyManager(source: $0.source) != nil && [.snap, .flatpak].contains(ThirdPartyManager(source: $0.source)) }
-        let osPlanned = platform.family == .windows ? planned : planned.filter { update in !thirdParty.contains(update) }
-        let install = osPlanned.isEmpty ? nil : platform.installCommand(osPlanned)
-        let thirdPartyInstall = thirdParty.isEmpty ? nil : ThirdPartyManager.linuxInstallCommand(thirdParty)
-        record.commands = policy.pre + (install.map { [$0] } ?? []) + (thirdPartyInstall.map { [$0] } ?? []) + policy.post
-        let rebootMessage = rebootText
-        if options.dryRun {
-            if !policy.install.isEmpty {
-                let post = record.commands.suffix(policy.post.count)
-                record.commands.removeLast(policy.post.count)
-                try await installBundle(on: connection, platform: platform, ringIndex: ringIndex, record: &record)
-                record.commands += post
-            }
-            if wantsReboot(!planned.isEmpty, findings.rebootRequired || policy.reboot.mode == .always) {
-                record.commands.append(platform.rebootCommand(graceMinutes: policy.reboot.boundedGraceMinutes, message: rebootMessage))
-            }
-            return
+        let deferred = count < deferment.maxDeferrals && !deadlinePassed
+        if deferred {
+            record.status = .deferred
+            record.deferral = "\(users.count) user(s) logged in (\(who)): deferral \(count + 1) of \(deferment.maxDeferrals)"
+        } else {
+            record.forced = true
+            record.deferral = "proceeding although \(who) logged in: " +
+                (deadlinePassed ? "deferral deadline passed" : "\(count) of \(deferment.maxDeferrals) deferrals used")
         }
+        if !options.dryRun {
+            try await audit(EventRecord(at: now, user: options.user, action: deferred ? "deferred" : "forced", policy: policy.name,
+                                        host: hostName, detail: record.deferral))
+        }
+        return deferred
+    }
 
+    /// Dry run: the exact commands, the bundle's included, and the reboot a real run would issue.
+    private func dryRun(_ plan: HostPlan, on connection: HostConnection, ringIndex: Int, record: inout DeployHost) async throws {
+        if !policy.install.isEmpty {
+            let post = record.commands.suffix(policy.post.count)
+            record.commands.removeLast(policy.post.count)
+            try await installBundle(on: connection, platform: plan.platform, ringIndex: ringIndex, record: &record)
+            record.commands += post
+        }
+        if wantsReboot(installedSomething: !plan.updates.isEmpty, required: plan.findings.rebootRequired || policy.reboot.mode == .always) {
+            record.commands.append(plan.platform.rebootCommand(graceMinutes: policy.reboot.boundedGraceMinutes, message: rebootText))
+        }
+    }
+
+    /// Preflight: pre checks, the stop flag, the window, the package manager's health and the
+    /// intent in history. False when the host must not be touched (the reason is in the record).
+    private func preflight(on connection: HostConnection, platform: any Platform, runId: String, record: inout DeployHost) async throws -> Bool {
         // Health checks: a failing pre skips the host (nothing is installed) and counts as a failure.
         for command in policy.pre {
             let step = try await runStep("pre", command, on: connection, timeout: nil, into: &record)
             if step.exitCode != 0 {
                 record.status = .failed
-                record.error = "pre check failed (exit \(step.exitCode.map(String.init) ?? "?")): \(command); nothing installed"
-                return
+                record.error = "pre check failed (exit \(Self.exitText(step))): \(command); nothing installed"
+                return false
             }
         }
         // Last moment to stop cleanly: after this a package operation runs to its end.
         if stop.isStopped {
             record.status = .interrupted
             record.error = "interrupted before installing; resume with --resume"
-            return
+            return false
         }
-        if let reason = windowClosed(for: host, at: options.now()) {
+        if let reason = windowClosed(for: connection.host, at: options.now()) {
             record.status = .skipped
             record.error = "window closed before installing: \(reason)"
-            return
+            return false
         }
-        let health = platform.parseHealth(try await connection.run(platform.healthCommand()).stdout)
-        if case let .broken(detail, repair) = health {
+        if case let .broken(detail, repair) = platform.parseHealth(try await connection.run(platform.healthCommand()).stdout) {
             record.status = .error
             record.error = "package manager needs repair before anything can be installed: \(detail)"
             record.repair = repair
-            return
+            return false
         }
         // The intent goes to history before the first change: a run killed from here on, or one whose
         // history fills up, still shows what was sent. Unrecorded, nothing is sent.
         do {
-            var planned = record
-            planned.finishedAt = Date()
-            let store = self.store, intent = planned
-            try await OffReactor.run { try store.recordIntent(runId: runId, host: intent) }
+            var intent = record
+            intent.finishedAt = Date()
+            let store = self.store, planned = intent
+            try await OffReactor.run { try store.recordIntent(runId: runId, host: planned) }
         } catch {
             record.status = .error
             record.error = "nothing installed: history could not record the plan first (\(error))"
-            return
+            return false
         }
+        return true
+    }
 
-        var installProblem: String?
-        if let install {
-            do {
-                let step = try await runStep("install", install, on: connection, timeout: policy.installTimeout, into: &record)
-                if step.exitCode != 0 { installProblem = "install exited \(step.exitCode.map(String.init) ?? "?"): \(Self.errorLines(step.output))" }
-            } catch SSHError.timeout {
-                // The package manager may still be running on the host: it is not killed, only no longer waited for.
-                installProblem = "install did not finish within \(Int(policy.installTimeout)) s (install_timeout); it may still be running on the host"
-                record.status = .timeout
-            }
-            // Verify against the package database, not the installer's word.
-            let versions = platform.parseInstalledVersions(try await connection.run(platform.installedVersionsCommand(osPlanned.map(\.name))).stdout)
-            let problem = installProblem
-            Self.verify(osPlanned, against: versions, into: &record) { _, actual in
-                problem ?? "installed version is \(actual ?? "none") after a successful install"
-            }
-            if installProblem != nil || !record.failed.isEmpty {
-                if case let .broken(detail, repair) = platform.parseHealth(try await connection.run(platform.healthCommand()).stdout) {
-                    record.repair = repair
-                    installProblem = (installProblem ?? "") + "; package manager left broken: \(detail)"
-                }
-            }
+    /// Install OS updates with the platform's command, then verify them. Returns what went
+    /// wrong (exit status, timeout, a package manager left broken), if anything.
+    private func installOSUpdates(_ plan: HostPlan, on connection: HostConnection, record: inout DeployHost) async throws -> String? {
+        guard let install = plan.installCommand else { return nil }
+        let platform = plan.platform
+        var problem: String?
+        do {
+            let step = try await runStep("install", install, on: connection, timeout: policy.installTimeout, into: &record)
+            if step.exitCode != 0 { problem = "install exited \(Self.exitText(step)): \(Self.errorLines(step.output))" }
+        } catch SSHError.timeout {
+            // The package manager may still be running on the host: it is not killed, only no longer waited for.
+            problem = "install did not finish within \(Int(policy.installTimeout)) s (install_timeout); it may still be running on the host"
+            record.status = .timeout
         }
-        if !policy.install.isEmpty, record.status == .ok {
-            try await installBundle(on: connection, platform: platform, ringIndex: ringIndex, record: &record)
+        let installProblem = problem
+        try await verifyInstalled(plan.osUpdates, command: platform.installedVersionsCommand(plan.osUpdates.map(\.name)),
+                                  parse: platform.parseInstalledVersions, on: connection, record: &record) { _, actual in
+            installProblem ?? "installed version is \(actual ?? "none") after a successful install"
         }
-        if let thirdPartyInstall {
-            let step = try await runStep("install-third-party", thirdPartyInstall, on: connection, timeout: policy.installTimeout, into: &record)
-            let versions = ThirdPartyManager.parseLinuxInstalledVersions(try await connection.run(ThirdPartyManager.linuxInstalledVersionsCommand).stdout)
-            // snap and flatpak install the channel's current revision, which may have moved on since the scan.
-            Self.verify(thirdParty, against: versions, into: &record) { update, actual in
-                step.exitCode == 0 ? "\(update.source) installed \(actual ?? "nothing")"
-                    : "\(update.source) exited \(step.exitCode.map(String.init) ?? "?"): \(Self.errorLines(step.output))"
-            }
+        if problem != nil || !record.failed.isEmpty,
+           case let .broken(detail, repair) = platform.parseHealth(try await connection.run(platform.healthCommand()).stdout) {
+            record.repair = repair
+            problem = (problem ?? "") + "; package manager left broken: \(detail)"
         }
-        var postFailure: String?
+        return problem
+    }
+
+    /// Third-party: snap and flatpak findings, with their own tools, then verified.
+    private func installThirdParty(_ plan: HostPlan, on connection: HostConnection, record: inout DeployHost) async throws {
+        guard let command = plan.thirdPartyCommand else { return }
+        let step = try await runStep("install-third-party", command, on: connection, timeout: policy.installTimeout, into: &record)
+        // snap and flatpak install the channel's current revision, which may have moved on since the scan.
+        try await verifyInstalled(plan.thirdParty, command: ThirdPartyManager.linuxInstalledVersionsCommand,
+                                  parse: ThirdPartyManager.parseLinuxInstalledVersions, on: connection, record: &record) { update, actual in
+            step.exitCode == 0 ? "\(update.source) installed \(actual ?? "nothing")"
+                : "\(update.source) exited \(Self.exitText(step)): \(Self.errorLines(step.output))"
+        }
+    }
+
+    /// Post checks: the first failing one, if any (later ones are not run).
+    private func postChecks(on connection: HostConnection, record: inout DeployHost) async throws -> String? {
         for command in policy.post {
             let step = try await runStep("post", command, on: connection, timeout: nil, into: &record)
-            if step.exitCode != 0 {
-                postFailure = "post check failed (exit \(step.exitCode.map(String.init) ?? "?")): \(command)"
-                break
-            }
+            if step.exitCode != 0 { return "post check failed (exit \(Self.exitText(step))): \(command)" }
         }
+        return nil
+    }
 
-        // Re-scan: what is still pending, and whether the host now needs a reboot.
+    /// Verify by re-scanning: what is still pending, and whether the host now needs a reboot.
+    private func rescan(_ connection: HostConnection, record: inout DeployHost) async throws -> Bool {
         let (_, after) = try await scan(connection, refresh: false, record: &record)
         record.rebootRequired = after.rebootRequired
-        if wantsReboot(!record.installed.isEmpty, after.rebootRequired), postFailure == nil {
-            if stop.isStopped {
-                installProblem = installProblem ?? "reboot skipped: run interrupted (reboot still required)"
-            } else if let reason = windowClosed(for: host, at: options.now()) {
-                installProblem = installProblem ?? "reboot skipped: \(reason)"
-            } else {
-                connection = try await reboot(connection, platform: platform, record: &record)
-                let (_, rebooted) = try await scan(connection, refresh: false, record: &record)
-                record.rebootRequired = rebooted.rebootRequired
-            }
-        }
+        return after.rebootRequired
+    }
+
+    /// Reboot, unless the run was stopped or the window closed (then the reason is returned).
+    /// `connection` becomes the one made after the host came back.
+    private func rebootPhase(_ connection: inout HostConnection, platform: any Platform, record: inout DeployHost) async throws -> String? {
+        if stop.isStopped { return "reboot skipped: run interrupted (reboot still required)" }
+        if let reason = windowClosed(for: connection.host, at: options.now()) { return "reboot skipped: \(reason)" }
+        connection = try await reboot(connection, platform: platform, record: &record)
+        _ = try await rescan(connection, record: &record)
+        return nil
+    }
+
+    /// The host's status and error from every phase's problems.
+    private func conclude(_ plan: HostPlan, installProblem: String?, postFailure: String?, record: inout DeployHost) {
         let problems = [installProblem, record.error, postFailure].compactMap { $0 }
-        if !record.failed.isEmpty || postFailure != nil || (installProblem != nil && record.status == .ok && record.installed.count < planned.count) {
+        if !record.failed.isEmpty || postFailure != nil || (installProblem != nil && record.status == .ok && record.installed.count < plan.updates.count) {
             if record.status == .ok { record.status = .failed }
         }
         record.error = problems.isEmpty ? nil : problems.joined(separator: "; ")
     }
 
-    /// Each planned update is installed when the package database holds exactly its version;
-    /// otherwise it failed, for `reason(update, actual version)`.
-    static func verify(_ planned: [PendingUpdate], against versions: [String: String], into record: inout DeployHost,
-                       reason: (PendingUpdate, String?) -> String) {
-        for update in planned {
+    // MARK: Helpers
+
+    /// The reboot policy's answer for a host that installed something (or not) and whose
+    /// scan says a reboot is (or is not) required.
+    private func wantsReboot(installedSomething: Bool, required: Bool) -> Bool {
+        switch policy.reboot.mode {
+        case .never: return false
+        case .always: return installedSomething
+        case .ifRequired: return required
+        }
+    }
+
+    /// The one verification: the installed versions read back from the host (its package
+    /// database, not the installer's word) decide each update; `reason` says why one failed.
+    private func verifyInstalled(_ updates: [PendingUpdate], command: String, parse: (String) -> [String: String],
+                                 on connection: HostConnection, record: inout DeployHost,
+                                 reason: (PendingUpdate, String?) -> String) async throws {
+        let versions = parse(try await connection.run(command).stdout)
+        for update in updates {
+            // Installed means the database holds exactly the planned version.
             let actual = versions[update.name]
             if actual == update.availableVersion {
                 record.installed.append(InstalledPackage(name: update.name, fromVersion: update.installedVersion, toVersion: update.availableVersion))
@@ -229,6 +267,10 @@ extension DeployEngine {
                                                    actualVersion: actual, reason: reason(update, actual)))
             }
         }
+    }
+
+    static func exitText(_ step: DeployStep) -> String {
+        step.exitCode.map(String.init) ?? "?"
     }
 
     /// Through the run's recorder (database, else journal) when there is one.

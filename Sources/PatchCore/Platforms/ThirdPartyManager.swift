@@ -22,4 +22,13 @@ public enum ThirdPartyManager: String, Sendable, CaseIterable, Codable {
     public init?(source: String) {
         self.init(rawValue: source)
     }
+
+    /// True for managers that install with their own command after the OS updates (snap,
+    /// flatpak); the others' findings are part of their platform's `installCommand`.
+    public var installsSeparately: Bool {
+        switch self {
+        case .snap, .flatpak: return true
+        case .winget, .choco, .brew, .brewCask: return false
+        }
+    }
 }
