@@ -54,96 +54,74 @@ extension Patchctl {
 
         func run() async throws {
             let environment = ProcessInfo.processInfo.environment
-            let user = LocalUser.current(environment: environment)
-            let store: HistoryStore
-            let deployment: Deployment
-            var resumable: ResumableRun?
-            var retried: FailedRun?
-            do {
-                store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
-                var request: Deployment.Request
-                if let resume {
-                    let recorded = try store.deployRun(id: resume)
-                    guard ![.finished, .halted, .waiting].contains(recorded.state) else {
-                        throw PatchError.deploy(message: "run \(recorded.runId) is \(recorded.state.rawValue): nothing to resume")
-                    }
-                    guard let options = recorded.options, let decoded = try? JSONOutput.decoder.decode(Deployment.Request.self, from: Data(options.utf8)) else {
-                        throw PatchError.deploy(message: "run \(recorded.runId) has no recorded deploy request")
-                    }
-                    request = decoded
-                    request.forks = connection.forks
-                    resumable = recorded
-                } else {
-                    let cwd = FileManager.default.currentDirectoryPath
-                    let found = try PatchCore.Policy.find(policy ?? "", directories: PatchCore.Policy.searchDirectories(environment: environment, currentDirectory: cwd))
-                    let absolute = found.file.hasPrefix("/") ? found.file : cwd + "/" + found.file
-                    let sources = try target.inventoryPaths(environment: environment)
-                    request = Deployment.Request(policy: absolute, inventory: sources[0], limit: target.limit,
-                                                 ring: ring, ignoreWindow: now, forks: connection.forks, dryRun: dryRun, reason: reason)
-                    request.moreInventories = sources.count > 1 ? Array(sources.dropFirst()) : nil
-                }
-                let loaded = try PatchCore.Policy.load(path: request.policy)
-                if retry.requested {
-                    let failed = try store.failedRun(retrying: .deploy, run: retry.run, policy: loaded.name)
-                    (request.hosts, request.retryOf, retried) = (failed.hosts, failed.runId, failed)
-                }
-                deployment = try Deployment(request: request, policy: loaded)
-            } catch let error as ValidationError {
-                throw error
-            } catch {
-                throw ExitCodes.fail(error)
-            }
-            if deployment.targetedHosts.isEmpty, let retried {
-                if !quiet { Terminal.writeError("patchctl: \(retried.nothingToRetry(limit: target.limit))\n") }
-                return
-            }
-            if target.listHosts {
-                await RunSetup.listHosts(deployment.targetedHosts, format: outputOptions.output, environment: environment, defaultUser: connection.user,
-                                         sshConfig: connection.connectionOptions(environment: environment).sshConfig)
-                return
-            }
-            if deployment.targetedHosts.isEmpty {
-                if !quiet { Terminal.writeError("patchctl: policy \(deployment.policy.name) targets no hosts in this inventory\n") }
-                return
-            }
-            if resumable == nil, !dryRun, let closed = deployment.closedWindowMessage(at: Date()) {
-                if !quiet { Terminal.write(closed + "\n") }
-                return
-            }
-
-            let format = outputOptions.output
-            let stop = StopFlag()
-            Self.watchSignals(stop: stop, quiet: quiet)
-            let progress = Progress(total: deployment.targetedHosts.count, enabled: format == .table && !quiet && Terminal.stderrIsTerminal)
-            let run: DeployRun
-            do {
-                run = try await deployment.execute(
-                    store: store, connection: connection.connectionOptions(environment: environment), user: user,
-                    version: PatchctlVersion.current, stop: stop, resume: resumable,
-                    onHostFinished: { host in
-                        if format == .ndjson { Terminal.writeDocument(JSONOutput.encode(host, pretty: false) + "\n") }
-                        progress.finished(host.name, ok: !host.countsAsFailure)
-                    })
-            } catch let PatchError.locked(policy, holder) {
-                progress.clear()
-                Terminal.writeErrorLine("\(PatchError.locked(policy: policy, holder: holder))")
-                throw ExitCodes.locked
-            } catch {
-                progress.clear()
-                throw ExitCodes.fail(error)
-            }
-            progress.clear()
+            let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
+            let started = try Deployment.start(start(environment: environment), store: store)
+            guard await !stopsBeforeContact(started, environment: environment) else { return }
+            let run = try await execute(started, store: store, environment: environment)
             let changed = run.summary.installed > 0 || run.summary.rebooted > 0 || run.summary.failed > 0 || run.outcome == .halted || run.outcome == .interrupted
-            if !quiet || changed || format != .table {
-                Terminal.write(run: run, hosts: run.hosts, format: format, hostsStreamed: true) { TableReport.deploy(run, details: details) }
+            if !quiet || changed || outputOptions.output != .table {
+                Output.print(run: run, hosts: run.hosts, as: outputOptions.output, streamed: true) { TableReport.deploy(run, details: details) }
             }
             // Results are printed first: when history failed, stdout is the record of what was done.
-            if let historyError = run.historyError { throw ExitCodes.fail(historyError) }
+            if let historyError = run.historyError { throw historyError }
             switch run.outcome {
             case .halted: throw ExitCodes.halted
             case .interrupted: throw ExitCodes.interrupted
             default: if run.summary.failed > 0 { throw ExitCodes.hostsFailed }
             }
+        }
+
+        /// The request PatchCore resolves: `--resume RUN`, or the policy on the inventory.
+        func start(environment: [String: String]) throws -> Deployment.Start {
+            let source: Deployment.Start.Source = if let resume {
+                .resume(run: resume)
+            } else {
+                .policy(policy ?? "", inventories: try target.inventoryPaths(environment: environment), limit: target.limit, ring: ring,
+                        ignoreWindow: now, dryRun: dryRun, reason: reason)
+            }
+            return Deployment.Start(source: source, forks: connection.forks, retryFailed: retry.requested, retryRun: retry.run,
+                                    environment: environment, currentDirectory: FileManager.default.currentDirectoryPath)
+        }
+
+        /// True when nothing is to be contacted: no host left to retry or targeted, `--list-hosts`
+        /// (they are listed), or outside the window (a message says so, unless --quiet).
+        func stopsBeforeContact(_ started: Deployment.Started, environment: [String: String]) async -> Bool {
+            let deployment = started.deployment
+            if deployment.targetedHosts.isEmpty, let retried = started.retried {
+                if !quiet { Terminal.writeError("patchctl: \(retried.nothingToRetry(limit: target.limit))\n") }
+                return true
+            }
+            if target.listHosts {
+                await RunSetup.listHosts(deployment.targetedHosts, format: outputOptions.output, environment: environment, defaultUser: connection.user,
+                                         sshConfig: connection.connectionOptions(environment: environment).sshConfig)
+                return true
+            }
+            if deployment.targetedHosts.isEmpty {
+                if !quiet { Terminal.writeError("patchctl: policy \(deployment.policy.name) targets no hosts in this inventory\n") }
+                return true
+            }
+            if started.resuming == nil, !dryRun, let closed = deployment.closedWindowMessage(at: Date()) {
+                if !quiet { Terminal.write(closed + "\n") }
+                return true
+            }
+            return false
+        }
+
+        /// Runs the deployment with the progress line, NDJSON streaming and signal handling.
+        func execute(_ started: Deployment.Started, store: HistoryStore, environment: [String: String]) async throws -> DeployRun {
+            let format = outputOptions.output
+            let stop = StopFlag()
+            Self.watchSignals(stop: stop, quiet: quiet)
+            let progress = Progress(total: started.deployment.targetedHosts.count, enabled: format == .table && !quiet && Terminal.stderrIsTerminal)
+            // The progress line is erased before anything else is printed, error or results.
+            defer { progress.clear() }
+            return try await started.deployment.execute(
+                store: store, connection: connection.connectionOptions(environment: environment), user: LocalUser.current(environment: environment),
+                version: PatchctlVersion.current, stop: stop, resume: started.resuming,
+                onHostFinished: { host in
+                    if format == .ndjson { Output.line(host) }
+                    progress.finished(host.name, ok: !host.countsAsFailure)
+                })
         }
 
         /// SIGINT/SIGTERM stop new hosts from starting; package operations in flight finish.

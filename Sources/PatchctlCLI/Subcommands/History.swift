@@ -28,20 +28,12 @@ extension Patchctl.History {
         }
 
         func run() async throws {
-            do {
-                let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
-                let runs = try store.runs(limit: last)
-                if let journal = store.pendingJournal {
-                    Terminal.writeError("patchctl: \(journal) holds records history could not take yet; the next recording command imports them\n")
-                }
-                switch outputOptions.output {
-                case .json: Terminal.writeDocument(JSONOutput.encode(runs, pretty: true) + "\n")
-                case .ndjson: for run in runs { Terminal.writeDocument(JSONOutput.encode(run, pretty: false) + "\n") }
-                case .table: Terminal.write(runs.isEmpty ? "no runs recorded yet\n" : TableReport.history(runs))
-                }
-            } catch {
-                throw ExitCodes.fail(error)
+            let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
+            let runs = try store.runs(limit: last)
+            if let journal = store.pendingJournal {
+                Terminal.writeError("patchctl: \(journal) holds records history could not take yet; the next recording command imports them\n")
             }
+            Output.print(list: runs, as: outputOptions.output) { runs.isEmpty ? "no runs recorded yet\n" : TableReport.history(runs) }
         }
     }
 
@@ -57,24 +49,18 @@ extension Patchctl.History {
         var details = true
 
         func run() async throws {
-            do {
-                let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
-                let (id, kind) = try store.resolveRun(runId)
-                let format = outputOptions.output
-                if kind == "exec" {
-                    let run = try store.execRun(id: id)
-                    Terminal.write(run: run, hosts: run.hosts, format: format, hostsStreamed: false) { TableReport.exec(run) }
-                } else if ["deploy", "plan", "install", "install-plan"].contains(kind) {
-                    let run = try store.deployRunReport(id: id)
-                    Terminal.write(run: run, hosts: run.hosts, format: format, hostsStreamed: false) { TableReport.deploy(run, details: details) }
-                } else {
-                    let run = try store.run(id: id)
-                    Terminal.write(run: run, hosts: run.hosts, format: format, hostsStreamed: false) {
-                        TableReport.scan(run, details: details)
-                    }
-                }
-            } catch {
-                throw ExitCodes.fail(error)
+            let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
+            let (id, kind) = try store.resolveRun(runId)
+            let format = outputOptions.output
+            if kind == "exec" {
+                let run = try store.execRun(id: id)
+                Output.print(run: run, hosts: run.hosts, as: format, streamed: false) { TableReport.exec(run) }
+            } else if ["deploy", "plan", "install", "install-plan"].contains(kind) {
+                let run = try store.deployRunReport(id: id)
+                Output.print(run: run, hosts: run.hosts, as: format, streamed: false) { TableReport.deploy(run, details: details) }
+            } else {
+                let run = try store.run(id: id)
+                Output.print(run: run, hosts: run.hosts, as: format, streamed: false) { TableReport.scan(run, details: details) }
             }
         }
     }
@@ -98,17 +84,9 @@ extension Patchctl.History {
         }
 
         func run() async throws {
-            do {
-                let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
-                let events = try store.events(limit: last, host: host, policy: policy)
-                switch outputOptions.output {
-                case .json: Terminal.writeDocument(JSONOutput.encode(events, pretty: true) + "\n")
-                case .ndjson: for event in events { Terminal.writeDocument(JSONOutput.encode(event, pretty: false) + "\n") }
-                case .table: Terminal.write(events.isEmpty ? "no events recorded yet\n" : TableReport.events(events))
-                }
-            } catch {
-                throw ExitCodes.fail(error)
-            }
+            let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
+            let events = try store.events(limit: last, host: host, policy: policy)
+            Output.print(list: events, as: outputOptions.output) { events.isEmpty ? "no events recorded yet\n" : TableReport.events(events) }
         }
     }
 }
