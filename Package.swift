@@ -32,13 +32,19 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
-        .executableTarget(
-            name: "patchctl",
+        // The commands, their options and output: a library, so tests parse and run them in-process.
+        .target(
+            name: "PatchctlCLI",
             dependencies: [
                 "PatchCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        // The binary: one @main that hands the arguments to PatchctlCLI.
+        .executableTarget(
+            name: "patchctl",
+            dependencies: ["PatchctlCLI"]
         ),
         // Test-only helpers shared by the test targets (the hostile endpoint): never linked into patchctl.
         .target(
@@ -60,6 +66,11 @@ let package = Package(
             // PatchCore and GRDB: fault tests build histories (older schemas included) to point the binary at;
             // LabSupport: the hostile endpoint.
             dependencies: ["patchctl", "PatchCore", "LabSupport", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
+            name: "PatchctlCLITests",
+            // In-process: options and commands parsed and run without the binary or the lab.
+            dependencies: ["PatchctlCLI", "PatchCore"]
         ),
     ],
     swiftLanguageModes: [.v6]

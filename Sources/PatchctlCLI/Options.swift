@@ -119,16 +119,25 @@ struct ConnectionFlags: ParsableArguments {
     }
 }
 
-/// Where results go.
-struct OutputOptions: ParsableArguments {
+/// `--db`: the history database, for every command that reads or writes it.
+struct DatabaseOption: ParsableArguments {
     @Option(help: ArgumentHelp("History database (default $XDG_STATE_HOME/patchctl/patchctl.db, or PATCHCTL_DB).", valueName: "file"))
     var db: String?
+
+    func path(environment: [String: String]) -> String {
+        db ?? HistoryStore.defaultPath(environment: environment)
+    }
+}
+
+/// Where results go.
+struct OutputOptions: ParsableArguments {
+    @OptionGroup var database: DatabaseOption
 
     @Option(help: "Output format: table, json or ndjson.")
     var output: OutputFormat = .table
 
     func databasePath(environment: [String: String]) -> String {
-        db ?? HistoryStore.defaultPath(environment: environment)
+        database.path(environment: environment)
     }
 }
 

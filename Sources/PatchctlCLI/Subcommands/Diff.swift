@@ -13,8 +13,7 @@ extension Patchctl {
         @Option(help: ArgumentHelp("The scan to compare (default: the newest).", valueName: "run"))
         var to: String?
 
-        @Option(help: ArgumentHelp("History database (default $XDG_STATE_HOME/patchctl/patchctl.db, or PATCHCTL_DB).", valueName: "file"))
-        var db: String?
+        @OptionGroup var database: DatabaseOption
 
         @Option(name: [.customLong("format"), .customLong("output")], help: ArgumentHelp("table, json, ndjson or csv.", valueName: "format"))
         var format: ReportFormat = .table
@@ -24,18 +23,11 @@ extension Patchctl {
         }
 
         func run() async throws {
-            do {
-                let store = try HistoryStore(readOnly: db ?? HistoryStore.defaultPath(environment: ProcessInfo.processInfo.environment))
-                let diff = try FindingsDiff.build(store: store, since: since, to: to)
-                switch format {
-                case .table, .html: Terminal.write(TableReport.diff(diff))
-                case .json: Terminal.writeDocument(JSONOutput.encode(diff, pretty: true) + "\n")
-                case .ndjson: for host in diff.hosts { Terminal.writeDocument(JSONOutput.encode(host, pretty: false) + "\n") }
-                case .csv: Terminal.writeDocument(CSVReport.diff(diff))
-                }
-            } catch {
-                throw ExitCodes.fail(error)
-            }
+            let store = try HistoryStore(readOnly: database.path(environment: ProcessInfo.processInfo.environment))
+            let diff = try FindingsDiff.build(store: store, since: since, to: to)
+            // CSV is the one format beside the usual three (html is refused above).
+            guard let output = OutputFormat(rawValue: format.rawValue) else { return Terminal.writeDocument(CSVReport.diff(diff)) }
+            Output.print(diff, items: diff.hosts, as: output) { TableReport.diff(diff) }
         }
     }
 }

@@ -19,8 +19,7 @@ extension Patchctl {
 
 /// What every report takes. `--format` is `--output` too, so `report hosts --output json` reads like every other command.
 struct ReportOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("History database (default $XDG_STATE_HOME/patchctl/patchctl.db, or PATCHCTL_DB).", valueName: "file"))
-    var db: String?
+    @OptionGroup var database: DatabaseOption
 
     @Option(name: [.customLong("format"), .customLong("output")],
             help: ArgumentHelp("table, json, ndjson, csv or html (default: from -o's extension, else table).", valueName: "format"))
@@ -66,7 +65,7 @@ struct ReportOptions: ParsableArguments {
 
     func request(_ kind: ComplianceRequest.Kind, environment: [String: String]) -> ComplianceRequest {
         ComplianceRequest(
-            kind: kind, database: db ?? HistoryStore.defaultPath(environment: environment), standard: standard, policy: policy,
+            kind: kind, database: database.path(environment: environment), standard: standard, policy: policy,
             inventory: inventory ?? environment["PATCHCTL_INVENTORY"].flatMap { $0.isEmpty ? nil : $0 }, limit: limit,
             asOf: asOf.flatMap(ReportDate.parseMoment) ?? ReportDate.now(), since: since, staleDays: staleDays, format: resolvedFormat,
             environment: environment)
@@ -74,29 +73,14 @@ struct ReportOptions: ParsableArguments {
 
     /// Builds, renders and prints (or writes) one report.
     func run(_ kind: ComplianceRequest.Kind) throws {
-        do {
-            let report = try ComplianceReport.build(request(kind, environment: ProcessInfo.processInfo.environment))
-            let text = report.rendered(kind, as: resolvedFormat)
-            guard let outputFile else {
-                // Tables are text (neutralised); JSON, CSV and HTML escape their own values.
-                return resolvedFormat == .table ? Terminal.write(text) : Terminal.writeDocument(text)
-            }
-            try Data(text.utf8).write(to: URL(fileURLWithPath: outputFile), options: .atomic)
-            Terminal.writeError("patchctl: wrote \(outputFile): \(report.headline)\n")
-        } catch {
-            throw ReportExit.fail(error)
+        let report = try ComplianceReport.build(request(kind, environment: ProcessInfo.processInfo.environment))
+        let text = report.rendered(kind, as: resolvedFormat)
+        guard let outputFile else {
+            // Tables are text (neutralised); JSON, CSV and HTML escape their own values.
+            return resolvedFormat == .table ? Terminal.write(text) : Terminal.writeDocument(text)
         }
-    }
-}
-
-/// Exit codes for report commands: an invalid rule set is like an invalid policy (65).
-enum ReportExit {
-    static func fail(_ error: any Error) -> ExitCode {
-        if case .ruleSet? = error as? PatchError {
-            Terminal.writeErrorLine("\(error)")
-            return ExitCodes.invalidInventory
-        }
-        return ExitCodes.fail(error)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: outputFile), options: .atomic)
+        Terminal.writeError("patchctl: wrote \(outputFile): \(report.headline)\n")
     }
 }
 

@@ -21,7 +21,7 @@ enum RunSetup {
         let progress = Progress(total: prepared.hosts.count, enabled: format == .table && Terminal.stderrIsTerminal)
         let results = await work { record in
             recorder.add(record)
-            if format == .ndjson { Terminal.writeDocument(JSONOutput.encode(record, pretty: false) + "\n") }
+            if format == .ndjson { Output.line(record) }
             progress.finished(record.name, ok: record.status == .ok)
         }
         progress.clear()
@@ -38,7 +38,7 @@ enum RunSetup {
 
     /// After the results are printed: a history failure is the command's error (exit 1).
     static func conclude(_ failure: HistoryWriteFailure?) throws {
-        if let failure { throw ExitCodes.fail(failure) }
+        if let failure { throw failure }
     }
 
     /// `--list-hosts`: the targeted hosts as patchctl would reach them; nothing is contacted.
@@ -57,24 +57,15 @@ enum RunSetup {
             }
         }
         let listing = HostListing.of(hosts, defaultUser: defaultUser, environment: environment)
-        switch format {
-        case .json: Terminal.writeDocument(JSONOutput.encode(HostListing.Document(hosts: listing), pretty: true) + "\n")
-        case .ndjson: for entry in listing { Terminal.writeDocument(JSONOutput.encode(entry, pretty: false) + "\n") }
-        case .table: Terminal.write(TableReport.hostListing(listing))
-        }
+        Output.print(HostListing.Document(hosts: listing), items: listing, as: format) { TableReport.hostListing(listing) }
     }
 
     /// The inventory sources and the hosts --limit selects; nil when it selects none (a warning is
     /// printed). An invalid inventory or pattern exits 65.
     static func targets(_ target: InventoryOptions, environment: [String: String]) throws -> (inventory: String, hosts: [Host])? {
-        let hosts: [Host]
         let sources = try target.inventoryPaths(environment: environment)
         let inventory = sources.joined(separator: ", ")
-        do {
-            hosts = try Inventory.load(paths: sources).select(target.limit)
-        } catch {
-            throw ExitCodes.fail(error)
-        }
+        let hosts = try Inventory.load(paths: sources).select(target.limit)
         if hosts.isEmpty {
             // An inventory without hosts fails to load; here --limit selected none of them.
             Terminal.writeError("patchctl: --limit '\(target.limit ?? "")' selects no host of the inventory\n")
@@ -93,29 +84,25 @@ enum RunSetup {
         guard let selected = try targets(target, environment: environment) else { return nil }
         let inventory = selected.inventory
         var hosts = selected.hosts
-        do {
-            var store: HistoryStore?
-            if let retry, retry.options.requested {
-                let opened = try HistoryStore(path: output.databasePath(environment: environment))
-                store = opened
-                let failed = try opened.failedRun(retrying: retry.kind, run: retry.options.run)
-                hosts = failed.select(hosts)
-                if hosts.isEmpty {
-                    Terminal.writeError("patchctl: \(failed.nothingToRetry(limit: target.limit))\n")
-                    return nil
-                }
-            }
-            if target.listHosts {
-                await listHosts(hosts, format: output.output, environment: environment, defaultUser: defaultUser, sshConfig: sshConfig)
+        var store: HistoryStore?
+        if let retry, retry.options.requested {
+            let opened = try HistoryStore(path: output.databasePath(environment: environment))
+            store = opened
+            let failed = try opened.failedRun(retrying: retry.kind, run: retry.options.run)
+            hosts = failed.select(hosts)
+            if hosts.isEmpty {
+                Terminal.writeError("patchctl: \(failed.nothingToRetry(limit: target.limit))\n")
                 return nil
             }
-            let history = try store ?? HistoryStore(path: output.databasePath(environment: environment))
-            let started = Date()
-            let runId = try history.beginRun(kind: kind, startedAt: started, inventory: inventory, hostPattern: target.limit,
-                                             options: options, version: PatchctlVersion.current)
-            return Prepared(hosts: hosts, recorder: RunRecorder(store: history, runId: runId), started: started)
-        } catch {
-            throw ExitCodes.fail(error)
         }
+        if target.listHosts {
+            await listHosts(hosts, format: output.output, environment: environment, defaultUser: defaultUser, sshConfig: sshConfig)
+            return nil
+        }
+        let history = try store ?? HistoryStore(path: output.databasePath(environment: environment))
+        let started = Date()
+        let runId = try history.beginRun(kind: kind, startedAt: started, inventory: inventory, hostPattern: target.limit,
+                                         options: options, version: PatchctlVersion.current)
+        return Prepared(hosts: hosts, recorder: RunRecorder(store: history, runId: runId), started: started)
     }
 }

@@ -47,22 +47,15 @@ extension Patchctl.Exception {
 
         func run() async throws {
             let environment = ProcessInfo.processInfo.environment
-            do {
-                let now = Date()
-                guard let date = DateArgument.parse(until, now: now), let canonical = ComplianceException.Target(target)?.text else { return }
-                guard date > now else { throw PatchError.report(message: "--until \(until) is in the past") }
-                let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
-                let user = LocalUser.current(environment: environment)
-                let id = try store.addException(host: host, target: canonical, until: date, reason: reason, owner: owner ?? user, by: user, at: now)
-                let record = try store.exceptions().first { $0.id == id }
-                switch outputOptions.output {
-                case .json: Terminal.writeDocument(JSONOutput.encode(record, pretty: true) + "\n")
-                case .ndjson: Terminal.writeDocument(JSONOutput.encode(record, pretty: false) + "\n")
-                case .table:
-                    Terminal.write(line: "exception #\(id): \(host) may miss \(canonical) until \(JSONOutput.timestamp(date)) (owner \(owner ?? user)): \(reason)\n")
-                }
-            } catch {
-                throw ExitCodes.fail(error)
+            let now = Date()
+            guard let date = DateArgument.parse(until, now: now), let canonical = ComplianceException.Target(target)?.text else { return }
+            guard date > now else { throw PatchError.report(message: "--until \(until) is in the past") }
+            let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
+            let user = LocalUser.current(environment: environment)
+            let id = try store.addException(host: host, target: canonical, until: date, reason: reason, owner: owner ?? user, by: user, at: now)
+            let record = try store.exceptions().first { $0.id == id }
+            Output.print(one: record, as: outputOptions.output) {
+                Output.text("exception #\(id): \(host) may miss \(canonical) until \(JSONOutput.timestamp(date)) (owner \(owner ?? user)): \(reason)\n")
             }
         }
     }
@@ -76,17 +69,10 @@ extension Patchctl.Exception {
         @OptionGroup var outputOptions: OutputOptions
 
         func run() async throws {
-            let environment = ProcessInfo.processInfo.environment
-            do {
-                let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: environment))
-                let records = try store.exceptions().filter { all || $0.removedAt == nil }
-                switch outputOptions.output {
-                case .json: Terminal.writeDocument(JSONOutput.encode(records, pretty: true) + "\n")
-                case .ndjson: for record in records { Terminal.writeDocument(JSONOutput.encode(record, pretty: false) + "\n") }
-                case .table: Terminal.write(records.isEmpty ? "no exceptions recorded\n" : TableReport.exceptionList(records, at: Date()))
-                }
-            } catch {
-                throw ExitCodes.fail(error)
+            let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
+            let records = try store.exceptions().filter { all || $0.removedAt == nil }
+            Output.print(list: records, as: outputOptions.output) {
+                records.isEmpty ? "no exceptions recorded\n" : TableReport.exceptionList(records, at: Date())
             }
         }
     }
@@ -106,17 +92,11 @@ extension Patchctl.Exception {
 
         func run() async throws {
             let environment = ProcessInfo.processInfo.environment
-            do {
-                guard let number = Int64(id.hasPrefix("#") ? String(id.dropFirst()) : id) else { return }
-                let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
-                let removed = try store.removeException(id: number, by: LocalUser.current(environment: environment), at: Date())
-                switch outputOptions.output {
-                case .json: Terminal.writeDocument(JSONOutput.encode(removed, pretty: true) + "\n")
-                case .ndjson: Terminal.writeDocument(JSONOutput.encode(removed, pretty: false) + "\n")
-                case .table: Terminal.write(line: "removed exception #\(number) (\(removed.host) \(removed.target))\n")
-                }
-            } catch {
-                throw ExitCodes.fail(error)
+            guard let number = Int64(id.hasPrefix("#") ? String(id.dropFirst()) : id) else { return }
+            let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
+            let removed = try store.removeException(id: number, by: LocalUser.current(environment: environment), at: Date())
+            Output.print(one: removed, as: outputOptions.output) {
+                Output.text("removed exception #\(number) (\(removed.host) \(removed.target))\n")
             }
         }
     }

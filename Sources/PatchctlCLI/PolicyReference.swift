@@ -8,8 +8,13 @@ struct PolicyOption: ParsableArguments {
     var policy: String
 
     func load(environment: [String: String]) throws -> PatchCore.Policy {
+        try Self.load(policy, environment: environment)
+    }
+
+    /// The policy a name or file names, looked up where `--policy` looks (for options that are optional).
+    static func load(_ reference: String, environment: [String: String]) throws -> PatchCore.Policy {
         let cwd = FileManager.default.currentDirectoryPath
-        return try PatchCore.Policy.find(policy, directories: PatchCore.Policy.searchDirectories(environment: environment, currentDirectory: cwd))
+        return try PatchCore.Policy.find(reference, directories: PatchCore.Policy.searchDirectories(environment: environment, currentDirectory: cwd))
     }
 }
 

@@ -39,24 +39,19 @@ extension Patchctl {
 
         func run() async throws {
             let environment = ProcessInfo.processInfo.environment
-            do {
-                var policyName: String?
-                if let policy { policyName = try PolicyOption.parse(["--policy", policy]).load(environment: environment).name }
-                let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
-                let user = LocalUser.current(environment: environment)
-                let now = Date()
-                if cancel {
-                    let count = try store.cancelDeferrals(host: host, policy: policyName, by: user, at: now)
-                    Terminal.write(count == 0 ? "\(host) had no active deferral\n" : "cancelled \(count) deferral(s) of \(host)\n")
-                    return
-                }
-                guard let until, let reason, let date = DateArgument.parse(until, now: now) else { return }
-                guard date > now else { throw PatchError.deploy(message: "--until \(until) is in the past") }
-                _ = try store.addDeferral(host: host, policy: policyName, until: date, reason: reason, by: user, at: now)
-                Terminal.write(line: "\(host) deferred until \(JSONOutput.timestamp(date))\(policyName.map { " for \($0)" } ?? " for every policy"): \(reason)\n")
-            } catch {
-                throw ExitCodes.fail(error)
+            let policyName = try policy.map { try PolicyOption.load($0, environment: environment).name }
+            let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
+            let user = LocalUser.current(environment: environment)
+            let now = Date()
+            if cancel {
+                let count = try store.cancelDeferrals(host: host, policy: policyName, by: user, at: now)
+                Terminal.write(count == 0 ? "\(host) had no active deferral\n" : "cancelled \(count) deferral(s) of \(host)\n")
+                return
             }
+            guard let until, let reason, let date = DateArgument.parse(until, now: now) else { return }
+            guard date > now else { throw PatchError.deploy(message: "--until \(until) is in the past") }
+            _ = try store.addDeferral(host: host, policy: policyName, until: date, reason: reason, by: user, at: now)
+            Terminal.write(line: "\(host) deferred until \(JSONOutput.timestamp(date))\(policyName.map { " for \($0)" } ?? " for every policy"): \(reason)\n")
         }
     }
 }

@@ -1,9 +1,8 @@
 import ArgumentParser
 import PatchCore
 
-@main
-struct Patchctl: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct Patchctl: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "patchctl",
         abstract: "Agentless patch discovery and orchestration over SSH.",
         discussion: """
@@ -15,8 +14,5 @@ struct Patchctl: AsyncParsableCommand {
                       History.self, Report.self, Exception.self, Diff.self]
     )
 
-    /// `--retry-failed` takes an optional RUN, which ArgumentParser options cannot: see RetryOptions.
-    static func main() async {
-        await main(RetryOptions.normalized(Array(CommandLine.arguments.dropFirst())))
-    }
+    public init() {}
 }

@@ -1,74 +1,22 @@
 import Foundation
 import Testing
 
-/// `patchctl report`, `exception` and `diff` as a sysadmin or auditor runs them: the real binary,
-/// on a history filled by real `patchctl scan` runs against the lab's read-only endpoint.
-@Suite("patchctl report/exception/diff CLI", .serialized, .enabled(if: CLI.labEnabled))
+/// `patchctl report`, `exception` and `diff` as a sysadmin or auditor runs them, parsed and run
+/// in-process on a history recorded through the store (see `ScannedHistory`): no binary, no lab.
+@Suite("patchctl report/exception/diff CLI")
 struct ReportCommandTests {
-    struct Setup {
-        var folder: URL
-        var db: String
-        var inventory: String
-    }
-
-    /// Two lab hosts, one closed port ("down") and one host never scanned ("spare"); scanned twice.
-    static func setup() throws -> Setup {
-        let folder = try CLI.temporaryDirectory()
-        let text = """
-            all:
-              vars: {ansible_user: root, ansible_port: \(try CLI.lab("LAB_PORT")), ansible_ssh_private_key_file: \(try CLI.lab("LAB_KEY"))}
-              children:
-                web:
-                  hosts:
-                    web1: {ansible_host: 127.0.0.1}
-                    web2: {ansible_host: 127.0.0.2}
-                db:
-                  hosts:
-                    down: {ansible_host: 127.0.0.1, ansible_port: 1}
-                    spare: {ansible_host: 127.0.0.3}
-
-            """
-        let inventory = folder.appendingPathComponent("inventory.yml").path
-        try text.write(toFile: inventory, atomically: true, encoding: .utf8)
-        let db = folder.appendingPathComponent("history.db").path
-        for _ in 0..<2 {
-            let scan = try CLI.run(["scan", "-i", inventory, "--limit", "all:!spare", "--known-hosts", try CLI.lab("LAB_KNOWN_HOSTS"), "--db", db])
-            #expect(scan.status == 2, "down is unreachable: \(scan.stderr)")
-        }
-        return Setup(folder: folder, db: db, inventory: inventory)
-    }
-
-    /// Runs a command line through /bin/sh from the repository, with $PATCHCTL naming the binary.
-    static func shell(_ command: String) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        var environment = ProcessInfo.processInfo.environment
-        environment["PATCHCTL"] = CLI.binary.path
-        environment["HOME"] = FileManager.default.temporaryDirectory.path
-        process.environment = environment
-        process.currentDirectoryURL = CLI.repository
-        let errorFile = try CLI.temporaryDirectory().appendingPathComponent("stderr")
-        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: errorFile)
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self), (try? String(contentsOf: errorFile, encoding: .utf8)) ?? "")
-    }
+    typealias CLI = InProcessCLI
 
     static func isoDate(daysFromNow days: Double) -> String {
         let formatter = ISO8601DateFormatter()
         return formatter.string(from: Date().addingTimeInterval(days * 86_400))
     }
 
-    @Test func complianceInEveryFormatWithTheSameNumbers() throws {
-        let s = try Self.setup()
+    @Test func complianceInEveryFormatWithTheSameNumbers() async throws {
+        let s = try ScannedHistory.make()
         let common = ["--db", s.db, "-i", s.inventory]
 
-        let table = try CLI.run(["report", "compliance"] + common)
+        let table = await CLI.run(["report", "compliance"] + common)
         #expect(table.status == 0, "\(table.stderr)")
         #expect(table.stdout.hasPrefix("PCI DSS v4.0.1 compliance as of "))
         #expect(table.stdout.contains("down: never scanned successfully") && table.stdout.contains("spare: never scanned successfully"))
@@ -76,23 +24,23 @@ struct ReportCommandTests {
         #expect(table.stdout.contains("4 hosts: 2 compliant (50.0%), 2 non-compliant; 0 stale, 2 never scanned, 1 unreachable"))
         #expect(table.stdout.contains("reproduce: patchctl report compliance --db "))
 
-        let jsonRun = try CLI.run(["report", "compliance", "--format", "json"] + common)
+        let jsonRun = await CLI.run(["report", "compliance", "--format", "json"] + common)
         #expect(jsonRun.status == 0)
         let json = try CLI.json(jsonRun.stdout)
         let summary = try #require(json["summary"] as? [String: Any])
         #expect(summary["hosts"] as? Int == 4 && summary["compliant"] as? Int == 2 && summary["percent_compliant"] as? Double == 50.0)
         let evidence = try #require(json["evidence"] as? [String: Any])
-        #expect((evidence["runs"] as? [String])?.count == 2 && evidence["database"] as? String == s.db)
+        #expect((evidence["runs"] as? [String]).map(Set.init) == Set(s.runs) && evidence["database"] as? String == s.db)
 
         // The evidence's command prints the same bytes again.
         let command = try #require(evidence["command"] as? String)
         #expect(command.hasPrefix("patchctl report compliance "))
-        let again = try Self.shell("exec \"$PATCHCTL\"" + command.dropFirst("patchctl".count))
+        let again = await CLI.run(Array(CLI.words(command).dropFirst()))
         #expect(again.status == 0 && again.stdout == jsonRun.stdout, "\(again.stderr)")
 
         // CSV: same hosts, same verdicts, same counts.
         let asOf = try #require(evidence["generated_at"] as? String)
-        let csvRun = try CLI.run(["report", "compliance", "--format", "csv", "--as-of", asOf] + common)
+        let csvRun = await CLI.run(["report", "compliance", "--format", "csv", "--as-of", asOf] + common)
         let rows = try CSV.parse(csvRun.stdout)
         let header = try #require(rows.first)
         #expect(header.prefix(5) == ["as_of", "host", "groups", "compliant", "host_reasons"] && header.contains("age_days") && header.contains("due_at"))
@@ -111,31 +59,31 @@ struct ReportCommandTests {
 
         // HTML to a file: the format comes from the extension; same --as-of, same bytes.
         let html = s.folder.appendingPathComponent("patch-report.html").path
-        let written = try CLI.run(["report", "compliance", "-o", html, "--as-of", asOf] + common)
+        let written = await CLI.run(["report", "compliance", "-o", html, "--as-of", asOf] + common)
         #expect(written.status == 0 && written.stdout.isEmpty && written.stderr.contains("wrote \(html): 4 hosts: 2 compliant"))
         let first = try Data(contentsOf: URL(fileURLWithPath: html))
-        _ = try CLI.run(["report", "compliance", "-o", html, "--as-of", asOf] + common)
+        _ = await CLI.run(["report", "compliance", "-o", html, "--as-of", asOf] + common)
         #expect(try Data(contentsOf: URL(fileURLWithPath: html)) == first)
         #expect(String(decoding: first, as: UTF8.self).hasPrefix("<!DOCTYPE html>"))
 
         // `report hosts --output json | jq '.[] | select(.compliant == false)'`
-        let hostsRun = try CLI.run(["report", "hosts", "--output", "json"] + common)
+        let hostsRun = await CLI.run(["report", "hosts", "--output", "json"] + common)
         let array = try #require(try JSONSerialization.jsonObject(with: Data(hostsRun.stdout.utf8)) as? [[String: Any]])
         #expect(array.filter { $0["compliant"] as? Bool == false }.compactMap { $0["name"] as? String } == ["down", "spare"])
-        let ndjson = try CLI.run(["report", "hosts", "--format", "ndjson"] + common)
+        let ndjson = await CLI.run(["report", "hosts", "--format", "ndjson"] + common)
         #expect(ndjson.stdout.split(separator: "\n").count == 4)
 
-        let trend = try CLI.run(["report", "trend", "--since", "2d", "--format", "csv"] + common)
+        let trend = await CLI.run(["report", "trend", "--since", "2d", "--format", "csv"] + common)
         #expect(trend.status == 0 && trend.stdout.hasPrefix("day,at,hosts,scanned,compliant,percent_compliant,overdue,missing_security\r\n"))
         #expect(trend.stdout.split(separator: "\r\n").count == 4, "header and three days")
     }
 
-    @Test func exceptionsExcuseUntilTheyExpire() throws {
-        let s = try Self.setup()
+    @Test func exceptionsExcuseUntilTheyExpire() async throws {
+        let s = try ScannedHistory.make()
         let common = ["--db", s.db, "-i", s.inventory, "--stale-days", "90", "--format", "json"]
-        let add = try CLI.run(["exception", "add", "web1", "apt", "--until", "40d", "--reason", "vendor fix pending", "--owner", "ops", "--db", s.db])
+        let add = await CLI.run(["exception", "add", "web1", "apt", "--until", "40d", "--reason", "vendor fix pending", "--owner", "ops", "--db", s.db])
         #expect(add.status == 0 && add.stdout.hasPrefix("exception #1: web1 may miss apt until "), "\(add.stderr)")
-        let cve = try CLI.run(["exception", "add", "web*", "cve-2026-1234", "--until", "40d", "--reason", "not exploitable here", "--db", s.db, "--output", "json"])
+        let cve = await CLI.run(["exception", "add", "web*", "cve-2026-1234", "--until", "40d", "--reason", "not exploitable here", "--db", s.db, "--output", "json"])
         #expect(try CLI.json(cve.stdout)["target"] as? String == "CVE-2026-1234")
 
         func finding(_ report: [String: Any], host: String, package: String) throws -> [String: Any] {
@@ -144,66 +92,66 @@ struct ReportCommandTests {
             return try #require(updates.first { $0["package"] as? String == package })
         }
         // A month on, apt is past PCI's 30 days: excused on web1 while the exception lasts, not on web2.
-        let during = try CLI.json(try CLI.run(["report", "compliance", "--as-of", Self.isoDate(daysFromNow: 31)] + common).stdout)
+        let during = try CLI.json(await CLI.run(["report", "compliance", "--as-of", Self.isoDate(daysFromNow: 31)] + common).stdout)
         #expect(try finding(during, host: "web1", package: "apt")["status"] as? String == "excepted")
         #expect(try finding(during, host: "web2", package: "apt")["status"] as? String == "overdue")
         let exceptions = try #require(during["exceptions"] as? [[String: Any]])
         #expect(exceptions.map { $0["state"] as? String } == ["active", "active"] && exceptions.last?["matches"] as? Int == 0)
         #expect((exceptions.last?["note"] as? String)?.contains("apt reports none") == true)
         // After it expired, web1's apt counts again and the reason names the exception.
-        let after = try CLI.json(try CLI.run(["report", "compliance", "--as-of", Self.isoDate(daysFromNow: 45)] + common).stdout)
+        let after = try CLI.json(await CLI.run(["report", "compliance", "--as-of", Self.isoDate(daysFromNow: 45)] + common).stdout)
         #expect(try finding(after, host: "web1", package: "apt")["status"] as? String == "overdue")
         let web1 = try #require((after["hosts"] as? [[String: Any]])?.first { $0["name"] as? String == "web1" })
         #expect((web1["reasons"] as? [String])?.contains { $0.contains("exception #1 expired") } == true)
 
-        let list = try CLI.run(["exception", "list", "--db", s.db])
+        let list = await CLI.run(["exception", "list", "--db", s.db])
         #expect(list.stdout.contains("#1  web1  apt            ops") && list.stdout.contains("active"), "\(list.stdout)")
-        #expect(try CLI.run(["exception", "remove", "#1", "--db", s.db]).stdout == "removed exception #1 (web1 apt)\n")
-        let again = try CLI.run(["exception", "remove", "1", "--db", s.db])
+        #expect(await CLI.run(["exception", "remove", "#1", "--db", s.db]).stdout == "removed exception #1 (web1 apt)\n")
+        let again = await CLI.run(["exception", "remove", "1", "--db", s.db])
         #expect(again.status == 1 && again.stderr.contains("exception #1 was already removed"))
-        let remaining = try CLI.run(["exception", "list", "--db", s.db, "--output", "json"])
+        let remaining = await CLI.run(["exception", "list", "--db", s.db, "--output", "json"])
         #expect((try JSONSerialization.jsonObject(with: Data(remaining.stdout.utf8)) as? [Any])?.count == 1)
-        let all = try CLI.run(["exception", "list", "--all", "--db", s.db, "--output", "ndjson"])
+        let all = await CLI.run(["exception", "list", "--all", "--db", s.db, "--output", "ndjson"])
         #expect(all.stdout.split(separator: "\n").count == 2)
         // Audited in the event trail.
-        let events = try CLI.run(["history", "events", "--db", s.db])
+        let events = await CLI.run(["history", "events", "--db", s.db])
         #expect(events.stdout.contains("exception-remove") && events.stdout.contains("vendor fix pending"))
     }
 
-    @Test func diffSinceTheLastScan() throws {
-        let s = try Self.setup()
-        let diff = try CLI.run(["diff", "--since", "last", "--db", s.db])
+    @Test func diffSinceTheLastScan() async throws {
+        let s = try ScannedHistory.make()
+        let diff = await CLI.run(["diff", "--since", "last", "--db", s.db])
         #expect(diff.status == 0, "\(diff.stderr)")
         #expect(diff.stdout.contains("web1  unchanged") && diff.stdout.contains("down  unreachable"))
         #expect(diff.stdout.hasSuffix("3 hosts: 0 new findings (0 security), 0 gone, 0 new versions; 0 first scanned, 1 not scanned\n"))
-        let json = try CLI.json(try CLI.run(["diff", "--db", s.db, "--output", "json"]).stdout)
+        let json = try CLI.json(await CLI.run(["diff", "--db", s.db, "--output", "json"]).stdout)
         let base = try #require(json["base_run"] as? String)
-        let byId = try CLI.run(["diff", "--since", String(base.prefix(20)), "--db", s.db, "--format", "csv"])
+        let byId = await CLI.run(["diff", "--since", String(base.prefix(20)), "--db", s.db, "--format", "csv"])
         #expect(byId.status == 0 && byId.stdout.hasPrefix("host,change,package,from_version,to_version,installed_version,security,source,base_run,target_run\r\n"))
-        #expect(try CLI.run(["diff", "--db", s.db, "--format", "html"]).status == 64)
+        #expect(await CLI.run(["diff", "--db", s.db, "--format", "html"]).status == 64)
     }
 
-    @Test func mistakesAndTheirExitCodes() throws {
+    @Test func mistakesAndTheirExitCodes() async throws {
         let folder = try CLI.temporaryDirectory()
         let missing = folder.appendingPathComponent("none.db").path
-        let noDb = try CLI.run(["report", "compliance", "--db", missing])
+        let noDb = await CLI.run(["report", "compliance", "--db", missing])
         #expect(noDb.status == 1 && noDb.stderr.contains("no history database here") && !FileManager.default.fileExists(atPath: missing))
-        let s = try Self.setup()
+        let s = try ScannedHistory.make()
         let rules = folder.appendingPathComponent("ours.yml").path
         try "id: ours\nname: Ours\nrules:\n  - {name: all, updates: every, within_days: 10}\n".write(toFile: rules, atomically: true, encoding: .utf8)
-        let badRules = try CLI.run(["report", "compliance", "--db", s.db, "--standard", rules])
+        let badRules = await CLI.run(["report", "compliance", "--db", s.db, "--standard", rules])
         #expect(badRules.status == 65 && badRules.stderr.contains("\(rules):4:"), "\(badRules.stderr)")
-        let unknown = try CLI.run(["report", "compliance", "--db", s.db, "--standard", "iso-27001"])
+        let unknown = await CLI.run(["report", "compliance", "--db", s.db, "--standard", "iso-27001"])
         #expect(unknown.status == 65 && unknown.stderr.contains("no standard named 'iso-27001'"))
-        #expect(try CLI.run(["report", "compliance", "--db", s.db, "--as-of", "yesterday"]).status == 64)
-        #expect(try CLI.run(["report", "compliance", "--db", s.db, "-o", "report.txt"]).status == 64)
-        #expect(try CLI.run(["report", "compliance", "--db", s.db, "--limit", "nosuchhost"]).status == 65)
-        #expect(try CLI.run(["exception", "add", "web1", "not a package", "--until", "1d", "--reason", "x", "--db", s.db]).status == 64)
-        #expect(try CLI.run(["exception", "add", "web1", "apt", "--until", "2020-01-01", "--reason", "x", "--db", s.db]).status == 1)
-        #expect(try CLI.run(["exception", "remove", "7", "--db", s.db]).stderr.contains("no exception #7"))
+        #expect(await CLI.run(["report", "compliance", "--db", s.db, "--as-of", "yesterday"]).status == 64)
+        #expect(await CLI.run(["report", "compliance", "--db", s.db, "-o", "report.txt"]).status == 64)
+        #expect(await CLI.run(["report", "compliance", "--db", s.db, "--limit", "nosuchhost"]).status == 65)
+        #expect(await CLI.run(["exception", "add", "web1", "not a package", "--until", "1d", "--reason", "x", "--db", s.db]).status == 64)
+        #expect(await CLI.run(["exception", "add", "web1", "apt", "--until", "2020-01-01", "--reason", "x", "--db", s.db]).status == 1)
+        #expect(await CLI.run(["exception", "remove", "7", "--db", s.db]).stderr.contains("no exception #7"))
         // A rule set of one's own, from a file: 10 days for every update.
         try "id: ours\nname: Ours\nstale_days: 3\nrules:\n  - {name: everything, updates: all, within_days: 10}\n".write(toFile: rules, atomically: true, encoding: .utf8)
-        let ours = try CLI.json(try CLI.run(["report", "compliance", "--db", s.db, "--standard", rules, "--format", "json",
+        let ours = try CLI.json(await CLI.run(["report", "compliance", "--db", s.db, "--standard", rules, "--format", "json",
                                              "--as-of", Self.isoDate(daysFromNow: 2)]).stdout)
         let standard = try #require(ours["standard"] as? [String: Any])
         #expect(standard["source"] as? String == rules && standard["stale_days"] as? Int == 3)

@@ -41,7 +41,7 @@ extension Patchctl {
                 await engine.exec(line, on: prepared.hosts, options: options, onHostFinished: onFinished)
             }
             let run = ExecRun(runId: prepared.recorder.runId, command: line, startedAt: prepared.started, finishedAt: finished, hosts: results)
-            Terminal.write(run: run, hosts: run.hosts, format: outputOptions.output, hostsStreamed: true) {
+            Output.print(run: run, hosts: run.hosts, as: outputOptions.output, streamed: true) {
                 TableReport.exec(run)
             }
             try RunSetup.conclude(historyFailure)

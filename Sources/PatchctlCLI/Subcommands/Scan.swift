@@ -31,7 +31,7 @@ extension Patchctl {
                 await engine.scan(prepared.hosts, options: options, onHostFinished: onFinished)
             }
             let run = ScanRun(runId: prepared.recorder.runId, startedAt: prepared.started, finishedAt: finished, hosts: results)
-            Terminal.write(run: run, hosts: run.hosts, format: outputOptions.output, hostsStreamed: true) {
+            Output.print(run: run, hosts: run.hosts, as: outputOptions.output, streamed: true) {
                 TableReport.scan(run, details: details)
             }
             try RunSetup.conclude(historyFailure)

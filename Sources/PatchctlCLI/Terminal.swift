@@ -11,6 +11,11 @@ import Glibc
 /// Only JSON, CSV and HTML documents (`writeDocument`), which escape in their own way, and the
 /// progress line's own cursor controls (`writeControl`) are written as they are.
 enum Terminal {
+    /// Where stdout and stderr text goes: the process's own, or a capture bound for one task
+    /// (in-process tests run commands side by side). Threads outside the task, such as the
+    /// signal relay's, write to the process's own.
+    @TaskLocal static var sink = OutputSink.standard
+
     static var isInteractive: Bool { isatty(STDIN_FILENO) == 1 && isatty(STDERR_FILENO) == 1 }
     static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
 
@@ -31,7 +36,7 @@ enum Terminal {
 
     /// Text for stderr: line breaks stay, every other control character is shown.
     static func writeError(_ text: String) {
-        FileHandle.standardError.write(Data(TerminalText.neutralised(text, keepingNewlines: true).utf8))
+        sink.write(Data(TerminalText.neutralised(text, keepingNewlines: true).utf8), to: .stderr)
     }
 
     /// `patchctl: MESSAGE` on one line of stderr, whatever the message (or remote text in it) holds.
@@ -42,24 +47,12 @@ enum Terminal {
     /// patchctl's own cursor controls (the progress line), as they are: whatever goes into them
     /// from elsewhere must be neutralised by the caller.
     static func writeControl(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
-    }
-
-    /// Prints a finished run in the chosen format. NDJSON prints its hosts unless they were
-    /// already streamed as they finished; the table is only rendered when asked for.
-    static func write<Run: Encodable, Record: Encodable>(
-        run: Run, hosts: [Record], format: OutputFormat, hostsStreamed: Bool, table: () -> String
-    ) {
-        switch format {
-        case .json: writeDocument(JSONOutput.encode(run, pretty: true) + "\n")
-        case .ndjson: if !hostsStreamed { for host in hosts { writeDocument(JSONOutput.encode(host, pretty: false) + "\n") } }
-        case .table: write(table())
-        }
+        sink.write(Data(text.utf8), to: .stderr)
     }
 
     /// Text for stdout (tables, messages): line breaks stay, every other control character is shown.
     static func write(_ text: String) {
-        FileHandle.standardOutput.write(Data(TerminalText.neutralised(text, keepingNewlines: true).utf8))
+        sink.write(Data(TerminalText.neutralised(text, keepingNewlines: true).utf8), to: .stdout)
     }
 
     /// A message line: what is interpolated into it (names, versions, reasons from history) is
@@ -71,7 +64,7 @@ enum Terminal {
     /// A JSON, NDJSON, CSV or HTML document for stdout, byte for byte: each format escapes its own
     /// values (JSON `\u001b`; CSV and HTML through `TerminalText`).
     static func writeDocument(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        sink.write(Data(text.utf8), to: .stdout)
     }
 }
 

@@ -1,0 +1,45 @@
+import ArgumentParser
+import PatchCore
+
+/// The documented exit codes (README "Exit codes"), and the one place an error becomes one.
+enum ExitCodes {
+    static let hostsFailed = ExitCode(2)
+    static let invalidInventory = ExitCode(65)
+    /// A ring exceeded its max_fail_percent: it and every later ring stopped.
+    static let halted = ExitCode(3)
+    /// Another run of the same policy holds its lock (EX_TEMPFAIL).
+    static let locked = ExitCode(75)
+    /// SIGINT/SIGTERM stopped the run; `deploy --resume RUN` continues it.
+    static let interrupted = ExitCode(130)
+
+    /// Prints what a command's error says and picks its exit code: PatchCore's errors, history's
+    /// and the system's are one `patchctl: ...` line; ArgumentParser's own (`ExitCode`,
+    /// `ValidationError`, `CleanExit`) keep its messages and codes.
+    static func report(_ error: any Error) -> ExitCode {
+        switch error {
+        case is ExitCode, is CleanExit, is ValidationError:
+            return usage(error)
+        case let error as PatchError:
+            Terminal.writeErrorLine("\(error)")
+            switch error {
+            // An invalid rule set is like an invalid policy.
+            case .inventory, .pattern, .policy, .ruleSet: return invalidInventory
+            case .locked: return locked
+            default: return .failure
+            }
+        default:
+            Terminal.writeErrorLine("\(error)")
+            return .failure
+        }
+    }
+
+    /// ArgumentParser's message and code: usage errors (64) on stderr, help and --version on stdout.
+    static func usage(_ error: any Error) -> ExitCode {
+        let text = Patchctl.fullMessage(for: error)
+        let code = Patchctl.exitCode(for: error)
+        if !text.isEmpty {
+            if code == .success { Terminal.writeDocument(text + "\n") } else { Terminal.writeError(text + "\n") }
+        }
+        return code
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import PatchCore
+
+/// The one place a command's result reaches stdout in the format asked for: JSON is one
+/// indented document, NDJSON one compact line per item, a table is text with its control
+/// characters shown (`Terminal.write`).
+enum Output {
+    /// `document` for JSON, `items` for NDJSON (none when they were streamed as they finished).
+    static func print<Document: Encodable, Item: Encodable>(
+        _ document: Document, items: [Item], as format: OutputFormat, table: () -> String
+    ) {
+        switch format {
+        case .json: Terminal.writeDocument(JSONOutput.encode(document, pretty: true) + "\n")
+        case .ndjson: for item in items { line(item) }
+        case .table: Terminal.write(table())
+        }
+    }
+
+    /// A list: the JSON document is the array itself.
+    static func print<Item: Encodable>(list items: [Item], as format: OutputFormat, table: () -> String) {
+        print(items, items: items, as: format, table: table)
+    }
+
+    /// One record: indented for JSON, one line for NDJSON.
+    static func print<Item: Encodable>(one item: Item, as format: OutputFormat, table: () -> String) {
+        print(item, items: [item], as: format, table: table)
+    }
+
+    /// A finished run: NDJSON prints its hosts unless they were already streamed as they finished.
+    static func print<Run: Encodable, Host: Encodable>(run: Run, hosts: [Host], as format: OutputFormat, streamed: Bool, table: () -> String) {
+        print(run, items: streamed ? [] : hosts, as: format, table: table)
+    }
+
+    /// One NDJSON line, as a host finishes.
+    static func line<Item: Encodable>(_ item: Item) {
+        Terminal.writeDocument(JSONOutput.encode(item, pretty: false) + "\n")
+    }
+
+    /// A table line whose interpolated values (names, reasons) are shown on it, newlines included.
+    static func text(_ line: TerminalLine) -> String { line.text }
+}

@@ -1,0 +1,31 @@
+import ArgumentParser
+import PatchCore
+
+extension Patchctl {
+    /// Parses and runs one command line; returns the exit status. The binary's whole life, and
+    /// what tests call in-process (with `Terminal.$sink` bound to capture stdout and stderr).
+    public static func invoke(_ arguments: [String]) async -> Int32 {
+        var command: any ParsableCommand
+        do {
+            // `--retry-failed` takes an optional RUN, which ArgumentParser options cannot: see RetryOptions.
+            command = try parseAsRoot(RetryOptions.normalized(arguments))
+        } catch {
+            return ExitCodes.usage(error).rawValue
+        }
+        do {
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            return ExitCode.success.rawValue
+        } catch {
+            return ExitCodes.report(error).rawValue
+        }
+    }
+
+    /// `invoke` with stdout and stderr going to `output` (a capture, for in-process tests).
+    public static func invoke(_ arguments: [String], output: OutputSink) async -> Int32 {
+        await Terminal.$sink.withValue(output) { await invoke(arguments) }
+    }
+}

@@ -1,0 +1,13 @@
+import ArgumentParser
+
+extension Patchctl {
+    struct Approve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Approve package versions for a policy's rings.")
+
+        @OptionGroup var decision: DecisionArguments
+
+        func run() async throws {
+            try decision.apply(.approved)
+        }
+    }
+}

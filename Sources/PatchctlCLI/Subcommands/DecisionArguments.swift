@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import PatchCore
+
+/// What approve and reject share: the policy, the package versions and why. Each decision is
+/// recorded with the local user and time.
+struct DecisionArguments: ParsableArguments {
+    @OptionGroup var policy: PolicyOption
+
+    @Argument(help: ArgumentHelp("Packages as NAME@VERSION, or NAME for every version awaiting a decision.", valueName: "package"))
+    var packages: [PackageVersion]
+
+    @Option(help: "Why (change ticket, CAB decision...).")
+    var note: String?
+
+    @OptionGroup var outputOptions: OutputOptions
+
+    func validate() throws {
+        if packages.isEmpty { throw ValidationError("name at least one package (NAME@VERSION)") }
+    }
+
+    func apply(_ state: ApprovalRecord.State) throws {
+        let environment = ProcessInfo.processInfo.environment
+        let loaded = try policy.load(environment: environment)
+        let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
+        let user = LocalUser.current(environment: environment)
+        for package in packages {
+            let versions = try package.version.map { [$0] } ?? store.pendingVersions(policy: loaded.name, package: package.name)
+            guard !versions.isEmpty else {
+                throw PatchError.deploy(message: "no version of \(package.name) awaits a decision under \(loaded.name): name one as \(package.name)@VERSION")
+            }
+            for version in versions {
+                try store.decide(policy: loaded.name, package: package.name, version: version, state: state, by: user, note: note, at: Date())
+                Terminal.write(line: "\(state == .approved ? "approved" : "rejected") \(package.name)@\(version) for \(loaded.name)\n")
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import PatchCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Patchctl {
+    struct Deploy: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Install updates by policy: fresh scan, selection, approvals, rings, window, reboot.",
+            discussion: """
+                Exit codes: 0 done or nothing to do (also outside the window); 2 some hosts failed; \
+                3 halted by a ring's max_fail_percent; 75 another run of this policy holds its lock; \
+                130 interrupted (continue with --resume RUN); 64/65/1 as for every command.
+                """)
+
+        @Option(help: ArgumentHelp("Policy name (looked up in $PATCHCTL_POLICY_DIR, ./policies, /etc/patchctl/policies) or file.", valueName: "policy"))
+        var policy: String?
+
+        @OptionGroup var target: InventoryOptions
+        @OptionGroup var connection: ConnectionFlags
+        @OptionGroup var outputOptions: OutputOptions
+        @OptionGroup var retry: RetryOptions
+
+        @Flag(help: "Print the plan (hosts, packages, exact commands) and change nothing.")
+        var dryRun = false
+
+        @Flag(help: "Ignore the policy's maintenance window.")
+        var now = false
+
+        @Option(help: ArgumentHelp("Deploy only this ring (its soak and the previous ring's health are your call).", valueName: "name"))
+        var ring: String?
+
+        @Option(help: ArgumentHelp("Continue an interrupted deployment.", valueName: "run"))
+        var resume: String?
+
+        @Option(help: ArgumentHelp("Why (change ticket...), kept with the run.", valueName: "text"))
+        var reason: String?
+
+        @Flag(help: "Print nothing unless something was done or failed (for cron).")
+        var quiet = false
+
+        @Flag(help: "In table output, list every planned and skipped package per host.")
+        var details = false
+
+        func validate() throws {
+            if resume == nil && policy == nil { throw ValidationError("give --policy NAME (or --resume RUN)") }
+            if resume != nil && (policy != nil || ring != nil || dryRun || target.limit != nil || target.listHosts || retry.requested) {
+                throw ValidationError("--resume repeats the recorded run: it takes no --policy, --ring, --limit, --dry-run, --list-hosts or --retry-failed")
+            }
+        }
+
+        func run() async throws {
+            let environment = ProcessInfo.processInfo.environment
+            let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
+            let started = try Deployment.start(start(environment: environment), store: store)
+            guard await !stopsBeforeContact(started, environment: environment) else { return }
+            let run = try await execute(started, store: store, environment: environment)
+            let changed = run.summary.installed > 0 || run.summary.rebooted > 0 || run.summary.failed > 0 || run.outcome == .halted || run.outcome == .interrupted
+            if !quiet || changed || outputOptions.output != .table {
+                Output.print(run: run, hosts: run.hosts, as: outputOptions.output, streamed: true) { TableReport.deploy(run, details: details) }
+            }
+            // Results are printed first: when history failed, stdout is the record of what was done.
+            if let historyError = run.historyError { throw historyError }
+            switch run.outcome {
+            case .halted: throw ExitCodes.halted
+            case .interrupted: throw ExitCodes.interrupted
+            default: if run.summary.failed > 0 { throw ExitCodes.hostsFailed }
+            }
+        }
+
+        /// The request PatchCore resolves: `--resume RUN`, or the policy on the inventory.
+        func start(environment: [String: String]) throws -> Deployment.Start {
+            let source: Deployment.Start.Source = if let resume {
+                .resume(run: resume)
+            } else {
+                .policy(policy ?? "", inventories: try target.inventoryPaths(environment: environment), limit: target.limit, ring: ring,
+                        ignoreWindow: now, dryRun: dryRun, reason: reason)
+            }
+            return Deployment.Start(source: source, forks: connection.forks, retryFailed: retry.requested, retryRun: retry.run,
+                                    environment: environment, currentDirectory: FileManager.default.currentDirectoryPath)
+        }
+
+        /// True when nothing is to be contacted: no host left to retry or targeted, `--list-hosts`
+        /// (they are listed), or outside the window (a message says so, unless --quiet).
+        func stopsBeforeContact(_ started: Deployment.Started, environment: [String: String]) async -> Bool {
+            let deployment = started.deployment
+            if deployment.targetedHosts.isEmpty, let retried = started.retried {
+                if !quiet { Terminal.writeError("patchctl: \(retried.nothingToRetry(limit: target.limit))\n") }
+                return true
+            }
+            if target.listHosts {
+                await RunSetup.listHosts(deployment.targetedHosts, format: outputOptions.output, environment: environment, defaultUser: connection.user,
+                                         sshConfig: connection.connectionOptions(environment: environment).sshConfig)
+                return true
+            }
+            if deployment.targetedHosts.isEmpty {
+                if !quiet { Terminal.writeError("patchctl: policy \(deployment.policy.name) targets no hosts in this inventory\n") }
+                return true
+            }
+            if started.resuming == nil, !dryRun, let closed = deployment.closedWindowMessage(at: Date()) {
+                if !quiet { Terminal.write(closed + "\n") }
+                return true
+            }
+            return false
+        }
+
+        /// Runs the deployment with the progress line, NDJSON streaming and signal handling.
+        func execute(_ started: Deployment.Started, store: HistoryStore, environment: [String: String]) async throws -> DeployRun {
+            let format = outputOptions.output
+            let stop = StopFlag()
+            Self.watchSignals(stop: stop, quiet: quiet)
+            let progress = Progress(total: started.deployment.targetedHosts.count, enabled: format == .table && !quiet && Terminal.stderrIsTerminal)
+            // The progress line is erased before anything else is printed, error or results.
+            defer { progress.clear() }
+            return try await started.deployment.execute(
+                store: store, connection: connection.connectionOptions(environment: environment), user: LocalUser.current(environment: environment),
+                version: PatchctlVersion.current, stop: stop, resume: started.resuming,
+                onHostFinished: { host in
+                    if format == .ndjson { Output.line(host) }
+                    progress.finished(host.name, ok: !host.countsAsFailure)
+                })
+        }
+
+        /// SIGINT/SIGTERM stop new hosts from starting; package operations in flight finish.
+        static func watchSignals(stop: StopFlag, quiet: Bool) {
+            SignalRelay.install([SIGINT, SIGTERM]) { _ in
+                if stop.stop() {
+                    Terminal.writeError("\npatchctl: interrupted: no new hosts start; hosts in flight finish their package operation (never killed mid-transaction)\n")
+                } else {
+                    Terminal.writeError("\npatchctl: still waiting for package operations in flight; they are not interrupted\n")
+                }
+            }
+        }
+    }
+}

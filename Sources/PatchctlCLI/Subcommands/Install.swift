@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import PatchCore
+
+extension Patchctl {
+    struct Install: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Install an approved library package on the targeted hosts (pushed over SFTP, checksum-verified).")
+
+        @Argument(help: ArgumentHelp("NAME@VERSION from the library.", valueName: "package"))
+        var package: PackageVersion
+
+        @OptionGroup var target: InventoryOptions
+        @OptionGroup var connection: ConnectionFlags
+        @OptionGroup var outputOptions: OutputOptions
+
+        @Flag(help: "Show what would happen; change nothing.")
+        var dryRun = false
+
+        @OptionGroup var retry: RetryOptions
+
+        func run() async throws {
+            let environment = ProcessInfo.processInfo.environment
+            let repository = PackageRepository(store: try HistoryStore(path: outputOptions.databasePath(environment: environment)))
+            let records = try approvedRecords(in: repository)
+            let connectionOptions = connection.connectionOptions(environment: environment)
+            guard let prepared = try await RunSetup.prepare(
+                kind: dryRun ? "install-plan" : "install", target: target, output: outputOptions, environment: environment,
+                options: "\(records[0].reference) dry_run=\(dryRun)", as: DeployHost.self, defaultUser: connection.user,
+                sshConfig: connectionOptions.sshConfig, retry: (.install, retry))
+            else { return }
+            // Hosts behind a relay get the file from it (its inventory entry may be outside --limit).
+            let relays = (try? Inventory.load(paths: target.inventoryPaths(environment: environment))).map { PackageInstaller.relays(for: prepared.hosts, in: $0) }
+            let installer = PackageInstaller(engine: Engine(options: connectionOptions), repository: repository, dryRun: dryRun,
+                                             uploadProgress: uploadProgress, relays: relays ?? [:])
+            let (results, finished, historyFailure) = await RunSetup.execute(prepared, format: outputOptions.output) { onFinished in
+                // One build per platform: each host gets the entry for its own family.
+                await installer.install(records, on: prepared.hosts, forks: connection.forks, onHostFinished: onFinished)
+            }
+            let run = DeployRun(runId: prepared.recorder.runId, policy: "install \(records[0].reference)", outcome: dryRun ? .planned : .finished,
+                                dryRun: dryRun, startedAt: prepared.started, finishedAt: finished, rings: [], notes: [], hosts: results)
+            Output.print(run: run, hosts: run.hosts, as: outputOptions.output, streamed: true) { TableReport.deploy(run, details: dryRun) }
+            try RunSetup.conclude(historyFailure)
+            if run.summary.failed > 0 { throw ExitCodes.hostsFailed }
+        }
+
+        /// The library's approved builds of one version of the package (one per platform).
+        func approvedRecords(in repository: PackageRepository) throws -> [PackageRecord] {
+            let any = try repository.find(name: package.name, version: package.version)
+            let records = any.filter { $0.state == .approved }
+            guard !records.isEmpty else {
+                throw PatchError.repository(file: nil, message: any.isEmpty ? "no \(package.name)\(package.version.map { "@\($0)" } ?? "") in the library"
+                    : "\(any.map { "\($0.reference) is \($0.state.rawValue)" }.joined(separator: ", ")): only approved packages install")
+            }
+            guard Set(records.map(\.version)).count == 1 else {
+                throw PatchError.repository(file: nil, message: "\(package.name) has several approved versions: name one as \(package.name)@VERSION")
+            }
+            return records
+        }
+
+        /// On a terminal, one self-erasing line shows the uploads in flight.
+        var uploadProgress: (@Sendable (String, Int64, Int64) -> Void)? {
+            guard Terminal.stderrIsTerminal && outputOptions.output == .table else { return nil }
+            return { host, sent, total in
+                let line = "\r\u{1B}[K\(TerminalText.neutralised(host)): \(sent >> 20) of \(total >> 20) MiB uploaded"
+                Terminal.writeControl(sent >= total ? "\r\u{1B}[K" : line)
+            }
+        }
+    }
+}

@@ -1,0 +1,13 @@
+import ArgumentParser
+
+extension Patchctl {
+    struct Reject: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Reject package versions for a policy: never installed by it.")
+
+        @OptionGroup var decision: DecisionArguments
+
+        func run() async throws {
+            try decision.apply(.rejected)
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+import PatchCore
+@testable import PatchctlCLI
+
+/// Parsing, exit codes and messages of the commands, run in-process: each error type maps to
+/// its documented code in one place (`ExitCodes.report`), printed as one `patchctl:` line.
+@Suite("patchctl command line, in-process")
+struct CommandLineTests {
+    typealias CLI = InProcessCLI
+
+    @Test func usageErrorsAreArgumentParsersAndExit64() async throws {
+        let missing = await CLI.run(["scan"])
+        #expect(missing.status == 64 && missing.stdout.isEmpty)
+        #expect(missing.stderr.contains("Error: Missing expected argument '--inventory <source>' (or set PATCHCTL_INVENTORY)"), "\(missing.stderr)")
+        let range = await CLI.run(["history", "list", "--last", "0"])
+        #expect(range.status == 64 && range.stderr.contains("--last must be from 1 to 100000, not 0"))
+        let version = await CLI.run(["--version"])
+        #expect(version.status == 0 && version.stdout == PatchctlVersion.long + "\n" && version.stderr.isEmpty)
+    }
+
+    @Test func aPolicyNamedByAnOptionalOptionIsLookedUpLikePolicy() async throws {
+        let folder = try CLI.temporaryDirectory()
+        let db = folder.appendingPathComponent("history.db").path
+        // Not found: an invalid policy (65), for every command that takes an optional one.
+        for arguments in [["approvals", "--policy", "no-such-policy"], ["defer", "web1", "--until", "1d", "--reason", "r", "--policy", "no-such-policy"]] {
+            let result = await CLI.run(arguments + ["--db", db])
+            #expect(result.status == 65 && result.stderr.hasPrefix("patchctl: ") && result.stderr.contains("no-such-policy"), "\(arguments): \(result.stderr)")
+        }
+        // Found by file: its name is what is recorded.
+        let policy = folder.appendingPathComponent("nightly.yml").path
+        try "name: nightly\ntargets: all\nselect: security\napproval: auto\nreboot: never\n".write(toFile: policy, atomically: true, encoding: .utf8)
+        let deferred = await CLI.run(["defer", "web1", "--until", "1d", "--reason", "CHG-7", "--policy", policy, "--db", db])
+        #expect(deferred.status == 0 && deferred.stdout.hasPrefix("web1 deferred until ") && deferred.stdout.hasSuffix(" for nightly: CHG-7\n"),
+                "\(deferred.stderr)")
+        let events = try #require(try JSONSerialization.jsonObject(with: Data(await CLI.run(["history", "events", "--db", db, "--output", "json"]).stdout.utf8)) as? [[String: Any]])
+        #expect(events.count == 1 && events.first?["policy"] as? String == "nightly")
+    }
+
+    @Test func eachErrorTypeHasItsCodeAndOneLine() {
+        let cases: [(any Error, Int32)] = [
+            (PatchError.inventory(file: "inv.yml", line: 3, column: 1, message: "bad"), 65),
+            (PatchError.pattern(pattern: "web[", message: "bad"), 65),
+            (PatchError.policy(file: "p.yml", line: nil, column: nil, message: "bad"), 65),
+            (PatchError.ruleSet(file: "r.yml", line: 4, column: 3, message: "bad"), 65),
+            (PatchError.locked(policy: "nightly", holder: "pid 42"), 75),
+            (PatchError.runNotFound("2026"), 1),
+            (HistoryWriteFailure(database: "h.db", journal: "h.db.journal", cause: "disk full", journaled: 2), 1),
+            (CocoaError(.fileWriteNoPermission), 1),
+        ]
+        for (error, code) in cases {
+            let output = OutputSink.capture()
+            let status = Terminal.$sink.withValue(output) { ExitCodes.report(error).rawValue }
+            #expect(status == code, "\(error)")
+            #expect(output.stdout.isEmpty && output.stderr == "patchctl: " + TerminalText.neutralised("\(error)") + "\n", "\(error)")
+        }
+    }
+
+    @Test func anUnknownRunIsAnErrorLineAndExitOne() async throws {
+        let s = try ScannedHistory.make()
+        let result = await CLI.run(["history", "show", "19990101", "--db", s.db])
+        #expect(result.status == 1 && result.stdout.isEmpty && result.stderr.hasPrefix("patchctl: ") && result.stderr.hasSuffix("\n"), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1)
+        let shown = await CLI.run(["history", "show", String(s.runs[1].prefix(20)), "--db", s.db, "--output", "ndjson"])
+        #expect(shown.status == 0 && shown.stdout.split(separator: "\n").count == 3, "every host of the run, one line each: \(shown.stderr)")
+    }
+}
