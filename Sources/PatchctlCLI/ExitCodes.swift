@@ -16,9 +16,8 @@ enum ExitCodes {
     /// and the system's are one `patchctl: ...` line; ArgumentParser's own (`ExitCode`,
     /// `ValidationError`, `CleanExit`) keep its messages and codes.
     static func report(_ error: any Error) -> ExitCode {
+        if isArgumentParsers(error) { return usage(error) }
         switch error {
-        case is ExitCode, is CleanExit, is ValidationError:
-            return usage(error)
         case let error as PatchError:
             Terminal.writeErrorLine("\(error)")
             switch error {
@@ -30,6 +29,15 @@ enum ExitCodes {
         default:
             Terminal.writeErrorLine("\(error)")
             return .failure
+        }
+    }
+
+    /// Errors ArgumentParser defines: its public ones, and the internal ones the commands it
+    /// builds itself throw from `run()` (`--help`, `help SUBCOMMAND`).
+    static func isArgumentParsers(_ error: any Error) -> Bool {
+        switch error {
+        case is ExitCode, is CleanExit, is ValidationError: return true
+        default: return String(reflecting: type(of: error)).hasPrefix("ArgumentParser.")
         }
     }
 

@@ -12,7 +12,7 @@ enum RunSetup {
 
     /// Runs the engine, streaming each finished host to history, NDJSON and the progress line;
     /// returns the results in inventory order once history has them all. When history could not
-    /// be written the results are still returned, with the failure: print them, then `conclude`.
+    /// be written the results are still returned, with the failure: `conclude` prints them.
     static func execute<Record: HistoryRecord & Encodable>(
         _ prepared: Prepared<Record>, format: OutputFormat,
         work: (@escaping @Sendable (Record) -> Void) async -> [Record]
@@ -36,9 +36,15 @@ enum RunSetup {
         }
     }
 
-    /// After the results are printed: a history failure is the command's error (exit 1).
-    static func conclude(_ failure: HistoryWriteFailure?) throws {
-        if let failure { throw failure }
+    /// Prints a finished run (its hosts were streamed as NDJSON already), then ends as it went:
+    /// a history failure is the command's error (exit 1; stdout is the record of what was done),
+    /// else any failed host exits 2.
+    static func conclude<Run: Encodable, Record: Encodable>(
+        _ run: Run, hosts: [Record], failed: Int, historyFailure: HistoryWriteFailure?, format: OutputFormat, table: () -> String
+    ) throws {
+        Output.print(run: run, hosts: hosts, as: format, streamed: true, table: table)
+        if let historyFailure { throw historyFailure }
+        if failed > 0 { throw ExitCodes.hostsFailed }
     }
 
     /// `--list-hosts`: the targeted hosts as patchctl would reach them; nothing is contacted.

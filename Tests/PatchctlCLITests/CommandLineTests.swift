@@ -19,6 +19,14 @@ struct CommandLineTests {
         #expect(version.status == 0 && version.stdout == PatchctlVersion.long + "\n" && version.stderr.isEmpty)
     }
 
+    /// `--help` and `help X` are commands ArgumentParser builds; what they throw is its own.
+    @Test(arguments: [["--help"], ["report", "--help"], ["help", "deploy"], ["exception", "add", "-h"]])
+    func helpIsPrintedOnStdoutAndExitsZero(_ arguments: [String]) async {
+        let result = await CLI.run(arguments)
+        #expect(result.status == 0 && result.stderr.isEmpty, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("OVERVIEW: ") && result.stdout.contains("USAGE: patchctl"), "\(result.stdout)")
+    }
+
     @Test func aPolicyNamedByAnOptionalOptionIsLookedUpLikePolicy() async throws {
         let folder = try CLI.temporaryDirectory()
         let db = folder.appendingPathComponent("history.db").path

@@ -41,11 +41,9 @@ extension Patchctl {
                 await engine.exec(line, on: prepared.hosts, options: options, onHostFinished: onFinished)
             }
             let run = ExecRun(runId: prepared.recorder.runId, command: line, startedAt: prepared.started, finishedAt: finished, hosts: results)
-            Output.print(run: run, hosts: run.hosts, as: outputOptions.output, streamed: true) {
+            try RunSetup.conclude(run, hosts: run.hosts, failed: run.summary.failed, historyFailure: historyFailure, format: outputOptions.output) {
                 TableReport.exec(run)
             }
-            try RunSetup.conclude(historyFailure)
-            if run.summary.failed > 0 { throw ExitCodes.hostsFailed }
         }
     }
 }

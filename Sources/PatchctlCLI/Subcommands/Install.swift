@@ -39,9 +39,9 @@ extension Patchctl {
             }
             let run = DeployRun(runId: prepared.recorder.runId, policy: "install \(records[0].reference)", outcome: dryRun ? .planned : .finished,
                                 dryRun: dryRun, startedAt: prepared.started, finishedAt: finished, rings: [], notes: [], hosts: results)
-            Output.print(run: run, hosts: run.hosts, as: outputOptions.output, streamed: true) { TableReport.deploy(run, details: dryRun) }
-            try RunSetup.conclude(historyFailure)
-            if run.summary.failed > 0 { throw ExitCodes.hostsFailed }
+            try RunSetup.conclude(run, hosts: run.hosts, failed: run.summary.failed, historyFailure: historyFailure, format: outputOptions.output) {
+                TableReport.deploy(run, details: dryRun)
+            }
         }
 
         /// The library's approved builds of one version of the package (one per platform).

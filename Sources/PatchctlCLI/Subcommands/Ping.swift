@@ -34,8 +34,8 @@ extension Patchctl {
             }
             progress.clear()
             let run = PingRun(startedAt: started, finishedAt: Date(), hosts: results)
-            Output.print(run: run, hosts: run.hosts, as: format, streamed: true) { TableReport.ping(run) }
-            if run.summary.failed > 0 { throw ExitCodes.hostsFailed }
+            // Ping records nothing: no history to fail.
+            try RunSetup.conclude(run, hosts: run.hosts, failed: run.summary.failed, historyFailure: nil, format: format) { TableReport.ping(run) }
         }
     }
 }

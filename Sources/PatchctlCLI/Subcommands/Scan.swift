@@ -31,11 +31,9 @@ extension Patchctl {
                 await engine.scan(prepared.hosts, options: options, onHostFinished: onFinished)
             }
             let run = ScanRun(runId: prepared.recorder.runId, startedAt: prepared.started, finishedAt: finished, hosts: results)
-            Output.print(run: run, hosts: run.hosts, as: outputOptions.output, streamed: true) {
+            try RunSetup.conclude(run, hosts: run.hosts, failed: run.summary.failed, historyFailure: historyFailure, format: outputOptions.output) {
                 TableReport.scan(run, details: details)
             }
-            try RunSetup.conclude(historyFailure)
-            if run.summary.failed > 0 { throw ExitCodes.hostsFailed }
         }
     }
 }
