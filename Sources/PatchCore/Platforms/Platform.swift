@@ -129,7 +129,8 @@ public enum Platforms {
     }
 }
 
-/// Why a platform parser rejected an output: turned into `PatchError.parse` with the host by the engine.
+/// Why a platform parser rejected an output: the engine reports it as the host's error, with the
+/// host's name and what was being read (`host: scan: …`).
 public struct ParseFailure: Error, CustomStringConvertible, Equatable {
     public var description: String
     public init(_ description: String) { self.description = description }
