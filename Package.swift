@@ -3,7 +3,8 @@ import PackageDescription
 
 let package = Package(
     name: "patchctl",
-    platforms: [.macOS(.v13)],
+    // Linux only: the reactor (Sources/PatchSSH/Reactor.swift) is epoll and eventfd, and says so
+    // with #error elsewhere. No Apple platform is declared because none builds.
     products: [
         .executable(name: "patchctl", targets: ["patchctl"])
     ],

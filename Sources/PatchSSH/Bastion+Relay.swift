@@ -199,7 +199,11 @@ final class TunnelRelay {
             for request in queue { wakeAt = min(wakeAt, request.deadline) }
             if let opening { wakeAt = min(wakeAt, opening.deadline) }
             moved = 0
-            _ = await session.reactor.wait(fd: epollFD, readable: true, writable: false, deadline: wakeAt)
+            do {
+                _ = try await session.reactor.wait(fd: epollFD, readable: true, writable: false, deadline: wakeAt)
+            } catch {
+                return stopAll(SSHError.session(host: label, LibSSH2Error(code: LIBSSH2_ERROR_BAD_USE, message: "\(error)", function: "relay")))
+            }
             collectEvents(events)
         }
     }

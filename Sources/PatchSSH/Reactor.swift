@@ -4,6 +4,11 @@ import Foundation
 import Glibc
 #endif
 
+// epoll and eventfd: a kqueue port would be needed for macOS or the BSDs (Package.swift says Linux only).
+#if !os(Linux)
+#error("patchctl runs on Linux only: its reactor is epoll")
+#endif
+
 /// One thread that watches every session's socket with epoll and also runs the tasks that
 /// drive those sessions (it is their task executor).
 ///
@@ -17,7 +22,15 @@ public final class Reactor: TaskExecutor, @unchecked Sendable {
 
     private struct Waiter {
         let deadline: Deadline
-        let continuation: CheckedContinuation<Bool, Never>
+        let continuation: CheckedContinuation<Result<Bool, WaiterConflict>, Never>
+    }
+
+    /// A second task waiting on a descriptor that already has one: one readiness event resumes one
+    /// waiter, so replacing the first would leave its task suspended forever. Two tasks driving one
+    /// socket is a bug in the caller.
+    public struct WaiterConflict: Error, Equatable, CustomStringConvertible {
+        public let fd: Int32
+        public var description: String { "descriptor \(fd) already has a waiting task: two tasks are driving one socket" }
     }
 
     private let epollFD: Int32
@@ -25,6 +38,8 @@ public final class Reactor: TaskExecutor, @unchecked Sendable {
     private let wakeFD: Int32
     private let lock = NSLock()
     private var waiters: [Int32: Waiter] = [:]
+    /// The loop's thread, set once before it runs any job.
+    private var loopThread: pthread_t?
     private var registered: Set<Int32> = []
     private var jobs: [UnownedJob] = []
     /// True while the loop is awake: it will see new jobs and deadlines before it sleeps again.
@@ -64,10 +79,18 @@ public final class Reactor: TaskExecutor, @unchecked Sendable {
 
     // MARK: - Readiness
 
-    /// Suspends until `fd` is readable/writable (true) or `deadline` passes (false).
-    public func wait(fd: Int32, readable: Bool, writable: Bool, deadline: Deadline) async -> Bool {
+    /// Suspends until `fd` is readable/writable (true) or `deadline` passes (false). A second
+    /// waiter on the same descriptor stops a debug build (assertion) and gets `WaiterConflict` in
+    /// a release build, the first waiter left as it was.
+    public func wait(fd: Int32, readable: Bool, writable: Bool, deadline: Deadline) async throws(WaiterConflict) -> Bool {
+        try await wait(fd: fd, readable: readable, writable: writable, deadline: deadline) { assertionFailure("\($0)") }
+    }
+
+    /// `onConflict`: what a debug build does about a second waiter before the error is thrown (tests pass a no-op).
+    func wait(fd: Int32, readable: Bool, writable: Bool, deadline: Deadline,
+              onConflict: (WaiterConflict) -> Void) async throws(WaiterConflict) -> Bool {
         if deadline.hasPassed { return false }
-        return await withCheckedContinuation { continuation in
+        let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Bool, WaiterConflict>, Never>) in
             var interest = EPOLLONESHOT.rawValue
             if readable { interest |= EPOLLIN.rawValue }
             if writable { interest |= EPOLLOUT.rawValue }
@@ -75,6 +98,13 @@ public final class Reactor: TaskExecutor, @unchecked Sendable {
             event.events = interest
             event.data.fd = fd
             lock.lock()
+            if waiters[fd] != nil {
+                lock.unlock()
+                let conflict = WaiterConflict(fd: fd)
+                onConflict(conflict)
+                continuation.resume(returning: .failure(conflict))
+                return
+            }
             waiters[fd] = Waiter(deadline: deadline, continuation: continuation)
             let isNew = registered.insert(fd).inserted
             let rc = epoll_ctl(epollFD, isNew ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &event)
@@ -84,8 +114,16 @@ public final class Reactor: TaskExecutor, @unchecked Sendable {
             lock.unlock()
             if wake { signal() }
             // A socket epoll refuses is broken: let the caller's next libssh2 call report why.
-            if rc != 0 { continuation.resume(returning: true) }
+            if rc != 0 { continuation.resume(returning: .success(true)) }
         }
+        return try outcome.get()
+    }
+
+    /// Whether a task waits on `fd` now (tests wait for this before racing a second waiter).
+    func hasWaiter(fd: Int32) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return waiters[fd] != nil
     }
 
     /// Must be called before the descriptor is closed, so a reused number never inherits a registration.
@@ -96,7 +134,7 @@ public final class Reactor: TaskExecutor, @unchecked Sendable {
             _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil)
         }
         lock.unlock()
-        waiter?.continuation.resume(returning: false)
+        waiter?.continuation.resume(returning: .success(false))
     }
 
     private func signal() {
@@ -106,11 +144,21 @@ public final class Reactor: TaskExecutor, @unchecked Sendable {
 
     // MARK: - The loop
 
+    /// Whether the caller runs on the reactor's thread (tasks that prefer it as their executor do).
+    public var isCurrent: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return loopThread.map { pthread_equal($0, pthread_self()) != 0 } ?? false
+    }
+
     private func loop() {
+        lock.lock()
+        loopThread = pthread_self()
+        lock.unlock()
         let capacity = 512
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
-        var ready: [CheckedContinuation<Bool, Never>] = []
-        var expired: [CheckedContinuation<Bool, Never>] = []
+        var ready: [CheckedContinuation<Result<Bool, WaiterConflict>, Never>] = []
+        var expired: [CheckedContinuation<Result<Bool, WaiterConflict>, Never>] = []
         let executor = asUnownedTaskExecutor()
         while true {
             // Run every job until each task waits again (jobs they enqueue join the batch), but
@@ -145,7 +193,7 @@ public final class Reactor: TaskExecutor, @unchecked Sendable {
                 plannedWake = next
             }
             lock.unlock()
-            for continuation in expired { continuation.resume(returning: false) }
+            for continuation in expired { continuation.resume(returning: .success(false)) }
             expired.removeAll(keepingCapacity: true)
 
             // With work pending, only look at which sockets are ready; otherwise sleep until one
@@ -166,7 +214,7 @@ public final class Reactor: TaskExecutor, @unchecked Sendable {
                 }
             }
             lock.unlock()
-            for continuation in ready { continuation.resume(returning: true) }
+            for continuation in ready { continuation.resume(returning: .success(true)) }
             ready.removeAll(keepingCapacity: true)
         }
     }

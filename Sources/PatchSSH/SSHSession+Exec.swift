@@ -141,6 +141,10 @@ extension SSHSession {
     /// `SSHError.outputLimit` thrown.
     public func run(_ command: String, timeout: Double, prompt: PromptReply? = nil,
                     outputLimit: Int = OutputLimit.defaultBytes) async throws -> CommandResult {
+        try await onReactor { try await self.runOnReactor(command, timeout: timeout, prompt: prompt, outputLimit: outputLimit) }
+    }
+
+    private func runOnReactor(_ command: String, timeout: Double, prompt: PromptReply?, outputLimit: Int) async throws -> CommandResult {
         let owner = claim()
         defer { release(owner) }
         do {

@@ -7,6 +7,13 @@ extension SSHSession {
     /// each wait for the server, not the whole upload. `progress` sees the bytes sent so far.
     public func upload(localPath: String, remotePath: String, mode: Int32 = 0o600, idleTimeout: Double = 60, chunkSize: Int = 1 << 20,
                        progress: (@Sendable (Int64) -> Void)? = nil) async throws -> Int64 {
+        try await onReactor {
+            try await self.uploadOnReactor(localPath: localPath, remotePath: remotePath, mode: mode, idleTimeout: idleTimeout, chunkSize: chunkSize, progress: progress)
+        }
+    }
+
+    private func uploadOnReactor(localPath: String, remotePath: String, mode: Int32, idleTimeout: Double, chunkSize: Int,
+                                 progress: (@Sendable (Int64) -> Void)?) async throws -> Int64 {
         guard let session = handle else { throw SSHError.session(host: config.label, LibSSH2Error.last(nil, function: "sftp")) }
         guard let input = FileHandle(forReadingAtPath: localPath) else {
             throw SSHError.transfer(host: config.label, path: localPath, message: "cannot read the local file")

@@ -17,6 +17,14 @@ extension SSHSession {
     /// exit status: the caller decides, and verifies the file on the endpoint either way.
     public func stream(localPath: String, into command: String, idleTimeout: Double = 60, chunkSize: Int = 1 << 20,
                        outputLimit: Int = 64 << 10, progress: (@Sendable (Int64) -> Void)? = nil) async throws -> (sent: Int64, result: CommandResult) {
+        try await onReactor {
+            try await self.streamOnReactor(localPath: localPath, into: command, idleTimeout: idleTimeout, chunkSize: chunkSize,
+                                           outputLimit: outputLimit, progress: progress)
+        }
+    }
+
+    private func streamOnReactor(localPath: String, into command: String, idleTimeout: Double, chunkSize: Int,
+                                 outputLimit: Int, progress: (@Sendable (Int64) -> Void)?) async throws -> (sent: Int64, result: CommandResult) {
         guard let input = FileHandle(forReadingAtPath: localPath) else {
             throw SSHError.transfer(host: config.label, path: localPath, message: "cannot read the local file")
         }

@@ -58,7 +58,12 @@ public enum HostKeyPolicy: Sendable {
 }
 
 /// One authenticated SSH connection, driven in non-blocking mode through the reactor.
-/// Used by one task at a time (a host's job); commands on it run one after another.
+///
+/// Sendable because it is bound to its reactor, as NIO's `NIOLoopBound` is bound to an event loop:
+/// every public operation runs with the reactor as its task executor (`onReactor`), so libssh2 is
+/// only ever called from the reactor's one thread, which debug builds assert at each call
+/// (`assertOnReactor`). Operations on it run one after another: a second one while one runs
+/// (two tasks interleaving on its channel) stops the program (`claim`).
 public final class SSHSession: @unchecked Sendable {
     public let config: SSHConfig
     /// SHA256 fingerprint of the server's host key, as OpenSSH prints it.
@@ -98,6 +103,13 @@ public final class SSHSession: @unchecked Sendable {
     /// bastion's session instead of a TCP connection from here; host key and login are checked the same way.
     public static func connect(_ config: SSHConfig, via bastion: Bastion? = nil, knownHosts: KnownHosts, policy: HostKeyPolicy = .strict,
                                reactor: Reactor = .shared) async throws -> SSHSession {
+        try await withTaskExecutorPreference(reactor) {
+            try await connectOnReactor(config, via: bastion, knownHosts: knownHosts, policy: policy, reactor: reactor)
+        }
+    }
+
+    private static func connectOnReactor(_ config: SSHConfig, via bastion: Bastion?, knownHosts: KnownHosts, policy: HostKeyPolicy,
+                                         reactor: Reactor) async throws -> SSHSession {
         try LibSSH2.ensureInitialized()
         let session = SSHSession(config: config, reactor: reactor)
         let deadline = Deadline.after(seconds: config.connectTimeout)
@@ -311,8 +323,10 @@ public final class SSHSession: @unchecked Sendable {
     /// Ends the connection politely; errors are ignored since the session is done either way.
     public func close() async {
         guard let handle else { return }
-        _ = try? await retry(.after(seconds: 2), phase: "disconnect", allowFailure: true) {
-            libssh2_session_disconnect_ex(handle, SSH_DISCONNECT_BY_APPLICATION, "patchctl done", "")
+        _ = try? await onReactor {
+            try await self.retry(.after(seconds: 2), phase: "disconnect", allowFailure: true) {
+                libssh2_session_disconnect_ex(handle, SSH_DISCONNECT_BY_APPLICATION, "patchctl done", "")
+            }
         }
     }
 
@@ -326,8 +340,20 @@ public final class SSHSession: @unchecked Sendable {
 
     // MARK: - Ownership
 
+    /// Runs `body` with the reactor as the task's executor, whatever executor the caller is on:
+    /// the session's libssh2 calls then all happen on the reactor's thread.
+    func onReactor<T>(_ body: () async throws -> T) async throws -> T {
+        try await withTaskExecutorPreference(reactor) { try await body() }
+    }
+
+    /// Debug builds: stops when libssh2 is about to be used off the reactor's thread.
+    func assertOnReactor(file: StaticString = #file, line: UInt = #line) {
+        assert(reactor.isCurrent, "SSHSession \(config.label): used off its reactor's thread", file: file, line: line)
+    }
+
     /// Marks the session busy for one operation (command, transfer); two at once is a programming error.
     func claim() -> Bool {
+        assertOnReactor()
         ownership.lock()
         defer { ownership.unlock() }
         precondition(!inUse, "SSHSession \(config.label): used by two tasks at once")
@@ -348,6 +374,7 @@ public final class SSHSession: @unchecked Sendable {
     /// Other negative codes throw through `check()` unless `allowFailure` asks for the raw code.
     @discardableResult
     func retry(_ deadline: Deadline, phase: String, allowFailure: Bool = false, _ call: () -> Int32) async throws -> Int32 {
+        assertOnReactor()
         while true {
             let rc = call()
             if rc == LIBSSH2_ERROR_EAGAIN {
@@ -370,11 +397,16 @@ public final class SSHSession: @unchecked Sendable {
 
     /// True when the socket is ready, false when `deadline` passed first.
     func waitForSocket(until deadline: Deadline) async throws -> Bool {
+        assertOnReactor()
         guard let handle else { return false }
         let directions = libssh2_session_block_directions(handle)
         let readable = directions & LIBSSH2_SESSION_BLOCK_INBOUND != 0
         let writable = directions & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0
-        return await reactor.wait(fd: socket, readable: readable || !writable, writable: writable, deadline: deadline)
+        do {
+            return try await reactor.wait(fd: socket, readable: readable || !writable, writable: writable, deadline: deadline)
+        } catch {
+            throw SSHError.session(host: config.label, LibSSH2Error(code: LIBSSH2_ERROR_BAD_USE, message: "\(error)", function: "wait"))
+        }
     }
 }
 

@@ -24,7 +24,14 @@ enum TCPSocket {
                 close(fd)
                 continue
             }
-            let writable = await reactor.wait(fd: fd, readable: false, writable: true, deadline: deadline)
+            let writable: Bool
+            do {
+                writable = try await reactor.wait(fd: fd, readable: false, writable: true, deadline: deadline)
+            } catch {
+                // The socket is this call's own: no other task can be waiting on it.
+                close(fd)
+                throw SSHError.connect(host: host, port: port, message: "\(error)")
+            }
             if !writable {
                 reactor.forget(fd: fd)
                 close(fd)

@@ -16,6 +16,9 @@ actor AsyncGate {
         await withCheckedContinuation { waiters.append($0) }
     }
 
+    /// Callers waiting to enter.
+    var waiting: Int { waiters.count }
+
     func leave() {
         if waiters.isEmpty {
             available += 1

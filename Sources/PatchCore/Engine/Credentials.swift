@@ -4,7 +4,7 @@ import PatchSSH
 /// Resolves every host's secrets once, before any connection starts: prompts happen up front on
 /// the terminal, a `password_command` runs once however many hosts share it, and nothing
 /// secret is ever written anywhere.
-final class Credentials: @unchecked Sendable {
+final class Credentials {
     struct Resolved: Sendable {
         var config: SSHConfig
         var becomePassword: String?

@@ -150,7 +150,7 @@ public struct Deployment: Sendable {
                                           flush: { try recorder.flush() })
         notes += result.notes
         let finished = now()
-        var run = DeployRun(runId: runId, policy: policy.name, outcome: result.outcome, dryRun: request.dryRun, startedAt: resume.map { _ in started } ?? started,
+        var run = DeployRun(runId: runId, policy: policy.name, outcome: result.outcome, dryRun: request.dryRun, startedAt: started,
                             finishedAt: finished, rings: result.rings, notes: notes, hosts: Self.ordered(result.hosts, like: hosts))
         if !request.dryRun {
             let s = run.summary

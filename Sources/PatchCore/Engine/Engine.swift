@@ -198,10 +198,9 @@ public struct Engine: Sendable {
                                         switch error {
                                         case .connect, .resolve:
                                             logger.info("OpenSSH unreachable, trying WinRM", metadata: ["host": "\(host.name)", "reason": "\(error)"])
-                                            var winrmHost = host
-                                            winrmHost.port = 22  // OpenSSH's port is not WinRM's
-                                            let configuration = try WinRMSession.configuration(for: winrmHost, user: prepared.config.user,
-                                                                                               password: prepared.password, connectTimeout: prepared.config.connectTimeout)
+                                            let configuration = try WinRMSession.configuration(
+                                                for: host, user: prepared.config.user, password: prepared.password,
+                                                connectTimeout: prepared.config.connectTimeout, fallingBackFromOpenSSH: true)
                                             return WinRMSession(client: try WinRMClient(configuration))
                                         default:
                                             throw error

@@ -51,26 +51,15 @@ public struct ScanEngine: Sendable {
     /// platform the facts describe. Scan and deploy both start here.
     static func detectAndScan(_ connection: HostConnection, refresh: Bool) async throws -> (any Platform, ScanFindings) {
         let host = connection.host
-        if host.isWindows {
-            // PowerShell, encoded: the same line works whether OpenSSH's shell is cmd.exe or PowerShell, and over WinRM.
-            let output = try await connection.run(WindowsPlatform.scanCommand(refresh: refresh, thirdParty: true))
-            guard let platform = WindowsPlatform.detect(scanOutput: output.stdout) else {
-                let said = (output.stderr.isEmpty ? output.stdout : output.stderr).trimmed
-                throw Engine.Failure(status: .error, message: "\(host.name): the Windows scan printed no OS facts (exit \(output.exitStatus)): \(String(said.prefix(300)))")
-            }
-            var findings = try await parsing(host, "scan") { try platform.parseScan(output.stdout) }
-            findings.rejected = findings.rejectInvalid(family: platform.family)
-            return (platform, findings)
-        }
-        // The family's own scan plus snap and flatpak where they exist: still one command.
-        let output = try await connection.run(ThirdPartyManager.posixScanScript(refresh: refresh))
-        let facts = try await parsing(host, "facts") { try Platforms.parseFacts(output.stdout) }
+        let script = ScanScript(for: host)
+        let output = try await connection.run(script.command(refresh: refresh))
+        let facts = try await parsing(host, "facts") { try script.facts(from: output) }
         guard let platform = Platforms.detect(facts) else {
             let id = facts.osRelease["PRETTY_NAME"] ?? facts.osRelease["ID"] ?? facts.kernelName
             throw Engine.Failure(status: .error, message: "\(host.name): unsupported platform (\(id))")
         }
         var findings = try await parsing(host, "scan") { try platform.parseScan(output.stdout) }
-        findings.updates += try await parsing(host, "snap/flatpak") { try ThirdPartyManager.linuxFindings(fromScanOutput: output.stdout) }
+        findings.updates += try await parsing(host, "snap/flatpak") { try script.thirdPartyFindings(output.stdout) }
         findings.rejected = findings.rejectInvalid(family: platform.family)
         return (platform, findings)
     }

@@ -7,9 +7,10 @@ public struct DebianPlatform: Platform {
         self.os = os
     }
 
+    public static let identity = PlatformIdentity(lineage: [.equals("debian"), .equals("ubuntu")])
+
     public static func detect(_ facts: OSFacts) -> DebianPlatform? {
-        let lineage = facts.lineage
-        guard lineage.contains("debian") || lineage.contains("ubuntu") else { return nil }
+        guard identity.matches(facts) else { return nil }
         let release = facts.osRelease
         let id = release["ID"]?.lowercased() ?? "debian"
         // Debian testing/sid have no VERSION_ID; the codename is the best version there is.
@@ -25,6 +26,7 @@ public struct DebianPlatform: Platform {
     static let environment = "export LC_ALL=C LANG=C DEBIAN_FRONTEND=noninteractive"
 
     public static let probe = "[ -x /usr/bin/apt-get ] && [ -x /usr/bin/dpkg-query ]"
+    public static let scanShell = ScanShell.posix(probe: probe)
 
     public static func scanCommand(refresh: Bool) -> String {
         var lines = [environment]

@@ -24,8 +24,11 @@ public struct MacOSPlatform: Platform {
     /// macOS has no os-release: the facts' `uname -s` is `Darwin`. The product version is only in
     /// `sw_vers`, which the scan prints (`refinedOS(fromScanOutput:)`); here it is derived from the
     /// Darwin major (20–24 → macOS 11–15, 25 → 26 "Tahoe"), good for the major only.
+    /// macOS has no os-release: the kernel name tells.
+    public static let identity = PlatformIdentity(kernelName: "Darwin")
+
     public static func detect(_ facts: OSFacts) -> MacOSPlatform? {
-        guard facts.kernelName == "Darwin" else { return nil }
+        guard identity.matches(facts) else { return nil }
         let darwinMajor = Int(facts.kernelRelease.split(separator: ".").first ?? "") ?? 0
         let version: String
         switch darwinMajor {
@@ -51,6 +54,7 @@ public struct MacOSPlatform: Platform {
     }
 
     public static let probe = "[ -x /usr/sbin/softwareupdate ]"
+    public static let scanShell = ScanShell.posix(probe: probe)
 
     static let environment = "export LC_ALL=C LANG=C"
     static let rebootMarker = "/var/db/patchctl/reboot-required"

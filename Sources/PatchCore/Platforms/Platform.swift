@@ -28,12 +28,14 @@ public protocol Platform: Sendable {
     var family: OSFamily { get }
     var os: OSInfo { get }
 
-    /// Returns the platform for these facts, or nil when they describe another family.
+    /// How the facts name this family; `detect` and the scan script's choice both test it.
+    static var identity: PlatformIdentity { get }
+    /// Returns the platform for these facts (they match `identity`), or nil when they describe another family.
     static func detect(_ facts: OSFacts) -> Self?
 
-    /// A POSIX shell condition true on endpoints of this family (its package tools exist), so
-    /// facts and scan travel in one command: the platform is not known before the facts are read.
-    static var probe: String { get }
+    /// The shell the family is scanned through, in the one command that also prints the facts
+    /// (the platform is not known before the facts are read).
+    static var scanShell: ScanShell { get }
     /// Prints, in sections, everything `parseScan` needs; with `refresh`, package metadata is
     /// refreshed first (needs root) and its outcome reported in a section of its own.
     static func scanCommand(refresh: Bool) -> String
@@ -98,28 +100,16 @@ public struct LoggedInUser: Sendable, Equatable, Codable {
     }
 }
 
-/// The platforms patchctl knows, in the order they are tried.
+/// The platforms patchctl knows, in the order they are tried: adding one is a line here.
 public enum Platforms {
-    /// POSIX platforms, in the order they are tried.
-    static let posix: [any Platform.Type] = [DebianPlatform.self, RhelPlatform.self, SusePlatform.self, MacOSPlatform.self]
+    static let all: [any Platform.Type] = [DebianPlatform.self, RhelPlatform.self, SusePlatform.self, MacOSPlatform.self, WindowsPlatform.self]
 
+    /// The first platform, in registry order, that the facts describe (POSIX and Windows alike).
     public static func detect(_ facts: OSFacts) -> (any Platform)? {
-        for platform in posix {
+        for platform in all {
             if let found = platform.detect(facts) { return found }
         }
         return nil
-    }
-
-    /// One command for a whole scan: the facts, then the scan of whichever family's tools exist.
-    /// One round trip instead of two matters over a WAN, and halves the channels per host.
-    public static func scanScript(refresh: Bool) -> String {
-        var script = factsCommand + "\n"
-        for (index, platform) in posix.enumerated() {
-            script += (index == 0 ? "if " : "elif ") + platform.probe + "; then\n" + platform.scanCommand(refresh: refresh) + "\n"
-        }
-        // Collected and printed in one write: apt prints in dribs, and every packet that reaches
-        // the controller costs it a wake-up (most of a scan's controller CPU before this).
-        return "out=$(\n" + script + "fi\n) 2>&1\nprintf '%s\\n' \"$out\""
     }
 
     /// Prints os-release and uname between section markers; POSIX sh only.
@@ -162,7 +152,8 @@ public enum Platforms {
     }
 }
 
-/// Why a platform parser rejected an output: turned into `PatchError.parse` with the host by the engine.
+/// Why a platform parser rejected an output: the engine reports it as the host's error, with the
+/// host's name and what was being read (`host: scan: …`).
 public struct ParseFailure: Error, CustomStringConvertible, Equatable {
     public var description: String
     public init(_ description: String) { self.description = description }

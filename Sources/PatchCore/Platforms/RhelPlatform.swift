@@ -16,10 +16,10 @@ public struct RhelPlatform: Platform {
     }
 
     /// os-release ids of the family; the derivatives also name `rhel` or `fedora` in `ID_LIKE`.
-    static let lineageIDs: Set<String> = ["rhel", "centos", "rocky", "almalinux", "ol", "fedora", "amzn"]
+    public static let identity = PlatformIdentity(lineage: ["rhel", "centos", "rocky", "almalinux", "ol", "fedora", "amzn"].map { .equals($0) })
 
     public static func detect(_ facts: OSFacts) -> RhelPlatform? {
-        guard facts.lineage.contains(where: lineageIDs.contains) else { return nil }
+        guard identity.matches(facts) else { return nil }
         let release = facts.osRelease
         let id = release["ID"]?.lowercased() ?? "rhel"
         // The codename lives only in VERSION's parentheses ("9.5 (Blue Onyx)"); Fedora's
@@ -38,6 +38,7 @@ public struct RhelPlatform: Platform {
     static let environment = "export LC_ALL=C LANG=C; if [ -x /usr/bin/dnf ]; then pm=dnf; else pm=yum; fi"
 
     public static let probe = "[ -x /usr/bin/rpm ] && { [ -x /usr/bin/dnf ] || [ -x /usr/bin/yum ]; }"
+    public static let scanShell = ScanShell.posix(probe: probe)
 
     /// The format of every rpm query here: one package per line, tab-separated.
     static let rpmFormat = "%{NAME}\\t%{ARCH}\\t%{EPOCHNUM}\\t%{VERSION}\\t%{RELEASE}\\n"

@@ -24,8 +24,10 @@ public struct SusePlatform: Platform {
 
     /// os-release `ID`/`ID_LIKE`: `sles`, `sled`, `sle-micro`, `opensuse-leap`, `opensuse-tumbleweed`,
     /// each with `suse` in `ID_LIKE`.
+    public static let identity = PlatformIdentity(lineage: [.contains("suse"), .hasPrefix("sle")])
+
     public static func detect(_ facts: OSFacts) -> SusePlatform? {
-        guard facts.lineage.contains(where: { $0.contains("suse") || $0.hasPrefix("sle") }) else { return nil }
+        guard identity.matches(facts) else { return nil }
         let release = facts.osRelease
         let id = release["ID"]?.lowercased() ?? "suse"
         // Tumbleweed's VERSION_ID is its snapshot date, which is the best version there is.
@@ -40,6 +42,7 @@ public struct SusePlatform: Platform {
     static let query = "zypper --non-interactive --xmlout --no-refresh"
 
     public static let probe = "[ -x /usr/bin/zypper ] && [ -x /usr/bin/rpm ]"
+    public static let scanShell = ScanShell.posix(probe: probe)
 
     public static func scanCommand(refresh: Bool) -> String {
         var lines = [environment]

@@ -4,8 +4,8 @@ import Foundation
 extension ThirdPartyManager {
     /// POSIX sh printing, for each tool that exists: `snap-list`, `snap-refresh`, `snap-exit`;
     /// `flatpak-installed`, `flatpak-updates`, `flatpak-exit`. Prints nothing when neither exists,
-    /// so it can be appended to every Linux family's scan (after its own sections, inside the same
-    /// `out=$( … )` capture). The C locale keeps snap's headers English; flatpak is asked for
+    /// so `ScanScript.posix` runs it after every Linux family's scan (after its own sections, inside
+    /// the same `out=$( … )` capture). The C locale keeps snap's headers English; flatpak is asked for
     /// explicit columns, so its layout does not depend on version or locale.
     public static let linuxScanSection = [
         "if command -v snap >/dev/null 2>&1; then",
@@ -21,19 +21,6 @@ extension ThirdPartyManager {
     ].joined(separator: "\n")
 
     static let flatpakColumns = ["application", "version", "branch", "origin"]
-
-    /// `Platforms.scanScript(refresh:)` with the snap/flatpak sections added on Linux hosts, inside
-    /// the same capture (still one command and one round trip). Opt-in: the engine uses this
-    /// instead of `Platforms.scanScript` when third-party findings are wanted, then appends
-    /// `linuxFindings(fromScanOutput:)` to the platform's findings. Families' own scans are
-    /// unchanged (macOS already lists Homebrew itself).
-    public static func posixScanScript(refresh: Bool) -> String {
-        let base = Platforms.scanScript(refresh: refresh)
-        let closing = "fi\n) 2>&1\n"
-        guard let end = base.range(of: closing, options: .backwards) else { return base }
-        let section = "fi\nif [ \"$(uname -s)\" = Linux ]; then\n" + linuxScanSection + "\nfi\n) 2>&1\n"
-        return base.replacingCharacters(in: end, with: section)
-    }
 
     /// Installed versions of snap and flatpak findings, for verification after an install:
     /// sections `snap-list` and `flatpak-installed`, read by `parseLinuxInstalledVersions`.

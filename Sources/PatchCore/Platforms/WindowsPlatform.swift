@@ -2,11 +2,11 @@
 /// complete `powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand …`
 /// line (see `PowerShell`), so it runs the same whether the remote shell is cmd.exe or PowerShell.
 ///
-/// How the engine uses it (Windows never joins the POSIX scan script: its `probe` is `false`):
-/// 1. Scan: run `WindowsPlatform.scanCommand(refresh:)`; `WindowsPlatform.detect(scanOutput:)`
-///    gives the platform (OS facts from the scan's `os` section) and `parseScan` the findings.
-///    A host is Windows when the inventory says so (`shell_type: powershell|cmd`,
-///    `connection: winrm`), or when the POSIX facts command fails in a way only Windows does.
+/// How the engine uses it:
+/// 1. Scan: the inventory says which shell answers (`shell_type: powershell|cmd`, `connection: winrm`),
+///    and so which script runs (`ScanScript.powershell`: this type's `scanCommand(refresh:thirdParty:)`).
+///    Its `os` section gives the facts (`facts(fromScanOutput:)`), and `Platforms.detect` picks this
+///    platform from them as it picks any other (kernel name `Windows_NT`); `parseScan` gives the findings.
 /// 2. Deploy: `installCommand(_:)` (or `installBatches` first when one command would be longer
 ///    than `PowerShell.cmdLineLimit`), then `installedVersionsCommand`/`parseInstalledVersions`;
 ///    `parseInstallResult` reads the install's own report for messages.
@@ -26,9 +26,11 @@ public struct WindowsPlatform: Platform {
         self.installTimeoutSeconds = installTimeoutSeconds
     }
 
-    /// Facts from `facts(fromScanOutput:)`: kernel name `Windows_NT`.
+    /// The kernel name `facts(fromScanOutput:)` reports.
+    public static let identity = PlatformIdentity(kernelName: "Windows_NT")
+
     public static func detect(_ facts: OSFacts) -> WindowsPlatform? {
-        guard facts.kernelName == "Windows_NT" else { return nil }
+        guard identity.matches(facts) else { return nil }
         let release = facts.osRelease
         return WindowsPlatform(os: OSInfo(family: .windows, id: "windows", name: release["NAME"] ?? "Windows",
                                           version: release["VERSION_ID"] ?? facts.kernelRelease, codename: release["BUILD_ID"].map { "build \($0)" },
@@ -56,8 +58,7 @@ public struct WindowsPlatform: Platform {
         return OSFacts(osRelease: release, kernelName: "Windows_NT", kernelRelease: version, machine: values["Architecture"] ?? "")
     }
 
-    /// Never true in a POSIX shell: Windows is not probed by the combined POSIX scan script.
-    public static let probe = "false"
+    public static let scanShell = ScanShell.powershell
 
     public static func scanCommand(refresh: Bool) -> String {
         scanCommand(refresh: refresh, thirdParty: false)

@@ -102,11 +102,17 @@ struct LocalCommand {
             }
             if progressed { continue }
             if deadline.hasPassed { failure = .timeout; break }
-            // Wait on one stream (the others are looked at on every wake-up anyway).
-            if let fd = open.keys.min() {
-                _ = await reactor.wait(fd: fd, readable: true, writable: false, deadline: deadline)
-            } else if stdinFD >= 0 {
-                _ = await reactor.wait(fd: stdinFD, readable: false, writable: true, deadline: deadline)
+            // Wait on one stream (the others are looked at on every wake-up anyway). The pipes are
+            // this call's own, so no other task waits on them; were one to, the child is stopped.
+            do {
+                if let fd = open.keys.min() {
+                    _ = try await reactor.wait(fd: fd, readable: true, writable: false, deadline: deadline)
+                } else if stdinFD >= 0 {
+                    _ = try await reactor.wait(fd: stdinFD, readable: false, writable: true, deadline: deadline)
+                }
+            } catch {
+                failure = .spawn("\(executable): \(error)")
+                break loop
             }
         }
         for fd in open.keys { reactor.forget(fd: fd); close(fd) }

@@ -27,9 +27,12 @@ final class WinRMSession: RemoteSession {
     /// default, or basic), `ansible_winrm_server_cert_validation: ignore`, and
     /// `ansible_winrm_ca_trust_path` (a PEM file of CAs to trust instead of the system's). A port
     /// left at SSH's 22 means WinRM's own: 5986 for https, 5985 for http; `winrm_port` overrides.
-    static func configuration(for host: Host, user: String, password: String?, connectTimeout: Double) throws -> WinRMClient.Configuration {
+    /// `fallingBackFromOpenSSH`: the host's `port` is its OpenSSH port, never WinRM's, so only
+    /// `winrm_port` (or the scheme's default) is used.
+    static func configuration(for host: Host, user: String, password: String?, connectTimeout: Double,
+                              fallingBackFromOpenSSH: Bool = false) throws -> WinRMClient.Configuration {
         func text(_ key: String) -> String? {
-            if case let .string(value)? = host.vars[key] { return value.lowercased() == value ? value : value }
+            if case let .string(value)? = host.vars[key] { return value }
             return nil
         }
         guard let password else {
@@ -51,7 +54,7 @@ final class WinRMSession: RemoteSession {
         if let path = text("ansible_winrm_ca_trust_path") { verification = .caFile(path) }
         if text("ansible_winrm_server_cert_validation")?.lowercased() == "ignore" { verification = .insecureSkipVerification }
         // `winrm_port` names WinRM's port when `port` is OpenSSH's (hosts with a fallback).
-        var port = host.port == 22 ? nil : host.port
+        var port = fallingBackFromOpenSSH || host.port == 22 ? nil : host.port
         if case let .int(explicit)? = host.vars["winrm_port"] { port = explicit }
         return WinRMClient.Configuration(
             label: host.name, endpoint: WinRMClient.Configuration.endpoint(address: host.address, port: port, https: scheme == "https"),

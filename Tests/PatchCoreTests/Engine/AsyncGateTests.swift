@@ -11,26 +11,47 @@ struct AsyncGateTests {
         func leave() { inside -= 1 }
     }
 
-    @Test func neverAdmitsMoreThanTheLimitAndAdmitsEveryone() async {
+    /// Opened once; every task waiting on it then goes on.
+    actor Latch {
+        private var open = false
+        private var waiters: [CheckedContinuation<Void, Never>] = []
+        func wait() async {
+            if open { return }
+            await withCheckedContinuation { waiters.append($0) }
+        }
+        func release() {
+            open = true
+            for waiter in waiters { waiter.resume() }
+            waiters.removeAll()
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1))) func neverAdmitsMoreThanTheLimitAndAdmitsEveryone() async {
         let gate = AsyncGate(limit: 3)
         let counter = Counter()
+        let latch = Latch()
         let finished = await withTaskGroup(of: Int.self) { group in
             for index in 0..<40 {
                 group.addTask {
                     await gate.pass {
                         await counter.enter()
-                        try? await Task.sleep(nanoseconds: 2_000_000)
+                        await latch.wait()  // held inside until every caller has arrived
                         await counter.leave()
                         return index
                     }
                 }
             }
+            // Every caller is either inside (held) or queued: then exactly the limit is inside.
+            while await gate.waiting + counter.inside < 40 { await Task.yield() }
+            #expect(await counter.inside == 3)
+            #expect(await gate.waiting == 37)
+            await latch.release()
             var count = 0
             for await _ in group { count += 1 }
             return count
         }
         #expect(finished == 40)
-        #expect(await counter.peak == 3)
+        #expect(await counter.peak <= 3)
         #expect(await counter.inside == 0)
     }
 

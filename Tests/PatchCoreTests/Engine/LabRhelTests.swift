@@ -71,6 +71,26 @@ struct LabRhelTests {
         }
     }
 
+    @Test func rockyThatAlsoCarriesAptGetIsScannedWithDnf() async throws {
+        // The scan script used to take the first family whose tools exist (apt-get first) while the
+        // parser goes by os-release: such a host got apt's scan, then "scan output lacks the
+        // check-update section". Its os-release says Rocky, so dnf scans it.
+        try await Lab.withRhelEndpoint {
+            let host = try Lab.resetRhel()
+            let root = try Lab.rhelRoot(), ran = "/var/tmp/apt-get-ran"
+            #expect(FileManager.default.isExecutableFile(atPath: root + "/usr/bin/dpkg-query"))
+            // An apt-get that records being run (the tree's real one was purged when it was built).
+            try "#!/bin/sh\necho \"$*\" >> \(ran)\n".write(toFile: root + "/usr/bin/apt-get", atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: root + "/usr/bin/apt-get")
+            defer { try? FileManager.default.removeItem(atPath: root + "/usr/bin/apt-get") }
+            let scan = try #require(await Lab.scan([host], try Lab.options()).first)
+            #expect(scan.status == .ok, "\(scan.error ?? "")")
+            #expect(scan.os?.family == .rhel && scan.os?.id == "rocky")
+            #expect(Set(scan.updates.map(\.name)) == Set(try Self.dnfUpgrades().keys))
+            #expect(!FileManager.default.fileExists(atPath: root + ran), "apt-get ran: \((try? String(contentsOfFile: root + ran, encoding: .utf8)) ?? "")")
+        }
+    }
+
     @Test func refreshRunsMakecacheFirst() async throws {
         try await Lab.withRhelEndpoint {
             let host = try Lab.resetRhel()

@@ -135,11 +135,12 @@ struct DebianPlatformTests {
         }
     }
 
-    @Test func scanScriptProbesThenScansInOneCommand() throws {
-        // The lab tests run this script for real over SSH; here, its shape.
-        let script = Platforms.scanScript(refresh: false)
+    @Test func scanScriptHoldsFactsThenScanInOneCommand() throws {
+        // The lab tests run this script for real over SSH, ScanScriptTests through sh; here, its shape.
+        let script = ScanScript.posix.command(refresh: false)
         #expect(script.hasPrefix("out=$(\n" + Platforms.factsCommand))
-        #expect(script.contains("if \(DebianPlatform.probe); then"))
+        #expect(script.contains("[ \"$pc_family\" = DebianPlatform ]; then\n" + DebianPlatform.scanCommand(refresh: false)))
+        #expect(script.contains("[ -z \"$pc_release\" ] && { \(DebianPlatform.probe); }; then pc_family=DebianPlatform"))
         #expect(script.hasSuffix("fi\n) 2>&1\nprintf '%s\\n' \"$out\""))
         #expect(DebianPlatform.scanCommand(refresh: true).contains("apt-get update"))
         #expect(!DebianPlatform.scanCommand(refresh: false).contains("apt-get update"))

@@ -247,11 +247,12 @@ struct SusePlatformTests {
     }
 
     @Test func registeredInThePOSIXScanAfterDebianAndRhel() throws {
-        let script = Platforms.scanScript(refresh: false)
-        let debian = try #require(script.range(of: "if \(DebianPlatform.probe); then"))
-        let suse = try #require(script.range(of: "elif \(SusePlatform.probe); then"))
-        let macos = try #require(script.range(of: "elif \(MacOSPlatform.probe); then"))
+        let script = ScanScript.posix.command(refresh: false)
+        let debian = try #require(script.range(of: "elif [ -z \"$pc_release\" ] && { \(DebianPlatform.probe); }; then"))
+        let suse = try #require(script.range(of: "elif [ -z \"$pc_release\" ] && { \(SusePlatform.probe); }; then"))
+        let macos = try #require(script.range(of: "elif [ -z \"$pc_release\" ] && { \(MacOSPlatform.probe); }; then"))
         #expect(debian.lowerBound < suse.lowerBound && suse.lowerBound < macos.lowerBound)
+        #expect(ScanScript.posixFamilies.map { String(describing: $0.platform) } == ["DebianPlatform", "RhelPlatform", "SusePlatform", "MacOSPlatform"])
         let leap = OSFacts(osRelease: ["ID": "opensuse-leap", "ID_LIKE": "suse opensuse", "VERSION_ID": "15.6"], kernelName: "Linux", kernelRelease: "6.4", machine: "x86_64")
         #expect(Platforms.detect(leap)?.family == .suse)
         let mac = OSFacts(osRelease: [:], kernelName: "Darwin", kernelRelease: "24.6.0", machine: "arm64")

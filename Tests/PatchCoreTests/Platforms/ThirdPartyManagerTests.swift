@@ -179,12 +179,17 @@ struct ThirdPartyManagerTests {
         #expect(ThirdPartyManager(source: "brew-cask") == .brewCask && ThirdPartyManager(source: "windows-update: x") == nil)
     }
 
-    @Test func optInPOSIXScriptKeepsOneCaptureAndParsesInstalledVersions() {
-        let script = ThirdPartyManager.posixScanScript(refresh: false)
+    @Test func posixScriptRunsTheLinuxSectionsOnceAfterEveryFamilysScanAndParsesInstalledVersions() throws {
+        let script = ScanScript.posix.command(refresh: false)
         #expect(script.hasPrefix("out=$(\n" + Platforms.factsCommand))
-        #expect(script.contains("if [ \"$(uname -s)\" = Linux ]; then\n" + ThirdPartyManager.linuxScanSection + "\nfi\n) 2>&1\n"))
-        #expect(script.hasSuffix(") 2>&1\nprintf '%s\\n' \"$out\""))
-        #expect(Platforms.scanScript(refresh: false).count + ThirdPartyManager.linuxScanSection.count < script.count)
+        // Once, on Linux only, last inside the one capture.
+        #expect(script.components(separatedBy: ThirdPartyManager.linuxScanSection).count == 2)
+        let linux = try #require(script.range(of: "if [ \"$pc_kernel\" = Linux ]; then\n" + ThirdPartyManager.linuxScanSection + "\nfi\n) 2>&1\nprintf '%s\\n' \"$out\""))
+        #expect(linux.upperBound == script.endIndex)
+        for family in ScanScript.posixFamilies {
+            let scan = try #require(script.range(of: family.platform.scanCommand(refresh: false)), "\(family.platform)")
+            #expect(scan.upperBound <= linux.lowerBound, "\(family.platform)")
+        }
         let output = "@@patchctl snap-list\nName  Version  Rev  Tracking  Publisher  Notes\ncore  16-2.45  9066  latest/stable  canonical  core\n@@patchctl flatpak-installed\norg.gnome.Dictionary\t3.26.0\tstable\tflathub\n"
         #expect(ThirdPartyManager.parseLinuxInstalledVersions(output) == ["core": "16-2.45", "org.gnome.Dictionary//stable": "3.26.0"])
         #expect(ThirdPartyManager.linuxInstalledVersionsCommand.contains("flatpak list --columns=application,version,branch,origin"))
@@ -194,7 +199,7 @@ struct ThirdPartyManagerTests {
         // `sh -n` parses without running: the combined scan (every registered family plus the
         // third-party sections) and the install/verify commands built here.
         let scripts = [
-            ThirdPartyManager.posixScanScript(refresh: true), ThirdPartyManager.linuxInstalledVersionsCommand,
+            ScanScript.posix.command(refresh: true), ScanScript.posix.command(refresh: false), ThirdPartyManager.linuxInstalledVersionsCommand,
             ThirdPartyManager.linuxInstallCommand([PendingUpdate(name: "core", installedVersion: "", availableVersion: "2", source: "snap", security: false)]),
             MacOSPlatform.scanCommand(refresh: true, greedyCasks: true),
             MacOSPlatform(os: OSInfo(family: .macos, id: "macos", name: "macOS", version: "26")).installCommand([

@@ -1,4 +1,5 @@
 import Foundation
+import PatchSSH
 import Testing
 @testable import PatchCore
 
@@ -151,9 +152,15 @@ struct WindowsPlatformTests {
                 == .broken(detail: "the Windows Update service (wuauserv) is disabled (Disabled, Stopped)", repair: "Set-Service wuauserv -StartupType Manual"))
     }
 
-    @Test func neverPartOfThePOSIXScript() {
-        #expect(WindowsPlatform.probe == "false")
+    @Test func scannedByPowerShellAndDetectedLikeEveryPlatform() throws {
+        #expect(!ScanScript.posixFamilies.contains { $0.platform == WindowsPlatform.self })
         #expect(WindowsPlatform.detect(OSFacts(osRelease: ["ID": "debian"], kernelName: "Linux", kernelRelease: "6.1", machine: "x86_64")) == nil)
-        #expect(!Platforms.scanScript(refresh: false).contains("EncodedCommand"))
+        #expect(!ScanScript.posix.command(refresh: false).contains("EncodedCommand"))
+        #expect(ScanScript.powershell.command(refresh: true) == WindowsPlatform.scanCommand(refresh: true, thirdParty: true))
+        // The same registry detection as the POSIX families, from the facts the Windows scan prints.
+        let output = try Fixture.text("windows/wua-scan-win11-de.txt")
+        let facts = try ScanScript.powershell.facts(from: .init(exitStatus: 0, stdout: output, stderr: ""))
+        #expect(Platforms.detect(facts)?.os == WindowsPlatform.detect(scanOutput: output)?.os)
+        #expect(Platforms.detect(facts) is WindowsPlatform)
     }
 }

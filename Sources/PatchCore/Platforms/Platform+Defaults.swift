@@ -1,4 +1,5 @@
-/// What every Linux family shares: the kernel's boot id, utmp logins and `shutdown`.
+/// Defaults for every platform, in their Linux form (the kernel's boot id, utmp logins, `shutdown`),
+/// which the Linux families use as they are; macOS replaces the boot id, Windows all four.
 extension Platform {
     public func bootIDCommand() -> String {
         "cat /proc/sys/kernel/random/boot_id"
