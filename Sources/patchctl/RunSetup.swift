@@ -21,7 +21,7 @@ enum RunSetup {
         let progress = Progress(total: prepared.hosts.count, enabled: format == .table && Terminal.stderrIsTerminal)
         let results = await work { record in
             recorder.add(record)
-            if format == .ndjson { Terminal.writeDocument(JSONOutput.encode(record, pretty: false) + "\n") }
+            if format == .ndjson { Terminal.streamDocument(record) }
             progress.finished(record.name, ok: record.status == .ok)
         }
         progress.clear()
@@ -45,7 +45,7 @@ enum RunSetup {
     /// With ssh_config on, its answer (address, port, user, jump chain) is what is listed; a host
     /// it refuses is listed as the inventory has it, with the reason on stderr.
     static func listHosts(_ hosts: [Host], format: OutputFormat, environment: [String: String], defaultUser: String? = nil,
-                          sshConfig: SSHClientConfig? = nil) async {
+                          sshConfig: SSHClientConfig? = nil) async throws {
         var hosts = hosts
         if let sshConfig {
             let resolution = await sshConfig.resolve(hosts, flagUser: defaultUser, flagPrivateKey: nil)
@@ -58,8 +58,8 @@ enum RunSetup {
         }
         let listing = HostListing.of(hosts, defaultUser: defaultUser, environment: environment)
         switch format {
-        case .json: Terminal.writeDocument(JSONOutput.encode(HostListing.Document(hosts: listing), pretty: true) + "\n")
-        case .ndjson: for entry in listing { Terminal.writeDocument(JSONOutput.encode(entry, pretty: false) + "\n") }
+        case .json: Terminal.writeDocument(try JSONOutput.encode(HostListing.Document(hosts: listing), pretty: true) + "\n")
+        case .ndjson: for entry in listing { Terminal.writeDocument(try JSONOutput.encode(entry, pretty: false) + "\n") }
         case .table: Terminal.write(TableReport.hostListing(listing))
         }
     }
@@ -86,7 +86,7 @@ enum RunSetup {
     /// Nil when --limit selects no host, --retry-failed leaves none, or with --list-hosts after
     /// listing them (a message is printed; nothing is recorded).
     static func prepare<Record: HistoryRecord>(
-        kind: String, target: InventoryOptions, output: OutputOptions, environment: [String: String],
+        kind: RunKind, target: InventoryOptions, output: OutputOptions, environment: [String: String],
         options: String, as: Record.Type, defaultUser: String? = nil, sshConfig: SSHClientConfig? = nil,
         retry: (kind: RetryKind, options: RetryOptions)? = nil
     ) async throws -> Prepared<Record>? {
@@ -106,7 +106,7 @@ enum RunSetup {
                 }
             }
             if target.listHosts {
-                await listHosts(hosts, format: output.output, environment: environment, defaultUser: defaultUser, sshConfig: sshConfig)
+                try await listHosts(hosts, format: output.output, environment: environment, defaultUser: defaultUser, sshConfig: sshConfig)
                 return nil
             }
             let history = try store ?? HistoryStore(path: output.databasePath(environment: environment))

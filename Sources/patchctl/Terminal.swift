@@ -49,11 +49,21 @@ enum Terminal {
     /// already streamed as they finished; the table is only rendered when asked for.
     static func write<Run: Encodable, Record: Encodable>(
         run: Run, hosts: [Record], format: OutputFormat, hostsStreamed: Bool, table: () -> String
-    ) {
+    ) throws {
         switch format {
-        case .json: writeDocument(JSONOutput.encode(run, pretty: true) + "\n")
-        case .ndjson: if !hostsStreamed { for host in hosts { writeDocument(JSONOutput.encode(host, pretty: false) + "\n") } }
+        case .json: writeDocument(try JSONOutput.encode(run, pretty: true) + "\n")
+        case .ndjson: if !hostsStreamed { for host in hosts { writeDocument(try JSONOutput.encode(host, pretty: false) + "\n") } }
         case .table: write(table())
+        }
+    }
+
+    /// One NDJSON line, from a callback that cannot throw (a host as it finishes): a value with no
+    /// JSON form is reported on stderr, never printed as an empty object.
+    static func streamDocument<Value: Encodable>(_ value: Value) {
+        do {
+            writeDocument(try JSONOutput.encode(value, pretty: false) + "\n")
+        } catch {
+            writeErrorLine("cannot print a result as JSON: \(error)")
         }
     }
 

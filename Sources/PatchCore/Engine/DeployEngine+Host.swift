@@ -76,7 +76,7 @@ extension DeployEngine {
                     record.status = .deferred
                     record.deferral = "\(users.count) user(s) logged in (\(who)): deferral \(count + 1) of \(deferment.maxDeferrals)"
                     if !options.dryRun {
-                        let event = EventRecord(at: now, user: options.user, action: "deferred", policy: policy.name, host: host.name, detail: record.deferral)
+                        let event = EventRecord(at: now, user: options.user, action: .deferred, policy: policy.name, host: host.name, detail: record.deferral)
                         try await audit(event)
                     }
                     return
@@ -85,7 +85,7 @@ extension DeployEngine {
                 record.deferral = "proceeding although \(who) logged in: " +
                     (deadlinePassed ? "deferral deadline passed" : "\(count) of \(deferment.maxDeferrals) deferrals used")
                 if !options.dryRun {
-                    let event = EventRecord(at: now, user: options.user, action: "forced", policy: policy.name, host: host.name, detail: record.deferral)
+                    let event = EventRecord(at: now, user: options.user, action: .forced, policy: policy.name, host: host.name, detail: record.deferral)
                     try await audit(event)
                 }
             }

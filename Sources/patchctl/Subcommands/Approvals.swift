@@ -30,8 +30,8 @@ extension Patchctl.Approvals {
                 let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: environment))
                 let records = try store.approvals(policy: name, all: all)
                 switch outputOptions.output {
-                case .json: Terminal.writeDocument(JSONOutput.encode(records, pretty: true) + "\n")
-                case .ndjson: for record in records { Terminal.writeDocument(JSONOutput.encode(record, pretty: false) + "\n") }
+                case .json: Terminal.writeDocument(try JSONOutput.encode(records, pretty: true) + "\n")
+                case .ndjson: for record in records { Terminal.writeDocument(try JSONOutput.encode(record, pretty: false) + "\n") }
                 case .table: Terminal.write(records.isEmpty ? "nothing awaits approval\n" : TableReport.approvals(records))
                 }
             } catch {
@@ -58,7 +58,7 @@ struct DecisionArguments: ParsableArguments {
         if packages.isEmpty { throw ValidationError("name at least one package (NAME@VERSION)") }
     }
 
-    func apply(_ state: ApprovalRecord.State) throws {
+    func apply(_ state: ApprovalState) throws {
         let environment = ProcessInfo.processInfo.environment
         do {
             let loaded = try policy.load(environment: environment)

@@ -67,7 +67,7 @@ extension Patchctl {
                     guard ![.finished, .halted, .waiting].contains(recorded.state) else {
                         throw PatchError.deploy(message: "run \(recorded.runId) is \(recorded.state.rawValue): nothing to resume")
                     }
-                    guard let options = recorded.options, let decoded = try? JSONOutput.decoder.decode(Deployment.Request.self, from: Data(options.utf8)) else {
+                    guard let options = recorded.options, let decoded = try? StoreCodec.decode(Deployment.Request.self, from: options) else {
                         throw PatchError.deploy(message: "run \(recorded.runId) has no recorded deploy request")
                     }
                     request = decoded
@@ -98,7 +98,7 @@ extension Patchctl {
                 return
             }
             if target.listHosts {
-                await RunSetup.listHosts(deployment.targetedHosts, format: outputOptions.output, environment: environment, defaultUser: connection.user,
+                try await RunSetup.listHosts(deployment.targetedHosts, format: outputOptions.output, environment: environment, defaultUser: connection.user,
                                          sshConfig: connection.connectionOptions(environment: environment).sshConfig)
                 return
             }
@@ -121,7 +121,7 @@ extension Patchctl {
                     store: store, connection: connection.connectionOptions(environment: environment), user: user,
                     version: PatchctlVersion.current, stop: stop, resume: resumable,
                     onHostFinished: { host in
-                        if format == .ndjson { Terminal.writeDocument(JSONOutput.encode(host, pretty: false) + "\n") }
+                        if format == .ndjson { Terminal.streamDocument(host) }
                         progress.finished(host.name, ok: !host.countsAsFailure)
                     })
             } catch let PatchError.locked(policy, holder) {
@@ -135,7 +135,7 @@ extension Patchctl {
             progress.clear()
             let changed = run.summary.installed > 0 || run.summary.rebooted > 0 || run.summary.failed > 0 || run.outcome == .halted || run.outcome == .interrupted
             if !quiet || changed || format != .table {
-                Terminal.write(run: run, hosts: run.hosts, format: format, hostsStreamed: true) { TableReport.deploy(run, details: details) }
+                try Terminal.write(run: run, hosts: run.hosts, format: format, hostsStreamed: true) { TableReport.deploy(run, details: details) }
             }
             // Results are printed first: when history failed, stdout is the record of what was done.
             if let historyError = run.historyError { throw ExitCodes.fail(historyError) }

@@ -29,8 +29,8 @@ extension Patchctl {
                 let diff = try FindingsDiff.build(store: store, since: since, to: to)
                 switch format {
                 case .table, .html: Terminal.write(TableReport.diff(diff))
-                case .json: Terminal.writeDocument(JSONOutput.encode(diff, pretty: true) + "\n")
-                case .ndjson: for host in diff.hosts { Terminal.writeDocument(JSONOutput.encode(host, pretty: false) + "\n") }
+                case .json: Terminal.writeDocument(try JSONOutput.encode(diff, pretty: true) + "\n")
+                case .ndjson: for host in diff.hosts { Terminal.writeDocument(try JSONOutput.encode(host, pretty: false) + "\n") }
                 case .csv: Terminal.writeDocument(CSVReport.diff(diff))
                 }
             } catch {

@@ -56,8 +56,8 @@ extension Patchctl.Exception {
                 let id = try store.addException(host: host, target: canonical, until: date, reason: reason, owner: owner ?? user, by: user, at: now)
                 let record = try store.exceptions().first { $0.id == id }
                 switch outputOptions.output {
-                case .json: Terminal.writeDocument(JSONOutput.encode(record, pretty: true) + "\n")
-                case .ndjson: Terminal.writeDocument(JSONOutput.encode(record, pretty: false) + "\n")
+                case .json: Terminal.writeDocument(try JSONOutput.encode(record, pretty: true) + "\n")
+                case .ndjson: Terminal.writeDocument(try JSONOutput.encode(record, pretty: false) + "\n")
                 case .table:
                     Terminal.write(line: "exception #\(id): \(host) may miss \(canonical) until \(JSONOutput.timestamp(date)) (owner \(owner ?? user)): \(reason)\n")
                 }
@@ -81,8 +81,8 @@ extension Patchctl.Exception {
                 let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: environment))
                 let records = try store.exceptions().filter { all || $0.removedAt == nil }
                 switch outputOptions.output {
-                case .json: Terminal.writeDocument(JSONOutput.encode(records, pretty: true) + "\n")
-                case .ndjson: for record in records { Terminal.writeDocument(JSONOutput.encode(record, pretty: false) + "\n") }
+                case .json: Terminal.writeDocument(try JSONOutput.encode(records, pretty: true) + "\n")
+                case .ndjson: for record in records { Terminal.writeDocument(try JSONOutput.encode(record, pretty: false) + "\n") }
                 case .table: Terminal.write(records.isEmpty ? "no exceptions recorded\n" : TableReport.exceptionList(records, at: Date()))
                 }
             } catch {
@@ -111,8 +111,8 @@ extension Patchctl.Exception {
                 let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
                 let removed = try store.removeException(id: number, by: LocalUser.current(environment: environment), at: Date())
                 switch outputOptions.output {
-                case .json: Terminal.writeDocument(JSONOutput.encode(removed, pretty: true) + "\n")
-                case .ndjson: Terminal.writeDocument(JSONOutput.encode(removed, pretty: false) + "\n")
+                case .json: Terminal.writeDocument(try JSONOutput.encode(removed, pretty: true) + "\n")
+                case .ndjson: Terminal.writeDocument(try JSONOutput.encode(removed, pretty: false) + "\n")
                 case .table: Terminal.write(line: "removed exception #\(number) (\(removed.host) \(removed.target))\n")
                 }
             } catch {

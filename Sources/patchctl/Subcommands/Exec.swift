@@ -32,7 +32,7 @@ extension Patchctl {
             let line = command.joined(separator: " ")
             let options = ExecOptions(forks: connection.forks, become: become)
             guard let prepared = try await RunSetup.prepare(
-                kind: "exec", target: target, output: outputOptions, environment: environment, options: line, as: ExecResult.self,
+                kind: .exec, target: target, output: outputOptions, environment: environment, options: line, as: ExecResult.self,
                 defaultUser: connection.user,
                 sshConfig: connection.connectionOptions(environment: environment).sshConfig, retry: (.exec, retry))
             else { return }
@@ -41,7 +41,7 @@ extension Patchctl {
                 await engine.exec(line, on: prepared.hosts, options: options, onHostFinished: onFinished)
             }
             let run = ExecRun(runId: prepared.recorder.runId, command: line, startedAt: prepared.started, finishedAt: finished, hosts: results)
-            Terminal.write(run: run, hosts: run.hosts, format: outputOptions.output, hostsStreamed: true) {
+            try Terminal.write(run: run, hosts: run.hosts, format: outputOptions.output, hostsStreamed: true) {
                 TableReport.exec(run)
             }
             try RunSetup.conclude(historyFailure)

@@ -35,8 +35,8 @@ extension Patchctl.History {
                     Terminal.writeError("patchctl: \(journal) holds records history could not take yet; the next recording command imports them\n")
                 }
                 switch outputOptions.output {
-                case .json: Terminal.writeDocument(JSONOutput.encode(runs, pretty: true) + "\n")
-                case .ndjson: for run in runs { Terminal.writeDocument(JSONOutput.encode(run, pretty: false) + "\n") }
+                case .json: Terminal.writeDocument(try JSONOutput.encode(runs, pretty: true) + "\n")
+                case .ndjson: for run in runs { Terminal.writeDocument(try JSONOutput.encode(run, pretty: false) + "\n") }
                 case .table: Terminal.write(runs.isEmpty ? "no runs recorded yet\n" : TableReport.history(runs))
                 }
             } catch {
@@ -61,15 +61,15 @@ extension Patchctl.History {
                 let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
                 let (id, kind) = try store.resolveRun(runId)
                 let format = outputOptions.output
-                if kind == "exec" {
+                if kind == .exec {
                     let run = try store.execRun(id: id)
-                    Terminal.write(run: run, hosts: run.hosts, format: format, hostsStreamed: false) { TableReport.exec(run) }
-                } else if ["deploy", "plan", "install", "install-plan"].contains(kind) {
+                    try Terminal.write(run: run, hosts: run.hosts, format: format, hostsStreamed: false) { TableReport.exec(run) }
+                } else if kind.isDeployment {
                     let run = try store.deployRunReport(id: id)
-                    Terminal.write(run: run, hosts: run.hosts, format: format, hostsStreamed: false) { TableReport.deploy(run, details: details) }
+                    try Terminal.write(run: run, hosts: run.hosts, format: format, hostsStreamed: false) { TableReport.deploy(run, details: details) }
                 } else {
                     let run = try store.run(id: id)
-                    Terminal.write(run: run, hosts: run.hosts, format: format, hostsStreamed: false) {
+                    try Terminal.write(run: run, hosts: run.hosts, format: format, hostsStreamed: false) {
                         TableReport.scan(run, details: details)
                     }
                 }
@@ -102,8 +102,8 @@ extension Patchctl.History {
                 let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
                 let events = try store.events(limit: last, host: host, policy: policy)
                 switch outputOptions.output {
-                case .json: Terminal.writeDocument(JSONOutput.encode(events, pretty: true) + "\n")
-                case .ndjson: for event in events { Terminal.writeDocument(JSONOutput.encode(event, pretty: false) + "\n") }
+                case .json: Terminal.writeDocument(try JSONOutput.encode(events, pretty: true) + "\n")
+                case .ndjson: for event in events { Terminal.writeDocument(try JSONOutput.encode(event, pretty: false) + "\n") }
                 case .table: Terminal.write(events.isEmpty ? "no events recorded yet\n" : TableReport.events(events))
                 }
             } catch {

@@ -67,7 +67,7 @@ extension Patchctl.Package {
                 if library.outputOptions.output == .table {
                     Terminal.write(line: "\(added ? "added" : "already in the library:") \(record.reference) (\(record.platform.rawValue), \(record.architecture), \(record.format.rawValue)\(record.sha256.map { ", sha256 \($0)" } ?? ""), \(record.state.rawValue)\n")
                 } else {
-                    Terminal.writeDocument(JSONOutput.encode(record, pretty: library.outputOptions.output == .json) + "\n")
+                    Terminal.writeDocument(try JSONOutput.encode(record, pretty: library.outputOptions.output == .json) + "\n")
                 }
             } catch {
                 throw ExitCodes.fail(error)
@@ -84,8 +84,8 @@ extension Patchctl.Package {
             do {
                 let records = try library.readOnlyRepository().list()
                 switch library.outputOptions.output {
-                case .json: Terminal.writeDocument(JSONOutput.encode(records, pretty: true) + "\n")
-                case .ndjson: for record in records { Terminal.writeDocument(JSONOutput.encode(record, pretty: false) + "\n") }
+                case .json: Terminal.writeDocument(try JSONOutput.encode(records, pretty: true) + "\n")
+                case .ndjson: for record in records { Terminal.writeDocument(try JSONOutput.encode(record, pretty: false) + "\n") }
                 case .table: Terminal.write(records.isEmpty ? "the library is empty\n" : TableReport.packages(records))
                 }
             } catch {
@@ -104,7 +104,7 @@ extension Patchctl.Package {
 
         @OptionGroup var library: LibraryOptions
 
-        func apply(_ state: PackageRecord.State) throws {
+        func apply(_ state: ApprovalState) throws {
             do {
                 let user = LocalUser.current(environment: ProcessInfo.processInfo.environment)
                 for record in try library.repository().decide(name: package.name, version: package.version, state: state, by: user, note: note, at: Date()) {
@@ -155,8 +155,8 @@ extension Patchctl.Package {
                     environment: environment, currentDirectory: FileManager.default.currentDirectoryPath))
                 let items = try library.repository().prune(keep: keep, pendingDays: pendingDays, referenced: referenced, now: Date(), dryRun: dryRun)
                 switch library.outputOptions.output {
-                case .json: Terminal.writeDocument(JSONOutput.encode(items, pretty: true) + "\n")
-                case .ndjson: for item in items { Terminal.writeDocument(JSONOutput.encode(item, pretty: false) + "\n") }
+                case .json: Terminal.writeDocument(try JSONOutput.encode(items, pretty: true) + "\n")
+                case .ndjson: for item in items { Terminal.writeDocument(try JSONOutput.encode(item, pretty: false) + "\n") }
                 case .table:
                     if items.isEmpty { Terminal.write("nothing to prune\n") }
                     for item in items { Terminal.write(line: "\(dryRun ? "would remove" : "removed") \(item.package ?? item.file ?? "?"): \(item.reason)\n") }
@@ -204,7 +204,7 @@ extension Patchctl {
                 throw ExitCodes.fail(error)
             }
             guard let prepared = try await RunSetup.prepare(
-                kind: dryRun ? "install-plan" : "install", target: target, output: outputOptions, environment: environment,
+                kind: dryRun ? .installPlan : .install, target: target, output: outputOptions, environment: environment,
                 options: "\(records[0].reference) dry_run=\(dryRun)", as: DeployHost.self, defaultUser: connection.user,
                 sshConfig: connection.connectionOptions(environment: environment).sshConfig, retry: (.install, retry))
             else { return }
@@ -229,7 +229,7 @@ extension Patchctl {
             }
             let run = DeployRun(runId: prepared.recorder.runId, policy: "install \(records[0].reference)", outcome: dryRun ? .planned : .finished,
                                 dryRun: dryRun, startedAt: prepared.started, finishedAt: finished, rings: [], notes: [], hosts: results)
-            Terminal.write(run: run, hosts: run.hosts, format: outputOptions.output, hostsStreamed: true) { TableReport.deploy(run, details: dryRun) }
+            try Terminal.write(run: run, hosts: run.hosts, format: outputOptions.output, hostsStreamed: true) { TableReport.deploy(run, details: dryRun) }
             try RunSetup.conclude(historyFailure)
             if run.summary.failed > 0 { throw ExitCodes.hostsFailed }
         }

@@ -29,12 +29,12 @@ extension Patchctl {
             let progress = Progress(total: hosts.count, enabled: format == .table && Terminal.stderrIsTerminal)
             let engine = PingEngine(engine: Engine(options: connection.connectionOptions(environment: environment)))
             let results = await engine.ping(hosts, forks: connection.forks, become: become) { result in
-                if format == .ndjson { Terminal.writeDocument(JSONOutput.encode(result, pretty: false) + "\n") }
+                if format == .ndjson { Terminal.streamDocument(result) }
                 progress.finished(result.name, ok: result.status == .ok)
             }
             progress.clear()
             let run = PingRun(startedAt: started, finishedAt: Date(), hosts: results)
-            Terminal.write(run: run, hosts: run.hosts, format: format, hostsStreamed: true) { TableReport.ping(run) }
+            try Terminal.write(run: run, hosts: run.hosts, format: format, hostsStreamed: true) { TableReport.ping(run) }
             if run.summary.failed > 0 { throw ExitCodes.hostsFailed }
         }
     }

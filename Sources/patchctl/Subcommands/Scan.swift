@@ -22,7 +22,7 @@ extension Patchctl {
             let environment = ProcessInfo.processInfo.environment
             let options = ScanOptions(forks: connection.forks, refresh: refresh)
             guard let prepared = try await RunSetup.prepare(
-                kind: "scan", target: target, output: outputOptions, environment: environment,
+                kind: .scan, target: target, output: outputOptions, environment: environment,
                 options: "forks=\(options.forks) refresh=\(refresh)", as: HostScan.self, defaultUser: connection.user,
                 sshConfig: connection.connectionOptions(environment: environment).sshConfig, retry: (.scan, retry))
             else { return }
@@ -31,7 +31,7 @@ extension Patchctl {
                 await engine.scan(prepared.hosts, options: options, onHostFinished: onFinished)
             }
             let run = ScanRun(runId: prepared.recorder.runId, startedAt: prepared.started, finishedAt: finished, hosts: results)
-            Terminal.write(run: run, hosts: run.hosts, format: outputOptions.output, hostsStreamed: true) {
+            try Terminal.write(run: run, hosts: run.hosts, format: outputOptions.output, hostsStreamed: true) {
                 TableReport.scan(run, details: details)
             }
             try RunSetup.conclude(historyFailure)
