@@ -8,32 +8,37 @@ enum Output {
     /// `document` for JSON, `items` for NDJSON (none when they were streamed as they finished).
     static func print<Document: Encodable, Item: Encodable>(
         _ document: Document, items: [Item], as format: OutputFormat, table: () -> String
-    ) {
+    ) throws {
         switch format {
-        case .json: Terminal.writeDocument(JSONOutput.encode(document, pretty: true) + "\n")
-        case .ndjson: for item in items { line(item) }
+        case .json: Terminal.writeDocument(try JSONOutput.encode(document, pretty: true) + "\n")
+        case .ndjson: for item in items { Terminal.writeDocument(try JSONOutput.encode(item, pretty: false) + "\n") }
         case .table: Terminal.write(table())
         }
     }
 
     /// A list: the JSON document is the array itself.
-    static func print<Item: Encodable>(list items: [Item], as format: OutputFormat, table: () -> String) {
-        print(items, items: items, as: format, table: table)
+    static func print<Item: Encodable>(list items: [Item], as format: OutputFormat, table: () -> String) throws {
+        try print(items, items: items, as: format, table: table)
     }
 
     /// One record: indented for JSON, one line for NDJSON.
-    static func print<Item: Encodable>(one item: Item, as format: OutputFormat, table: () -> String) {
-        print(item, items: [item], as: format, table: table)
+    static func print<Item: Encodable>(one item: Item, as format: OutputFormat, table: () -> String) throws {
+        try print(item, items: [item], as: format, table: table)
     }
 
     /// A finished run: NDJSON prints its hosts unless they were already streamed as they finished.
-    static func print<Run: Encodable, Host: Encodable>(run: Run, hosts: [Host], as format: OutputFormat, streamed: Bool, table: () -> String) {
-        print(run, items: streamed ? [] : hosts, as: format, table: table)
+    static func print<Run: Encodable, Host: Encodable>(run: Run, hosts: [Host], as format: OutputFormat, streamed: Bool, table: () -> String) throws {
+        try print(run, items: streamed ? [] : hosts, as: format, table: table)
     }
 
-    /// One NDJSON line, as a host finishes.
+    /// One NDJSON line, as a host finishes (a callback that cannot throw): a value with no JSON
+    /// form is reported on stderr, never printed as an empty object.
     static func line<Item: Encodable>(_ item: Item) {
-        Terminal.writeDocument(JSONOutput.encode(item, pretty: false) + "\n")
+        do {
+            Terminal.writeDocument(try JSONOutput.encode(item, pretty: false) + "\n")
+        } catch {
+            Terminal.writeErrorLine("cannot print a result as JSON: \(error)")
+        }
     }
 
     /// A table line whose interpolated values (names, reasons) are shown on it, newlines included.

@@ -42,7 +42,7 @@ enum RunSetup {
     static func conclude<Run: Encodable, Record: Encodable>(
         _ run: Run, hosts: [Record], failed: Int, historyFailure: HistoryWriteFailure?, format: OutputFormat, table: () -> String
     ) throws {
-        Output.print(run: run, hosts: hosts, as: format, streamed: true, table: table)
+        try Output.print(run: run, hosts: hosts, as: format, streamed: true, table: table)
         if let historyFailure { throw historyFailure }
         if failed > 0 { throw ExitCodes.hostsFailed }
     }
@@ -63,7 +63,7 @@ enum RunSetup {
             }
         }
         let listing = HostListing.of(hosts, defaultUser: defaultUser, environment: environment)
-        Output.print(HostListing.Document(hosts: listing), items: listing, as: format) { TableReport.hostListing(listing) }
+        try Output.print(HostListing.Document(hosts: listing), items: listing, as: format) { TableReport.hostListing(listing) }
     }
 
     /// The inventory sources and the hosts --limit selects; nil when it selects none (a warning is
@@ -83,7 +83,7 @@ enum RunSetup {
     /// Nil when --limit selects no host, --retry-failed leaves none, or with --list-hosts after
     /// listing them (a message is printed; nothing is recorded).
     static func prepare<Record: HistoryRecord>(
-        kind: String, target: InventoryOptions, output: OutputOptions, environment: [String: String],
+        kind: RunKind, target: InventoryOptions, output: OutputOptions, environment: [String: String],
         options: String, as: Record.Type, defaultUser: String? = nil, sshConfig: SSHClientConfig? = nil,
         retry: (kind: RetryKind, options: RetryOptions)? = nil
     ) async throws -> Prepared<Record>? {

@@ -45,7 +45,7 @@ struct HistoryFaultCommandTests {
         var last = ""
         for day in 0..<2 {
             let at = Date().addingTimeInterval(Double(day - 2) * 86_400)
-            let id = try store.beginRun(kind: "scan", startedAt: at, inventory: "inv.yml", hostPattern: nil, options: nil, version: "test")
+            let id = try store.beginRun(kind: .scan, startedAt: at, inventory: "inv.yml", hostPattern: nil, options: nil, version: "test")
             let update = PendingUpdate(name: "libc6", installedVersion: "1", availableVersion: "\(2 + day)", source: "Debian-Security:12/oldstable-security",
                                        security: true, architecture: "amd64")
             try store.record(runId: id, hosts: [HostScan(name: "web1", address: "10.0.0.1", port: 22, status: .ok,

@@ -45,7 +45,7 @@ struct TerminalInjectionCommandTests {
         let forged = PendingUpdate(name: "fake\nweb9  ok\tx", installedVersion: "1\(isolate)", availableVersion: "2\u{85}", source: "x", security: false)
 
         func scan(at date: Date, _ hosts: [HostScan]) throws -> String {
-            let id = try store.beginRun(kind: "scan", startedAt: date.addingTimeInterval(-3), inventory: "inv\(title).yml", hostPattern: nil,
+            let id = try store.beginRun(kind: .scan, startedAt: date.addingTimeInterval(-3), inventory: "inv\(title).yml", hostPattern: nil,
                                         options: nil, version: "test")
             try store.record(runId: id, hosts: hosts)
             try store.finishRun(runId: id, finishedAt: date)
@@ -62,7 +62,7 @@ struct TerminalInjectionCommandTests {
                      startedAt: now.addingTimeInterval(-3610), finishedAt: now.addingTimeInterval(-3600)),
         ])
 
-        let exec = try store.beginRun(kind: "exec", startedAt: now.addingTimeInterval(-1800), inventory: "inv.yml", hostPattern: nil,
+        let exec = try store.beginRun(kind: .exec, startedAt: now.addingTimeInterval(-1800), inventory: "inv.yml", hostPattern: nil,
                                       options: "uptime", version: "test")
         try store.record(runId: exec, hosts: [
             ExecResult(name: "web\(override)1", address: "10.0.0.1", port: 22, status: .ok, exitCode: 0,
@@ -71,7 +71,7 @@ struct TerminalInjectionCommandTests {
         ])
         try store.finishRun(runId: exec, finishedAt: now.addingTimeInterval(-1799))
 
-        let deploy = try store.beginRun(kind: "deploy", startedAt: now.addingTimeInterval(-900), inventory: "inv.yml", hostPattern: nil,
+        let deploy = try store.beginRun(kind: .deploy, startedAt: now.addingTimeInterval(-900), inventory: "inv.yml", hostPattern: nil,
                                         options: nil, version: "test", policy: "weekly\(title)", user: "op\(conceal)")
         var host = DeployHost(host: Host(name: "web\(override)1"), status: .failed, ring: "canary\(clear)", batch: 1,
                               error: "dpkg said \(title)", startedAt: now.addingTimeInterval(-900), finishedAt: now.addingTimeInterval(-890))

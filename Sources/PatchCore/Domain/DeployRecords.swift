@@ -250,17 +250,28 @@ public struct RingReport: Codable, Sendable, Equatable {
     public var name: String
     public var hosts: Int
     public var failed: Int
-    /// `ran`, `halted`, `waiting` (soak or previous ring), `not_started` (halted or interrupted earlier), `skipped` (not selected by --ring)
-    public var state: String
+    public var state: RingState
     public var note: String?
 
-    public init(name: String, hosts: Int, failed: Int, state: String, note: String? = nil) {
+    public init(name: String, hosts: Int, failed: Int, state: RingState, note: String? = nil) {
         self.name = name
         self.hosts = hosts
         self.failed = failed
         self.state = state
         self.note = note
     }
+}
+
+/// What a ring did in a run (stored in the run's report: the raw values are kept as written).
+public enum RingState: String, Codable, Sendable, CaseIterable {
+    case ran, halted
+    /// Its soak, or the previous ring's health, holds it back.
+    case waiting
+    /// An earlier ring halted or the run was interrupted before it.
+    case notStarted = "not_started"
+    /// Not selected by `--ring`.
+    case skipped
+    case interrupted
 }
 
 public struct DeploySummary: Codable, Sendable, Equatable {
@@ -300,7 +311,7 @@ public struct DeploySummary: Codable, Sendable, Equatable {
 /// A whole deployment: what `deploy --output json` prints and `history show` reprints.
 public struct DeployRun: Codable, Sendable, Equatable {
     public var runId: String
-    public var kind: String
+    public var kind: RunKind
     public var policy: String
     public var outcome: DeployOutcome
     public var dryRun: Bool
@@ -316,7 +327,7 @@ public struct DeployRun: Codable, Sendable, Equatable {
     public init(runId: String, policy: String, outcome: DeployOutcome, dryRun: Bool, startedAt: Date, finishedAt: Date?,
                 rings: [RingReport], notes: [String], hosts: [DeployHost]) {
         self.runId = runId
-        kind = "deploy"
+        kind = .deploy
         self.policy = policy
         self.outcome = outcome
         self.dryRun = dryRun

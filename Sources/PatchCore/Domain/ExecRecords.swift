@@ -67,7 +67,7 @@ public struct ExecResult: Codable, Sendable, Equatable {
 /// A whole `patchctl exec` run, as printed with `--output json` and as kept in history.
 public struct ExecRun: Codable, Sendable, Equatable {
     public var runId: String
-    public var kind: String
+    public var kind: RunKind
     public var command: String
     public var startedAt: Date
     public var finishedAt: Date?
@@ -77,7 +77,7 @@ public struct ExecRun: Codable, Sendable, Equatable {
 
     public init(runId: String, command: String, startedAt: Date, finishedAt: Date?, hosts: [ExecResult]) {
         self.runId = runId
-        kind = "exec"
+        kind = .exec
         self.command = command
         self.startedAt = startedAt
         self.finishedAt = finishedAt

@@ -4,17 +4,24 @@ public enum RetryKind: String, Sendable, CaseIterable {
 
     /// Run kinds in history this command's `--retry-failed RUN` accepts (a deploy or install
     /// dry run, kinds `plan` and `install-plan`, may be named too).
-    public var acceptedRunKinds: [String] {
+    public var acceptedRunKinds: [RunKind] {
         switch self {
-        case .scan: return ["scan"]
-        case .exec: return ["exec"]
-        case .deploy: return ["deploy", "plan"]
-        case .install: return ["install", "install-plan"]
+        case .scan: return [.scan]
+        case .exec: return [.exec]
+        case .deploy: return [.deploy, .plan]
+        case .install: return [.install, .installPlan]
         }
     }
 
     /// The kind whose latest run `--retry-failed` without RUN retries.
-    public var defaultRunKind: String { rawValue }
+    public var defaultRunKind: RunKind {
+        switch self {
+        case .scan: return .scan
+        case .exec: return .exec
+        case .deploy: return .deploy
+        case .install: return .install
+        }
+    }
 }
 
 /// What `--retry-failed` retries: a recorded run and the hosts whose status in it was a failure
@@ -22,11 +29,11 @@ public enum RetryKind: String, Sendable, CaseIterable {
 /// failed, error; never ok, skipped, deferred or interrupted).
 public struct FailedRun: Sendable, Equatable {
     public var runId: String
-    public var kind: String
+    public var kind: RunKind
     /// Inventory names, in the order history recorded them.
     public var hosts: [String]
 
-    public init(runId: String, kind: String, hosts: [String]) {
+    public init(runId: String, kind: RunKind, hosts: [String]) {
         self.runId = runId
         self.kind = kind
         self.hosts = hosts
@@ -41,8 +48,8 @@ public struct FailedRun: Sendable, Equatable {
 
     /// What to tell the operator when nothing is left to retry (exit 0).
     public func nothingToRetry(limit: String?) -> String {
-        if hosts.isEmpty { return "run \(runId) (\(kind)): no host failed; nothing to retry" }
-        return "run \(runId) (\(kind)): none of its \(hosts.count) failed host\(hosts.count == 1 ? "" : "s") is in the inventory"
+        if hosts.isEmpty { return "run \(runId) (\(kind.rawValue)): no host failed; nothing to retry" }
+        return "run \(runId) (\(kind.rawValue)): none of its \(hosts.count) failed host\(hosts.count == 1 ? "" : "s") is in the inventory"
             + (limit.map { " within --limit '\($0)'" } ?? "") + "; nothing to retry"
     }
 }

@@ -59,14 +59,14 @@ public struct PingResult: Codable, Sendable, Equatable {
 /// A whole `patchctl ping`, as `--output json` prints it. Not recorded in history: a ping
 /// changes nothing and has nothing to compare later.
 public struct PingRun: Codable, Sendable, Equatable {
-    public var kind: String
+    public var kind: RunKind
     public var startedAt: Date
     public var finishedAt: Date?
     public var hosts: [PingResult]
     public var summary: StatusTally
 
     public init(startedAt: Date, finishedAt: Date?, hosts: [PingResult]) {
-        kind = "ping"
+        kind = .ping
         self.startedAt = startedAt
         self.finishedAt = finishedAt
         self.hosts = hosts

@@ -239,13 +239,13 @@ public struct RunSummary: Codable, Sendable, Equatable {
 /// A whole scan: what `--output json` prints and what history stores.
 public struct ScanRun: Codable, Sendable, Equatable {
     public var runId: String
-    public var kind: String
+    public var kind: RunKind
     public var startedAt: Date
     public var finishedAt: Date?
     public var hosts: [HostScan]
     public var summary: RunSummary
 
-    public init(runId: String, kind: String = "scan", startedAt: Date, finishedAt: Date?, hosts: [HostScan]) {
+    public init(runId: String, kind: RunKind = .scan, startedAt: Date, finishedAt: Date?, hosts: [HostScan]) {
         self.runId = runId
         self.kind = kind
         self.startedAt = startedAt

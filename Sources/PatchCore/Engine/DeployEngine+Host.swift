@@ -102,7 +102,7 @@ extension DeployEngine {
                 (deadlinePassed ? "deferral deadline passed" : "\(count) of \(deferment.maxDeferrals) deferrals used")
         }
         if !options.dryRun {
-            try await audit(EventRecord(at: now, user: options.user, action: deferred ? "deferred" : "forced", policy: policy.name,
+            try await audit(EventRecord(at: now, user: options.user, action: deferred ? .deferred : .forced, policy: policy.name,
                                         host: hostName, detail: record.deferral))
         }
         return deferred

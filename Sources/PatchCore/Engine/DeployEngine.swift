@@ -120,16 +120,16 @@ public struct DeployEngine: Sendable {
             let members = index < rings.count ? rings[index] : []
             let earlier = results.filter { $0.ring == ring.name }
             if let only = options.onlyRing, only != ring.name {
-                reports.append(RingReport(name: ring.name, hosts: members.count, failed: 0, state: "skipped", note: "not selected (--ring \(only))"))
+                reports.append(RingReport(name: ring.name, hosts: members.count, failed: 0, state: .skipped, note: "not selected (--ring \(only))"))
                 continue
             }
             if blocked {
-                reports.append(RingReport(name: ring.name, hosts: members.count, failed: 0, state: "not_started"))
+                reports.append(RingReport(name: ring.name, hosts: members.count, failed: 0, state: .notStarted))
                 continue
             }
             let previousMembers = index > 0 && index - 1 < rings.count ? rings[index - 1].count : 0
             if index > 0, previousMembers > 0, options.onlyRing == nil, !options.dryRun, let wait = try ringGate(index: index) {
-                reports.append(RingReport(name: ring.name, hosts: members.count, failed: 0, state: "waiting", note: wait))
+                reports.append(RingReport(name: ring.name, hosts: members.count, failed: 0, state: .waiting, note: wait))
                 notes.append("ring \(ring.name) waits: \(wait)")
                 if outcome == .finished { outcome = .waiting }
                 blocked = true
@@ -183,12 +183,12 @@ public struct DeployEngine: Sendable {
             }
             try flush()
             if stop.isStopped {
-                reports.append(RingReport(name: ring.name, hosts: members.count, failed: failures, state: "interrupted"))
+                reports.append(RingReport(name: ring.name, hosts: members.count, failed: failures, state: .interrupted))
                 outcome = .interrupted
                 blocked = true
                 continue
             }
-            reports.append(RingReport(name: ring.name, hosts: members.count, failed: failures, state: halted ? "halted" : "ran"))
+            reports.append(RingReport(name: ring.name, hosts: members.count, failed: failures, state: halted ? .halted : .ran))
             if halted {
                 outcome = options.dryRun ? .planned : .halted
                 blocked = true

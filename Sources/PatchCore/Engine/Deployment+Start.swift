@@ -51,7 +51,7 @@ extension Deployment {
             guard ![.finished, .halted, .waiting].contains(recorded.state) else {
                 throw PatchError.deploy(message: "run \(recorded.runId) is \(recorded.state.rawValue): nothing to resume")
             }
-            guard let options = recorded.options, let decoded = try? JSONOutput.decoder.decode(Request.self, from: Data(options.utf8)) else {
+            guard let options = recorded.options, let decoded = try? StoreCodec.decode(Request.self, from: options) else {
                 throw PatchError.deploy(message: "run \(recorded.runId) has no recorded deploy request")
             }
             request = decoded

@@ -118,8 +118,8 @@ public struct Deployment: Sendable {
             runId = resume.runId
             try store.reopenRun(id: runId)
         } else {
-            runId = try store.beginRun(kind: request.dryRun ? "plan" : "deploy", startedAt: started, inventory: request.inventory,
-                                       hostPattern: request.limit, options: JSONOutput.encode(request, pretty: false), version: version,
+            runId = try store.beginRun(kind: request.dryRun ? .plan : .deploy, startedAt: started, inventory: request.inventory,
+                                       hostPattern: request.limit, options: StoreCodec.encode(request), version: version,
                                        policy: policy.name, user: user)
         }
         let recorder = RunRecorder<DeployHost>(store: store, runId: runId, batchSize: 16)
@@ -156,12 +156,12 @@ public struct Deployment: Sendable {
             let s = run.summary
             var detail = "\(run.outcome.rawValue): \(s.hosts) hosts, \(s.installed) packages installed, \(s.failedPackages) failed, \(s.failed) hosts failed"
             if let reason = request.reason { detail += "; reason: \(reason)" }
-            recorder.record(event: EventRecord(at: finished, user: user, action: resume == nil ? "deploy" : "resume",
+            recorder.record(event: EventRecord(at: finished, user: user, action: resume == nil ? .deploy : .resume,
                                                policy: policy.name, runId: runId, detail: detail))
         }
         do {
             let report = DeployReport(outcome: run.outcome, dryRun: run.dryRun, rings: run.rings, notes: run.notes)
-            try recorder.finish(at: finished, state: RunState(run.outcome), report: JSONOutput.encode(report, pretty: false))
+            try recorder.finish(at: finished, state: RunState(run.outcome), report: StoreCodec.encode(report))
         } catch let failure as HistoryWriteFailure {
             run.notes.append("history could not be written: no new host was started after the first failed write")
             run.historyError = failure

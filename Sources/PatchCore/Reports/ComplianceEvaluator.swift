@@ -58,7 +58,7 @@ struct ComplianceEvaluator: Sendable {
         let seen = observations(of: name, at: date)
         let lastScan = seen.last(where: \.isScan)
         let lastContact = seen.last { $0.isScan || ($0.status != .skipped && $0.status != .interrupted) }
-        let lastDeploy = seen.last { $0.kind == "deploy" && $0.deployment != nil && (deployPolicy == nil || $0.policy == deployPolicy) }
+        let lastDeploy = seen.last { $0.kind == .deploy && $0.deployment != nil && (deployPolicy == nil || $0.policy == deployPolicy) }
         let os = lastScan?.os ?? seen.last(where: { $0.os != nil })?.os
 
         var entry = ComplianceReport.HostEntry(

@@ -47,14 +47,14 @@ extension ComplianceReport {
 
         var policyNames = Set<String>()
         for host in names {
-            for observation in history.observations[host] ?? [] where observation.kind == "deploy" {
+            for observation in history.observations[host] ?? [] where observation.kind == .deploy {
                 if let name = observation.policy { policyNames.insert(name) }
             }
         }
         if let policy { policyNames = policyNames.filter { $0 == policy.name } }
         let policies = policyNames.sorted().map { name in
             let deployed = Set(names.filter { host in
-                history.observations[host]?.contains { $0.kind == "deploy" && $0.policy == name } ?? false
+                history.observations[host]?.contains { $0.kind == .deploy && $0.policy == name } ?? false
             })
             let members = entries.filter { deployed.contains($0.name) }
             return PolicySummary(name: name, hosts: members.count, compliant: members.filter(\.compliant).count,
@@ -114,7 +114,7 @@ extension ComplianceReport {
             // No inventory: every host history knows, as one ungrouped inventory, so --limit still reads patterns.
             var names = history.hostNames
             if let policy {
-                names = names.filter { name in history.observations[name]?.contains { $0.kind == "deploy" && $0.policy == policy.name } ?? false }
+                names = names.filter { name in history.observations[name]?.contains { $0.kind == .deploy && $0.policy == policy.name } ?? false }
             }
             if let limit = request.limit {
                 let inventory = Inventory(

@@ -60,7 +60,7 @@ extension ComplianceReport {
     public struct Contact: Encodable, Sendable, Equatable {
         public var runId: String
         /// `scan`, `deploy` or `plan`.
-        public var kind: String
+        public var kind: RunKind
         public var at: Date
         public var status: HostStatus
         public var error: String?

@@ -11,20 +11,20 @@ extension ComplianceReport {
 
     /// The text `patchctl report KIND --format FORMAT` prints (or writes to `-o`).
     /// compliance: the whole document; hosts: the host list (JSON: an array); trend: the daily series.
-    public func rendered(_ kind: ComplianceRequest.Kind, as format: ReportFormat) -> String {
+    public func rendered(_ kind: ComplianceRequest.Kind, as format: ReportFormat) throws -> String {
         switch (kind, format) {
         case (.compliance, .table): return TableReport.compliance(self)
-        case (.compliance, .json): return JSONOutput.encode(self, pretty: true) + "\n"
-        case (.compliance, .ndjson), (.hosts, .ndjson): return hosts.map { JSONOutput.encode($0, pretty: false) + "\n" }.joined()
+        case (.compliance, .json): return try JSONOutput.encode(self, pretty: true) + "\n"
+        case (.compliance, .ndjson), (.hosts, .ndjson): return try hosts.map { try JSONOutput.encode($0, pretty: false) + "\n" }.joined()
         case (.compliance, .csv), (.hosts, .csv): return CSVReport.compliance(self)
         case (.compliance, .html), (.hosts, .html): return HTMLReport.compliance(self)
         case (.hosts, .table):
             return TableReport.hosts(hosts) + "\n" + TableReport.summaryLine(self) + "\n" + TableReport.evidence(evidence)
-        case (.hosts, .json): return JSONOutput.encode(hosts, pretty: true) + "\n"
+        case (.hosts, .json): return try JSONOutput.encode(hosts, pretty: true) + "\n"
         case (.trend, .table): return TableReport.trend(self)
         case (.trend, .json):
-            return JSONOutput.encode(TrendDocument(standard: standard, evidence: evidence, trend: trend), pretty: true) + "\n"
-        case (.trend, .ndjson): return trend.map { JSONOutput.encode($0, pretty: false) + "\n" }.joined()
+            return try JSONOutput.encode(TrendDocument(standard: standard, evidence: evidence, trend: trend), pretty: true) + "\n"
+        case (.trend, .ndjson): return try trend.map { try JSONOutput.encode($0, pretty: false) + "\n" }.joined()
         case (.trend, .csv): return CSVReport.trend(trend)
         case (.trend, .html): return HTMLReport.trend(self)
         }

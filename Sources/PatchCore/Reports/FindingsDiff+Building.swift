@@ -64,7 +64,7 @@ extension FindingsDiff {
 
     static func scanRun(_ reference: String, store: HistoryStore) throws -> String {
         let (id, kind) = try store.resolveRun(reference)
-        guard kind == "scan" else { throw PatchError.report(message: "run \(id) is a \(kind) run, not a scan") }
+        guard kind == .scan else { throw PatchError.report(message: "run \(id) is a \(kind.rawValue) run, not a scan") }
         return id
     }
 

@@ -46,7 +46,7 @@ public struct ReportHistory: Sendable {
     public struct Observation: Sendable, Equatable {
         public var runId: String
         /// `scan`, `deploy` or `plan` (a dry run, which scans too).
-        public var kind: String
+        public var kind: RunKind
         public var policy: String?
         public var startedAt: Date
         /// When the host finished: the moment its facts are true for.

@@ -56,7 +56,7 @@ extension TableReport {
         let rows = events.map { event -> [String] in
             var what = [event.package.map { "\($0)@\(event.version ?? "")" }, event.detail].compactMap { $0 }.joined(separator: " ")
             if what.isEmpty { what = "-" }
-            return [JSONOutput.timestamp(event.at), event.user, event.action, event.policy ?? "-", event.host ?? "-", what]
+            return [JSONOutput.timestamp(event.at), event.user, event.action.rawValue, event.policy ?? "-", event.host ?? "-", what]
         }
         return render(header: ["AT", "USER", "ACTION", "POLICY", "HOST", "DETAIL"], rows: rows, rightAligned: [])
     }

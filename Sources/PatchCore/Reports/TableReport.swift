@@ -74,7 +74,7 @@ public enum TableReport {
 
     public static func history(_ runs: [RunListing]) -> String {
         let rows = runs.map { run -> [String] in
-            [run.runId, run.kind, JSONOutput.timestamp(run.startedAt), run.state.rawValue, String(run.hosts), String(run.failed),
+            [run.runId, run.kind.rawValue, JSONOutput.timestamp(run.startedAt), run.state.rawValue, String(run.hosts), String(run.failed),
              String(run.updates), String(run.securityUpdates), run.policy.map { "policy \($0) by \(run.user ?? "?")" } ?? run.inventory ?? "-"]
         }
         return render(header: ["RUN", "KIND", "STARTED", "STATE", "HOSTS", "FAILED", "UPDATES", "SECURITY", "WHAT"],

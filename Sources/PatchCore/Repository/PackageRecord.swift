@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 
 /// How a package installs: a file the repository holds, or a name the endpoint's own
 /// package manager resolves.
@@ -37,8 +38,6 @@ public enum PackageFormat: String, Codable, Sendable, CaseIterable {
 
 /// One entry of the approved-package library.
 public struct PackageRecord: Codable, Sendable, Equatable {
-    public enum State: String, Codable, Sendable { case pending, approved, rejected }
-
     public var id: Int64
     public var name: String
     public var version: String
@@ -55,7 +54,7 @@ public struct PackageRecord: Codable, Sendable, Equatable {
     public var notes: String?
     public var addedBy: String
     public var addedAt: Date
-    public var state: State
+    public var state: ApprovalState
     public var decidedBy: String?
     public var decidedAt: Date?
     public var decisionNote: String?
@@ -74,4 +73,10 @@ public struct PackageRecord: Codable, Sendable, Equatable {
         case decidedAt = "decided_at"
         case decisionNote = "decision_note"
     }
+}
+
+// A row maps by the coding keys (the column names): a format, platform or state this version
+// does not know is a decoding error naming the column, not a guess (an unknown format once read as `exe`).
+extension PackageRecord: FetchableRecord, TableRecord {
+    public static let databaseTableName = "packages"
 }

@@ -82,8 +82,8 @@ public final class PackageRepository: Sendable {
         }
         let arch = architecture ?? "all"
         return try store.write { db in
-            if let existing = try Row.fetchOne(db, sql: "SELECT * FROM packages WHERE name = ? AND version = ? AND platform = ? AND architecture = ?",
-                                               arguments: [name, version, platform.rawValue, arch]).map(Self.record(from:)) {
+            if let existing = try PackageRecord.fetchOne(db, sql: "SELECT * FROM packages WHERE name = ? AND version = ? AND platform = ? AND architecture = ?",
+                                                         arguments: [name, version, platform, arch]) {
                 guard existing.sha256 == digest else {
                     throw PatchError.repository(file: request.path, message: """
                         \(name)@\(version) (\(platform.rawValue), \(arch)) is already in the library with another checksum \
@@ -105,16 +105,16 @@ public final class PackageRepository: Sendable {
             }
             try db.execute(sql: """
                 INSERT INTO packages (name, version, platform, architecture, format, sha256, size, file_name, install_arguments, notes, added_by, added_at, state)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')
-                """, arguments: [name, version, platform.rawValue, arch, format.rawValue, digest, size, fileName, request.installArguments,
-                                 request.notes, user, date])
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [name, version, platform, arch, format, digest, size, fileName, request.installArguments,
+                                 request.notes, user, date, ApprovalState.pending])
             let id = db.lastInsertedRowID
-            try HistoryStore.insert(EventRecord(at: date, user: user, action: "package-add", package: name, version: version,
+            try HistoryStore.insert(EventRecord(at: date, user: user, action: .packageAdd, package: name, version: version,
                                                 detail: [format.rawValue, digest.map { "sha256 \($0)" }, request.notes].compactMap { $0 }.joined(separator: "; ")), db)
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM packages WHERE id = ?", arguments: [id]) else {
+            guard let record = try PackageRecord.fetchOne(db, key: id) else {
                 throw PatchError.repository(file: request.path, message: "row vanished after insert")
             }
-            return (Self.record(from: row), true)
+            return (record, true)
         }
     }
 
@@ -150,21 +150,21 @@ public final class PackageRepository: Sendable {
 
     public func list() throws -> [PackageRecord] {
         try store.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM packages ORDER BY name, platform, architecture, id").map(Self.record(from:))
+            try PackageRecord.fetchAll(db, sql: "SELECT * FROM packages ORDER BY name, platform, architecture, id")
         }
     }
 
     /// Entries matching `NAME@VERSION` (or every version of NAME), optionally for one platform.
     public func find(name: String, version: String?, platform: OSFamily? = nil) throws -> [PackageRecord] {
         try store.read { db in
-            try Row.fetchAll(db, sql: """
+            try PackageRecord.fetchAll(db, sql: """
                 SELECT * FROM packages WHERE name = ? AND (? IS NULL OR version = ?) AND (? IS NULL OR platform = ?) ORDER BY id
-                """, arguments: [name, version, version, platform?.rawValue, platform?.rawValue]).map(Self.record(from:))
+                """, arguments: [name, version, version, platform, platform])
         }
     }
 
     /// Approves or rejects entries, recording who and why.
-    public func decide(name: String, version: String?, state: PackageRecord.State, by user: String, note: String?, at date: Date) throws -> [PackageRecord] {
+    public func decide(name: String, version: String?, state: ApprovalState, by user: String, note: String?, at date: Date) throws -> [PackageRecord] {
         let matches = try find(name: name, version: version)
         guard !matches.isEmpty else {
             throw PatchError.repository(file: nil, message: "no package \(name)\(version.map { "@\($0)" } ?? "") in the library")
@@ -175,8 +175,8 @@ public final class PackageRepository: Sendable {
         try store.write { db in
             for record in matches {
                 try db.execute(sql: "UPDATE packages SET state = ?, decided_by = ?, decided_at = ?, decision_note = ? WHERE id = ?",
-                               arguments: [state.rawValue, user, date, note, record.id])
-                try HistoryStore.insert(EventRecord(at: date, user: user, action: state == .approved ? "package-approve" : "package-reject",
+                               arguments: [state, user, date, note, record.id])
+                try HistoryStore.insert(EventRecord(at: date, user: user, action: state == .approved ? .packageApprove : .packageReject,
                                                     package: record.name, version: record.version, detail: note), db)
             }
         }
@@ -245,19 +245,11 @@ public final class PackageRepository: Sendable {
             for (record, reason) in doomed {
                 try db.execute(sql: "DELETE FROM packages WHERE id = ?", arguments: [record.id])
                 try HistoryStore.insert(EventRecord(at: now, user: LocalUser.current(environment: ProcessInfo.processInfo.environment),
-                                                    action: "package-prune", package: record.name, version: record.version, detail: reason), db)
+                                                    action: .packagePrune, package: record.name, version: record.version, detail: reason), db)
             }
         }
         for file in files { try? FileManager.default.removeItem(atPath: file) }
         try? FileManager.default.removeItem(atPath: root + "/staging")
         return items
-    }
-
-    static func record(from row: Row) -> PackageRecord {
-        PackageRecord(id: row["id"], name: row["name"], version: row["version"], platform: OSFamily(rawValue: row["platform"]) ?? .unknown,
-                      architecture: row["architecture"], format: PackageFormat(rawValue: row["format"]) ?? .exe, sha256: row["sha256"],
-                      size: row["size"], fileName: row["file_name"], installArguments: row["install_arguments"], notes: row["notes"],
-                      addedBy: row["added_by"], addedAt: row["added_at"], state: PackageRecord.State(rawValue: row["state"]) ?? .pending,
-                      decidedBy: row["decided_by"], decidedAt: row["decided_at"], decisionNote: row["decision_note"])
     }
 }

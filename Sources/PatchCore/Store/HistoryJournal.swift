@@ -118,7 +118,7 @@ public final class HistoryJournal: @unchecked Sendable {
             }
             for entry in entries {
                 // One write per line: O_APPEND keeps concurrent runs' lines whole.
-                let line = Data((JSONOutput.encode(entry, pretty: false) + "\n").utf8)
+                let line = Data((try StoreCodec.encode(entry) + "\n").utf8)
                 try line.withUnsafeBytes { buffer in
                     var offset = 0
                     while offset < buffer.count {
@@ -169,13 +169,12 @@ public final class HistoryJournal: @unchecked Sendable {
             throw PatchError.store(path: path, message: "the journal is larger than \(importLimit >> 20) MiB: not imported; inspect it, then remove it")
         }
         let data = FileHandle(fileDescriptor: fd, closeOnDealloc: false).readDataToEndOfFile()
-        let decoder = JSONOutput.decoder
         // A line cut short by a full disk or a kill does not parse: skipped, the rest is imported.
-        let entries = data.split(separator: UInt8(ascii: "\n")).compactMap { try? decoder.decode(Entry.self, from: Data($0)) }
+        let entries = data.split(separator: UInt8(ascii: "\n")).compactMap { try? StoreCodec.decode(Entry.self, from: Data($0)) }
         var runs: [String] = []
         try writer.write { db in
             var finishes: [String: Entry] = [:]
-            var firstSeen: [String: (kind: String, started: Date)] = [:]
+            var firstSeen: [String: (kind: RunKind, started: Date)] = [:]
             for entry in entries {
                 switch entry.type {
                 case .host:
@@ -183,7 +182,7 @@ public final class HistoryJournal: @unchecked Sendable {
                     let record: (any HistoryRecord)? = entry.scan ?? entry.exec ?? entry.deploy
                     guard let record else { continue }
                     if firstSeen[runId] == nil {
-                        firstSeen[runId] = (entry.scan != nil ? "scan" : entry.exec != nil ? "exec" : "deploy", record.startedAt)
+                        firstSeen[runId] = (entry.scan != nil ? .scan : entry.exec != nil ? .exec : .deploy, record.startedAt)
                         runs.append(runId)
                     }
                     try ensureRun(db, id: runId, kind: firstSeen[runId]!.kind, startedAt: record.startedAt)
@@ -192,7 +191,7 @@ public final class HistoryJournal: @unchecked Sendable {
                     guard let runId = entry.runId else { continue }
                     finishes[runId] = entry
                     if firstSeen[runId] == nil {
-                        firstSeen[runId] = ("scan", entry.finishedAt ?? Date())
+                        firstSeen[runId] = (.scan, entry.finishedAt ?? Date())
                         runs.append(runId)
                     }
                 case .event:
@@ -204,7 +203,7 @@ public final class HistoryJournal: @unchecked Sendable {
                 try ensureRun(db, id: runId, kind: firstSeen[runId]!.kind, startedAt: firstSeen[runId]!.started)
                 try db.execute(sql: """
                     UPDATE runs SET state = ?, finished_at = COALESCE(?, finished_at, ?), report = COALESCE(?, report) WHERE id = ?
-                    """, arguments: [RunState.incomplete.rawValue, finish?.finishedAt, Date(), finish?.report, runId])
+                    """, arguments: [RunState.incomplete, finish?.finishedAt, Date(), finish?.report, runId])
             }
         }
         _ = ftruncate(fd, 0)
@@ -213,8 +212,8 @@ public final class HistoryJournal: @unchecked Sendable {
     }
 
     /// The run row a journal record belongs to, if the database lost it too.
-    private static func ensureRun(_ db: Database, id: String, kind: String, startedAt: Date) throws {
+    private static func ensureRun(_ db: Database, id: String, kind: RunKind, startedAt: Date) throws {
         try db.execute(sql: "INSERT OR IGNORE INTO runs (id, kind, started_at, state) VALUES (?, ?, ?, ?)",
-                       arguments: [id, kind, startedAt, RunState.incomplete.rawValue])
+                       arguments: [id, kind, startedAt, RunState.incomplete])
     }
 }

@@ -3,11 +3,10 @@ import GRDB
 
 /// An approval decision (or request) for one package version under one policy.
 public struct ApprovalRecord: Codable, Sendable, Equatable {
-    public enum State: String, Codable, Sendable { case pending, approved, rejected }
     public var policy: String
     public var package: String
     public var version: String
-    public var state: State
+    public var state: ApprovalState
     /// The ring that first asked for it.
     public var ring: String?
     public var requestedAt: Date?
@@ -48,8 +47,7 @@ public struct DeferralRecord: Codable, Sendable, Equatable {
 public struct EventRecord: Codable, Sendable, Equatable {
     public var at: Date
     public var user: String
-    /// approve, reject, defer, undefer, deferred (automatic, users logged in), forced, deploy
-    public var action: String
+    public var action: EventAction
     public var policy: String?
     public var host: String?
     public var package: String?
@@ -57,7 +55,7 @@ public struct EventRecord: Codable, Sendable, Equatable {
     public var runId: String?
     public var detail: String?
 
-    public init(at: Date, user: String, action: String, policy: String? = nil, host: String? = nil, package: String? = nil,
+    public init(at: Date, user: String, action: EventAction, policy: String? = nil, host: String? = nil, package: String? = nil,
                 version: String? = nil, runId: String? = nil, detail: String? = nil) {
         self.at = at
         self.user = user
@@ -75,6 +73,20 @@ public struct EventRecord: Codable, Sendable, Equatable {
         case runId = "run_id"
         case detail
     }
+}
+
+// Rows map to these records by their coding keys (the column names); an unknown state or
+// action in a row is a decoding error naming its column, not a default.
+extension ApprovalRecord: FetchableRecord, TableRecord {
+    public static let databaseTableName = "approvals"
+}
+
+extension DeferralRecord: FetchableRecord, TableRecord {
+    public static let databaseTableName = "deferrals"
+}
+
+extension EventRecord: FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "events"
 }
 
 /// What an earlier ring did with one package version: the evidence `after_test` promotes on.
@@ -123,7 +135,7 @@ extension DeployHost: HistoryRecord {
                 rebootRequired, startedAt, finishedAt,
             ])
         try db.cachedStatement(sql: "INSERT INTO deploy_hosts (run_id, host, ring, batch, document) VALUES (?, ?, ?, ?, ?)")
-            .execute(arguments: [runId, name, ring, batch, JSONOutput.encode(self, pretty: false)])
+            .execute(arguments: [runId, name, ring, batch, try StoreCodec.encode(self)])
         let package = try db.cachedStatement(sql: """
             INSERT OR REPLACE INTO deploy_packages (run_id, host, ring, package, from_version, target_version, to_version, outcome, reason, at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -147,8 +159,8 @@ extension HistoryStore {
 
     public func approval(policy: String, package: String, version: String) throws -> ApprovalRecord? {
         try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM approvals WHERE policy = ? AND package = ? AND version = ?",
-                             arguments: [policy, package, version]).map(Self.approval(from:))
+            try ApprovalRecord.fetchOne(db, sql: "SELECT * FROM approvals WHERE policy = ? AND package = ? AND version = ?",
+                             arguments: [policy, package, version])
         }
     }
 
@@ -157,20 +169,20 @@ extension HistoryStore {
         try write { db in
             try db.execute(sql: """
                 INSERT OR IGNORE INTO approvals (policy, package, version, state, ring, requested_at, requested_run)
-                VALUES (?, ?, ?, 'pending', ?, ?, ?)
-                """, arguments: [policy, package, version, ring, at, runId])
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [policy, package, version, ApprovalState.pending, ring, at, runId])
         }
     }
 
     /// Approves or rejects (also ahead of any request), and writes the audit event in the same transaction.
-    public func decide(policy: String, package: String, version: String, state: ApprovalRecord.State, by user: String, note: String?, at: Date) throws {
+    public func decide(policy: String, package: String, version: String, state: ApprovalState, by user: String, note: String?, at: Date) throws {
         try write { db in
             try db.execute(sql: """
                 INSERT INTO approvals (policy, package, version, state, decided_at, decided_by, note) VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (policy, package, version) DO UPDATE SET state = excluded.state, decided_at = excluded.decided_at,
                     decided_by = excluded.decided_by, note = excluded.note
-                """, arguments: [policy, package, version, state.rawValue, at, user, note])
-            try Self.insert(EventRecord(at: at, user: user, action: state == .approved ? "approve" : "reject", policy: policy,
+                """, arguments: [policy, package, version, state, at, user, note])
+            try Self.insert(EventRecord(at: at, user: user, action: state == .approved ? .approve : .reject, policy: policy,
                                         package: package, version: version, detail: note), db)
         }
     }
@@ -184,25 +196,21 @@ extension HistoryStore {
                 sql += " AND policy = ?"
                 arguments += [policy]
             }
-            if !all { sql += " AND state = 'pending'" }
+            if !all {
+                sql += " AND state = ?"
+                arguments += [ApprovalState.pending]
+            }
             sql += " ORDER BY COALESCE(requested_at, decided_at), package, version"
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.approval(from:))
+            return try ApprovalRecord.fetchAll(db, sql: sql, arguments: arguments)
         }
     }
 
     /// The versions of `package` awaiting a decision under `policy` (for `approve NAME` without a version).
     public func pendingVersions(policy: String, package: String) throws -> [String] {
         try read { db in
-            try String.fetchAll(db, sql: "SELECT version FROM approvals WHERE policy = ? AND package = ? AND state = 'pending' ORDER BY requested_at",
-                                arguments: [policy, package])
+            try String.fetchAll(db, sql: "SELECT version FROM approvals WHERE policy = ? AND package = ? AND state = ? ORDER BY requested_at",
+                                arguments: [policy, package, ApprovalState.pending])
         }
-    }
-
-    static func approval(from row: Row) -> ApprovalRecord {
-        ApprovalRecord(policy: row["policy"], package: row["package"], version: row["version"],
-                       state: ApprovalRecord.State(rawValue: row["state"]) ?? .pending, ring: row["ring"],
-                       requestedAt: row["requested_at"], requestedRun: row["requested_run"], decidedAt: row["decided_at"],
-                       decidedBy: row["decided_by"], note: row["note"])
     }
 
     // MARK: Ring evidence
@@ -230,12 +238,13 @@ extension HistoryStore {
                        SUM(CASE WHEN h.status IN (\(HostStatus.failureSQLList)) THEN 1 ELSE 0 END) AS failed,
                        MAX(h.finished_at) AS finished
                 FROM runs r JOIN deploy_hosts d ON d.run_id = r.id JOIN run_hosts h ON h.run_id = d.run_id AND h.host = d.host
-                WHERE r.policy = ? AND r.kind = 'deploy' AND d.ring = ?
+                WHERE r.policy = ? AND r.kind = ? AND d.ring = ?
                 GROUP BY r.id ORDER BY r.started_at DESC, r.id DESC LIMIT 1
-                """, arguments: [policy, ring]) else { return nil }
-            let report: String? = try String.fetchOne(db, sql: "SELECT report FROM runs WHERE id = ?", arguments: [row["id"] as String])
-            let decoded = report.flatMap { try? JSONOutput.decoder.decode(DeployReport.self, from: Data($0.utf8)) }
-            let halted = decoded?.rings.contains { $0.name == ring && $0.state == "halted" } ?? false
+                """, arguments: [policy, RunKind.deploy, ring]) else { return nil }
+            let runId: String = row["id"]
+            let report: String? = try String.fetchOne(db, sql: "SELECT report FROM runs WHERE id = ?", arguments: [runId])
+            let decoded = try report.map { try deployReport($0, runId: runId) }
+            let halted = decoded?.rings.contains { $0.name == ring && $0.state == .halted } ?? false
             return RingHealth(runId: row["id"], hosts: row["hosts"], failed: row["failed"] ?? 0, finishedAt: row["finished"], halted: halted)
         }
     }
@@ -247,12 +256,12 @@ extension HistoryStore {
         try read { db in
             let lastOK: Date? = try Date.fetchOne(db, sql: """
                 SELECT MAX(h.finished_at) FROM run_hosts h JOIN runs r ON r.id = h.run_id
-                WHERE r.policy = ? AND r.kind = 'deploy' AND h.host = ? AND h.status = 'ok'
-                """, arguments: [policy, host])
+                WHERE r.policy = ? AND r.kind = ? AND h.host = ? AND h.status = 'ok'
+                """, arguments: [policy, RunKind.deploy, host])
             let row = try Row.fetchOne(db, sql: """
                 SELECT COUNT(*) AS n, MIN(at) AS first FROM events
-                WHERE action = 'deferred' AND policy = ? AND host = ? AND at > ?
-                """, arguments: [policy, host, lastOK ?? Date(timeIntervalSince1970: 0)])
+                WHERE action = ? AND policy = ? AND host = ? AND at > ?
+                """, arguments: [EventAction.deferred, policy, host, lastOK ?? Date(timeIntervalSince1970: 0)])
             return (row?["n"] ?? 0, row?["first"])
         }
     }
@@ -262,7 +271,7 @@ extension HistoryStore {
             try db.execute(sql: "INSERT INTO deferrals (host, policy, until, reason, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                            arguments: [host, policy, until, reason, user, at])
             let id = db.lastInsertedRowID
-            try Self.insert(EventRecord(at: at, user: user, action: "defer", policy: policy, host: host,
+            try Self.insert(EventRecord(at: at, user: user, action: .defer, policy: policy, host: host,
                                         detail: "until \(JSONOutput.timestamp(until)): \(reason)"), db)
             return id
         }
@@ -276,7 +285,7 @@ extension HistoryStore {
                 WHERE host = ? AND cancelled_at IS NULL AND until > ? AND (? IS NULL OR policy IS NULL OR policy = ?)
                 """, arguments: [at, user, host, at, policy, policy])
             let changed = db.changesCount
-            if changed > 0 { try Self.insert(EventRecord(at: at, user: user, action: "undefer", policy: policy, host: host), db) }
+            if changed > 0 { try Self.insert(EventRecord(at: at, user: user, action: .undefer, policy: policy, host: host), db) }
             return changed
         }
     }
@@ -284,10 +293,10 @@ extension HistoryStore {
     /// The manual deferral holding `host` back under `policy` at `date`, latest ending first.
     public func activeDeferral(host: String, policy: String, at date: Date) throws -> DeferralRecord? {
         try read { db in
-            try Row.fetchOne(db, sql: """
+            try DeferralRecord.fetchOne(db, sql: """
                 SELECT * FROM deferrals WHERE host = ? AND (policy IS NULL OR policy = ?) AND cancelled_at IS NULL
                     AND until > ? AND created_at <= ? ORDER BY until DESC LIMIT 1
-                """, arguments: [host, policy, date, date]).map(Self.deferral(from:))
+                """, arguments: [host, policy, date, date])
         }
     }
 
@@ -299,13 +308,8 @@ extension HistoryStore {
                 sql += " AND until > ?"
                 arguments += [date]
             }
-            return try Row.fetchAll(db, sql: sql + " ORDER BY until, host", arguments: arguments).map(Self.deferral(from:))
+            return try DeferralRecord.fetchAll(db, sql: sql + " ORDER BY until, host", arguments: arguments)
         }
-    }
-
-    static func deferral(from row: Row) -> DeferralRecord {
-        DeferralRecord(id: row["id"], host: row["host"], policy: row["policy"], until: row["until"], reason: row["reason"],
-                       createdBy: row["created_by"], createdAt: row["created_at"])
     }
 
     // MARK: Events
@@ -320,19 +324,14 @@ extension HistoryStore {
     /// Most recent first.
     public func events(limit: Int = 50, host: String? = nil, policy: String? = nil) throws -> [EventRecord] {
         try read { db in
-            try Row.fetchAll(db, sql: """
+            try EventRecord.fetchAll(db, sql: """
                 SELECT * FROM events WHERE (? IS NULL OR host = ?) AND (? IS NULL OR policy = ?) ORDER BY at DESC, id DESC LIMIT ?
-                """, arguments: [host, host, policy, policy, limit]).map { row in
-                EventRecord(at: row["at"], user: row["user"], action: row["action"], policy: row["policy"], host: row["host"],
-                            package: row["package"], version: row["version"], runId: row["run_id"], detail: row["detail"])
-            }
+                """, arguments: [host, host, policy, policy, limit])
         }
     }
 
     static func insert(_ event: EventRecord, _ db: Database) throws {
-        try db.execute(sql: """
-            INSERT INTO events (at, user, action, policy, host, package, version, run_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [event.at, event.user, event.action, event.policy, event.host, event.package, event.version, event.runId, event.detail])
+        try event.insert(db)
     }
 
     // MARK: Deploy runs
@@ -345,17 +344,17 @@ extension HistoryStore {
             guard let run = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [runId]) else {
                 throw PatchError.runNotFound(id)
             }
-            guard ["deploy", "plan", "install", "install-plan"].contains(run["kind"] as String) else {
-                throw PatchError.store(path: path, message: "run \(runId) is a \(run["kind"] as String) run, not a deployment")
+            let kind = try run.decode(RunKind.self, forColumn: "kind")
+            guard kind.isDeployment else {
+                throw PatchError.store(path: path, message: "run \(runId) is a \(kind.rawValue) run, not a deployment")
             }
-            let decoder = JSONOutput.decoder
             let hosts = try Row.fetchAll(db, sql: """
                 SELECT d.document FROM deploy_hosts d JOIN run_hosts h ON h.run_id = d.run_id AND h.host = d.host
                 WHERE d.run_id = ? ORDER BY h.started_at, d.host
                 """, arguments: [runId]).map { row in
-                try decoder.decode(DeployHost.self, from: Data((row["document"] as String).utf8))
+                try StoreCodec.decode(DeployHost.self, from: row["document"] as String)
             }
-            return ResumableRun(runId: runId, state: RunState(stored: run["state"]), policy: run["policy"], inventory: run["inventory"],
+            return ResumableRun(runId: runId, state: try run.decode(RunState.self, forColumn: "state"), policy: run["policy"], inventory: run["inventory"],
                                 hostPattern: run["host_pattern"], options: run["options"],
                                 doneHosts: Set(hosts.filter { $0.status != .interrupted }.map(\.name)), hosts: hosts)
         }
@@ -369,7 +368,7 @@ extension HistoryStore {
     /// Marks a run as running again (resume).
     public func reopenRun(id: String) throws {
         try write { db in
-            try db.execute(sql: "UPDATE runs SET state = ?, finished_at = NULL WHERE id = ?", arguments: [RunState.running.rawValue, id])
+            try db.execute(sql: "UPDATE runs SET state = ?, finished_at = NULL WHERE id = ?", arguments: [RunState.running, id])
         }
     }
 
@@ -405,9 +404,21 @@ extension HistoryStore {
             (try Row.fetchOne(db, sql: "SELECT started_at, finished_at, policy FROM runs WHERE id = ?", arguments: [recorded.runId]),
              try String.fetchOne(db, sql: "SELECT report FROM runs WHERE id = ?", arguments: [recorded.runId]))
         }
-        let decoded = report.flatMap { try? JSONOutput.decoder.decode(DeployReport.self, from: Data($0.utf8)) }
+        let decoded = try report.map { try deployReport($0, runId: recorded.runId) }
         return DeployRun(runId: recorded.runId, policy: row?["policy"] ?? "", outcome: decoded?.outcome ?? .interrupted,
                          dryRun: decoded?.dryRun ?? false, startedAt: row?["started_at"] ?? Date(), finishedAt: row?["finished_at"],
                          rings: decoded?.rings ?? [], notes: decoded?.notes ?? [], hosts: recorded.hosts)
+    }
+}
+
+extension HistoryStore {
+    /// A deploy run's stored report; one this version cannot read (an unknown ring state or
+    /// outcome) is an error naming the run, not a run without rings.
+    func deployReport(_ text: String, runId: String) throws -> DeployReport {
+        do {
+            return try StoreCodec.decode(DeployReport.self, from: text)
+        } catch {
+            throw PatchError.store(path: path, message: "run \(runId): its recorded report cannot be read: \(error)")
+        }
     }
 }

@@ -9,7 +9,7 @@ extension HistoryStore {
                 INSERT INTO compliance_exceptions (host, target, until, reason, owner, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [host, target, until, reason, owner, user, date])
             let id = db.lastInsertedRowID
-            try Self.insert(EventRecord(at: date, user: user, action: "exception", host: host,
+            try Self.insert(EventRecord(at: date, user: user, action: .exception, host: host,
                                         detail: "#\(id) \(target) until \(JSONOutput.timestamp(until)), owner \(owner): \(reason)"), db)
             return id
         }
@@ -27,7 +27,7 @@ extension HistoryStore {
                 throw PatchError.report(message: "exception #\(id) was already removed on \(JSONOutput.timestamp(removed)) by \(exception.removedBy ?? "?")")
             }
             try db.execute(sql: "UPDATE compliance_exceptions SET removed_at = ?, removed_by = ? WHERE id = ?", arguments: [date, user, id])
-            try Self.insert(EventRecord(at: date, user: user, action: "exception-remove", host: exception.host,
+            try Self.insert(EventRecord(at: date, user: user, action: .exceptionRemove, host: exception.host,
                                         detail: "#\(id) \(exception.target)"), db)
             exception.removedAt = date
             exception.removedBy = user

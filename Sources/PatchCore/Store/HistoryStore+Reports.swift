@@ -13,8 +13,9 @@ extension HistoryStore {
     /// Every scan run, oldest first, whatever its state.
     public func scanRuns() throws -> [RunTime] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT id, started_at, finished_at, state FROM runs WHERE kind = 'scan' ORDER BY started_at, id").map { row in
-                RunTime(id: row["id"], startedAt: row["started_at"], finishedAt: row["finished_at"], state: RunState(stored: row["state"]))
+            try Row.fetchAll(db, sql: "SELECT id, started_at, finished_at, state FROM runs WHERE kind = ? ORDER BY started_at, id",
+                             arguments: [RunKind.scan]).map { row in
+                RunTime(id: row["id"], startedAt: row["started_at"], finishedAt: row["finished_at"], state: try row.decode(RunState.self, forColumn: "state"))
             }
         }
     }
@@ -31,16 +32,16 @@ extension HistoryStore {
                 SELECT h.run_id, h.host, h.status, h.error, h.os_family, h.os_id, h.os_name, h.os_version, h.os_codename, h.kernel,
                        h.architecture, h.reboot_required, h.started_at, h.finished_at, r.kind, r.policy
                 FROM run_hosts h JOIN runs r ON r.id = h.run_id
-                WHERE r.kind IN ('scan', 'deploy', 'plan') AND h.finished_at <= ?
+                WHERE r.kind IN (?, ?, ?) AND h.finished_at <= ?
                 ORDER BY h.host, h.finished_at, h.run_id
-                """, arguments: [date]) {
+                """, arguments: [RunKind.scan, RunKind.deploy, RunKind.plan, date]) {
                 var os: OSInfo?
                 if let family: String = row["os_family"] {
                     os = OSInfo(family: OSFamily(rawValue: family) ?? .unknown, id: row["os_id"] ?? "", name: row["os_name"] ?? "",
                                 version: row["os_version"] ?? "", codename: row["os_codename"], kernel: row["kernel"], architecture: row["architecture"])
                 }
                 observations[row["host"], default: []].append(ReportHistory.Observation(
-                    runId: row["run_id"], kind: row["kind"], policy: row["policy"], startedAt: row["started_at"], at: row["finished_at"],
+                    runId: row["run_id"], kind: try row.decode(RunKind.self, forColumn: "kind"), policy: row["policy"], startedAt: row["started_at"], at: row["finished_at"],
                     status: HostStatus(rawValue: row["status"]) ?? .error, error: row["error"], os: os, rebootRequired: row["reboot_required"],
                     pending: nil, seen: [], deployment: nil))
             }
@@ -54,9 +55,9 @@ extension HistoryStore {
                 guard let detailFrom else { continue }
                 let before = list.prefix { $0.at < detailFrom }
                 // What a scan row says before its details are read: the same test `apply` makes on the document.
-                let lastScan = before.last { $0.kind == "scan" ? $0.status == .ok : ($0.os != nil && $0.rebootRequired != nil) }
+                let lastScan = before.last { $0.kind == .scan ? $0.status == .ok : ($0.os != nil && $0.rebootRequired != nil) }
                 // The last deployment of each policy (a report may be about one policy).
-                let lastDeploys = Dictionary(grouping: before.filter { $0.kind == "deploy" }, by: { $0.policy ?? "" }).values.compactMap(\.last)
+                let lastDeploys = Dictionary(grouping: before.filter { $0.kind == .deploy }, by: { $0.policy ?? "" }).values.compactMap(\.last)
                 for observation in [lastScan].compactMap({ $0 }) + lastDeploys { detailed.insert(observation.runId + "\n" + host) }
             }
             // Read by run id (the primary key's prefix), in chunks under SQLite's limit on bound values.
@@ -85,13 +86,12 @@ extension HistoryStore {
             }
             for key in findings.keys { findings[key]?.sort { ($0.package, $0.architecture ?? "") < ($1.package, $1.architecture ?? "") } }
             var documents: [String: DeployHost] = [:]
-            let decoder = JSONOutput.decoder
             for chunk in chunks {
                 for row in try Row.fetchAll(db, sql: "SELECT run_id, host, document FROM deploy_hosts WHERE run_id IN (\(placeholders(chunk.count)))",
                                             arguments: StatementArguments(chunk)) {
                     let key = (row["run_id"] as String) + "\n" + (row["host"] as String)
                     guard detailed.contains(key) else { continue }
-                    documents[key] = try? decoder.decode(DeployHost.self, from: Data((row["document"] as String).utf8))
+                    documents[key] = try? StoreCodec.decode(DeployHost.self, from: row["document"] as String)
                 }
             }
 
@@ -117,7 +117,7 @@ extension HistoryStore {
                 for index in list.indices {
                     let key = list[index].runId + "\n" + host
                     guard detailed.contains(key) else { continue }
-                    if list[index].kind == "scan" {
+                    if list[index].kind == .scan {
                         if list[index].status == .ok {
                             list[index].pending = findings[key] ?? []
                             list[index].seen = findings[key] ?? []
@@ -132,8 +132,8 @@ extension HistoryStore {
 
             let installs = try Row.fetchAll(db, sql: """
                 SELECT p.run_id, p.host, p.package, p.target_version, p.at, r.policy FROM deploy_packages p JOIN runs r ON r.id = p.run_id
-                WHERE p.outcome = 'installed' AND r.kind = 'deploy' AND p.at <= ? ORDER BY p.at, p.host, p.package
-                """, arguments: [date]).map { row in
+                WHERE p.outcome = 'installed' AND r.kind = ? AND p.at <= ? ORDER BY p.at, p.host, p.package
+                """, arguments: [RunKind.deploy, date]).map { row in
                 ReportHistory.Install(runId: row["run_id"], policy: row["policy"], host: row["host"], package: row["package"],
                                       version: row["target_version"], at: row["at"])
             }

@@ -4,7 +4,7 @@ import GRDB
 /// One line of `patchctl history`.
 public struct RunListing: Codable, Sendable, Equatable {
     public var runId: String
-    public var kind: String
+    public var kind: RunKind
     public var state: RunState
     public var startedAt: Date
     public var finishedAt: Date?
@@ -33,7 +33,7 @@ public struct RunListing: Codable, Sendable, Equatable {
 
 extension HistoryStore {
     /// Records the start of a run before any host is contacted, so an interrupted run still shows.
-    public func beginRun(kind: String, startedAt: Date, inventory: String?, hostPattern: String?, options: String?, version: String,
+    public func beginRun(kind: RunKind, startedAt: Date, inventory: String?, hostPattern: String?, options: String?, version: String,
                          policy: String? = nil, user: String? = nil) throws -> String {
         let id = Self.makeRunID(startedAt)
         try write { db in
@@ -79,10 +79,12 @@ extension HistoryStore {
                     (SELECT COUNT(*) FROM findings f WHERE f.run_id = r.id AND f.security) AS security
                 FROM runs r ORDER BY r.started_at DESC, r.id DESC LIMIT ?
                 """, arguments: [limit]).map { row in
+                let kind = try row.decode(RunKind.self, forColumn: "kind")
+                let state = try row.decode(RunState.self, forColumn: "state")
                 let hosts: Int = row["hosts"]
                 let ok: Int = row["ok"]
                 let failures: Int = row["failures"]
-                return RunListing(runId: row["id"], kind: row["kind"], state: RunState(stored: row["state"]), startedAt: row["started_at"],
+                return RunListing(runId: row["id"], kind: kind, state: state, startedAt: row["started_at"],
                                   finishedAt: row["finished_at"], inventory: row["inventory"], hostPattern: row["host_pattern"],
                                   hosts: hosts, ok: ok, failed: failures, updates: row["updates"], securityUpdates: row["security"],
                                   policy: row["policy"], user: row["user"])
@@ -91,10 +93,10 @@ extension HistoryStore {
     }
 
     /// The full id and kind of a run given by id or unique id prefix.
-    public func resolveRun(_ id: String) throws -> (id: String, kind: String) {
+    public func resolveRun(_ id: String) throws -> (id: String, kind: RunKind) {
         try read { db in
             let run = try Self.findRun(db, id, path: path)
-            return (run["id"], run["kind"])
+            return (run["id"], try run.decode(RunKind.self, forColumn: "kind"))
         }
     }
 
@@ -154,7 +156,7 @@ extension HistoryStore {
                     installedCount: row["installed_count"], updates: findings[name] ?? [],
                     startedAt: row["started_at"], finishedAt: row["finished_at"])
             }
-            return ScanRun(runId: runId, kind: run["kind"], startedAt: run["started_at"], finishedAt: run["finished_at"], hosts: hosts)
+            return ScanRun(runId: runId, kind: try run.decode(RunKind.self, forColumn: "kind"), startedAt: run["started_at"], finishedAt: run["finished_at"], hosts: hosts)
         }
     }
 

@@ -23,11 +23,6 @@ public enum RunState: String, Codable, Sendable, CaseIterable {
         }
     }
 
-    /// A state read from the database; one this version does not know reads as `incomplete`.
-    init(stored: String) {
-        self = RunState(rawValue: stored) ?? .incomplete
-    }
-
     /// States `diff` and other comparisons may read as a whole picture.
     public var isFinished: Bool { self == .finished }
 }

@@ -26,7 +26,7 @@ extension Patchctl.Approvals {
             let environment = ProcessInfo.processInfo.environment
             let name = try policy.map { try PolicyOption.load($0, environment: environment).name }
             let records = try HistoryStore(readOnly: outputOptions.databasePath(environment: environment)).approvals(policy: name, all: all)
-            Output.print(list: records, as: outputOptions.output) { records.isEmpty ? "nothing awaits approval\n" : TableReport.approvals(records) }
+            try Output.print(list: records, as: outputOptions.output) { records.isEmpty ? "nothing awaits approval\n" : TableReport.approvals(records) }
         }
     }
 }

@@ -19,7 +19,7 @@ struct DecisionArguments: ParsableArguments {
         if packages.isEmpty { throw ValidationError("name at least one package (NAME@VERSION)") }
     }
 
-    func apply(_ state: ApprovalRecord.State) throws {
+    func apply(_ state: ApprovalState) throws {
         let environment = ProcessInfo.processInfo.environment
         let loaded = try policy.load(environment: environment)
         let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))

@@ -60,7 +60,7 @@ extension Patchctl {
             let run = try await execute(started, store: store, environment: environment)
             let changed = run.summary.installed > 0 || run.summary.rebooted > 0 || run.summary.failed > 0 || run.outcome == .halted || run.outcome == .interrupted
             if !quiet || changed || outputOptions.output != .table {
-                Output.print(run: run, hosts: run.hosts, as: outputOptions.output, streamed: true) { TableReport.deploy(run, details: details) }
+                try Output.print(run: run, hosts: run.hosts, as: outputOptions.output, streamed: true) { TableReport.deploy(run, details: details) }
             }
             // Results are printed first: when history failed, stdout is the record of what was done.
             if let historyError = run.historyError { throw historyError }

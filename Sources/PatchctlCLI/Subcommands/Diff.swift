@@ -27,7 +27,7 @@ extension Patchctl {
             let diff = try FindingsDiff.build(store: store, since: since, to: to)
             // CSV is the one format beside the usual three (html is refused above).
             guard let output = OutputFormat(rawValue: format.rawValue) else { return Terminal.writeDocument(CSVReport.diff(diff)) }
-            Output.print(diff, items: diff.hosts, as: output) { TableReport.diff(diff) }
+            try Output.print(diff, items: diff.hosts, as: output) { TableReport.diff(diff) }
         }
     }
 }

@@ -54,7 +54,7 @@ extension Patchctl.Exception {
             let user = LocalUser.current(environment: environment)
             let id = try store.addException(host: host, target: canonical, until: date, reason: reason, owner: owner ?? user, by: user, at: now)
             let record = try store.exceptions().first { $0.id == id }
-            Output.print(one: record, as: outputOptions.output) {
+            try Output.print(one: record, as: outputOptions.output) {
                 Output.text("exception #\(id): \(host) may miss \(canonical) until \(JSONOutput.timestamp(date)) (owner \(owner ?? user)): \(reason)\n")
             }
         }
@@ -71,7 +71,7 @@ extension Patchctl.Exception {
         func run() async throws {
             let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
             let records = try store.exceptions().filter { all || $0.removedAt == nil }
-            Output.print(list: records, as: outputOptions.output) {
+            try Output.print(list: records, as: outputOptions.output) {
                 records.isEmpty ? "no exceptions recorded\n" : TableReport.exceptionList(records, at: Date())
             }
         }
@@ -95,7 +95,7 @@ extension Patchctl.Exception {
             guard let number = Int64(id.hasPrefix("#") ? String(id.dropFirst()) : id) else { return }
             let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
             let removed = try store.removeException(id: number, by: LocalUser.current(environment: environment), at: Date())
-            Output.print(one: removed, as: outputOptions.output) {
+            try Output.print(one: removed, as: outputOptions.output) {
                 Output.text("removed exception #\(number) (\(removed.host) \(removed.target))\n")
             }
         }

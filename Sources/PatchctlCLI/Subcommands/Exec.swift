@@ -32,7 +32,7 @@ extension Patchctl {
             let line = command.joined(separator: " ")
             let options = ExecOptions(forks: connection.forks, become: become)
             guard let prepared = try await RunSetup.prepare(
-                kind: "exec", target: target, output: outputOptions, environment: environment, options: line, as: ExecResult.self,
+                kind: .exec, target: target, output: outputOptions, environment: environment, options: line, as: ExecResult.self,
                 defaultUser: connection.user,
                 sshConfig: connection.connectionOptions(environment: environment).sshConfig, retry: (.exec, retry))
             else { return }

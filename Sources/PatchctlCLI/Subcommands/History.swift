@@ -33,7 +33,7 @@ extension Patchctl.History {
             if let journal = store.pendingJournal {
                 Terminal.writeError("patchctl: \(journal) holds records history could not take yet; the next recording command imports them\n")
             }
-            Output.print(list: runs, as: outputOptions.output) { runs.isEmpty ? "no runs recorded yet\n" : TableReport.history(runs) }
+            try Output.print(list: runs, as: outputOptions.output) { runs.isEmpty ? "no runs recorded yet\n" : TableReport.history(runs) }
         }
     }
 
@@ -52,15 +52,15 @@ extension Patchctl.History {
             let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
             let (id, kind) = try store.resolveRun(runId)
             let format = outputOptions.output
-            if kind == "exec" {
+            if kind == .exec {
                 let run = try store.execRun(id: id)
-                Output.print(run: run, hosts: run.hosts, as: format, streamed: false) { TableReport.exec(run) }
-            } else if ["deploy", "plan", "install", "install-plan"].contains(kind) {
+                try Output.print(run: run, hosts: run.hosts, as: format, streamed: false) { TableReport.exec(run) }
+            } else if kind.isDeployment {
                 let run = try store.deployRunReport(id: id)
-                Output.print(run: run, hosts: run.hosts, as: format, streamed: false) { TableReport.deploy(run, details: details) }
+                try Output.print(run: run, hosts: run.hosts, as: format, streamed: false) { TableReport.deploy(run, details: details) }
             } else {
                 let run = try store.run(id: id)
-                Output.print(run: run, hosts: run.hosts, as: format, streamed: false) { TableReport.scan(run, details: details) }
+                try Output.print(run: run, hosts: run.hosts, as: format, streamed: false) { TableReport.scan(run, details: details) }
             }
         }
     }
@@ -86,7 +86,7 @@ extension Patchctl.History {
         func run() async throws {
             let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
             let events = try store.events(limit: last, host: host, policy: policy)
-            Output.print(list: events, as: outputOptions.output) { events.isEmpty ? "no events recorded yet\n" : TableReport.events(events) }
+            try Output.print(list: events, as: outputOptions.output) { events.isEmpty ? "no events recorded yet\n" : TableReport.events(events) }
         }
     }
 }

@@ -25,7 +25,7 @@ extension Patchctl {
             let records = try approvedRecords(in: repository)
             let connectionOptions = connection.connectionOptions(environment: environment)
             guard let prepared = try await RunSetup.prepare(
-                kind: dryRun ? "install-plan" : "install", target: target, output: outputOptions, environment: environment,
+                kind: dryRun ? .installPlan : .install, target: target, output: outputOptions, environment: environment,
                 options: "\(records[0].reference) dry_run=\(dryRun)", as: DeployHost.self, defaultUser: connection.user,
                 sshConfig: connectionOptions.sshConfig, retry: (.install, retry))
             else { return }

@@ -49,7 +49,7 @@ extension Patchctl.Package {
             let (record, added) = try library.repository().add(
                 .init(path: file, name: name, version: version, platform: platform, architecture: architecture, format: format,
                       installArguments: installArguments, notes: notes), by: user, at: Date())
-            Output.print(one: record, as: library.outputOptions.output) {
+            try Output.print(one: record, as: library.outputOptions.output) {
                 Output.text("\(added ? "added" : "already in the library:") \(record.reference) (\(record.platform.rawValue), \(record.architecture), \(record.format.rawValue)\(record.sha256.map { ", sha256 \($0)" } ?? ""), \(record.state.rawValue)\n")
             }
         }
@@ -62,7 +62,7 @@ extension Patchctl.Package {
 
         func run() async throws {
             let records = try library.readOnlyRepository().list()
-            Output.print(list: records, as: library.outputOptions.output) { records.isEmpty ? "the library is empty\n" : TableReport.packages(records) }
+            try Output.print(list: records, as: library.outputOptions.output) { records.isEmpty ? "the library is empty\n" : TableReport.packages(records) }
         }
     }
 
@@ -76,7 +76,7 @@ extension Patchctl.Package {
 
         @OptionGroup var library: LibraryOptions
 
-        func apply(_ state: PackageRecord.State) throws {
+        func apply(_ state: ApprovalState) throws {
             let user = LocalUser.current(environment: ProcessInfo.processInfo.environment)
             for record in try library.repository().decide(name: package.name, version: package.version, state: state, by: user, note: note, at: Date()) {
                 Terminal.write(line: "\(state.rawValue) \(record.reference) (\(record.platform.rawValue), \(record.architecture))\n")
@@ -121,7 +121,7 @@ extension Patchctl.Package {
             let referenced = PatchCore.Policy.installReferences(directories: PatchCore.Policy.searchDirectories(
                 environment: environment, currentDirectory: FileManager.default.currentDirectoryPath))
             let items = try library.repository().prune(keep: keep, pendingDays: pendingDays, referenced: referenced, now: Date(), dryRun: dryRun)
-            Output.print(list: items, as: library.outputOptions.output) {
+            try Output.print(list: items, as: library.outputOptions.output) {
                 items.isEmpty ? "nothing to prune\n"
                     : items.map { Output.text("\(dryRun ? "would remove" : "removed") \($0.package ?? $0.file ?? "?"): \($0.reason)\n") }.joined()
             }

@@ -74,7 +74,7 @@ struct ReportOptions: ParsableArguments {
     /// Builds, renders and prints (or writes) one report.
     func run(_ kind: ComplianceRequest.Kind) throws {
         let report = try ComplianceReport.build(request(kind, environment: ProcessInfo.processInfo.environment))
-        let text = report.rendered(kind, as: resolvedFormat)
+        let text = try report.rendered(kind, as: resolvedFormat)
         guard let outputFile else {
             // Tables are text (neutralised); JSON, CSV and HTML escape their own values.
             return resolvedFormat == .table ? Terminal.write(text) : Terminal.writeDocument(text)

@@ -22,7 +22,7 @@ extension Patchctl {
             let environment = ProcessInfo.processInfo.environment
             let options = ScanOptions(forks: connection.forks, refresh: refresh)
             guard let prepared = try await RunSetup.prepare(
-                kind: "scan", target: target, output: outputOptions, environment: environment,
+                kind: .scan, target: target, output: outputOptions, environment: environment,
                 options: "forks=\(options.forks) refresh=\(refresh)", as: HostScan.self, defaultUser: connection.user,
                 sshConfig: connection.connectionOptions(environment: environment).sshConfig, retry: (.scan, retry))
             else { return }

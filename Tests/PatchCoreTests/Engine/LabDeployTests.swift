@@ -88,9 +88,9 @@ struct LabDeployTests {
 
             // History reprints the run exactly.
             let recorded = try store.deployRunReport(id: run.runId)
-            #expect(JSONOutput.encode(recorded.hosts, pretty: false) == JSONOutput.encode(run.hosts, pretty: false))
+            #expect(try JSONOutput.encode(recorded.hosts, pretty: false) == JSONOutput.encode(run.hosts, pretty: false))
             #expect(recorded.outcome == .finished)
-            let json = JSONOutput.encode(run, pretty: false)
+            let json = try JSONOutput.encode(run, pretty: false)
             #expect(json.contains("\"installed\":[{\"from_version\":\"1.0\",\"name\":\"patchlab-canary\",\"to_version\":\"1.1\"}]"))
 
             // Again: nothing left to do.
@@ -139,7 +139,7 @@ struct LabDeployTests {
             #expect(run.hosts.map(\.name) == [test.name])
             #expect(run.hosts.first?.status == .failed)
             #expect(run.hosts.first?.error?.contains("pre check failed") == true)
-            #expect(run.rings.map(\.state) == ["halted", "not_started"])
+            #expect(run.rings.map(\.state) == [.halted, .notStarted])
             #expect(try Self.installed(try Lab.slotRoot(2), ["patchlab-canary"]) == ["patchlab-canary": "1.0"], "production untouched")
 
             // A later run (e.g. cron) still refuses to start production while the test ring's last run halted...
@@ -172,7 +172,7 @@ struct LabDeployTests {
             let (first, store) = try await Self.deploy(policy: policy, inventory: inventory)
             #expect(first.outcome == .waiting)
             #expect(first.hosts.map(\.name) == [test.name])
-            #expect(first.rings.last?.state == "waiting")
+            #expect(first.rings.last?.state == .waiting)
             #expect(first.rings.last?.note?.contains("soak until") == true)
 
             // Explicitly deploying production before the soak: the package waits for approval (after_test evidence is too young).
@@ -212,8 +212,8 @@ struct LabDeployTests {
             #expect(result.installed.map(\.name) == ["patchlab-canary"])
             #expect(result.skipped.contains { $0.name == "patchlab-tool" && $0.reason.contains("rejected by cab: breaks X") })
             #expect(try Self.installed(try Lab.slotRoot(1), ["patchlab-canary", "patchlab-tool"]) == ["patchlab-canary": "1.1", "patchlab-tool": "1.0"])
-            #expect(try store.events().map(\.action).filter { $0 != "deploy" }.sorted() == ["approve", "reject"])
-            let deploys = try store.events().filter { $0.action == "deploy" }
+            #expect(try store.events().map(\.action.rawValue).filter { $0 != "deploy" }.sorted() == ["approve", "reject"])
+            let deploys = try store.events().filter { $0.action == .deploy }
             #expect(deploys.map(\.runId) == [second.runId, first.runId])
             #expect(deploys.first?.user == "tester" && deploys.first?.detail?.hasPrefix("finished: 1 hosts, 1 packages installed") == true)
         }
@@ -311,7 +311,7 @@ struct LabDeployTests {
             #expect(forced.status == .ok, "\(forced.error ?? "")")
             #expect(forced.forced)
             #expect(forced.installed.map(\.name) == ["patchlab-canary"])
-            #expect(try store.events().map(\.action).filter { $0 != "deploy" } == ["forced", "deferred", "deferred"])
+            #expect(try store.events().map(\.action).filter { $0 != .deploy } == [.forced, .deferred, .deferred])
         }
     }
 

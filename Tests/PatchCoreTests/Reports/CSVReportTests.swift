@@ -47,7 +47,7 @@ struct CSVReportTests {
     @Test func complianceCSVFromAHostileHistory() throws {
         let runs = try G.hostile()
         let report = try ComplianceReport.build(runs.history.request(asOf: G.day(4), inventory: runs.inventory))
-        let csv = report.rendered(.compliance, as: .csv)
+        let csv = try report.rendered(.compliance, as: .csv)
         #expect(!csv.utf8.contains(0x1B))
         let rows = try CSVParser.parse(csv)
         #expect(rows.first == CSVReport.complianceColumns)

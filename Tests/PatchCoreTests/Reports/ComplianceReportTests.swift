@@ -193,10 +193,10 @@ struct ComplianceReportTests {
         let second = try ComplianceReport.build(request)
         for kind in [ComplianceRequest.Kind.compliance, .hosts, .trend] {
             for format in ReportFormat.allCases {
-                #expect(first.rendered(kind, as: format) == second.rendered(kind, as: format), "\(kind) \(format)")
+                #expect(try first.rendered(kind, as: format) == second.rendered(kind, as: format), "\(kind) \(format)")
             }
         }
-        #expect(first.rendered(.compliance, as: .html).contains("2026-02-10T12:00:00.000Z"))
+        #expect(try first.rendered(.compliance, as: .html).contains("2026-02-10T12:00:00.000Z"))
     }
 
     @Test func hipaaAndSoxSayTheirDeadlinesAreTheOrganisations() throws {
@@ -216,7 +216,7 @@ struct ComplianceReportTests {
         let (history, inventory, _) = try G.fleet()
         let report = try ComplianceReport.build(history.request(asOf: G.day(40, hour: 12), inventory: inventory, staleDays: 20))
         let json = try #require(try JSONSerialization.jsonObject(with: Data(report.rendered(.compliance, as: .json).utf8)) as? [String: Any])
-        let csv = report.rendered(.compliance, as: .csv)
+        let csv = try report.rendered(.compliance, as: .csv)
         #expect(csv.hasSuffix("\r\n") && !csv.replacingOccurrences(of: "\r\n", with: "").contains("\r\n"))
         let rows = try CSVParser.parse(csv)
         #expect(rows.first == CSVReport.complianceColumns, "header: the documented columns in order")
@@ -272,13 +272,13 @@ struct ComplianceReportTests {
     @Test func everyJSONKeyIsPresentEvenWhenNull() throws {
         let (history, inventory, _) = try G.fleet()
         let report = try ComplianceReport.build(history.request(asOf: G.day(40, hour: 12), inventory: inventory, staleDays: 20))
-        let json = report.rendered(.hosts, as: .json)
+        let json = try report.rendered(.hosts, as: .json)
         let hosts = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
         let new1 = try #require(hosts.first { $0["name"] as? String == "new1" })
         for key in ["last_scan", "last_contact", "reachable", "platform", "os_family", "reboot_required", "last_deployment"] {
             #expect(new1.keys.contains(key) && new1[key] is NSNull, "\(key)")
         }
-        let ndjson = report.rendered(.hosts, as: .ndjson).split(separator: "\n")
+        let ndjson = try report.rendered(.hosts, as: .ndjson).split(separator: "\n")
         #expect(ndjson.count == 5)
     }
 

@@ -95,7 +95,7 @@ struct ComplianceRuleSetTests {
     }
 
     @Test func reportDates() {
-        #expect(ReportDate.parseMoment("2026-02-10").map(JSONOutput.timestamp) == "2026-02-10T23:59:59.000Z")
+        #expect(ReportDate.parseMoment("2026-02-10").map(JSONOutput.timestamp) == "2026-02-10T23:59:59.999Z")
         #expect(ReportDate.parseMoment("2026-02-10T12:30").map(JSONOutput.timestamp) == "2026-02-10T12:30:00.000Z")
         #expect(ReportDate.parseMoment("2026-02-10T12:30:05.250Z").map(JSONOutput.timestamp) == "2026-02-10T12:30:05.250Z")
         // Out of range (a tampered history): clamped to ISO 8601's years, never a trap.

@@ -63,7 +63,7 @@ struct FindingsDiffTests {
         let base = try history.scan(at: G.day(0), [G.host("web1", at: G.day(0), [G.update("openssl", "1", "2")])])
         let target = try history.scan(at: G.day(1), [G.host("web1", at: G.day(1), [G.update("openssl", "1", "3")])])
         // A scan started later and still running (or killed): no host recorded yet.
-        let running = try history.store.beginRun(kind: "scan", startedAt: G.day(2), inventory: nil, hostPattern: nil, options: nil, version: "test")
+        let running = try history.store.beginRun(kind: .scan, startedAt: G.day(2), inventory: nil, hostPattern: nil, options: nil, version: "test")
         let diff = try FindingsDiff.build(store: history.store, since: "last")
         #expect(diff.baseRun == base && diff.targetRun == target)
         #expect(diff.baseFinishedAt == G.day(0).addingTimeInterval(1) && diff.targetFinishedAt == G.day(1).addingTimeInterval(1))
@@ -71,7 +71,7 @@ struct FindingsDiffTests {
         let table = TableReport.diff(diff)
         #expect(table.hasPrefix("changes from scan \(base) (\(JSONOutput.timestamp(G.day(0).addingTimeInterval(-3))) to \(JSONOutput.timestamp(G.day(0).addingTimeInterval(1)))) to scan \(target)"))
         #expect(table.contains("both finished"))
-        let json = JSONOutput.encode(diff, pretty: false)
+        let json = try JSONOutput.encode(diff, pretty: false)
         #expect(json.contains("\"base_finished_at\"") && json.contains("\"target_finished_at\"") && json.contains(target))
         #expect(throws: PatchError.report(message: "scan \(running) is running, not finished: diff compares finished scans only")) {
             try FindingsDiff.build(store: history.store, since: "last", to: running)

@@ -53,7 +53,7 @@ extension GeneratedHistory {
                      startedAt: day(1).addingTimeInterval(-2), finishedAt: day(1)),
         ])
 
-        let exec = try store.beginRun(kind: "exec", startedAt: day(2), inventory: "inv\(H.title).yml", hostPattern: nil, options: "uptime", version: "test")
+        let exec = try store.beginRun(kind: .exec, startedAt: day(2), inventory: "inv\(H.title).yml", hostPattern: nil, options: "uptime", version: "test")
         try store.record(runId: exec, hosts: [
             ExecResult(name: H.hostName, address: "10.0.0.1", port: 22, status: .ok, exitCode: 0,
                        stdout: "up \(H.clear)3 days\r\nload\(H.clipboard)\r\n", stderr: "warn\(H.csi8bit)\nlast\rover", durationMs: 5,
@@ -63,7 +63,7 @@ extension GeneratedHistory {
         ])
         try store.finishRun(runId: exec, finishedAt: day(2).addingTimeInterval(1))
 
-        let deploy = try store.beginRun(kind: "deploy", startedAt: day(3), inventory: "inv.yml", hostPattern: nil, options: nil, version: "test",
+        let deploy = try store.beginRun(kind: .deploy, startedAt: day(3), inventory: "inv.yml", hostPattern: nil, options: nil, version: "test",
                                         policy: "weekly\(H.title)", user: "op\(H.conceal)")
         var host = DeployHost(host: Host(name: H.hostName), status: .failed, ring: "canary\(H.clear)", batch: 1, error: "dpkg said \(H.title)",
                               startedAt: day(3), finishedAt: day(3).addingTimeInterval(10))
@@ -78,10 +78,10 @@ extension GeneratedHistory {
         host.repair = "dpkg --configure -a \(H.clear)"
         try store.record(runId: deploy, hosts: [host])
         let report = DeployReport(outcome: .finished, dryRun: false, rings: [
-            RingReport(name: "canary\(H.clear)", hosts: 1, failed: 1, state: "ran\(H.override)", note: "soak \(H.title)"),
-            RingReport(name: "prod", hosts: 0, failed: 0, state: "waiting"),
+            RingReport(name: "canary\(H.clear)", hosts: 1, failed: 1, state: .ran, note: "soak \(H.title)"),
+            RingReport(name: "prod", hosts: 0, failed: 0, state: .waiting),
         ], notes: ["note \(H.title)"])
-        try store.finishRun(runId: deploy, finishedAt: day(3).addingTimeInterval(10), report: JSONOutput.encode(report, pretty: false))
+        try store.finishRun(runId: deploy, finishedAt: day(3).addingTimeInterval(10), report: StoreCodec.encode(report))
 
         try store.requestApproval(policy: "weekly\(H.title)", package: H.package.name, version: H.package.availableVersion, ring: "canary\(H.clear)",
                                   runId: deploy, at: day(3))

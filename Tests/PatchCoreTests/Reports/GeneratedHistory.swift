@@ -40,7 +40,7 @@ struct GeneratedHistory {
     /// Records a scan run the way `patchctl scan` does; returns its id.
     @discardableResult
     func scan(at date: Date, _ hosts: [HostScan]) throws -> String {
-        let id = try store.beginRun(kind: "scan", startedAt: date.addingTimeInterval(-3), inventory: "inventory.yml", hostPattern: nil,
+        let id = try store.beginRun(kind: .scan, startedAt: date.addingTimeInterval(-3), inventory: "inventory.yml", hostPattern: nil,
                                     options: nil, version: "test")
         try store.record(runId: id, hosts: hosts)
         try store.finishRun(runId: id, finishedAt: date.addingTimeInterval(1))
@@ -51,7 +51,7 @@ struct GeneratedHistory {
     @discardableResult
     func deploy(at date: Date, policy: String, host name: String, installed: [PendingUpdate], left: [PendingUpdate] = [],
                 notInstalled: [PendingUpdate] = [], status: HostStatus = .ok, reboot: Bool = false, os: OSInfo = debian) throws -> String {
-        let id = try store.beginRun(kind: "deploy", startedAt: date.addingTimeInterval(-60), inventory: "inventory.yml", hostPattern: nil,
+        let id = try store.beginRun(kind: .deploy, startedAt: date.addingTimeInterval(-60), inventory: "inventory.yml", hostPattern: nil,
                                     options: nil, version: "test", policy: policy, user: "tester")
         var record = DeployHost(host: Host(name: name), status: status, ring: "all", batch: 1,
                                 startedAt: date.addingTimeInterval(-50), finishedAt: date)
@@ -62,8 +62,8 @@ struct GeneratedHistory {
         record.installed = installed.map { InstalledPackage(name: $0.name, fromVersion: $0.installedVersion, toVersion: $0.availableVersion) }
         record.skipped = left.map { SkippedUpdate(name: $0.name, version: $0.availableVersion, reason: $0.security ? "held by policy (hold: \($0.name))" : "not a security update") }
         try store.record(runId: id, hosts: [record])
-        let report = DeployReport(outcome: .finished, dryRun: false, rings: [RingReport(name: "all", hosts: 1, failed: 0, state: "ran")], notes: [])
-        try store.finishRun(runId: id, finishedAt: date.addingTimeInterval(1), report: JSONOutput.encode(report, pretty: false))
+        let report = DeployReport(outcome: .finished, dryRun: false, rings: [RingReport(name: "all", hosts: 1, failed: 0, state: .ran)], notes: [])
+        try store.finishRun(runId: id, finishedAt: date.addingTimeInterval(1), report: StoreCodec.encode(report))
         return id
     }
 

@@ -20,7 +20,7 @@ struct LabComplianceTests {
 
     /// Scans `hosts` and records the run as `patchctl scan` does (RunRecorder); returns the run id.
     static func scan(_ hosts: [Host], store: HistoryStore, inventory: String) async throws -> String {
-        let id = try store.beginRun(kind: "scan", startedAt: Date(), inventory: inventory, hostPattern: nil, options: nil, version: "test")
+        let id = try store.beginRun(kind: .scan, startedAt: Date(), inventory: inventory, hostPattern: nil, options: nil, version: "test")
         let recorder = RunRecorder<HostScan>(store: store, runId: id)
         for result in await Lab.scan(hosts, try Lab.options()) { recorder.add(result) }
         try recorder.finish(at: Date())
@@ -110,7 +110,7 @@ struct LabComplianceTests {
             // The same database gives the same report again; the diff sees the deployment and the lost host.
             let again = try ComplianceReport.build(ComplianceRequest(kind: .compliance, database: store.path, inventory: inventory, asOf: asOf,
                                                                      currentDirectory: folder.path))
-            #expect(again.rendered(.compliance, as: .html) == report.rendered(.compliance, as: .html))
+            #expect(try again.rendered(.compliance, as: .html) == report.rendered(.compliance, as: .html))
             let diff = try FindingsDiff.build(store: store, since: "last")
             #expect(diff.baseRun == first && diff.targetRun == second)
             #expect(diff.hosts.first { $0.name == "slot1" }?.removed.map(\.package) == ["patchlab-canary"])

@@ -36,7 +36,7 @@ struct HistoryStoreFaultTests {
         // The repeated amd64 line is one finding; the three architectures of libc6 are three.
         #expect(updates.map { "\($0.name)/\($0.architecture ?? "")" } == ["libc6/amd64", "libc6:i386/i386", "libc6/i386", "tzdata/all"])
         let store = try HistoryStore(path: try Self.folder().appendingPathComponent("h.db").path)
-        let id = try store.beginRun(kind: "scan", startedAt: Date(), inventory: nil, hostPattern: nil, options: nil, version: "test")
+        let id = try store.beginRun(kind: .scan, startedAt: Date(), inventory: nil, hostPattern: nil, options: nil, version: "test")
         let unnamed = PendingUpdate(name: "kb1", installedVersion: "1", availableVersion: "2", source: "x", security: false)
         try store.record(runId: id, hosts: [Self.host("web1", updates: updates + [unnamed])])
         let loaded = try #require(try store.run(id: id).hosts.first)
@@ -102,7 +102,7 @@ struct HistoryStoreFaultTests {
 
     @Test func recorderWritesAHostWithinAboutASecondWithoutFinishing() throws {
         let store = try HistoryStore(path: try Self.folder().appendingPathComponent("h.db").path)
-        let id = try store.beginRun(kind: "scan", startedAt: Date(), inventory: nil, hostPattern: nil, options: nil, version: "test")
+        let id = try store.beginRun(kind: .scan, startedAt: Date(), inventory: nil, hostPattern: nil, options: nil, version: "test")
         // The default batch (64) is far from full: only the flush timer can write this host.
         let recorder = RunRecorder<HostScan>(store: store, runId: id)
         recorder.add(Self.host("web1"))
@@ -123,7 +123,7 @@ struct HistoryStoreFaultTests {
         defer { disk.unmount() }
         let path = disk.path + "/h.db"
         let store = try HistoryStore(path: path)
-        let id = try store.beginRun(kind: "scan", startedAt: Date(), inventory: nil, hostPattern: nil, options: nil, version: "test")
+        let id = try store.beginRun(kind: .scan, startedAt: Date(), inventory: nil, hostPattern: nil, options: nil, version: "test")
         let recorder = RunRecorder<HostScan>(store: store, runId: id, batchSize: 1)
         disk.fill()
         let hosts = (1...3).map { Self.host("web\($0)", updates: [PendingUpdate(name: "libc6", installedVersion: "1", availableVersion: String(repeating: "2", count: 2000),
@@ -152,12 +152,12 @@ struct HistoryStoreFaultTests {
         defer { disk.unmount() }
         let path = disk.path + "/h.db"
         let store = try HistoryStore(path: path)
-        let id = try store.beginRun(kind: "scan", startedAt: Date(), inventory: nil, hostPattern: nil, options: nil, version: "test")
+        let id = try store.beginRun(kind: .scan, startedAt: Date(), inventory: nil, hostPattern: nil, options: nil, version: "test")
         let recorder = RunRecorder<HostScan>(store: store, runId: id, batchSize: 1)
         disk.fill()
         recorder.add(Self.host("web1", updates: [PendingUpdate(name: "libc6", installedVersion: "1", availableVersion: String(repeating: "2", count: 2000),
                                                               source: "s", security: true, architecture: "amd64")]))
-        recorder.record(event: EventRecord(at: Date(), user: "ops", action: "deferred", policy: "p", host: "web1", detail: "alice on pts/0"))
+        recorder.record(event: EventRecord(at: Date(), user: "ops", action: .deferred, policy: "p", host: "web1", detail: "alice on pts/0"))
         #expect(throws: HistoryWriteFailure.self) { try recorder.finish(at: Date()) }
         disk.free()
         let reopened = try HistoryStore(path: path)
@@ -172,7 +172,7 @@ struct HistoryStoreFaultTests {
         let path = folder.appendingPathComponent("h.db").path
         do {
             let store = try HistoryStore(path: path)
-            let id = try store.beginRun(kind: "scan", startedAt: Date(), inventory: nil, hostPattern: nil, options: nil, version: "test")
+            let id = try store.beginRun(kind: .scan, startedAt: Date(), inventory: nil, hostPattern: nil, options: nil, version: "test")
             try store.record(runId: id, hosts: [Self.host("web1")])
             try store.finishRun(runId: id, finishedAt: Date())
         }

@@ -21,7 +21,7 @@ struct HistoryStoreTests {
     @Test func runRoundTripsEveryField() throws {
         let store = try freshStore()
         let started = Date(timeIntervalSince1970: 1_700_000_000)
-        let id = try store.beginRun(kind: "scan", startedAt: started, inventory: "inv.yml", hostPattern: "web", options: nil, version: "test")
+        let id = try store.beginRun(kind: .scan, startedAt: started, inventory: "inv.yml", hostPattern: "web", options: nil, version: "test")
         let updates = [
             PendingUpdate(name: "libc6", installedVersion: "2.36-9+deb12u4", availableVersion: "2.36-9+deb12u7", source: "Debian-Security:12/oldstable-security", security: true, architecture: "amd64", severity: "important"),
             PendingUpdate(name: "tzdata", installedVersion: "2024a", availableVersion: "2024b", source: "Debian:12.7/oldstable", security: false, architecture: "all"),
@@ -42,14 +42,14 @@ struct HistoryStoreTests {
 
     @Test func interruptedRunStaysVisibleAsRunning() throws {
         let store = try freshStore()
-        let id = try store.beginRun(kind: "scan", startedAt: Date(), inventory: nil, hostPattern: nil, options: nil, version: "test")
+        let id = try store.beginRun(kind: .scan, startedAt: Date(), inventory: nil, hostPattern: nil, options: nil, version: "test")
         #expect(try store.runs().first?.runId == id)
         #expect(try store.runs().first?.state == .running)
     }
 
     @Test func prefixLookupAndErrors() throws {
         let store = try freshStore()
-        let id = try store.beginRun(kind: "scan", startedAt: Date(), inventory: nil, hostPattern: nil, options: nil, version: "test")
+        let id = try store.beginRun(kind: .scan, startedAt: Date(), inventory: nil, hostPattern: nil, options: nil, version: "test")
         #expect(try store.run(id: String(id.prefix(20))).runId == id)
         #expect(throws: PatchError.runNotFound("zzz")) { try store.run(id: "zzz") }
         // LIKE wildcards in the prefix are literal.

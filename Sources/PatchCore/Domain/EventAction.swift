@@ -1,0 +1,19 @@
+/// What an audit event records (`events.action`).
+public enum EventAction: String, Codable, Sendable, CaseIterable {
+    /// `patchctl approve` / `reject` of a package version under a policy.
+    case approve, reject
+    /// `patchctl defer`, and its `--cancel`.
+    case `defer`, undefer
+    /// Automatic: users were logged in, so the host was left for a later window.
+    case deferred
+    /// Automatic: the deferment deadline passed, so the host was worked on despite its users.
+    case forced
+    /// A deployment ran, or `--resume` continued one.
+    case deploy, resume
+    case exception
+    case exceptionRemove = "exception-remove"
+    case packageAdd = "package-add"
+    case packageApprove = "package-approve"
+    case packageReject = "package-reject"
+    case packagePrune = "package-prune"
+}

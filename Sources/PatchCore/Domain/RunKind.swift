@@ -1,0 +1,18 @@
+/// What a recorded run did (`runs.kind`, and `kind` in every run document).
+public enum RunKind: String, Codable, Sendable, CaseIterable {
+    case scan, exec, ping, deploy
+    /// `deploy --dry-run`: scanned and decided, changed nothing.
+    case plan
+    /// `patchctl install` of library packages.
+    case install
+    /// `install --dry-run`.
+    case installPlan = "install-plan"
+
+    /// Runs whose hosts are stored as deploy documents (`history show` prints them as deployments).
+    public var isDeployment: Bool {
+        switch self {
+        case .deploy, .plan, .install, .installPlan: return true
+        case .scan, .exec, .ping: return false
+        }
+    }
+}
