@@ -12,8 +12,8 @@ need_root
 # rpm (rpmbuild) and createrepo-c (createrepo_c, modifyrepo_c): the RHEL-family
 # endpoint's packages and repositories (lab/build-rhel.sh).
 PKGS=(debootstrap openssh-server openssh-client dpkg-dev util-linux procps rpm createrepo-c)
-# WinRM tests (lab/winrm): pywinrm's private venv, the test CA, and the libcurl the WinRM client loads.
-PKGS+=(python3 python3-venv openssl libcurl4)
+# WinRM tests (lab/winrm): pywinrm's private venv and the test CA.
+PKGS+=(python3 python3-venv openssl)
 # Jump-host tests (lab/jump/topology.sh): network namespaces and veth pairs.
 PKGS+=(iproute2)
 missing=()

@@ -7,7 +7,7 @@ set -euo pipefail
 # test opens it in headless Chromium and decodes the screenshot.
 # libssl-dev, dpkg-dev, gcc, make, debian-archive-keyring: scripts/libssh2.sh builds libssh2 1.11 from
 # Debian's source package when the system's is older (Debian 12).
-PKGS=(libssh2-1-dev libsqlite3-dev libcurl4 pkg-config chromium fonts-dejavu-core python3
+PKGS=(libssh2-1-dev libsqlite3-dev pkg-config chromium fonts-dejavu-core python3
       libssl-dev dpkg-dev gcc make debian-archive-keyring)
 missing=()
 # openssh-client: `ssh -G` answers ssh_config lookups, and the ssh_config tests compare the

@@ -1,5 +1,6 @@
 import Foundation
 import PatchSSH
+import Subprocess
 
 /// Resolves every host's secrets once, before any connection starts: prompts happen up front on
 /// the terminal, a `password_command` runs once however many hosts share it, and nothing
@@ -20,7 +21,7 @@ final class Credentials {
         self.options = options
     }
 
-    func resolve(_ host: Host) throws -> Resolved {
+    func resolve(_ host: Host) async throws -> Resolved {
         let environment = options.environment
         let user = host.user ?? options.defaultUser ?? environment["USER"] ?? "root"
         var auth: [SSHConfig.Auth] = []
@@ -42,9 +43,9 @@ final class Credentials {
             }
         }
         if !host.sshClient.identitiesOnly, let socket = agentSocket(host), !socket.isEmpty { auth.append(.agent(socket: socket)) }
-        let password = try secret(env: host.passwordEnv, command: host.passwordCommand, host: host, what: "password")
+        let password = try await secret(env: host.passwordEnv, command: host.passwordCommand, host: host, what: "password")
         if let password { auth.append(.password(password)) }
-        let becomePassword = try secret(env: host.becomePasswordEnv, command: host.becomePasswordCommand, host: host, what: "become password") ?? password
+        let becomePassword = try await secret(env: host.becomePasswordEnv, command: host.becomePasswordCommand, host: host, what: "become password") ?? password
         // A --connect-timeout given on the command line beats ssh_config's ConnectTimeout.
         let connectTimeout = options.connectTimeoutFromFlag ? options.connectTimeout : host.sshClient.connectTimeout ?? options.connectTimeout
         var config = SSHConfig(label: host.name, address: host.address, port: host.port, user: user, auth: auth,
@@ -56,8 +57,8 @@ final class Credentials {
     /// How to log in to a jump host: its own user, else the run's default (`--user`, the invoking
     /// user), with the run's default key or identities and agent. The target's own settings never
     /// apply to its jump hosts (as in OpenSSH), and no password is offered to a bastion.
-    func resolve(hop: JumpHop) throws -> SSHConfig {
-        var config = try resolve(Host(name: hop.address, address: hop.address, port: hop.port ?? 22, user: hop.user)).config
+    func resolve(hop: JumpHop) async throws -> SSHConfig {
+        var config = try await resolve(Host(name: hop.address, address: hop.address, port: hop.port ?? 22, user: hop.user)).config
         config.auth.removeAll { if case .password = $0 { return true } else { return false } }
         return config
     }
@@ -67,7 +68,7 @@ final class Credentials {
         return (options.environment["HOME"] ?? NSHomeDirectory()) + path.dropFirst()
     }
 
-    private func secret(env: String?, command: String?, host: Host, what: String) throws -> String? {
+    private func secret(env: String?, command: String?, host: Host, what: String) async throws -> String? {
         if let env {
             guard let value = options.environment[env] else {
                 throw PatchError.credential(host: host.name, message: "\(what) variable \(env) is not set")
@@ -75,29 +76,30 @@ final class Credentials {
             return value
         }
         guard let command else { return nil }
-        if commandOutputs[command] == nil { commandOutputs[command] = Self.runLocally(command, host: host.name, what: what) }
+        if commandOutputs[command] == nil { commandOutputs[command] = await Self.runLocally(command, host: host.name, what: what) }
         return try commandOutputs[command]!.get()
     }
 
+    /// What a password command may print: a secret is a line, not a file.
+    static let maxCommandOutput = 64 << 10
+
     /// Runs an operator-written password command locally; its first output line is the secret.
-    private static func runLocally(_ command: String, host: String, what: String) -> Result<String, PatchError> {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.standardError
+    /// Awaited, not blocking a thread: the child's exit and output come through swift-subprocess.
+    /// Its stdin and stderr are the terminal's (a pinentry or an error message reaches the operator).
+    private static func runLocally(_ command: String, host: String, what: String) async -> Result<String, PatchError> {
+        let result: ExecutionResult<Void, BytesOutput, FileDescriptorOutput>
         do {
-            try process.run()
+            result = try await Subprocess.run(.path("/bin/sh"), arguments: ["-c", command], input: .currentStandardInput,
+                                              output: .bytes(limit: maxCommandOutput), error: .currentStandardError)
+        } catch let error as SubprocessError where error.code == .outputLimitExceeded {
+            return .failure(.credential(host: host, message: "\(what) command printed more than \(maxCommandOutput) bytes"))
         } catch {
-            return .failure(.credential(host: host, message: "cannot run \(what) command: \(error.localizedDescription)"))
+            return .failure(.credential(host: host, message: "cannot run \(what) command: \(error)"))
         }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            return .failure(.credential(host: host, message: "\(what) command exited \(process.terminationStatus)"))
+        guard case .exited(0) = result.terminationStatus else {
+            return .failure(.credential(host: host, message: "\(what) command \(result.terminationStatus.summary)"))
         }
-        let text = String(decoding: data, as: UTF8.self)
+        let text = String(decoding: result.standardOutput, as: UTF8.self)
         return .success(text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? "")
     }
 

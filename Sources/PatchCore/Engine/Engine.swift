@@ -65,7 +65,7 @@ public struct Engine: Sendable {
                 continue
             }
             do {
-                resolved.append(.success(try credentials.resolve(host)))
+                resolved.append(.success(try await credentials.resolve(host)))
             } catch {
                 resolved.append(.failure(Self.classify(error)))
             }
@@ -116,7 +116,15 @@ public struct Engine: Sendable {
         // The OpenSSH client transport passes its chain to ssh (-J) instead.
         var chains: [Result<[SSHConfig], Failure>] = []
         for host in hosts {
-            chains.append(host.connection == .openssh ? .success([]) : Result { try Self.jumpChain(host, credentials) }.mapError(Self.classify))
+            if host.connection == .openssh {
+                chains.append(.success([]))
+                continue
+            }
+            do {
+                chains.append(.success(try await Self.jumpChain(host, credentials)))
+            } catch {
+                chains.append(.failure(Self.classify(error)))
+            }
         }
         let logger = options.logger
         // Bastions are checked against the run's known_hosts file with the run's policy (a target's
@@ -246,12 +254,14 @@ public struct Engine: Sendable {
     }
 
     /// The SSH logins of a host's jump hosts, controller side first; empty when it is reached directly.
-    static func jumpChain(_ host: Host, _ credentials: Credentials) throws -> [SSHConfig] {
+    static func jumpChain(_ host: Host, _ credentials: Credentials) async throws -> [SSHConfig] {
         guard !host.proxyJump.isEmpty else { return [] }
         guard host.connection == .ssh else {
             throw Failure(status: .error, message: "\(host.name): jump hosts (proxy_jump) work over SSH only, not \(host.connection.rawValue)")
         }
-        return try host.proxyJump.map { try credentials.resolve(hop: $0) }
+        var chain: [SSHConfig] = []
+        for hop in host.proxyJump { chain.append(try await credentials.resolve(hop: hop)) }
+        return chain
     }
 
     /// One socket per host in flight: the usual soft limit of 1024 descriptors would cap `--forks`.

@@ -1,4 +1,5 @@
 import Foundation
+import Subprocess
 
 /// What a package file says about itself: format from its magic bytes, and for .deb/.rpm the
 /// name, version and architecture from its own metadata (so the library cannot be told a lie).
@@ -10,14 +11,14 @@ public struct PackageInspection: Sendable, Equatable {
 }
 
 public enum PackageInspector {
-    public static func inspect(path: String) throws -> PackageInspection {
+    public static func inspect(path: String) async throws -> PackageInspection {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw PatchError.repository(file: path, message: "cannot read the file")
         }
         defer { try? handle.close() }
         let head = [UInt8](handle.readData(ofLength: 8192))
         if head.starts(with: Array("!<arch>\ndebian-binary".utf8)) {
-            return try inspectDeb(path)
+            return try await inspectDeb(path)
         }
         if head.starts(with: [0xED, 0xAB, 0xEE, 0xDB]) {
             return try inspectRPM(head: head, handle: handle, path: path)
@@ -40,25 +41,27 @@ public enum PackageInspector {
         throw PatchError.repository(file: path, message: "not a package file patchctl knows (deb, rpm, msi, exe, pkg, dmg)")
     }
 
+    /// What dpkg-deb may print: three short fields on stdout; stderr is only shown in an error.
+    static let maxDpkgOutput = 64 << 10, maxDpkgErrors = 1 << 20
+
     /// dpkg-deb reads the control file (compressed with gzip, xz or zstd inside the ar archive).
-    static func inspectDeb(_ path: String) throws -> PackageInspection {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/dpkg-deb")
-        process.arguments = ["--show", "--showformat=${Package}\\t${Version}\\t${Architecture}", "--", path]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
+    /// Both pipes are drained at once (swift-subprocess), so a child that fills stderr before it
+    /// writes stdout cannot stall; `dpkgDeb` is a parameter so a test can stand in for it.
+    static func inspectDeb(_ path: String, dpkgDeb: String = "/usr/bin/dpkg-deb") async throws -> PackageInspection {
+        let result: ExecutionResult<Void, BytesOutput, BytesOutput>
         do {
-            try process.run()
+            result = try await Subprocess.run(
+                .path(.init(dpkgDeb)), arguments: ["--show", "--showformat=${Package}\\t${Version}\\t${Architecture}", "--", path],
+                output: .bytes(limit: maxDpkgOutput), error: .bytes(limit: maxDpkgErrors))
+        } catch let error as SubprocessError where error.code == .outputLimitExceeded {
+            throw PatchError.repository(file: path, message: "not a valid .deb: dpkg-deb printed more than expected")
         } catch {
             throw PatchError.repository(file: path, message: "cannot run dpkg-deb to read the package: \(error)")
         }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let problem = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmed
-        process.waitUntilExit()
-        let fields = String(decoding: data, as: UTF8.self).trimmed.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-        guard process.terminationStatus == 0, fields.count == 3, !fields[0].isEmpty else {
-            throw PatchError.repository(file: path, message: "not a valid .deb: \(problem.isEmpty ? "no control data" : problem)")
+        let problem = String(decoding: result.standardError, as: UTF8.self).trimmed
+        let fields = String(decoding: result.standardOutput, as: UTF8.self).trimmed.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        guard case .exited(0) = result.terminationStatus, fields.count == 3, !fields[0].isEmpty else {
+            throw PatchError.repository(file: path, message: "not a valid .deb: \(problem.isEmpty ? "no control data" : String(problem.prefix(2000)))")
         }
         return PackageInspection(format: .deb, name: fields[0], version: fields[1], architecture: fields[2])
     }

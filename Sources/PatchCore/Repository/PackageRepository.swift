@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRDB
 
@@ -45,13 +46,13 @@ public final class PackageRepository: Sendable {
 
     /// Adds a package (or returns the existing entry when the same file is added again under the
     /// same name and version). A name@version already held with another checksum is refused.
-    public func add(_ request: AddRequest, by user: String, at date: Date) throws -> (record: PackageRecord, added: Bool) {
+    public func add(_ request: AddRequest, by user: String, at date: Date) async throws -> (record: PackageRecord, added: Bool) {
         var name = request.name, version = request.version, architecture = request.architecture
         var format = request.format
         var digest: String?, size: Int64?, fileName: String?, staged: String?
         defer { if let staged { try? FileManager.default.removeItem(atPath: staged) } }
         if let path = request.path {
-            let inspection = try PackageInspector.inspect(path: path)
+            let inspection = try await PackageInspector.inspect(path: path)
             if let given = format, given != inspection.format {
                 throw PatchError.repository(file: path, message: "is a .\(inspection.format.rawValue) file, not \(given.rawValue)")
             }
@@ -136,7 +137,7 @@ public final class PackageRepository: Sendable {
             while true {
                 let chunk = input.readData(ofLength: 1 << 20)
                 if chunk.isEmpty { break }
-                chunk.withUnsafeBytes { hasher.update($0) }
+                hasher.update(data: chunk)
                 try output.write(contentsOf: chunk)
                 size += Int64(chunk.count)
             }
@@ -145,7 +146,7 @@ public final class PackageRepository: Sendable {
             try? FileManager.default.removeItem(atPath: target)
             throw PatchError.repository(file: path, message: "copying into the library failed: \(error)")
         }
-        return (target, hasher.finalizeHex(), size)
+        return (target, hasher.finalize().map { String(format: "%02x", $0) }.joined(), size)
     }
 
     public func list() throws -> [PackageRecord] {

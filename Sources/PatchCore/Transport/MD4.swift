@@ -1,12 +1,12 @@
 /// MD4 (RFC 1320). NTLM derives its password hash with it; it is broken as a general hash and
-/// used for nothing else here.
+/// used for nothing else here. Written out because swift-crypto has no public MD4.
 enum MD4 {
     static func hash(_ message: [UInt8]) -> [UInt8] {
         var state: (UInt32, UInt32, UInt32, UInt32) = (0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476)
-        let padded = MD5.padded(message)
+        let padded = padded(message)
         var words = [UInt32](repeating: 0, count: 16)
         for block in stride(from: 0, to: padded.count, by: 64) {
-            for index in 0..<16 { words[index] = MD5.littleEndianWord(padded, at: block + index * 4) }
+            for index in 0..<16 { words[index] = littleEndianWord(padded, at: block + index * 4) }
             var (a, b, c, d) = state
             // Each step updates the first register, then the roles rotate (RFC 1320 section 3.4).
             for step in 0..<48 {
@@ -33,6 +33,24 @@ enum MD4 {
             }
             state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d)
         }
-        return MD5.littleEndianBytes([state.0, state.1, state.2, state.3])
+        return littleEndianBytes([state.0, state.1, state.2, state.3])
+    }
+
+    /// MD4's padding: 0x80, zeros to 56 mod 64, the bit length little-endian.
+    private static func padded(_ message: [UInt8]) -> [UInt8] {
+        var bytes = message
+        bytes.append(0x80)
+        while bytes.count % 64 != 56 { bytes.append(0) }
+        let bits = UInt64(message.count) &* 8
+        for index in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: bits >> (8 * UInt64(index)))) }
+        return bytes
+    }
+
+    static func littleEndianWord(_ bytes: [UInt8], at offset: Int) -> UInt32 {
+        UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24
+    }
+
+    private static func littleEndianBytes(_ words: [UInt32]) -> [UInt8] {
+        words.flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> (8 * UInt32($0))) } }
     }
 }

@@ -37,6 +37,6 @@ struct NTLMChallenge: Equatable {
     }
 
     static func word(_ bytes: [UInt8], _ offset: Int) -> UInt32 {
-        MD5.littleEndianWord(bytes, at: offset)
+        MD4.littleEndianWord(bytes, at: offset)
     }
 }

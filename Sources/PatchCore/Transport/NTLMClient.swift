@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// The client side of NTLMv2 (MS-NLMP) as HTTP authentication uses it: a NEGOTIATE message,
@@ -64,7 +65,7 @@ struct NTLMClient {
 
     /// NTOWFv2 (MS-NLMP 3.3.2): HMAC_MD5(NTOWFv1, UNICODE(Uppercase(User) + UserDom)).
     var responseKeyNT: [UInt8] {
-        HMACMD5.authenticate(Self.utf16(user.uppercased() + domain), key: passwordHash)
+        Self.hmacMD5(Self.utf16(user.uppercased() + domain), key: passwordHash)
     }
 
     /// ComputeResponse for NTLMv2 (MS-NLMP 3.3.2): the NT response (NTProofStr + client blob),
@@ -73,9 +74,9 @@ struct NTLMClient {
                                targetInfo: [UInt8]) -> (nt: [UInt8], lm: [UInt8], sessionBaseKey: [UInt8]) {
         let blob: [UInt8] = [1, 1] + [UInt8](repeating: 0, count: 6) + bytes(time) + clientChallenge
             + [UInt8](repeating: 0, count: 4) + targetInfo + [UInt8](repeating: 0, count: 4)
-        let proof = HMACMD5.authenticate(serverChallenge + blob, key: responseKey)
-        let lm = HMACMD5.authenticate(serverChallenge + clientChallenge, key: responseKey) + clientChallenge
-        return (proof + blob, lm, HMACMD5.authenticate(proof, key: responseKey))
+        let proof = hmacMD5(serverChallenge + blob, key: responseKey)
+        let lm = hmacMD5(serverChallenge + clientChallenge, key: responseKey) + clientChallenge
+        return (proof + blob, lm, hmacMD5(proof, key: responseKey))
     }
 
     static func fileTimeNow() -> UInt64 {
@@ -93,5 +94,10 @@ struct NTLMClient {
 
     static func bytes<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
         (0..<(T.bitWidth / 8)).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) }
+    }
+
+    /// HMAC-MD5 (RFC 2104), NTLMv2's only keyed hash.
+    static func hmacMD5(_ message: [UInt8], key: [UInt8]) -> [UInt8] {
+        Array(HMAC<Insecure.MD5>.authenticationCode(for: message, using: SymmetricKey(data: key)))
     }
 }

@@ -85,7 +85,7 @@ public final class WinRMClient: Sendable {
     /// Closes the idle kept-alive connections (WinRM has no session to log out of: every shell
     /// was already deleted). Runs after this still work, on new connections.
     public func close() async {
-        pool.drain()
+        for connection in pool.drain() { await connection.close() }
     }
 
     /// Signal terminate (stops a command still running and releases it), then Delete the shell.
@@ -122,9 +122,12 @@ private final class ConnectionPool: @unchecked Sendable {
             connectTimeout: configuration.connectTimeout, maxResponseBytes: maxResponseBytes)
     }
 
-    /// Dropped connections close their sockets as their curl handles are cleaned up.
-    func drain() {
-        lock.withLock { idle.removeAll() }
+    /// Dropped connections close their sockets as their HTTP clients shut down.
+    func drain() -> [HTTPConnection] {
+        lock.withLock {
+            defer { idle.removeAll() }
+            return idle
+        }
     }
 
     func give(_ connection: HTTPConnection) {

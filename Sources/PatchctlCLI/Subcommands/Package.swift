@@ -46,7 +46,7 @@ extension Patchctl.Package {
 
         func run() async throws {
             let user = LocalUser.current(environment: ProcessInfo.processInfo.environment)
-            let (record, added) = try library.repository().add(
+            let (record, added) = try await library.repository().add(
                 .init(path: file, name: name, version: version, platform: platform, architecture: architecture, format: format,
                       installArguments: installArguments, notes: notes), by: user, at: Date())
             try Output.print(one: record, as: library.outputOptions.output) {

@@ -11,13 +11,13 @@ struct JumpChainTests {
                           connectTimeout: 7, environment: ["HOME": "/nonexistent", "USER": "invoker"])
     }
 
-    @Test func hopsLogInWithTheRunsDefaultsNeverTheTargets() throws {
+    @Test func hopsLogInWithTheRunsDefaultsNeverTheTargets() async throws {
         var target = Host(name: "web1", address: "10.1.0.5", port: 2222, user: "app", privateKeyFile: "/nonexistent/app_key",
                           passwordEnv: "APP_PASSWORD")
         target.proxyJump = try JumpHop.parseList("bastion.example.com,jump@[2001:db8::1]:2200")
         var options = Self.options()
         options.environment["APP_PASSWORD"] = "secret"
-        let chain = try Engine.jumpChain(target, Credentials(options: options))
+        let chain = try await Engine.jumpChain(target, Credentials(options: options))
         #expect(chain.map(\.user) == ["ops", "jump"])
         #expect(chain.map(\.address) == ["bastion.example.com", "2001:db8::1"])
         #expect(chain.map(\.port) == [22, 2200])
@@ -29,16 +29,16 @@ struct JumpChainTests {
         #expect(chain.map(BastionPool.describe) == ["ops@bastion.example.com:22", "jump@[2001:db8::1]:2200"])
     }
 
-    @Test func withoutADefaultUserTheInvokingUserLogsIn() throws {
+    @Test func withoutADefaultUserTheInvokingUserLogsIn() async throws {
         var options = Self.options()
         options.defaultUser = nil
         var target = Host(name: "web1", user: "app")
         target.proxyJump = [JumpHop(address: "bastion")]
-        #expect(try Engine.jumpChain(target, Credentials(options: options)).map(\.user) == ["invoker"])
+        #expect(try await Engine.jumpChain(target, Credentials(options: options)).map(\.user) == ["invoker"])
     }
 
-    @Test func aDirectHostHasNoChain() throws {
-        #expect(try Engine.jumpChain(Host(name: "web1"), Credentials(options: Self.options())).isEmpty)
+    @Test func aDirectHostHasNoChain() async throws {
+        #expect(try await Engine.jumpChain(Host(name: "web1"), Credentials(options: Self.options())).isEmpty)
     }
 
     /// WinRM cannot go through a bastion: the host fails before anything is contacted, instead

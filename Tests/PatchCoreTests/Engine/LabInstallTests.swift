@@ -1,4 +1,5 @@
 import Foundation
+import LabSupport
 import Testing
 @testable import PatchCore
 
@@ -24,7 +25,7 @@ struct LabInstallTests {
             let host = try Lab.resetSlot(5)
             let root = try Lab.slotRoot(5)
             let (repository, folder) = try Self.library()
-            let (record, _) = try repository.add(.init(path: try TestPackages.deb("acme-agent", version: "2.4.1", in: folder)), by: "t", at: Date())
+            let (record, _) = try await repository.add(.init(path: try await TestPackages.deb("acme-agent", version: "2.4.1", in: folder)), by: "t", at: Date())
             let result = try #require(await Self.installer(repository).install([record], on: [host], forks: 1).first)
             #expect(result.status == .ok, "\(result.error ?? "")")
             #expect(result.installed == [InstalledPackage(name: "acme-agent", fromVersion: "", toVersion: "2.4.1")])
@@ -46,12 +47,12 @@ struct LabInstallTests {
             let (repository, folder) = try Self.library()
             let installer = try Self.installer(repository)
 
-            let (rpm, _) = try repository.add(.init(path: try TestPackages.rpm("acme-agent", version: "2.4.1", in: folder)), by: "t", at: Date())
+            let (rpm, _) = try await repository.add(.init(path: try await TestPackages.rpm("acme-agent", version: "2.4.1", in: folder)), by: "t", at: Date())
             let wrong = try #require(await installer.install([rpm], on: [host], forks: 1).first)
             #expect(wrong.status == .error)
             #expect(wrong.error?.contains("is a rhel package; this host runs Debian GNU/Linux (debian)") == true, "\(wrong.error ?? "")")
 
-            let (needy, _) = try repository.add(.init(path: try TestPackages.deb("needy", version: "1.0", in: folder, depends: "patchctl-no-such-lib")),
+            let (needy, _) = try await repository.add(.init(path: try await TestPackages.deb("needy", version: "1.0", in: folder, depends: "patchctl-no-such-lib")),
                                                 by: "t", at: Date())
             let missing = try #require(await installer.install([needy], on: [host], forks: 1).first)
             #expect(missing.status == .failed)
@@ -60,7 +61,7 @@ struct LabInstallTests {
             #expect(missing.repair == nil)
 
             // The library's copy is damaged after it was added: the endpoint's checksum catches it.
-            let (good, _) = try repository.add(.init(path: try TestPackages.deb("acme-tool", version: "1.0", in: folder)), by: "t", at: Date())
+            let (good, _) = try await repository.add(.init(path: try await TestPackages.deb("acme-tool", version: "1.0", in: folder)), by: "t", at: Date())
             let stored = repository.filePath(sha256: try #require(good.sha256))
             let handle = try #require(FileHandle(forUpdatingAtPath: stored))
             try handle.seek(toOffset: 100)
@@ -81,7 +82,7 @@ struct LabInstallTests {
             let folder = try Lab.temporaryDirectory()
             let big = folder.appendingPathComponent("big.bin").path
             // 320 MiB of random bytes (nothing may compress it away), made and hashed by coreutils.
-            try TestPackages.run("/bin/sh", ["-c", "head -c 335544320 /dev/urandom > " + Shell.quote(big)])
+            try await TestPackages.run("/bin/sh", ["-c", "head -c 335544320 /dev/urandom > " + Shell.quote(big)])
             let expected = try Lab.inChroot("/", ["sha256sum", big]).split(separator: " ").first.map(String.init)
             defer { try? FileManager.default.removeItem(atPath: big) }
             let before = Self.maxResidentBytes()
@@ -121,7 +122,7 @@ struct LabBundleTests {
             let folder = try Lab.temporaryDirectory()
             let store = try HistoryStore(path: folder.appendingPathComponent("history.db").path)
             let repository = PackageRepository(store: store)
-            _ = try repository.add(.init(path: try TestPackages.deb("acme-agent", version: "2.4.1", in: folder)), by: "t", at: Date())
+            _ = try await repository.add(.init(path: try await TestPackages.deb("acme-agent", version: "2.4.1", in: folder)), by: "t", at: Date())
             let policy = folder.appendingPathComponent("onboarding.yml").path
             try """
                 name: onboarding
@@ -173,7 +174,7 @@ struct LabRelayTests {
                 office.append(host)
             }
             let (repository, folder) = try LabInstallTests.library()
-            let (record, _) = try repository.add(.init(path: try TestPackages.deb("acme-agent", version: "2.4.1", in: folder, payload: String(repeating: "x", count: 200_000))),
+            let (record, _) = try await repository.add(.init(path: try await TestPackages.deb("acme-agent", version: "2.4.1", in: folder, payload: String(repeating: "x", count: 200_000))),
                                                  by: "t", at: Date())
             let digest = try #require(record.sha256)
             let installer = PackageInstaller(engine: Engine(options: try Lab.options()), repository: repository, relays: [relay.name: relay])
@@ -213,19 +214,15 @@ struct LabFullDiskTests {
             let host = try Lab.resetSlot(4)
             let root = try Lab.slotRoot(4)
             // A 1 MiB file system at the slot's /tmp, where installs put their files.
-            let mount = Process()
-            mount.executableURL = URL(fileURLWithPath: "/bin/mount")
-            mount.arguments = ["-t", "tmpfs", "-o", "size=1m,mode=1777", "tmpfs", root + "/tmp"]
-            try mount.run()
-            mount.waitUntilExit()
-            try #require(mount.terminationStatus == 0, "cannot mount a tmpfs here")
+            let mount = try await TestProcess.run("/bin/mount", ["-t", "tmpfs", "-o", "size=1m,mode=1777", "tmpfs", root + "/tmp"])
+            try #require(mount.status == 0, "cannot mount a tmpfs here: \(mount.stderr)")
             defer { _ = try? Lab.resetSlot(4) }  // reset unmounts what is below the slot
             let (repository, folder) = try LabInstallTests.library()
             // Random bytes (base64) do not compress: the package stays larger than the file system.
             var generator = SystemRandomNumberGenerator()
             let noise = Data((0..<(2 << 20)).map { _ in UInt8.random(in: 0...255, using: &generator) }).base64EncodedString()
-            let big = try TestPackages.deb("acme-big", version: "1.0", in: folder, payload: noise)
-            let (record, _) = try repository.add(.init(path: big), by: "t", at: Date())
+            let big = try await TestPackages.deb("acme-big", version: "1.0", in: folder, payload: noise)
+            let (record, _) = try await repository.add(.init(path: big), by: "t", at: Date())
             try #require((record.size ?? 0) > 1 << 20, "the package must not fit: \(record.size ?? 0) bytes")
             let result = try #require(await LabInstallTests.installer(repository).install([record], on: [host], forks: 1).first)
             #expect(result.status == .error)

@@ -22,7 +22,7 @@ struct LabNoSFTPTests {
             let folder = try Lab.temporaryDirectory()
             // Several chunks and an odd tail, random so nothing compresses it away.
             let local = folder.appendingPathComponent("payload.bin").path
-            try TestPackages.run("/bin/sh", ["-c", "head -c 3145851 /dev/urandom > " + Shell.quote(local)])
+            try await TestPackages.run("/bin/sh", ["-c", "head -c 3145851 /dev/urandom > " + Shell.quote(local)])
 
             let outcomes: [String] = await Engine(options: options).run(
                 hosts: [host], forks: 1,
@@ -57,7 +57,7 @@ struct LabNoSFTPTests {
             #expect(FileManager.default.fileExists(atPath: root + "/tmp/probe"), "the plain upload went through the fallback")
 
             let (repository, _) = try LabInstallTests.library()
-            let (record, _) = try repository.add(.init(path: try TestPackages.deb("acme-agent", version: "2.4.1", in: folder,
+            let (record, _) = try await repository.add(.init(path: try await TestPackages.deb("acme-agent", version: "2.4.1", in: folder,
                                                                                       payload: String(repeating: "y", count: 300_000))), by: "t", at: Date())
             let installer = PackageInstaller(engine: Engine(options: options), repository: repository)
             let result = try #require(await installer.install([record], on: [host], forks: 1).first)
@@ -76,7 +76,7 @@ struct LabNoSFTPTests {
             let root = try Lab.slotRoot(5)
             let endpoint = try NoSFTPEndpoint(slots: [5])
             let (repository, folder) = try LabInstallTests.library()
-            let (record, _) = try repository.add(.init(path: try TestPackages.deb("acme-tool", version: "1.0", in: folder)), by: "t", at: Date())
+            let (record, _) = try await repository.add(.init(path: try await TestPackages.deb("acme-tool", version: "1.0", in: folder)), by: "t", at: Date())
             let stored = repository.filePath(sha256: try #require(record.sha256))
             let handle = try #require(FileHandle(forUpdatingAtPath: stored))
             try handle.seek(toOffset: 100)
@@ -104,7 +104,7 @@ struct LabNoSFTPTests {
             var office = try endpoint.host(slot: 2)
             office.vars["relay"] = .string(relay.name)
             let (repository, folder) = try LabInstallTests.library()
-            let (record, _) = try repository.add(.init(path: try TestPackages.deb("acme-agent", version: "2.4.1", in: folder,
+            let (record, _) = try await repository.add(.init(path: try await TestPackages.deb("acme-agent", version: "2.4.1", in: folder,
                                                                                       payload: String(repeating: "x", count: 200_000))), by: "t", at: Date())
             let digest = try #require(record.sha256)
             let installer = PackageInstaller(engine: Engine(options: try Lab.options(knownHosts: endpoint.knownHostsPath)), repository: repository,
@@ -136,7 +136,7 @@ struct LabNoSFTPTests {
             var office = try endpoint.host(slot: 2)
             office.vars["relay"] = .string(relay.name)
             let (repository, folder) = try LabInstallTests.library()
-            let (record, _) = try repository.add(.init(path: try TestPackages.deb("acme-agent", version: "2.4.1", in: folder)), by: "t", at: Date())
+            let (record, _) = try await repository.add(.init(path: try await TestPackages.deb("acme-agent", version: "2.4.1", in: folder)), by: "t", at: Date())
             let installer = PackageInstaller(engine: Engine(options: try Lab.options(knownHosts: endpoint.knownHostsPath)), repository: repository,
                                              relays: [relay.name: relay])
             let result = try #require(await installer.install([record], on: [office], forks: 1).first)

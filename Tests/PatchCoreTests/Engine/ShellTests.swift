@@ -1,25 +1,18 @@
 import Foundation
+import LabSupport
 import Testing
 @testable import PatchCore
 
 @Suite("Shell quoting")
 struct ShellTests {
     /// Runs the quoted word through a real /bin/sh and returns what it received as $1.
-    static func roundTrip(_ value: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "printf '%s' " + Shell.quote(value)]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+    static func roundTrip(_ value: String) async throws -> String {
+        try await TestProcess.run("/bin/sh", ["-c", "printf '%s' " + Shell.quote(value)]).stdout
     }
 
     @Test(arguments: ["plain", "", "x; rm -rf /", "a'b", "'", "$(touch /tmp/pwned)", "`id`", "two words", "new\nline", "*", "~root", "-n", "ünïcödé", "\\'\"$HOME\""])
-    func quotedValuesReachTheShellUnchanged(value: String) throws {
-        #expect(try Self.roundTrip(value) == value)
+    func quotedValuesReachTheShellUnchanged(value: String) async throws {
+        #expect(try await Self.roundTrip(value) == value)
     }
 
     @Test func safeWordsStayReadable() {

@@ -17,43 +17,25 @@ enum AnsibleTools {
     static var shouldRun: Bool { installed || required }
 
     /// Runs an ansible tool in a scratch folder (no ansible.cfg, no ~/.ansible writes); stdout.
-    /// On a thread of its own: Python starts slowly, and tests blocking the shared pool starve the others.
+    /// Awaited, not blocking a thread of the shared pool (Python starts slowly).
     static func run(_ tool: String, _ arguments: [String]) async throws -> String {
-        try await offPool { try runBlocking(tool, arguments) }
-    }
-
-    static func runBlocking(_ tool: String, _ arguments: [String]) throws -> String {
         guard installed else {
             throw Missing(message: "ansible-core is not installed in \(bin): run scripts/test-venv.sh")
         }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("patchctl-ansible-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: bin + "/" + tool)
-        process.arguments = arguments
-        process.currentDirectoryURL = scratch
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ANSIBLE_") }
+        var environment: [String: String?] = [:]
+        for key in ProcessInfo.processInfo.environment.keys where key.hasPrefix("ANSIBLE_") { environment[key] = .some(nil) }
         environment["ANSIBLE_HOME"] = scratch.path
         environment["ANSIBLE_LOCAL_TEMP"] = scratch.path
         environment["ANSIBLE_INVENTORY_UNPARSED_FAILED"] = "true"
         environment["ANSIBLE_DEPRECATION_WARNINGS"] = "false"
-        process.environment = environment
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        // Both pipes drain concurrently: a chatty stderr must not block the process.
-        nonisolated(unsafe) var errorData = Data()
-        let reader = Thread { errorData = errors.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        while !reader.isFinished { usleep(1000) }
-        guard process.terminationStatus == 0 else {
-            throw Missing(message: "\(tool) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(String(decoding: errorData, as: UTF8.self))")
+        let result = try await TestProcess.run(bin + "/" + tool, arguments, environment: environment, workingDirectory: scratch.path)
+        guard result.status == 0 else {
+            throw Missing(message: "\(tool) \(arguments.joined(separator: " ")) exited \(result.status): \(result.stderr)")
         }
-        return String(decoding: data, as: UTF8.self)
+        return result.stdout
     }
 
     struct Missing: Error, CustomStringConvertible {

@@ -1,4 +1,5 @@
 import Foundation
+import LabSupport
 import Testing
 @testable import PatchCore
 
@@ -18,13 +19,13 @@ struct HTMLReportTests {
         return (report, json, file)
     }
 
-    @Test func selfContainedWithWorkingLinks() throws {
+    @Test func selfContainedWithWorkingLinks() async throws {
         let (_, _, file) = try Self.fleetReport()
         let html = try String(contentsOf: file, encoding: .utf8)
         for forbidden in ["<script", "src=", "http:", "https:", "<link", "url(", "@import", "<img", "<iframe"] {
             #expect(!html.lowercased().contains(forbidden), "the report must not reach for anything: found \(forbidden)")
         }
-        let dom = try Chromium.run(["--dump-dom", file.absoluteString])
+        let dom = try await Chromium.run(["--dump-dom", file.absoluteString])
         let ids = Set(Chromium.matches(#"\bid="([^"]+)""#, in: dom))
         let links = Chromium.matches(##"href="#([^"]+)""##, in: dom)
         #expect(links.count > 10)
@@ -32,9 +33,9 @@ struct HTMLReportTests {
         #expect(links.contains("host-4") && links.contains("exception-1") && ids.contains("evidence"))
     }
 
-    @Test func numbersInTheBrowserMatchTheJSON() throws {
+    @Test func numbersInTheBrowserMatchTheJSON() async throws {
         let (_, json, file) = try Self.fleetReport()
-        let dom = try Chromium.run(["--dump-dom", file.absoluteString])
+        let dom = try await Chromium.run(["--dump-dom", file.absoluteString])
         let summary = try #require(json["summary"] as? [String: Any])
         let missing = try #require(summary["missing"] as? [String: Any])
         let ttp = try #require(summary["time_to_patch"] as? [String: Any])
@@ -71,12 +72,12 @@ struct HTMLReportTests {
         }
     }
 
-    @Test func screenshotShowsEveryChartWhereTheLayoutPutsIt() throws {
+    @Test func screenshotShowsEveryChartWhereTheLayoutPutsIt() async throws {
         let (_, _, file) = try Self.fleetReport()
         let png = file.deletingLastPathComponent().appendingPathComponent("report.png")
         let layout = HTMLReport.Layout.self
         let height = layout.headerHeight + 2 * layout.chartHeight + layout.gap + 40
-        _ = try Chromium.run(["--screenshot=\(png.path)", "--window-size=\(layout.pageWidth),\(height)", file.absoluteString])
+        _ = try await Chromium.run(["--screenshot=\(png.path)", "--window-size=\(layout.pageWidth),\(height)", file.absoluteString])
         let frames = (0..<4).map { layout.chartFrame($0) }
         let inks: [[String]] = [[HTMLReport.compliantColor, HTMLReport.nonCompliantColor],
                                 [HTMLReport.severityColors["unrated"] ?? "", HTMLReport.severityColors["none"] ?? ""],
@@ -88,7 +89,7 @@ struct HTMLReportTests {
         regions.append(["x": layout.padding + layout.chartWidth + 3, "y": layout.headerHeight, "w": layout.gap - 6,
                         "h": 2 * layout.chartHeight + layout.gap, "colors": [String]()])
         regions.append(["x": 0, "y": 0, "w": layout.pageWidth, "h": layout.headerHeight, "colors": [String]()])
-        let stats = try PNGRegions.measure(png, regions: regions)
+        let stats = try await PNGRegions.measure(png, regions: regions)
         #expect(stats.count == 6)
         guard stats.count == 6 else { return }
         for (index, stat) in stats.prefix(4).enumerated() {
@@ -100,26 +101,26 @@ struct HTMLReportTests {
         #expect(stats[5].nonWhite > 2000, "the header should hold the title and the figures")
     }
 
-    @Test func printsToPDF() throws {
+    @Test func printsToPDF() async throws {
         let (_, _, file) = try Self.fleetReport()
         let pdf = file.deletingLastPathComponent().appendingPathComponent("report.pdf")
-        _ = try Chromium.run(["--print-to-pdf=\(pdf.path)", "--no-pdf-header-footer", file.absoluteString])
+        _ = try await Chromium.run(["--print-to-pdf=\(pdf.path)", "--no-pdf-header-footer", file.absoluteString])
         let data = try Data(contentsOf: pdf)
         #expect(data.starts(with: Data("%PDF-".utf8)) && data.count > 20_000)
         let text = String(decoding: data, as: UTF8.self)
         #expect(Chromium.matches(#"(/Type\s*/Page)\b"#, in: text).count >= 2, "the report should print on several pages")
     }
 
-    @Test func trendPageDrawsItsLine() throws {
+    @Test func trendPageDrawsItsLine() async throws {
         let (history, inventory, _) = try G.fleet()
         let report = try ComplianceReport.build(history.request(.trend, asOf: G.day(40, hour: 12), inventory: inventory, staleDays: 20))
         let file = history.folder.appendingPathComponent("trend.html")
         try report.rendered(.trend, as: .html).write(to: file, atomically: true, encoding: .utf8)
         let png = history.folder.appendingPathComponent("trend.png")
         let layout = HTMLReport.Layout.self
-        _ = try Chromium.run(["--screenshot=\(png.path)", "--window-size=\(layout.pageWidth),\(layout.headerHeight + layout.chartHeight + 40)", file.absoluteString])
+        _ = try await Chromium.run(["--screenshot=\(png.path)", "--window-size=\(layout.pageWidth),\(layout.headerHeight + layout.chartHeight + 40)", file.absoluteString])
         let frame = layout.chartFrame(0, wide: true)
-        let stats = try PNGRegions.measure(png, regions: [["x": frame.x, "y": frame.y, "w": frame.width, "h": frame.height, "colors": [HTMLReport.trendColor]]])
+        let stats = try await PNGRegions.measure(png, regions: [["x": frame.x, "y": frame.y, "w": frame.width, "h": frame.height, "colors": [HTMLReport.trendColor]]])
         #expect(stats.first.map { $0.colorCounts[0] > 300 } == true, "\(stats)")
     }
 }
@@ -133,29 +134,16 @@ enum Chromium {
         binary != nil || ProcessInfo.processInfo.environment["PATCHCTL_REQUIRE_LAB"] == "1"
     }
 
-    static func run(_ arguments: [String], timeout: Double = 90) throws -> String {
+    static func run(_ arguments: [String], timeout: Double = 90) async throws -> String {
         let binary = try #require(binary, "chromium is not installed: run scripts/build-deps.sh")
         let profile = FileManager.default.temporaryDirectory.appendingPathComponent("patchctl-chromium-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: profile) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--force-device-scale-factor=1",
-                             "--user-data-dir=\(profile.path)", "--no-first-run", "--disable-extensions"] + arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["HOME"] = profile.path
-        process.environment = environment
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let killer = DispatchWorkItem { if process.isRunning { process.terminate() } }
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        killer.cancel()
-        try #require(process.terminationStatus == 0, "chromium \(arguments) exited \(process.terminationStatus)")
-        return String(decoding: data, as: UTF8.self)
+        let result = try await TestProcess.run(
+            binary, ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--force-device-scale-factor=1",
+                     "--user-data-dir=\(profile.path)", "--no-first-run", "--disable-extensions"] + arguments,
+            environment: ["HOME": profile.path], timeout: .seconds(timeout))
+        try #require(result.status == 0, "chromium \(arguments) exited \(result.status)")
+        return result.stdout
     }
 
     /// Capture groups of every match (the first group, or `groups` of them per match).
@@ -243,24 +231,15 @@ enum PNGRegions {
         print(json.dumps(out))
         """#
 
-    static func measure(_ png: URL, regions: [[String: Any]]) throws -> [Stat] {
+    static func measure(_ png: URL, regions: [[String: Any]]) async throws -> [Stat] {
         let folder = png.deletingLastPathComponent()
         let scriptFile = folder.appendingPathComponent("png_regions.py")
         try script.write(to: scriptFile, atomically: true, encoding: .utf8)
-        let process = Process()
-        // The system interpreter: its standard library is all the script needs.
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         let json = String(decoding: try JSONSerialization.data(withJSONObject: regions), as: UTF8.self)
-        process.arguments = [scriptFile.path, png.path, json]
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "png_regions.py: \(String(decoding: errors, as: UTF8.self))")
+        // The system interpreter: its standard library is all the script needs.
+        let result = try await TestProcess.run("/usr/bin/python3", [scriptFile.path, png.path, json])
+        try #require(result.status == 0, "png_regions.py: \(result.stderr)")
+        let data = Data(result.stdout.utf8)
         let decoded = try #require(try JSONSerialization.jsonObject(with: data) as? [[String: Any]])
         return decoded.map { Stat(nonWhite: $0["non_white"] as? Int ?? -1, colorCounts: $0["colors"] as? [Int] ?? []) }
     }

@@ -75,7 +75,7 @@ struct TableReportTests {
         #expect(text.hasPrefix("PLAN for policy weekly\\x1b]0;pwned\\x07 (dry run: nothing is changed)\n"))
     }
 
-    @Test func listsOfRunsApprovalsEventsExceptionsAndPackages() throws {
+    @Test func listsOfRunsApprovalsEventsExceptionsAndPackages() async throws {
         let runs = try G.hostile()
         let store = runs.history.store
         let history = TableReport.history(try store.runs())
@@ -96,7 +96,7 @@ struct TableReportTests {
         #expect(exceptions.split(separator: "\n").count == 2)
 
         let repository = PackageRepository(store: store)
-        _ = try repository.add(.init(path: nil, name: "hello", version: "1.0", architecture: "amd64\(H.title)", format: .apt),
+        _ = try await repository.add(.init(path: nil, name: "hello", version: "1.0", architecture: "amd64\(H.title)", format: .apt),
                                by: "op\(H.conceal)", at: G.day(4))
         let packages = TableReport.packages(try repository.list())
         Self.expectInert(packages, "package list")

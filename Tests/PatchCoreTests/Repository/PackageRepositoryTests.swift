@@ -1,4 +1,5 @@
 import Foundation
+import LabSupport
 import Testing
 @testable import PatchCore
 
@@ -11,25 +12,27 @@ struct PackageRepositoryTests {
         return (PackageRepository(store: store), folder)
     }
 
-    @Test func debMetadataComesFromTheFileAndTheSameFileIsOneEntry() throws {
+    @Test func debMetadataComesFromTheFileAndTheSameFileIsOneEntry() async throws {
         let (repository, folder) = try Self.library()
-        let file = try TestPackages.deb("acme-agent", version: "2.4.1", in: folder)
-        let (record, added) = try repository.add(.init(path: file, notes: "CHG-77"), by: "alice", at: Date())
+        let file = try await TestPackages.deb("acme-agent", version: "2.4.1", in: folder)
+        let (record, added) = try await repository.add(.init(path: file, notes: "CHG-77"), by: "alice", at: Date())
         #expect(added)
         #expect(record.name == "acme-agent" && record.version == "2.4.1" && record.platform == .debian && record.format == .deb)
         #expect(record.architecture == "all" && record.state == .pending && record.addedBy == "alice" && record.notes == "CHG-77")
         let digest = try #require(record.sha256)
-        #expect(digest == SHA256.hex([UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))))
+        // The library's digest (swift-crypto) is the one endpoints check with sha256sum.
+        let sha256sum = try await TestProcess.check("/usr/bin/sha256sum", [file])
+        #expect(digest == sha256sum.split(separator: " ").first.map(String.init))
         #expect(FileManager.default.contentsEqual(atPath: repository.filePath(sha256: digest), andPath: file))
 
-        let (again, addedAgain) = try repository.add(.init(path: file), by: "bob", at: Date())
+        let (again, addedAgain) = try await repository.add(.init(path: file), by: "bob", at: Date())
         #expect(!addedAgain && again.id == record.id)
         #expect(try repository.list().count == 1)
 
         // Same name@version, different bytes: refused, and nothing half-recorded.
-        let other = try TestPackages.deb("acme-agent", version: "2.4.1", in: folder, payload: "rebuilt")
-        #expect {
-            try repository.add(.init(path: other), by: "alice", at: Date())
+        let other = try await TestPackages.deb("acme-agent", version: "2.4.1", in: folder, payload: "rebuilt")
+        await #expect {
+            try await repository.add(.init(path: other), by: "alice", at: Date())
         } throws: { error in
             "\(error)".contains("already in the library with another checksum")
         }
@@ -38,52 +41,52 @@ struct PackageRepositoryTests {
         #expect(stored.count == 1, "no file without a row: \(stored)")
 
         // The metadata cannot be contradicted.
-        #expect(throws: PatchError.self) { try repository.add(.init(path: other, version: "9.9"), by: "alice", at: Date()) }
+        await #expect(throws: PatchError.self) { try await repository.add(.init(path: other, version: "9.9"), by: "alice", at: Date()) }
     }
 
-    @Test func rpmHeaderIsReadWithoutRpm() throws {
+    @Test func rpmHeaderIsReadWithoutRpm() async throws {
         let (repository, folder) = try Self.library()
-        let file = try TestPackages.rpm("acme-agent", version: "2.4.1", release: "3.el9", in: folder)
-        let (record, _) = try repository.add(.init(path: file), by: "alice", at: Date())
+        let file = try await TestPackages.rpm("acme-agent", version: "2.4.1", release: "3.el9", in: folder)
+        let (record, _) = try await repository.add(.init(path: file), by: "alice", at: Date())
         #expect(record.name == "acme-agent" && record.version == "2.4.1-3.el9" && record.platform == .rhel && record.architecture == "noarch")
     }
 
-    @Test func unknownFilesAndMissingMetadataAreRefused() throws {
+    @Test func unknownFilesAndMissingMetadataAreRefused() async throws {
         let (repository, folder) = try Self.library()
         let text = folder.appendingPathComponent("notes.txt")
         try "hello".write(to: text, atomically: true, encoding: .utf8)
-        #expect { try repository.add(.init(path: text.path), by: "a", at: Date()) } throws: { "\($0)".contains("not a package file") }
+        await #expect { try await repository.add(.init(path: text.path), by: "a", at: Date()) } throws: { "\($0)".contains("not a package file") }
         let msi = folder.appendingPathComponent("AcmeAgent.msi")
         try Data([0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1] + [UInt8](repeating: 0, count: 600)).write(to: msi)
-        #expect { try repository.add(.init(path: msi.path), by: "a", at: Date()) } throws: { "\($0)".contains("give --name and --version") }
-        let (record, _) = try repository.add(.init(path: msi.path, name: "acme-agent", version: "2.4.1", platform: .windows), by: "a", at: Date())
+        await #expect { try await repository.add(.init(path: msi.path), by: "a", at: Date()) } throws: { "\($0)".contains("give --name and --version") }
+        let (record, _) = try await repository.add(.init(path: msi.path, name: "acme-agent", version: "2.4.1", platform: .windows), by: "a", at: Date())
         #expect(record.format == .msi && record.platform == .windows)
-        #expect { try repository.add(.init(path: msi.path, name: "x", version: "1", platform: .debian), by: "a", at: Date()) } throws: {
+        await #expect { try await repository.add(.init(path: msi.path, name: "x", version: "1", platform: .debian), by: "a", at: Date()) } throws: {
             "\($0)".contains("does not install on debian")
         }
-        let (os, _) = try repository.add(.init(path: nil, name: "firefox-esr", version: "128.5.0esr-1~deb12u1", format: .apt), by: "a", at: Date())
+        let (os, _) = try await repository.add(.init(path: nil, name: "firefox-esr", version: "128.5.0esr-1~deb12u1", format: .apt), by: "a", at: Date())
         #expect(os.sha256 == nil && os.platform == .debian)
     }
 
-    @Test func pruneRemovesOutdatedDuplicateRejectedAndOrphansButNeverReferenced() throws {
+    @Test func pruneRemovesOutdatedDuplicateRejectedAndOrphansButNeverReferenced() async throws {
         let (repository, folder) = try Self.library()
         var ids: [String: PackageRecord] = [:]
         for version in ["1.0", "1.1", "1.10", "1.9"] {
-            let (record, _) = try repository.add(.init(path: try TestPackages.deb("tool", version: version, in: folder)), by: "a", at: Date())
+            let (record, _) = try await repository.add(.init(path: try await TestPackages.deb("tool", version: version, in: folder)), by: "a", at: Date())
             _ = try repository.decide(name: "tool", version: version, state: .approved, by: "cab", note: nil, at: Date())
             ids[version] = record
         }
-        let rejectedFile = try TestPackages.deb("bad", version: "1.0", in: folder)
-        _ = try repository.add(.init(path: rejectedFile), by: "a", at: Date())
+        let rejectedFile = try await TestPackages.deb("bad", version: "1.0", in: folder)
+        _ = try await repository.add(.init(path: rejectedFile), by: "a", at: Date())
         _ = try repository.decide(name: "bad", version: "1.0", state: .rejected, by: "cab", note: "crashes", at: Date())
-        let pinned = try TestPackages.deb("pinned", version: "0.1", in: folder)
-        _ = try repository.add(.init(path: pinned), by: "a", at: Date())
+        let pinned = try await TestPackages.deb("pinned", version: "0.1", in: folder)
+        _ = try await repository.add(.init(path: pinned), by: "a", at: Date())
         _ = try repository.decide(name: "pinned", version: "0.1", state: .rejected, by: "cab", note: nil, at: Date())
         // The same installer under a second name (a duplicate), and a stray file (an interrupted add).
         let msi = folder.appendingPathComponent("Agent.msi")
         try Data([0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1] + [UInt8](repeating: 7, count: 600)).write(to: msi)
         for name in ["agent", "agent-dup"] {
-            _ = try repository.add(.init(path: msi.path, name: name, version: "1.0", platform: .windows), by: "a", at: Date())
+            _ = try await repository.add(.init(path: msi.path, name: name, version: "1.0", platform: .windows), by: "a", at: Date())
             _ = try repository.decide(name: name, version: "1.0", state: .approved, by: "cab", note: nil, at: Date())
         }
         let orphan = repository.root + "/sha256/00/" + String(repeating: "0", count: 64)

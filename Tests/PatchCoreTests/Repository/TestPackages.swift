@@ -1,23 +1,16 @@
 import Foundation
+import LabSupport
 import Testing
 
 /// Real package files, built the way vendors build them (dpkg-deb, rpmbuild), for library and install tests.
 enum TestPackages {
-    static func run(_ tool: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        let err = Pipe()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = err
-        try process.run()
-        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "\(tool) \(arguments.joined(separator: " ")): \(message)")
+    static func run(_ tool: String, _ arguments: [String]) async throws {
+        let result = try await TestProcess.run(tool, arguments)
+        try #require(result.status == 0, "\(tool) \(arguments.joined(separator: " ")): \(result.stderr)")
     }
 
     /// A .deb installing /usr/share/NAME/VERSION; `payload` bytes make it bigger or different.
-    static func deb(_ name: String, version: String, in folder: URL, payload: String = "", depends: String? = nil) throws -> String {
+    static func deb(_ name: String, version: String, in folder: URL, payload: String = "", depends: String? = nil) async throws -> String {
         let root = folder.appendingPathComponent("\(name)-\(version)-\(UUID().uuidString.prefix(6))")
         try FileManager.default.createDirectory(at: root.appendingPathComponent("DEBIAN"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: root.appendingPathComponent("usr/share/\(name)"), withIntermediateDirectories: true)
@@ -26,12 +19,12 @@ enum TestPackages {
         try control.write(to: root.appendingPathComponent("DEBIAN/control"), atomically: true, encoding: .utf8)
         try (version + "\n" + payload).write(to: root.appendingPathComponent("usr/share/\(name)/VERSION"), atomically: true, encoding: .utf8)
         let output = folder.appendingPathComponent("\(name)_\(version)_all-\(UUID().uuidString.prefix(6)).deb").path
-        try run("/usr/bin/dpkg-deb", ["--build", "--root-owner-group", "-Zgzip", root.path, output])
+        try await run("/usr/bin/dpkg-deb", ["--build", "--root-owner-group", "-Zgzip", root.path, output])
         return output
     }
 
     /// A noarch .rpm built with rpmbuild.
-    static func rpm(_ name: String, version: String, release: String = "1", in folder: URL) throws -> String {
+    static func rpm(_ name: String, version: String, release: String = "1", in folder: URL) async throws -> String {
         let top = folder.appendingPathComponent("rpmbuild-\(UUID().uuidString.prefix(6))")
         try FileManager.default.createDirectory(at: top.appendingPathComponent("SPECS"), withIntermediateDirectories: true)
         let spec = top.appendingPathComponent("SPECS/\(name).spec")
@@ -50,7 +43,7 @@ enum TestPackages {
             %files
             /usr/share/\(name)/VERSION
             """.write(to: spec, atomically: true, encoding: .utf8)
-        try run("/usr/bin/rpmbuild", ["-bb", "--quiet", "--define", "_topdir \(top.path)", spec.path])
+        try await run("/usr/bin/rpmbuild", ["-bb", "--quiet", "--define", "_topdir \(top.path)", spec.path])
         return top.appendingPathComponent("RPMS/noarch/\(name)-\(version)-\(release).noarch.rpm").path
     }
 }

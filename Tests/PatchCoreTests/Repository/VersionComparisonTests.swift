@@ -1,3 +1,4 @@
+import LabSupport
 import Testing
 @testable import PatchCore
 
@@ -38,15 +39,11 @@ struct VersionComparisonTests {
         #expect(VersionComparison.semantic("2.5", "2.4.9") > 0)
     }
 
-    @Test func dpkgAgreesWithDpkgItself() throws {
+    @Test func dpkgAgreesWithDpkgItself() async throws {
         let pairs = [("1.2.3-1", "1.2.3-1ubuntu1"), ("0.9+git20240101", "0.9.1"), ("7.88.1-10+deb12u5", "7.88.1-10+deb12u12")]
         for (a, b) in pairs {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/dpkg")
-            process.arguments = ["--compare-versions", a, "lt", b]
-            try process.run()
-            process.waitUntilExit()
-            #expect((VersionComparison.dpkg(a, b) < 0) == (process.terminationStatus == 0), "\(a) vs \(b)")
+            let dpkg = try await TestProcess.run("/usr/bin/dpkg", ["--compare-versions", a, "lt", b])
+            #expect((VersionComparison.dpkg(a, b) < 0) == (dpkg.status == 0), "\(a) vs \(b)")
         }
     }
 }

@@ -107,7 +107,7 @@ import Testing
         let response = HTTPConnection.Response(status: 401, headers: [
             ("www-authenticate", "Negotiate"), ("www-authenticate", "Basic realm=\"WSMAN\""),
             ("www-authenticate", "Kerberos, NTLM"), ("www-authenticate", "NTLM TlRMTVNTUAACAAAA"),
-        ], body: [], newConnection: false)
+        ], body: [])
         #expect(WinRMClient.schemes(response) == ["Negotiate", "Basic", "Kerberos", "NTLM", "NTLM"])
         #expect(WinRMClient.token(in: response, scheme: "ntlm") == Array("NTLMSSP".utf8) + [0, 2, 0, 0, 0])
         #expect(WinRMClient.token(in: response, scheme: "Negotiate") == nil)

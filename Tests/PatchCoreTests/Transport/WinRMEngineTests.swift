@@ -84,7 +84,7 @@ struct WinRMInstallRoutingTests {
         let repository = PackageRepository(store: try HistoryStore(path: folder.appendingPathComponent("h.db").path))
         let msi = folder.appendingPathComponent("AcmeAgent.msi")
         try Data([0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1] + [UInt8](repeating: 1, count: 600)).write(to: msi)
-        let (record, _) = try repository.add(.init(path: msi.path, name: "AcmeAgent", version: "2.4.1", platform: .windows), by: "t", at: Date())
+        let (record, _) = try await repository.add(.init(path: msi.path, name: "AcmeAgent", version: "2.4.1", platform: .windows), by: "t", at: Date())
         let options = ConnectionOptions(knownHostsPath: "/nonexistent", connectTimeout: 5, commandTimeout: 60,
                                         environment: [WinRMLab.passwordVariable: WinRMLab.password])
         let installer = PackageInstaller(engine: Engine(options: options), repository: repository)
