@@ -22,7 +22,8 @@ public struct OSFacts: Sendable, Equatable {
     }
 }
 
-/// One operating-system family: how to recognise it, scan it and (later) install on it.
+/// One operating-system family: how to recognise it, scan it, and install on it (OS updates,
+/// library packages, bundle items) with its own commands.
 /// Parsers are pure functions of recorded command output, so they are tested on real outputs.
 public protocol Platform: Sendable {
     var family: OSFamily { get }
