@@ -51,7 +51,7 @@ enum RunSetup {
     /// With ssh_config on, its answer (address, port, user, jump chain) is what is listed; a host
     /// it refuses is listed as the inventory has it, with the reason on stderr.
     static func listHosts(_ hosts: [Host], format: OutputFormat, environment: [String: String], defaultUser: String? = nil,
-                          sshConfig: SSHClientConfig? = nil) async {
+                          sshConfig: SSHClientConfig? = nil) async throws {
         var hosts = hosts
         if let sshConfig {
             let resolution = await sshConfig.resolve(hosts, flagUser: defaultUser, flagPrivateKey: nil)
@@ -102,7 +102,7 @@ enum RunSetup {
             }
         }
         if target.listHosts {
-            await listHosts(hosts, format: output.output, environment: environment, defaultUser: defaultUser, sshConfig: sshConfig)
+            try await listHosts(hosts, format: output.output, environment: environment, defaultUser: defaultUser, sshConfig: sshConfig)
             return nil
         }
         let history = try store ?? HistoryStore(path: output.databasePath(environment: environment))

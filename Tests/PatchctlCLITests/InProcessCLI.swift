@@ -92,7 +92,7 @@ struct ScannedHistory {
         let updates = [update("apt", "2.6.1", "2.6.1+deb12u1"), update("libc6", "2.36-9+deb12u7", "2.36-9+deb12u10")]
         var runs: [String] = []
         for end in [Date().addingTimeInterval(-120), Date().addingTimeInterval(-60)] {
-            let id = try store.beginRun(kind: "scan", startedAt: end.addingTimeInterval(-5), inventory: inventory, hostPattern: "all:!spare",
+            let id = try store.beginRun(kind: .scan, startedAt: end.addingTimeInterval(-5), inventory: inventory, hostPattern: "all:!spare",
                                         options: "forks=50 refresh=false", version: "test")
             let recorder = RunRecorder<HostScan>(store: store, runId: id)
             for (name, address) in [("web1", "127.0.0.1"), ("web2", "127.0.0.2")] {

@@ -56,7 +56,7 @@ extension Patchctl {
             let environment = ProcessInfo.processInfo.environment
             let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
             let started = try Deployment.start(start(environment: environment), store: store)
-            guard await !stopsBeforeContact(started, environment: environment) else { return }
+            guard try await !stopsBeforeContact(started, environment: environment) else { return }
             let run = try await execute(started, store: store, environment: environment)
             let changed = run.summary.installed > 0 || run.summary.rebooted > 0 || run.summary.failed > 0 || run.outcome == .halted || run.outcome == .interrupted
             if !quiet || changed || outputOptions.output != .table {
@@ -85,14 +85,14 @@ extension Patchctl {
 
         /// True when nothing is to be contacted: no host left to retry or targeted, `--list-hosts`
         /// (they are listed), or outside the window (a message says so, unless --quiet).
-        func stopsBeforeContact(_ started: Deployment.Started, environment: [String: String]) async -> Bool {
+        func stopsBeforeContact(_ started: Deployment.Started, environment: [String: String]) async throws -> Bool {
             let deployment = started.deployment
             if deployment.targetedHosts.isEmpty, let retried = started.retried {
                 if !quiet { Terminal.writeError("patchctl: \(retried.nothingToRetry(limit: target.limit))\n") }
                 return true
             }
             if target.listHosts {
-                await RunSetup.listHosts(deployment.targetedHosts, format: outputOptions.output, environment: environment, defaultUser: connection.user,
+                try await RunSetup.listHosts(deployment.targetedHosts, format: outputOptions.output, environment: environment, defaultUser: connection.user,
                                          sshConfig: connection.connectionOptions(environment: environment).sshConfig)
                 return true
             }
