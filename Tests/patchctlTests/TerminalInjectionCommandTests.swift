@@ -82,7 +82,7 @@ struct TerminalInjectionCommandTests {
         host.commands = ["apt-get install \(title)"]
         try store.record(runId: deploy, hosts: [host])
         let report: [String: Any] = ["outcome": "finished", "dry_run": false, "notes": ["note \(title)"],
-                                     "rings": [["name": "canary\(clear)", "hosts": 1, "failed": 1, "state": "ran\(override)"]]]
+                                     "rings": [["name": "canary\(clear)", "hosts": 1, "failed": 1, "state": "ran"]]]
         let reportJSON = String(decoding: try JSONSerialization.data(withJSONObject: report), as: UTF8.self)
         try store.finishRun(runId: deploy, finishedAt: now.addingTimeInterval(-890), report: reportJSON)
 
