@@ -32,8 +32,8 @@ struct DeploymentStartTests {
 
     /// A deploy run recorded with `request` (nil: none) and left in `state`.
     func record(_ s: Setup, request: Deployment.Request?, state: RunState) throws -> String {
-        let options = request.map { JSONOutput.encode($0, pretty: false) }
-        let id = try s.store.beginRun(kind: "deploy", startedAt: Date(), inventory: s.inventory, hostPattern: nil, options: options,
+        let options = try request.map { try StoreCodec.encode($0) }
+        let id = try s.store.beginRun(kind: .deploy, startedAt: Date(), inventory: s.inventory, hostPattern: nil, options: options,
                                       version: "test", policy: "nightly", user: "tester")
         if state != .running { try s.store.finishRun(runId: id, finishedAt: Date(), state: state) }
         return id
