@@ -73,7 +73,7 @@ struct TerminalInjectionCommandTests {
 
         let deploy = try store.beginRun(kind: .deploy, startedAt: now.addingTimeInterval(-900), inventory: "inv.yml", hostPattern: nil,
                                         options: nil, version: "test", policy: "weekly\(title)", user: "op\(conceal)")
-        var host = DeployHost(host: Host(name: "web\(override)1"), status: .failed, ring: "canary\(clear)", batch: 1,
+        var host = DeployHostRecord(host: Host(name: "web\(override)1"), status: .failed, ring: "canary\(clear)", batch: 1,
                               error: "dpkg said \(title)", startedAt: now.addingTimeInterval(-900), finishedAt: now.addingTimeInterval(-890))
         host.planned = [PlannedUpdate(hostile)]
         host.failed = [FailedPackage(name: hostile.name, fromVersion: hostile.installedVersion, targetVersion: hostile.availableVersion,

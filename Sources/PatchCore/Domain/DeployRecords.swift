@@ -128,7 +128,7 @@ public struct DeployStep: Codable, Sendable, Equatable {
 }
 
 /// One host's deployment: the plan, what changed, and how it ended.
-public struct DeployHost: Codable, Sendable, Equatable {
+public struct DeployHostRecord: Codable, Sendable, Equatable {
     public var name: String
     public var address: String
     public var port: Int
@@ -286,7 +286,7 @@ public struct DeploySummary: Codable, Sendable, Equatable {
     public var rebooted: Int
     public var byStatus: [String: Int]
 
-    public init(_ hosts: [DeployHost]) {
+    public init(_ hosts: [DeployHostRecord]) {
         let tally = StatusTally(hosts.map(\.status))
         self.hosts = hosts.count
         ok = tally.ok
@@ -309,7 +309,7 @@ public struct DeploySummary: Codable, Sendable, Equatable {
 }
 
 /// A whole deployment: what `deploy --output json` prints and `history show` reprints.
-public struct DeployRun: Codable, Sendable, Equatable {
+public struct DeployRunRecord: Codable, Sendable, Equatable {
     public var runId: String
     public var kind: RunKind
     public var policy: String
@@ -319,13 +319,13 @@ public struct DeployRun: Codable, Sendable, Equatable {
     public var finishedAt: Date?
     public var rings: [RingReport]
     public var notes: [String]
-    public var hosts: [DeployHost]
+    public var hosts: [DeployHostRecord]
     public var summary: DeploySummary
     /// Set when history could not be written: what failed and where the records went instead.
     public var historyError: HistoryWriteFailure?
 
     public init(runId: String, policy: String, outcome: DeployOutcome, dryRun: Bool, startedAt: Date, finishedAt: Date?,
-                rings: [RingReport], notes: [String], hosts: [DeployHost]) {
+                rings: [RingReport], notes: [String], hosts: [DeployHostRecord]) {
         self.runId = runId
         kind = .deploy
         self.policy = policy

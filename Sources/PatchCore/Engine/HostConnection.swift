@@ -47,7 +47,7 @@ public struct HostConnection: Sendable {
     /// Callers verify the file's SHA-256 on the endpoint whichever way it went.
     public func send(_ localPath: String, to remotePath: String, progress: (@Sendable (Int64) -> Void)? = nil) async throws -> Upload {
         guard let transfer = session as? any FileTransfer else {
-            throw Engine.Failure(status: .error, message: "\(host.name): this connection cannot transfer files (SSH needed)")
+            throw HostFanOut.Failure(status: .error, message: "\(host.name): this connection cannot transfer files (SSH needed)")
         }
         // The OpenSSH client transport has no SFTP session of its own: it always streams.
         if session is OpenSSHSession, !host.isWindows { return try await streamed(localPath, to: remotePath, over: transfer, progress: progress) }
@@ -57,7 +57,7 @@ public struct HostConnection: Sendable {
         } catch where SSHSession.isSFTPRefused(error) {
             // Windows' default shell has no `cat` and no umask: there, SFTP is the only way.
             guard !host.isWindows else {
-                throw Engine.Failure(status: .error, message: "\(host.name): the SFTP subsystem is refused (\(error)); Windows hosts need it: enable sftp-server in sshd_config")
+                throw HostFanOut.Failure(status: .error, message: "\(host.name): the SFTP subsystem is refused (\(error)); Windows hosts need it: enable sftp-server in sshd_config")
             }
             return try await streamed(localPath, to: remotePath, over: transfer, progress: progress)
         }

@@ -18,7 +18,7 @@ extension PackageInstaller {
     func relay(for host: Host) throws -> Host? {
         guard case let .string(name)? = host.vars["relay"] else { return nil }
         guard let relay = relays[name] else {
-            throw Engine.Failure(status: .error, message: "\(host.name): relay '\(name)' is not a host of the inventory")
+            throw HostFanOut.Failure(status: .error, message: "\(host.name): relay '\(name)' is not a host of the inventory")
         }
         return relay
     }
@@ -30,13 +30,13 @@ extension PackageInstaller {
             let local = repository.filePath(sha256: digest)
             let cache = Self.relayCache(relay)
             let cached = "\(cache)/\(digest)"
-            let outcomes: [Result<String, Engine.Failure>] = await engine.run(
+            let outcomes: [Result<String, HostFanOut.Failure>] = await engine.run(
                 hosts: [relay], forks: 1,
                 work: { connection in
                     let check = "mkdir -p \(Shell.quote(cache)) && chmod 700 \(Shell.quote(cache)) && { sha256sum -- \(Shell.quote(cached)) 2>/dev/null || true; }"
                     let present = try await connection.run(check, escalate: false)
                     guard present.exitStatus == 0 else {
-                        return .failure(Engine.Failure(status: .error, message: "relay \(relay.name): cannot use \(cache): \(present.stderr.trimmed)"))
+                        return .failure(HostFanOut.Failure(status: .error, message: "relay \(relay.name): cannot use \(cache): \(present.stderr.trimmed)"))
                     }
                     if present.stdout.split(separator: " ").first.map(String.init) == digest {
                         return .success("already in relay \(relay.name)'s cache")
@@ -45,26 +45,26 @@ extension PackageInstaller {
                     let moved = try await connection.run("mv -f -- \(Shell.quote(cached + ".part")) \(Shell.quote(cached)) && sha256sum -- \(Shell.quote(cached))", escalate: false)
                     guard moved.exitStatus == 0, moved.stdout.split(separator: " ").first.map(String.init) == digest else {
                         _ = try? await connection.run("rm -f -- \(Shell.quote(cached)) \(Shell.quote(cached + ".part"))", escalate: false)
-                        return .failure(Engine.Failure(status: .error, message: "relay \(relay.name): checksum mismatch after upload; nothing cached"))
+                        return .failure(HostFanOut.Failure(status: .error, message: "relay \(relay.name): checksum mismatch after upload; nothing cached"))
                     }
                     return .success("sent \(sent.bytes) bytes once to relay \(relay.name)" + (sent.method == .sftp ? "" : " (\(sent.method.label))"))
                 },
-                failed: { _, failure, _ in .failure(Engine.Failure(status: failure.status, message: "relay \(relay.name): \(failure.message)")) },
+                failed: { _, failure, _ in .failure(HostFanOut.Failure(status: failure.status, message: "relay \(relay.name): \(failure.message)")) },
                 onFinished: { _ in })
-            guard let outcome = outcomes.first else { throw Engine.Failure(status: .error, message: "relay \(relay.name): not contacted") }
+            guard let outcome = outcomes.first else { throw HostFanOut.Failure(status: .error, message: "relay \(relay.name): not contacted") }
             return try outcome.get()
         }
     }
 
     /// Has the relay copy its cached file to `remotePath` on the connected host.
     func pushViaRelay(_ package: PackageRecord, digest: String, relay: Host, to remotePath: String, on connection: HostConnection,
-                      record: inout DeployHost) async throws {
+                      record: inout DeployHostRecord) async throws {
         let host = connection.host
         guard case let .string(key)? = relay.vars["relay_key"] else {
-            throw Engine.Failure(status: .error, message: "\(host.name): relay \(relay.name) has no relay_key (the key, on the relay, that \(host.name) accepts)")
+            throw HostFanOut.Failure(status: .error, message: "\(host.name): relay \(relay.name) has no relay_key (the key, on the relay, that \(host.name) accepts)")
         }
         guard let entry = (connection.session as? SSHSession)?.hostKeyEntry, !entry.isEmpty else {
-            throw Engine.Failure(status: .error, message: "\(host.name): relays push over SSH; this host is not reached over SSH")
+            throw HostFanOut.Failure(status: .error, message: "\(host.name): relays push over SSH; this host is not reached over SSH")
         }
         let staged = try await stage(package, digest: digest, on: relay)
         let started = Date()
@@ -94,13 +94,13 @@ extension PackageInstaller {
             rm -f "$known" "$err"
             exit $rc
             """.replacingOccurrences(of: "UserKnownHostsFile=KNOWN", with: "UserKnownHostsFile=\"$known\"")
-        let outcomes: [Result<CommandResult, Engine.Failure>] = await engine.run(
+        let outcomes: [Result<CommandResult, HostFanOut.Failure>] = await engine.run(
             hosts: [relay], forks: 1,
             work: { relayConnection in .success(try await relayConnection.run(script, timeout: installTimeout, escalate: false)) },
             failed: { _, failure, _ in .failure(failure) },
             onFinished: { _ in })
-        let result = try (outcomes.first ?? .failure(Engine.Failure(status: .error, message: "not contacted"))).mapError { failure in
-            Engine.Failure(status: .error, message: "\(host.name): relay \(relay.name): \(failure.message)")
+        let result = try (outcomes.first ?? .failure(HostFanOut.Failure(status: .error, message: "not contacted"))).mapError { failure in
+            HostFanOut.Failure(status: .error, message: "\(host.name): relay \(relay.name): \(failure.message)")
         }.get()
         let streamed = result.stdout.contains(Self.relayStreamMarker)
         if streamed {
@@ -110,9 +110,9 @@ extension PackageInstaller {
         }
         record.steps.append(DeployStep(phase: "relay", command: "\(streamed ? "ssh cat (SFTP refused)" : "scp") from relay \(relay.name) (\(staged))",
                                        exitCode: Int(result.exitStatus),
-                                       output: DeployEngine.tail(result.stdout + result.stderr), durationMs: Int(Date().timeIntervalSince(started) * 1000)))
+                                       output: DeployRunner.tail(result.stdout + result.stderr), durationMs: Int(Date().timeIntervalSince(started) * 1000)))
         guard result.exitStatus == 0 else {
-            throw Engine.Failure(status: .error, message: "\(host.name): relay \(relay.name) could not push the file (\(streamed ? "ssh cat" : "scp") exit \(result.exitStatus)): \(result.stderr.trimmed)")
+            throw HostFanOut.Failure(status: .error, message: "\(host.name): relay \(relay.name) could not push the file (\(streamed ? "ssh cat" : "scp") exit \(result.exitStatus)): \(result.stderr.trimmed)")
         }
     }
 }

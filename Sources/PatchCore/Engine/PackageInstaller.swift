@@ -4,9 +4,9 @@ import PatchSSH
 /// Installs one library package on many hosts: checks the platform, skips hosts already at the
 /// version, pushes the file over SFTP into a private temporary folder, verifies its SHA-256
 /// there, installs with the platform's tool, removes the folder, and reads the installed version
-/// back. Each host's outcome is a `DeployHost` record (kind `install` in history).
+/// back. Each host's outcome is a `DeployHostRecord` record (kind `install` in history).
 public struct PackageInstaller: Sendable {
-    public let engine: Engine
+    public let engine: HostFanOut
     public let repository: PackageRepository
     public let dryRun: Bool
     public let installTimeout: Double
@@ -16,7 +16,7 @@ public struct PackageInstaller: Sendable {
     public let relays: [String: Host]
     let relayStages = RelayStages()
 
-    public init(engine: Engine, repository: PackageRepository, dryRun: Bool = false, installTimeout: Double = 3600,
+    public init(engine: HostFanOut, repository: PackageRepository, dryRun: Bool = false, installTimeout: Double = 3600,
                 uploadProgress: (@Sendable (String, Int64, Int64) -> Void)? = nil, relays: [String: Host] = [:]) {
         self.engine = engine
         self.repository = repository
@@ -38,23 +38,23 @@ public struct PackageInstaller: Sendable {
     /// `builds`: the library entries of one name@version (one per platform/architecture); each
     /// host gets the one for its own platform.
     public func install(_ builds: [PackageRecord], on hosts: [Host], forks: Int, stop: StopFlag = StopFlag(),
-                        onHostFinished: @escaping @Sendable (DeployHost) -> Void = { _ in }) async -> [DeployHost] {
+                        onHostFinished: @escaping @Sendable (DeployHostRecord) -> Void = { _ in }) async -> [DeployHostRecord] {
         await engine.run(
             hosts: hosts, forks: forks,
             work: { connection in await install(builds, on: connection) },
             failed: { host, failure, started in
-                DeployHost(host: host, status: failure.status, ring: "install", batch: 1, error: failure.message, startedAt: started, finishedAt: Date())
+                DeployHostRecord(host: host, status: failure.status, ring: "install", batch: 1, error: failure.message, startedAt: started, finishedAt: Date())
             },
             onFinished: onHostFinished,
             shouldStart: { !stop.isStopped })
     }
 
-    func install(_ builds: [PackageRecord], on connection: HostConnection) async -> DeployHost {
-        var record = DeployHost(host: connection.host, status: .ok, ring: "install", batch: 1, startedAt: Date(), finishedAt: Date())
+    func install(_ builds: [PackageRecord], on connection: HostConnection) async -> DeployHostRecord {
+        var record = DeployHostRecord(host: connection.host, status: .ok, ring: "install", batch: 1, startedAt: Date(), finishedAt: Date())
         do {
             try await install(builds, on: connection, into: &record)
         } catch {
-            let failure = Engine.classify(error)
+            let failure = HostFanOut.classify(error)
             record.status = failure.status
             record.error = failure.message
         }
@@ -62,7 +62,7 @@ public struct PackageInstaller: Sendable {
         return record
     }
 
-    private func install(_ builds: [PackageRecord], on connection: HostConnection, into record: inout DeployHost) async throws {
+    private func install(_ builds: [PackageRecord], on connection: HostConnection, into record: inout DeployHostRecord) async throws {
         let host = connection.host
         guard let first = builds.first else { return }
         if host.isWindows {
@@ -74,10 +74,10 @@ public struct PackageInstaller: Sendable {
         do {
             facts = try Platforms.parseFacts(factsOutput.stdout)
         } catch let failure as ParseFailure {
-            throw Engine.Failure(status: .error, message: "\(host.name): facts: \(failure.description)")
+            throw HostFanOut.Failure(status: .error, message: "\(host.name): facts: \(failure.description)")
         }
         guard let platform = Platforms.detect(facts) else {
-            throw Engine.Failure(status: .error, message: "\(host.name): unsupported platform (\(facts.osRelease["PRETTY_NAME"] ?? facts.kernelName))")
+            throw HostFanOut.Failure(status: .error, message: "\(host.name): unsupported platform (\(facts.osRelease["PRETTY_NAME"] ?? facts.kernelName))")
         }
         record.os = platform.os
         let machine = platform.os.architecture
@@ -85,20 +85,20 @@ public struct PackageInstaller: Sendable {
             build.platform == platform.family && (build.architecture == "all" || machine.map { Self.architecture(build.architecture, fits: $0) } ?? true)
         } ?? builds.first { $0.platform == platform.family } ?? first
         guard platform.family == package.platform else {
-            throw Engine.Failure(status: .error, message: "\(host.name): \(package.reference) is a \(package.platform.rawValue) package; this host runs \(platform.os.name) (\(platform.family.rawValue))")
+            throw HostFanOut.Failure(status: .error, message: "\(host.name): \(package.reference) is a \(package.platform.rawValue) package; this host runs \(platform.os.name) (\(platform.family.rawValue))")
         }
         if package.architecture != "all", let machine = platform.os.architecture, !Self.architecture(package.architecture, fits: machine) {
-            throw Engine.Failure(status: .error, message: "\(host.name): \(package.reference) is built for \(package.architecture); this host is \(machine)")
+            throw HostFanOut.Failure(status: .error, message: "\(host.name): \(package.reference) is built for \(package.architecture); this host is \(machine)")
         }
         guard let versionQuery = platform.packageVersionCommand(package) else {
-            throw Engine.Failure(status: .error, message: "\(host.name): installing \(package.format.rawValue) packages is not supported yet")
+            throw HostFanOut.Failure(status: .error, message: "\(host.name): installing \(package.format.rawValue) packages is not supported yet")
         }
         let before = platform.parsePackageVersion(try await connection.run(versionQuery).stdout, of: package)
         if Self.plan(package, installed: before, into: &record) { return }
         let folderPattern = "/tmp/patchctl-install.XXXXXXXXXX"
         let remoteFile = package.fileName.map { "\(folderPattern)/\($0)" }
         guard let preview = platform.packageInstallCommand(package, path: remoteFile) else {
-            throw Engine.Failure(status: .error, message: "\(host.name): installing \(package.format.rawValue) packages is not supported yet")
+            throw HostFanOut.Failure(status: .error, message: "\(host.name): installing \(package.format.rawValue) packages is not supported yet")
         }
         record.commands = (package.format.hasFile ? ["mktemp -d \(folderPattern)", "sftp put \(package.fileName ?? "") (sha256 \(package.sha256 ?? ""))",
                                                      "sha256sum -- FILE"] : []) + [preview] + (package.format.hasFile ? ["rm -rf -- FOLDER"] : [])
@@ -109,7 +109,7 @@ public struct PackageInstaller: Sendable {
         if package.format.hasFile, package.sha256 != nil, let fileName = package.fileName {
             let made = try await connection.run("umask 077; mktemp -d " + folderPattern, escalate: false)
             guard made.exitStatus == 0, case let path = made.stdout.trimmed, path.hasPrefix("/tmp/patchctl-install.") else {
-                throw Engine.Failure(status: .error, message: "\(host.name): cannot make a temporary folder: \(made.stderr.trimmed)")
+                throw HostFanOut.Failure(status: .error, message: "\(host.name): cannot make a temporary folder: \(made.stderr.trimmed)")
             }
             folder = path
             installPath = path + "/" + fileName
@@ -127,13 +127,13 @@ public struct PackageInstaller: Sendable {
             let started = Date()
             let result = try await connection.run(command, timeout: installTimeout)
             record.steps.append(DeployStep(phase: "install", command: command, exitCode: Int(result.exitStatus),
-                                           output: DeployEngine.tail(result.stdout + result.stderr), durationMs: Int(Date().timeIntervalSince(started) * 1000)))
+                                           output: DeployRunner.tail(result.stdout + result.stderr), durationMs: Int(Date().timeIntervalSince(started) * 1000)))
             let after = platform.parsePackageVersion(try await connection.run(versionQuery).stdout, of: package)
             if after == package.version {
                 record.installed = [InstalledPackage(name: package.name, fromVersion: before ?? "", toVersion: package.version)]
                 if result.exitStatus != 0 { record.error = "installer exited \(result.exitStatus) but the package is at \(package.version)" }
             } else {
-                let reason = result.exitStatus != 0 ? "installer exited \(result.exitStatus): \(DeployEngine.errorLines(result.stdout + result.stderr))"
+                let reason = result.exitStatus != 0 ? "installer exited \(result.exitStatus): \(DeployRunner.errorLines(result.stdout + result.stderr))"
                     : "installed version is \(after ?? "none") after a successful install"
                 record.failed = [FailedPackage(name: package.name, fromVersion: before ?? "", targetVersion: package.version, actualVersion: after, reason: reason)]
                 record.status = .failed
@@ -151,10 +151,10 @@ public struct PackageInstaller: Sendable {
     }
 
     /// Uploads (one retry on a broken transfer) and proves the bytes on the endpoint are the library's.
-    private func push(_ package: PackageRecord, to remotePath: String, digest: String, on connection: HostConnection, record: inout DeployHost) async throws {
+    private func push(_ package: PackageRecord, to remotePath: String, digest: String, on connection: HostConnection, record: inout DeployHostRecord) async throws {
         let local = repository.filePath(sha256: digest)
         guard FileManager.default.fileExists(atPath: local) else {
-            throw Engine.Failure(status: .error, message: "library file for \(package.reference) is missing (\(local)); re-add the package")
+            throw HostFanOut.Failure(status: .error, message: "library file for \(package.reference) is missing (\(local)); re-add the package")
         }
         let started = Date()
         var attempt = 0
@@ -198,12 +198,12 @@ public struct PackageInstaller: Sendable {
         let check = try await connection.run("sha256sum -- \(Shell.quote(remotePath)) 2>/dev/null || shasum -a 256 \(Shell.quote(remotePath))", escalate: false)
         let remoteDigest = check.stdout.split(separator: " ").first.map(String.init) ?? ""
         guard check.exitStatus == 0, remoteDigest == digest else {
-            throw Engine.Failure(status: .error, message: "\(connection.host.name): checksum mismatch after upload (library \(digest), endpoint \(remoteDigest.isEmpty ? check.stderr.trimmed : remoteDigest)); nothing installed")
+            throw HostFanOut.Failure(status: .error, message: "\(connection.host.name): checksum mismatch after upload (library \(digest), endpoint \(remoteDigest.isEmpty ? check.stderr.trimmed : remoteDigest)); nothing installed")
         }
     }
 
     /// Records the plan; true when the host is already at the version (nothing to do).
-    static func plan(_ package: PackageRecord, installed before: String?, into record: inout DeployHost) -> Bool {
+    static func plan(_ package: PackageRecord, installed before: String?, into record: inout DeployHostRecord) -> Bool {
         guard before != package.version else {
             record.planned = []
             record.skipped = [SkippedUpdate(name: package.name, version: package.version, reason: "already installed at this version")]

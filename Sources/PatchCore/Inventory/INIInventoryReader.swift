@@ -152,7 +152,7 @@ struct INIInventoryReader {
             throw Failure(line: number, column: 1, message: "expected a host name, found only blank characters")
         }
         let hostMark = YAMLNodes.mark(line: number, column: host.offset + 1)
-        if host.text.hasSuffix(":"), HostKey.splitPort(host.text).1 == nil {
+        if host.text.hasSuffix(":"), InventoryHostSpec.splitPort(host.text).1 == nil {
             throw Failure(line: number, column: host.offset + 1, message:
                 "host '\(host.text)' ends in ':', which is reserved for a port (write host:port)")
         }

@@ -164,9 +164,9 @@ struct InventoryParser {
         if case let .scalar(scalar) = key, [.int, .float, .bool].contains(YAMLNodes.tag(of: key)) {
             throw failure(at: key, "host name must be a string, found \(YAMLNodes.kind(of: key)) (quote it, \"\(scalar.string)\", if a host is really named so)")
         }
-        let parsed: HostKey
+        let parsed: InventoryHostSpec
         do {
-            parsed = try HostKey.parse(written)
+            parsed = try InventoryHostSpec.parse(written)
         } catch {
             throw failure(at: key, error.message)
         }

@@ -35,7 +35,7 @@ public struct ReportHistory: Sendable {
     }
 
     /// A deployment's outcome on one host.
-    public struct Deployment: Sendable, Equatable {
+    public struct DeployJob: Sendable, Equatable {
         public var ring: String
         public var planned: Int
         public var installed: Int
@@ -60,7 +60,7 @@ public struct ReportHistory: Sendable {
         public var pending: [Update]?
         /// Everything the run's scan listed (a deployment: before installing), for "first seen".
         public var seen: [Update]
-        public var deployment: Deployment?
+        public var deployment: DeployJob?
 
         /// The run established the host's package state: a successful scan for compliance.
         public var isScan: Bool { pending != nil }

@@ -2,7 +2,7 @@ import Foundation
 
 extension TableReport {
     /// A deployment (or its plan): one row per host, then per-host detail, rings and notes.
-    public static func deploy(_ run: DeployRun, details: Bool) -> String {
+    public static func deploy(_ run: DeployRunRecord, details: Bool) -> String {
         var out = run.dryRun ? line("PLAN for policy \(run.policy) (dry run: nothing is changed)\n\n") : ""
         let rows = run.hosts.map { host -> [String] in
             [host.name, host.ring, host.status.rawValue, String(host.planned.count), String(host.installed.count),

@@ -16,7 +16,7 @@ public final class HistoryJournal: @unchecked Sendable {
         var runId: String?
         var scan: HostScan?
         var exec: ExecResult?
-        var deploy: DeployHost?
+        var deploy: DeployHostRecord?
         var state: RunState?
         var finishedAt: Date?
         var report: String?
@@ -41,7 +41,7 @@ public final class HistoryJournal: @unchecked Sendable {
         switch record {
         case let scan as HostScan: entry.scan = scan
         case let exec as ExecResult: entry.exec = exec
-        case let deploy as DeployHost: entry.deploy = deploy
+        case let deploy as DeployHostRecord: entry.deploy = deploy
         default: break
         }
         return entry

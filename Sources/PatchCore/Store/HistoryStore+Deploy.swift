@@ -116,10 +116,10 @@ public struct ResumableRun: Sendable, Equatable {
     public var options: String?
     /// Hosts with a final outcome: everything except interrupted ones.
     public var doneHosts: Set<String>
-    public var hosts: [DeployHost]
+    public var hosts: [DeployHostRecord]
 }
 
-extension DeployHost: HistoryRecord {
+extension DeployHostRecord: HistoryRecord {
     public func insert(into db: Database, runId: String) throws {
         // A resumed run records a host again: replace every trace of the earlier attempt.
         for table in ["deploy_packages", "deploy_hosts"] {
@@ -352,7 +352,7 @@ extension HistoryStore {
                 SELECT d.document FROM deploy_hosts d JOIN run_hosts h ON h.run_id = d.run_id AND h.host = d.host
                 WHERE d.run_id = ? ORDER BY h.started_at, d.host
                 """, arguments: [runId]).map { row in
-                try StoreCodec.decode(DeployHost.self, from: row["document"] as String)
+                try StoreCodec.decode(DeployHostRecord.self, from: row["document"] as String)
             }
             return ResumableRun(runId: runId, state: try run.decode(RunState.self, forColumn: "state"), policy: run["policy"], inventory: run["inventory"],
                                 hostPattern: run["host_pattern"], options: run["options"],
@@ -376,7 +376,7 @@ extension HistoryStore {
     /// planned (packages, exact commands) with status `interrupted`, so a run killed or unable to
     /// record afterwards still shows what was sent, and `--resume` redoes the host. Its outcome
     /// replaces it when the host finishes.
-    public func recordIntent(runId: String, host: DeployHost) throws {
+    public func recordIntent(runId: String, host: DeployHostRecord) throws {
         var intent = host
         intent.status = .interrupted
         intent.error = "install sent at \(JSONOutput.timestamp(host.finishedAt)); no outcome recorded (the run was killed or could not write history); --resume redoes the host"
@@ -398,14 +398,14 @@ extension HistoryStore {
 
 extension HistoryStore {
     /// A recorded deployment or plan, as `deploy --output json` printed it.
-    public func deployRunReport(id: String) throws -> DeployRun {
+    public func deployRunReport(id: String) throws -> DeployRunRecord {
         let recorded = try deployRun(id: id)
         let (row, report): (Row?, String?) = try read { db in
             (try Row.fetchOne(db, sql: "SELECT started_at, finished_at, policy FROM runs WHERE id = ?", arguments: [recorded.runId]),
              try String.fetchOne(db, sql: "SELECT report FROM runs WHERE id = ?", arguments: [recorded.runId]))
         }
         let decoded = try report.map { try deployReport($0, runId: recorded.runId) }
-        return DeployRun(runId: recorded.runId, policy: row?["policy"] ?? "", outcome: decoded?.outcome ?? .interrupted,
+        return DeployRunRecord(runId: recorded.runId, policy: row?["policy"] ?? "", outcome: decoded?.outcome ?? .interrupted,
                          dryRun: decoded?.dryRun ?? false, startedAt: row?["started_at"] ?? Date(), finishedAt: row?["finished_at"],
                          rings: decoded?.rings ?? [], notes: decoded?.notes ?? [], hosts: recorded.hosts)
     }
@@ -414,9 +414,9 @@ extension HistoryStore {
 extension HistoryStore {
     /// A deploy run's stored report; one this version cannot read (an unknown ring state or
     /// outcome) is an error naming the run, not a run without rings.
-    func deployReport(_ text: String, runId: String) throws -> DeployReport {
+    func deployReport(_ text: String, runId: String) throws -> DeployRunSummary {
         do {
-            return try StoreCodec.decode(DeployReport.self, from: text)
+            return try StoreCodec.decode(DeployRunSummary.self, from: text)
         } catch {
             throw PatchError.store(path: path, message: "run \(runId): its recorded report cannot be read: \(error)")
         }

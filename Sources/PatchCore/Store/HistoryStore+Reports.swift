@@ -85,13 +85,13 @@ extension HistoryStore {
                 }
             }
             for key in findings.keys { findings[key]?.sort { ($0.package, $0.architecture ?? "") < ($1.package, $1.architecture ?? "") } }
-            var documents: [String: DeployHost] = [:]
+            var documents: [String: DeployHostRecord] = [:]
             for chunk in chunks {
                 for row in try Row.fetchAll(db, sql: "SELECT run_id, host, document FROM deploy_hosts WHERE run_id IN (\(placeholders(chunk.count)))",
                                             arguments: StatementArguments(chunk)) {
                     let key = (row["run_id"] as String) + "\n" + (row["host"] as String)
                     guard detailed.contains(key) else { continue }
-                    documents[key] = try? StoreCodec.decode(DeployHost.self, from: row["document"] as String)
+                    documents[key] = try? StoreCodec.decode(DeployHostRecord.self, from: row["document"] as String)
                 }
             }
 
@@ -151,9 +151,9 @@ extension HistoryStore {
     /// security flag, so those come from the latest earlier sighting of the same version (or the
     /// first one's security flag); one never seen before counts as a security update unless the
     /// deployment said it is not one.
-    static func apply(_ document: DeployHost, to observation: inout ReportHistory.Observation, earlier: [String: ReportHistory.Update],
+    static func apply(_ document: DeployHostRecord, to observation: inout ReportHistory.Observation, earlier: [String: ReportHistory.Update],
                       firstSeen: [String: ReportHistory.Sighting]) {
-        observation.deployment = ReportHistory.Deployment(ring: document.ring, planned: document.planned.count,
+        observation.deployment = ReportHistory.DeployJob(ring: document.ring, planned: document.planned.count,
                                                           installed: document.installed.count, failed: document.failed.count)
         // A deployment that never parsed its scan learned nothing about packages.
         guard document.os != nil, document.rebootRequired != nil else { return }

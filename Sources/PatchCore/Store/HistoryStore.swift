@@ -267,7 +267,7 @@ public final class HistoryStore: Sendable {
                     host TEXT NOT NULL,
                     ring TEXT NOT NULL,
                     batch INTEGER NOT NULL,
-                    -- the whole DeployHost as JSON, so history reprints exactly what the run printed
+                    -- the whole DeployHostRecord as JSON, so history reprints exactly what the run printed
                     document TEXT NOT NULL,
                     PRIMARY KEY (run_id, host),
                     FOREIGN KEY (run_id, host) REFERENCES run_hosts(run_id, host) ON DELETE CASCADE

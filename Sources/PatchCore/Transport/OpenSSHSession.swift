@@ -28,7 +28,7 @@ public final class OpenSSHSession: RemoteSession, FileTransfer, @unchecked Senda
     static func makeControlDirectory() throws -> String {
         var template = Array("/tmp/patchctl-ssh-XXXXXX".utf8CString)
         guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
-            throw Engine.Failure(status: .error, message: "cannot create the OpenSSH control folder: \(String(cString: strerror(errno)))")
+            throw HostFanOut.Failure(status: .error, message: "cannot create the OpenSSH control folder: \(String(cString: strerror(errno)))")
         }
         return String(cString: template)
     }
@@ -158,12 +158,12 @@ public final class OpenSSHSession: RemoteSession, FileTransfer, @unchecked Senda
         }
         if text.hasPrefix("ssh:") || text.contains("kex_exchange_identification") || text.contains("Connection closed by")
             || text.contains("mux_client") || text.contains("Control socket") {
-            return Engine.Failure(status: .error, message: "\(label): \(said)")
+            return HostFanOut.Failure(status: .error, message: "\(label): \(said)")
         }
         return nil
     }
 
     func failure(_ output: LocalCommand.Output, phase: String) -> Error {
-        clientFailure(output) ?? Engine.Failure(status: .error, message: "\(label): OpenSSH client exited \(output.status) at \(phase): \(EndpointText.decode(output.stderr))")
+        clientFailure(output) ?? HostFanOut.Failure(status: .error, message: "\(label): OpenSSH client exited \(output.status) at \(phase): \(EndpointText.decode(output.stderr))")
     }
 }

@@ -55,7 +55,7 @@ extension Patchctl {
         func run() async throws {
             let environment = ProcessInfo.processInfo.environment
             let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
-            let started = try Deployment.start(start(environment: environment), store: store)
+            let started = try DeployJob.start(start(environment: environment), store: store)
             guard try await !stopsBeforeContact(started, environment: environment) else { return }
             let run = try await execute(started, store: store, environment: environment)
             let changed = run.summary.installed > 0 || run.summary.rebooted > 0 || run.summary.failed > 0 || run.outcome == .halted || run.outcome == .interrupted
@@ -72,20 +72,20 @@ extension Patchctl {
         }
 
         /// The request PatchCore resolves: `--resume RUN`, or the policy on the inventory.
-        func start(environment: [String: String]) throws -> Deployment.Start {
-            let source: Deployment.Start.Source = if let resume {
+        func start(environment: [String: String]) throws -> DeployJob.Start {
+            let source: DeployJob.Start.Source = if let resume {
                 .resume(run: resume)
             } else {
                 .policy(policy ?? "", inventories: try target.inventoryPaths(environment: environment), limit: target.limit, ring: ring,
                         ignoreWindow: now, dryRun: dryRun, reason: reason)
             }
-            return Deployment.Start(source: source, forks: connection.forks, retryFailed: retry.requested, retryRun: retry.run,
+            return DeployJob.Start(source: source, forks: connection.forks, retryFailed: retry.requested, retryRun: retry.run,
                                     environment: environment, currentDirectory: FileManager.default.currentDirectoryPath)
         }
 
         /// True when nothing is to be contacted: no host left to retry or targeted, `--list-hosts`
         /// (they are listed), or outside the window (a message says so, unless --quiet).
-        func stopsBeforeContact(_ started: Deployment.Started, environment: [String: String]) async throws -> Bool {
+        func stopsBeforeContact(_ started: DeployJob.Started, environment: [String: String]) async throws -> Bool {
             let deployment = started.deployment
             if deployment.targetedHosts.isEmpty, let retried = started.retried {
                 if !quiet { Terminal.writeError("patchctl: \(retried.nothingToRetry(limit: target.limit))\n") }
@@ -108,7 +108,7 @@ extension Patchctl {
         }
 
         /// Runs the deployment with the progress line, NDJSON streaming and signal handling.
-        func execute(_ started: Deployment.Started, store: HistoryStore, environment: [String: String]) async throws -> DeployRun {
+        func execute(_ started: DeployJob.Started, store: HistoryStore, environment: [String: String]) async throws -> DeployRunRecord {
             let format = outputOptions.output
             let stop = StopFlag()
             Self.watchSignals(stop: stop, quiet: quiet)

@@ -36,7 +36,7 @@ extension Patchctl {
                 defaultUser: connection.user,
                 sshConfig: connection.connectionOptions(environment: environment).sshConfig, retry: (.exec, retry))
             else { return }
-            let engine = ExecEngine(engine: Engine(options: connection.connectionOptions(environment: environment)))
+            let engine = ExecRunner(engine: HostFanOut(options: connection.connectionOptions(environment: environment)))
             let (results, finished, historyFailure) = await RunSetup.execute(prepared, format: outputOptions.output) { onFinished in
                 await engine.exec(line, on: prepared.hosts, options: options, onHostFinished: onFinished)
             }

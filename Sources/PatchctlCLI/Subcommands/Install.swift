@@ -26,18 +26,18 @@ extension Patchctl {
             let connectionOptions = connection.connectionOptions(environment: environment)
             guard let prepared = try await RunSetup.prepare(
                 kind: dryRun ? .installPlan : .install, target: target, output: outputOptions, environment: environment,
-                options: "\(records[0].reference) dry_run=\(dryRun)", as: DeployHost.self, defaultUser: connection.user,
+                options: "\(records[0].reference) dry_run=\(dryRun)", as: DeployHostRecord.self, defaultUser: connection.user,
                 sshConfig: connectionOptions.sshConfig, retry: (.install, retry))
             else { return }
             // Hosts behind a relay get the file from it (its inventory entry may be outside --limit).
             let relays = (try? Inventory.load(paths: target.inventoryPaths(environment: environment))).map { PackageInstaller.relays(for: prepared.hosts, in: $0) }
-            let installer = PackageInstaller(engine: Engine(options: connectionOptions), repository: repository, dryRun: dryRun,
+            let installer = PackageInstaller(engine: HostFanOut(options: connectionOptions), repository: repository, dryRun: dryRun,
                                              uploadProgress: uploadProgress, relays: relays ?? [:])
             let (results, finished, historyFailure) = await RunSetup.execute(prepared, format: outputOptions.output) { onFinished in
                 // One build per platform: each host gets the entry for its own family.
                 await installer.install(records, on: prepared.hosts, forks: connection.forks, onHostFinished: onFinished)
             }
-            let run = DeployRun(runId: prepared.recorder.runId, policy: "install \(records[0].reference)", outcome: dryRun ? .planned : .finished,
+            let run = DeployRunRecord(runId: prepared.recorder.runId, policy: "install \(records[0].reference)", outcome: dryRun ? .planned : .finished,
                                 dryRun: dryRun, startedAt: prepared.started, finishedAt: finished, rings: [], notes: [], hosts: results)
             try RunSetup.conclude(run, hosts: run.hosts, failed: run.summary.failed, historyFailure: historyFailure, format: outputOptions.output) {
                 TableReport.deploy(run, details: dryRun)

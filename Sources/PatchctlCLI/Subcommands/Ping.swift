@@ -27,7 +27,7 @@ extension Patchctl {
             let format = output
             let started = Date()
             let progress = Progress(total: hosts.count, enabled: format == .table && Terminal.stderrIsTerminal)
-            let engine = PingEngine(engine: Engine(options: connection.connectionOptions(environment: environment)))
+            let engine = PingRunner(engine: HostFanOut(options: connection.connectionOptions(environment: environment)))
             let results = await engine.ping(hosts, forks: connection.forks, become: become) { result in
                 if format == .ndjson { Output.line(result) }
                 progress.finished(result.name, ok: result.status == .ok)

@@ -26,7 +26,7 @@ extension Patchctl {
                 options: "forks=\(options.forks) refresh=\(refresh)", as: HostScan.self, defaultUser: connection.user,
                 sshConfig: connection.connectionOptions(environment: environment).sshConfig, retry: (.scan, retry))
             else { return }
-            let engine = ScanEngine(engine: Engine(options: connection.connectionOptions(environment: environment)))
+            let engine = ScanRunner(engine: HostFanOut(options: connection.connectionOptions(environment: environment)))
             let (results, finished, historyFailure) = await RunSetup.execute(prepared, format: outputOptions.output) { onFinished in
                 await engine.scan(prepared.hosts, options: options, onHostFinished: onFinished)
             }

@@ -24,7 +24,7 @@ struct HostileEndpointTests {
     /// Scans `hosts` and returns the results in completion order (the order `onFinished` saw).
     static func scanInOrder(_ hosts: [Host], _ options: ConnectionOptions) async -> [HostScan] {
         let order = Order()
-        _ = await ScanEngine(engine: Engine(options: options)).scan(hosts, options: ScanOptions(forks: 8)) { order.append($0) }
+        _ = await ScanRunner(engine: HostFanOut(options: options)).scan(hosts, options: ScanOptions(forks: 8)) { order.append($0) }
         return order.items
     }
 
@@ -139,7 +139,7 @@ struct HostileEndpointTests {
     /// anything stored later are the same text.
     @Test func nulBytesBecomeReplacementCharacters() async throws {
         let endpoint = try HostileEndpoint(["127.0.6.1": .output(Array("nul".utf8) + [0] + Array("byte\n".utf8))])
-        let ran = await Engine(options: Self.options(endpoint)).run(
+        let ran = await HostFanOut(options: Self.options(endpoint)).run(
             hosts: [Self.host(endpoint, "nul", "127.0.6.1")], forks: 1,
             work: { connection in try await connection.run("anything").stdout },
             failed: { _, failure, _ in "failed: \(failure.message)" }, onFinished: { _ in })

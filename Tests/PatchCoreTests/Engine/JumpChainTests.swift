@@ -17,7 +17,7 @@ struct JumpChainTests {
         target.proxyJump = try JumpHop.parseList("bastion.example.com,jump@[2001:db8::1]:2200")
         var options = Self.options()
         options.environment["APP_PASSWORD"] = "secret"
-        let chain = try await Engine.jumpChain(target, Credentials(options: options))
+        let chain = try await HostFanOut.jumpChain(target, Credentials(options: options))
         #expect(chain.map(\.user) == ["ops", "jump"])
         #expect(chain.map(\.address) == ["bastion.example.com", "2001:db8::1"])
         #expect(chain.map(\.port) == [22, 2200])
@@ -34,11 +34,11 @@ struct JumpChainTests {
         options.defaultUser = nil
         var target = Host(name: "web1", user: "app")
         target.proxyJump = [JumpHop(address: "bastion")]
-        #expect(try await Engine.jumpChain(target, Credentials(options: options)).map(\.user) == ["invoker"])
+        #expect(try await HostFanOut.jumpChain(target, Credentials(options: options)).map(\.user) == ["invoker"])
     }
 
     @Test func aDirectHostHasNoChain() async throws {
-        #expect(try await Engine.jumpChain(Host(name: "web1"), Credentials(options: Self.options())).isEmpty)
+        #expect(try await HostFanOut.jumpChain(Host(name: "web1"), Credentials(options: Self.options())).isEmpty)
     }
 
     /// WinRM cannot go through a bastion: the host fails before anything is contacted, instead
@@ -46,7 +46,7 @@ struct JumpChainTests {
     @Test func winRMBehindABastionIsRefusedNotTriedDirectly() async throws {
         var host = Host(name: "win1", address: "127.0.0.1", port: 1, connection: .winrm, shellType: .powershell)
         host.proxyJump = [JumpHop(address: "bastion")]
-        let results: [String] = await Engine(options: Self.options()).run(
+        let results: [String] = await HostFanOut(options: Self.options()).run(
             hosts: [host], forks: 1, work: { _ in "contacted" },
             failed: { _, failure, _ in "\(failure.status.rawValue): \(failure.message)" }, onFinished: { _ in })
         #expect(results == ["error: win1: jump hosts (proxy_jump) work over SSH only, not winrm"])

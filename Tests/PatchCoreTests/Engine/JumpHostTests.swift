@@ -68,7 +68,7 @@ struct JumpHostTests {
         let size = 3_000_000
         let file = topology.directory.appendingPathComponent("payload")
         try Data(repeating: 0x5a, count: size).write(to: file)
-        let outcomes: [Result<(Int64, String), Engine.Failure>] = await Engine(options: try Self.options(topology)).run(
+        let outcomes: [Result<(Int64, String), HostFanOut.Failure>] = await HostFanOut(options: try Self.options(topology)).run(
             hosts: hosts, forks: 10,
             work: { connection in
                 // SFTP into the chroot's /dev/null: the tree stays read-only, the bytes still cross.

@@ -208,7 +208,7 @@ struct LabBecomeTests {
     @Test func execBecomeOverridesTheInventory() async throws {
         var host = try Lab.becomeHost(userKey: "LAB_NOPASSWD_USER")
         host.become = false
-        let results = await ExecEngine(engine: Engine(options: try options())).exec("id -u", on: [host], options: ExecOptions(forks: 1, become: true))
+        let results = await ExecRunner(engine: HostFanOut(options: try options())).exec("id -u", on: [host], options: ExecOptions(forks: 1, become: true))
         let result = try #require(results.first)
         #expect(result.status == .ok, "\(result.error ?? "")")
         #expect(result.stdout == "0\n")

@@ -32,10 +32,10 @@ struct LabDeployTests {
 
     /// Runs a deployment the way `patchctl deploy` does (lock, history, rings), on a fresh database unless given one.
     static func deploy(policy: String, inventory: String, store: HistoryStore? = nil, dryRun: Bool = false, ring: String? = nil,
-                       ignoreWindow: Bool = true, now: @escaping @Sendable () -> Date = { Date() }) async throws -> (DeployRun, HistoryStore) {
+                       ignoreWindow: Bool = true, now: @escaping @Sendable () -> Date = { Date() }) async throws -> (DeployRunRecord, HistoryStore) {
         let store = try store ?? HistoryStore(path: Lab.temporaryDirectory().appendingPathComponent("history.db").path)
-        let request = Deployment.Request(policy: policy, inventory: inventory, ring: ring, ignoreWindow: ignoreWindow, forks: 4, dryRun: dryRun)
-        let deployment = try Deployment(request: request, policy: try Policy.load(path: policy))
+        let request = DeployJob.Request(policy: policy, inventory: inventory, ring: ring, ignoreWindow: ignoreWindow, forks: 4, dryRun: dryRun)
+        let deployment = try DeployJob(request: request, policy: try Policy.load(path: policy))
         let run = try await deployment.execute(store: store, connection: try Lab.options(), user: "tester", version: "test", now: now)
         return (run, store)
     }
@@ -360,7 +360,7 @@ struct LabDeployTests {
                 \(Self.localOnly)
                 """)
             let inventory = try Self.inventory([inside, outside], timezones: ["far-east": "Pacific/Kiritimati"])
-            let deployment = try Deployment(request: .init(policy: policy, inventory: inventory), policy: try Policy.load(path: policy))
+            let deployment = try DeployJob(request: .init(policy: policy, inventory: inventory), policy: try Policy.load(path: policy))
             #expect(deployment.closedWindowMessage(at: now) == nil)
             let (run, _) = try await Self.deploy(policy: policy, inventory: inventory, ignoreWindow: false)
             #expect(run.hosts.map(\.status) == [.ok, .skipped])

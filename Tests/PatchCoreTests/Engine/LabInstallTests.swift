@@ -13,7 +13,7 @@ struct LabInstallTests {
     }
 
     static func installer(_ repository: PackageRepository) throws -> PackageInstaller {
-        PackageInstaller(engine: Engine(options: try Lab.options()), repository: repository)
+        PackageInstaller(engine: HostFanOut(options: try Lab.options()), repository: repository)
     }
 
     static func dpkg(_ root: String, _ name: String) throws -> String {
@@ -106,7 +106,7 @@ struct LabInstallTests {
 extension Lab {
     /// Uploads one file to one host through the engine (as installs do); returns the bytes sent or -1.
     static func runUpload(_ local: String, to remote: String, on host: Host, _ options: ConnectionOptions) async -> Int64 {
-        await Engine(options: options).run(
+        await HostFanOut(options: options).run(
             hosts: [host], forks: 1,
             work: { connection in try await connection.upload(local, to: remote) },
             failed: { _, _, _ in -1 }, onFinished: { _ in }).first ?? -1
@@ -177,7 +177,7 @@ struct LabRelayTests {
             let (record, _) = try await repository.add(.init(path: try await TestPackages.deb("acme-agent", version: "2.4.1", in: folder, payload: String(repeating: "x", count: 200_000))),
                                                  by: "t", at: Date())
             let digest = try #require(record.sha256)
-            let installer = PackageInstaller(engine: Engine(options: try Lab.options()), repository: repository, relays: [relay.name: relay])
+            let installer = PackageInstaller(engine: HostFanOut(options: try Lab.options()), repository: repository, relays: [relay.name: relay])
             let results = await installer.install([record], on: office, forks: 2)
             for result in results {
                 #expect(result.status == .ok, "\(result.name): \(result.error ?? "")")
@@ -191,7 +191,7 @@ struct LabRelayTests {
 
             // A later run finds the file in the relay's cache: the WAN carries nothing.
             _ = try Lab.resetSlot(2)
-            let later = PackageInstaller(engine: Engine(options: try Lab.options()), repository: repository, relays: [relay.name: relay])
+            let later = PackageInstaller(engine: HostFanOut(options: try Lab.options()), repository: repository, relays: [relay.name: relay])
             let again = try #require(await later.install([record], on: [office[0]], forks: 1).first)
             #expect(again.status == .ok, "\(again.error ?? "")")
             #expect(again.steps.contains { $0.command.contains("already in relay slot1's cache") })
@@ -200,7 +200,7 @@ struct LabRelayTests {
             var keyless = relay
             keyless.vars["relay_key"] = nil
             _ = try Lab.resetSlot(3)
-            let broken = PackageInstaller(engine: Engine(options: try Lab.options()), repository: repository, relays: [relay.name: keyless])
+            let broken = PackageInstaller(engine: HostFanOut(options: try Lab.options()), repository: repository, relays: [relay.name: keyless])
             let failed = try #require(await broken.install([record], on: [office[1]], forks: 1).first)
             #expect(failed.status == .error && failed.error?.contains("relay slot1 has no relay_key") == true, "\(failed.error ?? "")")
         }

@@ -24,7 +24,7 @@ struct LabNoSFTPTests {
             let local = folder.appendingPathComponent("payload.bin").path
             try await TestPackages.run("/bin/sh", ["-c", "head -c 3145851 /dev/urandom > " + Shell.quote(local)])
 
-            let outcomes: [String] = await Engine(options: options).run(
+            let outcomes: [String] = await HostFanOut(options: options).run(
                 hosts: [host], forks: 1,
                 work: { connection in
                     // The server really refuses SFTP: this is what made installs fail before.
@@ -59,7 +59,7 @@ struct LabNoSFTPTests {
             let (repository, _) = try LabInstallTests.library()
             let (record, _) = try await repository.add(.init(path: try await TestPackages.deb("acme-agent", version: "2.4.1", in: folder,
                                                                                       payload: String(repeating: "y", count: 300_000))), by: "t", at: Date())
-            let installer = PackageInstaller(engine: Engine(options: options), repository: repository)
+            let installer = PackageInstaller(engine: HostFanOut(options: options), repository: repository)
             let result = try #require(await installer.install([record], on: [host], forks: 1).first)
             #expect(result.status == .ok, "\(result.error ?? "")")
             #expect(result.installed == [InstalledPackage(name: "acme-agent", fromVersion: "", toVersion: "2.4.1")])
@@ -82,7 +82,7 @@ struct LabNoSFTPTests {
             try handle.seek(toOffset: 100)
             try handle.write(contentsOf: Data([0xFF, 0x00, 0xFF]))
             try handle.close()
-            let installer = PackageInstaller(engine: Engine(options: try Lab.options(knownHosts: endpoint.knownHostsPath)), repository: repository)
+            let installer = PackageInstaller(engine: HostFanOut(options: try Lab.options(knownHosts: endpoint.knownHostsPath)), repository: repository)
             let result = try #require(await installer.install([record], on: [try endpoint.host(slot: 5)], forks: 1).first)
             #expect(result.status == .error)
             #expect(result.error?.contains("checksum mismatch after upload") == true, "\(result.error ?? "")")
@@ -107,7 +107,7 @@ struct LabNoSFTPTests {
             let (record, _) = try await repository.add(.init(path: try await TestPackages.deb("acme-agent", version: "2.4.1", in: folder,
                                                                                       payload: String(repeating: "x", count: 200_000))), by: "t", at: Date())
             let digest = try #require(record.sha256)
-            let installer = PackageInstaller(engine: Engine(options: try Lab.options(knownHosts: endpoint.knownHostsPath)), repository: repository,
+            let installer = PackageInstaller(engine: HostFanOut(options: try Lab.options(knownHosts: endpoint.knownHostsPath)), repository: repository,
                                              relays: [relay.name: relay])
             let result = try #require(await installer.install([record], on: [office], forks: 1).first)
             #expect(result.status == .ok, "\(result.error ?? "")")
@@ -137,7 +137,7 @@ struct LabNoSFTPTests {
             office.vars["relay"] = .string(relay.name)
             let (repository, folder) = try LabInstallTests.library()
             let (record, _) = try await repository.add(.init(path: try await TestPackages.deb("acme-agent", version: "2.4.1", in: folder)), by: "t", at: Date())
-            let installer = PackageInstaller(engine: Engine(options: try Lab.options(knownHosts: endpoint.knownHostsPath)), repository: repository,
+            let installer = PackageInstaller(engine: HostFanOut(options: try Lab.options(knownHosts: endpoint.knownHostsPath)), repository: repository,
                                              relays: [relay.name: relay])
             let result = try #require(await installer.install([record], on: [office], forks: 1).first)
             #expect(result.status == .ok, "\(result.error ?? "")")

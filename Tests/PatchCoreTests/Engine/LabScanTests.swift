@@ -149,7 +149,7 @@ struct LabScanTests {
         let marker = "pwned-\(UUID().uuidString)"
         let hostile = "x; touch /tmp/\(marker); $(touch /tmp/\(marker)-2) `touch /tmp/\(marker)-3` ' \" \\"
         let host = try Lab.host("rw", portKey: "LAB_RW_PORT")
-        let engine = Engine(options: try Lab.options())
+        let engine = HostFanOut(options: try Lab.options())
         let outputs = await engine.run(
             hosts: [host], forks: 1,
             work: { connection in try await connection.run("printf '%s' " + Shell.quote(hostile)).stdout },

@@ -67,7 +67,7 @@ struct OpenSSHTransportTests {
         try Data(bytes).write(to: local)
         let host = Self.openssh(try Lab.host("rw", portKey: "LAB_RW_PORT"))
         let remote = "/tmp/patchctl-openssh-upload-\(UUID().uuidString)"
-        let outcome = await Engine(options: try Lab.options()).run(
+        let outcome = await HostFanOut(options: try Lab.options()).run(
             hosts: [host], forks: 1,
             work: { connection -> String in
                 _ = try await connection.upload(local.path, to: remote)

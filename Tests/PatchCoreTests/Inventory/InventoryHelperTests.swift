@@ -18,29 +18,29 @@ struct InventoryHelperTests {
     }
 
     @Test func hostKeyPortsFollowAnsibleParseAddress() throws {
-        #expect(try HostKey.parse("db1:2222") == HostKey(names: ["db1"], port: 2222))
-        #expect(try HostKey.parse("[2001:db8::1]:2200") == HostKey(names: ["2001:db8::1"], port: 2200))
-        #expect(try HostKey.parse("2001:db8::1") == HostKey(names: ["2001:db8::1"], port: nil))
-        #expect(try HostKey.parse("web[1:2]") == HostKey(names: ["web1", "web2"], port: nil))
-        #expect(try HostKey.parse("web[1:2]:22") == HostKey(names: ["web1", "web2"], port: 22))
-        #expect(try HostKey.parse("web:abc") == HostKey(names: ["web:abc"], port: nil))
-        #expect(throws: HostKey.Problem.self) { try HostKey.parse("web:70000") }
+        #expect(try InventoryHostSpec.parse("db1:2222") == InventoryHostSpec(names: ["db1"], port: 2222))
+        #expect(try InventoryHostSpec.parse("[2001:db8::1]:2200") == InventoryHostSpec(names: ["2001:db8::1"], port: 2200))
+        #expect(try InventoryHostSpec.parse("2001:db8::1") == InventoryHostSpec(names: ["2001:db8::1"], port: nil))
+        #expect(try InventoryHostSpec.parse("web[1:2]") == InventoryHostSpec(names: ["web1", "web2"], port: nil))
+        #expect(try InventoryHostSpec.parse("web[1:2]:22") == InventoryHostSpec(names: ["web1", "web2"], port: 22))
+        #expect(try InventoryHostSpec.parse("web:abc") == InventoryHostSpec(names: ["web:abc"], port: nil))
+        #expect(throws: InventoryHostSpec.Problem.self) { try InventoryHostSpec.parse("web:70000") }
     }
 
     @Test func hostRangesExpandWithPaddingStepsAndLetters() throws {
-        #expect(try HostKey.expand("web[01:03]") == ["web01", "web02", "web03"])
-        #expect(try HostKey.expand("web[8:10]") == ["web8", "web9", "web10"])
-        #expect(try HostKey.expand("web[:2]") == ["web0", "web1", "web2"])
-        #expect(try HostKey.expand("web[0:6:3]") == ["web0", "web3", "web6"])
-        #expect(try HostKey.expand("[x:z]-db") == ["x-db", "y-db", "z-db"])
-        #expect(try HostKey.expand("r[1:2][a:b]") == ["r1a", "r1b", "r2a", "r2b"])
-        #expect(throws: HostKey.Problem(message: "host range in 'web[1:]' must give an end value")) {
-            try HostKey.expand("web[1:]")
+        #expect(try InventoryHostSpec.expand("web[01:03]") == ["web01", "web02", "web03"])
+        #expect(try InventoryHostSpec.expand("web[8:10]") == ["web8", "web9", "web10"])
+        #expect(try InventoryHostSpec.expand("web[:2]") == ["web0", "web1", "web2"])
+        #expect(try InventoryHostSpec.expand("web[0:6:3]") == ["web0", "web3", "web6"])
+        #expect(try InventoryHostSpec.expand("[x:z]-db") == ["x-db", "y-db", "z-db"])
+        #expect(try InventoryHostSpec.expand("r[1:2][a:b]") == ["r1a", "r1b", "r2a", "r2b"])
+        #expect(throws: InventoryHostSpec.Problem(message: "host range in 'web[1:]' must give an end value")) {
+            try InventoryHostSpec.expand("web[1:]")
         }
-        #expect(throws: HostKey.Problem(message: "host range step in 'web[1:4:0]' must be a positive integer")) {
-            try HostKey.expand("web[1:4:0]")
+        #expect(throws: InventoryHostSpec.Problem(message: "host range step in 'web[1:4:0]' must be a positive integer")) {
+            try InventoryHostSpec.expand("web[1:4:0]")
         }
-        #expect(throws: HostKey.Problem.self) { try HostKey.expand("web[0:99999]") }
+        #expect(throws: InventoryHostSpec.Problem.self) { try InventoryHostSpec.expand("web[0:99999]") }
     }
 
     @Test func editDistanceCountsTranspositionsAsOne() {

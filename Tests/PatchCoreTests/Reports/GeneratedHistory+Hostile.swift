@@ -65,7 +65,7 @@ extension GeneratedHistory {
 
         let deploy = try store.beginRun(kind: .deploy, startedAt: day(3), inventory: "inv.yml", hostPattern: nil, options: nil, version: "test",
                                         policy: "weekly\(H.title)", user: "op\(H.conceal)")
-        var host = DeployHost(host: Host(name: H.hostName), status: .failed, ring: "canary\(H.clear)", batch: 1, error: "dpkg said \(H.title)",
+        var host = DeployHostRecord(host: Host(name: H.hostName), status: .failed, ring: "canary\(H.clear)", batch: 1, error: "dpkg said \(H.title)",
                               startedAt: day(3), finishedAt: day(3).addingTimeInterval(10))
         host.os = H.os
         host.planned = [PlannedUpdate(H.package), PlannedUpdate(H.forged)]
@@ -77,7 +77,7 @@ extension GeneratedHistory {
         host.deferral = "users \(H.conceal) logged in"
         host.repair = "dpkg --configure -a \(H.clear)"
         try store.record(runId: deploy, hosts: [host])
-        let report = DeployReport(outcome: .finished, dryRun: false, rings: [
+        let report = DeployRunSummary(outcome: .finished, dryRun: false, rings: [
             RingReport(name: "canary\(H.clear)", hosts: 1, failed: 1, state: .ran, note: "soak \(H.title)"),
             RingReport(name: "prod", hosts: 0, failed: 0, state: .waiting),
         ], notes: ["note \(H.title)"])

@@ -53,7 +53,7 @@ struct GeneratedHistory {
                 notInstalled: [PendingUpdate] = [], status: HostStatus = .ok, reboot: Bool = false, os: OSInfo = debian) throws -> String {
         let id = try store.beginRun(kind: .deploy, startedAt: date.addingTimeInterval(-60), inventory: "inventory.yml", hostPattern: nil,
                                     options: nil, version: "test", policy: policy, user: "tester")
-        var record = DeployHost(host: Host(name: name), status: status, ring: "all", batch: 1,
+        var record = DeployHostRecord(host: Host(name: name), status: status, ring: "all", batch: 1,
                                 startedAt: date.addingTimeInterval(-50), finishedAt: date)
         record.os = os
         record.rebootRequired = reboot
@@ -62,7 +62,7 @@ struct GeneratedHistory {
         record.installed = installed.map { InstalledPackage(name: $0.name, fromVersion: $0.installedVersion, toVersion: $0.availableVersion) }
         record.skipped = left.map { SkippedUpdate(name: $0.name, version: $0.availableVersion, reason: $0.security ? "held by policy (hold: \($0.name))" : "not a security update") }
         try store.record(runId: id, hosts: [record])
-        let report = DeployReport(outcome: .finished, dryRun: false, rings: [RingReport(name: "all", hosts: 1, failed: 0, state: .ran)], notes: [])
+        let report = DeployRunSummary(outcome: .finished, dryRun: false, rings: [RingReport(name: "all", hosts: 1, failed: 0, state: .ran)], notes: [])
         try store.finishRun(runId: id, finishedAt: date.addingTimeInterval(1), report: StoreCodec.encode(report))
         return id
     }

@@ -47,8 +47,8 @@ struct LabComplianceTests {
                 .write(toFile: policy, atomically: true, encoding: .utf8)
 
             let first = try await Self.scan([slot1, slot2, gone], store: store, inventory: inventory)
-            let request = Deployment.Request(policy: policy, inventory: inventory, ignoreWindow: true, forks: 4)
-            let deployment = try Deployment(request: request, policy: try Policy.load(path: policy))
+            let request = DeployJob.Request(policy: policy, inventory: inventory, ignoreWindow: true, forks: 4)
+            let deployment = try DeployJob(request: request, policy: try Policy.load(path: policy))
             let run = try await deployment.execute(store: store, connection: try Lab.options(), user: "tester", version: "test", now: { Date() })
             #expect(run.hosts.map(\.name) == ["slot1"] && run.hosts.first?.installed.map(\.name) == ["patchlab-canary"], "\(run.hosts.first?.error ?? "")")
             // "gone" stops answering: the same name, now on a port nothing listens on.

@@ -51,7 +51,7 @@ enum Lab {
         return host
     }
 
-    /// What one command did on each host through `Engine.run`: its result, or how the host failed.
+    /// What one command did on each host through `HostFanOut.run`: its result, or how the host failed.
     enum Ran: Sendable {
         case result(CommandResult)
         case failure(HostStatus, String)
@@ -70,7 +70,7 @@ enum Lab {
 
     /// Runs `commands` in order on one connection per host (as patchctl does), escalated as each host says.
     static func run(_ commands: [String], on hosts: [Host], _ options: ConnectionOptions, forks: Int = 8) async -> [[Ran]] {
-        await Engine(options: options).run(
+        await HostFanOut(options: options).run(
             hosts: hosts, forks: forks,
             work: { connection in
                 var outcomes: [Ran] = []
@@ -97,7 +97,7 @@ enum Lab {
     static let aptUpdateTurn = AsyncGate(limit: 1)
 
     static func scan(_ hosts: [Host], _ options: ConnectionOptions, refresh: Bool = false) async -> [HostScan] {
-        await ScanEngine(engine: Engine(options: options)).scan(hosts, options: ScanOptions(forks: 8, refresh: refresh))
+        await ScanRunner(engine: HostFanOut(options: options)).scan(hosts, options: ScanOptions(forks: 8, refresh: refresh))
     }
 
     /// Runs a command directly in a lab tree (no SSH, no patchctl): the independent answer.

@@ -20,7 +20,7 @@ struct MixedFleetTests {
             var environment = ["HOME": NSTemporaryDirectory()]
             environment[WinRMLab.passwordVariable] = WinRMLab.password
             let options = ConnectionOptions(knownHostsPath: try Lab.value("LAB_KNOWN_HOSTS"), connectTimeout: 10, commandTimeout: 120, environment: environment)
-            let results = await ScanEngine(engine: Engine(options: options)).scan([debian, rocky, windowsSSH, windowsWinRM], options: ScanOptions(forks: 4))
+            let results = await ScanRunner(engine: HostFanOut(options: options)).scan([debian, rocky, windowsSSH, windowsWinRM], options: ScanOptions(forks: 4))
             #expect(results.map(\.name) == ["debian", "rocky", "win-ssh", "win-winrm"])
             #expect(results[0].status == .ok && results[0].os?.family == .debian && results[0].updates.contains { $0.name == "patchlab-canary" })
             #expect(results[1].status == .ok && results[1].os?.family == .rhel && results[1].os?.id == "rocky", "\(results[1].error ?? "")")

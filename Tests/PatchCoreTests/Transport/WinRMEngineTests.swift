@@ -18,7 +18,7 @@ struct WinRMEngineTests {
 
     static func scan(_ hosts: [Host], environment: [String: String]) async -> [HostScan] {
         let options = ConnectionOptions(knownHostsPath: "/nonexistent/known_hosts", connectTimeout: 5, commandTimeout: 60, environment: environment)
-        return await ScanEngine(engine: Engine(options: options)).scan(hosts, options: ScanOptions(forks: 4))
+        return await ScanRunner(engine: HostFanOut(options: options)).scan(hosts, options: ScanOptions(forks: 4))
     }
 
     @Test func scanTravelsOverWinRMAsEncodedPowerShell() async throws {
@@ -87,7 +87,7 @@ struct WinRMInstallRoutingTests {
         let (record, _) = try await repository.add(.init(path: msi.path, name: "AcmeAgent", version: "2.4.1", platform: .windows), by: "t", at: Date())
         let options = ConnectionOptions(knownHostsPath: "/nonexistent", connectTimeout: 5, commandTimeout: 60,
                                         environment: [WinRMLab.passwordVariable: WinRMLab.password])
-        let installer = PackageInstaller(engine: Engine(options: options), repository: repository)
+        let installer = PackageInstaller(engine: HostFanOut(options: options), repository: repository)
         let result = try #require(await installer.install([record], on: [WinRMEngineTests.host(endpoint)], forks: 1).first)
         // The stand-in echoes scripts instead of running PowerShell: the facts script is what came back.
         #expect(result.status == .error)

@@ -10,7 +10,7 @@ private let RLIMIT_NOFILE_VALUE = RLIMIT_NOFILE
 /// Runs work on many hosts at once: one SSH connection per host, at most `forks` hosts in
 /// flight, each host's outcome reported the moment it is known. One host's failure never
 /// touches another's.
-public struct Engine: Sendable {
+public struct HostFanOut: Sendable {
     public let options: ConnectionOptions
 
     public init(options: ConnectionOptions) {

@@ -1,10 +1,10 @@
 import Foundation
 
-extension DeployEngine {
+extension DeployRunner {
     /// Installs the policy's `install:` bundle in order: library packages (approved ones; pending
     /// ones too in the test ring when the policy allows) pushed and verified by `PackageInstaller`,
     /// other names from the host's own package manager. Items already at their version are skipped.
-    func installBundle(on connection: HostConnection, platform: any Platform, ringIndex: Int, record: inout DeployHost) async throws {
+    func installBundle(on connection: HostConnection, platform: any Platform, ringIndex: Int, record: inout DeployHostRecord) async throws {
         let repository = PackageRepository(store: store)
         let installer = PackageInstaller(engine: engine, repository: repository, dryRun: options.dryRun, installTimeout: policy.installTimeout,
                                          relays: options.relays)
@@ -43,7 +43,7 @@ extension DeployEngine {
     }
 
     /// A bundle item the library does not hold: the platform's package manager installs it by name.
-    private func installFromManager(_ item: Policy.BundleItem, on connection: HostConnection, platform: any Platform, record: inout DeployHost) async throws {
+    private func installFromManager(_ item: Policy.BundleItem, on connection: HostConnection, platform: any Platform, record: inout DeployHostRecord) async throws {
         guard let command = platform.managerInstallCommand(name: item.name, version: item.version) else {
             record.skipped.append(SkippedUpdate(name: item.name, version: item.version ?? "", reason: "not in the library, and \(platform.family.rawValue) has no package manager patchctl installs from"))
             return

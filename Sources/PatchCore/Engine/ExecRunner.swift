@@ -12,10 +12,10 @@ public struct ExecOptions: Sendable {
 }
 
 /// Ad-hoc commands: the same command on every host, for pre/post checks.
-public struct ExecEngine: Sendable {
-    public let engine: Engine
+public struct ExecRunner: Sendable {
+    public let engine: HostFanOut
 
-    public init(engine: Engine) {
+    public init(engine: HostFanOut) {
         self.engine = engine
     }
 

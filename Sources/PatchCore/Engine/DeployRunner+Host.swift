@@ -1,17 +1,17 @@
 import Foundation
 import PatchSSH
 
-extension DeployEngine {
+extension DeployRunner {
     /// One host from scan to verified result. Never throws: whatever happens is in the record,
     /// with everything learned up to that point.
-    func deployHost(_ connection: HostConnection, ringIndex: Int, batch: Int, gate: ApprovalGate, runId: String) async -> DeployHost {
+    func deployHost(_ connection: HostConnection, ringIndex: Int, batch: Int, gate: ApprovalGate, runId: String) async -> DeployHostRecord {
         let ring = policy.rings[ringIndex]
-        var record = DeployHost(host: connection.host, status: .ok, ring: ring.name, batch: batch, startedAt: Date(), finishedAt: Date())
+        var record = DeployHostRecord(host: connection.host, status: .ok, ring: ring.name, batch: batch, startedAt: Date(), finishedAt: Date())
         var current = connection
         do {
             try await deploy(&record, on: &current, ringIndex: ringIndex, gate: gate, runId: runId)
         } catch {
-            let failure = Engine.classify(error)
+            let failure = HostFanOut.classify(error)
             record.status = failure.status
             record.error = failure.message
         }
@@ -22,7 +22,7 @@ extension DeployEngine {
 
     /// One host's flow, phase by phase. Each phase records what it did; a phase that ends the
     /// host's work (nothing to do, deferred, a failed pre check…) makes it return early.
-    private func deploy(_ record: inout DeployHost, on connection: inout HostConnection, ringIndex: Int, gate: ApprovalGate, runId: String) async throws {
+    private func deploy(_ record: inout DeployHostRecord, on connection: inout HostConnection, ringIndex: Int, gate: ApprovalGate, runId: String) async throws {
         // A fresh scan is the plan's only source: the host may have changed since any earlier scan.
         let (platform, findings) = try await scan(connection, refresh: policy.refresh && !options.dryRun, record: &record)
         record.rebootRequired = findings.rebootRequired
@@ -54,7 +54,7 @@ extension DeployEngine {
 
     /// Plan: the policy's selection, then this ring's approval, for each finding.
     private func plan(_ findings: ScanFindings, platform: any Platform, ringIndex: Int, gate: ApprovalGate,
-                      record: inout DeployHost) async throws -> HostPlan {
+                      record: inout DeployHostRecord) async throws -> HostPlan {
         var planned: [PendingUpdate] = []
         for update in findings.updates {
             if case let .skipped(reason) = policy.selection.decide(update) {
@@ -76,7 +76,7 @@ extension DeployEngine {
 
     /// Defer: while users are logged in and the policy allows, the host is deferred (true);
     /// once deferrals run out or their deadline passes, it proceeds and that is recorded (forced).
-    private func deferForLoggedInUsers(on connection: HostConnection, platform: any Platform, record: inout DeployHost) async throws -> Bool {
+    private func deferForLoggedInUsers(on connection: HostConnection, platform: any Platform, record: inout DeployHostRecord) async throws -> Bool {
         guard let deferment = policy.deferment else { return false }
         let users = platform.parseLoggedInUsers(try await connection.run(platform.loggedInUsersCommand()).stdout)
         record.loggedInUsers = users
@@ -109,7 +109,7 @@ extension DeployEngine {
     }
 
     /// Dry run: the exact commands, the bundle's included, and the reboot a real run would issue.
-    private func dryRun(_ plan: HostPlan, on connection: HostConnection, ringIndex: Int, record: inout DeployHost) async throws {
+    private func dryRun(_ plan: HostPlan, on connection: HostConnection, ringIndex: Int, record: inout DeployHostRecord) async throws {
         if !policy.install.isEmpty {
             let post = record.commands.suffix(policy.post.count)
             record.commands.removeLast(policy.post.count)
@@ -123,7 +123,7 @@ extension DeployEngine {
 
     /// Preflight: pre checks, the stop flag, the window, the package manager's health and the
     /// intent in history. False when the host must not be touched (the reason is in the record).
-    private func preflight(on connection: HostConnection, platform: any Platform, runId: String, record: inout DeployHost) async throws -> Bool {
+    private func preflight(on connection: HostConnection, platform: any Platform, runId: String, record: inout DeployHostRecord) async throws -> Bool {
         // Health checks: a failing pre skips the host (nothing is installed) and counts as a failure.
         for command in policy.pre {
             let step = try await runStep("pre", command, on: connection, timeout: nil, into: &record)
@@ -167,7 +167,7 @@ extension DeployEngine {
 
     /// Install OS updates with the platform's command, then verify them. Returns what went
     /// wrong (exit status, timeout, a package manager left broken), if anything.
-    private func installOSUpdates(_ plan: HostPlan, on connection: HostConnection, record: inout DeployHost) async throws -> String? {
+    private func installOSUpdates(_ plan: HostPlan, on connection: HostConnection, record: inout DeployHostRecord) async throws -> String? {
         guard let install = plan.installCommand else { return nil }
         let platform = plan.platform
         var problem: String?
@@ -193,7 +193,7 @@ extension DeployEngine {
     }
 
     /// Third-party: snap and flatpak findings, with their own tools, then verified.
-    private func installThirdParty(_ plan: HostPlan, on connection: HostConnection, record: inout DeployHost) async throws {
+    private func installThirdParty(_ plan: HostPlan, on connection: HostConnection, record: inout DeployHostRecord) async throws {
         guard let command = plan.thirdPartyCommand else { return }
         let step = try await runStep("install-third-party", command, on: connection, timeout: policy.installTimeout, into: &record)
         // snap and flatpak install the channel's current revision, which may have moved on since the scan.
@@ -205,7 +205,7 @@ extension DeployEngine {
     }
 
     /// Post checks: the first failing one, if any (later ones are not run).
-    private func postChecks(on connection: HostConnection, record: inout DeployHost) async throws -> String? {
+    private func postChecks(on connection: HostConnection, record: inout DeployHostRecord) async throws -> String? {
         for command in policy.post {
             let step = try await runStep("post", command, on: connection, timeout: nil, into: &record)
             if step.exitCode != 0 { return "post check failed (exit \(Self.exitText(step))): \(command)" }
@@ -214,7 +214,7 @@ extension DeployEngine {
     }
 
     /// Verify by re-scanning: what is still pending, and whether the host now needs a reboot.
-    private func rescan(_ connection: HostConnection, record: inout DeployHost) async throws -> Bool {
+    private func rescan(_ connection: HostConnection, record: inout DeployHostRecord) async throws -> Bool {
         let (_, after) = try await scan(connection, refresh: false, record: &record)
         record.rebootRequired = after.rebootRequired
         return after.rebootRequired
@@ -222,7 +222,7 @@ extension DeployEngine {
 
     /// Reboot, unless the run was stopped or the window closed (then the reason is returned).
     /// `connection` becomes the one made after the host came back.
-    private func rebootPhase(_ connection: inout HostConnection, platform: any Platform, record: inout DeployHost) async throws -> String? {
+    private func rebootPhase(_ connection: inout HostConnection, platform: any Platform, record: inout DeployHostRecord) async throws -> String? {
         if stop.isStopped { return "reboot skipped: run interrupted (reboot still required)" }
         if let reason = windowClosed(for: connection.host, at: options.now()) { return "reboot skipped: \(reason)" }
         connection = try await reboot(connection, platform: platform, record: &record)
@@ -231,7 +231,7 @@ extension DeployEngine {
     }
 
     /// The host's status and error from every phase's problems.
-    private func conclude(_ plan: HostPlan, installProblem: String?, postFailure: String?, record: inout DeployHost) {
+    private func conclude(_ plan: HostPlan, installProblem: String?, postFailure: String?, record: inout DeployHostRecord) {
         let problems = [installProblem, record.error, postFailure].compactMap { $0 }
         if !record.failed.isEmpty || postFailure != nil || (installProblem != nil && record.status == .ok && record.installed.count < plan.updates.count) {
             if record.status == .ok { record.status = .failed }
@@ -254,7 +254,7 @@ extension DeployEngine {
     /// The one verification: the installed versions read back from the host (its package
     /// database, not the installer's word) decide each update; `reason` says why one failed.
     private func verifyInstalled(_ updates: [PendingUpdate], command: String, parse: (String) -> [String: String],
-                                 on connection: HostConnection, record: inout DeployHost,
+                                 on connection: HostConnection, record: inout DeployHostRecord,
                                  reason: (PendingUpdate, String?) -> String) async throws {
         let versions = parse(try await connection.run(command).stdout)
         for update in updates {
@@ -284,8 +284,8 @@ extension DeployEngine {
     }
 
     /// Facts + scan in one command, parsed by the host's platform.
-    private func scan(_ connection: HostConnection, refresh: Bool, record: inout DeployHost) async throws -> (any Platform, ScanFindings) {
-        let (platform, findings) = try await ScanEngine.detectAndScan(connection, refresh: refresh)
+    private func scan(_ connection: HostConnection, refresh: Bool, record: inout DeployHostRecord) async throws -> (any Platform, ScanFindings) {
+        let (platform, findings) = try await ScanRunner.detectAndScan(connection, refresh: refresh)
         record.os = platform.os
         // Kept in the host's record with the reason, so the operator sees what was refused.
         record.skipped += findings.rejected.map { SkippedUpdate(name: $0.name, version: "", reason: "invalid: " + $0.reason) }
@@ -293,7 +293,7 @@ extension DeployEngine {
     }
 
     @discardableResult
-    private func runStep(_ phase: String, _ command: String, on connection: HostConnection, timeout: Double?, into record: inout DeployHost) async throws -> DeployStep {
+    private func runStep(_ phase: String, _ command: String, on connection: HostConnection, timeout: Double?, into record: inout DeployHostRecord) async throws -> DeployStep {
         let started = Date()
         do {
             let result = try await connection.run(command, timeout: timeout)
@@ -309,17 +309,17 @@ extension DeployEngine {
     }
 
     /// Issues the reboot, then waits for the host to come back with a new boot id.
-    private func reboot(_ connection: HostConnection, platform: any Platform, record: inout DeployHost) async throws -> HostConnection {
+    private func reboot(_ connection: HostConnection, platform: any Platform, record: inout DeployHostRecord) async throws -> HostConnection {
         let before = try await connection.run(platform.bootIDCommand())
         let bootID = before.stdout.trimmed
         guard before.exitStatus == 0, !bootID.isEmpty else {
-            throw Engine.Failure(status: .failed, message: "cannot read the boot id before rebooting: \(before.stderr.trimmed)")
+            throw HostFanOut.Failure(status: .failed, message: "cannot read the boot id before rebooting: \(before.stderr.trimmed)")
         }
         let command = platform.rebootCommand(graceMinutes: policy.reboot.boundedGraceMinutes, message: rebootText)
         do {
             let step = try await runStep("reboot", command, on: connection, timeout: 60, into: &record)
             if step.exitCode != 0 {
-                throw Engine.Failure(status: .failed, message: "reboot command failed (exit \(step.exitCode.map(String.init) ?? "?")): \(step.output.trimmed)")
+                throw HostFanOut.Failure(status: .failed, message: "reboot command failed (exit \(step.exitCode.map(String.init) ?? "?")): \(step.output.trimmed)")
             }
         } catch is SSHError {
             // `shutdown now` may take the connection down before it answers: expected.
@@ -353,7 +353,7 @@ extension DeployEngine {
                 lastProblem = "\(error)"
             }
         }
-        throw Engine.Failure(status: .failed, message: "host did not come back with a new boot id within \(Int(waitLimit)) s of the reboot (last: \(lastProblem))")
+        throw HostFanOut.Failure(status: .failed, message: "host did not come back with a new boot id within \(Int(waitLimit)) s of the reboot (last: \(lastProblem))")
     }
 
     /// The warning users see, with `{minutes}` filled in.

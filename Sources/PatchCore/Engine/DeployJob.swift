@@ -2,7 +2,7 @@ import Foundation
 
 /// One `patchctl deploy`: which policy, inventory and hosts, resolved and validated before
 /// anything is contacted; then the locked, recorded run.
-public struct Deployment: Sendable {
+public struct DeployJob: Sendable {
     /// How the deployment was asked for; stored with the run so `--resume` repeats it exactly.
     public struct Request: Codable, Sendable, Equatable {
         /// Absolute path of the policy file.
@@ -76,7 +76,7 @@ public struct Deployment: Sendable {
             throw PatchError.deploy(message: "policy \(policy.name) has no ring '\(ring)' (rings: \(policy.rings.map(\.name).joined(separator: ", ")))")
         }
         self.hosts = hosts
-        (rings, unassigned) = try DeployEngine.assignRings(policy: policy, inventory: inventory, hosts: hosts)
+        (rings, unassigned) = try DeployRunner.assignRings(policy: policy, inventory: inventory, hosts: hosts)
         relays = PackageInstaller.relays(for: hosts, in: inventory)
     }
 
@@ -92,7 +92,7 @@ public struct Deployment: Sendable {
         guard !request.ignoreWindow, let window = policy.window else { return nil }
         var next: Date?
         for host in targetedHosts {
-            let zone = try? DeployEngine.timeZone(of: host)
+            let zone = try? DeployRunner.timeZone(of: host)
             if window.contains(date, in: zone) { return nil }
             if let opening = window.nextOpening(after: date, in: zone)?.start { next = min(next ?? opening, opening) }
         }
@@ -105,7 +105,7 @@ public struct Deployment: Sendable {
     /// for the whole run, except for a dry run, which changes nothing.
     public func execute(store: HistoryStore, connection: ConnectionOptions, user: String, version: String,
                         stop: StopFlag = StopFlag(), resume: ResumableRun? = nil, now: @escaping @Sendable () -> Date = { Date() },
-                        onHostFinished: @escaping @Sendable (DeployHost) -> Void = { _ in }) async throws -> DeployRun {
+                        onHostFinished: @escaping @Sendable (DeployHostRecord) -> Void = { _ in }) async throws -> DeployRunRecord {
         let started = now()
         var lock: PolicyLock?
         if !request.dryRun {
@@ -122,7 +122,7 @@ public struct Deployment: Sendable {
                                        hostPattern: request.limit, options: StoreCodec.encode(request), version: version,
                                        policy: policy.name, user: user)
         }
-        let recorder = RunRecorder<DeployHost>(store: store, runId: runId, batchSize: 16)
+        let recorder = RunRecorder<DeployHostRecord>(store: store, runId: runId, batchSize: 16)
         // The first write history refuses stops new hosts from starting: what is not recorded must not grow.
         store.onWriteFailure { _ in stop.stop() }
         var options = DeployOptions(policy: policy, forks: request.forks, dryRun: request.dryRun, ignoreWindow: request.ignoreWindow,
@@ -131,7 +131,7 @@ public struct Deployment: Sendable {
         options.recordEvent = { recorder.record(event: $0) }
         var connection = connection
         connection.winRMFallback = connection.winRMFallback || policy.winrmFallback
-        let engine = DeployEngine(engine: Engine(options: connection), store: store, options: options, stop: stop)
+        let engine = DeployRunner(engine: HostFanOut(options: connection), store: store, options: options, stop: stop)
         var notes: [String] = []
         if !unassigned.isEmpty {
             notes.append("\(unassigned.count) targeted host(s) belong to no ring and were left alone: \(unassigned.prefix(10).map(\.name).joined(separator: ", "))")
@@ -150,7 +150,7 @@ public struct Deployment: Sendable {
                                           flush: { try recorder.flush() })
         notes += result.notes
         let finished = now()
-        var run = DeployRun(runId: runId, policy: policy.name, outcome: result.outcome, dryRun: request.dryRun, startedAt: started,
+        var run = DeployRunRecord(runId: runId, policy: policy.name, outcome: result.outcome, dryRun: request.dryRun, startedAt: started,
                             finishedAt: finished, rings: result.rings, notes: notes, hosts: Self.ordered(result.hosts, like: hosts))
         if !request.dryRun {
             let s = run.summary
@@ -160,7 +160,7 @@ public struct Deployment: Sendable {
                                                policy: policy.name, runId: runId, detail: detail))
         }
         do {
-            let report = DeployReport(outcome: run.outcome, dryRun: run.dryRun, rings: run.rings, notes: run.notes)
+            let report = DeployRunSummary(outcome: run.outcome, dryRun: run.dryRun, rings: run.rings, notes: run.notes)
             try recorder.finish(at: finished, state: RunState(run.outcome), report: StoreCodec.encode(report))
         } catch let failure as HistoryWriteFailure {
             run.notes.append("history could not be written: no new host was started after the first failed write")
@@ -170,14 +170,14 @@ public struct Deployment: Sendable {
     }
 
     /// Inventory order, whatever order hosts finished in.
-    static func ordered(_ results: [DeployHost], like hosts: [Host]) -> [DeployHost] {
+    static func ordered(_ results: [DeployHostRecord], like hosts: [Host]) -> [DeployHostRecord] {
         let position = Dictionary(hosts.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
         return results.sorted { (position[$0.name] ?? Int.max, $0.name) < (position[$1.name] ?? Int.max, $1.name) }
     }
 }
 
 /// What history keeps of a deploy run beside its hosts.
-public struct DeployReport: Codable, Sendable, Equatable {
+public struct DeployRunSummary: Codable, Sendable, Equatable {
     public var outcome: DeployOutcome
     public var dryRun: Bool
     public var rings: [RingReport]

@@ -32,24 +32,16 @@ public struct DeployOptions: Sendable {
     }
 }
 
-/// What a deploy run did as a whole (its hosts went to history one by one as they finished).
-public struct DeployResult: Sendable {
-    public var outcome: DeployOutcome
-    public var rings: [RingReport]
-    public var notes: [String]
-    public var hosts: [DeployHost]
-}
-
 /// Policy-driven deployment: rings in order, each in rolling batches; per host a fresh scan,
 /// the policy's selection and approvals, pre checks, the platform's own install of exact
 /// versions, verification, post checks and a reboot that is waited for.
-public struct DeployEngine: Sendable {
-    public let engine: Engine
+public struct DeployRunner: Sendable {
+    public let engine: HostFanOut
     public let store: HistoryStore
     public let options: DeployOptions
     public let stop: StopFlag
 
-    public init(engine: Engine, store: HistoryStore, options: DeployOptions, stop: StopFlag = StopFlag()) {
+    public init(engine: HostFanOut, store: HistoryStore, options: DeployOptions, stop: StopFlag = StopFlag()) {
         self.engine = engine
         self.store = store
         self.options = options
@@ -106,9 +98,9 @@ public struct DeployEngine: Sendable {
 
     /// Runs the rings. `previous` are hosts already done in this run (resume): they are not redone
     /// and count toward their ring's failures.
-    public func run(rings: [[Host]], runId: String, previous: [DeployHost] = [],
-                    onHostFinished: @escaping @Sendable (DeployHost) -> Void,
-                    flush: () throws -> Void) async throws -> DeployResult {
+    public func run(rings: [[Host]], runId: String, previous: [DeployHostRecord] = [],
+                    onHostFinished: @escaping @Sendable (DeployHostRecord) -> Void,
+                    flush: () throws -> Void) async throws -> DeployRunner.Result {
         let gate = ApprovalGate(store: store, policy: policy, runId: runId, recordRequests: true, now: options.now)
         let done = Set(previous.filter { $0.status != .interrupted }.map(\.name))
         var results = previous.filter { done.contains($0.name) }
@@ -145,12 +137,12 @@ public struct DeployEngine: Sendable {
                 var runnable: [Host] = []
                 for host in batch {
                     if let reason = windowClosed(for: host, at: now) {
-                        var record = DeployHost(host: host, status: .skipped, ring: ring.name, batch: batchIndex + 1, error: reason, startedAt: now, finishedAt: now)
+                        var record = DeployHostRecord(host: host, status: .skipped, ring: ring.name, batch: batchIndex + 1, error: reason, startedAt: now, finishedAt: now)
                         record.steps = []
                         onHostFinished(record)
                         results.append(record)
                     } else if let deferral = try store.activeDeferral(host: host.name, policy: policy.name, at: now) {
-                        var record = DeployHost(host: host, status: .deferred, ring: ring.name, batch: batchIndex + 1, startedAt: now, finishedAt: now)
+                        var record = DeployHostRecord(host: host, status: .deferred, ring: ring.name, batch: batchIndex + 1, startedAt: now, finishedAt: now)
                         record.deferral = "deferred by \(deferral.createdBy) until \(JSONOutput.timestamp(deferral.until)): \(deferral.reason)"
                         onHostFinished(record)
                         results.append(record)
@@ -164,7 +156,7 @@ public struct DeployEngine: Sendable {
                     hosts: runnable, forks: forks,
                     work: { connection in await deployHost(connection, ringIndex: ringIndex, batch: batchNumber, gate: gate, runId: runId) },
                     failed: { host, failure, started in
-                        DeployHost(host: host, status: failure.status, ring: ring.name, batch: batchNumber, error: failure.message,
+                        DeployHostRecord(host: host, status: failure.status, ring: ring.name, batch: batchNumber, error: failure.message,
                                    startedAt: started, finishedAt: Date())
                     },
                     onFinished: onHostFinished,
@@ -194,7 +186,7 @@ public struct DeployEngine: Sendable {
                 blocked = true
             }
         }
-        return DeployResult(outcome: outcome, rings: reports, notes: notes, hosts: results)
+        return DeployRunner.Result(outcome: outcome, rings: reports, notes: notes, hosts: results)
     }
 
     static func number(_ value: Double) -> String {
@@ -219,5 +211,15 @@ public struct DeployEngine: Sendable {
             return "ring \(previous.name) last changed \(JSONOutput.timestamp(last)); soak until \(JSONOutput.timestamp(ends))"
         }
         return nil
+    }
+}
+
+extension DeployRunner {
+    /// What a deploy run did as a whole (its hosts went to history one by one as they finished).
+    public struct Result: Sendable {
+        public var outcome: DeployOutcome
+        public var rings: [RingReport]
+        public var notes: [String]
+        public var hosts: [DeployHostRecord]
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 
-extension Deployment {
+extension DeployJob {
     /// How `patchctl deploy` was asked to start: a new deployment of a policy, or `--resume RUN`
     /// repeating a recorded one; either may be narrowed to the hosts that failed in an earlier run.
     public struct Start: Sendable {
@@ -33,7 +33,7 @@ extension Deployment {
 
     /// A deployment ready to execute, with the run it continues or the failed run it retries.
     public struct Started: Sendable {
-        public var deployment: Deployment
+        public var deployment: DeployJob
         /// Set for `--resume`: `execute(resume:)` continues it.
         public var resuming: ResumableRun?
         /// Set for `--retry-failed`.
@@ -72,6 +72,6 @@ extension Deployment {
             let failed = try store.failedRun(retrying: .deploy, run: start.retryRun, policy: policy.name)
             (request.hosts, request.retryOf, retried) = (failed.hosts, failed.runId, failed)
         }
-        return Started(deployment: try Deployment(request: request, policy: policy), resuming: resuming, retried: retried)
+        return Started(deployment: try DeployJob(request: request, policy: policy), resuming: resuming, retried: retried)
     }
 }

@@ -2,10 +2,10 @@ import Foundation
 
 /// `patchctl ping`, Ansible's `-m ping`: connect, check the host key, log in, run `true` on a
 /// session channel (escalated through sudo when the host has `become`). Nothing is changed or recorded.
-public struct PingEngine: Sendable {
-    public let engine: Engine
+public struct PingRunner: Sendable {
+    public let engine: HostFanOut
 
-    public init(engine: Engine) {
+    public init(engine: HostFanOut) {
         self.engine = engine
     }
 

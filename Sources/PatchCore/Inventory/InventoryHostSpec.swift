@@ -1,7 +1,7 @@
 /// A key of a `hosts:` map, read the way Ansible's YAML inventory reads it: an optional `:port`
 /// suffix (`db1:2222`, `[fe80::1]:2222`) and `[begin:end]` / `[begin:end:step]` ranges
 /// (`web[01:03].example.com`, `db-[a:c]`) that stand for several hosts.
-struct HostKey: Equatable {
+struct InventoryHostSpec: Equatable {
     var names: [String]
     var port: Int?
 
@@ -14,7 +14,7 @@ struct HostKey: Equatable {
 
     static let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
-    static func parse(_ key: String) throws(Problem) -> HostKey {
+    static func parse(_ key: String) throws(Problem) -> InventoryHostSpec {
         let (pattern, port) = splitPort(key)
         if let port, !(1...65_535).contains(port) {
             throw Problem(message: "port \(port) in host '\(key)' must be from 1 to 65535")
@@ -23,7 +23,7 @@ struct HostKey: Equatable {
         for name in names where name.isEmpty {
             throw Problem(message: "host name must not be empty")
         }
-        return HostKey(names: names, port: port)
+        return InventoryHostSpec(names: names, port: port)
     }
 
     /// Splits `host:port` and `[ipv6]:port` like Ansible's `parse_address`; anything else

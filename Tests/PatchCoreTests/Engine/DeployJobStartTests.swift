@@ -2,9 +2,9 @@ import Foundation
 import Testing
 @testable import PatchCore
 
-/// `Deployment.start`: what `patchctl deploy` and `deploy --resume RUN` resolve before anything
+/// `DeployJob.start`: what `patchctl deploy` and `deploy --resume RUN` resolve before anything
 /// is contacted (moved out of the CLI; nothing here needs an endpoint).
-@Suite("Deployment.start")
+@Suite("DeployJob.start")
 struct DeploymentStartTests {
     struct Setup {
         var folder: URL
@@ -25,13 +25,13 @@ struct DeploymentStartTests {
         return Setup(folder: folder, store: try HistoryStore(path: folder.appendingPathComponent("history.db").path), inventory: inventory)
     }
 
-    func fresh(_ s: Setup, inventories: [String], forks: Int = 50) -> Deployment.Start {
-        Deployment.Start(source: .policy("nightly", inventories: inventories, limit: nil, ring: nil, ignoreWindow: false, dryRun: false, reason: "CHG-1"),
+    func fresh(_ s: Setup, inventories: [String], forks: Int = 50) -> DeployJob.Start {
+        DeployJob.Start(source: .policy("nightly", inventories: inventories, limit: nil, ring: nil, ignoreWindow: false, dryRun: false, reason: "CHG-1"),
                          forks: forks, environment: [:], currentDirectory: s.folder.path)
     }
 
     /// A deploy run recorded with `request` (nil: none) and left in `state`.
-    func record(_ s: Setup, request: Deployment.Request?, state: RunState) throws -> String {
+    func record(_ s: Setup, request: DeployJob.Request?, state: RunState) throws -> String {
         let options = try request.map { try StoreCodec.encode($0) }
         let id = try s.store.beginRun(kind: .deploy, startedAt: Date(), inventory: s.inventory, hostPattern: nil, options: options,
                                       version: "test", policy: "nightly", user: "tester")
@@ -42,7 +42,7 @@ struct DeploymentStartTests {
     @Test func aPolicyNameBecomesTheAbsoluteFileAndEveryInventoryIsKept() throws {
         let s = try Self.setup()
         let more = s.folder.appendingPathComponent("more.yml").path
-        let started = try Deployment.start(fresh(s, inventories: [s.inventory, more]), store: s.store)
+        let started = try DeployJob.start(fresh(s, inventories: [s.inventory, more]), store: s.store)
         let request = started.deployment.request
         #expect(request.policy == s.folder.path + "/policies/nightly.yml")
         #expect(request.inventoryPaths == [s.inventory, more] && request.reason == "CHG-1")
@@ -52,9 +52,9 @@ struct DeploymentStartTests {
 
     @Test func resumeRepeatsTheRecordedRequestWithTheNewForks() throws {
         let s = try Self.setup()
-        let first = try Deployment.start(fresh(s, inventories: [s.inventory], forks: 50), store: s.store)
+        let first = try DeployJob.start(fresh(s, inventories: [s.inventory], forks: 50), store: s.store)
         let id = try record(s, request: first.deployment.request, state: .interrupted)
-        let resumed = try Deployment.start(Deployment.Start(source: .resume(run: id), forks: 7, environment: [:], currentDirectory: "/"), store: s.store)
+        let resumed = try DeployJob.start(DeployJob.Start(source: .resume(run: id), forks: 7, environment: [:], currentDirectory: "/"), store: s.store)
         var expected = first.deployment.request
         expected.forks = 7
         #expect(resumed.deployment.request == expected)
@@ -64,10 +64,10 @@ struct DeploymentStartTests {
     @Test(arguments: [RunState.finished, .halted, .waiting])
     func aRunThatEndedIsNotResumed(_ state: RunState) throws {
         let s = try Self.setup()
-        let first = try Deployment.start(fresh(s, inventories: [s.inventory]), store: s.store)
+        let first = try DeployJob.start(fresh(s, inventories: [s.inventory]), store: s.store)
         let id = try record(s, request: first.deployment.request, state: state)
         #expect(throws: PatchError.deploy(message: "run \(id) is \(state.rawValue): nothing to resume")) {
-            try Deployment.start(Deployment.Start(source: .resume(run: id), forks: 5, environment: [:], currentDirectory: "/"), store: s.store)
+            try DeployJob.start(DeployJob.Start(source: .resume(run: id), forks: 5, environment: [:], currentDirectory: "/"), store: s.store)
         }
     }
 
@@ -75,7 +75,7 @@ struct DeploymentStartTests {
         let s = try Self.setup()
         let id = try record(s, request: nil, state: .interrupted)
         #expect(throws: PatchError.deploy(message: "run \(id) has no recorded deploy request")) {
-            try Deployment.start(Deployment.Start(source: .resume(run: id), forks: 5, environment: [:], currentDirectory: "/"), store: s.store)
+            try DeployJob.start(DeployJob.Start(source: .resume(run: id), forks: 5, environment: [:], currentDirectory: "/"), store: s.store)
         }
     }
 }

@@ -14,10 +14,10 @@ public struct ScanOptions: Sendable {
 
 /// Patch discovery: detect each host's platform, optionally refresh its metadata, and read
 /// what its own package manager would install.
-public struct ScanEngine: Sendable {
-    public let engine: Engine
+public struct ScanRunner: Sendable {
+    public let engine: HostFanOut
 
-    public init(engine: Engine) {
+    public init(engine: HostFanOut) {
         self.engine = engine
     }
 
@@ -56,7 +56,7 @@ public struct ScanEngine: Sendable {
         let facts = try await parsing(host, "facts") { try script.facts(from: output) }
         guard let platform = Platforms.detect(facts) else {
             let id = facts.osRelease["PRETTY_NAME"] ?? facts.osRelease["ID"] ?? facts.kernelName
-            throw Engine.Failure(status: .error, message: "\(host.name): unsupported platform (\(id))")
+            throw HostFanOut.Failure(status: .error, message: "\(host.name): unsupported platform (\(id))")
         }
         var findings = try await parsing(host, "scan") { try platform.parseScan(output.stdout) }
         findings.updates += try await parsing(host, "snap/flatpak") { try script.thirdPartyFindings(output.stdout) }
@@ -70,7 +70,7 @@ public struct ScanEngine: Sendable {
         do {
             return try await OffReactor.run(body)
         } catch let failure as ParseFailure {
-            throw Engine.Failure(status: .error, message: "\(host.name): \(what): \(failure.description)")
+            throw HostFanOut.Failure(status: .error, message: "\(host.name): \(what): \(failure.description)")
         }
     }
 }
