@@ -31,7 +31,7 @@ public final class TestSSHServer: @unchecked Sendable {
             "PrintMotd no", "PrintLastLog no", "X11Forwarding no", "Subsystem sftp internal-sftp",
         ]
         let folder = directory
-        lines += hostKeyTypes.map { "InventoryHostSpec \(folder.appendingPathComponent("host_\($0)").path)" }
+        lines += hostKeyTypes.map { "HostKey \(folder.appendingPathComponent("host_\($0)").path)" }
         lines += config
         if let chroot { lines.append("ChrootDirectory \(chroot)") }
         let configFile = directory.appendingPathComponent("sshd_config")

@@ -27,7 +27,7 @@ final class NoSFTPEndpoint: @unchecked Sendable {
         var config = """
             Port \(port)
             \(addresses.map { "ListenAddress \($0)" }.joined(separator: "\n"))
-            InventoryHostSpec \(try Lab.value("LAB_DIR"))/ssh_host_ed25519_key
+            HostKey \(try Lab.value("LAB_DIR"))/ssh_host_ed25519_key
             LogLevel ERROR
             UseDNS no
             UsePAM no

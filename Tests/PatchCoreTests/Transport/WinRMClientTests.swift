@@ -20,10 +20,11 @@ import Testing
     }
 
     /// A hostile server's SOAP reply nested 150,000 deep (within the 2 MiB reply bound): the shared XML reader's depth limit
-    /// makes it a malformed-reply error (the recursive reader it replaced crashed the controller).
+    /// makes it a malformed-reply error (the recursive reader it replaced crashed the controller). A generous
+    /// operation timeout: on a loaded machine (the whole suite) a 2 MiB reply must not turn into a timeout.
     @Test func deeplyNestedReplyIsAnErrorNotACrash() async throws {
         let endpoint = try WinRMEndpoint(nest: 150_000)
-        let client = try WinRMClient(WinRMLab.configuration(endpoint, maxEnvelopeSize: 1 << 20))
+        let client = try WinRMClient(WinRMLab.configuration(endpoint, operationTimeout: 300, maxEnvelopeSize: 1 << 20))
         await #expect { _ = try await client.run("echo hello", timeout: 120) } throws: { error in
             guard case let .malformedResponse(_, _, message)? = error as? WinRMError else { return false }
             return message.contains("nested deeper than 128 levels")
