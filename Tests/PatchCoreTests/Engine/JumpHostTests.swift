@@ -121,10 +121,14 @@ struct JumpHostTests {
         let behind = try #require(queued[1].first)
         // Normally the second host's 1 s runs out while the first open is in flight, and its error
         // says what it waited behind. On a loaded machine the bastion may answer the first open
-        // before the second host starts: then the second simply succeeds (never a hang, never a
-        // wrong message).
+        // before the second host starts: then the second simply succeeds, or (slower still) its
+        // channel opens and its own 1 s runs out in the SSH handshake through it. Never a hang,
+        // never a wrong message.
         if behind.status == .timeout {
-            #expect(behind.message == "t0: via bastion \(Self.bastionHop): \(JumpTopology.targets[0]): channel open (queued behind the open to 10.232.0.251 port 22, which the bastion has not answered) timed out after 1s")
+            #expect([
+                "t0: via bastion \(Self.bastionHop): \(JumpTopology.targets[0]): channel open (queued behind the open to 10.232.0.251 port 22, which the bastion has not answered) timed out after 1s",
+                "t0: handshake timed out after 1s",
+            ].contains(behind.message), "\(behind.message)")
         } else {
             #expect(behind.result?.exitStatus == 0, "\(behind.message)")
         }
