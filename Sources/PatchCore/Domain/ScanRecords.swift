@@ -70,11 +70,14 @@ public struct PendingUpdate: Codable, Sendable, Equatable, Hashable {
     public var source: String
     public var security: Bool
     public var architecture: String?
-    /// The vendor's severity (`critical`, `important`...) where the platform gives one; apt does not.
+    /// The vendor's severity word (`critical`, `important`...) where the platform gives one; apt does not.
     public var severity: String?
+    /// The CVEs this update fixes: exactly those the feed (or the endpoint's own advisory data)
+    /// says are fixed by a version above the installed one and at most the candidate.
+    public var cves: [CVEReference]
 
     public init(name: String, installedVersion: String, availableVersion: String, source: String, security: Bool, architecture: String? = nil,
-                severity: String? = nil) {
+                severity: String? = nil, cves: [CVEReference] = []) {
         self.name = name
         self.installedVersion = installedVersion
         self.availableVersion = availableVersion
@@ -82,13 +85,37 @@ public struct PendingUpdate: Codable, Sendable, Equatable, Hashable {
         self.security = security
         self.architecture = architecture
         self.severity = severity
+        self.cves = cves
+    }
+
+    /// On patchctl's one scale: the highest of the vendor's word and the CVEs' severities;
+    /// `unknown` when neither rates it.
+    public var normalizedSeverity: Severity {
+        let vendor = severity.flatMap(Severity.init(text:)) ?? .unknown
+        return cves.map(\.severity).reduce(vendor, max)
+    }
+
+    /// Fixes a CVE on CISA's Known Exploited Vulnerabilities catalogue.
+    public var fixesKEV: Bool { cves.contains(where: \.kev) }
+
+    // Records written before CVEs existed (deploy documents, journals) decode with none.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        installedVersion = try container.decode(String.self, forKey: .installedVersion)
+        availableVersion = try container.decode(String.self, forKey: .availableVersion)
+        source = try container.decode(String.self, forKey: .source)
+        security = try container.decode(Bool.self, forKey: .security)
+        architecture = try container.decodeIfPresent(String.self, forKey: .architecture)
+        severity = try container.decodeIfPresent(String.self, forKey: .severity)
+        cves = try container.decodeIfPresent([CVEReference].self, forKey: .cves) ?? []
     }
 
     enum CodingKeys: String, CodingKey {
         case name
         case installedVersion = "installed_version"
         case availableVersion = "available_version"
-        case source, security, architecture, severity
+        case source, security, architecture, severity, cves
     }
 }
 
@@ -101,6 +128,9 @@ public struct ScanFindings: Sendable, Equatable {
     public var rebootPackages: [String]
     /// Findings whose name or version does not fit the package manager's grammar: reported, never planned.
     public var rejected: [RejectedUpdate] = []
+    /// Every installed package with its source package, where the platform's scan reads them
+    /// (Debian family): what advisory feeds keyed by source package are matched against.
+    public var installedBinaries: [InstalledBinary] = []
 
     public init(updates: [PendingUpdate], installedCount: Int?, rebootRequired: Bool, rebootPackages: [String] = []) {
         self.updates = updates
@@ -130,6 +160,8 @@ public struct HostScan: Codable, Sendable, Equatable {
     /// Updates the endpoint reported with a name or version its package manager's grammar does
     /// not allow (an injection attempt or a broken repository): shown, never planned.
     public var rejectedUpdates: [RejectedUpdate] = []
+    /// CVEs open on installed packages with no fix this host can install (advisory feeds synced).
+    public var unfixedCVEs: [UnfixedCVE] = []
     public var startedAt: Date
     public var finishedAt: Date
 
@@ -170,6 +202,7 @@ public struct HostScan: Codable, Sendable, Equatable {
         try container.encode(installedCount, forKey: .installedCount)
         try container.encode(updates, forKey: .updates)
         try container.encode(rejectedUpdates, forKey: .rejectedUpdates)
+        try container.encode(unfixedCVEs, forKey: .unfixedCVEs)
         try container.encode(startedAt, forKey: .startedAt)
         try container.encode(finishedAt, forKey: .finishedAt)
     }
@@ -181,8 +214,29 @@ public struct HostScan: Codable, Sendable, Equatable {
         case installedCount = "installed_count"
         case updates
         case rejectedUpdates = "rejected_updates"
+        case unfixedCVEs = "unfixed_cves"
         case startedAt = "started_at"
         case finishedAt = "finished_at"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        address = try container.decode(String.self, forKey: .address)
+        port = try container.decode(Int.self, forKey: .port)
+        user = try container.decodeIfPresent(String.self, forKey: .user)
+        via = try container.decodeIfPresent([String].self, forKey: .via)
+        status = try container.decode(HostStatus.self, forKey: .status)
+        error = try container.decodeIfPresent(String.self, forKey: .error)
+        os = try container.decodeIfPresent(OSInfo.self, forKey: .os)
+        rebootRequired = try container.decodeIfPresent(Bool.self, forKey: .rebootRequired)
+        rebootPackages = try container.decodeIfPresent([String].self, forKey: .rebootPackages) ?? []
+        installedCount = try container.decodeIfPresent(Int.self, forKey: .installedCount)
+        updates = try container.decodeIfPresent([PendingUpdate].self, forKey: .updates) ?? []
+        rejectedUpdates = try container.decodeIfPresent([RejectedUpdate].self, forKey: .rejectedUpdates) ?? []
+        unfixedCVEs = try container.decodeIfPresent([UnfixedCVE].self, forKey: .unfixedCVEs) ?? []
+        startedAt = try container.decode(Date.self, forKey: .startedAt)
+        finishedAt = try container.decode(Date.self, forKey: .finishedAt)
     }
 }
 

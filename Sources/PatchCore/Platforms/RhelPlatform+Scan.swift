@@ -85,7 +85,8 @@ extension RhelPlatform {
                     && current.map { advisory.version > $0 } ?? true
             }
             let security = applicable.filter(\.security)
-            let severity = security.compactMap { $0.severity.flatMap(Severity.init(text:)) }.max()
+            // The vendor's own word of the most severe rated advisory (the normalised scale is derived from it).
+            let severity = security.filter { rank($0) > 0 }.max { rank($0) < rank($1) }?.severity?.lowercased()
             // The advisory that sets the severity first, then the other security ones, then the rest.
             let ordered = security.sorted { rank($0) > rank($1) || (rank($0) == rank($1) && $0.id > $1.id) }
                 + applicable.filter { !$0.security }.sorted { $0.id > $1.id }
@@ -94,7 +95,7 @@ extension RhelPlatform {
             return PendingUpdate(
                 name: candidate.name, installedVersion: current?.description ?? "", availableVersion: candidate.version.description,
                 source: ids.isEmpty ? candidate.repo : "\(ids.joined(separator: ", ")) (\(candidate.repo))",
-                security: !security.isEmpty, architecture: candidate.arch, severity: severity?.name)
+                security: !security.isEmpty, architecture: candidate.arch, severity: severity)
         }
     }
 

@@ -108,7 +108,7 @@ extension SusePlatform {
                 if let alias, !patches[index].repositories.contains(alias) { patches[index].repositories.append(alias) }
                 continue
             }
-            let severity = update["severity"].flatMap { Severity(text: $0)?.name }
+            let severity = update["severity"].flatMap { Severity(text: $0) == nil ? nil : $0.lowercased() }
             indexByName[name] = patches.count
             patches.append(Patch(name: name, edition: update["edition"] ?? "1", arch: update["arch"],
                                  category: (update["category"] ?? "").lowercased(), severity: severity,
@@ -193,7 +193,8 @@ extension SusePlatform {
             for patch in unique { usedPatches.insert(patch.name) }
             let securityPatches = unique.filter { $0.category == "security" }
             let severity = (securityPatches.isEmpty ? unique : securityPatches)
-                .compactMap { $0.severity.flatMap(Severity.init(text:)) }.max()?.name
+                .compactMap { patch in patch.severity.flatMap { word in Severity(text: word).map { (word, $0) } } }
+                .max { $0.1 < $1.1 }?.0
             let source = ([update.repository].filter { !$0.isEmpty } + unique.map { "patch:" + $0.name }).joined(separator: ", ")
             return PendingUpdate(name: update.name, installedVersion: update.oldEdition, availableVersion: update.edition,
                                  source: source, security: !securityPatches.isEmpty, architecture: update.arch, severity: severity)

@@ -151,11 +151,11 @@ struct PolicyParser {
             let text = try string(node, label: "min_severity")
             guard let severity = Severity(text: text) else {
                 var message = "unknown min_severity '\(text)'"
-                let names = Severity.allCases.map(\.name) + ["medium", "high"]
+                let names = Severity.allCases.filter { $0 != .unknown }.map(\.name) + ["moderate", "important"]
                 if let suggestion = EditDistance.closest(to: text.lowercased(), in: names, maxDistance: 2) {
                     message += " (did you mean '\(suggestion)'?)"
                 }
-                throw failure(at: node, message + ": expected low, moderate (or medium), important (or high) or critical")
+                throw failure(at: node, message + ": expected none, low, medium (or moderate), high (or important) or critical")
             }
             selection.minSeverity = severity
         }

@@ -77,11 +77,11 @@ public struct ComplianceReport: Encodable, Sendable, Equatable {
         public var overdue = 0
         /// Past their deadline but covered by an active exception.
         public var excepted = 0
-        /// `critical`, `important`, `moderate`, `low`; `unrated`: a security update without a
+        /// `critical`, `high`, `medium`, `low`; `unrated`: a security update without a
         /// vendor severity (every apt one); `none`: neither a severity nor the security flag.
         public var bySeverity: [String: Int] = Dictionary(uniqueKeysWithValues: Missing.severityBuckets.map { ($0, 0) })
 
-        public static let severityBuckets = ["critical", "important", "moderate", "low", "unrated", "none"]
+        public static let severityBuckets = ["critical", "high", "medium", "low", "unrated", "none"]
 
         public static func bucket(security: Bool, severity: String?) -> String {
             if let known = severity.flatMap(Severity.init(text:)) { return known.name }

@@ -99,7 +99,7 @@ extension ComplianceRuleSet {
         if let severityNode = fields.value("min_severity") {
             let text = try values.string(severityNode, label: "min_severity")
             guard let severity = Severity(text: text) else {
-                throw values.failure(at: severityNode, "unknown severity '\(text)': expected low, moderate, important or critical")
+                throw values.failure(at: severityNode, "unknown severity '\(text)': expected none, low, medium, high or critical (moderate and important are read as medium and high)")
             }
             minSeverity = severity
         }

@@ -7,7 +7,7 @@ extension HTMLReport {
     static let nonCompliantColor = "#c62828"
     static let ageColor = "#00838f"
     static let trendColor = "#1565c0"
-    static let severityColors = ["critical": "#b71c1c", "important": "#e65100", "moderate": "#f9a825", "low": "#1565c0",
+    static let severityColors = ["critical": "#b71c1c", "high": "#e65100", "medium": "#f9a825", "low": "#1565c0",
                                  "unrated": "#6a1b9a", "none": "#757575"]
 
     static func svgOpen(width: Int, height: Int, chart: String, title: String) -> String {

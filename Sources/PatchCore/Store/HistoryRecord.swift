@@ -33,6 +33,33 @@ extension HostScan: HistoryRecord {
                 update.severity,
             ])
         }
+        try insertCVEs(into: db, runId: runId)
+    }
+
+    /// The CVEs matched to each finding, and the host's unfixed ones (tables of migration v9).
+    func insertCVEs(into db: Database, runId: String) throws {
+        let fixes = try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO finding_cves (run_id, host, package, architecture, cve, severity, vendor_severity, cvss, kev, epss, fixed_version, source)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for update in updates {
+            for cve in update.cves {
+                try fixes.execute(arguments: [
+                    runId, name, update.name, update.architecture ?? "", cve.id, cve.severity.name, cve.vendorSeverity, cve.cvss, cve.kev,
+                    cve.epss, cve.fixedVersion, cve.source,
+                ])
+            }
+        }
+        let open = try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO unfixed_cves (run_id, host, cve, source_package, package, packages, severity, vendor_severity, cvss, kev, fixed_version, feed)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for cve in unfixedCVEs {
+            try open.execute(arguments: [
+                runId, name, cve.id, cve.source, cve.package, cve.packages.joined(separator: "\n"), cve.severity.name, cve.vendorSeverity,
+                cve.cvss, cve.kev, cve.fixedVersion, cve.feed,
+            ])
+        }
     }
 }
 

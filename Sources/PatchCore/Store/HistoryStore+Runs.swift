@@ -135,12 +135,16 @@ extension HistoryStore {
         try read { db in
             let run = try Self.findRun(db, id, path: path)
             let runId: String = run["id"]
+            let cves = try Self.findingCVEs(db, runId: runId)
             var findings: [String: [PendingUpdate]] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT * FROM findings WHERE run_id = ? ORDER BY host, package, architecture", arguments: [runId]) {
+                let key = FindingKey(host: row["host"], package: row["package"], architecture: row["architecture"])
                 findings[row["host"], default: []].append(PendingUpdate(
                     name: row["package"], installedVersion: row["installed_version"], availableVersion: row["available_version"],
-                    source: row["source"], security: row["security"], architecture: Self.architecture(row["architecture"]), severity: row["severity"]))
+                    source: row["source"], security: row["security"], architecture: Self.architecture(row["architecture"]), severity: row["severity"],
+                    cves: cves[key] ?? []))
             }
+            let unfixed = try Self.unfixedCVEs(db, runId: runId)
             let hosts = try Row.fetchAll(db, sql: "SELECT * FROM run_hosts WHERE run_id = ? ORDER BY started_at, host", arguments: [runId]).map { row in
                 let name: String = row["host"]
                 var os: OSInfo?
@@ -155,6 +159,7 @@ extension HistoryStore {
                     rebootRequired: row["reboot_required"], rebootPackages: packages.map { $0.split(separator: "\n").map(String.init) } ?? [],
                     installedCount: row["installed_count"], updates: findings[name] ?? [],
                     startedAt: row["started_at"], finishedAt: row["finished_at"])
+                    .with(unfixedCVEs: unfixed[name] ?? [])
             }
             return ScanRun(runId: runId, kind: try run.decode(RunKind.self, forColumn: "kind"), startedAt: run["started_at"], finishedAt: run["finished_at"], hosts: hosts)
         }

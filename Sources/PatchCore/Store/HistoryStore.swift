@@ -388,6 +388,7 @@ public final class HistoryStore: Sendable {
                 CREATE INDEX findings_first_seen ON findings(host, package, available_version, run_id);
                 """)
         }
+        registerAdvisoryMigration(&migrator)
         return migrator
     }
 }

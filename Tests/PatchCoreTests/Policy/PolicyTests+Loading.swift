@@ -12,7 +12,7 @@ extension PolicyTests {
             #expect(policy.file == path)
             #expect(policy.targets == "debian:ubuntu")
             #expect(policy.selection == UpdateSelection(
-                kind: .security, minSeverity: .important,
+                kind: .security, minSeverity: .high,
                 include: ["openssl*", "libssl*", "openssh-*", "linux-image-*"],
                 exclude: ["linux-image-*-rt-*"], hold: ["postgresql-*"]))
             let window = try #require(policy.window)
@@ -75,7 +75,7 @@ extension PolicyTests {
                 reboot_timeout: 600
                 """)
             #expect(policy.targets == "web:&prod:!web3")
-            #expect(policy.selection == UpdateSelection(kind: .all, minSeverity: .important, include: ["nginx*"]))
+            #expect(policy.selection == UpdateSelection(kind: .all, minSeverity: .high, include: ["nginx*"]))
             #expect(policy.window?.schedule == .weekly(Set(Weekday.allCases)))
             #expect(policy.window?.start == TimeOfDay(hour: 22, minute: 0))  // not YAML's base-60 1320
             #expect(policy.window?.timeZone == TimeZone(identifier: "UTC"))

@@ -23,14 +23,14 @@ extension PolicyTests {
         }
 
         @Test func minimumSeverity() {
-            let selection = UpdateSelection(kind: .security, minSeverity: .important)
+            let selection = UpdateSelection(kind: .security, minSeverity: .high)
             #expect(selection.decide(Self.update("kernel", severity: "Critical")) == .selected)
             #expect(selection.decide(Self.update("openssl", severity: "Important")) == .selected)
             #expect(selection.decide(Self.update("curl", severity: "Moderate"))
-                == .skipped("severity moderate below minimum important"))
+                == .skipped("severity medium below minimum high"))
             #expect(selection.decide(Self.update("curl", severity: "medium"))
-                == .skipped("severity moderate below minimum important"))
-            #expect(selection.decide(Self.update("bash", severity: "low")) == .skipped("severity low below minimum important"))
+                == .skipped("severity medium below minimum high"))
+            #expect(selection.decide(Self.update("bash", severity: "low")) == .skipped("severity low below minimum high"))
         }
 
         @Test func securityUpdateWithoutSeverityMeetsAnyMinimum() {
@@ -78,8 +78,8 @@ extension PolicyTests {
 
         @Test func severityText() {
             #expect(Severity(text: "LOW") == .low)
-            #expect(Severity(text: "Medium") == .moderate)
-            #expect(Severity(text: "high") == .important)
+            #expect(Severity(text: "Medium") == .medium)
+            #expect(Severity(text: "high") == .high)
             #expect(Severity(text: " critical ") == .critical)
             #expect(Severity(text: "urgent") == nil)
             #expect(Severity.low < Severity.critical)

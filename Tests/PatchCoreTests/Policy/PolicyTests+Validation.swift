@@ -125,7 +125,7 @@ extension PolicyTests {
 
         @Test func unknownMinSeverity() {
             expectPolicyError("name: n\ntargets: all\nselect: {min_severity: urgent}\n", line: 3, column: 24,
-                              "unknown min_severity 'urgent'", "low, moderate (or medium), important (or high) or critical")
+                              "unknown min_severity 'urgent'", "none, low, medium (or moderate), high (or important) or critical")
             expectPolicyError("name: n\ntargets: all\nselect: {min_severity: critcal}\n", line: 3, column: 24,
                               "did you mean 'critical'?")
         }

@@ -59,7 +59,7 @@ struct ComplianceReportTests {
         #expect(s.hosts == 5 && s.compliant == 1 && s.nonCompliant == 4 && s.percentCompliant == 20.0)
         #expect(s.scanned == 4 && s.stale == 1 && s.neverScanned == 1 && s.unreachable == 1 && s.rebootRequired == 1)
         #expect(s.missing.total == 5 && s.missing.security == 4 && s.missing.inScope == 4 && s.missing.overdue == 4 && s.missing.excepted == 0)
-        #expect(s.missing.bySeverity == ["critical": 0, "important": 0, "moderate": 0, "low": 0, "unrated": 4, "none": 1])
+        #expect(s.missing.bySeverity == ["critical": 0, "high": 0, "medium": 0, "low": 0, "unrated": 4, "none": 1])
         #expect(s.ageHistogram.map(\.updates) == [0, 0, 5, 0, 0])
 
         // First seen → installed: web2's openssl by the deployment (5 days), db1's zlib gone from the next scan (10 days).
@@ -134,7 +134,7 @@ struct ComplianceReportTests {
         // PCI DSS 6.3.3: critical within 30 days; "Important" falls to the organisation's 90.
         #expect(byName["glibc"]?.rule == "critical security updates" && byName["glibc"]?.status == .overdue)
         #expect(byName["kernel"]?.rule == "other security updates" && byName["kernel"]?.status == .withinDeadline)
-        #expect(rh1.missing.bySeverity["critical"] == 1 && rh1.missing.bySeverity["important"] == 1 && rh1.missing.bySeverity["unrated"] == 0)
+        #expect(rh1.missing.bySeverity["critical"] == 1 && rh1.missing.bySeverity["high"] == 1 && rh1.missing.bySeverity["unrated"] == 0)
         #expect(!report.evidence.notes.contains { $0.contains("History holds no vendor severity") })
     }
 

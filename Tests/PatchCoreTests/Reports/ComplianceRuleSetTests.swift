@@ -54,7 +54,7 @@ struct ComplianceRuleSetTests {
         ("id: x\nname: X\nrules: []\n", 3, 8, "'rules' must be a non-empty list of rules"),
         ("id: x\nname: X\nrules:\n  - {name: a, updates: security, within_day: 3}\n", 4, 34, "unknown key 'within_day' in rule 1 (did you mean 'within_days'?)"),
         ("id: x\nname: X\nrules:\n  - {name: a, updates: securty, within_days: 3}\n", 4, 24, "unknown update kind 'securty' (did you mean 'security'?): expected security or all"),
-        ("id: x\nname: X\nrules:\n  - {name: a, updates: all, min_severity: urgent, within_days: 3}\n", 4, 43, "unknown severity 'urgent': expected low, moderate, important or critical"),
+        ("id: x\nname: X\nrules:\n  - {name: a, updates: all, min_severity: urgent, within_days: 3}\n", 4, 43, "unknown severity 'urgent': expected none, low, medium, high or critical (moderate and important are read as medium and high)"),
         ("id: x\nname: X\nrules:\n  - {name: a, updates: all, within_days: -1}\n", 4, 42, "'within_days' must be a whole number from 0 to 3650, found the number -1"),
         ("id: x\nname: X\nrules:\n  - {name: a, updates: all, within_days: 9223372036854775807}\n", 4, 42,
          "'within_days' must be a whole number from 0 to 3650, found the number 9223372036854775807"),
