@@ -21,6 +21,7 @@ build: deps
 # The local lab: a real sshd on 127.x.y.z:2222-2227 chrooted into a Debian 12 tree and a Rocky 9 look-alike (built once per machine).
 lab: deps
 	lab/build-chroot.sh
+	lab/advisory-data.sh
 	lab/build-rhel.sh
 	lab/start.sh
 
