@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Records which CVEs the lab tree's pending security updates fix, from Debian's own changelogs.
 
-Usage: lab/advisory_data.py TREE OUT.json
+Usage: lab/advisory_data.py TREE OUT.json DEBS-FOLDER
 
 For every pending update from a -security archive in TREE, the candidate .deb is downloaded
 from the mirror the tree uses (`apt-get download --print-uris`, SHA-256 checked), its
@@ -9,6 +9,9 @@ changelog.Debian.gz read, and the CVE ids named in the entries newer than the in
 version (and at most the candidate) are kept with the entry version that first names them.
 CVE ids named only in entries at or below the installed version are kept apart: they are real
 CVEs fixed before, which a feed may list and a scan must not report.
+Every candidate .deb is kept in DEBS-FOLDER under apt's own file name: a deploy test seeds a
+tree's apt cache with them, so it installs the very files recorded here even once the mirror has
+moved on to newer versions.
 
 The advisory tests build a Debian Security Tracker feed from this file (plus decoys), serve it
 over HTTP on loopback, and check that a scan of the lab maps exactly these CVEs. Standard library
@@ -19,6 +22,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -59,7 +63,7 @@ def download(tree, name, version, folder):
     algo, expected = digest.split(":", 1)
     if algo.upper() != "SHA256" or hashlib.sha256(data).hexdigest() != expected:
         raise SystemExit(f"advisory data: {url}: checksum mismatch")
-    path = os.path.join(folder, filename.replace(":", "%3a"))
+    path = os.path.join(folder, filename)
     with open(path, "wb") as f:
         f.write(data)
     return path
@@ -93,7 +97,8 @@ def entries(text):
 
 
 def main():
-    tree, out = sys.argv[1], sys.argv[2]
+    tree, out, debs = sys.argv[1], sys.argv[2], sys.argv[3]
+    os.makedirs(debs, exist_ok=True)
     updates = pending_security(tree)
     if not updates:
         raise SystemExit("advisory data: the tree has no pending security update")
@@ -116,9 +121,9 @@ def main():
             text = None
             for binary in entry["binaries"]:
                 sub = tempfile.mkdtemp(dir=folder)
-                text = changelog(download(tree, binary, entry["candidate_version"], sub), sub)
-                if text:
-                    break
+                deb = download(tree, binary, entry["candidate_version"], sub)
+                text = text or changelog(deb, sub)
+                shutil.copy(deb, os.path.join(debs, os.path.basename(deb)))
             fixed, older = {}, {}
             if text is None:  # the lab's own packages carry no changelog: no CVE to map
                 text = ""

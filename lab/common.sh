@@ -14,6 +14,7 @@ BASE_TREE=$LAB_ROOT/bookworm            # cached debootstrap tree, treated as re
 BASE_MARKER=$LAB_ROOT/bookworm.built    # written only after the tree is complete
 RW_TREE=$LAB_ROOT/bookworm-rw           # writable copy for deploy tests
 ADVISORY_DATA=$LAB_ROOT/advisories/bookworm.json   # lab/advisory-data.sh: the CVEs its pending updates fix
+ADVISORY_DEBS=$LAB_ROOT/advisories/debs            # ... and their candidate .debs
 BASE_PORT=${PATCHCTL_LAB_PORT:-2222}
 RW_PORT=$((BASE_PORT + 1))
 SLOW_PORT=$((BASE_PORT + 2))

@@ -220,7 +220,7 @@ write_env() {
                  LAB_SLOT_ADDRESS_PREFIX="$SLOT_ADDRESS_PREFIX" LAB_SLOT_COUNT="$SLOT_COUNT" \
                  LAB_REBOOT_HOST="$REBOOT_HOST" LAB_REBOOT_PORT="$REBOOT_PORT" LAB_REBOOT_ROOT="$REBOOT_TREE" \
                  LAB_SLOT_SCRIPT="$LAB_SCRIPTS/slot.sh" LAB_REBOOT_MINUTE="$REBOOT_MINUTE" \
-                 LAB_REBOOT_DOWNTIME="$REBOOT_DOWNTIME" LAB_ADVISORY_DATA="$ADVISORY_DATA"; do
+                 LAB_REBOOT_DOWNTIME="$REBOOT_DOWNTIME" LAB_ADVISORY_DATA="$ADVISORY_DATA" LAB_ADVISORY_DEBS="$ADVISORY_DEBS"; do
             printf '%s=%q\n' "${v%%=*}" "${v#*=}"
         done
         if [ -n "$rhel" ]; then
