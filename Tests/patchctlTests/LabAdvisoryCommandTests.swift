@@ -10,8 +10,8 @@ import Testing
 struct LabAdvisoryCommandTests {
     /// lab/advisory_data.py's record: per source package, its installed and candidate versions,
     /// the pending binaries built from it, and the CVEs its newer changelog entries name.
-    struct LabData: Decodable {
-        struct Source: Decodable {
+    struct LabData: Decodable, Sendable {
+        struct Source: Decodable, Sendable {
             var source: String
             var installed_version: String
             var candidate_version: String
@@ -19,7 +19,7 @@ struct LabAdvisoryCommandTests {
             var cves: [CVE]
             var fixed_before: [CVE]
         }
-        struct CVE: Decodable {
+        struct CVE: Decodable, Sendable {
             var id: String
             var fixed_version: String
         }
@@ -36,8 +36,9 @@ struct LabAdvisoryCommandTests {
     static let urgencies = ["high", "low", "medium**", "unimportant", "not yet assigned", "medium", "high**"]
 
     /// The feed, and what a scan must make of it.
-    struct Feed {
-        var tracker: [String: Any] = [:]
+    struct Feed: Sendable {
+        /// The tracker document, as served.
+        var tracker = Data()
         /// Binary package → the CVE ids its update must carry, exactly.
         var fixes: [String: Set<String>] = [:]
         /// CVE id → the severity word the feed gives it.
@@ -49,6 +50,7 @@ struct LabAdvisoryCommandTests {
 
     static func feed(from data: LabData) throws -> Feed {
         var feed = Feed()
+        var tracker: [String: Any] = [:]
         var position = 0
         func record(_ status: String, fixed: String?, urgency: String, release: String = "bookworm") -> [String: Any] {
             var entry: [String: Any] = ["status": status, "urgency": urgency, "repositories": ["bookworm": fixed ?? "0"]]
@@ -68,12 +70,12 @@ struct LabAdvisoryCommandTests {
             for cve in source.fixed_before {
                 entries[cve.id] = record("resolved", fixed: cve.fixed_version, urgency: "high")
             }
-            if !entries.isEmpty { feed.tracker[source.source] = entries }
+            if !entries.isEmpty { tracker[source.source] = entries }
         }
         let withCVEs = data.sources.filter { !$0.cves.isEmpty }
         let first = try #require(withCVEs.first, "the lab's pending security updates name no CVE in their changelogs")
         let last = try #require(withCVEs.last)
-        var decoys = (feed.tracker[first.source] as? [String: Any]) ?? [:]
+        var decoys = (tracker[first.source] as? [String: Any]) ?? [:]
         // Open: no fix anywhere; the host must list it as unfixed.
         decoys["CVE-2099-0001"] = record("open", fixed: nil, urgency: "high")
         feed.unfixed.insert("CVE-2099-0001 \(first.source) -")
@@ -85,10 +87,11 @@ struct LabAdvisoryCommandTests {
         decoys["CVE-2099-0003"] = record("resolved", fixed: "0", urgency: "high")
         decoys["TEMP-0000000-7A1B2C"] = record("open", fixed: nil, urgency: "high")
         decoys["CVE-2099-0004"] = record("open", fixed: nil, urgency: "high", release: "bullseye")
-        feed.tracker[first.source] = decoys
+        tracker[first.source] = decoys
         // A source package the host does not have.
-        feed.tracker["patchctl-not-installed"] = ["CVE-2099-0005": record("open", fixed: nil, urgency: "high")]
+        tracker["patchctl-not-installed"] = ["CVE-2099-0005": record("open", fixed: nil, urgency: "high")]
         feed.kev = last.cves.first?.id
+        feed.tracker = try JSONSerialization.data(withJSONObject: tracker, options: [.sortedKeys])
         return feed
     }
 
@@ -135,7 +138,7 @@ struct LabAdvisoryCommandTests {
         }
     }
 
-    struct Setup {
+    struct Setup: Sendable {
         var folder: URL
         var db: String
         var server: FeedServer
@@ -149,7 +152,7 @@ struct LabAdvisoryCommandTests {
         let folder = try CLI.temporaryDirectory()
         let served = folder.appendingPathComponent("feeds")
         try FileManager.default.createDirectory(at: served, withIntermediateDirectories: true)
-        try JSONSerialization.data(withJSONObject: feed.tracker, options: [.sortedKeys]).write(to: served.appendingPathComponent("tracker.json"))
+        try feed.tracker.write(to: served.appendingPathComponent("tracker.json"))
         try JSONSerialization.data(withJSONObject: kevCatalogue(feed.kev ?? "CVE-2099-0009"), options: [.sortedKeys])
             .write(to: served.appendingPathComponent("kev.json"))
         return Setup(folder: folder, db: folder.appendingPathComponent("h.db").path, server: try FeedServer(folder: served), feed: feed, data: data)
@@ -231,12 +234,13 @@ struct LabAdvisoryCommandTests {
             default: -1
             }
         }
-        var expectedHigh = Set<String>()
+        var high = Set<String>()
         for update in pending where update["security"] as? Bool == true {
             let name = try #require(update["name"] as? String)
             let best = (setup.feed.fixes[name] ?? []).map { rank(setup.feed.urgency[$0] ?? "") }.max() ?? -1
-            if best >= 3 || best == -1 { expectedHigh.insert(name) }
+            if best >= 3 || best == -1 { high.insert(name) }
         }
+        let expectedHigh = high
         let target = try #require(setup.data.sources.first { $0.cves.count > 0 && $0.binaries.count > 1 } ?? setup.data.sources.first { !$0.cves.isEmpty })
         let cve = try #require(target.cves.first?.id)
 

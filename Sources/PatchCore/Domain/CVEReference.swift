@@ -30,6 +30,14 @@ public struct CVEReference: Codable, Sendable, Equatable, Hashable {
         self.source = source
     }
 
+    /// `CVE-YYYY-NNNN…` (four or more digits), the only form an id from an endpoint or a feed is
+    /// kept in; anything else (TEMP- ids, free text) is not a CVE.
+    public static func isCVEIdentifier(_ text: String) -> Bool {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        return parts.count == 3 && parts[0] == "CVE" && parts[1].count == 4 && parts[2].count >= 4 && parts[2].count <= 12
+            && (parts[1] + parts[2]).allSatisfy { $0 >= "0" && $0 <= "9" }
+    }
+
     // Written by hand so absent values print as null: consumers can rely on every key existing.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)

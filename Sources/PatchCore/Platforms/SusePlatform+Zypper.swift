@@ -16,6 +16,8 @@ extension SusePlatform {
         public var interactive: Bool
         /// Every repository alias offering it (the same patch is often listed once per repository).
         public var repositories: [String]
+        /// The CVEs its `<issue-list>` names (`<issue type="cve" id="CVE-…">`), in order, once each.
+        public var cves: [String] = []
     }
 
     /// One package update from `list-updates`.
@@ -110,10 +112,15 @@ extension SusePlatform {
             }
             let severity = update["severity"].flatMap { Severity(text: $0) == nil ? nil : $0.lowercased() }
             indexByName[name] = patches.count
+            var seenCVEs = Set<String>()
+            let cves = (update.child("issue-list")?.children ?? []).compactMap { issue -> String? in
+                guard issue.name == "issue", issue["type"] == "cve", let id = issue["id"], CVEReference.isCVEIdentifier(id) else { return nil }
+                return seenCVEs.insert(id).inserted ? id : nil
+            }
             patches.append(Patch(name: name, edition: update["edition"] ?? "1", arch: update["arch"],
                                  category: (update["category"] ?? "").lowercased(), severity: severity,
                                  restart: update["restart"] == "true", interactive: update["interactive"] == "true",
-                                 repositories: alias.map { [$0] } ?? []))
+                                 repositories: alias.map { [$0] } ?? [], cves: cves))
         }
         return patches
     }
@@ -197,13 +204,27 @@ extension SusePlatform {
                 .max { $0.1 < $1.1 }?.0
             let source = ([update.repository].filter { !$0.isEmpty } + unique.map { "patch:" + $0.name }).joined(separator: ", ")
             return PendingUpdate(name: update.name, installedVersion: update.oldEdition, availableVersion: update.edition,
-                                 source: source, security: !securityPatches.isEmpty, architecture: update.arch, severity: severity)
+                                 source: source, security: !securityPatches.isEmpty, architecture: update.arch, severity: severity,
+                                 cves: cveReferences(unique))
         }
         for patch in patches where !usedPatches.contains(patch.name) {
             findings.append(PendingUpdate(name: "patch:" + patch.name, installedVersion: "", availableVersion: patch.edition,
                                           source: patch.repositories.joined(separator: ", "), security: patch.category == "security",
-                                          architecture: patch.arch, severity: patch.severity))
+                                          architecture: patch.arch, severity: patch.severity, cves: cveReferences([patch])))
         }
         return findings
+    }
+
+    /// The CVEs the covering patches name, each rated with the most severe patch naming it (SUSE
+    /// rates patches, not CVEs) and the patch's word kept; source `zypper`. In CVE order.
+    static func cveReferences(_ patches: [Patch]) -> [CVEReference] {
+        var byID: [String: CVEReference] = [:]
+        for patch in patches {
+            let severity = patch.severity.flatMap(Severity.init(text:)) ?? .unknown
+            for id in patch.cves where byID[id].map({ $0.severity < severity }) ?? true {
+                byID[id] = CVEReference(id: id, severity: severity, vendorSeverity: patch.severity, source: "zypper")
+            }
+        }
+        return byID.values.sorted { $0.id < $1.id }
     }
 }

@@ -23,6 +23,20 @@ struct SusePlatformTests {
         #expect(!patches[0].restart && !patches[0].interactive)
     }
 
+    @Test func patchesCarryTheCVEsTheirIssueListNames() throws {
+        let patches = try SusePlatform.parsePatches(try Fixture.text("suse/leap16-list-patches-security.xml"))
+        // 112 names a CVE and a Bugzilla entry; 113 only Bugzilla and Jira entries.
+        #expect(patches.map(\.cves) == [["CVE-2025-11234"], []])
+        let updates = try SusePlatform.parseUpdates(try Fixture.text("suse/leap16-list-updates.xml"))
+        let findings = SusePlatform.mergeFindings(patches: patches, updates: updates,
+                                                  packagesOfPatches: ["openSUSE-Leap-16.0-112": [.init(name: "qemu-guest-agent", arch: nil, edition: "10.0.7-160000.1.1")]])
+        let agent = try #require(findings.first { $0.name == "qemu-guest-agent" })
+        #expect(agent.cves == [CVEReference(id: "CVE-2025-11234", severity: .high, vendorSeverity: "important", source: "zypper")])
+        #expect(agent.normalizedSeverity == .high)
+        #expect(findings.first { $0.name == "kernel-default" }?.cves == [])
+        #expect(findings.first { $0.name == "patch:openSUSE-Leap-16.0-113" }?.cves == [])
+    }
+
     @Test func olderZypperWithoutOldEdition() throws {
         // SLE 12 SP1's zypper: attributes in another order, no edition-old, no kind="patch" entries.
         let updates = try SusePlatform.parseUpdates(try Fixture.text("suse/sles12-list-updates.xml"))
