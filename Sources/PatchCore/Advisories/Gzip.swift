@@ -7,9 +7,10 @@ public enum Gzip {
     /// Decompresses a gzip (possibly several concatenated members, as `cat a.gz b.gz` makes) or
     /// zlib stream. Throws `FeedReadError` `.tooLarge` past `limit` bytes of output, `.truncated`
     /// when the stream stops early, `.corrupt` for damaged data or trailing garbage.
-    public static func decompress(_ data: Data, limit: Int) throws -> Data {
+    /// `source` (the file or URL) names the data in errors.
+    public static func decompress(_ data: Data, limit: Int, source: String = "gzip stream") throws -> Data {
         var output = Data()
-        try decompress(data, limit: limit, source: "gzip stream") { output.append(contentsOf: $0) }
+        try decompress(data, limit: limit, source: source) { output.append(contentsOf: $0) }
         return output
     }
 

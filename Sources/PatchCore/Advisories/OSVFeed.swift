@@ -50,7 +50,7 @@ public enum OSVFeed {
                 try collector.add(document: data, source: path + ":" + entry.name)
             }
         } else if path.hasSuffix(".json.gz") {
-            let data = try Gzip.decompress(try readFile(path, limit: limits.maxBytes), limit: limits.maxDecompressedBytes)
+            let data = try Gzip.decompress(try readFile(path, limit: limits.maxBytes), limit: limits.maxDecompressedBytes, source: path)
             try collector.add(document: data, source: path)
         } else {
             // A tar, plain or compressed; anything else fails its header checksum.

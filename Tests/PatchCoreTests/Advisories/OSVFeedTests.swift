@@ -83,6 +83,9 @@ import Testing
         #expect(all.count == 5)
         #expect(all.last?.vulnerability == "CVE-2002-0653")
         #expect(try await OSVFeed.read(path: dir.path, kind: .ubuntu, limits: .standard) == single)
+        // The same record gzipped.
+        try await dir.run("gzip -c a/2024/UBUNTU-CVE-2024-51988.json > record.json.gz")
+        #expect(try await OSVFeed.read(path: dir.file("record.json.gz"), kind: .ubuntu, limits: .standard) == single)
     }
 
     @Test func withdrawnRecordsAndIdsWithoutCVE() async throws {
