@@ -172,7 +172,7 @@ struct TarReader: Sendable {
         var path: String?
         while at < bytes.count {
             guard let space = bytes[at...].firstIndex(of: UInt8(ascii: " ")),
-                  let length = Int(String(decoding: bytes[at ..< space], as: UTF8.self)), length > space - at, at + length <= bytes.count,
+                  let length = Int(String(decoding: bytes[at ..< space], as: UTF8.self)), length >= space - at + 2, length <= bytes.count - at,
                   bytes[at + length - 1] == UInt8(ascii: "\n") else {
                 throw failure(.corrupt, "malformed pax header record at byte \(offset)")
             }
