@@ -24,7 +24,8 @@ import NIOConcurrencyHelpers
 ///   summary's leading word as Rocky and Alma write it (`Important: kernel security update`).
 ///   CVSS: the first `CVSS_V3` vector, scored by `CVSS.baseScore`; a `CVSS_V4` vector alone gives
 ///   no score (v4 is not computed).
-/// - `withdrawn` records are skipped.
+/// - `withdrawn` records are skipped. Ranges that several records give for the same CVE,
+///   package and versions are merged into one (`merged`).
 /// Every document is bounded by `FeedLimits`: file size, decompressed size, record count, depth.
 public enum OSVFeed {
     /// Async because Ubuntu's `.tar.xz` is decompressed by a child `xz` whose output is awaited.
@@ -113,7 +114,7 @@ public enum OSVFeed {
             self.limits = limits
         }
 
-        var ranges: [AdvisoryRange] { state.withLockedValue { $0.ranges } }
+        var ranges: [AdvisoryRange] { OSVFeed.merged(state.withLockedValue { $0.ranges }) }
 
         /// One JSON document: a record, or an array of records.
         func add(document data: Data, source: String) throws {
@@ -149,6 +150,36 @@ public enum OSVFeed {
         case let .dataCorrupted(context)?: return "invalid JSON: \(context.debugDescription)" + (context.underlyingError.map { " (\($0))" } ?? "")
         default: return "\(error)"
         }
+    }
+
+    /// One range per vulnerability, package and version span across records: Ubuntu publishes
+    /// each fix twice, in the USN (which names the advisory) and in the UBUNTU-CVE record (which
+    /// has the priority and CVSS); merged, the range has all three, and the feed half the rows.
+    /// The first record read that has a value wins; order is the first occurrence's.
+    static func merged(_ ranges: [AdvisoryRange]) -> [AdvisoryRange] {
+        struct Key: Hashable {
+            var vulnerability, ecosystem, package, introduced: String
+            var fixed: String?
+        }
+        var index: [Key: Int] = [:]
+        var result: [AdvisoryRange] = []
+        for range in ranges {
+            let key = Key(vulnerability: range.vulnerability, ecosystem: range.ecosystem, package: range.package,
+                          introduced: range.introduced, fixed: range.fixed)
+            guard let at = index[key] else {
+                index[key] = result.count
+                result.append(range)
+                continue
+            }
+            let kept = result[at]
+            if kept.vendorSeverity != nil || range.vendorSeverity == nil, kept.cvss != nil || range.cvss == nil,
+               kept.advisory != nil || range.advisory == nil { continue }
+            result[at] = AdvisoryRange(vulnerability: kept.vulnerability, ecosystem: kept.ecosystem, package: kept.package,
+                                       introduced: kept.introduced, fixed: kept.fixed,
+                                       vendorSeverity: kept.vendorSeverity ?? range.vendorSeverity,
+                                       cvss: kept.cvss ?? range.cvss, advisory: kept.advisory ?? range.advisory)
+        }
+        return result
     }
 
     // MARK: One record

@@ -110,6 +110,27 @@ import Testing
         #expect(ranges[1].advisory == "USN-1-1" && ranges[1].vendorSeverity == "high" && ranges[1].severity == .high)
     }
 
+    /// Ubuntu states each fix in the USN and in the UBUNTU-CVE record: one range comes out, with
+    /// the USN's id and the CVE record's priority and CVSS. A different fix version stays apart.
+    @Test func sameFixFromUSNAndCVERecordIsOneRange() async throws {
+        let dir = try ScratchDirectory()
+        try dir.write("osv/usn/USN-7100-1.json", Data("""
+            {"id": "USN-7100-1", "related": ["CVE-2024-51988", "UBUNTU-CVE-2024-51988"],
+             "affected": [{"package": {"ecosystem": "Ubuntu:22.04:LTS", "name": "rabbitmq-server"},
+                           "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.9.27-0ubuntu0.1"}]}]},
+                          {"package": {"ecosystem": "Ubuntu:20.04:LTS", "name": "rabbitmq-server"},
+                           "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.8.3-0ubuntu0.2"}]}]}]}
+            """.utf8))
+        try dir.write("osv/cve/2024/UBUNTU-CVE-2024-51988.json", Data(contentsOf: URL(fileURLWithPath: try AdvisoryFixture.path("ubuntu/UBUNTU-CVE-2024-51988.json"))))
+        let ranges = try await OSVFeed.read(path: dir.path, kind: .ubuntu, limits: .standard)
+        #expect(ranges.count == 4 + 1)
+        let jammy = ranges.filter { $0.ecosystem == "Ubuntu:22.04" }
+        #expect(jammy == [AdvisoryRange(vulnerability: "CVE-2024-51988", ecosystem: "Ubuntu:22.04", package: "rabbitmq-server",
+                                        fixed: "3.9.27-0ubuntu0.1", vendorSeverity: "medium", cvss: 6.5, advisory: "USN-7100-1")])
+        let focal = ranges.filter { $0.ecosystem == "Ubuntu:20.04" }.map(\.fixed)
+        #expect(Set(focal) == ["3.8.3-0ubuntu0.1", "3.8.3-0ubuntu0.2"])
+    }
+
     @Test func boundsAndDamage() async throws {
         let zip = try AdvisoryFixture.path("osv/debian-all.zip")
         var limits = FeedLimits.standard
