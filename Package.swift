@@ -26,6 +26,11 @@ let package = Package(
             pkgConfig: "libssh2",
             providers: [.apt(["libssh2-1-dev"])]
         ),
+        // The system's zlib: gzip feeds and the deflate entries of OSV zip archives (Advisories/Gzip.swift).
+        .systemLibrary(
+            name: "CZlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         .target(
             name: "PatchSSH",
             dependencies: ["CLibSSH2"]
@@ -34,6 +39,7 @@ let package = Package(
             name: "PatchCore",
             dependencies: [
                 "PatchSSH",
+                "CZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -10,6 +10,9 @@ set -euo pipefail
 PKGS=(libssh2-1-dev libsqlite3-dev pkg-config chromium fonts-dejavu-core python3
       libssl-dev dpkg-dev gcc make debian-archive-keyring)
 missing=()
+# zlib1g-dev and xz-utils: advisory feeds come gzipped, as OSV zips (deflate) and as Ubuntu's
+# osv-all.tar.xz, which is decompressed by the system's xz.
+PKGS+=(zlib1g-dev xz-utils)
 # openssh-client: `ssh -G` answers ssh_config lookups, and the ssh_config tests compare the
 # built-in reader with it.
 PKGS+=(openssh-client)
