@@ -16,6 +16,8 @@ PKGS=(debootstrap openssh-server openssh-client dpkg-dev util-linux procps rpm c
 PKGS+=(python3 python3-venv openssl)
 # Jump-host tests (lab/jump/topology.sh): network namespaces and veth pairs.
 PKGS+=(iproute2)
+# Benchmarks' time and memory figures (bench/advisories-sync.sh): GNU time's -v.
+PKGS+=(time)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")

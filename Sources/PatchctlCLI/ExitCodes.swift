@@ -26,6 +26,10 @@ enum ExitCodes {
             case .locked: return locked
             default: return .failure
             }
+        case let error as AdvisorySyncError:
+            // Like hosts: the others were synced, these kept their previous data.
+            for failure in error.failures { Terminal.writeErrorLine("\(failure)") }
+            return hostsFailed
         default:
             Terminal.writeErrorLine("\(error)")
             return .failure
