@@ -92,12 +92,12 @@ public struct AdvisorySync: Sendable {
                 validators = received
             }
         }
-        let records = try save(source, file: file, validators: validators, into: store) { count in progress?(.storing(source, records: count)) }
+        let records = try await save(source, file: file, validators: validators, into: store) { count in progress?(.storing(source, records: count)) }
         return Result(kind: source.kind, location: source.location, outcome: .updated, records: records)
     }
 
     private func save(_ source: AdvisoryFeedSource, file: String, validators: AdvisoryFeedValidators, into store: HistoryStore,
-                       progress: @escaping (Int) -> Void) throws -> Int {
+                       progress: @escaping (Int) -> Void) async throws -> Int {
         switch source.kind {
         case .debianTracker:
             // Streamed: rows go to the prepared insert as they are parsed, in the one transaction.
@@ -105,7 +105,7 @@ public struct AdvisorySync: Sendable {
                 try DebianTrackerFeed.forEach(path: file, limits: limits, insert)
             }
         case .ubuntu, .osv:
-            let ranges = try OSVFeed.read(path: file, kind: source.kind, limits: limits)
+            let ranges = try await OSVFeed.read(path: file, kind: source.kind, limits: limits)
             return try store.replaceAdvisoryRanges(kind: source.kind, location: source.location, validators: validators, progress: progress) { insert in
                 for range in ranges { try insert(range) }
             }
