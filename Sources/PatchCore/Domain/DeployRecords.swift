@@ -8,6 +8,10 @@ public struct PlannedUpdate: Codable, Sendable, Equatable {
     public var security: Bool
     public var severity: String?
     public var source: String
+    /// The CVEs installing it closes (ids, in order), where advisory data matched any.
+    public var cves: [String]
+    /// One of them is on CISA's Known Exploited Vulnerabilities catalogue.
+    public var kev: Bool
 
     public init(_ update: PendingUpdate) {
         name = update.name
@@ -16,13 +20,28 @@ public struct PlannedUpdate: Codable, Sendable, Equatable {
         security = update.security
         severity = update.severity
         source = update.source
+        cves = update.cves.map(\.id).sorted()
+        kev = update.fixesKEV
+    }
+
+    // Deploy documents stored before CVEs existed decode with none.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        fromVersion = try container.decode(String.self, forKey: .fromVersion)
+        toVersion = try container.decode(String.self, forKey: .toVersion)
+        security = try container.decode(Bool.self, forKey: .security)
+        severity = try container.decodeIfPresent(String.self, forKey: .severity)
+        source = try container.decode(String.self, forKey: .source)
+        cves = try container.decodeIfPresent([String].self, forKey: .cves) ?? []
+        kev = try container.decodeIfPresent(Bool.self, forKey: .kev) ?? false
     }
 
     enum CodingKeys: String, CodingKey {
         case name
         case fromVersion = "from_version"
         case toVersion = "to_version"
-        case security, severity, source
+        case security, severity, source, cves, kev
     }
 }
 

@@ -7,7 +7,7 @@ struct PolicyParser {
     static let topKeys = ["name", "targets", "select", "window", "rings", "approval", "reboot", "deferment",
                           "pre", "post", "refresh", "install_timeout", "reboot_timeout", "install",
                           "test_ring_installs_pending", "winrm_fallback"]
-    static let selectKeys = ["updates", "min_severity", "include", "exclude", "hold", "sources"]
+    static let selectKeys = ["updates", "min_severity", "include", "exclude", "hold", "sources", "cves", "kev"]
     static let ringKeys = ["name", "targets", "batch", "max_parallel", "max_fail_percent", "soak"]
     static let rebootKeys = ["mode", "message", "grace_minutes"]
     static let defermentKeys = ["max_deferrals", "deadline"]
@@ -168,7 +168,28 @@ struct PolicyParser {
             }
             selection.sources.append(source)
         }
+        for (text, node) in try strings(fields.value("cves"), label: "cves") {
+            guard let id = Self.cveID(text) else {
+                throw failure(at: node, "'\(text)' in 'cves' is not a CVE id: expected CVE-YYYY-NNNN (four or more digits), e.g. CVE-2024-3094")
+            }
+            if !selection.cves.contains(id) { selection.cves.append(id) }
+        }
+        if let node = fields.value("cves"), selection.cves.isEmpty {
+            throw failure(at: node, "'cves' must list at least one CVE id (omit it to select by updates and min_severity)")
+        }
+        if let node = fields.value("kev") {
+            selection.kev = try bool(node, label: "kev")
+        }
         return selection
+    }
+
+    /// A CVE id as MITRE writes it, upper-cased: `CVE-`, a year from 1999, a dash, four or more digits.
+    static func cveID(_ text: String) -> String? {
+        let parts = text.trimmingCharacters(in: .whitespaces).uppercased().split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "CVE", parts[1].count == 4, let year = Int(parts[1]), year >= 1999,
+              (4...19).contains(parts[2].count), parts[2].allSatisfy({ $0.isASCII && $0.isNumber }), parts[1].allSatisfy({ $0.isASCII && $0.isNumber })
+        else { return nil }
+        return parts.joined(separator: "-")
     }
 
     private func globs(_ node: Node?, label: String) throws(PatchError) -> [String] {

@@ -127,7 +127,7 @@ struct ComplianceEvaluator: Sendable {
             ageDays: Self.wholeDays(date.timeIntervalSince(sighting.at)), releasedAt: update.releasedAt,
             releaseAgeDays: update.releasedAt.map { Self.wholeDays(date.timeIntervalSince($0)) },
             rule: nil, withinDays: nil, dueAt: nil, status: .outOfScope, daysOverdue: nil,
-            exceptionId: nil, exceptionState: nil, exceptionUntil: nil)
+            exceptionId: nil, exceptionState: nil, exceptionUntil: nil, normalizedSeverity: update.normalizedSeverity, kev: update.kev, cves: update.cves)
         let covering = exceptions.filter { exception in
             let state = exception.state(at: date)
             return (state == .active || state == .expired)
@@ -139,7 +139,7 @@ struct ComplianceEvaluator: Sendable {
             finding.exceptionState = exception.state(at: date)
             finding.exceptionUntil = exception.until
         }
-        guard let index = ruleSet.ruleIndex(security: update.security, severity: update.severity) else { return finding }
+        guard let index = ruleSet.ruleIndex(security: update.security, severity: update.normalizedSeverity, kev: update.kev) else { return finding }
         let rule = ruleSet.rules[index]
         finding.rule = rule.name
         finding.withinDays = rule.withinDays

@@ -96,7 +96,8 @@ extension ComplianceReport {
         var standard = ruleSet
         standard.staleDays = staleDays
         return ComplianceReport(standard: standard, evidence: evidence, summary: summary, groups: groups, policies: policies,
-                                hosts: entries, exceptions: exceptionEntries, trend: trend)
+                                hosts: entries, exceptions: exceptionEntries, trend: trend,
+                                warnings: try AdvisoryWarnings.current(store: store, at: asOf))
     }
 
     /// The hosts reported on, sorted by name, with their inventory groups.
@@ -183,10 +184,10 @@ extension ComplianceReport {
     static func notes(ruleSet: ComplianceRuleSet, staleDays: Int, entries: [HostEntry], hasInventory: Bool) -> [String] {
         var notes: [String] = []
         let findings = entries.flatMap(\.updates)
-        if findings.contains(where: { $0.security && $0.severity == nil }) || entries.contains(where: { $0.osFamily == "debian" }) {
-            notes.append("apt (Debian, Ubuntu) reports no severity: a security update without a vendor severity is 'unrated' and counts as in scope of every security rule, whatever its min_severity.")
+        if findings.contains(where: { $0.security && $0.normalizedSeverity == .unknown }) || entries.contains(where: { $0.osFamily == "debian" }) {
+            notes.append("apt (Debian, Ubuntu) reports no severity: its updates are rated by the CVEs an advisory feed (`patchctl advisories sync`) matched to them; a security update rated by neither is 'unrated' and counts as in scope of every security rule, whatever its min_severity.")
         }
-        let unratedElsewhere = Set(entries.filter { $0.osFamily != nil && $0.osFamily != "debian" && $0.updates.contains { $0.security && $0.severity == nil } }
+        let unratedElsewhere = Set(entries.filter { $0.osFamily != nil && $0.osFamily != "debian" && $0.updates.contains { $0.security && $0.normalizedSeverity == .unknown } }
             .compactMap(\.osFamily)).sorted()
         if !unratedElsewhere.isEmpty {
             notes.append("Some \(unratedElsewhere.joined(separator: ", ")) security updates carry no vendor severity (scans recorded before severities were stored, or advisories without one): they are 'unrated' too, hence in scope.")

@@ -145,6 +145,10 @@ extension ComplianceReport {
         public var exceptionId: Int64?
         public var exceptionState: ComplianceException.State?
         public var exceptionUntil: Date?
+        /// patchctl's one scale (vendor word or CVEs), whether it fixes a KEV entry, and its CVEs.
+        public var normalizedSeverity: Severity = .unknown
+        public var kev: Bool = false
+        public var cves: [String] = []
 
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -154,6 +158,9 @@ extension ComplianceReport {
             try c.encode(source, forKey: .source)
             try c.encode(security, forKey: .security)
             try c.encode(severity, forKey: .severity)
+            try c.encode(normalizedSeverity, forKey: .normalizedSeverity)
+            try c.encode(kev, forKey: .kev)
+            try c.encode(cves, forKey: .cves)
             try c.encode(firstSeen, forKey: .firstSeen)
             try c.encode(firstSeenRun, forKey: .firstSeenRun)
             try c.encode(ageDays, forKey: .ageDays)
@@ -174,6 +181,8 @@ extension ComplianceReport {
             case installedVersion = "installed_version"
             case availableVersion = "available_version"
             case source, security, severity
+            case normalizedSeverity = "normalized_severity"
+            case kev, cves
             case firstSeen = "first_seen"
             case firstSeenRun = "first_seen_run"
             case ageDays = "age_days"

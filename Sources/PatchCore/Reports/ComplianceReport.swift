@@ -14,6 +14,8 @@ public struct ComplianceReport: Encodable, Sendable, Equatable {
     public var hosts: [HostEntry]
     public var exceptions: [ExceptionEntry]
     public var trend: [TrendPoint]
+    /// Stale or missing advisory feeds at the report's moment: severities and KEV flags may be incomplete.
+    public var warnings: [String] = []
 
     /// What the report was built from, so an auditor can reproduce it.
     public struct Evidence: Encodable, Sendable, Equatable {
@@ -77,6 +79,8 @@ public struct ComplianceReport: Encodable, Sendable, Equatable {
         public var overdue = 0
         /// Past their deadline but covered by an active exception.
         public var excepted = 0
+        /// Pending updates that fix a CVE on CISA's Known Exploited Vulnerabilities catalogue.
+        public var kev = 0
         /// `critical`, `high`, `medium`, `low`; `unrated`: a security update without a
         /// vendor severity (every apt one); `none`: neither a severity nor the security flag.
         public var bySeverity: [String: Int] = Dictionary(uniqueKeysWithValues: Missing.severityBuckets.map { ($0, 0) })
@@ -84,7 +88,12 @@ public struct ComplianceReport: Encodable, Sendable, Equatable {
         public static let severityBuckets = ["critical", "high", "medium", "low", "unrated", "none"]
 
         public static func bucket(security: Bool, severity: String?) -> String {
-            if let known = severity.flatMap(Severity.init(text:)) { return known.name }
+            bucket(security: security, severity: severity.flatMap(Severity.init(text:)) ?? .unknown)
+        }
+
+        /// On the normalised severity: unrated security updates (apt without a feed) are `unrated`.
+        public static func bucket(security: Bool, severity: Severity) -> String {
+            if severity != .unknown { return severity.name }
             return security ? "unrated" : "none"
         }
 
@@ -94,13 +103,14 @@ public struct ComplianceReport: Encodable, Sendable, Equatable {
             if finding.rule != nil { inScope += 1 }
             if finding.status == .overdue { overdue += 1 }
             if finding.status == .excepted { excepted += 1 }
-            bySeverity[Self.bucket(security: finding.security, severity: finding.severity), default: 0] += 1
+            if finding.kev { kev += 1 }
+            bySeverity[Self.bucket(security: finding.security, severity: finding.normalizedSeverity), default: 0] += 1
         }
 
         enum CodingKeys: String, CodingKey {
             case total, security
             case inScope = "in_scope"
-            case overdue, excepted
+            case overdue, excepted, kev
             case bySeverity = "by_severity"
         }
     }
@@ -359,6 +369,6 @@ public struct ComplianceReport: Encodable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind, standard, evidence, summary, groups, policies, hosts, exceptions, trend
+        case kind, standard, evidence, summary, groups, policies, hosts, exceptions, trend, warnings
     }
 }

@@ -21,11 +21,15 @@ extension ComplianceRuleSet {
             reference: PCI DSS 6.3.3
             updates: security
             min_severity: critical
+            # "critical" also means exploited: an update fixing a CVE on CISA's Known Exploited
+            # Vulnerabilities catalogue falls under this rule whatever its severity.
+            kev: true
             within_days: 30
             defined_by: standard
             note: >-
-              apt (Debian, Ubuntu) reports no severity, so every apt security update is treated as
-              critical and falls under this rule.
+              Critical severity or on CISA's KEV catalogue. apt (Debian, Ubuntu) reports no severity:
+              with an advisory feed synced its CVEs' severities count; without one every apt security
+              update is treated as critical and falls under this rule.
           - name: other security updates
             reference: PCI DSS 6.3.1 (risk ranking)
             updates: security

@@ -3,7 +3,7 @@ import Yams
 
 extension ComplianceRuleSet {
     static let topKeys = ["id", "name", "description", "stale_days", "rules"]
-    static let ruleKeys = ["name", "reference", "updates", "min_severity", "within_days", "defined_by", "note"]
+    static let ruleKeys = ["name", "reference", "updates", "min_severity", "kev", "within_days", "defined_by", "note"]
     /// Documented ranges, in days (README "Ranges of numbers").
     public static let staleDaysRange = 1...3650
     public static let withinDaysRange = 0...3650
@@ -103,6 +103,7 @@ extension ComplianceRuleSet {
             }
             minSeverity = severity
         }
+        let kev = try fields.value("kev").map { node throws(PatchError) in try values.bool(node, label: "kev") } ?? false
         let daysNode = try values.required(fields, "within_days", hint: "how many days an update may stay missing")
         let days = try values.integer(daysNode, label: "within_days", in: Self.withinDaysRange)
         let definedBy: DefinedBy = try fields.value("defined_by").map { node throws(PatchError) in
@@ -112,7 +113,7 @@ extension ComplianceRuleSet {
         let note = try fields.value("note").map { node throws(PatchError) in
             try values.string(node, label: "note").trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        return Rule(name: name, reference: reference, updates: updates, minSeverity: minSeverity, withinDays: days,
+        return Rule(name: name, reference: reference, updates: updates, minSeverity: minSeverity, kev: kev, withinDays: days,
                     definedBy: definedBy, note: note)
     }
 }

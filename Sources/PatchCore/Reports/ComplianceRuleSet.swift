@@ -19,14 +19,18 @@ public struct ComplianceRuleSet: Sendable, Equatable, Codable {
         /// Updates with a known lower severity are not in scope. A security update without any
         /// severity (apt never reports one) is in scope, as `min_severity` in deploy policies.
         public var minSeverity: Severity?
+        /// `kev: true`: an update fixing a CVE on CISA's Known Exploited Vulnerabilities catalogue
+        /// is covered whatever its severity (PCI DSS: "critical" means critical or exploited).
+        public var kev: Bool
         /// Days an in-scope update may stay missing, counted from the vendor's release date when
         /// the platform reports one, else from the first scan that listed it.
         public var withinDays: Int
         public var definedBy: DefinedBy
         public var note: String?
 
-        public init(name: String, reference: String? = nil, updates: UpdateSelection.Kind, minSeverity: Severity? = nil,
+        public init(name: String, reference: String? = nil, updates: UpdateSelection.Kind, minSeverity: Severity? = nil, kev: Bool = false,
                     withinDays: Int, definedBy: DefinedBy, note: String? = nil) {
+            self.kev = kev
             self.name = name
             self.reference = reference
             self.updates = updates
@@ -36,12 +40,19 @@ public struct ComplianceRuleSet: Sendable, Equatable, Codable {
             self.note = note
         }
 
-        /// Whether `update` falls under this rule.
+        /// Whether `update` falls under this rule; `severity` is the vendor's word.
         public func covers(security: Bool, severity: String?) -> Bool {
+            covers(security: security, severity: severity.flatMap(Severity.init(text:)) ?? .unknown, kev: false)
+        }
+
+        /// Whether an update falls under this rule; `severity` is the normalised one (vendor word or CVEs).
+        public func covers(security: Bool, severity: Severity, kev fixesKEV: Bool) -> Bool {
+            // A KEV fix is a security fix, whatever the repository's flag says.
+            if kev, fixesKEV { return true }
             if updates == .security, !security { return false }
             guard let minSeverity else { return true }
-            if let known = severity.flatMap(Severity.init(text:)) { return known >= minSeverity }
-            // No rating: a security update is in scope (apt's floor); anything else has nothing to meet the minimum with.
+            if severity != .unknown { return severity >= minSeverity }
+            // No rating: a security update is in scope (apt's floor without a feed); anything else has nothing to meet the minimum with.
             return security
         }
 
@@ -52,6 +63,7 @@ public struct ComplianceRuleSet: Sendable, Equatable, Codable {
             try container.encode(reference, forKey: .reference)
             try container.encode(updates, forKey: .updates)
             try container.encode(minSeverity?.name, forKey: .minSeverity)
+            try container.encode(kev, forKey: .kev)
             try container.encode(withinDays, forKey: .withinDays)
             try container.encode(definedBy, forKey: .definedBy)
             try container.encode(note, forKey: .note)
@@ -63,6 +75,7 @@ public struct ComplianceRuleSet: Sendable, Equatable, Codable {
             reference = try container.decodeIfPresent(String.self, forKey: .reference)
             updates = try container.decode(UpdateSelection.Kind.self, forKey: .updates)
             minSeverity = try container.decodeIfPresent(String.self, forKey: .minSeverity).flatMap(Severity.init(text:))
+            kev = try container.decodeIfPresent(Bool.self, forKey: .kev) ?? false
             withinDays = try container.decode(Int.self, forKey: .withinDays)
             definedBy = try container.decode(DefinedBy.self, forKey: .definedBy)
             note = try container.decodeIfPresent(String.self, forKey: .note)
@@ -71,6 +84,7 @@ public struct ComplianceRuleSet: Sendable, Equatable, Codable {
         enum CodingKeys: String, CodingKey {
             case name, reference, updates
             case minSeverity = "min_severity"
+            case kev
             case withinDays = "within_days"
             case definedBy = "defined_by"
             case note
@@ -101,6 +115,11 @@ public struct ComplianceRuleSet: Sendable, Equatable, Codable {
     /// The index of the rule `update` falls under, nil when it is out of scope.
     public func ruleIndex(security: Bool, severity: String?) -> Int? {
         rules.firstIndex { $0.covers(security: security, severity: severity) }
+    }
+
+    /// The same on the normalised severity, with the KEV flag.
+    public func ruleIndex(security: Bool, severity: Severity, kev: Bool) -> Int? {
+        rules.firstIndex { $0.covers(security: security, severity: severity, kev: kev) }
     }
 
     /// True when some deadline is the organisation's own rather than the standard's.

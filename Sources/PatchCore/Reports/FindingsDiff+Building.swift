@@ -36,20 +36,46 @@ extension FindingsDiff {
         let history = try store.reportHistory(upTo: .distantFuture, detailFrom: baseRun.startedAt)
         let baseEnd = baseRun.finishedAt ?? baseRun.startedAt
         var hosts: [HostDiff] = []
+        // Per host, the scan runs whose CVEs are compared: (base, target).
+        var cvePairs: [String: (base: String?, target: String)] = [:]
         for name in history.hostNames {
             let observations = history.observations[name] ?? []
             guard let now = observations.first(where: { $0.runId == targetRun.id }) else { continue }
             let base = observations.last { $0.runId == baseRun.id && $0.isScan }
                 ?? observations.last { $0.isScan && $0.at <= baseEnd && $0.runId != targetRun.id }
             hosts.append(compare(name: name, base: base, now: now))
+            if now.pending != nil {
+                cvePairs[name] = (observations.last { $0.kind == .scan && $0.isScan && $0.at <= baseEnd && $0.runId != targetRun.id }?.runId, now.runId)
+            }
         }
+        try compareCVEs(&hosts, pairs: cvePairs, store: store)
         let summary = Summary(
             hosts: hosts.count, added: hosts.reduce(0) { $0 + $1.added.count },
             addedSecurity: hosts.reduce(0) { $0 + $1.added.filter(\.security).count }, removed: hosts.reduce(0) { $0 + $1.removed.count },
             changed: hosts.reduce(0) { $0 + $1.changed.count }, newHosts: hosts.filter { $0.change == .new }.count,
-            failed: hosts.filter { $0.change == .failed }.count)
+            failed: hosts.filter { $0.change == .failed }.count, cvesClosed: hosts.reduce(0) { $0 + $1.cvesClosed.count },
+            cvesNew: hosts.reduce(0) { $0 + $1.cvesNew.count }, cvesNewKEV: hosts.reduce(0) { $0 + $1.cvesNew.filter(\.kev).count })
         return FindingsDiff(baseRun: baseRun.id, baseAt: baseRun.startedAt, baseFinishedAt: baseRun.finishedAt, targetRun: targetRun.id,
-                            targetAt: targetRun.startedAt, targetFinishedAt: targetRun.finishedAt, hosts: hosts, summary: summary)
+                            targetAt: targetRun.startedAt, targetFinishedAt: targetRun.finishedAt, hosts: hosts, summary: summary,
+                            warnings: try AdvisoryWarnings.current(store: store, at: ReportDate.now()))
+    }
+
+    /// Which CVEs each host closed and newly has. A host whose scans both carry no CVE data (no
+    /// feed synced) shows none; a host first scanned has all its CVEs new.
+    static func compareCVEs(_ hosts: inout [HostDiff], pairs: [String: (base: String?, target: String)], store: HistoryStore) throws {
+        let lookups: [(runId: String, host: String)] = pairs.flatMap { host, runs in [runs.base, runs.target].compactMap { $0 }.map { (runId: $0, host: host) } }
+        let open = try store.openCVEs(lookups)
+        for index in hosts.indices {
+            guard let runs = pairs[hosts[index].name] else { continue }
+            let now = open[runs.target + "\n" + hosts[index].name] ?? []
+            let before = runs.base.flatMap { open[$0 + "\n" + hosts[index].name] } ?? []
+            let nowIDs = Set(now.map(\.id)), beforeIDs = Set(before.map(\.id))
+            hosts[index].cvesClosed = before.filter { !nowIDs.contains($0.id) }
+            hosts[index].cvesNew = now.filter { !beforeIDs.contains($0.id) }
+            if hosts[index].change == .unchanged, !(hosts[index].cvesClosed.isEmpty && hosts[index].cvesNew.isEmpty) {
+                hosts[index].change = .changed
+            }
+        }
     }
 
     /// A scan named by id or prefix, which must have finished.

@@ -45,6 +45,16 @@ public struct FindingsDiff: Encodable, Sendable, Equatable {
         }
     }
 
+    /// A CVE open on a host in one scan: fixed by pending updates (`fixable`) or open with no fix.
+    public struct CVEItem: Encodable, Sendable, Equatable {
+        public var id: String
+        public var severity: Severity
+        public var kev: Bool
+        /// The updates that fix it, or the installed packages it is open on.
+        public var packages: [String]
+        public var fixable: Bool
+    }
+
     public struct HostDiff: Encodable, Sendable, Equatable {
         public var name: String
         public var change: Change
@@ -58,6 +68,11 @@ public struct FindingsDiff: Encodable, Sendable, Equatable {
         public var added: [Item]
         public var removed: [Item]
         public var changed: [VersionChange]
+        /// CVEs open in the base scan and not any more (fixed, or the package removed), and CVEs
+        /// open now that were not then (a new finding, or the feed learned of it); compared with the
+        /// host's latest successful scan run at or before the base (a deployment has no CVE data).
+        public var cvesClosed: [CVEItem] = []
+        public var cvesNew: [CVEItem] = []
 
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -72,6 +87,8 @@ public struct FindingsDiff: Encodable, Sendable, Equatable {
             try c.encode(added, forKey: .added)
             try c.encode(removed, forKey: .removed)
             try c.encode(changed, forKey: .changed)
+            try c.encode(cvesClosed, forKey: .cvesClosed)
+            try c.encode(cvesNew, forKey: .cvesNew)
         }
 
         enum CodingKeys: String, CodingKey {
@@ -81,6 +98,8 @@ public struct FindingsDiff: Encodable, Sendable, Equatable {
             case targetRun = "target_run"
             case targetAt = "target_at"
             case added, removed, changed
+            case cvesClosed = "cves_closed"
+            case cvesNew = "cves_new"
         }
     }
 
@@ -92,6 +111,10 @@ public struct FindingsDiff: Encodable, Sendable, Equatable {
         public var changed: Int
         public var newHosts: Int
         public var failed: Int
+        /// CVE-host pairs closed and newly open.
+        public var cvesClosed: Int = 0
+        public var cvesNew: Int = 0
+        public var cvesNewKEV: Int = 0
 
         enum CodingKeys: String, CodingKey {
             case hosts, added
@@ -99,6 +122,9 @@ public struct FindingsDiff: Encodable, Sendable, Equatable {
             case removed, changed
             case newHosts = "new_hosts"
             case failed
+            case cvesClosed = "cves_closed"
+            case cvesNew = "cves_new"
+            case cvesNewKEV = "cves_new_kev"
         }
     }
 
@@ -112,6 +138,8 @@ public struct FindingsDiff: Encodable, Sendable, Equatable {
     public var targetFinishedAt: Date?
     public var hosts: [HostDiff]
     public var summary: Summary
+    /// Stale or missing advisory feeds: the CVE part may be incomplete.
+    public var warnings: [String] = []
 
     enum CodingKeys: String, CodingKey {
         case kind
@@ -121,6 +149,6 @@ public struct FindingsDiff: Encodable, Sendable, Equatable {
         case targetRun = "target_run"
         case targetAt = "target_at"
         case targetFinishedAt = "target_finished_at"
-        case hosts, summary
+        case hosts, summary, warnings
     }
 }

@@ -25,10 +25,10 @@ public enum HTMLReport {
         let charts = [groupChart, severityChart, ageChart, trendChart].map { draw in
             "<figure class=\"chart\">" + draw(report, Layout.chartWidth, Layout.chartHeight) + "</figure>"
         }.joined()
-        let sections = [summarySection(report), rulesSection(report), groupsSection(report), hostsSection(report), detailsSection(report),
+        let sections = [summarySection(report), rulesSection(report), groupsSection(report), hostsSection(report), exposedSection(report), detailsSection(report),
                         exceptionsSection(report), patchesSection(report), trendSection(report), evidenceSection(report)]
         return page(report, title: "\(report.standard.name) compliance report", charts: charts, sections: sections,
-                    navigation: [("summary", "Summary"), ("rules", "Rules"), ("groups", "Groups"), ("hosts", "Hosts"),
+                    navigation: [("summary", "Summary"), ("rules", "Rules"), ("groups", "Groups"), ("hosts", "Hosts"), ("exposed", "Most exposed"),
                                  ("exceptions", "Exceptions"), ("patches", "Time to patch"), ("trend", "Trend"), ("evidence", "Evidence")])
     }
 
@@ -57,6 +57,8 @@ public enum HTMLReport {
         html += tile(String(s.missing.overdue), "updates past deadline", metric: "overdue", value: String(s.missing.overdue),
                      tone: s.missing.overdue == 0 ? "good" : "bad")
         html += tile(String(s.missing.security), "security updates pending", metric: "missing_security", value: String(s.missing.security), tone: nil)
+        html += tile(String(s.missing.kev), "pending fixes of known exploited CVEs (KEV)", metric: "kev", value: String(s.missing.kev),
+                     tone: s.missing.kev == 0 ? "good" : "bad")
         html += tile(s.timeToPatch.meanDays.map { String(format: "%.1f d", $0) } ?? "–", "mean time to patch",
                      metric: "mean_days", value: number(s.timeToPatch.meanDays), tone: nil)
         html += tile(String(s.stale + s.neverScanned), "stale or never scanned", metric: "stale_or_never", value: String(s.stale + s.neverScanned),
@@ -158,6 +160,44 @@ public enum HTMLReport {
         return html + "</tbody></table></section>"
     }
 
+    /// Hosts ranked by pending updates that fix KEV entries, then critical, then high ones (normalised
+    /// severity): where an attacker is most likely to get in. Hosts with none of these are left out.
+    static func exposedSection(_ report: ComplianceReport) -> String {
+        struct Exposed {
+            var index: Int, name: String, kev: Int, critical: Int, high: Int, cves: Int
+        }
+        var ranked: [Exposed] = []
+        for (index, host) in report.hosts.enumerated() {
+            let exposed = Exposed(index: index, name: host.name, kev: host.updates.filter(\.kev).count,
+                                  critical: host.updates.filter { $0.normalizedSeverity == .critical }.count,
+                                  high: host.updates.filter { $0.normalizedSeverity == .high }.count,
+                                  cves: Set(host.updates.flatMap(\.cves)).count)
+            if exposed.kev + exposed.critical + exposed.high > 0 { ranked.append(exposed) }
+        }
+        ranked.sort { a, b in
+            if a.kev != b.kev { return a.kev > b.kev }
+            if a.critical != b.critical { return a.critical > b.critical }
+            if a.high != b.high { return a.high > b.high }
+            return a.name < b.name
+        }
+        var html = "<section id=\"exposed\"><h2>Most exposed hosts</h2>"
+        guard !ranked.isEmpty else { return html + "<p>No host has a pending update that fixes a KEV entry or is rated critical or high.</p></section>" }
+        html += "<table><thead><tr><th>Host</th><th>KEV fixes</th><th>Critical</th><th>High</th><th>CVEs fixed by pending updates</th></tr></thead><tbody>"
+        for host in ranked.prefix(20) {
+            html += "<tr data-exposed=\"\(escape(host.name))\" data-kev=\"\(host.kev)\" data-critical=\"\(host.critical)\" data-high=\"\(host.high)\">"
+            html += "<td><a href=\"#host-\(host.index + 1)\">\(escape(host.name))</a></td><td class=\"n\">\(host.kev)</td>"
+            html += "<td class=\"n\">\(host.critical)</td><td class=\"n\">\(host.high)</td><td class=\"n\">\(host.cves)</td></tr>"
+        }
+        return html + "</tbody></table></section>"
+    }
+
+    /// The normalised severity with the vendor's word where it differs, and KEV: "high (Important) KEV".
+    static func severityText(_ finding: ComplianceReport.Finding) -> String {
+        var text = finding.normalizedSeverity == .unknown ? (finding.security ? "unrated" : "–") : finding.normalizedSeverity.name
+        if let word = finding.severity, word.lowercased() != text { text += " (\(word))" }
+        return text + (finding.kev ? " KEV" : "")
+    }
+
     static func detailsSection(_ report: ComplianceReport) -> String {
         var html = "<section id=\"details\"><h2>Host details</h2>"
         for (index, host) in report.hosts.enumerated() {
@@ -184,7 +224,7 @@ public enum HTMLReport {
                     let statusClass = finding.status == .overdue ? " class=\"bad\"" : ""
                     html += "<tr data-package=\"\(escape(finding.package))\" data-status=\"\(finding.status.rawValue)\" data-age=\"\(finding.ageDays)\">"
                     html += "<td>\(escape(finding.package))</td><td>\(escape(finding.installedVersion))</td><td>\(escape(finding.availableVersion))</td>"
-                    html += "<td>\(finding.security ? "yes" : "no")</td><td>\(escape(finding.severity ?? (finding.security ? "unrated" : "–")))</td>"
+                    html += "<td>\(finding.security ? "yes" : "no")</td><td>\(escape(severityText(finding)))</td>"
                     html += "<td>\(ReportDate.day(finding.firstSeen))</td><td class=\"n\">\(finding.ageDays) d</td>"
                     html += "<td>\(finding.releasedAt.map(ReportDate.day) ?? "not reported")</td><td>\(escape(finding.rule ?? "out of scope"))</td>"
                     html += "<td>\(finding.dueAt.map(ReportDate.day) ?? "–")</td>"

@@ -15,8 +15,12 @@ public struct ReportHistory: Sendable {
         public var severity: String?
         /// The vendor's release date where the platform records one (apt: never).
         public var releasedAt: Date?
-        /// CVE ids where the platform records them (apt: never).
+        /// The CVE ids the scan matched to it (advisory feeds, updateinfo, MSRC).
         public var cves: [String]
+        /// The highest severity of those CVEs, nil when none is rated.
+        public var cveSeverity: Severity?
+        /// One of them is on CISA's KEV catalogue.
+        public var kev: Bool = false
         /// With the name, a finding's identity (multi-arch hosts list libc6 once per architecture).
         public var architecture: String?
 
@@ -31,6 +35,11 @@ public struct ReportHistory: Sendable {
             self.severity = severity
             self.releasedAt = releasedAt
             self.cves = cves
+        }
+
+        /// patchctl's one scale: the higher of the vendor's word and the CVEs' severities; `unknown` when neither rates it.
+        public var normalizedSeverity: Severity {
+            max(severity.flatMap(Severity.init(text:)) ?? .unknown, cveSeverity ?? .unknown)
         }
     }
 

@@ -43,10 +43,14 @@ extension TableReport {
                     host.lastScan == nil ? "-" : String(host.missing.total), host.lastScan == nil ? "-" : String(host.missing.security),
                     String(host.missing.overdue), oldest.map { "\($0)d" } ?? "-",
                     host.rebootRequired.map { $0 ? "yes" : "no" } ?? "-",
-                    host.lastDeployment.map { "\(ReportDate.day($0.at)) \($0.result.rawValue)" } ?? "-"]
+                    host.lastDeployment.map { "\(ReportDate.day($0.at)) \($0.result.rawValue)" } ?? "-",
+                    // Normalised severity: KEV fixes and critical updates pending (vendor word or the feed's CVEs).
+                    host.lastScan == nil ? "-" : String(host.updates.filter(\.kev).count),
+                    host.lastScan == nil ? "-" : String(host.updates.filter { $0.normalizedSeverity == .critical }.count)]
         }
-        var out = render(header: ["HOST", "COMPLIANT", "LAST SCAN", "PLATFORM", "PENDING", "SECURITY", "OVERDUE", "OLDEST", "REBOOT", "LAST DEPLOY"],
-                         rows: rows, rightAligned: [4, 5, 6, 7])
+        var out = render(header: ["HOST", "COMPLIANT", "LAST SCAN", "PLATFORM", "PENDING", "SECURITY", "OVERDUE", "OLDEST", "REBOOT", "LAST DEPLOY",
+                                  "KEV", "CRITICAL"],
+                         rows: rows, rightAligned: [4, 5, 6, 7, 10, 11])
         let notes = hosts.filter { !$0.compliant || !$0.warnings.isEmpty }
         if !notes.isEmpty { out += "\n" }
         for host in notes {
@@ -85,20 +89,29 @@ extension TableReport {
     public static func diff(_ diff: FindingsDiff) -> String {
         let span = { (start: Date, end: Date?) in JSONOutput.timestamp(start) + (end.map { " to " + JSONOutput.timestamp($0) } ?? "") }
         var out = line("changes from scan \(diff.baseRun) (\(span(diff.baseAt, diff.baseFinishedAt))) to scan \(diff.targetRun) (\(span(diff.targetAt, diff.targetFinishedAt))); both finished\n\n")
-        out += render(header: ["HOST", "CHANGE", "NEW", "NEW SECURITY", "GONE", "NEW VERSION"], rows: diff.hosts.map { host in
+        out += render(header: ["HOST", "CHANGE", "NEW", "NEW SECURITY", "GONE", "NEW VERSION", "CVES CLOSED", "NEW CVES"], rows: diff.hosts.map { host in
             [host.name, host.change == .failed ? host.status.rawValue : host.change.rawValue, String(host.added.count),
-             String(host.added.filter(\.security).count), String(host.removed.count), String(host.changed.count)]
-        }, rightAligned: [2, 3, 4, 5])
-        for host in diff.hosts where !(host.added.isEmpty && host.removed.isEmpty && host.changed.isEmpty) || host.change == .failed {
+             String(host.added.filter(\.security).count), String(host.removed.count), String(host.changed.count),
+             String(host.cvesClosed.count), String(host.cvesNew.count)]
+        }, rightAligned: [2, 3, 4, 5, 6, 7])
+        for host in diff.hosts where !(host.added.isEmpty && host.removed.isEmpty && host.changed.isEmpty && host.cvesNew.isEmpty && host.cvesClosed.isEmpty)
+            || host.change == .failed {
             out += line("\n\(host.name):\n")
             if host.change == .failed { out += line("  \(host.status.rawValue): \(host.error ?? "")\n") }
             for item in host.added { out += line("  + \(item.package) \(item.availableVersion)\(item.security ? " [security]" : "")\n") }
             for item in host.changed { out += line("  ~ \(item.package) \(item.fromVersion) -> \(item.toVersion)\(item.security ? " [security]" : "")\n") }
             for item in host.removed { out += line("  - \(item.package) \(item.availableVersion)\n") }
+            for cve in host.cvesNew { out += line("  + \(cve.id) \(cve.severity.name)\(cve.kev ? " [KEV]" : "") \(cve.fixable ? "fixed by" : "no fix for") \(cve.packages.joined(separator: ", "))\n") }
+            for cve in host.cvesClosed { out += line("  - \(cve.id) \(cve.severity.name)\(cve.kev ? " [KEV]" : "") closed (\(cve.packages.joined(separator: ", ")))\n") }
         }
         let s = diff.summary
+        var footer = ""
+        if s.cvesClosed + s.cvesNew > 0 {
+            footer = "CVEs: \(s.cvesClosed) closed, \(s.cvesNew) newly open (\(s.cvesNewKEV) KEV), counted per host\n"
+        }
         return out + "\n\(s.hosts) host\(s.hosts == 1 ? "" : "s"): \(s.added) new finding\(s.added == 1 ? "" : "s") (\(s.addedSecurity) security), "
             + "\(s.removed) gone, \(s.changed) new version\(s.changed == 1 ? "" : "s"); \(s.newHosts) first scanned, \(s.failed) not scanned\n"
+            + footer
     }
 
     static func summaryLine(_ report: ComplianceReport) -> String {
@@ -112,6 +125,7 @@ extension TableReport {
     static func ruleLine(_ rule: ComplianceRuleSet.Rule) -> String {
         var text = line("\(rule.name): \(rule.updates == .security ? "security updates" : "all updates")")
         if let minimum = rule.minSeverity { text += line(" rated \(minimum.name) or above (unrated security updates included)") }
+        if rule.kev { text += " or fixing a known exploited CVE (KEV)" }
         text += " within \(rule.withinDays) days"
         text += rule.definedBy == .standard ? " [set by the standard" : " [organisation-defined"
         return text + (rule.reference.map { line(", \($0)]") } ?? "]")

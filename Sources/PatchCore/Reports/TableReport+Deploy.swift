@@ -18,7 +18,9 @@ extension TableReport {
             if let repair = host.repair { add("  repair with: \(repair)") }
             for item in host.failed { add("  failed  \(item.name) \(item.fromVersion) -> \(item.targetVersion) (now \(item.actualVersion ?? "not installed")): \(item.reason)") }
             if run.dryRun || details {
-                for item in host.planned { add("  plan    \(item.name) \(item.fromVersion) -> \(item.toVersion)\(item.security ? " [security]" : "")") }
+                for item in host.planned {
+                    add("  plan    \(item.name) \(item.fromVersion) -> \(item.toVersion)\(item.security ? " [security]" : "")\(closes(item))")
+                }
                 for command in host.commands { add("  command \(command)") }
             }
             if details {
@@ -41,6 +43,14 @@ extension TableReport {
         summary += "; \(s.installed) package\(s.installed == 1 ? "" : "s") installed, \(s.failedPackages) failed; \(s.rebooted) rebooted"
         if let finished = run.finishedAt { summary += String(format: "; %.1fs", finished.timeIntervalSince(run.startedAt)) }
         return out + summary + "  [run \(run.runId)]\n"
+    }
+
+    /// The CVEs a planned package closes, the first few by id: " closes CVE-2025-1, CVE-2025-2 (+3 more) [KEV]".
+    static func closes(_ item: PlannedUpdate) -> String {
+        guard !item.cves.isEmpty else { return "" }
+        let shown = 4
+        let more = item.cves.count > shown ? " (+\(item.cves.count - shown) more)" : ""
+        return " closes " + item.cves.prefix(shown).joined(separator: ", ") + more + (item.kev ? " [KEV]" : "")
     }
 
     public static func approvals(_ records: [ApprovalRecord]) -> String {

@@ -70,6 +70,19 @@ extension HistoryStore {
             let optional = ["severity", "released_at", "cves"].map { columns.contains($0) ? "f.\($0)" : "NULL AS \($0)" }
             var findings: [String: [ReportHistory.Update]] = [:]
             for chunk in chunks {
+                // The CVEs each scan matched (migration v9), by "run\nhost\npackage\narchitecture".
+                var matched: [String: (ids: [String], severity: Severity?, kev: Bool)] = [:]
+                for row in try Row.fetchAll(db, sql: """
+                    SELECT run_id, host, package, architecture, cve, severity, kev FROM finding_cves WHERE run_id IN (\(placeholders(chunk.count)))
+                    ORDER BY run_id, host, package, architecture, cve
+                    """, arguments: StatementArguments(chunk)) {
+                    let key = [row["run_id"] as String, row["host"] as String, row["package"] as String, row["architecture"] as String].joined(separator: "\n")
+                    var entry = matched[key] ?? ([], nil, false)
+                    entry.ids.append(row["cve"])
+                    if let rated = Severity(name: row["severity"]), rated != .unknown { entry.severity = max(entry.severity ?? rated, rated) }
+                    entry.kev = entry.kev || row["kev"]
+                    matched[key] = entry
+                }
                 for row in try Row.fetchAll(db, sql: """
                     SELECT f.run_id, f.host, f.package, f.architecture, f.installed_version, f.available_version, f.source, f.security, \(optional.joined(separator: ", "))
                     FROM findings f WHERE f.run_id IN (\(placeholders(chunk.count)))
@@ -77,11 +90,17 @@ extension HistoryStore {
                     let key = (row["run_id"] as String) + "\n" + (row["host"] as String)
                     guard detailed.contains(key) else { continue }
                     let cves: String? = row["cves"]
-                    findings[key, default: []].append(ReportHistory.Update(
+                    var update = ReportHistory.Update(
                         package: row["package"], installedVersion: row["installed_version"], availableVersion: row["available_version"],
                         source: row["source"], security: row["security"], severity: row["severity"], releasedAt: row["released_at"],
                         cves: cves.map { $0.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\n" }).map(String.init) } ?? [],
-                        architecture: Self.architecture(row["architecture"])))
+                        architecture: Self.architecture(row["architecture"]))
+                    if let found = matched[key + "\n" + (row["package"] as String) + "\n" + ((row["architecture"] as String?) ?? "")] {
+                        update.cves += found.ids.filter { !update.cves.contains($0) }
+                        update.cveSeverity = found.severity
+                        update.kev = found.kev
+                    }
+                    findings[key, default: []].append(update)
                 }
             }
             for key in findings.keys { findings[key]?.sort { ($0.package, $0.architecture ?? "") < ($1.package, $1.architecture ?? "") } }
@@ -160,10 +179,13 @@ extension HistoryStore {
         var seen: [ReportHistory.Update] = []
         var pending: [ReportHistory.Update] = []
         for item in document.planned {
-            let update = ReportHistory.Update(package: item.name, installedVersion: item.fromVersion, availableVersion: item.toVersion,
+            var update = ReportHistory.Update(package: item.name, installedVersion: item.fromVersion, availableVersion: item.toVersion,
                                               source: item.source, security: item.security, severity: item.severity,
                                               releasedAt: earlier[item.name + "@" + item.toVersion]?.releasedAt,
-                                              cves: earlier[item.name + "@" + item.toVersion]?.cves ?? [])
+                                              cves: earlier[item.name + "@" + item.toVersion]?.cves ?? item.cves)
+            // What the scan before said about its CVEs, else what the deployment's own plan recorded.
+            update.cveSeverity = earlier[item.name + "@" + item.toVersion]?.cveSeverity
+            update.kev = earlier[item.name + "@" + item.toVersion]?.kev ?? item.kev
             seen.append(update)
             if document.installed.contains(where: { $0.name == item.name && $0.toVersion == item.toVersion }) { continue }
             var left = update

@@ -25,6 +25,8 @@ extension Patchctl {
         func run() async throws {
             let store = try HistoryStore(readOnly: database.path(environment: ProcessInfo.processInfo.environment))
             let diff = try FindingsDiff.build(store: store, since: since, to: to)
+            // The JSON document carries its warnings; the other formats leave them to stderr.
+            if format != .json { for warning in diff.warnings { Terminal.writeErrorLine("warning: " + warning) } }
             // CSV is the one format beside the usual three (html is refused above).
             guard let output = OutputFormat(rawValue: format.rawValue) else { return Terminal.writeDocument(CSVReport.diff(diff)) }
             try Output.print(diff, items: diff.hosts, as: output) { TableReport.diff(diff) }

@@ -12,7 +12,7 @@ extension Patchctl {
                 --format is not given). --as-of DATE reports history as it stood then; the same database and arguments \
                 with --as-of give the same bytes.
                 """,
-            subcommands: [Compliance.self, Hosts.self, Trend.self],
+            subcommands: [Compliance.self, Hosts.self, Trend.self, CVEs.self],
             defaultSubcommand: Compliance.self)
     }
 }
@@ -75,6 +75,10 @@ struct ReportOptions: ParsableArguments {
     func run(_ kind: ComplianceRequest.Kind) throws {
         let report = try ComplianceReport.build(request(kind, environment: ProcessInfo.processInfo.environment))
         let text = try report.rendered(kind, as: resolvedFormat)
+        // The compliance JSON document carries its warnings; every other output leaves them to stderr.
+        if !(kind == .compliance && resolvedFormat == .json) {
+            for warning in report.warnings { Terminal.writeErrorLine("warning: " + warning) }
+        }
         guard let outputFile else {
             // Tables are text (neutralised); JSON, CSV and HTML escape their own values.
             return resolvedFormat == .table ? Terminal.write(text) : Terminal.writeDocument(text)
@@ -111,5 +115,72 @@ extension Patchctl.Report {
         @OptionGroup var options: ReportOptions
 
         func run() async throws { try options.run(.trend) }
+    }
+}
+
+extension Patchctl.Report {
+    struct CVEs: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "cves",
+            abstract: "Per CVE over each host's latest successful scan: severity, KEV, hosts that still have it, the fix, first seen.",
+            discussion: """
+                Answers "which hosts still have CVE-X": report cves --cve CVE-X. Fixable CVEs come from pending updates, \
+                "no fix" ones from installed packages with an open CVE. Stale or missing advisory feeds are warned about \
+                (stderr for tables, `warnings` in JSON).
+                """)
+
+        @OptionGroup var database: DatabaseOption
+
+        @Option(name: [.customLong("format"), .customLong("output")],
+                help: ArgumentHelp("table, json, ndjson, csv or html (default: from -o's extension, else table).", valueName: "format"))
+        var format: ReportFormat?
+
+        @Option(name: [.customShort("o"), .customLong("output-file")], help: ArgumentHelp("Write the report to this file.", valueName: "file"))
+        var outputFile: String?
+
+        @Option(help: ArgumentHelp("Only CVEs at least this severe: low, medium, high or critical (unrated ones are left out).", valueName: "severity"))
+        var minSeverity: String?
+
+        @Flag(help: "Only CVEs on CISA's Known Exploited Vulnerabilities catalogue.")
+        var kev = false
+
+        @Option(help: ArgumentHelp("Only hosts whose name matches this glob (web*, db[12]).", valueName: "glob"))
+        var host: String?
+
+        @Option(name: .customLong("cve"), help: ArgumentHelp("Only this CVE (repeatable): which hosts still have it.", valueName: "CVE-YYYY-NNNN"))
+        var cves: [String] = []
+
+        @Option(help: ArgumentHelp("At most this many CVEs, KEV and most severe first.", valueName: "count"))
+        var limit: Int?
+
+        func validate() throws {
+            if let minSeverity, Severity(text: minSeverity) == nil {
+                throw ValidationError("--min-severity '\(minSeverity)' is not a severity: none, low, medium, high or critical")
+            }
+            for cve in cves where CVEReport.normalizedID(cve) == nil {
+                throw ValidationError("--cve '\(cve)' is not a CVE id (CVE-YYYY-NNNN, e.g. CVE-2024-3094)")
+            }
+            if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+            if format == nil, let outputFile, ReportFormat(fileName: outputFile) == nil {
+                throw ValidationError("cannot tell the format from '\(outputFile)': add --format table|json|ndjson|csv|html")
+            }
+        }
+
+        func run() async throws {
+            let environment = ProcessInfo.processInfo.environment
+            let filter = CVEReport.Filter(minSeverity: minSeverity.flatMap(Severity.init(text:)), kevOnly: kev, host: host,
+                                          cves: cves.compactMap(CVEReport.normalizedID), limit: limit)
+            let store = try HistoryStore(readOnly: database.path(environment: environment))
+            let report = try CVEReport.build(store: store, filter: filter, at: ReportDate.now())
+            let resolved = format ?? outputFile.flatMap { ReportFormat(fileName: $0) } ?? .table
+            let text = try report.rendered(as: resolved)
+            // JSON carries its warnings; every other format leaves them to stderr.
+            if resolved != .json { for warning in report.warnings { Terminal.writeErrorLine("warning: " + warning) } }
+            guard let outputFile else {
+                return resolved == .table ? Terminal.write(text) : Terminal.writeDocument(text)
+            }
+            try Data(text.utf8).write(to: URL(fileURLWithPath: outputFile), options: .atomic)
+            Terminal.writeError("patchctl: wrote \(outputFile): \(report.headline)\n")
+        }
     }
 }

@@ -116,7 +116,7 @@ struct LabRhelTests {
             let critical = try LabDeployTests.policy("name: rhel-critical\ntargets: fleet\nrefresh: false\nselect: {updates: security, min_severity: critical}\n")
             let (strict, _) = try await LabDeployTests.deploy(policy: critical, inventory: inventory, dryRun: true)
             #expect(strict.hosts.first?.planned.isEmpty == true)
-            #expect(strict.hosts.first?.skipped.contains { $0.name == Self.openssl && $0.reason == "severity high below minimum critical" } == true)
+            #expect(strict.hosts.first?.skipped.contains { $0.name == Self.openssl && $0.reason == "severity high (important) below minimum critical" } == true)
 
             let policy = try LabDeployTests.policy("name: rhel-security\ntargets: fleet\napproval: auto\nreboot: never\nrefresh: false\nselect: security\n")
             let (run, _) = try await LabDeployTests.deploy(policy: policy, inventory: inventory)

@@ -27,7 +27,7 @@ extension PolicyTests {
             #expect(selection.decide(Self.update("kernel", severity: "Critical")) == .selected)
             #expect(selection.decide(Self.update("openssl", severity: "Important")) == .selected)
             #expect(selection.decide(Self.update("curl", severity: "Moderate"))
-                == .skipped("severity medium below minimum high"))
+                == .skipped("severity medium (Moderate) below minimum high"))
             #expect(selection.decide(Self.update("curl", severity: "medium"))
                 == .skipped("severity medium below minimum high"))
             #expect(selection.decide(Self.update("bash", severity: "low")) == .skipped("severity low below minimum high"))

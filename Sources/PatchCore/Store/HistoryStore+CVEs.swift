@@ -1,0 +1,127 @@
+import Foundation
+import GRDB
+
+extension HistoryStore {
+    /// One CVE open on one host in its latest successful scan, through one package: fixable by a
+    /// pending update (finding_cves) or unfixed (unfixed_cves).
+    public struct CVEExposure: Sendable, Equatable {
+        public var host: String
+        /// The host's latest successful scan, and when the host's part of it finished.
+        public var runId: String
+        public var scannedAt: Date
+        public var cve: String
+        public var severity: Severity
+        public var vendorSeverity: String?
+        public var cvss: Double?
+        public var kev: Bool
+        /// The pending update that fixes it, or (unfixed) the installed binary package it is open on.
+        public var package: String
+        public var installedVersion: String?
+        /// The candidate the host is offered (nil when unfixed).
+        public var availableVersion: String?
+        /// The feed's first fixing version; for an unfixed CVE, a fix the host is not offered.
+        public var fixedVersion: String?
+        public var fixable: Bool
+        /// The first scan of this host that had this CVE (fixable or not), and when it started.
+        public var firstRun: String
+        public var firstSeen: Date
+    }
+
+    /// Every CVE open on each host in the host's latest successful scan (optionally only `cves`,
+    /// upper-case ids). Latest scans are found through run_hosts_by_host, the CVE rows through the
+    /// primary keys of finding_cves and unfixed_cves (run_id, host, …) and first sightings through
+    /// their (cve, run_id) indexes, so the cost follows the fleet's open CVEs, not history's length.
+    public func cveExposures(cves: [String] = []) throws -> [CVEExposure] {
+        try read { db in
+            var arguments = StatementArguments([RunKind.scan.rawValue, HostStatus.ok.rawValue])
+            // --cve: filtered in both branches, before first sightings are looked up.
+            let list = "(" + Array(repeating: "?", count: cves.count).joined(separator: ",") + ")"
+            let (fixable, unfixed) = cves.isEmpty ? ("", "") : (" WHERE c.cve IN \(list)", " WHERE u.cve IN \(list)")
+            if !cves.isEmpty { arguments += StatementArguments(cves + cves) }
+            let sql = """
+                WITH latest AS (
+                    SELECT h.host, MAX(h.run_id) AS run_id FROM run_hosts h JOIN runs r ON r.id = h.run_id
+                    WHERE r.kind = ? AND h.status = ? GROUP BY h.host
+                ),
+                exposed AS (
+                    SELECT c.host, c.run_id, c.cve, c.severity, c.vendor_severity, c.cvss, c.kev, c.package,
+                           f.installed_version, f.available_version, c.fixed_version, 1 AS fixable
+                    FROM latest l JOIN finding_cves c ON c.run_id = l.run_id AND c.host = l.host
+                    LEFT JOIN findings f ON f.run_id = c.run_id AND f.host = c.host AND f.package = c.package\(fixable)
+                    UNION ALL
+                    SELECT u.host, u.run_id, u.cve, u.severity, u.vendor_severity, u.cvss, u.kev, u.package,
+                           NULL, NULL, u.fixed_version, 0
+                    FROM latest l JOIN unfixed_cves u ON u.run_id = l.run_id AND u.host = l.host\(unfixed)
+                ),
+                -- per host and CVE, its first scan: each side read through its (cve, run_id) index ('~' sorts after any id)
+                sighted AS (
+                    SELECT o.host, o.cve,
+                           MIN(COALESCE((SELECT MIN(run_id) FROM finding_cves WHERE cve = o.cve AND host = o.host), '~'),
+                               COALESCE((SELECT MIN(run_id) FROM unfixed_cves WHERE cve = o.cve AND host = o.host), '~')) AS run_id
+                    FROM (SELECT DISTINCT host, cve FROM exposed) o
+                )
+                SELECT x.*, h.finished_at AS scanned_at, s.run_id AS first_run, sh.started_at AS first_seen
+                FROM exposed x
+                JOIN run_hosts h ON h.run_id = x.run_id AND h.host = x.host
+                JOIN sighted s ON s.host = x.host AND s.cve = x.cve
+                JOIN run_hosts sh ON sh.run_id = s.run_id AND sh.host = x.host
+                ORDER BY x.cve, x.host, x.fixable DESC, x.package
+                """
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+                CVEExposure(host: row["host"], runId: row["run_id"], scannedAt: row["scanned_at"], cve: row["cve"],
+                            severity: Severity(name: row["severity"]) ?? .unknown, vendorSeverity: row["vendor_severity"], cvss: row["cvss"],
+                            kev: row["kev"], package: row["package"], installedVersion: row["installed_version"],
+                            availableVersion: row["available_version"], fixedVersion: row["fixed_version"], fixable: row["fixable"],
+                            firstRun: row["first_run"], firstSeen: row["first_seen"])
+            }
+        }
+    }
+
+    /// The OS families of each host's latest successful scan: whether Debian-family hosts (which
+    /// need a feed for any advisory data) are in the fleet.
+    public func latestScannedFamilies() throws -> Set<OSFamily> {
+        try read { db in
+            let names = try String.fetchAll(db, sql: """
+                SELECT DISTINCT h.os_family FROM run_hosts h
+                JOIN (SELECT h.host, MAX(h.run_id) AS run_id FROM run_hosts h JOIN runs r ON r.id = h.run_id
+                      WHERE r.kind = ? AND h.status = ? GROUP BY h.host) l ON l.run_id = h.run_id AND l.host = h.host
+                WHERE h.os_family IS NOT NULL
+                """, arguments: [RunKind.scan.rawValue, HostStatus.ok.rawValue])
+            return Set(names.compactMap(OSFamily.init(rawValue:)))
+        }
+    }
+}
+
+extension HistoryStore {
+    /// The CVEs open on each (scan run, host), fixable and unfixed merged per CVE id, in id order;
+    /// keyed "run\nhost". Each pair is two lookups by primary-key prefix.
+    public func openCVEs(_ pairs: [(runId: String, host: String)]) throws -> [String: [FindingsDiff.CVEItem]] {
+        try read { db in
+            var result: [String: [FindingsDiff.CVEItem]] = [:]
+            for (runId, host) in pairs {
+                var byID: [String: FindingsDiff.CVEItem] = [:]
+                for row in try Row.fetchAll(db, sql: """
+                    SELECT cve, severity, kev, package, 1 AS fixable FROM finding_cves WHERE run_id = ? AND host = ?
+                    UNION ALL
+                    SELECT cve, severity, kev, package, 0 FROM unfixed_cves WHERE run_id = ? AND host = ?
+                    """, arguments: [runId, host, runId, host]) {
+                    let id: String = row["cve"]
+                    let severity = Severity(name: row["severity"]) ?? .unknown
+                    var item = byID[id] ?? FindingsDiff.CVEItem(id: id, severity: severity, kev: false, packages: [], fixable: true)
+                    item.severity = max(item.severity, severity)
+                    item.kev = item.kev || row["kev"]
+                    let package: String = row["package"]
+                    if !item.packages.contains(package) { item.packages.append(package) }
+                    item.fixable = item.fixable && row["fixable"]
+                    byID[id] = item
+                }
+                result[runId + "\n" + host] = byID.values.map { item in
+                    var sorted = item
+                    sorted.packages.sort()
+                    return sorted
+                }.sorted { $0.id < $1.id }
+            }
+            return result
+        }
+    }
+}
