@@ -93,7 +93,7 @@ import Testing
         var limits = FeedLimits.standard
         limits.maxBytes = 1000
         #expect(throws: FeedFormatError.self) { try DebianTrackerFeed.read(path: path, limits: limits) }
-        limits = .default
+        limits = .standard
         limits.maxRecords = 9
         let error = #expect(throws: FeedFormatError.self) { try DebianTrackerFeed.read(path: path, limits: limits) }
         #expect(error?.message == "more than 9 records")
