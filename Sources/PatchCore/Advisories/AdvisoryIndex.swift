@@ -11,6 +11,8 @@ public final class AdvisoryIndex: @unchecked Sendable {
     private let store: HistoryStore
     private let lock = NSLock()
     private var ecosystems: [String: [String: [PackageVulnerability]]] = [:]
+    /// Per host OS's ecosystem list (`Ecosystem.of`), its ecosystems' vulnerabilities combined.
+    private var merged: [String: [String: [PackageVulnerability]]] = [:]
     private var kev: Set<String>?
     private var epss: [String: Double] = [:]
     /// CVEs whose EPSS score was looked up (found or not).
@@ -68,22 +70,28 @@ public final class AdvisoryIndex: @unchecked Sendable {
     /// The data for a host of these ecosystems, loading what is not loaded yet.
     func data(names: [String], scheme: VersionComparison.Scheme, extra: Set<String>) throws -> AdvisoryData {
         try lock.withLock {
-            var merged: [String: [PackageVulnerability]] = [:]
-            for name in names {
-                if ecosystems[name] == nil { ecosystems[name] = try load(ecosystem: name) }
-                // The first (most specific) ecosystem's word stands for a vulnerability both name.
-                for (package, vulnerabilities) in ecosystems[name]! {
-                    if merged[package] == nil { merged[package] = vulnerabilities; continue }
-                    let known = Set(merged[package]!.map(\.id))
-                    merged[package]! += vulnerabilities.filter { !known.contains($0.id) }
+            let key = names.joined(separator: "|")
+            if merged[key] == nil {
+                var combined: [String: [PackageVulnerability]] = [:]
+                for name in names {
+                    if ecosystems[name] == nil { ecosystems[name] = try load(ecosystem: name) }
+                    if combined.isEmpty { combined = ecosystems[name]!; continue }
+                    // The first (most specific) ecosystem's word stands for a vulnerability both name.
+                    for (package, vulnerabilities) in ecosystems[name]! {
+                        if combined[package] == nil { combined[package] = vulnerabilities; continue }
+                        let known = Set(combined[package]!.map(\.id))
+                        combined[package]! += vulnerabilities.filter { !known.contains($0.id) }
+                    }
                 }
+                // Built once per set of ecosystems: hosts share it (copy-on-write, never copied).
+                merged[key] = combined
             }
             if kev == nil { kev = Set(try store.read { db in try String.fetchAll(db, sql: "SELECT cve FROM kev") }) }
             if hasEPSS {
                 let missing = extra.subtracting(epssLooked)
                 if !missing.isEmpty { try lookUpEPSS(missing) }
             }
-            return AdvisoryData(scheme: scheme, vulnerabilities: merged, kev: kev ?? [], epss: epss)
+            return AdvisoryData(scheme: scheme, vulnerabilities: merged[key]!, kev: kev ?? [], epss: epss)
         }
     }
 

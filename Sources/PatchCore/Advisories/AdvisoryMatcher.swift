@@ -189,15 +189,20 @@ public enum AdvisoryMatcher {
         }
         var unfixed: [String: UnfixedCVE] = [:]
         for (key, names) in groups {
+            let sortedNames = names.sorted()
             for (vulnerability, range) in verdictOf(key.name, key.version, sourceCandidate[key]).unfixed {
                 let id = vulnerability.id + "\u{0}" + key.name
-                var entry = unfixed[id] ?? UnfixedCVE(
-                    id: vulnerability.id, package: "", packages: [], source: key.name, severity: range.severity,
-                    vendorSeverity: range.vendorSeverity, cvss: range.cvss, kev: data.kev.contains(vulnerability.id),
-                    fixedVersion: range.fixed, feed: vulnerability.feed.rawValue)
-                entry.packages = Array(Set(entry.packages + names)).sorted()
-                entry.package = entry.packages[0]
-                unfixed[id] = entry
+                if var entry = unfixed[id] {
+                    // Binaries of one source at two source versions: one entry with all of them.
+                    entry.packages = Array(Set(entry.packages + names)).sorted()
+                    entry.package = entry.packages[0]
+                    unfixed[id] = entry
+                } else {
+                    unfixed[id] = UnfixedCVE(
+                        id: vulnerability.id, package: sortedNames[0], packages: sortedNames, source: key.name, severity: range.severity,
+                        vendorSeverity: range.vendorSeverity, cvss: range.cvss, kev: data.kev.contains(vulnerability.id),
+                        fixedVersion: range.fixed, feed: vulnerability.feed.rawValue)
+                }
             }
         }
         let sorted = unfixed.values.sorted { ($0.id, $0.source) < ($1.id, $1.source) }
