@@ -254,3 +254,43 @@ struct AdvisoryMatcherTests {
         #expect(findings.unfixedCVEs.isEmpty)
     }
 }
+
+/// The matcher's own controller CPU per host (bench/advisories-scan.sh runs it on its generated
+/// feed): the recorded lab scan matched against the database PATCHCTL_BENCH_ADVISORY_DB names.
+/// Prints the figures; off unless that variable is set.
+@Suite("Advisory matching CPU", .enabled(if: ProcessInfo.processInfo.environment["PATCHCTL_BENCH_ADVISORY_DB"] != nil))
+struct AdvisoryMatchingBenchmark {
+    static func cpu() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+
+    @Test func matchingCPUPerHost() throws {
+        let path = try #require(ProcessInfo.processInfo.environment["PATCHCTL_BENCH_ADVISORY_DB"])
+        let index = try #require(try AdvisoryIndex.open(try HistoryStore(path: path)))
+        let findings = try AdvisoryMatcherTests.labFindings()
+        let os = AdvisoryMatcherTests.bookworm
+        var first = findings
+        let start = Self.cpu()
+        try index.match(&first, os: os)
+        let load = Self.cpu() - start
+        let hosts = 200
+        let cachedStart = Self.cpu()
+        for _ in 0..<hosts {
+            var copy = findings
+            try index.match(&copy, os: os)
+            #expect(copy.unfixedCVEs.count == first.unfixedCVEs.count)
+        }
+        let cached = (Self.cpu() - cachedStart) / Double(hosts)
+        let data = try index.data(names: Ecosystem.of(os).names, scheme: .dpkg, extra: [])
+        let uncachedStart = Self.cpu()
+        for _ in 0..<hosts {
+            let result = AdvisoryMatcher.match(updates: findings.updates, installed: findings.installedBinaries, data: data)
+            #expect(result.unfixed.count == first.unfixedCVEs.count)
+        }
+        let uncached = (Self.cpu() - uncachedStart) / Double(hosts)
+        print(String(format: "matching: first host (loading Debian:12, KEV, EPSS) %.1f ms; then per host %.3f ms with the run's verdict cache, %.3f ms without; %d update CVEs, %d unfixed",
+                     load * 1000, cached * 1000, uncached * 1000, first.updates.reduce(0) { $0 + $1.cves.count }, first.unfixedCVEs.count))
+    }
+}
