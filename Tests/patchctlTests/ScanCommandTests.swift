@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 /// `patchctl scan` and `patchctl history` as processes: exit codes, JSON schema, history.
@@ -91,6 +92,53 @@ struct ScanCommandTests {
             statuses[host["name"] as? String ?? ""] = host["status"] as? String
         }
         #expect(statuses == ["web1": "ok", "web2": "ok", "dead": "unreachable"])
+    }
+
+    /// Issue 12: with feeds synced into the run's history database, NDJSON lines carry each
+    /// update's `cves` and the host's `unfixed_cves`, and `--details` counts them; history keeps them.
+    @Test func syncedFeedsReachNDJSONDetailsAndHistory() throws {
+        let folder = try CLI.temporaryDirectory()
+        let db = folder.appendingPathComponent("h.db").path
+        let inventory = try inventory(in: folder, includeDead: false)
+        let common = ["-i", inventory, "--limit", "web1", "--known-hosts", try CLI.lab("LAB_KNOWN_HOSTS"), "--db", db]
+        let before = try CLI.run(["scan", "--output", "ndjson"] + common)
+        #expect(before.status == 0, "\(before.stderr)")
+        let plain = try CLI.json(String(before.stdout.split(separator: "\n")[0]))
+        #expect((plain["unfixed_cves"] as? [Any])?.isEmpty == true, "no feed synced: nothing matched")
+        // The lab repository's own packages: patchlab-canary 1.0 -> 1.1, patchlab-tool 1.0 -> 2.0 (stable across lab rebuilds).
+        try DatabaseQueue(path: db).write { db in
+            try db.execute(sql: """
+                INSERT INTO advisory_feeds (id, kind, location, record_count) VALUES (1, 'debian-tracker', 'test', 2), (2, 'kev', 'test', 1);
+                INSERT INTO advisory_ranges (feed_id, vulnerability, ecosystem, package, fixed, vendor_severity, severity)
+                    VALUES (1, 'CVE-2099-0001', 'Debian:12', 'patchlab-canary', '1.1', 'high', 'high'),
+                           (1, 'CVE-2099-0002', 'Debian:12', 'patchlab-tool', '3.0', 'low', 'low');
+                INSERT INTO kev (cve, feed_id, vendor, product, name, date_added) VALUES ('CVE-2099-0001', 2, 'v', 'p', 'n', '2026-01-01');
+                """)
+        }
+        let scan = try CLI.run(["scan", "--output", "ndjson"] + common)
+        #expect(scan.status == 0, "\(scan.stderr)")
+        let host = try CLI.json(String(scan.stdout.split(separator: "\n")[0]))
+        let updates = try #require(host["updates"] as? [[String: Any]])
+        let canary = try #require(updates.first { $0["name"] as? String == "patchlab-canary" })
+        let cves = try #require(canary["cves"] as? [[String: Any]])
+        #expect(cves.count == 1 && cves[0]["id"] as? String == "CVE-2099-0001" && cves[0]["severity"] as? String == "high")
+        #expect(cves[0]["kev"] as? Bool == true && cves[0]["fixed_version"] as? String == "1.1" && cves[0]["source"] as? String == "debian-tracker")
+        #expect(cves[0]["epss"] is NSNull && cves[0]["cvss"] is NSNull)
+        #expect(updates.filter { $0["name"] as? String != "patchlab-canary" }.allSatisfy { ($0["cves"] as? [Any])?.isEmpty == true })
+        let unfixed = try #require(host["unfixed_cves"] as? [[String: Any]])
+        #expect(unfixed.count == 1 && unfixed[0]["id"] as? String == "CVE-2099-0002" && unfixed[0]["package"] as? String == "patchlab-tool")
+        #expect(unfixed[0]["fixed_version"] as? String == "3.0" && unfixed[0]["source"] as? String == "patchlab-tool")
+
+        let table = try CLI.run(["scan", "--details"] + common)
+        #expect(table.status == 0, "\(table.stderr)")
+        let row = try #require(table.stdout.split(separator: "\n").first { $0.contains("patchlab-canary") })
+        #expect(row.contains("security     1  high"), "\(table.stdout)")
+        #expect(table.stdout.contains("CVES  SEVERITY"))
+
+        let runs = try #require(try JSONSerialization.jsonObject(with: Data(try CLI.run(["history", "--db", db, "--output", "json"]).stdout.utf8)) as? [[String: Any]])
+        let shown = try CLI.run(["history", "show", try #require(runs.first?["run_id"] as? String), "--db", db, "--output", "json"])
+        let replayed = try #require((try CLI.json(shown.stdout)["hosts"] as? [[String: Any]])?.first)
+        #expect((replayed["unfixed_cves"] as? [[String: Any]])?.map { $0["id"] as? String } == ["CVE-2099-0002"])
     }
 
     @Test func limitPatternSelectsHosts() throws {

@@ -131,6 +131,8 @@ public struct ScanFindings: Sendable, Equatable {
     /// Every installed package with its source package, where the platform's scan reads them
     /// (Debian family): what advisory feeds keyed by source package are matched against.
     public var installedBinaries: [InstalledBinary] = []
+    /// CVEs open on installed packages with no fix offered, where advisories were matched (`HostScan.unfixedCVEs`).
+    public var unfixedCVEs: [UnfixedCVE] = []
 
     public init(updates: [PendingUpdate], installedCount: Int?, rebootRequired: Bool, rebootPackages: [String] = []) {
         self.updates = updates

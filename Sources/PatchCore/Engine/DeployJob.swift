@@ -129,6 +129,7 @@ public struct DeployJob: Sendable {
                                     onlyRing: request.ring, user: user, now: now)
         options.relays = relays
         options.recordEvent = { recorder.record(event: $0) }
+        options.advisories = try AdvisoryIndex.open(store)
         var connection = connection
         connection.winRMFallback = connection.winRMFallback || policy.winrmFallback
         let engine = DeployRunner(engine: HostFanOut(options: connection), store: store, options: options, stop: stop)

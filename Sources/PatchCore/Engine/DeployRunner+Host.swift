@@ -24,7 +24,7 @@ extension DeployRunner {
     /// host's work (nothing to do, deferred, a failed pre check…) makes it return early.
     private func deploy(_ record: inout DeployHostRecord, on connection: inout HostConnection, ringIndex: Int, gate: ApprovalGate, runId: String) async throws {
         // A fresh scan is the plan's only source: the host may have changed since any earlier scan.
-        let (platform, findings) = try await scan(connection, refresh: policy.refresh && !options.dryRun, record: &record)
+        let (platform, findings) = try await scan(connection, refresh: policy.refresh && !options.dryRun, advisories: options.advisories, record: &record)
         record.rebootRequired = findings.rebootRequired
         let plan = try await plan(findings, platform: platform, ringIndex: ringIndex, gate: gate, record: &record)
         if plan.updates.isEmpty && policy.install.isEmpty && !wantsReboot(installedSomething: false, required: findings.rebootRequired) {
@@ -283,9 +283,11 @@ extension DeployRunner {
         }
     }
 
-    /// Facts + scan in one command, parsed by the host's platform.
-    private func scan(_ connection: HostConnection, refresh: Bool, record: inout DeployHostRecord) async throws -> (any Platform, ScanFindings) {
-        let (platform, findings) = try await ScanRunner.detectAndScan(connection, refresh: refresh)
+    /// Facts + scan in one command, parsed by the host's platform; matched against advisories for
+    /// the plan (policies select on CVEs), not for the check after installing.
+    private func scan(_ connection: HostConnection, refresh: Bool, advisories: AdvisoryIndex? = nil,
+                      record: inout DeployHostRecord) async throws -> (any Platform, ScanFindings) {
+        let (platform, findings) = try await ScanRunner.detectAndScan(connection, refresh: refresh, advisories: advisories)
         record.os = platform.os
         // Kept in the host's record with the reason, so the operator sees what was refused.
         record.skipped += findings.rejected.map { SkippedUpdate(name: $0.name, version: "", reason: "invalid: " + $0.reason) }

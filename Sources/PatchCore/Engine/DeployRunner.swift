@@ -19,6 +19,8 @@ public struct DeployOptions: Sendable {
     /// recorder, so that when history cannot be written they reach its journal like the hosts.
     /// Without one they are written to the store directly.
     public var recordEvent: (@Sendable (EventRecord) -> Void)?
+    /// The synced advisory feeds the plan's scans are matched against (nil: none synced).
+    public var advisories: AdvisoryIndex?
 
     public init(policy: Policy, forks: Int = 50, dryRun: Bool = false, ignoreWindow: Bool = false, onlyRing: String? = nil,
                 user: String, now: @escaping @Sendable () -> Date = { Date() }) {

@@ -5,10 +5,14 @@ public struct ScanOptions: Sendable {
     public var forks: Int
     /// Refresh package metadata first (`apt-get update`); needs root or become.
     public var refresh: Bool
+    /// The run's synced advisory feeds: each update's CVEs and the host's unfixed ones are matched
+    /// against them. Nil when none are synced (nothing is matched).
+    public var advisories: AdvisoryIndex?
 
-    public init(forks: Int = 50, refresh: Bool = false) {
+    public init(forks: Int = 50, refresh: Bool = false, advisories: AdvisoryIndex? = nil) {
         self.forks = forks
         self.refresh = refresh
+        self.advisories = advisories
     }
 }
 
@@ -24,7 +28,7 @@ public struct ScanRunner: Sendable {
     public func scan(_ hosts: [Host], options: ScanOptions, onHostFinished: @escaping @Sendable (HostScan) -> Void = { _ in }) async -> [HostScan] {
         await engine.run(
             hosts: hosts, forks: options.forks,
-            work: { connection in try await Self.scan(connection, refresh: options.refresh) },
+            work: { connection in try await Self.scan(connection, refresh: options.refresh, advisories: options.advisories) },
             failed: { host, failure, started in
                 HostScan(name: host.name, address: host.address, port: host.port, user: host.user, via: host.via, status: failure.status,
                          error: failure.message, startedAt: started, finishedAt: Date())
@@ -32,24 +36,26 @@ public struct ScanRunner: Sendable {
             onFinished: onHostFinished)
     }
 
-    static func scan(_ connection: HostConnection, refresh: Bool) async throws -> HostScan {
+    static func scan(_ connection: HostConnection, refresh: Bool, advisories: AdvisoryIndex?) async throws -> HostScan {
         let host = connection.host
         let started = Date()
         var scan = HostScan(name: host.name, address: host.address, port: host.port, user: host.user, via: host.via, status: .ok, startedAt: started, finishedAt: started)
-        let (platform, findings) = try await detectAndScan(connection, refresh: refresh)
+        let (platform, findings) = try await detectAndScan(connection, refresh: refresh, advisories: advisories)
         scan.os = platform.os
         scan.updates = findings.updates
         scan.rejectedUpdates = findings.rejected
         scan.installedCount = findings.installedCount
         scan.rebootRequired = findings.rebootRequired
         scan.rebootPackages = findings.rebootPackages
+        scan.unfixedCVEs = findings.unfixedCVEs
         scan.finishedAt = Date()
         return scan
     }
 
     /// Facts and scan in one command (escalated when the host has `become`), read by whichever
-    /// platform the facts describe. Scan and deploy both start here.
-    static func detectAndScan(_ connection: HostConnection, refresh: Bool) async throws -> (any Platform, ScanFindings) {
+    /// platform the facts describe. Scan and deploy both start here, so both see each update's
+    /// CVEs (policies select on them) when the run has advisories.
+    static func detectAndScan(_ connection: HostConnection, refresh: Bool, advisories: AdvisoryIndex? = nil) async throws -> (any Platform, ScanFindings) {
         let host = connection.host
         let script = ScanScript(for: host)
         let output = try await connection.run(script.command(refresh: refresh))
@@ -61,6 +67,18 @@ public struct ScanRunner: Sendable {
         var findings = try await parsing(host, "scan") { try platform.parseScan(output.stdout) }
         findings.updates += try await parsing(host, "snap/flatpak") { try script.thirdPartyFindings(output.stdout) }
         findings.rejected = findings.rejectInvalid(family: platform.family)
+        if let advisories {
+            let matched = findings, os = platform.os
+            findings = try await OffReactor.run {
+                var copy = matched
+                do {
+                    try advisories.match(&copy, os: os)
+                } catch {
+                    throw HostFanOut.Failure(status: .error, message: "\(host.name): advisories: \(error)")
+                }
+                return copy
+            }
+        }
         return (platform, findings)
     }
 

@@ -39,8 +39,10 @@ public struct DebianPlatform: Platform {
             "rc=$?",
             "echo '\(Sections.marker) apt-exit'",
             "echo $rc",
-            "echo '\(Sections.marker) installed'",
-            "dpkg-query -W -f='${db:Status-Abbrev}\\n' 2>/dev/null | grep -c '^ii'",
+            // Every package with its source package, in the same round trip: advisory feeds are keyed
+            // by source package; the `ii` rows are also the installed count.
+            "echo '\(Sections.marker) binaries'",
+            "dpkg-query -W -f='\(binariesFormat)' 2>/dev/null",
             rebootCheck,
         ]
         return lines.joined(separator: "\n")
@@ -125,10 +127,14 @@ public struct DebianPlatform: Platform {
             let errors = apt.split(separator: "\n").filter { $0.hasPrefix("E:") }.joined(separator: " ")
             throw ParseFailure("apt-get -s dist-upgrade exited \(exit.trimmed): \(errors.isEmpty ? String(apt.suffix(300)) : errors)")
         }
-        let installed = sections["installed"].flatMap { Int($0.trimmed) }
+        let binaries = sections["binaries"].map(Self.parseBinaries)
+        // Older outputs (and fakes) print only the count.
+        let installed = binaries.map { $0.count } ?? sections["installed"].flatMap { Int($0.trimmed) }
         let (rebootRequired, rebootPackages) = Self.parseReboot(sections["reboot"] ?? "")
-        return ScanFindings(updates: try Self.parseSimulation(apt), installedCount: installed,
-                            rebootRequired: rebootRequired, rebootPackages: rebootPackages)
+        var findings = ScanFindings(updates: try Self.parseSimulation(apt), installedCount: installed,
+                                    rebootRequired: rebootRequired, rebootPackages: rebootPackages)
+        findings.installedBinaries = binaries ?? []
+        return findings
     }
 
     /// `reboot` section: `required` then the packages that asked, or `none`.

@@ -63,7 +63,9 @@ extension RhelPlatform {
             throw ParseFailure("dnf updateinfo list exited \(infoExit): \(Self.reason(sections["updateinfo"] ?? ""))")
         }
         let installed = sections["rpm"].map(Self.parseRPMList)
-        let updates = Self.pendingUpdates(candidates, advisories: Self.parseUpdateInfo(sections["updateinfo"] ?? ""), installed: installed ?? [])
+        // CVE ids are extra: a dnf or yum that cannot list them (exit != 0) leaves the updates without, not the scan failed.
+        let cves = sections["updateinfo-cves-exit"]?.trimmed == "0" ? Self.parseUpdateInfo(sections["updateinfo-cves"] ?? "").filter { Self.isCVEId($0.id) } : []
+        let updates = Self.pendingUpdates(candidates, advisories: Self.parseUpdateInfo(sections["updateinfo"] ?? ""), installed: installed ?? [], cves: cves)
         let (rebootRequired, rebootPackages) = Self.parseReboot(
             sections["reboot"] ?? "", kernels: sections["kernels"] ?? "",
             runningKernel: sections["running-kernel"]?.trimmed ?? os.kernel ?? "")
@@ -74,16 +76,21 @@ extension RhelPlatform {
     /// The candidates as pending updates: installed version from rpm, and the advisories that
     /// ship a build newer than the installed one and no newer than the candidate (several, when
     /// updates were skipped: the candidate carries every fix in between).
-    static func pendingUpdates(_ candidates: [Candidate], advisories: [Advisory], installed: [InstalledPackage]) -> [PendingUpdate] {
+    ///
+    /// `cves`: `updateinfo list --with-cve` lines (an advisory's CVE in place of its id); an update
+    /// names each CVE shipped by a build in the same window, with the advisory's severity.
+    static func pendingUpdates(_ candidates: [Candidate], advisories: [Advisory], installed: [InstalledPackage],
+                               cves: [Advisory] = []) -> [PendingUpdate] {
         candidates.map { candidate in
             let sameName = installed.filter { $0.name == candidate.name }
             let sameArch = sameName.filter { $0.arch == candidate.arch }
             // An update may change the architecture (noarch <-> x86_64): then any installed copy is the one replaced.
             let current = (sameArch.isEmpty ? sameName : sameArch).map(\.version).max()
-            let applicable = advisories.filter { advisory in
+            let inWindow = { (advisory: Advisory) in
                 advisory.name == candidate.name && advisory.arch == candidate.arch && advisory.version <= candidate.version
                     && current.map { advisory.version > $0 } ?? true
             }
+            let applicable = advisories.filter(inWindow)
             let security = applicable.filter(\.security)
             // The vendor's own word of the most severe rated advisory (the normalised scale is derived from it).
             let severity = security.filter { rank($0) > 0 }.max { rank($0) < rank($1) }?.severity?.lowercased()
@@ -95,8 +102,26 @@ extension RhelPlatform {
             return PendingUpdate(
                 name: candidate.name, installedVersion: current?.description ?? "", availableVersion: candidate.version.description,
                 source: ids.isEmpty ? candidate.repo : "\(ids.joined(separator: ", ")) (\(candidate.repo))",
-                security: !security.isEmpty, architecture: candidate.arch, severity: severity)
+                security: !security.isEmpty, architecture: candidate.arch, severity: severity,
+                cves: cveReferences(cves.filter(inWindow)))
         }
+    }
+
+    /// One reference per CVE: the most severe advisory's word, and the earliest build that ships the fix.
+    static func cveReferences(_ lines: [Advisory]) -> [CVEReference] {
+        Dictionary(grouping: lines, by: \.id).map { id, lines in
+            let rated = lines.max { rank($0) < rank($1) }
+            let word = rated?.severity
+            return CVEReference(id: id, severity: word.flatMap(Severity.init(text:)) ?? .unknown, vendorSeverity: word,
+                                fixedVersion: lines.map(\.version).min()?.description, source: "updateinfo")
+        }.sorted { $0.id < $1.id }
+    }
+
+    /// `CVE-YYYY-NNNN…`, bounded: what goes into history as a CVE id.
+    static func isCVEId(_ text: String) -> Bool {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        return text.utf8.count <= 32 && parts.count == 3 && parts[0] == "CVE" && parts[1].count == 4
+            && parts[1].allSatisfy { $0.isASCII && $0.isNumber } && parts[2].count >= 4 && parts[2].allSatisfy { $0.isASCII && $0.isNumber }
     }
 
     private static func rank(_ advisory: Advisory) -> Int {

@@ -61,6 +61,12 @@ public struct RhelPlatform: Platform {
             "rc=$?",
             "echo '\(Sections.marker) updateinfo-exit'",
             "echo $rc",
+            // The same advisories by CVE (`CVE-ID  SEVERITY/Sec.  NEVRA`): each update's CVE ids.
+            "echo '\(Sections.marker) updateinfo-cves'",
+            "if [ $pm = dnf ]; then dnf -q -C updateinfo list --available --with-cve 2>&1; else yum -q -C updateinfo list cves available 2>&1; fi",
+            "rc=$?",
+            "echo '\(Sections.marker) updateinfo-cves-exit'",
+            "echo $rc",
             "echo '\(Sections.marker) rpm'",
             "rpm -qa --qf '\(rpmFormat)' 2>/dev/null",
             rebootCheck,

@@ -17,6 +17,8 @@ extension WindowsPlatform {
         public var isDownloaded: Bool
         /// Category names as Windows prints them (localised on some builds) and their ids.
         public var categories: [(name: String, id: String)]
+        /// `CveIDs`: the CVEs the update fixes, as the update service lists them.
+        public var cveIDs: [String] = []
         public var title: String
 
         public static func == (lhs: Update, rhs: Update) -> Bool {
@@ -24,7 +26,7 @@ extension WindowsPlatform {
                 && lhs.msrcSeverity == rhs.msrcSeverity && lhs.rebootBehavior == rhs.rebootBehavior
                 && lhs.lastDeploymentChange == rhs.lastDeploymentChange && lhs.isDownloaded == rhs.isDownloaded
                 && lhs.categories.map(\.name) == rhs.categories.map(\.name) && lhs.categories.map(\.id) == rhs.categories.map(\.id)
-                && lhs.title == rhs.title
+                && lhs.cveIDs == rhs.cveIDs && lhs.title == rhs.title
         }
 
         /// The WSUS "Security Updates" classification (its id is the same in every language).
@@ -65,7 +67,8 @@ extension WindowsPlatform {
         $k=($u.KBArticleIDs|%{"KB$_"}) -join ','
         $c=($u.Categories|%{"$($_.Name)|$($_.CategoryID)"}) -join ';'
         $d='';if($u.LastDeploymentChangeTime){$d=$u.LastDeploymentChangeTime.ToString('yyyy-MM-dd')}
-        "update`t$($u.Identity.UpdateID)`t$($u.Identity.RevisionNumber)`t$k`t$($u.MsrcSeverity)`t$($u.InstallationBehavior.RebootBehavior)`t$d`t$($u.IsDownloaded)`t$($c -replace '\\s+',' ')`t$($u.Title -replace '\\s+',' ')"}
+        $v=($u.CveIDs|%{"$_"}) -join ','
+        "update`t$($u.Identity.UpdateID)`t$($u.Identity.RevisionNumber)`t$k`t$($u.MsrcSeverity)`t$($u.InstallationBehavior.RebootBehavior)`t$d`t$($u.IsDownloaded)`t$($c -replace '\\s+',' ')`t$($v -replace '\\s+','')`t$($u.Title -replace '\\s+',' ')"}
         S wua-result;"$($r.ResultCode)"
         }catch{S wua-error;'0x{0:X8}' -f $_.Exception.HResult;$_.Exception.Message -replace '\\s+',' '}
         \(rebootFlagsScript)
@@ -93,10 +96,12 @@ extension WindowsPlatform {
         if((Get-ItemProperty 'HKLM:\\SYSTEM\\CurrentControlSet\\Control\\Session Manager' -EA 0).PendingFileRenameOperations){'SessionManager\\PendingFileRenameOperations'}
         """
 
-    /// Reads one `update<TAB>…` line (10 fields; the title is last and has no tabs).
+    /// Reads one `update<TAB>…` line: 11 fields, the title last (it has no tabs), the CVE ids
+    /// before it; a 10-field line (a script from before CVE ids) has none.
     static func parseUpdateLine(_ line: Substring) throws -> Update {
-        let fields = line.split(separator: "\t", maxSplits: 9, omittingEmptySubsequences: false).map(String.init)
-        guard fields.count == 10, fields[0] == "update", let revision = Int(fields[2]) else {
+        var fields = line.split(separator: "\t", maxSplits: 10, omittingEmptySubsequences: false).map(String.init)
+        if fields.count == 10 { fields.insert("", at: 9) }
+        guard fields.count == 11, fields[0] == "update", let revision = Int(fields[2]) else {
             throw ParseFailure("unexpected Windows Update line: \(String(line.prefix(200)))")
         }
         let categories = fields[8].split(separator: ";").map { entry -> (name: String, id: String) in
@@ -106,7 +111,10 @@ extension WindowsPlatform {
         return Update(updateID: fields[1].lowercased(), revision: revision,
                       kbArticleIDs: fields[3].split(separator: ",").map { $0.trimmed }.filter { !$0.isEmpty },
                       msrcSeverity: fields[4].trimmed, rebootBehavior: Int(fields[5]) ?? 0, lastDeploymentChange: fields[6],
-                      isDownloaded: fields[7].lowercased() == "true", categories: categories, title: fields[9].trimmed)
+                      isDownloaded: fields[7].lowercased() == "true", categories: categories,
+                      // Only well-formed ids, at most 1 000 (a cumulative update lists about a hundred).
+                      cveIDs: Array(fields[9].split(separator: ",").map { $0.trimmed }.filter(RhelPlatform.isCVEId).prefix(1000)),
+                      title: fields[10].trimmed)
     }
 
     /// The `wua` section's updates. A `wua-error` section (the search threw) fails with the
@@ -129,14 +137,18 @@ extension WindowsPlatform {
     /// Findings: named by KB (`KB5072033`; with `#` and the first 8 hex of the UpdateID when two
     /// pending updates share a KB, as Defender's platform updates for two channels do), or by title
     /// when there is no KB; versioned `UPDATEID.REVISION`; `source` `windows-update: TITLE`;
-    /// severity the MSRC rating.
+    /// severity the MSRC rating; `cves` its CVE ids, each rated with the update's MSRC severity.
     public static func findings(_ updates: [Update]) -> [PendingUpdate] {
         var kbCount: [String: Int] = [:]
         for update in updates { if let kb = update.kbArticleIDs.first { kbCount[kb, default: 0] += 1 } }
         return updates.map { update in
             let name = findingName(update, shared: update.kbArticleIDs.first.map { kbCount[$0, default: 0] > 1 } ?? false)
+            let rating = update.msrcSeverity.isEmpty ? nil : update.msrcSeverity
+            let cves = update.cveIDs.map { id in
+                CVEReference(id: id, severity: rating.flatMap(Severity.init(text:)) ?? .unknown, vendorSeverity: rating, source: "msrc")
+            }
             return PendingUpdate(name: name, installedVersion: "", availableVersion: update.exactVersion, source: "windows-update: " + update.title,
-                                 security: update.isSecurity, severity: update.msrcSeverity.isEmpty ? nil : update.msrcSeverity.lowercased())
+                                 security: update.isSecurity, severity: rating?.lowercased(), cves: cves)
         }
     }
 

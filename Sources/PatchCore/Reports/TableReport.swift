@@ -17,8 +17,14 @@ public enum TableReport {
         if details {
             for host in run.hosts where !host.updates.isEmpty {
                 out += line("\n\(host.name):\n")
-                let updateRows = host.updates.map { [$0.name, $0.installedVersion, $0.availableVersion, $0.security ? "security" : "", $0.source] }
-                out += render(header: ["  PACKAGE", "INSTALLED", "AVAILABLE", "", "SOURCE"], rows: updateRows.map { ["  " + $0[0]] + $0.dropFirst() }, rightAligned: [])
+                // CVES: how many the update fixes (advisories matched); SEVERITY: the highest of them and the vendor's word.
+                let updateRows = host.updates.map { update in
+                    [update.name, update.installedVersion, update.availableVersion, update.security ? "security" : "",
+                     update.cves.isEmpty ? "" : String(update.cves.count),
+                     update.normalizedSeverity == .unknown ? "" : update.normalizedSeverity.name, update.source]
+                }
+                out += render(header: ["  PACKAGE", "INSTALLED", "AVAILABLE", "", "CVES", "SEVERITY", "SOURCE"],
+                              rows: updateRows.map { ["  " + $0[0]] + $0.dropFirst() }, rightAligned: [4])
             }
         }
         let failures = run.hosts.filter { $0.status != .ok }

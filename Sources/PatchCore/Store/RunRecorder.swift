@@ -7,7 +7,8 @@ import Foundation
 /// instead; `finish()` then throws `HistoryWriteFailure`, after the run's end is journaled too.
 public final class RunRecorder<Record: HistoryRecord>: @unchecked Sendable {
     public let runId: String
-    private let store: HistoryStore
+    /// The database this run records into (advisory feeds are read from it too).
+    public let store: HistoryStore
     private let queue = DispatchQueue(label: "patchctl.history")
     private let lock = NSLock()
     private var pending: [Record] = []

@@ -20,15 +20,18 @@ extension Patchctl {
 
         func run() async throws {
             let environment = ProcessInfo.processInfo.environment
-            let options = ScanOptions(forks: connection.forks, refresh: refresh)
+            var options = ScanOptions(forks: connection.forks, refresh: refresh)
             guard let prepared = try await RunSetup.prepare(
                 kind: .scan, target: target, output: outputOptions, environment: environment,
                 options: "forks=\(options.forks) refresh=\(refresh)", as: HostScan.self, defaultUser: connection.user,
                 sshConfig: connection.connectionOptions(environment: environment).sshConfig, retry: (.scan, retry))
             else { return }
+            // Matched against the feeds synced into the run's own history database.
+            options.advisories = try AdvisoryIndex.open(prepared.recorder.store)
+            let scanOptions = options
             let engine = ScanRunner(engine: HostFanOut(options: connection.connectionOptions(environment: environment)))
             let (results, finished, historyFailure) = await RunSetup.execute(prepared, format: outputOptions.output) { onFinished in
-                await engine.scan(prepared.hosts, options: options, onHostFinished: onFinished)
+                await engine.scan(prepared.hosts, options: scanOptions, onHostFinished: onFinished)
             }
             let run = ScanRun(runId: prepared.recorder.runId, startedAt: prepared.started, finishedAt: finished, hosts: results)
             try RunSetup.conclude(run, hosts: run.hosts, failed: run.summary.failed, historyFailure: historyFailure, format: outputOptions.output) {

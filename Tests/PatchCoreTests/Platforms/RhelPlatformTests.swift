@@ -15,11 +15,13 @@ struct RhelPlatformTests {
 
     /// A whole scan's output as `scanCommand` prints it, made of the lab's recorded pieces.
     static func scanOutput(checkUpdate: String, checkUpdateExit: Int, updateInfo: String = "", rpm: String,
-                           reboot: String, rebootExit: Int = 0, refresh: (String, Int)? = nil) -> String {
+                           reboot: String, rebootExit: Int = 0, refresh: (String, Int)? = nil, cves: (String, Int)? = nil) -> String {
         var sections: [(String, String)] = []
         if let refresh { sections += [("refresh", refresh.0), ("refresh-exit", String(refresh.1))] }
         sections += [("check-update", checkUpdate), ("check-update-exit", String(checkUpdateExit)),
-                     ("updateinfo", updateInfo), ("updateinfo-exit", "0"), ("rpm", rpm),
+                     ("updateinfo", updateInfo), ("updateinfo-exit", "0")]
+        if let cves { sections += [("updateinfo-cves", cves.0), ("updateinfo-cves-exit", String(cves.1))] }
+        sections += [("rpm", rpm),
                      ("reboot", reboot), ("reboot-exit", String(rebootExit)),
                      ("kernels", "package kernel-core is not installed\npackage kernel is not installed"),
                      ("running-kernel", "6.18.44-fc-v669")]
@@ -153,6 +155,34 @@ struct RhelPlatformTests {
             PendingUpdate(name: "patchlab-utils", installedVersion: "1:1.0-1.el9", availableVersion: "1:2.0-1.el9",
                           source: "PLBA-2025:0002 (patchlab-baseos)", security: false, architecture: "noarch"),
         ])
+    }
+
+    /// Issue 12: each advisory's CVEs, read in the same scan (`updateinfo list --available --with-cve`,
+    /// recorded from real dnf on a repository whose advisories reference CVEs): the update names the
+    /// CVEs of every advisory between installed and candidate, each with its advisory's severity.
+    @Test func labScanNamesEachAdvisorysCVEsWithItsSeverity() throws {
+        func scan(cves: (String, Int)?) throws -> ScanFindings {
+            try Self.platform().parseScan(Self.scanOutput(
+                checkUpdate: try Fixture.text(Self.lab + "dnf-check-update.txt"), checkUpdateExit: 100,
+                updateInfo: try Fixture.text(Self.lab + "dnf-updateinfo-list-available.txt"),
+                rpm: try Fixture.text(Self.lab + "rpm-qa.txt"), reboot: try Fixture.text(Self.lab + "needs-restarting-none.txt"), cves: cves))
+        }
+        let findings = try scan(cves: (try Fixture.text(Self.lab + "dnf-updateinfo-list-available-with-cve.txt"), 0))
+        let openssl = try #require(findings.updates.first { $0.name == "patchlab-openssl-lib" })
+        #expect(openssl.cves == [
+            CVEReference(id: "CVE-2025-10001", severity: .medium, vendorSeverity: "Moderate", fixedVersion: "1.0.5-1.el9", source: "updateinfo"),
+            CVEReference(id: "CVE-2025-10003", severity: .high, vendorSeverity: "Important", fixedVersion: "1.1-1.el9", source: "updateinfo"),
+            CVEReference(id: "CVE-2025-10004", severity: .high, vendorSeverity: "Important", fixedVersion: "1.1-1.el9", source: "updateinfo"),
+        ])
+        #expect(openssl.normalizedSeverity == .high)
+        let others = findings.updates.filter { $0.name != "patchlab-openssl-lib" }
+        #expect(others.count == 2 && others.allSatisfy { $0.cves.isEmpty })
+        // Everything else is what the scan without CVEs reads; a dnf that cannot list CVEs (exit 2) leaves them out, not the scan failed.
+        var without = findings
+        for index in without.updates.indices { without.updates[index].cves = [] }
+        #expect(try scan(cves: nil) == without)
+        #expect(try scan(cves: ("usage: dnf updateinfo [-c [config file]] ...\ndnf updateinfo: error: unrecognized arguments: --with-cve", 2)) == without)
+        #expect(RhelPlatform.scanCommand(refresh: false).contains("updateinfo list --available --with-cve"))
     }
 
     @Test func onlyObsoletesOrNothingPendingAreEmptyScans() throws {

@@ -27,7 +27,10 @@ struct WindowsPlatformTests {
                                                  "KB5066128", "KB5072033", "JBL Driver Update (2.0.0.6)"])
         let cumulative = findings.updates[6]
         #expect(cumulative == PendingUpdate(name: "KB5072033", installedVersion: "", availableVersion: "9769e8ee-5e2e-4f54-92ee-d616ce08ca7f.1",
-                                            source: "windows-update: 2025-12 Sicherheitsupdate (KB5072033) (26200.7462)", security: true))
+                                            source: "windows-update: 2025-12 Sicherheitsupdate (KB5072033) (26200.7462)", security: true,
+                                            cves: [CVEReference(id: "CVE-2025-62221", severity: .unknown, source: "msrc")]))
+        let others = findings.updates.filter { $0.name != "KB5072033" }
+        #expect(others.count == 7 && others.allSatisfy { $0.cves.isEmpty })
         #expect(findings.updates.filter(\.security).map(\.name) == ["KB5066128", "KB5072033"])
         // Localised titles survive (UTF-8, en dashes, umlauts).
         #expect(findings.updates[2].source.contains("bösartiger"))
@@ -43,6 +46,19 @@ struct WindowsPlatformTests {
         let finding = try #require(WindowsPlatform.findings([update]).first)
         #expect(finding.severity == "critical" && finding.name == "KB5000001")
         #expect(throws: ParseFailure.self) { try WindowsPlatform.parseUpdateLine("update\tnot enough fields") }
+        #expect(update.cveIDs.isEmpty, "a 10-field line, from a script before CVE ids, has none")
+    }
+
+    /// Issue 12: WUA's `CveIDs`, in the field before the title, become the finding's CVEs rated
+    /// with the update's MSRC severity (source `msrc`); ids that are not CVE ids are dropped.
+    @Test func cveIDsCarryTheMSRCSeverity() throws {
+        let line = "update\tABCDEF01-0000-0000-0000-000000000001\t3\tKB5000001\tImportant\t1\t2026-11-11\tTrue\tSecurity Updates|\tCVE-2026-20001,CVE-26-1,ADV990001, $(x)\tTitel"
+        let update = try WindowsPlatform.parseUpdateLine(Substring(line))
+        #expect(update.cveIDs == ["CVE-2026-20001"] && update.title == "Titel")
+        let finding = try #require(WindowsPlatform.findings([update]).first)
+        #expect(finding.cves == [CVEReference(id: "CVE-2026-20001", severity: .high, vendorSeverity: "Important", source: "msrc")])
+        #expect(finding.normalizedSeverity == .high)
+        #expect(WindowsPlatform.scanScriptPowerShell().contains("$v=($u.CveIDs|%{\"$_\"}) -join ','"))
     }
 
     @Test func emptyScanAndRebootFlags() throws {
