@@ -132,8 +132,9 @@ struct LabAdvisoryCommandTests {
             url = "http://127.0.0.1:" + text[range].dropFirst(5)
         }
 
+        // SIGKILL: a child of the test runner inherits its ignored SIGTERM.
         deinit {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
     }
