@@ -268,7 +268,7 @@ struct LabAdvisoryCommandTests {
             #expect(Set(planned.compactMap { $0["name"] as? String }) == expectedHigh)
             for item in planned {
                 let name = try #require(item["name"] as? String)
-                let ids = (item["cves"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+                let ids = try #require(item["cves"] as? [String], "\(name): planned[].cves")
                 #expect(Set(ids) == setup.feed.fixes[name] ?? [], "the plan shows the CVEs \(name) closes")
             }
 
