@@ -7,7 +7,7 @@ LAB_KNOWN_HOSTS = .lab/known_hosts
 # libssh2 >= 1.11 (RSA with rsa-sha2-256/512): the system's, or Debian trixie's built static by scripts/libssh2.sh.
 LIBSSH2 = PKG_CONFIG_PATH="$$(scripts/libssh2.sh)"
 
-.PHONY: all deps build lab lab-stop demo test fuzz bench install clean
+.PHONY: bench-advisories all deps build lab lab-stop demo test fuzz bench install clean
 
 all: build
 
@@ -52,6 +52,13 @@ fuzz: deps
 # patchctl vs parallel-ssh, Ansible and OpenSSH on 100/1000 loopback hosts (bench/README.md); ~15 min on 2 cores.
 bench: build lab
 	PATCHCTL_BIN=$(BIN) bench/run.sh
+	$(MAKE) bench-advisories
+
+# Advisories: a full-size generated Debian tracker sync (time, memory), and the controller CPU a
+# scan spends per host with feeds synced against none.
+bench-advisories: build lab
+	PATCHCTL_BIN=$(BIN) bench/advisories-sync.sh
+	PATCHCTL_BIN=$(BIN) bench/advisories-scan.sh
 
 install: build
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/patchctl
