@@ -224,7 +224,7 @@ struct DeployFaultCommandTests {
 
             let started = Date()
             let resumed = try await CLI.runWaiting(["deploy", "--resume", runId, "--output", "json"] + common.suffix(4))
-            #expect(resumed.status == 0, "\(resumed.stderr)")
+            #expect(resumed.status == 0, "\(resumed.stderr)\(resumed.stdout)")
             #expect(Date().timeIntervalSince(started) < 300, "resume took \(Date().timeIntervalSince(started)) s: \(resumed.stdout)")
             for root in setup.roots { #expect(try D.canary(root) == "1.1 ii") }
         }
