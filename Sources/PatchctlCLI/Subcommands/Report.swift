@@ -17,16 +17,11 @@ extension Patchctl {
     }
 }
 
-/// What every report takes. `--format` is `--output` too, so `report hosts --output json` reads like every other command.
+/// What the compliance, hosts and trend reports take.
 struct ReportOptions: ParsableArguments {
     @OptionGroup var database: DatabaseOption
 
-    @Option(name: [.customLong("format"), .customLong("output")],
-            help: ArgumentHelp("table, json, ndjson, csv or html (default: from -o's extension, else table).", valueName: "format"))
-    var format: ReportFormat?
-
-    @Option(name: [.customShort("o"), .customLong("output-file")], help: ArgumentHelp("Write the report to this file.", valueName: "file"))
-    var outputFile: String?
+    @OptionGroup var output: ReportOutputOptions
 
     @Option(help: ArgumentHelp("pci-dss, hipaa, sox, or a rule set file (see compliance/).", valueName: "standard"))
     var standard: String = ComplianceRequest.defaultStandard
@@ -54,14 +49,9 @@ struct ReportOptions: ParsableArguments {
             throw ValidationError("--as-of '\(asOf)' is not a date (2026-11-30) or a time (2026-11-30T12:00:00Z)")
         }
         if let staleDays { try ConnectionFlags.check(staleDays, in: ComplianceRuleSet.staleDaysRange, flag: "--stale-days") }
-        if format == nil, let outputFile, ReportFormat(fileName: outputFile) == nil {
-            throw ValidationError("cannot tell the format from '\(outputFile)': add --format table|json|ndjson|csv|html")
-        }
     }
 
-    var resolvedFormat: ReportFormat {
-        format ?? outputFile.flatMap { ReportFormat(fileName: $0) } ?? .table
-    }
+    var resolvedFormat: ReportFormat { output.resolvedFormat }
 
     func request(_ kind: ComplianceRequest.Kind, environment: [String: String]) -> ComplianceRequest {
         ComplianceRequest(
@@ -79,12 +69,38 @@ struct ReportOptions: ParsableArguments {
         if !(kind == .compliance && resolvedFormat == .json) {
             for warning in report.warnings { Terminal.writeErrorLine("warning: " + warning) }
         }
+        try output.emit(text, headline: report.headline)
+    }
+}
+
+/// Where and how a report is printed, shared by every report: `--format` is `--output` too, so
+/// `report hosts --output json` reads like every other command.
+struct ReportOutputOptions: ParsableArguments {
+    @Option(name: [.customLong("format"), .customLong("output")],
+            help: ArgumentHelp("table, json, ndjson, csv or html (default: from -o's extension, else table).", valueName: "format"))
+    var format: ReportFormat?
+
+    @Option(name: [.customShort("o"), .customLong("output-file")], help: ArgumentHelp("Write the report to this file.", valueName: "file"))
+    var outputFile: String?
+
+    func validate() throws {
+        if format == nil, let outputFile, ReportFormat(fileName: outputFile) == nil {
+            throw ValidationError("cannot tell the format from '\(outputFile)': add --format table|json|ndjson|csv|html")
+        }
+    }
+
+    var resolvedFormat: ReportFormat {
+        format ?? outputFile.flatMap { ReportFormat(fileName: $0) } ?? .table
+    }
+
+    /// Prints the rendered report, or writes it to `--output-file` and says so on stderr.
+    func emit(_ text: String, headline: String) throws {
         guard let outputFile else {
             // Tables are text (neutralised); JSON, CSV and HTML escape their own values.
             return resolvedFormat == .table ? Terminal.write(text) : Terminal.writeDocument(text)
         }
         try Data(text.utf8).write(to: URL(fileURLWithPath: outputFile), options: .atomic)
-        Terminal.writeError("patchctl: wrote \(outputFile): \(report.headline)\n")
+        Terminal.writeError("patchctl: wrote \(outputFile): \(headline)\n")
     }
 }
 
@@ -131,12 +147,7 @@ extension Patchctl.Report {
 
         @OptionGroup var database: DatabaseOption
 
-        @Option(name: [.customLong("format"), .customLong("output")],
-                help: ArgumentHelp("table, json, ndjson, csv or html (default: from -o's extension, else table).", valueName: "format"))
-        var format: ReportFormat?
-
-        @Option(name: [.customShort("o"), .customLong("output-file")], help: ArgumentHelp("Write the report to this file.", valueName: "file"))
-        var outputFile: String?
+        @OptionGroup var output: ReportOutputOptions
 
         @Option(help: ArgumentHelp("Only CVEs at least this severe: low, medium, high or critical (unrated ones are left out).", valueName: "severity"))
         var minSeverity: String?
@@ -161,9 +172,6 @@ extension Patchctl.Report {
                 throw ValidationError("--cve '\(cve)' is not a CVE id (CVE-YYYY-NNNN, e.g. CVE-2024-3094)")
             }
             if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
-            if format == nil, let outputFile, ReportFormat(fileName: outputFile) == nil {
-                throw ValidationError("cannot tell the format from '\(outputFile)': add --format table|json|ndjson|csv|html")
-            }
         }
 
         func run() async throws {
@@ -172,15 +180,11 @@ extension Patchctl.Report {
                                           cves: cves.compactMap(CVEReport.normalizedID), limit: limit)
             let store = try HistoryStore(readOnly: database.path(environment: environment))
             let report = try CVEReport.build(store: store, filter: filter, at: ReportDate.now())
-            let resolved = format ?? outputFile.flatMap { ReportFormat(fileName: $0) } ?? .table
+            let resolved = output.resolvedFormat
             let text = try report.rendered(as: resolved)
             // JSON carries its warnings; every other format leaves them to stderr.
             if resolved != .json { for warning in report.warnings { Terminal.writeErrorLine("warning: " + warning) } }
-            guard let outputFile else {
-                return resolved == .table ? Terminal.write(text) : Terminal.writeDocument(text)
-            }
-            try Data(text.utf8).write(to: URL(fileURLWithPath: outputFile), options: .atomic)
-            Terminal.writeError("patchctl: wrote \(outputFile): \(report.headline)\n")
+            try output.emit(text, headline: report.headline)
         }
     }
 }
