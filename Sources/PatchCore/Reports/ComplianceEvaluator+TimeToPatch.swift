@@ -44,7 +44,8 @@ extension ComplianceEvaluator {
                 }
             }
         }
-        return patches.values.sorted { ($0.patchedAt, $0.host, $0.package) < ($1.patchedAt, $1.host, $1.package) }
+        // Versions break ties: two versions of one package can be patched by the same run.
+        return patches.values.sorted { ($0.patchedAt, $0.host, $0.package, $0.version) < ($1.patchedAt, $1.host, $1.package, $1.version) }
     }
 
     /// Days with one decimal.

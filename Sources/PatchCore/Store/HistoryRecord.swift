@@ -22,44 +22,18 @@ extension HostScan: HistoryRecord {
                 rebootRequired, rebootPackages.isEmpty ? nil : rebootPackages.joined(separator: "\n"), installedCount,
                 startedAt, finishedAt,
             ])
-        // A finding is (package, architecture): '' stands for an architecture the platform did not name.
-        let finding = try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO findings (run_id, host, package, installed_version, available_version, source, security, architecture, severity)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        for update in updates {
-            try finding.execute(arguments: [
-                runId, name, update.name, update.installedVersion, update.availableVersion, update.source, update.security, update.architecture ?? "",
-                update.severity,
-            ])
-        }
-        try insertCVEs(into: db, runId: runId)
+        try recordFindings(into: db, runId: runId)
     }
 
-    /// The CVEs matched to each finding, and the host's unfixed ones (tables of migration v9).
-    func insertCVEs(into db: Database, runId: String) throws {
-        let fixes = try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO finding_cves (run_id, host, package, architecture, cve, severity, vendor_severity, cvss, kev, epss, fixed_version, source)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        for update in updates {
-            for cve in update.cves {
-                try fixes.execute(arguments: [
-                    runId, name, update.name, update.architecture ?? "", cve.id, cve.severity.name, cve.vendorSeverity, cve.cvss, cve.kev,
-                    cve.epss, cve.fixedVersion, cve.source,
-                ])
-            }
-        }
-        let open = try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO unfixed_cves (run_id, host, cve, source_package, package, packages, severity, vendor_severity, cvss, kev, fixed_version, feed)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        for cve in unfixedCVEs {
-            try open.execute(arguments: [
-                runId, name, cve.id, cve.source, cve.package, cve.packages.joined(separator: "\n"), cve.severity.name, cve.vendorSeverity,
-                cve.cvss, cve.kev, cve.fixedVersion, cve.feed,
-            ])
-        }
+    /// A scan that saw the host (it succeeded, or reported findings anyway) takes the host's next
+    /// sequence number and moves its finding intervals; a failed contact leaves them as they are.
+    func recordFindings(into db: Database, runId: String) throws {
+        guard status == .ok || !updates.isEmpty || !unfixedCVEs.isEmpty else { return }
+        let sighting = try FindingIntervals.nextSequence(db, host: name, runId: runId, at: startedAt)
+        try FindingIntervals.record(db, scan: self, at: sighting)
+        let counted = Dictionary(updates.map { ($0.name + "\n" + ($0.architecture ?? ""), $0.security) }, uniquingKeysWith: { _, last in last })
+        try db.cachedStatement(sql: "UPDATE run_hosts SET scan_seq = ?, updates_count = ?, security_count = ? WHERE run_id = ? AND host = ?")
+            .execute(arguments: [sighting.seq, counted.count, counted.values.filter { $0 }.count, runId, name])
     }
 }
 

@@ -28,9 +28,9 @@ extension HistoryStore {
     }
 
     /// Every CVE open on each host in the host's latest successful scan (optionally only `cves`,
-    /// upper-case ids). Latest scans are found through run_hosts_by_host, the CVE rows through the
-    /// primary keys of finding_cves and unfixed_cves (run_id, host, …) and first sightings through
-    /// their (cve, run_id) indexes, so the cost follows the fleet's open CVEs, not history's length.
+    /// upper-case ids). Latest scans come from scan_hosts, the CVE rows from the intervals open in
+    /// them and first sightings from those hosts' intervals, so the cost follows the fleet and what
+    /// changed on it, not history's length.
     public func cveExposures(cves: [String] = []) throws -> [CVEExposure] {
         try read { db in
             var arguments = StatementArguments([RunKind.scan.rawValue, HostStatus.ok.rawValue])
@@ -40,8 +40,9 @@ extension HistoryStore {
             if !cves.isEmpty { arguments += StatementArguments(cves + cves) }
             let sql = """
                 WITH latest AS (
-                    SELECT h.host, MAX(h.run_id) AS run_id FROM run_hosts h JOIN runs r ON r.id = h.run_id
-                    WHERE r.kind = ? AND h.status = ? GROUP BY h.host
+                    SELECT s.host, s.last_run AS run_id FROM scan_hosts s JOIN runs r ON r.id = s.last_run
+                    JOIN run_hosts h ON h.run_id = s.last_run AND h.host = s.host
+                    WHERE r.kind = ? AND h.status = ?
                 ),
                 exposed AS (
                     SELECT c.host, c.run_id, c.cve, c.severity, c.vendor_severity, c.cvss, c.kev, c.package,
@@ -53,18 +54,22 @@ extension HistoryStore {
                            NULL, NULL, u.fixed_version, 0
                     FROM latest l JOIN unfixed_cves u ON u.run_id = l.run_id AND u.host = l.host\(unfixed)
                 ),
-                -- per host and CVE, its first scan: each side read through its (cve, run_id) index ('~' sorts after any id)
+                -- per host and CVE, its first sighting, fixable or not: from the intervals of the hosts in the
+                -- report only, so the cost follows what changed on them, not history's length
+                sighting AS (
+                    SELECT i.host, c.cve, i.first_run AS run_id, i.first_at AS at
+                    FROM finding_intervals i JOIN finding_interval_cves c ON c.interval_id = i.id
+                    WHERE i.host IN (SELECT host FROM latest)
+                    UNION ALL
+                    SELECT u.host, u.cve, u.first_run, u.first_at FROM unfixed_cve_intervals u WHERE u.host IN (SELECT host FROM latest)
+                ),
                 sighted AS (
-                    SELECT o.host, o.cve,
-                           MIN(COALESCE((SELECT MIN(run_id) FROM finding_cves WHERE cve = o.cve AND host = o.host), '~'),
-                               COALESCE((SELECT MIN(run_id) FROM unfixed_cves WHERE cve = o.cve AND host = o.host), '~')) AS run_id
-                    FROM (SELECT DISTINCT host, cve FROM exposed) o
+                    SELECT host, cve, MIN(run_id) AS run_id, MIN(at) AS at FROM sighting GROUP BY host, cve
                 )
-                SELECT x.*, h.finished_at AS scanned_at, s.run_id AS first_run, sh.started_at AS first_seen
+                SELECT x.*, h.finished_at AS scanned_at, s.run_id AS first_run, s.at AS first_seen
                 FROM exposed x
                 JOIN run_hosts h ON h.run_id = x.run_id AND h.host = x.host
                 JOIN sighted s ON s.host = x.host AND s.cve = x.cve
-                JOIN run_hosts sh ON sh.run_id = s.run_id AND sh.host = x.host
                 ORDER BY x.cve, x.host, x.fixable DESC, x.package
                 """
             return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
@@ -82,10 +87,9 @@ extension HistoryStore {
     public func latestScannedFamilies() throws -> Set<OSFamily> {
         try read { db in
             let names = try String.fetchAll(db, sql: """
-                SELECT DISTINCT h.os_family FROM run_hosts h
-                JOIN (SELECT h.host, MAX(h.run_id) AS run_id FROM run_hosts h JOIN runs r ON r.id = h.run_id
-                      WHERE r.kind = ? AND h.status = ? GROUP BY h.host) l ON l.run_id = h.run_id AND l.host = h.host
-                WHERE h.os_family IS NOT NULL
+                SELECT DISTINCT h.os_family FROM scan_hosts s JOIN runs r ON r.id = s.last_run
+                JOIN run_hosts h ON h.run_id = s.last_run AND h.host = s.host
+                WHERE r.kind = ? AND h.status = ? AND h.os_family IS NOT NULL
                 """, arguments: [RunKind.scan.rawValue, HostStatus.ok.rawValue])
             return Set(names.compactMap(OSFamily.init(rawValue:)))
         }

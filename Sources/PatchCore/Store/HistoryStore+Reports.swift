@@ -114,20 +114,21 @@ extension HistoryStore {
                 }
             }
 
-            // First sightings over all history: the earliest run id per host and version (ids sort by start time), read
-            // from the covering index of migration v6; runs that started after `date` cannot have been seen by then.
+            // First sightings over all history: the earliest interval per host and version (run ids sort by start
+            // time); runs that started after `date` cannot have been seen by then. Intervals grow with change, not
+            // with the number of scans. A first run since pruned counts as finished (it was before the cut).
             var firstSeen: [String: [String: ReportHistory.Sighting]] = [:]
             for row in try Row.fetchAll(db, sql: """
-                SELECT g.host, g.package, g.available_version, f.security, g.first_run, h.started_at, h.finished_at
-                FROM (SELECT host, package, available_version, MIN(run_id) AS first_run FROM findings WHERE run_id < ?
+                SELECT g.host, g.package, g.available_version, i.security, g.first_run, i.first_at, h.finished_at
+                FROM (SELECT host, package, available_version, MIN(first_run) AS first_run FROM finding_intervals WHERE first_run < ?
                       GROUP BY host, package, available_version) g
-                JOIN findings f ON f.run_id = g.first_run AND f.host = g.host AND f.package = g.package
-                    AND f.available_version = g.available_version
-                JOIN run_hosts h ON h.run_id = g.first_run AND h.host = g.host
+                JOIN finding_intervals i ON i.host = g.host AND i.package = g.package AND i.available_version = g.available_version
+                    AND i.first_run = g.first_run
+                LEFT JOIN run_hosts h ON h.run_id = g.first_run AND h.host = g.host
                 """, arguments: [Self.runIDBound(date)]) {
-                guard (row["finished_at"] as Date) <= date else { continue }
+                guard ((row["finished_at"] as Date?) ?? (row["first_at"] as Date)) <= date else { continue }
                 firstSeen[row["host"], default: [:]][(row["package"] as String) + "@" + (row["available_version"] as String)] =
-                    ReportHistory.Sighting(at: row["started_at"], runId: row["first_run"], security: row["security"])
+                    ReportHistory.Sighting(at: row["first_at"], runId: row["first_run"], security: row["security"])
             }
 
             for (host, contacts) in observations {

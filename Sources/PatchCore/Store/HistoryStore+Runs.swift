@@ -58,6 +58,7 @@ extension HistoryStore {
         try write { db in
             try db.execute(sql: "UPDATE runs SET finished_at = ?, state = ?, report = COALESCE(?, report) WHERE id = ?",
                            arguments: [finishedAt, state.rawValue, report, runId])
+            try db.execute(sql: Self.summarizeRunsSQL(where: "id = ?"), arguments: [runId])
         }
     }
 
@@ -71,14 +72,16 @@ extension HistoryStore {
         try read { db in
             try Row.fetchAll(db, sql: """
                 SELECT r.id, r.kind, r.state, r.started_at, r.finished_at, r.inventory, r.host_pattern, r.policy, r.user,
-                    (SELECT COUNT(*) FROM run_hosts h WHERE h.run_id = r.id) AS hosts,
-                    (SELECT COUNT(*) FROM run_hosts h WHERE h.run_id = r.id AND h.status = 'ok') AS ok,
-                    (SELECT COUNT(*) FROM run_hosts h WHERE h.run_id = r.id
-                        AND h.status IN (\(HostStatus.failureSQLList))) AS failures,
-                    (SELECT COUNT(*) FROM findings f WHERE f.run_id = r.id) AS updates,
-                    (SELECT COUNT(*) FROM findings f WHERE f.run_id = r.id AND f.security) AS security
+                    r.host_count AS hosts, r.ok_count AS ok, r.failed_count AS failures, r.updates_count AS updates, r.security_count AS security
                 FROM runs r ORDER BY r.started_at DESC, r.id DESC LIMIT ?
-                """, arguments: [limit]).map { row in
+                """, arguments: [limit]).map { stored in
+                // A run still running (or written to since it finished) is counted from its hosts.
+                let row = stored["hosts"] != nil ? stored : try Row.fetchOne(db, sql: """
+                    SELECT r.*, COUNT(h.host) AS hosts, COALESCE(SUM(h.status = 'ok'), 0) AS ok,
+                           COALESCE(SUM(h.status IN (\(HostStatus.failureSQLList))), 0) AS failures,
+                           COALESCE(SUM(h.updates_count), 0) AS updates, COALESCE(SUM(h.security_count), 0) AS security
+                    FROM runs r LEFT JOIN run_hosts h ON h.run_id = r.id WHERE r.id = ? GROUP BY r.id
+                    """, arguments: [stored["id"] as String]) ?? stored
                 let kind = try row.decode(RunKind.self, forColumn: "kind")
                 let state = try row.decode(RunState.self, forColumn: "state")
                 let hosts: Int = row["hosts"]

@@ -64,7 +64,12 @@ public final class HistoryStore: Sendable {
                     throw PatchError.store(path: path, message: "written by a newer patchctl (unknown migrations): upgrade patchctl to use it")
                 }
             }
+            // Set before the first table exists, so pruning can give pages back (IntervalConversion sets it on older files).
+            if try pool.read({ try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM sqlite_master") ?? 0 }) == 0 {
+                try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL") }
+            }
             try Self.migrator.migrate(pool)
+            try IntervalConversion.run(pool)
             recoveredRuns = importJournal ? try HistoryJournal.importPending(into: pool, databasePath: path) : []
             pendingJournal = nil
         } catch let error as PatchError {
@@ -124,7 +129,7 @@ public final class HistoryStore: Sendable {
                 if try migrator.hasBeenSuperseded(db) {
                     throw PatchError.store(path: path, message: "written by a newer patchctl (unknown migrations): upgrade patchctl to read it")
                 }
-                if try !migrator.hasCompletedMigrations(db) {
+                if try !migrator.hasCompletedMigrations(db) || intervalConversionPending(db) {
                     throw PatchError.store(path: path, message: olderSchemaMarker)
                 }
             }
@@ -389,6 +394,7 @@ public final class HistoryStore: Sendable {
                 """)
         }
         registerAdvisoryMigration(&migrator)
+        registerIntervalMigration(&migrator)
         return migrator
     }
 }

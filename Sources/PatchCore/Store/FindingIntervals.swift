@@ -1,0 +1,172 @@
+import Crypto
+import Foundation
+import GRDB
+
+/// Why an interval stopped: what the scan that no longer saw the finding knows about it.
+public enum IntervalCloseReason: String, Codable, Sendable, DatabaseValueConvertible {
+    /// The same package (and architecture) is still pending, with another version or other attributes.
+    case superseded
+    /// A deployment installed it on this host since the finding was last seen.
+    case deployed
+    /// Gone without a recorded deployment: fixed by hand, by another tool, or the package was removed.
+    case fixedElsewhere = "fixed_elsewhere"
+    /// An unfixed CVE no longer open on the host (fixed, or the feed no longer lists it).
+    case resolved
+}
+
+/// Findings and unfixed CVEs are stored as intervals of a host's successful scans, not as rows
+/// per run: a finding seen unchanged for a year is one row. Each recorded scan of a host gets the
+/// host's next sequence number (`run_hosts.scan_seq`); an interval holds the first and last
+/// sequence numbers that saw it, so "what did run R see on host H" is the intervals whose
+/// [first_seq, last_seq] holds H's number in R. The views `findings`, `finding_cves` and
+/// `unfixed_cves` expand them back to the per-run rows older code and readers know.
+enum FindingIntervals {
+    /// A table of intervals: its name and the columns that make two sightings "the same".
+    struct Table {
+        let name: String
+        let identity: [String]
+
+        static let findings = Table(name: "finding_intervals", identity: [
+            "package", "architecture", "installed_version", "available_version", "source", "security", "severity", "cves_digest",
+        ])
+        static let unfixed = Table(name: "unfixed_cve_intervals", identity: [
+            "cve", "source_package", "package", "packages", "severity", "vendor_severity", "cvss", "kev", "fixed_version", "feed",
+        ])
+    }
+
+    /// One host's place in the timeline of its scans.
+    struct Sighting {
+        var host: String
+        var seq: Int64
+        var runId: String
+        var at: Date
+    }
+
+    /// The next sequence number of `host`, recorded as its latest scan.
+    static func nextSequence(_ db: Database, host: String, runId: String, at: Date) throws -> Sighting {
+        let last = try Int64.fetchOne(db.cachedStatement(sql: "SELECT last_seq FROM scan_hosts WHERE host = ?"), arguments: [host]) ?? 0
+        try db.cachedStatement(sql: """
+            INSERT INTO scan_hosts (host, last_seq, last_run, last_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (host) DO UPDATE SET last_seq = excluded.last_seq, last_run = excluded.last_run, last_at = excluded.last_at
+            """).execute(arguments: [host, last + 1, runId, at])
+        return Sighting(host: host, seq: last + 1, runId: runId, at: at)
+    }
+
+    /// Moves a host's open intervals of `table` to this sighting: unchanged ones only move
+    /// `last_seq` (one statement for all of them), missing ones close, new ones open. `rows` are
+    /// identity values in `table.identity` order (no duplicates). Returns the ids of the intervals
+    /// that hold each row, in `rows` order.
+    @discardableResult
+    static func advance(_ db: Database, _ table: Table, at sighting: Sighting, rows: [[DatabaseValue]],
+                        closeReason: ([DatabaseValue]) throws -> IntervalCloseReason) throws -> [Int64] {
+        let columns = table.identity.joined(separator: ", ")
+        var open: [[DatabaseValue]: Int64] = [:]
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT id, \(columns) FROM \(table.name) WHERE host = ? AND closed_seq IS NULL"),
+                                     arguments: [sighting.host]) {
+            open[table.identity.map { row[$0] as DatabaseValue }] = row["id"]
+        }
+        var ids: [Int64] = []
+        ids.reserveCapacity(rows.count)
+        var opened: [Int] = []
+        for (index, identity) in rows.enumerated() {
+            if let id = open.removeValue(forKey: identity) {
+                ids.append(id)
+            } else {
+                ids.append(0)
+                opened.append(index)
+            }
+        }
+        let close = try db.cachedStatement(sql: """
+            UPDATE \(table.name) SET closed_seq = ?, closed_run = ?, closed_at = ?, closed_reason = ? WHERE id = ?
+            """)
+        for (identity, id) in open {
+            try close.execute(arguments: [sighting.seq, sighting.runId, sighting.at, try closeReason(identity), id])
+        }
+        try db.cachedStatement(sql: """
+            UPDATE \(table.name) SET last_seq = ?, last_run = ?, last_at = ? WHERE host = ? AND closed_seq IS NULL
+            """).execute(arguments: [sighting.seq, sighting.runId, sighting.at, sighting.host])
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO \(table.name) (host, \(columns), first_seq, last_seq, first_run, last_run, first_at, last_at)
+            VALUES (?, \(Array(repeating: "?", count: table.identity.count).joined(separator: ", ")), ?, ?, ?, ?, ?, ?)
+            """)
+        for index in opened {
+            try insert.execute(arguments: StatementArguments([sighting.host.databaseValue] + rows[index] + [
+                sighting.seq.databaseValue, sighting.seq.databaseValue, sighting.runId.databaseValue, sighting.runId.databaseValue,
+                sighting.at.databaseValue, sighting.at.databaseValue,
+            ]))
+            ids[index] = db.lastInsertedRowID
+        }
+        return ids
+    }
+
+    /// Records what one successful scan of a host saw.
+    static func record(_ db: Database, scan: HostScan, at sighting: Sighting) throws {
+        // The last of two updates with one (package, architecture) wins, as the per-run key once made it.
+        var byKey: [String: Int] = [:]
+        var updates: [PendingUpdate] = []
+        for update in scan.updates {
+            let key = update.name + "\n" + (update.architecture ?? "")
+            if let index = byKey[key] { updates[index] = update } else {
+                byKey[key] = updates.count
+                updates.append(update)
+            }
+        }
+        let cveLists = updates.map { update in
+            // One row per CVE id (the last wins), in id order: the order readers list them in.
+            Dictionary(update.cves.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last }).values.sorted { $0.id < $1.id }
+        }
+        let rows = zip(updates, cveLists).map { update, cves -> [DatabaseValue] in
+            [update.name.databaseValue, (update.architecture ?? "").databaseValue, update.installedVersion.databaseValue,
+             update.availableVersion.databaseValue, update.source.databaseValue, update.security.databaseValue,
+             update.severity.databaseValue, digest(cves).databaseValue]
+        }
+        let pending = Set(updates.map { $0.name + "\n" + ($0.architecture ?? "") })
+        let ids = try advance(db, .findings, at: sighting, rows: rows) { identity in
+            let package = String.fromDatabaseValue(identity[0]) ?? ""
+            let architecture = String.fromDatabaseValue(identity[1]) ?? ""
+            if pending.contains(package + "\n" + architecture) { return .superseded }
+            return try deployed(db, host: sighting.host, package: package, since: sighting) ? .deployed : .fixedElsewhere
+        }
+        let cve = try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO finding_interval_cves (interval_id, cve, severity, vendor_severity, cvss, kev, epss, fixed_version, source)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for (id, cves) in zip(ids, cveLists) {
+            for reference in cves {
+                try cve.execute(arguments: [id, reference.id, reference.severity.name, reference.vendorSeverity, reference.cvss, reference.kev,
+                                            reference.epss, reference.fixedVersion, reference.source])
+            }
+        }
+        var unfixed: [String: UnfixedCVE] = [:]
+        for item in scan.unfixedCVEs { unfixed[item.id + "\n" + item.source] = item }
+        let open = unfixed.values.sorted { ($0.id, $0.source) < ($1.id, $1.source) }.map { item -> [DatabaseValue] in
+            [item.id.databaseValue, item.source.databaseValue, item.package.databaseValue, item.packages.joined(separator: "\n").databaseValue,
+             item.severity.name.databaseValue, item.vendorSeverity.databaseValue, item.cvss.databaseValue, item.kev.databaseValue,
+             item.fixedVersion.databaseValue, item.feed.databaseValue]
+        }
+        let stillOpen = Set(unfixed.keys)
+        try advance(db, .unfixed, at: sighting, rows: open) { identity in
+            let key = (String.fromDatabaseValue(identity[0]) ?? "") + "\n" + (String.fromDatabaseValue(identity[1]) ?? "")
+            return stillOpen.contains(key) ? .superseded : .resolved
+        }
+    }
+
+    /// Whether a deployment installed `package` on `host` between the host's previous scan (the
+    /// last one that saw the finding) and this one.
+    static func deployed(_ db: Database, host: String, package: String, since sighting: Sighting) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: """
+            SELECT EXISTS (SELECT 1 FROM deploy_packages WHERE host = ? AND package = ? AND outcome = 'installed' AND at <= ?
+                           AND at >= COALESCE((SELECT started_at FROM run_hosts WHERE host = ? AND scan_seq = ?), ''))
+            """), arguments: [host, package, sighting.at, host, sighting.seq - 1]) ?? false
+    }
+
+    /// The identity of a CVE list: empty for none, else a digest of every stored field.
+    static func digest(_ cves: [CVEReference]) -> String {
+        guard !cves.isEmpty else { return "" }
+        let text = cves.map { cve in
+            [cve.id, cve.severity.name, cve.vendorSeverity ?? "-", cve.cvss.map { String($0) } ?? "-", cve.kev ? "1" : "0",
+             cve.epss.map { String($0) } ?? "-", cve.fixedVersion ?? "-", cve.source].joined(separator: "\u{1F}")
+        }.joined(separator: "\u{1E}")
+        return SHA256.hash(data: Data(text.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
+    }
+}

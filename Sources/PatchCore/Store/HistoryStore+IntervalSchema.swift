@@ -1,0 +1,161 @@
+import Foundation
+import GRDB
+
+extension HistoryStore {
+    /// Migration v10: findings become intervals (see `FindingIntervals`). The per-run tables of v8/v9
+    /// are renamed `legacy_*`; `IntervalConversion` turns their rows into intervals host by host,
+    /// in batches that each commit, and then drops them and creates the views that stand for them.
+    static func registerIntervalMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v10: findings as intervals") { db in
+            try db.execute(sql: """
+                -- the host's nth recorded successful scan; NULL for failed contacts and other run kinds
+                ALTER TABLE run_hosts ADD COLUMN scan_seq INTEGER;
+                ALTER TABLE run_hosts ADD COLUMN updates_count INTEGER;
+                ALTER TABLE run_hosts ADD COLUMN security_count INTEGER;
+                CREATE INDEX run_hosts_by_seq ON run_hosts(host, scan_seq) WHERE scan_seq IS NOT NULL;
+                -- each host's latest recorded successful scan
+                CREATE TABLE scan_hosts (
+                    host TEXT PRIMARY KEY,
+                    last_seq INTEGER NOT NULL,
+                    last_run TEXT NOT NULL,
+                    last_at DATETIME NOT NULL
+                );
+                CREATE TABLE finding_intervals (
+                    id INTEGER PRIMARY KEY,
+                    host TEXT NOT NULL,
+                    package TEXT NOT NULL,
+                    architecture TEXT NOT NULL DEFAULT '',
+                    installed_version TEXT NOT NULL,
+                    available_version TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    security BOOLEAN NOT NULL,
+                    severity TEXT,
+                    -- identifies the list in finding_interval_cves: a changed list is a new interval
+                    cves_digest TEXT NOT NULL DEFAULT '',
+                    first_seq INTEGER NOT NULL,
+                    last_seq INTEGER NOT NULL,
+                    first_run TEXT NOT NULL,
+                    last_run TEXT NOT NULL,
+                    first_at DATETIME NOT NULL,
+                    last_at DATETIME NOT NULL,
+                    -- the scan that no longer saw it; NULL while open
+                    closed_seq INTEGER,
+                    closed_run TEXT,
+                    closed_at DATETIME,
+                    closed_reason TEXT
+                );
+                CREATE INDEX finding_intervals_open ON finding_intervals(host) WHERE closed_seq IS NULL;
+                CREATE INDEX finding_intervals_by_seq ON finding_intervals(host, last_seq, first_seq);
+                CREATE INDEX finding_intervals_first_seen ON finding_intervals(host, package, available_version, first_run);
+                CREATE INDEX finding_intervals_by_last_run ON finding_intervals(last_run);
+                CREATE TABLE finding_interval_cves (
+                    interval_id INTEGER NOT NULL REFERENCES finding_intervals(id) ON DELETE CASCADE,
+                    cve TEXT NOT NULL,
+                    severity TEXT NOT NULL,
+                    vendor_severity TEXT,
+                    cvss REAL,
+                    kev BOOLEAN NOT NULL,
+                    epss REAL,
+                    fixed_version TEXT,
+                    source TEXT NOT NULL,
+                    PRIMARY KEY (interval_id, cve)
+                ) WITHOUT ROWID;
+                CREATE INDEX finding_interval_cves_by_cve ON finding_interval_cves(cve);
+                CREATE TABLE unfixed_cve_intervals (
+                    id INTEGER PRIMARY KEY,
+                    host TEXT NOT NULL,
+                    cve TEXT NOT NULL,
+                    source_package TEXT NOT NULL,
+                    package TEXT NOT NULL,
+                    packages TEXT NOT NULL,
+                    severity TEXT NOT NULL,
+                    vendor_severity TEXT,
+                    cvss REAL,
+                    kev BOOLEAN NOT NULL,
+                    fixed_version TEXT,
+                    feed TEXT NOT NULL,
+                    first_seq INTEGER NOT NULL,
+                    last_seq INTEGER NOT NULL,
+                    first_run TEXT NOT NULL,
+                    last_run TEXT NOT NULL,
+                    first_at DATETIME NOT NULL,
+                    last_at DATETIME NOT NULL,
+                    closed_seq INTEGER,
+                    closed_run TEXT,
+                    closed_at DATETIME,
+                    closed_reason TEXT
+                );
+                CREATE INDEX unfixed_cve_intervals_open ON unfixed_cve_intervals(host) WHERE closed_seq IS NULL;
+                CREATE INDEX unfixed_cve_intervals_by_seq ON unfixed_cve_intervals(host, last_seq, first_seq);
+                CREATE INDEX unfixed_cve_intervals_by_cve ON unfixed_cve_intervals(cve, host, first_run);
+                CREATE INDEX unfixed_cve_intervals_by_last_run ON unfixed_cve_intervals(last_run);
+                -- a finding closes as "deployed" when a deployment installed its package since it was last seen
+                CREATE INDEX deploy_packages_by_host ON deploy_packages(host, package, at);
+                -- a run's counts, computed when it finishes (`history` lists runs without reading their hosts);
+                -- NULL while running, and again whenever one of its hosts is written after that
+                ALTER TABLE runs ADD COLUMN host_count INTEGER;
+                ALTER TABLE runs ADD COLUMN ok_count INTEGER;
+                ALTER TABLE runs ADD COLUMN failed_count INTEGER;
+                ALTER TABLE runs ADD COLUMN updates_count INTEGER;
+                ALTER TABLE runs ADD COLUMN security_count INTEGER;
+                CREATE TRIGGER run_hosts_insert_stales_summary AFTER INSERT ON run_hosts BEGIN
+                    UPDATE runs SET host_count = NULL WHERE id = NEW.run_id AND host_count IS NOT NULL;
+                END;
+                CREATE TRIGGER run_hosts_update_stales_summary AFTER UPDATE OF status, updates_count, security_count ON run_hosts BEGIN
+                    UPDATE runs SET host_count = NULL WHERE id = NEW.run_id AND host_count IS NOT NULL;
+                END;
+                -- retention and other facts about the history itself
+                CREATE TABLE history_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                ALTER TABLE findings RENAME TO legacy_findings;
+                ALTER TABLE finding_cves RENAME TO legacy_finding_cves;
+                ALTER TABLE unfixed_cves RENAME TO legacy_unfixed_cves;
+                """)
+            // A new or finding-free history has nothing to convert.
+            if try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM legacy_findings) OR EXISTS (SELECT 1 FROM legacy_unfixed_cves)")! {
+                try finishIntervalConversion(db)
+            }
+        }
+    }
+
+    /// Drops the per-run tables and creates the views that expand intervals back into them.
+    static func finishIntervalConversion(_ db: Database) throws {
+        try db.execute(sql: """
+            DROP TABLE IF EXISTS legacy_finding_cves;
+            DROP TABLE IF EXISTS legacy_unfixed_cves;
+            DROP TABLE IF EXISTS legacy_findings;
+            DROP TABLE IF EXISTS interval_conversion;
+            \(summarizeRunsSQL(where: "")) ;
+            -- what each (run, host) saw, as the per-run tables of v8 and v9 stored it
+            CREATE VIEW findings AS
+                SELECT h.run_id, i.host, i.package, i.architecture, i.installed_version, i.available_version, i.source, i.security,
+                       i.severity, i.id AS interval_id, i.first_run, i.first_at
+                FROM run_hosts h JOIN finding_intervals i ON i.host = h.host AND i.last_seq >= h.scan_seq AND i.first_seq <= h.scan_seq
+                WHERE h.scan_seq IS NOT NULL;
+            CREATE VIEW finding_cves AS
+                SELECT f.run_id, f.host, f.package, f.architecture, c.cve, c.severity, c.vendor_severity, c.cvss, c.kev, c.epss,
+                       c.fixed_version, c.source, f.interval_id
+                FROM findings f JOIN finding_interval_cves c ON c.interval_id = f.interval_id;
+            CREATE VIEW unfixed_cves AS
+                SELECT h.run_id, u.host, u.cve, u.source_package, u.package, u.packages, u.severity, u.vendor_severity, u.cvss, u.kev,
+                       u.fixed_version, u.feed, u.id AS interval_id, u.first_run, u.first_at
+                FROM run_hosts h JOIN unfixed_cve_intervals u ON u.host = h.host AND u.last_seq >= h.scan_seq AND u.first_seq <= h.scan_seq
+                WHERE h.scan_seq IS NOT NULL;
+            """)
+    }
+
+    /// Stores the counts `history` lists of the runs `where` selects (an SQL condition on `runs`, or "").
+    static func summarizeRunsSQL(where condition: String) -> String {
+        """
+        UPDATE runs SET (host_count, ok_count, failed_count, updates_count, security_count) = (
+            SELECT COUNT(*), COALESCE(SUM(status = 'ok'), 0), COALESCE(SUM(status IN (\(HostStatus.failureSQLList))), 0),
+                   COALESCE(SUM(updates_count), 0), COALESCE(SUM(security_count), 0)
+            FROM run_hosts h WHERE h.run_id = runs.id)
+        \(condition.isEmpty ? "WHERE finished_at IS NOT NULL" : "WHERE " + condition)
+        """
+    }
+
+    /// Whether a v10 conversion is still to finish (its legacy tables are there).
+    static func intervalConversionPending(_ db: Database) throws -> Bool {
+        try db.tableExists("legacy_findings")
+    }
+}

@@ -1,0 +1,299 @@
+import Foundation
+import GRDB
+import Testing
+@testable import PatchCore
+
+/// Findings stored as intervals (migration v10): every run still reads back exactly what it saw,
+/// history grows with change rather than with scans, and a v9 history converts to the same answers.
+@Suite("Finding intervals", .serialized)
+struct FindingIntervalsTests {
+    typealias G = GeneratedHistory
+
+    /// A deterministic generator (SplitMix64), so a failure can be replayed.
+    struct Random: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    /// One generated night: the scan of every host (failed contacts included) and the deployments after it.
+    struct Night {
+        var scans: [HostScan]
+        var deploys: [(host: String, installed: [PendingUpdate])]
+    }
+
+    /// Hosts whose pending updates change night by night: new ones appear (some with CVEs, some
+    /// multi-arch), versions move on, CVE data changes, a deployment fixes some, others vanish,
+    /// and some nights a host is unreachable.
+    static func nights(_ count: Int, hosts: Int, seed: UInt64) -> [Night] {
+        var random = Random(state: seed)
+        let names = (1...hosts).map { "host\($0)" }
+        var pending: [String: [String: PendingUpdate]] = [:]
+        var unfixed: [String: [String: UnfixedCVE]] = [:]
+        var result: [Night] = []
+        for night in 0..<count {
+            let at = G.day(Double(night))
+            var scans: [HostScan] = []
+            var deploys: [(String, [PendingUpdate])] = []
+            for name in names {
+                var updates = pending[name] ?? [:]
+                for _ in 0..<Int.random(in: 0...3, using: &random) {
+                    let package = "pkg\(Int.random(in: 1...40, using: &random))"
+                    let arch = Bool.random(using: &random) ? "amd64" : (Int.random(in: 0...5, using: &random) == 0 ? "i386" : "all")
+                    let cves = (0..<Int.random(in: 0...2, using: &random)).map { _ in
+                        CVEReference(id: "CVE-2026-\(Int.random(in: 1000...1030, using: &random))",
+                                     severity: [.low, .medium, .high, .critical].randomElement(using: &random)!,
+                                     vendorSeverity: Bool.random(using: &random) ? "Important" : nil, cvss: Bool.random(using: &random) ? 7.5 : nil,
+                                     kev: Int.random(in: 0...9, using: &random) == 0, fixedVersion: "2.\(night)", source: "debian-tracker")
+                    }
+                    updates[package + "/" + arch] = PendingUpdate(
+                        name: package, installedVersion: "1.0", availableVersion: "2.\(night)", source: "Debian-Security:12/oldstable-security",
+                        security: Int.random(in: 0...9, using: &random) < 7, architecture: arch == "all" && Bool.random(using: &random) ? nil : arch,
+                        severity: Bool.random(using: &random) ? nil : "Moderate", cves: cves)
+                }
+                for key in updates.keys.sorted() {
+                    switch Int.random(in: 0...19, using: &random) {
+                    case 0: updates[key] = nil
+                    case 1: updates[key]?.availableVersion += ".1"
+                    case 2:
+                        let toggled = (updates[key]?.cves ?? []).map { cve in
+                            var copy = cve
+                            copy.kev.toggle()
+                            return copy
+                        }
+                        updates[key]?.cves = toggled
+                    default: break
+                    }
+                }
+                var open = unfixed[name] ?? [:]
+                if Int.random(in: 0...3, using: &random) == 0 {
+                    let cve = "CVE-2025-\(Int.random(in: 1...20, using: &random))"
+                    open[cve] = UnfixedCVE(id: cve, package: "libfoo1", packages: ["libfoo1", "libfoo-dev"], source: "foo",
+                                           severity: .medium, vendorSeverity: "medium", cvss: nil, kev: false, fixedVersion: nil, feed: "debian-tracker")
+                }
+                if let first = open.keys.sorted().first, Int.random(in: 0...4, using: &random) == 0 { open[first] = nil }
+                let failed = Int.random(in: 0...9, using: &random) == 0
+                var scan = G.host(name, at: at, updates.keys.sorted().map { updates[$0]! }, status: failed ? .unreachable : .ok)
+                if !failed {
+                    scan.unfixedCVEs = open.keys.sorted().map { open[$0]! }
+                    pending[name] = updates
+                    unfixed[name] = open
+                    // A deployment the next day fixes a third of the security updates.
+                    if Int.random(in: 0...4, using: &random) == 0 {
+                        let fixed = updates.filter { $0.value.security && Int.random(in: 0...2, using: &random) == 0 }
+                        for key in fixed.keys { pending[name]?[key] = nil }
+                        deploys.append((name, fixed.keys.sorted().map { fixed[$0]! }))
+                    }
+                }
+                scans.append(scan)
+            }
+            result.append(Night(scans: scans, deploys: deploys))
+        }
+        return result
+    }
+
+    /// Records nights the way scan and deploy do; returns each night's scan run id.
+    static func record(_ nights: [Night], into history: GeneratedHistory) throws -> [String] {
+        var ids: [String] = []
+        for (index, night) in nights.enumerated() {
+            ids.append(try history.scan(at: G.day(Double(index)), night.scans))
+            for deploy in night.deploys where !deploy.installed.isEmpty {
+                try history.deploy(at: G.day(Double(index), hour: 12), policy: "security", host: deploy.host, installed: deploy.installed)
+            }
+        }
+        return ids
+    }
+
+    /// What a stored scan reads back as, for comparison with what was recorded: updates in the
+    /// store's order (package, architecture) with CVEs by id, unfixed CVEs by (id, source).
+    static func normalized(_ scan: HostScan) -> HostScan {
+        var copy = scan
+        copy.updates = scan.updates.sorted { ($0.name, $0.architecture ?? "") < ($1.name, $1.architecture ?? "") }.map { update in
+            var sorted = update
+            // One CVE id per finding, the last listed winning, as the per-run key (…, cve) once made it.
+            sorted.cves = Dictionary(update.cves.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last }).values.sorted { $0.id < $1.id }
+            return sorted
+        }
+        copy.unfixedCVEs = scan.unfixedCVEs.sorted { ($0.id, $0.source) < ($1.id, $1.source) }
+        copy.user = nil
+        copy.via = []
+        return copy
+    }
+
+    @Test func everyRunReadsBackExactlyWhatItSawAndStorageGrowsWithChange() throws {
+        let history = try G.fresh()
+        let nights = Self.nights(40, hosts: 6, seed: 7)
+        let ids = try Self.record(nights, into: history)
+        var total = 0
+        for (night, id) in zip(nights, ids) {
+            let stored = try history.store.run(id: id)
+            #expect(stored.hosts.count == night.scans.count)
+            for scan in night.scans {
+                let read = try #require(stored.hosts.first { $0.name == scan.name })
+                let expected = Self.normalized(scan)
+                #expect(read.updates == expected.updates, "run \(id), \(scan.name)")
+                #expect(read.unfixedCVEs == expected.unfixedCVEs, "run \(id), \(scan.name)")
+                #expect(read.status == scan.status)
+                total += scan.updates.count
+            }
+        }
+        let listed = try history.store.runs(limit: 200).filter { $0.kind == .scan }
+        #expect(listed.count == ids.count)
+        for (night, id) in zip(nights, ids) {
+            let listing = try #require(listed.first { $0.runId == id })
+            #expect(listing.updates == night.scans.reduce(0) { $0 + $1.updates.count })
+            #expect(listing.securityUpdates == night.scans.reduce(0) { $0 + $1.updates.filter(\.security).count })
+            #expect(listing.failed == night.scans.filter { $0.status != .ok }.count)
+        }
+        let intervals = try history.store.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM finding_intervals")! }
+        #expect(total > 0 && intervals * 3 < total, "\(intervals) intervals for \(total) findings over 40 nights")
+    }
+
+    @Test func aFailedContactLeavesIntervalsOpenAndClosingSaysWhy() throws {
+        let history = try G.fresh()
+        let openssl = G.update("openssl", "3.0.11-1", "3.0.13-1")
+        let curl = G.update("curl", "7.88.1-10", "7.88.1-10+deb12u5")
+        let zlib = G.update("zlib1g", "1:1.2.13", "1:1.2.13.dfsg-1")
+        try history.scan(at: G.day(0), [G.host("web1", at: G.day(0), [openssl, curl, zlib])])
+        try history.scan(at: G.day(1), [G.host("web1", at: G.day(1), status: .timeout)])
+        try history.deploy(at: G.day(1, hour: 12), policy: "security", host: "web1", installed: [curl])
+        var newer = openssl
+        newer.availableVersion = "3.0.14-1"
+        let third = try history.scan(at: G.day(2), [G.host("web1", at: G.day(2), [newer])])
+        let rows = try history.store.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT package, available_version, first_seq, last_seq, closed_seq, closed_reason FROM finding_intervals ORDER BY package, id")
+        }
+        let summary = rows.map { "\($0["package"] as String) \($0["available_version"] as String) \($0["first_seq"] as Int)-\($0["last_seq"] as Int) \(($0["closed_reason"] as String?) ?? "open")" }
+        // The timeout is no sighting: seq 2 is day 2's scan, and day 0's intervals reached it without a gap.
+        #expect(summary == [
+            "curl 7.88.1-10+deb12u5 1-1 deployed",
+            "openssl 3.0.13-1 1-1 superseded",
+            "openssl 3.0.14-1 2-2 open",
+            "zlib1g 1:1.2.13.dfsg-1 1-1 fixed_elsewhere",
+        ])
+        #expect(try history.store.run(id: third).hosts.first?.updates.map(\.availableVersion) == ["3.0.14-1"])
+    }
+
+    // MARK: v9 → v10
+
+    /// Writes nights as patchctl up to migration v9 stored them (a row per run, host and finding),
+    /// with the run ids `ids` of the same nights recorded natively.
+    static func writeLegacy(_ nights: [Night], ids: [String], from native: HistoryStore, to path: String) throws {
+        let pool = try DatabasePool(path: path)
+        try HistoryStore.migrator.migrate(pool, upTo: "v9: advisory feeds and finding CVEs")
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "ATTACH DATABASE ? AS native", arguments: [native.path])
+            // Every run, and deploy runs' hosts and documents, are stored alike in both schemas.
+            try db.inTransaction {
+                try db.execute(sql: """
+                    INSERT INTO runs (id, kind, started_at, finished_at, state, inventory, host_pattern, options, patchctl_version, policy, user, report)
+                    SELECT id, kind, started_at, finished_at, state, inventory, host_pattern, options, patchctl_version, policy, user, report FROM native.runs;
+                    INSERT INTO run_hosts (run_id, host, address, port, status, error, os_family, os_id, os_name, os_version, os_codename, kernel,
+                                           architecture, reboot_required, reboot_packages, installed_count, started_at, finished_at)
+                    SELECT run_id, host, address, port, status, error, os_family, os_id, os_name, os_version, os_codename, kernel,
+                           architecture, reboot_required, reboot_packages, installed_count, started_at, finished_at
+                    FROM native.run_hosts WHERE run_id IN (SELECT id FROM native.runs WHERE kind = 'deploy');
+                    INSERT INTO deploy_hosts SELECT * FROM native.deploy_hosts;
+                    INSERT INTO deploy_packages SELECT * FROM native.deploy_packages;
+                    """)
+                return .commit
+            }
+            try db.execute(sql: "DETACH DATABASE native")
+        }
+        // Scans: today's v9 insert, verbatim.
+        try pool.write { db in
+            for (night, runId) in zip(nights, ids) {
+                for scan in night.scans {
+                    try db.execute(sql: """
+                        INSERT OR REPLACE INTO run_hosts (run_id, host, address, port, status, error, os_family, os_id, os_name,
+                            os_version, os_codename, kernel, architecture, reboot_required, reboot_packages, installed_count,
+                            started_at, finished_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """, arguments: [
+                            runId, scan.name, scan.address, scan.port, scan.status.rawValue, scan.error,
+                            scan.os?.family.rawValue, scan.os?.id, scan.os?.name, scan.os?.version, scan.os?.codename, scan.os?.kernel, scan.os?.architecture,
+                            scan.rebootRequired, scan.rebootPackages.isEmpty ? nil : scan.rebootPackages.joined(separator: "\n"), scan.installedCount,
+                            scan.startedAt, scan.finishedAt,
+                        ])
+                    for update in scan.updates {
+                        try db.execute(sql: """
+                            INSERT OR REPLACE INTO findings (run_id, host, package, installed_version, available_version, source, security, architecture, severity)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            """, arguments: [runId, scan.name, update.name, update.installedVersion, update.availableVersion, update.source, update.security,
+                                             update.architecture ?? "", update.severity])
+                        for cve in update.cves {
+                            try db.execute(sql: """
+                                INSERT OR REPLACE INTO finding_cves (run_id, host, package, architecture, cve, severity, vendor_severity, cvss, kev, epss, fixed_version, source)
+                                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                """, arguments: [runId, scan.name, update.name, update.architecture ?? "", cve.id, cve.severity.name, cve.vendorSeverity, cve.cvss,
+                                                 cve.kev, cve.epss, cve.fixedVersion, cve.source])
+                        }
+                    }
+                    for cve in scan.unfixedCVEs {
+                        try db.execute(sql: """
+                            INSERT OR REPLACE INTO unfixed_cves (run_id, host, cve, source_package, package, packages, severity, vendor_severity, cvss, kev, fixed_version, feed)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            """, arguments: [runId, scan.name, cve.id, cve.source, cve.package, cve.packages.joined(separator: "\n"), cve.severity.name,
+                                             cve.vendorSeverity, cve.cvss, cve.kev, cve.fixedVersion, cve.feed])
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func aV9HistoryConvertsInResumableBatchesToTheSameAnswers() throws {
+        let native = try G.fresh()
+        let nights = Self.nights(30, hosts: 12, seed: 42)
+        let ids = try Self.record(nights, into: native)
+        let path = native.folder.appendingPathComponent("legacy.db").path
+        try Self.writeLegacy(nights, ids: ids, from: native.store, to: path)
+
+        // Interrupted after two batches of three hosts: those are converted and marked, the rest not,
+        // and a reading command refuses to read a half-converted history as if it were whole.
+        do {
+            let pool = try DatabasePool(path: path)
+            try HistoryStore.migrator.migrate(pool)
+            try IntervalConversion.run(pool, batchSize: 3, stopAfterBatches: 2)
+            let marked = try pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM interval_conversion")! }
+            #expect(marked == 6)
+            #expect(try pool.read { try HistoryStore.intervalConversionPending($0) })
+        }
+        let progress = ProgressLog()
+        HistoryStore.onConversionProgress { done, total in progress.append("\(done)/\(total)") }
+        defer { HistoryStore.onConversionProgress(nil) }
+        let converted = try HistoryStore(readOnly: path)
+        #expect(progress.lines.first == "12/12" || progress.lines.contains("12/12"), "resumed at host 7: \(progress.lines)")
+        #expect(!progress.lines.contains { $0.hasPrefix("3/") }, "the first batches were not redone: \(progress.lines)")
+
+        for id in ids {
+            #expect(try converted.run(id: id) == native.store.run(id: id), "history show \(id)")
+        }
+        #expect(try converted.runs(limit: 500) == native.store.runs(limit: 500))
+        for day in [3.0, 11.5, 29.9] {
+            let asOf = G.day(day, hour: 20)
+            for kind in [ComplianceRequest.Kind.compliance, .trend] {
+                let before = try ComplianceReport.build(ComplianceRequest(kind: kind, database: native.store.path, asOf: asOf, since: "30d"))
+                var after = try ComplianceReport.build(ComplianceRequest(kind: kind, database: path, asOf: asOf, since: "30d"))
+                // Only the database's path differs.
+                after.evidence.database = before.evidence.database
+                after.evidence.command = before.evidence.command
+                #expect(before == after, "report \(kind) --as-of day \(day)")
+            }
+        }
+        #expect(try converted.cveExposures() == native.store.cveExposures())
+        let tables = try converted.pool.read { try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE name LIKE 'legacy_%' OR name = 'interval_conversion'") }
+        #expect(tables.isEmpty)
+    }
+
+    final class ProgressLog: @unchecked Sendable {
+        private let lock = NSLock()
+        private var list: [String] = []
+        func append(_ line: String) { lock.withLock { list.append(line) } }
+        var lines: [String] { lock.withLock { list } }
+    }
+}
