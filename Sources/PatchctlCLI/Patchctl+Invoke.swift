@@ -12,6 +12,12 @@ extension Patchctl {
         } catch {
             return ExitCodes.usage(error).rawValue
         }
+        // Converting an older history (findings to intervals) can take minutes: show it on a terminal.
+        if Terminal.stderrIsTerminal {
+            HistoryStore.onConversionProgress { done, total in
+                Terminal.writeControl("\r\u{1B}[Kconverting history to intervals: \(done)/\(total) hosts" + (done == total ? "\r\u{1B}[K" : ""))
+            }
+        }
         do {
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()

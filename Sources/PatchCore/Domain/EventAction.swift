@@ -16,4 +16,6 @@ public enum EventAction: String, Codable, Sendable, CaseIterable {
     case packageApprove = "package-approve"
     case packageReject = "package-reject"
     case packagePrune = "package-prune"
+    /// `patchctl history prune`: runs, findings and events before a date were deleted.
+    case historyPrune = "history-prune"
 }

@@ -44,8 +44,10 @@ extension ComplianceEvaluator {
                 }
             }
         }
-        // Versions break ties: two versions of one package can be patched by the same run.
-        return patches.values.sorted { ($0.patchedAt, $0.host, $0.package, $0.version) < ($1.patchedAt, $1.host, $1.package, $1.version) }
+        // Versions, then the key (its architecture), break ties: two versions or architectures of one package
+        // can be patched by the same run, and the report must not depend on the dictionary's order.
+        return patches.sorted { ($0.value.patchedAt, $0.value.host, $0.value.package, $0.value.version, $0.key)
+            < ($1.value.patchedAt, $1.value.host, $1.value.package, $1.value.version, $1.key) }.map(\.value)
     }
 
     /// Days with one decimal.

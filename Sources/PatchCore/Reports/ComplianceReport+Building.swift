@@ -97,7 +97,7 @@ extension ComplianceReport {
         standard.staleDays = staleDays
         return ComplianceReport(standard: standard, evidence: evidence, summary: summary, groups: groups, policies: policies,
                                 hosts: entries, exceptions: exceptionEntries, trend: trend,
-                                warnings: try AdvisoryWarnings.current(store: store, at: asOf))
+                                warnings: try AdvisoryWarnings.current(store: store, at: asOf) + store.retentionWarnings(periodFrom: since))
     }
 
     /// The hosts reported on, sorted by name, with their inventory groups.

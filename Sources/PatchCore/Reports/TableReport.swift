@@ -108,3 +108,15 @@ public enum TableReport {
     /// A line whose interpolated values are neutralised (its literal text is the layout).
     static func line(_ text: TerminalLine) -> String { text.text }
 }
+
+extension TableReport {
+    /// `history prune`: what went (or would go), in one paragraph.
+    public static func prune(_ result: PruneResult) -> String {
+        let verb = result.dryRun ? "would delete" : "deleted"
+        var text = "\(verb) \(result.runs) run(s) that started before \(JSONOutput.timestamp(result.before)) "
+            + "(\(result.hostRecords) host records), \(result.findingIntervals) finding interval(s) and "
+            + "\(result.unfixedCVEIntervals) unfixed-CVE interval(s) last seen before it, and \(result.events) event(s)\n"
+        if !result.dryRun { text += "freed \(result.bytesFreed) bytes; reports reaching before the cut say so\n" }
+        return text
+    }
+}

@@ -58,6 +58,7 @@ enum FindingIntervals {
     /// that hold each row, in `rows` order.
     @discardableResult
     static func advance(_ db: Database, _ table: Table, at sighting: Sighting, rows: [[DatabaseValue]],
+                        opening extraColumns: [String] = [], with extra: (Int) throws -> [DatabaseValue] = { _ in [] },
                         closeReason: ([DatabaseValue]) throws -> IntervalCloseReason) throws -> [Int64] {
         let columns = table.identity.joined(separator: ", ")
         var open: [[DatabaseValue]: Int64] = [:]
@@ -85,15 +86,16 @@ enum FindingIntervals {
         try db.cachedStatement(sql: """
             UPDATE \(table.name) SET last_seq = ?, last_run = ?, last_at = ? WHERE host = ? AND closed_seq IS NULL
             """).execute(arguments: [sighting.seq, sighting.runId, sighting.at, sighting.host])
+        let extras = extraColumns.map { ", " + $0 }.joined()
         let insert = try db.cachedStatement(sql: """
-            INSERT INTO \(table.name) (host, \(columns), first_seq, last_seq, first_run, last_run, first_at, last_at)
-            VALUES (?, \(Array(repeating: "?", count: table.identity.count).joined(separator: ", ")), ?, ?, ?, ?, ?, ?)
+            INSERT INTO \(table.name) (host, \(columns), first_seq, last_seq, first_run, last_run, first_at, last_at\(extras))
+            VALUES (?, \(Array(repeating: "?", count: table.identity.count + 6 + extraColumns.count).joined(separator: ", ")))
             """)
         for index in opened {
             try insert.execute(arguments: StatementArguments([sighting.host.databaseValue] + rows[index] + [
                 sighting.seq.databaseValue, sighting.seq.databaseValue, sighting.runId.databaseValue, sighting.runId.databaseValue,
                 sighting.at.databaseValue, sighting.at.databaseValue,
-            ]))
+            ] + (try extra(index))))
             ids[index] = db.lastInsertedRowID
         }
         return ids
@@ -111,6 +113,8 @@ enum FindingIntervals {
                 updates.append(update)
             }
         }
+        // In store order, so what a version's first sighting records does not depend on the order a platform listed it.
+        updates.sort { ($0.name, $0.architecture ?? "") < ($1.name, $1.architecture ?? "") }
         let cveLists = updates.map { update in
             // One row per CVE id (the last wins), in id order: the order readers list them in.
             Dictionary(update.cves.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last }).values.sorted { $0.id < $1.id }
@@ -121,7 +125,20 @@ enum FindingIntervals {
              update.severity.databaseValue, digest(cves).databaseValue]
         }
         let pending = Set(updates.map { $0.name + "\n" + ($0.architecture ?? "") })
-        let ids = try advance(db, .findings, at: sighting, rows: rows) { identity in
+        // A new interval of a version seen before (with other attributes, or before a gap) keeps that first
+        // sighting: "first seen" and compliance age survive attribute changes and the pruning of older intervals.
+        let earlier = try db.cachedStatement(sql: """
+            SELECT version_first_run, version_first_at, version_first_security FROM finding_intervals
+            WHERE host = ? AND package = ? AND available_version = ? ORDER BY version_first_run LIMIT 1
+            """)
+        let ids = try advance(db, .findings, at: sighting, rows: rows,
+                              opening: ["version_first_run", "version_first_at", "version_first_security"]) { index in
+            let update = updates[index]
+            if let row = try Row.fetchOne(earlier, arguments: [sighting.host, update.name, update.availableVersion]) {
+                return [row["version_first_run"], row["version_first_at"], row["version_first_security"]]
+            }
+            return [sighting.runId.databaseValue, sighting.at.databaseValue, update.security.databaseValue]
+        } closeReason: { identity in
             let package = String.fromDatabaseValue(identity[0]) ?? ""
             let architecture = String.fromDatabaseValue(identity[1]) ?? ""
             if pending.contains(package + "\n" + architecture) { return .superseded }

@@ -38,6 +38,11 @@ extension HistoryStore {
                     last_run TEXT NOT NULL,
                     first_at DATETIME NOT NULL,
                     last_at DATETIME NOT NULL,
+                    -- the host's first sighting of this package version, in any interval: "first seen" and
+                    -- compliance age, kept when attributes change and when older intervals are pruned
+                    version_first_run TEXT NOT NULL,
+                    version_first_at DATETIME NOT NULL,
+                    version_first_security BOOLEAN NOT NULL,
                     -- the scan that no longer saw it; NULL while open
                     closed_seq INTEGER,
                     closed_run TEXT,
@@ -46,7 +51,7 @@ extension HistoryStore {
                 );
                 CREATE INDEX finding_intervals_open ON finding_intervals(host) WHERE closed_seq IS NULL;
                 CREATE INDEX finding_intervals_by_seq ON finding_intervals(host, last_seq, first_seq);
-                CREATE INDEX finding_intervals_first_seen ON finding_intervals(host, package, available_version, first_run);
+                CREATE INDEX finding_intervals_first_seen ON finding_intervals(host, package, available_version, version_first_run);
                 CREATE INDEX finding_intervals_by_last_run ON finding_intervals(last_run);
                 CREATE TABLE finding_interval_cves (
                     interval_id INTEGER NOT NULL REFERENCES finding_intervals(id) ON DELETE CASCADE,

@@ -119,11 +119,12 @@ extension HistoryStore {
             // with the number of scans. A first run since pruned counts as finished (it was before the cut).
             var firstSeen: [String: [String: ReportHistory.Sighting]] = [:]
             for row in try Row.fetchAll(db, sql: """
-                SELECT g.host, g.package, g.available_version, i.security, g.first_run, i.first_at, h.finished_at
-                FROM (SELECT host, package, available_version, MIN(first_run) AS first_run FROM finding_intervals WHERE first_run < ?
-                      GROUP BY host, package, available_version) g
+                SELECT g.host, g.package, g.available_version, i.version_first_security AS security, g.first_run,
+                       i.version_first_at AS first_at, h.finished_at
+                FROM (SELECT host, package, available_version, MIN(version_first_run) AS first_run FROM finding_intervals
+                      WHERE version_first_run < ? GROUP BY host, package, available_version) g
                 JOIN finding_intervals i ON i.host = g.host AND i.package = g.package AND i.available_version = g.available_version
-                    AND i.first_run = g.first_run
+                    AND i.version_first_run = g.first_run
                 LEFT JOIN run_hosts h ON h.run_id = g.first_run AND h.host = g.host
                 """, arguments: [Self.runIDBound(date)]) {
                 guard ((row["finished_at"] as Date?) ?? (row["first_at"] as Date)) <= date else { continue }

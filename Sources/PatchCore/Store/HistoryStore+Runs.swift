@@ -109,6 +109,11 @@ extension HistoryStore {
         let exact = matches.first { ($0["id"] as String) == id }
         guard let run = exact ?? (matches.count == 1 ? matches.first : nil) else {
             if matches.count > 1 { throw PatchError.store(path: path, message: "run id prefix '\(id)' is ambiguous") }
+            // A run id starts with its UTC start time: one before the pruned boundary was deleted on purpose.
+            if try db.tableExists("history_meta"), let before = try Date.fetchOne(db, sql: "SELECT value FROM history_meta WHERE key = 'pruned_before'"),
+               id < makeRunID(before).prefix(16) {
+                throw PatchError.store(path: path, message: "run '\(id)' is older than \(JSONOutput.timestamp(before)): history before then was pruned (`patchctl history events` shows when)")
+            }
             throw PatchError.runNotFound(id)
         }
         return run

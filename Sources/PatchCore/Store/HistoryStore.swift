@@ -176,6 +176,11 @@ public final class HistoryStore: Sendable {
         }
     }
 
+    /// The last migration applied to this history.
+    public func schemaVersion() throws -> String? {
+        try read { try Self.migrator.appliedMigrations($0).last }
+    }
+
     static func lastAppliedMigration(_ path: String) throws -> String? {
         var configuration = Configuration()
         configuration.readonly = true

@@ -6,7 +6,7 @@ extension Patchctl {
     struct History: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Past runs from the history database.",
-            subcommands: [List.self, Show.self, Events.self],
+            subcommands: [List.self, Show.self, Events.self, Prune.self, Migrate.self],
             defaultSubcommand: List.self)
 
         /// Documented range of `--last`.
@@ -87,6 +87,60 @@ extension Patchctl.History {
             let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
             let events = try store.events(limit: last, host: host, policy: policy)
             try Output.print(list: events, as: outputOptions.output) { events.isEmpty ? "no events recorded yet\n" : TableReport.events(events) }
+        }
+    }
+
+    struct Prune: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete runs, findings and events older than a retention period.",
+            discussion: """
+                Runs that started before the cut are deleted with their hosts, output and deployment records, as are
+                findings last seen before it and older audit events. Approvals, deferrals, exceptions and advisory data
+                are kept. The prune is itself recorded as an event, and reports whose period reaches before the cut say
+                that its data is gone. The default keeps 13 months (PCI DSS asks for a year of audit trail).
+                """)
+
+        @OptionGroup var outputOptions: OutputOptions
+
+        @Option(name: .customLong("older-than"), help: "Retention: a duration such as 400d, 56w or 9000h, or a date (YYYY-MM-DD).")
+        var olderThan = "\(HistoryStore.defaultRetentionDays)d"
+
+        @Flag(help: "Only count what would be deleted.")
+        var dryRun = false
+
+        func validate() throws {
+            guard ReportDate.parseStart(olderThan, end: Date()) != nil else {
+                throw ValidationError("--older-than '\(olderThan)' is neither a duration (400d, 56w) nor a date (2025-11-01)")
+            }
+        }
+
+        func run() async throws {
+            let environment = ProcessInfo.processInfo.environment
+            let now = Date()
+            let cutoff = ReportDate.parseStart(olderThan, end: now) ?? now
+            let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
+            let result = try store.prune(before: cutoff, dryRun: dryRun, user: LocalUser.current(environment: environment), now: now)
+            try Output.print(one: result, as: outputOptions.output) { TableReport.prune(result) }
+        }
+    }
+
+    struct Migrate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Upgrade the history database to this version's schema now.",
+            discussion: """
+                Any recording command upgrades an older history when it first opens it; this does it on purpose, for
+                example before a maintenance window. A history from before findings were stored as intervals is
+                converted host by host in batches that each commit: an interrupted conversion resumes where it stopped.
+                """)
+
+        @OptionGroup var database: DatabaseOption
+
+        func run() async throws {
+            let path = database.path(environment: ProcessInfo.processInfo.environment)
+            let started = Date()
+            let store = try HistoryStore(path: path)
+            let migration = try store.schemaVersion() ?? "?"
+            Terminal.write("\(path): schema '\(migration)' (\(String(format: "%.1f", Date().timeIntervalSince(started))) s)\n")
         }
     }
 }

@@ -290,6 +290,61 @@ struct FindingIntervalsTests {
         #expect(tables.isEmpty)
     }
 
+    // MARK: retention
+
+    @Test func pruneDeletesWhatIsOlderKeepsTheRestExactAndReportsSayWhereDataStops() throws {
+        let history = try G.fresh()
+        let nights = Self.nights(40, hosts: 5, seed: 11)
+        let ids = try Self.record(nights, into: history)
+        let store = history.store
+        let cut = G.day(20, hour: 0)
+        let kept = try ids.filter { $0 >= HistoryStore.makeRunID(cut) }.map { try store.run(id: $0) }
+        let asOf = G.day(39, hour: 20)
+        let before = try ComplianceReport.build(ComplianceRequest(kind: .compliance, database: store.path, asOf: asOf, since: "10d"))
+        // An interval open across the cut: its first sighting stays the true one.
+        let spanning = try store.pool.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT host, package, available_version, first_at FROM finding_intervals
+                WHERE first_at < ? AND closed_seq IS NULL AND security ORDER BY first_at LIMIT 1
+                """, arguments: [cut])
+        }
+        let rows = { (table: String) throws -> Int in try store.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM \(table)")! } }
+        let counts = try ["runs", "run_hosts", "finding_intervals", "unfixed_cve_intervals", "events"].map(rows)
+
+        let dry = try store.prune(before: cut, dryRun: true, user: "tester", now: G.day(40))
+        #expect(dry.runs > 0 && dry.hostRecords > 0 && dry.findingIntervals > 0 && dry.bytesFreed == 0)
+        #expect(try ["runs", "run_hosts", "finding_intervals", "unfixed_cve_intervals", "events"].map(rows) == counts, "a dry run deletes nothing")
+
+        let done = try store.prune(before: cut, dryRun: false, user: "tester", now: G.day(40))
+        #expect(done.runs == dry.runs && done.hostRecords == dry.hostRecords && done.findingIntervals == dry.findingIntervals)
+        #expect(try rows("runs") == counts[0] - done.runs + 0, "only older runs went")
+        #expect(try store.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM runs WHERE started_at < ?", arguments: [cut])! } == 0)
+        #expect(try store.pool.read { try Int.fetchOne($0, sql: "PRAGMA freelist_count")! } == 0, "freed pages went back to the file system")
+        for run in kept { #expect(try store.run(id: run.runId) == run, "history show \(run.runId) is unchanged") }
+        #expect(throws: PatchError.self) { try store.run(id: ids[0]) }
+        do {
+            _ = try store.run(id: ids[0])
+        } catch let PatchError.store(_, message) {
+            #expect(message.contains("pruned"), "\(message)")
+        }
+        let event = try #require(try store.events(limit: 5).first)
+        #expect(event.action == .historyPrune && event.user == "tester" && (event.detail ?? "").contains("\(done.runs) runs"))
+
+        // A report within the kept period is unchanged and says nothing; one reaching before the cut says so.
+        let after = try ComplianceReport.build(ComplianceRequest(kind: .compliance, database: store.path, asOf: asOf, since: "10d"))
+        // The evidence lists the runs read, earlier ones included, and a host's last deployment may be one
+        // of them: those went. What is pending, since when, and the judgements stay.
+        #expect(after.hosts.map(\.updates) == before.hosts.map(\.updates))
+        #expect(after.hosts.map(\.compliant) == before.hosts.map(\.compliant) && after.warnings == before.warnings)
+        let longer = try ComplianceReport.build(ComplianceRequest(kind: .compliance, database: store.path, asOf: asOf, since: "30d"))
+        #expect(longer.warnings.contains { $0.contains("pruned") && $0.contains("2026-01-21") }, "\(longer.warnings)")
+        if let spanning {
+            let host = try #require(longer.hosts.first { $0.name == spanning["host"] as String })
+            let finding = try #require(host.updates.first { $0.package == spanning["package"] as String && $0.availableVersion == spanning["available_version"] as String })
+            #expect(finding.firstSeen == spanning["first_at"] as Date, "first seen before the cut survives it")
+        }
+    }
+
     final class ProgressLog: @unchecked Sendable {
         private let lock = NSLock()
         private var list: [String] = []

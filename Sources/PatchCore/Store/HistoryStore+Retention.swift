@@ -1,0 +1,97 @@
+import Foundation
+import GRDB
+
+/// What `history prune` deleted (or, on a dry run, would delete).
+public struct PruneResult: Codable, Sendable, Equatable {
+    /// Runs that started before this were deleted.
+    public var before: Date
+    public var runs: Int
+    public var hostRecords: Int
+    public var findingIntervals: Int
+    public var unfixedCVEIntervals: Int
+    public var events: Int
+    /// Bytes the database file gave back (0 on a dry run).
+    public var bytesFreed: Int
+    public var dryRun: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case before, runs, events
+        case hostRecords = "host_records"
+        case findingIntervals = "finding_intervals"
+        case unfixedCVEIntervals = "unfixed_cve_intervals"
+        case bytesFreed = "bytes_freed"
+        case dryRun = "dry_run"
+    }
+}
+
+extension HistoryStore {
+    /// PCI DSS 10.5.1 keeps a year of audit trail: the default keeps 13 months.
+    public static let defaultRetentionDays = 400
+
+    /// Deletes every run that started before `cutoff` (with its hosts, command output and
+    /// deployment records), every finding interval last seen before it, and older events; records
+    /// the cut as an event and in `history_meta`, so reports reaching before it say so; then gives
+    /// the freed pages back to the file system. Open intervals still seen after the cut keep their
+    /// true first sighting. Approvals, deferrals, exceptions and advisory data are state, not history: kept.
+    public func prune(before cutoff: Date, dryRun: Bool, user: String, now: Date = Date()) throws -> PruneResult {
+        let sizeBefore = (try? Self.fileSize(path)) ?? 0
+        var result = try write { db -> PruneResult in
+            let count = { (sql: String) throws -> Int in try Int.fetchOne(db, sql: sql, arguments: [cutoff]) ?? 0 }
+            var result = PruneResult(
+                before: cutoff,
+                runs: try count("SELECT COUNT(*) FROM runs WHERE started_at < ?"),
+                hostRecords: try count("SELECT COUNT(*) FROM run_hosts WHERE run_id IN (SELECT id FROM runs WHERE started_at < ?)"),
+                findingIntervals: try count("SELECT COUNT(*) FROM finding_intervals WHERE last_at < ?"),
+                unfixedCVEIntervals: try count("SELECT COUNT(*) FROM unfixed_cve_intervals WHERE last_at < ?"),
+                events: try count("SELECT COUNT(*) FROM events WHERE at < ?"), bytesFreed: 0, dryRun: dryRun)
+            guard !dryRun else { return result }
+            // run_hosts, command_results, deploy_hosts and deploy_packages follow through ON DELETE CASCADE.
+            try db.execute(sql: "DELETE FROM runs WHERE started_at < ?", arguments: [cutoff])
+            try db.execute(sql: "DELETE FROM finding_intervals WHERE last_at < ?", arguments: [cutoff])
+            try db.execute(sql: "DELETE FROM unfixed_cve_intervals WHERE last_at < ?", arguments: [cutoff])
+            try db.execute(sql: "DELETE FROM events WHERE at < ?", arguments: [cutoff])
+            let earlier = try Date.fetchOne(db, sql: "SELECT value FROM history_meta WHERE key = 'pruned_before'")
+            // A later prune with an earlier date deleted nothing new before the first one's cut.
+            let boundary = max(cutoff, earlier ?? cutoff)
+            try db.execute(sql: """
+                INSERT INTO history_meta (key, value) VALUES ('pruned_before', ?), ('pruned_at', ?)
+                ON CONFLICT (key) DO UPDATE SET value = excluded.value
+                """, arguments: [boundary, now])
+            let detail = "deleted \(result.runs) runs (\(result.hostRecords) host records), \(result.findingIntervals) finding intervals, "
+                + "\(result.unfixedCVEIntervals) unfixed-CVE intervals and \(result.events) events that started before \(JSONOutput.timestamp(cutoff))"
+            try Self.insert(EventRecord(at: now, user: user, action: .historyPrune, detail: detail), db)
+            result.before = cutoff
+            return result
+        }
+        guard !dryRun else { return result }
+        try pool.writeWithoutTransaction { db in
+            // Files from before migration v10's conversion may lack incremental vacuum: one full VACUUM sets it.
+            if try Int.fetchOne(db, sql: "PRAGMA auto_vacuum") != 2 {
+                try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
+                try db.execute(sql: "VACUUM")
+            } else {
+                try db.execute(sql: "PRAGMA incremental_vacuum")
+            }
+            _ = try? db.checkpoint(.truncate)
+        }
+        result.bytesFreed = max(0, sizeBefore - ((try? Self.fileSize(path)) ?? sizeBefore))
+        return result
+    }
+
+    /// The cut of the last prune, if any: runs that started before it are gone.
+    public func prunedBefore() throws -> (before: Date, at: Date)? {
+        try read { db in
+            guard try db.tableExists("history_meta"),
+                  let before = try Date.fetchOne(db, sql: "SELECT value FROM history_meta WHERE key = 'pruned_before'"),
+                  let at = try Date.fetchOne(db, sql: "SELECT value FROM history_meta WHERE key = 'pruned_at'") else { return nil }
+            return (before, at)
+        }
+    }
+
+    /// A report whose period starts before the pruned boundary says that the data there is gone.
+    public func retentionWarnings(periodFrom: Date) throws -> [String] {
+        guard let pruned = try prunedBefore(), periodFrom < pruned.before else { return [] }
+        return ["history before \(JSONOutput.timestamp(pruned.before)) was pruned on \(ReportDate.day(pruned.at)) (`patchctl history prune`): "
+                + "this report's period starts \(ReportDate.day(periodFrom)), so it has no data before the cut"]
+    }
+}
