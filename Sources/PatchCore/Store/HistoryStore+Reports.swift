@@ -28,22 +28,33 @@ extension HistoryStore {
     public func reportHistory(upTo date: Date, detailFrom: Date? = nil) throws -> ReportHistory {
         try read { db in
             var observations: [String: [ReportHistory.Observation]] = [:]
-            for row in try Row.fetchAll(db, sql: """
-                SELECT h.run_id, h.host, h.status, h.error, h.os_family, h.os_id, h.os_name, h.os_version, h.os_codename, h.kernel,
-                       h.architecture, h.reboot_required, h.started_at, h.finished_at, r.kind, r.policy
-                FROM run_hosts h JOIN runs r ON r.id = h.run_id
-                WHERE r.kind IN (?, ?, ?) AND h.finished_at <= ?
-                ORDER BY h.host, h.finished_at, h.run_id
-                """, arguments: [RunKind.scan, RunKind.deploy, RunKind.plan, date]) {
+            let contactColumns = """
+                h.run_id, h.host, h.status, h.error, h.os_family, h.os_id, h.os_name, h.os_version, h.os_codename, h.kernel,
+                h.architecture, h.reboot_required, h.started_at, h.finished_at, r.kind, r.policy
+                """
+            let observation = { (row: Row) throws -> ReportHistory.Observation in
                 var os: OSInfo?
                 if let family: String = row["os_family"] {
                     os = OSInfo(family: OSFamily(rawValue: family) ?? .unknown, id: row["os_id"] ?? "", name: row["os_name"] ?? "",
                                 version: row["os_version"] ?? "", codename: row["os_codename"], kernel: row["kernel"], architecture: row["architecture"])
                 }
-                observations[row["host"], default: []].append(ReportHistory.Observation(
+                return ReportHistory.Observation(
                     runId: row["run_id"], kind: try row.decode(RunKind.self, forColumn: "kind"), policy: row["policy"], startedAt: row["started_at"], at: row["finished_at"],
                     status: HostStatus(rawValue: row["status"]) ?? .error, error: row["error"], os: os, rebootRequired: row["reboot_required"],
-                    pending: nil, seen: [], deployment: nil))
+                    pending: nil, seen: [], deployment: nil)
+            }
+            let kinds: StatementArguments = [RunKind.scan, RunKind.deploy, RunKind.plan]
+            if let detailFrom {
+                for (host, list) in try Self.contacts(db, columns: contactColumns, from: detailFrom, upTo: date, kinds: kinds, observation) {
+                    observations[host] = list
+                }
+            } else {
+                for row in try Row.fetchAll(db, sql: """
+                    SELECT \(contactColumns) FROM run_hosts h JOIN runs r ON r.id = h.run_id
+                    WHERE r.kind IN (?, ?, ?) AND h.finished_at <= ? ORDER BY h.host, h.finished_at, h.run_id
+                    """, arguments: kinds + [date]) {
+                    observations[row["host"], default: []].append(try observation(row))
+                }
             }
 
             // The contacts read in detail, as "run\nhost".
@@ -160,6 +171,64 @@ extension HistoryStore {
             }
             return ReportHistory(observations: observations, installs: installs, firstSeen: firstSeen)
         }
+    }
+
+    /// Each host's contacts that a report from `from` to `date` reads, oldest first: every one that
+    /// finished in the period, and before it the ones that can still decide a judgement: walking
+    /// back from the period, each contact up to and including the last that learned the host's
+    /// packages (an ok scan, or a deployment that parsed its scan), and the last deployment of each
+    /// policy. The cost follows the period and the fleet, not the length of history.
+    static func contacts(_ db: Database, columns: String, from: Date, upTo date: Date, kinds: StatementArguments,
+                         _ observation: (Row) throws -> ReportHistory.Observation) throws -> [String: [ReportHistory.Observation]] {
+        var result: [String: [ReportHistory.Observation]] = [:]
+        var seen = Set<String>()
+        func add(_ row: Row) throws {
+            let host: String = row["host"]
+            guard seen.insert((row["run_id"] as String) + "\n" + host).inserted else { return }
+            result[host, default: []].append(try observation(row))
+        }
+        // The period: runs that may have a host finish in it (unfinished runs included), read by run id.
+        let runs = try String.fetchAll(db, sql: """
+            SELECT id FROM runs WHERE kind IN (?, ?, ?) AND started_at <= ? AND (finished_at IS NULL OR finished_at >= ?)
+            """, arguments: kinds + [date, from])
+        for start in stride(from: 0, to: runs.count, by: 500) {
+            let chunk = Array(runs[start..<min(start + 500, runs.count)])
+            for row in try Row.fetchAll(db, sql: """
+                SELECT \(columns) FROM run_hosts h JOIN runs r ON r.id = h.run_id
+                WHERE h.run_id IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ","))) AND h.finished_at >= ? AND h.finished_at <= ?
+                """, arguments: StatementArguments(chunk) + [from, date]) {
+                try add(row)
+            }
+        }
+        // The last deployment of each policy before the period (a report may be about one policy).
+        for row in try Row.fetchAll(db, sql: """
+            SELECT \(columns), MAX(h.finished_at) FROM run_hosts h JOIN runs r ON r.id = h.run_id
+            WHERE r.kind = ? AND h.finished_at < ? GROUP BY h.host, r.policy
+            """, arguments: [RunKind.deploy, from]) {
+            try add(row)
+        }
+        // Walking back from the period through the host's contacts (run_hosts_by_host), up to its last
+        // scan before it; the hosts are every host ever scanned, plus those contacted in the period.
+        let hosts = Set(try String.fetchAll(db, sql: "SELECT host FROM scan_hosts")).union(result.keys)
+        let back = try db.cachedStatement(sql: """
+            SELECT \(columns) FROM run_hosts h JOIN runs r ON r.id = h.run_id
+            WHERE h.host = ? AND h.run_id < ? AND r.kind IN (?, ?, ?) ORDER BY h.run_id DESC
+            """)
+        let bound = runIDBound(from)
+        for host in hosts {
+            let cursor = try Row.fetchCursor(back, arguments: [host, bound] + kinds)
+            while let row = try cursor.next() {
+                guard (row["finished_at"] as Date) < from else { continue }
+                try add(row)
+                // What `reportHistory` tests before reading details: this contact learned the host's packages.
+                let kind = try row.decode(RunKind.self, forColumn: "kind")
+                if kind == .scan ? row["status"] == HostStatus.ok.rawValue : (row["os_family"] != nil && row["reboot_required"] != nil) { break }
+            }
+        }
+        for host in result.keys {
+            result[host]?.sort { ($0.at, $0.runId) < ($1.at, $1.runId) }
+        }
+        return result
     }
 
     /// Every run id of a run started by `date` sorts below this.

@@ -179,6 +179,36 @@ struct FindingIntervalsTests {
         #expect(try history.store.run(id: third).hosts.first?.updates.map(\.availableVersion) == ["3.0.14-1"])
     }
 
+    @Test func aReportReadsOnlyItsPeriodAndJudgesAsIfItHadReadEverything() throws {
+        let history = try G.fresh()
+        let nights = Self.nights(45, hosts: 8, seed: 3)
+        _ = try Self.record(nights, into: history)
+        // gone1: scanned on day 2, then failing every night from day 10 to day 30, before the period: its last
+        // scan and its last contact both lie far behind the period. gone2: scanned once, on day 5.
+        try history.scan(at: G.day(2, hour: 6), [G.host("gone1", at: G.day(2, hour: 6), [G.update("curl", "7.88.1-10", "7.88.1-10+deb12u8")])])
+        for night in 10..<31 {
+            try history.scan(at: G.day(Double(night), hour: 6), [G.host("gone1", at: G.day(Double(night), hour: 6), status: night < 20 ? .timeout : .unreachable)])
+        }
+        try history.scan(at: G.day(5, hour: 6), [G.host("gone2", at: G.day(5, hour: 6), [G.update("bash", "5.2.15-2", "5.2.15-2+b7")])])
+        let ruleSet = try ComplianceRuleSet.find("pci-dss", directories: [])
+        let asOf = G.day(44, hour: 20)
+        let from = ReportDate.startOfDay(G.day(34))
+        let everything = try history.store.reportHistory(upTo: asOf, detailFrom: nil)
+        let period = try history.store.reportHistory(upTo: asOf, detailFrom: from)
+        let loaded = { (h: ReportHistory) in h.observations.values.reduce(0) { $0 + $1.count } }
+        #expect(loaded(period) * 3 < loaded(everything), "\(loaded(period)) of \(loaded(everything)) contacts read")
+        let full = ComplianceEvaluator(ruleSet: ruleSet, staleDays: 7, history: everything, exceptions: [], deployPolicy: nil)
+        let bounded = ComplianceEvaluator(ruleSet: ruleSet, staleDays: 7, history: period, exceptions: [], deployPolicy: nil)
+        let hosts = Set(everything.observations.keys)
+        #expect(Set(period.observations.keys) == hosts)
+        for day in stride(from: 34.0, through: 44.0, by: 0.5) {
+            for host in hosts.sorted() {
+                #expect(bounded.evaluate(host: host, groups: [], at: G.day(day)) == full.evaluate(host: host, groups: [], at: G.day(day)), "\(host) day \(day)")
+            }
+        }
+        #expect(bounded.patches(hosts: hosts, from: from, to: asOf) == full.patches(hosts: hosts, from: from, to: asOf))
+    }
+
     // MARK: v9 → v10
 
     /// Writes nights as patchctl up to migration v9 stored them (a row per run, host and finding),
