@@ -36,23 +36,24 @@ extension HistoryStore {
             var arguments = StatementArguments([RunKind.scan.rawValue, HostStatus.ok.rawValue])
             // --cve: filtered in both branches, before first sightings are looked up.
             let list = "(" + Array(repeating: "?", count: cves.count).joined(separator: ",") + ")"
-            let (fixable, unfixed) = cves.isEmpty ? ("", "") : (" WHERE c.cve IN \(list)", " WHERE u.cve IN \(list)")
+            let (fixable, unfixed) = cves.isEmpty ? ("", "") : (" AND c.cve IN \(list)", " AND u.cve IN \(list)")
             if !cves.isEmpty { arguments += StatementArguments(cves + cves) }
             let sql = """
                 WITH latest AS (
-                    SELECT s.host, s.last_run AS run_id FROM scan_hosts s JOIN runs r ON r.id = s.last_run
-                    JOIN run_hosts h ON h.run_id = s.last_run AND h.host = s.host
+                    SELECT s.host, s.last_run AS run_id FROM scan_hosts s CROSS JOIN runs r ON r.id = s.last_run
+                    CROSS JOIN run_hosts h ON h.run_id = s.last_run AND h.host = s.host
                     WHERE r.kind = ? AND h.status = ?
                 ),
+                -- what the latest scan saw is what is open: the intervals not closed since
                 exposed AS (
-                    SELECT c.host, c.run_id, c.cve, c.severity, c.vendor_severity, c.cvss, c.kev, c.package,
-                           f.installed_version, f.available_version, c.fixed_version, 1 AS fixable
-                    FROM latest l JOIN finding_cves c ON c.run_id = l.run_id AND c.host = l.host
-                    LEFT JOIN findings f ON f.run_id = c.run_id AND f.host = c.host AND f.package = c.package\(fixable)
+                    SELECT l.host, l.run_id, c.cve, c.severity, c.vendor_severity, c.cvss, c.kev, i.package,
+                           i.installed_version, i.available_version, c.fixed_version, 1 AS fixable
+                    FROM latest l CROSS JOIN finding_intervals i ON i.host = l.host AND i.closed_seq IS NULL
+                    CROSS JOIN finding_interval_cves c ON c.interval_id = i.id\(fixable)
                     UNION ALL
-                    SELECT u.host, u.run_id, u.cve, u.severity, u.vendor_severity, u.cvss, u.kev, u.package,
+                    SELECT l.host, l.run_id, u.cve, u.severity, u.vendor_severity, u.cvss, u.kev, u.package,
                            NULL, NULL, u.fixed_version, 0
-                    FROM latest l JOIN unfixed_cves u ON u.run_id = l.run_id AND u.host = l.host\(unfixed)
+                    FROM latest l CROSS JOIN unfixed_cve_intervals u ON u.host = l.host AND u.closed_seq IS NULL\(unfixed)
                 ),
                 -- per host and CVE, its first sighting, fixable or not: from the intervals of the hosts in the
                 -- report only, so the cost follows what changed on them, not history's length
@@ -68,7 +69,7 @@ extension HistoryStore {
                 )
                 SELECT x.*, h.finished_at AS scanned_at, s.run_id AS first_run, s.at AS first_seen
                 FROM exposed x
-                JOIN run_hosts h ON h.run_id = x.run_id AND h.host = x.host
+                CROSS JOIN run_hosts h ON h.run_id = x.run_id AND h.host = x.host
                 JOIN sighted s ON s.host = x.host AND s.cve = x.cve
                 ORDER BY x.cve, x.host, x.fixable DESC, x.package
                 """
@@ -87,8 +88,8 @@ extension HistoryStore {
     public func latestScannedFamilies() throws -> Set<OSFamily> {
         try read { db in
             let names = try String.fetchAll(db, sql: """
-                SELECT DISTINCT h.os_family FROM scan_hosts s JOIN runs r ON r.id = s.last_run
-                JOIN run_hosts h ON h.run_id = s.last_run AND h.host = s.host
+                SELECT DISTINCT h.os_family FROM scan_hosts s CROSS JOIN runs r ON r.id = s.last_run
+                CROSS JOIN run_hosts h ON h.run_id = s.last_run AND h.host = s.host
                 WHERE r.kind = ? AND h.status = ? AND h.os_family IS NOT NULL
                 """, arguments: [RunKind.scan.rawValue, HostStatus.ok.rawValue])
             return Set(names.compactMap(OSFamily.init(rawValue:)))

@@ -96,6 +96,10 @@ extension HistoryStore {
                 CREATE INDEX unfixed_cve_intervals_by_last_run ON unfixed_cve_intervals(last_run);
                 -- a finding closes as "deployed" when a deployment installed its package since it was last seen
                 CREATE INDEX deploy_packages_by_host ON deploy_packages(host, package, at);
+                -- reports read the installs of their period
+                CREATE INDEX deploy_packages_by_time ON deploy_packages(at);
+                -- `history` lists the latest runs
+                CREATE INDEX runs_by_start ON runs(started_at, id);
                 -- a run's counts, computed when it finishes (`history` lists runs without reading their hosts);
                 -- NULL while running, and again whenever one of its hosts is written after that
                 ALTER TABLE runs ADD COLUMN host_count INTEGER;
@@ -133,7 +137,8 @@ extension HistoryStore {
             -- what each (run, host) saw, as the per-run tables of v8 and v9 stored it
             CREATE VIEW findings AS
                 SELECT h.run_id, i.host, i.package, i.architecture, i.installed_version, i.available_version, i.source, i.security,
-                       i.severity, i.id AS interval_id, i.first_run, i.first_at
+                       i.severity, i.id AS interval_id, i.first_run, i.first_at,
+                       i.version_first_run, i.version_first_at, i.version_first_security
                 FROM run_hosts h JOIN finding_intervals i ON i.host = h.host AND i.last_seq >= h.scan_seq AND i.first_seq <= h.scan_seq
                 WHERE h.scan_seq IS NOT NULL;
             CREATE VIEW finding_cves AS

@@ -80,6 +80,9 @@ extension HistoryStore {
             let columns = Set(try db.columns(in: "findings").map(\.name))
             let optional = ["severity", "released_at", "cves"].map { columns.contains($0) ? "f.\($0)" : "NULL AS \($0)" }
             var findings: [String: [ReportHistory.Update]] = [:]
+            // First sightings: runs that started after `date` cannot have been seen by then.
+            var firstSeen: [String: [String: ReportHistory.Sighting]] = [:]
+            let bound = Self.runIDBound(date)
             for chunk in chunks {
                 // The CVEs each scan matched (migration v9), by "run\nhost\npackage\narchitecture".
                 var matched: [String: (ids: [String], severity: Severity?, kev: Bool)] = [:]
@@ -95,11 +98,19 @@ extension HistoryStore {
                     matched[key] = entry
                 }
                 for row in try Row.fetchAll(db, sql: """
-                    SELECT f.run_id, f.host, f.package, f.architecture, f.installed_version, f.available_version, f.source, f.security, \(optional.joined(separator: ", "))
+                    SELECT f.run_id, f.host, f.package, f.architecture, f.installed_version, f.available_version, f.source, f.security,
+                           f.version_first_run, f.version_first_at, f.version_first_security, \(optional.joined(separator: ", "))
                     FROM findings f WHERE f.run_id IN (\(placeholders(chunk.count)))
                     """, arguments: StatementArguments(chunk)) {
                     let key = (row["run_id"] as String) + "\n" + (row["host"] as String)
                     guard detailed.contains(key) else { continue }
+                    // Each version's first sighting rides on its interval (see FindingIntervals).
+                    let version = (row["package"] as String) + "@" + (row["available_version"] as String)
+                    let first: String = row["version_first_run"]
+                    if first < bound, (firstSeen[row["host"]]?[version]).map({ first < $0.runId }) ?? true {
+                        firstSeen[row["host"], default: [:]][version] = ReportHistory.Sighting(
+                            at: row["version_first_at"], runId: first, security: row["version_first_security"])
+                    }
                     let cves: String? = row["cves"]
                     var update = ReportHistory.Update(
                         package: row["package"], installedVersion: row["installed_version"], availableVersion: row["available_version"],
@@ -125,22 +136,30 @@ extension HistoryStore {
                 }
             }
 
-            // First sightings over all history: the earliest interval per host and version (run ids sort by start
-            // time); runs that started after `date` cannot have been seen by then. Intervals grow with change, not
-            // with the number of scans. A first run since pruned counts as finished (it was before the cut).
-            var firstSeen: [String: [String: ReportHistory.Sighting]] = [:]
-            for row in try Row.fetchAll(db, sql: """
-                SELECT g.host, g.package, g.available_version, i.version_first_security AS security, g.first_run,
-                       i.version_first_at AS first_at, h.finished_at
-                FROM (SELECT host, package, available_version, MIN(version_first_run) AS first_run FROM finding_intervals
-                      WHERE version_first_run < ? GROUP BY host, package, available_version) g
-                JOIN finding_intervals i ON i.host = g.host AND i.package = g.package AND i.available_version = g.available_version
-                    AND i.version_first_run = g.first_run
-                LEFT JOIN run_hosts h ON h.run_id = g.first_run AND h.host = g.host
-                """, arguments: [Self.runIDBound(date)]) {
-                guard ((row["finished_at"] as Date?) ?? (row["first_at"] as Date)) <= date else { continue }
-                firstSeen[row["host"], default: [:]][(row["package"] as String) + "@" + (row["available_version"] as String)] =
-                    ReportHistory.Sighting(at: row["first_at"], runId: row["first_run"], security: row["security"])
+            // Versions a deployment in the period installed or skipped without any scan read here listing them:
+            // looked up one by one through finding_intervals_first_seen.
+            let earliest = observations.values.compactMap { $0.first?.startedAt }.min() ?? date
+            let installs = try Row.fetchAll(db, sql: """
+                SELECT p.run_id, p.host, p.package, p.target_version, p.at, r.policy FROM deploy_packages p JOIN runs r ON r.id = p.run_id
+                WHERE p.outcome = 'installed' AND r.kind = ? AND p.at <= ? AND p.at >= ? ORDER BY p.at, p.host, p.package
+                """, arguments: [RunKind.deploy, date, detailFrom == nil ? Date.distantPast : earliest]).map { row in
+                ReportHistory.Install(runId: row["run_id"], policy: row["policy"], host: row["host"], package: row["package"],
+                                      version: row["target_version"], at: row["at"])
+            }
+            var wanted = installs.map { ($0.host, $0.package, $0.version) }
+            for (key, document) in documents {
+                let host = String(key.split(separator: "\n", maxSplits: 1).last ?? "")
+                wanted += document.planned.map { (host, $0.name, $0.toVersion) } + document.skipped.map { (host, $0.name, $0.version) }
+            }
+            let lookup = try db.cachedStatement(sql: """
+                SELECT version_first_run, version_first_at, version_first_security FROM finding_intervals
+                WHERE host = ? AND package = ? AND available_version = ? AND version_first_run < ? ORDER BY version_first_run LIMIT 1
+                """)
+            for (host, package, version) in wanted where firstSeen[host]?[package + "@" + version] == nil {
+                if let row = try Row.fetchOne(lookup, arguments: [host, package, version, bound]) {
+                    firstSeen[host, default: [:]][package + "@" + version] = ReportHistory.Sighting(
+                        at: row["version_first_at"], runId: row["version_first_run"], security: row["version_first_security"])
+                }
             }
 
             for (host, contacts) in observations {
@@ -162,13 +181,6 @@ extension HistoryStore {
                 observations[host] = list
             }
 
-            let installs = try Row.fetchAll(db, sql: """
-                SELECT p.run_id, p.host, p.package, p.target_version, p.at, r.policy FROM deploy_packages p JOIN runs r ON r.id = p.run_id
-                WHERE p.outcome = 'installed' AND r.kind = ? AND p.at <= ? ORDER BY p.at, p.host, p.package
-                """, arguments: [RunKind.deploy, date]).map { row in
-                ReportHistory.Install(runId: row["run_id"], policy: row["policy"], host: row["host"], package: row["package"],
-                                      version: row["target_version"], at: row["at"])
-            }
             return ReportHistory(observations: observations, installs: installs, firstSeen: firstSeen)
         }
     }
@@ -202,7 +214,7 @@ extension HistoryStore {
         }
         // The last deployment of each policy before the period (a report may be about one policy).
         for row in try Row.fetchAll(db, sql: """
-            SELECT \(columns), MAX(h.finished_at) FROM run_hosts h JOIN runs r ON r.id = h.run_id
+            SELECT \(columns), MAX(h.finished_at) FROM runs r CROSS JOIN run_hosts h ON h.run_id = r.id
             WHERE r.kind = ? AND h.finished_at < ? GROUP BY h.host, r.policy
             """, arguments: [RunKind.deploy, from]) {
             try add(row)
