@@ -16,6 +16,21 @@ struct InventoryOptions: ParsableArguments {
     @Flag(help: "Print the targeted hosts (address, port, user, jump hosts, transport) and stop; nothing is contacted.")
     var listHosts = false
 
+    @Option(help: ArgumentHelp(
+        "Only this controller's share of the targeted hosts, when N controllers split one inventory: K of N (1-based), "
+            + "by rendezvous hashing of host names, the same on every machine.",
+        valueName: "K/N"))
+    var shard: String?
+
+    func validate() throws {
+        if let shard {
+            do { _ = try Shard(parsing: shard) } catch { throw ValidationError(error.description) }
+        }
+    }
+
+    /// The parsed `--shard` (validated).
+    var shardValue: Shard? { shard.flatMap { try? Shard(parsing: $0) } }
+
     /// The inventory sources: the options in order, else PATCHCTL_INVENTORY.
     func inventoryPaths(environment: [String: String]) throws -> [String] {
         if !inventory.isEmpty { return inventory }

@@ -71,10 +71,16 @@ enum RunSetup {
     static func targets(_ target: InventoryOptions, environment: [String: String]) throws -> (inventory: String, hosts: [Host])? {
         let sources = try target.inventoryPaths(environment: environment)
         let inventory = sources.joined(separator: ", ")
-        let hosts = try Inventory.load(paths: sources).select(target.limit)
-        if hosts.isEmpty {
+        let selected = try Inventory.load(paths: sources).select(target.limit)
+        if selected.isEmpty {
             // An inventory without hosts fails to load; here --limit selected none of them.
             Terminal.writeError("patchctl: --limit '\(target.limit ?? "")' selects no host of the inventory\n")
+            return nil
+        }
+        let hosts = target.shardValue.map { $0.select(selected) } ?? selected
+        if hosts.isEmpty, let shard = target.shardValue {
+            // Not an error: with more controllers than hosts some shards are empty.
+            Terminal.writeError("patchctl: shard \(shard) holds none of the \(selected.count) targeted hosts\n")
             return nil
         }
         return (inventory, hosts)

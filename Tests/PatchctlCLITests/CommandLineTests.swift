@@ -73,3 +73,31 @@ struct CommandLineTests {
         #expect(shown.status == 0 && shown.stdout.split(separator: "\n").count == 3, "every host of the run, one line each: \(shown.stderr)")
     }
 }
+
+/// `--shard K/N` on the commands that touch hosts: N controllers list disjoint shares that cover
+/// the targeted hosts exactly once.
+@Suite("--shard")
+struct ShardOptionTests {
+    /// --list-hosts contacts nothing (ping used to ignore it); the address is a closed loopback port anyway.
+    @Test func sharesAreDisjointAndCoverTheTargetsForEveryHostTouchingCommand() async throws {
+        let folder = try InProcessCLI.temporaryDirectory()
+        let inventory = folder.appendingPathComponent("inventory.yml").path
+        let names = (1...40).map { "app\($0)" }
+        try ("all:\n  hosts:\n" + names.map { "    \($0): {ansible_host: 127.0.0.1, ansible_port: 1}\n" }.joined()).write(toFile: inventory, atomically: true, encoding: .utf8)
+        let db = ["--db", folder.appendingPathComponent("h.db").path]
+        for command in [["scan"] + db, ["exec"] + db, ["ping"]] {
+            var seen: [String] = []
+            for k in 1...3 {
+                let result = await InProcessCLI.run(command + ["-i", inventory, "--limit", "app1*:app2*:app3*:app4*", "--shard", "\(k)/3", "--list-hosts",
+                                                               "--output", "json"])
+                #expect(result.status == 0, "\(command) \(k)/3: \(result.stderr)")
+                let hosts = try #require(try InProcessCLI.json(result.stdout)["hosts"] as? [[String: Any]])
+                seen += hosts.compactMap { $0["name"] as? String }
+            }
+            let targeted = names.filter { ["app1", "app2", "app3", "app4"].contains(where: $0.hasPrefix) }
+            #expect(seen.sorted() == targeted.sorted(), "\(command): every targeted host exactly once")
+        }
+        let bad = await InProcessCLI.run(["scan", "-i", inventory, "--shard", "4/3", "--list-hosts"])
+        #expect(bad.status == 64 && bad.stderr.contains("--shard"), "\(bad.stderr)")
+    }
+}

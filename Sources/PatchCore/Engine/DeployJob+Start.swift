@@ -6,7 +6,8 @@ extension DeployJob {
     public struct Start: Sendable {
         public enum Source: Sendable {
             /// `policy` is a name (looked up in the policy directories) or a file.
-            case policy(String, inventories: [String], limit: String?, ring: String?, ignoreWindow: Bool, dryRun: Bool, reason: String?)
+            case policy(String, inventories: [String], limit: String?, ring: String?, ignoreWindow: Bool, dryRun: Bool, reason: String?,
+                        shard: Shard? = nil)
             /// The run's recorded request is repeated; only `forks` is taken from this start.
             case resume(run: String)
         }
@@ -57,7 +58,7 @@ extension DeployJob {
             request = decoded
             request.forks = start.forks
             resuming = recorded
-        case let .policy(name, inventories, limit, ring, ignoreWindow, dryRun, reason):
+        case let .policy(name, inventories, limit, ring, ignoreWindow, dryRun, reason, shard):
             let cwd = start.currentDirectory
             let found = try Policy.find(name, directories: Policy.searchDirectories(environment: start.environment, currentDirectory: cwd))
             // Recorded absolute: `--resume` may run from another directory.
@@ -65,6 +66,7 @@ extension DeployJob {
             request = Request(policy: absolute, inventory: inventories.first ?? "", limit: limit,
                               ring: ring, ignoreWindow: ignoreWindow, forks: start.forks, dryRun: dryRun, reason: reason)
             request.moreInventories = inventories.count > 1 ? Array(inventories.dropFirst()) : nil
+            request.shard = shard
         }
         let policy = try Policy.load(path: request.policy)
         var retried: FailedRun?

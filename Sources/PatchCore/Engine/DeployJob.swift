@@ -20,6 +20,8 @@ public struct DeployJob: Sendable {
         /// that failed in run `retryOf` (`--retry-failed`). Nil: no such restriction.
         public var hosts: [String]?
         public var retryOf: String?
+        /// `--shard K/N`: this controller's share of the targeted hosts (before rings are assigned).
+        public var shard: Shard?
 
         public init(policy: String, inventory: String, limit: String? = nil, ring: String? = nil, ignoreWindow: Bool = false,
                     forks: Int = 50, dryRun: Bool = false, reason: String? = nil, hosts: [String]? = nil, retryOf: String? = nil) {
@@ -45,6 +47,7 @@ public struct DeployJob: Sendable {
             case dryRun = "dry_run"
             case reason, hosts
             case retryOf = "retry_of"
+            case shard
         }
     }
 
@@ -67,6 +70,9 @@ public struct DeployJob: Sendable {
         if let limit = request.limit {
             let limited = Set(try inventory.select(limit).map(\.name))
             hosts = hosts.filter { limited.contains($0.name) }
+        }
+        if let shard = request.shard {
+            hosts = shard.select(hosts)
         }
         if let only = request.hosts {
             let retried = Set(only)
@@ -109,7 +115,8 @@ public struct DeployJob: Sendable {
         let started = now()
         var lock: PolicyLock?
         if !request.dryRun {
-            lock = try PolicyLock(policy: policy.name, databasePath: store.path,
+            // Shards of one policy are separate deployments: on one machine they must not block each other.
+            lock = try PolicyLock(policy: policy.name + (request.shard.map { ".shard-\($0.index)-of-\($0.count)" } ?? ""), databasePath: store.path,
                                   runDescription: "pid \(ProcessInfo.processInfo.processIdentifier), user \(user), since \(JSONOutput.timestamp(started))")
         }
         defer { withExtendedLifetime(lock) {} }

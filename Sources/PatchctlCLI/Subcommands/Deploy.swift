@@ -47,8 +47,8 @@ extension Patchctl {
 
         func validate() throws {
             if resume == nil && policy == nil { throw ValidationError("give --policy NAME (or --resume RUN)") }
-            if resume != nil && (policy != nil || ring != nil || dryRun || target.limit != nil || target.listHosts || retry.requested) {
-                throw ValidationError("--resume repeats the recorded run: it takes no --policy, --ring, --limit, --dry-run, --list-hosts or --retry-failed")
+            if resume != nil && (policy != nil || ring != nil || dryRun || target.limit != nil || target.shard != nil || target.listHosts || retry.requested) {
+                throw ValidationError("--resume repeats the recorded run: it takes no --policy, --ring, --limit, --shard, --dry-run, --list-hosts or --retry-failed")
             }
         }
 
@@ -77,7 +77,7 @@ extension Patchctl {
                 .resume(run: resume)
             } else {
                 .policy(policy ?? "", inventories: try target.inventoryPaths(environment: environment), limit: target.limit, ring: ring,
-                        ignoreWindow: now, dryRun: dryRun, reason: reason)
+                        ignoreWindow: now, dryRun: dryRun, reason: reason, shard: target.shardValue)
             }
             return DeployJob.Start(source: source, forks: connection.forks, retryFailed: retry.requested, retryRun: retry.run,
                                     environment: environment, currentDirectory: FileManager.default.currentDirectoryPath)

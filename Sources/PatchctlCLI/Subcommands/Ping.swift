@@ -25,6 +25,12 @@ extension Patchctl {
             let environment = ProcessInfo.processInfo.environment
             guard let (_, hosts) = try RunSetup.targets(target, environment: environment) else { return }
             let format = output
+            // --list-hosts contacts nothing, here as on every other command.
+            if target.listHosts {
+                try await RunSetup.listHosts(hosts, format: format, environment: environment, defaultUser: connection.user,
+                                             sshConfig: connection.connectionOptions(environment: environment).sshConfig)
+                return
+            }
             let started = Date()
             let progress = Progress(total: hosts.count, enabled: format == .table && Terminal.stderrIsTerminal)
             let engine = PingRunner(engine: HostFanOut(options: connection.connectionOptions(environment: environment)))
