@@ -67,6 +67,12 @@ let package = Package(
             name: "patchctl",
             dependencies: ["PatchctlCLI"]
         ),
+        // bench/history.sh's generator of realistic nightly histories (`make bench-history`): not a product, never installed.
+        .executableTarget(
+            name: "patchctl-history-gen",
+            dependencies: ["PatchCore", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "bench/HistoryGen"
+        ),
         // Test-only helpers shared by the test targets (the hostile endpoint): never linked into patchctl.
         .target(
             name: "LabSupport",

@@ -188,6 +188,26 @@ public final class HistoryStore: Sendable {
         return try queue.read { try migrator.appliedMigrations($0).last }
     }
 
+    /// Creates a new history database (0600, WAL) with the migrations up to and including `migration`
+    /// only: the schema an older patchctl left, for the history generator (bench/HistoryGen) and
+    /// migration tests to fill as that version did. Refuses an existing file and an unknown migration.
+    public static func createDatabase(atPath path: String, upTo migration: String) throws {
+        guard migrator.migrations.contains(migration) else {
+            throw PatchError.store(path: path, message: "no migration named '\(migration)'")
+        }
+        let files = FileManager.default
+        guard !files.fileExists(atPath: path) else { throw PatchError.store(path: path, message: "already exists") }
+        guard files.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+            throw PatchError.store(path: path, message: "cannot create file")
+        }
+        do {
+            let pool = try DatabasePool(path: path)
+            try migrator.migrate(pool, upTo: migration)
+        } catch {
+            throw PatchError.store(path: path, message: String(describing: error))
+        }
+    }
+
     /// Default location: `$XDG_STATE_HOME/patchctl/patchctl.db`, else `~/.local/state/patchctl/patchctl.db`.
     public static func defaultPath(environment: [String: String]) -> String {
         if let explicit = environment["PATCHCTL_DB"], !explicit.isEmpty { return explicit }

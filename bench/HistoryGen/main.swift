@@ -1,0 +1,111 @@
+import Foundation
+import PatchCore
+
+// patchctl-history-gen: a year (or any length) of nightly scans of a realistic fleet, written as
+// patchctl writes them, for `make bench-history` (bench/history.sh). Not part of the product.
+
+let options: GeneratorOptions
+do {
+    options = try GeneratorOptions(arguments: Array(CommandLine.arguments.dropFirst()))
+} catch let error as UsageError {
+    if let message = error.message { FileHandle.standardError.write(Data("patchctl-history-gen: \(message)\n".utf8)) }
+    FileHandle.standardError.write(Data((GeneratorOptions.usage + "\n").utf8))
+    exit(error.message == nil ? 0 : 64)
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("patchctl-history-gen: \(message)\n".utf8))
+    exit(1)
+}
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+let clock = ContinuousClock()
+let began = clock.now
+guard let start = options.startDate else { fail("bad --start") }
+if let path = options.database, FileManager.default.fileExists(atPath: path) {
+    fail("\(path) exists: the generator writes a new history only")
+}
+
+var sink: (any HistorySink)?
+do {
+    if !options.dryRun, let path = options.database {
+        sink = options.mode == .current ? try CurrentSink(path: path) : try LegacySink(path: path, seed: options.seed)
+    }
+} catch {
+    fail("\(error)")
+}
+
+let simulation = FleetSimulation(hostCount: options.hosts, seed: options.seed)
+for night in -options.burnIn..<0 {
+    simulation.advance(to: start.addingTimeInterval(Double(night) * 86_400), night: night)
+}
+
+var statistics = ShapeStatistics()
+var writeTime = Duration.zero
+var lastNightWrite = Duration.zero
+var runs = 0
+for night in 0..<options.nights {
+    let runStart = start.addingTimeInterval(Double(night) * 86_400)
+    simulation.advance(to: runStart, night: night)
+    let scans = simulation.scan(night: night, runStart: runStart)
+    for scan in scans { statistics.add(scan) }
+    guard var target = sink else { continue }
+    do {
+        let runId = try target.beginRun(startedAt: runStart)
+        var recording = Duration.zero
+        for first in stride(from: 0, to: scans.count, by: options.batch) {
+            let batch = Array(scans[first..<min(first + options.batch, scans.count)])
+            let before = clock.now
+            try target.record(runId: runId, hosts: batch)
+            recording += clock.now - before
+        }
+        let finished = scans.map(\.finishedAt).max() ?? runStart
+        try target.finishRun(runId: runId, finishedAt: finished.addingTimeInterval(0.3))
+        sink = target
+        writeTime += recording
+        if night == options.nights - 1 { lastNightWrite = recording }
+        runs += 1
+    } catch {
+        fail("night \(night + 1): \(error)")
+    }
+    if options.progress {
+        let elapsed = seconds(clock.now - began)
+        FileHandle.standardError.write(Data(String(format: "\rnight %d/%d, %.0f s, last write %.2f s ", night + 1, options.nights, elapsed,
+                                                   seconds(writeTime) / Double(max(runs, 1))).utf8))
+    }
+}
+if options.progress { FileHandle.standardError.write(Data("\n".utf8)) }
+// Closing the database checkpoints it and removes its -wal: the history is one file, as after a real run.
+sink = nil
+
+let total = seconds(clock.now - began)
+let day = DateFormatter()
+day.locale = Locale(identifier: "en_US_POSIX")
+day.timeZone = TimeZone(identifier: "UTC")
+day.dateFormat = "yyyy-MM-dd"
+let lines: [(String, String)] = [
+    ("mode", options.dryRun ? "dry-run" : options.mode.rawValue),
+    ("seed", "\(options.seed)"),
+    ("hosts", "\(options.hosts)"),
+    ("nights", "\(options.nights)"),
+    ("runs", "\(runs)"),
+    ("first_night", day.string(from: start)),
+    ("last_night", day.string(from: start.addingTimeInterval(Double(options.nights - 1) * 86_400))),
+    ("host_scans", "\(statistics.hostScans)"),
+    ("failed_host_scans", String(format: "%d (%.2f%%)", statistics.failedScans, 100 * Double(statistics.failedScans) / Double(max(statistics.hostScans, 1)))),
+    ("findings_written", "\(statistics.findings)"),
+    ("finding_cves_written", "\(statistics.findingCVEs)"),
+    ("unfixed_cves_written", "\(statistics.unfixedCVEs)"),
+    ("findings_per_ok_scan", String(format: "mean %.1f, min %d, p50 %d, p90 %d, p99 %d, max %d", Double(statistics.findings) / Double(max(statistics.okScans, 1)),
+                                    statistics.minimum, statistics.percentile(0.5), statistics.percentile(0.9), statistics.percentile(0.99), statistics.maximum)),
+    ("security_share", String(format: "%.3f", Double(statistics.securityFindings) / Double(max(statistics.findings, 1)))),
+    ("cve_share", String(format: "%.3f", Double(statistics.findingsWithCVEs) / Double(max(statistics.findings, 1)))),
+    ("ok_scans_with_unfixed_cves", String(format: "%.3f", Double(statistics.hostsWithUnfixed) / Double(max(statistics.okScans, 1)))),
+    ("write_seconds", String(format: "%.2f", seconds(writeTime))),
+    ("last_night_write_seconds", String(format: "%.3f", seconds(lastNightWrite))),
+    ("seconds", String(format: "%.1f", total)),
+]
+for (key, value) in lines { print("\(key): \(value)") }
