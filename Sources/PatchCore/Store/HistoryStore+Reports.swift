@@ -30,9 +30,12 @@ extension HistoryStore {
             var observations: [String: [ReportHistory.Observation]] = [:]
             let contactColumns = """
                 h.run_id, h.host, h.status, h.error, h.os_family, h.os_id, h.os_name, h.os_version, h.os_codename, h.kernel,
-                h.architecture, h.reboot_required, h.started_at, h.finished_at, r.kind, r.policy
+                h.architecture, h.reboot_required, h.started_at, h.finished_at, r.kind, r.policy, h.scan_seq
                 """
+            // Each successful scan's place in its host's sequence, by "run\nhost".
+            var sequence: [String: Int64] = [:]
             let observation = { (row: Row) throws -> ReportHistory.Observation in
+                if let seq: Int64 = row["scan_seq"] { sequence[(row["run_id"] as String) + "\n" + (row["host"] as String)] = seq }
                 var os: OSInfo?
                 if let family: String = row["os_family"] {
                     os = OSInfo(family: OSFamily(rawValue: family) ?? .unknown, id: row["os_id"] ?? "", name: row["os_name"] ?? "",
@@ -76,56 +79,63 @@ extension HistoryStore {
             let chunks = stride(from: 0, to: runs.count, by: 500).map { Array(runs[$0..<min($0 + 500, runs.count)]) }
             let placeholders = { (count: Int) in Array(repeating: "?", count: count).joined(separator: ",") }
 
-            // Severity, release date and CVE ids are read where a platform's migration added them; apt records none.
-            let columns = Set(try db.columns(in: "findings").map(\.name))
-            let optional = ["severity", "released_at", "cves"].map { columns.contains($0) ? "f.\($0)" : "NULL AS \($0)" }
+            // The pending updates of the scans read in detail, from the intervals of each host that reach into
+            // them: one range query per host (finding_intervals_by_seq) however many of its scans the period holds,
+            // and each interval made into an update once.
             var findings: [String: [ReportHistory.Update]] = [:]
             // First sightings: runs that started after `date` cannot have been seen by then.
             var firstSeen: [String: [String: ReportHistory.Sighting]] = [:]
             let bound = Self.runIDBound(date)
-            for chunk in chunks {
-                // The CVEs each scan matched (migration v9), by "run\nhost\npackage\narchitecture".
-                var matched: [String: (ids: [String], severity: Severity?, kev: Bool)] = [:]
-                for row in try Row.fetchAll(db, sql: """
-                    SELECT run_id, host, package, architecture, cve, severity, kev FROM finding_cves WHERE run_id IN (\(placeholders(chunk.count)))
-                    ORDER BY run_id, host, package, architecture, cve
-                    """, arguments: StatementArguments(chunk)) {
-                    let key = [row["run_id"] as String, row["host"] as String, row["package"] as String, row["architecture"] as String].joined(separator: "\n")
-                    var entry = matched[key] ?? ([], nil, false)
-                    entry.ids.append(row["cve"])
-                    if let rated = Severity(name: row["severity"]), rated != .unknown { entry.severity = max(entry.severity ?? rated, rated) }
-                    entry.kev = entry.kev || row["kev"]
-                    matched[key] = entry
+            var scansOf: [String: [(seq: Int64, key: String)]] = [:]
+            for key in detailed {
+                guard let seq = sequence[key] else { continue }
+                scansOf[String(key[key.index(after: key.firstIndex(of: "\n")!)...]), default: []].append((seq, key))
+            }
+            let intervalRows = try db.cachedStatement(sql: """
+                SELECT id, package, architecture, installed_version, available_version, source, security, severity, first_seq, last_seq,
+                       version_first_run, version_first_at, version_first_security
+                FROM finding_intervals WHERE host = ? AND last_seq >= ? AND first_seq <= ?
+                """)
+            let cveRows = try db.cachedStatement(sql: """
+                SELECT c.interval_id, c.cve, c.severity, c.kev FROM finding_intervals i JOIN finding_interval_cves c ON c.interval_id = i.id
+                WHERE i.host = ? AND i.last_seq >= ? AND i.first_seq <= ? ORDER BY c.interval_id, c.cve
+                """)
+            for (host, scans) in scansOf {
+                let low = scans.map(\.seq).min()!, high = scans.map(\.seq).max()!
+                var matched: [Int64: (ids: [String], severity: Severity?, kev: Bool)] = [:]
+                let cves = try Row.fetchCursor(cveRows, arguments: [host, low, high])
+                while let row = try cves.next() {
+                    let id: Int64 = row[0]
+                    var entry = matched[id] ?? ([], nil, false)
+                    entry.ids.append(row[1])
+                    if let rated = Severity(name: row[2]), rated != .unknown { entry.severity = max(entry.severity ?? rated, rated) }
+                    entry.kev = entry.kev || row[3]
+                    matched[id] = entry
                 }
-                for row in try Row.fetchAll(db, sql: """
-                    SELECT f.run_id, f.host, f.package, f.architecture, f.installed_version, f.available_version, f.source, f.security,
-                           f.version_first_run, f.version_first_at, f.version_first_security, \(optional.joined(separator: ", "))
-                    FROM findings f WHERE f.run_id IN (\(placeholders(chunk.count)))
-                    """, arguments: StatementArguments(chunk)) {
-                    let key = (row["run_id"] as String) + "\n" + (row["host"] as String)
-                    guard detailed.contains(key) else { continue }
-                    // Each version's first sighting rides on its interval (see FindingIntervals).
-                    let version = (row["package"] as String) + "@" + (row["available_version"] as String)
-                    let first: String = row["version_first_run"]
-                    if first < bound, (firstSeen[row["host"]]?[version]).map({ first < $0.runId }) ?? true {
-                        firstSeen[row["host"], default: [:]][version] = ReportHistory.Sighting(
-                            at: row["version_first_at"], runId: first, security: row["version_first_security"])
+                var intervals: [(first: Int64, last: Int64, update: ReportHistory.Update)] = []
+                let rows = try Row.fetchCursor(intervalRows, arguments: [host, low, high])
+                while let row = try rows.next() {
+                    let package: String = row[1], available: String = row[4]
+                    // Each version's first sighting rides on its intervals (see FindingIntervals).
+                    let version = package + "@" + available
+                    let first: String = row[10]
+                    if first < bound, (firstSeen[host]?[version]).map({ first < $0.runId }) ?? true {
+                        firstSeen[host, default: [:]][version] = ReportHistory.Sighting(at: row[11], runId: first, security: row[12])
                     }
-                    let cves: String? = row["cves"]
-                    var update = ReportHistory.Update(
-                        package: row["package"], installedVersion: row["installed_version"], availableVersion: row["available_version"],
-                        source: row["source"], security: row["security"], severity: row["severity"], releasedAt: row["released_at"],
-                        cves: cves.map { $0.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\n" }).map(String.init) } ?? [],
-                        architecture: Self.architecture(row["architecture"]))
-                    if let found = matched[key + "\n" + (row["package"] as String) + "\n" + ((row["architecture"] as String?) ?? "")] {
-                        update.cves += found.ids.filter { !update.cves.contains($0) }
+                    var update = ReportHistory.Update(package: package, installedVersion: row[3], availableVersion: available, source: row[5],
+                                                      security: row[6], severity: row[7], architecture: Self.architecture(row[2]))
+                    if let found = matched[row[0]] {
+                        update.cves = found.ids
                         update.cveSeverity = found.severity
                         update.kev = found.kev
                     }
-                    findings[key, default: []].append(update)
+                    intervals.append((row[8], row[9], update))
+                }
+                intervals.sort { ($0.update.package, $0.update.architecture ?? "") < ($1.update.package, $1.update.architecture ?? "") }
+                for (seq, key) in scans {
+                    findings[key] = intervals.compactMap { $0.first <= seq && seq <= $0.last ? $0.update : nil }
                 }
             }
-            for key in findings.keys { findings[key]?.sort { ($0.package, $0.architecture ?? "") < ($1.package, $1.architecture ?? "") } }
             var documents: [String: DeployHostRecord] = [:]
             for chunk in chunks {
                 for row in try Row.fetchAll(db, sql: "SELECT run_id, host, document FROM deploy_hosts WHERE run_id IN (\(placeholders(chunk.count)))",
