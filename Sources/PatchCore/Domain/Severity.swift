@@ -14,8 +14,12 @@ public enum Severity: Int, Sendable, Comparable, Codable, CaseIterable {
     /// not know (`Unspecified`, `not yet assigned`, `end-of-life`) are nil: absent, not `unknown`.
     /// A trailing `*` or `**` (Debian's "guessed" urgency marks) is ignored.
     public init?(text: String) {
-        let word = text.trimmingCharacters(in: .whitespaces).lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "*"))
-        switch word {
+        // Trimmed without Foundation's bridging: reports rate every finding on every trend day.
+        let blank = { (c: Character) in c.unicodeScalars.allSatisfy { $0 == "\t" || $0.properties.generalCategory == .spaceSeparator } }
+        let spaced = text.drop(while: blank).reversed().drop(while: blank).reversed()
+        let lowered = String(spaced).lowercased()
+        let word = lowered.drop { $0 == "*" }.reversed().drop { $0 == "*" }.reversed()
+        switch String(word) {
         case "none", "unimportant": self = .none
         case "low", "negligible": self = .low
         case "medium", "moderate": self = .medium

@@ -12,7 +12,11 @@ public struct ReportHistory: Sendable {
         public var source: String
         public var security: Bool
         /// The vendor's rating where the platform records one (apt: never).
-        public var severity: String?
+        public var severity: String? {
+            didSet { vendorRating = severity.flatMap(Severity.init(text:)) ?? .unknown }
+        }
+        /// `severity` on patchctl's scale, read once: reports rate each update on every trend day.
+        private var vendorRating: Severity = .unknown
         /// The vendor's release date where the platform records one (apt: never).
         public var releasedAt: Date?
         /// The CVE ids the scan matched to it (advisory feeds, updateinfo, MSRC).
@@ -33,13 +37,14 @@ public struct ReportHistory: Sendable {
             self.source = source
             self.security = security
             self.severity = severity
+            vendorRating = severity.flatMap(Severity.init(text:)) ?? .unknown
             self.releasedAt = releasedAt
             self.cves = cves
         }
 
         /// patchctl's one scale: the higher of the vendor's word and the CVEs' severities; `unknown` when neither rates it.
         public var normalizedSeverity: Severity {
-            max(severity.flatMap(Severity.init(text:)) ?? .unknown, cveSeverity ?? .unknown)
+            max(vendorRating, cveSeverity ?? .unknown)
         }
     }
 

@@ -15,6 +15,12 @@ enum IntervalConversion {
         let hosts: [String] = try pool.write { db in
             guard try HistoryStore.intervalConversionPending(db) else { return [] }
             try db.execute(sql: "CREATE TABLE IF NOT EXISTS interval_conversion (host TEXT PRIMARY KEY)")
+            // The per-run CVE tables are keyed by run and CVE: reading them host by host needs these
+            // (dropped with the tables). legacy_findings has (host, package, …) already.
+            try db.execute(sql: """
+                CREATE INDEX IF NOT EXISTS legacy_finding_cves_by_host ON legacy_finding_cves(host);
+                CREATE INDEX IF NOT EXISTS legacy_unfixed_cves_by_host ON legacy_unfixed_cves(host);
+                """)
             return try String.fetchAll(db, sql: """
                 SELECT DISTINCT host FROM run_hosts WHERE host NOT IN (SELECT host FROM interval_conversion) ORDER BY host
                 """)
