@@ -53,6 +53,9 @@ struct LegacySink: HistorySink {
         try HistoryStore.createDatabase(atPath: path, upTo: Self.lastMigration)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
+        // A larger page cache than SQLite's 2 MB default: the same rows and bytes, written in a
+        // fraction of the time (the random-order index inserts of a multi-GB file stay in memory).
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -524288") }
         pool = try DatabasePool(path: path, configuration: configuration)
         random = SeededRandom(seed: seed, stream: 7)
     }

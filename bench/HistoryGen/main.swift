@@ -43,14 +43,14 @@ for night in -options.burnIn..<0 {
     simulation.advance(to: start.addingTimeInterval(Double(night) * 86_400), night: night)
 }
 
+let producer = NightProducer(simulation: simulation, nights: options.nights, start: start)
 var statistics = ShapeStatistics()
 var writeTime = Duration.zero
 var lastNightWrite = Duration.zero
 var runs = 0
 for night in 0..<options.nights {
     let runStart = start.addingTimeInterval(Double(night) * 86_400)
-    simulation.advance(to: runStart, night: night)
-    let scans = simulation.scan(night: night, runStart: runStart)
+    let scans = producer.next()
     for scan in scans { statistics.add(scan) }
     guard var target = sink else { continue }
     do {
