@@ -171,9 +171,7 @@ extension HistoryStore {
         var result: [FindingKey: [CVEReference]] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT * FROM finding_cves WHERE run_id = ? ORDER BY host, package, architecture, cve", arguments: [runId]) {
             let key = FindingKey(host: row["host"], package: row["package"], architecture: row["architecture"])
-            result[key, default: []].append(CVEReference(
-                id: row["cve"], severity: Severity(name: row["severity"]) ?? .unknown, vendorSeverity: row["vendor_severity"],
-                cvss: row["cvss"], kev: row["kev"], epss: row["epss"], fixedVersion: row["fixed_version"], source: row["source"]))
+            result[key, default: []].append(cveReference(row))
         }
         return result
     }
@@ -182,13 +180,23 @@ extension HistoryStore {
     static func unfixedCVEs(_ db: Database, runId: String) throws -> [String: [UnfixedCVE]] {
         var result: [String: [UnfixedCVE]] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT * FROM unfixed_cves WHERE run_id = ? ORDER BY host, cve, source_package", arguments: [runId]) {
-            let packages: String = row["packages"]
-            result[row["host"], default: []].append(UnfixedCVE(
-                id: row["cve"], package: row["package"], packages: packages.split(separator: "\n").map(String.init), source: row["source_package"],
-                severity: Severity(name: row["severity"]) ?? .unknown, vendorSeverity: row["vendor_severity"], cvss: row["cvss"], kev: row["kev"],
-                fixedVersion: row["fixed_version"], feed: row["feed"]))
+            result[row["host"], default: []].append(unfixedCVE(row))
         }
         return result
+    }
+
+    /// A row of finding_cves (or its v9 table) as the reference a scan made.
+    static func cveReference(_ row: Row) -> CVEReference {
+        CVEReference(id: row["cve"], severity: Severity(name: row["severity"]) ?? .unknown, vendorSeverity: row["vendor_severity"],
+                     cvss: row["cvss"], kev: row["kev"], epss: row["epss"], fixedVersion: row["fixed_version"], source: row["source"])
+    }
+
+    /// A row of unfixed_cves (or its v9 table) as the scan saw it.
+    static func unfixedCVE(_ row: Row) -> UnfixedCVE {
+        let packages: String = row["packages"]
+        return UnfixedCVE(id: row["cve"], package: row["package"], packages: packages.split(separator: "\n").map(String.init), source: row["source_package"],
+                          severity: Severity(name: row["severity"]) ?? .unknown, vendorSeverity: row["vendor_severity"], cvss: row["cvss"], kev: row["kev"],
+                          fixedVersion: row["fixed_version"], feed: row["feed"])
     }
 }
 

@@ -64,17 +64,11 @@ enum IntervalConversion {
         var cves: [String: [CVEReference]] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT * FROM legacy_finding_cves WHERE host = ?", arguments: [host]) {
             let key = (row["run_id"] as String) + "\n" + (row["package"] as String) + "\n" + (row["architecture"] as String)
-            cves[key, default: []].append(CVEReference(
-                id: row["cve"], severity: Severity(name: row["severity"]) ?? .unknown, vendorSeverity: row["vendor_severity"],
-                cvss: row["cvss"], kev: row["kev"], epss: row["epss"], fixedVersion: row["fixed_version"], source: row["source"]))
+            cves[key, default: []].append(HistoryStore.cveReference(row))
         }
         var unfixed: [String: [UnfixedCVE]] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT * FROM legacy_unfixed_cves WHERE host = ?", arguments: [host]) {
-            let packages: String = row["packages"]
-            unfixed[row["run_id"], default: []].append(UnfixedCVE(
-                id: row["cve"], package: row["package"], packages: packages.split(separator: "\n").map(String.init), source: row["source_package"],
-                severity: Severity(name: row["severity"]) ?? .unknown, vendorSeverity: row["vendor_severity"], cvss: row["cvss"], kev: row["kev"],
-                fixedVersion: row["fixed_version"], feed: row["feed"]))
+            unfixed[row["run_id"], default: []].append(HistoryStore.unfixedCVE(row))
         }
         let contacts = try Row.fetchAll(db, sql: """
             SELECT h.run_id, h.status, h.started_at FROM run_hosts h JOIN runs r ON r.id = h.run_id

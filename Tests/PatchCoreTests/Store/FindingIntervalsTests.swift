@@ -85,7 +85,10 @@ struct FindingIntervalsTests {
                     unfixed[name] = open
                     // A deployment the next day fixes a third of the security updates.
                     if Int.random(in: 0...4, using: &random) == 0 {
-                        let fixed = updates.filter { $0.value.security && Int.random(in: 0...2, using: &random) == 0 }
+                        // In key order: a dictionary's own order differs between processes, and so would the draws.
+                        let fixed = Dictionary(uniqueKeysWithValues: updates.keys.sorted().compactMap { key in
+                            updates[key]!.security && Int.random(in: 0...2, using: &random) == 0 ? (key, updates[key]!) : nil
+                        })
                         for key in fixed.keys { pending[name]?[key] = nil }
                         deploys.append((name, fixed.keys.sorted().map { fixed[$0]! }))
                     }
@@ -334,7 +337,7 @@ struct FindingIntervalsTests {
         // An interval open across the cut: its first sighting stays the true one.
         let spanning = try store.pool.read { db in
             try Row.fetchOne(db, sql: """
-                SELECT host, package, available_version, first_at FROM finding_intervals
+                SELECT host, package, available_version, version_first_at FROM finding_intervals
                 WHERE first_at < ? AND closed_seq IS NULL AND security ORDER BY first_at LIMIT 1
                 """, arguments: [cut])
         }
@@ -371,7 +374,7 @@ struct FindingIntervalsTests {
         if let spanning {
             let host = try #require(longer.hosts.first { $0.name == spanning["host"] as String })
             let finding = try #require(host.updates.first { $0.package == spanning["package"] as String && $0.availableVersion == spanning["available_version"] as String })
-            #expect(finding.firstSeen == spanning["first_at"] as Date, "first seen before the cut survives it")
+            #expect(finding.firstSeen == spanning["version_first_at"] as Date, "first seen before the cut survives it")
         }
     }
 
