@@ -50,6 +50,28 @@ struct DeploymentStartTests {
         #expect(started.resuming == nil && started.retried == nil)
     }
 
+    /// `--shard`: each shard's deployment targets its share of the policy's hosts, the shares cover
+    /// them once, and `--resume` repeats the shard.
+    @Test func shardsSplitThePolicysTargetsAndResumeKeepsTheShard() throws {
+        let s = try Self.setup()
+        let more = s.folder.appendingPathComponent("more.yml").path
+        var targeted: [String] = []
+        for k in 1...2 {
+            let start = DeployJob.Start(source: .policy("nightly", inventories: [s.inventory, more], limit: nil, ring: nil, ignoreWindow: false,
+                                                        dryRun: false, reason: nil, shard: try Shard(index: k, count: 2)),
+                                        forks: 5, environment: [:], currentDirectory: s.folder.path)
+            let started = try DeployJob.start(start, store: s.store)
+            let hosts = started.deployment.targetedHosts.map(\.name)
+            #expect(hosts == ["web1", "web2", "db1"].filter { Shard.owner(of: $0, count: 2) == k })
+            targeted += hosts
+            let id = try record(s, request: started.deployment.request, state: .interrupted)
+            let resumed = try DeployJob.start(DeployJob.Start(source: .resume(run: id), forks: 5, environment: [:], currentDirectory: "/"), store: s.store)
+            #expect(try resumed.deployment.request.shard == Shard(index: k, count: 2))
+            #expect(resumed.deployment.targetedHosts.map(\.name) == hosts)
+        }
+        #expect(targeted.sorted() == ["db1", "web1", "web2"])
+    }
+
     @Test func resumeRepeatsTheRecordedRequestWithTheNewForks() throws {
         let s = try Self.setup()
         let first = try DeployJob.start(fresh(s, inventories: [s.inventory], forks: 50), store: s.store)
