@@ -212,6 +212,17 @@ struct FindingIntervalsTests {
         #expect(bounded.patches(hosts: hosts, from: from, to: asOf) == full.patches(hosts: hosts, from: from, to: asOf))
     }
 
+    /// A CVE list's identity is the first 16 bytes of SHA-256 over its fields, in hex (value computed
+    /// apart, in Python); an empty list has none.
+    @Test func aCVEListsDigestIsStable() {
+        let cves = [
+            CVEReference(id: "CVE-2026-0001", severity: .high, vendorSeverity: "Important", cvss: 7.5, kev: true, epss: nil, fixedVersion: "1.2-3", source: "debian-tracker"),
+            CVEReference(id: "CVE-2026-0002", severity: .low, vendorSeverity: nil, cvss: nil, kev: false, epss: nil, fixedVersion: nil, source: "osv"),
+        ]
+        #expect(FindingIntervals.digest(cves) == "8a2e84ddf53b6cabd57758f91c3814cb")
+        #expect(FindingIntervals.digest([]) == "")
+    }
+
     // MARK: v9 → v10
 
     /// Writes nights as patchctl up to migration v9 stored them (a row per run, host and finding),
