@@ -78,6 +78,9 @@ public struct ReportHistory: Sendable {
 
         /// The run established the host's package state: a successful scan for compliance.
         public var isScan: Bool { pending != nil }
+        /// What a contact says before its details are read: it learned the host's packages (an ok
+        /// scan, or a deployment or dry run that parsed its scan; the test `apply` makes on the document).
+        var learnedPackages: Bool { kind == .scan ? status == .ok : (os != nil && rebootRequired != nil) }
     }
 
     /// A package a deployment installed (from `deploy_packages`, outcome `installed`).

@@ -68,15 +68,14 @@ extension HistoryStore {
                 }
                 guard let detailFrom else { continue }
                 let before = list.prefix { $0.at < detailFrom }
-                // What a scan row says before its details are read: the same test `apply` makes on the document.
-                let lastScan = before.last { $0.kind == .scan ? $0.status == .ok : ($0.os != nil && $0.rebootRequired != nil) }
+                let lastScan = before.last(where: \.learnedPackages)
                 // The last deployment of each policy (a report may be about one policy).
                 let lastDeploys = Dictionary(grouping: before.filter { $0.kind == .deploy }, by: { $0.policy ?? "" }).values.compactMap(\.last)
                 for observation in [lastScan].compactMap({ $0 }) + lastDeploys { detailed.insert(observation.runId + "\n" + host) }
             }
             // Read by run id (the primary key's prefix), in chunks under SQLite's limit on bound values.
             let runs = Set(detailed.map { String($0.prefix { $0 != "\n" }) }).sorted()
-            let chunks = stride(from: 0, to: runs.count, by: 500).map { Array(runs[$0..<min($0 + 500, runs.count)]) }
+            let chunks = Self.chunked(runs)
             let placeholders = { (count: Int) in Array(repeating: "?", count: count).joined(separator: ",") }
 
             // The pending updates of the scans read in detail, from the intervals of each host that reach into
@@ -204,17 +203,18 @@ extension HistoryStore {
                          _ observation: (Row) throws -> ReportHistory.Observation) throws -> [String: [ReportHistory.Observation]] {
         var result: [String: [ReportHistory.Observation]] = [:]
         var seen = Set<String>()
-        func add(_ row: Row) throws {
+        @discardableResult
+        func add(_ row: Row) throws -> ReportHistory.Observation {
             let host: String = row["host"]
-            guard seen.insert((row["run_id"] as String) + "\n" + host).inserted else { return }
-            result[host, default: []].append(try observation(row))
+            let made = try observation(row)
+            if seen.insert((row["run_id"] as String) + "\n" + host).inserted { result[host, default: []].append(made) }
+            return made
         }
         // The period: runs that may have a host finish in it (unfinished runs included), read by run id.
         let runs = try String.fetchAll(db, sql: """
             SELECT id FROM runs WHERE kind IN (?, ?, ?) AND started_at <= ? AND (finished_at IS NULL OR finished_at >= ?)
             """, arguments: kinds + [date, from])
-        for start in stride(from: 0, to: runs.count, by: 500) {
-            let chunk = Array(runs[start..<min(start + 500, runs.count)])
+        for chunk in chunked(runs) {
             for row in try Row.fetchAll(db, sql: """
                 SELECT \(columns) FROM run_hosts h JOIN runs r ON r.id = h.run_id
                 WHERE h.run_id IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ","))) AND h.finished_at >= ? AND h.finished_at <= ?
@@ -241,16 +241,18 @@ extension HistoryStore {
             let cursor = try Row.fetchCursor(back, arguments: [host, bound] + kinds)
             while let row = try cursor.next() {
                 guard (row["finished_at"] as Date) < from else { continue }
-                try add(row)
-                // What `reportHistory` tests before reading details: this contact learned the host's packages.
-                let kind = try row.decode(RunKind.self, forColumn: "kind")
-                if kind == .scan ? row["status"] == HostStatus.ok.rawValue : (row["os_family"] != nil && row["reboot_required"] != nil) { break }
+                if try add(row).learnedPackages { break }
             }
         }
         for host in result.keys {
             result[host]?.sort { ($0.at, $0.runId) < ($1.at, $1.runId) }
         }
         return result
+    }
+
+    /// `values` in chunks under SQLite's limit on bound parameters.
+    static func chunked(_ values: [String], size: Int = 500) -> [[String]] {
+        stride(from: 0, to: values.count, by: size).map { Array(values[$0..<min($0 + size, values.count)]) }
     }
 
     /// Every run id of a run started by `date` sorts below this.
