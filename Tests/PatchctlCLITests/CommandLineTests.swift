@@ -101,3 +101,34 @@ struct ShardOptionTests {
         #expect(bad.status == 64 && bad.stderr.contains("--shard"), "\(bad.stderr)")
     }
 }
+
+/// `history prune` and `history migrate` work on a history that exists; pointed at none, they
+/// say so and create nothing.
+@Suite("history prune and migrate")
+struct HistoryMaintenanceCommandTests {
+    @Test func aMissingDatabaseIsAnErrorAndStaysMissing() async throws {
+        let path = try InProcessCLI.temporaryDirectory().appendingPathComponent("none.db").path
+        for command in [["history", "prune", "--older-than", "30d"], ["history", "migrate"]] {
+            let result = await InProcessCLI.run(command + ["--db", path])
+            #expect(result.status == 1 && result.stderr.contains("no history database here"), "\(command): \(result.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: path))
+        }
+        let bad = await InProcessCLI.run(["history", "prune", "--older-than", "soon", "--db", path])
+        #expect(bad.status == 64 && bad.stderr.contains("--older-than"), "\(bad.stderr)")
+    }
+
+    @Test func pruneReportsWhatItDeletedAndADryRunDeletesNothing() async throws {
+        let path = try InProcessCLI.temporaryDirectory().appendingPathComponent("h.db").path
+        let store = try HistoryStore(path: path)
+        let old = try store.beginRun(kind: .scan, startedAt: Date(timeIntervalSince1970: 1_600_000_000), inventory: "i.yml", hostPattern: nil,
+                                     options: nil, version: "test")
+        try store.finishRun(runId: old, finishedAt: Date(timeIntervalSince1970: 1_600_000_060))
+        let dry = await InProcessCLI.run(["history", "prune", "--older-than", "400d", "--dry-run", "--output", "json", "--db", path])
+        #expect(dry.status == 0, "\(dry.stdout)\(dry.stderr)")
+        #expect(try InProcessCLI.json(dry.stdout)["runs"] as? Int == 1)
+        #expect(try store.runs().count == 1)
+        let done = await InProcessCLI.run(["history", "prune", "--db", path])
+        #expect(done.status == 0 && done.stdout.contains("deleted 1 run(s)"), "\(done.stdout)\(done.stderr)")
+        #expect(try store.runs().isEmpty)
+    }
+}

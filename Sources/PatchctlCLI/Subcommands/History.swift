@@ -11,6 +11,14 @@ extension Patchctl {
 
         /// Documented range of `--last`.
         static let lastRange = 1...100_000
+
+        /// Opens a history that exists for writing: pruning or migrating nothing must not create an empty database.
+        static func existing(_ path: String) throws -> HistoryStore {
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw PatchError.store(path: path, message: "no history database here: nothing has been recorded yet (run `patchctl scan` first, or pass --db)")
+            }
+            return try HistoryStore(path: path)
+        }
     }
 }
 
@@ -118,7 +126,7 @@ extension Patchctl.History {
             let environment = ProcessInfo.processInfo.environment
             let now = Date()
             let cutoff = ReportDate.parseStart(olderThan, end: now) ?? now
-            let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
+            let store = try Patchctl.History.existing(outputOptions.databasePath(environment: environment))
             let result = try store.prune(before: cutoff, dryRun: dryRun, user: LocalUser.current(environment: environment), now: now)
             try Output.print(one: result, as: outputOptions.output) { TableReport.prune(result) }
         }
@@ -138,7 +146,7 @@ extension Patchctl.History {
         func run() async throws {
             let path = database.path(environment: ProcessInfo.processInfo.environment)
             let started = Date()
-            let store = try HistoryStore(path: path)
+            let store = try Patchctl.History.existing(path)
             let migration = try store.schemaVersion() ?? "?"
             Terminal.write("\(path): schema '\(migration)' (\(String(format: "%.1f", Date().timeIntervalSince(started))) s)\n")
         }
