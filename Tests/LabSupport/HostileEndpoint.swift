@@ -86,7 +86,7 @@ public final class HostileEndpoint: @unchecked Sendable {
             kill(pid, SIGKILL)
         }
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        process.waitForExit()
     }
 
     /// Every command clients sent to `address`, in order.

@@ -99,7 +99,7 @@ public final class JumpTopology: @unchecked Sendable {
             return (-1, "\(error)")
         }
         let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let status = process.waitForExit()
+        return (status, String(decoding: data, as: UTF8.self))
     }
 }

@@ -71,7 +71,7 @@ public final class TestSSHServer: @unchecked Sendable {
             kill(pid, SIGKILL)
         }
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        process.waitForExit()
     }
 
     /// The daemon's log (VERBOSE: accepted keys and methods).
@@ -130,8 +130,8 @@ public final class TestSSHServer: @unchecked Sendable {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let status = process.waitForExit()
+        return (status, String(decoding: data, as: UTF8.self))
     }
 
     /// A port the kernel picked for a socket bound to 0 (closed again; sshd binds it next).

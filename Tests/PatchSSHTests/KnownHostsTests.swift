@@ -1,5 +1,6 @@
 import CLibSSH2
 import Foundation
+import LabSupport
 import Testing
 @testable import PatchSSH
 
@@ -153,7 +154,7 @@ struct KnownHostsTests {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        process.waitUntilExit()
+        process.waitForExit()
         let line = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         try #require(line.hasPrefix("|1|"))
         return line

@@ -29,7 +29,6 @@ extension CLI {
             done.wait()
         }
         let result = finished ?? Result(status: -1, stdout: "", stderr: "")
-        let signal = running.process.terminationReason == .uncaughtSignal ? running.process.terminationStatus : nil
-        return BoundedResult(result: result, signal: timedOut ? nil : signal, timedOut: timedOut)
+        return BoundedResult(result: result, signal: timedOut ? nil : result.signal, timedOut: timedOut)
     }
 }

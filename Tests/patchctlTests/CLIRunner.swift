@@ -1,4 +1,5 @@
 import Foundation
+import LabSupport
 import Testing
 
 /// Runs the real `patchctl` binary, as a sysadmin or a cron job would.
@@ -7,6 +8,8 @@ enum CLI {
         var status: Int32
         var stdout: String
         var stderr: String
+        /// The signal that ended the process, nil when it exited.
+        var signal: Int32? = nil
     }
 
     static let repository = URL(fileURLWithPath: #filePath)
@@ -60,9 +63,9 @@ enum CLI {
         }
         let outData = running.out.fileHandleForReading.readDataToEndOfFile()
         group.wait()
-        running.process.waitUntilExit()
-        return Result(status: running.process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        let ended = running.process.waitForTermination()
+        return Result(status: ended.status, stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self), signal: ended.signaled ? ended.status : nil)
     }
 
     /// `run`, waited for on a thread of its own: a test that waits minutes for processes must not

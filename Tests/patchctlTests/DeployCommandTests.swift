@@ -1,4 +1,5 @@
 import Foundation
+import LabSupport
 import Testing
 
 /// `patchctl deploy` and its companions as a sysadmin or cron runs them: the real binary against
@@ -38,8 +39,8 @@ struct DeployCommandTests {
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "slot.sh \(arguments)")
+        let status = process.waitForExit()
+        #expect(status == 0, "slot.sh \(arguments)")
     }
 
     /// Makes every dpkg run in a tree first leave a marker file, then take `seconds` longer: a
@@ -72,7 +73,7 @@ struct DeployCommandTests {
         process.standardOutput = pipe
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        process.waitForExit()
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
@@ -84,7 +85,7 @@ struct DeployCommandTests {
         process.standardOutput = pipe
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        process.waitForExit()
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespaces)
     }
 

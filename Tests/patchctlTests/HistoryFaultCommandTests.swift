@@ -208,7 +208,8 @@ struct DeployFaultCommandTests {
             #expect(!hosts.contains { $0["name"] as? String == "slot3" }, "no host started after the first failed write")
             #expect(hosts.first?["name"] as? String == "slot1" && hosts.first?["status"] as? String == "ok")
             for host in hosts.dropFirst() {
-                #expect(host["status"] as? String == "interrupted" || (host["error"] as? String)?.contains("nothing installed") == true, "\(host)")
+                // Stopped before its install, or its intent could not be recorded: either way `--resume` redoes it.
+                #expect(host["status"] as? String == "interrupted", "\(host)")
             }
             #expect(try D.canary(setup.roots[0]) == "1.1 ii")
             #expect(try D.canary(setup.roots[1]) == "1.0 ii", "slot2 was never touched")

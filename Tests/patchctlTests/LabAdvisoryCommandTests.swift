@@ -135,7 +135,7 @@ struct LabAdvisoryCommandTests {
         // SIGKILL: a child of the test runner inherits its ignored SIGTERM.
         deinit {
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            process.waitForExit()
         }
     }
 
@@ -307,7 +307,7 @@ struct LabAdvisoryCommandTests {
         process.standardOutput = pipe
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        process.waitForExit()
         var result: [String: String] = [:]
         for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
             let fields = line.split(separator: "\t")

@@ -1,4 +1,5 @@
 import Foundation
+import LabSupport
 import Testing
 
 @Suite("patchctl package and install CLI", .serialized, .enabled(if: CLI.labEnabled))
@@ -14,7 +15,7 @@ struct PackageCommandTests {
         process.arguments = ["--build", "--root-owner-group", root.path, output]
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        process.waitUntilExit()
+        process.waitForExit()
         return output
     }
 

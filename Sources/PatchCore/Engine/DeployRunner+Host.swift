@@ -158,7 +158,8 @@ extension DeployRunner {
             let store = self.store, planned = intent
             try await OffReactor.run { try store.recordIntent(runId: runId, host: planned) }
         } catch {
-            record.status = .error
+            // Nothing was sent: like a host a signal stopped before its install, `--resume` redoes it.
+            record.status = .interrupted
             record.error = "nothing installed: history could not record the plan first (\(error))"
             return false
         }

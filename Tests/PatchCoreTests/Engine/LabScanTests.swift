@@ -1,4 +1,5 @@
 import Foundation
+import LabSupport
 import Testing
 @testable import PatchCore
 @testable import PatchSSH
@@ -105,7 +106,7 @@ struct LabScanTests {
         agent.standardOutput = FileHandle.nullDevice
         try agent.run()
         // SIGKILL: ssh-agent -D does not always leave on SIGTERM here, and the test must not hang.
-        defer { kill(agent.processIdentifier, SIGKILL); agent.waitUntilExit() }
+        defer { kill(agent.processIdentifier, SIGKILL); agent.waitForExit() }
         for _ in 0..<100 where !FileManager.default.fileExists(atPath: socket) { try await Task.sleep(nanoseconds: 20_000_000) }
         let add = Process()
         add.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-add")
@@ -113,8 +114,8 @@ struct LabScanTests {
         add.environment = ["SSH_AUTH_SOCK": socket]
         add.standardError = FileHandle.nullDevice
         try add.run()
-        add.waitUntilExit()
-        try #require(add.terminationStatus == 0)
+        let status = add.waitForExit()
+        try #require(status == 0)
 
         // No key file named and none in HOME: only the agent can log in.
         let host = Host(name: "agent", address: "127.0.0.1", port: try Lab.port(), user: "root")

@@ -1,4 +1,5 @@
 import Foundation
+import LabSupport
 import Testing
 @testable import PatchCore
 
@@ -60,8 +61,8 @@ struct PlatformPackageCommandsTests {
                 process.executableURL = URL(fileURLWithPath: "/bin/sh")
                 process.arguments = ["-n", "-c", command]
                 try process.run()
-                process.waitUntilExit()
-                #expect(process.terminationStatus == 0, "sh -n rejects: \(command)")
+                let status = process.waitForExit()
+                #expect(status == 0, "sh -n rejects: \(command)")
             }
         }
         let dmg = try #require(macOS.packageInstallCommand(Self.record(.dmg), path: "/tmp/x/Acme.dmg"))
@@ -90,7 +91,7 @@ struct PlatformPackageCommandsTests {
         process.standardOutput = out
         try process.run()
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        process.waitForExit()
         return text
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LabSupport
 
 /// Runs a platform's shell script through a real /bin/sh with stand-in tools first on PATH, so
 /// the script's own plumbing (sections, exit codes, grep/sed pipelines) is exercised for real while
@@ -22,7 +23,7 @@ enum StubShell {
         process.standardError = pipe
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        process.waitForExit()
         return String(decoding: data, as: UTF8.self)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LabSupport
 import Testing
 @testable import PatchCore
 import PatchSSH
@@ -111,7 +112,7 @@ enum Lab {
         process.standardError = FileHandle.nullDevice
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        process.waitForExit()
         return String(decoding: data, as: UTF8.self)
     }
 
@@ -133,9 +134,9 @@ enum Lab {
         process.standardError = pipe
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0,
-                     "\(path) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(String(decoding: data, as: UTF8.self))")
+        let status = process.waitForExit()
+        try #require(status == 0,
+                     "\(path) \(arguments.joined(separator: " ")) exited \(status): \(String(decoding: data, as: UTF8.self))")
     }
 
     /// Makes deploy slot `n` (1...LAB_SLOT_COUNT) a fresh copy of the lab tree and returns its root login:

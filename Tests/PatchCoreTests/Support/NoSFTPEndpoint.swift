@@ -1,4 +1,5 @@
 import Foundation
+import LabSupport
 import Testing
 @testable import PatchCore
 
@@ -65,12 +66,12 @@ final class NoSFTPEndpoint: @unchecked Sendable {
         launcher.arguments = ["-f", configPath, "-E", logPath]
         launcher.standardInput = FileHandle.nullDevice
         try launcher.run()
-        launcher.waitUntilExit()
+        let started = launcher.waitForExit()
         self.port = port
         self.directory = directory
         pid = 0
         let log = { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
-        guard launcher.terminationStatus == 0 else { throw Failure("sshd without sftp did not start (exit \(launcher.terminationStatus)): \(log())") }
+        guard started == 0 else { throw Failure("sshd without sftp did not start (exit \(started)): \(log())") }
         // The detached daemon writes its pid file, then every address accepts connections.
         let deadline = Date().addingTimeInterval(30)
         while true {

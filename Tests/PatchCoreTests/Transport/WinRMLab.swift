@@ -54,8 +54,8 @@ enum WinRMLab {
         process.standardError = pipe
         do { try process.run() } catch { return (-1, "\(error)") }
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let status = process.waitForExit()
+        return (status, String(decoding: data, as: UTF8.self))
     }
 
     struct Failure: Error, CustomStringConvertible {
@@ -120,7 +120,7 @@ final class WinRMEndpoint: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(3)
         while process.isRunning, Date() < deadline { usleep(20_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        process.waitForExit()
     }
 
     /// The endpoint's log: one line per operation ("create", "command", "receive", "timedout",
