@@ -10,7 +10,7 @@ public enum SSHError: Error, CustomStringConvertible, Sendable {
     /// SSH protocol setup failed after TCP connected.
     case handshake(host: String, LibSSH2Error)
     /// The server's key is not in known_hosts (strict checking).
-    case hostKeyUnknown(host: String, port: Int, fingerprint: String, knownHosts: String)
+    case hostKeyUnknown(host: String, address: String, port: Int, fingerprint: String, knownHosts: String)
     /// known_hosts holds a different key for this host: possible man-in-the-middle.
     case hostKeyMismatch(host: String, port: Int, fingerprint: String, knownHosts: String)
     /// known_hosts could not be read or updated.
@@ -48,8 +48,11 @@ public enum SSHError: Error, CustomStringConvertible, Sendable {
             return "\(host): \(phase) timed out after \(formatSeconds(seconds))"
         case let .handshake(host, error):
             return "\(host): SSH handshake failed: \(error.message)"
-        case let .hostKeyUnknown(host, port, fingerprint, knownHosts):
-            return "\(host) port \(port): host key \(fingerprint) is not in \(knownHosts); verify it and add it, or run with --accept-new-host-keys"
+        case let .hostKeyUnknown(host, address, port, fingerprint, knownHosts):
+            // The address (not the inventory name) is what ssh-keyscan and known_hosts need.
+            return "\(host == address ? host : "\(host) (\(address))") port \(port): host key \(fingerprint) is unknown (not in \(knownHosts)); "
+                + "compare it with the host's own (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub, on its console), then add it "
+                + "(ssh-keyscan -p \(port) \(address) >> \(knownHosts)) or run once with --accept-new-host-keys"
         case let .hostKeyMismatch(host, port, fingerprint, knownHosts):
             return "\(host) port \(port): HOST KEY CHANGED (server offers \(fingerprint), \(knownHosts) has another key); refusing to connect"
         case let .knownHosts(path, message):

@@ -71,6 +71,8 @@ public final class SSHSession: @unchecked Sendable {
     /// The verified host key as known_hosts writes it (`ssh-ed25519 AAAA…`), so a relay can check
     /// the same key when it pushes to this host.
     public private(set) var hostKeyEntry = ""
+    /// The host key was unknown and `acceptNew` added it to known_hosts: callers say so.
+    public private(set) var addedHostKey = false
 
     let reactor: Reactor
     private(set) var handle: OpaquePointer?
@@ -194,9 +196,10 @@ public final class SSHSession: @unchecked Sendable {
             }
             switch policy {
             case .strict:
-                throw SSHError.hostKeyUnknown(host: config.label, port: config.port, fingerprint: hostKeyFingerprint, knownHosts: knownHosts.path)
+                throw SSHError.hostKeyUnknown(host: config.label, address: config.address, port: config.port, fingerprint: hostKeyFingerprint, knownHosts: knownHosts.path)
             case .acceptNew:
                 try knownHosts.add(host: config.address, port: config.port, key: raw, keyType: type)
+                addedHostKey = true
             case .off:
                 return
             }

@@ -10,7 +10,8 @@ struct InventoryOptions: ParsableArguments {
         valueName: "source"))
     var inventory: [String] = []
 
-    @Option(help: ArgumentHelp("Host pattern: names, groups, globs, a:b, a:&b, a:!b, ~regex, group[0:2], @file.", valueName: "pattern"))
+    @Option(name: [.customShort("l"), .long],
+            help: ArgumentHelp("Host pattern: names, groups, globs, a:b, a:&b, a:!b, ~regex, group[0:2], @file.", valueName: "pattern"))
     var limit: String?
 
     @Flag(help: "Print the targeted hosts (address, port, user, jump hosts, transport) and stop; nothing is contacted.")
@@ -46,7 +47,7 @@ struct InventoryOptions: ParsableArguments {
 
 /// How to reach them.
 struct ConnectionFlags: ParsableArguments {
-    @Option(help: "Hosts worked on at once.")
+    @Option(name: [.customShort("f"), .long], help: "Hosts worked on at once.")
     var forks: Int = 50
 
     @Option(help: ArgumentHelp("OpenSSH known_hosts file (default ~/.ssh/known_hosts, or PATCHCTL_KNOWN_HOSTS).", valueName: "file"))
@@ -55,8 +56,12 @@ struct ConnectionFlags: ParsableArguments {
     @Flag(help: "Add unknown host keys to known_hosts (a changed key is still refused).")
     var acceptNewHostKeys = false
 
-    @Option(help: "Login user for hosts whose inventory entry names none.")
+    @Option(name: [.customShort("u"), .long], help: "Login user for hosts whose inventory entry names none.")
     var user: String?
+
+    @Flag(name: [.customShort("b"), .long],
+          help: "Run every remote command through sudo (become), whatever the inventory says; become_user and its password as the inventory gives them.")
+    var become = false
 
     @Option(help: ArgumentHelp("Private key for hosts whose inventory entry names none.", valueName: "file"))
     var privateKey: String?
@@ -68,8 +73,15 @@ struct ConnectionFlags: ParsableArguments {
                                valueName: "file"))
     var sshConfig: String?
 
-    @Option(help: ArgumentHelp("Seconds allowed for each remote command.", valueName: "seconds"))
-    var commandTimeout: Double = 600
+    @Option(help: ArgumentHelp("Seconds allowed for each remote command (default: 120 for scan and ping; 600 for exec, install and "
+                               + "deploy, whose package installs have the policy's install_timeout).", valueName: "seconds"))
+    var commandTimeout: Double?
+
+    /// A scan's commands list packages: a host that has not answered in two minutes is hung, and
+    /// must not hold a cron job's JSON for ten.
+    static let scanCommandTimeout = 120.0
+    /// exec runs what the operator asked for, and deploy and install wait on package managers.
+    static let commandTimeout = 600.0
 
     @Option(help: ArgumentHelp("Connection setups in flight at once (protects listen queues and bastions).", valueName: "n"))
     var maxConnecting: Int = 100
@@ -91,7 +103,7 @@ struct ConnectionFlags: ParsableArguments {
         if let sshConfig, sshConfig != "none", !FileManager.default.fileExists(atPath: sshConfig) {
             throw ValidationError("--ssh-config \(sshConfig): no such file ('none' turns ssh_config off)")
         }
-        try Self.checkSeconds(commandTimeout, upTo: Self.maxCommandTimeout, flag: "--command-timeout")
+        if let commandTimeout { try Self.checkSeconds(commandTimeout, upTo: Self.maxCommandTimeout, flag: "--command-timeout") }
         try Self.check(maxConnecting, in: Self.maxConnectingRange, flag: "--max-connecting")
         try Self.check(maxOutput, in: Self.maxOutputRange, flag: "--max-output")
     }
@@ -112,7 +124,8 @@ struct ConnectionFlags: ParsableArguments {
     @Flag(name: .shortAndLong, help: "More detail on stderr: -v per-host progress, -vv everything.")
     var verbose: Int
 
-    func connectionOptions(environment: [String: String]) -> ConnectionOptions {
+    /// `defaultCommandTimeout`: the command's own default, when --command-timeout is not given.
+    func connectionOptions(environment: [String: String], defaultCommandTimeout: Double = Self.commandTimeout) -> ConnectionOptions {
         var prompt: (@Sendable (String) -> String?)?
         if Terminal.isInteractive {
             prompt = { path in Terminal.readSecret(prompt: "Passphrase for \(path): ") }
@@ -120,7 +133,7 @@ struct ConnectionFlags: ParsableArguments {
         var options = ConnectionOptions(
             knownHostsPath: knownHosts ?? environment["PATCHCTL_KNOWN_HOSTS"] ?? ConnectionOptions.defaultKnownHostsPath(environment: environment),
             acceptNewHostKeys: acceptNewHostKeys, defaultUser: user, defaultPrivateKey: privateKey,
-            connectTimeout: connectTimeout ?? 10, commandTimeout: commandTimeout, maxConnecting: maxConnecting, environment: environment,
+            connectTimeout: connectTimeout ?? 10, commandTimeout: commandTimeout ?? defaultCommandTimeout, maxConnecting: maxConnecting, environment: environment,
             logger: Terminal.logger(verbosity: verbose),
             passphrasePrompt: prompt)
         options.connectTimeoutFromFlag = connectTimeout != nil
@@ -129,6 +142,7 @@ struct ConnectionFlags: ParsableArguments {
             options.sshConfig = SSHClientConfig(path: path, environment: environment)
         }
         options.maxOutputBytes = maxOutput << 20
+        options.become = become
         options.knownHostsPathIsExplicit = knownHosts != nil || environment["PATCHCTL_KNOWN_HOSTS"] != nil
         return options
     }

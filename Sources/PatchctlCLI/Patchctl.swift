@@ -15,4 +15,11 @@ public struct Patchctl: AsyncParsableCommand {
     )
 
     public init() {}
+
+    /// A bare `patchctl` is a usage error (64), with the help on stderr, as ArgumentParser treats a
+    /// missing subcommand elsewhere: a cron line missing its subcommand must not pass as success.
+    public func run() async throws {
+        Terminal.writeError(Patchctl.helpMessage() + "\n")
+        throw ExitCode.validationFailure
+    }
 }

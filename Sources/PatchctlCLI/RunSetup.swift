@@ -39,12 +39,22 @@ enum RunSetup {
     /// Prints a finished run (its hosts were streamed as NDJSON already), then ends as it went:
     /// a history failure is the command's error (exit 1; stdout is the record of what was done),
     /// else any failed host exits 2.
-    static func conclude<Run: Encodable, Record: Encodable>(
+    static func conclude<Run: Encodable, Record: Encodable & HostOutcome>(
         _ run: Run, hosts: [Record], failed: Int, historyFailure: HistoryWriteFailure?, format: OutputFormat, table: () -> String
     ) throws {
         try Output.print(run: run, hosts: hosts, as: format, streamed: true, table: table)
+        if historyFailure != nil || failed > 0 { reportFailures(hosts) }
         if let historyFailure { throw historyFailure }
         if failed > 0 { throw ExitCodes.hostsFailed }
+    }
+
+    /// Before a non-zero exit: one line per failed host on stderr, whatever the format on stdout,
+    /// so `--output json > file` from cron still mails who failed and why.
+    static func reportFailures(_ hosts: [some HostOutcome]) {
+        let failed = hosts.filter(\.status.isFailure)
+        guard !failed.isEmpty else { return }
+        Terminal.writeErrorLine("\(failed.count) of \(hosts.count) host\(hosts.count == 1 ? "" : "s") failed:")
+        for host in failed { Terminal.writeErrorLine("  " + host.failureLine) }
     }
 
     /// `--list-hosts`: the targeted hosts as patchctl would reach them; nothing is contacted.

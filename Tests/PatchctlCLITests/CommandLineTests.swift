@@ -19,6 +19,34 @@ struct CommandLineTests {
         #expect(version.status == 0 && version.stdout == PatchctlVersion.long + "\n" && version.stderr.isEmpty)
     }
 
+    @Test func aBarePatchctlIsAUsageErrorWithTheHelpOnStderr() async {
+        let bare = await CLI.run([])
+        #expect(bare.status == 64 && bare.stdout.isEmpty, "\(bare.stdout)")
+        #expect(bare.stderr.contains("USAGE: patchctl <subcommand>") && bare.stderr.contains("SUBCOMMANDS:"), "\(bare.stderr)")
+    }
+
+    @Test func scanAndPingHaveTheirOwnCommandTimeoutAndTheFlagWins() throws {
+        #expect(try Patchctl.Scan.parse(["-i", "x"]).fanOutOptions(environment: [:]).commandTimeout == 120)
+        #expect(try Patchctl.Ping.parse(["-i", "x"]).fanOutOptions(environment: [:]).commandTimeout == 120)
+        #expect(try Patchctl.Scan.parse(["-i", "x", "--command-timeout", "30"]).fanOutOptions(environment: [:]).commandTimeout == 30)
+        #expect(try Patchctl.Exec.parse(["-i", "x", "--", "true"]).connection.connectionOptions(environment: [:]).commandTimeout == 600)
+        #expect(try Patchctl.Deploy.parse(["-i", "x", "--policy", "p"]).connection.connectionOptions(environment: [:]).commandTimeout == 600)
+    }
+
+    @Test func ansiblesShortFlagsSelectHostsAndUser() async throws {
+        let folder = try CLI.temporaryDirectory()
+        let inventory = folder.appendingPathComponent("inventory.yml").path
+        try "all:\n  hosts:\n    web1: {ansible_host: 127.0.0.1, ansible_port: 1}\n    web2: {ansible_host: 127.0.0.1, ansible_port: 1}\n"
+            .write(toFile: inventory, atomically: true, encoding: .utf8)
+        for command in [["scan"], ["exec"], ["ping"]] {
+            let listed = await CLI.run(command + ["-i", inventory, "-l", "web2", "-u", "alice", "-f", "3", "-b", "--list-hosts", "--output", "json"])
+            #expect(listed.status == 0, "\(command): \(listed.stderr)")
+            let hosts = try #require(try CLI.json(listed.stdout)["hosts"] as? [[String: Any]], "\(command)")
+            #expect(hosts.map { $0["name"] as? String } == ["web2"] && hosts.first?["user"] as? String == "alice", "\(command): \(hosts)")
+        }
+        #expect(await CLI.run(["scan", "-i", inventory, "-f", "0"]).stderr.contains("--forks must be from 1 to 10000"))
+    }
+
     /// `--help` and `help X` are commands ArgumentParser builds; what they throw is its own.
     @Test(arguments: [["--help"], ["report", "--help"], ["help", "deploy"], ["exception", "add", "-h"]])
     func helpIsPrintedOnStdoutAndExitsZero(_ arguments: [String]) async {

@@ -129,6 +129,25 @@ struct ReportCommandTests {
         let byId = await CLI.run(["diff", "--since", String(base.prefix(20)), "--db", s.db, "--format", "csv"])
         #expect(byId.status == 0 && byId.stdout.hasPrefix("host,change,package,from_version,to_version,installed_version,security,source,base_run,target_run\r\n"))
         #expect(await CLI.run(["diff", "--db", s.db, "--format", "html"]).status == 64)
+        let help = await CLI.run(["diff", "--help"])
+        #expect(help.stdout.contains("table, json, ndjson, csv") && !help.stdout.contains("html"), "diff --help offers only what it prints: \(help.stdout)")
+    }
+
+    @Test func diffNarrowedByInventoryAndPattern() async throws {
+        let s = try ScannedHistory.make()
+        func hosts(_ arguments: [String]) async throws -> [String] {
+            let result = await CLI.run(["diff", "--db", s.db, "--output", "json"] + arguments)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            return (try CLI.json(result.stdout)["hosts"] as? [[String: Any]])?.compactMap { $0["host"] as? String ?? $0["name"] as? String } ?? []
+        }
+        #expect(try await hosts([]) == ["down", "web1", "web2"])
+        // Without an inventory the pattern reads the hosts history knows; with one, its groups too.
+        #expect(try await hosts(["-l", "web1"]) == ["web1"])
+        #expect(try await hosts(["-i", s.inventory, "-l", "web"]) == ["web1", "web2"])
+        #expect(try await hosts(["-i", s.inventory, "--limit", "all:!web2"]) == ["down", "web1"])
+        let summary = try CLI.json(await CLI.run(["diff", "--db", s.db, "--output", "json", "-i", s.inventory, "-l", "db"]).stdout)["summary"] as? [String: Any]
+        #expect(summary?["hosts"] as? Int == 1, "the summary counts the hosts shown: \(summary ?? [:])")
+        #expect(await CLI.run(["diff", "--db", s.db, "-l", "nosuchhost"]).status == 65)
     }
 
     @Test func mistakesAndTheirExitCodes() async throws {

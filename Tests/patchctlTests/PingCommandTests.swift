@@ -84,4 +84,62 @@ struct PingCommandTests {
         #expect(try await CLI.runWaiting(["ping", "-i", broken.path]).status == 65)
         #expect(try await CLI.runWaiting(["ping", "-i", broken.path, "--forks", "0"]).status == 64)
     }
+
+    @Test func anUnknownHostKeyIsItsOwnStatusAndAcceptingItSaysWhichKeyItAdded() async throws {
+        let folder = try CLI.temporaryDirectory()
+        let inventory = try Self.inventory(folder)
+        let known = folder.appendingPathComponent("known_hosts_new").path
+        #expect(FileManager.default.createFile(atPath: known, contents: nil))
+        let port = try CLI.lab("LAB_PORT")
+        let refused = try await CLI.runWaiting(["ping", "-i", inventory, "-l", "reachable", "--known-hosts", known, "--output", "json"])
+        #expect(refused.status == 2, "\(refused.stderr)")
+        let host = try #require((try CLI.json(refused.stdout)["hosts"] as? [[String: Any]])?.first)
+        #expect(host["status"] as? String == "host_key_unknown", "\(host)")
+        let error = host["error"] as? String ?? ""
+        #expect(error.hasPrefix("reachable (127.0.0.1) port \(port): host key SHA256:"), "\(error)")
+        #expect(error.contains("(ssh-keyscan -p \(port) 127.0.0.1 >> \(known))") && error.contains("--accept-new-host-keys"), "\(error)")
+        // JSON on stdout; on stderr the line per failed host that cron mails.
+        #expect(refused.stderr.contains("patchctl: 1 of 1 host failed:\npatchctl:   reachable (127.0.0.1): host_key_unknown: reachable (127.0.0.1) port \(port)"),
+                "\(refused.stderr)")
+        let fingerprint = try #require(error.components(separatedBy: "host key ").dropFirst().first?.split(separator: " ").first.map(String.init))
+
+        let accepted = try await CLI.runWaiting(["ping", "-i", inventory, "-l", "reachable", "--known-hosts", known, "--accept-new-host-keys"])
+        #expect(accepted.status == 0, "\(accepted.stderr)")
+        #expect(accepted.stderr.contains("added a new host key to known_hosts") && accepted.stderr.contains(fingerprint)
+                && accepted.stderr.contains("127.0.0.1:\(port)") && accepted.stderr.contains(known), "\(accepted.stderr)")
+        #expect(try String(contentsOfFile: known, encoding: .utf8).contains("[127.0.0.1]:\(port) "))
+        // Known now: nothing more is added, nothing said.
+        let again = try await CLI.runWaiting(["ping", "-i", inventory, "-l", "reachable", "--known-hosts", known, "--accept-new-host-keys"])
+        #expect(again.status == 0 && !again.stderr.contains("added a new host key"), "\(again.stderr)")
+    }
+
+    @Test func ansiblesShortFlagsAndBecomeOnTheCommandLine() async throws {
+        let folder = try CLI.temporaryDirectory()
+        let inventory = folder.appendingPathComponent("plain.yml")
+        // No user and no become in the inventory: -u and -b give them.
+        try """
+            all:
+              vars: {ansible_port: \(try CLI.lab("LAB_PORT")), ansible_ssh_private_key_file: \(try CLI.lab("LAB_KEY"))}
+              hosts:
+                plain: {ansible_host: 127.0.0.1}
+                other: {ansible_host: 127.0.0.2}
+            """.write(to: inventory, atomically: true, encoding: .utf8)
+        let common = ["-i", inventory.path, "--known-hosts", try CLI.lab("LAB_KNOWN_HOSTS"), "--db", folder.appendingPathComponent("h.db").path,
+                      "-u", try CLI.lab("LAB_NOPASSWD_USER"), "-f", "1", "-l", "plain", "--output", "json"]
+        func uid(_ result: CLI.Result) throws -> String? {
+            let hosts = try #require(try CLI.json(result.stdout)["hosts"] as? [[String: Any]])
+            #expect(hosts.map { $0["name"] as? String } == ["plain"], "-l plain")
+            return hosts.first?["stdout"] as? String
+        }
+        let unprivileged = try await CLI.runWaiting(["exec"] + common + ["--", "id", "-u"])
+        #expect(unprivileged.status == 0, "\(unprivileged.stderr)")
+        #expect(try uid(unprivileged).map { $0 != "0\n" && !$0.isEmpty } == true, "-u logs in as the NOPASSWD account, not root")
+        let escalated = try await CLI.runWaiting(["exec", "-b"] + common + ["--", "id", "-u"])
+        #expect(escalated.status == 0, "\(escalated.stderr)")
+        #expect(try uid(escalated) == "0\n", "-b: through sudo")
+        // A command that fails: stdout has the JSON, stderr the line per failed host.
+        let failing = try await CLI.runWaiting(["exec"] + common + ["--", "exit", "3"])
+        #expect(failing.status == 2)
+        #expect(failing.stderr.contains("patchctl:   plain (127.0.0.1): failed: exit code 3"), "\(failing.stderr)")
+    }
 }

@@ -25,7 +25,7 @@ public enum RetryKind: String, Sendable, CaseIterable {
 }
 
 /// What `--retry-failed` retries: a recorded run and the hosts whose status in it was a failure
-/// (`HostStatus.isFailure`: unreachable, auth_failed, host_key_mismatch, host_key_revoked, timeout,
+/// (`HostStatus.isFailure`: unreachable, auth_failed, host_key_mismatch, host_key_unknown, host_key_revoked, timeout,
 /// failed, error; never ok, skipped, deferred or interrupted).
 public struct FailedRun: Sendable, Equatable {
     public var runId: String

@@ -6,6 +6,8 @@ public enum HostStatus: String, Codable, Sendable, CaseIterable {
     case unreachable
     case authFailed = "auth_failed"
     case hostKeyMismatch = "host_key_mismatch"
+    /// known_hosts has no key for the host (and unknown keys are not accepted): never contacted further.
+    case hostKeyUnknown = "host_key_unknown"
     /// The server offered a key that known_hosts marks `@revoked`.
     case hostKeyRevoked = "host_key_revoked"
     case timeout
@@ -24,7 +26,7 @@ public enum HostStatus: String, Codable, Sendable, CaseIterable {
     public var isFailure: Bool {
         switch self {
         case .ok, .skipped, .deferred, .interrupted: return false
-        case .unreachable, .authFailed, .hostKeyMismatch, .hostKeyRevoked, .timeout, .failed, .error: return true
+        case .unreachable, .authFailed, .hostKeyMismatch, .hostKeyUnknown, .hostKeyRevoked, .timeout, .failed, .error: return true
         }
     }
 

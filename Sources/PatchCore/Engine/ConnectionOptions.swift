@@ -38,6 +38,8 @@ public struct ConnectionOptions: Sendable {
     public var sshConfigDisabled = false
     /// `--connect-timeout` was given: it beats ssh_config's ConnectTimeout.
     public var connectTimeoutFromFlag = false
+    /// `--become`: every host escalates (through sudo), whatever its inventory entry says.
+    public var become = false
     public static let defaultMaxOutputBytes = OutputLimit.defaultBytes
 
     public init(knownHostsPath: String, acceptNewHostKeys: Bool = false, defaultUser: String? = nil,

@@ -1,13 +1,11 @@
 import Foundation
 
+/// (`--become` is the connection's, `ConnectionOptions.become`: every command escalates alike.)
 public struct ExecOptions: Sendable {
     public var forks: Int
-    /// Escalate on every host, whatever the inventory says.
-    public var become: Bool
 
-    public init(forks: Int = 50, become: Bool = false) {
+    public init(forks: Int = 50) {
         self.forks = forks
-        self.become = become
     }
 }
 
@@ -22,13 +20,8 @@ public struct ExecRunner: Sendable {
     /// `command` is sent as written (like `ssh host COMMAND`): the remote shell interprets it.
     public func exec(_ command: String, on hosts: [Host], options: ExecOptions,
                      onHostFinished: @escaping @Sendable (ExecResult) -> Void = { _ in }) async -> [ExecResult] {
-        let targets = options.become ? hosts.map { host in
-            var escalated = host
-            escalated.become = true
-            return escalated
-        } : hosts
         return await engine.run(
-            hosts: targets, forks: options.forks,
+            hosts: hosts, forks: options.forks,
             work: { connection in
                 let started = Date()
                 let result = try await connection.run(command)

@@ -34,8 +34,13 @@ public struct HostFanOut: Sendable {
         onFinished: @escaping @Sendable (Outcome) -> Void,
         shouldStart: @escaping @Sendable () -> Bool = { true }
     ) async -> [Outcome] {
+        // --become overrides the inventory; Windows hosts have no sudo (their account is the admin).
+        var hosts = options.become ? hosts.map { host in
+            var escalated = host
+            escalated.become = !host.isWindows || host.become
+            return escalated
+        } : hosts
         // ssh_config first: it may change a host's address, user, keys and known_hosts file.
-        var hosts = hosts
         var configured = [Failure?](repeating: nil, count: hosts.count)
         if let sshConfig = options.sshConfig {
             let resolution = await sshConfig.resolve(hosts, flagUser: options.defaultUser, flagPrivateKey: options.defaultPrivateKey)
@@ -193,7 +198,15 @@ public struct HostFanOut: Sendable {
                                         guard let pool else { throw Failure(status: .error, message: "\(host.name): jump hosts need known_hosts") }
                                         via = try await pool.bastion(for: hops, target: host.name)
                                     }
-                                    return try await SSHSession.connect(prepared.config, via: via, knownHosts: known, policy: policy)
+                                    let session = try await SSHSession.connect(prepared.config, via: via, knownHosts: known, policy: policy)
+                                    if session.addedHostKey {
+                                        // Trust on first use is a decision the operator must see: which key, for what, where.
+                                        logger.warning("added a new host key to known_hosts", metadata: [
+                                            "host": "\(host.name)", "address": "\(host.address):\(host.port)",
+                                            "fingerprint": "\(session.hostKeyFingerprint)", "known_hosts": "\(known.path)",
+                                        ])
+                                    }
+                                    return session
                                 }
                             }
                             // A host behind a bastion is never tried over WinRM: that would bypass the bastion.
@@ -280,7 +293,9 @@ public struct HostFanOut: Sendable {
             switch ssh {
             case .resolve, .connect, .handshake: status = .unreachable
             case .timeout: status = .timeout
-            case .hostKeyUnknown, .hostKeyMismatch, .hostKeyCertificateOnly: status = .hostKeyMismatch
+            case .hostKeyUnknown: status = .hostKeyUnknown
+            // Only a CA vouches for it, and patchctl does not check certificates: refused like a changed key.
+            case .hostKeyMismatch, .hostKeyCertificateOnly: status = .hostKeyMismatch
             case .hostKeyRevoked: status = .hostKeyRevoked
             case .authentication, .keyFile, .become: status = .authFailed
             case .knownHosts, .session, .transfer, .outputLimit: status = .error

@@ -9,17 +9,12 @@ public struct PingRunner: Sendable {
         self.engine = engine
     }
 
-    /// `become`: escalate on every host, whatever the inventory says (as `exec --become`).
-    public func ping(_ hosts: [Host], forks: Int, become: Bool = false,
+    /// `--become` is the engine's (`ConnectionOptions.become`), as for every command.
+    public func ping(_ hosts: [Host], forks: Int,
                      onHostFinished: @escaping @Sendable (PingResult) -> Void = { _ in }) async -> [PingResult] {
-        let targets = become ? hosts.map { host in
-            var escalated = host
-            escalated.become = true
-            return escalated
-        } : hosts
         let options = engine.options
         return await engine.run(
-            hosts: targets, forks: forks,
+            hosts: hosts, forks: forks,
             work: { connection in
                 let started = Date()
                 let host = connection.host

@@ -7,7 +7,7 @@ struct ComplianceEvaluator: Sendable {
 
     static let day = 86_400.0
     /// Statuses meaning patchctl could not get in at all.
-    static let connectionFailures: Set<HostStatus> = [.unreachable, .authFailed, .hostKeyMismatch, .hostKeyRevoked, .timeout]
+    static let connectionFailures: Set<HostStatus> = [.unreachable, .authFailed, .hostKeyMismatch, .hostKeyUnknown, .hostKeyRevoked, .timeout]
 
     let ruleSet: ComplianceRuleSet
     let staleDays: Int

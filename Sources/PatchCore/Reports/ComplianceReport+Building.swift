@@ -112,15 +112,12 @@ extension ComplianceReport {
             }
             selected = hosts.map { ($0.name, $0.groups.filter { $0 != "all" }.sorted()) }
         } else {
-            // No inventory: every host history knows, as one ungrouped inventory, so --limit still reads patterns.
             var names = history.hostNames
             if let policy {
                 names = names.filter { name in history.observations[name]?.contains { $0.kind == .deploy && $0.policy == policy.name } ?? false }
             }
             if let limit = request.limit {
-                let inventory = Inventory(
-                    hosts: names.map { Host(name: $0, groups: ["all", "ungrouped"]) },
-                    groups: ["all": Inventory.Group(name: "all", children: ["ungrouped"]), "ungrouped": Inventory.Group(name: "ungrouped", hosts: names)])
+                let inventory = try ReportScope.inventory(path: nil, known: names, environment: request.environment)
                 names = try inventory.select(limit, currentDirectory: request.currentDirectory).map(\.name)
             }
             selected = names.map { ($0, []) }

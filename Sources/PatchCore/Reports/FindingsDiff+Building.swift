@@ -5,7 +5,9 @@ extension FindingsDiff {
     /// before it, or a run id (unique prefix). Each host of the target run is compared with its
     /// own latest successful scan at or before the base run, so hosts the base run did not
     /// cover still compare with what was known about them then.
-    public static func build(store: HistoryStore, since: String, to target: String? = nil) throws -> FindingsDiff {
+    /// `inventory` and `limit` narrow it to those hosts, as for reports (`ReportScope`).
+    public static func build(store: HistoryStore, since: String, to target: String? = nil, inventory: String? = nil, limit: String? = nil,
+                             environment: [String: String] = ProcessInfo.processInfo.environment) throws -> FindingsDiff {
         let recorded = try store.scanRuns()
         // Only finished scans are a whole picture: a scan still running (or killed, or imported from
         // the journal as `incomplete`) would read as hosts without findings.
@@ -38,7 +40,8 @@ extension FindingsDiff {
         var hosts: [HostDiff] = []
         // Per host, the scan runs whose CVEs are compared: (base, target).
         var cvePairs: [String: (base: String?, target: String)] = [:]
-        for name in history.hostNames {
+        let scope = try ReportScope.names(inventory: inventory, limit: limit, known: history.hostNames, environment: environment)
+        for name in history.hostNames where scope?.contains(name) ?? true {
             let observations = history.observations[name] ?? []
             guard let now = observations.first(where: { $0.runId == targetRun.id }) else { continue }
             let base = observations.last { $0.runId == baseRun.id && $0.isScan }

@@ -147,7 +147,8 @@ public final class OpenSSHSession: RemoteSession, FileTransfer, @unchecked Senda
         if text.contains("REMOTE HOST IDENTIFICATION HAS CHANGED") || text.contains("Host key verification failed") {
             return text.contains("HAS CHANGED")
                 ? SSHError.hostKeyMismatch(host: label, port: port, fingerprint: "(see ssh)", knownHosts: said)
-                : SSHError.hostKeyUnknown(host: label, port: port, fingerprint: "(see ssh)", knownHosts: said)
+                : SSHError.hostKeyUnknown(host: label, address: destination, port: port, fingerprint: "(\(said))",
+                                          knownHosts: options.first { $0.hasPrefix("UserKnownHostsFile=") }.map { String($0.dropFirst(19)) } ?? said)
         }
         if text.contains("Permission denied") {
             return SSHError.authentication(host: label, user: loginUser, tried: ["OpenSSH client"], detail: said)

@@ -63,6 +63,13 @@ extension Patchctl {
                 try Output.print(run: run, hosts: run.hosts, as: outputOptions.output, streamed: true) { TableReport.deploy(run, details: details) }
             }
             // Results are printed first: when history failed, stdout is the record of what was done.
+            if run.historyError != nil || run.summary.failed > 0 || run.outcome == .halted || run.outcome == .interrupted {
+                RunSetup.reportFailures(run.hosts)
+            }
+            if run.outcome == .interrupted, !run.dryRun {
+                // The database too when it was named: elsewhere the run is not found.
+                Terminal.writeErrorLine("resume with: patchctl deploy --resume \(run.runId)" + (outputOptions.database.db.map { " --db " + Shell.quote($0) } ?? ""))
+            }
             if let historyError = run.historyError { throw historyError }
             switch run.outcome {
             case .halted: throw ExitCodes.halted

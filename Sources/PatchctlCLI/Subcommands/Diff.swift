@@ -15,19 +15,29 @@ extension Patchctl {
 
         @OptionGroup var database: DatabaseOption
 
-        @Option(name: [.customLong("format"), .customLong("output")], help: ArgumentHelp("table, json, ndjson or csv.", valueName: "format"))
-        var format: ReportFormat = .table
+        @Option(name: [.short, .long], help: ArgumentHelp(
+            "Only this inventory's hosts (default PATCHCTL_INVENTORY; without one, every host in history).", valueName: "file"))
+        var inventory: String?
 
-        func validate() throws {
-            if format == .html { throw ValidationError("diff prints table, json, ndjson or csv") }
+        @Option(name: [.customShort("l"), .long], help: ArgumentHelp("Host pattern, as for scan.", valueName: "pattern"))
+        var limit: String?
+
+        @Option(name: [.customLong("format"), .customLong("output")], help: ArgumentHelp("Output format.", valueName: "format"))
+        var format: Format = .table
+
+        /// The report formats but HTML, which a diff does not have: so --help lists only these.
+        enum Format: String, CaseIterable, ExpressibleByArgument {
+            case table, json, ndjson, csv
         }
 
         func run() async throws {
-            let store = try HistoryStore(readOnly: database.path(environment: ProcessInfo.processInfo.environment))
-            let diff = try FindingsDiff.build(store: store, since: since, to: to)
+            let environment = ProcessInfo.processInfo.environment
+            let store = try HistoryStore(readOnly: database.path(environment: environment))
+            let scope = inventory ?? environment["PATCHCTL_INVENTORY"].flatMap { $0.isEmpty ? nil : $0 }
+            let diff = try FindingsDiff.build(store: store, since: since, to: to, inventory: scope, limit: limit, environment: environment)
             // The JSON document carries its warnings; the other formats leave them to stderr.
             if format != .json { for warning in diff.warnings { Terminal.writeErrorLine("warning: " + warning) } }
-            // CSV is the one format beside the usual three (html is refused above).
+            // CSV is the one format beside the usual three.
             guard let output = OutputFormat(rawValue: format.rawValue) else { return Terminal.writeDocument(CSVReport.diff(diff)) }
             try Output.print(diff, items: diff.hosts, as: output) { TableReport.diff(diff) }
         }

@@ -17,9 +17,6 @@ extension Patchctl {
         @OptionGroup var outputOptions: OutputOptions
         @OptionGroup var retry: RetryOptions
 
-        @Flag(help: "Run the command through sudo on every host (become), whatever the inventory says.")
-        var become = false
-
         @Argument(parsing: .postTerminator, help: "The command, after `--`.")
         var command: [String] = []
 
@@ -30,7 +27,7 @@ extension Patchctl {
         func run() async throws {
             let environment = ProcessInfo.processInfo.environment
             let line = command.joined(separator: " ")
-            let options = ExecOptions(forks: connection.forks, become: become)
+            let options = ExecOptions(forks: connection.forks)
             guard let prepared = try await RunSetup.prepare(
                 kind: .exec, target: target, output: outputOptions, environment: environment, options: line, as: ExecResult.self,
                 defaultUser: connection.user,

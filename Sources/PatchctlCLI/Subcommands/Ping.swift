@@ -8,18 +8,20 @@ extension Patchctl {
             abstract: "Check every targeted host: connect, verify its host key, log in, run `true` (through sudo with become).",
             discussion: """
                 Ansible's `-m ping`. Each host is `ok` or has the precise failure (unreachable, \
-                host_key_mismatch, auth_failed with sudo's refusal, timeout, failed). Changes nothing and \
+                host_key_mismatch, host_key_unknown, auth_failed with sudo's refusal, timeout, failed). Changes nothing and \
                 records nothing in history. Exit codes as for exec: 0 all ok, 2 some host failed.
                 """)
 
         @OptionGroup var target: InventoryOptions
         @OptionGroup var connection: ConnectionFlags
 
-        @Flag(help: "Check sudo on every host (become), whatever the inventory says.")
-        var become = false
-
         @Option(help: "Output format: table, json or ndjson.")
         var output: OutputFormat = .table
+
+        /// A scan's (and ping's) own command timeout unless --command-timeout is given.
+        func fanOutOptions(environment: [String: String]) -> ConnectionOptions {
+            connection.connectionOptions(environment: environment, defaultCommandTimeout: ConnectionFlags.scanCommandTimeout)
+        }
 
         func run() async throws {
             let environment = ProcessInfo.processInfo.environment
@@ -33,8 +35,8 @@ extension Patchctl {
             }
             let started = Date()
             let progress = Progress(total: hosts.count, enabled: format == .table && Terminal.stderrIsTerminal)
-            let engine = PingRunner(engine: HostFanOut(options: connection.connectionOptions(environment: environment)))
-            let results = await engine.ping(hosts, forks: connection.forks, become: become) { result in
+            let engine = PingRunner(engine: HostFanOut(options: fanOutOptions(environment: environment)))
+            let results = await engine.ping(hosts, forks: connection.forks) { result in
                 if format == .ndjson { Output.line(result) }
                 progress.finished(result.name, ok: result.status == .ok)
             }

@@ -18,6 +18,11 @@ extension Patchctl {
         @Flag(help: "In table output, list every pending update per host.")
         var details = false
 
+        /// A scan's (and ping's) own command timeout unless --command-timeout is given.
+        func fanOutOptions(environment: [String: String]) -> ConnectionOptions {
+            connection.connectionOptions(environment: environment, defaultCommandTimeout: ConnectionFlags.scanCommandTimeout)
+        }
+
         func run() async throws {
             let environment = ProcessInfo.processInfo.environment
             var options = ScanOptions(forks: connection.forks, refresh: refresh)
@@ -29,7 +34,7 @@ extension Patchctl {
             // Matched against the feeds synced into the run's own history database.
             options.advisories = try AdvisoryIndex.open(prepared.recorder.store)
             let scanOptions = options
-            let engine = ScanRunner(engine: HostFanOut(options: connection.connectionOptions(environment: environment)))
+            let engine = ScanRunner(engine: HostFanOut(options: fanOutOptions(environment: environment)))
             let (results, finished, historyFailure) = await RunSetup.execute(prepared, format: outputOptions.output) { onFinished in
                 await engine.scan(prepared.hosts, options: scanOptions, onHostFinished: onFinished)
             }

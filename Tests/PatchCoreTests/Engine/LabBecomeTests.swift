@@ -203,12 +203,17 @@ struct LabBecomeTests {
         }
     }
 
-    // MARK: - exec --become
+    // MARK: - --become
 
-    @Test func execBecomeOverridesTheInventory() async throws {
+    @Test func becomeOverridesTheInventoryForEveryCommand() async throws {
         var host = try Lab.becomeHost(userKey: "LAB_NOPASSWD_USER")
         host.become = false
-        let results = await ExecRunner(engine: HostFanOut(options: try options())).exec("id -u", on: [host], options: ExecOptions(forks: 1, become: true))
+        let plain = try #require(await ExecRunner(engine: HostFanOut(options: try options())).exec("id -u", on: [host], options: ExecOptions(forks: 1)).first)
+        #expect(plain.status == .ok && plain.stdout != "0\n", "without --become the login user runs it: \(plain.stdout)")
+        // --become is the connection's, so exec, scan, install and deploy all escalate through the one fan-out.
+        var escalating = try options()
+        escalating.become = true
+        let results = await ExecRunner(engine: HostFanOut(options: escalating)).exec("id -u", on: [host], options: ExecOptions(forks: 1))
         let result = try #require(results.first)
         #expect(result.status == .ok, "\(result.error ?? "")")
         #expect(result.stdout == "0\n")

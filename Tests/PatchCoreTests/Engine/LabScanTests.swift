@@ -62,8 +62,11 @@ struct LabScanTests {
         let folder = try Lab.temporaryDirectory()
         let knownHosts = folder.appendingPathComponent("known_hosts").path
         let strict = try #require(await Lab.scan([try Lab.host()], try Lab.options(knownHosts: knownHosts)).first)
-        #expect(strict.status == .hostKeyMismatch)
-        #expect(strict.error?.contains("is not in") == true)
+        #expect(strict.status == .hostKeyUnknown)
+        // The fingerprint, and the exact ways to trust it.
+        let said = try #require(strict.error)
+        #expect(said.contains("host key SHA256:") && said.contains("is unknown (not in \(knownHosts))"), "\(said)")
+        #expect(said.contains("ssh-keyscan -p \(strict.port) \(strict.address) >> \(knownHosts)") && said.contains("--accept-new-host-keys"), "\(said)")
         #expect(!FileManager.default.fileExists(atPath: knownHosts))
 
         let accepted = try #require(await Lab.scan([try Lab.host()], try Lab.options(knownHosts: knownHosts, acceptNew: true)).first)

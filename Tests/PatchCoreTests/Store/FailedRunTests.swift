@@ -29,7 +29,7 @@ struct FailedRunTests {
         _ = try record(store, kind: .exec, at: 1_700_000_200, [.error])  // another kind, later: not the scan's latest
         let failed = try store.failedRun(retrying: .scan, run: nil)
         #expect(failed.runId == latest && failed.kind == .scan)
-        #expect(failed.hosts == ["unreachable", "auth_failed", "host_key_mismatch", "host_key_revoked", "timeout", "failed", "error"])
+        #expect(failed.hosts == ["unreachable", "auth_failed", "host_key_mismatch", "host_key_unknown", "host_key_revoked", "timeout", "failed", "error"])
         #expect(try store.failedRun(retrying: .scan, run: old).hosts == ["unreachable"])
         #expect(try store.failedRun(retrying: .scan, run: String(old.prefix(22))).runId == old, "a unique prefix names the run")
     }
