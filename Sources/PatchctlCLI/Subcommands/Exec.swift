@@ -16,6 +16,7 @@ extension Patchctl {
         @OptionGroup var connection: ConnectionFlags
         @OptionGroup var outputOptions: OutputOptions
         @OptionGroup var retry: RetryOptions
+        @OptionGroup var metrics: MetricsOptions
 
         @Argument(parsing: .postTerminator, help: "The command, after `--`.")
         var command: [String] = []
@@ -38,6 +39,7 @@ extension Patchctl {
                 await engine.exec(line, on: prepared.hosts, options: options, onHostFinished: onFinished)
             }
             let run = ExecRun(runId: prepared.recorder.runId, command: line, startedAt: prepared.started, finishedAt: finished, hosts: results)
+            metrics.write(run.metricsRun, target: target, output: outputOptions)
             try RunSetup.conclude(run, hosts: run.hosts, failed: run.summary.failed, historyFailure: historyFailure, format: outputOptions.output) {
                 TableReport.exec(run)
             }

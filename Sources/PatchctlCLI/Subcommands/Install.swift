@@ -18,6 +18,7 @@ extension Patchctl {
         var dryRun = false
 
         @OptionGroup var retry: RetryOptions
+        @OptionGroup var metrics: MetricsOptions
 
         func run() async throws {
             let environment = ProcessInfo.processInfo.environment
@@ -39,6 +40,7 @@ extension Patchctl {
             }
             let run = DeployRunRecord(runId: prepared.recorder.runId, policy: "install \(records[0].reference)", outcome: dryRun ? .planned : .finished,
                                 dryRun: dryRun, startedAt: prepared.started, finishedAt: finished, rings: [], notes: [], hosts: results)
+            metrics.write(run.metricsRun(as: dryRun ? .installPlan : .install), target: target, output: outputOptions)
             try RunSetup.conclude(run, hosts: run.hosts, failed: run.summary.failed, historyFailure: historyFailure, format: outputOptions.output) {
                 TableReport.deploy(run, details: dryRun)
             }

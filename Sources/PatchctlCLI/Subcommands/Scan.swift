@@ -11,6 +11,7 @@ extension Patchctl {
         @OptionGroup var connection: ConnectionFlags
         @OptionGroup var outputOptions: OutputOptions
         @OptionGroup var retry: RetryOptions
+        @OptionGroup var metrics: MetricsOptions
 
         @Flag(help: "Refresh package metadata first (apt-get update; needs root or become).")
         var refresh = false
@@ -39,6 +40,7 @@ extension Patchctl {
                 await engine.scan(prepared.hosts, options: scanOptions, onHostFinished: onFinished)
             }
             let run = ScanRun(runId: prepared.recorder.runId, startedAt: prepared.started, finishedAt: finished, hosts: results)
+            metrics.write(run.metricsRun, target: target, output: outputOptions)
             try RunSetup.conclude(run, hosts: run.hosts, failed: run.summary.failed, historyFailure: historyFailure, format: outputOptions.output) {
                 TableReport.scan(run, details: details)
             }
