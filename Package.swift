@@ -101,7 +101,8 @@ let package = Package(
         .testTarget(
             name: "PatchctlCLITests",
             // In-process: options and commands parsed and run without the binary or the lab.
-            dependencies: ["PatchctlCLI", "PatchCore"]
+            // LabSupport: Process.waitForExit for the validators the tests run (promtool).
+            dependencies: ["PatchctlCLI", "PatchCore", "LabSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

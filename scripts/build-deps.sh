@@ -16,6 +16,9 @@ PKGS+=(zlib1g-dev xz-utils)
 # openssh-client: `ssh -G` answers ssh_config lookups, and the ssh_config tests compare the
 # built-in reader with it.
 PKGS+=(openssh-client)
+# prometheus: only its promtool, which validates `patchctl metrics` output (`promtool check metrics`)
+# in the metrics tests; the server it brings is stopped and disabled below when newly installed.
+PKGS+=(prometheus)
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")
 done
@@ -24,3 +27,6 @@ done
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q >/dev/null 2>&1 || echo "build-deps: warning: apt-get update failed, trying install anyway" >&2
 apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+if [[ " ${missing[*]} " == *" prometheus "* ]] && [ -d /run/systemd/system ]; then
+    systemctl disable --now prometheus >/dev/null 2>&1 || true
+fi
