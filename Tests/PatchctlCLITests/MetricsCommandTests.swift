@@ -1,6 +1,7 @@
 import Foundation
 import LabSupport
 import PatchCore
+@testable import PatchctlCLI
 import Testing
 
 /// `patchctl metrics` and `--metrics-file`, in-process on histories written through the store: the
@@ -275,6 +276,28 @@ struct MetricsCommandTests {
         #expect(try Self.splitGenerated(new, from: before, to: Date()) == Self.expected(h))
         // history.db's own files aside, nothing but the metrics file: the temporary one was renamed.
         #expect(try FileManager.default.contentsOfDirectory(atPath: h.folder.path).filter { !$0.hasPrefix("history.db") } == ["patchctl.prom"])
+    }
+
+    /// History unreadable after the run (here: no database at all): the run's own failures are still
+    /// written, with a warning that the fleet's gauges are missing.
+    @Test func unreadableHistoryStillWritesTheRun() throws {
+        let folder = try CLI.temporaryDirectory()
+        let file = folder.appendingPathComponent("patchctl.prom").path
+        let run = MetricsReport.Run(kind: .exec, runId: "20261201T000000Z-abcdef", startedAt: Date(timeIntervalSince1970: 1_000),
+                                    finishedAt: Date(timeIntervalSince1970: 1_004.5), hosts: [.ok: 1, .unreachable: 2])
+        let options = try MetricsOptions.parse(["--metrics-file", file])
+        let output = OutputSink.capture()
+        let target = try InventoryOptions.parse(["-i", folder.appendingPathComponent("inventory.yml").path])
+        let database = try OutputOptions.parse(["--db", folder.appendingPathComponent("missing.db").path])
+        Terminal.$sink.withValue(output) { options.write(run, target: target, output: database) }
+        #expect(output.stderr.hasPrefix("patchctl: warning: metrics: the fleet's state could not be read from history: "), "\(output.stderr)")
+        #expect(output.stdout.isEmpty)
+        let metrics = try MetricsExposition.parse(try String(contentsOfFile: file, encoding: .utf8))
+        #expect(metrics.value("patchctl_last_run_failed_hosts", ["kind": "exec"]) == 2)
+        #expect(metrics.value("patchctl_last_run_duration_seconds", ["kind": "exec"]) == 4.5)
+        #expect(metrics.value("patchctl_last_run_info", ["kind": "exec", "run_id": run.runId]) == 1)
+        #expect(metrics.families == ["patchctl_last_run_info", "patchctl_last_run_timestamp_seconds", "patchctl_last_run_duration_seconds",
+                                     "patchctl_last_run_hosts", "patchctl_last_run_failed_hosts", "patchctl_metrics_generated_timestamp_seconds"])
     }
 
     @Test func metricsWithoutHistoryIsAnError() async throws {
