@@ -1,8 +1,10 @@
-# patchctl — see README.md. Every target installs what it needs (Debian 12, as root).
+# patchctl — see README.md. Every target installs what it needs (Debian 12, as root); build, install and
+# deb need only Swift and the build packages (scripts/build-deps.sh --build), and no root.
 SWIFT  ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 PREFIX ?= /usr/local
 CONFIG ?= release
 BIN     = .build/$(CONFIG)/patchctl
+MANPAGE = .build/man/patchctl.1
 LAB_KNOWN_HOSTS = .lab/known_hosts
 # libssh2 >= 1.11 (RSA with rsa-sha2-256/512): the system's, or Debian trixie's built static by scripts/libssh2.sh.
 LIBSSH2 = PKG_CONFIG_PATH="$$(scripts/libssh2.sh)"
@@ -15,8 +17,10 @@ deps:
 	scripts/build-deps.sh
 	lab/deps.sh
 
-build: deps
-	$(LIBSSH2) $(SWIFT) build -c $(CONFIG) --product patchctl
+# The release binary, self-contained (Swift's runtime, Foundation, libssh2, OpenSSL and SQLite linked in):
+# it runs on any Debian 12 without Swift; scripts/build-release.sh checks what it links. And its man page.
+build:
+	SWIFT=$(SWIFT) CONFIG=$(CONFIG) scripts/build-release.sh >/dev/null
 
 # The local lab: a real sshd on 127.x.y.z:2222-2227 chrooted into a Debian 12 tree and a Rocky 9 look-alike (built once per machine).
 lab: deps
