@@ -9,7 +9,7 @@ LAB_KNOWN_HOSTS = .lab/known_hosts
 # libssh2 >= 1.11 (RSA with rsa-sha2-256/512): the system's, or Debian trixie's built static by scripts/libssh2.sh.
 LIBSSH2 = PKG_CONFIG_PATH="$$(scripts/libssh2.sh)"
 
-.PHONY: bench-advisories bench-history all deps build lab lab-stop demo test fuzz bench install clean
+.PHONY: bench-advisories bench-history all deps build lab lab-stop demo test fuzz bench install uninstall clean
 
 all: build
 
@@ -70,8 +70,16 @@ bench-advisories: build lab
 bench-history: deps
 	SWIFT=$(SWIFT) bench/history.sh
 
+# The binary, bash/zsh/fish completions, the man page and example systemd units under $(DESTDIR)$(PREFIX);
+# as any user who can write there: make install PREFIX=$$HOME/.local (scripts/install.sh says where each goes).
 install: build
-	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/patchctl
+	SWIFT=$(SWIFT) PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) scripts/install.sh $(BIN) $(MANPAGE)
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/patchctl $(DESTDIR)$(PREFIX)/share/man/man1/patchctl.1 \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/patchctl $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_patchctl \
+	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/patchctl.fish
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/patchctl
 
 clean:
 	rm -rf .build
