@@ -9,7 +9,7 @@ LAB_KNOWN_HOSTS = .lab/known_hosts
 # libssh2 >= 1.11 (RSA with rsa-sha2-256/512): the system's, or Debian trixie's built static by scripts/libssh2.sh.
 LIBSSH2 = PKG_CONFIG_PATH="$$(scripts/libssh2.sh)"
 
-.PHONY: bench-advisories bench-history all deps build lab lab-stop demo test fuzz bench install uninstall clean
+.PHONY: bench-advisories bench-history all deps build lab lab-stop demo test fuzz bench install uninstall deb clean
 
 all: build
 
@@ -44,7 +44,8 @@ demo: build lab
 
 # Unit tests on recorded outputs plus integration tests against the lab's real sshd and apt, and
 # inventory tests against ansible-core's own answers (in .venv/, see scripts/test-venv.sh).
-test: deps lab
+# `deb` first: the package test installs .build/deb/patchctl_*.deb into a clean Debian 12 chroot.
+test: deps lab deb
 	lab/reset-rw.sh
 	scripts/test-venv.sh
 	$(LIBSSH2) PATCHCTL_REQUIRE_LAB=1 $(SWIFT) test
@@ -80,6 +81,10 @@ uninstall:
 	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/patchctl $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_patchctl \
 	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/patchctl.fish
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/patchctl
+
+# .build/deb/patchctl_VERSION_ARCH.deb (dpkg-deb): installs with dpkg -i on a fresh Debian 12, no Swift needed.
+deb: build
+	SWIFT=$(SWIFT) scripts/deb.sh $(BIN) $(MANPAGE)
 
 clean:
 	rm -rf .build
