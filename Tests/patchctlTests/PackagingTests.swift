@@ -79,8 +79,8 @@ struct PackagingTests {
         let words = reported.stdout.split(whereSeparator: \.isWhitespace)
         #expect(words.first.map(String.init) == version, "\(reported.stdout)")
         let libssh2 = words.drop { $0 != "(libssh2" }.dropFirst().first.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: ")")) }
-        let minor = libssh2?.split(separator: ".").dropFirst().first.flatMap { Int($0) }
-        #expect(libssh2?.hasPrefix("1.") == true && (minor ?? 0) >= 11, "\(reported.stdout)")
+        let parts = libssh2?.split(separator: ".").prefix(2).compactMap { Int($0) } ?? []
+        #expect(parts.count == 2 && (parts[0], parts[1]) >= (1, 11), "\(reported.stdout)")
 
         // Everything the package claims to install, where Debian looks for it.
         for file in ["/usr/bin/patchctl", "/usr/share/man/man1/patchctl.1.gz", "/usr/share/bash-completion/completions/patchctl",
