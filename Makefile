@@ -1,13 +1,15 @@
-# patchctl — see README.md. Every target installs what it needs (Debian 12, as root).
+# patchctl — see README.md. Every target installs what it needs (Debian 12, as root); build, install and
+# deb need only Swift and the build packages (scripts/build-deps.sh --build), and no root.
 SWIFT  ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 PREFIX ?= /usr/local
 CONFIG ?= release
 BIN     = .build/$(CONFIG)/patchctl
+MANPAGE = .build/man/patchctl.1
 LAB_KNOWN_HOSTS = .lab/known_hosts
 # libssh2 >= 1.11 (RSA with rsa-sha2-256/512): the system's, or Debian trixie's built static by scripts/libssh2.sh.
 LIBSSH2 = PKG_CONFIG_PATH="$$(scripts/libssh2.sh)"
 
-.PHONY: bench-advisories bench-history all deps build lab lab-stop demo test fuzz bench install clean
+.PHONY: bench-advisories bench-history all deps build lab lab-stop demo test fuzz bench install uninstall deb clean
 
 all: build
 
@@ -15,8 +17,10 @@ deps:
 	scripts/build-deps.sh
 	lab/deps.sh
 
-build: deps
-	$(LIBSSH2) $(SWIFT) build -c $(CONFIG) --product patchctl
+# The release binary, self-contained (Swift's runtime, Foundation, libssh2, OpenSSL and SQLite linked in):
+# it runs on any Debian 12 without Swift; scripts/build-release.sh checks what it links. And its man page.
+build:
+	SWIFT=$(SWIFT) CONFIG=$(CONFIG) scripts/build-release.sh >/dev/null
 
 # The local lab: a real sshd on 127.x.y.z:2222-2227 chrooted into a Debian 12 tree and a Rocky 9 look-alike (built once per machine).
 lab: deps
@@ -40,7 +44,8 @@ demo: build lab
 
 # Unit tests on recorded outputs plus integration tests against the lab's real sshd and apt, and
 # inventory tests against ansible-core's own answers (in .venv/, see scripts/test-venv.sh).
-test: deps lab
+# `deb` first: the package test installs .build/deb/patchctl_*.deb into a clean Debian 12 chroot.
+test: deps lab deb
 	lab/reset-rw.sh
 	scripts/test-venv.sh
 	$(LIBSSH2) PATCHCTL_REQUIRE_LAB=1 $(SWIFT) test
@@ -66,8 +71,20 @@ bench-advisories: build lab
 bench-history: deps
 	SWIFT=$(SWIFT) bench/history.sh
 
+# The binary, bash/zsh/fish completions, the man page and example systemd units under $(DESTDIR)$(PREFIX);
+# as any user who can write there: make install PREFIX=$$HOME/.local (scripts/install.sh says where each goes).
 install: build
-	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/patchctl
+	SWIFT=$(SWIFT) PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) scripts/install.sh $(BIN) $(MANPAGE)
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/patchctl $(DESTDIR)$(PREFIX)/share/man/man1/patchctl.1 \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/patchctl $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_patchctl \
+	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/patchctl.fish
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/patchctl
+
+# .build/deb/patchctl_VERSION_ARCH.deb (dpkg-deb): installs with dpkg -i on a fresh Debian 12, no Swift needed.
+deb: build
+	SWIFT=$(SWIFT) scripts/deb.sh $(BIN) $(MANPAGE)
 
 clean:
 	rm -rf .build
