@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import PatchCore
 
@@ -39,11 +40,14 @@ enum RunSetup {
     /// Prints a finished run (its hosts were streamed as NDJSON already), then ends as it went:
     /// a history failure is the command's error (exit 1; stdout is the record of what was done),
     /// else any failed host exits 2.
+    /// `announce` gets the exit code before it is taken, for the notifiers.
     static func conclude<Run: Encodable, Record: Encodable & HostOutcome>(
-        _ run: Run, hosts: [Record], failed: Int, historyFailure: HistoryWriteFailure?, format: OutputFormat, table: () -> String
-    ) throws {
+        _ run: Run, hosts: [Record], failed: Int, historyFailure: HistoryWriteFailure?, format: OutputFormat,
+        announce: (Int32) async -> Void = { _ in }, table: () -> String
+    ) async throws {
         try Output.print(run: run, hosts: hosts, as: format, streamed: true, table: table)
         if historyFailure != nil || failed > 0 { reportFailures(hosts) }
+        await announce(historyFailure != nil ? ExitCode.failure.rawValue : failed > 0 ? ExitCodes.hostsFailed.rawValue : 0)
         if let historyFailure { throw historyFailure }
         if failed > 0 { throw ExitCodes.hostsFailed }
     }

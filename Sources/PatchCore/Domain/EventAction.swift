@@ -18,4 +18,7 @@ public enum EventAction: String, Codable, Sendable, CaseIterable {
     case packagePrune = "package-prune"
     /// `patchctl history prune`: runs, findings and events before a date were deleted.
     case historyPrune = "history-prune"
+    /// A run's end was announced to a notifier (`--notify`, a policy's `notify:`), or could not be.
+    case notify
+    case notifyFailed = "notify-failed"
 }

@@ -33,6 +33,8 @@ public struct Policy: Sendable, Equatable {
     public var testRingInstallsPending: Bool
     /// Windows hosts whose OpenSSH cannot be reached are tried over WinRM.
     public var winrmFallback: Bool
+    /// Who hears of each deployment of this policy, and on which outcomes (`notify:`).
+    public var notify: [Notifier] = []
 
     /// One entry of `install:`: a name, optionally pinned to a version.
     public struct BundleItem: Sendable, Equatable {

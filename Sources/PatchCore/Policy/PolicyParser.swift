@@ -6,7 +6,7 @@ import Yams
 struct PolicyParser {
     static let topKeys = ["name", "targets", "select", "window", "rings", "approval", "reboot", "deferment",
                           "pre", "post", "refresh", "install_timeout", "reboot_timeout", "install",
-                          "test_ring_installs_pending", "winrm_fallback"]
+                          "test_ring_installs_pending", "winrm_fallback", "notify"]
     static let selectKeys = ["updates", "min_severity", "include", "exclude", "hold", "sources", "cves", "kev"]
     static let ringKeys = ["name", "targets", "batch", "max_parallel", "max_fail_percent", "soak"]
     static let rebootKeys = ["mode", "message", "grace_minutes"]
@@ -69,10 +69,12 @@ struct PolicyParser {
             try bool(node, label: "winrm_fallback")
         } ?? false
 
-        return Policy(name: name, file: "", targets: targets, selection: selection, window: window, rings: rings,
-                      approval: approval, reboot: reboot, deferment: deferment, pre: pre, post: post,
-                      refresh: refresh, installTimeout: installTimeout, rebootTimeout: rebootTimeout,
-                      install: install, testRingInstallsPending: testRingInstallsPending, winrmFallback: winrmFallback)
+        var policy = Policy(name: name, file: "", targets: targets, selection: selection, window: window, rings: rings,
+                            approval: approval, reboot: reboot, deferment: deferment, pre: pre, post: post,
+                            refresh: refresh, installTimeout: installTimeout, rebootTimeout: rebootTimeout,
+                            install: install, testRingInstallsPending: testRingInstallsPending, winrmFallback: winrmFallback)
+        policy.notify = try notifiers(fields.value("notify"))
+        return policy
     }
 
     private func policyName(_ node: Node) throws(PatchError) -> String {

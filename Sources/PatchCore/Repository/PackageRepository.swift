@@ -146,7 +146,7 @@ public final class PackageRepository: Sendable {
             try? FileManager.default.removeItem(atPath: target)
             throw PatchError.repository(file: path, message: "copying into the library failed: \(error)")
         }
-        return (target, hasher.finalize().map { String(format: "%02x", $0) }.joined(), size)
+        return (target, Hex.encode(hasher.finalize()), size)
     }
 
     public func list() throws -> [PackageRecord] {

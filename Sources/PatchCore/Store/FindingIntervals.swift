@@ -184,14 +184,6 @@ enum FindingIntervals {
             [cve.id, cve.severity.name, cve.vendorSeverity ?? "-", cve.cvss.map { String($0) } ?? "-", cve.kev ? "1" : "0",
              cve.epss.map { String($0) } ?? "-", cve.fixedVersion ?? "-", cve.source].joined(separator: "\u{1F}")
         }.joined(separator: "\u{1E}")
-        // Hex by hand: String(format:) made this a quarter of a nightly write's time.
-        let hex = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(32)
-        for byte in SHA256.hash(data: Data(text.utf8)).prefix(16) {
-            out.append(hex[Int(byte >> 4)])
-            out.append(hex[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        return Hex.encode(SHA256.hash(data: Data(text.utf8)).prefix(16))
     }
 }

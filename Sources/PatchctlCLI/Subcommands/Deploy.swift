@@ -24,6 +24,7 @@ extension Patchctl {
         @OptionGroup var outputOptions: OutputOptions
         @OptionGroup var retry: RetryOptions
         @OptionGroup var metrics: MetricsOptions
+        @OptionGroup var notify: NotifyOptions
 
         @Flag(help: "Print the plan (hosts, packages, exact commands) and change nothing.")
         var dryRun = false
@@ -72,12 +73,19 @@ extension Patchctl {
                 // The database too when it was named: elsewhere the run is not found.
                 Terminal.writeErrorLine("resume with: patchctl deploy --resume \(run.runId)" + (outputOptions.database.db.map { " --db " + Shell.quote($0) } ?? ""))
             }
-            if let historyError = run.historyError { throw historyError }
-            switch run.outcome {
-            case .halted: throw ExitCodes.halted
-            case .interrupted: throw ExitCodes.interrupted
-            default: if run.summary.failed > 0 { throw ExitCodes.hostsFailed }
+            let exit: ExitCode? = if run.historyError != nil { .failure } else {
+                switch run.outcome {
+                case .halted: ExitCodes.halted
+                case .interrupted: ExitCodes.interrupted
+                default: run.summary.failed > 0 ? ExitCodes.hostsFailed : nil
+                }
             }
+            await notify.announce(RunEnd(command: "deploy", runId: run.runId, policy: run.policy, exitCode: exit?.rawValue ?? 0,
+                                         detail: run.noticeDetail, hosts: run.hosts, document: run, finishedAt: run.finishedAt ?? Date(),
+                                         changed: { run.changedHosts }),
+                                  extra: started.deployment.policy.notify, store: store)
+            if let historyError = run.historyError { throw historyError }
+            if let exit { throw exit }
         }
 
         /// The request PatchCore resolves: `--resume RUN`, or the policy on the inventory.

@@ -17,6 +17,7 @@ extension Patchctl {
         @OptionGroup var outputOptions: OutputOptions
         @OptionGroup var retry: RetryOptions
         @OptionGroup var metrics: MetricsOptions
+        @OptionGroup var notify: NotifyOptions
 
         @Argument(parsing: .postTerminator, help: "The command, after `--`.")
         var command: [String] = []
@@ -40,7 +41,12 @@ extension Patchctl {
             }
             let run = ExecRun(runId: prepared.recorder.runId, command: line, startedAt: prepared.started, finishedAt: finished, hosts: results)
             metrics.write(run.metricsRun, target: target, output: outputOptions)
-            try RunSetup.conclude(run, hosts: run.hosts, failed: run.summary.failed, historyFailure: historyFailure, format: outputOptions.output) {
+            // patchctl cannot tell what a command changed: `changes` never fires for exec.
+            try await RunSetup.conclude(run, hosts: run.hosts, failed: run.summary.failed, historyFailure: historyFailure, format: outputOptions.output,
+                                        announce: { code in
+                await notify.announce(RunEnd(command: "exec", runId: run.runId, exitCode: code, detail: "", hosts: run.hosts, document: run,
+                                             finishedAt: finished, changed: { false }), store: prepared.recorder.store)
+            }) {
                 TableReport.exec(run)
             }
         }

@@ -19,6 +19,7 @@ extension Patchctl {
 
         @OptionGroup var retry: RetryOptions
         @OptionGroup var metrics: MetricsOptions
+        @OptionGroup var notify: NotifyOptions
 
         func run() async throws {
             let environment = ProcessInfo.processInfo.environment
@@ -41,7 +42,12 @@ extension Patchctl {
             let run = DeployRunRecord(runId: prepared.recorder.runId, policy: "install \(records[0].reference)", outcome: dryRun ? .planned : .finished,
                                 dryRun: dryRun, startedAt: prepared.started, finishedAt: finished, rings: [], notes: [], hosts: results)
             metrics.write(run.metricsRun(as: dryRun ? .installPlan : .install), target: target, output: outputOptions)
-            try RunSetup.conclude(run, hosts: run.hosts, failed: run.summary.failed, historyFailure: historyFailure, format: outputOptions.output) {
+            try await RunSetup.conclude(run, hosts: run.hosts, failed: run.summary.failed, historyFailure: historyFailure, format: outputOptions.output,
+                                        announce: { code in
+                await notify.announce(RunEnd(command: "install", runId: run.runId, policy: run.policy, exitCode: code,
+                                             detail: run.noticeDetail, hosts: run.hosts, document: run, finishedAt: finished,
+                                             changed: { run.changedHosts }), store: prepared.recorder.store)
+            }) {
                 TableReport.deploy(run, details: dryRun)
             }
         }

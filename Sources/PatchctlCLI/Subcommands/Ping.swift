@@ -43,7 +43,7 @@ extension Patchctl {
             progress.clear()
             let run = PingRun(startedAt: started, finishedAt: Date(), hosts: results)
             // Ping records nothing: no history to fail.
-            try RunSetup.conclude(run, hosts: run.hosts, failed: run.summary.failed, historyFailure: nil, format: format) { TableReport.ping(run) }
+            try await RunSetup.conclude(run, hosts: run.hosts, failed: run.summary.failed, historyFailure: nil, format: format) { TableReport.ping(run) }
         }
     }
 }

@@ -12,6 +12,7 @@ extension Patchctl {
         @OptionGroup var outputOptions: OutputOptions
         @OptionGroup var retry: RetryOptions
         @OptionGroup var metrics: MetricsOptions
+        @OptionGroup var notify: NotifyOptions
 
         @Flag(help: "Refresh package metadata first (apt-get update; needs root or become).")
         var refresh = false
@@ -41,9 +42,23 @@ extension Patchctl {
             }
             let run = ScanRun(runId: prepared.recorder.runId, startedAt: prepared.started, finishedAt: finished, hosts: results)
             metrics.write(run.metricsRun, target: target, output: outputOptions)
-            try RunSetup.conclude(run, hosts: run.hosts, failed: run.summary.failed, historyFailure: historyFailure, format: outputOptions.output) {
+            let store = prepared.recorder.store
+            try await RunSetup.conclude(run, hosts: run.hosts, failed: run.summary.failed, historyFailure: historyFailure, format: outputOptions.output,
+                                        announce: { code in
+                await notify.announce(RunEnd(
+                    command: "scan", runId: run.runId, exitCode: code,
+                    detail: "\(run.summary.updates) pending updates (\(run.summary.securityUpdates) security)", hosts: run.hosts,
+                    document: run, finishedAt: finished, changed: { Self.changedSinceLastScan(run, store: store) }), store: store)
+            }) {
                 TableReport.scan(run, details: details)
             }
+        }
+    
+        /// For `--notify-on changes`: findings new or gone, or versions changed, since each host's
+        /// previous scan; a first scan changed something when it found anything.
+        static func changedSinceLastScan(_ run: ScanRun, store: HistoryStore) -> Bool {
+            guard let diff = try? FindingsDiff.build(store: store, since: "last", to: run.runId) else { return run.summary.updates > 0 }
+            return diff.summary.added + diff.summary.removed + diff.summary.changed + diff.summary.newHosts > 0
         }
     }
 }
