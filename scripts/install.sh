@@ -57,4 +57,6 @@ for unit in "$root"/packaging/systemd/patchctl-*; do
     sed "s|@BINDIR@|$BINDIR|g" "$unit" >"$work/unit"
     install -m 0644 "$work/unit" "$DESTDIR$UNITDIR/$(basename "$unit")"
 done
-log "patchctl $("$bin" --version) in $DESTDIR$BINDIR; completions, man page, systemd units ($UNITDIR)"
+install -d -m 0755 "$DESTDIR$PREFIX/share/doc/patchctl/examples"
+install -m 0644 "$root/packaging/config.yml" "$DESTDIR$PREFIX/share/doc/patchctl/examples/config.yml"
+log "patchctl $("$bin" --version) in $DESTDIR$BINDIR; completions, man page, systemd units ($UNITDIR), example config.yml"

@@ -11,6 +11,8 @@ enum ExitCodes {
     static let locked = ExitCode(75)
     /// SIGINT/SIGTERM stopped the run; `deploy --resume RUN` continues it.
     static let interrupted = ExitCode(130)
+    /// A configuration file or PATCHCTL_* variable is wrong (EX_CONFIG).
+    static let configuration = ExitCode(78)
 
     /// Prints what a command's error says and picks its exit code: PatchCore's errors, history's
     /// and the system's are one `patchctl: ...` line; ArgumentParser's own (`ExitCode`,
@@ -24,6 +26,7 @@ enum ExitCodes {
             // An invalid rule set is like an invalid policy.
             case .inventory, .pattern, .policy, .ruleSet: return invalidInventory
             case .locked: return locked
+            case .config: return configuration
             default: return .failure
             }
         case let error as AdvisorySyncError:

@@ -7,11 +7,11 @@ struct LibraryOptions: ParsableArguments {
     @OptionGroup var outputOptions: OutputOptions
 
     func repository() throws -> PackageRepository {
-        PackageRepository(store: try HistoryStore(path: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment)))
+        PackageRepository(store: try HistoryStore(path: outputOptions.databasePath(environment: Settings.environment)))
     }
 
     /// For listing: never creates, migrates or writes the database.
     func readOnlyRepository() throws -> PackageRepository {
-        PackageRepository(store: try HistoryStore(readOnly: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment)))
+        PackageRepository(store: try HistoryStore(readOnly: outputOptions.databasePath(environment: Settings.environment)))
     }
 }

@@ -8,7 +8,7 @@ import PatchCore
 struct MetricsOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "After the run, write Prometheus metrics (the fleet's pending updates and compliance from history, this run's hosts by status) "
-            + "to this file, atomically, for node_exporter's textfile collector. A failure to write it is a warning.",
+            + "to this file, atomically, for node_exporter's textfile collector (default PATCHCTL_METRICS_FILE). A failure to write it is a warning.",
         valueName: "file"))
     var metricsFile: String?
 
@@ -20,8 +20,8 @@ struct MetricsOptions: ParsableArguments {
     /// `-i`, every host in history), judged by the default standard. Nothing here changes the
     /// command's exit code: a failure is a warning on stderr.
     func write(_ run: MetricsReport.Run, target: InventoryOptions, output: OutputOptions) {
-        guard let metricsFile else { return }
-        let environment = ProcessInfo.processInfo.environment
+        guard let metricsFile = metricsFile ?? Settings.string("PATCHCTL_METRICS_FILE") else { return }
+        let environment = Settings.environment
         let inventories = (try? target.inventoryPaths(environment: environment)) ?? []
         let request = MetricsRequest(database: output.databasePath(environment: environment),
                                      inventory: inventories.count == 1 ? inventories[0] : nil, environment: environment)

@@ -17,12 +17,16 @@ struct NotifyOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The environment variable holding the key that signs --notify webhooks (HMAC-SHA256).", valueName: "variable"))
     var notifySecretEnv: String?
 
-    @Option(help: ArgumentHelp("Seconds each notifier may take (connect, send and reply; or the command's whole run).", valueName: "seconds"))
-    var notifyTimeout: Double = 20
+    @Option(name: .customLong("notify-timeout"), help: ArgumentHelp(
+        "Seconds each notifier may take: connect, send and reply, or the command's whole run (default 20, or PATCHCTL_NOTIFY_TIMEOUT).", valueName: "seconds"))
+    var notifyTimeoutFlag: Double?
+
+    var notifyTimeout: Double { notifyTimeoutFlag ?? Settings.seconds("PATCHCTL_NOTIFY_TIMEOUT") ?? 20 }
 
     func validate() throws {
-        guard notifyTimeout > 0, notifyTimeout <= 600 else { throw ValidationError("--notify-timeout must be more than 0 and at most 600 seconds") }
+        guard notifyTimeout.isFinite, notifyTimeout > 0, notifyTimeout <= 600 else { throw ValidationError("--notify-timeout must be more than 0 and at most 600 seconds") }
         if notify.isEmpty, notifyOn != nil || notifySecretEnv != nil {
+            // The configuration's targets carry their own `on` and `secret_env`.
             throw ValidationError("--notify-on and --notify-secret-env apply to --notify targets: give --notify KIND=TARGET")
         }
         let notifiers = try notifiers()
@@ -31,7 +35,7 @@ struct NotifyOptions: ParsableArguments {
         }
     }
 
-    func notifiers(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> [Notifier] {
+    func notifiers(environment: [String: String] = Settings.environment) throws -> [Notifier] {
         do {
             let on = try notifyOn.map(Notifier.conditions) ?? Notifier.defaultConditions
             let sendmail = try Notifier.sendmail(environment["PATCHCTL_SENDMAIL"])
@@ -41,12 +45,12 @@ struct NotifyOptions: ParsableArguments {
         }
     }
 
-    /// Sends the run's notice to the flags' targets and `extra` (a policy's), records each attempt
+    /// Sends the run's notice to the flags' targets, the configuration's and `extra` (a policy's), records each attempt
     /// in history, and warns on stderr of any that failed. `changed` is asked only when someone is
     /// to be notified (for a scan it compares with the previous scan).
     func announce(_ run: RunEnd, extra: [Notifier] = [], store: HistoryStore?) async {
-        let environment = ProcessInfo.processInfo.environment
-        let targets = ((try? notifiers(environment: environment)) ?? []) + extra
+        let environment = Settings.environment
+        let targets = ((try? notifiers(environment: environment)) ?? []) + Settings.config.notifiers + extra
         guard !targets.isEmpty else { return }
         let document: Data
         do {

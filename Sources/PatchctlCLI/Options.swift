@@ -32,11 +32,22 @@ struct InventoryOptions: ParsableArguments {
     /// The parsed `--shard` (validated).
     var shardValue: Shard? { shard.flatMap { try? Shard(parsing: $0) } }
 
-    /// The inventory sources: the options in order, else PATCHCTL_INVENTORY.
+    /// The inventory sources: the options in order, else PATCHCTL_INVENTORY (or the configuration's `inventory`).
     func inventoryPaths(environment: [String: String]) throws -> [String] {
         if !inventory.isEmpty { return inventory }
-        if let path = environment["PATCHCTL_INVENTORY"], !path.isEmpty { return [path] }
-        throw ValidationError("Missing expected argument '--inventory <source>' (or set PATCHCTL_INVENTORY)")
+        if let paths = Self.configured(environment: environment) { return paths }
+        throw ValidationError("Missing expected argument '--inventory <source>' (or set PATCHCTL_INVENTORY, or inventory: in the configuration)")
+    }
+
+    /// PATCHCTL_INVENTORY: one source, or several on lines of their own (as a configuration's list arrives).
+    static func configured(environment: [String: String]) -> [String]? {
+        let paths = (environment["PATCHCTL_INVENTORY"] ?? "").split(separator: "\n").map(String.init)
+        return paths.isEmpty ? nil : paths
+    }
+
+    /// The one inventory a report is scoped to by default: the configured one, when it is one.
+    static func single(environment: [String: String]) -> String? {
+        configured(environment: environment).flatMap { $0.count == 1 ? $0[0] : nil }
     }
 
     /// The sources as one line, for history.
@@ -47,8 +58,10 @@ struct InventoryOptions: ParsableArguments {
 
 /// How to reach them.
 struct ConnectionFlags: ParsableArguments {
-    @Option(name: [.customShort("f"), .long], help: "Hosts worked on at once.")
-    var forks: Int = 50
+    @Option(name: [.customShort("f"), .customLong("forks")], help: ArgumentHelp("Hosts worked on at once (default 50, or PATCHCTL_FORKS).", valueName: "n"))
+    var forksFlag: Int?
+
+    var forks: Int { forksFlag ?? Settings.integer("PATCHCTL_FORKS") ?? 50 }
 
     @Option(help: ArgumentHelp("OpenSSH known_hosts file (default ~/.ssh/known_hosts, or PATCHCTL_KNOWN_HOSTS).", valueName: "file"))
     var knownHosts: String?
@@ -56,26 +69,39 @@ struct ConnectionFlags: ParsableArguments {
     @Flag(help: "Add unknown host keys to known_hosts (a changed key is still refused).")
     var acceptNewHostKeys = false
 
-    @Option(name: [.customShort("u"), .long], help: "Login user for hosts whose inventory entry names none.")
-    var user: String?
+    @Option(name: [.customShort("u"), .customLong("user")], help: ArgumentHelp("Login user for hosts whose inventory entry names none (default PATCHCTL_USER).", valueName: "user"))
+    var userFlag: String?
+
+    var user: String? { userFlag ?? Settings.string("PATCHCTL_USER") }
 
     @Flag(name: [.customShort("b"), .long],
           help: "Run every remote command through sudo (become), whatever the inventory says; become_user and its password as the inventory gives them.")
     var become = false
 
-    @Option(help: ArgumentHelp("Private key for hosts whose inventory entry names none.", valueName: "file"))
-    var privateKey: String?
+    @Option(name: .customLong("private-key"), help: ArgumentHelp("Private key for hosts whose inventory entry names none (default PATCHCTL_PRIVATE_KEY).", valueName: "file"))
+    var privateKeyFlag: String?
 
-    @Option(help: ArgumentHelp("Seconds allowed for connect, handshake and login (default: ssh_config's ConnectTimeout, else 10).", valueName: "seconds"))
-    var connectTimeout: Double?
+    var privateKey: String? { privateKeyFlag ?? Settings.string("PATCHCTL_PRIVATE_KEY") }
 
-    @Option(help: ArgumentHelp("OpenSSH client configuration applied to SSH hosts (default ~/.ssh/config if it exists; 'none' turns it off).",
-                               valueName: "file"))
-    var sshConfig: String?
+    @Option(name: .customLong("connect-timeout"), help: ArgumentHelp(
+        "Seconds allowed for connect, handshake and login (default PATCHCTL_CONNECT_TIMEOUT, else ssh_config's ConnectTimeout, else 10).", valueName: "seconds"))
+    var connectTimeoutFlag: Double?
 
-    @Option(help: ArgumentHelp("Seconds allowed for each remote command (default: 120 for scan and ping; 600 for exec, install and "
-                               + "deploy, whose package installs have the policy's install_timeout).", valueName: "seconds"))
-    var commandTimeout: Double?
+    var connectTimeout: Double? { connectTimeoutFlag ?? Settings.seconds("PATCHCTL_CONNECT_TIMEOUT") }
+
+    @Option(name: .customLong("ssh-config"), help: ArgumentHelp(
+        "OpenSSH client configuration applied to SSH hosts (default PATCHCTL_SSH_CONFIG, else ~/.ssh/config if it exists; 'none' turns it off).",
+        valueName: "file"))
+    var sshConfigFlag: String?
+
+    var sshConfig: String? { sshConfigFlag ?? Settings.string("PATCHCTL_SSH_CONFIG") }
+
+    @Option(name: .customLong("command-timeout"), help: ArgumentHelp(
+        "Seconds allowed for each remote command (default PATCHCTL_COMMAND_TIMEOUT, else 120 for scan and ping and 600 for exec, install and "
+            + "deploy, whose package installs have the policy's install_timeout).", valueName: "seconds"))
+    var commandTimeoutFlag: Double?
+
+    var commandTimeout: Double? { commandTimeoutFlag ?? Settings.seconds("PATCHCTL_COMMAND_TIMEOUT") }
 
     /// A scan's commands list packages: a host that has not answered in two minutes is hung, and
     /// must not hold a cron job's JSON for ten.
@@ -83,8 +109,11 @@ struct ConnectionFlags: ParsableArguments {
     /// exec runs what the operator asked for, and deploy and install wait on package managers.
     static let commandTimeout = 600.0
 
-    @Option(help: ArgumentHelp("Connection setups in flight at once (protects listen queues and bastions).", valueName: "n"))
-    var maxConnecting: Int = 100
+    @Option(name: .customLong("max-connecting"), help: ArgumentHelp(
+        "Connection setups in flight at once, to protect listen queues and bastions (default 100, or PATCHCTL_MAX_CONNECTING).", valueName: "n"))
+    var maxConnectingFlag: Int?
+
+    var maxConnecting: Int { maxConnectingFlag ?? Settings.integer("PATCHCTL_MAX_CONNECTING") ?? 100 }
 
     /// Documented ranges (README "Ranges of numbers"); timeouts in seconds, above 0.
     static let forksRange = 1...10_000
@@ -93,9 +122,13 @@ struct ConnectionFlags: ParsableArguments {
     static let maxCommandTimeout = 7 * 86_400.0
     static let maxOutputRange = 1...4096
 
-    @Option(help: ArgumentHelp("Most output, in MiB, each of a command's stdout and stderr may bring back (1-4096); past it the host is an error.",
-                               valueName: "MiB"))
-    var maxOutput: Int = ConnectionOptions.defaultMaxOutputBytes >> 20
+    @Option(name: .customLong("max-output"), help: ArgumentHelp(
+        "Most output, in MiB, each of a command's stdout and stderr may bring back (1-4096; default \(ConnectionOptions.defaultMaxOutputBytes >> 20), "
+            + "or PATCHCTL_MAX_OUTPUT); past it the host is an error.",
+        valueName: "MiB"))
+    var maxOutputFlag: Int?
+
+    var maxOutput: Int { maxOutputFlag ?? Settings.integer("PATCHCTL_MAX_OUTPUT") ?? ConnectionOptions.defaultMaxOutputBytes >> 20 }
 
     func validate() throws {
         try Self.check(forks, in: Self.forksRange, flag: "--forks")
@@ -136,6 +169,7 @@ struct ConnectionFlags: ParsableArguments {
             connectTimeout: connectTimeout ?? 10, commandTimeout: commandTimeout ?? defaultCommandTimeout, maxConnecting: maxConnecting, environment: environment,
             logger: Terminal.logger(verbosity: verbose),
             passphrasePrompt: prompt)
+        // A flag, a variable or a configuration file: each is chosen over ssh_config's ConnectTimeout.
         options.connectTimeoutFromFlag = connectTimeout != nil
         options.sshConfigDisabled = sshConfig == "none"
         if let path = sshConfig == "none" ? nil : sshConfig ?? SSHClientConfig.defaultPath(environment: environment) {
@@ -150,7 +184,9 @@ struct ConnectionFlags: ParsableArguments {
 
 /// `--db`: the history database, for every command that reads or writes it.
 struct DatabaseOption: ParsableArguments {
-    @Option(help: ArgumentHelp("History database (default $XDG_STATE_HOME/patchctl/patchctl.db, or PATCHCTL_DB).", valueName: "file"))
+    @Option(help: ArgumentHelp(
+        "History database (default PATCHCTL_DB; as root $STATE_DIRECTORY/patchctl.db under systemd, else /var/lib/patchctl/patchctl.db; "
+            + "otherwise $XDG_STATE_HOME/patchctl/patchctl.db).", valueName: "file"))
     var db: String?
 
     func path(environment: [String: String]) -> String {
@@ -162,8 +198,10 @@ struct DatabaseOption: ParsableArguments {
 struct OutputOptions: ParsableArguments {
     @OptionGroup var database: DatabaseOption
 
-    @Option(help: "Output format: table, json or ndjson.")
-    var output: OutputFormat = .table
+    @Option(name: .customLong("output"), help: ArgumentHelp("Output format: table, json or ndjson (default table, or PATCHCTL_OUTPUT).", valueName: "format"))
+    var outputFlag: OutputFormat?
+
+    var output: OutputFormat { outputFlag ?? Settings.string("PATCHCTL_OUTPUT").flatMap(OutputFormat.init(rawValue:)) ?? .table }
 
     func databasePath(environment: [String: String]) -> String {
         database.path(environment: environment)

@@ -1,10 +1,28 @@
+import Foundation
 import ArgumentParser
 import PatchCore
 
 extension Patchctl {
     /// Parses and runs one command line; returns the exit status. The binary's whole life, and
     /// what tests call in-process (with `Terminal.$sink` bound to capture stdout and stderr).
-    public static func invoke(_ arguments: [String]) async -> Int32 {
+    public static func invoke(_ arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment) async -> Int32 {
+        // The configuration files and PATCHCTL_* variables, checked before anything else: a wrong
+        // value stops every command (but help and --version) before a host is contacted.
+        let config: PatchctlConfig
+        do {
+            config = try PatchctlConfig.load(environment: environment)
+        } catch {
+            let asksForHelp = arguments.first == "help" || arguments.contains { ["--help", "-h", "--version", "--help-hidden"].contains($0) }
+            guard asksForHelp else {
+                Terminal.writeErrorLine("\(error)")
+                return ExitCodes.configuration.rawValue
+            }
+            config = .empty(environment: environment)
+        }
+        return await Settings.$current.withValue(config) { await parseAndRun(arguments) }
+    }
+
+    private static func parseAndRun(_ arguments: [String]) async -> Int32 {
         var command: any ParsableCommand
         do {
             // `--retry-failed` takes an optional RUN, which ArgumentParser options cannot: see RetryOptions.
@@ -31,7 +49,7 @@ extension Patchctl {
     }
 
     /// `invoke` with stdout and stderr going to `output` (a capture, for in-process tests).
-    public static func invoke(_ arguments: [String], output: OutputSink) async -> Int32 {
-        await Terminal.$sink.withValue(output) { await invoke(arguments) }
+    public static func invoke(_ arguments: [String], output: OutputSink, environment: [String: String] = ProcessInfo.processInfo.environment) async -> Int32 {
+        await Terminal.$sink.withValue(output) { await invoke(arguments, environment: environment) }
     }
 }

@@ -12,7 +12,7 @@ struct CommandLineTests {
     @Test func usageErrorsAreArgumentParsersAndExit64() async throws {
         let missing = await CLI.run(["scan"])
         #expect(missing.status == 64 && missing.stdout.isEmpty)
-        #expect(missing.stderr.contains("Error: Missing expected argument '--inventory <source>' (or set PATCHCTL_INVENTORY)"), "\(missing.stderr)")
+        #expect(missing.stderr.contains("Error: Missing expected argument '--inventory <source>' (or set PATCHCTL_INVENTORY, or inventory: in the configuration)"), "\(missing.stderr)")
         let range = await CLI.run(["history", "list", "--last", "0"])
         #expect(range.status == 64 && range.stderr.contains("--last must be from 1 to 100000, not 0"))
         let version = await CLI.run(["--version"])

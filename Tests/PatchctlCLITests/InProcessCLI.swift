@@ -11,9 +11,10 @@ enum InProcessCLI {
         var stderr: String
     }
 
-    static func run(_ arguments: [String]) async -> Result {
+    /// `environment`: what patchctl reads its configuration from (default: this process's).
+    static func run(_ arguments: [String], environment: [String: String]? = nil) async -> Result {
         let output = OutputSink.capture()
-        let status = await Patchctl.invoke(arguments, output: output)
+        let status = await Patchctl.invoke(arguments, output: output, environment: environment ?? ProcessInfo.processInfo.environment)
         return Result(status: status, stdout: output.stdout, stderr: output.stderr)
     }
 

@@ -39,6 +39,12 @@ enum CLI {
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["HOME"] = FileManager.default.temporaryDirectory.path
+        // As root the default history is the machine's (/var/lib/patchctl): tests keep theirs in
+        // the temporary HOME, as systemd's StateDirectory= would place it. No configuration file
+        // of this machine's or this user's applies unless a test writes one.
+        env["STATE_DIRECTORY"] = FileManager.default.temporaryDirectory.path + "/.local/state/patchctl"
+        env["PATCHCTL_SYSTEM_CONFIG"] = "/nonexistent/patchctl-system-config.yml"
+        env["PATCHCTL_CONFIG"] = "/nonexistent/patchctl-user-config.yml"
         env.removeValue(forKey: "SSH_AUTH_SOCK")
         for (key, value) in environment { env[key] = value }
         process.environment = env

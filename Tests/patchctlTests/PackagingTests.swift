@@ -87,7 +87,7 @@ struct PackagingTests {
                      "/usr/share/zsh/vendor-completions/_patchctl", "/usr/share/fish/vendor_completions.d/patchctl.fish",
                      "/lib/systemd/system/patchctl-scan.service", "/lib/systemd/system/patchctl-scan.timer",
                      "/lib/systemd/system/patchctl-deploy@.service", "/lib/systemd/system/patchctl-deploy@.timer",
-                     "/usr/share/doc/patchctl/copyright"] {
+                     "/usr/share/doc/patchctl/copyright", "/usr/share/doc/patchctl/examples/config.yml"] {
             #expect(FileManager.default.fileExists(atPath: root + file), "\(file) not installed")
         }
         let completion = try await Self.inChroot(root, ["bash", "-c", "source /usr/share/bash-completion/completions/patchctl && complete -p patchctl"])
@@ -154,7 +154,7 @@ struct PackagingTests {
         let installed = ["bin/patchctl", "share/man/man1/patchctl.1", "share/bash-completion/completions/patchctl",
                          "share/zsh/site-functions/_patchctl", "share/fish/vendor_completions.d/patchctl.fish"]
             + ["patchctl-scan.service", "patchctl-scan.timer", "patchctl-deploy@.service", "patchctl-deploy@.timer"]
-                .map { "share/doc/patchctl/examples/systemd/\($0)" }
+                .map { "share/doc/patchctl/examples/systemd/\($0)" } + ["share/doc/patchctl/examples/config.yml"]
         for file in installed {
             let attributes = try FileManager.default.attributesOfItem(atPath: prefix + "/" + file)
             #expect((attributes[.ownerAccountID] as? NSNumber)?.uint32Value == user.pw_uid, "\(file)")

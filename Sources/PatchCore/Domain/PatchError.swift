@@ -29,11 +29,14 @@ public enum PatchError: Error, CustomStringConvertible, Equatable {
     case report(message: String)
     /// `--retry-failed` names a run of another kind, or history has no run to retry.
     case retry(message: String)
+    /// Invalid configuration file (`/etc/patchctl/config.yml`, the user's), or an invalid
+    /// `PATCHCTL_*` variable (`file` is then `$NAME`): positions as for `inventory`.
+    case config(file: String, line: Int?, column: Int?, message: String)
 
     public var description: String {
         switch self {
         case let .inventory(file, line, column, message), let .policy(file, line, column, message),
-             let .ruleSet(file, line, column, message):
+             let .ruleSet(file, line, column, message), let .config(file, line, column, message):
             var location = file
             if let line { location += ":\(line)" }
             if let column { location += ":\(column)" }

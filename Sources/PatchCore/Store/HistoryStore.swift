@@ -208,13 +208,33 @@ public final class HistoryStore: Sendable {
         }
     }
 
-    /// Default location: `$XDG_STATE_HOME/patchctl/patchctl.db`, else `~/.local/state/patchctl/patchctl.db`.
-    public static func defaultPath(environment: [String: String]) -> String {
-        if let explicit = environment["PATCHCTL_DB"], !explicit.isEmpty { return explicit }
+    /// Default location (README "Configuration"): `PATCHCTL_DB`; as root, one history for the
+    /// machine, `$STATE_DIRECTORY/patchctl.db` under a systemd unit with `StateDirectory=`, else
+    /// `/var/lib/patchctl/patchctl.db`; as anyone else, `$XDG_STATE_HOME/patchctl/patchctl.db`,
+    /// else `~/.local/state/patchctl/patchctl.db`.
+    public static func defaultPath(environment: [String: String], isRoot: Bool = geteuid() == 0) -> String {
+        defaultLocation(environment: environment, isRoot: isRoot).path
+    }
+
+    /// The default and which rule chose it, for `patchctl config show`.
+    public static func defaultLocation(environment: [String: String], isRoot: Bool = geteuid() == 0) -> (path: String, rule: String) {
+        if let explicit = environment["PATCHCTL_DB"], !explicit.isEmpty { return (explicit, "$PATCHCTL_DB") }
         let state = environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.local/state"
-        return state + "/patchctl/patchctl.db"
+        let personal = state + "/patchctl/patchctl.db"
+        guard isRoot else { return (personal, "the user's state folder") }
+        // systemd's StateDirectory= may list several folders, separated by ':'.
+        if let folder = environment["STATE_DIRECTORY"]?.split(separator: ":").first, !folder.isEmpty {
+            return (folder + "/patchctl.db", "root under systemd: $STATE_DIRECTORY")
+        }
+        // Root's history from before the machine-wide default stays in use until it is moved.
+        if !FileManager.default.fileExists(atPath: systemPath), FileManager.default.fileExists(atPath: personal) {
+            return (personal, "root's history from before \(systemPath) was the default: move it there")
+        }
+        return (systemPath, "root: the machine's history")
     }
+
+    public static let systemPath = "/var/lib/patchctl/patchctl.db"
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()

@@ -23,7 +23,7 @@ extension Patchctl.Approvals {
         @OptionGroup var outputOptions: OutputOptions
 
         func run() async throws {
-            let environment = ProcessInfo.processInfo.environment
+            let environment = Settings.environment
             let name = try policy.map { try PolicyOption.load($0, environment: environment).name }
             let records = try HistoryStore(readOnly: outputOptions.databasePath(environment: environment)).approvals(policy: name, all: all)
             try Output.print(list: records, as: outputOptions.output) { records.isEmpty ? "nothing awaits approval\n" : TableReport.approvals(records) }

@@ -20,7 +20,7 @@ struct DecisionArguments: ParsableArguments {
     }
 
     func apply(_ state: ApprovalState) throws {
-        let environment = ProcessInfo.processInfo.environment
+        let environment = Settings.environment
         let loaded = try policy.load(environment: environment)
         let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
         let user = LocalUser.current(environment: environment)

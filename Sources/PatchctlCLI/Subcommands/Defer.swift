@@ -38,7 +38,7 @@ extension Patchctl {
         }
 
         func run() async throws {
-            let environment = ProcessInfo.processInfo.environment
+            let environment = Settings.environment
             let policyName = try policy.map { try PolicyOption.load($0, environment: environment).name }
             let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
             let user = LocalUser.current(environment: environment)

@@ -55,7 +55,7 @@ extension Patchctl {
         }
 
         func run() async throws {
-            let environment = ProcessInfo.processInfo.environment
+            let environment = Settings.environment
             let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
             let started = try DeployJob.start(start(environment: environment), store: store)
             guard try await !stopsBeforeContact(started, environment: environment) else { return }

@@ -31,9 +31,9 @@ extension Patchctl {
         }
 
         func run() async throws {
-            let environment = ProcessInfo.processInfo.environment
+            let environment = Settings.environment
             let store = try HistoryStore(readOnly: database.path(environment: environment))
-            let scope = inventory ?? environment["PATCHCTL_INVENTORY"].flatMap { $0.isEmpty ? nil : $0 }
+            let scope = inventory ?? InventoryOptions.single(environment: environment)
             let diff = try FindingsDiff.build(store: store, since: since, to: to, inventory: scope, limit: limit, environment: environment)
             // The JSON document carries its warnings; the other formats leave them to stderr.
             if format != .json { for warning in diff.warnings { Terminal.writeErrorLine("warning: " + warning) } }

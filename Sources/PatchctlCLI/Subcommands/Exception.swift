@@ -46,7 +46,7 @@ extension Patchctl.Exception {
         }
 
         func run() async throws {
-            let environment = ProcessInfo.processInfo.environment
+            let environment = Settings.environment
             let now = Date()
             guard let date = DateArgument.parse(until, now: now), let canonical = ComplianceException.Target(target)?.text else { return }
             guard date > now else { throw PatchError.report(message: "--until \(until) is in the past") }
@@ -69,7 +69,7 @@ extension Patchctl.Exception {
         @OptionGroup var outputOptions: OutputOptions
 
         func run() async throws {
-            let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
+            let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: Settings.environment))
             let records = try store.exceptions().filter { all || $0.removedAt == nil }
             try Output.print(list: records, as: outputOptions.output) {
                 records.isEmpty ? "no exceptions recorded\n" : TableReport.exceptionList(records, at: Date())
@@ -91,7 +91,7 @@ extension Patchctl.Exception {
         }
 
         func run() async throws {
-            let environment = ProcessInfo.processInfo.environment
+            let environment = Settings.environment
             guard let number = Int64(id.hasPrefix("#") ? String(id.dropFirst()) : id) else { return }
             let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
             let removed = try store.removeException(id: number, by: LocalUser.current(environment: environment), at: Date())

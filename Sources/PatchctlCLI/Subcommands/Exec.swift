@@ -27,7 +27,7 @@ extension Patchctl {
         }
 
         func run() async throws {
-            let environment = ProcessInfo.processInfo.environment
+            let environment = Settings.environment
             let line = command.joined(separator: " ")
             let options = ExecOptions(forks: connection.forks)
             guard let prepared = try await RunSetup.prepare(

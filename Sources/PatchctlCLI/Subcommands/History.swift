@@ -36,7 +36,7 @@ extension Patchctl.History {
         }
 
         func run() async throws {
-            let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
+            let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: Settings.environment))
             let runs = try store.runs(limit: last)
             if let journal = store.pendingJournal {
                 Terminal.writeError("patchctl: \(journal) holds records history could not take yet; the next recording command imports them\n")
@@ -57,7 +57,7 @@ extension Patchctl.History {
         var details = true
 
         func run() async throws {
-            let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
+            let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: Settings.environment))
             let (id, kind) = try store.resolveRun(runId)
             let format = outputOptions.output
             if kind == .exec {
@@ -92,7 +92,7 @@ extension Patchctl.History {
         }
 
         func run() async throws {
-            let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: ProcessInfo.processInfo.environment))
+            let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: Settings.environment))
             let events = try store.events(limit: last, host: host, policy: policy)
             try Output.print(list: events, as: outputOptions.output) { events.isEmpty ? "no events recorded yet\n" : TableReport.events(events) }
         }
@@ -123,7 +123,7 @@ extension Patchctl.History {
         }
 
         func run() async throws {
-            let environment = ProcessInfo.processInfo.environment
+            let environment = Settings.environment
             let now = Date()
             let cutoff = ReportDate.parseStart(olderThan, end: now) ?? now
             let store = try Patchctl.History.existing(outputOptions.databasePath(environment: environment))
@@ -144,7 +144,7 @@ extension Patchctl.History {
         @OptionGroup var database: DatabaseOption
 
         func run() async throws {
-            let path = database.path(environment: ProcessInfo.processInfo.environment)
+            let path = database.path(environment: Settings.environment)
             let started = Date()
             let store = try Patchctl.History.existing(path)
             let migration = try store.schemaVersion() ?? "?"

@@ -22,7 +22,7 @@ extension Patchctl {
         @OptionGroup var notify: NotifyOptions
 
         func run() async throws {
-            let environment = ProcessInfo.processInfo.environment
+            let environment = Settings.environment
             let repository = PackageRepository(store: try HistoryStore(path: outputOptions.databasePath(environment: environment)))
             let records = try approvedRecords(in: repository)
             let connectionOptions = connection.connectionOptions(environment: environment)

@@ -30,9 +30,9 @@ extension Patchctl {
         var metricsFile: String?
 
         func run() async throws {
-            let environment = ProcessInfo.processInfo.environment
+            let environment = Settings.environment
             let request = MetricsRequest(database: database.path(environment: environment), standard: standard,
-                                         inventory: inventory ?? environment["PATCHCTL_INVENTORY"].flatMap { $0.isEmpty ? nil : $0 },
+                                         inventory: inventory ?? InventoryOptions.single(environment: environment),
                                          limit: limit, environment: environment)
             let text = try MetricsReport.build(request).exposition()
             // The exposition format escapes its label values itself (quote, backslash, newline): byte for byte.

@@ -45,7 +45,7 @@ extension Patchctl.Package {
         @OptionGroup var library: LibraryOptions
 
         func run() async throws {
-            let user = LocalUser.current(environment: ProcessInfo.processInfo.environment)
+            let user = LocalUser.current(environment: Settings.environment)
             let (record, added) = try await library.repository().add(
                 .init(path: file, name: name, version: version, platform: platform, architecture: architecture, format: format,
                       installArguments: installArguments, notes: notes), by: user, at: Date())
@@ -77,7 +77,7 @@ extension Patchctl.Package {
         @OptionGroup var library: LibraryOptions
 
         func apply(_ state: ApprovalState) throws {
-            let user = LocalUser.current(environment: ProcessInfo.processInfo.environment)
+            let user = LocalUser.current(environment: Settings.environment)
             for record in try library.repository().decide(name: package.name, version: package.version, state: state, by: user, note: note, at: Date()) {
                 Terminal.write(line: "\(state.rawValue) \(record.reference) (\(record.platform.rawValue), \(record.architecture))\n")
             }
@@ -117,7 +117,7 @@ extension Patchctl.Package {
         }
 
         func run() async throws {
-            let environment = ProcessInfo.processInfo.environment
+            let environment = Settings.environment
             let referenced = PatchCore.Policy.installReferences(directories: PatchCore.Policy.searchDirectories(
                 environment: environment, currentDirectory: FileManager.default.currentDirectoryPath))
             let items = try library.repository().prune(keep: keep, pendingDays: pendingDays, referenced: referenced, now: Date(), dryRun: dryRun)

@@ -24,7 +24,7 @@ extension Patchctl {
         }
 
         func run() async throws {
-            let environment = ProcessInfo.processInfo.environment
+            let environment = Settings.environment
             guard let (_, hosts) = try RunSetup.targets(target, environment: environment) else { return }
             let format = output
             // --list-hosts contacts nothing, here as on every other command.

@@ -56,14 +56,14 @@ struct ReportOptions: ParsableArguments {
     func request(_ kind: ComplianceRequest.Kind, environment: [String: String]) -> ComplianceRequest {
         ComplianceRequest(
             kind: kind, database: database.path(environment: environment), standard: standard, policy: policy,
-            inventory: inventory ?? environment["PATCHCTL_INVENTORY"].flatMap { $0.isEmpty ? nil : $0 }, limit: limit,
+            inventory: inventory ?? InventoryOptions.single(environment: environment), limit: limit,
             asOf: asOf.flatMap(ReportDate.parseMoment) ?? ReportDate.now(), since: since, staleDays: staleDays, format: resolvedFormat,
             environment: environment)
     }
 
     /// Builds, renders and prints (or writes) one report.
     func run(_ kind: ComplianceRequest.Kind) throws {
-        let report = try ComplianceReport.build(request(kind, environment: ProcessInfo.processInfo.environment))
+        let report = try ComplianceReport.build(request(kind, environment: Settings.environment))
         let text = try report.rendered(kind, as: resolvedFormat)
         // The compliance JSON document carries its warnings; every other output leaves them to stderr.
         if !(kind == .compliance && resolvedFormat == .json) {
@@ -175,7 +175,7 @@ extension Patchctl.Report {
         }
 
         func run() async throws {
-            let environment = ProcessInfo.processInfo.environment
+            let environment = Settings.environment
             let filter = CVEReport.Filter(minSeverity: minSeverity.flatMap(Severity.init(text:)), kevOnly: kev, host: host,
                                           cves: cves.compactMap(CVEReport.normalizedID), limit: limit)
             let store = try HistoryStore(readOnly: database.path(environment: environment))

@@ -26,7 +26,7 @@ extension Patchctl {
         }
 
         func run() async throws {
-            let environment = ProcessInfo.processInfo.environment
+            let environment = Settings.environment
             var options = ScanOptions(forks: connection.forks, refresh: refresh)
             guard let prepared = try await RunSetup.prepare(
                 kind: .scan, target: target, output: outputOptions, environment: environment,

@@ -72,9 +72,14 @@ struct HistoryStoreTests {
     }
 
     @Test func defaultPathFollowsXDG() {
-        #expect(HistoryStore.defaultPath(environment: ["HOME": "/home/ops"]) == "/home/ops/.local/state/patchctl/patchctl.db")
-        #expect(HistoryStore.defaultPath(environment: ["HOME": "/home/ops", "XDG_STATE_HOME": "/state"]) == "/state/patchctl/patchctl.db")
-        #expect(HistoryStore.defaultPath(environment: ["HOME": "/home/ops", "PATCHCTL_DB": "/tmp/x.db"]) == "/tmp/x.db")
+        #expect(HistoryStore.defaultPath(environment: ["HOME": "/home/ops"], isRoot: false) == "/home/ops/.local/state/patchctl/patchctl.db")
+        #expect(HistoryStore.defaultPath(environment: ["HOME": "/home/ops", "XDG_STATE_HOME": "/state"], isRoot: false) == "/state/patchctl/patchctl.db")
+        #expect(HistoryStore.defaultPath(environment: ["HOME": "/home/ops", "PATCHCTL_DB": "/tmp/x.db"], isRoot: false) == "/tmp/x.db")
+        // Root: one history for the machine, systemd's StateDirectory= first; PATCHCTL_DB still wins.
+        #expect(HistoryStore.defaultPath(environment: ["HOME": "/nonexistent-home"], isRoot: true) == "/var/lib/patchctl/patchctl.db")
+        #expect(HistoryStore.defaultPath(environment: ["STATE_DIRECTORY": "/var/lib/patchctl:/var/lib/other"], isRoot: true) == "/var/lib/patchctl/patchctl.db")
+        #expect(HistoryStore.defaultPath(environment: ["STATE_DIRECTORY": "/run/x"], isRoot: true) == "/run/x/patchctl.db")
+        #expect(HistoryStore.defaultPath(environment: ["STATE_DIRECTORY": "/run/x", "PATCHCTL_DB": "/tmp/x.db"], isRoot: true) == "/tmp/x.db")
     }
 
     @Test func unwritableLocationIsAClearError() {
