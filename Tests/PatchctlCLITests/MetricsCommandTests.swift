@@ -108,7 +108,7 @@ struct MetricsCommandTests {
 
             """
         let statuses = ["auth_failed", "deferred", "error", "failed", "host_key_mismatch", "host_key_revoked", "host_key_unknown",
-                        "interrupted", "ok", "skipped", "timeout", "unreachable"]
+                        "interrupted", "not_started", "ok", "skipped", "timeout", "unreachable"]
         for status in statuses {
             text += "patchctl_last_run_hosts{kind=\"scan\",status=\"\(status)\"} \(status == "ok" ? 2.0 : status == "unreachable" ? 1.0 : 0.0)\n"
         }

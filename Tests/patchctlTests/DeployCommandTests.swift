@@ -101,7 +101,10 @@ struct DeployCommandTests {
         try await CLI.withDeployEndpoints {
             let setup = try Self.setup(slots: [1, 2, 3], policy: Self.localPolicy)
             try Self.slowDpkg(setup.roots[0], seconds: 4)
-            let running = try CLI.start(["deploy", "--policy", setup.policy, "--forks", "1", "--output", "json"] + setup.common)
+            // Started with a relative inventory from its own folder; resumed from elsewhere below.
+            let relative = ["-i", "inventory.yml", "--known-hosts", try CLI.lab("LAB_KNOWN_HOSTS"), "--db", setup.db]
+            let running = try CLI.start(["deploy", "--policy", setup.policy, "--forks", "1", "--output", "json"] + relative,
+                                        currentDirectory: setup.folder)
             // The signal arrives while the first host's apt runs (dpkg's pre-invoke hook).
             let pid = running.process.processIdentifier
             let signalled = Self.whenDpkgRuns(setup.roots[0]) { kill(pid, SIGINT) }
@@ -112,14 +115,22 @@ struct DeployCommandTests {
             let document = try CLI.json(interrupted.stdout)
             #expect(document["outcome"] as? String == "interrupted")
             let hosts = try #require(document["hosts"] as? [[String: Any]])
-            #expect(hosts.map { $0["name"] as? String } == ["slot1"], "only the host in flight ran")
+            // Only the host in flight ran; the others are listed as not started.
+            #expect(hosts.map { $0["name"] as? String } == ["slot1", "slot2", "slot3"])
+            #expect(hosts.map { $0["status"] as? String } == ["ok", "not_started", "not_started"], "\(hosts.map { $0["error"] ?? "" })")
             #expect(hosts.first?["status"] as? String == "ok", "its package operation was not killed: \(hosts.first?["error"] ?? "")")
+            #expect(interrupted.stderr.contains("resume with: patchctl deploy --resume "), "\(interrupted.stderr)")
             #expect(try Self.canary(setup.roots[0]) == "1.1 ii")
             #expect(try Self.audit(setup.roots[0]).isEmpty, "dpkg was not left half-way")
             #expect(try Self.canary(setup.roots[1]) == "1.0 ii")
             let runId = try #require(document["run_id"] as? String)
             let history = try CLI.run(["history", "--db", setup.db, "--output", "json"])
             #expect(history.stdout.contains("\"state\" : \"interrupted\""))
+            let shown = try CLI.run(["history", "show", runId, "--db", setup.db, "--output", "json"])
+            #expect((try CLI.json(shown.stdout)["hosts"] as? [[String: Any]])?.map { $0["status"] as? String } == ["ok", "not_started", "not_started"])
+            // --resume repeats the recorded run with its own inventory: another -i is refused, not ignored.
+            let other = try CLI.run(["deploy", "--resume", runId, "-i", setup.inventory, "--db", setup.db])
+            #expect(other.status == 64 && other.stderr.contains("it takes no -i/--inventory"), "\(other.stderr)")
 
             let resumed = try CLI.run(["deploy", "--resume", runId, "--output", "json", "--known-hosts", try CLI.lab("LAB_KNOWN_HOSTS"), "--db", setup.db])
             #expect(resumed.status == 0, "\(resumed.stderr)")
@@ -185,8 +196,19 @@ struct DeployCommandTests {
             let held = try CLI.run(["deploy", "--policy", setup.policy, "--output", "json"] + setup.common)
             #expect(held.status == 0 && held.stdout.contains("\"status\" : \"deferred\""), "\(held.stdout)")
             #expect(try CLI.run(["defer", "slot2", "--cancel", "--db", setup.db]).status == 0)
-            let installed = try CLI.run(["deploy", "--policy", setup.policy, "--output", "json"] + setup.common)
+            let installed = try CLI.run(["deploy", "--policy", setup.policy, "--output", "json", "--reason", "CHG-42"] + setup.common)
             #expect(installed.status == 0 && installed.stdout.contains("\"to_version\" : \"1.1\""), "\(installed.stdout)\(installed.stderr)")
+            // The reason is the run's, in its document and when history reprints it; history counts what it installed.
+            let installedRun = try CLI.json(installed.stdout)
+            let installedId = try #require(installedRun["run_id"] as? String)
+            #expect(installedRun["reason"] as? String == "CHG-42")
+            let reprinted = try CLI.json(try CLI.run(["history", "show", installedId, "--db", setup.db, "--output", "json"]).stdout)
+            #expect(reprinted["reason"] as? String == "CHG-42")
+            let listing = try #require(try JSONSerialization.jsonObject(with: Data(try CLI.run(["history", "--db", setup.db, "--output", "json"]).stdout.utf8)) as? [[String: Any]])
+            let listed = try #require(listing.first { $0["run_id"] as? String == installedId })
+            #expect(listed["installed"] as? Int == 1 && listing.first { $0["kind"] as? String == "plan" }?["installed"] as? Int == 0, "\(listing)")
+            let table = try CLI.run(["history", "--db", setup.db])
+            #expect(table.stdout.contains("INSTALLED"), "\(table.stdout)")
             let events = try CLI.run(["history", "events", "--db", setup.db, "--output", "json"])
             for action in ["approve", "defer", "undefer"] { #expect(events.stdout.contains("\"action\" : \"\(action)\"")) }
             #expect(events.stdout.contains("CAB-1234"))

@@ -342,6 +342,8 @@ public struct DeployRunRecord: Codable, Sendable, Equatable {
     public var summary: DeploySummary
     /// Set when history could not be written: what failed and where the records went instead.
     public var historyError: HistoryWriteFailure?
+    /// `--reason` (a change ticket...), as the run was started with.
+    public var reason: String?
 
     public init(runId: String, policy: String, outcome: DeployOutcome, dryRun: Bool, startedAt: Date, finishedAt: Date?,
                 rings: [RingReport], notes: [String], hosts: [DeployHostRecord]) {
@@ -366,5 +368,41 @@ public struct DeployRunRecord: Codable, Sendable, Equatable {
         case finishedAt = "finished_at"
         case rings, notes, hosts, summary
         case historyError = "history_error"
+        case reason
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        runId = try c.decode(String.self, forKey: .runId)
+        kind = try c.decode(RunKind.self, forKey: .kind)
+        policy = try c.decode(String.self, forKey: .policy)
+        outcome = try c.decode(DeployOutcome.self, forKey: .outcome)
+        dryRun = try c.decode(Bool.self, forKey: .dryRun)
+        startedAt = try c.decode(Date.self, forKey: .startedAt)
+        finishedAt = try c.decodeIfPresent(Date.self, forKey: .finishedAt)
+        rings = try c.decode([RingReport].self, forKey: .rings)
+        notes = try c.decode([String].self, forKey: .notes)
+        hosts = try c.decode([DeployHostRecord].self, forKey: .hosts)
+        summary = try c.decode(DeploySummary.self, forKey: .summary)
+        historyError = try c.decodeIfPresent(HistoryWriteFailure.self, forKey: .historyError)
+        reason = try c.decodeIfPresent(String.self, forKey: .reason)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        // Every key always present, null where not set (the README's promise for JSON documents).
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(runId, forKey: .runId)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(policy, forKey: .policy)
+        try c.encode(outcome, forKey: .outcome)
+        try c.encode(dryRun, forKey: .dryRun)
+        try c.encode(reason, forKey: .reason)
+        try c.encode(startedAt, forKey: .startedAt)
+        try c.encode(finishedAt, forKey: .finishedAt)
+        try c.encode(rings, forKey: .rings)
+        try c.encode(notes, forKey: .notes)
+        try c.encode(hosts, forKey: .hosts)
+        try c.encode(summary, forKey: .summary)
+        try c.encode(historyError, forKey: .historyError)
     }
 }

@@ -20,12 +20,18 @@ public enum HostStatus: String, Codable, Sendable, CaseIterable {
     case deferred
     /// Deploy: stopped by SIGINT/SIGTERM before its package operation started; `--resume` redoes it.
     case interrupted
+    /// Deploy: the run was interrupted (or history failed) before this targeted host was started;
+    /// `--resume` starts it.
+    case notStarted = "not_started"
+
+    /// What `deploy --resume` still has to do.
+    public var isLeftForResume: Bool { self == .interrupted || self == .notStarted }
 
     /// The host was meant to be worked on and could not be: what counts against a ring's
     /// `max_fail_percent` and as "failed" in history.
     public var isFailure: Bool {
         switch self {
-        case .ok, .skipped, .deferred, .interrupted: return false
+        case .ok, .skipped, .deferred, .interrupted, .notStarted: return false
         case .unreachable, .authFailed, .hostKeyMismatch, .hostKeyUnknown, .hostKeyRevoked, .timeout, .failed, .error: return true
         }
     }

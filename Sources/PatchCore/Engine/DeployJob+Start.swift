@@ -63,6 +63,8 @@ extension DeployJob {
             let found = try Policy.find(name, directories: Policy.searchDirectories(environment: start.environment, currentDirectory: cwd))
             // Recorded absolute: `--resume` may run from another directory.
             let absolute = found.file.hasPrefix("/") ? found.file : cwd + "/" + found.file
+            // Inventories too: the recorded request is repeated from wherever --resume is run.
+            let inventories = inventories.map { $0.hasPrefix("/") ? $0 : URL(fileURLWithPath: $0, relativeTo: URL(fileURLWithPath: cwd, isDirectory: true)).standardizedFileURL.path }
             request = Request(policy: absolute, inventory: inventories.first ?? "", limit: limit,
                               ring: ring, ignoreWindow: ignoreWindow, forks: start.forks, dryRun: dryRun, reason: reason)
             request.moreInventories = inventories.count > 1 ? Array(inventories.dropFirst()) : nil

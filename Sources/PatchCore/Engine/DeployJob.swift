@@ -158,8 +158,19 @@ public struct DeployJob: Sendable {
                                           flush: { try recorder.flush() })
         notes += result.notes
         let finished = now()
+        var results = result.hosts
+        if result.outcome == .interrupted {
+            // The targeted hosts never started are part of the run: listed (and recorded, so
+            // `history show` lists them too) as not_started, which --resume starts.
+            for host in notStarted(after: results, at: finished) {
+                recorder.add(host)
+                onHostFinished(host)
+                results.append(host)
+            }
+        }
         var run = DeployRunRecord(runId: runId, policy: policy.name, outcome: result.outcome, dryRun: request.dryRun, startedAt: started,
-                            finishedAt: finished, rings: result.rings, notes: notes, hosts: Self.ordered(result.hosts, like: hosts))
+                            finishedAt: finished, rings: result.rings, notes: notes, hosts: Self.ordered(results, like: hosts))
+        run.reason = request.reason
         if !request.dryRun {
             let s = run.summary
             var detail = "\(run.outcome.rawValue): \(s.hosts) hosts, \(s.installed) packages installed, \(s.failedPackages) failed, \(s.failed) hosts failed"
@@ -175,6 +186,21 @@ public struct DeployJob: Sendable {
             run.historyError = failure
         }
         return run
+    }
+
+    /// The ring members (of the ring `--ring` names, or all) with no record in `results`.
+    func notStarted(after results: [DeployHostRecord], at date: Date) -> [DeployHostRecord] {
+        let recorded = Set(results.map(\.name))
+        var left: [DeployHostRecord] = []
+        for (index, members) in rings.enumerated() where index < policy.rings.count {
+            let ring = policy.rings[index].name
+            if let only = request.ring, only != ring { continue }
+            for host in members where !recorded.contains(host.name) {
+                left.append(DeployHostRecord(host: host, status: .notStarted, ring: ring, batch: 0,
+                                             error: "not started: the run was interrupted first; deploy --resume starts it", startedAt: date, finishedAt: date))
+            }
+        }
+        return left
     }
 
     /// Inventory order, whatever order hosts finished in.

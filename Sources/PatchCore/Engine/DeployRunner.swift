@@ -104,7 +104,7 @@ public struct DeployRunner: Sendable {
                     onHostFinished: @escaping @Sendable (DeployHostRecord) -> Void,
                     flush: () throws -> Void) async throws -> DeployRunner.Result {
         let gate = ApprovalGate(store: store, policy: policy, runId: runId, recordRequests: true, now: options.now)
-        let done = Set(previous.filter { $0.status != .interrupted }.map(\.name))
+        let done = Set(previous.filter { !$0.status.isLeftForResume }.map(\.name))
         var results = previous.filter { done.contains($0.name) }
         var reports: [RingReport] = []
         var notes: [String] = []

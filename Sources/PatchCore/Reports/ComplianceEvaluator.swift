@@ -57,7 +57,7 @@ struct ComplianceEvaluator: Sendable {
     func evaluate(host name: String, groups: [String], at date: Date) -> ComplianceReport.HostEntry {
         let seen = observations(of: name, at: date)
         let lastScan = seen.last(where: \.isScan)
-        let lastContact = seen.last { $0.isScan || ($0.status != .skipped && $0.status != .interrupted) }
+        let lastContact = seen.last { $0.isScan || ($0.status != .skipped && !$0.status.isLeftForResume) }
         let lastDeploy = seen.last { $0.kind == .deploy && $0.deployment != nil && (deployPolicy == nil || $0.policy == deployPolicy) }
         let os = lastScan?.os ?? seen.last(where: { $0.os != nil })?.os
 

@@ -81,10 +81,12 @@ public enum TableReport {
     public static func history(_ runs: [RunListing]) -> String {
         let rows = runs.map { run -> [String] in
             [run.runId, run.kind.rawValue, JSONOutput.timestamp(run.startedAt), run.state.rawValue, String(run.hosts), String(run.failed),
-             String(run.updates), String(run.securityUpdates), run.policy.map { "policy \($0) by \(run.user ?? "?")" } ?? run.inventory ?? "-"]
+             String(run.updates), String(run.securityUpdates), run.installed.map(String.init) ?? "-",
+             run.policy.map { "policy \($0) by \(run.user ?? "?")" } ?? run.inventory ?? "-"]
         }
-        return render(header: ["RUN", "KIND", "STARTED", "STATE", "HOSTS", "FAILED", "UPDATES", "SECURITY", "WHAT"],
-                      rows: rows, rightAligned: [4, 5, 6, 7])
+        // UPDATES are pending (for a deployment, what its fresh scans found); INSTALLED what a deployment or install did.
+        return render(header: ["RUN", "KIND", "STARTED", "STATE", "HOSTS", "FAILED", "UPDATES", "SECURITY", "INSTALLED", "WHAT"],
+                      rows: rows, rightAligned: [4, 5, 6, 7, 8])
     }
 
     /// Every cell is neutralised before it is measured: a tab or newline in a value cannot make a

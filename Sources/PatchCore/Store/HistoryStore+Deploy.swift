@@ -356,7 +356,7 @@ extension HistoryStore {
             }
             return ResumableRun(runId: runId, state: try run.decode(RunState.self, forColumn: "state"), policy: run["policy"], inventory: run["inventory"],
                                 hostPattern: run["host_pattern"], options: run["options"],
-                                doneHosts: Set(hosts.filter { $0.status != .interrupted }.map(\.name)), hosts: hosts)
+                                doneHosts: Set(hosts.filter { !$0.status.isLeftForResume }.map(\.name)), hosts: hosts)
         }
     }
 
@@ -405,9 +405,12 @@ extension HistoryStore {
              try String.fetchOne(db, sql: "SELECT report FROM runs WHERE id = ?", arguments: [recorded.runId]))
         }
         let decoded = try report.map { try deployReport($0, runId: recorded.runId) }
-        return DeployRunRecord(runId: recorded.runId, policy: row?["policy"] ?? "", outcome: decoded?.outcome ?? .interrupted,
+        var run = DeployRunRecord(runId: recorded.runId, policy: row?["policy"] ?? "", outcome: decoded?.outcome ?? .interrupted,
                          dryRun: decoded?.dryRun ?? false, startedAt: row?["started_at"] ?? Date(), finishedAt: row?["finished_at"],
                          rings: decoded?.rings ?? [], notes: decoded?.notes ?? [], hosts: recorded.hosts)
+        // The request the run was started with (and `--resume` repeats) holds its reason.
+        run.reason = recorded.options.flatMap { try? StoreCodec.decode(DeployJob.Request.self, from: $0) }?.reason
+        return run
     }
 }
 

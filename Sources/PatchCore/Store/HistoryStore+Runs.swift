@@ -18,6 +18,9 @@ public struct RunListing: Codable, Sendable, Equatable {
     /// Deploy runs: the policy and the local user who started it.
     public var policy: String?
     public var user: String?
+    /// Deployments and installs: packages installed (nil for the other kinds). `updates` is what
+    /// their fresh scans found pending.
+    public var installed: Int?
 
     enum CodingKeys: String, CodingKey {
         case runId = "run_id"
@@ -28,6 +31,27 @@ public struct RunListing: Codable, Sendable, Equatable {
         case hostPattern = "limit"
         case hosts, ok, failed, updates
         case securityUpdates = "security_updates"
+        case installed
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        // Every key always present (null where it does not apply), as the README promises.
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(runId, forKey: .runId)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(state, forKey: .state)
+        try c.encode(policy, forKey: .policy)
+        try c.encode(user, forKey: .user)
+        try c.encode(startedAt, forKey: .startedAt)
+        try c.encode(finishedAt, forKey: .finishedAt)
+        try c.encode(inventory, forKey: .inventory)
+        try c.encode(hostPattern, forKey: .hostPattern)
+        try c.encode(hosts, forKey: .hosts)
+        try c.encode(ok, forKey: .ok)
+        try c.encode(failed, forKey: .failed)
+        try c.encode(updates, forKey: .updates)
+        try c.encode(securityUpdates, forKey: .securityUpdates)
+        try c.encode(installed, forKey: .installed)
     }
 }
 
@@ -72,12 +96,14 @@ extension HistoryStore {
         try read { db in
             try Row.fetchAll(db, sql: """
                 SELECT r.id, r.kind, r.state, r.started_at, r.finished_at, r.inventory, r.host_pattern, r.policy, r.user,
-                    r.host_count AS hosts, r.ok_count AS ok, r.failed_count AS failures, r.updates_count AS updates, r.security_count AS security
+                    r.host_count AS hosts, r.ok_count AS ok, r.failed_count AS failures, r.updates_count AS updates, r.security_count AS security,
+                    (SELECT COUNT(*) FROM deploy_packages p WHERE p.run_id = r.id AND p.outcome = 'installed') AS installed
                 FROM runs r ORDER BY r.started_at DESC, r.id DESC LIMIT ?
                 """, arguments: [limit]).map { stored in
                 // A run still running (or written to since it finished) is counted from its hosts.
                 let row = stored["hosts"] != nil ? stored : try Row.fetchOne(db, sql: """
                     SELECT r.*, COUNT(h.host) AS hosts, COALESCE(SUM(h.status = 'ok'), 0) AS ok,
+                           (SELECT COUNT(*) FROM deploy_packages p WHERE p.run_id = r.id AND p.outcome = 'installed') AS installed,
                            COALESCE(SUM(h.status IN (\(HostStatus.failureSQLList))), 0) AS failures,
                            COALESCE(SUM(h.updates_count), 0) AS updates, COALESCE(SUM(h.security_count), 0) AS security
                     FROM runs r LEFT JOIN run_hosts h ON h.run_id = r.id WHERE r.id = ? GROUP BY r.id
@@ -90,7 +116,7 @@ extension HistoryStore {
                 return RunListing(runId: row["id"], kind: kind, state: state, startedAt: row["started_at"],
                                   finishedAt: row["finished_at"], inventory: row["inventory"], hostPattern: row["host_pattern"],
                                   hosts: hosts, ok: ok, failed: failures, updates: row["updates"], securityUpdates: row["security"],
-                                  policy: row["policy"], user: row["user"])
+                                  policy: row["policy"], user: row["user"], installed: kind.isDeployment ? row["installed"] : nil)
             }
         }
     }

@@ -49,8 +49,9 @@ extension Patchctl {
 
         func validate() throws {
             if resume == nil && policy == nil { throw ValidationError("give --policy NAME (or --resume RUN)") }
-            if resume != nil && (policy != nil || ring != nil || dryRun || target.limit != nil || target.shard != nil || target.listHosts || retry.requested) {
-                throw ValidationError("--resume repeats the recorded run: it takes no --policy, --ring, --limit, --shard, --dry-run, --list-hosts or --retry-failed")
+            if resume != nil && (policy != nil || ring != nil || dryRun || !target.inventory.isEmpty || target.limit != nil || target.shard != nil
+                                 || target.listHosts || retry.requested) {
+                throw ValidationError("--resume repeats the recorded run with its own inventory: it takes no -i/--inventory, --policy, --ring, --limit, --shard, --dry-run, --list-hosts or --retry-failed")
             }
         }
 
