@@ -61,12 +61,20 @@ public struct DeployJob: Sendable {
     public let unassigned: [Host]
     /// Relay hosts the targeted hosts name (for `install:` bundles).
     public let relays: [String: Host]
+    /// Names in the policy's `targets` this inventory has no host or group for (left out, noted).
+    public let ignoredTargets: [String]
 
     public init(request: Request, policy: Policy) throws {
         self.request = request
         self.policy = policy
         let inventory = try Inventory.load(paths: request.inventoryPaths)
-        var hosts = try inventory.select(policy.targets)
+        var hosts: [Host]
+        do {
+            (hosts, ignoredTargets) = try inventory.selectTargets(policy.targets)
+        } catch {
+            // The pattern is the policy's: name the file it came from.
+            throw PatchError.policy(file: policy.file, line: nil, column: nil, message: "'targets': \(error)")
+        }
         if let limit = request.limit {
             let limited = Set(try inventory.select(limit).map(\.name))
             hosts = hosts.filter { limited.contains($0.name) }
@@ -82,7 +90,12 @@ public struct DeployJob: Sendable {
             throw PatchError.deploy(message: "policy \(policy.name) has no ring '\(ring)' (rings: \(policy.rings.map(\.name).joined(separator: ", ")))")
         }
         self.hosts = hosts
-        (rings, unassigned) = try DeployRunner.assignRings(policy: policy, inventory: inventory, hosts: hosts)
+        do {
+            (rings, unassigned) = try DeployRunner.assignRings(policy: policy, inventory: inventory, hosts: hosts)
+        } catch let error as PatchError {
+            guard case .pattern = error else { throw error }
+            throw PatchError.policy(file: policy.file, line: nil, column: nil, message: "a ring's 'targets': \(error)")
+        }
         relays = PackageInstaller.relays(for: hosts, in: inventory)
     }
 
@@ -141,6 +154,9 @@ public struct DeployJob: Sendable {
         connection.winRMFallback = connection.winRMFallback || policy.winrmFallback
         let engine = DeployRunner(engine: HostFanOut(options: connection), store: store, options: options, stop: stop)
         var notes: [String] = []
+        if !ignoredTargets.isEmpty {
+            notes.append("targets: \(ignoredTargets.map { "'\($0)'" }.joined(separator: ", ")) matches no host or group of this inventory: left out")
+        }
         if !unassigned.isEmpty {
             notes.append("\(unassigned.count) targeted host(s) belong to no ring and were left alone: \(unassigned.prefix(10).map(\.name).joined(separator: ", "))")
         }

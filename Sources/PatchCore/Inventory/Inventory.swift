@@ -51,9 +51,25 @@ public struct Inventory: Sendable, Equatable {
         return try select(HostPattern(pattern, currentDirectory: currentDirectory))
     }
 
+    /// A policy's `targets`: as `select`, except that a plain name in the union that is no host
+    /// or group of this inventory (and not a near miss of one, which stays an error) is left out
+    /// and returned, as Ansible warns and goes on: one policy for `[debian, ubuntu]` serves an
+    /// inventory without Ubuntu hosts. Intersections and exclusions stay strict.
+    public func selectTargets(_ pattern: String) throws(PatchError) -> (hosts: [Host], ignored: [String]) {
+        var ignored: [String]? = []
+        let hosts = try select(HostPattern(pattern, currentDirectory: FileManager.default.currentDirectoryPath), ignoring: &ignored)
+        return (hosts, ignored ?? [])
+    }
+
     /// Ansible's order of evaluation, whatever the written order: the union of plain terms
     /// (all hosts when there is none), then each `&` intersection, then each `!` exclusion.
     public func select(_ pattern: HostPattern) throws(PatchError) -> [Host] {
+        var strict: [String]? = nil
+        return try select(pattern, ignoring: &strict)
+    }
+
+    /// `ignoring`: where unknown union names go instead of being an error (nil: strict).
+    private func select(_ pattern: HostPattern, ignoring ignored: inout [String]?) throws(PatchError) -> [Host] {
         let members = membersByGroup()
         var regular: [HostPattern.Term] = []
         var intersections: [HostPattern.Term] = []
@@ -70,14 +86,15 @@ public struct Inventory: Sendable, Equatable {
         if regular.isEmpty {
             selected = Set(hosts.indices)
         }
+        var strict: [String]? = nil
         for term in regular {
-            selected.formUnion(try matches(term, in: pattern, members: members))
+            selected.formUnion(try matches(term, in: pattern, members: members, ignoring: &ignored))
         }
         for term in intersections {
-            selected.formIntersection(try matches(term, in: pattern, members: members))
+            selected.formIntersection(try matches(term, in: pattern, members: members, ignoring: &strict))
         }
         for term in exclusions {
-            selected.subtract(try matches(term, in: pattern, members: members))
+            selected.subtract(try matches(term, in: pattern, members: members, ignoring: &strict))
         }
         return selected.sorted().map { hosts[$0] }
     }
@@ -97,7 +114,7 @@ public struct Inventory: Sendable, Equatable {
     /// matches no host and no group is an error rather than Ansible's warning: a mistyped
     /// exclusion must not silently widen a patch run.
     private func matches(
-        _ term: HostPattern.Term, in pattern: HostPattern, members: [String: [Int]]
+        _ term: HostPattern.Term, in pattern: HostPattern, members: [String: [Int]], ignoring ignored: inout [String]?
     ) throws(PatchError) -> [Int] {
         let failure = { (message: String) in PatchError.pattern(pattern: pattern.text, message: message) }
         var found = Set<Int>()
@@ -153,6 +170,9 @@ public struct Inventory: Sendable, Equatable {
                 let candidates = groups.keys.sorted() + hosts.map(\.name)
                 if let suggestion = EditDistance.closest(to: name, in: candidates, maxDistance: 2) {
                     message += " (did you mean '\(suggestion)'?)"
+                } else if ignored != nil, term.slice == nil {
+                    ignored?.append(name)
+                    return []
                 }
                 throw failure(message)
             }

@@ -5,7 +5,7 @@ import Testing
 extension PolicyTests {
     @Suite("Policy loading")
     struct Loading {
-        @Test func linuxSecurityExampleUsesEveryKey() throws {
+        @Test func linuxSecurityExampleUsesEveryKeyButInclude() throws {
             let path = PolicyTests.examples + "/linux-security.yml"
             let policy = try Policy.load(path: path)
             #expect(policy.name == "linux-security")
@@ -13,7 +13,7 @@ extension PolicyTests {
             #expect(policy.targets == "debian:ubuntu")
             #expect(policy.selection == UpdateSelection(
                 kind: .security, minSeverity: .high,
-                include: ["openssl*", "libssl*", "openssh-*", "linux-image-*"],
+                include: [],  // shown commented out: a narrow include plans nothing on the lab
                 exclude: ["linux-image-*-rt-*"], hold: ["postgresql-*"]))
             let window = try #require(policy.window)
             #expect(window.schedule == .weekly([.saturday, .sunday]))
