@@ -21,10 +21,15 @@ enum ExitCodes {
         if isArgumentParsers(error) { return usage(error) }
         switch error {
         case let error as PatchError:
-            Terminal.writeErrorLine("\(error)")
+            // Several mistakes of one file: one `patchctl: file:line:column: message` line each.
+            if case let .several(errors) = error {
+                for each in errors { Terminal.writeErrorLine("\(each)") }
+            } else {
+                Terminal.writeErrorLine("\(error)")
+            }
             switch error {
             // An invalid rule set is like an invalid policy.
-            case .inventory, .pattern, .policy, .ruleSet: return invalidInventory
+            case .inventory, .pattern, .policy, .ruleSet, .several: return invalidInventory
             case .locked: return locked
             case .config: return configuration
             default: return .failure

@@ -32,6 +32,8 @@ public enum PatchError: Error, CustomStringConvertible, Equatable {
     /// Invalid configuration file (`/etc/patchctl/config.yml`, the user's), or an invalid
     /// `PATCHCTL_*` variable (`file` is then `$NAME`): positions as for `inventory`.
     case config(file: String, line: Int?, column: Int?, message: String)
+    /// Several mistakes of one file, found in one pass (a policy's): one line each, in file order.
+    indirect case several([PatchError])
 
     public var description: String {
         switch self {
@@ -41,6 +43,8 @@ public enum PatchError: Error, CustomStringConvertible, Equatable {
             if let line { location += ":\(line)" }
             if let column { location += ":\(column)" }
             return "\(location): \(message)"
+        case let .several(errors):
+            return errors.map(\.description).joined(separator: "\n")
         case let .pattern(pattern, message):
             return "invalid host pattern '\(pattern)': \(message)"
         case let .store(path, message):

@@ -22,6 +22,18 @@ extension PolicyParser {
     /// Reads a map, refusing keys that are not names or not in `allowed` (with a suggestion for
     /// a likely typo). Later entries win, so a merge key (`<<: *defaults`) can be overridden.
     func fields(of node: Node, in owner: String, allowed: [String]) throws(PatchError) -> Fields {
+        var strict: [PatchError]? = nil
+        return try fields(of: node, in: owner, allowed: allowed, collecting: &strict)
+    }
+
+    /// As `fields(of:in:allowed:)`, noting unknown keys in `unknown` and going on without them.
+    func fields(of node: Node, in owner: String, allowed: [String], unknown: inout [PatchError]) throws(PatchError) -> Fields {
+        var collected: [PatchError]? = unknown
+        defer { unknown = collected ?? [] }
+        return try fields(of: node, in: owner, allowed: allowed, collecting: &collected)
+    }
+
+    private func fields(of node: Node, in owner: String, allowed: [String], collecting: inout [PatchError]?) throws(PatchError) -> Fields {
         var fields = Fields(node: node, owner: owner)
         guard case let .mapping(mapping) = node else { return fields }
         for (key, value) in YAMLNodes.entries(of: mapping) {
@@ -37,6 +49,10 @@ extension PolicyParser {
                     message += " (did you mean '\(suggestion)'?)"
                 } else {
                     message += ": valid keys are \(Self.listing(allowed, "and"))"
+                }
+                if collecting != nil {
+                    collecting?.append(failure(at: key, message))
+                    continue
                 }
                 throw failure(at: key, message)
             }

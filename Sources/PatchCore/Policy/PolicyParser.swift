@@ -32,49 +32,82 @@ struct PolicyParser {
         guard case .mapping = root else {
             throw failure(at: root, "a policy must be a map of settings (name, targets, select, window, rings...), found \(YAMLNodes.kind(of: root))")
         }
-        let fields = try fields(of: root, in: "the policy", allowed: Self.topKeys)
-
-        let name = try policyName(try required(fields, "name", hint: "give the policy a name such as linux-security"))
-        let targets = try targets(try required(fields, "targets", hint: "give a host pattern such as all, a group, or a list of patterns"),
-                                  label: "targets")
-        let selection = try selection(fields.value("select"))
-        let window = try window(fields.value("window"))
-        let rings = try rings(fields.value("rings"))
-        var approval = ApprovalMode.auto
-        if let node = fields.value("approval") {
-            approval = try choice(node, label: "approval", what: "approval")
-            // The test ring is the first one: with a single ring there is nothing to approve after it.
-            if approval == .afterTest, rings.count < 2 {
-                throw failure(at: node, "approval 'after_test' needs a test ring before the others: define at least two rings under 'rings' (the first one is the test ring)")
+        // Every mistake in one pass: each key is read on its own, a wrong one noted and replaced by
+        // its default so the others are still checked; then all of them are reported together.
+        var problems: [PatchError] = []
+        func checked<T>(_ fallback: @autoclosure () -> T, _ body: () throws(PatchError) -> T) -> T {
+            do { return try body() } catch {
+                problems.append(error)
+                return fallback()
             }
         }
-        let reboot = try reboot(fields.value("reboot"))
-        let deferment = try deferment(fields.value("deferment"), zone: window?.timeZone ?? Self.utc)
-        let pre = try commands(fields.value("pre"), label: "pre")
-        let post = try commands(fields.value("post"), label: "post")
-        let refresh = try fields.value("refresh").map { node throws(PatchError) in try bool(node, label: "refresh") } ?? true
-        let installTimeout = try fields.value("install_timeout").map { node throws(PatchError) in
-            try duration(node, label: "install_timeout", in: Policy.installTimeoutRange)
-        } ?? Policy.defaultInstallTimeout
-        let rebootTimeout = try fields.value("reboot_timeout").map { node throws(PatchError) in
-            try duration(node, label: "reboot_timeout", in: Policy.rebootTimeoutRange)
-        } ?? Policy.defaultRebootTimeout
+        let fields = try fields(of: root, in: "the policy", allowed: Self.topKeys, unknown: &problems)
 
-        let install = try bundle(fields.value("install"))
-        let testRingInstallsPending = try fields.value("test_ring_installs_pending").map { node throws(PatchError) in
-            try bool(node, label: "test_ring_installs_pending")
-        } ?? false
-
-        let winrmFallback = try fields.value("winrm_fallback").map { node throws(PatchError) in
-            try bool(node, label: "winrm_fallback")
-        } ?? false
+        let name = checked("policy") { () throws(PatchError) in
+            try policyName(try required(fields, "name", hint: "give the policy a name such as linux-security"))
+        }
+        let targets = checked("all") { () throws(PatchError) in
+            try self.targets(try required(fields, "targets", hint: "give a host pattern such as all, a group, or a list of patterns"), label: "targets")
+        }
+        let selection = checked(UpdateSelection()) { () throws(PatchError) in try self.selection(fields.value("select")) }
+        let window = checked(nil) { () throws(PatchError) in try self.window(fields.value("window")) }
+        let ringsNode = fields.value("rings")
+        var ringsValid = true
+        let rings = checked([Ring(name: "all")]) { () throws(PatchError) in
+            do throws(PatchError) { return try self.rings(ringsNode) } catch { ringsValid = false; throw error }
+        }
+        let approval = checked(ApprovalMode.auto) { () throws(PatchError) in
+            guard let node = fields.value("approval") else { return .auto }
+            let approval: ApprovalMode = try choice(node, label: "approval", what: "approval")
+            // The test ring is the first one: with a single ring there is nothing to approve after it.
+            if approval == .afterTest, ringsValid, rings.count < 2 {
+                throw failure(at: node, "approval 'after_test' needs a test ring before the others: define at least two rings under 'rings' (the first one is the test ring)")
+            }
+            return approval
+        }
+        let reboot = checked(RebootPolicy()) { () throws(PatchError) in try self.reboot(fields.value("reboot")) }
+        let deferment = checked(nil) { () throws(PatchError) in try self.deferment(fields.value("deferment"), zone: window?.timeZone ?? Self.utc) }
+        let pre = checked([]) { () throws(PatchError) in try commands(fields.value("pre"), label: "pre") }
+        let post = checked([]) { () throws(PatchError) in try commands(fields.value("post"), label: "post") }
+        let refresh = checked(true) { () throws(PatchError) in
+            try fields.value("refresh").map { node throws(PatchError) in try bool(node, label: "refresh") } ?? true
+        }
+        let installTimeout = checked(Policy.defaultInstallTimeout) { () throws(PatchError) in
+            try fields.value("install_timeout").map { node throws(PatchError) in
+                try duration(node, label: "install_timeout", in: Policy.installTimeoutRange)
+            } ?? Policy.defaultInstallTimeout
+        }
+        let rebootTimeout = checked(Policy.defaultRebootTimeout) { () throws(PatchError) in
+            try fields.value("reboot_timeout").map { node throws(PatchError) in
+                try duration(node, label: "reboot_timeout", in: Policy.rebootTimeoutRange)
+            } ?? Policy.defaultRebootTimeout
+        }
+        let install = checked([]) { () throws(PatchError) in try bundle(fields.value("install")) }
+        let testRingInstallsPending = checked(false) { () throws(PatchError) in
+            try fields.value("test_ring_installs_pending").map { node throws(PatchError) in try bool(node, label: "test_ring_installs_pending") } ?? false
+        }
+        let winrmFallback = checked(false) { () throws(PatchError) in
+            try fields.value("winrm_fallback").map { node throws(PatchError) in try bool(node, label: "winrm_fallback") } ?? false
+        }
+        let notify = checked([]) { () throws(PatchError) in try notifiers(fields.value("notify")) }
+        if let only = problems.first, problems.count == 1 { throw only }
+        if !problems.isEmpty { throw PatchError.several(problems.sorted(by: Self.byPosition)) }
 
         var policy = Policy(name: name, file: "", targets: targets, selection: selection, window: window, rings: rings,
                             approval: approval, reboot: reboot, deferment: deferment, pre: pre, post: post,
                             refresh: refresh, installTimeout: installTimeout, rebootTimeout: rebootTimeout,
                             install: install, testRingInstallsPending: testRingInstallsPending, winrmFallback: winrmFallback)
-        policy.notify = try notifiers(fields.value("notify"))
+        policy.notify = notify
         return policy
+    }
+
+    /// File order: line, then column.
+    static func byPosition(_ a: PatchError, _ b: PatchError) -> Bool {
+        func position(_ e: PatchError) -> (Int, Int) {
+            if case let .policy(_, line, column, _) = e { return (line ?? 0, column ?? 0) }
+            return (0, 0)
+        }
+        return position(a) < position(b)
     }
 
     private func policyName(_ node: Node) throws(PatchError) -> String {

@@ -30,8 +30,12 @@ struct FuzzCorpusLoadingTests {
             do {
                 _ = try Policy.load(path: file)
             } catch {
-                guard case let .policy(named, _, _, _) = error else { Issue.record("\(file): \(error)"); continue }
-                #expect(named == file)
+                // Several mistakes come together, each naming the file.
+                let each: [PatchError] = if case let .several(errors) = error { errors } else { [error] }
+                for error in each {
+                    guard case let .policy(named, _, _, _) = error else { Issue.record("\(file): \(error)"); continue }
+                    #expect(named == file)
+                }
             }
             do {
                 _ = try ComplianceRuleSet.load(path: file)

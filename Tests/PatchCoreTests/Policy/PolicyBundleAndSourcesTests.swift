@@ -36,3 +36,37 @@ struct PolicyBundleAndSourcesTests {
         }
     }
 }
+
+@Suite("Policy mistakes in one pass")
+struct PolicyMistakesInOnePassTests {
+    @Test func everyMistakeIsReportedInFileOrder() {
+        let yaml = """
+            name: bad name
+            targets: all
+            selct: security
+            reboot: sometimes
+            window: {days: [funday], start: "02:00", end: "04:00"}
+            install_timeout: forever
+            notify: [{pager: 1}]
+            """
+        #expect {
+            try Policy.parse(yaml, file: "p.yml")
+        } throws: { error in
+            guard case let .several(errors) = error as? PatchError else { return false }
+            let lines = errors.compactMap { error -> Int? in if case let .policy(_, line, _, _) = error { line } else { nil } }
+            let text = errors.map(\.description).joined(separator: "\n")
+            return lines == [1, 3, 4, 5, 6, 7] && text.contains("invalid policy name 'bad name'") && text.contains("unknown key 'selct'")
+                && text.contains("did you mean 'select'") && text.contains("sometimes") && text.contains("funday")
+                && text.contains("install_timeout") && text.contains("pager")
+        }
+    }
+
+    @Test func oneMistakeIsItselfAndAfterTestIsNotBlamedOnBrokenRings() {
+        #expect {
+            try Policy.parse("name: p\ntargets: all\nrings: 3\napproval: after_test\n", file: "p.yml")
+        } throws: { error in
+            guard case let .policy(_, line, _, message) = error as? PatchError else { return false }
+            return line == 3 && message.contains("'rings' must be a list")
+        }
+    }
+}
