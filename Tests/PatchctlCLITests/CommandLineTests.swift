@@ -66,7 +66,7 @@ struct CommandLineTests {
         // Found by file: its name is what is recorded.
         let policy = folder.appendingPathComponent("nightly.yml").path
         try "name: nightly\ntargets: all\nselect: security\napproval: auto\nreboot: never\n".write(toFile: policy, atomically: true, encoding: .utf8)
-        let deferred = await CLI.run(["defer", "web1", "--until", "1d", "--reason", "CHG-7", "--policy", policy, "--db", db])
+        let deferred = await CLI.run(["defer", "web1", "--until", "1d", "--reason", "CHG-7", "--policy", policy, "--db", db, "--force"])
         #expect(deferred.status == 0 && deferred.stdout.hasPrefix("web1 deferred until ") && deferred.stdout.hasSuffix(" for nightly: CHG-7\n"),
                 "\(deferred.stderr)")
         let events = try #require(try JSONSerialization.jsonObject(with: Data(await CLI.run(["history", "events", "--db", db, "--output", "json"]).stdout.utf8)) as? [[String: Any]])

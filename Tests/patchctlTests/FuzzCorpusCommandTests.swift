@@ -75,7 +75,7 @@ struct FuzzCorpusCommandTests {
         // One database per file: the runs overlap, and each valid policy records one approval.
         let folder = try CLI.temporaryDirectory()
         let problems = await Self.violations(files) { file in
-            ["approve", "--policy", file, "fuzz-pkg@1", "--db", folder.appendingPathComponent(UUID().uuidString + ".db").path]
+            ["approve", "--policy", file, "fuzz-pkg@1", "--force", "--db", folder.appendingPathComponent(UUID().uuidString + ".db").path]
         }
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }

@@ -4,7 +4,8 @@ import Foundation
 /// date, with an owner and a reason. Once expired it no longer excuses anything: the finding
 /// counts as non-compliant again and the report names the expired exception.
 public struct ComplianceException: Codable, Sendable, Equatable {
-    /// What an exception covers, as written: `CVE-2026-1234`, `openssl` or `openssl@3.0.17-1~deb12u2`.
+    /// What an exception covers, as written: `CVE-2026-1234`, `openssl`, `openssl@3.0.17-1~deb12u2`,
+    /// or a glob of package names (`libssl*`, `linux-image-*`), as policies' include/exclude write them.
     public enum Target: Sendable, Equatable {
         case cve(String)
         case package(name: String, version: String?)
@@ -21,9 +22,10 @@ public struct ComplianceException: Codable, Sendable, Equatable {
                 return
             }
             let pieces = trimmed.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-            // Package names as Debian and RPM spell them; no spaces or shell characters.
+            // Package names as Debian and RPM spell them, or a glob of them; no spaces or shell characters.
             let allowed = { (c: Character) in c.isASCII && (c.isLetter || c.isNumber || "+-._:~".contains(c)) }
-            guard let name = pieces.first, !name.isEmpty, name.allSatisfy(allowed) else { return nil }
+            let allowedInName = { (c: Character) in allowed(c) || "*?[]".contains(c) }
+            guard let name = pieces.first, !name.isEmpty, name.allSatisfy(allowedInName), name.contains(where: allowed) || name == "*" else { return nil }
             if pieces.count == 2 {
                 guard !pieces[1].isEmpty, pieces[1].allSatisfy(allowed) else { return nil }
                 self = .package(name: name, version: pieces[1])
@@ -85,7 +87,8 @@ public struct ComplianceException: Codable, Sendable, Equatable {
         guard GlobPattern(host).matches(name) else { return false }
         switch Target(target) {
         case let .cve(id): return cves.contains(id)
-        case let .package(packageName, packageVersion): return packageName == package && (packageVersion == nil || packageVersion == version)
+        case let .package(packageName, packageVersion):
+            return GlobPattern(packageName).matches(package) && (packageVersion == nil || packageVersion == version)
         case nil: return false
         }
     }

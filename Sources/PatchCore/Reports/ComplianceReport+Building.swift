@@ -107,7 +107,8 @@ extension ComplianceReport {
             let inventory = try Inventory.load(path: path, environment: request.environment)
             var hosts = try inventory.select(request.limit, currentDirectory: request.currentDirectory)
             if let policy {
-                let targets = Set(try inventory.select(policy.targets, currentDirectory: request.currentDirectory).map(\.name))
+                // As a deployment reads them: unknown plain names in the list are left out.
+                let targets = Set(try inventory.selectTargets(policy.targets).hosts.map(\.name))
                 hosts = hosts.filter { targets.contains($0.name) }
             }
             selected = hosts.map { ($0.name, $0.groups.filter { $0 != "all" }.sorted()) }

@@ -53,6 +53,14 @@ extension TableReport {
         return " closes " + item.cves.prefix(shown).joined(separator: ", ") + more + (item.kev ? " [KEV]" : "")
     }
 
+    public static func deferrals(_ records: [DeferralRecord]) -> String {
+        guard !records.isEmpty else { return "no active deferral\n" }
+        let rows = records.map { record -> [String] in
+            [String(record.id), record.host, record.policy ?? "(every policy)", JSONOutput.timestamp(record.until), record.createdBy, record.reason]
+        }
+        return render(header: ["ID", "HOST", "POLICY", "UNTIL", "BY", "REASON"], rows: rows, rightAligned: [0])
+    }
+
     public static func approvals(_ records: [ApprovalRecord]) -> String {
         let rows = records.map { record -> [String] in
             [record.policy, "\(record.package)@\(record.version)", record.state.rawValue, record.ring ?? "-",

@@ -41,6 +41,18 @@ public struct DeferralRecord: Codable, Sendable, Equatable {
         case createdBy = "created_by"
         case createdAt = "created_at"
     }
+
+    public func encode(to encoder: any Encoder) throws {
+        // `policy` is null for "every policy", never absent.
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(host, forKey: .host)
+        try c.encode(policy, forKey: .policy)
+        try c.encode(until, forKey: .until)
+        try c.encode(reason, forKey: .reason)
+        try c.encode(createdBy, forKey: .createdBy)
+        try c.encode(createdAt, forKey: .createdAt)
+    }
 }
 
 /// One line of the audit trail.

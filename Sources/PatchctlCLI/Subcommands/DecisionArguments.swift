@@ -13,6 +13,9 @@ struct DecisionArguments: ParsableArguments {
     @Option(help: "Why (change ticket, CAB decision...).")
     var note: String?
 
+    @Flag(help: "Record the decision even for a package version no scan has found (one not published yet).")
+    var force = false
+
     @OptionGroup var outputOptions: OutputOptions
 
     func validate() throws {
@@ -24,6 +27,10 @@ struct DecisionArguments: ParsableArguments {
         let loaded = try policy.load(environment: environment)
         let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
         let user = LocalUser.current(environment: environment)
+        for package in packages where !force && package.version != nil {
+            // Every name checked before any decision is recorded: a typo records nothing.
+            try KnownNames.checkPackage(package.name, version: package.version, store: store)
+        }
         for package in packages {
             let versions = try package.version.map { [$0] } ?? store.pendingVersions(policy: loaded.name, package: package.name)
             guard !versions.isEmpty else {

@@ -36,7 +36,7 @@ extension Patchctl.Exception {
         func validate() throws {
             guard !host.isEmpty, !host.contains(where: \.isWhitespace) else { throw ValidationError("the host must be one name or glob") }
             guard ComplianceException.Target(target) != nil else {
-                throw ValidationError("'\(target)' is neither a CVE id (CVE-2026-1234) nor a package (NAME or NAME@VERSION)")
+                throw ValidationError("'\(target)' is neither a CVE id (CVE-2026-1234) nor a package (NAME, NAME@VERSION, or a glob such as 'libssl*')")
             }
             guard DateArgument.parse(until, now: Date()) != nil else {
                 throw ValidationError("--until '\(until)' is neither a date (2027-01-31, 2027-01-31T18:00) nor a duration of at most 3650d (30d)")
