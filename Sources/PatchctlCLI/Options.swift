@@ -157,6 +157,16 @@ struct ConnectionFlags: ParsableArguments {
     @Flag(name: .shortAndLong, help: "More detail on stderr: -v per-host progress, -vv everything.")
     var verbose: Int
 
+    @Option(name: .customLong("log-file"), help: ArgumentHelp(
+        "Also log to this file, one JSON object per line (run_id, host, status...), appended; info and above, more with -v (default PATCHCTL_LOG_FILE).",
+        valueName: "file"))
+    var logFileFlag: String?
+
+    var logFile: String? { logFileFlag ?? Settings.string("PATCHCTL_LOG_FILE") }
+
+    @Flag(help: "Also log to journald (fields PATCHCTL_RUN_ID, PATCHCTL_HOST, PATCHCTL_STATUS...) or, without it, to syslog; info and above.")
+    var syslog = false
+
     /// `defaultCommandTimeout`: the command's own default, when --command-timeout is not given.
     func connectionOptions(environment: [String: String], defaultCommandTimeout: Double = Self.commandTimeout) -> ConnectionOptions {
         var prompt: (@Sendable (String) -> String?)?
@@ -167,7 +177,7 @@ struct ConnectionFlags: ParsableArguments {
             knownHostsPath: knownHosts ?? environment["PATCHCTL_KNOWN_HOSTS"] ?? ConnectionOptions.defaultKnownHostsPath(environment: environment),
             acceptNewHostKeys: acceptNewHostKeys, defaultUser: user, defaultPrivateKey: privateKey,
             connectTimeout: connectTimeout ?? 10, commandTimeout: commandTimeout ?? defaultCommandTimeout, maxConnecting: maxConnecting, environment: environment,
-            logger: Terminal.logger(verbosity: verbose),
+            logger: Terminal.logger(verbosity: verbose, logFile: logFile, syslog: syslog, environment: environment),
             passphrasePrompt: prompt)
         // A flag, a variable or a configuration file: each is chosen over ssh_config's ConnectTimeout.
         options.connectTimeoutFromFlag = connectTimeout != nil

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import PatchCore
 
 /// What every host-touching subcommand does before the first connection: read and validate the
@@ -14,19 +15,26 @@ enum RunSetup {
     /// Runs the engine, streaming each finished host to history, NDJSON and the progress line;
     /// returns the results in inventory order once history has them all. When history could not
     /// be written the results are still returned, with the failure: `conclude` prints them.
-    static func execute<Record: HistoryRecord & Encodable>(
-        _ prepared: Prepared<Record>, format: OutputFormat,
+    /// `logger` (with the run's `run_id`) gets the run's start, each host's end and the run's end,
+    /// for --log-file and --syslog.
+    static func execute<Record: HistoryRecord & Encodable & HostOutcome>(
+        _ prepared: Prepared<Record>, format: OutputFormat, logger: Logger,
         work: (@escaping @Sendable (Record) -> Void) async -> [Record]
     ) async -> (results: [Record], finished: Date, historyFailure: HistoryWriteFailure?) {
         let recorder = prepared.recorder
         let progress = Progress(total: prepared.hosts.count, enabled: format == .table && Terminal.stderrIsTerminal)
+        logger.info("run started", metadata: ["hosts": "\(prepared.hosts.count)"])
         let results = await work { record in
             recorder.add(record)
             if format == .ndjson { Output.line(record) }
             progress.finished(record.name, ok: record.status == .ok)
+            RunSetup.log(record, to: logger)
         }
         progress.clear()
         let finished = Date()
+        let failed = results.filter(\.status.isFailure).count
+        logger.log(level: failed > 0 ? .notice : .info, "run finished",
+                   metadata: ["hosts": "\(results.count)", "failed": "\(failed)", "duration_s": "\(Int(finished.timeIntervalSince(prepared.started).rounded()))"])
         do {
             try recorder.finish(at: finished)
             return (results, finished, nil)
@@ -50,6 +58,14 @@ enum RunSetup {
         await announce(historyFailure != nil ? ExitCode.failure.rawValue : failed > 0 ? ExitCodes.hostsFailed.rawValue : 0)
         if let historyFailure { throw historyFailure }
         if failed > 0 { throw ExitCodes.hostsFailed }
+    }
+
+    /// One host's end, as the log destinations keep it (a failure at notice, with its reason: below
+    /// stderr's warning level, where the failure summary says it already).
+    static func log(_ host: some HostOutcome, to logger: Logger) {
+        var metadata: Logger.Metadata = ["host": "\(host.name)", "address": "\(host.address)", "status": "\(host.status.rawValue)"]
+        if let reason = host.failureReason { metadata["error"] = "\(reason)" }
+        logger.log(level: host.status.isFailure ? .notice : .info, "host finished", metadata: metadata)
     }
 
     /// Before a non-zero exit: one line per failed host on stderr, whatever the format on stdout,

@@ -28,9 +28,24 @@ enum Terminal {
 
     /// Logs go to stderr so stdout stays clean JSON; warnings only unless -v. Messages and metadata
     /// carry remote text: neutralised on their way out.
-    static func logger(verbosity: Int) -> Logger {
-        var logger = Logger(label: "patchctl") { label in NeutralisingLogHandler(wrapping: StreamLogHandler.standardError(label: label)) }
-        logger.logLevel = verbosity >= 2 ? .trace : verbosity == 1 ? .debug : .warning
+    /// `logFile` and `syslog` add destinations at info and above (debug with -v, trace with -vv);
+    /// one that cannot be opened is a warning, never the run's end.
+    static func logger(verbosity: Int, logFile: String? = nil, syslog: Bool = false, environment: [String: String] = [:]) -> Logger {
+        let level: Logger.Level = verbosity >= 2 ? .trace : verbosity == 1 ? .debug : .warning
+        let recorded: Logger.Level = min(level, .info)
+        var handlers: [any LogHandler] = [LevelFilterLogHandler(NeutralisingLogHandler(wrapping: StreamLogHandler.standardError(label: "patchctl")), minimum: level)]
+        if let logFile {
+            do { handlers.append(LevelFilterLogHandler(try FileLogHandler(path: logFile), minimum: recorded)) } catch {
+                writeErrorLine("warning: \(error): logging to stderr only")
+            }
+        }
+        if syslog {
+            do { handlers.append(LevelFilterLogHandler(try JournalLogHandler(environment: environment), minimum: recorded)) } catch {
+                writeErrorLine("warning: \(error): logging to stderr only")
+            }
+        }
+        var logger = Logger(label: "patchctl") { _ in handlers.count == 1 ? handlers[0] : MultiplexLogHandler(handlers) }
+        logger.logLevel = handlers.count == 1 ? level : recorded
         return logger
     }
 

@@ -37,6 +37,7 @@ public struct ConfigKey: Sendable {
         ConfigKey(name: "max_output", variable: "PATCHCTL_MAX_OUTPUT", kind: .integer(1...4096), summary: "MiB of output per command stream (--max-output)"),
         ConfigKey(name: "output", variable: "PATCHCTL_OUTPUT", kind: .choice(["table", "json", "ndjson"]), summary: "output format of run commands (--output)"),
         ConfigKey(name: "policy_dir", variable: "PATCHCTL_POLICY_DIR", kind: .paths(separator: ":"), summary: "folders searched for policy names"),
+        ConfigKey(name: "log_file", variable: "PATCHCTL_LOG_FILE", kind: .path, summary: "JSON-lines log appended by every run (--log-file)"),
         ConfigKey(name: "metrics_file", variable: "PATCHCTL_METRICS_FILE", kind: .path, summary: "Prometheus textfile written after each run (--metrics-file)"),
         ConfigKey(name: "notify", variable: nil, kind: .notifiers, summary: "notification targets of every run (--notify)"),
         ConfigKey(name: "notify_timeout", variable: "PATCHCTL_NOTIFY_TIMEOUT", kind: .seconds(max: 600), summary: "seconds per notifier (--notify-timeout)"),

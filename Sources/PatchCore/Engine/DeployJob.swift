@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// One `patchctl deploy`: which policy, inventory and hosts, resolved and validated before
 /// anything is contacted; then the locked, recorded run.
@@ -152,6 +153,11 @@ public struct DeployJob: Sendable {
         options.advisories = try AdvisoryIndex.open(store)
         var connection = connection
         connection.winRMFallback = connection.winRMFallback || policy.winrmFallback
+        connection.logger[metadataKey: "run_id"] = "\(runId)"
+        connection.logger[metadataKey: "command"] = "deploy"
+        connection.logger[metadataKey: "policy"] = "\(policy.name)"
+        let logger = connection.logger
+        logger.info(resume == nil ? "run started" : "run resumed", metadata: ["hosts": "\(hosts.count)", "dry_run": "\(request.dryRun)"])
         let engine = DeployRunner(engine: HostFanOut(options: connection), store: store, options: options, stop: stop)
         var notes: [String] = []
         if !ignoredTargets.isEmpty {
@@ -170,6 +176,10 @@ public struct DeployJob: Sendable {
                                           onHostFinished: { host in
                                               recorder.add(host)
                                               onHostFinished(host)
+                                              var metadata: Logger.Metadata = ["host": "\(host.name)", "address": "\(host.address)", "status": "\(host.status.rawValue)",
+                                                                               "installed": "\(host.installed.count)"]
+                                              if let reason = host.failureReason { metadata["error"] = "\(reason)" }
+                                              logger.log(level: host.status.isFailure ? .notice : .info, "host finished", metadata: metadata)
                                           },
                                           flush: { try recorder.flush() })
         notes += result.notes
@@ -187,6 +197,9 @@ public struct DeployJob: Sendable {
         var run = DeployRunRecord(runId: runId, policy: policy.name, outcome: result.outcome, dryRun: request.dryRun, startedAt: started,
                             finishedAt: finished, rings: result.rings, notes: notes, hosts: Self.ordered(results, like: hosts))
         run.reason = request.reason
+        logger.log(level: run.summary.failed > 0 || run.outcome == .halted ? .notice : .info, "run finished", metadata: [
+            "outcome": "\(run.outcome.rawValue)", "hosts": "\(run.summary.hosts)", "failed": "\(run.summary.failed)", "installed": "\(run.summary.installed)",
+        ])
         if !request.dryRun {
             let s = run.summary
             var detail = "\(run.outcome.rawValue): \(s.hosts) hosts, \(s.installed) packages installed, \(s.failedPackages) failed, \(s.failed) hosts failed"

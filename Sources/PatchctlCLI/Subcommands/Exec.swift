@@ -35,8 +35,11 @@ extension Patchctl {
                 defaultUser: connection.user,
                 sshConfig: connection.connectionOptions(environment: environment).sshConfig, retry: (.exec, retry))
             else { return }
-            let engine = ExecRunner(engine: HostFanOut(options: connection.connectionOptions(environment: environment)))
-            let (results, finished, historyFailure) = await RunSetup.execute(prepared, format: outputOptions.output) { onFinished in
+            var connectionOptions = connection.connectionOptions(environment: environment)
+            connectionOptions.logger[metadataKey: "run_id"] = "\(prepared.recorder.runId)"
+            connectionOptions.logger[metadataKey: "command"] = "exec"
+            let engine = ExecRunner(engine: HostFanOut(options: connectionOptions))
+            let (results, finished, historyFailure) = await RunSetup.execute(prepared, format: outputOptions.output, logger: connectionOptions.logger) { onFinished in
                 await engine.exec(line, on: prepared.hosts, options: options, onHostFinished: onFinished)
             }
             let run = ExecRun(runId: prepared.recorder.runId, command: line, startedAt: prepared.started, finishedAt: finished, hosts: results)

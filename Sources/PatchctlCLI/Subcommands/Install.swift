@@ -25,17 +25,19 @@ extension Patchctl {
             let environment = Settings.environment
             let repository = PackageRepository(store: try HistoryStore(path: outputOptions.databasePath(environment: environment)))
             let records = try approvedRecords(in: repository)
-            let connectionOptions = connection.connectionOptions(environment: environment)
+            var connectionOptions = connection.connectionOptions(environment: environment)
             guard let prepared = try await RunSetup.prepare(
                 kind: dryRun ? .installPlan : .install, target: target, output: outputOptions, environment: environment,
                 options: "\(records[0].reference) dry_run=\(dryRun)", as: DeployHostRecord.self, defaultUser: connection.user,
                 sshConfig: connectionOptions.sshConfig, retry: (.install, retry))
             else { return }
+            connectionOptions.logger[metadataKey: "run_id"] = "\(prepared.recorder.runId)"
+            connectionOptions.logger[metadataKey: "command"] = "install"
             // Hosts behind a relay get the file from it (its inventory entry may be outside --limit).
             let relays = (try? Inventory.load(paths: target.inventoryPaths(environment: environment))).map { PackageInstaller.relays(for: prepared.hosts, in: $0) }
             let installer = PackageInstaller(engine: HostFanOut(options: connectionOptions), repository: repository, dryRun: dryRun,
                                              uploadProgress: uploadProgress, relays: relays ?? [:])
-            let (results, finished, historyFailure) = await RunSetup.execute(prepared, format: outputOptions.output) { onFinished in
+            let (results, finished, historyFailure) = await RunSetup.execute(prepared, format: outputOptions.output, logger: connectionOptions.logger) { onFinished in
                 // One build per platform: each host gets the entry for its own family.
                 await installer.install(records, on: prepared.hosts, forks: connection.forks, onHostFinished: onFinished)
             }

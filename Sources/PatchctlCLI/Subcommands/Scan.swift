@@ -36,8 +36,11 @@ extension Patchctl {
             // Matched against the feeds synced into the run's own history database.
             options.advisories = try AdvisoryIndex.open(prepared.recorder.store)
             let scanOptions = options
-            let engine = ScanRunner(engine: HostFanOut(options: fanOutOptions(environment: environment)))
-            let (results, finished, historyFailure) = await RunSetup.execute(prepared, format: outputOptions.output) { onFinished in
+            var connectionOptions = fanOutOptions(environment: environment)
+            connectionOptions.logger[metadataKey: "run_id"] = "\(prepared.recorder.runId)"
+            connectionOptions.logger[metadataKey: "command"] = "scan"
+            let engine = ScanRunner(engine: HostFanOut(options: connectionOptions))
+            let (results, finished, historyFailure) = await RunSetup.execute(prepared, format: outputOptions.output, logger: connectionOptions.logger) { onFinished in
                 await engine.scan(prepared.hosts, options: scanOptions, onHostFinished: onFinished)
             }
             let run = ScanRun(runId: prepared.recorder.runId, startedAt: prepared.started, finishedAt: finished, hosts: results)
