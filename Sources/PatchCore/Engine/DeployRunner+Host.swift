@@ -374,6 +374,6 @@ extension DeployRunner {
         // The end of the output says why: an endpoint may send megabytes, read on the reactor thread.
         let lines = tail(output, limit: 65_536).split(separator: "\n").map { $0.trimmed }.filter { !$0.isEmpty }
         let errors = lines.filter { $0.hasPrefix("E:") || $0.contains(" Depends: ") || $0.contains(" PreDepends: ") }
-        return errors.isEmpty ? (lines.last ?? "no output") : errors.joined(separator: " ")
+        return BoundedMessage.bounded(errors.isEmpty ? (lines.last ?? "no output") : errors.joined(separator: " "), bytes: 2000)
     }
 }
