@@ -63,8 +63,9 @@ extension TableReport {
     public static func trend(_ report: ComplianceReport) -> String {
         var out = line("\(report.standard.name) compliance per day, \(ReportDate.day(report.evidence.periodFrom)) to \(JSONOutput.timestamp(report.evidence.generatedAt))\n\n")
         out += render(header: ["DAY", "HOSTS", "SCANNED", "COMPLIANT", "PERCENT", "OVERDUE", "SECURITY"], rows: report.trend.map { point in
-            [point.day, String(point.hosts), String(point.scanned), String(point.compliant), percent(point.percentCompliant),
-             String(point.overdue), String(point.missingSecurity)]
+            point.noData ? [point.day, String(point.hosts), String(point.scanned), "-", "no data", "-", "-"]
+                : [point.day, String(point.hosts), String(point.scanned), point.compliant.map(String.init) ?? "-", percent(point.percentCompliant),
+                   point.overdue.map(String.init) ?? "-", point.missingSecurity.map(String.init) ?? "-"]
         }, rightAligned: [1, 2, 3, 4, 5, 6])
         return out + "\n" + evidence(report.evidence)
     }

@@ -85,15 +85,54 @@ struct ComplianceReportTests {
         let report = try ComplianceReport.build(history.request(asOf: G.day(40, hour: 12), inventory: inventory, staleDays: 20))
         #expect(report.trend.count == 46 && report.trend.first?.day == "2025-12-27" && report.trend.last?.day == "2026-02-10")
         let percent = Dictionary(uniqueKeysWithValues: report.trend.map { ($0.day, $0.percentCompliant) })
-        // Before the first scan nobody has evidence; then 4 of 5 until gone1 turns stale (day 20),
+        // Before the first scan there is no data (not 0 %); then 4 of 5 until gone1 turns stale (day 20),
         // web1's openssl passes 30 days (day 30), db1's exception ends (day 35).
-        #expect(percent["2025-12-31"] == 0.0)
+        #expect(percent["2025-12-31"] == .some(nil))
         #expect(percent["2026-01-01"] == 80.0 && percent["2026-01-20"] == 80.0)
         #expect(percent["2026-01-21"] == 60.0 && percent["2026-01-30"] == 60.0)
         #expect(percent["2026-01-31"] == 40.0 && percent["2026-02-04"] == 40.0)
         #expect(percent["2026-02-05"] == 20.0 && percent["2026-02-10"] == 20.0)
         #expect(report.trend.last?.at == G.day(40, hour: 12), "the last day is judged at --as-of")
         #expect(report.trend.last?.percentCompliant == report.summary.percentCompliant)
+    }
+
+    @Test func trendHasNoDataBeforeTheFirstScanInEveryFormat() throws {
+        let (history, inventory, _) = try G.fleet()
+        let report = try ComplianceReport.build(history.request(.trend, asOf: G.day(40, hour: 12), inventory: inventory, staleDays: 20))
+        // The period starts 2025-12-27; the first scan is on 2026-01-01.
+        let before = report.trend.prefix { $0.day < "2026-01-01" }
+        #expect(before.map(\.day) == ["2025-12-27", "2025-12-28", "2025-12-29", "2025-12-30", "2025-12-31"])
+        #expect(before.allSatisfy { $0.noData && $0.compliant == nil && $0.percentCompliant == nil && $0.overdue == nil && $0.missingSecurity == nil })
+        #expect(before.allSatisfy { $0.hosts == 5 && $0.scanned == 0 })
+        #expect(report.trend.dropFirst(before.count).allSatisfy { !$0.noData && $0.percentCompliant != nil })
+
+        // JSON: the key says so, the figures are null (not 0).
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(report.rendered(.trend, as: .json).utf8)) as? [String: Any])
+        let points = try #require(json["trend"] as? [[String: Any]])
+        let first = try #require(points.first), firstScanned = try #require(points.first { $0["day"] as? String == "2026-01-01" })
+        #expect(first["no_data"] as? Bool == true && firstScanned["no_data"] as? Bool == false)
+        for key in ["compliant", "percent_compliant", "overdue", "missing_security"] {
+            #expect(first.keys.contains(key) && first[key] is NSNull, "\(key)")
+        }
+        #expect(firstScanned["percent_compliant"] as? Double == 80.0)
+        let ndjson = try report.rendered(.trend, as: .ndjson).split(separator: "\n")
+        #expect(ndjson.first?.contains(#""no_data":true"#) == true && ndjson.first?.contains(#""percent_compliant":null"#) == true)
+
+        // Table: "no data", never "0.0%".
+        let table = try report.rendered(.trend, as: .table).split(separator: "\n")
+        let row = try #require(table.first { $0.hasPrefix("2025-12-31") })
+        #expect(row.contains("no data") && !row.contains("%"), "\(row)")
+
+        // CSV: blank figures.
+        let rows = try CSVParser.parse(report.rendered(.trend, as: .csv))
+        let csv = try #require(rows.first { $0.first == "2025-12-31" })
+        #expect(Array(csv[2...]) == ["5", "0", "", "", "", ""])
+
+        // HTML chart: a gap labelled "no data", no dot at 0 for those days.
+        let html = try report.rendered(.trend, as: .html)
+        #expect(html.contains("data-no-data-days=\"5\">no data</text>"))
+        #expect(!html.contains("data-day=\"2025-12-31\" data-percent") && html.contains("data-day=\"2026-01-01\" data-percent=\"80.0\""))
+        #expect(html.contains("<tr data-day=\"2025-12-31\" data-no-data=\"true\">"))
     }
 
     @Test func activeExceptionExcusesAnOverdueUpdate() throws {
@@ -264,7 +303,7 @@ struct ComplianceReportTests {
         let points = try #require(json["trend"] as? [[String: Any]])
         #expect(rows.count - 1 == points.count)
         for (row, point) in zip(rows.dropFirst(), points) {
-            #expect(row[0] == point["day"] as? String && row[4] == String(point["compliant"] as? Int ?? -1))
+            #expect(row[0] == point["day"] as? String && row[4] == ((point["compliant"] as? Int).map(String.init) ?? ""))
             #expect(Double(row[5]) == point["percent_compliant"] as? Double)
         }
     }
