@@ -58,16 +58,16 @@ extension DeployRunner {
         var planned: [PendingUpdate] = []
         for update in findings.updates {
             if case let .skipped(reason) = policy.selection.decide(update) {
-                record.skipped.append(SkippedUpdate(name: update.name, version: update.availableVersion, reason: reason))
+                record.skipped.append(SkippedUpdate(update, reason: reason))
                 continue
             }
             switch try await gate.decide(update, ringIndex: ringIndex) {
             case .approved:
                 planned.append(update)
             case let .awaiting(reason):
-                record.skipped.append(SkippedUpdate(name: update.name, version: update.availableVersion, reason: reason, awaitingApproval: true))
+                record.skipped.append(SkippedUpdate(update, reason: reason, awaitingApproval: true))
             case let .rejected(reason):
-                record.skipped.append(SkippedUpdate(name: update.name, version: update.availableVersion, reason: reason))
+                record.skipped.append(SkippedUpdate(update, reason: reason))
             }
         }
         record.planned = planned.map(PlannedUpdate.init)

@@ -135,6 +135,49 @@ struct ComplianceReportTests {
         #expect(html.contains("<tr data-day=\"2025-12-31\" data-no-data=\"true\">"))
     }
 
+    /// Issue 13: a host only ever contacted by deployments had its skipped updates in the CSV
+    /// with an empty `installed_version` (and no source).
+    @Test func deployOnlyFindingsCarryTheirInstalledVersion() throws {
+        let history = try G.fresh()
+        let held = G.update("openssl", "3.0.15-1~deb12u1", "3.0.17-1~deb12u2")
+        let tzdata = G.update("tzdata", "2024a-0+deb12u1", "2025b-0+deb12u1", security: false, source: "Debian:12.12/oldstable")
+        let run = try history.deploy(at: G.day(1), policy: "linux-security", host: "web1",
+                                     installed: [G.update("libc6", "2.36-9+deb12u7", "2.36-9+deb12u10")], left: [held, tzdata])
+        let report = try ComplianceReport.build(history.request(asOf: G.day(2), staleDays: 20))
+        let rows = try CSVParser.parse(report.rendered(.compliance, as: .csv))
+        let records = rows.dropFirst().map { Dictionary(uniqueKeysWithValues: zip(CSVReport.complianceColumns, $0)) }
+        #expect(records.map { $0["package"] ?? "" } == ["openssl", "tzdata"])
+        #expect(records.map { $0["installed_version"] ?? "" } == ["3.0.15-1~deb12u1", "2024a-0+deb12u1"])
+        #expect(records.map { $0["source"] ?? "" } == ["Debian-Security:12/oldstable-security", "Debian:12.12/oldstable"])
+        #expect(records.map { $0["security"] ?? "" } == ["true", "false"] && records.allSatisfy { $0["last_deploy_run"] == run })
+    }
+
+    /// Deploy records written before skipped updates carried the scan's finding still read, and
+    /// still take what an earlier scan said; a bundle item skipped by a new deployment is no finding.
+    @Test func skippedUpdatesOldAndNewDecode() throws {
+        let old = #"{"name":"openssl","version":"3.0.17-1~deb12u2","reason":"held by policy","awaiting_approval":false}"#
+        let legacy = try JSONDecoder().decode(SkippedUpdate.self, from: Data(old.utf8))
+        #expect(legacy.recordedWithoutFinding && legacy.installedVersion == nil)
+        let new = SkippedUpdate(G.update("openssl", "3.0.15-1~deb12u1", "3.0.17-1~deb12u2"), reason: "held by policy")
+        let json = try JSONOutput.encode(new, pretty: false)
+        #expect(json.contains(#""installed_version":"3.0.15-1~deb12u1""#) && json.contains(#""security":true"#) && json.contains(#""severity":null"#))
+        let back = try JSONDecoder().decode(SkippedUpdate.self, from: Data(json.utf8))
+        #expect(back == new && !back.recordedWithoutFinding)
+        let bundle = try JSONDecoder().decode(SkippedUpdate.self, from: Data(try JSONOutput.encode(
+            SkippedUpdate(name: "htop", version: "3.2.2-2", reason: "already installed"), pretty: false).utf8))
+        #expect(!bundle.recordedWithoutFinding && bundle.installedVersion == nil)
+
+        var document = DeployHostRecord(host: Host(name: "web1"), status: .ok, ring: "all", batch: 1, startedAt: G.day(1), finishedAt: G.day(1))
+        document.os = G.debian
+        document.rebootRequired = false
+        document.skipped = [legacy, bundle]
+        var observation = ReportHistory.Observation(runId: "r", kind: .deploy, policy: "p", startedAt: G.day(1), at: G.day(1), status: .ok, seen: [])
+        let earlier = ReportHistory.Update(package: "openssl", installedVersion: "3.0.15-1~deb12u1", availableVersion: "3.0.17-1~deb12u2",
+                                           source: "Debian-Security:12/oldstable-security", security: true)
+        HistoryStore.apply(document, to: &observation, earlier: ["openssl@3.0.17-1~deb12u2": earlier], firstSeen: [:])
+        #expect(observation.pending == [earlier], "the old record takes the earlier scan's finding; the bundle item is none")
+    }
+
     @Test func activeExceptionExcusesAnOverdueUpdate() throws {
         let (history, inventory, exceptionId) = try G.fleet()
         let report = try ComplianceReport.build(history.request(asOf: G.day(32, hour: 12), inventory: inventory, staleDays: 20))
