@@ -246,7 +246,7 @@ public enum HTMLReport {
         for entry in report.exceptions {
             let e = entry.exception
             html += "<tr id=\"exception-\(e.id)\" data-state=\"\(entry.state.rawValue)\"><td>#\(e.id)</td><td>\(escape(e.host))</td><td>\(escape(e.target))</td>"
-            html += "<td>\(escape(e.owner))</td><td>\(JSONOutput.timestamp(e.until))</td><td\(entry.state == .expired ? " class=\"bad\"" : "")>\(entry.state.rawValue)</td>"
+            html += "<td>\(escape(e.owner))</td><td>\(ReportDate.endText(e.until))</td><td\(entry.state == .expired ? " class=\"bad\"" : "")>\(entry.state.rawValue)</td>"
             html += "<td class=\"n\">\(entry.matches)</td><td>\(escape(e.reason))\(entry.note.map { "<br><small>\(escape($0))</small>" } ?? "")</td>"
             html += "<td>\(JSONOutput.timestamp(e.createdAt)) by \(escape(e.createdBy))\(e.removedAt.map { ", removed \(JSONOutput.timestamp($0))" } ?? "")</td></tr>"
         }

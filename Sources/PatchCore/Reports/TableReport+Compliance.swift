@@ -73,16 +73,17 @@ extension TableReport {
     public static func exceptions(_ entries: [ComplianceReport.ExceptionEntry]) -> String {
         let rows = entries.map { entry -> [String] in
             let e = entry.exception
-            return ["#\(e.id)", e.host, e.target, e.owner, ReportDate.day(e.until), entry.state.rawValue, String(entry.matches),
+            return ["#\(e.id)", e.host, e.target, e.owner, ReportDate.endText(e.until), entry.state.rawValue, String(entry.matches),
                     e.reason + (entry.note.map { " (\($0))" } ?? "")]
         }
         return render(header: ["ID", "HOST", "TARGET", "OWNER", "UNTIL", "STATE", "FINDINGS", "REASON"], rows: rows, rightAligned: [6])
     }
 
-    /// `exception list`: no findings column (nothing is evaluated).
-    public static func exceptionList(_ exceptions: [ComplianceException], at date: Date) -> String {
+    /// `exception list`: no findings column (nothing is evaluated); ends in the operator's `zone`,
+    /// where `--until` read them.
+    public static func exceptionList(_ exceptions: [ComplianceException], at date: Date, zone: TimeZone = .current) -> String {
         let rows = exceptions.map { e -> [String] in
-            ["#\(e.id)", e.host, e.target, e.owner, JSONOutput.timestamp(e.until), e.state(at: date).rawValue, e.createdBy, e.reason]
+            ["#\(e.id)", e.host, e.target, e.owner, DateArgument.endText(e.until, zone: zone), e.state(at: date).rawValue, e.createdBy, e.reason]
         }
         return render(header: ["ID", "HOST", "TARGET", "OWNER", "UNTIL", "STATE", "BY", "REASON"], rows: rows, rightAligned: [])
     }
