@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import PatchCore
 
 /// `patchctl report`, `exception` and `diff` as a sysadmin or auditor runs them, parsed and run
 /// in-process on a history recorded through the store (see `ScannedHistory`): no binary, no lab.
@@ -116,6 +117,28 @@ struct ReportCommandTests {
         // Audited in the event trail.
         let events = await CLI.run(["history", "events", "--db", s.db])
         #expect(events.stdout.contains("exception-remove") && events.stdout.contains("vendor fix pending"))
+    }
+
+    /// Issue 13: `--until 2027-01-31` read back as `2027-02-01T00:00`. Flag → stored → table and
+    /// JSON: the day given, through its end in local time; JSON holds that exact moment in UTC.
+    @Test func untilABareDayRoundTripsAsThatDayInclusive() async throws {
+        let s = try ScannedHistory.make()
+        let add = await CLI.run(["exception", "add", "web1", "apt", "--until", "2099-01-31", "--reason", "vendor fix", "--db", s.db])
+        #expect(add.status == 0 && add.stdout.contains(" until 2099-01-31 (inclusive) "), "\(add.stdout)\(add.stderr)")
+        let table = await CLI.run(["exception", "list", "--db", s.db])
+        #expect(table.stdout.contains("2099-01-31 (inclusive)") && !table.stdout.contains("2099-02-01"), "\(table.stdout)")
+
+        // Independently of patchctl's parser: local midnight starting 1 February, less a millisecond.
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = .current
+        let end = try #require(calendar.date(from: DateComponents(year: 2099, month: 2, day: 1))).addingTimeInterval(-0.001)
+        let json = await CLI.run(["exception", "list", "--db", s.db, "--output", "json"])
+        let until = try #require((try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])?.first?["until"] as? String)
+        #expect(until == Timestamp.format(end))
+
+        // A time of day keeps its time, with the zone it was read in.
+        let evening = await CLI.run(["exception", "add", "web2", "apt", "--until", "2099-01-31T18:00", "--reason", "x", "--db", s.db])
+        #expect(evening.stdout.contains(" until 2099-01-31 18:00 "), "\(evening.stdout)")
     }
 
     @Test func diffSinceTheLastScan() async throws {

@@ -7,7 +7,8 @@ import Foundation
 /// time in the zone (`2026-12-01T18:00`, `2026-12-01 18:00`, seconds optional), or a bare day.
 /// A bare day always stands for the whole day in the zone: as the end of a span (`--until`,
 /// `--as-of`) its last millisecond, 23:59:59.999, so everything recorded that day is inside (history
-/// keeps milliseconds); as the start of a span (`--since`) its first, 00:00.
+/// keeps milliseconds); as the start of a span (`--since`) its first, 00:00. Output shows such an
+/// end as the day given, inclusive (`endText`); JSON keeps the exact moment, in UTC.
 public enum DateArgument {
     /// `--until`: a duration from `now` (`48h`, `2d`), or an end as `end(_:zone:)` reads it.
     public static func parse(_ text: String, now: Date, zone: TimeZone = .current) -> Date? {
@@ -22,6 +23,25 @@ public enum DateArgument {
         if let exact = moment(trimmed, zone: zone) { return exact }
         guard let start = day(trimmed, zone: zone), let next = calendar(zone).date(byAdding: .day, value: 1, to: start) else { return nil }
         return next.addingTimeInterval(-0.001)
+    }
+
+    /// An end as it reads back (`exception list`, `defer`, report tables), so that what was given
+    /// is what is shown: a bare day's last millisecond in `zone` as that day, said to include it
+    /// (`2027-01-31 (inclusive)`), never as the next midnight; any other moment as its date and
+    /// time in `zone` with the zone (`2027-01-31 18:00 +01:00`, `… UTC`; seconds when not whole).
+    public static func endText(_ date: Date, zone: TimeZone) -> String {
+        let calendar = calendar(zone)
+        let start = calendar.startOfDay(for: date)
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        let day = String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+        if let next = calendar.date(byAdding: .day, value: 1, to: start), abs(next.timeIntervalSince(date) - 0.001) < 0.0005 {
+            return day + " (inclusive)"
+        }
+        var text = day + String(format: " %02d:%02d", parts.hour ?? 0, parts.minute ?? 0)
+        if let second = parts.second, second != 0 { text += String(format: ":%02d", second) }
+        let offset = zone.secondsFromGMT(for: date)
+        guard offset != 0 else { return text + " UTC" }
+        return text + String(format: " %@%02d:%02d", offset < 0 ? "-" : "+", abs(offset) / 3600, abs(offset) % 3600 / 60)
     }
 
     /// The start of a span: a duration back from `end` (`90d`, `12w`; a unit is required, so a

@@ -101,12 +101,22 @@ public struct FailedPackage: Codable, Sendable, Equatable {
 }
 
 /// A pending update the policy left alone, and why (not selected, held, awaiting approval...).
+/// One from the deployment's scan carries what the scan said of it, so reports show it as fully
+/// as a scan's finding; a bundle item or a refused line carries none (it is no pending update).
 public struct SkippedUpdate: Codable, Sendable, Equatable {
     public var name: String
     public var version: String
     public var reason: String
     /// True when an approval would let it through (it is listed by `patchctl approvals list`).
     public var awaitingApproval: Bool
+    /// The scan's finding: installed version, source, security and vendor severity; nil when the
+    /// entry is not a pending update.
+    public var installedVersion: String?
+    public var source: String?
+    public var security: Bool?
+    public var severity: String?
+    /// Written before skipped updates carried the scan's finding: reports guess as they used to.
+    public private(set) var recordedWithoutFinding = false
 
     public init(name: String, version: String, reason: String, awaitingApproval: Bool = false) {
         self.name = name
@@ -115,9 +125,46 @@ public struct SkippedUpdate: Codable, Sendable, Equatable {
         self.awaitingApproval = awaitingApproval
     }
 
+    /// A pending update the scan listed and the policy or an approval left out.
+    public init(_ update: PendingUpdate, reason: String, awaitingApproval: Bool = false) {
+        self.init(name: update.name, version: update.availableVersion, reason: reason, awaitingApproval: awaitingApproval)
+        installedVersion = update.installedVersion
+        source = update.source
+        security = update.security
+        severity = update.severity
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        version = try c.decode(String.self, forKey: .version)
+        reason = try c.decode(String.self, forKey: .reason)
+        awaitingApproval = try c.decode(Bool.self, forKey: .awaitingApproval)
+        installedVersion = try c.decodeIfPresent(String.self, forKey: .installedVersion)
+        source = try c.decodeIfPresent(String.self, forKey: .source)
+        security = try c.decodeIfPresent(Bool.self, forKey: .security)
+        severity = try c.decodeIfPresent(String.self, forKey: .severity)
+        recordedWithoutFinding = !c.contains(.installedVersion)
+    }
+
+    // Explicit nulls: consumers can rely on every key existing.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(version, forKey: .version)
+        try c.encode(reason, forKey: .reason)
+        try c.encode(awaitingApproval, forKey: .awaitingApproval)
+        try c.encode(installedVersion, forKey: .installedVersion)
+        try c.encode(source, forKey: .source)
+        try c.encode(security, forKey: .security)
+        try c.encode(severity, forKey: .severity)
+    }
+
     enum CodingKeys: String, CodingKey {
         case name, version, reason
         case awaitingApproval = "awaiting_approval"
+        case installedVersion = "installed_version"
+        case source, security, severity
     }
 }
 

@@ -15,8 +15,9 @@ extension HostOutcome {
     public var failureLine: String {
         let who = address.isEmpty || address == name ? name : "\(name) (\(address))"
         let reason = (failureReason ?? "").split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? ""
-        // One line each, bounded: the whole message is in the run's record.
-        let bounded = reason.count > 400 ? String(reason.prefix(400)) + "…" : reason
+        // One line each, bounded (a fleet's worth goes to one cron mail), cut where a sentence ends:
+        // apt's and dpkg's repair advice stays whole; the whole message is in the run's record.
+        let bounded = BoundedMessage.bounded(reason, bytes: BoundedMessage.failureLineBytes)
         return "\(who): \(status.rawValue)" + (bounded.isEmpty ? "" : ": " + bounded)
     }
 }

@@ -58,16 +58,16 @@ extension DeployRunner {
         var planned: [PendingUpdate] = []
         for update in findings.updates {
             if case let .skipped(reason) = policy.selection.decide(update) {
-                record.skipped.append(SkippedUpdate(name: update.name, version: update.availableVersion, reason: reason))
+                record.skipped.append(SkippedUpdate(update, reason: reason))
                 continue
             }
             switch try await gate.decide(update, ringIndex: ringIndex) {
             case .approved:
                 planned.append(update)
             case let .awaiting(reason):
-                record.skipped.append(SkippedUpdate(name: update.name, version: update.availableVersion, reason: reason, awaitingApproval: true))
+                record.skipped.append(SkippedUpdate(update, reason: reason, awaitingApproval: true))
             case let .rejected(reason):
-                record.skipped.append(SkippedUpdate(name: update.name, version: update.availableVersion, reason: reason))
+                record.skipped.append(SkippedUpdate(update, reason: reason))
             }
         }
         record.planned = planned.map(PlannedUpdate.init)
@@ -374,6 +374,6 @@ extension DeployRunner {
         // The end of the output says why: an endpoint may send megabytes, read on the reactor thread.
         let lines = tail(output, limit: 65_536).split(separator: "\n").map { $0.trimmed }.filter { !$0.isEmpty }
         let errors = lines.filter { $0.hasPrefix("E:") || $0.contains(" Depends: ") || $0.contains(" PreDepends: ") }
-        return errors.isEmpty ? (lines.last ?? "no output") : errors.joined(separator: " ")
+        return BoundedMessage.bounded(errors.isEmpty ? (lines.last ?? "no output") : errors.joined(separator: " "), bytes: 2000)
     }
 }

@@ -93,7 +93,8 @@ public struct DebianPlatform: Platform {
         let lines = output.split(separator: "\n").filter { !$0.hasPrefix(Sections.marker) }
         let detail = lines.map { $0.trimmed }.filter { !$0.isEmpty }.joined(separator: " ")
         guard !detail.isEmpty else { return .healthy }
-        return .broken(detail: String(detail.prefix(500)), repair: "dpkg --configure -a && apt-get -f install")
+        // dpkg explains itself in whole sentences: bounded, but never cut mid-sentence.
+        return .broken(detail: BoundedMessage.bounded(detail, bytes: 2000), repair: "dpkg --configure -a && apt-get -f install")
     }
 
     /// `NAME<TAB>VERSION<TAB>STATUS` per named package (OS updates, library packages, bundle items).
@@ -124,7 +125,7 @@ public struct DebianPlatform: Platform {
             throw ParseFailure("scan output lacks the apt section")
         }
         guard exit.trimmed == "0" else {
-            let errors = apt.split(separator: "\n").filter { $0.hasPrefix("E:") }.joined(separator: " ")
+            let errors = BoundedMessage.bounded(apt.split(separator: "\n").filter { $0.hasPrefix("E:") }.map { $0.trimmed }.joined(separator: " "), bytes: 2000)
             throw ParseFailure("apt-get -s dist-upgrade exited \(exit.trimmed): \(errors.isEmpty ? String(apt.suffix(300)) : errors)")
         }
         let binaries = sections["binaries"].map(Self.parseBinaries)

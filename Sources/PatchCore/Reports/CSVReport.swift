@@ -55,8 +55,10 @@ public enum CSVReport {
 
     public static func trend(_ points: [ComplianceReport.TrendPoint]) -> String {
         document(header: trendColumns, rows: points.map { point in
-            [point.day, JSONOutput.timestamp(point.at), String(point.hosts), String(point.scanned), String(point.compliant),
-             point.percentCompliant.map { String(format: "%.1f", $0) } ?? "", String(point.overdue), String(point.missingSecurity)]
+            // A day without data leaves its figures empty (a spreadsheet's blank, not a 0).
+            [point.day, JSONOutput.timestamp(point.at), String(point.hosts), String(point.scanned), point.compliant.map(String.init) ?? "",
+             point.percentCompliant.map { String(format: "%.1f", $0) } ?? "", point.overdue.map(String.init) ?? "",
+             point.missingSecurity.map(String.init) ?? ""]
         }, numeric: trendNumericColumns)
     }
 

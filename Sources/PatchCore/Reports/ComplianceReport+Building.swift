@@ -163,11 +163,19 @@ extension ComplianceReport {
     }
 
     /// One point per UTC day from `from` to `to`, each judged at the day's last second (the last day at `to`).
+    /// Days before the first recorded contact with any of the hosts have no data: nobody was
+    /// looking yet, so "never scanned, non-compliant" would be a 0 % that measures nothing.
     static func trendPoints(evaluator: ComplianceEvaluator, hosts: [(name: String, groups: [String])], from: Date, to: Date) -> [TrendPoint] {
         var points: [TrendPoint] = []
         var day = ReportDate.startOfDay(from)
         while day <= to {
             let at = min(day.addingTimeInterval(86_399), to)
+            guard hosts.contains(where: { !evaluator.observations(of: $0.name, at: at).isEmpty }) else {
+                points.append(TrendPoint(day: ReportDate.day(day), at: at, hosts: hosts.count, scanned: 0, compliant: nil,
+                                         percentCompliant: nil, overdue: nil, missingSecurity: nil))
+                day = day.addingTimeInterval(86_400)
+                continue
+            }
             let entries = hosts.map { evaluator.evaluate(host: $0.name, groups: $0.groups, at: at) }
             let compliant = entries.filter(\.compliant).count
             let missing = missingTotal(entries)

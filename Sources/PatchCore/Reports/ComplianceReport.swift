@@ -311,20 +311,26 @@ public struct ComplianceReport: Encodable, Sendable, Equatable {
     }
 
     /// Compliance on one UTC day, judged at the day's end (or at `--as-of` on its last day).
+    /// A day before history holds any contact with the reported hosts has no data: its figures
+    /// are nil (JSON null), never a 0 % nobody measured.
     public struct TrendPoint: Encodable, Sendable, Equatable {
         public var day: String
         public var at: Date
         public var hosts: Int
         public var scanned: Int
-        public var compliant: Int
+        public var compliant: Int?
         public var percentCompliant: Double?
-        public var overdue: Int
-        public var missingSecurity: Int
+        public var overdue: Int?
+        public var missingSecurity: Int?
+
+        /// No scan or deployment of these hosts had been recorded by the day's end.
+        public var noData: Bool { compliant == nil }
 
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(day, forKey: .day)
             try c.encode(at, forKey: .at)
+            try c.encode(noData, forKey: .noData)
             try c.encode(hosts, forKey: .hosts)
             try c.encode(scanned, forKey: .scanned)
             try c.encode(compliant, forKey: .compliant)
@@ -334,7 +340,9 @@ public struct ComplianceReport: Encodable, Sendable, Equatable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case day, at, hosts, scanned, compliant
+            case day, at
+            case noData = "no_data"
+            case hosts, scanned, compliant
             case percentCompliant = "percent_compliant"
             case overdue
             case missingSecurity = "missing_security"

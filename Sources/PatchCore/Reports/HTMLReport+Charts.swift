@@ -100,20 +100,42 @@ extension HTMLReport {
         let position = { (index: Int, percent: Double) -> (Double, Double) in
             (points.count > 1 ? left + step * Double(index) : (left + right) / 2, bottom - (bottom - top) * percent / 100)
         }
-        let drawn = points.enumerated().compactMap { index, point in point.percentCompliant.map { position(index, $0) } }
-        if let first = drawn.first, let last = drawn.last {
-            let line = drawn.map { "\(fmt($0.0)),\(fmt($0.1))" }.joined(separator: " ")
+        // Runs of days with data, each its own line: a day without data is a gap, never a 0.
+        var runs: [[(Double, Double)]] = []
+        var run: [(Double, Double)] = []
+        for (index, point) in points.enumerated() {
+            if let percent = point.percentCompliant {
+                run.append(position(index, percent))
+            } else if !run.isEmpty {
+                runs.append(run)
+                run = []
+            }
+        }
+        if !run.isEmpty { runs.append(run) }
+        for run in runs {
+            guard let first = run.first, let last = run.last else { continue }
+            let line = run.map { "\(fmt($0.0)),\(fmt($0.1))" }.joined(separator: " ")
             svg += "<polygon points=\"\(fmt(first.0)),\(fmt(bottom)) \(line) \(fmt(last.0)),\(fmt(bottom))\" fill=\"#bbdefb\"/>"
             svg += "<polyline points=\"\(line)\" fill=\"none\" stroke=\"\(trendColor)\" stroke-width=\"3\"/>"
-            if drawn.count == 1 {
+            if points.count == 1 {
                 svg += "<line x1=\"\(fmt(left))\" y1=\"\(fmt(first.1))\" x2=\"\(fmt(right))\" y2=\"\(fmt(first.1))\" stroke=\"\(trendColor)\" stroke-width=\"3\"/>"
             }
         }
+        // The days before the first contact (all of them, without any): labelled, so the empty
+        // stretch reads as "not measured".
+        let firstData = points.firstIndex { $0.percentCompliant != nil } ?? points.count
+        if firstData > 0 {
+            let end = firstData < points.count && points.count > 1 ? left + step * Double(firstData - 1) : right
+            svg += "<text x=\"\(fmt((left + end) / 2))\" y=\"\(fmt((top + bottom) / 2))\" text-anchor=\"middle\" class=\"cn\" "
+                + "data-no-data-days=\"\(firstData)\">no data</text>"
+        }
+        let lone = Set(runs.filter { $0.count == 1 }.map { "\(fmt($0[0].0))" })
         for (index, point) in points.enumerated() {
             guard let percent = point.percentCompliant else { continue }
             let (x, y) = position(index, percent)
-            svg += "<circle cx=\"\(fmt(x))\" cy=\"\(fmt(y))\" r=\"\(points.count <= 62 ? 3.5 : 0)\" fill=\"\(trendColor)\" "
-                + "data-day=\"\(point.day)\" data-percent=\"\(number(percent))\" data-compliant=\"\(point.compliant)\" data-hosts=\"\(point.hosts)\"/>"
+            let radius = points.count <= 62 || lone.contains(fmt(x)) ? 3.5 : 0
+            svg += "<circle cx=\"\(fmt(x))\" cy=\"\(fmt(y))\" r=\"\(radius)\" fill=\"\(trendColor)\" "
+                + "data-day=\"\(point.day)\" data-percent=\"\(number(percent))\" data-compliant=\"\(point.compliant ?? 0)\" data-hosts=\"\(point.hosts)\"/>"
         }
         if let first = points.first, let last = points.last {
             svg += "<text x=\"\(fmt(left))\" y=\"\(fmt(bottom + 18))\" class=\"cn\">\(first.day)</text>"

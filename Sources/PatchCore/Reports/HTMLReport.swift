@@ -246,7 +246,7 @@ public enum HTMLReport {
         for entry in report.exceptions {
             let e = entry.exception
             html += "<tr id=\"exception-\(e.id)\" data-state=\"\(entry.state.rawValue)\"><td>#\(e.id)</td><td>\(escape(e.host))</td><td>\(escape(e.target))</td>"
-            html += "<td>\(escape(e.owner))</td><td>\(JSONOutput.timestamp(e.until))</td><td\(entry.state == .expired ? " class=\"bad\"" : "")>\(entry.state.rawValue)</td>"
+            html += "<td>\(escape(e.owner))</td><td>\(ReportDate.endText(e.until))</td><td\(entry.state == .expired ? " class=\"bad\"" : "")>\(entry.state.rawValue)</td>"
             html += "<td class=\"n\">\(entry.matches)</td><td>\(escape(e.reason))\(entry.note.map { "<br><small>\(escape($0))</small>" } ?? "")</td>"
             html += "<td>\(JSONOutput.timestamp(e.createdAt)) by \(escape(e.createdBy))\(e.removedAt.map { ", removed \(JSONOutput.timestamp($0))" } ?? "")</td></tr>"
         }
@@ -272,9 +272,11 @@ public enum HTMLReport {
         var html = "<section id=\"trend\"><h2>Trend</h2><p>Each day judged at its last second (UTC) with the same rules, from the scans recorded by then.</p>"
         html += "<table><thead><tr><th>Day</th><th>Hosts</th><th>Scanned</th><th>Compliant</th><th>Percent</th><th>Overdue</th><th>Security pending</th></tr></thead><tbody>"
         for point in report.trend {
-            html += "<tr data-day=\"\(point.day)\"><td>\(point.day)</td><td class=\"n\">\(point.hosts)</td><td class=\"n\">\(point.scanned)</td>"
-            html += "<td class=\"n\">\(point.compliant)</td><td class=\"n\">\(percentText(point.percentCompliant))</td>"
-            html += "<td class=\"n\">\(point.overdue)</td><td class=\"n\">\(point.missingSecurity)</td></tr>"
+            let figure = { (value: Int?) in value.map(String.init) ?? "–" }
+            html += "<tr data-day=\"\(point.day)\"\(point.noData ? " data-no-data=\"true\"" : "")><td>\(point.day)</td>"
+            html += "<td class=\"n\">\(point.hosts)</td><td class=\"n\">\(point.scanned)</td><td class=\"n\">\(figure(point.compliant))</td>"
+            html += "<td class=\"n\">\(point.noData ? "no data" : percentText(point.percentCompliant))</td>"
+            html += "<td class=\"n\">\(figure(point.overdue))</td><td class=\"n\">\(figure(point.missingSecurity))</td></tr>"
         }
         return html + "</tbody></table></section>"
     }

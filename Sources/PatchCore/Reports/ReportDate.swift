@@ -20,6 +20,11 @@ public enum ReportDate {
         Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
     }
 
+    /// An end (an exception's `until`) as report tables show it, in UTC: see `DateArgument.endText`.
+    public static func endText(_ date: Date) -> String {
+        DateArgument.endText(date, zone: utc)
+    }
+
     /// `--as-of`, read in UTC by `DateArgument` (a bare day: its last millisecond).
     public static func parseMoment(_ text: String) -> Date? {
         DateArgument.end(text, zone: utc)

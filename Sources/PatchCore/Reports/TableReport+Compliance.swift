@@ -63,8 +63,9 @@ extension TableReport {
     public static func trend(_ report: ComplianceReport) -> String {
         var out = line("\(report.standard.name) compliance per day, \(ReportDate.day(report.evidence.periodFrom)) to \(JSONOutput.timestamp(report.evidence.generatedAt))\n\n")
         out += render(header: ["DAY", "HOSTS", "SCANNED", "COMPLIANT", "PERCENT", "OVERDUE", "SECURITY"], rows: report.trend.map { point in
-            [point.day, String(point.hosts), String(point.scanned), String(point.compliant), percent(point.percentCompliant),
-             String(point.overdue), String(point.missingSecurity)]
+            point.noData ? [point.day, String(point.hosts), String(point.scanned), "-", "no data", "-", "-"]
+                : [point.day, String(point.hosts), String(point.scanned), point.compliant.map(String.init) ?? "-", percent(point.percentCompliant),
+                   point.overdue.map(String.init) ?? "-", point.missingSecurity.map(String.init) ?? "-"]
         }, rightAligned: [1, 2, 3, 4, 5, 6])
         return out + "\n" + evidence(report.evidence)
     }
@@ -72,16 +73,17 @@ extension TableReport {
     public static func exceptions(_ entries: [ComplianceReport.ExceptionEntry]) -> String {
         let rows = entries.map { entry -> [String] in
             let e = entry.exception
-            return ["#\(e.id)", e.host, e.target, e.owner, ReportDate.day(e.until), entry.state.rawValue, String(entry.matches),
+            return ["#\(e.id)", e.host, e.target, e.owner, ReportDate.endText(e.until), entry.state.rawValue, String(entry.matches),
                     e.reason + (entry.note.map { " (\($0))" } ?? "")]
         }
         return render(header: ["ID", "HOST", "TARGET", "OWNER", "UNTIL", "STATE", "FINDINGS", "REASON"], rows: rows, rightAligned: [6])
     }
 
-    /// `exception list`: no findings column (nothing is evaluated).
-    public static func exceptionList(_ exceptions: [ComplianceException], at date: Date) -> String {
+    /// `exception list`: no findings column (nothing is evaluated); ends in the operator's `zone`,
+    /// where `--until` read them.
+    public static func exceptionList(_ exceptions: [ComplianceException], at date: Date, zone: TimeZone = .current) -> String {
         let rows = exceptions.map { e -> [String] in
-            ["#\(e.id)", e.host, e.target, e.owner, JSONOutput.timestamp(e.until), e.state(at: date).rawValue, e.createdBy, e.reason]
+            ["#\(e.id)", e.host, e.target, e.owner, DateArgument.endText(e.until, zone: zone), e.state(at: date).rawValue, e.createdBy, e.reason]
         }
         return render(header: ["ID", "HOST", "TARGET", "OWNER", "UNTIL", "STATE", "BY", "REASON"], rows: rows, rightAligned: [])
     }

@@ -56,7 +56,7 @@ extension TableReport {
     public static func deferrals(_ records: [DeferralRecord]) -> String {
         guard !records.isEmpty else { return "no active deferral\n" }
         let rows = records.map { record -> [String] in
-            [String(record.id), record.host, record.policy ?? "(every policy)", JSONOutput.timestamp(record.until), record.createdBy, record.reason]
+            [String(record.id), record.host, record.policy ?? "(every policy)", DateArgument.endText(record.until, zone: .current), record.createdBy, record.reason]
         }
         return render(header: ["ID", "HOST", "POLICY", "UNTIL", "BY", "REASON"], rows: rows, rightAligned: [0])
     }

@@ -261,10 +261,10 @@ extension HistoryStore {
     }
 
     /// A deployment's document as an observation: its scan listed planned + skipped updates;
-    /// what it did not install is still pending. Skipped updates carry no installed version or
-    /// security flag, so those come from the latest earlier sighting of the same version (or the
-    /// first one's security flag); one never seen before counts as a security update unless the
-    /// deployment said it is not one.
+    /// what it did not install is still pending. Skipped updates carry the scan's installed
+    /// version, source and security flag; ones recorded before they did take them from the latest
+    /// earlier sighting of the same version (or the first one's security flag), and one never seen
+    /// before counts as a security update unless the deployment said it is not one.
     static func apply(_ document: DeployHostRecord, to observation: inout ReportHistory.Observation, earlier: [String: ReportHistory.Update],
                       firstSeen: [String: ReportHistory.Sighting]) {
         observation.deployment = ReportHistory.DeployJob(ring: document.ring, planned: document.planned.count,
@@ -290,9 +290,23 @@ extension HistoryStore {
             pending.append(left)
         }
         for item in document.skipped {
-            let update = earlier[item.name + "@" + item.version] ?? ReportHistory.Update(
-                package: item.name, installedVersion: "", availableVersion: item.version, source: "",
-                security: firstSeen[item.name + "@" + item.version]?.security ?? (item.reason != "not a security update"))
+            let key = item.name + "@" + item.version
+            let update: ReportHistory.Update
+            if let installed = item.installedVersion {
+                // What the deployment's own scan said; release date and CVEs as the scan before knew them.
+                var own = ReportHistory.Update(package: item.name, installedVersion: installed, availableVersion: item.version,
+                                               source: item.source ?? "", security: item.security ?? true, severity: item.severity,
+                                               releasedAt: earlier[key]?.releasedAt, cves: earlier[key]?.cves ?? [])
+                own.cveSeverity = earlier[key]?.cveSeverity
+                own.kev = earlier[key]?.kev ?? false
+                update = own
+            } else if item.recordedWithoutFinding {
+                update = earlier[key] ?? ReportHistory.Update(
+                    package: item.name, installedVersion: "", availableVersion: item.version, source: "",
+                    security: firstSeen[key]?.security ?? (item.reason != "not a security update"))
+            } else {
+                continue  // a bundle item or a refused line: not a pending update
+            }
             seen.append(update)
             pending.append(update)
         }

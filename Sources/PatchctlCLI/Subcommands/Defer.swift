@@ -67,7 +67,7 @@ extension Patchctl {
                 guard let until, let reason, let date = DateArgument.parse(until, now: now) else { return }
                 guard date > now else { throw PatchError.deploy(message: "--until \(until) is in the past") }
                 _ = try store.addDeferral(host: host, policy: policyName, until: date, reason: reason, by: user, at: now)
-                Terminal.write(line: "\(host) deferred until \(JSONOutput.timestamp(date))\(policyName.map { " for \($0)" } ?? " for every policy"): \(reason)\n")
+                Terminal.write(line: "\(host) deferred until \(DateArgument.endText(date, zone: .current))\(policyName.map { " for \($0)" } ?? " for every policy"): \(reason)\n")
             }
         }
 

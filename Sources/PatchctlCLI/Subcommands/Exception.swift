@@ -55,7 +55,7 @@ extension Patchctl.Exception {
             let id = try store.addException(host: host, target: canonical, until: date, reason: reason, owner: owner ?? user, by: user, at: now)
             let record = try store.exceptions().first { $0.id == id }
             try Output.print(one: record, as: outputOptions.output) {
-                Output.text("exception #\(id): \(host) may miss \(canonical) until \(JSONOutput.timestamp(date)) (owner \(owner ?? user)): \(reason)\n")
+                Output.text("exception #\(id): \(host) may miss \(canonical) until \(DateArgument.endText(date, zone: .current)) (owner \(owner ?? user)): \(reason)\n")
             }
         }
     }

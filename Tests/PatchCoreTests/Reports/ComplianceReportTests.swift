@@ -85,15 +85,97 @@ struct ComplianceReportTests {
         let report = try ComplianceReport.build(history.request(asOf: G.day(40, hour: 12), inventory: inventory, staleDays: 20))
         #expect(report.trend.count == 46 && report.trend.first?.day == "2025-12-27" && report.trend.last?.day == "2026-02-10")
         let percent = Dictionary(uniqueKeysWithValues: report.trend.map { ($0.day, $0.percentCompliant) })
-        // Before the first scan nobody has evidence; then 4 of 5 until gone1 turns stale (day 20),
+        // Before the first scan there is no data (not 0 %); then 4 of 5 until gone1 turns stale (day 20),
         // web1's openssl passes 30 days (day 30), db1's exception ends (day 35).
-        #expect(percent["2025-12-31"] == 0.0)
+        #expect(percent["2025-12-31"] == .some(nil))
         #expect(percent["2026-01-01"] == 80.0 && percent["2026-01-20"] == 80.0)
         #expect(percent["2026-01-21"] == 60.0 && percent["2026-01-30"] == 60.0)
         #expect(percent["2026-01-31"] == 40.0 && percent["2026-02-04"] == 40.0)
         #expect(percent["2026-02-05"] == 20.0 && percent["2026-02-10"] == 20.0)
         #expect(report.trend.last?.at == G.day(40, hour: 12), "the last day is judged at --as-of")
         #expect(report.trend.last?.percentCompliant == report.summary.percentCompliant)
+    }
+
+    @Test func trendHasNoDataBeforeTheFirstScanInEveryFormat() throws {
+        let (history, inventory, _) = try G.fleet()
+        let report = try ComplianceReport.build(history.request(.trend, asOf: G.day(40, hour: 12), inventory: inventory, staleDays: 20))
+        // The period starts 2025-12-27; the first scan is on 2026-01-01.
+        let before = report.trend.prefix { $0.day < "2026-01-01" }
+        #expect(before.map(\.day) == ["2025-12-27", "2025-12-28", "2025-12-29", "2025-12-30", "2025-12-31"])
+        #expect(before.allSatisfy { $0.noData && $0.compliant == nil && $0.percentCompliant == nil && $0.overdue == nil && $0.missingSecurity == nil })
+        #expect(before.allSatisfy { $0.hosts == 5 && $0.scanned == 0 })
+        #expect(report.trend.dropFirst(before.count).allSatisfy { !$0.noData && $0.percentCompliant != nil })
+
+        // JSON: the key says so, the figures are null (not 0).
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(report.rendered(.trend, as: .json).utf8)) as? [String: Any])
+        let points = try #require(json["trend"] as? [[String: Any]])
+        let first = try #require(points.first), firstScanned = try #require(points.first { $0["day"] as? String == "2026-01-01" })
+        #expect(first["no_data"] as? Bool == true && firstScanned["no_data"] as? Bool == false)
+        for key in ["compliant", "percent_compliant", "overdue", "missing_security"] {
+            #expect(first.keys.contains(key) && first[key] is NSNull, "\(key)")
+        }
+        #expect(firstScanned["percent_compliant"] as? Double == 80.0)
+        let ndjson = try report.rendered(.trend, as: .ndjson).split(separator: "\n")
+        #expect(ndjson.first?.contains(#""no_data":true"#) == true && ndjson.first?.contains(#""percent_compliant":null"#) == true)
+
+        // Table: "no data", never "0.0%".
+        let table = try report.rendered(.trend, as: .table).split(separator: "\n")
+        let row = try #require(table.first { $0.hasPrefix("2025-12-31") })
+        #expect(row.contains("no data") && !row.contains("%"), "\(row)")
+
+        // CSV: blank figures.
+        let rows = try CSVParser.parse(report.rendered(.trend, as: .csv))
+        let csv = try #require(rows.first { $0.first == "2025-12-31" })
+        #expect(Array(csv[2...]) == ["5", "0", "", "", "", ""])
+
+        // HTML chart: a gap labelled "no data", no dot at 0 for those days.
+        let html = try report.rendered(.trend, as: .html)
+        #expect(html.contains("data-no-data-days=\"5\">no data</text>"))
+        #expect(!html.contains("data-day=\"2025-12-31\" data-percent") && html.contains("data-day=\"2026-01-01\" data-percent=\"80.0\""))
+        #expect(html.contains("<tr data-day=\"2025-12-31\" data-no-data=\"true\">"))
+    }
+
+    /// Issue 13: a host only ever contacted by deployments had its skipped updates in the CSV
+    /// with an empty `installed_version` (and no source).
+    @Test func deployOnlyFindingsCarryTheirInstalledVersion() throws {
+        let history = try G.fresh()
+        let held = G.update("openssl", "3.0.15-1~deb12u1", "3.0.17-1~deb12u2")
+        let tzdata = G.update("tzdata", "2024a-0+deb12u1", "2025b-0+deb12u1", security: false, source: "Debian:12.12/oldstable")
+        let run = try history.deploy(at: G.day(1), policy: "linux-security", host: "web1",
+                                     installed: [G.update("libc6", "2.36-9+deb12u7", "2.36-9+deb12u10")], left: [held, tzdata])
+        let report = try ComplianceReport.build(history.request(asOf: G.day(2), staleDays: 20))
+        let rows = try CSVParser.parse(report.rendered(.compliance, as: .csv))
+        let records = rows.dropFirst().map { Dictionary(uniqueKeysWithValues: zip(CSVReport.complianceColumns, $0)) }
+        #expect(records.map { $0["package"] ?? "" } == ["openssl", "tzdata"])
+        #expect(records.map { $0["installed_version"] ?? "" } == ["3.0.15-1~deb12u1", "2024a-0+deb12u1"])
+        #expect(records.map { $0["source"] ?? "" } == ["Debian-Security:12/oldstable-security", "Debian:12.12/oldstable"])
+        #expect(records.map { $0["security"] ?? "" } == ["true", "false"] && records.allSatisfy { $0["last_deploy_run"] == run })
+    }
+
+    /// Deploy records written before skipped updates carried the scan's finding still read, and
+    /// still take what an earlier scan said; a bundle item skipped by a new deployment is no finding.
+    @Test func skippedUpdatesOldAndNewDecode() throws {
+        let old = #"{"name":"openssl","version":"3.0.17-1~deb12u2","reason":"held by policy","awaiting_approval":false}"#
+        let legacy = try JSONDecoder().decode(SkippedUpdate.self, from: Data(old.utf8))
+        #expect(legacy.recordedWithoutFinding && legacy.installedVersion == nil)
+        let new = SkippedUpdate(G.update("openssl", "3.0.15-1~deb12u1", "3.0.17-1~deb12u2"), reason: "held by policy")
+        let json = try JSONOutput.encode(new, pretty: false)
+        #expect(json.contains(#""installed_version":"3.0.15-1~deb12u1""#) && json.contains(#""security":true"#) && json.contains(#""severity":null"#))
+        let back = try JSONDecoder().decode(SkippedUpdate.self, from: Data(json.utf8))
+        #expect(back == new && !back.recordedWithoutFinding)
+        let bundle = try JSONDecoder().decode(SkippedUpdate.self, from: Data(try JSONOutput.encode(
+            SkippedUpdate(name: "htop", version: "3.2.2-2", reason: "already installed"), pretty: false).utf8))
+        #expect(!bundle.recordedWithoutFinding && bundle.installedVersion == nil)
+
+        var document = DeployHostRecord(host: Host(name: "web1"), status: .ok, ring: "all", batch: 1, startedAt: G.day(1), finishedAt: G.day(1))
+        document.os = G.debian
+        document.rebootRequired = false
+        document.skipped = [legacy, bundle]
+        var observation = ReportHistory.Observation(runId: "r", kind: .deploy, policy: "p", startedAt: G.day(1), at: G.day(1), status: .ok, seen: [])
+        let earlier = ReportHistory.Update(package: "openssl", installedVersion: "3.0.15-1~deb12u1", availableVersion: "3.0.17-1~deb12u2",
+                                           source: "Debian-Security:12/oldstable-security", security: true)
+        HistoryStore.apply(document, to: &observation, earlier: ["openssl@3.0.17-1~deb12u2": earlier], firstSeen: [:])
+        #expect(observation.pending == [earlier], "the old record takes the earlier scan's finding; the bundle item is none")
     }
 
     @Test func activeExceptionExcusesAnOverdueUpdate() throws {
@@ -264,7 +346,7 @@ struct ComplianceReportTests {
         let points = try #require(json["trend"] as? [[String: Any]])
         #expect(rows.count - 1 == points.count)
         for (row, point) in zip(rows.dropFirst(), points) {
-            #expect(row[0] == point["day"] as? String && row[4] == String(point["compliant"] as? Int ?? -1))
+            #expect(row[0] == point["day"] as? String && row[4] == ((point["compliant"] as? Int).map(String.init) ?? ""))
             #expect(Double(row[5]) == point["percent_compliant"] as? Double)
         }
     }

@@ -60,7 +60,8 @@ struct GeneratedHistory {
         // `notInstalled`: selected and planned, but not installed (the host was deferred, say).
         record.planned = (installed + notInstalled).map(PlannedUpdate.init)
         record.installed = installed.map { InstalledPackage(name: $0.name, fromVersion: $0.installedVersion, toVersion: $0.availableVersion) }
-        record.skipped = left.map { SkippedUpdate(name: $0.name, version: $0.availableVersion, reason: $0.security ? "held by policy (hold: \($0.name))" : "not a security update") }
+        // As DeployRunner's plan records them: with the scan's finding.
+        record.skipped = left.map { SkippedUpdate($0, reason: $0.security ? "held by policy (hold: \($0.name))" : "not a security update") }
         try store.record(runId: id, hosts: [record])
         let report = DeployRunSummary(outcome: .finished, dryRun: false, rings: [RingReport(name: "all", hosts: 1, failed: 0, state: .ran)], notes: [])
         try store.finishRun(runId: id, finishedAt: date.addingTimeInterval(1), report: StoreCodec.encode(report))

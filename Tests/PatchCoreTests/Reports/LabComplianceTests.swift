@@ -118,4 +118,43 @@ struct LabComplianceTests {
             #expect(diff.hosts.first { $0.name == "gone" }?.change == .failed)
         }
     }
+
+    /// A deployment run with no scan before it (cron runs `patchctl deploy` alone): the updates
+    /// its policy left alone are the host's findings, and the CSV carries their installed
+    /// versions as dpkg has them, not blanks.
+    @Test func deployOnlyHistoryGivesTheCSVInstalledVersions() async throws {
+        try await Lab.withDeployEndpoints {
+            let slot = try Lab.resetSlot(1)
+            let folder = try Lab.temporaryDirectory()
+            let store = try HistoryStore(path: folder.appendingPathComponent("history.db").path)
+            let inventory = folder.appendingPathComponent("inventory.yml").path
+            try "all:\n  hosts:\n    \(slot.name): {address: \(slot.address), port: \(slot.port), user: root, private_key_file: \(slot.privateKeyFile ?? "")}\n"
+                .write(toFile: inventory, atomically: true, encoding: .utf8)
+            let policy = folder.appendingPathComponent("lab-security.yml").path
+            try "name: lab-security\ntargets: all\napproval: auto\nreboot: never\nrefresh: false\nselect:\n  updates: security\n  include: [\"patchlab-*\"]\n"
+                .write(toFile: policy, atomically: true, encoding: .utf8)
+            let request = DeployJob.Request(policy: policy, inventory: inventory, ignoreWindow: true, forks: 4)
+            let run = try await DeployJob(request: request, policy: try Policy.load(path: policy))
+                .execute(store: store, connection: try Lab.options(), user: "tester", version: "test", now: { Date() })
+            let host = try #require(run.hosts.first)
+            #expect(host.installed.map(\.name) == ["patchlab-canary"], "\(host.error ?? "")")
+            #expect(host.skipped.contains { $0.name == "patchlab-tool" && $0.installedVersion == "1.0" && $0.security == false })
+
+            let report = try ComplianceReport.build(ComplianceRequest(kind: .compliance, database: store.path, inventory: inventory,
+                                                                      asOf: ReportDate.now(), currentDirectory: folder.path))
+            let rows = try CSVParser.parse(report.rendered(.compliance, as: .csv))
+            let records = rows.dropFirst().map { Dictionary(uniqueKeysWithValues: zip(CSVReport.complianceColumns, $0)) }
+                .filter { !($0["package"] ?? "").isEmpty }
+            // Exactly what apt still offers, each at the version dpkg has installed.
+            let apt = try Self.upgradable(try Lab.slotRoot(1))
+            #expect(Set(records.map { $0["package"] ?? "" }) == Set(apt.keys))
+            let dpkg = try LabDeployTests.installed(try Lab.slotRoot(1), Array(apt.keys))
+            #expect(records.contains { $0["package"] == "patchlab-tool" })
+            for record in records {
+                let package = record["package"] ?? ""
+                #expect(record["installed_version"] == dpkg[package] && record["last_deploy_run"] == run.runId, "\(package)")
+                #expect(!(record["source"] ?? "").isEmpty, "\(package): the source the deployment's scan saw")
+            }
+        }
+    }
 }
