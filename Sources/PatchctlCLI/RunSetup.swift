@@ -22,7 +22,7 @@ enum RunSetup {
         let progress = Progress(total: prepared.hosts.count, enabled: format == .table && Terminal.stderrIsTerminal)
         let results = await work { record in
             recorder.add(record)
-            if format == .ndjson { Output.line(record) }
+            if format == .ndjson { Output.line(record, runId: recorder.runId) }
             progress.finished(record.name, ok: record.status == .ok)
         }
         progress.clear()
