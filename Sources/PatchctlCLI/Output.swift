@@ -41,6 +41,28 @@ enum Output {
         }
     }
 
+    /// One NDJSON line of a recorded run: the host's object with the run's `run_id` beside its
+    /// own keys, so a line read alone still says which run it belongs to.
+    static func line<Item: Encodable>(_ item: Item, runId: String) {
+        line(RunLine(runId: runId, item: item))
+    }
+
     /// A table line whose interpolated values (names, reasons) are shown on it, newlines included.
     static func text(_ line: TerminalLine) -> String { line.text }
+}
+
+/// An item encoded with a `run_id` key added to its own (an item's keyed container is shared).
+struct RunLine<Item: Encodable>: Encodable {
+    var runId: String
+    var item: Item
+
+    func encode(to encoder: any Encoder) throws {
+        try item.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(runId, forKey: .runId)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case runId = "run_id"
+    }
 }

@@ -26,7 +26,7 @@ enum RunSetup {
         logger.info("run started", metadata: ["hosts": "\(prepared.hosts.count)"])
         let results = await work { record in
             recorder.add(record)
-            if format == .ndjson { Output.line(record) }
+            if format == .ndjson { Output.line(record, runId: recorder.runId) }
             progress.finished(record.name, ok: record.status == .ok)
             RunSetup.log(record, to: logger)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import LabSupport
 import Testing
 import PatchCore
 @testable import PatchctlCLI
@@ -99,6 +100,15 @@ struct CommandLineTests {
         #expect(result.stderr.split(separator: "\n").count == 1)
         let shown = await CLI.run(["history", "show", String(s.runs[1].prefix(20)), "--db", s.db, "--output", "ndjson"])
         #expect(shown.status == 0 && shown.stdout.split(separator: "\n").count == 3, "every host of the run, one line each: \(shown.stderr)")
+        // Issue 13: each line names its run, as streamed lines do.
+        JSONSchema.validate(shown.stdout, schema: "scan-host-line", lines: true)
+        let ids = shown.stdout.split(separator: "\n").map { line in
+            ((try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any])?["run_id"] as? String
+        }
+        #expect(ids.allSatisfy { $0 == s.runs[1] }, "\(ids)")
+        let document = await CLI.run(["history", "show", s.runs[1], "--db", s.db, "--output", "json"])
+        JSONSchema.validate(document.stdout, schema: "history-show")
+        JSONSchema.validate(await CLI.run(["history", "--db", s.db, "--output", "json"]).stdout, schema: "history-list")
     }
 }
 

@@ -112,6 +112,7 @@ struct DeployCommandTests {
             signalled.wait()
             #expect(interrupted.status == 130, "\(interrupted.stderr)")
             #expect(interrupted.stderr.contains("interrupted"))
+            JSONSchema.validate(interrupted.stdout, schema: "deploy-run")
             let document = try CLI.json(interrupted.stdout)
             #expect(document["outcome"] as? String == "interrupted")
             let hosts = try #require(document["hosts"] as? [[String: Any]])
@@ -126,6 +127,7 @@ struct DeployCommandTests {
             let runId = try #require(document["run_id"] as? String)
             let history = try CLI.run(["history", "--db", setup.db, "--output", "json"])
             #expect(history.stdout.contains("\"state\" : \"interrupted\""))
+            JSONSchema.validate(history.stdout, schema: "history-list")
             let shown = try CLI.run(["history", "show", runId, "--db", setup.db, "--output", "json"])
             #expect((try CLI.json(shown.stdout)["hosts"] as? [[String: Any]])?.map { $0["status"] as? String } == ["ok", "not_started", "not_started"])
             // --resume repeats the recorded run with its own inventory: another -i is refused, not ignored.
@@ -134,6 +136,9 @@ struct DeployCommandTests {
 
             let resumed = try CLI.run(["deploy", "--resume", runId, "--output", "json", "--known-hosts", try CLI.lab("LAB_KNOWN_HOSTS"), "--db", setup.db])
             #expect(resumed.status == 0, "\(resumed.stderr)")
+            JSONSchema.validate(resumed.stdout, schema: "deploy-run")
+            let shown = try CLI.run(["history", "show", runId, "--db", setup.db, "--output", "json"])
+            JSONSchema.validate(shown.stdout, schema: "history-show")
             let finished = try CLI.json(resumed.stdout)
             #expect(finished["run_id"] as? String == runId)
             #expect(finished["outcome"] as? String == "finished")
@@ -198,6 +203,10 @@ struct DeployCommandTests {
             #expect(try CLI.run(["defer", "slot2", "--cancel", "--db", setup.db]).status == 0)
             let installed = try CLI.run(["deploy", "--policy", setup.policy, "--output", "json", "--reason", "CHG-42"] + setup.common)
             #expect(installed.status == 0 && installed.stdout.contains("\"to_version\" : \"1.1\""), "\(installed.stdout)\(installed.stderr)")
+            JSONSchema.validate(installed.stdout, schema: "deploy-run")
+            // Issue 13: a Debian plan has severity null and no advisories, never missing keys.
+            let planned = try #require(((try CLI.json(installed.stdout)["hosts"] as? [[String: Any]])?.first?["planned"] as? [[String: Any]])?.first)
+            #expect(planned["severity"] is NSNull && (planned["advisories"] as? [Any])?.isEmpty == true, "\(planned)")
             // The reason is the run's, in its document and when history reprints it; history counts what it installed.
             let installedRun = try CLI.json(installed.stdout)
             let installedId = try #require(installedRun["run_id"] as? String)

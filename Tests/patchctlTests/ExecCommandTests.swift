@@ -1,4 +1,5 @@
 import Foundation
+import LabSupport
 import Testing
 
 @Suite("patchctl exec CLI", .serialized, .enabled(if: CLI.labEnabled))
@@ -22,6 +23,7 @@ struct ExecCommandTests {
         let common = ["-i", try inventory(folder), "--known-hosts", try CLI.lab("LAB_KNOWN_HOSTS"), "--db", db, "--output", "json"]
         let ok = try CLI.run(["exec"] + common + ["--", "cat", "/etc/debian_version;", "echo", "warn", ">&2"])
         #expect(ok.status == 0, "\(ok.stderr)")
+        JSONSchema.validate(ok.stdout, schema: "exec-run")
         let document = try CLI.json(ok.stdout)
         #expect(document["command"] as? String == "cat /etc/debian_version; echo warn >&2")
         let hosts = try #require(document["hosts"] as? [[String: Any]])
@@ -41,8 +43,18 @@ struct ExecCommandTests {
 
         let runId = try #require(try CLI.json(failing.stdout)["run_id"] as? String)
         let shown = try CLI.run(["history", "show", runId, "--db", db, "--output", "json"])
+        JSONSchema.validate(shown.stdout, schema: "history-show")
+        JSONSchema.validate(shown.stdout, schema: "exec-run")
         let replay = try CLI.json(shown.stdout)
         #expect(replay["kind"] as? String == "exec" && replay["command"] as? String == "exit 7")
+
+        // Issue 13: NDJSON lines carry the run's id.
+        let lines = try CLI.run(["exec"] + common.dropLast(2) + ["--output", "ndjson", "--", "true"])
+        #expect(lines.status == 0, "\(lines.stderr)")
+        JSONSchema.validate(lines.stdout, schema: "exec-host-line", lines: true)
+        let ids = Set(try lines.stdout.split(separator: "\n").map { try CLI.json(String($0))["run_id"] as? String ?? "(none)" })
+        let latest = try #require(try JSONSerialization.jsonObject(with: Data(try CLI.run(["history", "--db", db, "--output", "json"]).stdout.utf8)) as? [[String: Any]])
+        #expect(ids.count == 1 && ids.first == latest.first?["run_id"] as? String, "\(ids)")
         #expect((replay["hosts"] as? [[String: Any]])?.first?["exit_code"] as? Int == 7)
     }
 

@@ -252,9 +252,13 @@ struct DeployFaultCommandTests {
                 if slot1 == nil { usleep(50_000) }
             }
             kill(pid, SIGKILL)
-            _ = await CLI.finished(running)
+            let streamed = await CLI.finished(running)
             let id = try #require(runId)
             #expect(slot1 != nil, "slot1's result was not in history while slot2 installed")
+            // Issue 13: the line streamed when slot1 finished names the run (nothing else was printed).
+            let line = try CLI.json(String(try #require(streamed.stdout.split(separator: "\n").first)))
+            #expect(line["name"] as? String == "slot1" && line["run_id"] as? String == id, "\(streamed.stdout)")
+            JSONSchema.validate(streamed.stdout, schema: "deploy-host-line", lines: true)
             try Self.waitForQuiet(setup.roots[1])
 
             let run = try #require(try await Self.runs(setup.db).first { $0["run_id"] as? String == id })

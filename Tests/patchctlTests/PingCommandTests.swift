@@ -1,4 +1,5 @@
 import Foundation
+import LabSupport
 import Testing
 
 /// `patchctl ping` against the lab's real sshd and sudo: reachable, wrong port, wrong key, a
@@ -30,6 +31,7 @@ struct PingCommandTests {
         let common = ["-i", try Self.inventory(folder), "--known-hosts", try CLI.lab("LAB_KNOWN_HOSTS")]
         let result = try await CLI.runWaiting(["ping", "--output", "json"] + common, environment: environment)
         #expect(result.status == 2, "\(result.stderr)")
+        JSONSchema.validate(result.stdout, schema: "ping-run")
         let hosts = try #require(try CLI.json(result.stdout)["hosts"] as? [[String: Any]])
         let byName = Dictionary(uniqueKeysWithValues: hosts.map { ($0["name"] as? String ?? "?", $0) })
         func status(_ name: String) -> String? { byName[name]?["status"] as? String }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import LabSupport
 import Testing
 
 /// `patchctl scan` and `patchctl history` as processes: exit codes, JSON schema, history.
@@ -40,6 +41,7 @@ struct ScanCommandTests {
         let inventory = try inventory(in: folder, includeDead: false)
         let scan = try CLI.run(["scan", "-i", inventory, "--known-hosts", try CLI.lab("LAB_KNOWN_HOSTS"), "--db", db, "--output", "json"])
         #expect(scan.status == 0, "\(scan.stderr)")
+        JSONSchema.validate(scan.stdout, schema: "scan-run")
         let document = try CLI.json(scan.stdout)
         let runId = try #require(document["run_id"] as? String)
         #expect(document["started_at"] is String && document["finished_at"] is String)
@@ -55,6 +57,9 @@ struct ScanCommandTests {
             #expect(!updates.isEmpty)
             for update in updates {
                 #expect(Set(update.keys).isSuperset(of: ["name", "installed_version", "available_version", "source", "security"]))
+                // Issue 13: apt gives no severity and no advisory ids: null and [], never a missing key.
+                #expect(update["severity"] is NSNull, "\(update)")
+                #expect((update["advisories"] as? [Any])?.isEmpty == true, "\(update)")
             }
         }
         let summary = try #require(document["summary"] as? [String: Any])
@@ -66,11 +71,14 @@ struct ScanCommandTests {
 
         let history = try CLI.run(["history", "--db", db, "--output", "json"])
         #expect(history.status == 0)
+        JSONSchema.validate(history.stdout, schema: "history-list")
         let runs = try #require(try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [[String: Any]])
         #expect(runs.first?["run_id"] as? String == runId && runs.first?["hosts"] as? Int == 2)
 
         let shown = try CLI.run(["history", "show", String(runId.prefix(22)), "--db", db, "--output", "json"])
         #expect(shown.status == 0, "\(shown.stderr)")
+        JSONSchema.validate(shown.stdout, schema: "history-show")
+        JSONSchema.validate(shown.stdout, schema: "scan-run")
         let replay = try CLI.json(shown.stdout)
         #expect(replay["run_id"] as? String == runId)
         #expect((replay["hosts"] as? [[String: Any]])?.count == 2)
@@ -87,11 +95,20 @@ struct ScanCommandTests {
         let lines = scan.stdout.split(separator: "\n")
         #expect(lines.count == 3)
         var statuses: [String: String] = [:]
+        var runIds: Set<String> = []
         for line in lines {
             let host = try CLI.json(String(line))
             statuses[host["name"] as? String ?? ""] = host["status"] as? String
+            runIds.insert(host["run_id"] as? String ?? "(none)")
         }
         #expect(statuses == ["web1": "ok", "web2": "ok", "dead": "unreachable"])
+        JSONSchema.validate(scan.stdout, schema: "scan-host-line", lines: true)
+        // Issue 13: every line names its run, the one history recorded.
+        let history = try CLI.json(String(try CLI.run(["history", "--db", db, "--output", "json"]).stdout.dropFirst().dropLast(2)))
+        #expect(runIds == [history["run_id"] as? String ?? "?"], "\(runIds)")
+        let shown = try CLI.run(["history", "show", history["run_id"] as? String ?? "?", "--db", db, "--output", "ndjson"])
+        #expect(shown.stdout.split(separator: "\n").allSatisfy { (try? CLI.json(String($0)))?["run_id"] as? String == history["run_id"] as? String })
+        JSONSchema.validate(shown.stdout, schema: "scan-host-line", lines: true)
     }
 
     /// Issue 12: with feeds synced into the run's history database, NDJSON lines carry each

@@ -8,6 +8,8 @@ public struct PlannedUpdate: Codable, Sendable, Equatable {
     public var security: Bool
     public var severity: String?
     public var source: String
+    /// The vendor's advisory ids shipping it (`PendingUpdate.advisories`).
+    public var advisories: [String]
     /// The CVEs installing it closes (ids, in order), where advisory data matched any.
     public var cves: [String]
     /// One of them is on CISA's Known Exploited Vulnerabilities catalogue.
@@ -20,6 +22,7 @@ public struct PlannedUpdate: Codable, Sendable, Equatable {
         security = update.security
         severity = update.severity
         source = update.source
+        advisories = update.advisories
         cves = update.cves.map(\.id).sorted()
         kev = update.fixesKEV
     }
@@ -33,15 +36,30 @@ public struct PlannedUpdate: Codable, Sendable, Equatable {
         security = try container.decode(Bool.self, forKey: .security)
         severity = try container.decodeIfPresent(String.self, forKey: .severity)
         source = try container.decode(String.self, forKey: .source)
+        advisories = try container.decodeIfPresent([String].self, forKey: .advisories) ?? AdvisoryIDs.inLegacySource(source)
         cves = try container.decodeIfPresent([String].self, forKey: .cves) ?? []
         kev = try container.decodeIfPresent(Bool.self, forKey: .kev) ?? false
+    }
+
+    // Explicit nulls: consumers can rely on every key existing (apt gives no severity).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(fromVersion, forKey: .fromVersion)
+        try container.encode(toVersion, forKey: .toVersion)
+        try container.encode(security, forKey: .security)
+        try container.encode(severity, forKey: .severity)
+        try container.encode(source, forKey: .source)
+        try container.encode(advisories, forKey: .advisories)
+        try container.encode(cves, forKey: .cves)
+        try container.encode(kev, forKey: .kev)
     }
 
     enum CodingKeys: String, CodingKey {
         case name
         case fromVersion = "from_version"
         case toVersion = "to_version"
-        case security, severity, source, cves, kev
+        case security, severity, source, advisories, cves, kev
     }
 }
 
@@ -326,6 +344,19 @@ public struct RingReport: Codable, Sendable, Equatable {
         self.state = state
         self.note = note
     }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(hosts, forKey: .hosts)
+        try container.encode(failed, forKey: .failed)
+        try container.encode(state, forKey: .state)
+        try container.encode(note, forKey: .note)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, hosts, failed, state, note
+    }
 }
 
 /// What a ring did in a run (stored in the run's report: the raw values are kept as written).
@@ -405,6 +436,22 @@ public struct DeployRunRecord: Codable, Sendable, Equatable {
         self.notes = notes
         self.hosts = hosts
         summary = DeploySummary(hosts)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(runId, forKey: .runId)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(policy, forKey: .policy)
+        try container.encode(outcome, forKey: .outcome)
+        try container.encode(dryRun, forKey: .dryRun)
+        try container.encode(startedAt, forKey: .startedAt)
+        try container.encode(finishedAt, forKey: .finishedAt)
+        try container.encode(rings, forKey: .rings)
+        try container.encode(notes, forKey: .notes)
+        try container.encode(hosts, forKey: .hosts)
+        try container.encode(summary, forKey: .summary)
+        try container.encode(historyError, forKey: .historyError)
     }
 
     enum CodingKeys: String, CodingKey {

@@ -85,6 +85,18 @@ public struct ExecRun: Codable, Sendable, Equatable {
         summary = StatusTally(hosts.map(\.status))
     }
 
+    // By hand: a run history shows unfinished prints `finished_at: null`, never drops the key.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(runId, forKey: .runId)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(command, forKey: .command)
+        try container.encode(startedAt, forKey: .startedAt)
+        try container.encode(finishedAt, forKey: .finishedAt)
+        try container.encode(hosts, forKey: .hosts)
+        try container.encode(summary, forKey: .summary)
+    }
+
     enum CodingKeys: String, CodingKey {
         case runId = "run_id"
         case kind, command

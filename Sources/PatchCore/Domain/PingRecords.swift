@@ -73,6 +73,15 @@ public struct PingRun: Codable, Sendable, Equatable {
         summary = StatusTally(hosts.map(\.status))
     }
 
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(startedAt, forKey: .startedAt)
+        try container.encode(finishedAt, forKey: .finishedAt)
+        try container.encode(hosts, forKey: .hosts)
+        try container.encode(summary, forKey: .summary)
+    }
+
     enum CodingKeys: String, CodingKey {
         case kind
         case startedAt = "started_at"

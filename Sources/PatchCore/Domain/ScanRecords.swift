@@ -67,6 +67,21 @@ public struct OSInfo: Codable, Sendable, Equatable {
         self.kernel = kernel
         self.architecture = architecture
     }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(family, forKey: .family)
+        try container.encode(id, forKey: .id)
+        try container.encode(name, forKey: .name)
+        try container.encode(version, forKey: .version)
+        try container.encode(codename, forKey: .codename)
+        try container.encode(kernel, forKey: .kernel)
+        try container.encode(architecture, forKey: .architecture)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case family, id, name, version, codename, kernel, architecture
+    }
 }
 
 /// One package (or patch) the endpoint could install now.
@@ -80,12 +95,15 @@ public struct PendingUpdate: Codable, Sendable, Equatable, Hashable {
     public var architecture: String?
     /// The vendor's severity word (`critical`, `important`...) where the platform gives one; apt does not.
     public var severity: String?
+    /// The vendor's advisory ids that ship this update (`RHSA-2025:1234`, SUSE patch names), in
+    /// `source`'s order; empty where the platform has none (apt).
+    public var advisories: [String]
     /// The CVEs this update fixes: exactly those the feed (or the endpoint's own advisory data)
     /// says are fixed by a version above the installed one and at most the candidate.
     public var cves: [CVEReference]
 
     public init(name: String, installedVersion: String, availableVersion: String, source: String, security: Bool, architecture: String? = nil,
-                severity: String? = nil, cves: [CVEReference] = []) {
+                severity: String? = nil, advisories: [String] = [], cves: [CVEReference] = []) {
         self.name = name
         self.installedVersion = installedVersion
         self.availableVersion = availableVersion
@@ -93,6 +111,7 @@ public struct PendingUpdate: Codable, Sendable, Equatable, Hashable {
         self.security = security
         self.architecture = architecture
         self.severity = severity
+        self.advisories = advisories
         self.cves = cves
     }
 
@@ -116,14 +135,30 @@ public struct PendingUpdate: Codable, Sendable, Equatable, Hashable {
         security = try container.decode(Bool.self, forKey: .security)
         architecture = try container.decodeIfPresent(String.self, forKey: .architecture)
         severity = try container.decodeIfPresent(String.self, forKey: .severity)
+        // Records from before the field name their advisories only in `source`.
+        advisories = try container.decodeIfPresent([String].self, forKey: .advisories) ?? AdvisoryIDs.inLegacySource(source)
         cves = try container.decodeIfPresent([CVEReference].self, forKey: .cves) ?? []
+    }
+
+    // Written by hand so absent values print as null: consumers can rely on every key existing.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(installedVersion, forKey: .installedVersion)
+        try container.encode(availableVersion, forKey: .availableVersion)
+        try container.encode(source, forKey: .source)
+        try container.encode(security, forKey: .security)
+        try container.encode(architecture, forKey: .architecture)
+        try container.encode(severity, forKey: .severity)
+        try container.encode(advisories, forKey: .advisories)
+        try container.encode(cves, forKey: .cves)
     }
 
     enum CodingKeys: String, CodingKey {
         case name
         case installedVersion = "installed_version"
         case availableVersion = "available_version"
-        case source, security, architecture, severity, cves
+        case source, security, architecture, severity, advisories, cves
     }
 }
 
@@ -316,6 +351,16 @@ public struct ScanRun: Codable, Sendable, Equatable {
         self.finishedAt = finishedAt
         self.hosts = hosts
         summary = RunSummary(hosts)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(runId, forKey: .runId)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(startedAt, forKey: .startedAt)
+        try container.encode(finishedAt, forKey: .finishedAt)
+        try container.encode(hosts, forKey: .hosts)
+        try container.encode(summary, forKey: .summary)
     }
 
     enum CodingKeys: String, CodingKey {

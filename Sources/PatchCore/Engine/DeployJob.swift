@@ -125,7 +125,7 @@ public struct DeployJob: Sendable {
     /// for the whole run, except for a dry run, which changes nothing.
     public func execute(store: HistoryStore, connection: ConnectionOptions, user: String, version: String,
                         stop: StopFlag = StopFlag(), resume: ResumableRun? = nil, now: @escaping @Sendable () -> Date = { Date() },
-                        onHostFinished: @escaping @Sendable (DeployHostRecord) -> Void = { _ in }) async throws -> DeployRunRecord {
+                        onHostFinished: @escaping @Sendable (_ host: DeployHostRecord, _ runId: String) -> Void = { _, _ in }) async throws -> DeployRunRecord {
         let started = now()
         var lock: PolicyLock?
         if !request.dryRun {
@@ -175,7 +175,7 @@ public struct DeployJob: Sendable {
         let result = try await engine.run(rings: rings, runId: runId, previous: resume?.hosts ?? [],
                                           onHostFinished: { host in
                                               recorder.add(host)
-                                              onHostFinished(host)
+                                              onHostFinished(host, runId)
                                               var metadata: Logger.Metadata = ["host": "\(host.name)", "address": "\(host.address)", "status": "\(host.status.rawValue)",
                                                                                "installed": "\(host.installed.count)"]
                                               if let reason = host.failureReason { metadata["error"] = "\(reason)" }

@@ -102,7 +102,7 @@ extension RhelPlatform {
             return PendingUpdate(
                 name: candidate.name, installedVersion: current?.description ?? "", availableVersion: candidate.version.description,
                 source: ids.isEmpty ? candidate.repo : "\(ids.joined(separator: ", ")) (\(candidate.repo))",
-                security: !security.isEmpty, architecture: candidate.arch, severity: severity,
+                security: !security.isEmpty, architecture: candidate.arch, severity: severity, advisories: ids,
                 cves: cveReferences(cves.filter(inWindow)))
         }
     }

@@ -205,12 +205,13 @@ extension SusePlatform {
             let source = ([update.repository].filter { !$0.isEmpty } + unique.map { "patch:" + $0.name }).joined(separator: ", ")
             return PendingUpdate(name: update.name, installedVersion: update.oldEdition, availableVersion: update.edition,
                                  source: source, security: !securityPatches.isEmpty, architecture: update.arch, severity: severity,
-                                 cves: cveReferences(unique))
+                                 advisories: unique.map(\.name), cves: cveReferences(unique))
         }
         for patch in patches where !usedPatches.contains(patch.name) {
             findings.append(PendingUpdate(name: "patch:" + patch.name, installedVersion: "", availableVersion: patch.edition,
                                           source: patch.repositories.joined(separator: ", "), security: patch.category == "security",
-                                          architecture: patch.arch, severity: patch.severity, cves: cveReferences([patch])))
+                                          architecture: patch.arch, severity: patch.severity, advisories: [patch.name],
+                                          cves: cveReferences([patch])))
         }
         return findings
     }

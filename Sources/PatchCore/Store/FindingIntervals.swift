@@ -132,12 +132,13 @@ enum FindingIntervals {
             WHERE host = ? AND package = ? AND available_version = ? ORDER BY version_first_run LIMIT 1
             """)
         let ids = try advance(db, .findings, at: sighting, rows: rows,
-                              opening: ["version_first_run", "version_first_at", "version_first_security"]) { index in
+                              opening: ["version_first_run", "version_first_at", "version_first_security", "advisories"]) { index in
             let update = updates[index]
+            let advisories = update.advisories.joined(separator: "\n").databaseValue
             if let row = try Row.fetchOne(earlier, arguments: [sighting.host, update.name, update.availableVersion]) {
-                return [row["version_first_run"], row["version_first_at"], row["version_first_security"]]
+                return [row["version_first_run"], row["version_first_at"], row["version_first_security"], advisories]
             }
-            return [sighting.runId.databaseValue, sighting.at.databaseValue, update.security.databaseValue]
+            return [sighting.runId.databaseValue, sighting.at.databaseValue, update.security.databaseValue, advisories]
         } closeReason: { identity in
             let package = String.fromDatabaseValue(identity[0]) ?? ""
             let architecture = String.fromDatabaseValue(identity[1]) ?? ""

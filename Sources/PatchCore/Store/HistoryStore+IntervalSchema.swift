@@ -134,13 +134,7 @@ extension HistoryStore {
             DROP TABLE IF EXISTS legacy_findings;
             DROP TABLE IF EXISTS interval_conversion;
             \(summarizeRunsSQL(where: "")) ;
-            -- what each (run, host) saw, as the per-run tables of v8 and v9 stored it
-            CREATE VIEW findings AS
-                SELECT h.run_id, i.host, i.package, i.architecture, i.installed_version, i.available_version, i.source, i.security,
-                       i.severity, i.id AS interval_id, i.first_run, i.first_at,
-                       i.version_first_run, i.version_first_at, i.version_first_security
-                FROM run_hosts h JOIN finding_intervals i ON i.host = h.host AND i.last_seq >= h.scan_seq AND i.first_seq <= h.scan_seq
-                WHERE h.scan_seq IS NOT NULL;
+            \(try findingsViewSQL(db)) ;
             CREATE VIEW finding_cves AS
                 SELECT f.run_id, f.host, f.package, f.architecture, c.cve, c.severity, c.vendor_severity, c.cvss, c.kev, c.epss,
                        c.fixed_version, c.source, f.interval_id
@@ -151,6 +145,38 @@ extension HistoryStore {
                 FROM run_hosts h JOIN unfixed_cve_intervals u ON u.host = h.host AND u.last_seq >= h.scan_seq AND u.first_seq <= h.scan_seq
                 WHERE h.scan_seq IS NOT NULL;
             """)
+    }
+
+    /// What each (run, host) saw, as the per-run tables of v8 and v9 stored it; with the
+    /// advisories column once v11 has added it (v10 may finish before v11 runs).
+    static func findingsViewSQL(_ db: Database) throws -> String {
+        let advisories = try db.columns(in: "finding_intervals").contains { $0.name == "advisories" } ? " i.advisories," : ""
+        return """
+            CREATE VIEW findings AS
+                SELECT h.run_id, i.host, i.package, i.architecture, i.installed_version, i.available_version, i.source, i.security,
+                       i.severity,\(advisories) i.id AS interval_id, i.first_run, i.first_at,
+                       i.version_first_run, i.version_first_at, i.version_first_security
+                FROM run_hosts h JOIN finding_intervals i ON i.host = h.host AND i.last_seq >= h.scan_seq AND i.first_seq <= h.scan_seq
+                WHERE h.scan_seq IS NOT NULL
+            """
+    }
+
+    /// Migration v11: a finding's vendor advisory ids get a column of their own (one per line, ''
+    /// for none), filled for the intervals already stored from the `source` text that named them.
+    /// Not part of a finding's identity: `source` names the same ids.
+    static func registerAdvisoriesMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v11: finding advisories") { db in
+            try db.execute(sql: "ALTER TABLE finding_intervals ADD COLUMN advisories TEXT NOT NULL DEFAULT ''")
+            let update = try db.makeStatement(sql: "UPDATE finding_intervals SET advisories = ? WHERE id = ?")
+            for row in try Row.fetchAll(db, sql: "SELECT id, source FROM finding_intervals WHERE source LIKE '%)' OR source LIKE '%patch:%'") {
+                let ids = AdvisoryIDs.inLegacySource(row["source"])
+                if !ids.isEmpty { try update.execute(arguments: [ids.joined(separator: "\n"), row["id"] as Int64]) }
+            }
+            // A history still converting (v10) creates the view when it finishes, with the column.
+            if try db.viewExists("findings") {
+                try db.execute(sql: "DROP VIEW findings; " + findingsViewSQL(db))
+            }
+        }
     }
 
     /// Stores the counts `history` lists of the runs `where` selects (an SQL condition on `runs`, or "").

@@ -22,6 +22,25 @@ public struct RunListing: Codable, Sendable, Equatable {
     /// their fresh scans found pending.
     public var installed: Int?
 
+    // Explicit nulls: every key is always present (README, docs/schema/history-list.json).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(runId, forKey: .runId)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(state, forKey: .state)
+        try container.encode(startedAt, forKey: .startedAt)
+        try container.encode(finishedAt, forKey: .finishedAt)
+        try container.encode(inventory, forKey: .inventory)
+        try container.encode(hostPattern, forKey: .hostPattern)
+        try container.encode(hosts, forKey: .hosts)
+        try container.encode(ok, forKey: .ok)
+        try container.encode(failed, forKey: .failed)
+        try container.encode(updates, forKey: .updates)
+        try container.encode(securityUpdates, forKey: .securityUpdates)
+        try container.encode(policy, forKey: .policy)
+        try container.encode(user, forKey: .user)
+    }
+
     enum CodingKeys: String, CodingKey {
         case runId = "run_id"
         case kind, state, policy, user
@@ -176,7 +195,7 @@ extension HistoryStore {
                 findings[row["host"], default: []].append(PendingUpdate(
                     name: row["package"], installedVersion: row["installed_version"], availableVersion: row["available_version"],
                     source: row["source"], security: row["security"], architecture: Self.architecture(row["architecture"]), severity: row["severity"],
-                    cves: cves[key] ?? []))
+                    advisories: (row["advisories"] as String).split(separator: "\n").map(String.init), cves: cves[key] ?? []))
             }
             let unfixed = try Self.unfixedCVEs(db, runId: runId)
             let hosts = try Row.fetchAll(db, sql: "SELECT * FROM run_hosts WHERE run_id = ? ORDER BY started_at, host", arguments: [runId]).map { row in

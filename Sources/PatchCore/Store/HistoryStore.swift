@@ -440,6 +440,7 @@ public final class HistoryStore: Sendable {
         }
         registerAdvisoryMigration(&migrator)
         registerIntervalMigration(&migrator)
+        registerAdvisoriesMigration(&migrator)
         return migrator
     }
 }

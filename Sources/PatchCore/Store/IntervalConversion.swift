@@ -59,7 +59,7 @@ enum IntervalConversion {
             updates[row["run_id"], default: []].append(PendingUpdate(
                 name: row["package"], installedVersion: row["installed_version"], availableVersion: row["available_version"],
                 source: row["source"], security: row["security"], architecture: HistoryStore.architecture(row["architecture"]),
-                severity: row["severity"]))
+                severity: row["severity"], advisories: AdvisoryIDs.inLegacySource(row["source"])))
         }
         var cves: [String: [CVEReference]] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT * FROM legacy_finding_cves WHERE host = ?", arguments: [host]) {

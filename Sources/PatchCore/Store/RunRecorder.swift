@@ -156,6 +156,16 @@ public struct HistoryWriteFailure: Error, CustomStringConvertible, Codable, Send
         self.journalProblem = journalProblem
     }
 
+    // Explicit null: every key of a printed document is always present.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(database, forKey: .database)
+        try container.encode(journal, forKey: .journal)
+        try container.encode(cause, forKey: .cause)
+        try container.encode(journaled, forKey: .journaled)
+        try container.encode(journalProblem, forKey: .journalProblem)
+    }
+
     enum CodingKeys: String, CodingKey {
         case database, journal, cause, journaled
         case journalProblem = "journal_problem"

@@ -136,8 +136,8 @@ extension Patchctl {
             return try await started.deployment.execute(
                 store: store, connection: connection.connectionOptions(environment: environment), user: LocalUser.current(environment: environment),
                 version: PatchctlVersion.current, stop: stop, resume: started.resuming,
-                onHostFinished: { host in
-                    if format == .ndjson { Output.line(host) }
+                onHostFinished: { host, runId in
+                    if format == .ndjson { Output.line(host, runId: runId) }
                     progress.finished(host.name, ok: !host.countsAsFailure)
                 })
         }

@@ -62,13 +62,13 @@ extension Patchctl.History {
             let format = outputOptions.output
             if kind == .exec {
                 let run = try store.execRun(id: id)
-                try Output.print(run: run, hosts: run.hosts, as: format, streamed: false) { TableReport.exec(run) }
+                try Output.print(run: run, hosts: run.hosts.map { RunLine(runId: run.runId, item: $0) }, as: format, streamed: false) { TableReport.exec(run) }
             } else if kind.isDeployment {
                 let run = try store.deployRunReport(id: id)
-                try Output.print(run: run, hosts: run.hosts, as: format, streamed: false) { TableReport.deploy(run, details: details) }
+                try Output.print(run: run, hosts: run.hosts.map { RunLine(runId: run.runId, item: $0) }, as: format, streamed: false) { TableReport.deploy(run, details: details) }
             } else {
                 let run = try store.run(id: id)
-                try Output.print(run: run, hosts: run.hosts, as: format, streamed: false) { TableReport.scan(run, details: details) }
+                try Output.print(run: run, hosts: run.hosts.map { RunLine(runId: run.runId, item: $0) }, as: format, streamed: false) { TableReport.scan(run, details: details) }
             }
         }
     }

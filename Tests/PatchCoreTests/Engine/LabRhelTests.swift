@@ -1,4 +1,5 @@
 import Foundation
+import LabSupport
 import Testing
 @testable import PatchCore
 
@@ -64,6 +65,12 @@ struct LabRhelTests {
             let openssl = try #require(scan.updates.first { $0.name == Self.openssl })
             #expect(openssl.security && openssl.severity == "important" && openssl.source == "PLSA-2025:0003, PLSA-2025:0001 (patchlab-baseos)")
             #expect(scan.updates.first { $0.name == Self.utils }?.source == "PLBA-2025:0002 (patchlab-baseos)")
+            // Issue 13: the advisory ids as a field of their own, from the real dnf.
+            #expect(openssl.advisories == ["PLSA-2025:0003", "PLSA-2025:0001"])
+            #expect(scan.updates.first { $0.name == Self.utils }?.advisories == ["PLBA-2025:0002"])
+            let document = try JSONOutput.encode(ScanRun(runId: "20261204T000000Z-abcdef", startedAt: scan.startedAt, finishedAt: scan.finishedAt,
+                                                         hosts: [scan]), pretty: true)
+            JSONSchema.validate(document, schema: "scan-run")
 
             let count = try Lab.inChroot(try Lab.rhelRoot(), ["rpm", "-qa"]).split(separator: "\n").count
             #expect(scan.installedCount == count)

@@ -125,10 +125,11 @@ struct RhelPlatformTests {
         // Installed version unknown to this test: all three advisories up to the candidate apply, newest id first.
         #expect(webkit.security && webkit.severity == "important" && webkit.availableVersion == "2.50.4-1.el9_7")
         #expect(webkit.source == "ALSA-2025:23700, ALSA-2025:22790, ALSA-2025:20922 (appstream)")
+        #expect(webkit.advisories == ["ALSA-2025:23700", "ALSA-2025:22790", "ALSA-2025:20922"])
         let vim = try #require(updates.first { $0.name == "vim-minimal" })
         #expect(vim.security && vim.severity == "moderate" && vim.source == "ALSA-2025:20945 (baseos)" && vim.availableVersion == "2:8.2.2637-23.el9_7")
         let networkManager = try #require(updates.first { $0.name == "NetworkManager" })
-        #expect(!networkManager.security && networkManager.severity == nil && networkManager.source == "baseos")
+        #expect(!networkManager.security && networkManager.severity == nil && networkManager.source == "baseos" && networkManager.advisories.isEmpty)
         #expect(networkManager.installedVersion == "1:1.52.0-7.el9_6" && networkManager.availableVersion == "1:1.54.0-3.el9_7")
         // With an installed build, only newer advisories count.
         let later = RhelPlatform.pendingUpdates(candidates.filter { $0.name == "webkit2gtk3-jsc" }, advisories: advisories, installed: [
@@ -149,11 +150,12 @@ struct RhelPlatformTests {
         #expect(!findings.rebootRequired && findings.rebootPackages.isEmpty)
         #expect(findings.updates == [
             PendingUpdate(name: "patchlab-openssl-lib", installedVersion: "1.0-1.el9", availableVersion: "1.1-1.el9",
-                          source: "PLSA-2025:0003, PLSA-2025:0001 (patchlab-baseos)", security: true, architecture: "x86_64", severity: "important"),
+                          source: "PLSA-2025:0003, PLSA-2025:0001 (patchlab-baseos)", security: true, architecture: "x86_64", severity: "important",
+                          advisories: ["PLSA-2025:0003", "PLSA-2025:0001"]),
             PendingUpdate(name: "patchlab-python3-extremely-long-package-name-wraps", installedVersion: "1.0-1.el9", availableVersion: "1.0-2.el9",
                           source: "patchlab-appstream", security: false, architecture: "noarch"),
             PendingUpdate(name: "patchlab-utils", installedVersion: "1:1.0-1.el9", availableVersion: "1:2.0-1.el9",
-                          source: "PLBA-2025:0002 (patchlab-baseos)", security: false, architecture: "noarch"),
+                          source: "PLBA-2025:0002 (patchlab-baseos)", security: false, architecture: "noarch", advisories: ["PLBA-2025:0002"]),
         ])
     }
 

@@ -123,9 +123,10 @@ struct SusePlatformTests {
         #expect(findings.count == 3)
         #expect(findings[0] == PendingUpdate(name: "ruby2.5", installedVersion: "2.5.9-150000.4.26.1", availableVersion: "2.5.9-150000.4.29.1",
                                              source: "SLE-Module-Basesystem15-SP5-Updates, patch:SUSE-SLE-Module-Basesystem-15-SP5-2023-4176",
-                                             security: true, architecture: "noarch", severity: "important"))
+                                             security: true, architecture: "noarch", severity: "important",
+                                             advisories: ["SUSE-SLE-Module-Basesystem-15-SP5-2023-4176"]))
         #expect(findings[1].security && findings[1].severity == "moderate")
-        #expect(!findings[2].security && findings[2].severity == nil && findings[2].source == "other")
+        #expect(!findings[2].security && findings[2].severity == nil && findings[2].source == "other" && findings[2].advisories.isEmpty)
     }
 
     @Test func patchesWithoutListedPackagesBecomeFindings() throws {
@@ -137,6 +138,8 @@ struct SusePlatformTests {
         let kernelPatch = try #require(findings.first { $0.name == "patch:openSUSE-Leap-16.0-113" })
         #expect(kernelPatch.security && kernelPatch.severity == "important" && kernelPatch.availableVersion == "1")
         #expect(kernelPatch.source == "https-download.opensuse.org-4bc031d9, openSUSE:repo-oss")
+        #expect(kernelPatch.advisories == ["openSUSE-Leap-16.0-113"], "the patch is SUSE's advisory")
+        #expect(findings.filter { !$0.name.hasPrefix("patch:") }.allSatisfy { $0.advisories.isEmpty })
         #expect(findings.filter(\.security).count == 2)
     }
 
