@@ -128,8 +128,10 @@ struct DeployCommandTests {
             let history = try CLI.run(["history", "--db", setup.db, "--output", "json"])
             #expect(history.stdout.contains("\"state\" : \"interrupted\""))
             JSONSchema.validate(history.stdout, schema: "history-list")
-            let shown = try CLI.run(["history", "show", runId, "--db", setup.db, "--output", "json"])
-            #expect((try CLI.json(shown.stdout)["hosts"] as? [[String: Any]])?.map { $0["status"] as? String } == ["ok", "not_started", "not_started"])
+            let shownInterrupted = try CLI.run(["history", "show", runId, "--db", setup.db, "--output", "json"])
+            #expect((try CLI.json(shownInterrupted.stdout)["hosts"] as? [[String: Any]])?.map { $0["status"] as? String } == ["ok", "not_started", "not_started"])
+            JSONSchema.validate(shownInterrupted.stdout, schema: "history-show")
+            JSONSchema.validate(interrupted.stdout, schema: "deploy-run")
             // --resume repeats the recorded run with its own inventory: another -i is refused, not ignored.
             let other = try CLI.run(["deploy", "--resume", runId, "-i", setup.inventory, "--db", setup.db])
             #expect(other.status == 64 && other.stderr.contains("it takes no -i/--inventory"), "\(other.stderr)")

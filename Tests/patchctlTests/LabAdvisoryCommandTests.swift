@@ -113,18 +113,8 @@ struct LabAdvisoryCommandTests {
         init(folder: URL) throws {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = ["python3", "-u", "-m", "http.server", "--bind", "127.0.0.1", "--directory", folder.path, "0"]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = FileHandle.nullDevice
-            try process.run()
             // The first line names the port it bound: "Serving HTTP on 127.0.0.1 port N (…".
-            var line = Data()
-            while !line.contains(UInt8(ascii: "\n")) {
-                let chunk = pipe.fileHandleForReading.availableData
-                guard !chunk.isEmpty else { break }
-                line.append(chunk)
-            }
-            let text = String(decoding: line, as: UTF8.self)
+            let text = try ChildServer.start(process, what: "http.server")
             guard let range = text.range(of: #"port (\d+)"#, options: .regularExpression) else {
                 process.terminate()
                 throw HostileEndpoint.Failure("http.server did not start: \(text)")

@@ -50,16 +50,9 @@ struct LogCommandTests {
         }
     }
 
+    /// The lab's host web1 and an unreachable one, dead (the notifications suite's inventory).
     static func inventory(_ folder: URL) throws -> String {
-        let path = folder.appendingPathComponent("inv.yml")
-        try """
-            all:
-              vars: {ansible_user: root, ansible_port: \(try CLI.lab("LAB_PORT")), ansible_ssh_private_key_file: \(try CLI.lab("LAB_KEY"))}
-              hosts:
-                web1: {ansible_host: 127.0.0.1}
-                dead: {ansible_host: 127.0.0.2, ansible_port: 1}
-            """.write(to: path, atomically: true, encoding: .utf8)
-        return path.path
+        try NotifyCommandTests.inventory(folder, healthy: false)
     }
 
     /// journald's fields of one native-protocol datagram (`KEY=value` lines; patchctl's values

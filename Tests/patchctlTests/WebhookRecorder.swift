@@ -25,21 +25,7 @@ final class WebhookRecorder: @unchecked Sendable {
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = [script.path, folder.appendingPathComponent("requests.log").path, secret]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // The server prints its port once it listens: wait for that line, not for a time.
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = output.fileHandleForReading.availableData
-            guard !chunk.isEmpty else { throw HostileEndpoint.Failure("the webhook server exited before listening") }
-            line.append(chunk)
-        }
-        guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw HostileEndpoint.Failure("the webhook server printed no port")
-        }
-        self.port = port
+        port = try ChildServer.port(process, what: "the webhook server")
     }
 
     deinit {

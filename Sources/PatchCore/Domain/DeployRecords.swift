@@ -438,22 +438,6 @@ public struct DeployRunRecord: Codable, Sendable, Equatable {
         summary = DeploySummary(hosts)
     }
 
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(runId, forKey: .runId)
-        try container.encode(kind, forKey: .kind)
-        try container.encode(policy, forKey: .policy)
-        try container.encode(outcome, forKey: .outcome)
-        try container.encode(dryRun, forKey: .dryRun)
-        try container.encode(startedAt, forKey: .startedAt)
-        try container.encode(finishedAt, forKey: .finishedAt)
-        try container.encode(rings, forKey: .rings)
-        try container.encode(notes, forKey: .notes)
-        try container.encode(hosts, forKey: .hosts)
-        try container.encode(summary, forKey: .summary)
-        try container.encode(historyError, forKey: .historyError)
-    }
-
     enum CodingKeys: String, CodingKey {
         case runId = "run_id"
         case kind, policy, outcome

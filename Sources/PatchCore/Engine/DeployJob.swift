@@ -190,7 +190,7 @@ public struct DeployJob: Sendable {
             // `history show` lists them too) as not_started, which --resume starts.
             for host in notStarted(after: results, at: finished) {
                 recorder.add(host)
-                onHostFinished(host)
+                onHostFinished(host, runId)
                 results.append(host)
             }
         }

@@ -22,25 +22,6 @@ public struct RunListing: Codable, Sendable, Equatable {
     /// their fresh scans found pending.
     public var installed: Int?
 
-    // Explicit nulls: every key is always present (README, docs/schema/history-list.json).
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(runId, forKey: .runId)
-        try container.encode(kind, forKey: .kind)
-        try container.encode(state, forKey: .state)
-        try container.encode(startedAt, forKey: .startedAt)
-        try container.encode(finishedAt, forKey: .finishedAt)
-        try container.encode(inventory, forKey: .inventory)
-        try container.encode(hostPattern, forKey: .hostPattern)
-        try container.encode(hosts, forKey: .hosts)
-        try container.encode(ok, forKey: .ok)
-        try container.encode(failed, forKey: .failed)
-        try container.encode(updates, forKey: .updates)
-        try container.encode(securityUpdates, forKey: .securityUpdates)
-        try container.encode(policy, forKey: .policy)
-        try container.encode(user, forKey: .user)
-    }
-
     enum CodingKeys: String, CodingKey {
         case runId = "run_id"
         case kind, state, policy, user
@@ -54,7 +35,7 @@ public struct RunListing: Codable, Sendable, Equatable {
     }
 
     public func encode(to encoder: any Encoder) throws {
-        // Every key always present (null where it does not apply), as the README promises.
+        // Every key always present, null where it does not apply (README, docs/schema/history-list.json).
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(runId, forKey: .runId)
         try c.encode(kind, forKey: .kind)
