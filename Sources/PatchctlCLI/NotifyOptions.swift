@@ -21,7 +21,9 @@ struct NotifyOptions: ParsableArguments {
         "Seconds each notifier may take: connect, send and reply, or the command's whole run (default 20, or PATCHCTL_NOTIFY_TIMEOUT).", valueName: "seconds"))
     var notifyTimeoutFlag: Double?
 
-    var notifyTimeout: Double { notifyTimeoutFlag ?? Settings.seconds("PATCHCTL_NOTIFY_TIMEOUT") ?? 20 }
+    var notifyTimeout: Double { notifyTimeoutFlag ?? Settings.seconds("PATCHCTL_NOTIFY_TIMEOUT") ?? Self.defaultTimeout }
+
+    static let defaultTimeout = 20.0
 
     func validate() throws {
         guard notifyTimeout.isFinite, notifyTimeout > 0, notifyTimeout <= 600 else { throw ValidationError("--notify-timeout must be more than 0 and at most 600 seconds") }

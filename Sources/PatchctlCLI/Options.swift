@@ -61,7 +61,12 @@ struct ConnectionFlags: ParsableArguments {
     @Option(name: [.customShort("f"), .customLong("forks")], help: ArgumentHelp("Hosts worked on at once (default 50, or PATCHCTL_FORKS).", valueName: "n"))
     var forksFlag: Int?
 
-    var forks: Int { forksFlag ?? Settings.integer("PATCHCTL_FORKS") ?? 50 }
+    var forks: Int { forksFlag ?? Settings.integer("PATCHCTL_FORKS") ?? Self.defaultForks }
+
+    /// Built-in defaults, also what `config show` reports when nothing sets them.
+    static let defaultForks = 50
+    static let defaultMaxConnecting = 100
+    static let defaultConnectTimeout = 10.0
 
     @Option(help: ArgumentHelp("OpenSSH known_hosts file (default ~/.ssh/known_hosts, or PATCHCTL_KNOWN_HOSTS).", valueName: "file"))
     var knownHosts: String?
@@ -113,7 +118,7 @@ struct ConnectionFlags: ParsableArguments {
         "Connection setups in flight at once, to protect listen queues and bastions (default 100, or PATCHCTL_MAX_CONNECTING).", valueName: "n"))
     var maxConnectingFlag: Int?
 
-    var maxConnecting: Int { maxConnectingFlag ?? Settings.integer("PATCHCTL_MAX_CONNECTING") ?? 100 }
+    var maxConnecting: Int { maxConnectingFlag ?? Settings.integer("PATCHCTL_MAX_CONNECTING") ?? Self.defaultMaxConnecting }
 
     /// Documented ranges (README "Ranges of numbers"); timeouts in seconds, above 0.
     static let forksRange = 1...10_000
@@ -176,7 +181,7 @@ struct ConnectionFlags: ParsableArguments {
         var options = ConnectionOptions(
             knownHostsPath: knownHosts ?? environment["PATCHCTL_KNOWN_HOSTS"] ?? ConnectionOptions.defaultKnownHostsPath(environment: environment),
             acceptNewHostKeys: acceptNewHostKeys, defaultUser: user, defaultPrivateKey: privateKey,
-            connectTimeout: connectTimeout ?? 10, commandTimeout: commandTimeout ?? defaultCommandTimeout, maxConnecting: maxConnecting, environment: environment,
+            connectTimeout: connectTimeout ?? Self.defaultConnectTimeout, commandTimeout: commandTimeout ?? defaultCommandTimeout, maxConnecting: maxConnecting, environment: environment,
             logger: Terminal.logger(verbosity: verbose, logFile: logFile, syslog: syslog, environment: environment),
             passphrasePrompt: prompt)
         // A flag, a variable or a configuration file: each is chosen over ssh_config's ConnectTimeout.

@@ -113,6 +113,7 @@ struct LogCommandTests {
                                                             "PATCHCTL_SYSLOG_SOCKET": syslog.path])
         #expect(result.status == 2, "\(result.stderr)")
         #expect(result.stderr.contains("warning: --log-file /nonexistent/dir/p.log: No such file or directory: logging to stderr only"), "\(result.stderr)")
+        #expect(result.stderr.components(separatedBy: "warning: --log-file").count == 2, "said once per run: \(result.stderr)")
         let lines = syslog.drain().map { String(decoding: $0, as: UTF8.self) }
         // <29> is facility daemon (3), severity notice (5).
         let dead = try #require(lines.first { $0.contains("host finished") }, "\(lines)")

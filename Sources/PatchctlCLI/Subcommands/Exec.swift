@@ -30,12 +30,12 @@ extension Patchctl {
             let environment = Settings.environment
             let line = command.joined(separator: " ")
             let options = ExecOptions(forks: connection.forks)
+            // Built once: its logger opens --log-file and --syslog.
+            var connectionOptions = connection.connectionOptions(environment: environment)
             guard let prepared = try await RunSetup.prepare(
                 kind: .exec, target: target, output: outputOptions, environment: environment, options: line, as: ExecResult.self,
-                defaultUser: connection.user,
-                sshConfig: connection.connectionOptions(environment: environment).sshConfig, retry: (.exec, retry))
+                defaultUser: connection.user, sshConfig: connectionOptions.sshConfig, retry: (.exec, retry))
             else { return }
-            var connectionOptions = connection.connectionOptions(environment: environment)
             connectionOptions.logger[metadataKey: "run_id"] = "\(prepared.recorder.runId)"
             connectionOptions.logger[metadataKey: "command"] = "exec"
             let engine = ExecRunner(engine: HostFanOut(options: connectionOptions))

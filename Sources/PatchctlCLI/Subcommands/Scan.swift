@@ -28,15 +28,16 @@ extension Patchctl {
         func run() async throws {
             let environment = Settings.environment
             var options = ScanOptions(forks: connection.forks, refresh: refresh)
+            // Built once: its logger opens --log-file and --syslog.
+            var connectionOptions = fanOutOptions(environment: environment)
             guard let prepared = try await RunSetup.prepare(
                 kind: .scan, target: target, output: outputOptions, environment: environment,
                 options: "forks=\(options.forks) refresh=\(refresh)", as: HostScan.self, defaultUser: connection.user,
-                sshConfig: connection.connectionOptions(environment: environment).sshConfig, retry: (.scan, retry))
+                sshConfig: connectionOptions.sshConfig, retry: (.scan, retry))
             else { return }
             // Matched against the feeds synced into the run's own history database.
             options.advisories = try AdvisoryIndex.open(prepared.recorder.store)
             let scanOptions = options
-            var connectionOptions = fanOutOptions(environment: environment)
             connectionOptions.logger[metadataKey: "run_id"] = "\(prepared.recorder.runId)"
             connectionOptions.logger[metadataKey: "command"] = "scan"
             let engine = ScanRunner(engine: HostFanOut(options: connectionOptions))
