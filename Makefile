@@ -48,7 +48,7 @@ demo: build lab
 test: deps lab deb
 	lab/reset-rw.sh
 	scripts/test-venv.sh
-	$(LIBSSH2) PATCHCTL_REQUIRE_LAB=1 $(SWIFT) test
+	$(LIBSSH2) PATCHCTL_REQUIRE_LAB=1 SWIFT=$(SWIFT) scripts/run-tests.sh
 
 # libFuzzer + ASan on the parsers (inventory, policy, apt, dnf, zypper, WUA, winget, known_hosts), FUZZ_SECONDS each (default 30).
 fuzz: deps

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# `make test`'s last step: `swift test`, its whole output kept in .build/test.log. When it fails,
+# the end of the output (all a CI page may show) repeats what matters: the failed tests and
+# issues, the tests that started but never finished (what was running when the process died),
+# and the crashed thread's backtrace.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+SWIFT=${SWIFT:-swift}
+log=.build/test.log
+mkdir -p .build
+# A crash prints the crashing thread only, without registers and image lists, so it stays readable.
+export SWIFT_BACKTRACE=${SWIFT_BACKTRACE:-enable=yes,interactive=no,color=no,threads=crashed,registers=none,images=mentioned}
+"$SWIFT" test "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+[ "$status" -eq 0 ] && exit 0
+
+echo
+echo "==== swift test failed (exit $status); whole output in $log ===="
+echo "-- failed tests and recorded issues:"
+grep -E '^✘ ' "$log" | head -40
+echo "-- tests started but never finished:"
+python3 - "$log" <<'PY'
+import re, sys
+started, ended = {}, set()
+for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
+    m = re.match(r"^◇ Test (.+?) started\.", line)
+    if m:
+        started[m.group(1)] = True
+        continue
+    m = re.match(r"^[✔✘↷] Test (.+?) (passed|failed|skipped|recorded)", line)
+    if m:
+        ended.add(m.group(1))
+for name in started:
+    if name not in ended:
+        print("   ", name)
+PY
+if grep -q '^\*\*\* Program crashed' "$log"; then
+    echo "-- crash (the crashed thread; the rest of the backtrace is in $log):"
+    sed -n '/^\*\*\* Program crashed/,/^Images/p' "$log" | head -80
+fi
+exit "$status"
