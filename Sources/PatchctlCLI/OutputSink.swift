@@ -12,6 +12,9 @@ public final class OutputSink: @unchecked Sendable {
 
     private init(capturing: Bool) { self.capturing = capturing }
 
+    /// Two buffers, never a terminal.
+    var isCapture: Bool { capturing }
+
     /// The process's own stdout and stderr.
     public static let standard = OutputSink(capturing: false)
 

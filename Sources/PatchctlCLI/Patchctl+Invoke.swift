@@ -5,21 +5,31 @@ import PatchCore
 extension Patchctl {
     /// Parses and runs one command line; returns the exit status. The binary's whole life, and
     /// what tests call in-process (with `Terminal.$sink` bound to capture stdout and stderr).
-    public static func invoke(_ arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment) async -> Int32 {
+    public static func invoke(_ given: [String], environment: [String: String] = ProcessInfo.processInfo.environment) async -> Int32 {
         // The configuration files and PATCHCTL_* variables, checked before anything else: a wrong
         // value stops every command (but help and --version) before a host is contacted.
         let config: PatchctlConfig
         do {
             config = try PatchctlConfig.load(environment: environment)
         } catch {
-            let asksForHelp = arguments.first == "help" || arguments.contains { ["--help", "-h", "--version", "--help-hidden"].contains($0) }
+            let asksForHelp = given.first == "help" || given.contains { ["--help", "-h", "--version", "--help-hidden"].contains($0) }
             guard asksForHelp else {
                 Terminal.writeErrorLine("\(error)")
                 return ExitCodes.configuration.rawValue
             }
             config = .empty(environment: environment)
         }
-        return await Settings.$current.withValue(config) { await parseAndRun(arguments) }
+        let arguments: [String], layout: TextLayout
+        do {
+            let (rest, choice) = try Display.extractColor(given)
+            arguments = rest
+            layout = Display.layout(choice: choice, environment: config.environment, sink: Terminal.sink)
+        } catch {
+            return ExitCodes.usage(ValidationError(error.description)).rawValue
+        }
+        return await Settings.$current.withValue(config) {
+            await TextLayout.$current.withValue(layout) { await parseAndRun(arguments) }
+        }
     }
 
     private static func parseAndRun(_ arguments: [String]) async -> Int32 {

@@ -7,7 +7,10 @@ public struct Patchctl: AsyncParsableCommand {
         abstract: "Agentless patch discovery and orchestration over SSH.",
         discussion: """
             Exit codes: 0 every host succeeded; 2 some hosts failed; 3 deploy halted by max_fail_percent; 64 usage error; \
-            65 invalid inventory, host pattern or policy; 75 policy locked by another deploy; 2 also when an advisory feed failed to sync; 130 deploy interrupted; 1 any other error (history database, internal).
+            65 invalid inventory, host pattern or policy; 75 policy locked by another deploy; 78 configuration error; 2 also when an advisory feed failed to sync; 130 deploy interrupted; 1 any other error (history database, internal).
+
+            Every command takes --color auto|always|never (default auto, or the config's color / PATCHCTL_COLOR): \
+            auto colours tables on a terminal unless NO_COLOR is set. On a terminal, tables fit its width.
             """,
         version: PatchctlVersion.long,
         subcommands: [Scan.self, Exec.self, Ping.self, Deploy.self, Install.self, Package.self, Approvals.self, Approve.self, Reject.self, Defer.self,

@@ -10,6 +10,9 @@ enum RunSetup {
         var hosts: [Host]
         var recorder: RunRecorder<Record>
         var started: Date
+        /// The status line on a terminal (table output): the engine tells it each host's phase
+        /// through `ConnectionOptions.onPhase`.
+        var progress: Progress
     }
 
     /// Runs the engine, streaming each finished host to history, NDJSON and the progress line;
@@ -22,7 +25,8 @@ enum RunSetup {
         work: (@escaping @Sendable (Record) -> Void) async -> [Record]
     ) async -> (results: [Record], finished: Date, historyFailure: HistoryWriteFailure?) {
         let recorder = prepared.recorder
-        let progress = Progress(total: prepared.hosts.count, enabled: format == .table && Terminal.stderrIsTerminal)
+        let progress = prepared.progress
+        progress.start()
         logger.info("run started", metadata: ["hosts": "\(prepared.hosts.count)"])
         let results = await work { record in
             recorder.add(record)
@@ -145,6 +149,7 @@ enum RunSetup {
         let started = Date()
         let runId = try history.beginRun(kind: kind, startedAt: started, inventory: inventory, hostPattern: target.limit,
                                          options: options, version: PatchctlVersion.current)
-        return Prepared(hosts: hosts, recorder: RunRecorder(store: history, runId: runId), started: started)
+        return Prepared(hosts: hosts, recorder: RunRecorder(store: history, runId: runId), started: started,
+                        progress: Progress(total: hosts.count, enabled: output.output == .table && Terminal.stderrIsTerminal))
     }
 }

@@ -16,8 +16,9 @@ enum Terminal {
     /// signal relay's, write to the process's own.
     @TaskLocal static var sink = OutputSink.standard
 
-    static var isInteractive: Bool { isatty(STDIN_FILENO) == 1 && isatty(STDERR_FILENO) == 1 }
-    static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
+    static var isInteractive: Bool { isatty(STDIN_FILENO) == 1 && sink.isTerminal(.stderr) }
+    /// A terminal the progress line can redraw: never a test's capture.
+    static var stderrIsTerminal: Bool { sink.isTerminal(.stderr) }
 
     /// Reads a secret without echo.
     static func readSecret(prompt: String) -> String? {
@@ -66,9 +67,14 @@ enum Terminal {
     }
 
     /// Text for stdout (tables, messages): line breaks stay, every other control character is shown.
+    /// Then, last, the tables' own colour markers become colour or go (`TextLayout`): any marker
+    /// that came from elsewhere was neutralised with the cell that held it.
     static func write(_ text: String) {
-        sink.write(Data(TerminalText.neutralised(text, keepingNewlines: true).utf8), to: .stdout)
+        let shown = TextLayout.current.finish(TerminalText.neutralised(text, except: keptInText))
+        sink.write(Data(shown.utf8), to: .stdout)
     }
+
+    private static let keptInText: Set<Unicode.Scalar> = TextStyle.markerScalars.union(["\n"])
 
     /// A message line: what is interpolated into it (names, versions, reasons from history) is
     /// shown on its line, newlines included.

@@ -15,6 +15,16 @@ public enum HostileText {
     public static let csi8bit = "\u{9B}31m"
     public static let override = "\u{202E}"
     public static let isolate = "\u{2066}"
+    /// The private-use characters patchctl's tables mark colour with (red, then reset): from an
+    /// endpoint they must be shown, never turned into colour.
+    public static let colourMarkers = "\u{E002}\u{E000}"
+    /// patchctl's own colour sequences (`--color always`), the only escapes it may write.
+    public static let ownStyles = ["\u{1B}[0m", "\u{1B}[1m", "\u{1B}[31m", "\u{1B}[32m", "\u{1B}[33m", "\u{1B}[1;31m", "\u{1B}[2m"]
+
+    /// `text` without patchctl's own colour sequences.
+    public static func withoutOwnStyles(_ text: String) -> String {
+        ownStyles.reduce(text) { $0.replacingOccurrences(of: $1, with: "") }
+    }
     /// Every C0 but LF and NUL, DEL and every C1, in one value.
     public static let allControls = String(String.UnicodeScalarView((0x01...0x1F).filter { $0 != 0x0A }.compactMap(Unicode.Scalar.init)))
         + "\u{7F}" + String(String.UnicodeScalarView((0x80...0x9F).compactMap(Unicode.Scalar.init)))

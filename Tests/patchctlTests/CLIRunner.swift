@@ -22,8 +22,9 @@ enum CLI {
         return folder.appendingPathComponent("patchctl")
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:], currentDirectory: URL? = nil) throws -> Result {
-        finish(try start(arguments, environment: environment, currentDirectory: currentDirectory))
+    static func run(_ arguments: [String], environment: [String: String] = [:], currentDirectory: URL? = nil,
+                    launcher: [String]? = nil) throws -> Result {
+        finish(try start(arguments, environment: environment, currentDirectory: currentDirectory, launcher: launcher))
     }
 
     /// A started binary, for tests that signal it or overlap it with another run.
@@ -33,10 +34,13 @@ enum CLI {
         var err: Pipe
     }
 
-    static func start(_ arguments: [String], environment: [String: String] = [:], currentDirectory: URL? = nil) throws -> Running {
+    /// `launcher`: a command line to run instead of the binary, in the binary's environment (a
+    /// pseudo-terminal driver that starts the binary itself).
+    static func start(_ arguments: [String], environment: [String: String] = [:], currentDirectory: URL? = nil,
+                      launcher: [String]? = nil) throws -> Running {
         let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
+        process.executableURL = launcher.map { URL(fileURLWithPath: $0[0]) } ?? binary
+        process.arguments = launcher.map { Array($0.dropFirst()) } ?? arguments
         var env = ProcessInfo.processInfo.environment
         env["HOME"] = FileManager.default.temporaryDirectory.path
         // As root the default history is the machine's (/var/lib/patchctl): tests keep theirs in

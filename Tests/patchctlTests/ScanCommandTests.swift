@@ -158,6 +158,52 @@ struct ScanCommandTests {
         #expect((replayed["unfixed_cves"] as? [[String: Any]])?.map { $0["id"] as? String } == ["CVE-2099-0002"])
     }
 
+    /// Issue 13: on a terminal the progress line names the phases with their host counts, tables
+    /// fit the terminal's width and are coloured; NO_COLOR and --color never turn colour off, and
+    /// --color always turns it on for a pipe.
+    @Test func onATerminalProgressShowsPhasesAndTablesFitTheWidthInColour() throws {
+        let folder = try CLI.temporaryDirectory()
+        let inventory = try inventory(in: folder, includeDead: true)
+        let db = folder.appendingPathComponent("history.db").path
+        let arguments = ["scan", "--details", "-i", inventory, "--known-hosts", try CLI.lab("LAB_KNOWN_HOSTS"), "--db", db]
+        let terminal = ["TERM": "xterm-256color", "NO_COLOR": ""]
+
+        let scan = try CLI.runOnTerminal(arguments, columns: 64, environment: terminal)
+        #expect(scan.status == 2, "\(scan.raw)")
+        // Every host reports each phase it enters, so both phases were drawn with their counts.
+        #expect(scan.raw.contains(/hosts done[^\r\n]* · connecting [0-9]+/), "\(scan.raw)")
+        #expect(scan.raw.contains(/\ · scanning [0-9]+/), "\(scan.raw)")
+        #expect(scan.raw.contains("3/3 hosts done, 1 failed"), "\(scan.raw)")
+        // The tables: from the hosts' header to the failures' lines (messages, which wrap as text does).
+        let lines = scan.visibleLines
+        let start = try #require(lines.firstIndex { $0.hasPrefix("HOST") }, "\(lines)")
+        let tables = Array(lines[start..<(lines.firstIndex { $0.hasPrefix("dead: unreachable") } ?? lines.endIndex)])
+        let wide = tables.filter { $0.count > 64 }
+        #expect(tables.count > 10 && wide.isEmpty, "lines wider than the terminal: \(wide)")
+        // --details' SOURCE column (Debian-Security:12/oldstable-security) gave way, visibly.
+        #expect(tables.contains { $0.hasPrefix("PACK") } && tables.contains { $0.hasSuffix("…") }, "\(tables)")
+        #expect(lines.contains { $0.hasPrefix("web1") && $0.contains("ok") })
+        // Bold headers, green ok, red unreachable.
+        #expect(scan.colourSequences.isSuperset(of: ["\u{1B}[1m", "\u{1B}[32m", "\u{1B}[31m", "\u{1B}[0m"]), "\(scan.colourSequences)")
+
+        let noColour = try CLI.runOnTerminal(arguments, columns: 64, environment: ["TERM": "xterm-256color", "NO_COLOR": "1"])
+        #expect(noColour.status == 2)
+        #expect(noColour.colourSequences.isEmpty, "\(noColour.raw)")
+        #expect(noColour.visibleLines.filter { $0.contains("security ") }.allSatisfy { $0.count <= 64 })
+        let never = try CLI.runOnTerminal(arguments + ["--color", "never"], columns: 64, environment: terminal)
+        #expect(never.colourSequences.isEmpty)
+
+        // A pipe gets every column whole, no colour and no progress line, unless colour is asked for.
+        let piped = try CLI.run(arguments)
+        #expect(!piped.stdout.contains("\u{1B}") && !piped.stderr.contains("\u{1B}") && !piped.stdout.contains("…"), "\(piped.stdout)")
+        #expect(piped.stdout.contains("oldstable-security"))
+        let forced = try CLI.run(arguments + ["--color=always"])
+        #expect(forced.stdout.contains("\u{1B}[1mHOST\u{1B}[0m"), "\(forced.stdout)")
+        #expect(!forced.stderr.contains("\u{1B}"), "no progress line on a pipe: \(forced.stderr)")
+        let wrong = try CLI.run(arguments + ["--color", "sometimes"])
+        #expect(wrong.status == 64 && wrong.stderr.contains("'sometimes' is not one of auto, always, never"), "\(wrong.stderr)")
+    }
+
     @Test func limitPatternSelectsHosts() throws {
         let folder = try CLI.temporaryDirectory()
         let inventory = try inventory(in: folder, includeDead: true)

@@ -42,7 +42,8 @@ struct TerminalInjectionCommandTests {
                                   source: "Debian-Security:12/oldstable-security", security: true)
         let hostile = PendingUpdate(name: "pkg\(title)\(clear)", installedVersion: "1.0\(conceal)\r2.0", availableVersion: "1.1\u{7F}\u{08}",
                                     source: "repo\(clipboard)\(override)", security: true)
-        let forged = PendingUpdate(name: "fake\nweb9  ok\tx", installedVersion: "1\(isolate)", availableVersion: "2\u{85}", source: "x", security: false)
+        let forged = PendingUpdate(name: "fake\nweb9  ok\tx", installedVersion: "1\(isolate)", availableVersion: "2\u{85}",
+                                   source: "x\(HostileText.colourMarkers)", security: false)
 
         func scan(at date: Date, _ hosts: [HostScan]) throws -> String {
             let id = try store.beginRun(kind: .scan, startedAt: date.addingTimeInterval(-3), inventory: "inv\(title).yml", hostPattern: nil,
@@ -159,6 +160,30 @@ struct TerminalInjectionCommandTests {
         let events = try CLI.run(["history", "events", "--db", h.db])
         Self.expectInert(events, "history events")
         #expect(events.stdout.contains("me\\u009b31m"))
+    }
+
+    /// `--color always`: the only escapes are patchctl's own colour sequences, around text that is
+    /// otherwise byte for byte the plain output; colour markers from history are shown, not obeyed.
+    @Test func colourAddsOnlyPatchctlsOwnSequences() throws {
+        let h = try Self.hostileHistory()
+        // Reports at one moment: the same database and --as-of give the same bytes.
+        let moment = ISO8601DateFormatter().string(from: Date())
+        let commands = [["history", "show", h.secondScan], ["history", "show", h.deploy], ["history", "list"],
+                        ["report", "compliance", "--as-of", moment], ["report", "hosts", "--as-of", moment], ["diff"], ["approvals", "list"],
+                        ["exception", "list"], ["history", "events"]]
+        for command in commands {
+            let plain = try CLI.run(command + ["--db", h.db])
+            let coloured = try CLI.run(command + ["--db", h.db, "--color", "always"])
+            let what = command.joined(separator: " ")
+            #expect(coloured.status == plain.status && coloured.status == 0, "\(what): \(coloured.stderr)")
+            #expect(coloured.stdout.contains("\u{1B}[1m"), "\(what): headers are bold")
+            let stripped = HostileText.withoutOwnStyles(coloured.stdout)
+            #expect(stripped == plain.stdout, "\(what): colour changed the text")
+            Self.expectInert(CLI.Result(status: 0, stdout: stripped, stderr: coloured.stderr), "\(what) --color always")
+        }
+        let show = try CLI.run(["history", "show", h.secondScan, "--db", h.db, "--color", "always"])
+        #expect(show.stdout.contains("x\\ue002\\ue000"), "\(show.stdout)")
+        #expect(show.stdout.contains("\u{1B}[31munreachable\u{1B}[0m") || show.stdout.contains("\u{1B}[31merror\u{1B}[0m"), "\(show.stdout)")
     }
 
     @Test func errorLinesAndLogLinesShowControlsVisibly() throws {

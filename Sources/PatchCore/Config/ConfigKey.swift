@@ -36,6 +36,7 @@ public struct ConfigKey: Sendable {
         ConfigKey(name: "command_timeout", variable: "PATCHCTL_COMMAND_TIMEOUT", kind: .seconds(max: 7 * 86_400), summary: "seconds per remote command (--command-timeout)"),
         ConfigKey(name: "max_output", variable: "PATCHCTL_MAX_OUTPUT", kind: .integer(1...4096), summary: "MiB of output per command stream (--max-output)"),
         ConfigKey(name: "output", variable: "PATCHCTL_OUTPUT", kind: .choice(["table", "json", "ndjson"]), summary: "output format of run commands (--output)"),
+        ConfigKey(name: "color", variable: "PATCHCTL_COLOR", kind: .choice(["auto", "always", "never"]), summary: "colour in tables: auto (a terminal without NO_COLOR), always, never (--color)"),
         ConfigKey(name: "policy_dir", variable: "PATCHCTL_POLICY_DIR", kind: .paths(separator: ":"), summary: "folders searched for policy names"),
         ConfigKey(name: "log_file", variable: "PATCHCTL_LOG_FILE", kind: .path, summary: "JSON-lines log appended by every run (--log-file)"),
         ConfigKey(name: "metrics_file", variable: "PATCHCTL_METRICS_FILE", kind: .path, summary: "Prometheus textfile written after each run (--metrics-file)"),

@@ -40,6 +40,8 @@ public struct ConnectionOptions: Sendable {
     public var connectTimeoutFromFlag = false
     /// `--become`: every host escalates (through sudo), whatever its inventory entry says.
     public var become = false
+    /// Told when each host starts connecting and enters each later phase (the progress line).
+    public var onPhase: PhaseObserver?
     public static let defaultMaxOutputBytes = OutputLimit.defaultBytes
 
     public init(knownHostsPath: String, acceptNewHostKeys: Bool = false, defaultUser: String? = nil,

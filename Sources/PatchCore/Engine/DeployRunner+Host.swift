@@ -24,6 +24,7 @@ extension DeployRunner {
     /// host's work (nothing to do, deferred, a failed pre check…) makes it return early.
     private func deploy(_ record: inout DeployHostRecord, on connection: inout HostConnection, ringIndex: Int, gate: ApprovalGate, runId: String) async throws {
         // A fresh scan is the plan's only source: the host may have changed since any earlier scan.
+        connection.entering(.scanning)
         let (platform, findings) = try await scan(connection, refresh: policy.refresh && !options.dryRun, advisories: options.advisories, record: &record)
         record.rebootRequired = findings.rebootRequired
         let plan = try await plan(findings, platform: platform, ringIndex: ringIndex, gate: gate, record: &record)
@@ -36,15 +37,18 @@ extension DeployRunner {
         if options.dryRun {
             return try await dryRun(plan, on: connection, ringIndex: ringIndex, record: &record)
         }
+        connection.entering(.installing)
         guard try await preflight(on: connection, platform: platform, runId: runId, record: &record) else { return }
         var problem = try await installOSUpdates(plan, on: connection, record: &record)
         if !policy.install.isEmpty, record.status == .ok {
             try await installBundle(on: connection, platform: platform, ringIndex: ringIndex, record: &record)
         }
         try await installThirdParty(plan, on: connection, record: &record)
+        connection.entering(.verifying)
         let postFailure = try await postChecks(on: connection, record: &record)
         let rebootRequired = try await rescan(connection, record: &record)
         if wantsReboot(installedSomething: !record.installed.isEmpty, required: rebootRequired), postFailure == nil {
+            connection.entering(.rebooting)
             if let skipped = try await rebootPhase(&connection, platform: platform, record: &record) { problem = problem ?? skipped }
         }
         conclude(plan, installProblem: problem, postFailure: postFailure, record: &record)

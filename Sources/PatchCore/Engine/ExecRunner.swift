@@ -24,6 +24,7 @@ public struct ExecRunner: Sendable {
             hosts: hosts, forks: options.forks,
             work: { connection in
                 let started = Date()
+                connection.entering(.running)
                 let result = try await connection.run(command)
                 let failed = result.exitStatus != 0 || result.exitSignal != nil
                 return ExecResult(

@@ -13,11 +13,18 @@ public struct HostConnection: Sendable {
     /// Opens a new session to the same host with the same credentials and host-key checks
     /// (after a reboot, the old one is dead).
     let connect: @Sendable () async throws -> any RemoteSession
+    /// The run's progress observer, if any.
+    var onPhase: PhaseObserver?
 
     /// A new connection to the same host; the caller closes its session.
     public func reconnected() async throws -> HostConnection {
         HostConnection(host: host, session: try await connect(), becomePassword: becomePassword, commandTimeout: commandTimeout,
-                       outputLimit: outputLimit, connect: connect)
+                       outputLimit: outputLimit, connect: connect, onPhase: onPhase)
+    }
+
+    /// Tells the run's progress line that this host's work entered `phase`.
+    public func entering(_ phase: HostPhase) {
+        onPhase?(host.name, phase)
     }
 
     /// Runs `command` (escalated when the host has `become`, unless `escalate` is false: files the

@@ -147,6 +147,7 @@ public struct HostFanOut: Sendable {
         let outputLimit = options.maxOutputBytes
         let gate = AsyncGate(limit: options.maxConnecting)
         let fallback = options.winRMFallback
+        let onPhase = options.onPhase
         logger.debug("starting run", metadata: ["hosts": "\(hosts.count)", "forks": "\(forks)", "known_hosts": "\(options.knownHostsPath)"])
 
         let outcomes = await withTaskGroup(of: (Int, Outcome).self) { group in
@@ -163,6 +164,7 @@ public struct HostFanOut: Sendable {
                 // Every host's task runs on the reactor thread that also watches its socket.
                 group.addTask(executorPreference: Reactor.shared) {
                     let started = Date()
+                    onPhase?(host.name, .connecting)
                     do {
                         let prepared = try credential.get()
                         let hops = try chain.get()
@@ -235,7 +237,8 @@ public struct HostFanOut: Sendable {
                         let session = try await connect()
                         logger.debug("logged in", metadata: ["host": "\(host.name)", "user": "\(prepared.config.user)", "identity": "\(session.identity)"])
                         let connection = HostConnection(host: host, session: session, becomePassword: prepared.becomePassword,
-                                                        commandTimeout: commandTimeout, outputLimit: outputLimit, connect: connect)
+                                                        commandTimeout: commandTimeout, outputLimit: outputLimit, connect: connect,
+                                                        onPhase: onPhase)
                         do {
                             let outcome = try await work(connection)
                             await session.close()

@@ -66,6 +66,7 @@ public struct PackageInstaller: Sendable {
         let host = connection.host
         guard let first = builds.first else { return }
         if host.isWindows {
+            connection.entering(.installing)
             try await installWindows(builds, on: connection, into: &record)
             return
         }
@@ -116,6 +117,7 @@ public struct PackageInstaller: Sendable {
         }
         do {
             if let installPath, let digest = package.sha256 {
+                connection.entering(.uploading)
                 if let relay = try relay(for: connection.host) {
                     try await pushViaRelay(package, digest: digest, relay: relay, to: installPath, on: connection, record: &record)
                     try await verifyUpload(installPath, digest: digest, on: connection)
@@ -124,6 +126,7 @@ public struct PackageInstaller: Sendable {
                 }
             }
             guard let command = platform.packageInstallCommand(package, path: installPath) else { return }
+            connection.entering(.installing)
             let started = Date()
             let result = try await connection.run(command, timeout: installTimeout)
             record.steps.append(DeployStep(phase: "install", command: command, exitCode: Int(result.exitStatus),

@@ -39,6 +39,7 @@ public struct ScanRunner: Sendable {
     static func scan(_ connection: HostConnection, refresh: Bool, advisories: AdvisoryIndex?) async throws -> HostScan {
         let host = connection.host
         let started = Date()
+        connection.entering(.scanning)
         var scan = HostScan(name: host.name, address: host.address, port: host.port, user: host.user, via: host.via, status: .ok, startedAt: started, finishedAt: started)
         let (platform, findings) = try await detectAndScan(connection, refresh: refresh, advisories: advisories)
         scan.os = platform.os

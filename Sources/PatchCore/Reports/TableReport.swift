@@ -90,21 +90,120 @@ public enum TableReport {
     }
 
     /// Every cell is neutralised before it is measured: a tab or newline in a value cannot make a
-    /// column or a row of its own.
+    /// column or a row of its own. On a terminal (`TextLayout.current`) the table fits its width:
+    /// the widest text columns give way first, never the numbers, and a cut cell ends in `…`; and
+    /// status, security, severity and overdue cells are coloured.
     static func render(header: [String], rows: [[String]], rightAligned: Set<Int>) -> String {
-        let header = header.map { TerminalText.neutralised($0) }
-        let rows = rows.map { $0.map { TerminalText.neutralised($0) } }
+        let layout = TextLayout.current
+        var header = header.map { TerminalText.neutralised($0) }
+        var rows = rows.map { $0.map { TerminalText.neutralised($0) } }
         var widths = header.map(\.count)
         for row in rows {
             for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }
         }
-        func line(_ cells: [String]) -> String {
+        var rightAligned = rightAligned
+        if let limit = layout.width, widths.reduce(0, +) + 2 * max(0, widths.count - 1) > limit {
+            // Too wide: columns empty in every row go first (their header alone says nothing).
+            let kept = widths.indices.filter { index in rows.contains { index < $0.count && !$0[index].trimmingCharacters(in: .whitespaces).isEmpty } }
+            if kept.count < widths.count, !kept.isEmpty {
+                header = kept.map { header[$0] }
+                widths = kept.map { widths[$0] }
+                rows = rows.map { row in kept.map { $0 < row.count ? row[$0] : "" } }
+                rightAligned = Set(kept.enumerated().filter { rightAligned.contains($0.element) }.map(\.offset))
+            }
+            widths = fitted(widths, header: header, rightAligned: rightAligned, into: limit)
+            header = header.enumerated().map { index, cell in cut(cell, to: widths[index]) }
+            rows = rows.map { row in row.enumerated().map { index, cell in index < widths.count ? cut(cell, to: widths[index]) : cell } }
+        }
+        func line(_ cells: [String], styles: (Int, String) -> TextStyle?) -> String {
             cells.enumerated().map { index, cell in
                 let pad = String(repeating: " ", count: max(0, widths[index] - cell.count))
-                return rightAligned.contains(index) ? pad + cell : (index == cells.count - 1 ? cell : cell + pad)
+                let shown = layout.colour ? styles(index, cell).map { styled(cell, $0) } ?? cell : cell
+                return rightAligned.contains(index) ? pad + shown : (index == cells.count - 1 ? shown : shown + pad)
             }.joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
         }
-        return ([line(header)] + rows.map(line)).joined()
+        let headerLine = line(header) { _, _ in .bold }
+        return ([headerLine] + rows.map { line($0) { index, cell in index < header.count ? cellStyle(column: header[index], value: cell) : nil } }).joined()
+    }
+
+    /// Column widths that fit `limit` with two spaces between columns. The last column (free text:
+    /// a source, a reason, a detail) gives way first; then the widest shrinkable column loses a
+    /// character at a time. Numbers (right-aligned) keep their width; a text column keeps at least
+    /// 5 characters, or its header's up to 8, so every column stays recognisable.
+    static func fitted(_ natural: [Int], header: [String], rightAligned: Set<Int>, into limit: Int) -> [Int] {
+        var widths = natural
+        let floors = natural.indices.map { min(natural[$0], max(5, min(header[$0].count, 8))) }
+        var overflow = widths.reduce(0, +) + 2 * max(0, widths.count - 1) - limit
+        if overflow > 0, let last = widths.indices.last, !rightAligned.contains(last) {
+            let given = min(overflow, widths[last] - floors[last])
+            widths[last] -= given
+            overflow -= given
+        }
+        while overflow > 0 {
+            // The widest column that can still give way; among equals the later (free text sits last).
+            guard let index = widths.indices.filter({ !rightAligned.contains($0) && widths[$0] > floors[$0] })
+                .max(by: { (widths[$0], $0) < (widths[$1], $1) }) else { break }
+            widths[index] -= 1
+            overflow -= 1
+        }
+        return widths
+    }
+
+    /// `cell` cut to `width` characters, its end shown as `…`.
+    static func cut(_ cell: String, to width: Int) -> String {
+        cell.count <= width ? cell : String(cell.prefix(max(0, width - 1))) + "…"
+    }
+
+    /// `cell` in `style`, the style around its text only (its indent stays plain, as the line trims it).
+    private static func styled(_ cell: String, _ style: TextStyle) -> String {
+        let core = cell.trimmingCharacters(in: .whitespaces)
+        guard !core.isEmpty, let range = cell.range(of: core) else { return cell }
+        return cell.replacingCharacters(in: range, with: style.apply(core))
+    }
+
+    /// What a cell's colour says, by its column: a host's or run's state, security and overdue
+    /// counts, severities, compliance and reboots.
+    static func cellStyle(column: String, value: String) -> TextStyle? {
+        let value = value.trimmingCharacters(in: .whitespaces)
+        switch column.trimmingCharacters(in: .whitespaces) {
+        case "STATUS", "STATE", "CHANGE":
+            return statusStyle(value)
+        case "COMPLIANT" where ["yes", "no", "NO"].contains(value):
+            return value == "yes" ? .green : .red
+        case "SECURITY", "NEW SECURITY", "":
+            return value == "security" || (Int(value) ?? 0) > 0 ? .yellow : nil
+        case "OVERDUE", "FAILED", "KEV", "CRITICAL", "NEW CVES":
+            return (Int(value) ?? 0) > 0 ? .red : nil
+        case "SEVERITY":
+            switch value.lowercased() {
+            case "critical": return .boldRed
+            case "high", "important": return .red
+            case "medium", "moderate": return .yellow
+            default: return nil
+            }
+        case "REBOOT":
+            return value == "yes" ? .yellow : nil
+        default:
+            return nil
+        }
+    }
+
+    /// Green for done, red for failed, yellow for waiting or held back: a host's status by its own
+    /// classification, other states (runs, approvals, exceptions, diffs) by name.
+    static func statusStyle(_ value: String) -> TextStyle? {
+        if let status = HostStatus(rawValue: value) {
+            return status == .ok ? .green : status.isFailure ? .red : .yellow
+        }
+        switch value {
+        case "finished", "compliant", "active", "approved", "installed", "fixed":
+            return .green
+        case "error", "rejected", "expired", "broken", "non_compliant", "gone":
+            return .red
+        case "awaiting", "awaiting_approval", "pending", "partial", "running", "dry_run", "new", "changed", "stale", "revoked":
+            return .yellow
+        default:
+            return nil
+        }
     }
 
     /// A line whose interpolated values are neutralised (its literal text is the layout).

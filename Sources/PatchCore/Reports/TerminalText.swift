@@ -8,12 +8,14 @@ import Foundation
 public enum TerminalText {
     /// C0 (tab and newline included: inside a value they would forge columns and rows), DEL, C1
     /// (U+0080–U+009F: U+009B is CSI on terminals that honour 8-bit controls), the bidi
-    /// embeddings, overrides, isolates and marks, and the Unicode line and paragraph separators.
+    /// embeddings, overrides, isolates and marks, the Unicode line and paragraph separators, and
+    /// the private-use characters patchctl's own tables mark colour with (`TextStyle`).
     @inlinable
     public static func isControl(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
         case 0x00...0x1F, 0x7F...0x9F: return true
         case 0x061C, 0x200E, 0x200F, 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069: return true
+        case 0xE000...0xE00F: return true
         default: return false
         }
     }

@@ -133,8 +133,11 @@ extension Patchctl {
             let progress = Progress(total: started.deployment.targetedHosts.count, enabled: format == .table && !quiet && Terminal.stderrIsTerminal)
             // The progress line is erased before anything else is printed, error or results.
             defer { progress.clear() }
+            var options = connection.connectionOptions(environment: environment)
+            options.onPhase = progress.phase
+            progress.start()
             return try await started.deployment.execute(
-                store: store, connection: connection.connectionOptions(environment: environment), user: LocalUser.current(environment: environment),
+                store: store, connection: options, user: LocalUser.current(environment: environment),
                 version: PatchctlVersion.current, stop: stop, resume: started.resuming,
                 onHostFinished: { host, runId in
                     if format == .ndjson { Output.line(host, runId: runId) }

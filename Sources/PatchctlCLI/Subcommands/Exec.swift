@@ -38,6 +38,7 @@ extension Patchctl {
             else { return }
             connectionOptions.logger[metadataKey: "run_id"] = "\(prepared.recorder.runId)"
             connectionOptions.logger[metadataKey: "command"] = "exec"
+            connectionOptions.onPhase = prepared.progress.phase
             let engine = ExecRunner(engine: HostFanOut(options: connectionOptions))
             let (results, finished, historyFailure) = await RunSetup.execute(prepared, format: outputOptions.output, logger: connectionOptions.logger) { onFinished in
                 await engine.exec(line, on: prepared.hosts, options: options, onHostFinished: onFinished)

@@ -33,10 +33,12 @@ extension Patchctl {
             else { return }
             connectionOptions.logger[metadataKey: "run_id"] = "\(prepared.recorder.runId)"
             connectionOptions.logger[metadataKey: "command"] = "install"
+            connectionOptions.onPhase = prepared.progress.phase
             // Hosts behind a relay get the file from it (its inventory entry may be outside --limit).
             let relays = (try? Inventory.load(paths: target.inventoryPaths(environment: environment))).map { PackageInstaller.relays(for: prepared.hosts, in: $0) }
             let installer = PackageInstaller(engine: HostFanOut(options: connectionOptions), repository: repository, dryRun: dryRun,
-                                             uploadProgress: uploadProgress, relays: relays ?? [:])
+                                             uploadProgress: { host, sent, size in prepared.progress.uploaded(host, sent: sent, size: size) },
+                                             relays: relays ?? [:])
             let (results, finished, historyFailure) = await RunSetup.execute(prepared, format: outputOptions.output, logger: connectionOptions.logger) { onFinished in
                 // One build per platform: each host gets the entry for its own family.
                 await installer.install(records, on: prepared.hosts, forks: connection.forks, onHostFinished: onFinished)
@@ -66,15 +68,6 @@ extension Patchctl {
                 throw PatchError.repository(file: nil, message: "\(package.name) has several approved versions: name one as \(package.name)@VERSION")
             }
             return records
-        }
-
-        /// On a terminal, one self-erasing line shows the uploads in flight.
-        var uploadProgress: (@Sendable (String, Int64, Int64) -> Void)? {
-            guard Terminal.stderrIsTerminal && outputOptions.output == .table else { return nil }
-            return { host, sent, total in
-                let line = "\r\u{1B}[K\(TerminalText.neutralised(host)): \(sent >> 20) of \(total >> 20) MiB uploaded"
-                Terminal.writeControl(sent >= total ? "\r\u{1B}[K" : line)
-            }
         }
     }
 }

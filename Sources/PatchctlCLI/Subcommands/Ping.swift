@@ -35,7 +35,10 @@ extension Patchctl {
             }
             let started = Date()
             let progress = Progress(total: hosts.count, enabled: format == .table && Terminal.stderrIsTerminal)
-            let engine = PingRunner(engine: HostFanOut(options: fanOutOptions(environment: environment)))
+            var options = fanOutOptions(environment: environment)
+            options.onPhase = progress.phase
+            progress.start()
+            let engine = PingRunner(engine: HostFanOut(options: options))
             let results = await engine.ping(hosts, forks: connection.forks) { result in
                 if format == .ndjson { Output.line(result) }
                 progress.finished(result.name, ok: result.status == .ok)

@@ -64,12 +64,11 @@ struct ReportOptions: ParsableArguments {
     /// Builds, renders and prints (or writes) one report.
     func run(_ kind: ComplianceRequest.Kind) throws {
         let report = try ComplianceReport.build(request(kind, environment: Settings.environment))
-        let text = try report.rendered(kind, as: resolvedFormat)
         // The compliance JSON document carries its warnings; every other output leaves them to stderr.
         if !(kind == .compliance && resolvedFormat == .json) {
             for warning in report.warnings { Terminal.writeErrorLine("warning: " + warning) }
         }
-        try output.emit(text, headline: report.headline)
+        try output.emit(try report.rendered(kind, as: resolvedFormat), headline: report.headline)
     }
 }
 
@@ -94,11 +93,14 @@ struct ReportOutputOptions: ParsableArguments {
     }
 
     /// Prints the rendered report, or writes it to `--output-file` and says so on stderr.
-    func emit(_ text: String, headline: String) throws {
+    /// A table for a file is laid out plainly: no colour, no terminal width.
+    func emit(_ render: @autoclosure () throws -> String, headline: String) throws {
         guard let outputFile else {
+            let text = try render()
             // Tables are text (neutralised); JSON, CSV and HTML escape their own values.
             return resolvedFormat == .table ? Terminal.write(text) : Terminal.writeDocument(text)
         }
+        let text = try TextLayout.$current.withValue(.plain) { try render() }
         try Data(text.utf8).write(to: URL(fileURLWithPath: outputFile), options: .atomic)
         Terminal.writeError("patchctl: wrote \(outputFile): \(headline)\n")
     }
@@ -181,10 +183,9 @@ extension Patchctl.Report {
             let store = try HistoryStore(readOnly: database.path(environment: environment))
             let report = try CVEReport.build(store: store, filter: filter, at: ReportDate.now())
             let resolved = output.resolvedFormat
-            let text = try report.rendered(as: resolved)
             // JSON carries its warnings; every other format leaves them to stderr.
             if resolved != .json { for warning in report.warnings { Terminal.writeErrorLine("warning: " + warning) } }
-            try output.emit(text, headline: report.headline)
+            try output.emit(try report.rendered(as: resolved), headline: report.headline)
         }
     }
 }

@@ -40,6 +40,7 @@ extension Patchctl {
             let scanOptions = options
             connectionOptions.logger[metadataKey: "run_id"] = "\(prepared.recorder.runId)"
             connectionOptions.logger[metadataKey: "command"] = "scan"
+            connectionOptions.onPhase = prepared.progress.phase
             let engine = ScanRunner(engine: HostFanOut(options: connectionOptions))
             let (results, finished, historyFailure) = await RunSetup.execute(prepared, format: outputOptions.output, logger: connectionOptions.logger) { onFinished in
                 await engine.scan(prepared.hosts, options: scanOptions, onHostFinished: onFinished)
