@@ -133,6 +133,10 @@ public struct SkippedUpdate: Codable, Sendable, Equatable {
     public var source: String?
     public var security: Bool?
     public var severity: String?
+    /// The CVEs the update fixes and whether one is known exploited, as the deployment's own scan
+    /// matched them; nil when the entry is not a pending update (or was recorded before this).
+    public var cves: [String]?
+    public var kev: Bool?
     /// Written before skipped updates carried the scan's finding: reports guess as they used to.
     public private(set) var recordedWithoutFinding = false
 
@@ -150,6 +154,8 @@ public struct SkippedUpdate: Codable, Sendable, Equatable {
         source = update.source
         security = update.security
         severity = update.severity
+        cves = update.cves.map(\.id).sorted()
+        kev = update.fixesKEV
     }
 
     public init(from decoder: any Decoder) throws {
@@ -162,6 +168,8 @@ public struct SkippedUpdate: Codable, Sendable, Equatable {
         source = try c.decodeIfPresent(String.self, forKey: .source)
         security = try c.decodeIfPresent(Bool.self, forKey: .security)
         severity = try c.decodeIfPresent(String.self, forKey: .severity)
+        cves = try c.decodeIfPresent([String].self, forKey: .cves)
+        kev = try c.decodeIfPresent(Bool.self, forKey: .kev)
         recordedWithoutFinding = !c.contains(.installedVersion)
     }
 
@@ -176,13 +184,15 @@ public struct SkippedUpdate: Codable, Sendable, Equatable {
         try c.encode(source, forKey: .source)
         try c.encode(security, forKey: .security)
         try c.encode(severity, forKey: .severity)
+        try c.encode(cves, forKey: .cves)
+        try c.encode(kev, forKey: .kev)
     }
 
     enum CodingKeys: String, CodingKey {
         case name, version, reason
         case awaitingApproval = "awaiting_approval"
         case installedVersion = "installed_version"
-        case source, security, severity
+        case source, security, severity, cves, kev
     }
 }
 

@@ -96,7 +96,7 @@ struct ComplianceEvaluator: Sendable {
                 var text = "\(finding.package) \(finding.availableVersion) (\(finding.rule ?? "?"), due \(finding.dueAt.map(ReportDate.day) ?? "?"), "
                 text += "\(finding.daysOverdue ?? 0) day\(finding.daysOverdue == 1 ? "" : "s") overdue"
                 if finding.exceptionState == .expired, let id = finding.exceptionId, let until = finding.exceptionUntil {
-                    text += "; exception #\(id) expired \(ReportDate.day(until))"
+                    text += "; exception #\(id) expired \(ReportDate.expiryText(until))"
                 }
                 return text + ")"
             }

@@ -25,6 +25,13 @@ public enum ReportDate {
         DateArgument.endText(date, zone: utc)
     }
 
+    /// When an exception ran out, for a compliance reason: `2026-02-05 14:00 UTC`, or for one
+    /// that ran to the end of a day, `2026-02-05 (end of the day, UTC)`; reports are in UTC.
+    public static func expiryText(_ date: Date) -> String {
+        let text = endText(date)
+        return text.hasSuffix(" (inclusive)") ? String(text.dropLast(" (inclusive)".count)) + " (end of the day, UTC)" : text
+    }
+
     /// `--as-of`, read in UTC by `DateArgument` (a bare day: its last millisecond).
     public static func parseMoment(_ text: String) -> Date? {
         DateArgument.end(text, zone: utc)

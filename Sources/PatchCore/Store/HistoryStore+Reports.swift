@@ -293,12 +293,13 @@ extension HistoryStore {
             let key = item.name + "@" + item.version
             let update: ReportHistory.Update
             if let installed = item.installedVersion {
-                // What the deployment's own scan said; release date and CVEs as the scan before knew them.
+                // What the deployment's own scan said; the release date as the scan before knew it, and
+                // CVEs as it knew them, else as the deployment's own scan matched them (as for planned ones).
                 var own = ReportHistory.Update(package: item.name, installedVersion: installed, availableVersion: item.version,
                                                source: item.source ?? "", security: item.security ?? true, severity: item.severity,
-                                               releasedAt: earlier[key]?.releasedAt, cves: earlier[key]?.cves ?? [])
+                                               releasedAt: earlier[key]?.releasedAt, cves: earlier[key]?.cves ?? item.cves ?? [])
                 own.cveSeverity = earlier[key]?.cveSeverity
-                own.kev = earlier[key]?.kev ?? false
+                own.kev = earlier[key]?.kev ?? item.kev ?? false
                 update = own
             } else if item.recordedWithoutFinding {
                 update = earlier[key] ?? ReportHistory.Update(

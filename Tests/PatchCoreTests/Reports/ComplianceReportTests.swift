@@ -36,7 +36,7 @@ struct ComplianceReportTests {
         #expect(!db1.compliant && db1.rebootRequired == true)
         let libpq = try #require(db1.updates.first)
         #expect(libpq.status == .overdue && libpq.exceptionId == exceptionId && libpq.exceptionState == .expired)
-        #expect(db1.reasons.contains { $0.contains("exception #\(exceptionId) expired 2026-02-05") }, "\(db1.reasons)")
+        #expect(db1.reasons.contains { $0.contains("exception #\(exceptionId) expired 2026-02-05 00:00 UTC") }, "\(db1.reasons)")
         let exception = try #require(report.exceptions.first)
         #expect(exception.state == .expired && exception.matches == 1 && exception.exception.owner == "dba")
 
@@ -176,6 +176,28 @@ struct ComplianceReportTests {
                                            source: "Debian-Security:12/oldstable-security", security: true)
         HistoryStore.apply(document, to: &observation, earlier: ["openssl@3.0.17-1~deb12u2": earlier], firstSeen: [:])
         #expect(observation.pending == [earlier], "the old record takes the earlier scan's finding; the bundle item is none")
+    }
+
+    /// A deployment's skipped update records the CVEs its own scan matched: a report with no
+    /// earlier scan to ask still sees them (and a known exploited one), as for planned updates.
+    @Test func skippedUpdatesCarryTheirOwnCVEs() throws {
+        var update = G.update("openssl", "3.0.15-1~deb12u1", "3.0.17-1~deb12u2")
+        update.cves = [CVEReference(id: "CVE-2025-9230", severity: .high, kev: false, source: "debian-tracker"),
+                       CVEReference(id: "CVE-2024-5535", severity: .critical, kev: true, source: "debian-tracker")]
+        let skipped = SkippedUpdate(update, reason: "held by policy")
+        #expect(skipped.cves == ["CVE-2024-5535", "CVE-2025-9230"] && skipped.kev == true)
+        let json = try JSONOutput.encode(skipped, pretty: false)
+        #expect(json.contains(#""cves":["CVE-2024-5535","CVE-2025-9230"]"#) && json.contains(#""kev":true"#))
+        #expect(try JSONDecoder().decode(SkippedUpdate.self, from: Data(json.utf8)) == skipped)
+
+        var document = DeployHostRecord(host: Host(name: "web1"), status: .ok, ring: "all", batch: 1, startedAt: G.day(1), finishedAt: G.day(1))
+        document.os = G.debian
+        document.rebootRequired = false
+        document.skipped = [skipped]
+        var observation = ReportHistory.Observation(runId: "r", kind: .deploy, policy: "p", startedAt: G.day(1), at: G.day(1), status: .ok, seen: [])
+        HistoryStore.apply(document, to: &observation, earlier: [:], firstSeen: [:])
+        let pending = try #require(observation.pending?.first)
+        #expect(pending.cves == ["CVE-2024-5535", "CVE-2025-9230"] && pending.kev, "\(pending)")
     }
 
     @Test func activeExceptionExcusesAnOverdueUpdate() throws {

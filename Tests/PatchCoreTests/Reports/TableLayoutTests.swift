@@ -85,4 +85,11 @@ struct TableLayoutTests {
         #expect(!shown.contains("\u{1B}[31m"))
         #expect(TerminalText.neutralised("a\(red)b") == "a\\ue002b")
     }
+
+    /// An expired exception's moment in a compliance reason: UTC said, and a whole day said as one.
+    @Test func expiryTextSaysUTCAndWholeDays() {
+        let endOfDay = Date(timeIntervalSince1970: 1_770_336_000 - 0.001)  // 2026-02-05T23:59:59.999Z
+        #expect(ReportDate.expiryText(endOfDay) == "2026-02-05 (end of the day, UTC)")
+        #expect(ReportDate.expiryText(Date(timeIntervalSince1970: 1_770_300_000)) == "2026-02-05 14:00 UTC")
+    }
 }
