@@ -1,7 +1,7 @@
 import ArgumentParser
 import PatchCore
 
-/// The documented exit codes (README "Exit codes"), and the one place an error becomes one.
+/// The documented exit codes (docs/exit-codes.md), and the one place an error becomes one.
 enum ExitCodes {
     static let hostsFailed = ExitCode(2)
     static let invalidInventory = ExitCode(65)

@@ -4,7 +4,7 @@ import PatchCore
 
 /// `--metrics-file` on the commands that record runs: after the run, whatever its exit code, the
 /// fleet's state from history and this run's outcome as Prometheus metrics, for node_exporter's
-/// textfile collector (README "Metrics").
+/// textfile collector (docs/configuration.md "Metrics").
 struct MetricsOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "After the run, write Prometheus metrics (the fleet's pending updates and compliance from history, this run's hosts by status) "

@@ -3,7 +3,7 @@ import Foundation
 import PatchCore
 
 /// `--notify` on the commands that record runs: who hears of the run's end, and on which
-/// outcomes (README "Notifications"). A deploy also notifies its policy's `notify:` targets.
+/// outcomes (docs/configuration.md "Notifications"). A deploy also notifies its policy's `notify:` targets.
 struct NotifyOptions: ParsableArguments {
     @Option(name: .customLong("notify"), help: ArgumentHelp(
         "At the run's end, notify webhook=URL, slack=URL, mail=ADDRESS[,ADDRESS...] (through sendmail) or command=LINE (the run's JSON on stdin). "

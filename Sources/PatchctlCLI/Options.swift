@@ -120,7 +120,7 @@ struct ConnectionFlags: ParsableArguments {
 
     var maxConnecting: Int { maxConnectingFlag ?? Settings.integer("PATCHCTL_MAX_CONNECTING") ?? Self.defaultMaxConnecting }
 
-    /// Documented ranges (README "Ranges of numbers"); timeouts in seconds, above 0.
+    /// Documented ranges (docs/policies.md "Ranges of numbers"); timeouts in seconds, above 0.
     static let forksRange = 1...10_000
     static let maxConnectingRange = 1...10_000
     static let maxConnectTimeout = 3600.0

@@ -1,8 +1,8 @@
 import Foundation
 import PatchCore
 
-/// The configuration of this invocation (files and `PATCHCTL_*` variables, README
-/// "Configuration"), bound by `Patchctl.invoke` for the command's parse and run. Commands read
+/// The configuration of this invocation (files and `PATCHCTL_*` variables,
+/// docs/configuration.md), bound by `Patchctl.invoke` for the command's parse and run. Commands read
 /// their defaults through `Settings.environment`, never the process environment directly, so a
 /// file's settings reach them as the variables would.
 enum Settings {

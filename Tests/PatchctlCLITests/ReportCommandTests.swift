@@ -1,4 +1,5 @@
 import Foundation
+import LabSupport
 import Testing
 import PatchCore
 
@@ -27,6 +28,7 @@ struct ReportCommandTests {
 
         let jsonRun = await CLI.run(["report", "compliance", "--format", "json"] + common)
         #expect(jsonRun.status == 0)
+        JSONSchema.validate(jsonRun.stdout, schema: "compliance-report")
         let json = try CLI.json(jsonRun.stdout)
         let summary = try #require(json["summary"] as? [String: Any])
         #expect(summary["hosts"] as? Int == 4 && summary["compliant"] as? Int == 2 && summary["percent_compliant"] as? Double == 50.0)
@@ -69,10 +71,15 @@ struct ReportCommandTests {
 
         // `report hosts --output json | jq '.[] | select(.compliant == false)'`
         let hostsRun = await CLI.run(["report", "hosts", "--output", "json"] + common)
+        JSONSchema.validate(hostsRun.stdout, schema: "compliance-hosts")
         let array = try #require(try JSONSerialization.jsonObject(with: Data(hostsRun.stdout.utf8)) as? [[String: Any]])
         #expect(array.filter { $0["compliant"] as? Bool == false }.compactMap { $0["name"] as? String } == ["down", "spare"])
         let ndjson = await CLI.run(["report", "hosts", "--format", "ndjson"] + common)
         #expect(ndjson.stdout.split(separator: "\n").count == 4)
+        JSONSchema.validate(ndjson.stdout, schema: "compliance-host-line", lines: true)
+        let trendJSON = await CLI.run(["report", "trend", "--since", "2d", "--format", "json"] + common)
+        #expect(trendJSON.status == 0, "\(trendJSON.stderr)")
+        JSONSchema.validate(trendJSON.stdout, schema: "compliance-trend")
 
         let trend = await CLI.run(["report", "trend", "--since", "2d", "--format", "csv"] + common)
         #expect(trend.status == 0 && trend.stdout.hasPrefix("day,at,hosts,scanned,compliant,percent_compliant,overdue,missing_security\r\n"))
@@ -93,14 +100,18 @@ struct ReportCommandTests {
             return try #require(updates.first { $0["package"] as? String == package })
         }
         // A month on, apt is past PCI's 30 days: excused on web1 while the exception lasts, not on web2.
-        let during = try CLI.json(await CLI.run(["report", "compliance", "--as-of", Self.isoDate(daysFromNow: 31)] + common).stdout)
+        let duringRun = await CLI.run(["report", "compliance", "--as-of", Self.isoDate(daysFromNow: 31)] + common)
+        JSONSchema.validate(duringRun.stdout, schema: "compliance-report")
+        let during = try CLI.json(duringRun.stdout)
         #expect(try finding(during, host: "web1", package: "apt")["status"] as? String == "excepted")
         #expect(try finding(during, host: "web2", package: "apt")["status"] as? String == "overdue")
         let exceptions = try #require(during["exceptions"] as? [[String: Any]])
         #expect(exceptions.map { $0["state"] as? String } == ["active", "active"] && exceptions.last?["matches"] as? Int == 0)
         #expect((exceptions.last?["note"] as? String)?.contains("apt reports none") == true)
         // After it expired, web1's apt counts again and the reason names the exception.
-        let after = try CLI.json(await CLI.run(["report", "compliance", "--as-of", Self.isoDate(daysFromNow: 45)] + common).stdout)
+        let afterRun = await CLI.run(["report", "compliance", "--as-of", Self.isoDate(daysFromNow: 45)] + common)
+        JSONSchema.validate(afterRun.stdout, schema: "compliance-report")
+        let after = try CLI.json(afterRun.stdout)
         #expect(try finding(after, host: "web1", package: "apt")["status"] as? String == "overdue")
         let web1 = try #require((after["hosts"] as? [[String: Any]])?.first { $0["name"] as? String == "web1" })
         #expect((web1["reasons"] as? [String])?.contains { $0.contains("exception #1 expired") } == true)

@@ -162,7 +162,7 @@ struct PackagingTests {
         let version = try await TestProcess.run(asUser[0], Array(asUser.dropFirst()) + [prefix + "/bin/patchctl", "--version"])
         let built = try await TestProcess.check(binary, ["--version"])
         #expect(version.status == 0 && version.stdout == built, "\(version.combined)")
-        // Stripped: the size the README states.
+        // Stripped: the size docs/install.md states.
         let sections = try await TestProcess.check("readelf", ["-S", prefix + "/bin/patchctl"])
         #expect(!sections.contains(".symtab"))
 

@@ -2,7 +2,7 @@ import Foundation
 
 /// One setting the configuration files and the environment can give: its key in
 /// `config.yml`, its `PATCHCTL_*` variable, and what values it takes. A flag on the command line
-/// overrides both (README "Configuration").
+/// overrides both (docs/configuration.md).
 public struct ConfigKey: Sendable {
     public enum Kind: Sendable {
         /// A file or folder; `~/` is the user's home; in a file, relative to the file's folder.

@@ -477,7 +477,7 @@ public struct DeployRunRecord: Codable, Sendable, Equatable {
     }
 
     public func encode(to encoder: any Encoder) throws {
-        // Every key always present, null where not set (the README's promise for JSON documents).
+        // Every key always present, null where not set (docs/json.md's promise for JSON documents).
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(runId, forKey: .runId)
         try c.encode(kind, forKey: .kind)

@@ -3,7 +3,7 @@ import Foundation
 /// How serious a vulnerability or update is, on the one scale patchctl uses for every platform:
 /// none < low < medium < high < critical, plus `unknown` (no rating), which meets no minimum.
 /// Vendors' own words map onto it (`init(text:)`, `init(vendor:word:)`); the word itself is kept
-/// beside it wherever a finding is shown. The mapping is documented in the README.
+/// beside it wherever a finding is shown. The mapping is documented in docs/advisories.md.
 public enum Severity: Int, Sendable, Comparable, Codable, CaseIterable {
     case unknown = -1
     case none = 0

@@ -72,7 +72,7 @@ enum ConnectionKey: String, CaseIterable, Sendable {
     static let groupPriority = "ansible_group_priority"
 
     /// Ansible connection variables that are not `ConnectionKey`s, each honoured elsewhere,
-    /// harmless, or checked by `problem(withOther:value:)` (README "Ansible variables").
+    /// harmless, or checked by `problem(withOther:value:)` (docs/inventory.md "Other Ansible connection variables").
     static let otherAnsibleNames: Set<String> = [
         groupPriority, "ansible_python_interpreter", "ansible_shell_executable",
         "ansible_become_exe", "ansible_become_flags",

@@ -11,7 +11,7 @@ import Yams
 /// conversion) follow aliases too. `YAMLReader+Budget.swift` counts the expansion on libyaml's
 /// event stream, where it costs one pass over the text.
 public enum YAMLReader {
-    /// The documented limits (README "Limits of input files").
+    /// The documented limits (docs/inventory.md "Limits of input files").
     public struct Limits: Sendable, Equatable {
         /// Bytes in the file.
         public var maxBytes: Int

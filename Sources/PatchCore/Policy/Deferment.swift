@@ -13,7 +13,7 @@ public struct Deferment: Sendable, Equatable {
     /// nil: only `maxDeferrals` limits postponing.
     public var deadline: Deadline?
 
-    /// Documented ranges (README "Ranges of numbers").
+    /// Documented ranges (docs/policies.md "Ranges of numbers").
     public static let maxDeferralsRange = 0...100
     /// Seconds after the first deferral.
     public static let deadlineRange: ClosedRange<Double> = 1...(365 * 86_400)

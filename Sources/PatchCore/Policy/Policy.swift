@@ -49,7 +49,7 @@ public struct Policy: Sendable, Equatable {
 
     public static let defaultInstallTimeout = 3600.0
     public static let defaultRebootTimeout = 900.0
-    /// Documented ranges (README "Ranges of numbers"), in seconds.
+    /// Documented ranges (docs/policies.md "Ranges of numbers"), in seconds.
     public static let installTimeoutRange: ClosedRange<Double> = 1...(7 * 86_400)
     public static let rebootTimeoutRange: ClosedRange<Double> = 1...86_400
 

@@ -119,7 +119,7 @@ extension PolicyParser {
         return value
     }
 
-    /// A whole number within its documented range (README "Ranges of numbers"). A number too
+    /// A whole number within its documented range (docs/policies.md "Ranges of numbers"). A number too
     /// large for 64 bits is out of range too, not "not a number".
     func integer(_ node: Node, label: String, in range: ClosedRange<Int>) throws(PatchError) -> Int {
         let problem = "'\(label)' must be a whole number from \(range.lowerBound) to \(range.upperBound), found \(YAMLNodes.kind(of: node))"
@@ -167,7 +167,7 @@ extension PolicyParser {
 
     // MARK: Helpers
 
-    /// A range bound as the README writes it: whole days as `7d`, anything else as `90s`, `1h30m`.
+    /// A range bound as docs/policies.md writes it: whole days as `7d`, anything else as `90s`, `1h30m`.
     static func describe(_ seconds: Double) -> String {
         seconds >= 86_400 && seconds.truncatingRemainder(dividingBy: 86_400) == 0
             ? "\(Int(seconds / 86_400))d" : PolicyDuration.format(seconds)

@@ -14,7 +14,7 @@ public struct Ring: Sendable, Equatable {
     /// Seconds the previous ring must have been healthy before this one starts.
     public var soak: Double
 
-    /// Documented ranges (README "Ranges of numbers").
+    /// Documented ranges (docs/policies.md "Ranges of numbers").
     public static let maxParallelRange = 1...10_000
     public static let batchCountRange = 1...100_000
     /// Seconds.

@@ -4,7 +4,7 @@ import Yams
 extension ComplianceRuleSet {
     static let topKeys = ["id", "name", "description", "stale_days", "rules"]
     static let ruleKeys = ["name", "reference", "updates", "min_severity", "kev", "within_days", "defined_by", "note"]
-    /// Documented ranges, in days (README "Ranges of numbers").
+    /// Documented ranges, in days (docs/policies.md "Ranges of numbers").
     public static let staleDaysRange = 1...3650
     public static let withinDaysRange = 0...3650
 

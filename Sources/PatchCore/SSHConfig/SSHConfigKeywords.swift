@@ -1,4 +1,4 @@
-/// The ssh_config keywords patchctl knows, and what it does with each (README "ssh_config").
+/// The ssh_config keywords patchctl knows, and what it does with each (docs/ssh_config.md).
 enum SSHConfigKeywords {
     /// Used to connect (see SSHConfigSettings).
     static let honoured: [String] = [
@@ -52,7 +52,7 @@ enum SSHConfigKeywords {
     ]
 
     /// Read and deliberately not used: they change nothing patchctl does, or only loosen
-    /// something patchctl keeps strict (README lists them).
+    /// something patchctl keeps strict (docs/ssh_config.md lists them).
     static let ignored: [String] = [
         "addkeystoagent", "addressfamily", "batchmode", "canonicaldomains", "canonicalizefallbacklocal",
         "canonicalizehostname", "canonicalizemaxdots", "canonicalizepermittedcnames", "casignaturealgorithms",

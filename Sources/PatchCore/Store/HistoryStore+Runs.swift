@@ -35,7 +35,7 @@ public struct RunListing: Codable, Sendable, Equatable {
     }
 
     public func encode(to encoder: any Encoder) throws {
-        // Every key always present, null where it does not apply (README, docs/schema/history-list.json).
+        // Every key always present, null where it does not apply (docs/json.md, docs/schema/history-list.json).
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(runId, forKey: .runId)
         try c.encode(kind, forKey: .kind)

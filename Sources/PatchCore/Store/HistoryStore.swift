@@ -208,7 +208,7 @@ public final class HistoryStore: Sendable {
         }
     }
 
-    /// Default location (README "Configuration"): `PATCHCTL_DB`; as root, one history for the
+    /// Default location (docs/configuration.md): `PATCHCTL_DB`; as root, one history for the
     /// machine, `$STATE_DIRECTORY/patchctl.db` under a systemd unit with `StateDirectory=`, else
     /// `/var/lib/patchctl/patchctl.db`; as anyone else, `$XDG_STATE_HOME/patchctl/patchctl.db`,
     /// else `~/.local/state/patchctl/patchctl.db`.

@@ -9,7 +9,7 @@ extension WinRMClient {
             /// refuses it over HTTP unless AllowUnencrypted is true). Local accounts only on Windows.
             case basic
             /// NTLMv2 (sent in the scheme the server offers, Negotiate or NTLM). Domain or local
-            /// accounts; over plain HTTP the server must allow unencrypted messages (see README).
+            /// accounts; over plain HTTP the server must allow unencrypted messages (see docs/platforms.md).
             case ntlm
         }
 

@@ -3,7 +3,7 @@ import Testing
 @testable import PatchCore
 
 extension PolicyTests {
-    /// Every number in a policy has a documented range (README "Ranges of numbers"); beyond it
+    /// Every number in a policy has a documented range (docs/policies.md "Ranges of numbers"); beyond it
     /// the policy is refused at the value's line and column, before anything is sent anywhere.
     @Suite("Policy number ranges")
     struct Ranges {

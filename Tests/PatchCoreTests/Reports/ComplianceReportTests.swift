@@ -1,4 +1,5 @@
 import Foundation
+import LabSupport
 import Testing
 @testable import PatchCore
 
@@ -107,6 +108,8 @@ struct ComplianceReportTests {
         #expect(report.trend.dropFirst(before.count).allSatisfy { !$0.noData && $0.percentCompliant != nil })
 
         // JSON: the key says so, the figures are null (not 0).
+        JSONSchema.validate(try report.rendered(.trend, as: .json), schema: "compliance-trend")
+        JSONSchema.validate(try report.rendered(.trend, as: .ndjson), schema: "compliance-trend-line", lines: true)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(report.rendered(.trend, as: .json).utf8)) as? [String: Any])
         let points = try #require(json["trend"] as? [[String: Any]])
         let first = try #require(points.first), firstScanned = try #require(points.first { $0["day"] as? String == "2026-01-01" })
@@ -209,6 +212,7 @@ struct ComplianceReportTests {
         #expect(db1.reasons.first == "no update past the deadline (0 in scope and within it, 1 past it under an active exception); last scan 2026-01-21")
         #expect(report.exceptions.first?.state == .active && report.exceptions.first?.exception.id == exceptionId)
         #expect(report.summary.missing.excepted == 1)
+        JSONSchema.validate(try report.rendered(.compliance, as: .json), schema: "compliance-report")
     }
 
     @Test func aShortPeriodReadsLessButJudgesHostsTheSame() throws {
@@ -272,6 +276,7 @@ struct ComplianceReportTests {
         #expect(report.hosts.map(\.name) == ["new1", "web1", "web2"])
         #expect(report.policies.map(\.name) == ["linux-security"] && report.evidence.policy == "linux-security")
         #expect(report.summary.timeToPatch.patches.map(\.package) == ["openssl"])
+        JSONSchema.validate(try report.rendered(.compliance, as: .json), schema: "compliance-report")
     }
 
     /// A multi-arch RHEL host: glibc for x86_64 is patched between two scans, glibc for i686 is
@@ -319,6 +324,7 @@ struct ComplianceReportTests {
     @Test func csvAndJSONCarryTheSameNumbers() throws {
         let (history, inventory, _) = try G.fleet()
         let report = try ComplianceReport.build(history.request(asOf: G.day(40, hour: 12), inventory: inventory, staleDays: 20))
+        JSONSchema.validate(try report.rendered(.compliance, as: .json), schema: "compliance-report")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(report.rendered(.compliance, as: .json).utf8)) as? [String: Any])
         let csv = try report.rendered(.compliance, as: .csv)
         #expect(csv.hasSuffix("\r\n") && !csv.replacingOccurrences(of: "\r\n", with: "").contains("\r\n"))
@@ -377,6 +383,8 @@ struct ComplianceReportTests {
         let (history, inventory, _) = try G.fleet()
         let report = try ComplianceReport.build(history.request(asOf: G.day(40, hour: 12), inventory: inventory, staleDays: 20))
         let json = try report.rendered(.hosts, as: .json)
+        JSONSchema.validate(json, schema: "compliance-hosts")
+        JSONSchema.validate(try report.rendered(.compliance, as: .ndjson), schema: "compliance-host-line", lines: true)
         let hosts = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
         let new1 = try #require(hosts.first { $0["name"] as? String == "new1" })
         for key in ["last_scan", "last_contact", "reachable", "platform", "os_family", "reboot_required", "last_deployment"] {

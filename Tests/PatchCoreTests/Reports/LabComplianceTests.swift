@@ -1,4 +1,5 @@
 import Foundation
+import LabSupport
 import Testing
 @testable import PatchCore
 
@@ -106,6 +107,9 @@ struct LabComplianceTests {
             #expect(slot2Later.updates.filter(\.security).allSatisfy { $0.status == .overdue && $0.ageDays == 31 })
             #expect(slot2Later.updates.first { $0.package == "patchlab-tool" }?.status == .outOfScope)
             #expect(later.summary.compliant == 0)
+            // Real scans and a real deployment, now and a month on, as the documented JSON.
+            JSONSchema.validate(try report.rendered(.compliance, as: .json), schema: "compliance-report")
+            JSONSchema.validate(try later.rendered(.compliance, as: .json), schema: "compliance-report")
 
             // The same database gives the same report again; the diff sees the deployment and the lost host.
             let again = try ComplianceReport.build(ComplianceRequest(kind: .compliance, database: store.path, inventory: inventory, asOf: asOf,
