@@ -87,6 +87,7 @@ struct PackagingTests {
                      "/usr/share/zsh/vendor-completions/_patchctl", "/usr/share/fish/vendor_completions.d/patchctl.fish",
                      "/lib/systemd/system/patchctl-scan.service", "/lib/systemd/system/patchctl-scan.timer",
                      "/lib/systemd/system/patchctl-deploy@.service", "/lib/systemd/system/patchctl-deploy@.timer",
+                     "/lib/systemd/system/patchctl-retire.service", "/lib/systemd/system/patchctl-retire.timer",
                      "/usr/share/doc/patchctl/copyright", "/usr/share/doc/patchctl/examples/config.yml"] {
             #expect(FileManager.default.fileExists(atPath: root + file), "\(file) not installed")
         }
@@ -153,7 +154,8 @@ struct PackagingTests {
 
         let installed = ["bin/patchctl", "share/man/man1/patchctl.1", "share/bash-completion/completions/patchctl",
                          "share/zsh/site-functions/_patchctl", "share/fish/vendor_completions.d/patchctl.fish"]
-            + ["patchctl-scan.service", "patchctl-scan.timer", "patchctl-deploy@.service", "patchctl-deploy@.timer"]
+            + ["patchctl-scan.service", "patchctl-scan.timer", "patchctl-deploy@.service", "patchctl-deploy@.timer",
+               "patchctl-retire.service", "patchctl-retire.timer"]
                 .map { "share/doc/patchctl/examples/systemd/\($0)" } + ["share/doc/patchctl/examples/config.yml"]
         for file in installed {
             let attributes = try FileManager.default.attributesOfItem(atPath: prefix + "/" + file)
@@ -193,7 +195,7 @@ struct PackagingTests {
         // verify loads each (the deploy template through an instance), checks ExecStart is
         // executable and the man: link resolves (MANPATH), and warns on stderr about anything it ignores.
         let units = prefix + "/share/doc/patchctl/examples/systemd"
-        for name in ["patchctl-scan.service", "patchctl-deploy@.service"] {
+        for name in ["patchctl-scan.service", "patchctl-deploy@.service", "patchctl-retire.service"] {
             let text = try String(contentsOfFile: units + "/" + name, encoding: .utf8)
             #expect(text.contains("ExecStart=\(prefix)/bin/patchctl "), "\(name)")
             #expect(text.contains("StateDirectory=patchctl") && text.contains("--db /var/lib/patchctl/patchctl.db")
@@ -201,7 +203,8 @@ struct PackagingTests {
         }
         #expect(try String(contentsOfFile: units + "/patchctl-deploy@.service", encoding: .utf8).contains("deploy -i /etc/patchctl/inventory.yml --db /var/lib/patchctl/patchctl.db --policy %i"))
         let verify = try await TestProcess.run("systemd-analyze", ["verify"] + ["patchctl-scan.service", "patchctl-scan.timer",
-                                               "patchctl-deploy@lab-rollout.service", "patchctl-deploy@lab-rollout.timer"].map { units + "/" + $0 },
+                                               "patchctl-deploy@lab-rollout.service", "patchctl-deploy@lab-rollout.timer",
+                                               "patchctl-retire.service", "patchctl-retire.timer"].map { units + "/" + $0 },
                                                environment: ["MANPATH": prefix + "/share/man"])
         #expect(verify.status == 0 && verify.stderr.isEmpty, "systemd-analyze verify: \(verify.combined)")
     }

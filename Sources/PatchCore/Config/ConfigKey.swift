@@ -13,6 +13,8 @@ public struct ConfigKey: Sendable {
         case integer(ClosedRange<Int>)
         /// A duration (`90`, `90s`, `10m`, `1h30m`) above 0 and at most the bound, in seconds.
         case seconds(max: Double)
+        /// A duration of days at least, with a unit (`30d`, `12w`), kept as written: `HostRetirement.absence`.
+        case absence
         case choice([String])
         /// A list of notification targets, as a policy's `notify:` (no variable).
         case notifiers
@@ -43,6 +45,8 @@ public struct ConfigKey: Sendable {
         ConfigKey(name: "notify", variable: nil, kind: .notifiers, summary: "notification targets of every run (--notify)"),
         ConfigKey(name: "notify_timeout", variable: "PATCHCTL_NOTIFY_TIMEOUT", kind: .seconds(max: 600), summary: "seconds per notifier (--notify-timeout)"),
         ConfigKey(name: "sendmail", variable: "PATCHCTL_SENDMAIL", kind: .path, summary: "sendmail program for mail notifications"),
+        ConfigKey(name: "retire_absent_for", variable: "PATCHCTL_RETIRE_ABSENT_FOR", kind: .absence,
+                  summary: "retire hosts in no inventory and not reached for this long (hosts retire --absent)"),
     ]
 
     public static func named(_ name: String) -> ConfigKey? { all.first { $0.name == name } }
@@ -72,6 +76,9 @@ public struct ConfigKey: Sendable {
                 throw ConfigValueError("must be a duration above 0 and at most \(Int(max)) s (90, 90s, 10m, 1h30m), not '\(text)'")
             }
             return Self.secondsText(seconds)
+        case .absence:
+            guard HostRetirement.absence(text) != nil else { throw ConfigValueError("must be \(HostRetirement.absenceHint), not '\(text)'") }
+            return text.trimmingCharacters(in: .whitespaces)
         case let .choice(words):
             guard words.contains(text) else { throw ConfigValueError("must be one of \(words.joined(separator: ", ")), not '\(text)'") }
             return text

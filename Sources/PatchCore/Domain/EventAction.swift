@@ -21,4 +21,8 @@ public enum EventAction: String, Codable, Sendable, CaseIterable {
     /// A run's end was announced to a notifier (`--notify`, a policy's `notify:`), or could not be.
     case notify
     case notifyFailed = "notify-failed"
+    /// `patchctl hosts retire` (by hand, or by the absent rule) and `hosts unretire`.
+    case retire, unretire
+    /// Automatic: a successful scan or deployment reached a retired host: it is in the fleet again.
+    case reappeared
 }

@@ -25,13 +25,22 @@ extension ComplianceReport {
         // Every judgement is made at or after the first trend day's start: details from there on suffice.
         let history = try store.reportHistory(upTo: asOf, detailFrom: ReportDate.startOfDay(since))
         let exceptions = try store.exceptions(createdUpTo: asOf)
-        let hosts = try scope(request, policy: policy, history: history)
+        // A retired host is out of scope from its retirement on (and in scope before it: trend days, --as-of).
+        let retirements = RetirementTimeline(try store.retirements(upTo: asOf))
+        let everyHost = try scope(request, policy: policy, history: history)
+        let hosts = everyHost.filter { !retirements.isRetired($0.name, at: asOf) }
+        let retired = everyHost.compactMap { host in retirements.retirement(of: host.name, at: asOf) }.map { record in
+            RetiredHost(name: record.host, retiredAt: record.retiredAt, retiredBy: record.retiredBy, reason: record.reason, rule: record.rule,
+                        duringPeriod: record.retiredAt >= since)
+        }
         let evaluator = ComplianceEvaluator(ruleSet: ruleSet, staleDays: staleDays, history: history, exceptions: exceptions,
                                             deployPolicy: policy?.name)
 
         let entries = hosts.map { evaluator.evaluate(host: $0.name, groups: $0.groups, at: asOf) }
         let names = Set(hosts.map(\.name))
-        let allPatches = evaluator.patches(hosts: names, from: since, to: asOf)
+        // Patches of a host retired during the period count up to its retirement, as its trend days do.
+        let allPatches = evaluator.patches(hosts: Set(everyHost.map(\.name)), from: since, to: asOf)
+            .filter { !retirements.isRetired($0.host, at: $0.patchedAt) }
         var summary = summarize(entries, patches: allPatches)
         summary.ageHistogram = ageHistogram(entries)
 
@@ -76,12 +85,13 @@ extension ComplianceReport {
             return ExceptionEntry(exception: exception, state: state, matches: matches, note: note)
         }
 
-        let trend = trendPoints(evaluator: evaluator, hosts: hosts, from: since, to: asOf)
+        let trend = trendPoints(evaluator: evaluator, hosts: everyHost, retirements: retirements, from: since, to: asOf)
 
         var runs = Set(allPatches.map(\.runId))
         var dataFrom: Date?
         var dataTo: Date?
-        for host in names {
+        // Hosts retired during the period are in its trend's earlier days: their contacts are evidence too.
+        for host in names.union(retired.filter(\.duringPeriod).map(\.name)) {
             for observation in history.observations[host] ?? [] {
                 runs.insert(observation.runId)
                 dataFrom = min(dataFrom ?? observation.startedAt, observation.startedAt)
@@ -92,12 +102,14 @@ extension ComplianceReport {
         let evidence = Evidence(
             generatedAt: asOf, database: request.database, inventory: request.inventory, limit: request.limit, policy: policy?.name,
             periodFrom: since, periodTo: asOf, dataFrom: dataFrom, dataTo: dataTo, runs: runs.sorted(), stateRuns: stateRuns.sorted(),
-            command: request.commandLine, notes: notes(ruleSet: ruleSet, staleDays: staleDays, entries: entries, hasInventory: request.inventory != nil))
+            command: request.commandLine, notes: notes(ruleSet: ruleSet, staleDays: staleDays, entries: entries, hasInventory: request.inventory != nil)
+                + retiredNotes(retired))
         var standard = ruleSet
         standard.staleDays = staleDays
         return ComplianceReport(standard: standard, evidence: evidence, summary: summary, groups: groups, policies: policies,
                                 hosts: entries, exceptions: exceptionEntries, trend: trend,
-                                warnings: try AdvisoryWarnings.current(store: store, at: asOf) + store.retentionWarnings(periodFrom: since))
+                                warnings: try AdvisoryWarnings.current(store: store, at: asOf) + store.retentionWarnings(periodFrom: since),
+                                retired: retired)
     }
 
     /// The hosts reported on, sorted by name, with their inventory groups.
@@ -165,11 +177,14 @@ extension ComplianceReport {
     /// One point per UTC day from `from` to `to`, each judged at the day's last second (the last day at `to`).
     /// Days before the first recorded contact with any of the hosts have no data: nobody was
     /// looking yet, so "never scanned, non-compliant" would be a 0 % that measures nothing.
-    static func trendPoints(evaluator: ComplianceEvaluator, hosts: [(name: String, groups: [String])], from: Date, to: Date) -> [TrendPoint] {
+    /// Each day's hosts are those of `scope` not retired at its moment.
+    static func trendPoints(evaluator: ComplianceEvaluator, hosts scope: [(name: String, groups: [String])], retirements: RetirementTimeline = .empty,
+                            from: Date, to: Date) -> [TrendPoint] {
         var points: [TrendPoint] = []
         var day = ReportDate.startOfDay(from)
         while day <= to {
             let at = min(day.addingTimeInterval(86_399), to)
+            let hosts = scope.filter { !retirements.isRetired($0.name, at: at) }
             guard hosts.contains(where: { !evaluator.observations(of: $0.name, at: at).isEmpty }) else {
                 points.append(TrendPoint(day: ReportDate.day(day), at: at, hosts: hosts.count, scanned: 0, compliant: nil,
                                          percentCompliant: nil, overdue: nil, missingSecurity: nil))
@@ -185,6 +200,16 @@ extension ComplianceReport {
             day = day.addingTimeInterval(86_400)
         }
         return points
+    }
+
+    /// What an auditor needs about the hosts left out as retired: how many, when, and where to look.
+    static func retiredNotes(_ retired: [RetiredHost]) -> [String] {
+        guard !retired.isEmpty else { return [] }
+        let during = retired.filter(\.duringPeriod).count
+        let names = retired.prefix(10).map { "\($0.name) (\(ReportDate.day($0.retiredAt)))" }.joined(separator: ", ")
+            + (retired.count > 10 ? ", …" : "")
+        return ["\(retired.count) host\(retired.count == 1 ? "" : "s") retired, not in scope (\(during) during the period, "
+                + "\(retired.count - during) before it): \(names); `patchctl hosts list` shows who retired them and why."]
     }
 
     static func notes(ruleSet: ComplianceRuleSet, staleDays: Int, entries: [HostEntry], hasInventory: Bool) -> [String] {

@@ -16,6 +16,39 @@ public struct ComplianceReport: Encodable, Sendable, Equatable {
     public var trend: [TrendPoint]
     /// Stale or missing advisory feeds at the report's moment: severities and KEV flags may be incomplete.
     public var warnings: [String] = []
+    /// Hosts the scope would hold but that were retired at the report's moment (`patchctl hosts
+    /// retire`): out of every figure, listed so an auditor sees them.
+    public var retired: [RetiredHost] = []
+
+    /// A host left out of scope because it was retired.
+    public struct RetiredHost: Encodable, Sendable, Equatable {
+        public var name: String
+        public var retiredAt: Date
+        public var retiredBy: String
+        public var reason: String?
+        /// `manual` or `absent` (the automatic rule).
+        public var rule: HostRetirement.Rule
+        /// Retired during the report's period (else before it).
+        public var duringPeriod: Bool
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(name, forKey: .name)
+            try c.encode(retiredAt, forKey: .retiredAt)
+            try c.encode(retiredBy, forKey: .retiredBy)
+            try c.encode(reason, forKey: .reason)
+            try c.encode(rule, forKey: .rule)
+            try c.encode(duringPeriod, forKey: .duringPeriod)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case name
+            case retiredAt = "retired_at"
+            case retiredBy = "retired_by"
+            case reason, rule
+            case duringPeriod = "during_period"
+        }
+    }
 
     /// What the report was built from, so an auditor can reproduce it.
     public struct Evidence: Encodable, Sendable, Equatable {
@@ -377,6 +410,6 @@ public struct ComplianceReport: Encodable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind, standard, evidence, summary, groups, policies, hosts, exceptions, trend, warnings
+        case kind, standard, evidence, summary, groups, policies, hosts, exceptions, trend, warnings, retired
     }
 }

@@ -5,7 +5,8 @@ extension FindingsDiff {
     /// before it, or a run id (unique prefix). Each host of the target run is compared with its
     /// own latest successful scan at or before the base run, so hosts the base run did not
     /// cover still compare with what was known about them then.
-    /// `inventory` and `limit` narrow it to those hosts, as for reports (`ReportScope`).
+    /// `inventory` and `limit` narrow it to those hosts, as for reports (`ReportScope`); a host
+    /// retired when the target scan reached it is left out.
     public static func build(store: HistoryStore, since: String, to target: String? = nil, inventory: String? = nil, limit: String? = nil,
                              environment: [String: String] = ProcessInfo.processInfo.environment) throws -> FindingsDiff {
         let recorded = try store.scanRuns()
@@ -41,9 +42,12 @@ extension FindingsDiff {
         // Per host, the scan runs whose CVEs are compared: (base, target).
         var cvePairs: [String: (base: String?, target: String)] = [:]
         let scope = try ReportScope.names(inventory: inventory, limit: limit, known: history.hostNames, environment: environment)
+        let retirements = RetirementTimeline(try store.retirements())
         for name in history.hostNames where scope?.contains(name) ?? true {
             let observations = history.observations[name] ?? []
             guard let now = observations.first(where: { $0.runId == targetRun.id }) else { continue }
+            // Retired when the target scan reached it (and not back since: a success would have ended that): out of scope.
+            if retirements.isRetired(name, at: now.at) { continue }
             let base = observations.last { $0.runId == baseRun.id && $0.isScan }
                 ?? observations.last { $0.isScan && $0.at <= baseEnd && $0.runId != targetRun.id }
             hosts.append(compare(name: name, base: base, now: now))

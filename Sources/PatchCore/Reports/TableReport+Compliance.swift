@@ -121,6 +121,7 @@ extension TableReport {
         var line = "\(s.hosts) host\(s.hosts == 1 ? "" : "s"): \(s.compliant) compliant (\(percent(s.percentCompliant))), \(s.nonCompliant) non-compliant"
         line += "; \(s.stale) stale, \(s.neverScanned) never scanned, \(s.unreachable) unreachable"
         line += "; \(s.missing.total) missing (\(s.missing.security) security, \(s.missing.overdue) overdue, \(s.missing.excepted) excepted)"
+        if !report.retired.isEmpty { line += "; \(report.retired.count) retired, not in scope" }
         return line
     }
 

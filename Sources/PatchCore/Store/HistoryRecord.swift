@@ -34,6 +34,7 @@ extension HostScan: HistoryRecord {
         let counted = Dictionary(updates.map { ($0.name + "\n" + ($0.architecture ?? ""), $0.security) }, uniquingKeysWith: { _, last in last })
         try db.cachedStatement(sql: "UPDATE run_hosts SET scan_seq = ?, updates_count = ?, security_count = ? WHERE run_id = ? AND host = ?")
             .execute(arguments: [sighting.seq, counted.count, counted.values.filter { $0 }.count, runId, name])
+        if status == .ok { try HistoryStore.reappeared(db, host: name, runId: runId, startedAt: startedAt, at: finishedAt) }
     }
 }
 

@@ -28,7 +28,7 @@ extension HistoryStore {
     }
 
     /// Every CVE open on each host in the host's latest successful scan (optionally only `cves`,
-    /// upper-case ids). Latest scans come from scan_hosts, the CVE rows from the intervals open in
+    /// upper-case ids); retired hosts are left out. Latest scans come from scan_hosts, the CVE rows from the intervals open in
     /// them and first sightings from those hosts' intervals, so the cost follows the fleet and what
     /// changed on it, not history's length.
     public func cveExposures(cves: [String] = []) throws -> [CVEExposure] {
@@ -43,6 +43,8 @@ extension HistoryStore {
                     SELECT s.host, s.last_run AS run_id FROM scan_hosts s CROSS JOIN runs r ON r.id = s.last_run
                     CROSS JOIN run_hosts h ON h.run_id = s.last_run AND h.host = s.host
                     WHERE r.kind = ? AND h.status = ?
+                        -- a retired host is out of scope (patchctl hosts retire)
+                        AND NOT EXISTS (SELECT 1 FROM host_retirements x WHERE x.host = s.host AND x.ended_at IS NULL)
                 ),
                 -- what the latest scan saw is what is open: the intervals not closed since
                 exposed AS (
@@ -91,6 +93,7 @@ extension HistoryStore {
                 SELECT DISTINCT h.os_family FROM scan_hosts s CROSS JOIN runs r ON r.id = s.last_run
                 CROSS JOIN run_hosts h ON h.run_id = s.last_run AND h.host = s.host
                 WHERE r.kind = ? AND h.status = ? AND h.os_family IS NOT NULL
+                    AND NOT EXISTS (SELECT 1 FROM host_retirements x WHERE x.host = s.host AND x.ended_at IS NULL)
                 """, arguments: [RunKind.scan.rawValue, HostStatus.ok.rawValue])
             return Set(names.compactMap(OSFamily.init(rawValue:)))
         }

@@ -163,6 +163,8 @@ extension DeployHostRecord: HistoryRecord {
             let from = planned.first { $0.name == item.name }?.fromVersion ?? ""
             try package.execute(arguments: [runId, name, ring, item.name, from, item.version, nil, outcome, item.reason, finishedAt])
         }
+        // The deployment read the host's packages (its own scan): the host is in the fleet.
+        if os != nil, rebootRequired != nil { try HistoryStore.reappeared(db, host: name, runId: runId, startedAt: startedAt, at: finishedAt) }
     }
 }
 

@@ -441,6 +441,7 @@ public final class HistoryStore: Sendable {
         registerAdvisoryMigration(&migrator)
         registerIntervalMigration(&migrator)
         registerAdvisoriesMigration(&migrator)
+        registerRetirementMigration(&migrator)
         return migrator
     }
 }

@@ -6,13 +6,15 @@ import Foundation
 /// nothing.
 public enum KnownNames {
     /// `inventory`: the inventory the operator works with (nil: history alone decides).
-    public static func checkHost(_ name: String, inventory: Inventory?, store: HistoryStore) throws {
+    /// `force`: what the error says `--force` does.
+    public static func checkHost(_ name: String, inventory: Inventory?, store: HistoryStore,
+                                 force: String = "--force records it anyway (a host not scanned yet)") throws {
         if inventory?.host(named: name) != nil { return }
         if try store.hasHost(name) { return }
         let candidates = (inventory?.hosts.map(\.name) ?? []) + (try store.hostNames())
         var message = "unknown host '\(name)': " + (inventory == nil ? "history has never seen it" : "not in the inventory, and history has never seen it")
         if let suggestion = EditDistance.closest(to: name, in: candidates, maxDistance: 3) { message += " (did you mean '\(suggestion)'?)" }
-        throw PatchError.deploy(message: message + "; --force records it anyway (a host not scanned yet)")
+        throw PatchError.deploy(message: message + "; " + force)
     }
 
     public static func checkPackage(_ name: String, version: String?, store: HistoryStore) throws {

@@ -105,6 +105,7 @@ enum ConfigShow {
         case "policy_dir": return (nil, "./policies, then /etc/patchctl/policies")
         case "notify_timeout": return (String(Int(NotifyOptions.defaultTimeout)), nil)
         case "sendmail": return (Notifier.defaultSendmail, nil)
+        case "retire_absent_for": return (nil, "`hosts retire --absent` needs it, or --absent-for")
         default: return (nil, nil)
         }
     }

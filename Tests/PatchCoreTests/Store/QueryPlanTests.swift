@@ -6,7 +6,7 @@ import Testing
 /// History's main queries never scan a table that grows with history (runs' hosts, finding
 /// intervals and their CVEs, deployments' packages, events): each statement the store runs while
 /// recording a scan and while answering `history`, `history show`, the compliance family of
-/// reports, `diff` and `report cves` is captured and its plan checked with EXPLAIN QUERY PLAN, so
+/// reports, `diff`, `report cves` and `hosts list` is captured and its plan checked with EXPLAIN QUERY PLAN, so
 /// a full scan cannot come back unnoticed.
 @Suite("History query plans")
 struct QueryPlanTests {
@@ -92,6 +92,9 @@ struct QueryPlanTests {
         _ = try store.cveExposures(cves: ["CVE-2026-1001"])
         _ = try store.latestScannedFamilies()
         _ = try store.openCVEs([(ids[2], "host1"), (ids[3], "host2")])
+        // `hosts list` and the absent rule: one index search per host, not a pass over every contact.
+        _ = try store.knownHosts()
+        _ = try store.retirements(upTo: G.day(12))
         #expect(reads.statements.count > 8 && writes.statements.count > 5, "statements were captured")
 
         let scans = try store.pool.read { db in try Self.fullScans(reads.statements, in: db) }
