@@ -16,18 +16,21 @@ status=${PIPESTATUS[0]}
 
 echo
 echo "==== swift test failed (exit $status); whole output in $log ===="
-echo "-- failed tests and recorded issues:"
-grep -E '^✘ ' "$log" | head -40
+echo "-- recorded issues (the first 15, each cut at 300 characters):"
+grep -E '^✘ Test .* recorded an issue' "$log" | cut -c1-300 | head -15
+echo "-- failed tests:"
+grep -E '^✘ Test .* failed after' "$log" | grep -v '^✘ Test run with' | sed -E 's/ failed after .*//' | head -30
 echo "-- tests started but never finished:"
 python3 - "$log" <<'PY'
 import re, sys
 started, ended = {}, set()
 for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
-    m = re.match(r"^◇ Test (.+?) started\.", line)
-    if m:
+    # A parameterized test's cases start on their own lines; the test itself ends once, "with N test cases".
+    m = re.match(r"^\u25c7 Test (.+?) started\.", line)
+    if m and m.group(1) != "run" and not m.group(1).startswith("case passing"):
         started[m.group(1)] = True
         continue
-    m = re.match(r"^[✔✘↷] Test (.+?) (passed|failed|skipped|recorded)", line)
+    m = re.match(r"^[\u2714\u2718\u21b7] Test (.+?)(?: with \d+ test cases?)? (passed|failed|skipped)", line)
     if m:
         ended.add(m.group(1))
 for name in started:
