@@ -6,7 +6,7 @@ import Foundation
 public enum ChildServer {
     /// Starts `process` with its stdout piped and returns its first line (without the newline);
     /// the process exiting first is an error.
-    public static func start(_ process: Process, what: String) throws -> String {
+    public static func start(_ process: SpawnedProcess, what: String) throws -> String {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
@@ -21,7 +21,7 @@ public enum ChildServer {
     }
 
     /// For servers that print only their port.
-    public static func port(_ process: Process, what: String) throws -> Int {
+    public static func port(_ process: SpawnedProcess, what: String) throws -> Int {
         let line = try start(process, what: what)
         guard let port = Int(line.trimmingCharacters(in: .whitespaces)) else { throw HostileEndpoint.Failure("\(what) printed no port: \(line)") }
         return port

@@ -157,19 +157,13 @@ enum ScriptInventory {
         func failure(_ message: String) -> PatchError {
             .inventory(file: path, line: nil, column: nil, message: "dynamic inventory '\(command)' \(message)")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: path).deletingLastPathComponent()
         let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            throw failure("could not be started: \(error.localizedDescription)")
-        }
+        let (pid, code) = spawn(path, arguments, directory: URL(fileURLWithPath: path).deletingLastPathComponent().path,
+                                stdout: output.fileHandleForWriting.fileDescriptor, stderr: errors.fileHandleForWriting.fileDescriptor)
+        guard code == 0 else { throw failure("could not be started: \(String(cString: strerror(code)))") }
+        // Our copies of the script's ends: the pipes end when the script (and what it started) does.
+        try? output.fileHandleForWriting.close()
+        try? errors.fileHandleForWriting.close()
         let reading = OutputCollector(limit: maximumOutput)
         let errorText = OutputCollector(limit: 4096)
         let group = DispatchGroup()
@@ -177,8 +171,9 @@ enum ScriptInventory {
             group.enter()
             DispatchQueue.global().async {
                 collector.drain(pipe.fileHandleForReading) {
-                    // Past the limit nothing more is read: stop the script instead of waiting.
-                    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+                    // Past the limit nothing more is read: stop the script instead of waiting (it is
+                    // reaped only below, so the pid is still its own).
+                    kill(pid, SIGKILL)
                 }
                 group.leave()
             }
@@ -187,20 +182,66 @@ enum ScriptInventory {
         var timedOut = false
         if group.wait(timeout: deadline) == .timedOut {
             timedOut = true
-            kill(process.processIdentifier, SIGKILL)
+            kill(pid, SIGKILL)
             group.wait()
         }
-        process.waitUntilExit()
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let signal = status & 0x7f
         if timedOut { throw failure("did not finish within \(Int(timeout)) s") }
         if reading.overflowed { throw failure("printed more than \(maximumOutput >> 20) MiB") }
         let stderr = String(decoding: errorText.data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard process.terminationReason == .exit, process.terminationStatus == 0 else {
-            let status = process.terminationReason == .exit ? "exited \(process.terminationStatus)" : "was killed by signal \(process.terminationStatus)"
-            throw failure(status + (stderr.isEmpty ? "" : ": \(stderr.split(separator: "\n").last ?? "")"))
+        guard signal == 0, (status >> 8) & 0xff == 0 else {
+            let ended = signal == 0 ? "exited \((status >> 8) & 0xff)" : "was killed by signal \(signal)"
+            throw failure(ended + (stderr.isEmpty ? "" : ": \(stderr.split(separator: "\n").last ?? "")"))
         }
         guard let text = String(data: reading.data, encoding: .utf8) else { throw failure("printed output that is not UTF-8") }
         return text
     }
+
+    /// Starts the script in `directory` with stdin from /dev/null, with posix_spawn rather than
+    /// Foundation's `Process`, whose `run()` (Swift 6.3.1) reads past glibc's readdir buffer when
+    /// 1363 or more descriptors are open (the test process loads inventories too). Nothing of
+    /// ours but the two pipes reaches the script. Returns its pid, and posix_spawn's error (0
+    /// when it started).
+    private static func spawn(_ path: String, _ arguments: [String], directory: String,
+                              stdout: Int32, stderr: Int32) -> (pid: pid_t, code: Int32) {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, stdout, 1)
+        posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+        guard let closeFrom = addCloseFrom, let changeDirectory = addChdir else { return (0, ENOSYS) }
+        _ = closeFrom(&actions, 3)
+        _ = changeDirectory(&actions, directory)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // Its own process group, as Foundation's `Process` did; not the caller's blocked signals.
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK))
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let code = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
+        return (pid, code)
+    }
+
+    /// glibc's posix_spawn_file_actions_addclosefrom_np (2.34) and _addchdir_np (2.29), declared
+    /// only under _GNU_SOURCE, so looked up at run time.
+    private static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+        guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
+
+    private static let addChdir: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32)? = {
+        guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "posix_spawn_file_actions_addchdir_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32).self)
+    }()
 
     /// Reads a pipe to its end, keeping at most `limit` bytes.
     private final class OutputCollector: @unchecked Sendable {

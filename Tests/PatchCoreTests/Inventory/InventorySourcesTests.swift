@@ -1,4 +1,5 @@
 import Foundation
+import LabSupport
 import Testing
 @testable import PatchCore
 
@@ -137,6 +138,20 @@ struct InventorySourcesTests {
             _ = try ScriptInventory.run(hanging, arguments: ["--list"], timeout: 1)
         }
         #expect(Date().timeIntervalSince(started) < 20)
+    }
+
+    /// Foundation's `Process.run()` read past glibc's readdir buffer once 1363 descriptors were
+    /// open (AddressSanitizer: heap-buffer-overflow in findMaximumOpenFromProcSelfFD), as a
+    /// controller in the middle of a large fan-out or the test process may hold; its child also
+    /// kept Foundation's exit socket. The script now starts with nothing but its standard streams.
+    @Test func aScriptRunsWithTwoThousandDescriptorsOpenAndInheritsNone() throws {
+        let folder = try InventoryFolder()
+        let script = try folder.write("fds.sh", "#!/bin/sh\nexec ls /proc/self/fd\n", mode: 0o755)
+        let descriptors = try OpenDescriptors(atLeast: 2000)
+        defer { descriptors.release() }
+        let listing = try ScriptInventory.run(script, arguments: ["--list"])
+        // 0-2, and the descriptor ls reads the folder with.
+        #expect(listing.split(separator: "\n").map(String.init).sorted() == ["0", "1", "2", "3"], "\(listing)")
     }
 
     @Test func scriptOutputMustBeTheInventoryJSON() throws {
