@@ -5,10 +5,16 @@ import PatchCore
 /// (and failed), then how many are in each phase now, and the bytes of uploads in flight:
 /// `12/300 hosts done, 2 failed · connecting 40 · scanning 8 · uploading 2 (120/400 MiB)`.
 /// It is cut to the terminal's width, so it never wraps (a wrapped line cannot be erased).
+/// Phases are reported from host tasks on the reactor thread: the state changes there under the
+/// lock, and the line is written by a serial queue of its own, in order, so a terminal that
+/// blocks never stalls the hosts' I/O.
 final class Progress: @unchecked Sendable {
     private let total: Int
     private let enabled: Bool
     private let width: Int
+    /// The task's stderr, taken here: the writing queue has no task-local values.
+    private let sink = Terminal.sink
+    private let writer = DispatchQueue(label: "patchctl.progress")
     private let lock = NSLock()
     private var done = 0
     private var failed = 0
@@ -59,19 +65,23 @@ final class Progress: @unchecked Sendable {
         }
     }
 
+    /// Erases the line once every line queued before it is written.
     func clear() {
-        if enabled { Terminal.writeControl("\r\u{1B}[K") }
+        guard enabled else { return }
+        writer.sync { sink.write(Data("\r\u{1B}[K".utf8), to: .stderr) }
     }
 
-    /// Under the lock: lines go out in the order the events happened.
+    /// Under the lock: lines are queued in the order the events happened.
     private func draw() {
         let counts = HostPhase.allCases.compactMap { phase -> (HostPhase, Int)? in
             let count = phases.values.lazy.filter { $0 == phase }.count
             return count > 0 ? (phase, count) : nil
         }
         let bytes = uploads.values.reduce((sent: Int64(0), size: Int64(0))) { ($0.sent + $1.sent, $0.size + $1.size) }
-        Terminal.writeControl("\r\u{1B}[K" + Self.line(total: total, done: done, failed: failed, phases: counts,
-                                                      uploads: uploads.isEmpty ? nil : bytes, last: last, width: width))
+        let text = "\r\u{1B}[K" + Self.line(total: total, done: done, failed: failed, phases: counts,
+                                             uploads: uploads.isEmpty ? nil : bytes, last: last, width: width)
+        let sink = self.sink
+        writer.async { sink.write(Data(text.utf8), to: .stderr) }
     }
 
     /// The status text, at most `width - 1` characters (the last column would wrap on some terminals).
