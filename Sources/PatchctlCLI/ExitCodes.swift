@@ -5,6 +5,8 @@ import PatchCore
 enum ExitCodes {
     static let hostsFailed = ExitCode(2)
     static let invalidInventory = ExitCode(65)
+    /// `discover`: a host key differs from the one an earlier sweep recorded for the same address and port.
+    static let hostKeyChanged = ExitCode(4)
     /// A ring exceeded its max_fail_percent: it and every later ring stopped.
     static let halted = ExitCode(3)
     /// Another run of the same policy holds its lock (EX_TEMPFAIL).

@@ -13,7 +13,7 @@ public struct Patchctl: AsyncParsableCommand {
             auto colours tables on a terminal unless NO_COLOR is set. On a terminal, tables fit its width.
             """,
         version: PatchctlVersion.long,
-        subcommands: [Scan.self, Exec.self, Ping.self, Deploy.self, Install.self, Package.self, Approvals.self, Approve.self, Reject.self, Defer.self,
+        subcommands: [Scan.self, Exec.self, Ping.self, Discover.self, Deploy.self, Install.self, Package.self, Approvals.self, Approve.self, Reject.self, Defer.self,
                       History.self, Report.self, Exception.self, Diff.self, Hosts.self, Advisories.self, Metrics.self, Config.self]
     )
 

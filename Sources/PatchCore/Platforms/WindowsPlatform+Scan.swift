@@ -42,6 +42,16 @@ extension WindowsPlatform {
         public var exactVersion: String { "\(updateID).\(revision)" }
     }
 
+    /// The scan's `os` section alone (`discover --login`): what `facts(fromScanOutput:)` reads.
+    public static var factsScriptPowerShell: String {
+        """
+        \(preamble)
+        S os
+        $o=Get-CimInstance Win32_OperatingSystem
+        "Caption`t$($o.Caption)";"Version`t$($o.Version)";"BuildNumber`t$($o.BuildNumber)";"Architecture`t$($o.OSArchitecture)"
+        """
+    }
+
     /// Facts, updates, reboot flags and installed-program count, in sections:
     /// `os` (`Key<TAB>value` lines), `wua` (one `update<TAB>…` line per update), then
     /// `wua-result` (the search's OperationResultCode) or `wua-error` (`0xHRESULT` and the message),

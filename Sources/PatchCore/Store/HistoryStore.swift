@@ -442,6 +442,7 @@ public final class HistoryStore: Sendable {
         registerIntervalMigration(&migrator)
         registerAdvisoriesMigration(&migrator)
         registerRetirementMigration(&migrator)
+        registerDiscoveryMigration(&migrator)
         return migrator
     }
 }

@@ -1,0 +1,146 @@
+import Foundation
+import GRDB
+import PatchSSH
+
+/// What a discover run records in `runs.options`: enough to know later which addresses it swept.
+struct DiscoverySweep: Codable {
+    var targets: [String]
+    var ports: [Int]
+}
+
+extension HistoryStore {
+    /// Migration v13: discover runs. Each found address keeps its whole document; its host keys are
+    /// also rows of their own, indexed by address, so "which key did this address have before" is
+    /// an index lookup however long the history.
+    static func registerDiscoveryMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v13: discovered hosts") { db in
+            try db.execute(sql: """
+                CREATE TABLE discovered_hosts (
+                    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    address TEXT NOT NULL,
+                    name TEXT,
+                    -- DiscoveredHost as JSON (StoreCodec)
+                    document TEXT NOT NULL,
+                    PRIMARY KEY (run_id, address)
+                );
+                CREATE INDEX discovered_hosts_by_address ON discovered_hosts(address, run_id);
+                CREATE TABLE discovered_keys (
+                    run_id TEXT NOT NULL,
+                    address TEXT NOT NULL,
+                    port INTEGER NOT NULL,
+                    key_type TEXT NOT NULL,
+                    fingerprint TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    seen_at DATETIME NOT NULL,
+                    PRIMARY KEY (run_id, address, port, key_type),
+                    FOREIGN KEY (run_id, address) REFERENCES discovered_hosts(run_id, address) ON DELETE CASCADE
+                );
+                CREATE INDEX discovered_keys_by_address ON discovered_keys(address, port, key_type, seen_at);
+                """)
+        }
+    }
+
+    /// Stores a finished sweep and returns what changed since earlier discover runs: addresses
+    /// never found before, addresses the last run that swept them found and this one did not, and
+    /// host keys that differ from the last ones recorded for the same address, port and type.
+    public func recordDiscovery(runId: String, _ run: DiscoveryRun, swept: DiscoveryTargets) throws -> DiscoveryChanges {
+        try write { db in
+            var changes = DiscoveryChanges()
+            let earlier = try Row.fetchAll(db, sql: """
+                SELECT id, options FROM runs WHERE kind = 'discover' AND id != ? AND state != 'running' AND started_at <= ?
+                ORDER BY started_at DESC, id DESC LIMIT 100
+                """, arguments: [runId, run.startedAt])
+            changes.previousRun = earlier.first?["id"]
+            let found = Set(run.hosts.map(\.address))
+            // Gone: found by the newest earlier run that swept the address. A newer run that swept it
+            // and did not find it has said so already.
+            var newerSweeps: [DiscoveryTargets] = []
+            var decided = Set<String>()
+            for row in earlier {
+                let id: String = row["id"]
+                let sweep = (row["options"] as String?).flatMap { try? StoreCodec.decode(DiscoverySweep.self, from: $0) }
+                let targets = sweep.flatMap { try? DiscoveryTargets.parse($0.targets, allowWidePublic: true, fileReader: { _ in nil }) }
+                for address in try String.fetchAll(db, sql: "SELECT address FROM discovered_hosts WHERE run_id = ?", arguments: [id]) {
+                    guard swept.contains(address), !decided.contains(address), !newerSweeps.contains(where: { $0.contains(address) }) else { continue }
+                    decided.insert(address)
+                    if !found.contains(address) { changes.gone.append(address) }
+                }
+                if let targets { newerSweeps.append(targets) }
+            }
+            for host in run.hosts {
+                let seen = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM discovered_hosts WHERE address = ? AND run_id != ?)",
+                                             arguments: [host.address, runId]) ?? false
+                if !seen { changes.new.append(host.address) }
+                for (port, key) in host.allKeys {
+                    guard let previous = try Row.fetchOne(db, sql: """
+                        SELECT fingerprint, run_id, seen_at FROM discovered_keys
+                        WHERE address = ? AND port = ? AND key_type = ? AND run_id != ? ORDER BY seen_at DESC LIMIT 1
+                        """, arguments: [host.address, port, key.type, runId]) else { continue }
+                    let fingerprint: String = previous["fingerprint"]
+                    if fingerprint != key.fingerprint {
+                        changes.changedKeys.append(HostKeyChange(address: host.address, port: port, type: key.type, previousFingerprint: fingerprint,
+                                                                 fingerprint: key.fingerprint, previousRun: previous["run_id"], previousSeenAt: previous["seen_at"]))
+                    }
+                }
+            }
+            var stored = run
+            stored.changes = changes
+            for var host in run.hosts {
+                host.seenBefore = !changes.new.contains(host.address)
+                try db.execute(sql: "INSERT INTO discovered_hosts (run_id, address, name, document) VALUES (?, ?, ?, ?)",
+                               arguments: [runId, host.address, host.name, try StoreCodec.encode(host)])
+                for (port, key) in host.allKeys {
+                    try db.execute(sql: """
+                        INSERT OR IGNORE INTO discovered_keys (run_id, address, port, key_type, fingerprint, key, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """, arguments: [runId, host.address, port, key.type, key.fingerprint, key.key, run.finishedAt])
+                }
+            }
+            try db.execute(sql: "UPDATE runs SET options = ?, report = ? WHERE id = ?",
+                           arguments: [try StoreCodec.encode(DiscoverySweep(targets: run.targets, ports: run.ports)),
+                                       try StoreCodec.encode(changes), runId])
+            return changes
+        }
+    }
+
+    /// Counts a finished discover run's hosts for `history` (its hosts are not scan hosts).
+    public func summarizeDiscovery(runId: String) throws {
+        try write { db in
+            try db.execute(sql: """
+                UPDATE runs SET (host_count, ok_count, failed_count, updates_count, security_count) =
+                    ((SELECT COUNT(*) FROM discovered_hosts WHERE run_id = runs.id), (SELECT COUNT(*) FROM discovered_hosts WHERE run_id = runs.id), 0, 0, 0)
+                WHERE id = ?
+                """, arguments: [runId])
+        }
+    }
+
+    /// A recorded discover run, as it was printed (`history show`).
+    public func discoveryRun(id: String) throws -> DiscoveryRun {
+        try read { db in
+            let run = try Self.findRun(db, id, path: path)
+            let runId: String = run["id"]
+            let sweep = (run["options"] as String?).flatMap { try? StoreCodec.decode(DiscoverySweep.self, from: $0) }
+            let changes = try (String.fetchOne(db, sql: "SELECT report FROM runs WHERE id = ?", arguments: [runId]))
+                .flatMap { try? StoreCodec.decode(DiscoveryChanges.self, from: $0) }
+            let hosts = try String.fetchAll(db, sql: "SELECT document FROM discovered_hosts WHERE run_id = ?", arguments: [runId])
+                .map { try StoreCodec.decode(DiscoveredHost.self, from: $0) }
+                .sorted { DiscoveryRunner.addressOrder($0.address, $1.address) }
+            let targets = sweep.flatMap { try? DiscoveryTargets.parse($0.targets, allowWidePublic: true, fileReader: { _ in nil }) }
+            return DiscoveryRun(runId: runId, startedAt: run["started_at"], finishedAt: run["finished_at"] ?? run["started_at"],
+                                targets: sweep?.targets ?? [], ports: sweep?.ports ?? [], addressesSwept: targets?.count ?? 0,
+                                hosts: hosts, changes: changes)
+        }
+    }
+
+    /// Addresses the newest discover run that swept them found, with that run (for `report hosts`
+    /// and the compliance report's unmanaged hosts).
+    public func latestDiscoveredHosts() throws -> [DiscoveredHost] {
+        try read { db in
+            guard let latest = try String.fetchOne(db, sql: """
+                SELECT id FROM runs WHERE kind = 'discover' AND state != 'running' ORDER BY started_at DESC, id DESC LIMIT 1
+                """) else { return [] }
+            return try String.fetchAll(db, sql: "SELECT document FROM discovered_hosts WHERE run_id = ?", arguments: [latest])
+                .map { try StoreCodec.decode(DiscoveredHost.self, from: $0) }
+                .sorted { DiscoveryRunner.addressOrder($0.address, $1.address) }
+        }
+    }
+}
