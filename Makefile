@@ -9,7 +9,7 @@ LAB_KNOWN_HOSTS = .lab/known_hosts
 # libssh2 >= 1.11 (RSA with rsa-sha2-256/512): the system's, or Debian trixie's built static by scripts/libssh2.sh.
 LIBSSH2 = PKG_CONFIG_PATH="$$(scripts/libssh2.sh)"
 
-.PHONY: bench-advisories bench-history all deps build lab lab-stop demo test fuzz bench install uninstall deb clean
+.PHONY: bench-advisories bench-discover bench-history all deps build lab lab-stop demo test fuzz bench install uninstall deb clean
 
 all: build
 
@@ -58,12 +58,18 @@ fuzz: deps
 bench: build lab
 	PATCHCTL_BIN=$(BIN) bench/run.sh
 	$(MAKE) bench-advisories
+	$(MAKE) bench-discover
 
 # Advisories: a full-size generated Debian tracker sync (time, memory), and the controller CPU a
 # scan spends per host with feeds synced against none.
 bench-advisories: build lab
 	PATCHCTL_BIN=$(BIN) bench/advisories-sync.sh
 	PATCHCTL_BIN=$(BIN) bench/advisories-scan.sh
+
+# Discover (issue 18): the sweep of 127.0.20.0/22 with sshd on 200 addresses, patchctl discover beside
+# nmap -sT -p22 and ssh-keyscan -f (wall time, peak RSS, same hosts and fingerprints); under a minute.
+bench-discover: build deps
+	PATCHCTL_BIN=$(BIN) bench/discover.sh
 
 # History at fleet scale (issue 15): generated 1,000 × 180 and 10,000 × 365 nightly histories (cached in
 # /var/tmp/patchctl-bench-history), reports, history list, nightly write, DB size, v9 migration. Long; not run by `bench`.

@@ -16,8 +16,10 @@ PKGS=(debootstrap openssh-server openssh-client dpkg-dev util-linux procps rpm c
 PKGS+=(python3 python3-venv openssl)
 # Jump-host tests (lab/jump/topology.sh): network namespaces and veth pairs.
 PKGS+=(iproute2)
-# Benchmarks' time and memory figures (bench/advisories-sync.sh): GNU time's -v.
+# Benchmarks' time and memory figures (bench/advisories-sync.sh, bench/discover.sh): GNU time.
 PKGS+=(time)
+# The discover benchmark's reference sweep (bench/discover.sh): Debian's nmap.
+PKGS+=(nmap)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")
