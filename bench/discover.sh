@@ -141,7 +141,7 @@ sed -n 's/^# \([0-9.]*\):22 \(SSH-.*\)$/\1 \2/p' "$WORK/keyscan.err" | sort -u >
 
 # 3. patchctl discover: sweep and key collection in one.
 if [ -x "$BIN" ] && "$BIN" discover --help >/dev/null 2>&1; then
-    measure patchctl "$BIN" discover "$RANGE" --ports 22 --no-dns --format json -o "$WORK/patchctl.json"
+    measure patchctl "$BIN" discover "$RANGE" --ports 22 --no-dns --format json -o "$WORK/patchctl.json" --db "$WORK/history.db"
     python3 - "$WORK/patchctl.json" "$WORK" <<'EOF'
 import json, sys
 doc = json.load(open(sys.argv[1]))
@@ -176,6 +176,7 @@ mkdir -p "$BENCH/results"
 {
     echo "discover: $RANGE (1024 addresses), sshd on $HOSTS of them ($daemons sshd processes, ed25519 host key), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "$(nmap --version | head -1); $(ssh -V 2>&1)"
+    [ "${#rows[@]}" -lt 3 ] || echo "binary: $BIN ($("$BIN" --version 2>/dev/null | head -1))"
     echo
     echo "| tool | what | wall s | peak RSS MB | hosts found |"
     echo "|---|---|---|---|---|"
