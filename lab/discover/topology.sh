@@ -151,12 +151,12 @@ AllowTcpForwarding no
 $2
 CONF
 }
-# Only .19 lets anyone in; .17 and .18 show their keys and refuse every login.
+# Only .19 lets anyone in; .17 and .18 offer publickey and accept no key.
 config 17 host_17_rsa -- "Port 22
-PubkeyAuthentication no
+PubkeyAuthentication yes
 AuthorizedKeysFile none" >"$dir/sshd-17.conf"
 config 18 host_18_ed25519 host_18_ecdsa -- "Port 22
-PubkeyAuthentication no
+PubkeyAuthentication yes
 AuthorizedKeysFile none" >"$dir/sshd-18.conf"
 config 19 host_19_ed25519 -- "Port 22
 Port 2222
