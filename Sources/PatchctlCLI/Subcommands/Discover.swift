@@ -76,12 +76,17 @@ extension Patchctl {
             guard (1...10_000).contains(rate) else { throw ValidationError("--rate must be 1-10000, not \(rate)") }
             guard timeout > 0, timeout <= 300 else { throw ValidationError("--timeout must be above 0 and at most 300 seconds") }
             if hash && knownHostsOut == nil { throw ValidationError("--hash applies to --known-hosts-out FILE") }
-            if login && format == .ndjson { return }
         }
 
         func run() async throws {
             let environment = Settings.environment
-            let swept = try DiscoveryTargets.parse(targets, allowWidePublic: iOwnThisNetwork)
+            let swept: DiscoveryTargets
+            do {
+                swept = try DiscoveryTargets.parse(targets, allowWidePublic: iOwnThisNetwork)
+            } catch let error as DiscoveryTargetError {
+                // What to sweep is the command line's: a usage error (64), before anything is touched.
+                throw ValidationError(error.description)
+            }
             let inFlight = min(rate, connection.maxConnecting)
             guard try confirm(swept, inFlight: inFlight) else { return }
             var request = DiscoveryRequest(targets: swept, ports: portList, rate: inFlight, timeout: timeout, reverseDNS: !noDNS, forks: connection.forks)

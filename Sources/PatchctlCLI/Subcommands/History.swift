@@ -60,7 +60,10 @@ extension Patchctl.History {
             let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: Settings.environment))
             let (id, kind) = try store.resolveRun(runId)
             let format = outputOptions.output
-            if kind == .exec {
+            if kind == .discover {
+                let run = try store.discoveryRun(id: id)
+                try Output.print(run: run, hosts: run.hosts.map { RunLine(runId: run.runId ?? id, item: $0) }, as: format, streamed: false) { TableReport.discovery(run) }
+            } else if kind == .exec {
                 let run = try store.execRun(id: id)
                 try Output.print(run: run, hosts: run.hosts.map { RunLine(runId: run.runId, item: $0) }, as: format, streamed: false) { TableReport.exec(run) }
             } else if kind.isDeployment {
