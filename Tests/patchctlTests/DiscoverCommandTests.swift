@@ -190,3 +190,36 @@ struct DiscoverSafetyCommandTests {
         #expect(result.stderr.contains("targets.txt:3: 10.0.0.5/24: host bits are set"), "\(result.stderr)")
     }
 }
+
+extension DiscoverCommandTests {
+    @Test("reports list discovered hosts no inventory names as not in scope: unmanaged; every document meets its schema")
+    func unmanagedInReports() throws {
+        let topology = try Self.topology()
+        let folder = try CLI.temporaryDirectory()
+        let db = folder.path + "/h.db"
+        let inventory = folder.appendingPathComponent("hosts.yml").path
+        try "all:\n  hosts:\n    rsa-host:\n      ansible_host: \(DiscoverTopology.rsaOnly)\n".write(toFile: inventory, atomically: true, encoding: .utf8)
+        let swept = try CLI.run(["discover", DiscoverTopology.range, "--ports", "22,5985", "--no-dns", "--format", "json", "--db", db])
+        #expect(swept.status == 0, "\(swept.stderr)")
+        JSONSchema.validate(swept.stdout, schema: "discover-run")
+        let lines = try CLI.run(["discover", DiscoverTopology.range, "--ports", "22,5985", "--no-dns", "--format", "ndjson", "--db", db])
+        #expect(lines.stdout.split(separator: "\n").count == 4)
+        JSONSchema.validate(lines.stdout, schema: "discover-host-line", lines: true)
+        let runId = try #require(lines.stdout.split(separator: "\n").first.flatMap { try? CLI.json(String($0))["run_id"] as? String })
+        JSONSchema.validate(try CLI.run(["history", "show", runId, "--db", db, "--output", "json"]).stdout, schema: "history-show")
+        JSONSchema.validate(try CLI.run(["history", "--db", db, "--output", "json"]).stdout, schema: "history-list")
+
+        let report = try CLI.run(["report", "compliance", "-i", inventory, "--db", db, "--format", "json"])
+        #expect(report.status == 0, "\(report.stderr)")
+        JSONSchema.validate(report.stdout, schema: "compliance-report")
+        let unmanaged = try #require(try CLI.json(report.stdout)["unmanaged"] as? [[String: Any]])
+        #expect(unmanaged.map { $0["address"] as? String } == [DiscoverTopology.ed25519AndECDSA, DiscoverTopology.login, DiscoverTopology.wsman])
+        #expect(unmanaged.allSatisfy { $0["status"] as? String == "not in scope: unmanaged" && $0["run"] as? String == runId })
+        let hosts = try CLI.run(["report", "hosts", "-i", inventory, "--db", db])
+        #expect(hosts.stdout.contains("not in scope: unmanaged"), "\(hosts.stdout)")
+        #expect(hosts.stdout.contains("3 unmanaged (discovered, in no inventory)"), "\(hosts.stdout)")
+        let html = try CLI.run(["report", "compliance", "-i", inventory, "--db", db, "--format", "html"])
+        #expect(html.stdout.contains("id=\"unmanaged\"") && html.stdout.contains(DiscoverTopology.wsman))
+        withExtendedLifetime(topology) {}
+    }
+}

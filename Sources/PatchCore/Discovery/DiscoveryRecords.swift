@@ -16,6 +16,17 @@ public struct SSHServiceRecord: Codable, Sendable, Equatable {
         self.error = error
     }
 
+    public func encode(to encoder: any Encoder) throws {
+        // Every key always present, null where it does not apply.
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(port, forKey: .port)
+        try c.encode(banner, forKey: .banner)
+        try c.encode(keys, forKey: .keys)
+        try c.encode(error, forKey: .error)
+    }
+
+    enum CodingKeys: String, CodingKey { case port, banner, keys, error }
+
     /// OpenSSH for Windows says so in its banner (`SSH-2.0-OpenSSH_for_Windows_9.5`).
     public var looksLikeWindows: Bool { banner?.localizedCaseInsensitiveContains("windows") ?? false }
 }
@@ -43,6 +54,19 @@ public struct WinRMServiceRecord: Codable, Sendable, Equatable {
         self.auth = auth
         self.error = error
     }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(port, forKey: .port)
+        try c.encode(scheme, forKey: .scheme)
+        try c.encode(wsman, forKey: .wsman)
+        try c.encode(status, forKey: .status)
+        try c.encode(server, forKey: .server)
+        try c.encode(auth, forKey: .auth)
+        try c.encode(error, forKey: .error)
+    }
+
+    enum CodingKeys: String, CodingKey { case port, scheme, wsman, status, server, auth, error }
 }
 
 /// One address where something answered.
@@ -142,6 +166,14 @@ public struct DiscoveryChanges: Codable, Sendable, Equatable {
     }
 
     public init() {}
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(new, forKey: .new)
+        try c.encode(gone, forKey: .gone)
+        try c.encode(changedKeys, forKey: .changedKeys)
+        try c.encode(previousRun, forKey: .previousRun)
+    }
 }
 
 /// `--against INVENTORY`: hosts found that the inventory lacks, and inventory hosts not found.

@@ -98,18 +98,19 @@ extension ComplianceReport {
                 dataTo = max(dataTo ?? observation.at, observation.at)
             }
         }
+        let unmanaged = try unmanaged(request, store: store, asOf: asOf)
         let stateRuns = Set(entries.flatMap { [$0.lastScan?.runId, $0.lastDeployment?.runId].compactMap { $0 } })
         let evidence = Evidence(
             generatedAt: asOf, database: request.database, inventory: request.inventory, limit: request.limit, policy: policy?.name,
             periodFrom: since, periodTo: asOf, dataFrom: dataFrom, dataTo: dataTo, runs: runs.sorted(), stateRuns: stateRuns.sorted(),
             command: request.commandLine, notes: notes(ruleSet: ruleSet, staleDays: staleDays, entries: entries, hasInventory: request.inventory != nil)
-                + retiredNotes(retired))
+                + retiredNotes(retired) + unmanagedNote(unmanaged))
         var standard = ruleSet
         standard.staleDays = staleDays
         return ComplianceReport(standard: standard, evidence: evidence, summary: summary, groups: groups, policies: policies,
                                 hosts: entries, exceptions: exceptionEntries, trend: trend,
                                 warnings: try AdvisoryWarnings.current(store: store, at: asOf) + store.retentionWarnings(periodFrom: since),
-                                retired: retired)
+                                retired: retired, unmanaged: unmanaged)
     }
 
     /// The hosts reported on, sorted by name, with their inventory groups.

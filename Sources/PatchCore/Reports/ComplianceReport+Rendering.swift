@@ -19,7 +19,7 @@ extension ComplianceReport {
         case (.compliance, .csv), (.hosts, .csv): return CSVReport.compliance(self)
         case (.compliance, .html), (.hosts, .html): return HTMLReport.compliance(self)
         case (.hosts, .table):
-            return TableReport.hosts(hosts) + "\n" + TableReport.summaryLine(self) + "\n" + TableReport.evidence(evidence)
+            return TableReport.hosts(hosts) + TableReport.unmanaged(unmanaged) + "\n" + TableReport.summaryLine(self) + "\n" + TableReport.evidence(evidence)
         case (.hosts, .json): return try JSONOutput.encode(hosts, pretty: true) + "\n"
         case (.trend, .table): return TableReport.trend(self)
         case (.trend, .json):

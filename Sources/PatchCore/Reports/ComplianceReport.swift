@@ -19,6 +19,8 @@ public struct ComplianceReport: Encodable, Sendable, Equatable {
     /// Hosts the scope would hold but that were retired at the report's moment (`patchctl hosts
     /// retire`): out of every figure, listed so an auditor sees them.
     public var retired: [RetiredHost] = []
+    /// Addresses the newest discover run found that no host in scope points to.
+    public var unmanaged: [UnmanagedHost] = []
 
     /// A host left out of scope because it was retired.
     public struct RetiredHost: Encodable, Sendable, Equatable {
@@ -410,6 +412,6 @@ public struct ComplianceReport: Encodable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind, standard, evidence, summary, groups, policies, hosts, exceptions, trend, warnings, retired
+        case kind, standard, evidence, summary, groups, policies, hosts, exceptions, trend, warnings, retired, unmanaged
     }
 }

@@ -25,7 +25,7 @@ public enum HTMLReport {
         let charts = [groupChart, severityChart, ageChart, trendChart].map { draw in
             "<figure class=\"chart\">" + draw(report, Layout.chartWidth, Layout.chartHeight) + "</figure>"
         }.joined()
-        let sections = [summarySection(report), rulesSection(report), groupsSection(report), hostsSection(report), exposedSection(report), detailsSection(report),
+        let sections = [summarySection(report), rulesSection(report), groupsSection(report), hostsSection(report), unmanagedSection(report), exposedSection(report), detailsSection(report),
                         exceptionsSection(report), patchesSection(report), trendSection(report), evidenceSection(report)]
         return page(report, title: "\(report.standard.name) compliance report", charts: charts, sections: sections,
                     navigation: [("summary", "Summary"), ("rules", "Rules"), ("groups", "Groups"), ("hosts", "Hosts"), ("exposed", "Most exposed"),

@@ -6,6 +6,7 @@ extension TableReport {
     public static func compliance(_ report: ComplianceReport) -> String {
         var out = line("\(report.standard.name) compliance as of \(JSONOutput.timestamp(report.evidence.generatedAt))\n\n")
         out += hosts(report.hosts)
+        out += unmanaged(report.unmanaged)
         if !report.groups.isEmpty {
             out += "\n" + render(header: ["GROUP", "HOSTS", "COMPLIANT", "PERCENT", "STALE", "NEVER", "MISSING", "SECURITY", "OVERDUE", "MEAN DAYS"],
                                   rows: report.groups.map { group in
@@ -122,6 +123,7 @@ extension TableReport {
         line += "; \(s.stale) stale, \(s.neverScanned) never scanned, \(s.unreachable) unreachable"
         line += "; \(s.missing.total) missing (\(s.missing.security) security, \(s.missing.overdue) overdue, \(s.missing.excepted) excepted)"
         if !report.retired.isEmpty { line += "; \(report.retired.count) retired, not in scope" }
+        if !report.unmanaged.isEmpty { line += "; \(report.unmanaged.count) unmanaged (discovered, in no inventory)" }
         return line
     }
 
