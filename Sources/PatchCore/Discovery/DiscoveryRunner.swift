@@ -18,9 +18,13 @@ public struct DiscoveryRequest: Sendable {
     /// against the ones this sweep just collected.
     public var login: ConnectionOptions?
     public var forks: Int
+    /// Only say which ports accept a connection (nmap -sT's answer): no banner, no key exchange,
+    /// no WS-Management request.
+    public var portsOnly: Bool
 
     public init(targets: DiscoveryTargets, ports: [Int] = [22, 5985, 5986], rate: Int = 100, timeout: Double = 3,
-                reverseDNS: Bool = true, login: ConnectionOptions? = nil, forks: Int = 50) {
+                reverseDNS: Bool = true, login: ConnectionOptions? = nil, forks: Int = 50, portsOnly: Bool = false) {
+        self.portsOnly = portsOnly
         self.targets = targets
         self.ports = ports
         self.rate = rate
@@ -69,6 +73,7 @@ public struct DiscoveryRunner: Sendable {
         let targets = request.targets
         let ports = request.ports
         let timeout = request.timeout
+        let portsOnly = request.portsOnly
         let window = max(1, request.rate)
         return await withTaskExecutorPreference(Reactor.shared) {
             await withTaskGroup(of: (Int, Int, Int, Probe).self) { group in
@@ -107,7 +112,7 @@ public struct DiscoveryRunner: Sendable {
                             while inFlight >= window, let result = await group.next() { collect(result) }
                             inFlight += 1
                             group.addTask {
-                                (key, segmentIndex, port, await Self.probe(address: address, port: port, timeout: timeout))
+                                (key, segmentIndex, port, await Self.probe(address: address, port: port, timeout: timeout, portsOnly: portsOnly))
                             }
                         }
                     }
@@ -128,8 +133,12 @@ public struct DiscoveryRunner: Sendable {
     private static func key(segment: Int, offset: Int) -> Int { segment << 32 | offset }
     private static func offset(_ key: Int) -> Int { key & 0xFFFF_FFFF }
 
-    private static func probe(address: String, port: Int, timeout: Double) async -> Probe {
+    private static func probe(address: String, port: Int, timeout: Double, portsOnly: Bool) async -> Probe {
         switch await PortProbe.connect(address: address, port: port, timeout: timeout) {
+        case let .open(socket) where portsOnly:
+            Reactor.shared.forget(fd: socket)
+            close(socket)
+            return .open
         case let .open(socket):
             if DiscoveryRequest.isWinRM(port) {
                 Reactor.shared.forget(fd: socket)

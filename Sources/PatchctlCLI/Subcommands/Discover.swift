@@ -35,6 +35,9 @@ extension Patchctl {
         @Flag(help: "Log in to each SSH host found (credentials as for scan: --user, --private-key, ssh-agent) and detect its OS; host keys are checked against the ones just collected.")
         var login = false
 
+        @Flag(name: .customLong("ports-only"), help: "Only find which ports accept a connection (as nmap -sT): no banner, no host keys, no WS-Management probe.")
+        var portsOnly = false
+
         @Flag(name: .customLong("no-dns"), help: "Do not look up reverse DNS names (nor resolve --against's host names).")
         var noDNS = false
 
@@ -76,6 +79,7 @@ extension Patchctl {
             guard (1...10_000).contains(rate) else { throw ValidationError("--rate must be 1-10000, not \(rate)") }
             guard timeout > 0, timeout <= 300 else { throw ValidationError("--timeout must be above 0 and at most 300 seconds") }
             if hash && knownHostsOut == nil { throw ValidationError("--hash applies to --known-hosts-out FILE") }
+            if portsOnly && (login || knownHostsOut != nil) { throw ValidationError("--ports-only collects no host keys: it cannot --login or write --known-hosts-out") }
         }
 
         func run() async throws {
@@ -89,7 +93,8 @@ extension Patchctl {
             }
             let inFlight = min(rate, connection.maxConnecting)
             guard try confirm(swept, inFlight: inFlight) else { return }
-            var request = DiscoveryRequest(targets: swept, ports: portList, rate: inFlight, timeout: timeout, reverseDNS: !noDNS, forks: connection.forks)
+            var request = DiscoveryRequest(targets: swept, ports: portList, rate: inFlight, timeout: timeout, reverseDNS: !noDNS, forks: connection.forks,
+                                           portsOnly: portsOnly)
             if login {
                 var options = connection.connectionOptions(environment: environment, defaultCommandTimeout: ConnectionFlags.scanCommandTimeout)
                 options.logger[metadataKey: "command"] = "discover"
