@@ -25,7 +25,8 @@ extension CLI {
 
     /// Runs the binary on a pseudo-terminal `columns` wide (python3's pty: the size is set on the
     /// terminal before the binary starts, so its first TIOCGWINSZ already sees it).
-    static func runOnTerminal(_ arguments: [String], columns: Int, environment: [String: String] = [:]) throws -> TerminalResult {
+    /// `input`: typed on the terminal as the binary starts (the line discipline keeps it until read).
+    static func runOnTerminal(_ arguments: [String], columns: Int, environment: [String: String] = [:], input: String = "") throws -> TerminalResult {
         let driver = """
             import fcntl, os, struct, subprocess, sys, termios
             columns = int(sys.argv[1])
@@ -33,6 +34,8 @@ extension CLI {
             fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
             child = subprocess.Popen(sys.argv[2:], stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
             os.close(slave)
+            if os.environ.get("PATCHCTL_TEST_TYPED"):
+                os.write(master, os.environ["PATCHCTL_TEST_TYPED"].encode())
             out = bytearray()
             while True:
                 try:
@@ -45,6 +48,8 @@ extension CLI {
             sys.stdout.buffer.write(out)
             sys.exit(child.wait())
             """
+        var environment = environment
+        if !input.isEmpty { environment["PATCHCTL_TEST_TYPED"] = input }
         let result = try run([], environment: environment, launcher: ["/usr/bin/python3", "-c", driver, String(columns), binary.path] + arguments)
         return TerminalResult(status: result.status, raw: result.stdout)
     }

@@ -223,3 +223,17 @@ extension DiscoverCommandTests {
         withExtendedLifetime(topology) {}
     }
 }
+
+extension DiscoverSafetyCommandTests {
+    @Test("on a terminal it says what it will sweep, and above 4,096 addresses asks: no means nothing is touched")
+    func terminalAsksFirst() throws {
+        let folder = try CLI.temporaryDirectory()
+        let result = try CLI.runOnTerminal(["discover", "10.99.0.0/19", "--db", folder.path + "/h.db"], columns: 120, input: "n\n")
+        #expect(result.status == 0, "\(result.raw)")
+        let lines = result.visibleLines.joined(separator: "\n")
+        #expect(lines.contains("discover: 8190 addresses × 3 ports, at most 100 connection attempts in flight, 3 s each"), "\(lines)")
+        #expect(lines.contains("Sweep 8190 addresses? [y/N]"), "\(lines)")
+        #expect(lines.contains("nothing swept"), "\(lines)")
+        #expect(!FileManager.default.fileExists(atPath: folder.path + "/h.db"), "nothing may be recorded")
+    }
+}
