@@ -94,6 +94,8 @@ public enum HostKeyScanner {
         libssh2_session_set_blocking(handle, 0)
         // A family libssh2 was built without is not asked for (e.g. ecdsa without OpenSSL's EC).
         guard libssh2_session_method_pref(handle, LIBSSH2_METHOD_HOSTKEY, algorithms) == 0 else { return Attempt() }
+        // As sessions do: the key exchange is the cost of a scan, and curve25519 is the cheapest strong one.
+        _ = libssh2_session_method_pref(handle, LIBSSH2_METHOD_KEX, SSHSession.keyExchangePreference)
         let deadline = Deadline.after(seconds: timeout)
         var rc: Int32
         repeat {

@@ -132,8 +132,7 @@ public final class SSHSession: @unchecked Sendable {
         // are offered is the one on record (an RSA-only entry is not met with an unknown ed25519 key).
         _ = libssh2_session_method_pref(handle, LIBSSH2_METHOD_HOSTKEY, knownHosts.hostKeyAlgorithms(host: config.address, port: config.port))
         // Cheapest strong key exchange first (libssh2's own order may pick a costly DH group exchange).
-        _ = libssh2_session_method_pref(handle, LIBSSH2_METHOD_KEX,
-            "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha256,diffie-hellman-group16-sha512,diffie-hellman-group18-sha512,diffie-hellman-group14-sha256")
+        _ = libssh2_session_method_pref(handle, LIBSSH2_METHOD_KEX, Self.keyExchangePreference)
         // The user's HostKeyAlgorithms (ssh_config) replace the order above, as in OpenSSH.
         if let algorithms = config.hostKeyAlgorithms {
             _ = libssh2_session_method_pref(handle, LIBSSH2_METHOD_HOSTKEY, algorithms.joined(separator: ","))
@@ -155,6 +154,10 @@ public final class SSHSession: @unchecked Sendable {
         }
         return session
     }
+
+    /// Key exchanges in the order offered: the cheapest strong ones first.
+    static let keyExchangePreference =
+        "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha256,diffie-hellman-group16-sha512,diffie-hellman-group18-sha512,diffie-hellman-group14-sha256"
 
     static func hostKeyTypeName(_ type: Int32) -> String? {
         switch type {
