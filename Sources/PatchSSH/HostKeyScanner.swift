@@ -68,6 +68,8 @@ public enum HostKeyScanner {
                 if result.banner == nil { result.banner = attempt.banner }
                 if let key = attempt.key, !result.keys.contains(key) { result.keys.append(key) }
                 if let error = attempt.error { failures.append("\(family.name): \(error)") }
+                // Nothing that speaks SSH answered: asking again per family would only cost a timeout each.
+                if attempt.banner == nil && attempt.key == nil { break }
             }
             if result.keys.isEmpty { result.error = failures.first ?? "no host key offered" }
             return result

@@ -40,7 +40,7 @@ public final class DiscoverTopology: @unchecked Sendable {
     /// A new ed25519 host key for the login host; returns once its sshd answers with it.
     public func rekeyLoginHost() throws {
         let (status, output) = Self.run(["rekey", directory.path])
-        guard status == 0, output.contains("READY") else { throw HostileEndpoint.Failure("rekey failed: \(output)") }
+        guard status == 0, output.contains("READY") else { throw HostileEndpoint.Failure("rekey failed (exit \(status)): \(output)") }
     }
 
     /// `ssh-keyscan` and `ssh-keygen -lf` on `address`: (banner-less) `type fingerprint` pairs, sorted.

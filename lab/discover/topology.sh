@@ -67,7 +67,8 @@ fingerprints() {  # fingerprints ADDRESS PORT: the SHA256 fingerprints it offers
 answers() {  # answers ADDRESS PORT [FINGERPRINT]: waits until it answers (with that host key)
     local got
     for _ in $(seq 200); do
-        got=$(fingerprints "$1" "$2")
+        # ssh-keyscan exits 255 until the daemon listens: under `set -e` that must not end the wait.
+        got=$(fingerprints "$1" "$2" || true)
         if [ -n "$got" ] && { [ -z "${3:-}" ] || [ "$got" = "$3" ]; }; then return 0; fi
         sleep 0.05
     done

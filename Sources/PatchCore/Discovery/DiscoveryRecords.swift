@@ -207,6 +207,9 @@ public struct DiscoveryRun: Codable, Sendable {
     public var hosts: [DiscoveredHost]
     public var changes: DiscoveryChanges?
     public var against: InventoryComparison?
+    /// Probes that failed on this machine (not refused, unreachable or unanswered): when not 0,
+    /// the sweep is incomplete.
+    public var localErrors: Int = 0
 
     enum CodingKeys: String, CodingKey {
         case runId = "run_id"
@@ -214,6 +217,7 @@ public struct DiscoveryRun: Codable, Sendable {
         case startedAt = "started_at"
         case finishedAt = "finished_at"
         case addressesSwept = "addresses_swept"
+        case localErrors = "local_errors"
     }
 
     public init(runId: String?, startedAt: Date, finishedAt: Date, targets: [String], ports: [Int], addressesSwept: Int,
@@ -241,5 +245,6 @@ public struct DiscoveryRun: Codable, Sendable {
         try c.encode(hosts, forKey: .hosts)
         try c.encode(changes, forKey: .changes)
         try c.encode(against, forKey: .against)
+        try c.encode(localErrors, forKey: .localErrors)
     }
 }

@@ -50,14 +50,22 @@ public struct DiscoveryRunner: Sendable {
     /// Progress: addresses finished so far and hosts found among them.
     public typealias ProgressObserver = @Sendable (_ swept: Int, _ found: Int) -> Void
 
-    public func run(onProgress: @escaping ProgressObserver = { _, _ in }) async -> [DiscoveredHost] {
-        var hosts = await sweep(onProgress: onProgress)
+    /// The hosts found, and the probes that failed on this machine (descriptors, buffers): a sweep
+    /// with such failures is incomplete, and says so.
+    public struct Outcome: Sendable {
+        public var hosts: [DiscoveredHost]
+        public var localErrors: Int
+        public var firstLocalError: String?
+    }
+
+    public func run(onProgress: @escaping ProgressObserver = { _, _ in }) async -> Outcome {
+        var (hosts, localErrors, firstLocalError) = await sweep(onProgress: onProgress)
         if request.reverseDNS {
             let names = await Self.reverseNames(hosts.map(\.address), inFlight: min(request.rate, 32))
             for index in hosts.indices { hosts[index].name = names[hosts[index].address] }
         }
         if let login = request.login { hosts = await detect(hosts, options: login) }
-        return hosts
+        return Outcome(hosts: hosts, localErrors: localErrors, firstLocalError: firstLocalError)
     }
 
     // MARK: - Sweep
@@ -67,9 +75,11 @@ public struct DiscoveryRunner: Sendable {
         case winrm(WinRMServiceRecord)
         case open
         case closed
+        /// The connect failed here, not at the other end (EMFILE, ENOBUFS…): nothing is known.
+        case localError(String)
     }
 
-    private func sweep(onProgress: @escaping ProgressObserver) async -> [DiscoveredHost] {
+    private func sweep(onProgress: @escaping ProgressObserver) async -> ([DiscoveredHost], Int, String?) {
         let targets = request.targets
         let ports = request.ports
         let timeout = request.timeout
@@ -81,11 +91,16 @@ public struct DiscoveryRunner: Sendable {
                 var pending: [Int: Int] = [:]
                 var swept = 0
                 var inFlight = 0
+                var localErrors = 0
+                var firstLocalError: String?
                 func collect(_ result: (Int, Int, Int, Probe)) {
                     let (key, segment, port, probe) = result
                     inFlight -= 1
                     switch probe {
                     case .closed: break
+                    case let .localError(why):
+                        localErrors += 1
+                        if firstLocalError == nil { firstLocalError = why }
                     default:
                         var host = found[key] ?? DiscoveredHost(address: targets.segments[segment].address(at: Self.offset(key)),
                                                                network: targets.segments[segment].label)
@@ -93,7 +108,7 @@ public struct DiscoveryRunner: Sendable {
                         case let .ssh(record): host.ssh.append(record)
                         case let .winrm(record): host.winrm.append(record)
                         case .open: host.openPorts.append(port)
-                        case .closed: break
+                        case .closed, .localError: break
                         }
                         found[key] = host
                     }
@@ -118,13 +133,14 @@ public struct DiscoveryRunner: Sendable {
                     }
                 }
                 while let result = await group.next() { collect(result) }
-                return found.sorted { $0.key < $1.key }.map { entry in
+                let hosts = found.sorted { $0.key < $1.key }.map { entry in
                     var host = entry.value
                     host.ssh.sort { $0.port < $1.port }
                     host.winrm.sort { $0.port < $1.port }
                     host.openPorts.sort()
                     return host
                 }
+                return (hosts, localErrors, firstLocalError)
             }
         }
     }
@@ -147,9 +163,26 @@ public struct DiscoveryRunner: Sendable {
             }
             let scan = await HostKeyScanner.scan(address: address, port: port, socket: socket, timeout: timeout)
             return .ssh(SSHServiceRecord(port: port, banner: scan.banner.map { TerminalText.neutralised($0) }, keys: scan.keys, error: scan.error))
-        default:
+        case let .failed(why):
+            return .localError("\(address) port \(port): \(why)")
+        case .refused, .unreachable, .timeout:
             return .closed
         }
+    }
+
+    /// Raises this process's descriptor limit to its hard limit and returns how many connection
+    /// attempts fit in it (each holds one socket, the WinRM probe's HTTP client one more), so a
+    /// large `--rate` never turns into "Too many open files" counted as closed ports.
+    public static func descriptorBudget() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 100 }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        let available = limit.rlim_cur == rlim_t.max ? 1 << 20 : Int(min(limit.rlim_cur, 1 << 20))
+        return max(1, (available - 128) / 2)
     }
 
     // MARK: - Names

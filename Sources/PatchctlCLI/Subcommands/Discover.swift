@@ -91,7 +91,7 @@ extension Patchctl {
                 // What to sweep is the command line's: a usage error (64), before anything is touched.
                 throw ValidationError(error.description)
             }
-            let inFlight = min(rate, connection.maxConnecting)
+            let inFlight = min(rate, connection.maxConnecting, DiscoveryRunner.descriptorBudget())
             guard try confirm(swept, inFlight: inFlight) else { return }
             var request = DiscoveryRequest(targets: swept, ports: portList, rate: inFlight, timeout: timeout, reverseDNS: !noDNS, forks: connection.forks,
                                            portsOnly: portsOnly)
@@ -107,10 +107,11 @@ extension Patchctl {
             let runId = try store.beginRun(kind: .discover, startedAt: started, inventory: against, hostPattern: nil,
                                            options: nil, version: PatchctlVersion.current)
             let progress = SweepProgress(total: swept.count, enabled: format == .table && outputFile == nil && Terminal.stderrIsTerminal)
-            let hosts = await DiscoveryRunner(request: request).run(onProgress: progress.update)
+            let outcome = await DiscoveryRunner(request: request).run(onProgress: progress.update)
             progress.clear()
             var run = DiscoveryRun(runId: runId, startedAt: started, finishedAt: Date(), targets: swept.labels, ports: portList,
-                                   addressesSwept: swept.count, hosts: hosts)
+                                   addressesSwept: swept.count, hosts: outcome.hosts)
+            run.localErrors = outcome.localErrors
             run.changes = try store.recordDiscovery(runId: runId, run, swept: swept)
             let changes = run.changes
             run.hosts = run.hosts.map { host in
@@ -118,7 +119,8 @@ extension Patchctl {
                 copy.seenBefore = !(changes?.new.contains(host.address) ?? false)
                 return copy
             }
-            try store.finishRun(runId: runId, finishedAt: run.finishedAt, report: changes.flatMap { try? StoreCodec.encode($0) })
+            try store.finishRun(runId: runId, finishedAt: run.finishedAt, state: outcome.localErrors > 0 ? .incomplete : .finished,
+                                report: changes.flatMap { try? StoreCodec.encode($0) })
             try store.summarizeDiscovery(runId: runId)
             if let inventory, let against {
                 run.against = InventoryComparison.build(inventory: inventory, label: against, found: run.hosts, swept: swept, resolveNames: !noDNS)
@@ -131,6 +133,10 @@ extension Patchctl {
                 Terminal.writeErrorLine("HOST KEY CHANGED: \(change.address) port \(change.port) \(change.type) was \(change.previousFingerprint) (run \(change.previousRun)), now \(change.fingerprint)")
             }
             if !(run.changes?.changedKeys.isEmpty ?? true) { throw ExitCodes.hostKeyChanged }
+            if let first = outcome.firstLocalError {
+                Terminal.writeErrorLine("\(outcome.localErrors) probe\(outcome.localErrors == 1 ? "" : "s") failed on this machine, so the sweep is incomplete (first: \(first))")
+                throw ExitCodes.hostsFailed
+            }
         }
 
         /// On a terminal, says what is about to happen; above the threshold, asks (or needs --yes).
