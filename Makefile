@@ -37,6 +37,8 @@ lab-stop:
 # The main job on the bundled lab: scan every lab host, record it in the default history database.
 demo: build lab
 	$(BIN) scan -i inventories/lab.yml --known-hosts $(LAB_KNOWN_HOSTS) --details
+	lab/trixie.sh reset
+	$(BIN) scan -i inventories/lab-debian13.yml --known-hosts $(LAB_KNOWN_HOSTS) --details
 	for n in 1 2 3; do lab/slot.sh reset $$n >/dev/null; done
 	$(BIN) deploy -i inventories/lab-deploy.yml --policy lab-rollout --known-hosts $(LAB_KNOWN_HOSTS) --dry-run
 	$(BIN) deploy -i inventories/lab-deploy.yml --policy lab-rollout --known-hosts $(LAB_KNOWN_HOSTS)
