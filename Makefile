@@ -22,11 +22,13 @@ deps:
 build:
 	SWIFT=$(SWIFT) CONFIG=$(CONFIG) scripts/build-release.sh >/dev/null
 
-# The local lab: a real sshd on 127.x.y.z:2222-2227 chrooted into a Debian 12 tree and a Rocky 9 look-alike (built once per machine).
+# The local lab: a real sshd on 127.x.y.z:2222-2228 chrooted into a Debian 12 tree, a Rocky 9 look-alike and a
+# Debian 13 tree (each built once per machine).
 lab: deps
 	lab/build-chroot.sh
 	lab/advisory-data.sh
 	lab/build-rhel.sh
+	lab/build-trixie.sh
 	lab/start.sh
 
 lab-stop:
@@ -35,6 +37,8 @@ lab-stop:
 # The main job on the bundled lab: scan every lab host, record it in the default history database.
 demo: build lab
 	$(BIN) scan -i inventories/lab.yml --known-hosts $(LAB_KNOWN_HOSTS) --details
+	lab/trixie.sh reset
+	$(BIN) scan -i inventories/lab-debian13.yml --known-hosts $(LAB_KNOWN_HOSTS) --details
 	for n in 1 2 3; do lab/slot.sh reset $$n >/dev/null; done
 	$(BIN) deploy -i inventories/lab-deploy.yml --policy lab-rollout --known-hosts $(LAB_KNOWN_HOSTS) --dry-run
 	$(BIN) deploy -i inventories/lab-deploy.yml --policy lab-rollout --known-hosts $(LAB_KNOWN_HOSTS)

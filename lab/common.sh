@@ -1,6 +1,6 @@
 # Shared settings and helpers for the lab scripts. Sourced, never run.
 # Env overrides: PATCHCTL_LAB_ROOT (default /var/lib/patchctl-lab),
-#                PATCHCTL_LAB_PORT (default 2222; the lab uses PORT..PORT+5),
+#                PATCHCTL_LAB_PORT (default 2222; the lab uses PORT..PORT+6),
 #                PATCHCTL_LAB_REBOOT_MINUTE (default 1: seconds a "minute" of
 #                  `shutdown -r +N` lasts on the reboot endpoint),
 #                PATCHCTL_LAB_REBOOT_DOWNTIME (default 2: seconds the reboot
@@ -8,7 +8,9 @@
 
 LAB_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(dirname "$LAB_SCRIPTS")
-LAB_DIR=$REPO/.lab                      # keys, sshd config, pid, log, lab.env (git-ignored)
+# Keys, sshd config, pid, log, lab.env (git-ignored). Resolved: a worktree may share another
+# checkout's running lab through a .lab symlink, and the lab's processes are found by the real path.
+LAB_DIR=$(realpath -m "$REPO/.lab")
 LAB_ROOT=${PATCHCTL_LAB_ROOT:-/var/lib/patchctl-lab}
 BASE_TREE=$LAB_ROOT/bookworm            # cached debootstrap tree, treated as read-only
 BASE_MARKER=$LAB_ROOT/bookworm.built    # written only after the tree is complete
@@ -50,6 +52,20 @@ RHEL_STAMP_FILE=etc/patchctl-lab.rhel   # inside a tree: which build it is a cop
 RHEL_VERSION=2
 rhel_stamp() { echo "patchctl lab rhel tree v$RHEL_VERSION: Rocky Linux 9 look-alike, dnf+rpm from Debian; on top of: $(provision_stamp)"; }
 rhel_built() { [ -d "$RHEL_BASE" ] && [ "$(head -n1 "$RHEL_MARKER" 2>/dev/null)" = "$(rhel_stamp)" ]; }
+
+# Debian 13 endpoint (lab/build-trixie.sh, lab/trixie.sh): on TRIXIE_PORT, a
+# `debootstrap --variant=minbase trixie` tree (apt 3.0) with trixie-security and
+# the lab's own repository. TRIXIE_BASE is the cached, read-only build;
+# TRIXIE_TREE the writable copy sessions chroot into (deploys change it).
+TRIXIE_PORT=$((BASE_PORT + 6))
+TRIXIE_BASE=$LAB_ROOT/trixie
+TRIXIE_MARKER=$LAB_ROOT/trixie.built    # first line: trixie_stamp, written after the tree is complete
+TRIXIE_TREE=$LAB_ROOT/trixie-rw
+TRIXIE_STAMP_FILE=etc/patchctl-lab.trixie   # inside a tree: which build it is a copy of
+# Bump when lab/build-trixie.sh changes what it builds: cached trees are rebuilt.
+TRIXIE_VERSION=1
+trixie_stamp() { echo "patchctl lab trixie tree v$TRIXIE_VERSION: debootstrap minbase trixie, trixie-security, lab repo"; }
+trixie_built() { [ -d "$TRIXIE_BASE" ] && [ "$(head -n1 "$TRIXIE_MARKER" 2>/dev/null)" = "$(trixie_stamp)" ]; }
 
 # Non-root accounts for become (sudo) tests, NAME:UID (the GID is the same number).
 # They must exist with the same UIDs inside the trees (sudo, PAM and the home
@@ -127,7 +143,16 @@ lab_reboot_sshd_pid() {
     pgrep -o -f -- "sshd -f $LAB_DIR/sshd_reboot_config -E"
 }
 lab_supervisor_pids() {
-    pgrep -f -- "^[^ ]*bash $SUPERVISOR( |\$)"
+    local recorded
+    recorded=$(cat "$LAB_DIR/reboot-supervisor.pid" 2>/dev/null) || recorded=
+    {
+        pgrep -f -- "^[^ ]*bash $SUPERVISOR( |\$)" || true
+        # Also one another checkout sharing LAB_DIR started: it records its pid there.
+        if [[ $recorded =~ ^[0-9]+$ ]] &&
+                tr '\0' ' ' 2>/dev/null <"/proc/$recorded/cmdline" | grep -q '^[^ ]*bash [^ ]*/reboot-supervisor\.sh '; then
+            echo "$recorded"
+        fi
+    } | sort -un | grep .
 }
 
 # Zombies count as gone: our daemonized sshd is reaped by init, maybe late.

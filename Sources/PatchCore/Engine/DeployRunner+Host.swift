@@ -373,11 +373,11 @@ extension DeployRunner {
         return "…" + String(decoding: text.utf8.suffix(limit), as: UTF8.self)
     }
 
-    /// apt's `E:` lines and the unmet dependencies it names (or the last line), for a one-line reason.
+    /// apt's `E:` (apt 3.0: `Error:`) lines and the unmet dependencies it names (or the last line), for a one-line reason.
     static func errorLines(_ output: String) -> String {
         // The end of the output says why: an endpoint may send megabytes, read on the reactor thread.
         let lines = tail(output, limit: 65_536).split(separator: "\n").map { $0.trimmed }.filter { !$0.isEmpty }
-        let errors = lines.filter { $0.hasPrefix("E:") || $0.contains(" Depends: ") || $0.contains(" PreDepends: ") }
+        let errors = lines.filter { DebianPlatform.isAptError($0) || $0.contains(" Depends: ") || $0.contains(" PreDepends: ") }
         return BoundedMessage.bounded(errors.isEmpty ? (lines.last ?? "no output") : errors.joined(separator: " "), bytes: 2000)
     }
 }

@@ -118,14 +118,14 @@ public struct DebianPlatform: Platform {
         if let refreshExit = sections["refresh-exit"], refreshExit.trimmed != "0" {
             let refresh = sections["refresh"] ?? ""
             let lines = refresh.split(separator: "\n").map { $0.trimmed }
-            let reason = lines.first { $0.hasPrefix("E:") } ?? lines.last { !$0.isEmpty } ?? "no output"
+            let reason = lines.first(where: Self.isAptError) ?? lines.last { !$0.isEmpty } ?? "no output"
             throw ParseFailure("metadata refresh (apt-get update) failed (exit \(refreshExit.trimmed)): \(reason)")
         }
         guard let apt = sections["apt"], let exit = sections["apt-exit"] else {
             throw ParseFailure("scan output lacks the apt section")
         }
         guard exit.trimmed == "0" else {
-            let errors = BoundedMessage.bounded(apt.split(separator: "\n").filter { $0.hasPrefix("E:") }.map { $0.trimmed }.joined(separator: " "), bytes: 2000)
+            let errors = BoundedMessage.bounded(apt.split(separator: "\n").filter(Self.isAptError).map { $0.trimmed }.joined(separator: " "), bytes: 2000)
             throw ParseFailure("apt-get -s dist-upgrade exited \(exit.trimmed): \(errors.isEmpty ? String(apt.suffix(300)) : errors)")
         }
         let binaries = sections["binaries"].map(Self.parseBinaries)
@@ -136,6 +136,13 @@ public struct DebianPlatform: Platform {
                                     rebootRequired: rebootRequired, rebootPackages: rebootPackages)
         findings.installedBinaries = binaries ?? []
         return findings
+    }
+
+    /// An error line of apt's: `E: …`, or `Error: …` where apt 3.0's new output is on (`APT::Output-Version`
+    /// 30: the `apt` command's default, and apt-get's when a configuration sets it). The `Inst` lines the
+    /// scan reads are the same in both outputs (Fixtures/debian13-lab).
+    static func isAptError<S: StringProtocol>(_ line: S) -> Bool {
+        line.hasPrefix("E:") || line.hasPrefix("Error:")
     }
 
     /// `reboot` section: `required` then the packages that asked, or `none`.

@@ -67,6 +67,61 @@ struct DebianPlatformTests {
         #expect(updates.filter(\.security).count == 18)
     }
 
+    /// Debian 13's apt 3.0, recorded in the lab's trixie tree (Fixtures/debian13-lab/SOURCE.md).
+    @Test func debian13LabSimulationMatchesAptList() throws {
+        let updates = try DebianPlatform.parseSimulation(try Fixture.text("debian13-lab/apt-get-s-dist-upgrade.txt"))
+        let list = try Fixture.text("debian13-lab/apt-list-upgradable.txt")
+        #expect(updates.count == 5)
+        #expect(Dictionary(uniqueKeysWithValues: updates.map { ($0.name, $0.availableVersion) }) == Self.upgradableList(list))
+        // The security flag apt list's suites give (`stable-security`, `lab-security`).
+        let securityListed = list.split(separator: "\n").filter { $0.split(separator: " ").first?.contains("-security") == true }
+            .map { String($0.split(separator: "/")[0]) }
+        #expect(updates.filter(\.security).map(\.name) == securityListed)
+        #expect(securityListed == ["libzstd1", "login.defs", "passwd", "patchlab-canary"])
+        #expect(updates.first { $0.name == "passwd" } == PendingUpdate(
+            name: "passwd", installedVersion: "1:4.17.4-2", availableVersion: "1:4.17.4-2+deb13u1",
+            source: "Debian-Security:13/stable-security", security: true, architecture: "amd64"))
+        #expect(updates.first { $0.name == "patchlab-tool" } == PendingUpdate(
+            name: "patchlab-tool", installedVersion: "1.0", availableVersion: "2.0", source: "PatchLab:13/lab-updates", security: false,
+            architecture: "all"))
+    }
+
+    /// trixie's dpkg 1.22: the scan's `binaries` section (what advisory feeds are matched against).
+    @Test func debian13InstalledBinariesAndTheirSources() throws {
+        let binaries = DebianPlatform.parseBinaries(try Fixture.text("debian13-lab/dpkg-query-source.txt"))
+        #expect(binaries.count == 80)
+        #expect(binaries.first { $0.name == "bash" } == InstalledBinary(name: "bash", architecture: "amd64", version: "5.2.37-2+b10",
+                                                                       sourceName: "bash", sourceVersion: "5.2.37-2"))
+        #expect(binaries.first { $0.name == "passwd" }.map { "\($0.sourceName) \($0.sourceVersion)" } == "shadow 1:4.17.4-2")
+    }
+
+    /// apt 3.0's new output (`APT::Output-Version` 30: columns, a `Summary:`, colours) changes apt-get's
+    /// header but not its `Inst` lines, which are all the scan reads.
+    @Test func debian13NewOutputVersionGivesTheSameUpdates() throws {
+        let new = try Fixture.text("debian13-lab/apt-get-s-dist-upgrade-output-version-30.txt")
+        #expect(new.contains("\nSummary:\n  Upgrading: 5, Installing: 0, Removing: 0, Not Upgrading: 0\n"))
+        #expect(try DebianPlatform.parseSimulation(new)
+                == DebianPlatform.parseSimulation(try Fixture.text("debian13-lab/apt-get-s-dist-upgrade.txt")))
+    }
+
+    /// apt 3.0's new output says `Error:` where apt-get says `E:`: both are the reason given.
+    @Test func apt3ErrorLinesAreTheReason() throws {
+        let platform = DebianPlatform(os: OSInfo(family: .debian, id: "debian", name: "Debian", version: "13"))
+        let simulation = try Fixture.text("debian13-lab/apt-get-s-error-output-version-30.txt")
+        #expect { try platform.parseScan("@@patchctl apt\n\(simulation)@@patchctl apt-exit\n100\n") } throws: { error in
+            (error as? ParseFailure)?.description == "apt-get -s dist-upgrade exited 100: Error: Unable to locate package patchlab-missing"
+        }
+        #expect(DeployRunner.errorLines(simulation) == "Error: Unable to locate package patchlab-missing")
+        for (file, prefix) in [("apt-get-update-error.txt", "E:"), ("apt-get-update-error-output-version-30.txt", "Error:")] {
+            let update = try Fixture.text("debian13-lab/" + file)
+            #expect { try platform.parseScan("@@patchctl refresh\n\(update)@@patchctl refresh-exit\n100\n") } throws: { error in
+                (error as? ParseFailure)?.description == "metadata refresh (apt-get update) failed (exit 100): \(prefix) Failed to fetch "
+                    + "file:/nonexistent/dists/trixie/main/binary-amd64/Packages  File not found - "
+                    + "/nonexistent/dists/trixie/main/binary-amd64/Packages (2: No such file or directory)"
+            }
+        }
+    }
+
     @Test func securityRecognition() {
         #expect(DebianPlatform.isSecurity("Debian-Security:12/oldstable-security"))
         #expect(DebianPlatform.isSecurity("Debian:12.9/oldstable, Debian-Security:12/oldstable-security"))
@@ -82,6 +137,7 @@ struct DebianPlatformTests {
 
     @Test(arguments: [
         ("debian12/os-release.txt", "debian", "12", "bookworm", "Debian GNU/Linux"),
+        ("debian13-lab/os-release.txt", "debian", "13", "trixie", "Debian GNU/Linux"),
         ("ubuntu2204/os-release.txt", "ubuntu", "22.04", "jammy", "Ubuntu"),
         ("ubuntu2404/os-release.txt", "ubuntu", "24.04", "noble", "Ubuntu"),
     ])

@@ -238,6 +238,31 @@ enum Lab {
         try await withLabLock("rhel-endpoint.lock", waiting: seconds, body)
     }
 
+    // MARK: Debian 13 endpoint (lab/trixie.sh)
+
+    /// Debian 13 lab tests run when lab/start.sh serves that endpoint (LAB_TRIXIE_PORT, once
+    /// lab/build-trixie.sh has built its tree); under `make test` (PATCHCTL_REQUIRE_LAB=1) its absence fails them.
+    static var trixieEnabled: Bool {
+        env["LAB_TRIXIE_PORT"] != nil || ProcessInfo.processInfo.environment["PATCHCTL_REQUIRE_LAB"] == "1"
+    }
+
+    /// Makes the Debian 13 endpoint's tree a fresh copy of its cached build and returns its root login:
+    /// `address` (127.0.0.1-3 have known_hosts entries) on LAB_TRIXIE_PORT, chrooted into `trixieRoot()`.
+    static func resetTrixie(_ name: String = "trixie", address: String = "127.0.0.1") throws -> Host {
+        try script("LAB_TRIXIE_SCRIPT", ["reset"])
+        return try host(name, address: address, portKey: "LAB_TRIXIE_PORT")
+    }
+
+    /// The tree the Debian 13 endpoint's sessions are chrooted into (read it directly for the independent answer).
+    static func trixieRoot() throws -> String {
+        try value("LAB_TRIXIE_ROOT")
+    }
+
+    /// Runs `body` holding the Debian 13 endpoint alone (`.lab/trixie-endpoint.lock`).
+    static func withTrixieEndpoint<T: Sendable>(waiting seconds: Double = 900, _ body: @Sendable () async throws -> T) async throws -> T {
+        try await withLabLock("trixie-endpoint.lock", waiting: seconds, body)
+    }
+
     /// Whether a plain TCP connection to `address`:`port` is accepted right now (false when refused).
     static func accepts(_ address: String, port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
