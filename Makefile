@@ -22,11 +22,12 @@ deps:
 build:
 	SWIFT=$(SWIFT) CONFIG=$(CONFIG) scripts/build-release.sh >/dev/null
 
-# The local lab: a real sshd on 127.x.y.z:2222-2227 chrooted into a Debian 12 tree and a Rocky 9 look-alike (built once per machine).
+# The local lab: a real sshd on 127.x.y.z:2222-2227 and 2229 chrooted into a Debian 12 tree, a Rocky 9 and a SLES 15 look-alike (built once per machine).
 lab: deps
 	lab/build-chroot.sh
 	lab/advisory-data.sh
 	lab/build-rhel.sh
+	lab/build-suse.sh
 	lab/start.sh
 
 lab-stop:
