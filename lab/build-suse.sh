@@ -27,9 +27,12 @@
 #     and an update that no patch covers: patchlab-tool 1.0-150500.1.1 ->
 #     1.1-150500.1.1 (noarch). The older version of each is installed by rpm;
 #     zypper's metadata cache is made (scans without --refresh read it only);
-#   - /run, a plain directory (nothing is mounted in the lab), where libzypp
-#     leaves /run/reboot-needed after installing a patch that suggests a
-#     reboot, which `zypper needs-rebooting` reads; `lab/suse.sh boot` clears it.
+#   - /run, a plain directory (nothing is mounted in the lab): the file
+#     /run/reboot-needed there is what `zypper needs-rebooting` tests. libzypp
+#     writes it only for packages named in /etc/zypp/needreboot, which Debian's
+#     libzypp does not ship (and this tree has none), so here only patchctl's
+#     deploy writes it, after zypper's exit 102 for a patch that suggests a
+#     reboot; `lab/suse.sh boot` removes it, as a boot empties /run.
 # What a real SLES has and this tree has not: products (/etc/products.d and
 # the release packages), SUSEConnect registration and its services, modules,
 # signed repositories; see docs/platforms.md.

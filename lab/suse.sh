@@ -8,8 +8,9 @@
 #
 # reset: the tree becomes a fresh copy of the cached one (cp -a, about a
 #   second; processes still running in the old copy are killed), booted now.
-# boot: removes /run/reboot-needed, which libzypp leaves after installing a
-#   patch that suggests a reboot and `zypper needs-rebooting` tests; a real
+# boot: removes /run/reboot-needed, the flag `zypper needs-rebooting` tests
+#   (left by libzypp for packages in /etc/zypp/needreboot, and by patchctl's
+#   deploy after zypper's exit 102 for a patch that suggests a reboot); a real
 #   boot empties /run (a tmpfs) the same way.
 # os: which os-release the tree answers with (both files were written by the
 #   build); the package manager is the same zypper either way.
