@@ -22,13 +22,14 @@ deps:
 build:
 	SWIFT=$(SWIFT) CONFIG=$(CONFIG) scripts/build-release.sh >/dev/null
 
-# The local lab: a real sshd on 127.x.y.z:2222-2228 chrooted into a Debian 12 tree, a Rocky 9 look-alike and a
-# Debian 13 tree (each built once per machine).
+# The local lab: a real sshd on 127.x.y.z:2222-2229 chrooted into Debian 12 and Debian 13 trees, a Rocky 9 and a
+# SLES 15 look-alike (each built once per machine).
 lab: deps
 	lab/build-chroot.sh
 	lab/advisory-data.sh
 	lab/build-rhel.sh
 	lab/build-trixie.sh
+	lab/build-suse.sh
 	lab/start.sh
 
 lab-stop:

@@ -1,6 +1,6 @@
 # Shared settings and helpers for the lab scripts. Sourced, never run.
 # Env overrides: PATCHCTL_LAB_ROOT (default /var/lib/patchctl-lab),
-#                PATCHCTL_LAB_PORT (default 2222; the lab uses PORT..PORT+6),
+#                PATCHCTL_LAB_PORT (default 2222; the lab uses PORT..PORT+7),
 #                PATCHCTL_LAB_REBOOT_MINUTE (default 1: seconds a "minute" of
 #                  `shutdown -r +N` lasts on the reboot endpoint),
 #                PATCHCTL_LAB_REBOOT_DOWNTIME (default 2: seconds the reboot
@@ -66,6 +66,21 @@ TRIXIE_STAMP_FILE=etc/patchctl-lab.trixie   # inside a tree: which build it is a
 TRIXIE_VERSION=1
 trixie_stamp() { echo "patchctl lab trixie tree v$TRIXIE_VERSION: debootstrap minbase trixie, trixie-security, lab repo"; }
 trixie_built() { [ -d "$TRIXIE_BASE" ] && [ "$(head -n1 "$TRIXIE_MARKER" 2>/dev/null)" = "$(trixie_stamp)" ]; }
+
+# SUSE endpoint (lab/build-suse.sh, lab/suse.sh): on SUSE_PORT, a SLES 15 SP5
+# look-alike whose real zypper, libzypp and rpm (Debian's packages) manage rpm
+# packages and patches from a local repository inside the tree. BASE+6 is the
+# Debian 13 endpoint's. SUSE_BASE is the cached, read-only build; SUSE_TREE the
+# writable copy sessions chroot into.
+SUSE_PORT=$((BASE_PORT + 7))
+SUSE_BASE=$LAB_ROOT/sles15
+SUSE_MARKER=$LAB_ROOT/sles15.built      # first line: suse_stamp, written after the tree is complete
+SUSE_TREE=$LAB_ROOT/sles15-rw
+SUSE_STAMP_FILE=etc/patchctl-lab.suse   # inside a tree: which build it is a copy of
+# Bump when lab/build-suse.sh changes what it builds: cached trees are rebuilt.
+SUSE_VERSION=1
+suse_stamp() { echo "patchctl lab suse tree v$SUSE_VERSION: SLES 15 SP5 look-alike, zypper+libzypp+rpm from Debian; on top of: $(provision_stamp)"; }
+suse_built() { [ -d "$SUSE_BASE" ] && [ "$(head -n1 "$SUSE_MARKER" 2>/dev/null)" = "$(suse_stamp)" ]; }
 
 # Non-root accounts for become (sudo) tests, NAME:UID (the GID is the same number).
 # They must exist with the same UIDs inside the trees (sudo, PAM and the home

@@ -4,7 +4,7 @@
 # it cannot bring the reboot endpoint back), the reboot endpoint's sshd, the lab
 # sshd, and any sessions they spawned (e.g. the `sleep 600` of the slow port),
 # i.e. every process chrooted into a lab tree (base, rw, deploy slots, reboot,
-# the RHEL-family and Debian 13 endpoints').
+# the RHEL-family, Debian 13 and SUSE endpoints').
 # No-op when nothing runs.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -33,4 +33,4 @@ fi
 rm -f "$LAB_DIR/sshd.pid"
 # Sessions outlive a dropped client (e.g. the slow port's `sleep 600` is
 # reparented to init), so also end every process whose root is a lab tree.
-kill_chrooted TERM "$BASE_TREE" "$RW_TREE" "$SLOTS_ROOT/*" "$RHEL_TREE" "$RHEL_TREE.*" "$TRIXIE_TREE" "$TRIXIE_TREE.*"
+kill_chrooted TERM "$BASE_TREE" "$RW_TREE" "$SLOTS_ROOT/*" "$RHEL_TREE" "$RHEL_TREE.*" "$TRIXIE_TREE" "$TRIXIE_TREE.*" "$SUSE_TREE" "$SUSE_TREE.*"

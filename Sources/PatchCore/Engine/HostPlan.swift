@@ -22,7 +22,7 @@ struct HostPlan {
         osUpdates = updates.filter { !separate($0) }
     }
 
-    var installCommand: String? { osUpdates.isEmpty ? nil : platform.installCommand(osUpdates) }
+    var installCommand: String? { osUpdates.isEmpty ? nil : platform.installCommand(osUpdates, of: findings.updates) }
     var thirdPartyCommand: String? { thirdParty.isEmpty ? nil : ThirdPartyManager.linuxInstallCommand(thirdParty) }
     /// The package operations, in the order they run.
     var commands: [String] { [installCommand, thirdPartyCommand].compactMap { $0 } }

@@ -1,6 +1,10 @@
 /// Defaults for every platform, in their Linux form (the kernel's boot id, utmp logins, `shutdown`),
 /// which the Linux families use as they are; macOS replaces the boot id, Windows all four.
 extension Platform {
+    public func installCommand(_ updates: [PendingUpdate], of findings: [PendingUpdate]) -> String {
+        installCommand(updates)
+    }
+
     public func bootIDCommand() -> String {
         "cat /proc/sys/kernel/random/boot_id"
     }

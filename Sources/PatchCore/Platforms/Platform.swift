@@ -43,6 +43,10 @@ public protocol Platform: Sendable {
     func parseScan(_ output: String) throws -> ScanFindings
     /// Installs exactly these versions non-interactively.
     func installCommand(_ updates: [PendingUpdate]) -> String
+    /// The same, knowing every finding of the scan the updates were chosen from: a platform whose
+    /// advisories install as units of their own (SUSE's patches) installs one only when every
+    /// finding it covers is planned. Defaults to `installCommand(updates)`.
+    func installCommand(_ updates: [PendingUpdate], of findings: [PendingUpdate]) -> String
     /// Prints whether a reboot is pending, in the form `parseScan` reads.
     func rebootCheckCommand() -> String
 

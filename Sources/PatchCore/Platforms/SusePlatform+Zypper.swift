@@ -136,8 +136,10 @@ extension SusePlatform {
     }
 
     /// `zypper info -t patch` blocks: `Information for patch NAME:` … `Conflicts : [N]` then one
-    /// indented `NAME[.ARCH] < EDITION` per line. Source packages (`srcpackage:` or `.src`) are
-    /// not installed packages and are left out.
+    /// indented `NAME[.ARCH] < EDITION` per line, or, when there is only one, that entry on the
+    /// label's line itself (`Conflicts   : patchlab-utils < 2.0-150500.1.1`, zypper 1.14 in the
+    /// lab: a noarch package's single conflict). Source packages (`srcpackage:` or `.src`) are not
+    /// installed packages and are left out.
     public static func parsePatchInfo(_ text: String) -> [String: [PatchPackage]] {
         var result: [String: [PatchPackage]] = [:]
         var patch: String?
@@ -150,26 +152,36 @@ extension SusePlatform {
                 continue
             }
             guard let current = patch else { continue }
+            func add(_ entry: Substring) {
+                guard let package = conflictPackage(entry), !result[current, default: []].contains(package) else { return }
+                result[current, default: []].append(package)
+            }
             if raw.hasPrefix(" ") || raw.hasPrefix("\t") {
-                guard inConflicts, !line.hasPrefix("srcpackage:") else { continue }
-                let parts = line.split(separator: " ", omittingEmptySubsequences: true)
-                guard parts.count == 3, parts[1] == "<" || parts[1] == "<=" else { continue }
-                var name = String(parts[0])
-                var arch: String?
-                if let dot = name.lastIndex(of: "."), Self.knownArchitectures.contains(String(name[name.index(after: dot)...])) {
-                    arch = String(name[name.index(after: dot)...])
-                    name = String(name[..<dot])
-                }
-                if arch == "src" || arch == "nosrc" { continue }
-                let package = PatchPackage(name: name, arch: arch, edition: String(parts[2]))
-                if !result[current, default: []].contains(package) { result[current, default: []].append(package) }
+                if inConflicts { add(line[...]) }
             } else {
                 // A new `Label : value` line ends the Conflicts list.
                 inConflicts = line.hasPrefix("Conflicts")
-                if inConflicts, result[current] == nil { result[current] = [] }
+                if inConflicts {
+                    if result[current] == nil { result[current] = [] }
+                    if let colon = line.firstIndex(of: ":") { add(line[line.index(after: colon)...]) }
+                }
             }
         }
         return result
+    }
+
+    /// One `NAME[.ARCH] < EDITION` conflict; nil for anything else (`[N]`, source packages).
+    static func conflictPackage(_ entry: Substring) -> PatchPackage? {
+        let parts = entry.split(separator: " ", omittingEmptySubsequences: true)
+        guard parts.count == 3, parts[1] == "<" || parts[1] == "<=", !parts[0].hasPrefix("srcpackage:") else { return nil }
+        var name = String(parts[0])
+        var arch: String?
+        if let dot = name.lastIndex(of: "."), Self.knownArchitectures.contains(String(name[name.index(after: dot)...])) {
+            arch = String(name[name.index(after: dot)...])
+            name = String(name[..<dot])
+        }
+        if arch == "src" || arch == "nosrc" { return nil }
+        return PatchPackage(name: name, arch: arch, edition: String(parts[2]))
     }
 
     /// Architectures rpm names carry as a `.ARCH` suffix; anything else after the last dot is part

@@ -12,8 +12,11 @@
 ///   so it is never lost. zypper installs either form.
 /// Install is exact: packages as `NAME=EDITION` (the scanned edition, with `--oldpackage` so a newer
 /// edition published since the scan is not taken instead), patch findings as `patch:NAME` (a patch
-/// has one edition). `zypper -n patch --category security` would install whatever is needed at
-/// install time, which is not what was planned and approved, so it is not used.
+/// has one edition), and with them `patch:NAME` for every patch all of whose package findings are
+/// planned: zypper then installs the patch as such (it is "applied", and its reboot request is
+/// known; the same packages installed bare leave zypper no reboot request, as the lab shows).
+/// `zypper -n patch --category security` would install whatever is needed at install time, which is
+/// not what was planned and approved, so it is not used.
 public struct SusePlatform: Platform {
     public let os: OSInfo
     public var family: OSFamily { .suse }
@@ -77,14 +80,36 @@ public struct SusePlatform: Platform {
     static let rebootCheck = "echo '\(Sections.marker) reboot'; zypper needs-rebooting >/dev/null 2>&1; echo \"needs-rebooting $?\"; if [ -e /run/reboot-needed ]; then echo reboot-needed-file; fi"
 
     public func installCommand(_ updates: [PendingUpdate]) -> String {
-        let targets = updates.map { $0.name.hasPrefix("patch:") ? $0.name : "\($0.name)=\($0.availableVersion)" }
+        installCommand(updates, of: updates)
+    }
+
+    public func installCommand(_ updates: [PendingUpdate], of findings: [PendingUpdate]) -> String {
+        var targets = updates.map { $0.name.hasPrefix("patch:") ? $0.name : "\($0.name)=\($0.availableVersion)" }
+        targets += Self.wholePatches(planned: updates, findings: findings).map { "patch:" + $0 }
         // ZYPP_LOCK_TIMEOUT: wait for another zypper/PackageKit run instead of failing at once (exit 7).
         // --no-recommends: install what was planned (and its requirements), not new recommended packages.
-        // Exits 102/103 (reboot/restart of zypper needed) follow a successful install; the reboot
-        // is picked up by the re-scan, so they count as success here.
+        // Exits 102/103 (reboot/restart of zypper needed) follow a successful install. 102 says an
+        // installed patch asks for a reboot, and nothing else keeps that: `zypper needs-rebooting`
+        // tests only /run/reboot-needed, which libzypp writes for packages in /etc/zypp/needreboot,
+        // not for patches. So the request is left there (a tmpfs: the next boot clears it), where
+        // the re-scan, later scans and zypper itself find it.
         return "\(Self.environment) ZYPP_LOCK_TIMEOUT=300; " + Shell.join([
             "zypper", "--non-interactive", "install", "--auto-agree-with-licenses", "--oldpackage", "--no-recommends", "--",
-        ] + targets) + "; rc=$?; case $rc in 102|103) rc=0;; esac; exit $rc"
+        ] + targets) + "; rc=$?; case $rc in 102) [ -e /run/reboot-needed ] || : >/run/reboot-needed; rc=0;; 103) rc=0;; esac; exit $rc"
+    }
+
+    /// Patches (by name, first-seen order) that cover planned package findings and no finding
+    /// left out of the plan: installing `patch:NAME` then adds nothing that was not planned.
+    static func wholePatches(planned: [PendingUpdate], findings: [PendingUpdate]) -> [String] {
+        let plannedNames = Set(planned.map(\.name))
+        var names: [String] = []
+        for update in planned where !update.name.hasPrefix("patch:") {
+            for patch in update.advisories where !names.contains(patch) && !plannedNames.contains("patch:" + patch) {
+                let covered = findings.filter { !$0.name.hasPrefix("patch:") && $0.advisories.contains(patch) }.map(\.name)
+                if covered.allSatisfy(plannedNames.contains) { names.append(patch) }
+            }
+        }
+        return names
     }
 
     public func packageInstallCommand(_ package: PackageRecord, path: String?) -> String? {

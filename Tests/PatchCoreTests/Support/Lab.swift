@@ -263,6 +263,36 @@ enum Lab {
         try await withLabLock("trixie-endpoint.lock", waiting: seconds, body)
     }
 
+    // MARK: SUSE endpoint (lab/suse.sh)
+
+    /// SUSE lab tests run when lab/start.sh serves that endpoint (LAB_SUSE_PORT, once lab/build-suse.sh
+    /// has built its tree); under `make test` (PATCHCTL_REQUIRE_LAB=1) its absence fails them.
+    static var suseEnabled: Bool {
+        env["LAB_SUSE_PORT"] != nil || ProcessInfo.processInfo.environment["PATCHCTL_REQUIRE_LAB"] == "1"
+    }
+
+    /// Runs `lab/suse.sh` (LAB_SUSE_SCRIPT) with `arguments`; a non-zero exit fails the test with what it printed.
+    static func suse(_ arguments: [String]) throws {
+        try script("LAB_SUSE_SCRIPT", arguments)
+    }
+
+    /// Makes the SUSE endpoint's tree a fresh copy of its cached build (SLES 15 SP5, nothing pending a
+    /// reboot) and returns its root login on LAB_SUSE_PORT, chrooted into `suseRoot()`.
+    static func resetSuse(_ name: String = "sles", address: String = "127.0.0.1") throws -> Host {
+        try suse(["reset"])
+        return try host(name, address: address, portKey: "LAB_SUSE_PORT")
+    }
+
+    /// The tree the SUSE endpoint's sessions are chrooted into (read it directly for the independent answer).
+    static func suseRoot() throws -> String {
+        try value("LAB_SUSE_ROOT")
+    }
+
+    /// Runs `body` holding the SUSE endpoint alone (`.lab/suse-endpoint.lock`).
+    static func withSuseEndpoint<T: Sendable>(waiting seconds: Double = 900, _ body: @Sendable () async throws -> T) async throws -> T {
+        try await withLabLock("suse-endpoint.lock", waiting: seconds, body)
+    }
+
     /// Whether a plain TCP connection to `address`:`port` is accepted right now (false when refused).
     static func accepts(_ address: String, port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
