@@ -73,63 +73,9 @@ Components: main
 Trusted: yes
 SRC
 
-# --- tiny lab packages (the same as the bookworm tree's) ----------------------
-export SOURCE_DATE_EPOCH=1700000000      # reproducible .deb timestamps
-mkdeb() {  # mkdeb NAME VERSION [POSTINST-BODY]  -> $WORK/NAME_VERSION_all.deb
-    local name=$1 ver=$2 d=$WORK/$1-$2
-    mkdir -p "$d/DEBIAN" "$d/usr/share/patchlab" "$d/usr/bin"
-    echo "$ver" >"$d/usr/share/patchlab/$name.version"
-    printf '#!/bin/sh\necho "%s %s"\n' "$name" "$ver" >"$d/usr/bin/$name"
-    chmod 755 "$d/usr/bin/$name"
-    cat >"$d/DEBIAN/control" <<CTL
-Package: $name
-Version: $ver
-Architecture: all
-Section: misc
-Priority: optional
-Maintainer: patchctl lab <lab@patchctl.invalid>
-Description: patchctl test-lab package $name $ver
- Installs /usr/bin/$name, which prints its own version.
-CTL
-    if [ -n "${3:-}" ]; then
-        printf '#!/bin/sh\nset -e\n%s\n' "$3" >"$d/DEBIAN/postinst"
-        chmod 755 "$d/DEBIAN/postinst"
-    fi
-    dpkg-deb --root-owner-group -Zxz --build "$d" "$WORK/${name}_${ver}_all.deb" >>"$LOG" 2>&1
-}
-mkdeb patchlab-canary 1.0
-mkdeb patchlab-tool 1.0
-mkdeb patchlab-canary 1.1 'if [ "$1" = configure ]; then
-  touch /var/run/reboot-required
-  grep -qsx patchlab-canary /var/run/reboot-required.pkgs || echo patchlab-canary >>/var/run/reboot-required.pkgs
-fi'
-mkdeb patchlab-tool 2.0
-
-# --- local repo: /srv/lab-repo/{pool,dists}/SUITE ------------------------------
-ARCH=$(dpkg --print-architecture)
-REPO_DIR=$TMP/srv/lab-repo
-mksuite() {  # mksuite SUITE LABEL DEB
-    local suite=$1 label=$2 deb=$3 idx=dists/$1/main/binary-$ARCH
-    mkdir -p "$REPO_DIR/pool/$suite" "$REPO_DIR/$idx"
-    cp "$deb" "$REPO_DIR/pool/$suite/"
-    (cd "$REPO_DIR" && dpkg-scanpackages -m "pool/$suite" /dev/null >"$idx/Packages" 2>>"$LOG")
-    cat >"$REPO_DIR/dists/$suite/Release" <<REL
-Origin: PatchLab
-Label: $label
-Suite: $suite
-Codename: $suite
-Version: 13
-Date: $(LC_ALL=C date -u -R -d @"$SOURCE_DATE_EPOCH")
-Architectures: $ARCH
-Components: main
-Description: patchctl lab repository ($suite)
-SHA256:
- $(sha256sum <"$REPO_DIR/$idx/Packages" | cut -d' ' -f1) $(stat -c %s "$REPO_DIR/$idx/Packages") main/binary-$ARCH/Packages
-REL
-}
-mksuite lab-security PatchLab-Security "$WORK/patchlab-canary_1.1_all.deb"
-mksuite lab-updates PatchLab "$WORK/patchlab-tool_2.0_all.deb"
-chmod -R a+rX "$REPO_DIR"                # apt's _apt user must read it
+# --- the lab's own repository: /srv/lab-repo (lab/lab-repo.sh) ------------------
+. "$(dirname "$0")/lab-repo.sh"
+build_lab_repo "$WORK" "$TMP/srv/lab-repo" 13 "$LOG"
 
 # --- the old versions installed, current indexes, candidates cached ------------
 mkdir -p "$TMP/tmp/patchlab"

@@ -31,30 +31,10 @@ public enum PortProbe {
 
     /// `address`: a numeric IPv4 or IPv6 address (the sweep resolves nothing).
     public static func connect(address: String, port: Int, timeout: Double, reactor: Reactor = .shared) async -> Outcome {
-        var storage = sockaddr_storage()
-        var length: socklen_t = 0
-        var family: Int32 = AF_INET
-        withUnsafeMutableBytes(of: &storage) { raw in
-            if address.contains(":") {
-                var v6 = sockaddr_in6()
-                v6.sin6_family = sa_family_t(AF_INET6)
-                v6.sin6_port = in_port_t(UInt16(port).bigEndian)
-                if inet_pton(AF_INET6, address, &v6.sin6_addr) == 1 {
-                    raw.storeBytes(of: v6, as: sockaddr_in6.self)
-                    length = socklen_t(MemoryLayout<sockaddr_in6>.size)
-                    family = AF_INET6
-                }
-            } else {
-                var v4 = sockaddr_in()
-                v4.sin_family = sa_family_t(AF_INET)
-                v4.sin_port = in_port_t(UInt16(port).bigEndian)
-                if inet_pton(AF_INET, address, &v4.sin_addr) == 1 {
-                    raw.storeBytes(of: v4, as: sockaddr_in.self)
-                    length = socklen_t(MemoryLayout<sockaddr_in>.size)
-                }
-            }
+        guard (1...65535).contains(port), let resolved = Self.socketAddress(address, port: port) else {
+            return .failed("not a numeric address and port: \(address) \(port)")
         }
-        guard length > 0, (1...65535).contains(port) else { return .failed("not a numeric address and port: \(address) \(port)") }
+        var (storage, length, family) = resolved
         let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return .failed(String(cString: strerror(errno))) }
         var one: Int32 = 1
@@ -84,5 +64,31 @@ public enum PortProbe {
         case ETIMEDOUT: return .timeout
         default: return .failed(String(cString: strerror(code)))
         }
+    }
+
+    /// A numeric IPv4 or IPv6 address (and port) as the socket calls take it: the storage, its
+    /// length and the address family; nil when `address` is not numeric.
+    public static func socketAddress(_ address: String, port: Int = 0) -> (sockaddr_storage, socklen_t, Int32)? {
+        var storage = sockaddr_storage()
+        var length: socklen_t = 0
+        let family: Int32 = address.contains(":") ? AF_INET6 : AF_INET
+        withUnsafeMutableBytes(of: &storage) { raw in
+            if family == AF_INET6 {
+                var v6 = sockaddr_in6()
+                v6.sin6_family = sa_family_t(AF_INET6)
+                v6.sin6_port = in_port_t(UInt16(truncatingIfNeeded: port).bigEndian)
+                guard inet_pton(AF_INET6, address, &v6.sin6_addr) == 1 else { return }
+                raw.storeBytes(of: v6, as: sockaddr_in6.self)
+                length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+            } else {
+                var v4 = sockaddr_in()
+                v4.sin_family = sa_family_t(AF_INET)
+                v4.sin_port = in_port_t(UInt16(truncatingIfNeeded: port).bigEndian)
+                guard inet_pton(AF_INET, address, &v4.sin_addr) == 1 else { return }
+                raw.storeBytes(of: v4, as: sockaddr_in.self)
+                length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            }
+        }
+        return length > 0 ? (storage, length, family) : nil
     }
 }

@@ -23,13 +23,7 @@ public final class DiscoverTopology: @unchecked Sendable {
     private static let script = HostileEndpoint.repository.appendingPathComponent("lab/discover/topology.sh").path
 
     public init(chroot: String) throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("patchctl-discover-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let (status, output) = Self.run(["up", directory.path, chroot])
-        guard status == 0, output.contains("READY") else {
-            _ = Self.run(["down"])
-            throw HostileEndpoint.Failure("discover topology did not start (exit \(status)): \(output)")
-        }
+        directory = try NamespaceTopology.up(script: Self.script, name: "discover", chroot: chroot)
     }
 
     deinit {
@@ -77,16 +71,6 @@ public final class DiscoverTopology: @unchecked Sendable {
     }
 
     private static func run(_ arguments: [String]) -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch { return (-1, "\(error)") }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let status = process.waitForExit()
-        return (status, String(decoding: data, as: UTF8.self))
+        NamespaceTopology.run(script, arguments)
     }
 }

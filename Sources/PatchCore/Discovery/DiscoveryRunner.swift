@@ -216,26 +216,8 @@ public struct DiscoveryRunner: Sendable {
     }
 
     private static func lookupName(_ address: String) -> String? {
-        var storage = sockaddr_storage()
-        var length: socklen_t = 0
-        withUnsafeMutableBytes(of: &storage) { raw in
-            if address.contains(":") {
-                var v6 = sockaddr_in6()
-                v6.sin6_family = sa_family_t(AF_INET6)
-                if inet_pton(AF_INET6, address, &v6.sin6_addr) == 1 {
-                    raw.storeBytes(of: v6, as: sockaddr_in6.self)
-                    length = socklen_t(MemoryLayout<sockaddr_in6>.size)
-                }
-            } else {
-                var v4 = sockaddr_in()
-                v4.sin_family = sa_family_t(AF_INET)
-                if inet_pton(AF_INET, address, &v4.sin_addr) == 1 {
-                    raw.storeBytes(of: v4, as: sockaddr_in.self)
-                    length = socklen_t(MemoryLayout<sockaddr_in>.size)
-                }
-            }
-        }
-        guard length > 0 else { return nil }
+        guard let resolved = PortProbe.socketAddress(address) else { return nil }
+        var (storage, length, _) = resolved
         var buffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
         let rc = withUnsafePointer(to: &storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getnameinfo($0, length, &buffer, socklen_t(buffer.count), nil, 0, NI_NAMEREQD) }
