@@ -98,4 +98,20 @@ struct RecordFixturesCommandTests {
         #expect(result.stderr.contains("127.0.0.1"), "\(result.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).isEmpty)
     }
+
+    /// `SHELL_TYPE=powershell` sends the scan's PowerShell command (`ScanScript.powershell`): the lab's
+    /// POSIX host has no powershell.exe, which the error says; nothing is written.
+    @Test func aPowerShellShellTypeSendsThePowerShellScan() async throws {
+        let out = try CLI.temporaryDirectory()
+        // Held: a reset swapping the tree under the session would fail it for another reason.
+        let result = try await CLI.withLabLock("trixie-endpoint.lock") {
+            try await CLI.runWaiting([
+                "record-fixtures", "root@127.0.0.1:\(try CLI.lab("LAB_TRIXIE_PORT"))", "--shell-type", "powershell",
+                "--private-key", try CLI.lab("LAB_KEY"), "--known-hosts", try CLI.lab("LAB_KNOWN_HOSTS"), "--out", out.path,
+            ])
+        }
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("the Windows scan printed no OS facts") && result.stderr.contains("powershell.exe"), "\(result.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).isEmpty)
+    }
 }

@@ -72,7 +72,12 @@ public struct FixtureRecorder: Sendable {
             onFinished: { _ in })
         guard let outcome = outcomes.first else { throw Failure(description: "\(host.name): not started") }
         let captured = try outcome.get()
-        return try await write(captured, into: parent, now: now)
+        do {
+            return try await write(captured, into: parent, now: now)
+        } catch let failure as HostFanOut.Failure {
+            // An output the scan cannot read (a Windows shell type for a POSIX host…): said as a scan says it.
+            throw Failure(description: failure.message)
+        }
     }
 
     private func write(_ captured: Captured, into parent: String, now: Date) async throws -> Recording {
