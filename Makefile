@@ -9,7 +9,7 @@ LAB_KNOWN_HOSTS = .lab/known_hosts
 # libssh2 >= 1.11 (RSA with rsa-sha2-256/512): the system's, or Debian trixie's built static by scripts/libssh2.sh.
 LIBSSH2 = PKG_CONFIG_PATH="$$(scripts/libssh2.sh)"
 
-.PHONY: bench-advisories bench-discover bench-history all deps build lab lab-stop demo test fuzz bench install uninstall deb clean
+.PHONY: bench-advisories bench-discover bench-history all deps build lab lab-stop demo test fuzz bench install uninstall deb clean record-fixtures
 
 all: build
 
@@ -46,6 +46,15 @@ demo: build lab
 	$(BIN) history --last 5
 	$(BIN) report compliance --standard pci-dss -i inventories/lab-deploy.yml --format html -o patch-report.html
 	@echo "compliance report with charts: $$(pwd)/patch-report.html"
+
+# Fixtures from your own host (docs/platforms.md#recording-fixtures): the scan's own command over SSH, its output
+# with host names, the login user, addresses and MACs scrubbed, and a SOURCE.md, into OUT/<os>-<version>-<date>/.
+# make record-fixtures HOST=[user@]host[:port] [KEY=path] [OUT=dir] [SHELL_TYPE=powershell] [KNOWN_HOSTS=file]
+OUT ?= Tests/PatchCoreTests/Fixtures/recorded
+record-fixtures: build
+	@test -n "$(HOST)" || { echo 'usage: make record-fixtures HOST=[user@]host[:port] [KEY=path] [OUT=dir] [SHELL_TYPE=powershell]' >&2; exit 64; }
+	$(BIN) record-fixtures '$(HOST)' --out '$(OUT)' $(if $(KEY),--private-key '$(KEY)') \
+	    $(if $(SHELL_TYPE),--shell-type '$(SHELL_TYPE)') $(if $(KNOWN_HOSTS),--known-hosts '$(KNOWN_HOSTS)')
 
 # Unit tests on recorded outputs plus integration tests against the lab's real sshd and apt, and
 # inventory tests against ansible-core's own answers (in .venv/, see scripts/test-venv.sh).

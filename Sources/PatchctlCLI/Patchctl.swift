@@ -14,7 +14,8 @@ public struct Patchctl: AsyncParsableCommand {
             """,
         version: PatchctlVersion.long,
         subcommands: [Scan.self, Exec.self, Ping.self, Discover.self, Deploy.self, Install.self, Package.self, Approvals.self, Approve.self, Reject.self, Defer.self,
-                      History.self, Report.self, Exception.self, Diff.self, Hosts.self, Advisories.self, Metrics.self, Config.self]
+                      History.self, Report.self, Exception.self, Diff.self, Hosts.self, Advisories.self, Metrics.self, Config.self,
+                      RecordFixtures.self]
     )
 
     public init() {}

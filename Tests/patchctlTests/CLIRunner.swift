@@ -126,13 +126,18 @@ extension CLI {
     /// Takes turns with every other suite on the lab's deploy endpoints (slots and the reboot
     /// endpoint): the same flock on `.lab/deploy-endpoints.lock` as the PatchCore lab tests.
     static func withDeployEndpoints<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
-        let path = try lab("LAB_DIR") + "/deploy-endpoints.lock"
+        try await withLabLock("deploy-endpoints.lock", body)
+    }
+
+    /// Holds `.lab/NAME` (flock), as the PatchCore lab tests do for the endpoint it names.
+    static func withLabLock<T: Sendable>(_ name: String, _ body: @Sendable () async throws -> T) async throws -> T {
+        let path = try lab("LAB_DIR") + "/" + name
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         try #require(fd >= 0, "cannot open \(path)")
         defer { close(fd) }
         let deadline = Date().addingTimeInterval(900)
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            try #require(Date() < deadline, "the lab's deploy endpoints stayed busy for 900 s")
+            try #require(Date() < deadline, "\(name) stayed held for 900 s")
             try await Task.sleep(nanoseconds: 50_000_000)
         }
         return try await body()

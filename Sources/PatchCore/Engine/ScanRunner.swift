@@ -57,9 +57,21 @@ public struct ScanRunner: Sendable {
     /// platform the facts describe. Scan and deploy both start here, so both see each update's
     /// CVEs (policies select on them) when the run has advisories.
     static func detectAndScan(_ connection: HostConnection, refresh: Bool, advisories: AdvisoryIndex? = nil) async throws -> (any Platform, ScanFindings) {
-        let host = connection.host
-        let script = ScanScript(for: host)
-        let output = try await connection.run(script.command(refresh: refresh))
+        let (script, _, output) = try await runScanCommand(connection, refresh: refresh)
+        return try await read(output, of: script, host: connection.host, advisories: advisories)
+    }
+
+    /// The one command a scan sends (`ScanScript`, escalated when the host has `become`), and what it
+    /// printed. `record-fixtures` saves this output: it must be the scan's own, not a copy.
+    static func runScanCommand(_ connection: HostConnection, refresh: Bool) async throws -> (script: ScanScript, command: String, output: CommandResult) {
+        let script = ScanScript(for: connection.host)
+        let command = script.command(refresh: refresh)
+        return (script, command, try await connection.run(command))
+    }
+
+    /// A scan command's output read as a scan reads it: facts, the platform they describe, its
+    /// findings and the Linux third-party sections (and advisories when the run has them).
+    static func read(_ output: CommandResult, of script: ScanScript, host: Host, advisories: AdvisoryIndex? = nil) async throws -> (any Platform, ScanFindings) {
         let facts = try await parsing(host, "facts") { try script.facts(from: output) }
         guard let platform = Platforms.detect(facts) else {
             let id = facts.osRelease["PRETTY_NAME"] ?? facts.osRelease["ID"] ?? facts.kernelName
