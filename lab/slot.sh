@@ -116,7 +116,11 @@ reset_slot() {
     mkdir -p -m 755 "$SLOTS_ROOT"
     check_chroot_perms "$SLOTS_ROOT"
     remove_tree "$tree.tmp"
+    # A base that is a symlink would be copied as the link, and the slot's changes (the reboot
+    # layer, deploys) would land in the shared base tree itself.
+    [ -d "$BASE_TREE" ] && [ ! -L "$BASE_TREE" ] || die "$BASE_TREE is not a directory"
     cp -a --reflink=auto "$BASE_TREE" "$tree.tmp"
+    [ -d "$tree.tmp" ] && [ ! -L "$tree.tmp" ] || die "$tree.tmp is not a copy of the base tree"
     if [ "$slot" = reboot ]; then
         add_reboot_layer "$tree.tmp"
         exec 8>"$REBOOT_LOCK"
