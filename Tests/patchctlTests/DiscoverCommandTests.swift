@@ -45,11 +45,13 @@ struct DiscoverCommandTests {
         }
         #expect(Self.keys(hosts[DiscoverTopology.rsaOnly]).map { $0["type"] ?? "" } == ["ssh-rsa"])
         #expect(Self.keys(hosts[DiscoverTopology.ed25519AndECDSA]).map { $0["type"] ?? "" }.sorted() == ["ecdsa-sha2-nistp256", "ssh-ed25519"])
-        let winrm = try #require((hosts[DiscoverTopology.wsman]?["winrm"] as? [[String: Any]])?.first)
-        #expect(winrm["port"] as? Int == 5985)
-        #expect(winrm["wsman"] as? Bool == true)
-        #expect(winrm["auth"] as? [String] == ["Negotiate", "Basic"])
-        #expect(winrm["server"] as? String == "Microsoft-HTTPAPI/2.0")
+        let winrm = try #require(hosts[DiscoverTopology.wsman]?["winrm"] as? [[String: Any]])
+        #expect(winrm.map { "\($0["port"] as? Int ?? 0)/\($0["scheme"] as? String ?? "")" } == ["5985/http", "5986/https"])
+        for listener in winrm {
+            #expect(listener["wsman"] as? Bool == true, "\(listener)")
+            #expect(listener["auth"] as? [String] == ["Negotiate", "Basic"], "\(listener)")
+            #expect(listener["server"] as? String == "Microsoft-HTTPAPI/2.0", "\(listener)")
+        }
         #expect((hosts[DiscoverTopology.wsman]?["ssh"] as? [Any])?.isEmpty == true)
         // The first run: everything is new.
         let changes = try #require(document["changes"] as? [String: Any])
@@ -235,5 +237,33 @@ extension DiscoverSafetyCommandTests {
         #expect(lines.contains("Sweep 8190 addresses? [y/N]"), "\(lines)")
         #expect(lines.contains("nothing swept"), "\(lines)")
         #expect(!FileManager.default.fileExists(atPath: folder.path + "/h.db"), "nothing may be recorded")
+    }
+}
+
+/// Reverse names come from the system's resolver; the tests ask only for 127.0.0.1, which
+/// /etc/hosts answers (nsswitch's `files`), so no query ever leaves the machine.
+@Suite("discover names hosts by reverse lookup", .enabled(if: CLI.labEnabled && DiscoverNames.loopbackName != nil))
+struct DiscoverNameCommandTests {
+    @Test("127.0.0.1 is named as /etc/hosts names it, and its ed25519 fingerprint is the lab's")
+    func loopbackIsNamed() throws {
+        let folder = try CLI.temporaryDirectory()
+        let result = try CLI.run(["discover", "127.0.0.1", "--ports", try CLI.lab("LAB_PORT"), "--format", "json", "--db", folder.path + "/h.db"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let host = try #require((try CLI.json(result.stdout)["hosts"] as? [[String: Any]])?.first)
+        #expect(host["name"] as? String == DiscoverNames.loopbackName)
+        let keys = (host["ssh"] as? [[String: Any]])?.first?["keys"] as? [[String: String]]
+        #expect(keys?.filter { $0["type"] == "ssh-ed25519" }.map { $0["fingerprint"] } == [try CLI.lab("LAB_HOST_FINGERPRINT")], "\(keys ?? [])")
+    }
+}
+
+enum DiscoverNames {
+    /// The first name /etc/hosts gives 127.0.0.1 (what getnameinfo answers from `files`).
+    static var loopbackName: String? {
+        guard let text = try? String(contentsOfFile: "/etc/hosts", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: "#").first?.split(whereSeparator: { $0 == " " || $0 == "\t" }) ?? []
+            if fields.count >= 2, fields[0] == "127.0.0.1" { return String(fields[1]) }
+        }
+        return nil
     }
 }

@@ -7,7 +7,8 @@
 #     10.234.0.18  sshd :22, host keys ed25519 + ecdsa (nistp256) only
 #     10.234.0.19  sshd :22 and :2222, host key ed25519 only; root logs in with DIR/id_ed25519,
 #                  sessions chrooted into CHROOT (the lab's read-only Debian tree)
-#     10.234.0.20  a WS-Management-like HTTP listener on 5985 (lab/discover/wsman.py), nothing on 22
+#     10.234.0.20  WS-Management-like listeners (lab/discover/wsman.py): HTTP on 5985, HTTPS on 5986
+#                  (a self-signed certificate), nothing on 22
 #     10.234.0.21  held, nothing listens: connection refused
 #
 # The controller gets `unreachable 10.234.0.16/28` and a /32 route via 10.234.1.2 for each of .17-.21:
@@ -174,14 +175,22 @@ done
 : >"$dir/wsman.log"
 ip netns exec "$ns" setsid /usr/bin/python3 "$here/wsman.py" 10.234.0.20 5985 </dev/null >>"$dir/wsman.log" 2>&1 &
 echo $! >"$dir/wsman.pid"
+# WinRM over HTTPS on 5986, with a self-signed certificate as a fresh Windows listener has.
+[ -f "$dir/wsman.crt" ] || openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=wsman-lab" \
+    -keyout "$dir/wsman.key" -out "$dir/wsman.crt" >/dev/null 2>&1
+: >"$dir/wsman-tls.log"
+ip netns exec "$ns" setsid /usr/bin/python3 "$here/wsman.py" 10.234.0.20 5986 --tls "$dir/wsman.crt" "$dir/wsman.key" \
+    </dev/null >>"$dir/wsman-tls.log" 2>&1 &
 
 answers 10.234.0.17 22 "$(fingerprint_of "$dir/host_17_rsa.pub")"
 answers 10.234.0.18 22 "$( (fingerprint_of "$dir/host_18_ed25519.pub"; fingerprint_of "$dir/host_18_ecdsa.pub") | sort)"
 answers 10.234.0.19 22 "$(fingerprint_of "$dir/host_19_ed25519.pub")"
 answers 10.234.0.19 2222 "$(fingerprint_of "$dir/host_19_ed25519.pub")"
 # The listener prints LISTENING once its socket listens.
-for _ in $(seq 200); do grep -q '^LISTENING' "$dir/wsman.log" && break; sleep 0.05; done
-grep -q '^LISTENING' "$dir/wsman.log" || { echo "discover topology: wsman listener did not start" >&2; cat "$dir/wsman.log" >&2; down; exit 1; }
+for log in wsman.log wsman-tls.log; do
+    for _ in $(seq 200); do grep -q '^LISTENING' "$dir/$log" && break; sleep 0.05; done
+    grep -q '^LISTENING' "$dir/$log" || { echo "discover topology: a wsman listener did not start" >&2; cat "$dir/$log" >&2; down; exit 1; }
+done
 # ssh-keyscan's own connections are in the logs: start them empty so tests count only theirs.
 for n in 17 18 19; do : >"$dir/sshd-$n.log"; done
 echo READY
