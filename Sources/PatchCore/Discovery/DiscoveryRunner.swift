@@ -96,21 +96,20 @@ public struct DiscoveryRunner: Sendable {
                 func collect(_ result: (Int, Int, Int, Probe)) {
                     let (key, segment, port, probe) = result
                     inFlight -= 1
+                    func answered(_ add: (inout DiscoveredHost) -> Void) {
+                        var host = found[key] ?? DiscoveredHost(address: targets.segments[segment].address(at: Self.offset(key)),
+                                                               network: targets.segments[segment].label)
+                        add(&host)
+                        found[key] = host
+                    }
                     switch probe {
                     case .closed: break
                     case let .localError(why):
                         localErrors += 1
                         if firstLocalError == nil { firstLocalError = why }
-                    default:
-                        var host = found[key] ?? DiscoveredHost(address: targets.segments[segment].address(at: Self.offset(key)),
-                                                               network: targets.segments[segment].label)
-                        switch probe {
-                        case let .ssh(record): host.ssh.append(record)
-                        case let .winrm(record): host.winrm.append(record)
-                        case .open: host.openPorts.append(port)
-                        case .closed, .localError: break
-                        }
-                        found[key] = host
+                    case let .ssh(record): answered { $0.ssh.append(record) }
+                    case let .winrm(record): answered { $0.winrm.append(record) }
+                    case .open: answered { $0.openPorts.append(port) }
                     }
                     pending[key, default: ports.count] -= 1
                     if pending[key] == 0 {

@@ -43,7 +43,9 @@ extension HistoryStore {
     /// Stores a finished sweep and returns what changed since earlier discover runs: addresses
     /// never found before, addresses the last run that swept them found and this one did not, and
     /// host keys that differ from the last ones recorded for the same address, port and type.
-    public func recordDiscovery(runId: String, _ run: DiscoveryRun, swept: DiscoveryTargets) throws -> DiscoveryChanges {
+    /// Ends the run in the same transaction (`state`, its counts): the run as recorded is returned,
+    /// with its changes and each host's `seenBefore`.
+    public func recordDiscovery(runId: String, _ run: DiscoveryRun, swept: DiscoveryTargets, state: RunState = .finished) throws -> DiscoveryRun {
         try write { db in
             var changes = DiscoveryChanges()
             let earlier = try Row.fetchAll(db, sql: """
@@ -85,8 +87,11 @@ extension HistoryStore {
             }
             var stored = run
             stored.changes = changes
-            for var host in run.hosts {
-                host.seenBefore = !changes.new.contains(host.address)
+            var recorded = run
+            recorded.changes = changes
+            for index in recorded.hosts.indices {
+                recorded.hosts[index].seenBefore = !changes.new.contains(recorded.hosts[index].address)
+                let host = recorded.hosts[index]
                 try db.execute(sql: "INSERT INTO discovered_hosts (run_id, address, name, document) VALUES (?, ?, ?, ?)",
                                arguments: [runId, host.address, host.name, try StoreCodec.encode(host)])
                 for (port, key) in host.allKeys {
@@ -95,21 +100,15 @@ extension HistoryStore {
                         """, arguments: [runId, host.address, port, key.type, key.fingerprint, key.key, run.finishedAt])
                 }
             }
-            try db.execute(sql: "UPDATE runs SET options = ?, report = ? WHERE id = ?",
-                           arguments: [try StoreCodec.encode(DiscoverySweep(targets: run.targets, ports: run.ports)),
-                                       try StoreCodec.encode(changes), runId])
-            return changes
-        }
-    }
-
-    /// Counts a finished discover run's hosts for `history` (its hosts are not scan hosts).
-    public func summarizeDiscovery(runId: String) throws {
-        try write { db in
+            // `history` counts a discover run's hosts from here (they are not scan hosts, so not
+            // finishRun's run_hosts count).
             try db.execute(sql: """
-                UPDATE runs SET (host_count, ok_count, failed_count, updates_count, security_count) =
-                    ((SELECT COUNT(*) FROM discovered_hosts WHERE run_id = runs.id), (SELECT COUNT(*) FROM discovered_hosts WHERE run_id = runs.id), 0, 0, 0)
+                UPDATE runs SET options = ?, report = ?, finished_at = ?, state = ?,
+                    host_count = ?, ok_count = ?, failed_count = 0, updates_count = 0, security_count = 0
                 WHERE id = ?
-                """, arguments: [runId])
+                """, arguments: [try StoreCodec.encode(DiscoverySweep(targets: run.targets, ports: run.ports)), try StoreCodec.encode(changes),
+                                 run.finishedAt, state.rawValue, recorded.hosts.count, recorded.hosts.count, runId])
+            return recorded
         }
     }
 

@@ -112,16 +112,7 @@ extension Patchctl {
             var run = DiscoveryRun(runId: runId, startedAt: started, finishedAt: Date(), targets: swept.labels, ports: portList,
                                    addressesSwept: swept.count, hosts: outcome.hosts)
             run.localErrors = outcome.localErrors
-            run.changes = try store.recordDiscovery(runId: runId, run, swept: swept)
-            let changes = run.changes
-            run.hosts = run.hosts.map { host in
-                var copy = host
-                copy.seenBefore = !(changes?.new.contains(host.address) ?? false)
-                return copy
-            }
-            try store.finishRun(runId: runId, finishedAt: run.finishedAt, state: outcome.localErrors > 0 ? .incomplete : .finished,
-                                report: changes.flatMap { try? StoreCodec.encode($0) })
-            try store.summarizeDiscovery(runId: runId)
+            run = try store.recordDiscovery(runId: runId, run, swept: swept, state: outcome.localErrors > 0 ? .incomplete : .finished)
             if let inventory, let against {
                 run.against = InventoryComparison.build(inventory: inventory, label: against, found: run.hosts, swept: swept, resolveNames: !noDNS)
             }

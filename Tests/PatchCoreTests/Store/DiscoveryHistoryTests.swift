@@ -27,10 +27,8 @@ struct DiscoveryHistoryTests {
         let runId = try store.beginRun(kind: .discover, startedAt: started, inventory: nil, hostPattern: nil, options: nil, version: "test")
         let run = DiscoveryRun(runId: runId, startedAt: started, finishedAt: started.addingTimeInterval(5), targets: swept.labels, ports: [22],
                                addressesSwept: swept.count, hosts: hosts)
-        let changes = try store.recordDiscovery(runId: runId, run, swept: swept)
-        try store.finishRun(runId: runId, finishedAt: run.finishedAt)
-        try store.summarizeDiscovery(runId: runId)
-        return changes
+        let recorded = try store.recordDiscovery(runId: runId, run, swept: swept)
+        return try #require(recorded.changes)
     }
 
     @Test("new, gone and changed keys, judged only where a network was swept again")
