@@ -120,10 +120,9 @@ public enum HostKeyScanner {
         var length = 0
         var type: Int32 = 0
         guard let key = libssh2_session_hostkey(handle, &length, &type), let name = SSHSession.hostKeyTypeName(type),
-              let hash = libssh2_hostkey_hash(handle, LIBSSH2_HOSTKEY_HASH_SHA256) else {
+              let fingerprint = SSHSession.hostKeyFingerprint(handle) else {
             return Attempt(banner: banner, error: "the server sent no usable host key")
         }
-        let fingerprint = "SHA256:" + Data(bytes: hash, count: 32).base64EncodedString().replacingOccurrences(of: "=", with: "")
         let blob = Data(bytes: key, count: length).base64EncodedString()
         // Politely, without waiting long: the key is what was wanted.
         let goodbye = Deadline.after(seconds: min(timeout, 1))

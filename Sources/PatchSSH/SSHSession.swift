@@ -159,6 +159,12 @@ public final class SSHSession: @unchecked Sendable {
     static let keyExchangePreference =
         "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha256,diffie-hellman-group16-sha512,diffie-hellman-group18-sha512,diffie-hellman-group14-sha256"
 
+    /// The SHA256 fingerprint of the host key the handshake received, as OpenSSH prints it.
+    static func hostKeyFingerprint(_ handle: OpaquePointer) -> String? {
+        guard let hash = libssh2_hostkey_hash(handle, LIBSSH2_HOSTKEY_HASH_SHA256) else { return nil }
+        return "SHA256:" + Data(bytes: hash, count: 32).base64EncodedString().replacingOccurrences(of: "=", with: "")
+    }
+
     static func hostKeyTypeName(_ type: Int32) -> String? {
         switch type {
         case LIBSSH2_HOSTKEY_TYPE_ED25519: return "ssh-ed25519"
@@ -178,10 +184,7 @@ public final class SSHSession: @unchecked Sendable {
         guard let key = libssh2_session_hostkey(handle, &length, &type) else {
             throw SSHError.handshake(host: config.label, LibSSH2Error.last(handle, function: "libssh2_session_hostkey"))
         }
-        if let hash = libssh2_hostkey_hash(handle, LIBSSH2_HOSTKEY_HASH_SHA256) {
-            let digest = Data(bytes: hash, count: 32).base64EncodedString()
-            hostKeyFingerprint = "SHA256:" + digest.replacingOccurrences(of: "=", with: "")
-        }
+        if let fingerprint = Self.hostKeyFingerprint(handle) { hostKeyFingerprint = fingerprint }
         let raw = UnsafeRawBufferPointer(start: key, count: length)
         if let name = Self.hostKeyTypeName(type) { hostKeyEntry = name + " " + Data(raw).base64EncodedString() }
         switch knownHosts.check(host: config.address, port: config.port, key: raw, keyType: type) {
