@@ -224,3 +224,34 @@ struct OutputOptions: ParsableArguments {
 }
 
 extension OutputFormat: ExpressibleByArgument {}
+
+/// `--controller` on commands that record runs: the name recorded with each one.
+struct ControllerOption: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "This controller's name, recorded with each run so that several controllers can keep one history "
+            + "(default PATCHCTL_CONTROLLER; the host name is always recorded too).", valueName: "name"))
+    var controller: String?
+
+    func validate() throws {
+        if let controller, !RunController.isValidName(controller) {
+            throw ValidationError("--controller '\(TerminalText.neutralised(controller))': \(RunController.nameRule)")
+        }
+    }
+
+    func identity(environment: [String: String]) throws -> RunController {
+        try RunController.local(name: controller, environment: environment)
+    }
+}
+
+/// `--controller` on commands that read history: only the runs one controller recorded.
+struct ControllerFilter: ParsableArguments {
+    @Option(help: ArgumentHelp("Only runs recorded by this controller (its name, or its host name when it has none). Default: every controller.",
+                               valueName: "name"))
+    var controller: String?
+
+    func validate() throws {
+        if let controller, !RunController.isValidName(controller) {
+            throw ValidationError("--controller '\(TerminalText.neutralised(controller))': \(RunController.nameRule)")
+        }
+    }
+}

@@ -124,7 +124,7 @@ enum RunSetup {
     /// listing them (a message is printed; nothing is recorded).
     static func prepare<Record: HistoryRecord>(
         kind: RunKind, target: InventoryOptions, output: OutputOptions, environment: [String: String],
-        options: String, as: Record.Type, defaultUser: String? = nil, sshConfig: SSHClientConfig? = nil,
+        options: String, as: Record.Type, controller: RunController, defaultUser: String? = nil, sshConfig: SSHClientConfig? = nil,
         retry: (kind: RetryKind, options: RetryOptions)? = nil
     ) async throws -> Prepared<Record>? {
         guard let selected = try targets(target, environment: environment) else { return nil }
@@ -132,7 +132,7 @@ enum RunSetup {
         var hosts = selected.hosts
         var store: HistoryStore?
         if let retry, retry.options.requested {
-            let opened = try HistoryStore(path: output.databasePath(environment: environment))
+            let opened = try HistoryStore(path: output.databasePath(environment: environment), controller: controller)
             store = opened
             let failed = try opened.failedRun(retrying: retry.kind, run: retry.options.run)
             hosts = failed.select(hosts)
@@ -145,7 +145,7 @@ enum RunSetup {
             try await listHosts(hosts, format: output.output, environment: environment, defaultUser: defaultUser, sshConfig: sshConfig)
             return nil
         }
-        let history = try store ?? HistoryStore(path: output.databasePath(environment: environment))
+        let history = try store ?? HistoryStore(path: output.databasePath(environment: environment), controller: controller)
         let started = Date()
         let runId = try history.beginRun(kind: kind, startedAt: started, inventory: inventory, hostPattern: target.limit,
                                          options: options, version: PatchctlVersion.current)

@@ -23,7 +23,7 @@ extension ComplianceReport {
         }
         let store = try HistoryStore(readOnly: request.database)
         // Every judgement is made at or after the first trend day's start: details from there on suffice.
-        let history = try store.reportHistory(upTo: asOf, detailFrom: ReportDate.startOfDay(since))
+        let history = try store.reportHistory(upTo: asOf, detailFrom: ReportDate.startOfDay(since), controller: request.controller)
         let exceptions = try store.exceptions(createdUpTo: asOf)
         // A retired host is out of scope from its retirement on (and in scope before it: trend days, --as-of).
         let retirements = RetirementTimeline(try store.retirements(upTo: asOf))

@@ -21,6 +21,8 @@ public struct ComplianceRequest: Sendable, Equatable {
     public var since: String
     /// Overrides the rule set's `stale_days`.
     public var staleDays: Int?
+    /// Only the runs this controller recorded (label: its name, else its host name); nil: every controller's.
+    public var controller: String?
     /// Only for the command line printed as evidence.
     public var format: ReportFormat
     public var environment: [String: String]
@@ -31,7 +33,7 @@ public struct ComplianceRequest: Sendable, Equatable {
 
     public init(kind: Kind, database: String, standard: String = ComplianceRequest.defaultStandard, policy: String? = nil,
                 inventory: String? = nil, limit: String? = nil, asOf: Date, since: String = ComplianceRequest.defaultSince,
-                staleDays: Int? = nil, format: ReportFormat = .json, environment: [String: String] = [:],
+                staleDays: Int? = nil, controller: String? = nil, format: ReportFormat = .json, environment: [String: String] = [:],
                 currentDirectory: String = FileManager.default.currentDirectoryPath) {
         self.kind = kind
         self.database = database
@@ -42,6 +44,7 @@ public struct ComplianceRequest: Sendable, Equatable {
         self.asOf = asOf
         self.since = since
         self.staleDays = staleDays
+        self.controller = controller
         self.format = format
         self.environment = environment
         self.currentDirectory = currentDirectory
@@ -55,6 +58,7 @@ public struct ComplianceRequest: Sendable, Equatable {
         if let limit { arguments += ["--limit", limit] }
         arguments += ["--since", since]
         if let staleDays { arguments += ["--stale-days", String(staleDays)] }
+        if let controller { arguments += ["--controller", controller] }
         arguments += ["--as-of", JSONOutput.timestamp(asOf), "--format", format.rawValue]
         return Shell.join(arguments)
     }

@@ -79,13 +79,17 @@ public enum TableReport {
     }
 
     public static func history(_ runs: [RunListing]) -> String {
+        // A history shared by several controllers says which recorded each run; one controller's does not repeat it.
+        let shared = Set(runs.map { $0.controller ?? "" }).count > 1
         let rows = runs.map { run -> [String] in
             [run.runId, run.kind.rawValue, JSONOutput.timestamp(run.startedAt), run.state.rawValue, String(run.hosts), String(run.failed),
-             String(run.updates), String(run.securityUpdates), run.installed.map(String.init) ?? "-",
-             run.policy.map { "policy \($0) by \(run.user ?? "?")" } ?? run.inventory ?? "-"]
+             String(run.updates), String(run.securityUpdates), run.installed.map(String.init) ?? "-"]
+                + (shared ? [run.controller ?? "-"] : [])
+                + [run.policy.map { "policy \($0) by \(run.user ?? "?")" } ?? run.inventory ?? "-"]
         }
         // UPDATES are pending (for a deployment, what its fresh scans found); INSTALLED what a deployment or install did.
-        return render(header: ["RUN", "KIND", "STARTED", "STATE", "HOSTS", "FAILED", "UPDATES", "SECURITY", "INSTALLED", "WHAT"],
+        return render(header: ["RUN", "KIND", "STARTED", "STATE", "HOSTS", "FAILED", "UPDATES", "SECURITY", "INSTALLED"]
+                          + (shared ? ["CONTROLLER"] : []) + ["WHAT"],
                       rows: rows, rightAligned: [4, 5, 6, 7, 8])
     }
 

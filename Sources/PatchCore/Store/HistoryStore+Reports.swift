@@ -25,8 +25,10 @@ extension HistoryStore {
     /// compliance reports, trends and diffs read. Pending updates are read only for contacts from
     /// `detailFrom` on, plus each host's last successful scan and last deployment before it (all
     /// when nil), so a year of nightly scans of a large fleet is not loaded to report on a month.
-    public func reportHistory(upTo date: Date, detailFrom: Date? = nil) throws -> ReportHistory {
-        try read { db in
+    /// With `controller`, only the runs that controller recorded (by label: its name, else its host).
+    public func reportHistory(upTo date: Date, detailFrom: Date? = nil, controller: String? = nil) throws -> ReportHistory {
+        let only = ControllerScope(label: controller)
+        return try read { db in
             var observations: [String: [ReportHistory.Observation]] = [:]
             let contactColumns = """
                 h.run_id, h.host, h.status, h.error, h.os_family, h.os_id, h.os_name, h.os_version, h.os_codename, h.kernel,
@@ -48,14 +50,14 @@ extension HistoryStore {
             }
             let kinds: StatementArguments = [RunKind.scan, RunKind.deploy, RunKind.plan]
             if let detailFrom {
-                for (host, list) in try Self.contacts(db, columns: contactColumns, from: detailFrom, upTo: date, kinds: kinds, observation) {
+                for (host, list) in try Self.contacts(db, columns: contactColumns, from: detailFrom, upTo: date, kinds: kinds, only: only, observation) {
                     observations[host] = list
                 }
             } else {
                 for row in try Row.fetchAll(db, sql: """
                     SELECT \(contactColumns) FROM run_hosts h JOIN runs r ON r.id = h.run_id
-                    WHERE r.kind IN (?, ?, ?) AND h.finished_at <= ? ORDER BY h.host, h.finished_at, h.run_id
-                    """, arguments: kinds + [date]) {
+                    WHERE r.kind IN (?, ?, ?) AND h.finished_at <= ?\(only.condition("r")) ORDER BY h.host, h.finished_at, h.run_id
+                    """, arguments: kinds + [date] + only.arguments) {
                     observations[row["host"], default: []].append(try observation(row))
                 }
             }
@@ -150,8 +152,8 @@ extension HistoryStore {
             let earliest = observations.values.compactMap { $0.first?.startedAt }.min() ?? date
             let installs = try Row.fetchAll(db, sql: """
                 SELECT p.run_id, p.host, p.package, p.target_version, p.at, r.policy FROM deploy_packages p JOIN runs r ON r.id = p.run_id
-                WHERE p.outcome = 'installed' AND r.kind = ? AND p.at <= ? AND p.at >= ? ORDER BY p.at, p.host, p.package
-                """, arguments: [RunKind.deploy, date, detailFrom == nil ? Date.distantPast : earliest]).map { row in
+                WHERE p.outcome = 'installed' AND r.kind = ? AND p.at <= ? AND p.at >= ?\(only.condition("r")) ORDER BY p.at, p.host, p.package
+                """, arguments: [RunKind.deploy, date, detailFrom == nil ? Date.distantPast : earliest] + only.arguments).map { row in
                 ReportHistory.Install(runId: row["run_id"], policy: row["policy"], host: row["host"], package: row["package"],
                                       version: row["target_version"], at: row["at"])
             }
@@ -199,7 +201,7 @@ extension HistoryStore {
     /// back from the period, each contact up to and including the last that learned the host's
     /// packages (an ok scan, or a deployment that parsed its scan), and the last deployment of each
     /// policy. The cost follows the period and the fleet, not the length of history.
-    static func contacts(_ db: Database, columns: String, from: Date, upTo date: Date, kinds: StatementArguments,
+    static func contacts(_ db: Database, columns: String, from: Date, upTo date: Date, kinds: StatementArguments, only: ControllerScope,
                          _ observation: (Row) throws -> ReportHistory.Observation) throws -> [String: [ReportHistory.Observation]] {
         var result: [String: [ReportHistory.Observation]] = [:]
         var seen = Set<String>()
@@ -212,8 +214,8 @@ extension HistoryStore {
         }
         // The period: runs that may have a host finish in it (unfinished runs included), read by run id.
         let runs = try String.fetchAll(db, sql: """
-            SELECT id FROM runs WHERE kind IN (?, ?, ?) AND started_at <= ? AND (finished_at IS NULL OR finished_at >= ?)
-            """, arguments: kinds + [date, from])
+            SELECT id FROM runs r WHERE kind IN (?, ?, ?) AND started_at <= ? AND (finished_at IS NULL OR finished_at >= ?)\(only.condition("r"))
+            """, arguments: kinds + [date, from] + only.arguments)
         for chunk in chunked(runs) {
             for row in try Row.fetchAll(db, sql: """
                 SELECT \(columns) FROM run_hosts h JOIN runs r ON r.id = h.run_id
@@ -225,8 +227,8 @@ extension HistoryStore {
         // The last deployment of each policy before the period (a report may be about one policy).
         for row in try Row.fetchAll(db, sql: """
             SELECT \(columns), MAX(h.finished_at) FROM runs r CROSS JOIN run_hosts h ON h.run_id = r.id
-            WHERE r.kind = ? AND h.finished_at < ? GROUP BY h.host, r.policy
-            """, arguments: [RunKind.deploy, from]) {
+            WHERE r.kind = ? AND h.finished_at < ?\(only.condition("r")) GROUP BY h.host, r.policy
+            """, arguments: [RunKind.deploy, from] + only.arguments) {
             try add(row)
         }
         // Walking back from the period through the host's contacts (run_hosts_by_host), up to its last
@@ -234,11 +236,11 @@ extension HistoryStore {
         let hosts = Set(try String.fetchAll(db, sql: "SELECT host FROM scan_hosts")).union(result.keys)
         let back = try db.cachedStatement(sql: """
             SELECT \(columns) FROM run_hosts h JOIN runs r ON r.id = h.run_id
-            WHERE h.host = ? AND h.run_id < ? AND r.kind IN (?, ?, ?) ORDER BY h.run_id DESC
+            WHERE h.host = ? AND h.run_id < ? AND r.kind IN (?, ?, ?)\(only.condition("r")) ORDER BY h.run_id DESC
             """)
         let bound = runIDBound(from)
         for host in hosts {
-            let cursor = try Row.fetchCursor(back, arguments: [host, bound] + kinds)
+            let cursor = try Row.fetchCursor(back, arguments: [host, bound] + kinds + only.arguments)
             while let row = try cursor.next() {
                 guard (row["finished_at"] as Date) < from else { continue }
                 if try add(row).learnedPackages { break }
@@ -248,6 +250,18 @@ extension HistoryStore {
             result[host]?.sort { ($0.at, $0.runId) < ($1.at, $1.runId) }
         }
         return result
+    }
+
+    /// A report's runs: every controller's, or one's (by label).
+    struct ControllerScope {
+        var label: String?
+
+        /// " AND …" for a runs table aliased `alias`, or nothing.
+        func condition(_ alias: String) -> String {
+            label == nil ? "" : " AND " + HistoryStore.controllerCondition(alias)
+        }
+
+        var arguments: StatementArguments { label.map { [$0] } ?? [] }
     }
 
     /// `values` in chunks under SQLite's limit on bound parameters.

@@ -21,6 +21,9 @@ public struct RunListing: Codable, Sendable, Equatable {
     /// Deployments and installs: packages installed (nil for the other kinds). `updates` is what
     /// their fresh scans found pending.
     public var installed: Int?
+    /// The controller that recorded the run (its name, else its host name); nil for runs recorded
+    /// before patchctl kept it.
+    public var controller: String?
 
     enum CodingKeys: String, CodingKey {
         case runId = "run_id"
@@ -31,7 +34,7 @@ public struct RunListing: Codable, Sendable, Equatable {
         case hostPattern = "limit"
         case hosts, ok, failed, updates
         case securityUpdates = "security_updates"
-        case installed
+        case installed, controller
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -52,6 +55,7 @@ public struct RunListing: Codable, Sendable, Equatable {
         try c.encode(updates, forKey: .updates)
         try c.encode(securityUpdates, forKey: .securityUpdates)
         try c.encode(installed, forKey: .installed)
+        try c.encode(controller, forKey: .controller)
     }
 }
 
@@ -62,9 +66,9 @@ extension HistoryStore {
         let id = Self.makeRunID(startedAt)
         try write { db in
             try db.execute(sql: """
-                INSERT INTO runs (id, kind, started_at, state, inventory, host_pattern, options, patchctl_version, policy, user)
-                VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)
-                """, arguments: [id, kind, startedAt, inventory, hostPattern, options, version, policy, user])
+                INSERT INTO runs (id, kind, started_at, state, inventory, host_pattern, options, patchctl_version, policy, user, controller_host, controller)
+                VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [id, kind, startedAt, inventory, hostPattern, options, version, policy, user, controller.host, controller.name])
         }
         return id
     }
@@ -91,15 +95,16 @@ extension HistoryStore {
         writeFailures.observe(observer)
     }
 
-    /// Most recent first.
-    public func runs(limit: Int = 20) throws -> [RunListing] {
+    /// Most recent first; with `controller`, only the runs of the controller with that label.
+    public func runs(limit: Int = 20, controller: String? = nil) throws -> [RunListing] {
         try read { db in
             try Row.fetchAll(db, sql: """
                 SELECT r.id, r.kind, r.state, r.started_at, r.finished_at, r.inventory, r.host_pattern, r.policy, r.user,
                     r.host_count AS hosts, r.ok_count AS ok, r.failed_count AS failures, r.updates_count AS updates, r.security_count AS security,
-                    (SELECT COUNT(*) FROM deploy_packages p WHERE p.run_id = r.id AND p.outcome = 'installed') AS installed
-                FROM runs r ORDER BY r.started_at DESC, r.id DESC LIMIT ?
-                """, arguments: [limit]).map { stored in
+                    (SELECT COUNT(*) FROM deploy_packages p WHERE p.run_id = r.id AND p.outcome = 'installed') AS installed,
+                    NULLIF(COALESCE(r.controller, r.controller_host), '') AS controller_label
+                FROM runs r \(controller == nil ? "" : "WHERE " + Self.controllerCondition("r")) ORDER BY r.started_at DESC, r.id DESC LIMIT ?
+                """, arguments: StatementArguments(controller.map { [$0] } ?? []) + [limit]).map { stored in
                 // A run still running (or written to since it finished) is counted from its hosts.
                 let row = stored["hosts"] != nil ? stored : try Row.fetchOne(db, sql: """
                     SELECT r.*, COUNT(h.host) AS hosts, COALESCE(SUM(h.status = 'ok'), 0) AS ok,
@@ -116,7 +121,8 @@ extension HistoryStore {
                 return RunListing(runId: row["id"], kind: kind, state: state, startedAt: row["started_at"],
                                   finishedAt: row["finished_at"], inventory: row["inventory"], hostPattern: row["host_pattern"],
                                   hosts: hosts, ok: ok, failed: failures, updates: row["updates"], securityUpdates: row["security"],
-                                  policy: row["policy"], user: row["user"], installed: kind.isDeployment ? row["installed"] : nil)
+                                  policy: row["policy"], user: row["user"], installed: kind.isDeployment ? row["installed"] : nil,
+                                  controller: stored["controller_label"])
             }
         }
     }

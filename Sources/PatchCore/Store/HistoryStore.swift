@@ -16,6 +16,8 @@ public final class HistoryStore: Sendable {
     /// A DatabasePool (WAL) when writable; a read-only DatabaseQueue otherwise.
     let pool: any DatabaseWriter
     public let isReadOnly: Bool
+    /// Recorded with every run this store begins (`runs.controller_host`, `runs.controller`).
+    public let controller: RunController
     /// The first write that failed, for callers that must stop starting work (deploy).
     let writeFailures = WriteFailureLatch()
     /// Runs whose records this open imported from the fallback journal (now state `incomplete`).
@@ -25,13 +27,14 @@ public final class HistoryStore: Sendable {
 
     /// Opens (creating it if needed) for recording. Migrations and the journal import run under an
     /// exclusive lock on `<path>.lock`, so concurrent first opens never race on the schema.
-    public convenience init(path: String) throws {
-        try self.init(writablePath: path, importJournal: true)
+    public convenience init(path: String, controller: RunController = RunController(host: RunController.hostName())) throws {
+        try self.init(writablePath: path, importJournal: true, controller: controller)
     }
 
-    init(writablePath path: String, importJournal: Bool) throws {
+    init(writablePath path: String, importJournal: Bool, controller: RunController = RunController(host: RunController.hostName())) throws {
         self.path = path
         isReadOnly = false
+        self.controller = controller
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
         let files = FileManager.default
@@ -86,6 +89,7 @@ public final class HistoryStore: Sendable {
     public init(readOnly path: String) throws {
         self.path = path
         isReadOnly = true
+        controller = RunController(host: RunController.hostName())
         recoveredRuns = []
         let journal = HistoryJournal.path(forDatabase: path)
         pendingJournal = ((try? Self.fileSize(journal)) ?? 0) > 0 ? journal : nil
@@ -443,6 +447,7 @@ public final class HistoryStore: Sendable {
         registerAdvisoriesMigration(&migrator)
         registerRetirementMigration(&migrator)
         registerDiscoveryMigration(&migrator)
+        registerControllerMigration(&migrator)
         return migrator
     }
 }

@@ -22,6 +22,7 @@ extension Patchctl {
         @OptionGroup var target: InventoryOptions
         @OptionGroup var connection: ConnectionFlags
         @OptionGroup var outputOptions: OutputOptions
+        @OptionGroup var controller: ControllerOption
         @OptionGroup var retry: RetryOptions
         @OptionGroup var metrics: MetricsOptions
         @OptionGroup var notify: NotifyOptions
@@ -57,7 +58,7 @@ extension Patchctl {
 
         func run() async throws {
             let environment = Settings.environment
-            let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
+            let store = try HistoryStore(path: outputOptions.databasePath(environment: environment), controller: controller.identity(environment: environment))
             let started = try DeployJob.start(start(environment: environment), store: store)
             guard try await !stopsBeforeContact(started, environment: environment) else { return }
             let run = try await execute(started, store: store, environment: environment)

@@ -15,6 +15,7 @@ extension Patchctl {
         @OptionGroup var target: InventoryOptions
         @OptionGroup var connection: ConnectionFlags
         @OptionGroup var outputOptions: OutputOptions
+        @OptionGroup var controller: ControllerOption
         @OptionGroup var retry: RetryOptions
         @OptionGroup var metrics: MetricsOptions
         @OptionGroup var notify: NotifyOptions
@@ -34,7 +35,7 @@ extension Patchctl {
             var connectionOptions = connection.connectionOptions(environment: environment)
             guard let prepared = try await RunSetup.prepare(
                 kind: .exec, target: target, output: outputOptions, environment: environment, options: line, as: ExecResult.self,
-                defaultUser: connection.user, sshConfig: connectionOptions.sshConfig, retry: (.exec, retry))
+                controller: try controller.identity(environment: environment), defaultUser: connection.user, sshConfig: connectionOptions.sshConfig, retry: (.exec, retry))
             else { return }
             connectionOptions.logger[metadataKey: "run_id"] = "\(prepared.recorder.runId)"
             connectionOptions.logger[metadataKey: "command"] = "exec"

@@ -28,6 +28,8 @@ extension Patchctl.History {
 
         @OptionGroup var outputOptions: OutputOptions
 
+        @OptionGroup var controllers: ControllerFilter
+
         @Option(help: "How many runs to list.")
         var last: Int = 20
 
@@ -37,7 +39,7 @@ extension Patchctl.History {
 
         func run() async throws {
             let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: Settings.environment))
-            let runs = try store.runs(limit: last)
+            let runs = try store.runs(limit: last, controller: controllers.controller)
             if let journal = store.pendingJournal {
                 Terminal.writeError("patchctl: \(journal) holds records history could not take yet; the next recording command imports them\n")
             }

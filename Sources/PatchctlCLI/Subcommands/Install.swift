@@ -13,6 +13,7 @@ extension Patchctl {
         @OptionGroup var target: InventoryOptions
         @OptionGroup var connection: ConnectionFlags
         @OptionGroup var outputOptions: OutputOptions
+        @OptionGroup var controller: ControllerOption
 
         @Flag(help: "Show what would happen; change nothing.")
         var dryRun = false
@@ -28,7 +29,7 @@ extension Patchctl {
             var connectionOptions = connection.connectionOptions(environment: environment)
             guard let prepared = try await RunSetup.prepare(
                 kind: dryRun ? .installPlan : .install, target: target, output: outputOptions, environment: environment,
-                options: "\(records[0].reference) dry_run=\(dryRun)", as: DeployHostRecord.self, defaultUser: connection.user,
+                options: "\(records[0].reference) dry_run=\(dryRun)", as: DeployHostRecord.self, controller: try controller.identity(environment: environment), defaultUser: connection.user,
                 sshConfig: connectionOptions.sshConfig, retry: (.install, retry))
             else { return }
             connectionOptions.logger[metadataKey: "run_id"] = "\(prepared.recorder.runId)"

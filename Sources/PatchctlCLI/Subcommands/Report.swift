@@ -21,6 +21,8 @@ extension Patchctl {
 struct ReportOptions: ParsableArguments {
     @OptionGroup var database: DatabaseOption
 
+    @OptionGroup var controllers: ControllerFilter
+
     @OptionGroup var output: ReportOutputOptions
 
     @Option(help: ArgumentHelp("pci-dss, hipaa, sox, or a rule set file (see compliance/).", valueName: "standard"))
@@ -57,7 +59,8 @@ struct ReportOptions: ParsableArguments {
         ComplianceRequest(
             kind: kind, database: database.path(environment: environment), standard: standard, policy: policy,
             inventory: inventory ?? InventoryOptions.single(environment: environment), limit: limit,
-            asOf: asOf.flatMap(ReportDate.parseMoment) ?? ReportDate.now(), since: since, staleDays: staleDays, format: resolvedFormat,
+            asOf: asOf.flatMap(ReportDate.parseMoment) ?? ReportDate.now(), since: since, staleDays: staleDays,
+            controller: controllers.controller, format: resolvedFormat,
             environment: environment)
     }
 

@@ -10,6 +10,7 @@ extension Patchctl {
         @OptionGroup var target: InventoryOptions
         @OptionGroup var connection: ConnectionFlags
         @OptionGroup var outputOptions: OutputOptions
+        @OptionGroup var controller: ControllerOption
         @OptionGroup var retry: RetryOptions
         @OptionGroup var metrics: MetricsOptions
         @OptionGroup var notify: NotifyOptions
@@ -32,7 +33,7 @@ extension Patchctl {
             var connectionOptions = fanOutOptions(environment: environment)
             guard let prepared = try await RunSetup.prepare(
                 kind: .scan, target: target, output: outputOptions, environment: environment,
-                options: "forks=\(options.forks) refresh=\(refresh)", as: HostScan.self, defaultUser: connection.user,
+                options: "forks=\(options.forks) refresh=\(refresh)", as: HostScan.self, controller: try controller.identity(environment: environment), defaultUser: connection.user,
                 sshConfig: connectionOptions.sshConfig, retry: (.scan, retry))
             else { return }
             // Matched against the feeds synced into the run's own history database.
