@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         // Prometheus text exposition for `--metrics-file` and `patchctl metrics` (issue 13).
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // A history shared by several controllers in PostgreSQL (issue 15).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -54,6 +56,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
         // The commands, their options and output: a library, so tests parse and run them in-process.

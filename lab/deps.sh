@@ -20,6 +20,9 @@ PKGS+=(iproute2)
 PKGS+=(time)
 # The discover benchmark's reference sweep (bench/discover.sh): Debian's nmap.
 PKGS+=(nmap)
+# The shared history's tests (Tests/LabSupport/PostgresServer.swift): each starts its own cluster with
+# initdb/pg_ctl as nobody, so the package's own "main" cluster is not wanted (see below).
+PKGS+=(postgresql)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")
@@ -29,6 +32,12 @@ done
 if ! dpkg-query -W -f='${db:Status-Abbrev}' openssh-server 2>/dev/null | grep -q '^ii'; then
     mkdir -p /etc/ssh
     touch /etc/ssh/sshd_not_to_be_run
+fi
+
+if ! dpkg-query -W -f='${db:Status-Abbrev}' postgresql-common 2>/dev/null | grep -q '^ii'; then
+    # postgresql-common's switch: no cluster (nor its service) is created when the server is installed.
+    mkdir -p /etc/postgresql-common
+    [ -e /etc/postgresql-common/createcluster.conf ] || echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.conf
 fi
 
 log=$(mktemp)

@@ -1,0 +1,203 @@
+import Crypto
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import PostgresNIO
+
+/// One connection to a PostgreSQL history. Locks that must hold across controllers are
+/// PostgreSQL advisory locks, held by this connection's session: they go when it ends, however
+/// it ends (a controller that dies mid-run never leaves a lock behind).
+public final class PostgresHistory: Sendable {
+    public let location: PostgresLocation
+    let connection: PostgresConnection
+    let logger: Logger
+
+    init(location: PostgresLocation, connection: PostgresConnection, logger: Logger) {
+        self.location = location
+        self.connection = connection
+        self.logger = logger
+    }
+
+    /// Connects (TLS as `location.sslMode` says, the password from `PostgresPassword`) within `timeout` seconds.
+    public static func connect(_ location: PostgresLocation, environment: [String: String], timeout: Int64 = 15,
+                               logger: Logger = Logger(label: "patchctl.postgres", factory: { _ in SwiftLogNoOpLogHandler() })) async throws -> PostgresHistory {
+        if location.sslMode == .verifyFull && isAddress(location.host) {
+            throw PatchError.store(path: location.description, message: "sslmode=verify-full checks the server's name, and patchctl's TLS "
+                                   + "checks host names only, not addresses: connect by the name in the server's certificate, or use sslmode=verify-ca")
+        }
+        let password = try PostgresPassword.lookup(for: location, environment: environment)
+        var configuration = PostgresConnection.Configuration(host: location.host, port: location.port, username: location.user, password: password,
+                                                             database: location.database, tls: try tls(location))
+        configuration.options.connectTimeout = .seconds(timeout)
+        configuration.options.additionalStartupParameters = [("application_name", location.applicationName)]
+        // SNI and the name checked (verify-full) are the host as written; verify-ca and require connect to addresses too.
+        configuration.options.tlsServerName = Self.isAddress(location.host) ? nil : location.host
+        do {
+            let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+            return PostgresHistory(location: location, connection: connection, logger: logger)
+        } catch {
+            throw PatchError.store(path: location.description, message: "cannot connect: " + Self.explain(error))
+        }
+    }
+
+    static func tls(_ location: PostgresLocation) throws -> PostgresConnection.Configuration.TLS {
+        guard location.sslMode != .disable else { return .disable }
+        var tls = TLSConfiguration.makeClientConfiguration()
+        switch location.sslMode {
+        case .verifyFull: tls.certificateVerification = .fullVerification
+        case .verifyCA: tls.certificateVerification = .noHostnameVerification
+        case .require, .disable: tls.certificateVerification = .none
+        }
+        if let root = location.sslRootCert {
+            guard FileManager.default.isReadableFile(atPath: root) else {
+                throw PatchError.store(path: location.description, message: "sslrootcert \(root): no such readable file")
+            }
+            tls.trustRoots = .file(root)
+        }
+        do {
+            return .require(try NIOSSLContext(configuration: tls))
+        } catch {
+            throw PatchError.store(path: location.description, message: "TLS: \(error)")
+        }
+    }
+
+    static func isAddress(_ host: String) -> Bool {
+        var v4 = in_addr(), v6 = in6_addr()
+        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
+    }
+
+    /// What went wrong, in the server's words where it said something: PSQLError's own
+    /// description is deliberately empty, and its debug one carries the query's values.
+    static func explain(_ error: any Error) -> String {
+        if let transaction = error as? PostgresTransactionError {
+            return explain(transaction.closureError ?? transaction.commitError ?? transaction.beginError ?? transaction.rollbackError ?? error)
+        }
+        guard let psql = error as? PSQLError else { return TerminalText.neutralised(String(describing: error)) }
+        if let info = psql.serverInfo, let message = info[.message] {
+            var text = message
+            if let detail = info[.detail] { text += " (\(detail))" }
+            if let state = info[.sqlState] { text += " [SQLSTATE \(state)]" }
+            return TerminalText.neutralised(text)
+        }
+        if let underlying = psql.underlying {
+            if underlying is NIOSSLError || underlying is NIOSSLExtraError || underlying is BoringSSLError {
+                return "TLS: " + TerminalText.neutralised(String(describing: underlying))
+            }
+            return TerminalText.neutralised(String(describing: underlying))
+        }
+        switch psql.code {
+        case .sslUnsupported: return "the server does not offer TLS (use sslmode=disable only where that is acceptable)"
+        case .serverClosedConnection, .uncleanShutdown: return "the server closed the connection"
+        default: return psql.code.description
+        }
+    }
+
+    public func close() async {
+        try? await connection.close()
+    }
+
+    /// Runs statements that return nothing.
+    func execute(_ sql: String) async throws {
+        do {
+            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+        } catch {
+            throw PatchError.store(path: location.description, message: Self.explain(error))
+        }
+    }
+
+    /// A query's rows, all of them (for small results).
+    func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        do {
+            var collected: [PostgresRow] = []
+            for try await row in try await connection.query(query, logger: logger) { collected.append(row) }
+            return collected
+        } catch {
+            throw PatchError.store(path: location.description, message: Self.explain(error))
+        }
+    }
+
+    /// The advisory lock key of a name: the first 8 bytes of SHA-256("patchctl\0" + name), so keys of
+    /// other applications on the same server are unlikely to collide.
+    static func lockKey(_ name: String) -> Int64 {
+        let digest = SHA256.hash(data: Data(("patchctl\u{0}" + name).utf8))
+        return digest.withUnsafeBytes { bytes in bytes.prefix(8).reduce(Int64(0)) { ($0 << 8) | Int64($1) } }
+    }
+
+    /// Holds the advisory lock `name` for the length of `body`: waits for it up to `wait` seconds,
+    /// or with `wait` nil fails at once when another session holds it. The error names the
+    /// holder's application name and client address, from pg_stat_activity.
+    func withLock<T: Sendable>(_ name: String, wait: Int?, _ body: () async throws -> T) async throws -> T {
+        let key = Self.lockKey(name)
+        if let wait {
+            try await execute("SET lock_timeout = '\(wait)s'")
+            do {
+                _ = try await rows("SELECT pg_advisory_lock(\(key))")
+            } catch {
+                throw PatchError.store(path: location.description, message: "waited \(wait) s for the lock '\(name)': " + (try await holder(of: key)))
+            }
+            try await execute("SET lock_timeout = 0")
+        } else {
+            let taken = try await rows("SELECT pg_try_advisory_lock(\(key))").first?.decode(Bool.self) ?? false
+            guard taken else {
+                throw PatchError.locked(policy: name, holder: try await holder(of: key))
+            }
+        }
+        do {
+            let result = try await body()
+            _ = try await rows("SELECT pg_advisory_unlock(\(key))")
+            return result
+        } catch {
+            // The session may be gone with the lock; only a live one is unlocked.
+            _ = try? await rows("SELECT pg_advisory_unlock(\(key))")
+            throw error
+        }
+    }
+
+    /// Who holds the advisory lock `key`, as far as the server tells.
+    func holder(of key: Int64) async throws -> String {
+        let high = Int64(Int32(truncatingIfNeeded: key >> 32)), low = Int64(Int32(truncatingIfNeeded: key))
+        let rows = try await rows("""
+            SELECT a.application_name, COALESCE(host(a.client_addr), 'local'), a.pid, a.backend_start::text
+            FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.locktype = 'advisory' AND l.granted AND l.classid::bigint = \(Int64(UInt32(truncatingIfNeeded: high))) AND l.objid::bigint = \(Int64(UInt32(truncatingIfNeeded: low)))
+            """)
+        guard let row = rows.first else { return "held by another session" }
+        let (application, client, pid, since) = try row.decode((String, String, Int32, String).self)
+        return "held by \(TerminalText.neutralised(application)) from \(client) (server pid \(pid), connected \(since))"
+    }
+
+    /// Brings the database to this patchctl's schema, under the advisory lock `migrations` so
+    /// that controllers starting together never race on it. Refuses a database whose migrations
+    /// this version does not know (a newer patchctl wrote them).
+    public func migrate() async throws {
+        let schema = PostgresSchema.current
+        try await withLock("migrations", wait: 60) {
+            try await execute("CREATE TABLE IF NOT EXISTS patchctl_migrations (identifier TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+            let applied = try await rows("SELECT identifier FROM patchctl_migrations").map { try $0.decode(String.self) }
+            let unknown = Set(applied).subtracting(schema.migrations)
+            guard unknown.isEmpty else {
+                throw PatchError.store(path: location.description, message: "written by a newer patchctl (unknown migrations: "
+                                       + unknown.sorted().joined(separator: ", ") + "): upgrade patchctl to use it")
+            }
+            let missing = schema.migrations.filter { !applied.contains($0) }
+            guard !missing.isEmpty else { return }
+            let now = JSONOutput.timestamp(Date())
+            try await execute("BEGIN")
+            do {
+                for statement in schema.statements { try await execute(statement) }
+                for migration in missing {
+                    try await execute("INSERT INTO patchctl_migrations (identifier, applied_at) VALUES (\(Self.literal(migration)), \(Self.literal(now)))")
+                }
+                try await execute("COMMIT")
+            } catch {
+                try? await execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    /// A text literal for SQL built here (names and times of our own, never endpoint data).
+    static func literal(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
+}
