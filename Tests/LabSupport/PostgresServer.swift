@@ -87,7 +87,6 @@ public final class PostgresServer: @unchecked Sendable {
                 max_connections = 40
                 shared_buffers = 32MB
                 fsync = off
-                synchronous_commit = off
 
                 """
             try settings.write(toFile: data + "/postgresql.auto.conf", atomically: true, encoding: .utf8)

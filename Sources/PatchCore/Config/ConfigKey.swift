@@ -28,6 +28,9 @@ public struct ConfigKey: Sendable {
     public static let all: [ConfigKey] = [
         ConfigKey(name: "inventory", variable: "PATCHCTL_INVENTORY", kind: .paths(separator: "\n"), summary: "inventory sources (-i)"),
         ConfigKey(name: "db", variable: "PATCHCTL_DB", kind: .path, summary: "history database (--db)"),
+        ConfigKey(name: "db_password_command", variable: "PATCHCTL_DB_PASSWORD_COMMAND", kind: .text,
+                  summary: "command printing the PostgreSQL history's password (else ~/.pgpass or PGPASSFILE)"),
+        ConfigKey(name: "controller", variable: "PATCHCTL_CONTROLLER", kind: .text, summary: "this controller's name, recorded with each run (--controller)"),
         ConfigKey(name: "known_hosts", variable: "PATCHCTL_KNOWN_HOSTS", kind: .path, summary: "OpenSSH known_hosts file (--known-hosts)"),
         ConfigKey(name: "ssh_config", variable: "PATCHCTL_SSH_CONFIG", kind: .path, summary: "ssh_config file, or none (--ssh-config)"),
         ConfigKey(name: "user", variable: "PATCHCTL_USER", kind: .text, summary: "login user where the inventory names none (-u)"),

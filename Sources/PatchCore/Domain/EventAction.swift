@@ -18,6 +18,8 @@ public enum EventAction: String, Codable, Sendable, CaseIterable {
     case packagePrune = "package-prune"
     /// `patchctl history prune`: runs, findings and events before a date were deleted.
     case historyPrune = "history-prune"
+    /// `patchctl history export --to postgres://…`: this SQLite history was copied into PostgreSQL.
+    case historyExport = "history-export"
     /// A run's end was announced to a notifier (`--notify`, a policy's `notify:`), or could not be.
     case notify
     case notifyFailed = "notify-failed"

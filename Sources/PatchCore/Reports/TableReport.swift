@@ -215,6 +215,14 @@ public enum TableReport {
 }
 
 extension TableReport {
+    /// `history export`: each table's rows, then where they went.
+    public static func export(_ summary: HistoryExport.Summary) -> String {
+        let rows = summary.tables.map { [$0.table, String($0.rows), String($0.digest.prefix(16))] }
+        return render(header: ["TABLE", "ROWS", "DIGEST"], rows: rows, rightAligned: [1])
+            + "\n\(summary.runs) run\(summary.runs == 1 ? "" : "s") exported from \(summary.source) to \(summary.target), "
+            + "every table read back and matched before commit (\(String(format: "%.1f", summary.seconds)) s)\n"
+    }
+
     /// `history prune`: what went (or would go), in one paragraph.
     public static func prune(_ result: PruneResult) -> String {
         let verb = result.dryRun ? "would delete" : "deleted"

@@ -6,7 +6,7 @@ extension Patchctl {
     struct History: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Past runs from the history database.",
-            subcommands: [List.self, Show.self, Events.self, Prune.self, Migrate.self],
+            subcommands: [List.self, Show.self, Events.self, Prune.self, Migrate.self, Export.self],
             defaultSubcommand: List.self)
 
         /// Documented range of `--last`.
@@ -154,6 +154,36 @@ extension Patchctl.History {
             let store = try Patchctl.History.existing(path)
             let migration = try store.schemaVersion() ?? "?"
             Terminal.write("\(path): schema '\(migration)' (\(String(format: "%.1f", Date().timeIntervalSince(started))) s)\n")
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Copy this SQLite history into an empty PostgreSQL history, verified.",
+            discussion: """
+                --to postgres://USER@HOST[:PORT]/DATABASE[?sslmode=verify-full&sslrootcert=FILE] (verify-full is the \
+                default; require, verify-ca and disable may be named). The password is never in the URL: it comes from \
+                db_password_command (PATCHCTL_DB_PASSWORD_COMMAND), else PGPASSFILE or ~/.pgpass. The schema is created \
+                (under an advisory lock), every table is copied in one transaction from one snapshot of the SQLite file, \
+                read back and compared row for row; only then is it committed. The target must hold no runs yet.
+                """)
+
+        @OptionGroup var outputOptions: OutputOptions
+
+        @Option(help: ArgumentHelp("The PostgreSQL history: postgres://USER@HOST[:PORT]/DATABASE[?sslmode=…&sslrootcert=…].", valueName: "url"))
+        var to: String
+
+        func validate() throws {
+            do { _ = try PostgresLocation(url: to) } catch { throw ValidationError("--to: \(error)") }
+        }
+
+        func run() async throws {
+            let environment = Settings.environment
+            let path = outputOptions.databasePath(environment: environment)
+            let summary = try await PostgresHistory.with(try PostgresLocation(url: to), environment: environment) { history in
+                try await HistoryExport.run(source: path, to: history, user: LocalUser.current(environment: environment))
+            }
+            try Output.print(summary, items: summary.tables, as: outputOptions.output) { TableReport.export(summary) }
         }
     }
 }

@@ -42,6 +42,20 @@ public final class PostgresHistory: Sendable {
         }
     }
 
+    /// Connects, runs `body`, and closes the connection however `body` ends.
+    public static func with<T: Sendable>(_ location: PostgresLocation, environment: [String: String],
+                                         _ body: (PostgresHistory) async throws -> T) async throws -> T {
+        let history = try await connect(location, environment: environment)
+        do {
+            let result = try await body(history)
+            await history.close()
+            return result
+        } catch {
+            await history.close()
+            throw error
+        }
+    }
+
     static func tls(_ location: PostgresLocation) throws -> PostgresConnection.Configuration.TLS {
         guard location.sslMode != .disable else { return .disable }
         var tls = TLSConfiguration.makeClientConfiguration()
@@ -100,8 +114,11 @@ public final class PostgresHistory: Sendable {
 
     /// Runs statements that return nothing.
     func execute(_ sql: String) async throws {
+        let logger = self.logger
         do {
-            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+            try await guarded { connection in _ = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger) }
+        } catch let error as PatchError {
+            throw error
         } catch {
             throw PatchError.store(path: location.description, message: Self.explain(error))
         }
@@ -109,12 +126,42 @@ public final class PostgresHistory: Sendable {
 
     /// A query's rows, all of them (for small results).
     func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        let logger = self.logger
         do {
-            var collected: [PostgresRow] = []
-            for try await row in try await connection.query(query, logger: logger) { collected.append(row) }
-            return collected
+            return try await guarded { connection in
+                var collected: [PostgresRow] = []
+                for try await row in try await connection.query(query, logger: logger) { collected.append(row) }
+                return collected
+            }
+        } catch let error as PatchError {
+            throw error
         } catch {
             throw PatchError.store(path: location.description, message: Self.explain(error))
+        }
+    }
+
+    /// Runs `body` on the connection unless the connection closes first. postgres-nio drops a
+    /// request written to a connection that is already gone (its promise or continuation is never
+    /// completed), so a query after the server died would wait forever: here the connection's
+    /// closing ends the wait with an error instead, and the stranded request is left behind.
+    func guarded<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let connection = self.connection
+        let closed = PatchError.store(path: location.description, message: "the server closed the connection")
+        guard !connection.isClosed else { throw closed }
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let once = ResumeOnce(continuation)
+            Task {
+                do { once.resume(.success(try await body(connection))) } catch { once.resume(.failure(error)) }
+            }
+            connection.closeFuture.whenComplete { _ in once.resume(.failure(closed)) }
+        }
+    }
+
+    /// `COPY table (columns) FROM STDIN`, fed by `write`.
+    func copy(into table: String, columns: [String], _ write: @escaping @Sendable (PostgresCopyFromWriter) async throws -> Void) async throws {
+        let logger = self.logger
+        try await guarded { connection in
+            try await connection.copyFrom(table: table, columns: columns, logger: logger, writeData: write)
         }
     }
 
@@ -200,4 +247,22 @@ public final class PostgresHistory: Sendable {
 
     /// A text literal for SQL built here (names and times of our own, never endpoint data).
     static func literal(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
+}
+
+/// Resumes a continuation with whichever result comes first; later ones are dropped.
+final class ResumeOnce<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<T, any Error>?
+
+    init(_ continuation: CheckedContinuation<T, any Error>) {
+        self.continuation = continuation
+    }
+
+    func resume(_ result: Result<T, any Error>) {
+        lock.lock()
+        let pending = continuation
+        continuation = nil
+        lock.unlock()
+        pending?.resume(with: result)
+    }
 }

@@ -115,7 +115,20 @@ struct PostgresSchema: Sendable {
         }
         tables = ordered
         indexes = try Row.fetchAll(db, sql: "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name").map { ($0["name"], $0["sql"]) }
-        views = try Row.fetchAll(db, sql: "SELECT name, sql FROM sqlite_master WHERE type = 'view' ORDER BY name").map { ($0["name"], $0["sql"]) }
+        // A view after the views it reads.
+        var pending: [(name: String, sql: String)] = try Row.fetchAll(db, sql: "SELECT name, sql FROM sqlite_master WHERE type = 'view' ORDER BY name")
+            .map { ($0["name"], $0["sql"]) }
+        var sortedViews: [(name: String, sql: String)] = []
+        while !pending.isEmpty {
+            let names = Set(pending.map(\.name))
+            let ready = pending.filter { view in
+                !names.subtracting([view.name]).contains { other in view.sql.range(of: "\\b\(other)\\b", options: .regularExpression) != nil }
+            }
+            guard !ready.isEmpty else { throw PatchError.store(path: "PostgreSQL schema", message: "the views read each other in a cycle") }
+            sortedViews += ready
+            pending.removeAll { view in ready.contains { $0.name == view.name } }
+        }
+        views = sortedViews
     }
 
     static func quoted(_ identifier: String) -> String { "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }

@@ -1,0 +1,371 @@
+import Crypto
+import Foundation
+import GRDB
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// `patchctl history export --to postgres://…`: copies a SQLite history, every table, into an empty
+/// PostgreSQL history with the same schema, and proves the copy before it counts.
+///
+/// - One SQLite read transaction is the source (a snapshot: a scan recording meanwhile is not
+///   half in it), streamed table by table through `COPY … FROM STDIN` in 1 MiB chunks, so memory
+///   stays flat however large the history.
+/// - One PostgreSQL transaction is the target: the server dying, the network going or a check
+///   failing leaves nothing written. It commits only after every table has been read back from
+///   PostgreSQL and matched the source row for row (count and an order-independent digest of
+///   every value).
+/// - The advisory lock `export` keeps two exports apart; the target must hold no runs yet.
+public enum HistoryExport {
+    public struct TableCopy: Codable, Sendable, Equatable {
+        public var table: String
+        public var rows: Int
+        /// Hex of the digest both sides had.
+        public var digest: String
+    }
+
+    public struct Summary: Codable, Sendable {
+        public var source: String
+        public var target: String
+        public var tables: [TableCopy]
+        public var runs: Int
+        public var seconds: Double
+
+        enum CodingKeys: String, CodingKey {
+            case source, target, tables, runs, seconds
+        }
+    }
+
+    /// Chunks of one table's COPY text, produced on a thread of their own while PostgreSQL takes them.
+    enum Chunk: Sendable {
+        case rows(table: String, ByteBuffer)
+        case end(table: String, count: Int, digest: RowDigest)
+    }
+
+    /// `stage` hears each table as it starts (tests use it to fail the server at a known point).
+    public static func run(source path: String, to history: PostgresHistory, user: String,
+                           stage: (@Sendable (String) async throws -> Void)? = nil) async throws -> Summary {
+        let started = Date()
+        let store = try HistoryStore(readOnly: path)
+        let schema = PostgresSchema.current
+        try await history.migrate()
+        return try await history.withLock("export", wait: nil) {
+            let existing = try await history.rows("SELECT COUNT(*) FROM runs").first?.decode(Int64.self) ?? 0
+            guard existing == 0 else {
+                throw PatchError.store(path: history.location.description, message: "already holds \(existing) runs: export copies one "
+                                       + "SQLite history into an empty PostgreSQL history (merging several is not supported yet)")
+            }
+            let feed = ChunkFeed()
+            let producer = Thread {
+                do {
+                    try store.read { db in try produce(schema, from: db, into: feed) }
+                    feed.finish(nil)
+                } catch {
+                    feed.finish(error)
+                }
+            }
+            producer.stackSize = 1 << 20
+            producer.start()
+            defer { feed.cancel() }
+
+            var copies: [TableCopy] = []
+            try await history.execute("BEGIN")
+            do {
+                for table in schema.tables {
+                    try await stage?(table.name)
+                    let columns = table.columns.map(\.name)
+                    let end = TableEnd()
+                    do {
+                        try await history.copy(into: table.name, columns: columns) { writer in
+                            while let chunk = try await feed.next() {
+                                switch chunk {
+                                case let .rows(name, buffer):
+                                    precondition(name == table.name)
+                                    try await writer.write(buffer)
+                                case let .end(name, count, digest):
+                                    precondition(name == table.name)
+                                    end.set(count, digest)
+                                    return
+                                }
+                            }
+                        }
+                    } catch let error as PatchError {
+                        throw error
+                    } catch {
+                        throw PatchError.store(path: history.location.description, message: "copying \(table.name): " + PostgresHistory.explain(error))
+                    }
+                    let expected = end.value
+                    guard let expected else { throw PatchError.store(path: path, message: "the source ended before \(table.name)") }
+                    let found = try await digest(table, in: history)
+                    guard found.count == expected.count, found.digest == expected.digest else {
+                        throw PatchError.store(path: history.location.description, message: "\(table.name) does not read back as written "
+                                               + "(\(found.count) rows, \(expected.count) in the source): nothing was committed")
+                    }
+                    copies.append(TableCopy(table: table.name, rows: expected.count, digest: expected.digest.hex))
+                    if let identity = table.identity {
+                        let name = PostgresSchema.quoted(table.name), column = PostgresSchema.quoted(identity)
+                        try await history.execute("SELECT setval(pg_get_serial_sequence('\(name)', '\(identity)'), COALESCE(MAX(\(column)), 0) + 1, false) FROM \(name)")
+                    }
+                }
+                let runs = copies.first { $0.table == "runs" }?.rows ?? 0
+                let detail = "\(runs) runs from \(path)"
+                try await history.execute("""
+                    INSERT INTO events (at, "user", action, detail) VALUES (\(PostgresHistory.literal(String.fromDatabaseValue(Date().databaseValue) ?? "")), \
+                    \(PostgresHistory.literal(user)), '\(EventAction.historyExport.rawValue)', \(PostgresHistory.literal(detail)))
+                    """)
+                try await history.execute("COMMIT")
+                return Summary(source: path, target: history.location.description, tables: copies, runs: runs, seconds: Date().timeIntervalSince(started))
+            } catch {
+                try? await history.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    /// Streams every table of the snapshot `db` as COPY text, digesting each row as it goes.
+    static func produce(_ schema: PostgresSchema, from db: Database, into feed: ChunkFeed) throws {
+        for table in schema.tables {
+            var buffer = ByteBuffer()
+            buffer.reserveCapacity(1 << 20)
+            var digest = RowDigest()
+            var count = 0
+            let columns = table.columns.map { PostgresSchema.quoted($0.name) }.joined(separator: ", ")
+            let rows = try Row.fetchCursor(db, sql: "SELECT \(columns) FROM \(PostgresSchema.quoted(table.name))")
+            while let row = try rows.next() {
+                var hasher = RowDigest.Row()
+                for (index, column) in table.columns.enumerated() {
+                    if index > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
+                    let value = try CopyValue(row[index], column: column, table: table.name)
+                    value.write(into: &buffer)
+                    hasher.add(value)
+                }
+                buffer.writeInteger(UInt8(ascii: "\n"))
+                digest.add(hasher)
+                count += 1
+                if buffer.readableBytes >= 1 << 20 {
+                    guard feed.put(.rows(table: table.name, buffer)) else { return }
+                    buffer = ByteBuffer()
+                    buffer.reserveCapacity(1 << 20)
+                }
+            }
+            if buffer.readableBytes > 0 { guard feed.put(.rows(table: table.name, buffer)) else { return } }
+            guard feed.put(.end(table: table.name, count: count, digest: digest)) else { return }
+        }
+    }
+
+    /// Reads a table back from PostgreSQL and digests it as `produce` digested the source.
+    static func digest(_ table: PostgresSchema.Table, in history: PostgresHistory) async throws -> (count: Int, digest: RowDigest) {
+        let columns = table.columns.map { PostgresSchema.quoted($0.name) }.joined(separator: ", ")
+        var digest = RowDigest()
+        var count = 0
+        do {
+            let sql = "SELECT \(columns) FROM \(PostgresSchema.quoted(table.name))"
+            let logger = history.logger
+            let columnList = table.columns
+            (count, digest) = try await history.guarded { connection in
+                var digest = RowDigest()
+                var count = 0
+                for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger) {
+                    var hasher = RowDigest.Row()
+                    for (cell, column) in zip(row, columnList) { hasher.add(try CopyValue(cell, column: column)) }
+                    digest.add(hasher)
+                    count += 1
+                }
+                return (count, digest)
+            }
+        } catch let error as PatchError {
+            throw error
+        } catch {
+            throw PatchError.store(path: history.location.description, message: "reading \(table.name) back: " + PostgresHistory.explain(error))
+        }
+        return (count, digest)
+    }
+}
+
+/// What the source said about a table once all its rows were sent.
+final class TableEnd: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: (count: Int, digest: RowDigest)?
+
+    func set(_ count: Int, _ digest: RowDigest) {
+        lock.withLock { stored = (count, digest) }
+    }
+
+    var value: (count: Int, digest: RowDigest)? { lock.withLock { stored } }
+}
+
+/// One value as both sides hold it: what COPY writes, and what the digest reads.
+enum CopyValue {
+    case null, integer(Int64), real(Double), text(String), boolean(Bool), blob([UInt8])
+
+    /// From SQLite: the column's declared type decides, and a value of another storage class is an
+    /// error (SQLite would store one; PostgreSQL would refuse it, or worse, convert it).
+    init(_ value: DatabaseValue, column: PostgresSchema.Column, table: String) throws {
+        func mismatch() -> PatchError {
+            .store(path: "history", message: "\(table).\(column.name) holds \(value) where \(column.type.rawValue) was expected")
+        }
+        switch (value.storage, column.type) {
+        case (.null, _): self = .null
+        case let (.int64(number), .integer): self = .integer(number)
+        case let (.int64(number), .boolean) where number == 0 || number == 1: self = .boolean(number == 1)
+        case let (.int64(number), .real): self = .real(Double(number))
+        case let (.double(number), .real): self = .real(number)
+        case let (.string(text), .text):
+            guard !text.utf8.contains(0) else { throw mismatch() }
+            self = .text(text)
+        case let (.blob(data), .blob): self = .blob(Array(data))
+        default: throw mismatch()
+        }
+    }
+
+    /// From PostgreSQL.
+    init(_ cell: PostgresCell, column: PostgresSchema.Column) throws {
+        switch column.type {
+        case .integer: self = try cell.decode(Int64?.self).map(CopyValue.integer) ?? .null
+        case .real: self = try cell.decode(Double?.self).map(CopyValue.real) ?? .null
+        case .text: self = try cell.decode(String?.self).map(CopyValue.text) ?? .null
+        case .boolean: self = try cell.decode(Bool?.self).map(CopyValue.boolean) ?? .null
+        case .blob: self = try cell.decode(ByteBuffer?.self).map { CopyValue.blob(Array($0.readableBytesView)) } ?? .null
+        }
+    }
+
+    /// COPY's text format: `\N` is NULL; backslash, tab, newline and carriage return are escaped.
+    func write(into buffer: inout ByteBuffer) {
+        switch self {
+        case .null: buffer.writeString("\\N")
+        case let .integer(number): buffer.writeString(String(number))
+        case let .real(number):
+            buffer.writeString(number.isInfinite ? (number < 0 ? "-Infinity" : "Infinity") : "\(number)")
+        case let .boolean(flag): buffer.writeString(flag ? "t" : "f")
+        case let .blob(bytes):
+            buffer.writeString("\\\\x")
+            for byte in bytes { buffer.writeString(String(format: "%02x", byte)) }
+        case let .text(text):
+            for byte in text.utf8 {
+                switch byte {
+                case UInt8(ascii: "\\"): buffer.writeString("\\\\")
+                case UInt8(ascii: "\t"): buffer.writeString("\\t")
+                case UInt8(ascii: "\n"): buffer.writeString("\\n")
+                case UInt8(ascii: "\r"): buffer.writeString("\\r")
+                default: buffer.writeInteger(byte)
+                }
+            }
+        }
+    }
+}
+
+/// An order-independent digest of a table: the sum (mod 2^256, in four lanes) of each row's
+/// SHA-256 over its typed values. Equal tables give equal digests whatever order either side
+/// returns rows in; a changed, missing or extra row changes it.
+struct RowDigest: Equatable, Sendable {
+    var lanes: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    struct Row {
+        var hash = SHA256()
+
+        mutating func add(_ value: CopyValue) {
+            var bytes: [UInt8]
+            switch value {
+            case .null: bytes = [0]
+            case let .integer(number): bytes = [1] + withUnsafeBytes(of: number.littleEndian, Array.init)
+            case let .real(number): bytes = [2] + withUnsafeBytes(of: number.bitPattern.littleEndian, Array.init)
+            case let .boolean(flag): bytes = [3, flag ? 1 : 0]
+            case let .text(text): bytes = [4] + withUnsafeBytes(of: UInt64(text.utf8.count).littleEndian, Array.init) + Array(text.utf8)
+            case let .blob(data): bytes = [5] + withUnsafeBytes(of: UInt64(data.count).littleEndian, Array.init) + data
+            }
+            hash.update(data: bytes)
+        }
+    }
+
+    mutating func add(_ row: Row) {
+        let words = row.hash.finalize().withUnsafeBytes { raw in (0..<4).map { raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self) } }
+        lanes = (lanes.0 &+ words[0], lanes.1 &+ words[1], lanes.2 &+ words[2], lanes.3 &+ words[3])
+    }
+
+    static func == (a: RowDigest, b: RowDigest) -> Bool {
+        a.lanes.0 == b.lanes.0 && a.lanes.1 == b.lanes.1 && a.lanes.2 == b.lanes.2 && a.lanes.3 == b.lanes.3
+    }
+
+    var hex: String { [lanes.0, lanes.1, lanes.2, lanes.3].map { String(format: "%016llx", $0) }.joined() }
+}
+
+/// The hand-over between the SQLite reading thread and the async COPY: at most four chunks wait,
+/// so the reader never runs far ahead of the server; `cancel` releases a reader that waits.
+final class ChunkFeed: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var queue: [HistoryExport.Chunk] = []
+    private var finished = false
+    private var failure: (any Error)?
+    private var cancelled = false
+    private var waiting: CheckedContinuation<Void, Never>?
+
+    /// Blocks the producer while four chunks wait. False once the consumer is gone.
+    func put(_ chunk: HistoryExport.Chunk) -> Bool {
+        condition.lock()
+        while queue.count >= 4 && !cancelled { condition.wait() }
+        guard !cancelled else { condition.unlock(); return false }
+        queue.append(chunk)
+        let resume = waiting
+        waiting = nil
+        condition.unlock()
+        resume?.resume()
+        return true
+    }
+
+    func finish(_ error: (any Error)?) {
+        condition.lock()
+        finished = true
+        failure = error
+        let resume = waiting
+        waiting = nil
+        condition.unlock()
+        resume?.resume()
+    }
+
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private enum Poll {
+        case chunk(HistoryExport.Chunk), done((any Error)?), empty
+    }
+
+    private func poll() -> Poll {
+        condition.lock()
+        defer { condition.unlock() }
+        if !queue.isEmpty {
+            condition.broadcast()
+            return .chunk(queue.removeFirst())
+        }
+        return finished ? .done(failure) : .empty
+    }
+
+    /// Keeps `continuation` to be resumed by the next put or finish; resumes it now if one came meanwhile.
+    private func park(_ continuation: CheckedContinuation<Void, Never>) {
+        condition.lock()
+        if !queue.isEmpty || finished {
+            condition.unlock()
+            continuation.resume()
+        } else {
+            waiting = continuation
+            condition.unlock()
+        }
+    }
+
+    /// The next chunk; nil when the producer is done; the producer's error if it failed.
+    func next() async throws -> HistoryExport.Chunk? {
+        while true {
+            switch poll() {
+            case let .chunk(chunk): return chunk
+            case let .done(error):
+                if let error { throw error }
+                return nil
+            case .empty:
+                await withCheckedContinuation { park($0) }
+            }
+        }
+    }
+}

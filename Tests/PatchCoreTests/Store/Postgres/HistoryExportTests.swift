@@ -1,0 +1,193 @@
+import Foundation
+import GRDB
+import LabSupport
+import Testing
+@testable import PatchCore
+
+/// `history export --to postgres://`: a SQLite history copied into a real PostgreSQL server,
+/// proven equal, all or nothing.
+@Suite("PostgreSQL history: export", .serialized, .enabled(if: PostgresServer.enabled))
+struct HistoryExportTests {
+    typealias G = GeneratedHistory
+
+    /// The report fleet, twenty generated nights of eight hosts (deployments, CVEs, failed contacts),
+    /// an exec run whose output has every character COPY must escape, and a controller's name.
+    static func history() throws -> GeneratedHistory {
+        let (history, _, _) = try G.fleet()
+        _ = try FindingIntervalsTests.record(FindingIntervalsTests.nights(20, hosts: 8, seed: 15), into: history)
+        let named = try HistoryStore(path: history.store.path, controller: RunController(host: "ctl-a", name: "dmz"))
+        let at = G.day(30)
+        let id = try named.beginRun(kind: .exec, startedAt: at, inventory: "inv.yml", hostPattern: nil, options: "uname -a", version: "test")
+        try named.record(runId: id, hosts: [ExecResult(name: "web1", address: "192.0.2.10", port: 22, status: .ok, exitCode: 0,
+                                                       stdout: "tab\there\nback\\slash \\N é 😀\r\n", stderr: "", durationMs: 12,
+                                                       startedAt: at, finishedAt: at.addingTimeInterval(1))])
+        try named.finishRun(runId: id, finishedAt: at.addingTimeInterval(2))
+        return history
+    }
+
+    static func sqliteCount(_ path: String, _ table: String) throws -> Int {
+        try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM \(table)") ?? -1 }
+    }
+
+    @Test func everyTableArrivesExactlyAndOnlyOnce() async throws {
+        let server = try await PostgresServer()
+        try await server.createDatabase("history")
+        let source = try Self.history()
+        let environment = ["PGPASSFILE": try server.passwordFile(), "HOME": "/nonexistent"]
+        let location = try PostgresLocation(url: server.url(database: "history"))
+        let summary = try await PostgresHistory.with(location, environment: environment) { target in
+            try await HistoryExport.run(source: source.store.path, to: target, user: "tester")
+        }
+
+        // Every table of the schema, counted as SQLite counts it; checked again here through psql, not patchctl.
+        #expect(summary.tables.map(\.table).sorted() == PostgresSchema.current.tables.map(\.name).sorted())
+        for copy in summary.tables {
+            #expect(copy.rows == (try Self.sqliteCount(source.store.path, copy.table)), "\(copy.table)")
+            let counted = try await server.admin("SELECT COUNT(*) FROM \"\(copy.table)\"", database: "history")
+            #expect(counted.trimmingCharacters(in: .whitespacesAndNewlines) == String(copy.rows + (copy.table == "events" ? 1 : 0)), "\(copy.table)")
+        }
+        #expect(summary.runs > 20 && summary.tables.first { $0.table == "finding_intervals" }!.rows > 50)
+        // Values that COPY escapes, dates as GRDB writes them, the controller, the export's own event.
+        let stdout = try await server.admin("SELECT encode(convert_to(stdout, 'UTF8'), 'hex') FROM command_results", database: "history")
+        #expect(stdout.trimmingCharacters(in: .whitespacesAndNewlines) == Data("tab\there\nback\\slash \\N é 😀\r\n".utf8).map { String(format: "%02x", $0) }.joined())
+        let run = try await server.admin("SELECT controller || ' ' || controller_host || ' ' || started_at FROM runs WHERE kind = 'exec'", database: "history")
+        #expect(run.trimmingCharacters(in: .whitespacesAndNewlines) == "dmz ctl-a 2026-01-31 02:00:00.000")
+        let event = try await server.admin("SELECT \"user\" || ' ' || action FROM events WHERE action = 'history-export'", database: "history")
+        #expect(event.trimmingCharacters(in: .whitespacesAndNewlines) == "tester history-export")
+        // Identity columns continue after the copied rows.
+        let next = try await server.admin("INSERT INTO compliance_exceptions (host, target, until, reason, owner, created_by, created_at) "
+                                          + "VALUES ('h', 't', 'u', 'r', 'o', 'c', 'a') RETURNING id", database: "history")
+        #expect(Int(next.trimmingCharacters(in: .whitespacesAndNewlines)) == (try Self.sqliteCount(source.store.path, "compliance_exceptions")) + 1)
+
+        // Same columns, in both stores, for every table.
+        let columns = try await server.admin("""
+            SELECT table_name || '.' || column_name FROM information_schema.columns WHERE table_schema = 'public'
+            AND table_name IN (SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'
+                               AND table_name <> 'patchctl_migrations') ORDER BY 1
+            """, database: "history")
+        let sqliteColumns = try await DatabaseQueue(path: source.store.path).read { db in
+            try PostgresSchema.current.tables.flatMap { table in
+                try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?)", arguments: [table.name]).map { table.name + "." + $0 }
+            }
+        }
+        #expect(columns.split(separator: "\n").map(String.init) == sqliteColumns.sorted())
+
+        // Once only: a second export into the same history is refused and changes nothing.
+        await #expect {
+            try await PostgresHistory.with(location, environment: environment) { again in
+                try await HistoryExport.run(source: source.store.path, to: again, user: "tester")
+            }
+        } throws: {
+            String(describing: $0).contains("already holds \(summary.runs) runs")
+        }
+    }
+
+    @Test func theServerDyingMidwayLeavesNothingWrittenAndTheExportCanBeRepeated() async throws {
+        let server = try await PostgresServer()
+        try await server.createDatabase("history")
+        let source = try Self.history()
+        let environment = ["PGPASSFILE": try server.passwordFile(), "HOME": "/nonexistent"]
+        let location = try PostgresLocation(url: server.url(database: "history"))
+        // Killed when runs, run_hosts and more are already copied inside the open transaction.
+        await #expect {
+            try await PostgresHistory.with(location, environment: environment) { target in
+                try await HistoryExport.run(source: source.store.path, to: target, user: "tester") { table in
+                    if table == "finding_intervals" { try await server.kill() }
+                }
+            }
+        } throws: { error in
+            String(describing: error).contains("history database postgres://patchctl@localhost")
+        }
+        try await server.restart()
+        #expect(try await server.admin("SELECT COUNT(*) FROM runs", database: "history").hasPrefix("0"))
+        #expect(try await server.admin("SELECT COUNT(*) FROM run_hosts", database: "history").hasPrefix("0"))
+
+        let summary = try await PostgresHistory.with(location, environment: environment) { retry in
+            try await HistoryExport.run(source: source.store.path, to: retry, user: "tester")
+        }
+        #expect(summary.runs == (try Self.sqliteCount(source.store.path, "runs")))
+    }
+
+    @Test func controllersStartingTogetherCreateTheSchemaOnce() async throws {
+        let server = try await PostgresServer()
+        try await server.createDatabase("history")
+        let environment = ["PGPASSFILE": try server.passwordFile(), "HOME": "/nonexistent"]
+        let location = try PostgresLocation(url: server.url(database: "history"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    try await PostgresHistory.with(location, environment: environment) { try await $0.migrate() }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let applied = try await server.admin("SELECT COUNT(*), COUNT(DISTINCT identifier) FROM patchctl_migrations", database: "history")
+        let count = PostgresSchema.current.migrations.count
+        #expect(applied.trimmingCharacters(in: .whitespacesAndNewlines) == "\(count)|\(count)")
+        // A history a newer patchctl migrated is refused, not written to.
+        try await server.admin("INSERT INTO patchctl_migrations VALUES ('v99: from the future', 'x')", database: "history")
+        await #expect {
+            try await PostgresHistory.with(location, environment: environment) { try await $0.migrate() }
+        } throws: { String(describing: $0).contains("written by a newer patchctl") }
+    }
+
+    @Test func theLockNamesItsHolderAndGoesWithItsSession() async throws {
+        let server = try await PostgresServer()
+        try await server.createDatabase("history")
+        let environment = ["PGPASSFILE": try server.passwordFile(), "HOME": "/nonexistent"]
+        let named = try PostgresLocation(url: server.url(database: "history") + "&application_name=patchctl-dmz")
+        let plain = try PostgresLocation(url: server.url(database: "history"))
+        try await PostgresHistory.with(named, environment: environment) { holder in
+            try await PostgresHistory.with(plain, environment: environment) { other in
+                let (inside, release) = AsyncStream<Void>.makeStream()
+                let (entered, signal) = AsyncStream<Void>.makeStream()
+                let holding = Task {
+                    try await holder.withLock("deploy linux-security", wait: nil) {
+                        signal.yield()
+                        for await _ in inside { break }
+                    }
+                }
+                for await _ in entered { break }
+                await #expect { try await other.withLock("deploy linux-security", wait: nil) {} } throws: { error in
+                    guard case let PatchError.locked(name, text) = error else { return false }
+                    return name == "deploy linux-security" && text.contains("held by patchctl-dmz from 127.0.0.1")
+                }
+                release.yield()
+                try await holding.value
+                try await other.withLock("deploy linux-security", wait: nil) {}
+
+                // A session that ends while holding the lock (a controller killed mid-deploy) leaves it free.
+                let (forever, _) = AsyncStream<Void>.makeStream()
+                let (entered2, signal2) = AsyncStream<Void>.makeStream()
+                let crashing = Task {
+                    try await holder.withLock("deploy linux-security", wait: nil) {
+                        signal2.yield()
+                        for await _ in forever { break }
+                    }
+                }
+                for await _ in entered2 { break }
+                try await server.admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'patchctl-dmz'")
+                try await other.withLock("deploy linux-security", wait: 30) {}
+                crashing.cancel()
+            }
+        }
+    }
+
+    @Test func theDigestIgnoresOrderAndSeesEveryChange() {
+        func digest(_ rows: [[CopyValue]]) -> RowDigest {
+            var total = RowDigest()
+            for row in rows {
+                var hasher = RowDigest.Row()
+                for value in row { hasher.add(value) }
+                total.add(hasher)
+            }
+            return total
+        }
+        let rows: [[CopyValue]] = [[.integer(1), .text("a"), .null], [.integer(2), .text("b"), .boolean(true)], [.integer(3), .real(0.1), .blob([0, 1])]]
+        #expect(digest(rows) == digest(rows.reversed()))
+        #expect(digest(rows) != digest(Array(rows.dropLast())))
+        #expect(digest(rows) != digest([[.integer(1), .text("a"), .text("")]] + rows.dropFirst()))
+        #expect(digest([[.text("ab"), .text("c")]]) != digest([[.text("a"), .text("bc")]]))
+        #expect(digest([[.null]]) != digest([[.text("")]]))
+    }
+}
