@@ -35,6 +35,7 @@ public final class HistoryStore: Sendable {
         self.path = path
         isReadOnly = false
         self.controller = controller
+        try Self.refuseURL(path)
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
         let files = FileManager.default
@@ -90,6 +91,7 @@ public final class HistoryStore: Sendable {
         self.path = path
         isReadOnly = true
         controller = RunController(host: RunController.hostName())
+        try Self.refuseURL(path)
         recoveredRuns = []
         let journal = HistoryJournal.path(forDatabase: path)
         pendingJournal = ((try? Self.fileSize(journal)) ?? 0) > 0 ? journal : nil
@@ -105,6 +107,13 @@ public final class HistoryStore: Sendable {
             _ = try HistoryStore(writablePath: path, importJournal: false)
             pool = try Self.openReader(path)
         }
+    }
+
+    /// A postgres:// URL where a file is expected: said plainly, instead of creating a folder named "postgres:".
+    static func refuseURL(_ path: String) throws {
+        guard PostgresLocation.isURL(path) else { return }
+        throw PatchError.store(path: PostgresLocation.redacted(path), message: "commands record into and read SQLite histories only for now: "
+                               + "`patchctl history export --to URL` copies one into PostgreSQL (docs/history.md)")
     }
 
     private static let olderSchemaMarker = "\u{0}older schema"

@@ -1,0 +1,62 @@
+import Foundation
+import LabSupport
+import PatchCore
+import Testing
+
+/// `patchctl history export --to postgres://…` as an operator runs it, against a real server.
+@Suite("history export (binary)", .serialized, .enabled(if: PostgresServer.enabled))
+struct HistoryExportCommandTests {
+    /// A small history written through the store, as scan writes it, by a named controller.
+    static func history() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("patchctl-export-\(UUID().uuidString).db").path
+        let store = try HistoryStore(path: path, controller: RunController(host: "ctl-b", name: "office"))
+        let at = Date(timeIntervalSince1970: 1_790_000_000)
+        let id = try store.beginRun(kind: .scan, startedAt: at, inventory: "lab.yml", hostPattern: nil, options: nil, version: "test")
+        let update = PendingUpdate(name: "openssl", installedVersion: "3.0.11-1~deb12u1", availableVersion: "3.0.15-1~deb12u1",
+                                   source: "Debian-Security:12/oldstable-security", security: true, architecture: "amd64")
+        try store.record(runId: id, hosts: [HostScan(name: "db1", address: "192.0.2.7", port: 22, status: .ok, error: nil,
+                                                     os: OSInfo(family: .debian, id: "debian", name: "Debian GNU/Linux", version: "12"),
+                                                     rebootRequired: false, rebootPackages: [], installedCount: 300, updates: [update],
+                                                     startedAt: at, finishedAt: at.addingTimeInterval(1))])
+        try store.finishRun(runId: id, finishedAt: at.addingTimeInterval(2))
+        return path
+    }
+
+    @Test func exportsOnceVerifiedAndSaysWhyItRefuses() async throws {
+        let server = try await PostgresServer()
+        try await server.createDatabase("fleet")
+        let db = try Self.history()
+        let environment = ["PGPASSFILE": try server.passwordFile()]
+        let url = server.url(database: "fleet")
+
+        let json = try CLI.run(["history", "export", "--db", db, "--to", url, "--output", "json"], environment: environment)
+        #expect(json.status == 0, "\(json.stderr)")
+        JSONSchema.validate(json.stdout, schema: "history-export")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(document["runs"] as? Int == 1)
+        #expect((document["target"] as? String)?.hasPrefix("postgres://patchctl@localhost:\(server.port)/fleet") == true)
+        let seen = try await server.admin("SELECT r.controller || ' ' || h.host || ' ' || i.package FROM runs r JOIN run_hosts h ON h.run_id = r.id "
+                                          + "JOIN finding_intervals i ON i.host = h.host", database: "fleet")
+        #expect(seen.trimmingCharacters(in: .whitespacesAndNewlines) == "office db1 openssl")
+
+        // Again: refused (exit 1, a store error), nothing added.
+        let again = try CLI.run(["history", "export", "--db", db, "--to", url], environment: environment)
+        #expect(again.status == 1 && again.stderr.contains("already holds 1 runs"), "\(again.stderr)")
+        #expect(try await server.admin("SELECT COUNT(*) FROM runs", database: "fleet").hasPrefix("1"))
+
+        // The table form, into another database: every table and the line saying it was verified.
+        try await server.createDatabase("second")
+        let table = try CLI.run(["history", "export", "--db", db, "--to", server.url(database: "second")], environment: environment)
+        #expect(table.status == 0, "\(table.stderr)")
+        #expect(table.stdout.contains("finding_intervals") && table.stdout.contains("1 run exported from \(db)"))
+        #expect(table.stdout.contains("every table read back and matched before commit"))
+
+        // Usage errors (64) never echo a password; --db takes no URL yet and says what to do.
+        let secret = try CLI.run(["history", "export", "--db", db, "--to", "postgres://patchctl:hunter2@localhost/fleet"], environment: environment)
+        #expect(secret.status == 64 && secret.stderr.contains("~/.pgpass") && !secret.stderr.contains("hunter2"), "\(secret.stderr)")
+        let listed = try CLI.run(["history", "--db", url], environment: environment)
+        #expect(listed.status == 1 && listed.stderr.contains("history export --to URL"), "\(listed.stderr)")
+        let unreachable = try CLI.run(["history", "export", "--db", db, "--to", "postgres://patchctl@localhost:1/fleet"], environment: environment)
+        #expect(unreachable.status == 1 && unreachable.stderr.contains("cannot connect"), "\(unreachable.stderr)")
+    }
+}
