@@ -170,3 +170,39 @@ struct HistoryMaintenanceCommandTests {
         #expect(try store.runs().isEmpty)
     }
 }
+
+/// `--controller`: recording commands name the controller in each run; history and reports select one.
+@Suite("--controller")
+struct ControllerOptionTests {
+    typealias CLI = InProcessCLI
+
+    @Test func runsCarryTheControllerAndReadingCommandsSelectIt() async throws {
+        let s = try ScannedHistory.make()
+        var environment = ProcessInfo.processInfo.environment
+        environment["PATCHCTL_CONTROLLER"] = "office"
+        // down (127.0.0.1:1) refuses at once: a recorded exec run, named by the flag over the variable.
+        let named = await CLI.run(["exec", "-i", s.inventory, "--limit", "down", "--db", s.db, "--controller", "dmz", "--", "true"], environment: environment)
+        #expect(named.status != 64, "\(named.stderr)")
+        let byVariable = await CLI.run(["exec", "-i", s.inventory, "--limit", "down", "--db", s.db, "--", "true"], environment: environment)
+        #expect(byVariable.status != 64, "\(byVariable.stderr)")
+
+        let listed = await CLI.run(["history", "--db", s.db, "--output", "json"])
+        JSONSchema.validate(listed.stdout, schema: "history-list")
+        let runs = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
+        #expect(runs.prefix(2).map { $0["controller"] as? String } == ["office", "dmz"])
+        let dmz = await CLI.run(["history", "--db", s.db, "--controller", "dmz", "--output", "json"])
+        #expect(((try JSONSerialization.jsonObject(with: Data(dmz.stdout.utf8))) as? [[String: Any]])?.count == 1)
+        let table = await CLI.run(["history", "--db", s.db])
+        #expect(table.stdout.contains("CONTROLLER") && table.stdout.contains("dmz"))
+
+        let report = await CLI.run(["report", "compliance", "--db", s.db, "--controller", "dmz", "--format", "json"])
+        #expect(report.status == 0 || report.status == 3, "\(report.stderr)")
+        #expect(report.stdout.contains("--controller dmz"))
+
+        let bad = await CLI.run(["scan", "-i", s.inventory, "--db", s.db, "--controller", "two words"])
+        #expect(bad.status == 64 && bad.stderr.contains("1 to 64 letters"), "\(bad.stderr)")
+        environment["PATCHCTL_CONTROLLER"] = "bad/name"
+        let badVariable = await CLI.run(["exec", "-i", s.inventory, "--limit", "down", "--db", s.db, "--", "true"], environment: environment)
+        #expect(badVariable.stderr.contains("PATCHCTL_CONTROLLER"), "\(badVariable.stderr)")
+    }
+}
