@@ -19,6 +19,8 @@
 #   BENCH_HISTORY_CACHE=/var/tmp/patchctl-bench-history   generated histories, reused while the
 #       generator and the store code are unchanged (the key holds hosts, nights, mode, seed and a hash of both)
 #   BENCH_HISTORY_SEED=1   BENCH_HISTORY_MIGRATION=1000x180 (empty: no migration figure)
+#   BENCH_HISTORY_EXPORT=1000x180 (empty: no figure) `history export --to postgres://` of that history into a
+#       PostgreSQL cluster made for the run (initdb as nobody in the work folder, 127.0.0.1, trust, no TLS)
 #   BENCH_HISTORY_BUILD=1 (0: use the release binaries as they are)   SWIFT=swift
 set -euo pipefail
 BENCH=$(cd "$(dirname "$0")" && pwd)
@@ -47,7 +49,12 @@ gen_hash=$(cat bench/HistoryGen/*.swift | sha256sum | cut -c1-10)
 store_hash=$(cat Sources/PatchCore/Store/*.swift | sha256sum | cut -c1-10)
 mkdir -p "$CACHE"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench-history.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+PG_DATA=""
+cleanup() {
+    [ -z "$PG_DATA" ] || runuser -u nobody -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -m immediate -w stop >/dev/null 2>&1 || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
 
 # cached_history HOSTS NIGHTS MODE -> path of the cached database (generated now if missing); its
 # generator output is beside it (.out).
@@ -139,6 +146,30 @@ if [ -n "$MIGRATION" ]; then
     migration="$(thousands "$hosts") hosts × $nights nights, $(thousands "$(field findings_written "$legacy.out")") findings rows, $(size_mb "$legacy") MB: $how $WALL s, peak RSS $RSS MB ($after; target ≤ 300 s)"
 fi
 
+EXPORT=${BENCH_HISTORY_EXPORT-1000x180}
+export_figure="not measured"
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+if [ -n "$EXPORT" ] && [ -x "$PG_BIN/initdb" ] && [ "$(id -u)" = 0 ]; then
+    hosts=${EXPORT%x*}
+    nights=${EXPORT#*x}
+    source_db=$(cached_history "$hosts" "$nights" current)
+    # A throwaway cluster: the server's own time is part of the figure, as it would be at a site.
+    chmod 755 "$WORK"
+    PG_DATA=$WORK/pg
+    mkdir -p "$PG_DATA" "$WORK/pgsock" && chown nobody "$PG_DATA" "$WORK/pgsock"
+    runuser -u nobody -- "$PG_BIN/initdb" -D "$PG_DATA" -U bench -E UTF8 --no-locale --auth=trust >/dev/null
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    printf "listen_addresses = '127.0.0.1'\nport = %s\nunix_socket_directories = '%s'\n" "$port" "$WORK/pgsock" >>"$PG_DATA/postgresql.auto.conf"
+    runuser -u nobody -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$WORK/pgsock/log" -w start >/dev/null
+    "$PG_BIN/psql" -X -q -h "$WORK/pgsock" -p "$port" -U bench -d postgres -c "CREATE DATABASE history" >/dev/null
+    cat "$source_db" >/dev/null
+    echo "bench: exporting $EXPORT into PostgreSQL" >&2
+    timed export "$BIN" history export --db "$source_db" --to "postgres://bench@127.0.0.1:$port/history?sslmode=disable" --output json
+    rows_copied=$(python3 -c 'import json, sys; print(sum(t["rows"] for t in json.load(open(sys.argv[1]))["tables"]))' "$WORK/export.out")
+    pg_mb=$("$PG_BIN/psql" -X -q -A -t -h "$WORK/pgsock" -p "$port" -U bench -d history -c "SELECT pg_database_size('history') / 1048576")
+    export_figure="$(thousands "$hosts") hosts × $nights nights ($(size_mb "$source_db") MB, $(thousands "$rows_copied") rows in all tables): $WALL s, peak RSS $RSS MB, copied, read back and matched in one transaction; $pg_mb MB in PostgreSQL"
+fi
+
 mkdir -p "$BENCH/results"
 result=$BENCH/results/history-$(date -u +%Y%m%dT%H%M%SZ).md
 {
@@ -149,5 +180,7 @@ result=$BENCH/results/history-$(date -u +%Y%m%dT%H%M%SZ).md
     printf '%s\n' "${rows[@]}"
     echo
     echo "Targets in parentheses. Migration of the legacy (v9, per-run rows) history: $migration."
+    echo
+    echo "Export to PostgreSQL (\`history export --to\`): $export_figure."
 } | tee "$result"
 echo "bench: written to $result" >&2
