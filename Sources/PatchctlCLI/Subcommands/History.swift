@@ -177,11 +177,18 @@ extension Patchctl.History {
             do { _ = try PostgresLocation(url: to) } catch { throw ValidationError("--to: \(error)") }
         }
 
+        @Sendable static func showProgress(_ table: String, _ index: Int, _ count: Int) async throws {
+            Terminal.writeControl("\r\u{1B}[Kexporting \(table) (\(index)/\(count) tables)")
+        }
+
         func run() async throws {
             let environment = Settings.environment
             let path = outputOptions.databasePath(environment: environment)
             let summary = try await PostgresHistory.with(try PostgresLocation(url: to), environment: environment) { history in
-                try await HistoryExport.run(source: path, to: history, user: LocalUser.current(environment: environment))
+                // A year of a large fleet takes a while: a terminal sees which table is being copied.
+                let progress: (@Sendable (String, Int, Int) async throws -> Void)? = Terminal.stderrIsTerminal ? Self.showProgress : nil
+                defer { if Terminal.stderrIsTerminal { Terminal.writeControl("\r\u{1B}[K") } }
+                return try await HistoryExport.run(source: path, to: history, user: LocalUser.current(environment: environment), stage: progress)
             }
             try Output.print(summary, items: summary.tables, as: outputOptions.output) { TableReport.export(summary) }
         }

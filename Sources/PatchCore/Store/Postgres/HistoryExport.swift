@@ -42,9 +42,10 @@ public enum HistoryExport {
         case end(table: String, count: Int, digest: RowDigest)
     }
 
-    /// `stage` hears each table as it starts (tests use it to fail the server at a known point).
+    /// `stage` hears each table as it starts, with its place among them (progress on a terminal;
+    /// tests fail the server at a known point).
     public static func run(source path: String, to history: PostgresHistory, user: String,
-                           stage: (@Sendable (String) async throws -> Void)? = nil) async throws -> Summary {
+                           stage: (@Sendable (_ table: String, _ index: Int, _ count: Int) async throws -> Void)? = nil) async throws -> Summary {
         let started = Date()
         let store = try HistoryStore(readOnly: path)
         let schema = PostgresSchema.current
@@ -71,8 +72,8 @@ public enum HistoryExport {
             var copies: [TableCopy] = []
             try await history.execute("BEGIN")
             do {
-                for table in schema.tables {
-                    try await stage?(table.name)
+                for (index, table) in schema.tables.enumerated() {
+                    try await stage?(table.name, index + 1, schema.tables.count)
                     let columns = table.columns.map(\.name)
                     let end = TableEnd()
                     do {

@@ -91,7 +91,7 @@ struct HistoryExportTests {
         // Killed when runs, run_hosts and more are already copied inside the open transaction.
         await #expect {
             try await PostgresHistory.with(location, environment: environment) { target in
-                try await HistoryExport.run(source: source.store.path, to: target, user: "tester") { table in
+                try await HistoryExport.run(source: source.store.path, to: target, user: "tester") { table, _, _ in
                     if table == "finding_intervals" { try await server.kill() }
                 }
             }
@@ -131,44 +131,43 @@ struct HistoryExportTests {
         } throws: { String(describing: $0).contains("written by a newer patchctl") }
     }
 
+    /// Takes `name` in a task of its own; returns once it is held, with the task and what ends the holding.
+    static func hold(_ name: String, in history: PostgresHistory) async -> (task: Task<Void, any Error>, release: AsyncStream<Void>.Continuation) {
+        let (inside, release) = AsyncStream<Void>.makeStream()
+        let (entered, signal) = AsyncStream<Void>.makeStream()
+        let task = Task {
+            try await history.withLock(name, wait: nil) {
+                signal.yield()
+                for await _ in inside { break }
+            }
+        }
+        for await _ in entered { break }
+        return (task, release)
+    }
+
     @Test func theLockNamesItsHolderAndGoesWithItsSession() async throws {
         let server = try await PostgresServer()
         try await server.createDatabase("history")
         let environment = ["PGPASSFILE": try server.passwordFile(), "HOME": "/nonexistent"]
         let named = try PostgresLocation(url: server.url(database: "history") + "&application_name=patchctl-dmz")
         let plain = try PostgresLocation(url: server.url(database: "history"))
+        let lock = "deploy linux-security"
         try await PostgresHistory.with(named, environment: environment) { holder in
             try await PostgresHistory.with(plain, environment: environment) { other in
-                let (inside, release) = AsyncStream<Void>.makeStream()
-                let (entered, signal) = AsyncStream<Void>.makeStream()
-                let holding = Task {
-                    try await holder.withLock("deploy linux-security", wait: nil) {
-                        signal.yield()
-                        for await _ in inside { break }
-                    }
-                }
-                for await _ in entered { break }
-                await #expect { try await other.withLock("deploy linux-security", wait: nil) {} } throws: { error in
+                let holding = await Self.hold(lock, in: holder)
+                await #expect { try await other.withLock(lock, wait: nil) {} } throws: { error in
                     guard case let PatchError.locked(name, text) = error else { return false }
-                    return name == "deploy linux-security" && text.contains("held by patchctl-dmz from 127.0.0.1")
+                    return name == lock && text.contains("held by patchctl-dmz from 127.0.0.1")
                 }
-                release.yield()
-                try await holding.value
-                try await other.withLock("deploy linux-security", wait: nil) {}
+                holding.release.yield()
+                try await holding.task.value
+                try await other.withLock(lock, wait: nil) {}
 
                 // A session that ends while holding the lock (a controller killed mid-deploy) leaves it free.
-                let (forever, _) = AsyncStream<Void>.makeStream()
-                let (entered2, signal2) = AsyncStream<Void>.makeStream()
-                let crashing = Task {
-                    try await holder.withLock("deploy linux-security", wait: nil) {
-                        signal2.yield()
-                        for await _ in forever { break }
-                    }
-                }
-                for await _ in entered2 { break }
+                let crashing = await Self.hold(lock, in: holder)
                 try await server.admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'patchctl-dmz'")
-                try await other.withLock("deploy linux-security", wait: 30) {}
-                crashing.cancel()
+                try await other.withLock(lock, wait: 30) {}
+                crashing.task.cancel()
             }
         }
     }
