@@ -48,6 +48,10 @@ public enum HistoryExport {
                            stage: (@Sendable (_ table: String, _ index: Int, _ count: Int) async throws -> Void)? = nil) async throws -> Summary {
         let started = Date()
         let store = try HistoryStore(readOnly: path)
+        if let journal = store.pendingJournal {
+            throw PatchError.store(path: path, message: "\(journal) holds records the database could not take yet: run a recording command "
+                                   + "(or `patchctl history migrate`) once to import them, then export")
+        }
         let schema = PostgresSchema.current
         try await history.migrate()
         return try await history.withLock("export", wait: nil) {

@@ -181,10 +181,11 @@ public final class PostgresHistory: Sendable {
             try await execute("SET lock_timeout = '\(wait)s'")
             do {
                 _ = try await rows("SELECT pg_advisory_lock(\(key))")
+                try await execute("SET lock_timeout = 0")
             } catch {
+                try? await execute("SET lock_timeout = 0")
                 throw PatchError.store(path: location.description, message: "waited \(wait) s for the lock '\(name)': " + (try await holder(of: key)))
             }
-            try await execute("SET lock_timeout = 0")
         } else {
             let taken = try await rows("SELECT pg_try_advisory_lock(\(key))").first?.decode(Bool.self) ?? false
             guard taken else {

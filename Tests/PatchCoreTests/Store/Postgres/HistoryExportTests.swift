@@ -80,6 +80,15 @@ struct HistoryExportTests {
         } throws: {
             String(describing: $0).contains("already holds \(summary.runs) runs")
         }
+        // A history with records still in its journal is not exported as if it were whole.
+        try Data("{}\n".utf8).write(to: URL(fileURLWithPath: HistoryJournal.path(forDatabase: source.store.path)))
+        await #expect {
+            try await PostgresHistory.with(location, environment: environment) { again in
+                try await HistoryExport.run(source: source.store.path, to: again, user: "tester")
+            }
+        } throws: {
+            String(describing: $0).contains("holds records the database could not take yet")
+        }
     }
 
     @Test func theServerDyingMidwayLeavesNothingWrittenAndTheExportCanBeRepeated() async throws {
