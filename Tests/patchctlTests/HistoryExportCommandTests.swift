@@ -22,6 +22,10 @@ struct HistoryExportCommandTests {
         return path
     }
 
+    static func firstRun(_ db: String) throws -> String {
+        try HistoryStore(readOnly: db).runs(limit: 1)[0].runId
+    }
+
     @Test func exportsOnceVerifiedAndSaysWhyItRefuses() async throws {
         let server = try await PostgresServer()
         try await server.createDatabase("fleet")
@@ -54,8 +58,18 @@ struct HistoryExportCommandTests {
         // Usage errors (64) never echo a password; --db takes no URL yet and says what to do.
         let secret = try CLI.run(["history", "export", "--db", db, "--to", "postgres://patchctl:hunter2@localhost/fleet"], environment: environment)
         #expect(secret.status == 64 && secret.stderr.contains("~/.pgpass") && !secret.stderr.contains("hunter2"), "\(secret.stderr)")
-        let listed = try CLI.run(["history", "--db", url], environment: environment)
-        #expect(listed.status == 1 && listed.stderr.contains("history export --to URL"), "\(listed.stderr)")
+        // history, history show and history events read the PostgreSQL history as they read the file.
+        for arguments in [["history"], ["history", "show", try Self.firstRun(db)]] {
+            let fromFile = try CLI.run(arguments + ["--db", db, "--output", "json"], environment: environment)
+            let fromServer = try CLI.run(arguments + ["--db", url, "--output", "json"], environment: environment)
+            #expect(fromServer.status == 0 && fromServer.stdout == fromFile.stdout, "\(arguments): \(fromServer.stderr)")
+        }
+        JSONSchema.validate(try CLI.run(["history", "--db", url, "--output", "json"], environment: environment).stdout, schema: "history-list")
+        let events = try CLI.run(["history", "events", "--db", url], environment: environment)
+        #expect(events.status == 0 && events.stdout.contains("history-export") && events.stdout.contains("1 runs from \(db)"), "\(events.stderr)")
+        // Recording and reporting commands do not take one yet, and say what does.
+        let report = try CLI.run(["report", "compliance", "--db", url], environment: environment)
+        #expect(report.status == 1 && report.stderr.contains("history export --to URL"), "\(report.stderr)")
         let unreachable = try CLI.run(["history", "export", "--db", db, "--to", "postgres://patchctl@localhost:1/fleet"], environment: environment)
         #expect(unreachable.status == 1 && unreachable.stderr.contains("cannot connect"), "\(unreachable.stderr)")
     }

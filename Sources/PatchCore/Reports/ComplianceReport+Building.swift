@@ -18,6 +18,7 @@ extension ComplianceReport {
             try Policy.find(reference, directories: Policy.searchDirectories(environment: request.environment, currentDirectory: request.currentDirectory))
         }
         // A report reads history; it never creates an empty database where none was.
+        try HistoryStore.refuseURL(request.database)
         guard FileManager.default.fileExists(atPath: request.database) else {
             throw PatchError.store(path: request.database, message: "no history database here: run `patchctl scan` first (or pass --db)")
         }

@@ -166,25 +166,6 @@ struct FindingKey: Hashable {
 }
 
 extension HistoryStore {
-    /// A scan's matched CVEs, by finding, in CVE order.
-    static func findingCVEs(_ db: Database, runId: String) throws -> [FindingKey: [CVEReference]] {
-        var result: [FindingKey: [CVEReference]] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT * FROM finding_cves WHERE run_id = ? ORDER BY host, package, architecture, cve", arguments: [runId]) {
-            let key = FindingKey(host: row["host"], package: row["package"], architecture: row["architecture"])
-            result[key, default: []].append(cveReference(row))
-        }
-        return result
-    }
-
-    /// A scan's unfixed CVEs, by host.
-    static func unfixedCVEs(_ db: Database, runId: String) throws -> [String: [UnfixedCVE]] {
-        var result: [String: [UnfixedCVE]] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT * FROM unfixed_cves WHERE run_id = ? ORDER BY host, cve, source_package", arguments: [runId]) {
-            result[row["host"], default: []].append(unfixedCVE(row))
-        }
-        return result
-    }
-
     /// A row of finding_cves (or its v9 table) as the reference a scan made.
     static func cveReference(_ row: Row) -> CVEReference {
         CVEReference(id: row["cve"], severity: Severity(name: row["severity"]) ?? .unknown, vendorSeverity: row["vendor_severity"],

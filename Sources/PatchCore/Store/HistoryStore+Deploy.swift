@@ -337,11 +337,7 @@ extension HistoryStore {
 
     /// Most recent first.
     public func events(limit: Int = 50, host: String? = nil, policy: String? = nil) throws -> [EventRecord] {
-        try read { db in
-            try EventRecord.fetchAll(db, sql: """
-                SELECT * FROM events WHERE (? IS NULL OR host = ?) AND (? IS NULL OR policy = ?) ORDER BY at DESC, id DESC LIMIT ?
-                """, arguments: [host, host, policy, policy, limit])
-        }
+        try withView { try $0.events(limit: limit, host: host, policy: policy) }
     }
 
     static func insert(_ event: EventRecord, _ db: Database) throws {
@@ -352,26 +348,7 @@ extension HistoryStore {
 
     /// A deploy run's recorded hosts and how it was started, for `--resume` and `history show`.
     public func deployRun(id: String) throws -> ResumableRun {
-        try read { db in
-            let found = try Self.findRun(db, id, path: path)
-            let runId: String = found["id"]
-            guard let run = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [runId]) else {
-                throw PatchError.runNotFound(id)
-            }
-            let kind = try run.decode(RunKind.self, forColumn: "kind")
-            guard kind.isDeployment else {
-                throw PatchError.store(path: path, message: "run \(runId) is a \(kind.rawValue) run, not a deployment")
-            }
-            let hosts = try Row.fetchAll(db, sql: """
-                SELECT d.document FROM deploy_hosts d JOIN run_hosts h ON h.run_id = d.run_id AND h.host = d.host
-                WHERE d.run_id = ? ORDER BY h.started_at, d.host
-                """, arguments: [runId]).map { row in
-                try StoreCodec.decode(DeployHostRecord.self, from: row["document"] as String)
-            }
-            return ResumableRun(runId: runId, state: try run.decode(RunState.self, forColumn: "state"), policy: run["policy"], inventory: run["inventory"],
-                                hostPattern: run["host_pattern"], options: run["options"],
-                                doneHosts: Set(hosts.filter { !$0.status.isLeftForResume }.map(\.name)), hosts: hosts)
-        }
+        try withView { try $0.deployRun(id: id) }
     }
 
     /// The stored report JSON of a run (deploy: outcome, rings, notes).
@@ -413,18 +390,7 @@ extension HistoryStore {
 extension HistoryStore {
     /// A recorded deployment or plan, as `deploy --output json` printed it.
     public func deployRunReport(id: String) throws -> DeployRunRecord {
-        let recorded = try deployRun(id: id)
-        let (row, report): (Row?, String?) = try read { db in
-            (try Row.fetchOne(db, sql: "SELECT started_at, finished_at, policy FROM runs WHERE id = ?", arguments: [recorded.runId]),
-             try String.fetchOne(db, sql: "SELECT report FROM runs WHERE id = ?", arguments: [recorded.runId]))
-        }
-        let decoded = try report.map { try deployReport($0, runId: recorded.runId) }
-        var run = DeployRunRecord(runId: recorded.runId, policy: row?["policy"] ?? "", outcome: decoded?.outcome ?? .interrupted,
-                         dryRun: decoded?.dryRun ?? false, startedAt: row?["started_at"] ?? Date(), finishedAt: row?["finished_at"],
-                         rings: decoded?.rings ?? [], notes: decoded?.notes ?? [], hosts: recorded.hosts)
-        // The request the run was started with (and `--resume` repeats) holds its reason.
-        run.reason = recorded.options.flatMap { try? StoreCodec.decode(DeployJob.Request.self, from: $0) }?.reason
-        return run
+        try withView { try $0.deployRunReport(id: id) }
     }
 }
 
@@ -432,10 +398,14 @@ extension HistoryStore {
     /// A deploy run's stored report; one this version cannot read (an unknown ring state or
     /// outcome) is an error naming the run, not a run without rings.
     func deployReport(_ text: String, runId: String) throws -> DeployRunSummary {
+        try Self.deployReport(text, runId: runId, location: path)
+    }
+
+    static func deployReport(_ text: String, runId: String, location: String) throws -> DeployRunSummary {
         do {
             return try StoreCodec.decode(DeployRunSummary.self, from: text)
         } catch {
-            throw PatchError.store(path: path, message: "run \(runId): its recorded report cannot be read: \(error)")
+            throw PatchError.store(path: location, message: "run \(runId): its recorded report cannot be read: \(error)")
         }
     }
 }

@@ -114,20 +114,7 @@ extension HistoryStore {
 
     /// A recorded discover run, as it was printed (`history show`).
     public func discoveryRun(id: String) throws -> DiscoveryRun {
-        try read { db in
-            let run = try Self.findRun(db, id, path: path)
-            let runId: String = run["id"]
-            let sweep = (run["options"] as String?).flatMap { try? StoreCodec.decode(DiscoverySweep.self, from: $0) }
-            let changes = try (String.fetchOne(db, sql: "SELECT report FROM runs WHERE id = ?", arguments: [runId]))
-                .flatMap { try? StoreCodec.decode(DiscoveryChanges.self, from: $0) }
-            let hosts = try String.fetchAll(db, sql: "SELECT document FROM discovered_hosts WHERE run_id = ?", arguments: [runId])
-                .map { try StoreCodec.decode(DiscoveredHost.self, from: $0) }
-                .sorted { DiscoveryRunner.addressOrder($0.address, $1.address) }
-            let targets = sweep.flatMap { try? DiscoveryTargets.parse($0.targets, allowWidePublic: true, fileReader: { _ in nil }) }
-            return DiscoveryRun(runId: runId, startedAt: run["started_at"], finishedAt: run["finished_at"] ?? run["started_at"],
-                                targets: sweep?.targets ?? [], ports: sweep?.ports ?? [], addressesSwept: targets?.count ?? 0,
-                                hosts: hosts, changes: changes)
-        }
+        try withView { try $0.discoveryRun(id: id) }
     }
 
     /// Addresses the newest discover run that swept them found, with that run (for `report hosts`

@@ -110,10 +110,11 @@ public final class HistoryStore: Sendable {
     }
 
     /// A postgres:// URL where a file is expected: said plainly, instead of creating a folder named "postgres:".
-    static func refuseURL(_ path: String) throws {
+    public static func refuseURL(_ path: String) throws {
         guard PostgresLocation.isURL(path) else { return }
-        throw PatchError.store(path: PostgresLocation.redacted(path), message: "commands record into and read SQLite histories only for now: "
-                               + "`patchctl history export --to URL` copies one into PostgreSQL (docs/history.md)")
+        throw PatchError.store(path: PostgresLocation.redacted(path), message: "this command records into or reports from SQLite histories only, for now: "
+                               + "`history`, `history show` and `history events` read a PostgreSQL history, and "
+                               + "`patchctl history export --to URL` fills one (docs/history.md)")
     }
 
     private static let olderSchemaMarker = "\u{0}older schema"

@@ -14,10 +14,27 @@ extension Patchctl {
 
         /// Opens a history that exists for writing: pruning or migrating nothing must not create an empty database.
         static func existing(_ path: String) throws -> HistoryStore {
+            try HistoryStore.refuseURL(path)
             guard FileManager.default.fileExists(atPath: path) else {
                 throw PatchError.store(path: path, message: "no history database here: nothing has been recorded yet (run `patchctl scan` first, or pass --db)")
             }
             return try HistoryStore(path: path)
+        }
+
+        /// `history`, `history show` and `history events` read a SQLite history (read-only) or a
+        /// PostgreSQL one, through the same queries.
+        static func reading<T: Sendable>(_ location: String, _ body: @escaping @Sendable (HistoryView) throws -> T) async throws -> T {
+            let environment = Settings.environment
+            if PostgresLocation.isURL(location) {
+                return try await PostgresHistory.with(try PostgresLocation(url: location), environment: environment) { history in
+                    try body(try await history.view())
+                }
+            }
+            let store = try HistoryStore(readOnly: location)
+            if let journal = store.pendingJournal {
+                Terminal.writeError("patchctl: \(journal) holds records history could not take yet; the next recording command imports them\n")
+            }
+            return try store.withView(body)
         }
     }
 }
@@ -38,10 +55,9 @@ extension Patchctl.History {
         }
 
         func run() async throws {
-            let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: Settings.environment))
-            let runs = try store.runs(limit: last, controller: controllers.controller)
-            if let journal = store.pendingJournal {
-                Terminal.writeError("patchctl: \(journal) holds records history could not take yet; the next recording command imports them\n")
+            let (last, controller) = (last, controllers.controller)
+            let runs = try await Patchctl.History.reading(outputOptions.databasePath(environment: Settings.environment)) { view in
+                try view.runs(limit: last, controller: controller)
             }
             try Output.print(list: runs, as: outputOptions.output) { runs.isEmpty ? "no runs recorded yet\n" : TableReport.history(runs) }
         }
@@ -59,22 +75,30 @@ extension Patchctl.History {
         var details = true
 
         func run() async throws {
-            let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: Settings.environment))
-            let (id, kind) = try store.resolveRun(runId)
+            let runId = runId
             let format = outputOptions.output
-            if kind == .discover {
-                let run = try store.discoveryRun(id: id)
+            let shown = try await Patchctl.History.reading(outputOptions.databasePath(environment: Settings.environment)) { view -> ShownRun in
+                let (id, kind) = try view.resolveRun(runId)
+                if kind == .discover { return .discover(try view.discoveryRun(id: id), id: id) }
+                if kind == .exec { return .exec(try view.execRun(id: id)) }
+                if kind.isDeployment { return .deploy(try view.deployRunReport(id: id)) }
+                return .scan(try view.run(id: id))
+            }
+            switch shown {
+            case let .discover(run, id):
                 try Output.print(run: run, hosts: run.hosts.map { RunLine(runId: run.runId ?? id, item: $0) }, as: format, streamed: false) { TableReport.discovery(run) }
-            } else if kind == .exec {
-                let run = try store.execRun(id: id)
+            case let .exec(run):
                 try Output.print(run: run, hosts: run.hosts.map { RunLine(runId: run.runId, item: $0) }, as: format, streamed: false) { TableReport.exec(run) }
-            } else if kind.isDeployment {
-                let run = try store.deployRunReport(id: id)
+            case let .deploy(run):
                 try Output.print(run: run, hosts: run.hosts.map { RunLine(runId: run.runId, item: $0) }, as: format, streamed: false) { TableReport.deploy(run, details: details) }
-            } else {
-                let run = try store.run(id: id)
+            case let .scan(run):
                 try Output.print(run: run, hosts: run.hosts.map { RunLine(runId: run.runId, item: $0) }, as: format, streamed: false) { TableReport.scan(run, details: details) }
             }
+        }
+
+        /// A recorded run of any kind, as read.
+        enum ShownRun: Sendable {
+            case scan(ScanRun), exec(ExecRun), deploy(DeployRunRecord), discover(DiscoveryRun, id: String)
         }
     }
 
@@ -97,8 +121,10 @@ extension Patchctl.History {
         }
 
         func run() async throws {
-            let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: Settings.environment))
-            let events = try store.events(limit: last, host: host, policy: policy)
+            let (last, host, policy) = (last, host, policy)
+            let events = try await Patchctl.History.reading(outputOptions.databasePath(environment: Settings.environment)) { view in
+                try view.events(limit: last, host: host, policy: policy)
+            }
             try Output.print(list: events, as: outputOptions.output) { events.isEmpty ? "no events recorded yet\n" : TableReport.events(events) }
         }
     }

@@ -72,6 +72,30 @@ struct HistoryExportTests {
         }
         #expect(columns.split(separator: "\n").map(String.init) == sqliteColumns.sorted())
 
+        // Runs keep their stored summaries (the triggers are for recording, not for copying).
+        #expect(try await server.admin("SELECT COUNT(*) FROM runs WHERE host_count IS NULL", database: "history").hasPrefix("0"))
+        // Read back through patchctl's own reading queries: both stores answer alike, run by run.
+        let sqlite = source.store
+        let runs = try sqlite.runs(limit: 1000)
+        let events = try sqlite.events(limit: 1000)
+        try await PostgresHistory.with(location, environment: environment) { target in
+            let view = try await target.view()
+            #expect(try view.runs(limit: 1000) == runs)
+            #expect(try view.runs(limit: 1000, controller: "dmz").map(\.runId) == runs.filter { $0.controller == "dmz" }.map(\.runId))
+            // PostgreSQL has the export's own event besides.
+            #expect(try view.events(limit: 1000).filter { $0.action != .historyExport } == events)
+            #expect(try view.events(limit: 5, host: "db1") == sqlite.events(limit: 5, host: "db1"))
+            for run in runs {
+                switch run.kind {
+                case .exec: #expect(try view.execRun(id: run.runId) == sqlite.execRun(id: run.runId))
+                case .deploy, .plan, .install, .installPlan: #expect(try view.deployRunReport(id: run.runId) == sqlite.deployRunReport(id: run.runId))
+                default: #expect(try view.run(id: run.runId) == sqlite.run(id: run.runId), "\(run.runId)")
+                }
+            }
+            #expect(try view.resolveRun(String(runs[0].runId.prefix(17))).id == runs[0].runId)
+            #expect(throws: PatchError.self) { try view.resolveRun("1999") }
+        }
+
         // Once only: a second export into the same history is refused and changes nothing.
         await #expect {
             try await PostgresHistory.with(location, environment: environment) { again in

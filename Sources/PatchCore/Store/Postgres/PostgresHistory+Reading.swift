@@ -1,0 +1,110 @@
+import Foundation
+import GRDB
+import NIOConcurrencyHelpers
+import NIOCore
+import PostgresNIO
+
+/// The reading queries of `HistoryView` on a PostgreSQL history. They are synchronous, as on
+/// SQLite: each waits for its result on the connection's event loop future (never on Swift's
+/// shared task pool), and the connection's closing ends the wait with an error, as `guarded` does.
+extension PostgresHistory: HistorySQL {
+    var source: String { location.description }
+
+    /// The view `history`, `history show` and `history events` read, after checking that this is
+    /// a patchctl history this version can read.
+    public func view() async throws -> HistoryView {
+        let schema = PostgresSchema.current
+        let present = try await rows("SELECT to_regclass('patchctl_migrations') IS NOT NULL").first?.decode(Bool.self) ?? false
+        guard present else {
+            throw PatchError.store(path: location.description, message: "not a patchctl history (no patchctl_migrations table): "
+                                   + "`patchctl history export --to` creates one")
+        }
+        let applied = Set(try await rows("SELECT identifier FROM patchctl_migrations").map { try $0.decode(String.self) })
+        if !applied.subtracting(schema.migrations).isEmpty {
+            throw PatchError.store(path: location.description, message: "written by a newer patchctl (unknown migrations): upgrade patchctl to read it")
+        }
+        if !Set(schema.migrations).subtracting(applied).isEmpty {
+            throw PatchError.store(path: location.description, message: "written by an older patchctl: `patchctl history export` or a newer "
+                                   + "command brings its schema up to date")
+        }
+        return HistoryView(self)
+    }
+
+    func rows(_ sql: String, _ arguments: [DatabaseValue]) throws -> [Row] {
+        var binds = PostgresBindings(capacity: arguments.count)
+        for value in arguments {
+            switch value.storage {
+            case .null: binds.appendNull()
+            case let .int64(number): binds.append(number)
+            case let .double(number): binds.append(number)
+            case let .string(text): binds.append(text)
+            case let .blob(data): binds.append(ByteBuffer(bytes: data))
+            }
+        }
+        let query = PostgresQuery(unsafeSQL: Self.numbered(sql), binds: binds)
+        let connection = self.connection
+        let closed = PatchError.store(path: location.description, message: "the server closed the connection")
+        guard !connection.isClosed else { throw closed }
+        let promise = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
+        let done = NIOLockedValueBox(false)
+        func finish(_ result: Result<PostgresQueryResult, any Error>) {
+            guard done.withLockedValue({ old in defer { old = true }; return !old }) else { return }
+            promise.completeWith(result)
+        }
+        connection.query(query, logger: logger).whenComplete(finish)
+        connection.closeFuture.whenComplete { _ in finish(.failure(closed)) }
+        let result: PostgresQueryResult
+        do {
+            result = try promise.futureResult.wait()
+        } catch let error as PatchError {
+            throw error
+        } catch {
+            throw PatchError.store(path: location.description, message: Self.explain(error))
+        }
+        return try result.map { row in
+            var values: [String: DatabaseValue] = [:]
+            for cell in row where values[cell.columnName] == nil { values[cell.columnName] = try Self.databaseValue(cell) }
+            return Row(values)
+        }
+    }
+
+    /// `?` placeholders as PostgreSQL's `$1`, `$2`…; quoted text and names are left alone.
+    static func numbered(_ sql: String) -> String {
+        var result = ""
+        result.reserveCapacity(sql.utf8.count + 16)
+        var quote: Character?
+        var index = 0
+        for character in sql {
+            if let open = quote {
+                if character == open { quote = nil }
+            } else if character == "'" || character == "\"" {
+                quote = character
+            } else if character == "?" {
+                index += 1
+                result += "$\(index)"
+                continue
+            }
+            result.append(character)
+        }
+        return result
+    }
+
+    /// A cell as SQLite would hold it: integers and booleans as integers (COUNT and SUM included),
+    /// reals as reals, text as text, bytea as a blob.
+    static func databaseValue(_ cell: PostgresCell) throws -> DatabaseValue {
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .int2, .int4, .int8: return try cell.decode(Int64.self).databaseValue
+        case .float4, .float8: return try cell.decode(Double.self).databaseValue
+        case .bool: return (try cell.decode(Bool.self) ? 1 : 0).databaseValue
+        case .bytea: return Data(try cell.decode(ByteBuffer.self).readableBytesView).databaseValue
+        case .numeric:
+            // SUM of a bigint column is numeric: whole numbers come back as integers, as SQLite's SUM gives them.
+            let number = try cell.decode(Decimal.self)
+            let whole = NSDecimalNumber(decimal: number).int64Value
+            if Decimal(whole) == number { return whole.databaseValue }
+            return NSDecimalNumber(decimal: number).doubleValue.databaseValue
+        default: return try cell.decode(String.self).databaseValue
+        }
+    }
+}
