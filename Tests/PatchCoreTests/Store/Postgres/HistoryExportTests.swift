@@ -25,16 +25,20 @@ struct HistoryExportTests {
         return history
     }
 
+    /// A server of its own with an empty database `history`, its password file, and the URL to it.
+    static func server() async throws -> (PostgresServer, [String: String], PostgresLocation) {
+        let server = try await PostgresServer()
+        try await server.createDatabase("history")
+        return (server, ["PGPASSFILE": try server.passwordFile(), "HOME": "/nonexistent"], try PostgresLocation(url: server.url(database: "history")))
+    }
+
     static func sqliteCount(_ path: String, _ table: String) throws -> Int {
         try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM \(table)") ?? -1 }
     }
 
     @Test func everyTableArrivesExactlyAndOnlyOnce() async throws {
-        let server = try await PostgresServer()
-        try await server.createDatabase("history")
+        let (server, environment, location) = try await Self.server()
         let source = try Self.history()
-        let environment = ["PGPASSFILE": try server.passwordFile(), "HOME": "/nonexistent"]
-        let location = try PostgresLocation(url: server.url(database: "history"))
         let summary = try await PostgresHistory.with(location, environment: environment) { target in
             try await HistoryExport.run(source: source.store.path, to: target, user: "tester")
         }
@@ -116,11 +120,8 @@ struct HistoryExportTests {
     }
 
     @Test func theServerDyingMidwayLeavesNothingWrittenAndTheExportCanBeRepeated() async throws {
-        let server = try await PostgresServer()
-        try await server.createDatabase("history")
+        let (server, environment, location) = try await Self.server()
         let source = try Self.history()
-        let environment = ["PGPASSFILE": try server.passwordFile(), "HOME": "/nonexistent"]
-        let location = try PostgresLocation(url: server.url(database: "history"))
         // Killed when runs, run_hosts and more are already copied inside the open transaction.
         await #expect {
             try await PostgresHistory.with(location, environment: environment) { target in
@@ -142,10 +143,7 @@ struct HistoryExportTests {
     }
 
     @Test func controllersStartingTogetherCreateTheSchemaOnce() async throws {
-        let server = try await PostgresServer()
-        try await server.createDatabase("history")
-        let environment = ["PGPASSFILE": try server.passwordFile(), "HOME": "/nonexistent"]
-        let location = try PostgresLocation(url: server.url(database: "history"))
+        let (server, environment, location) = try await Self.server()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<4 {
                 group.addTask {
@@ -179,11 +177,8 @@ struct HistoryExportTests {
     }
 
     @Test func theLockNamesItsHolderAndGoesWithItsSession() async throws {
-        let server = try await PostgresServer()
-        try await server.createDatabase("history")
-        let environment = ["PGPASSFILE": try server.passwordFile(), "HOME": "/nonexistent"]
+        let (server, environment, plain) = try await Self.server()
         let named = try PostgresLocation(url: server.url(database: "history") + "&application_name=patchctl-dmz")
-        let plain = try PostgresLocation(url: server.url(database: "history"))
         let lock = "deploy linux-security"
         try await PostgresHistory.with(named, environment: environment) { holder in
             try await PostgresHistory.with(plain, environment: environment) { other in
