@@ -136,6 +136,17 @@ struct ConfigCommandTests {
         #expect(settings["inventory"]?["value"] as? String == "/etc/patchctl/inventory.yml" && settings["forks"]?["source"] as? String == example.path + ":17")
     }
 
+    @Test func aPostgreSQLHistoryIsAURLNotAPath() async throws {
+        let layout = try Self.layout(system: "db: postgres://ops@db.example.net:6432/history?sslmode=verify-ca\n", user: nil)
+        let shown = await InProcessCLI.run(["config", "show", "--format", "json"], environment: layout.environment)
+        #expect(shown.status == 0, "\(shown.stderr)")
+        #expect(try Self.settings(shown)["db"]?["value"] as? String == "postgres://ops@db.example.net:6432/history?sslmode=verify-ca")
+        // A password in it is refused where it is written, without being repeated.
+        let secret = try Self.layout(system: "db: postgres://ops:hunter2@db.example.net/history\n", user: nil)
+        let refused = await InProcessCLI.run(["config", "show"], environment: secret.environment)
+        #expect(refused.status != 0 && refused.stderr.contains("config.yml:1") && !refused.stderr.contains("hunter2"), "\(refused.stderr)")
+    }
+
     @Test func aWrongVariableIsNamed() async throws {
         let layout = try Self.layout(system: nil, user: nil)
         var environment = layout.environment

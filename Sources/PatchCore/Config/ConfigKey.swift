@@ -59,6 +59,12 @@ public struct ConfigKey: Sendable {
     func normalized(_ text: String, base: String?, home: String) throws(ConfigValueError) -> String {
         switch kind {
         case .path:
+            // The history may be a PostgreSQL URL: kept as written, never made a path beside the file.
+            if name == "db", PostgresLocation.isURL(text) {
+                do { return try PostgresLocation(url: text).description } catch {
+                    throw ConfigValueError("is not a usable postgres:// URL: \(error)")
+                }
+            }
             return try Self.path(text, base: base, home: home, allowNone: name == "ssh_config")
         case let .paths(separator):
             let items = text.components(separatedBy: separator).filter { !$0.isEmpty }
