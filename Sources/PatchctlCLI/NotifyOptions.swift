@@ -61,7 +61,8 @@ struct NotifyOptions: ParsableArguments {
             return Terminal.writeErrorLine("warning: notify: the run has no JSON form: \(error)")
         }
         let notice = RunNotice(command: run.command, runId: run.runId, policy: run.policy, exitCode: run.exitCode, changed: run.changed(),
-                               headline: run.headline, failures: run.failures, document: document, finishedAt: run.finishedAt)
+                               headline: run.headline, failures: run.failures, document: document, finishedAt: run.finishedAt,
+                               controller: (store?.controller ?? .thisMachine).label)
         let sender = NotificationSender(environment: environment, userAgent: "patchctl/\(PatchctlVersion.current)", timeout: notifyTimeout)
         let (deliveries, historyError) = await sender.announce(notice, to: targets, store: store, user: LocalUser.current(environment: environment))
         for delivery in deliveries {

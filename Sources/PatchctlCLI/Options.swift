@@ -233,6 +233,11 @@ struct ControllerOption: ParsableArguments {
     var controller: String?
 
     func validate() throws {
+        try ControllerOption.check(controller)
+    }
+
+    /// Both `--controller` flags take the same names.
+    static func check(_ controller: String?) throws {
         if let controller, !RunController.isValidName(controller) {
             throw ValidationError("--controller '\(TerminalText.neutralised(controller))': \(RunController.nameRule)")
         }
@@ -250,8 +255,6 @@ struct ControllerFilter: ParsableArguments {
     var controller: String?
 
     func validate() throws {
-        if let controller, !RunController.isValidName(controller) {
-            throw ValidationError("--controller '\(TerminalText.neutralised(controller))': \(RunController.nameRule)")
-        }
+        try ControllerOption.check(controller)
     }
 }

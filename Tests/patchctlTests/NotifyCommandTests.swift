@@ -45,7 +45,7 @@ struct NotifyCommandTests {
             "scan", "-i", try Self.inventory(folder, healthy: false), "--known-hosts", try CLI.lab("LAB_KNOWN_HOSTS"), "--db", db, "--output", "json",
             "--notify", "webhook=" + server.url("/hook?token=abc"), "--notify-secret-env", "HOOK_SECRET",
             "--notify", "webhook=" + server.url("/fail"), "--notify", "mail=ops@example.com,oncall@example.org",
-            "--notify", "command=cat > '\(commandFile.path)'",
+            "--notify", "command=cat > '\(commandFile.path)'", "--controller", "dmz",
         ], environment: environment)
         // The scan's own exit code and document, whatever the notifiers did.
         #expect(result.status == 2, "\(result.stderr)")
@@ -65,6 +65,8 @@ struct NotifyCommandTests {
         let body = hook.json
         #expect(body["event"] as? String == "run_finished" && body["condition"] as? String == "failure" && body["command"] as? String == "scan")
         #expect(body["run_id"] as? String == runId && body["exit_code"] as? Int == 2)
+        // The controller as the run recorded it: its --controller name.
+        #expect(body["controller"] as? String == "dmz", "\(body)")
         #expect((body["failed_hosts"] as? [String])?.count == 1 && (body["failed_hosts"] as? [String])?.first?.hasPrefix("dead (127.0.0.2): unreachable") == true)
         #expect((body["run"] as? [String: Any])?["run_id"] as? String == runId)
         #expect((body["headline"] as? String)?.hasPrefix("2 hosts, 1 failed; ") == true, "\(body)")
@@ -75,7 +77,7 @@ struct NotifyCommandTests {
         // Mail through sendmail: recipients as arguments after --, one subject line, who failed.
         let mail = try String(contentsOf: mailFile, encoding: .utf8)
         #expect(mail.hasPrefix("-oi -- ops@example.com oncall@example.org\n"), "\(mail)")
-        #expect(mail.contains("\nSubject: [patchctl] scan on "), "\(mail)")
+        #expect(mail.contains("\nSubject: [patchctl] scan on dmz: "), "\(mail)")
         #expect(mail.contains("\n  dead (127.0.0.2): unreachable") && mail.contains("Run: \(runId)"), "\(mail)")
 
         // The command got the run's JSON on stdin: the same document scan printed.

@@ -17,7 +17,7 @@ public struct RunNotice: Sendable {
     public var failures: [String]
     public var document: Data
     public var finishedAt: Date
-    /// The controller that ran it (the host name), so a shared channel tells controllers apart.
+    /// The controller that ran it (its `--controller` name, else the host name), so a shared channel tells controllers apart.
     public var controller: String
 
     public init(command: String, runId: String?, policy: String? = nil, exitCode: Int32, changed: Bool, headline: String,

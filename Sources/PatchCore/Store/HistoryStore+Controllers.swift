@@ -19,13 +19,4 @@ extension HistoryStore {
     static func controllerCondition(_ alias: String) -> String {
         "COALESCE(\(alias).controller, \(alias).controller_host) = ?"
     }
-
-    /// Every controller label in history with its number of runs, most runs first.
-    public func controllers() throws -> [(label: String, runs: Int)] {
-        try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT COALESCE(controller, controller_host) AS label, COUNT(*) AS runs FROM runs GROUP BY label ORDER BY runs DESC, label
-                """).map { ($0["label"], $0["runs"]) }
-        }
-    }
 }

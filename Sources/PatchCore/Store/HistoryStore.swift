@@ -27,11 +27,11 @@ public final class HistoryStore: Sendable {
 
     /// Opens (creating it if needed) for recording. Migrations and the journal import run under an
     /// exclusive lock on `<path>.lock`, so concurrent first opens never race on the schema.
-    public convenience init(path: String, controller: RunController = RunController(host: RunController.hostName())) throws {
+    public convenience init(path: String, controller: RunController = .thisMachine) throws {
         try self.init(writablePath: path, importJournal: true, controller: controller)
     }
 
-    init(writablePath path: String, importJournal: Bool, controller: RunController = RunController(host: RunController.hostName())) throws {
+    init(writablePath path: String, importJournal: Bool, controller: RunController = .thisMachine) throws {
         self.path = path
         isReadOnly = false
         self.controller = controller
@@ -90,7 +90,7 @@ public final class HistoryStore: Sendable {
     public init(readOnly path: String) throws {
         self.path = path
         isReadOnly = true
-        controller = RunController(host: RunController.hostName())
+        controller = .thisMachine
         try Self.refuseURL(path)
         recoveredRuns = []
         let journal = HistoryJournal.path(forDatabase: path)

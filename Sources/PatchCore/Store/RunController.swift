@@ -1,13 +1,10 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The patchctl controller that recorded a run: the machine's host name, and the name an operator
 /// gave it (`--controller`, `PATCHCTL_CONTROLLER`) when several controllers (a DMZ, remote
 /// offices, shards of one inventory) keep one history. Reports cover every controller, or one.
 public struct RunController: Sendable, Equatable, Codable {
-    /// gethostname(2) of the machine that ran patchctl.
+    /// The host name of the machine that ran patchctl.
     public var host: String
     /// The operator's name for this controller, if any.
     public var name: String?
@@ -22,13 +19,13 @@ public struct RunController: Sendable, Equatable, Codable {
 
     /// This machine, named by `name` (the flag, already checked) or else `PATCHCTL_CONTROLLER`.
     public static func local(name: String?, environment: [String: String]) throws(PatchError) -> RunController {
-        if let name { return RunController(host: hostName(), name: name) }
-        guard let variable = environment["PATCHCTL_CONTROLLER"], !variable.isEmpty else { return RunController(host: hostName()) }
+        if let name { return RunController(host: thisMachine.host, name: name) }
+        guard let variable = environment["PATCHCTL_CONTROLLER"], !variable.isEmpty else { return thisMachine }
         guard isValidName(variable) else {
             throw PatchError.config(file: "PATCHCTL_CONTROLLER", line: nil, column: nil,
                                     message: "'\(TerminalText.neutralised(variable))' is not a controller name: \(nameRule)")
         }
-        return RunController(host: hostName(), name: variable)
+        return RunController(host: thisMachine.host, name: variable)
     }
 
     public static let nameRule = "1 to 64 letters, digits, '.', '-' or '_'"
@@ -40,10 +37,6 @@ public struct RunController: Sendable, Equatable, Codable {
         }
     }
 
-    public static func hostName() -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
-        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return name.isEmpty ? "localhost" : name
-    }
+    /// This machine with no name given: what a store records when nobody named the controller.
+    public static var thisMachine: RunController { RunController(host: ProcessInfo.processInfo.hostName) }
 }
