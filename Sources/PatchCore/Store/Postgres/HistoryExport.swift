@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import GRDB
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import PostgresNIO
 
@@ -30,10 +31,6 @@ public enum HistoryExport {
         public var tables: [TableCopy]
         public var runs: Int
         public var seconds: Double
-
-        enum CodingKeys: String, CodingKey {
-            case source, target, tables, runs, seconds
-        }
     }
 
     /// Chunks of one table's COPY text, produced on a thread of their own while PostgreSQL takes them.
@@ -73,37 +70,30 @@ public enum HistoryExport {
             producer.start()
             defer { feed.cancel() }
 
-            var copies: [TableCopy] = []
             var expectations: [(table: PostgresSchema.Table, count: Int, digest: RowDigest)] = []
-            try await history.execute("BEGIN")
-            do {
+            return try await history.inTransaction {
                 // The copied runs keep their stored summaries: the triggers that mark them stale when a host is
                 // added are for recording, not for copying what was already summarized (transactional: back on at commit).
                 try await history.execute("ALTER TABLE run_hosts DISABLE TRIGGER USER")
                 for (index, table) in schema.tables.enumerated() {
                     try await stage?(table.name, index + 1, schema.tables.count)
-                    let columns = table.columns.map(\.name)
-                    let end = TableEnd()
-                    do {
-                        try await history.copy(into: table.name, columns: columns) { writer in
-                            while let chunk = try await feed.next() {
-                                switch chunk {
-                                case let .rows(name, buffer):
-                                    precondition(name == table.name)
-                                    try await writer.write(buffer)
-                                case let .end(name, count, digest):
-                                    precondition(name == table.name)
-                                    end.set(count, digest)
-                                    return
-                                }
+                    let end = NIOLockedValueBox<(count: Int, digest: RowDigest)?>(nil)
+                    try await history.copy(into: table.name, columns: table.columns.map(\.name)) { writer in
+                        while let chunk = try await feed.next() {
+                            switch chunk {
+                            case let .rows(name, buffer):
+                                precondition(name == table.name)
+                                try await writer.write(buffer)
+                            case let .end(name, count, digest):
+                                precondition(name == table.name)
+                                end.withLockedValue { $0 = (count, digest) }
+                                return
                             }
                         }
-                    } catch let error as PatchError {
-                        throw error
-                    } catch {
-                        throw PatchError.store(path: history.location.description, message: "copying \(table.name): " + PostgresHistory.explain(error))
                     }
-                    guard let expected = end.value else { throw PatchError.store(path: path, message: "the source ended before \(table.name)") }
+                    guard let expected = end.withLockedValue({ $0 }) else {
+                        throw PatchError.store(path: path, message: "the source ended before \(table.name)")
+                    }
                     expectations.append((table, expected.count, expected.digest))
                     if let identity = table.identity {
                         let name = PostgresSchema.quoted(table.name), column = PostgresSchema.quoted(identity)
@@ -113,6 +103,7 @@ public enum HistoryExport {
                 try await history.execute("ALTER TABLE run_hosts ENABLE TRIGGER USER")
                 // Checked once everything is in, as it will be committed: a later table's write (a trigger, a cascade)
                 // to an earlier one would show here.
+                var copies: [TableCopy] = []
                 for (table, count, expected) in expectations {
                     let found = try await digest(table, in: history)
                     guard found.count == count, found.digest == expected else {
@@ -122,16 +113,12 @@ public enum HistoryExport {
                     copies.append(TableCopy(table: table.name, rows: count, digest: expected.hex))
                 }
                 let runs = copies.first { $0.table == "runs" }?.rows ?? 0
-                let detail = "\(runs) runs from \(path)"
-                try await history.execute("""
-                    INSERT INTO events (at, "user", action, detail) VALUES (\(PostgresHistory.literal(String.fromDatabaseValue(Date().databaseValue) ?? "")), \
-                    \(PostgresHistory.literal(user)), '\(EventAction.historyExport.rawValue)', \(PostgresHistory.literal(detail)))
+                let at = String.fromDatabaseValue(Date().databaseValue) ?? ""
+                _ = try await history.rows("""
+                    INSERT INTO events (at, "user", action, detail) \
+                    VALUES (\(at), \(user), \(EventAction.historyExport.rawValue), \("\(runs) runs from \(path)"))
                     """)
-                try await history.execute("COMMIT")
                 return Summary(source: path, target: history.location.description, tables: copies, runs: runs, seconds: Date().timeIntervalSince(started))
-            } catch {
-                try? await history.execute("ROLLBACK")
-                throw error
             }
         }
     }
@@ -143,8 +130,7 @@ public enum HistoryExport {
             buffer.reserveCapacity(1 << 20)
             var digest = RowDigest()
             var count = 0
-            let columns = table.columns.map { PostgresSchema.quoted($0.name) }.joined(separator: ", ")
-            let rows = try Row.fetchCursor(db, sql: "SELECT \(columns) FROM \(PostgresSchema.quoted(table.name))")
+            let rows = try Row.fetchCursor(db, sql: table.selectAll)
             while let row = try rows.next() {
                 var hasher = RowDigest.Row()
                 for (index, column) in table.columns.enumerated() {
@@ -169,43 +155,19 @@ public enum HistoryExport {
 
     /// Reads a table back from PostgreSQL and digests it as `produce` digested the source.
     static func digest(_ table: PostgresSchema.Table, in history: PostgresHistory) async throws -> (count: Int, digest: RowDigest) {
-        let columns = table.columns.map { PostgresSchema.quoted($0.name) }.joined(separator: ", ")
-        var digest = RowDigest()
-        var count = 0
-        do {
-            let sql = "SELECT \(columns) FROM \(PostgresSchema.quoted(table.name))"
-            let logger = history.logger
-            let columnList = table.columns
-            (count, digest) = try await history.guarded { connection in
-                var digest = RowDigest()
-                var count = 0
-                for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger) {
-                    var hasher = RowDigest.Row()
-                    for (cell, column) in zip(row, columnList) { hasher.add(try CopyValue(cell, column: column)) }
-                    digest.add(hasher)
-                    count += 1
-                }
-                return (count, digest)
+        let logger = history.logger
+        return try await history.guarded(context: "reading \(table.name) back") { connection in
+            var digest = RowDigest()
+            var count = 0
+            for try await row in try await connection.query(PostgresQuery(unsafeSQL: table.selectAll), logger: logger) {
+                var hasher = RowDigest.Row()
+                for (cell, column) in zip(row, table.columns) { hasher.add(try CopyValue(cell, column: column)) }
+                digest.add(hasher)
+                count += 1
             }
-        } catch let error as PatchError {
-            throw error
-        } catch {
-            throw PatchError.store(path: history.location.description, message: "reading \(table.name) back: " + PostgresHistory.explain(error))
+            return (count, digest)
         }
-        return (count, digest)
     }
-}
-
-/// What the source said about a table once all its rows were sent.
-final class TableEnd: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: (count: Int, digest: RowDigest)?
-
-    func set(_ count: Int, _ digest: RowDigest) {
-        lock.withLock { stored = (count, digest) }
-    }
-
-    var value: (count: Int, digest: RowDigest)? { lock.withLock { stored } }
 }
 
 /// One value as both sides hold it: what COPY writes, and what the digest reads.

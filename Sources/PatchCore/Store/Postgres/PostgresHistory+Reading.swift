@@ -13,17 +13,12 @@ extension PostgresHistory: HistorySQL {
     /// The view `history`, `history show` and `history events` read, after checking that this is
     /// a patchctl history this version can read.
     public func view() async throws -> HistoryView {
-        let schema = PostgresSchema.current
         let present = try await rows("SELECT to_regclass('patchctl_migrations') IS NOT NULL").first?.decode(Bool.self) ?? false
         guard present else {
             throw PatchError.store(path: location.description, message: "not a patchctl history (no patchctl_migrations table): "
                                    + "`patchctl history export --to` creates one")
         }
-        let applied = Set(try await rows("SELECT identifier FROM patchctl_migrations").map { try $0.decode(String.self) })
-        if !applied.subtracting(schema.migrations).isEmpty {
-            throw PatchError.store(path: location.description, message: "written by a newer patchctl (unknown migrations): upgrade patchctl to read it")
-        }
-        if !Set(schema.migrations).subtracting(applied).isEmpty {
+        if try await !appliedMigrations(use: "read").missing.isEmpty {
             throw PatchError.store(path: location.description, message: "written by an older patchctl: `patchctl history export` or a newer "
                                    + "command brings its schema up to date")
         }
@@ -43,7 +38,7 @@ extension PostgresHistory: HistorySQL {
         }
         let query = PostgresQuery(unsafeSQL: Self.numbered(sql), binds: binds)
         let connection = self.connection
-        let closed = PatchError.store(path: location.description, message: "the server closed the connection")
+        let closed = closedError
         guard !connection.isClosed else { throw closed }
         let promise = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
         let done = NIOLockedValueBox(false)
@@ -56,10 +51,8 @@ extension PostgresHistory: HistorySQL {
         let result: PostgresQueryResult
         do {
             result = try promise.futureResult.wait()
-        } catch let error as PatchError {
-            throw error
         } catch {
-            throw PatchError.store(path: location.description, message: Self.explain(error))
+            throw storeError(error)
         }
         return try result.map { row in
             var values: [String: DatabaseValue] = [:]

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
+import PatchSSH
 import PostgresNIO
 
 /// One connection to a PostgreSQL history. Locks that must hold across controllers are
@@ -78,8 +79,7 @@ public final class PostgresHistory: Sendable {
     }
 
     static func isAddress(_ host: String) -> Bool {
-        var v4 = in_addr(), v6 = in6_addr()
-        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
+        PortProbe.socketAddress(host) != nil
     }
 
     /// What went wrong, in the server's words where it said something: PSQLError's own
@@ -115,52 +115,69 @@ public final class PostgresHistory: Sendable {
     /// Runs statements that return nothing.
     func execute(_ sql: String) async throws {
         let logger = self.logger
-        do {
-            try await guarded { connection in _ = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger) }
-        } catch let error as PatchError {
-            throw error
-        } catch {
-            throw PatchError.store(path: location.description, message: Self.explain(error))
-        }
+        try await guarded { connection in _ = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger) }
     }
 
     /// A query's rows, all of them (for small results).
     func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
         let logger = self.logger
-        do {
-            return try await guarded { connection in
-                var collected: [PostgresRow] = []
-                for try await row in try await connection.query(query, logger: logger) { collected.append(row) }
-                return collected
-            }
-        } catch let error as PatchError {
-            throw error
-        } catch {
-            throw PatchError.store(path: location.description, message: Self.explain(error))
+        return try await guarded { connection in
+            var collected: [PostgresRow] = []
+            for try await row in try await connection.query(query, logger: logger) { collected.append(row) }
+            return collected
         }
+    }
+
+    /// What a request gets when the connection closed under it.
+    var closedError: PatchError { PatchError.store(path: location.description, message: "the server closed the connection") }
+
+    /// Any error of a request as patchctl reports it: the history named, the server's words
+    /// (`explain`), after `context` ("copying runs") when given.
+    func storeError(_ error: any Error, context: String? = nil) -> PatchError {
+        if let error = error as? PatchError { return error }
+        return PatchError.store(path: location.description, message: (context.map { $0 + ": " } ?? "") + Self.explain(error))
     }
 
     /// Runs `body` on the connection unless the connection closes first. postgres-nio drops a
     /// request written to a connection that is already gone (its promise or continuation is never
     /// completed), so a query after the server died would wait forever: here the connection's
     /// closing ends the wait with an error instead, and the stranded request is left behind.
-    func guarded<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    /// Errors come out as `storeError`.
+    func guarded<T: Sendable>(context: String? = nil, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let connection = self.connection
-        let closed = PatchError.store(path: location.description, message: "the server closed the connection")
+        let closed = closedError
         guard !connection.isClosed else { throw closed }
-        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            let once = ResumeOnce(continuation)
-            Task {
-                do { once.resume(.success(try await body(connection))) } catch { once.resume(.failure(error)) }
+        do {
+            return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                let once = ResumeOnce(continuation)
+                Task {
+                    do { once.resume(.success(try await body(connection))) } catch { once.resume(.failure(error)) }
+                }
+                connection.closeFuture.whenComplete { _ in once.resume(.failure(closed)) }
             }
-            connection.closeFuture.whenComplete { _ in once.resume(.failure(closed)) }
+        } catch {
+            throw storeError(error, context: context)
+        }
+    }
+
+    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws
+    /// (a connection that died took its transaction with it).
+    func inTransaction<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        try await execute("BEGIN")
+        do {
+            let result = try await body()
+            try await execute("COMMIT")
+            return result
+        } catch {
+            try? await execute("ROLLBACK")
+            throw error
         }
     }
 
     /// `COPY table (columns) FROM STDIN`, fed by `write`.
     func copy(into table: String, columns: [String], _ write: @escaping @Sendable (PostgresCopyFromWriter) async throws -> Void) async throws {
         let logger = self.logger
-        try await guarded { connection in
+        try await guarded(context: "copying \(table)") { connection in
             try await connection.copyFrom(table: table, columns: columns, logger: logger, writeData: write)
         }
     }
@@ -223,31 +240,30 @@ public final class PostgresHistory: Sendable {
         let schema = PostgresSchema.current
         try await withLock("migrations", wait: 60) {
             try await execute("CREATE TABLE IF NOT EXISTS patchctl_migrations (identifier TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
-            let applied = try await rows("SELECT identifier FROM patchctl_migrations").map { try $0.decode(String.self) }
-            let unknown = Set(applied).subtracting(schema.migrations)
-            guard unknown.isEmpty else {
-                throw PatchError.store(path: location.description, message: "written by a newer patchctl (unknown migrations: "
-                                       + unknown.sorted().joined(separator: ", ") + "): upgrade patchctl to use it")
-            }
-            let missing = schema.migrations.filter { !applied.contains($0) }
+            let missing = try await appliedMigrations(use: "use").missing
             guard !missing.isEmpty else { return }
             let now = JSONOutput.timestamp(Date())
-            try await execute("BEGIN")
-            do {
+            try await inTransaction {
                 for statement in schema.statements { try await execute(statement) }
                 for migration in missing {
-                    try await execute("INSERT INTO patchctl_migrations (identifier, applied_at) VALUES (\(Self.literal(migration)), \(Self.literal(now)))")
+                    _ = try await rows("INSERT INTO patchctl_migrations (identifier, applied_at) VALUES (\(migration), \(now))")
                 }
-                try await execute("COMMIT")
-            } catch {
-                try? await execute("ROLLBACK")
-                throw error
             }
         }
     }
 
-    /// A text literal for SQL built here (names and times of our own, never endpoint data).
-    static func literal(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
+    /// The schema's migrations this database has not had; a migration this version does not know
+    /// (a newer patchctl's) is refused, to `use` or to read.
+    func appliedMigrations(use: String) async throws -> (applied: Set<String>, missing: [String]) {
+        let known = PostgresSchema.current.migrations
+        let applied = Set(try await rows("SELECT identifier FROM patchctl_migrations").map { try $0.decode(String.self) })
+        let unknown = applied.subtracting(known)
+        guard unknown.isEmpty else {
+            throw PatchError.store(path: location.description, message: "written by a newer patchctl (unknown migrations: "
+                                   + unknown.sorted().joined(separator: ", ") + "): upgrade patchctl to \(use) it")
+        }
+        return (applied, known.filter { !applied.contains($0) })
+    }
 }
 
 /// Resumes a continuation with whichever result comes first; later ones are dropped.

@@ -39,6 +39,11 @@ struct PostgresSchema: Sendable {
         var identity: String?
         var uniques: [[String]]
         var foreignKeys: [ForeignKey]
+
+        /// Every column of every row, in declared order: what the export copies and reads back, on both sides.
+        var selectAll: String {
+            "SELECT " + columns.map { PostgresSchema.quoted($0.name) }.joined(separator: ", ") + " FROM " + PostgresSchema.quoted(name)
+        }
     }
 
     /// Tables in an order where every table comes after the ones it references.
@@ -115,6 +120,13 @@ struct PostgresSchema: Sendable {
         }
         tables = ordered
         indexes = try Row.fetchAll(db, sql: "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name").map { ($0["name"], $0["sql"]) }
+        // Triggers are not derived: each is written for PostgreSQL in `statements`, so one SQLite has and
+        // PostgreSQL lacks would change what the stores hold.
+        let triggers = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger'"))
+        guard triggers == Self.translatedTriggers else {
+            throw PatchError.store(path: "PostgreSQL schema", message: "SQLite triggers without their PostgreSQL version: "
+                                   + triggers.subtracting(Self.translatedTriggers).sorted().joined(separator: ", "))
+        }
         // A view after the views it reads.
         var pending: [(name: String, sql: String)] = try Row.fetchAll(db, sql: "SELECT name, sql FROM sqlite_master WHERE type = 'view' ORDER BY name")
             .map { ($0["name"], $0["sql"]) }
@@ -183,10 +195,9 @@ struct PostgresSchema: Sendable {
             CREATE OR REPLACE TRIGGER run_hosts_update_stales_summary AFTER UPDATE OF status, updates_count, security_count ON run_hosts
                 FOR EACH ROW EXECUTE FUNCTION patchctl_stale_run_summary()
             """)
-        result.append("CREATE TABLE IF NOT EXISTS patchctl_migrations (identifier TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
         return result
     }
 
-    /// The SQLite triggers this schema writes by hand for PostgreSQL: a new trigger must be added there.
+    /// The SQLite triggers this schema writes by hand for PostgreSQL (`statements`); `init(reading:)` refuses any other.
     static let translatedTriggers: Set<String> = ["run_hosts_insert_stales_summary", "run_hosts_update_stales_summary"]
 }

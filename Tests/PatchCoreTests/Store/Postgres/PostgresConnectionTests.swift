@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import LabSupport
 import Testing
 @testable import PatchCore
@@ -38,6 +39,16 @@ struct PostgresLocationTests {
     ])
     func mistakesAreNamed(url: String, message: String) {
         #expect { try PostgresLocation(url: url) } throws: { String(describing: $0).contains(message) }
+    }
+
+    /// The schema is derived from the SQLite migrations, but triggers are written by hand: a
+    /// trigger SQLite has and PostgreSQL would lack is refused, not silently dropped.
+    @Test func theDerivedSchemaRefusesAnUntranslatedTrigger() throws {
+        let queue = try DatabaseQueue()
+        try HistoryStore.migrator.migrate(queue)
+        #expect(try queue.read { try PostgresSchema(reading: $0) }.tables.contains { $0.name == "runs" })
+        try queue.write { try $0.execute(sql: "CREATE TRIGGER runs_touch AFTER UPDATE ON runs BEGIN SELECT 1; END") }
+        #expect { try queue.read { try PostgresSchema(reading: $0) } } throws: { String(describing: $0).contains("runs_touch") }
     }
 
     @Test func passwordFileLinesMatchAsLibpqReadsThem() {
