@@ -132,7 +132,8 @@ enum RunSetup {
         var hosts = selected.hosts
         var store: HistoryStore?
         if let retry, retry.options.requested {
-            let opened = try HistoryStore(path: output.databasePath(environment: environment), controller: controller)
+            let opened = try await HistoryStore.open(recording: output.databasePath(environment: environment), controller: controller,
+                                                     environment: environment)
             store = opened
             let failed = try opened.failedRun(retrying: retry.kind, run: retry.options.run)
             hosts = failed.select(hosts)
@@ -145,7 +146,13 @@ enum RunSetup {
             try await listHosts(hosts, format: output.output, environment: environment, defaultUser: defaultUser, sshConfig: sshConfig)
             return nil
         }
-        let history = try store ?? HistoryStore(path: output.databasePath(environment: environment), controller: controller)
+        let history: HistoryStore
+        if let store {
+            history = store
+        } else {
+            history = try await HistoryStore.open(recording: output.databasePath(environment: environment), controller: controller,
+                                                  environment: environment)
+        }
         let started = Date()
         let runId = try history.beginRun(kind: kind, startedAt: started, inventory: inventory, hostPattern: target.limit,
                                          options: options, version: PatchctlVersion.current)

@@ -30,11 +30,11 @@ public final class AdvisoryIndex: @unchecked Sendable {
     /// Nil when no feed has been synced into `store` (no ranges, KEV or EPSS): then nothing is
     /// matched and a scan costs nothing more.
     public static func open(_ store: HistoryStore) throws -> AdvisoryIndex? {
-        let (ranges, kev, epss) = try store.read { db in
-            (try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM advisory_ranges)") ?? false,
-             try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM kev)") ?? false,
-             try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM epss)") ?? false)
-        }
+        // Either store: a PostgreSQL history holds the feeds an export brought.
+        let present = try store.rows("""
+            SELECT EXISTS (SELECT 1 FROM advisory_ranges) AS ranges, EXISTS (SELECT 1 FROM kev) AS kev, EXISTS (SELECT 1 FROM epss) AS epss
+            """).first
+        let (ranges, kev, epss): (Bool, Bool, Bool) = (present?["ranges"] ?? false, present?["kev"] ?? false, present?["epss"] ?? false)
         guard ranges || kev || epss else { return nil }
         return AdvisoryIndex(store: store, hasEPSS: epss)
     }
@@ -86,7 +86,7 @@ public final class AdvisoryIndex: @unchecked Sendable {
                 // Built once per set of ecosystems: hosts share it (copy-on-write, never copied).
                 merged[key] = combined
             }
-            if kev == nil { kev = Set(try store.read { db in try String.fetchAll(db, sql: "SELECT cve FROM kev") }) }
+            if kev == nil { kev = Set(try store.rows("SELECT cve FROM kev").map { $0["cve"] as String }) }
             if hasEPSS {
                 let missing = extra.subtracting(epssLooked)
                 if !missing.isEmpty { try lookUpEPSS(missing) }
@@ -98,13 +98,11 @@ public final class AdvisoryIndex: @unchecked Sendable {
     /// One ecosystem's ranges by package, each (vulnerability, package) from its winning feed, and
     /// the EPSS scores of its vulnerabilities.
     private func load(ecosystem: String) throws -> [String: [PackageVulnerability]] {
-        let rows = try store.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT r.vulnerability, r.package, r.introduced, r.fixed, r.vendor_severity, r.severity, r.cvss, r.advisory, f.kind
-                FROM advisory_ranges r JOIN advisory_feeds f ON f.id = r.feed_id
-                WHERE r.ecosystem = ? ORDER BY r.package, r.vulnerability, f.id
-                """, arguments: [ecosystem])
-        }
+        let rows = try store.rows("""
+            SELECT r.vulnerability, r.package, r.introduced, r.fixed, r.vendor_severity, r.severity, r.cvss, r.advisory, f.kind
+            FROM advisory_ranges r JOIN advisory_feeds f ON f.id = r.feed_id
+            WHERE r.ecosystem = ? ORDER BY r.package, r.vulnerability, f.id
+            """, [ecosystem.databaseValue])
         var byPackage: [String: [PackageVulnerability]] = [:]
         for row in rows {
             guard let kind = AdvisoryFeedKind(rawValue: row["kind"]), let priority = kind.rangePriority else { continue }
@@ -116,11 +114,9 @@ public final class AdvisoryIndex: @unchecked Sendable {
             Self.add(range, from: kind, priority: priority, to: &byPackage[range.package, default: []])
         }
         if hasEPSS {
-            let scores = try store.read { db in
-                try Row.fetchAll(db, sql: """
-                    SELECT cve, score FROM epss WHERE cve IN (SELECT DISTINCT vulnerability FROM advisory_ranges WHERE ecosystem = ?)
-                    """, arguments: [ecosystem])
-            }
+            let scores = try store.rows("""
+                SELECT cve, score FROM epss WHERE cve IN (SELECT DISTINCT vulnerability FROM advisory_ranges WHERE ecosystem = ?)
+                """, [ecosystem.databaseValue])
             for row in scores { epss[row["cve"]] = row["score"] }
             epssLooked.formUnion(byPackage.values.joined().map(\.id))
         }
@@ -144,10 +140,8 @@ public final class AdvisoryIndex: @unchecked Sendable {
         let list = Array(cves)
         for start in stride(from: 0, to: list.count, by: 500) {
             let chunk = Array(list[start..<min(start + 500, list.count)])
-            let rows = try store.read { db in
-                try Row.fetchAll(db, sql: "SELECT cve, score FROM epss WHERE cve IN (\(databaseQuestionMarks(count: chunk.count)))",
-                                 arguments: StatementArguments(chunk))
-            }
+            let rows = try store.rows("SELECT cve, score FROM epss WHERE cve IN (\(databaseQuestionMarks(count: chunk.count)))",
+                                      chunk.map(\.databaseValue))
             for row in rows { epss[row["cve"]] = row["score"] }
         }
         epssLooked.formUnion(cves)

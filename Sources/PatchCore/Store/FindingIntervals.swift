@@ -43,13 +43,16 @@ enum FindingIntervals {
     }
 
     /// The next sequence number of `host`, recorded as its latest scan.
-    static func nextSequence(_ db: Database, host: String, runId: String, at: Date) throws -> Sighting {
-        let last = try Int64.fetchOne(db.cachedStatement(sql: "SELECT last_seq FROM scan_hosts WHERE host = ?"), arguments: [host]) ?? 0
-        try db.cachedStatement(sql: """
-            INSERT INTO scan_hosts (host, last_seq, last_run, last_at) VALUES (?, ?, ?, ?)
-            ON CONFLICT (host) DO UPDATE SET last_seq = excluded.last_seq, last_run = excluded.last_run, last_at = excluded.last_at
-            """).execute(arguments: [host, last + 1, runId, at])
-        return Sighting(host: host, seq: last + 1, runId: runId, at: at)
+    /// One statement, so that two controllers recording the same host into one PostgreSQL history
+    /// never take the same number: the second waits for the first's row lock and counts on from it.
+    static func nextSequence(_ db: any HistoryWriter, host: String, runId: String, at: Date) throws -> Sighting {
+        let row = try db.rows("""
+            INSERT INTO scan_hosts (host, last_seq, last_run, last_at) VALUES (?, 1, ?, ?)
+            ON CONFLICT (host) DO UPDATE SET last_seq = scan_hosts.last_seq + 1, last_run = excluded.last_run, last_at = excluded.last_at
+            RETURNING last_seq
+            """, arguments: [host, runId, at]).first
+        guard let seq: Int64 = row?["last_seq"] else { throw PatchError.store(path: db.source, message: "no sequence number for \(host)") }
+        return Sighting(host: host, seq: seq, runId: runId, at: at)
     }
 
     /// Moves a host's open intervals of `table` to this sighting: unchanged ones only move
@@ -57,13 +60,12 @@ enum FindingIntervals {
     /// identity values in `table.identity` order (no duplicates). Returns the ids of the intervals
     /// that hold each row, in `rows` order.
     @discardableResult
-    static func advance(_ db: Database, _ table: Table, at sighting: Sighting, rows: [[DatabaseValue]],
+    static func advance(_ db: any HistoryWriter, _ table: Table, at sighting: Sighting, rows: [[DatabaseValue]],
                         opening extraColumns: [String] = [], with extra: (Int) throws -> [DatabaseValue] = { _ in [] },
                         closeReason: ([DatabaseValue]) throws -> IntervalCloseReason) throws -> [Int64] {
         let columns = table.identity.joined(separator: ", ")
         var open: [[DatabaseValue]: Int64] = [:]
-        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT id, \(columns) FROM \(table.name) WHERE host = ? AND closed_seq IS NULL"),
-                                     arguments: [sighting.host]) {
+        for row in try db.rows("SELECT id, \(columns) FROM \(table.name) WHERE host = ? AND closed_seq IS NULL", arguments: [sighting.host]) {
             open[table.identity.map { row[$0] as DatabaseValue }] = row["id"]
         }
         var ids: [Int64] = []
@@ -77,32 +79,31 @@ enum FindingIntervals {
                 opened.append(index)
             }
         }
-        let close = try db.cachedStatement(sql: """
-            UPDATE \(table.name) SET closed_seq = ?, closed_run = ?, closed_at = ?, closed_reason = ? WHERE id = ?
-            """)
+        let close = "UPDATE \(table.name) SET closed_seq = ?, closed_run = ?, closed_at = ?, closed_reason = ? WHERE id = ?"
         for (identity, id) in open {
-            try close.execute(arguments: [sighting.seq, sighting.runId, sighting.at, try closeReason(identity), id])
+            try db.execute(close, arguments: [sighting.seq, sighting.runId, sighting.at, try closeReason(identity), id])
         }
-        try db.cachedStatement(sql: """
-            UPDATE \(table.name) SET last_seq = ?, last_run = ?, last_at = ? WHERE host = ? AND closed_seq IS NULL
-            """).execute(arguments: [sighting.seq, sighting.runId, sighting.at, sighting.host])
+        try db.execute("UPDATE \(table.name) SET last_seq = ?, last_run = ?, last_at = ? WHERE host = ? AND closed_seq IS NULL",
+                       arguments: [sighting.seq, sighting.runId, sighting.at, sighting.host])
         let extras = extraColumns.map { ", " + $0 }.joined()
-        let insert = try db.cachedStatement(sql: """
+        let insert = """
             INSERT INTO \(table.name) (host, \(columns), first_seq, last_seq, first_run, last_run, first_at, last_at\(extras))
             VALUES (?, \(Array(repeating: "?", count: table.identity.count + 6 + extraColumns.count).joined(separator: ", ")))
-            """)
+            RETURNING id
+            """
         for index in opened {
-            try insert.execute(arguments: StatementArguments([sighting.host.databaseValue] + rows[index] + [
+            let inserted = try db.rows(insert, [sighting.host.databaseValue] + rows[index] + [
                 sighting.seq.databaseValue, sighting.seq.databaseValue, sighting.runId.databaseValue, sighting.runId.databaseValue,
                 sighting.at.databaseValue, sighting.at.databaseValue,
-            ] + (try extra(index))))
-            ids[index] = db.lastInsertedRowID
+            ] + (try extra(index)))
+            guard let id: Int64 = inserted.first?["id"] else { throw PatchError.store(path: db.source, message: "an insert into \(table.name) returned no id") }
+            ids[index] = id
         }
         return ids
     }
 
     /// Records what one successful scan of a host saw.
-    static func record(_ db: Database, scan: HostScan, at sighting: Sighting) throws {
+    static func record(_ db: any HistoryWriter, scan: HostScan, at sighting: Sighting) throws {
         // The last of two updates with one (package, architecture) wins, as the per-run key once made it.
         var byKey: [String: Int] = [:]
         var updates: [PendingUpdate] = []
@@ -127,15 +128,15 @@ enum FindingIntervals {
         let pending = Set(updates.map { $0.name + "\n" + ($0.architecture ?? "") })
         // A new interval of a version seen before (with other attributes, or before a gap) keeps that first
         // sighting: "first seen" and compliance age survive attribute changes and the pruning of older intervals.
-        let earlier = try db.cachedStatement(sql: """
+        let earlier = """
             SELECT version_first_run, version_first_at, version_first_security FROM finding_intervals
             WHERE host = ? AND package = ? AND available_version = ? ORDER BY version_first_run LIMIT 1
-            """)
+            """
         let ids = try advance(db, .findings, at: sighting, rows: rows,
                               opening: ["version_first_run", "version_first_at", "version_first_security", "advisories"]) { index in
             let update = updates[index]
             let advisories = update.advisories.joined(separator: "\n").databaseValue
-            if let row = try Row.fetchOne(earlier, arguments: [sighting.host, update.name, update.availableVersion]) {
+            if let row = try db.rows(earlier, arguments: [sighting.host, update.name, update.availableVersion]).first {
                 return [row["version_first_run"], row["version_first_at"], row["version_first_security"], advisories]
             }
             return [sighting.runId.databaseValue, sighting.at.databaseValue, update.security.databaseValue, advisories]
@@ -145,13 +146,13 @@ enum FindingIntervals {
             if pending.contains(package + "\n" + architecture) { return .superseded }
             return try deployed(db, host: sighting.host, package: package, since: sighting) ? .deployed : .fixedElsewhere
         }
-        let cve = try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO finding_interval_cves (interval_id, cve, severity, vendor_severity, cvss, kev, epss, fixed_version, source)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        let cve = """
+            INSERT INTO finding_interval_cves (interval_id, cve, severity, vendor_severity, cvss, kev, epss, fixed_version, source)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+            """
         for (id, cves) in zip(ids, cveLists) {
             for reference in cves {
-                try cve.execute(arguments: [id, reference.id, reference.severity.name, reference.vendorSeverity, reference.cvss, reference.kev,
+                try db.execute(cve, arguments: [id, reference.id, reference.severity.name, reference.vendorSeverity, reference.cvss, reference.kev,
                                             reference.epss, reference.fixedVersion, reference.source])
             }
         }
@@ -171,11 +172,11 @@ enum FindingIntervals {
 
     /// Whether a deployment installed `package` on `host` between the host's previous scan (the
     /// last one that saw the finding) and this one.
-    static func deployed(_ db: Database, host: String, package: String, since sighting: Sighting) throws -> Bool {
-        try Bool.fetchOne(db.cachedStatement(sql: """
+    static func deployed(_ db: any HistoryWriter, host: String, package: String, since sighting: Sighting) throws -> Bool {
+        try db.rows("""
             SELECT EXISTS (SELECT 1 FROM deploy_packages WHERE host = ? AND package = ? AND outcome = 'installed' AND at <= ?
-                           AND at >= COALESCE((SELECT started_at FROM run_hosts WHERE host = ? AND scan_seq = ?), ''))
-            """), arguments: [host, package, sighting.at, host, sighting.seq - 1]) ?? false
+                           AND at >= COALESCE((SELECT started_at FROM run_hosts WHERE host = ? AND scan_seq = ?), '')) AS found
+            """, arguments: [host, package, sighting.at, host, sighting.seq - 1]).first?["found"] ?? false
     }
 
     /// The identity of a CVE list: empty for none, else a digest of every stored field.

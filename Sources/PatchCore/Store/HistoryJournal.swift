@@ -73,10 +73,11 @@ public final class HistoryJournal: @unchecked Sendable {
 
     public static func path(forDatabase database: String) -> String { database + ".journal" }
 
-    /// Opens the journal (creating it 0600) and reserves up to `reserve` bytes of disk beyond its
-    /// end. Never throws: a journal that cannot be opened makes `append` fail, as the database did.
-    public init(databasePath: String, reserve: Int = 1 << 20) {
-        path = Self.path(forDatabase: databasePath)
+    /// Opens the journal at `path` (creating it 0600) and reserves up to `reserve` bytes of disk
+    /// beyond its end. Never throws: a journal that cannot be opened makes `append` fail, as the
+    /// database did.
+    public init(path: String, reserve: Int = 1 << 20) {
+        self.path = path
         for _ in 0..<5 {
             let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
             guard fd >= 0 else {
@@ -150,11 +151,12 @@ public final class HistoryJournal: @unchecked Sendable {
         }
     }
 
-    /// Imports `<db>.journal` if there is one and no running command still appends to it: every
-    /// record in one transaction, each of its runs marked `incomplete`; then removes the file.
-    /// Returns the runs imported. Called with the database's lock held.
-    static func importPending(into writer: any DatabaseWriter, databasePath: String) throws -> [String] {
-        let path = path(forDatabase: databasePath)
+    /// Imports the journal at `path` if there is one and no running command still appends to it:
+    /// every record in one transaction of `recording`, each of its runs marked `incomplete`; then
+    /// removes the file. Returns the runs imported. SQLite histories call it with the database's
+    /// lock held.
+    static func importPending(_ path: String, source: String,
+                              recording: ((any HistoryWriter) throws -> Void) throws -> Void) throws -> [String] {
         let fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { return [] }
         defer { Glibc.close(fd) }
@@ -172,7 +174,7 @@ public final class HistoryJournal: @unchecked Sendable {
         // A line cut short by a full disk or a kill does not parse: skipped, the rest is imported.
         let entries = data.split(separator: UInt8(ascii: "\n")).compactMap { try? StoreCodec.decode(Entry.self, from: Data($0)) }
         var runs: [String] = []
-        try writer.write { db in
+        try recording { db in
             var finishes: [String: Entry] = [:]
             var firstSeen: [String: (kind: RunKind, started: Date)] = [:]
             for entry in entries {
@@ -195,13 +197,13 @@ public final class HistoryJournal: @unchecked Sendable {
                         runs.append(runId)
                     }
                 case .event:
-                    if let event = entry.event { try HistoryStore.insert(event, db) }
+                    if let event = entry.event { try HistoryStore.insert(event, into: db) }
                 }
             }
             for runId in runs {
                 let finish = finishes[runId]
                 try ensureRun(db, id: runId, kind: firstSeen[runId]!.kind, startedAt: firstSeen[runId]!.started)
-                try db.execute(sql: """
+                try db.execute("""
                     UPDATE runs SET state = ?, finished_at = COALESCE(?, finished_at, ?), report = COALESCE(?, report) WHERE id = ?
                     """, arguments: [RunState.incomplete, finish?.finishedAt, Date(), finish?.report, runId])
             }
@@ -212,8 +214,8 @@ public final class HistoryJournal: @unchecked Sendable {
     }
 
     /// The run row a journal record belongs to, if the database lost it too.
-    private static func ensureRun(_ db: Database, id: String, kind: RunKind, startedAt: Date) throws {
-        try db.execute(sql: "INSERT OR IGNORE INTO runs (id, kind, started_at, state) VALUES (?, ?, ?, ?)",
+    private static func ensureRun(_ db: any HistoryWriter, id: String, kind: RunKind, startedAt: Date) throws {
+        try db.execute("INSERT INTO runs (id, kind, started_at, state) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                        arguments: [id, kind, startedAt, RunState.incomplete])
     }
 }

@@ -6,34 +6,50 @@ public protocol HistoryRecord: Codable, Sendable {
     var name: String { get }
     var status: HostStatus { get }
     var startedAt: Date { get }
-    func insert(into db: Database, runId: String) throws
+    func insert(into db: any HistoryWriter, runId: String) throws
+}
+
+extension HistoryStore {
+    /// Every column of run_hosts (a test compares it with the schema).
+    static let runHostColumns = ["run_id", "host", "address", "port", "status", "error", "os_family", "os_id", "os_name", "os_version",
+                                 "os_codename", "kernel", "architecture", "reboot_required", "reboot_packages", "installed_count",
+                                 "started_at", "finished_at", "scan_seq", "updates_count", "security_count"]
+
+    /// Writes a run's host row, replacing an earlier one of the same run and host as SQLite's
+    /// `INSERT OR REPLACE` did, on both stores: the columns not given go back to NULL.
+    static func putRunHost(_ db: any HistoryWriter, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>) throws {
+        let columns = values.map(\.key)
+        let given = Set(columns)
+        let updates = columns.filter { $0 != "run_id" && $0 != "host" }.map { "\($0) = excluded.\($0)" }
+            + runHostColumns.filter { !given.contains($0) }.map { "\($0) = NULL" }
+        try db.execute("""
+            INSERT INTO run_hosts (\(columns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))
+            ON CONFLICT (run_id, host) DO UPDATE SET \(updates.joined(separator: ", "))
+            """, arguments: values.map(\.value))
+    }
 }
 
 extension HostScan: HistoryRecord {
-    public func insert(into db: Database, runId: String) throws {
-        try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO run_hosts (run_id, host, address, port, status, error, os_family, os_id, os_name,
-                os_version, os_codename, kernel, architecture, reboot_required, reboot_packages, installed_count,
-                started_at, finished_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [
-                runId, name, address, port, status.rawValue, error,
-                os?.family.rawValue, os?.id, os?.name, os?.version, os?.codename, os?.kernel, os?.architecture,
-                rebootRequired, rebootPackages.isEmpty ? nil : rebootPackages.joined(separator: "\n"), installedCount,
-                startedAt, finishedAt,
-            ])
+    public func insert(into db: any HistoryWriter, runId: String) throws {
+        try HistoryStore.putRunHost(db, [
+            "run_id": runId, "host": name, "address": address, "port": port, "status": status.rawValue, "error": error,
+            "os_family": os?.family.rawValue, "os_id": os?.id, "os_name": os?.name, "os_version": os?.version, "os_codename": os?.codename,
+            "kernel": os?.kernel, "architecture": os?.architecture, "reboot_required": rebootRequired,
+            "reboot_packages": rebootPackages.isEmpty ? nil : rebootPackages.joined(separator: "\n"), "installed_count": installedCount,
+            "started_at": startedAt, "finished_at": finishedAt,
+        ])
         try recordFindings(into: db, runId: runId)
     }
 
     /// A scan that saw the host (it succeeded, or reported findings anyway) takes the host's next
     /// sequence number and moves its finding intervals; a failed contact leaves them as they are.
-    func recordFindings(into db: Database, runId: String) throws {
+    func recordFindings(into db: any HistoryWriter, runId: String) throws {
         guard status == .ok || !updates.isEmpty || !unfixedCVEs.isEmpty else { return }
         let sighting = try FindingIntervals.nextSequence(db, host: name, runId: runId, at: startedAt)
         try FindingIntervals.record(db, scan: self, at: sighting)
         let counted = Dictionary(updates.map { ($0.name + "\n" + ($0.architecture ?? ""), $0.security) }, uniquingKeysWith: { _, last in last })
-        try db.cachedStatement(sql: "UPDATE run_hosts SET scan_seq = ?, updates_count = ?, security_count = ? WHERE run_id = ? AND host = ?")
-            .execute(arguments: [sighting.seq, counted.count, counted.values.filter { $0 }.count, runId, name])
+        try db.execute("UPDATE run_hosts SET scan_seq = ?, updates_count = ?, security_count = ? WHERE run_id = ? AND host = ?",
+                       arguments: [sighting.seq, counted.count, counted.values.filter { $0 }.count, runId, name])
         if status == .ok { try HistoryStore.reappeared(db, host: name, runId: runId, startedAt: startedAt, at: finishedAt) }
     }
 }
@@ -42,14 +58,16 @@ extension ExecResult: HistoryRecord {
     /// Output kept per host is capped so one chatty command cannot bloat history.
     static let storedOutputLimit = 1 << 20
 
-    public func insert(into db: Database, runId: String) throws {
-        try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO run_hosts (run_id, host, address, port, status, error, started_at, finished_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [runId, name, address, port, status.rawValue, error, startedAt, finishedAt])
-        try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO command_results (run_id, host, exit_code, stdout, stderr, duration_ms) VALUES (?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [runId, name, exitCode, Self.capped(stdout), Self.capped(stderr), durationMs])
+    public func insert(into db: any HistoryWriter, runId: String) throws {
+        try HistoryStore.putRunHost(db, [
+            "run_id": runId, "host": name, "address": address, "port": port, "status": status.rawValue, "error": error,
+            "started_at": startedAt, "finished_at": finishedAt,
+        ])
+        try db.execute("""
+            INSERT INTO command_results (run_id, host, exit_code, stdout, stderr, duration_ms) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (run_id, host) DO UPDATE SET exit_code = excluded.exit_code, stdout = excluded.stdout, stderr = excluded.stderr,
+                duration_ms = excluded.duration_ms
+            """, arguments: [runId, name, exitCode, Self.capped(stdout), Self.capped(stderr), durationMs])
     }
 
     static func capped(_ text: String) -> String {

@@ -132,36 +132,38 @@ public struct ResumableRun: Sendable, Equatable {
 }
 
 extension DeployHostRecord: HistoryRecord {
-    public func insert(into db: Database, runId: String) throws {
+    public func insert(into db: any HistoryWriter, runId: String) throws {
         // A resumed run records a host again: replace every trace of the earlier attempt.
         for table in ["deploy_packages", "deploy_hosts"] {
-            try db.execute(sql: "DELETE FROM \(table) WHERE run_id = ? AND host = ?", arguments: [runId, name])
+            try db.execute("DELETE FROM \(table) WHERE run_id = ? AND host = ?", arguments: [runId, name])
         }
-        try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO run_hosts (run_id, host, address, port, status, error, os_family, os_id, os_name,
-                os_version, os_codename, kernel, architecture, reboot_required, started_at, finished_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [
-                runId, name, address, port, status.rawValue, error,
-                os?.family.rawValue, os?.id, os?.name, os?.version, os?.codename, os?.kernel, os?.architecture,
-                rebootRequired, startedAt, finishedAt,
-            ])
-        try db.cachedStatement(sql: "INSERT INTO deploy_hosts (run_id, host, ring, batch, document) VALUES (?, ?, ?, ?, ?)")
-            .execute(arguments: [runId, name, ring, batch, try StoreCodec.encode(self)])
-        let package = try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO deploy_packages (run_id, host, ring, package, from_version, target_version, to_version, outcome, reason, at)
+        try HistoryStore.putRunHost(db, [
+            "run_id": runId, "host": name, "address": address, "port": port, "status": status.rawValue, "error": error,
+            "os_family": os?.family.rawValue, "os_id": os?.id, "os_name": os?.name, "os_version": os?.version, "os_codename": os?.codename,
+            "kernel": os?.kernel, "architecture": os?.architecture, "reboot_required": rebootRequired,
+            "started_at": startedAt, "finished_at": finishedAt,
+        ])
+        try db.execute("INSERT INTO deploy_hosts (run_id, host, ring, batch, document) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [runId, name, ring, batch, try StoreCodec.encode(self)])
+        // The deleted rows above leave no conflict but the same package listed twice (the last wins, as REPLACE made it).
+        let package = """
+            INSERT INTO deploy_packages (run_id, host, ring, package, from_version, target_version, to_version, outcome, reason, at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+            ON CONFLICT (run_id, host, package) DO UPDATE SET ring = excluded.ring, from_version = excluded.from_version,
+                target_version = excluded.target_version, to_version = excluded.to_version, outcome = excluded.outcome,
+                reason = excluded.reason, at = excluded.at
+            """
         for item in installed {
-            try package.execute(arguments: [runId, name, ring, item.name, item.fromVersion, item.toVersion, item.toVersion, "installed", nil, finishedAt])
+            try db.execute(package, arguments: [runId, name, ring, item.name, item.fromVersion, item.toVersion, item.toVersion, "installed", nil, finishedAt])
         }
         for item in failed {
-            try package.execute(arguments: [runId, name, ring, item.name, item.fromVersion, item.targetVersion, item.actualVersion, "failed", item.reason, finishedAt])
+            try db.execute(package, arguments: [runId, name, ring, item.name, item.fromVersion, item.targetVersion, item.actualVersion, "failed",
+                                                item.reason, finishedAt])
         }
         for item in skipped {
             let outcome = item.awaitingApproval ? "awaiting_approval" : "skipped"
             let from = planned.first { $0.name == item.name }?.fromVersion ?? ""
-            try package.execute(arguments: [runId, name, ring, item.name, from, item.version, nil, outcome, item.reason, finishedAt])
+            try db.execute(package, arguments: [runId, name, ring, item.name, from, item.version, nil, outcome, item.reason, finishedAt])
         }
         // The deployment read the host's packages (its own scan): the host is in the fleet.
         if os != nil, rebootRequired != nil { try HistoryStore.reappeared(db, host: name, runId: runId, startedAt: startedAt, at: finishedAt) }
@@ -330,8 +332,8 @@ extension HistoryStore {
 
     public func recordEvents(_ events: [EventRecord]) throws {
         guard !events.isEmpty else { return }
-        try write { db in
-            for event in events { try Self.insert(event, db) }
+        try recording { db in
+            for event in events { try Self.insert(event, into: db) }
         }
     }
 
@@ -341,7 +343,14 @@ extension HistoryStore {
     }
 
     static func insert(_ event: EventRecord, _ db: Database) throws {
-        try event.insert(db)
+        try insert(event, into: SQLiteConnection(db: db, source: "history"))
+    }
+
+    /// One audit event, on either store.
+    static func insert(_ event: EventRecord, into db: any HistoryWriter) throws {
+        try db.execute("""
+            INSERT INTO events (at, "user", action, policy, host, package, version, run_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [event.at, event.user, event.action, event.policy, event.host, event.package, event.version, event.runId, event.detail])
     }
 
     // MARK: Deploy runs

@@ -183,7 +183,8 @@ extension HistoryStore {
     static func summarizeRunsSQL(where condition: String) -> String {
         """
         UPDATE runs SET (host_count, ok_count, failed_count, updates_count, security_count) = (
-            SELECT COUNT(*), COALESCE(SUM(status = 'ok'), 0), COALESCE(SUM(status IN (\(HostStatus.failureSQLList))), 0),
+            SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'ok' THEN 1 ELSE 0 END), 0),
+                   COALESCE(SUM(CASE WHEN status IN (\(HostStatus.failureSQLList)) THEN 1 ELSE 0 END), 0),
                    COALESCE(SUM(updates_count), 0), COALESCE(SUM(security_count), 0)
             FROM run_hosts h WHERE h.run_id = runs.id)
         \(condition.isEmpty ? "WHERE finished_at IS NOT NULL" : "WHERE " + condition)

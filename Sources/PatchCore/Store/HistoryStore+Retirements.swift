@@ -88,19 +88,19 @@ extension HistoryStore {
     /// read them) with a retired host that began after its retirement: the host is in the fleet
     /// again, so the retirement ends (`reappeared`, an event of the run's user, or `patchctl`).
     /// Part of recording the host, in its transaction.
-    static func reappeared(_ db: Database, host: String, runId: String, startedAt: Date, at date: Date) throws {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, retired_at FROM host_retirements WHERE host = ? AND ended_at IS NULL"),
-                                         arguments: [host]) else { return }
+    static func reappeared(_ db: any HistoryWriter, host: String, runId: String, startedAt: Date, at date: Date) throws {
+        guard let row = try db.rows("SELECT id, retired_at FROM host_retirements WHERE host = ? AND ended_at IS NULL", arguments: [host]).first
+        else { return }
         let retiredAt: Date = row["retired_at"]
         // A contact already under way when the host was retired says nothing new about it.
         guard startedAt > retiredAt else { return }
-        let run = try Row.fetchOne(db.cachedStatement(sql: "SELECT kind, user FROM runs WHERE id = ?"), arguments: [runId])
+        let run = try db.rows("SELECT kind, \"user\" FROM runs WHERE id = ?", arguments: [runId]).first
         let user: String = run?["user"] ?? "patchctl"
         let kind: String = run?["kind"] ?? "run"
-        try db.cachedStatement(sql: "UPDATE host_retirements SET ended_at = ?, ended_by = ?, ending = ?, end_run = ? WHERE id = ?")
-            .execute(arguments: [date, user, HostRetirement.Ending.reappeared, runId, row["id"] as Int64])
+        try db.execute("UPDATE host_retirements SET ended_at = ?, ended_by = ?, ending = ?, end_run = ? WHERE id = ?",
+                       arguments: [date, user, HostRetirement.Ending.reappeared, runId, row["id"] as Int64])
         try insert(EventRecord(at: date, user: user, action: .reappeared, host: host, runId: runId,
-                               detail: "a successful \(kind) reached it: retired since \(JSONOutput.timestamp(retiredAt)), in scope again"), db)
+                               detail: "a successful \(kind) reached it: retired since \(JSONOutput.timestamp(retiredAt)), in scope again"), into: db)
     }
 
     static func inForce(_ db: Database, host: String) throws -> HostRetirement? {

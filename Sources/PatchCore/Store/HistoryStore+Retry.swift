@@ -5,11 +5,11 @@ extension HistoryStore {
     /// for the latest run of `kind` (for deploy: of `policy`, when given). An unknown run, a run of
     /// another kind and an empty history are errors; a run without failures is not (no hosts).
     public func failedRun(retrying kind: RetryKind, run: String?, policy: String? = nil) throws -> FailedRun {
-        try read { db in
+        try reading { db in
             let id: String
             let runKind: RunKind
             if let run {
-                let found = try Self.findRun(db, run, path: path)
+                let found = try HistoryView(db).findRun(run)
                 id = found["id"]
                 runKind = try found.decode(RunKind.self, forColumn: "kind")
                 guard kind.acceptedRunKinds.contains(runKind) else {
@@ -17,20 +17,20 @@ extension HistoryStore {
                 }
             } else {
                 var sql = "SELECT id, kind FROM runs WHERE kind = ?"
-                var arguments: StatementArguments = [kind.defaultRunKind]
+                var arguments: [DatabaseValue] = [kind.defaultRunKind.databaseValue]
                 if let policy {
                     sql += " AND policy = ?"
-                    arguments += [policy]
+                    arguments.append(policy.databaseValue)
                 }
-                guard let latest = try Row.fetchOne(db, sql: sql + " ORDER BY started_at DESC, id DESC LIMIT 1", arguments: arguments) else {
+                guard let latest = try db.rows(sql + " ORDER BY started_at DESC, id DESC LIMIT 1", arguments).first else {
                     throw PatchError.retry(message: "history has no \(kind.defaultRunKind.rawValue) run\(policy.map { " of policy \($0)" } ?? "") to retry")
                 }
                 id = latest["id"]
                 runKind = try latest.decode(RunKind.self, forColumn: "kind")
             }
-            let hosts = try String.fetchAll(db, sql: """
+            let hosts = try db.rows("""
                 SELECT host FROM run_hosts WHERE run_id = ? AND status IN (\(HostStatus.failureSQLList)) ORDER BY started_at, host
-                """, arguments: [id])
+                """, arguments: [id]).map { $0["host"] as String }
             return FailedRun(runId: id, kind: runKind, hosts: hosts)
         }
     }

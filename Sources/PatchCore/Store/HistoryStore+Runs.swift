@@ -64,9 +64,9 @@ extension HistoryStore {
     public func beginRun(kind: RunKind, startedAt: Date, inventory: String?, hostPattern: String?, options: String?, version: String,
                          policy: String? = nil, user: String? = nil) throws -> String {
         let id = Self.makeRunID(startedAt)
-        try write { db in
-            try db.execute(sql: """
-                INSERT INTO runs (id, kind, started_at, state, inventory, host_pattern, options, patchctl_version, policy, user, controller_host, controller)
+        try recording { db in
+            try db.execute("""
+                INSERT INTO runs (id, kind, started_at, state, inventory, host_pattern, options, patchctl_version, policy, "user", controller_host, controller)
                 VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [id, kind, startedAt, inventory, hostPattern, options, version, policy, user, controller.host, controller.name])
         }
@@ -76,17 +76,17 @@ extension HistoryStore {
     /// Stores finished hosts (with their findings or command output) in one transaction.
     public func record<Record: HistoryRecord>(runId: String, hosts: [Record]) throws {
         guard !hosts.isEmpty else { return }
-        try write { db in
+        try recording { db in
             for host in hosts { try host.insert(into: db, runId: runId) }
         }
     }
 
     /// `report` is kind-specific JSON.
     public func finishRun(runId: String, finishedAt: Date, state: RunState = .finished, report: String? = nil) throws {
-        try write { db in
-            try db.execute(sql: "UPDATE runs SET finished_at = ?, state = ?, report = COALESCE(?, report) WHERE id = ?",
+        try recording { db in
+            try db.execute("UPDATE runs SET finished_at = ?, state = ?, report = COALESCE(?, report) WHERE id = ?",
                            arguments: [finishedAt, state.rawValue, report, runId])
-            try db.execute(sql: Self.summarizeRunsSQL(where: "id = ?"), arguments: [runId])
+            try db.execute(Self.summarizeRunsSQL(where: "id = ?"), arguments: [runId])
         }
     }
 
@@ -106,7 +106,7 @@ extension HistoryStore {
     }
 
     static func findRun(_ db: Database, _ id: String, path: String) throws -> Row {
-        try HistoryView(SQLiteReader(db: db, source: path)).findRun(id)
+        try HistoryView(SQLiteConnection(db: db, source: path)).findRun(id)
     }
 
     /// An exec run with every host's output.

@@ -12,9 +12,17 @@ import Glibc
 /// beside the database, imports the fallback journal) and `init(readOnly:)` for commands that only
 /// read (never creates, migrates or writes a byte, and refuses files that are not patchctl's).
 public final class HistoryStore: Sendable {
+    /// The database file, or a PostgreSQL history's location (never with a password).
     public let path: String
-    /// A DatabasePool (WAL) when writable; a read-only DatabaseQueue otherwise.
-    let pool: any DatabaseWriter
+    /// Where the history lives: an SQLite file, or a PostgreSQL database shared by controllers.
+    enum Backend: Sendable {
+        /// A DatabasePool (WAL) when writable; a read-only DatabaseQueue otherwise.
+        case sqlite(any DatabaseWriter)
+        case postgres(PostgresHistory)
+    }
+    let backend: Backend
+    /// The fallback journal of records the database would not take.
+    public let journalPath: String
     public let isReadOnly: Bool
     /// Recorded with every run this store begins (`runs.controller_host`, `runs.controller`).
     public let controller: RunController
@@ -57,7 +65,8 @@ public final class HistoryStore: Sendable {
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
             let pool = try DatabasePool(path: path, configuration: configuration)
-            self.pool = pool
+            backend = .sqlite(pool)
+            journalPath = HistoryJournal.path(forDatabase: path)
             for sidecar in [path + "-wal", path + "-shm"] where files.fileExists(atPath: sidecar) {
                 try? files.setAttributes([.posixPermissions: 0o600], ofItemAtPath: sidecar)
             }
@@ -74,13 +83,30 @@ public final class HistoryStore: Sendable {
             }
             try Self.migrator.migrate(pool)
             try IntervalConversion.run(pool)
-            recoveredRuns = importJournal ? try HistoryJournal.importPending(into: pool, databasePath: path) : []
+            recoveredRuns = importJournal ? try HistoryJournal.importPending(journalPath, source: path) { body in
+                try pool.write { db in try body(SQLiteConnection(db: db, source: path)) }
+            } : []
             pendingJournal = nil
         } catch let error as PatchError {
             throw error
         } catch {
             throw PatchError.store(path: path, message: String(describing: error))
         }
+    }
+
+    init(postgres: PostgresHistory, controller: RunController, journal: String, recovered: [String]) {
+        path = postgres.location.description
+        backend = .postgres(postgres)
+        isReadOnly = false
+        self.controller = controller
+        journalPath = journal
+        recoveredRuns = recovered
+        pendingJournal = nil
+    }
+
+    deinit {
+        // A PostgreSQL connection is closed with its store (a process's last store closes at exit anyway).
+        if case let .postgres(postgres) = backend { postgres.closeNow() }
     }
 
     /// Opens an existing history for reading only: nothing is created, migrated or written (no
@@ -94,9 +120,10 @@ public final class HistoryStore: Sendable {
         try Self.refuseURL(path)
         recoveredRuns = []
         let journal = HistoryJournal.path(forDatabase: path)
+        journalPath = journal
         pendingJournal = ((try? Self.fileSize(journal)) ?? 0) > 0 ? journal : nil
         do {
-            pool = try Self.openReader(path)
+            backend = .sqlite(try Self.openReader(path))
         } catch PatchError.store(_, Self.olderSchemaMarker) {
             guard access(path, W_OK) == 0, access(URL(fileURLWithPath: path).deletingLastPathComponent().path, W_OK) == 0 else {
                 let applied = (try? Self.lastAppliedMigration(path)) ?? nil
@@ -105,16 +132,14 @@ public final class HistoryStore: Sendable {
                                        + "(scan, exec, deploy) with write access once to upgrade it")
             }
             _ = try HistoryStore(writablePath: path, importJournal: false)
-            pool = try Self.openReader(path)
+            backend = .sqlite(try Self.openReader(path))
         }
     }
 
     /// A postgres:// URL where a file is expected: said plainly, instead of creating a folder named "postgres:".
     public static func refuseURL(_ path: String) throws {
         guard PostgresLocation.isURL(path) else { return }
-        throw PatchError.store(path: PostgresLocation.redacted(path), message: "this command records into or reports from SQLite histories only, for now: "
-                               + "`history`, `history show` and `history events` read a PostgreSQL history, and "
-                               + "`patchctl history export --to URL` fills one (docs/history.md)")
+        throw PatchError.store(path: PostgresLocation.redacted(path), message: postgresScope)
     }
 
     private static let olderSchemaMarker = "\u{0}older schema"
@@ -228,6 +253,13 @@ public final class HistoryStore: Sendable {
     /// else `~/.local/state/patchctl/patchctl.db`.
     public static func defaultPath(environment: [String: String], isRoot: Bool = geteuid() == 0) -> String {
         defaultLocation(environment: environment, isRoot: isRoot).path
+    }
+
+    /// The folder patchctl keeps its state in when PATCHCTL_DB does not say: the default history's folder.
+    static func stateFolder(environment: [String: String], isRoot: Bool = geteuid() == 0) -> String {
+        var environment = environment
+        environment["PATCHCTL_DB"] = nil
+        return URL(fileURLWithPath: defaultPath(environment: environment, isRoot: isRoot)).deletingLastPathComponent().path
     }
 
     /// The default and which rule chose it, for `patchctl config show`.

@@ -1,26 +1,6 @@
 import Foundation
 import GRDB
 
-/// Where reading queries run: SQLite through GRDB, or a PostgreSQL history (its values converted
-/// to what SQLite holds, so that one decoding serves both). Queries written for both use `?`
-/// placeholders and SQL that both dialects read alike (`CASE` rather than summed comparisons,
-/// `"user"` quoted, no untyped `? IS NULL`).
-protocol HistorySQL {
-    /// The database, for error messages.
-    var source: String { get }
-    func rows(_ sql: String, _ arguments: [DatabaseValue]) throws -> [Row]
-}
-
-/// GRDB's connection inside a read.
-struct SQLiteReader: HistorySQL {
-    let db: Database
-    let source: String
-
-    func rows(_ sql: String, _ arguments: [DatabaseValue]) throws -> [Row] {
-        try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments))
-    }
-}
-
 /// The runs of a history as `history`, `history show` and `history events` read them, from either store.
 public struct HistoryView {
     let sql: any HistorySQL
@@ -87,7 +67,7 @@ public struct HistoryView {
 
     /// Histories converted from before v10 may lack newer tables; PostgreSQL histories never do.
     func hasTable(_ name: String) throws -> Bool {
-        guard let reader = sql as? SQLiteReader else { return true }
+        guard let reader = sql as? SQLiteConnection else { return true }
         return try reader.db.tableExists(name)
     }
 
@@ -212,6 +192,6 @@ public struct HistoryView {
 extension HistoryStore {
     /// This history's view for reading runs (inside one read transaction).
     public func withView<T>(_ body: (HistoryView) throws -> T) throws -> T {
-        try read { db in try body(HistoryView(SQLiteReader(db: db, source: path))) }
+        try reading { try body(HistoryView($0)) }
     }
 }

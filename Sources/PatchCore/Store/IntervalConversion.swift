@@ -85,7 +85,7 @@ enum IntervalConversion {
                 return copy
             }, startedAt: contact["started_at"], finishedAt: contact["started_at"])
             scan.unfixedCVEs = open
-            try scan.recordFindings(into: db, runId: runId)
+            try scan.recordFindings(into: SQLiteConnection(db: db, source: "history"), runId: runId)
         }
     }
 }

@@ -24,7 +24,7 @@ public final class RunRecorder<Record: HistoryRecord>: @unchecked Sendable {
         self.runId = runId
         self.batchSize = max(1, batchSize)
         self.flushInterval = flushInterval
-        journal = HistoryJournal(databasePath: store.path)
+        journal = HistoryJournal(path: store.journalPath)
     }
 
     /// Waits until every host added so far is in the database or, after a write failure, in the journal.

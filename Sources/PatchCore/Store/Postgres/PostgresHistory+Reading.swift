@@ -4,11 +4,12 @@ import NIOConcurrencyHelpers
 import NIOCore
 import PostgresNIO
 
-/// The reading queries of `HistoryView` on a PostgreSQL history. They are synchronous, as on
-/// SQLite: each waits for its result on the connection's event loop future (never on Swift's
-/// shared task pool), and the connection's closing ends the wait with an error, as `guarded` does.
+/// The portable queries (`HistorySQL`, `HistoryWriter`) on a PostgreSQL history. They are
+/// synchronous, as on SQLite: each waits for its result on the connection's event loop future
+/// (never on Swift's shared task pool), and the connection's closing ends the wait with an error,
+/// as `guarded` does.
 extension PostgresHistory: HistorySQL {
-    var source: String { location.description }
+    public var source: String { location.description }
 
     /// The view `history`, `history show` and `history events` read, after checking that this is
     /// a patchctl history this version can read.
@@ -25,14 +26,39 @@ extension PostgresHistory: HistorySQL {
         return HistoryView(self)
     }
 
-    func rows(_ sql: String, _ arguments: [DatabaseValue]) throws -> [Row] {
+    public func rows(_ sql: String, _ arguments: [DatabaseValue]) throws -> [Row] {
+        try exclusive.withLock { try run(sql, arguments) }
+    }
+
+    /// Runs `body` in one transaction on this connection: committed when it returns, rolled back
+    /// when it throws (a connection that died took its transaction with it). Other threads' queries
+    /// wait for it.
+    func transaction<T>(_ body: (any HistoryWriter) throws -> T) throws -> T {
+        try exclusive.withLock {
+            _ = try run("BEGIN", [])
+            do {
+                let result = try body(PostgresTransaction(history: self))
+                _ = try run("COMMIT", [])
+                return result
+            } catch {
+                _ = try? run("ROLLBACK", [])
+                throw error
+            }
+        }
+    }
+
+    /// One statement, with the caller holding `exclusive`. Values are sent as text of no stated
+    /// type, so that the server reads each as what its place in the statement is (an integer 1 into
+    /// a BOOLEAN column is true, a date's text into TEXT stays text), as SQLite's typeless columns
+    /// take them; blobs go as bytea.
+    fileprivate func run(_ sql: String, _ arguments: [DatabaseValue]) throws -> [Row] {
         var binds = PostgresBindings(capacity: arguments.count)
         for value in arguments {
             switch value.storage {
             case .null: binds.appendNull()
-            case let .int64(number): binds.append(number)
-            case let .double(number): binds.append(number)
-            case let .string(text): binds.append(text)
+            case let .int64(number): binds.append(UntypedParameter(text: String(number)))
+            case let .double(number): binds.append(UntypedParameter(text: "\(number)"))
+            case let .string(text): binds.append(UntypedParameter(text: text))
             case let .blob(data): binds.append(ByteBuffer(bytes: data))
             }
         }
@@ -99,5 +125,32 @@ extension PostgresHistory: HistorySQL {
             return NSDecimalNumber(decimal: number).doubleValue.databaseValue
         default: return try cell.decode(String.self).databaseValue
         }
+    }
+}
+
+/// The statements of one `transaction`, run on its connection while it holds the lock.
+struct PostgresTransaction: HistoryWriter {
+    let history: PostgresHistory
+
+    var source: String { history.source }
+
+    func rows(_ sql: String, _ arguments: [DatabaseValue]) throws -> [Row] {
+        try history.run(sql, arguments)
+    }
+
+    func execute(_ sql: String, _ arguments: [DatabaseValue]) throws {
+        _ = try history.run(sql, arguments)
+    }
+}
+
+/// A parameter as text of type OID 0 ("unspecified"): the server infers its type from the statement.
+struct UntypedParameter: PostgresNonThrowingEncodable {
+    let text: String
+
+    static var psqlType: PostgresDataType { .null }
+    static var psqlFormat: PostgresFormat { .text }
+
+    func encode<JSONEncoder: PostgresJSONEncoder>(into byteBuffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>) {
+        byteBuffer.writeString(text)
     }
 }

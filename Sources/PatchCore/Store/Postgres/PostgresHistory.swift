@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -14,6 +15,10 @@ public final class PostgresHistory: Sendable {
     public let location: PostgresLocation
     let connection: PostgresConnection
     let logger: Logger
+    /// Held by a synchronous transaction (`transaction`) and by each synchronous query outside one,
+    /// so that the recorder's transaction and a reader on another thread never interleave on the
+    /// one connection.
+    let exclusive = NIOLock()
 
     init(location: PostgresLocation, connection: PostgresConnection, logger: Logger) {
         self.location = location
@@ -110,6 +115,13 @@ public final class PostgresHistory: Sendable {
 
     public func close() async {
         try? await connection.close()
+    }
+
+    /// Starts closing without waiting (a store's deinit); the connection is kept until it has closed.
+    func closeNow() {
+        let connection = self.connection
+        let closing: EventLoopFuture<Void> = connection.close()
+        closing.whenComplete { _ in withExtendedLifetime(connection) {} }
     }
 
     /// Runs statements that return nothing.

@@ -1,0 +1,94 @@
+import Crypto
+import Foundation
+import GRDB
+import NIOCore
+
+extension HistoryStore {
+    /// Opens a history for recording: an SQLite file (`init(path:)`), or a PostgreSQL history by
+    /// URL: connected, brought to this version's schema under the advisory lock `migrations`, and
+    /// this controller's fallback journal for that database imported (its runs then read
+    /// `incomplete`), as an SQLite open does.
+    public static func open(recording location: String, controller: RunController = .thisMachine,
+                            environment: [String: String]) async throws -> HistoryStore {
+        guard PostgresLocation.isURL(location) else { return try HistoryStore(path: location, controller: controller) }
+        let postgres = try await PostgresHistory.connect(try PostgresLocation(url: location), environment: environment)
+        do {
+            try await postgres.migrate()
+            let journal = try HistoryJournal.path(forPostgres: postgres.location, environment: environment)
+            let recovered = try HistoryJournal.importPending(journal, source: postgres.location.description) { body in
+                try postgres.transaction(body)
+            }
+            return HistoryStore(postgres: postgres, controller: controller, journal: journal, recovered: recovered)
+        } catch {
+            await postgres.close()
+            throw error
+        }
+    }
+
+    /// The SQLite database, for what only SQLite histories have so far; on PostgreSQL, an error
+    /// naming what works there.
+    var pool: any DatabaseWriter {
+        get throws {
+            switch backend {
+            case let .sqlite(pool): return pool
+            case .postgres: throw PatchError.store(path: path, message: Self.postgresScope)
+            }
+        }
+    }
+
+    /// What a PostgreSQL history can do today, for the commands that cannot yet use one.
+    static let postgresScope = "on a PostgreSQL history, `scan` and `exec` record, `history`, `history show` and `history events` read, "
+        + "and `history export --to` fills one; this needs an SQLite history for now (docs/history.md)"
+
+    /// Whether this history is a PostgreSQL database.
+    public var isPostgres: Bool {
+        if case .postgres = backend { return true }
+        return false
+    }
+
+    /// Runs portable queries (`HistorySQL`) in one read transaction (SQLite) or on the connection.
+    func reading<T>(_ body: (any HistorySQL) throws -> T) throws -> T {
+        switch backend {
+        case .sqlite: return try read { db in try body(SQLiteConnection(db: db, source: path)) }
+        case let .postgres(postgres):
+            do { return try body(postgres) } catch { throw postgres.storeError(error) }
+        }
+    }
+
+    /// Runs portable statements (`HistoryWriter`) in one write transaction on either store: all of
+    /// them are recorded, or none. A failure is latched for `onWriteFailure`.
+    func recording<T>(_ body: (any HistoryWriter) throws -> T) throws -> T {
+        switch backend {
+        case .sqlite: return try write { db in try body(SQLiteConnection(db: db, source: path)) }
+        case let .postgres(postgres):
+            guard !isReadOnly else { throw PatchError.store(path: path, message: "opened read-only") }
+            do {
+                return try postgres.transaction(body)
+            } catch {
+                let failure = postgres.storeError(error)
+                writeFailures.record(failure)
+                throw failure
+            }
+        }
+    }
+
+    /// Rows of a portable query, from either store.
+    public func rows(_ sql: String, _ arguments: [DatabaseValue] = []) throws -> [Row] {
+        try reading { try $0.rows(sql, arguments) }
+    }
+}
+
+extension HistoryJournal {
+    /// A PostgreSQL history's fallback journal lives on the controller, in its state folder (the
+    /// folder its own SQLite history would have), named for the database it belongs to.
+    static func path(forPostgres location: PostgresLocation, environment: [String: String]) throws -> String {
+        let folder = HistoryStore.stateFolder(environment: environment) + "/journals"
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw PatchError.store(path: folder, message: "cannot create the journal folder: \(error.localizedDescription)")
+        }
+        let key = "\(location.user)@\(location.host):\(location.port)/\(location.database)"
+        return folder + "/postgres-" + Hex.encode(SHA256.hash(data: Data(key.utf8)).prefix(8)) + ".journal"
+    }
+}
