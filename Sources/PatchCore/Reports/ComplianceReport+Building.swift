@@ -1,8 +1,10 @@
 import Foundation
 
 extension ComplianceReport {
-    /// Reads the database and judges every host at `request.asOf`. Nothing is written.
-    public static func build(_ request: ComplianceRequest) throws -> ComplianceReport {
+    /// Reads the database and judges every host at `request.asOf`. Nothing is written. `store`: the
+    /// history already open (a PostgreSQL one is opened by `HistoryStore.open(reading:)`); else
+    /// `request.database` is opened read-only.
+    public static func build(_ request: ComplianceRequest, store opened: HistoryStore? = nil) throws -> ComplianceReport {
         let asOf = request.asOf
         guard let since = ReportDate.parseStart(request.since, end: asOf) else {
             throw PatchError.report(message: "--since '\(request.since)' is neither a duration (90d, 12w) nor a date (2026-09-01)")
@@ -18,11 +20,16 @@ extension ComplianceReport {
             try Policy.find(reference, directories: Policy.searchDirectories(environment: request.environment, currentDirectory: request.currentDirectory))
         }
         // A report reads history; it never creates an empty database where none was.
-        try HistoryStore.refuseURL(request.database)
-        guard FileManager.default.fileExists(atPath: request.database) else {
-            throw PatchError.store(path: request.database, message: "no history database here: run `patchctl scan` first (or pass --db)")
+        let store: HistoryStore
+        if let opened {
+            store = opened
+        } else {
+            try HistoryStore.refuseURL(request.database)
+            guard FileManager.default.fileExists(atPath: request.database) else {
+                throw PatchError.store(path: request.database, message: "no history database here: run `patchctl scan` first (or pass --db)")
+            }
+            store = try HistoryStore(readOnly: request.database)
         }
-        let store = try HistoryStore(readOnly: request.database)
         // Every judgement is made at or after the first trend day's start: details from there on suffice.
         let history = try store.reportHistory(upTo: asOf, detailFrom: ReportDate.startOfDay(since), controller: request.controller)
         let exceptions = try store.exceptions(createdUpTo: asOf)

@@ -10,6 +10,9 @@ public protocol HistorySQL {
     /// The database, for error messages.
     var source: String { get }
     func rows(_ sql: String, _ arguments: [DatabaseValue]) throws -> [Row]
+    /// A join that keeps the tables in the order written: SQLite's `CROSS JOIN` (its way of fixing
+    /// the plan), a plain `JOIN` on PostgreSQL (whose CROSS JOIN takes no ON clause).
+    var orderedJoin: String { get }
 }
 
 /// A `HistorySQL` inside a write transaction: what recording a run needs.
@@ -43,6 +46,7 @@ extension HistoryWriter {
 struct SQLiteConnection: HistoryWriter {
     let db: Database
     let source: String
+    var orderedJoin: String { "CROSS JOIN" }
 
     func rows(_ sql: String, _ arguments: [DatabaseValue]) throws -> [Row] {
         try Row.fetchAll(db.cachedStatement(sql: sql), arguments: StatementArguments(arguments))

@@ -97,8 +97,8 @@ extension HistoryStore {
 
     /// Every synced feed, by kind then location.
     public func advisoryFeeds() throws -> [AdvisoryFeedStatus] {
-        try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM advisory_feeds ORDER BY kind, location").map { row in
+        try reading { db in
+            try db.rows("SELECT * FROM advisory_feeds ORDER BY kind, location", []).map { row in
                 AdvisoryFeedStatus(kind: try row.decode(AdvisoryFeedKind.self, forColumn: "kind"), location: row["location"],
                                    syncedAt: row["synced_at"], checkedAt: row["checked_at"], recordCount: row["record_count"],
                                    etag: row["etag"], lastModified: row["last_modified"],

@@ -25,6 +25,20 @@ extension HistoryStore {
         }
     }
 
+    /// Opens a history for reading: an SQLite file read-only (`init(readOnly:)`), or a PostgreSQL
+    /// history by URL, refused unless this version's migrations are all there.
+    public static func open(reading location: String, environment: [String: String]) async throws -> HistoryStore {
+        guard PostgresLocation.isURL(location) else { return try HistoryStore(readOnly: location) }
+        let postgres = try await PostgresHistory.connect(try PostgresLocation(url: location), environment: environment)
+        do {
+            _ = try await postgres.view()
+            return HistoryStore(postgres: postgres, controller: .thisMachine, journal: "", recovered: [], readOnly: true)
+        } catch {
+            await postgres.close()
+            throw error
+        }
+    }
+
     /// The SQLite database, for what only SQLite histories have so far; on PostgreSQL, an error
     /// naming what works there.
     var pool: any DatabaseWriter {
@@ -37,8 +51,8 @@ extension HistoryStore {
     }
 
     /// What a PostgreSQL history can do today, for the commands that cannot yet use one.
-    static let postgresScope = "on a PostgreSQL history, `scan` and `exec` record, `history`, `history show` and `history events` read, "
-        + "and `history export --to` fills one; this needs an SQLite history for now (docs/history.md)"
+    static let postgresScope = "on a PostgreSQL history, `scan` and `exec` record, `history`, `history show`, `history events` and "
+        + "`report compliance|hosts|trend` read, and `history export --to` fills one; this needs an SQLite history for now (docs/history.md)"
 
     /// Whether this history is a PostgreSQL database.
     public var isPostgres: Bool {

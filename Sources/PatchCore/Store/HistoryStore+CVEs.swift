@@ -88,13 +88,13 @@ extension HistoryStore {
     /// The OS families of each host's latest successful scan: whether Debian-family hosts (which
     /// need a feed for any advisory data) are in the fleet.
     public func latestScannedFamilies() throws -> Set<OSFamily> {
-        try read { db in
-            let names = try String.fetchAll(db, sql: """
-                SELECT DISTINCT h.os_family FROM scan_hosts s CROSS JOIN runs r ON r.id = s.last_run
-                CROSS JOIN run_hosts h ON h.run_id = s.last_run AND h.host = s.host
+        try reading { db in
+            let names = try db.rows("""
+                SELECT DISTINCT h.os_family FROM scan_hosts s \(db.orderedJoin) runs r ON r.id = s.last_run
+                \(db.orderedJoin) run_hosts h ON h.run_id = s.last_run AND h.host = s.host
                 WHERE r.kind = ? AND h.status = ? AND h.os_family IS NOT NULL
                     AND NOT EXISTS (SELECT 1 FROM host_retirements x WHERE x.host = s.host AND x.ended_at IS NULL)
-                """, arguments: [RunKind.scan.rawValue, HostStatus.ok.rawValue])
+                """, arguments: [RunKind.scan.rawValue, HostStatus.ok.rawValue]).map { $0["os_family"] as String }
             return Set(names.compactMap(OSFamily.init(rawValue:)))
         }
     }

@@ -132,14 +132,14 @@ extension HistoryStore {
 
     /// The newest finished discover run started at or before `moment`, with its hosts (reports).
     public func latestDiscovery(upTo moment: Date) throws -> (runId: String, at: Date, hosts: [DiscoveredHost])? {
-        try read { db in
-            guard let row = try Row.fetchOne(db, sql: """
+        try reading { db in
+            guard let row = try db.rows("""
                 SELECT id, started_at FROM runs WHERE kind = 'discover' AND state != 'running' AND started_at <= ?
                 ORDER BY started_at DESC, id DESC LIMIT 1
-                """, arguments: [moment]) else { return nil }
+                """, arguments: [moment]).first else { return nil }
             let runId: String = row["id"]
-            let hosts = try String.fetchAll(db, sql: "SELECT document FROM discovered_hosts WHERE run_id = ?", arguments: [runId])
-                .map { try StoreCodec.decode(DiscoveredHost.self, from: $0) }
+            let hosts = try db.rows("SELECT document FROM discovered_hosts WHERE run_id = ?", arguments: [runId])
+                .map { try StoreCodec.decode(DiscoveredHost.self, from: $0["document"] as String) }
                 .sorted { DiscoveryRunner.addressOrder($0.address, $1.address) }
             return (runId, row["started_at"], hosts)
         }
@@ -147,10 +147,9 @@ extension HistoryStore {
 
     /// Each scanned host's name and the address of its last scan.
     public func lastScannedAddresses() throws -> [(name: String, address: String)] {
-        try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT s.host, h.address FROM scan_hosts s JOIN run_hosts h ON h.run_id = s.last_run AND h.host = s.host
-                """).map { ($0["host"], $0["address"]) }
+        try reading { db in
+            try db.rows("SELECT s.host, h.address FROM scan_hosts s JOIN run_hosts h ON h.run_id = s.last_run AND h.host = s.host", [])
+                .map { ($0["host"], $0["address"]) }
         }
     }
 }

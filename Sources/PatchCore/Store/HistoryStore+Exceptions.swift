@@ -37,9 +37,9 @@ extension HistoryStore {
 
     /// Every exception created up to `date` (all when nil), oldest first; removed ones included.
     public func exceptions(createdUpTo date: Date? = nil) throws -> [ComplianceException] {
-        try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM compliance_exceptions WHERE (? IS NULL OR created_at <= ?) ORDER BY id",
-                             arguments: [date, date]).map(Self.exception(from:))
+        try reading { db in
+            try db.rows("SELECT * FROM compliance_exceptions\(date == nil ? "" : " WHERE created_at <= ?") ORDER BY id",
+                        date.map { [$0.databaseValue] } ?? []).map(Self.exception(from:))
         }
     }
 

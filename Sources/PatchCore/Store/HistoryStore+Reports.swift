@@ -12,9 +12,8 @@ extension HistoryStore {
 
     /// Every scan run, oldest first, whatever its state.
     public func scanRuns() throws -> [RunTime] {
-        try read { db in
-            try Row.fetchAll(db, sql: "SELECT id, started_at, finished_at, state FROM runs WHERE kind = ? ORDER BY started_at, id",
-                             arguments: [RunKind.scan]).map { row in
+        try reading { db in
+            try db.rows("SELECT id, started_at, finished_at, state FROM runs WHERE kind = ? ORDER BY started_at, id", arguments: [RunKind.scan]).map { row in
                 RunTime(id: row["id"], startedAt: row["started_at"], finishedAt: row["finished_at"], state: try row.decode(RunState.self, forColumn: "state"))
             }
         }
@@ -28,7 +27,7 @@ extension HistoryStore {
     /// With `controller`, only the runs that controller recorded (by label: its name, else its host).
     public func reportHistory(upTo date: Date, detailFrom: Date? = nil, controller: String? = nil) throws -> ReportHistory {
         let only = ControllerScope(label: controller)
-        return try read { db in
+        return try reading { db in
             var observations: [String: [ReportHistory.Observation]] = [:]
             let contactColumns = """
                 h.run_id, h.host, h.status, h.error, h.os_family, h.os_id, h.os_name, h.os_version, h.os_codename, h.kernel,
@@ -48,16 +47,16 @@ extension HistoryStore {
                     status: HostStatus(rawValue: row["status"]) ?? .error, error: row["error"], os: os, rebootRequired: row["reboot_required"],
                     pending: nil, seen: [], deployment: nil)
             }
-            let kinds: StatementArguments = [RunKind.scan, RunKind.deploy, RunKind.plan]
+            let kinds: [DatabaseValue] = [RunKind.scan.databaseValue, RunKind.deploy.databaseValue, RunKind.plan.databaseValue]
             if let detailFrom {
                 for (host, list) in try Self.contacts(db, columns: contactColumns, from: detailFrom, upTo: date, kinds: kinds, only: only, observation) {
                     observations[host] = list
                 }
             } else {
-                for row in try Row.fetchAll(db, sql: """
+                for row in try db.rows("""
                     SELECT \(contactColumns) FROM run_hosts h JOIN runs r ON r.id = h.run_id
                     WHERE r.kind IN (?, ?, ?) AND h.finished_at <= ?\(only.condition("r")) ORDER BY h.host, h.finished_at, h.run_id
-                    """, arguments: kinds + [date] + only.arguments) {
+                    """, kinds + [date.databaseValue] + only.arguments) {
                     observations[row["host"], default: []].append(try observation(row))
                 }
             }
@@ -92,45 +91,46 @@ extension HistoryStore {
                 guard let seq = sequence[key] else { continue }
                 scansOf[String(key[key.index(after: key.firstIndex(of: "\n")!)...]), default: []].append((seq, key))
             }
-            let intervalRows = try db.cachedStatement(sql: """
+            let intervalRows = """
                 SELECT id, package, architecture, installed_version, available_version, source, security, severity, first_seq, last_seq,
                        version_first_run, version_first_at, version_first_security
                 FROM finding_intervals WHERE host = ? AND last_seq >= ? AND first_seq <= ?
-                """)
-            let cveRows = try db.cachedStatement(sql: """
+                """
+            let cveRows = """
                 SELECT c.interval_id, c.cve, c.severity, c.kev FROM finding_intervals i JOIN finding_interval_cves c ON c.interval_id = i.id
                 WHERE i.host = ? AND i.last_seq >= ? AND i.first_seq <= ? ORDER BY c.interval_id, c.cve
-                """)
+                """
             for (host, scans) in scansOf {
                 let low = scans.map(\.seq).min()!, high = scans.map(\.seq).max()!
                 var matched: [Int64: (ids: [String], severity: Severity?, kev: Bool)] = [:]
-                let cves = try Row.fetchCursor(cveRows, arguments: [host, low, high])
-                while let row = try cves.next() {
-                    let id: Int64 = row[0]
+                // Columns by name: a PostgreSQL row's come in no particular order.
+                for row in try db.rows(cveRows, arguments: [host, low, high]) {
+                    let id: Int64 = row["interval_id"]
                     var entry = matched[id] ?? ([], nil, false)
-                    entry.ids.append(row[1])
-                    if let rated = Severity(name: row[2]), rated != .unknown { entry.severity = max(entry.severity ?? rated, rated) }
-                    entry.kev = entry.kev || row[3]
+                    entry.ids.append(row["cve"])
+                    if let rated = Severity(name: row["severity"]), rated != .unknown { entry.severity = max(entry.severity ?? rated, rated) }
+                    entry.kev = entry.kev || row["kev"]
                     matched[id] = entry
                 }
                 var intervals: [(first: Int64, last: Int64, update: ReportHistory.Update)] = []
-                let rows = try Row.fetchCursor(intervalRows, arguments: [host, low, high])
-                while let row = try rows.next() {
-                    let package: String = row[1], available: String = row[4]
+                for row in try db.rows(intervalRows, arguments: [host, low, high]) {
+                    let package: String = row["package"], available: String = row["available_version"]
                     // Each version's first sighting rides on its intervals (see FindingIntervals).
                     let version = package + "@" + available
-                    let first: String = row[10]
+                    let first: String = row["version_first_run"]
                     if first < bound, (firstSeen[host]?[version]).map({ first < $0.runId }) ?? true {
-                        firstSeen[host, default: [:]][version] = ReportHistory.Sighting(at: row[11], runId: first, security: row[12])
+                        firstSeen[host, default: [:]][version] = ReportHistory.Sighting(at: row["version_first_at"], runId: first,
+                                                                                       security: row["version_first_security"])
                     }
-                    var update = ReportHistory.Update(package: package, installedVersion: row[3], availableVersion: available, source: row[5],
-                                                      security: row[6], severity: row[7], architecture: Self.architecture(row[2]))
-                    if let found = matched[row[0]] {
+                    var update = ReportHistory.Update(package: package, installedVersion: row["installed_version"], availableVersion: available,
+                                                      source: row["source"], security: row["security"], severity: row["severity"],
+                                                      architecture: Self.architecture(row["architecture"]))
+                    if let found = matched[row["id"]] {
                         update.cves = found.ids
                         update.cveSeverity = found.severity
                         update.kev = found.kev
                     }
-                    intervals.append((row[8], row[9], update))
+                    intervals.append((row["first_seq"], row["last_seq"], update))
                 }
                 intervals.sort { ($0.update.package, $0.update.architecture ?? "") < ($1.update.package, $1.update.architecture ?? "") }
                 for (seq, key) in scans {
@@ -139,8 +139,8 @@ extension HistoryStore {
             }
             var documents: [String: DeployHostRecord] = [:]
             for chunk in chunks {
-                for row in try Row.fetchAll(db, sql: "SELECT run_id, host, document FROM deploy_hosts WHERE run_id IN (\(placeholders(chunk.count)))",
-                                            arguments: StatementArguments(chunk)) {
+                for row in try db.rows("SELECT run_id, host, document FROM deploy_hosts WHERE run_id IN (\(placeholders(chunk.count)))",
+                                       chunk.map(\.databaseValue)) {
                     let key = (row["run_id"] as String) + "\n" + (row["host"] as String)
                     guard detailed.contains(key) else { continue }
                     documents[key] = try? StoreCodec.decode(DeployHostRecord.self, from: row["document"] as String)
@@ -150,10 +150,10 @@ extension HistoryStore {
             // Versions a deployment in the period installed or skipped without any scan read here listing them:
             // looked up one by one through finding_intervals_first_seen.
             let earliest = observations.values.compactMap { $0.first?.startedAt }.min() ?? date
-            let installs = try Row.fetchAll(db, sql: """
+            let installs = try db.rows("""
                 SELECT p.run_id, p.host, p.package, p.target_version, p.at, r.policy FROM deploy_packages p JOIN runs r ON r.id = p.run_id
                 WHERE p.outcome = 'installed' AND r.kind = ? AND p.at <= ? AND p.at >= ?\(only.condition("r")) ORDER BY p.at, p.host, p.package
-                """, arguments: [RunKind.deploy, date, detailFrom == nil ? Date.distantPast : earliest] + only.arguments).map { row in
+                """, [RunKind.deploy.databaseValue, date.databaseValue, (detailFrom == nil ? Date.distantPast : earliest).databaseValue] + only.arguments).map { row in
                 ReportHistory.Install(runId: row["run_id"], policy: row["policy"], host: row["host"], package: row["package"],
                                       version: row["target_version"], at: row["at"])
             }
@@ -162,12 +162,12 @@ extension HistoryStore {
                 let host = String(key.split(separator: "\n", maxSplits: 1).last ?? "")
                 wanted += document.planned.map { (host, $0.name, $0.toVersion) } + document.skipped.map { (host, $0.name, $0.version) }
             }
-            let lookup = try db.cachedStatement(sql: """
+            let lookup = """
                 SELECT version_first_run, version_first_at, version_first_security FROM finding_intervals
                 WHERE host = ? AND package = ? AND available_version = ? AND version_first_run < ? ORDER BY version_first_run LIMIT 1
-                """)
+                """
             for (host, package, version) in wanted where firstSeen[host]?[package + "@" + version] == nil {
-                if let row = try Row.fetchOne(lookup, arguments: [host, package, version, bound]) {
+                if let row = try db.rows(lookup, arguments: [host, package, version, bound]).first {
                     firstSeen[host, default: [:]][package + "@" + version] = ReportHistory.Sighting(
                         at: row["version_first_at"], runId: row["version_first_run"], security: row["version_first_security"])
                 }
@@ -201,7 +201,7 @@ extension HistoryStore {
     /// back from the period, each contact up to and including the last that learned the host's
     /// packages (an ok scan, or a deployment that parsed its scan), and the last deployment of each
     /// policy. The cost follows the period and the fleet, not the length of history.
-    static func contacts(_ db: Database, columns: String, from: Date, upTo date: Date, kinds: StatementArguments, only: ControllerScope,
+    static func contacts(_ db: any HistorySQL, columns: String, from: Date, upTo date: Date, kinds: [DatabaseValue], only: ControllerScope,
                          _ observation: (Row) throws -> ReportHistory.Observation) throws -> [String: [ReportHistory.Observation]] {
         var result: [String: [ReportHistory.Observation]] = [:]
         var seen = Set<String>()
@@ -213,37 +213,45 @@ extension HistoryStore {
             return made
         }
         // The period: runs that may have a host finish in it (unfinished runs included), read by run id.
-        let runs = try String.fetchAll(db, sql: """
+        let runs = try db.rows("""
             SELECT id FROM runs r WHERE kind IN (?, ?, ?) AND started_at <= ? AND (finished_at IS NULL OR finished_at >= ?)\(only.condition("r"))
-            """, arguments: kinds + [date, from] + only.arguments)
+            """, kinds + [date.databaseValue, from.databaseValue] + only.arguments).map { $0["id"] as String }
         for chunk in chunked(runs) {
-            for row in try Row.fetchAll(db, sql: """
+            for row in try db.rows("""
                 SELECT \(columns) FROM run_hosts h JOIN runs r ON r.id = h.run_id
                 WHERE h.run_id IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ","))) AND h.finished_at >= ? AND h.finished_at <= ?
-                """, arguments: StatementArguments(chunk) + [from, date]) {
+                """, chunk.map(\.databaseValue) + [from.databaseValue, date.databaseValue]) {
                 try add(row)
             }
         }
         // The last deployment of each policy before the period (a report may be about one policy).
-        for row in try Row.fetchAll(db, sql: """
-            SELECT \(columns), MAX(h.finished_at) FROM runs r CROSS JOIN run_hosts h ON h.run_id = r.id
-            WHERE r.kind = ? AND h.finished_at < ?\(only.condition("r")) GROUP BY h.host, r.policy
-            """, arguments: [RunKind.deploy, from] + only.arguments) {
+        for row in try db.rows("""
+            SELECT * FROM (
+                SELECT \(columns), ROW_NUMBER() OVER (PARTITION BY h.host, r.policy ORDER BY h.finished_at DESC) AS latest
+                FROM runs r \(db.orderedJoin) run_hosts h ON h.run_id = r.id WHERE r.kind = ? AND h.finished_at < ?\(only.condition("r"))
+            ) AS deployments WHERE latest = 1
+            """, [RunKind.deploy.databaseValue, from.databaseValue] + only.arguments) {
             try add(row)
         }
         // Walking back from the period through the host's contacts (run_hosts_by_host), up to its last
         // scan before it; the hosts are every host ever scanned, plus those contacted in the period.
-        let hosts = Set(try String.fetchAll(db, sql: "SELECT host FROM scan_hosts")).union(result.keys)
-        let back = try db.cachedStatement(sql: """
+        let hosts = Set(try db.rows("SELECT host FROM scan_hosts", []).map { $0["host"] as String }).union(result.keys)
+        let back = """
             SELECT \(columns) FROM run_hosts h JOIN runs r ON r.id = h.run_id
-            WHERE h.host = ? AND h.run_id < ? AND r.kind IN (?, ?, ?)\(only.condition("r")) ORDER BY h.run_id DESC
-            """)
+            WHERE h.host = ? AND h.run_id < ? AND r.kind IN (?, ?, ?)\(only.condition("r")) ORDER BY h.run_id DESC LIMIT ?
+            """
         let bound = runIDBound(from)
         for host in hosts {
-            let cursor = try Row.fetchCursor(back, arguments: [host, bound] + kinds + only.arguments)
-            while let row = try cursor.next() {
-                guard (row["finished_at"] as Date) < from else { continue }
-                if try add(row).learnedPackages { break }
+            // In pages: the walk usually stops at the first contact or two.
+            var offsetBound = bound
+            walk: while true {
+                let page = try db.rows(back, [host.databaseValue, offsetBound.databaseValue] + kinds + only.arguments + [16.databaseValue])
+                for row in page {
+                    offsetBound = row["run_id"]
+                    guard (row["finished_at"] as Date) < from else { continue }
+                    if try add(row).learnedPackages { break walk }
+                }
+                if page.count < 16 { break }
             }
         }
         for host in result.keys {
@@ -261,7 +269,7 @@ extension HistoryStore {
             label == nil ? "" : " AND " + HistoryStore.controllerCondition(alias)
         }
 
-        var arguments: StatementArguments { label.map { [$0] } ?? [] }
+        var arguments: [DatabaseValue] { label.map { [$0.databaseValue] } ?? [] }
     }
 
     /// `values` in chunks under SQLite's limit on bound parameters.

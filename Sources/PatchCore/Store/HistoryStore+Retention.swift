@@ -80,10 +80,10 @@ extension HistoryStore {
 
     /// The cut of the last prune, if any: runs that started before it are gone.
     public func prunedBefore() throws -> (before: Date, at: Date)? {
-        try read { db in
-            guard try db.tableExists("history_meta"),
-                  let before = try Date.fetchOne(db, sql: "SELECT value FROM history_meta WHERE key = 'pruned_before'"),
-                  let at = try Date.fetchOne(db, sql: "SELECT value FROM history_meta WHERE key = 'pruned_at'") else { return nil }
+        try reading { db in
+            guard try HistoryView(db).hasTable("history_meta"),
+                  let before: Date = try db.rows("SELECT value FROM history_meta WHERE key = 'pruned_before'", []).first?["value"],
+                  let at: Date = try db.rows("SELECT value FROM history_meta WHERE key = 'pruned_at'", []).first?["value"] else { return nil }
             return (before, at)
         }
     }

@@ -110,16 +110,16 @@ extension HistoryStore {
     /// Every retirement recorded up to `date` (all when nil), oldest first, ended ones included:
     /// an ending after `date` is for `RetirementTimeline` to ignore.
     public func retirements(upTo date: Date? = nil) throws -> [HostRetirement] {
-        try read { db in
-            try HostRetirement.fetchAll(db, sql: "SELECT * FROM host_retirements WHERE (? IS NULL OR retired_at <= ?) ORDER BY retired_at, id",
-                                        arguments: [date, date])
+        try reading { db in
+            try db.rows("SELECT * FROM host_retirements\(date == nil ? "" : " WHERE retired_at <= ?") ORDER BY retired_at, id",
+                        date.map { [$0.databaseValue] } ?? []).map { try HostRetirement(row: $0) }
         }
     }
 
     /// The hosts retired now.
     public func retiredHosts() throws -> [String: HostRetirement] {
-        try read { db in
-            let records = try HostRetirement.fetchAll(db, sql: "SELECT * FROM host_retirements WHERE ended_at IS NULL")
+        try reading { db in
+            let records = try db.rows("SELECT * FROM host_retirements WHERE ended_at IS NULL", []).map { try HostRetirement(row: $0) }
             return Dictionary(records.map { ($0.host, $0) }, uniquingKeysWith: { first, _ in first })
         }
     }

@@ -94,10 +94,10 @@ public final class HistoryStore: Sendable {
         }
     }
 
-    init(postgres: PostgresHistory, controller: RunController, journal: String, recovered: [String]) {
+    init(postgres: PostgresHistory, controller: RunController, journal: String, recovered: [String], readOnly: Bool = false) {
         path = postgres.location.description
         backend = .postgres(postgres)
-        isReadOnly = false
+        isReadOnly = readOnly
         self.controller = controller
         journalPath = journal
         recoveredRuns = recovered

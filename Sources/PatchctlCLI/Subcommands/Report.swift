@@ -65,8 +65,11 @@ struct ReportOptions: ParsableArguments {
     }
 
     /// Builds, renders and prints (or writes) one report.
-    func run(_ kind: ComplianceRequest.Kind) throws {
-        let report = try ComplianceReport.build(request(kind, environment: Settings.environment))
+    func run(_ kind: ComplianceRequest.Kind) async throws {
+        let request = request(kind, environment: Settings.environment)
+        // A PostgreSQL history is opened here (connecting is asynchronous); a file by the report itself.
+        let store = PostgresLocation.isURL(request.database) ? try await HistoryStore.open(reading: request.database, environment: request.environment) : nil
+        let report = try ComplianceReport.build(request, store: store)
         // The compliance JSON document carries its warnings; every other output leaves them to stderr.
         if !(kind == .compliance && resolvedFormat == .json) {
             for warning in report.warnings { Terminal.writeErrorLine("warning: " + warning) }
@@ -118,7 +121,7 @@ extension Patchctl.Report {
 
         @OptionGroup var options: ReportOptions
 
-        func run() async throws { try options.run(.compliance) }
+        func run() async throws { try await options.run(.compliance) }
     }
 
     struct Hosts: AsyncParsableCommand {
@@ -127,7 +130,7 @@ extension Patchctl.Report {
 
         @OptionGroup var options: ReportOptions
 
-        func run() async throws { try options.run(.hosts) }
+        func run() async throws { try await options.run(.hosts) }
     }
 
     struct Trend: AsyncParsableCommand {
@@ -135,7 +138,7 @@ extension Patchctl.Report {
 
         @OptionGroup var options: ReportOptions
 
-        func run() async throws { try options.run(.trend) }
+        func run() async throws { try await options.run(.trend) }
     }
 }
 

@@ -10,6 +10,7 @@ import PostgresNIO
 /// as `guarded` does.
 extension PostgresHistory: HistorySQL {
     public var source: String { location.description }
+    public var orderedJoin: String { "JOIN" }
 
     /// The view `history`, `history show` and `history events` read, after checking that this is
     /// a patchctl history this version can read.
@@ -133,6 +134,7 @@ struct PostgresTransaction: HistoryWriter {
     let history: PostgresHistory
 
     var source: String { history.source }
+    var orderedJoin: String { history.orderedJoin }
 
     func rows(_ sql: String, _ arguments: [DatabaseValue]) throws -> [Row] {
         try history.run(sql, arguments)

@@ -47,6 +47,28 @@ struct PostgresRecordingTests {
         try store.rows("SELECT COUNT(*) AS n FROM \(table)").first?["n"] ?? -1
     }
 
+    /// The same report from both stores, as JSON, the database's name aside.
+    static func reports(_ kind: ComplianceRequest.Kind, asOf: Date, controller: String? = nil, sqlite: HistoryStore,
+                        postgres: HistoryStore) throws -> (String, String) {
+        let request = ComplianceRequest(kind: kind, database: sqlite.path, asOf: asOf, since: "30d", controller: controller)
+        let mine = try ComplianceReport.build(request, store: sqlite)
+        var theirs = try ComplianceReport.build(request, store: postgres)
+        #expect(theirs.hosts.count > 0)
+        theirs.evidence.database = mine.evidence.database
+        theirs.evidence.command = mine.evidence.command
+        return (try json(mine), try json(theirs))
+    }
+
+    /// A report's JSON with its evidence's run lists sorted: runs that start in the same second
+    /// (one night's deployments) are listed by id, which differs between two recordings.
+    static func evidenceSorted(_ text: String) throws -> String {
+        var document = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        var evidence = try #require(document["evidence"] as? [String: Any])
+        for key in ["runs", "state_runs"] { evidence[key] = (evidence[key] as? [String])?.sorted() }
+        document["evidence"] = evidence
+        return String(decoding: try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys]), as: UTF8.self)
+    }
+
     @Test func theSameNightsGiveTheSameHistoryInBothStores() async throws {
         let (server, environment, url) = try await Self.server()
         _ = server
@@ -83,6 +105,15 @@ struct PostgresRecordingTests {
             var listed = run.run
             listed.runId = twin.run.runId
             #expect(listed == twin.run)
+        }
+        // The compliance family of reports reads both stores alike, as of several moments.
+        let rename = Dictionary(zip(runs, twins).map { ($0.run.runId, $1.run.runId) }, uniquingKeysWith: { first, _ in first })
+        for day in [3.0, 8.5, 11.9] {
+            for kind in [ComplianceRequest.Kind.compliance, .hosts, .trend] {
+                let (mine, theirs) = try Self.reports(kind, asOf: G.day(day, hour: 20), sqlite: sqlite.store, postgres: postgres.store)
+                #expect(try Self.evidenceSorted(rename.reduce(mine) { $0.replacingOccurrences(of: $1.key, with: $1.value) }) == Self.evidenceSorted(theirs),
+                        "\(kind) day \(day)")
+            }
         }
         // The stored intervals themselves: as many, opened and closed at the same sightings for the same reasons.
         for table in ["finding_intervals", "finding_interval_cves", "unfixed_cve_intervals", "scan_hosts", "run_hosts", "deploy_packages", "command_results"] {
@@ -131,6 +162,20 @@ struct PostgresRecordingTests {
         let recorded = try dmz.runs(limit: 100)
         #expect(Set(recorded.compactMap(\.controller)) == ["dmz", "office"])
         #expect(try dmz.runs(limit: 100, controller: "office").count == 16)
+        // One compliance report over both controllers: each shard's hosts judged as the single controller's history judges them.
+        let request = ComplianceRequest(kind: .compliance, database: dmz.path, asOf: G.day(7, hour: 20), since: "30d")
+        let shared = try ComplianceReport.build(request, store: dmz)
+        let single = try ComplianceReport.build(request, store: sqlite.store)
+        #expect(shared.hosts.map(\.name) == single.hosts.map(\.name) + ["shared"] || Set(shared.hosts.map(\.name)) == Set(single.hosts.map(\.name) + ["shared"]))
+        for host in single.hosts {
+            let other = shared.hosts.first { $0.name == host.name }
+            #expect(Self.masked(try Self.json(other)) == Self.masked(try Self.json(host)), "\(host.name)")
+        }
+        // And one controller's: its shard, plus the host both scanned.
+        let dmzOnly = try ComplianceReport.build(ComplianceRequest(kind: .compliance, database: dmz.path, asOf: G.day(7, hour: 20), since: "30d",
+                                                                   controller: "dmz"), store: dmz)
+        #expect(Set(dmzOnly.hosts.filter { $0.lastScan != nil }.map(\.name)) == ["host1", "host3", "host5", "shared"])
+
         let scans = try recorded.reversed().map { try dmz.run(id: $0.runId) }
         for (index, night) in expected.enumerated() {
             for host in night.hosts {
