@@ -67,8 +67,22 @@ struct HistoryExportCommandTests {
         JSONSchema.validate(try CLI.run(["history", "--db", url, "--output", "json"], environment: environment).stdout, schema: "history-list")
         let events = try CLI.run(["history", "events", "--db", url], environment: environment)
         #expect(events.status == 0 && events.stdout.contains("history-export") && events.stdout.contains("1 runs from \(db)"), "\(events.stderr)")
-        // Recording and reporting commands do not take one yet, and say what does.
-        let report = try CLI.run(["report", "compliance", "--db", url], environment: environment)
+        // The compliance report reads it as it reads the file; commands that cannot use one yet say what does.
+        let fromFile = try CLI.run(["report", "compliance", "--db", db, "--format", "json", "--as-of", "2026-09-30"], environment: environment)
+        let fromServer = try CLI.run(["report", "compliance", "--db", url, "--format", "json", "--as-of", "2026-09-30"], environment: environment)
+        // The same document, but for the database it names.
+        func withoutDatabase(_ text: String) throws -> String {
+            var document = try CLI.json(text)
+            var evidence = try #require(document["evidence"] as? [String: Any])
+            #expect((evidence["database"] as? String).map { $0 == url || $0 == db } == true)
+            evidence["database"] = nil
+            evidence["command"] = nil
+            document["evidence"] = evidence
+            return String(decoding: try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys]), as: UTF8.self)
+        }
+        let (serverDocument, fileDocument) = (try withoutDatabase(fromServer.stdout), try withoutDatabase(fromFile.stdout))
+        #expect(fromServer.status == fromFile.status && serverDocument == fileDocument, "\(fromServer.stderr)")
+        let report = try CLI.run(["report", "cves", "--db", url], environment: environment)
         #expect(report.status == 1 && report.stderr.contains("`scan` and `exec` record"), "\(report.stderr)")
         let unreachable = try CLI.run(["history", "export", "--db", db, "--to", "postgres://patchctl@localhost:1/fleet"], environment: environment)
         #expect(unreachable.status == 1 && unreachable.stderr.contains("cannot connect"), "\(unreachable.stderr)")

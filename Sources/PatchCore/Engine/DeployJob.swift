@@ -130,7 +130,7 @@ public struct DeployJob: Sendable {
         var lock: PolicyLock?
         if !request.dryRun {
             // Shards of one policy are separate deployments: on one machine they must not block each other.
-            lock = try PolicyLock(policy: policy.name + (request.shard.map { ".shard-\($0.index)-of-\($0.count)" } ?? ""), databasePath: store.path,
+            lock = try PolicyLock(policy: policy.name + (request.shard.map { ".shard-\($0.index)-of-\($0.count)" } ?? ""), store: store,
                                   runDescription: "pid \(ProcessInfo.processInfo.processIdentifier), user \(user), since \(JSONOutput.timestamp(started))")
         }
         defer { withExtendedLifetime(lock) {} }

@@ -14,7 +14,14 @@ extension HistoryStore {
         let postgres = try await PostgresHistory.connect(try PostgresLocation(url: location), environment: environment)
         do {
             try await postgres.migrate()
-            let journal = try HistoryJournal.path(forPostgres: postgres.location, environment: environment)
+            // Recording commands create the folder; readers only look.
+            let journal = HistoryJournal.path(forPostgres: postgres.location, environment: environment)
+            let folder = URL(fileURLWithPath: journal).deletingLastPathComponent().path
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw PatchError.store(path: folder, message: "cannot create the journal folder: \(error.localizedDescription)")
+            }
             let recovered = try HistoryJournal.importPending(journal, source: postgres.location.description) { body in
                 try postgres.transaction(body)
             }
@@ -93,15 +100,16 @@ extension HistoryStore {
 }
 
 extension HistoryJournal {
+    /// This controller's journal for a PostgreSQL history when it holds records not yet imported.
+    public static func pending(forPostgres location: PostgresLocation, environment: [String: String]) -> String? {
+        let path = path(forPostgres: location, environment: environment)
+        return ((try? HistoryStore.fileSize(path)) ?? 0) > 0 ? path : nil
+    }
+
     /// A PostgreSQL history's fallback journal lives on the controller, in its state folder (the
     /// folder its own SQLite history would have), named for the database it belongs to.
-    static func path(forPostgres location: PostgresLocation, environment: [String: String]) throws -> String {
+    static func path(forPostgres location: PostgresLocation, environment: [String: String]) -> String {
         let folder = HistoryStore.stateFolder(environment: environment) + "/journals"
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw PatchError.store(path: folder, message: "cannot create the journal folder: \(error.localizedDescription)")
-        }
         let key = "\(location.user)@\(location.host):\(location.port)/\(location.database)"
         return folder + "/postgres-" + Hex.encode(SHA256.hash(data: Data(key.utf8)).prefix(8)) + ".journal"
     }

@@ -174,18 +174,18 @@ extension HistoryStore {
     // MARK: Approvals
 
     public func approval(policy: String, package: String, version: String) throws -> ApprovalRecord? {
-        try read { db in
-            try ApprovalRecord.fetchOne(db, sql: "SELECT * FROM approvals WHERE policy = ? AND package = ? AND version = ?",
-                             arguments: [policy, package, version])
+        try reading { db in
+            try db.rows("SELECT * FROM approvals WHERE policy = ? AND package = ? AND version = ?", arguments: [policy, package, version])
+                .first.map { try ApprovalRecord(row: $0) }
         }
     }
 
     /// Records that a deployment wanted this version and could not have it yet (kept if already known).
     public func requestApproval(policy: String, package: String, version: String, ring: String, runId: String, at: Date) throws {
-        try write { db in
-            try db.execute(sql: """
-                INSERT OR IGNORE INTO approvals (policy, package, version, state, ring, requested_at, requested_run)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+        try recording { db in
+            try db.execute("""
+                INSERT INTO approvals (policy, package, version, state, ring, requested_at, requested_run)
+                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
                 """, arguments: [policy, package, version, ApprovalState.pending, ring, at, runId])
         }
     }
@@ -233,14 +233,14 @@ extension HistoryStore {
 
     /// How `ring` of `policy` fared with `package` at `version` across all real (non-dry) deployments.
     public func ringEvidence(policy: String, ring: String, package: String, version: String) throws -> RingEvidence {
-        try read { db in
-            let row = try Row.fetchOne(db, sql: """
+        try reading { db in
+            let row = try db.rows("""
                 SELECT COUNT(DISTINCT CASE WHEN p.outcome = 'installed' THEN p.host END) AS installed,
                        COUNT(DISTINCT CASE WHEN p.outcome = 'failed' THEN p.host END) AS failed,
                        MAX(CASE WHEN p.outcome = 'installed' THEN p.at END) AS last
                 FROM deploy_packages p JOIN runs r ON r.id = p.run_id
                 WHERE r.policy = ? AND p.ring = ? AND p.package = ? AND p.target_version = ?
-                """, arguments: [policy, ring, package, version])
+                """, arguments: [policy, ring, package, version]).first
             return RingEvidence(installedHosts: row?["installed"] ?? 0, failedHosts: row?["failed"] ?? 0,
                                 lastInstalledAt: row?["last"])
         }
@@ -248,17 +248,17 @@ extension HistoryStore {
 
     /// The most recent real deployment that included `ring`: how many of its hosts failed, and when it ended.
     public func ringHealth(policy: String, ring: String) throws -> RingHealth? {
-        try read { db in
-            guard let row = try Row.fetchOne(db, sql: """
+        try reading { db in
+            guard let row = try db.rows("""
                 SELECT r.id, r.state, COUNT(*) AS hosts,
                        SUM(CASE WHEN h.status IN (\(HostStatus.failureSQLList)) THEN 1 ELSE 0 END) AS failed,
                        MAX(h.finished_at) AS finished
                 FROM runs r JOIN deploy_hosts d ON d.run_id = r.id JOIN run_hosts h ON h.run_id = d.run_id AND h.host = d.host
                 WHERE r.policy = ? AND r.kind = ? AND d.ring = ?
-                GROUP BY r.id ORDER BY r.started_at DESC, r.id DESC LIMIT 1
-                """, arguments: [policy, RunKind.deploy, ring]) else { return nil }
+                GROUP BY r.id, r.state, r.started_at ORDER BY r.started_at DESC, r.id DESC LIMIT 1
+                """, arguments: [policy, RunKind.deploy, ring]).first else { return nil }
             let runId: String = row["id"]
-            let report: String? = try String.fetchOne(db, sql: "SELECT report FROM runs WHERE id = ?", arguments: [runId])
+            let report: String? = try db.rows("SELECT report FROM runs WHERE id = ?", arguments: [runId]).first?["report"]
             let decoded = try report.map { try deployReport($0, runId: runId) }
             let halted = decoded?.rings.contains { $0.name == ring && $0.state == .halted } ?? false
             return RingHealth(runId: row["id"], hosts: row["hosts"], failed: row["failed"] ?? 0, finishedAt: row["finished"], halted: halted)
@@ -269,15 +269,15 @@ extension HistoryStore {
 
     /// Automatic deferrals (users logged in) of `host` under `policy` since its last successful deployment there.
     public func automaticDeferrals(policy: String, host: String) throws -> (count: Int, first: Date?) {
-        try read { db in
-            let lastOK: Date? = try Date.fetchOne(db, sql: """
-                SELECT MAX(h.finished_at) FROM run_hosts h JOIN runs r ON r.id = h.run_id
+        try reading { db in
+            let lastOK: Date? = try db.rows("""
+                SELECT MAX(h.finished_at) AS last FROM run_hosts h JOIN runs r ON r.id = h.run_id
                 WHERE r.policy = ? AND r.kind = ? AND h.host = ? AND h.status = 'ok'
-                """, arguments: [policy, RunKind.deploy, host])
-            let row = try Row.fetchOne(db, sql: """
+                """, arguments: [policy, RunKind.deploy, host]).first?["last"]
+            let row = try db.rows("""
                 SELECT COUNT(*) AS n, MIN(at) AS first FROM events
                 WHERE action = ? AND policy = ? AND host = ? AND at > ?
-                """, arguments: [EventAction.deferred, policy, host, lastOK ?? Date(timeIntervalSince1970: 0)])
+                """, arguments: [EventAction.deferred, policy, host, lastOK ?? Date(timeIntervalSince1970: 0)]).first
             return (row?["n"] ?? 0, row?["first"])
         }
     }
@@ -308,11 +308,11 @@ extension HistoryStore {
 
     /// The manual deferral holding `host` back under `policy` at `date`, latest ending first.
     public func activeDeferral(host: String, policy: String, at date: Date) throws -> DeferralRecord? {
-        try read { db in
-            try DeferralRecord.fetchOne(db, sql: """
+        try reading { db in
+            try db.rows("""
                 SELECT * FROM deferrals WHERE host = ? AND (policy IS NULL OR policy = ?) AND cancelled_at IS NULL
                     AND until > ? AND created_at <= ? ORDER BY until DESC LIMIT 1
-                """, arguments: [host, policy, date, date])
+                """, arguments: [host, policy, date, date]).first.map { try DeferralRecord(row: $0) }
         }
     }
 
@@ -362,13 +362,13 @@ extension HistoryStore {
 
     /// The stored report JSON of a run (deploy: outcome, rings, notes).
     public func runReport(id: String) throws -> String? {
-        try read { db in try String.fetchOne(db, sql: "SELECT report FROM runs WHERE id = ?", arguments: [id]) }
+        try reading { db in try db.rows("SELECT report FROM runs WHERE id = ?", arguments: [id]).first?["report"] }
     }
 
     /// Marks a run as running again (resume).
     public func reopenRun(id: String) throws {
-        try write { db in
-            try db.execute(sql: "UPDATE runs SET state = ?, finished_at = NULL WHERE id = ?", arguments: [RunState.running, id])
+        try recording { db in
+            try db.execute("UPDATE runs SET state = ?, finished_at = NULL WHERE id = ?", arguments: [RunState.running, id])
         }
     }
 
@@ -387,11 +387,11 @@ extension HistoryStore {
 extension HistoryStore {
     /// When `ring` of `policy` last installed anything (the start of its soak).
     public func lastInstall(policy: String, ring: String) throws -> Date? {
-        try read { db in
-            try Date.fetchOne(db, sql: """
-                SELECT MAX(p.at) FROM deploy_packages p JOIN runs r ON r.id = p.run_id
+        try reading { db in
+            try db.rows("""
+                SELECT MAX(p.at) AS last FROM deploy_packages p JOIN runs r ON r.id = p.run_id
                 WHERE r.policy = ? AND p.ring = ? AND p.outcome = 'installed'
-                """, arguments: [policy, ring])
+                """, arguments: [policy, ring]).first?["last"]
         }
     }
 }

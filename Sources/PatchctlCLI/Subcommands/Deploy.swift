@@ -58,7 +58,8 @@ extension Patchctl {
 
         func run() async throws {
             let environment = Settings.environment
-            let store = try HistoryStore(path: outputOptions.databasePath(environment: environment), controller: controller.identity(environment: environment))
+            let store = try await HistoryStore.open(recording: outputOptions.databasePath(environment: environment),
+                                                    controller: controller.identity(environment: environment), environment: environment)
             let started = try DeployJob.start(start(environment: environment), store: store)
             guard try await !stopsBeforeContact(started, environment: environment) else { return }
             let run = try await execute(started, store: store, environment: environment)

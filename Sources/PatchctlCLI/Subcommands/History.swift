@@ -26,7 +26,11 @@ extension Patchctl {
         static func reading<T: Sendable>(_ location: String, _ body: @escaping @Sendable (HistoryView) throws -> T) async throws -> T {
             let environment = Settings.environment
             if PostgresLocation.isURL(location) {
-                return try await PostgresHistory.with(try PostgresLocation(url: location), environment: environment) { history in
+                let postgres = try PostgresLocation(url: location)
+                if let journal = HistoryJournal.pending(forPostgres: postgres, environment: environment) {
+                    Terminal.writeError("patchctl: \(journal) holds this controller's records the history could not take yet; the next scan or exec imports them\n")
+                }
+                return try await PostgresHistory.with(postgres, environment: environment) { history in
                     try body(try await history.view())
                 }
             }

@@ -59,7 +59,9 @@ extension PostgresHistory: HistorySQL {
             case .null: binds.appendNull()
             case let .int64(number): binds.append(UntypedParameter(text: String(number)))
             case let .double(number): binds.append(UntypedParameter(text: "\(number)"))
-            case let .string(text): binds.append(UntypedParameter(text: text))
+            // PostgreSQL's text cannot hold NUL (SQLite's can): a command's output with one would be
+            // refused, journaled and refused again at every import. It is kept as U+2400 (␀) instead.
+            case let .string(text): binds.append(UntypedParameter(text: text.utf8.contains(0) ? text.replacingOccurrences(of: "\u{0}", with: "\u{2400}") : text))
             case let .blob(data): binds.append(ByteBuffer(bytes: data))
             }
         }

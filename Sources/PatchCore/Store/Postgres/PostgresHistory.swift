@@ -234,15 +234,44 @@ public final class PostgresHistory: Sendable {
 
     /// Who holds the advisory lock `key`, as far as the server tells.
     func holder(of key: Int64) async throws -> String {
-        let high = Int64(Int32(truncatingIfNeeded: key >> 32)), low = Int64(Int32(truncatingIfNeeded: key))
-        let rows = try await rows("""
-            SELECT a.application_name, COALESCE(host(a.client_addr), 'local'), a.pid, a.backend_start::text
-            FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-            WHERE l.locktype = 'advisory' AND l.granted AND l.classid::bigint = \(Int64(UInt32(truncatingIfNeeded: high))) AND l.objid::bigint = \(Int64(UInt32(truncatingIfNeeded: low)))
-            """)
+        let rows = try await rows(PostgresQuery(unsafeSQL: Self.holderSQL(key)))
         guard let row = rows.first else { return "held by another session" }
         let (application, client, pid, since) = try row.decode((String, String, Int32, String).self)
-        return "held by \(TerminalText.neutralised(application)) from \(client) (server pid \(pid), connected \(since))"
+        return Self.holderDescription(application: application, client: client, pid: Int(pid), since: since)
+    }
+
+    /// The session holding advisory lock `key`: its application name, client address, pid and start.
+    static func holderSQL(_ key: Int64) -> String {
+        let high = Int64(Int32(truncatingIfNeeded: key >> 32)), low = Int64(Int32(truncatingIfNeeded: key))
+        return """
+            SELECT a.application_name AS application, COALESCE(host(a.client_addr), 'local') AS client, a.pid AS pid, a.backend_start::text AS since
+            FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.locktype = 'advisory' AND l.granted AND l.classid::bigint = \(Int64(UInt32(truncatingIfNeeded: high))) AND l.objid::bigint = \(Int64(UInt32(truncatingIfNeeded: low)))
+            """
+    }
+
+    static func holderDescription(application: String, client: String, pid: Int, since: String) -> String {
+        "held by \(TerminalText.neutralised(application)) from \(client) (server pid \(pid), connected \(since))"
+    }
+
+    /// Takes the advisory lock `name` at once, for as long as this session lasts or until `unlock`;
+    /// held elsewhere, `PatchError.locked(policy:)` names the holder. Synchronous, as the store's
+    /// other calls are. Returns the lock's key.
+    func tryLock(_ name: String, policy: String) throws -> Int64 {
+        let key = Self.lockKey(name)
+        let taken: Bool = try rows("SELECT pg_try_advisory_lock(\(key)) AS taken", []).first?["taken"] ?? false
+        guard taken else {
+            let holder = try rows(Self.holderSQL(key), []).first.map { row in
+                Self.holderDescription(application: row["application"], client: row["client"], pid: row["pid"], since: row["since"])
+            }
+            throw PatchError.locked(policy: policy, holder: holder ?? "held by another session")
+        }
+        return key
+    }
+
+    /// Gives back an advisory lock `tryLock` took (nothing to do when the session is gone: so is the lock).
+    func unlock(_ key: Int64) {
+        _ = try? rows("SELECT pg_advisory_unlock(\(key))", [])
     }
 
     /// Brings the database to this patchctl's schema, under the advisory lock `migrations` so
