@@ -104,10 +104,26 @@ struct SharedHistoryCommandTests {
         let scanned = try #require(try CLI.json(onlyDMZ.stdout)["hosts"] as? [[String: Any]]).filter { !($0["last_scan"] is NSNull) }
         #expect(Set(scanned.compactMap { $0["name"] as? String }) == Set(dmzHosts), "\(onlyDMZ.stderr)")
 
+        // Exceptions and deferrals are kept in the shared history, for every controller's reports and deployments.
+        let exception = try CLI.run(["exception", "add", "deb1", "apt", "--until", "30d", "--reason", "CHG-7", "--db", url, "--output", "json"],
+                                    environment: environment)
+        #expect(exception.status == 0, "\(exception.stderr)")
+        let exceptions = try CLI.run(["exception", "list", "--db", url], environment: environment)
+        #expect(exceptions.status == 0 && exceptions.stdout.contains("CHG-7"), "\(exceptions.stderr)")
+        let withException = try CLI.run(["report", "compliance", "--db", url, "--format", "json", "--since", "1d"], environment: environment)
+        #expect(withException.stdout.contains("\"exception_id\":1") || withException.stdout.contains("\"exception_id\" : 1"), "\(withException.stderr)")
+        #expect(try CLI.run(["exception", "remove", "1", "--db", url], environment: environment).status == 0)
+        let deferral = try CLI.run(["defer", "deb2", "--until", "48h", "--reason", "month-end close", "-i", inventory, "--db", url], environment: environment)
+        #expect(deferral.status == 0, "\(deferral.stderr)")
+        let deferrals = try CLI.run(["defer", "list", "--db", url], environment: environment)
+        #expect(deferrals.status == 0 && deferrals.stdout.contains("month-end close"), "\(deferrals.stderr)")
+        let events = try CLI.run(["history", "events", "--db", url], environment: environment)
+        #expect(["exception", "exception-remove", "defer"].allSatisfy { events.stdout.contains($0) }, "\(events.stdout)")
+
         // Commands that cannot use a PostgreSQL history yet refuse it plainly, naming what can, before contacting anyone.
         for arguments in [["diff", "--since", "last"], ["hosts", "retire", "deb1"], ["report", "cves"]] {
             let refused = try CLI.run(arguments + ["--db", url], environment: environment)
-            #expect(refused.status != 0 && refused.stderr.contains("`scan` and `exec` record"), "\(arguments): \(refused.stderr)")
+            #expect(refused.status != 0 && refused.stderr.contains("`scan`, `exec` and `deploy` record"), "\(arguments): \(refused.stderr)")
         }
         #expect(!FileManager.default.fileExists(atPath: CLI.repository.path + "/postgres:"))
     }

@@ -58,8 +58,9 @@ extension HistoryStore {
     }
 
     /// What a PostgreSQL history can do today, for the commands that cannot yet use one.
-    static let postgresScope = "on a PostgreSQL history, `scan` and `exec` record, `history`, `history show`, `history events` and "
-        + "`report compliance|hosts|trend` read, and `history export --to` fills one; this needs an SQLite history for now (docs/history.md)"
+    static let postgresScope = "on a PostgreSQL history, `scan`, `exec` and `deploy` record; `approve`, `reject`, `defer` and `exception` "
+        + "decide; `history`, `history show`, `history events`, `approvals` and `report compliance|hosts|trend` read; `history export --to` "
+        + "fills one; this command needs an SQLite history for now (docs/history.md)"
 
     /// Whether this history is a PostgreSQL database.
     public var isPostgres: Bool {

@@ -192,40 +192,40 @@ extension HistoryStore {
 
     /// Approves or rejects (also ahead of any request), and writes the audit event in the same transaction.
     public func decide(policy: String, package: String, version: String, state: ApprovalState, by user: String, note: String?, at: Date) throws {
-        try write { db in
-            try db.execute(sql: """
+        try recording { db in
+            try db.execute("""
                 INSERT INTO approvals (policy, package, version, state, decided_at, decided_by, note) VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (policy, package, version) DO UPDATE SET state = excluded.state, decided_at = excluded.decided_at,
                     decided_by = excluded.decided_by, note = excluded.note
                 """, arguments: [policy, package, version, state, at, user, note])
             try Self.insert(EventRecord(at: at, user: user, action: state == .approved ? .approve : .reject, policy: policy,
-                                        package: package, version: version, detail: note), db)
+                                        package: package, version: version, detail: note), into: db)
         }
     }
 
     /// Pending requests (or every record with `all`), oldest first.
     public func approvals(policy: String?, all: Bool) throws -> [ApprovalRecord] {
-        try read { db in
-            var sql = "SELECT * FROM approvals WHERE 1"
-            var arguments: StatementArguments = []
+        try reading { db in
+            var sql = "SELECT * FROM approvals WHERE 1 = 1"
+            var arguments: [DatabaseValue] = []
             if let policy {
                 sql += " AND policy = ?"
-                arguments += [policy]
+                arguments.append(policy.databaseValue)
             }
             if !all {
                 sql += " AND state = ?"
-                arguments += [ApprovalState.pending]
+                arguments.append(ApprovalState.pending.databaseValue)
             }
             sql += " ORDER BY COALESCE(requested_at, decided_at), package, version"
-            return try ApprovalRecord.fetchAll(db, sql: sql, arguments: arguments)
+            return try db.rows(sql, arguments).map { try ApprovalRecord(row: $0) }
         }
     }
 
     /// The versions of `package` awaiting a decision under `policy` (for `approve NAME` without a version).
     public func pendingVersions(policy: String, package: String) throws -> [String] {
-        try read { db in
-            try String.fetchAll(db, sql: "SELECT version FROM approvals WHERE policy = ? AND package = ? AND state = ? ORDER BY requested_at",
-                                arguments: [policy, package, ApprovalState.pending])
+        try reading { db in
+            try db.rows("SELECT version FROM approvals WHERE policy = ? AND package = ? AND state = ? ORDER BY requested_at",
+                        arguments: [policy, package, ApprovalState.pending]).map { $0["version"] as String }
         }
     }
 
@@ -283,25 +283,23 @@ extension HistoryStore {
     }
 
     public func addDeferral(host: String, policy: String?, until: Date, reason: String, by user: String, at: Date) throws -> Int64 {
-        try write { db in
-            try db.execute(sql: "INSERT INTO deferrals (host, policy, until, reason, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [host, policy, until, reason, user, at])
-            let id = db.lastInsertedRowID
+        try recording { db in
+            let id = try db.insertReturningID("INSERT INTO deferrals (host, policy, until, reason, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                                              arguments: [host, policy, until, reason, user, at])
             try Self.insert(EventRecord(at: at, user: user, action: .defer, policy: policy, host: host,
-                                        detail: "until \(JSONOutput.timestamp(until)): \(reason)"), db)
+                                        detail: "until \(JSONOutput.timestamp(until)): \(reason)"), into: db)
             return id
         }
     }
 
     /// Cancels the host's active manual deferrals; returns how many there were.
     public func cancelDeferrals(host: String, policy: String?, by user: String, at: Date) throws -> Int {
-        try write { db in
-            try db.execute(sql: """
+        try recording { db in
+            let changed = try db.rows("""
                 UPDATE deferrals SET cancelled_at = ?, cancelled_by = ?
-                WHERE host = ? AND cancelled_at IS NULL AND until > ? AND (? IS NULL OR policy IS NULL OR policy = ?)
-                """, arguments: [at, user, host, at, policy, policy])
-            let changed = db.changesCount
-            if changed > 0 { try Self.insert(EventRecord(at: at, user: user, action: .undefer, policy: policy, host: host), db) }
+                WHERE host = ? AND cancelled_at IS NULL AND until > ?\(policy == nil ? "" : " AND (policy IS NULL OR policy = ?)") RETURNING id
+                """, [at.databaseValue, user.databaseValue, host.databaseValue, at.databaseValue] + (policy.map { [$0.databaseValue] } ?? [])).count
+            if changed > 0 { try Self.insert(EventRecord(at: at, user: user, action: .undefer, policy: policy, host: host), into: db) }
             return changed
         }
     }
@@ -317,14 +315,14 @@ extension HistoryStore {
     }
 
     public func deferrals(activeAt date: Date?) throws -> [DeferralRecord] {
-        try read { db in
+        try reading { db in
             var sql = "SELECT * FROM deferrals WHERE cancelled_at IS NULL"
-            var arguments: StatementArguments = []
+            var arguments: [DatabaseValue] = []
             if let date {
                 sql += " AND until > ?"
-                arguments += [date]
+                arguments.append(date.databaseValue)
             }
-            return try DeferralRecord.fetchAll(db, sql: sql + " ORDER BY until, host", arguments: arguments)
+            return try db.rows(sql + " ORDER BY until, host", arguments).map { try DeferralRecord(row: $0) }
         }
     }
 

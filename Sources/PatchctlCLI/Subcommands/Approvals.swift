@@ -25,7 +25,8 @@ extension Patchctl.Approvals {
         func run() async throws {
             let environment = Settings.environment
             let name = try policy.map { try PolicyOption.load($0, environment: environment).name }
-            let records = try HistoryStore(readOnly: outputOptions.databasePath(environment: environment)).approvals(policy: name, all: all)
+            let records = try await HistoryStore.open(reading: outputOptions.databasePath(environment: environment), environment: environment)
+                .approvals(policy: name, all: all)
             try Output.print(list: records, as: outputOptions.output) { records.isEmpty ? "nothing awaits approval\n" : TableReport.approvals(records) }
         }
     }

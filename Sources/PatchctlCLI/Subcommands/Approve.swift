@@ -7,7 +7,7 @@ extension Patchctl {
         @OptionGroup var decision: DecisionArguments
 
         func run() async throws {
-            try decision.apply(.approved)
+            try await decision.apply(.approved)
         }
     }
 }

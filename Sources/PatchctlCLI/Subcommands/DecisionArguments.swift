@@ -22,10 +22,10 @@ struct DecisionArguments: ParsableArguments {
         if packages.isEmpty { throw ValidationError("name at least one package (NAME@VERSION)") }
     }
 
-    func apply(_ state: ApprovalState) throws {
+    func apply(_ state: ApprovalState) async throws {
         let environment = Settings.environment
         let loaded = try policy.load(environment: environment)
-        let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
+        let store = try await HistoryStore.open(recording: outputOptions.databasePath(environment: environment), environment: environment)
         let user = LocalUser.current(environment: environment)
         for package in packages where !force && package.version != nil {
             // Every name checked before any decision is recorded: a typo records nothing.

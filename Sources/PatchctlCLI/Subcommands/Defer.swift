@@ -52,7 +52,7 @@ extension Patchctl {
             func run() async throws {
                 let environment = Settings.environment
                 let policyName = try policy.map { try PolicyOption.load($0, environment: environment).name }
-                let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
+                let store = try await HistoryStore.open(recording: outputOptions.databasePath(environment: environment), environment: environment)
                 let user = LocalUser.current(environment: environment)
                 let now = Date()
                 if cancel {
@@ -80,7 +80,7 @@ extension Patchctl {
             @OptionGroup var outputOptions: OutputOptions
 
             func run() async throws {
-                let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: Settings.environment))
+                let store = try await HistoryStore.open(reading: outputOptions.databasePath(environment: Settings.environment), environment: Settings.environment)
                 let records = try store.deferrals(activeAt: all ? nil : Date())
                 try Output.print(list: records, as: outputOptions.output) { TableReport.deferrals(records) }
             }

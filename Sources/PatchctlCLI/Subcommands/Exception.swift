@@ -50,7 +50,7 @@ extension Patchctl.Exception {
             let now = Date()
             guard let date = DateArgument.parse(until, now: now), let canonical = ComplianceException.Target(target)?.text else { return }
             guard date > now else { throw PatchError.report(message: "--until \(until) is in the past") }
-            let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
+            let store = try await HistoryStore.open(recording: outputOptions.databasePath(environment: environment), environment: environment)
             let user = LocalUser.current(environment: environment)
             let id = try store.addException(host: host, target: canonical, until: date, reason: reason, owner: owner ?? user, by: user, at: now)
             let record = try store.exceptions().first { $0.id == id }
@@ -69,7 +69,7 @@ extension Patchctl.Exception {
         @OptionGroup var outputOptions: OutputOptions
 
         func run() async throws {
-            let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: Settings.environment))
+            let store = try await HistoryStore.open(reading: outputOptions.databasePath(environment: Settings.environment), environment: Settings.environment)
             let records = try store.exceptions().filter { all || $0.removedAt == nil }
             try Output.print(list: records, as: outputOptions.output) {
                 records.isEmpty ? "no exceptions recorded\n" : TableReport.exceptionList(records, at: Date())
@@ -93,7 +93,7 @@ extension Patchctl.Exception {
         func run() async throws {
             let environment = Settings.environment
             guard let number = Int64(id.hasPrefix("#") ? String(id.dropFirst()) : id) else { return }
-            let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
+            let store = try await HistoryStore.open(recording: outputOptions.databasePath(environment: environment), environment: environment)
             let removed = try store.removeException(id: number, by: LocalUser.current(environment: environment), at: Date())
             try Output.print(one: removed, as: outputOptions.output) {
                 Output.text("removed exception #\(number) (\(removed.host) \(removed.target))\n")

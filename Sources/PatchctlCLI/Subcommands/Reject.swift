@@ -7,7 +7,7 @@ extension Patchctl {
         @OptionGroup var decision: DecisionArguments
 
         func run() async throws {
-            try decision.apply(.rejected)
+            try await decision.apply(.rejected)
         }
     }
 }
