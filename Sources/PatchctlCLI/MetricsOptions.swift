@@ -19,7 +19,8 @@ struct MetricsOptions: ParsableArguments {
     /// Writes the file when one was asked for. The fleet is the run's inventory (with several
     /// `-i`, every host in history), judged by the default standard. Nothing here changes the
     /// command's exit code: a failure is a warning on stderr.
-    func write(_ run: MetricsReport.Run, target: InventoryOptions, output: OutputOptions) {
+    /// `store`: the run's own history (a PostgreSQL one is read through it).
+    func write(_ run: MetricsReport.Run, target: InventoryOptions, output: OutputOptions, store: HistoryStore? = nil) {
         guard let metricsFile = metricsFile ?? Settings.string("PATCHCTL_METRICS_FILE") else { return }
         let environment = Settings.environment
         let inventories = (try? target.inventoryPaths(environment: environment)) ?? []
@@ -27,7 +28,7 @@ struct MetricsOptions: ParsableArguments {
                                      inventory: inventories.count == 1 ? inventories[0] : nil, environment: environment)
         let report: MetricsReport
         do {
-            report = try MetricsReport.build(request, current: run)
+            report = try MetricsReport.build(request, current: run, store: store)
         } catch {
             // This run's failures still reach the file; the fleet's gauges are left out until history reads again.
             Terminal.writeErrorLine("warning: metrics: the fleet's state could not be read from history: \(error)")

@@ -110,11 +110,12 @@ extension MetricsReport {
     /// Reads history: the fleet through `ComplianceReport` (its rules, its idea of a successful
     /// scan), the latest finished run of each kind, with `current` (the command's own run, which
     /// history may have failed to record whole) in place of its kind's.
-    public static func build(_ request: MetricsRequest, current: Run? = nil) throws -> MetricsReport {
+    /// `store`: the history already open (a PostgreSQL one must be); else `request.database` is opened read-only.
+    public static func build(_ request: MetricsRequest, current: Run? = nil, store opened: HistoryStore? = nil) throws -> MetricsReport {
         let compliance = try ComplianceReport.build(ComplianceRequest(
             kind: .compliance, database: request.database, standard: request.standard, inventory: request.inventory, limit: request.limit,
-            asOf: request.at, since: "1d", environment: request.environment, currentDirectory: request.currentDirectory))
-        var runs = try HistoryStore(readOnly: request.database).latestRuns()
+            asOf: request.at, since: "1d", environment: request.environment, currentDirectory: request.currentDirectory), store: opened)
+        var runs = try (opened ?? HistoryStore(readOnly: request.database)).latestRuns()
         if let current { runs[current.kind] = current }
         return MetricsReport(generatedAt: request.at, standard: request.standard, percentCompliant: compliance.summary.percentCompliant,
                              hosts: compliance.hosts.map(HostState.init), runs: runs.values.sorted { $0.kind.rawValue < $1.kind.rawValue })

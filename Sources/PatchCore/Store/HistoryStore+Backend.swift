@@ -59,7 +59,7 @@ extension HistoryStore {
 
     /// What a PostgreSQL history can do today, for the commands that cannot yet use one.
     static let postgresScope = "on a PostgreSQL history, `scan`, `exec` and `deploy` record; `approve`, `reject`, `defer` and `exception` "
-        + "decide; `history`, `history show`, `history events`, `approvals` and `report compliance|hosts|trend` read; `history export --to` "
+        + "decide; `history`, `history show`, `history events`, `approvals`, `diff`, `metrics` and every `report` read; `history export --to` "
         + "fills one; this command needs an SQLite history for now (docs/history.md)"
 
     /// Whether this history is a PostgreSQL database.

@@ -32,16 +32,17 @@ extension HistoryStore {
     /// them and first sightings from those hosts' intervals, so the cost follows the fleet and what
     /// changed on it, not history's length.
     public func cveExposures(cves: [String] = []) throws -> [CVEExposure] {
-        try read { db in
-            var arguments = StatementArguments([RunKind.scan.rawValue, HostStatus.ok.rawValue])
+        try reading { db in
+            var arguments: [DatabaseValue] = [RunKind.scan.rawValue.databaseValue, HostStatus.ok.rawValue.databaseValue]
             // --cve: filtered in both branches, before first sightings are looked up.
             let list = "(" + Array(repeating: "?", count: cves.count).joined(separator: ",") + ")"
             let (fixable, unfixed) = cves.isEmpty ? ("", "") : (" AND c.cve IN \(list)", " AND u.cve IN \(list)")
-            if !cves.isEmpty { arguments += StatementArguments(cves + cves) }
+            if !cves.isEmpty { arguments += (cves + cves).map(\.databaseValue) }
+            let join = db.orderedJoin
             let sql = """
                 WITH latest AS (
-                    SELECT s.host, s.last_run AS run_id FROM scan_hosts s CROSS JOIN runs r ON r.id = s.last_run
-                    CROSS JOIN run_hosts h ON h.run_id = s.last_run AND h.host = s.host
+                    SELECT s.host, s.last_run AS run_id FROM scan_hosts s \(join) runs r ON r.id = s.last_run
+                    \(join) run_hosts h ON h.run_id = s.last_run AND h.host = s.host
                     WHERE r.kind = ? AND h.status = ?
                         -- a retired host is out of scope (patchctl hosts retire)
                         AND NOT EXISTS (SELECT 1 FROM host_retirements x WHERE x.host = s.host AND x.ended_at IS NULL)
@@ -50,12 +51,12 @@ extension HistoryStore {
                 exposed AS (
                     SELECT l.host, l.run_id, c.cve, c.severity, c.vendor_severity, c.cvss, c.kev, i.package,
                            i.installed_version, i.available_version, c.fixed_version, 1 AS fixable
-                    FROM latest l CROSS JOIN finding_intervals i ON i.host = l.host AND i.closed_seq IS NULL
-                    CROSS JOIN finding_interval_cves c ON c.interval_id = i.id\(fixable)
+                    FROM latest l \(join) finding_intervals i ON i.host = l.host AND i.closed_seq IS NULL
+                    \(join) finding_interval_cves c ON c.interval_id = i.id\(fixable)
                     UNION ALL
                     SELECT l.host, l.run_id, u.cve, u.severity, u.vendor_severity, u.cvss, u.kev, u.package,
                            NULL, NULL, u.fixed_version, 0
-                    FROM latest l CROSS JOIN unfixed_cve_intervals u ON u.host = l.host AND u.closed_seq IS NULL\(unfixed)
+                    FROM latest l \(join) unfixed_cve_intervals u ON u.host = l.host AND u.closed_seq IS NULL\(unfixed)
                 ),
                 -- per host and CVE, its first sighting, fixable or not: from the intervals of the hosts in the
                 -- report only, so the cost follows what changed on them, not history's length
@@ -71,11 +72,11 @@ extension HistoryStore {
                 )
                 SELECT x.*, h.finished_at AS scanned_at, s.run_id AS first_run, s.at AS first_seen
                 FROM exposed x
-                CROSS JOIN run_hosts h ON h.run_id = x.run_id AND h.host = x.host
+                \(join) run_hosts h ON h.run_id = x.run_id AND h.host = x.host
                 JOIN sighted s ON s.host = x.host AND s.cve = x.cve
                 ORDER BY x.cve, x.host, x.fixable DESC, x.package
                 """
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+            return try db.rows(sql, arguments).map { row in
                 CVEExposure(host: row["host"], runId: row["run_id"], scannedAt: row["scanned_at"], cve: row["cve"],
                             severity: Severity(name: row["severity"]) ?? .unknown, vendorSeverity: row["vendor_severity"], cvss: row["cvss"],
                             kev: row["kev"], package: row["package"], installedVersion: row["installed_version"],
@@ -104,11 +105,11 @@ extension HistoryStore {
     /// The CVEs open on each (scan run, host), fixable and unfixed merged per CVE id, in id order;
     /// keyed "run\nhost". Each pair is two lookups by primary-key prefix.
     public func openCVEs(_ pairs: [(runId: String, host: String)]) throws -> [String: [FindingsDiff.CVEItem]] {
-        try read { db in
+        try reading { db in
             var result: [String: [FindingsDiff.CVEItem]] = [:]
             for (runId, host) in pairs {
                 var byID: [String: FindingsDiff.CVEItem] = [:]
-                for row in try Row.fetchAll(db, sql: """
+                for row in try db.rows("""
                     SELECT cve, severity, kev, package, 1 AS fixable FROM finding_cves WHERE run_id = ? AND host = ?
                     UNION ALL
                     SELECT cve, severity, kev, package, 0 FROM unfixed_cves WHERE run_id = ? AND host = ?

@@ -63,7 +63,7 @@ extension Patchctl {
             let started = try DeployJob.start(start(environment: environment), store: store)
             guard try await !stopsBeforeContact(started, environment: environment) else { return }
             let run = try await execute(started, store: store, environment: environment)
-            metrics.write(run.metricsRun(as: run.dryRun ? .plan : .deploy), target: target, output: outputOptions)
+            metrics.write(run.metricsRun(as: run.dryRun ? .plan : .deploy), target: target, output: outputOptions, store: store)
             let changed = run.summary.installed > 0 || run.summary.rebooted > 0 || run.summary.failed > 0 || run.outcome == .halted || run.outcome == .interrupted
             if !quiet || changed || outputOptions.output != .table {
                 try Output.print(run: run, hosts: run.hosts, as: outputOptions.output, streamed: true) { TableReport.deploy(run, details: details) }

@@ -32,7 +32,7 @@ extension Patchctl {
 
         func run() async throws {
             let environment = Settings.environment
-            let store = try HistoryStore(readOnly: database.path(environment: environment))
+            let store = try await HistoryStore.open(reading: database.path(environment: environment), environment: environment)
             let scope = inventory ?? InventoryOptions.single(environment: environment)
             let diff = try FindingsDiff.build(store: store, since: since, to: to, inventory: scope, limit: limit, environment: environment)
             // The JSON document carries its warnings; the other formats leave them to stderr.

@@ -45,7 +45,7 @@ extension Patchctl {
                 await engine.exec(line, on: prepared.hosts, options: options, onHostFinished: onFinished)
             }
             let run = ExecRun(runId: prepared.recorder.runId, command: line, startedAt: prepared.started, finishedAt: finished, hosts: results)
-            metrics.write(run.metricsRun, target: target, output: outputOptions)
+            metrics.write(run.metricsRun, target: target, output: outputOptions, store: prepared.recorder.store)
             // patchctl cannot tell what a command changed: `changes` never fires for exec.
             try await RunSetup.conclude(run, hosts: run.hosts, failed: run.summary.failed, historyFailure: historyFailure, format: outputOptions.output,
                                         announce: { code in

@@ -34,7 +34,8 @@ extension Patchctl {
             let request = MetricsRequest(database: database.path(environment: environment), standard: standard,
                                          inventory: inventory ?? InventoryOptions.single(environment: environment),
                                          limit: limit, environment: environment)
-            let text = try MetricsReport.build(request).exposition()
+            let store = PostgresLocation.isURL(request.database) ? try await HistoryStore.open(reading: request.database, environment: environment) : nil
+            let text = try MetricsReport.build(request, store: store).exposition()
             // The exposition format escapes its label values itself (quote, backslash, newline): byte for byte.
             if let file = metricsFile { try MetricsFile.write(text, to: file) } else { Terminal.writeDocument(text) }
         }

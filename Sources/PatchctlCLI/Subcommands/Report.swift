@@ -186,7 +186,7 @@ extension Patchctl.Report {
             let environment = Settings.environment
             let filter = CVEReport.Filter(minSeverity: minSeverity.flatMap(Severity.init(text:)), kevOnly: kev, host: host,
                                           cves: cves.compactMap(CVEReport.normalizedID), limit: limit)
-            let store = try HistoryStore(readOnly: database.path(environment: environment))
+            let store = try await HistoryStore.open(reading: database.path(environment: environment), environment: environment)
             let report = try CVEReport.build(store: store, filter: filter, at: ReportDate.now())
             let resolved = output.resolvedFormat
             // JSON carries its warnings; every other format leaves them to stderr.

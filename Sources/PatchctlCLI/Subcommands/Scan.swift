@@ -47,7 +47,7 @@ extension Patchctl {
                 await engine.scan(prepared.hosts, options: scanOptions, onHostFinished: onFinished)
             }
             let run = ScanRun(runId: prepared.recorder.runId, startedAt: prepared.started, finishedAt: finished, hosts: results)
-            metrics.write(run.metricsRun, target: target, output: outputOptions)
+            metrics.write(run.metricsRun, target: target, output: outputOptions, store: prepared.recorder.store)
             let store = prepared.recorder.store
             try await RunSetup.conclude(run, hosts: run.hosts, failed: run.summary.failed, historyFailure: historyFailure, format: outputOptions.output,
                                         announce: { code in

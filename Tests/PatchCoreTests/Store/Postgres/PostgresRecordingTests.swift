@@ -115,6 +115,26 @@ struct PostgresRecordingTests {
                         "\(kind) day \(day)")
             }
         }
+        // The CVE exposures (`report cves`), `diff` and the metrics read both stores alike.
+        func renamedExposure(_ exposure: HistoryStore.CVEExposure) -> HistoryStore.CVEExposure {
+            var copy = exposure
+            copy.runId = rename[copy.runId] ?? copy.runId
+            copy.firstRun = rename[copy.firstRun] ?? copy.firstRun
+            return copy
+        }
+        let (exposures, twinExposures) = (try sqlite.store.cveExposures(), try postgres.store.cveExposures())
+        #expect(!exposures.isEmpty && exposures.map(renamedExposure) == twinExposures)
+        let early = try #require(runs.first { $0.run.kind == .scan }?.run.runId)
+        for (since, twinSince) in [("last", "last"), (early, rename[early] ?? "")] {
+            let mine = try Self.json(FindingsDiff.build(store: sqlite.store, since: since, environment: [:]))
+            let theirs = try Self.json(FindingsDiff.build(store: postgres.store, since: twinSince, environment: [:]))
+            #expect(rename.reduce(mine) { $0.replacingOccurrences(of: $1.key, with: $1.value) } == theirs, "diff --since \(since)")
+        }
+        let metrics = MetricsRequest(database: sqlite.store.path, at: G.day(11, hour: 20))
+        let exposition = try MetricsReport.build(metrics, store: sqlite.store).exposition()
+        let twinExposition = try MetricsReport.build(metrics, store: postgres.store).exposition()
+        #expect(rename.reduce(exposition) { $0.replacingOccurrences(of: $1.key, with: $1.value) } == twinExposition)
+
         // The stored intervals themselves: as many, opened and closed at the same sightings for the same reasons.
         for table in ["finding_intervals", "finding_interval_cves", "unfixed_cve_intervals", "scan_hosts", "run_hosts", "deploy_packages", "command_results"] {
             #expect(try Self.count(sqlite.store, table) == Self.count(postgres.store, table), "\(table)")
