@@ -125,7 +125,20 @@ struct SharedHistoryCommandTests {
             let read = try CLI.run(arguments + ["--db", url], environment: environment)
             #expect(read.status == 0 && !read.stdout.isEmpty, "\(arguments): \(read.stderr)")
         }
-        for arguments in [["hosts", "retire", "deb1"], ["history", "prune", "--older-than", "400d"], ["advisories", "status"]] {
+        // A host retired in the shared history is out of every controller's reports, until a scan reaches it again.
+        let retire = try CLI.run(["hosts", "retire", "deb1", "--reason", "decommissioned", "--db", url], environment: environment)
+        #expect(retire.status == 0, "\(retire.stderr)")
+        let listed = try CLI.run(["hosts", "list", "--db", url, "--output", "json"], environment: environment)
+        #expect(listed.status == 0 && listed.stdout.contains("decommissioned"), "\(listed.stderr)")
+        let retiredReport = try Self.reportHosts(try CLI.run(["report", "compliance", "--db", url, "--format", "json"], environment: environment).stdout)
+        #expect(retiredReport["deb1"] == nil && retiredReport["deb2"] != nil)
+        let back = try CLI.run(["scan"] + common + ["--limit", "deb1", "--controller", "office"], environment: environment)
+        #expect(back.status == 0, "\(back.stderr)")
+        let reappeared = try CLI.run(["history", "events", "--db", url], environment: environment)
+        #expect(reappeared.stdout.contains("reappeared"), "\(reappeared.stdout)")
+        #expect(try Self.reportHosts(try CLI.run(["report", "compliance", "--db", url, "--format", "json"], environment: environment).stdout)["deb1"] != nil)
+
+        for arguments in [["history", "prune", "--older-than", "400d"], ["advisories", "status"]] {
             let refused = try CLI.run(arguments + ["--db", url], environment: environment)
             #expect(refused.status != 0 && refused.stderr.contains("`scan`, `exec` and `deploy` record"), "\(arguments): \(refused.stderr)")
         }

@@ -41,10 +41,10 @@ extension HistoryStore {
     /// Retires each host of `hosts` not retired already, each with its audit event, in one transaction.
     public func retire(hosts: [String], reason: String?, rule: HostRetirement.Rule = .manual, by user: String,
                        at date: Date) throws -> [RetireOutcome] {
-        try write { db in try Self.retire(db, hosts: hosts, reason: { _ in reason }, rule: rule, by: user, at: date) }
+        try recording { db in try Self.retire(db, hosts: hosts, reason: { _ in reason }, rule: rule, by: user, at: date) }
     }
 
-    static func retire(_ db: Database, hosts: [String], reason: (String) -> String?, rule: HostRetirement.Rule, by user: String,
+    static func retire(_ db: any HistoryWriter, hosts: [String], reason: (String) -> String?, rule: HostRetirement.Rule, by user: String,
                        at date: Date) throws -> [RetireOutcome] {
         var outcomes: [RetireOutcome] = []
         for host in hosts {
@@ -53,11 +53,11 @@ extension HistoryStore {
                 continue
             }
             let why = reason(host)
-            try db.execute(sql: "INSERT INTO host_retirements (host, retired_at, retired_by, reason, rule) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [host, date, user, why, rule])
-            let record = HostRetirement(id: db.lastInsertedRowID, host: host, retiredAt: date, retiredBy: user, reason: why, rule: rule)
+            let id = try db.insertReturningID("INSERT INTO host_retirements (host, retired_at, retired_by, reason, rule) VALUES (?, ?, ?, ?, ?)",
+                                              arguments: [host, date, user, why, rule])
+            let record = HostRetirement(id: id, host: host, retiredAt: date, retiredBy: user, reason: why, rule: rule)
             try insert(EventRecord(at: date, user: user, action: .retire, host: host,
-                                   detail: (rule == .absent ? "absent rule: " : "") + (why ?? "no reason given")), db)
+                                   detail: (rule == .absent ? "absent rule: " : "") + (why ?? "no reason given")), into: db)
             outcomes.append(RetireOutcome(host: host, retirement: record, recorded: true))
         }
         return outcomes
@@ -66,14 +66,14 @@ extension HistoryStore {
     /// Ends the retirement of each of `hosts` that is retired, with its audit event; returns the
     /// ended records. Hosts not retired are left alone (the caller says so).
     public func unretire(hosts: [String], reason: String?, by user: String, at date: Date) throws -> [HostRetirement] {
-        try write { db in
+        try recording { db in
             var ended: [HostRetirement] = []
             for host in hosts {
                 guard var record = try Self.inForce(db, host: host) else { continue }
-                try db.execute(sql: "UPDATE host_retirements SET ended_at = ?, ended_by = ?, ending = ?, end_reason = ? WHERE id = ?",
+                try db.execute("UPDATE host_retirements SET ended_at = ?, ended_by = ?, ending = ?, end_reason = ? WHERE id = ?",
                                arguments: [date, user, HostRetirement.Ending.unretired, reason, record.id])
                 try Self.insert(EventRecord(at: date, user: user, action: .unretire, host: host,
-                                            detail: "retired since \(JSONOutput.timestamp(record.retiredAt))" + (reason.map { ": " + $0 } ?? "")), db)
+                                            detail: "retired since \(JSONOutput.timestamp(record.retiredAt))" + (reason.map { ": " + $0 } ?? "")), into: db)
                 record.endedAt = date
                 record.endedBy = user
                 record.ending = .unretired
@@ -103,8 +103,8 @@ extension HistoryStore {
                                detail: "a successful \(kind) reached it: retired since \(JSONOutput.timestamp(retiredAt)), in scope again"), into: db)
     }
 
-    static func inForce(_ db: Database, host: String) throws -> HostRetirement? {
-        try HostRetirement.fetchOne(db, sql: "SELECT * FROM host_retirements WHERE host = ? AND ended_at IS NULL", arguments: [host])
+    static func inForce(_ db: any HistorySQL, host: String) throws -> HostRetirement? {
+        try db.rows("SELECT * FROM host_retirements WHERE host = ? AND ended_at IS NULL", arguments: [host]).first.map { try HostRetirement(row: $0) }
     }
 
     /// Every retirement recorded up to `date` (all when nil), oldest first, ended ones included:
@@ -128,45 +128,45 @@ extension HistoryStore {
     /// contact, last successful scan and contact, and retirement. `inventory`: names to mark
     /// `inInventory` (nil leaves it nil).
     public func knownHosts(inventory: Set<String>? = nil) throws -> [KnownHost] {
-        try read { db in try Self.knownHosts(db, inventory: inventory) }
+        try reading { db in try Self.knownHosts(db, inventory: inventory) }
     }
 
-    static func knownHosts(_ db: Database, inventory: Set<String>?) throws -> [KnownHost] {
+    static func knownHosts(_ db: any HistorySQL, inventory: Set<String>?) throws -> [KnownHost] {
         // The distinct hosts of run_hosts by hopping through its index (one search per host), not by
         // reading every row of history.
-        var names = Set(try String.fetchAll(db, sql: """
+        var names = Set(try db.rows("""
             WITH RECURSIVE known(host) AS (
                 SELECT MIN(host) FROM run_hosts
                 UNION ALL
                 SELECT (SELECT MIN(host) FROM run_hosts WHERE host > known.host) FROM known WHERE known.host IS NOT NULL
             )
             SELECT host FROM known WHERE host IS NOT NULL
-            """))
-        names.formUnion(try String.fetchAll(db, sql: "SELECT DISTINCT host FROM host_retirements"))
+            """, []).map { $0["host"] as String })
+        names.formUnion(try db.rows("SELECT DISTINCT host FROM host_retirements", []).map { $0["host"] as String })
         // run_id starts with the run's start time: the index on (host, run_id) gives the latest first.
-        let last = try db.cachedStatement(sql: """
+        let last = """
             SELECT h.run_id, h.status, h.finished_at, r.kind FROM run_hosts h JOIN runs r ON r.id = h.run_id
             WHERE h.host = ? ORDER BY h.run_id DESC LIMIT 1
-            """)
-        let lastOK = try db.cachedStatement(sql: "SELECT finished_at FROM run_hosts WHERE host = ? AND status = 'ok' ORDER BY run_id DESC LIMIT 1")
-        let lastScan = try db.cachedStatement(sql: """
+            """
+        let lastOK = "SELECT finished_at FROM run_hosts WHERE host = ? AND status = 'ok' ORDER BY run_id DESC LIMIT 1"
+        let lastScan = """
             SELECT s.last_run, h.finished_at FROM scan_hosts s JOIN run_hosts h ON h.run_id = s.last_run AND h.host = s.host WHERE s.host = ?
-            """)
-        let retirements = try db.cachedStatement(sql: "SELECT * FROM host_retirements WHERE host = ? ORDER BY retired_at, id")
+            """
+        let retirements = "SELECT * FROM host_retirements WHERE host = ? ORDER BY retired_at, id"
         return try names.sorted().map { name in
             var host = KnownHost(name: name, inInventory: inventory.map { $0.contains(name) })
-            if let row = try Row.fetchOne(last, arguments: [name]) {
+            if let row = try db.rows(last, arguments: [name]).first {
                 host.lastContact = row["finished_at"]
                 host.lastContactRun = row["run_id"]
                 host.lastContactKind = try row.decode(RunKind.self, forColumn: "kind")
                 host.status = HostStatus(rawValue: row["status"]) ?? .error
             }
-            host.lastSuccess = try Date.fetchOne(lastOK, arguments: [name])
-            if let row = try Row.fetchOne(lastScan, arguments: [name]) {
+            host.lastSuccess = try db.rows(lastOK, arguments: [name]).first?["finished_at"]
+            if let row = try db.rows(lastScan, arguments: [name]).first {
                 host.lastScanRun = row["last_run"]
                 host.lastScan = row["finished_at"]
             }
-            for record in try HostRetirement.fetchAll(retirements, arguments: [name]) {
+            for record in try db.rows(retirements, arguments: [name]).map({ try HostRetirement(row: $0) }) {
                 if record.endedAt == nil { host.retirement = record }
                 if let ended = record.endedAt { host.lastReturn = max(host.lastReturn ?? ended, ended) }
             }
@@ -182,14 +182,14 @@ extension HistoryStore {
     public func retireAbsent(inventory: Set<String>, absence: TimeInterval, reason: @escaping (KnownHost) -> String, dryRun: Bool,
                              by user: String, at date: Date) throws -> [KnownHost] {
         let cutoff = date.addingTimeInterval(-absence)
-        let select = { (db: Database) throws -> [KnownHost] in
+        let select = { (db: any HistorySQL) throws -> [KnownHost] in
             try Self.knownHosts(db, inventory: inventory).filter { host in
                 guard !host.retired, host.inInventory == false, let since = host.absentSince else { return false }
                 return since < cutoff
             }
         }
-        if dryRun { return try read(select) }
-        return try write { db in
+        if dryRun { return try reading(select) }
+        return try recording { db in
             let absent = try select(db)
             let byName = Dictionary(absent.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
             _ = try Self.retire(db, hosts: absent.map(\.name), reason: { byName[$0].map(reason) }, rule: .absent, by: user, at: date)

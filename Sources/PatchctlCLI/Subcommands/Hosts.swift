@@ -45,7 +45,7 @@ extension Patchctl.Hosts {
         func run() async throws {
             let environment = Settings.environment
             let fleet = try fleetInventory(inventory, environment: environment, lenient: true)
-            let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: environment))
+            let store = try await HistoryStore.open(reading: outputOptions.databasePath(environment: environment), environment: environment)
             let hosts = try store.knownHosts(inventory: fleet.map { Set($0.inventory.hosts.map(\.name)) }).filter { !retired || $0.retired }
             try Output.print(list: hosts, as: outputOptions.output) {
                 hosts.isEmpty ? (retired ? "no host is retired\n" : "history knows no host yet\n") : TableReport.knownHosts(hosts)
@@ -109,8 +109,8 @@ extension Patchctl.Hosts {
             let environment = Settings.environment
             let user = LocalUser.current(environment: environment)
             let now = Date()
-            if byRule { return try retireAbsent(environment: environment, user: user, now: now) }
-            let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
+            if byRule { return try await retireAbsent(environment: environment, user: user, now: now) }
+            let store = try await HistoryStore.open(recording: outputOptions.databasePath(environment: environment), environment: environment)
             if !force {
                 // Every name checked before any is recorded: a typo records nothing.
                 for host in hosts {
@@ -138,7 +138,7 @@ extension Patchctl.Hosts {
             }
         }
 
-        func retireAbsent(environment: [String: String], user: String, now: Date) throws {
+        func retireAbsent(environment: [String: String], user: String, now: Date) async throws {
             guard let text = absentFor ?? Settings.string("PATCHCTL_RETIRE_ABSENT_FOR"), let absence = HostRetirement.absence(text) else {
                 throw ValidationError("--absent needs retire_absent_for in the configuration (or PATCHCTL_RETIRE_ABSENT_FOR), or give --absent-for DURATION")
             }
@@ -150,7 +150,7 @@ extension Patchctl.Hosts {
                 throw PatchError.deploy(message: "\(fleet.sources.joined(separator: ", ")) list no host: refusing to retire every absent host "
                                         + "(an empty or broken inventory would retire the fleet); check the inventories")
             }
-            let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
+            let store = try await HistoryStore.open(recording: outputOptions.databasePath(environment: environment), environment: environment)
             let places = fleet.sources.joined(separator: ", ")
             let automatic = { (host: KnownHost) -> String in
                 let since = host.absentSince.map(JSONOutput.timestamp) ?? "?"
@@ -191,7 +191,7 @@ extension Patchctl.Hosts {
 
         func run() async throws {
             let environment = Settings.environment
-            let store = try HistoryStore(path: outputOptions.databasePath(environment: environment))
+            let store = try await HistoryStore.open(recording: outputOptions.databasePath(environment: environment), environment: environment)
             let retired = try store.retiredHosts()
             for host in hosts where retired[host] == nil {
                 try KnownNames.checkHost(host, inventory: nil, store: store, force: "nothing to unretire")
