@@ -20,7 +20,8 @@
 #       generator and the store code are unchanged (the key holds hosts, nights, mode, seed and a hash of both)
 #   BENCH_HISTORY_SEED=1   BENCH_HISTORY_MIGRATION=1000x180 (empty: no migration figure)
 #   BENCH_HISTORY_EXPORT=1000x180 (empty: no figure) `history export --to postgres://` of that history into a
-#       PostgreSQL cluster made for the run (initdb as nobody in the work folder, 127.0.0.1, trust, no TLS)
+#       PostgreSQL cluster made for the run (initdb as nobody in the work folder, 127.0.0.1, trust, no TLS);
+#       then compliance JSON, `history --last 20` and `diff --since last` read from the PostgreSQL copy
 #   BENCH_HISTORY_BUILD=1 (0: use the release binaries as they are)   SWIFT=swift
 set -euo pipefail
 BENCH=$(cd "$(dirname "$0")" && pwd)
@@ -168,6 +169,15 @@ if [ -n "$EXPORT" ] && [ -x "$PG_BIN/initdb" ] && [ "$(id -u)" = 0 ]; then
     rows_copied=$(python3 -c 'import json, sys; print(sum(t["rows"] for t in json.load(open(sys.argv[1]))["tables"]))' "$WORK/export.out")
     pg_mb=$("$PG_BIN/psql" -X -q -A -t -h "$WORK/pgsock" -p "$port" -U bench -d history -c "SELECT pg_database_size('history') / 1048576")
     export_figure="$(thousands "$hosts") hosts × $nights nights ($(size_mb "$source_db") MB, $(thousands "$rows_copied") rows in all tables): $WALL s, peak RSS $RSS MB, copied, read back and matched in one transaction; $pg_mb MB in PostgreSQL"
+    # The same questions asked of the PostgreSQL copy: the reports read it through the same queries.
+    pg_url="postgres://bench@127.0.0.1:$port/history?sslmode=disable"
+    pg_asof=$(field last_night "$source_db.out")
+    timed pg-compliance "$BIN" report compliance --db "$pg_url" --as-of "$pg_asof" --format json
+    pg_report="$WALL s / $RSS MB"
+    timed pg-history "$BIN" history --last 20 --db "$pg_url"
+    pg_last20="$WALL s"
+    timed pg-diff "$BIN" diff --since last --db "$pg_url"
+    export_figure="$export_figure. Read from PostgreSQL (loopback, no TLS): compliance JSON $pg_report, \`history --last 20\` $pg_last20, \`diff --since last\` $WALL s / $RSS MB"
 fi
 
 mkdir -p "$BENCH/results"

@@ -46,9 +46,9 @@ extension HistoryStore {
     /// Ends the run in the same transaction (`state`, its counts): the run as recorded is returned,
     /// with its changes and each host's `seenBefore`.
     public func recordDiscovery(runId: String, _ run: DiscoveryRun, swept: DiscoveryTargets, state: RunState = .finished) throws -> DiscoveryRun {
-        try write { db in
+        try recording { db in
             var changes = DiscoveryChanges()
-            let earlier = try Row.fetchAll(db, sql: """
+            let earlier = try db.rows("""
                 SELECT id, options FROM runs WHERE kind = 'discover' AND id != ? AND state != 'running' AND started_at <= ?
                 ORDER BY started_at DESC, id DESC LIMIT 100
                 """, arguments: [runId, run.startedAt])
@@ -62,7 +62,7 @@ extension HistoryStore {
                 let id: String = row["id"]
                 let sweep = (row["options"] as String?).flatMap { try? StoreCodec.decode(DiscoverySweep.self, from: $0) }
                 let targets = sweep.flatMap { try? DiscoveryTargets.parse($0.targets, allowWidePublic: true, fileReader: { _ in nil }) }
-                for address in try String.fetchAll(db, sql: "SELECT address FROM discovered_hosts WHERE run_id = ?", arguments: [id]) {
+                for address in try db.rows("SELECT address FROM discovered_hosts WHERE run_id = ?", arguments: [id]).map({ $0["address"] as String }) {
                     guard swept.contains(address), !decided.contains(address), !newerSweeps.contains(where: { $0.contains(address) }) else { continue }
                     decided.insert(address)
                     if !found.contains(address) { changes.gone.append(address) }
@@ -70,14 +70,14 @@ extension HistoryStore {
                 if let targets { newerSweeps.append(targets) }
             }
             for host in run.hosts {
-                let seen = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM discovered_hosts WHERE address = ? AND run_id != ?)",
-                                             arguments: [host.address, runId]) ?? false
+                let seen: Bool = try db.rows("SELECT EXISTS (SELECT 1 FROM discovered_hosts WHERE address = ? AND run_id != ?) AS seen",
+                                             arguments: [host.address, runId]).first?["seen"] ?? false
                 if !seen { changes.new.append(host.address) }
                 for (port, key) in host.allKeys {
-                    guard let previous = try Row.fetchOne(db, sql: """
+                    guard let previous = try db.rows("""
                         SELECT fingerprint, run_id, seen_at FROM discovered_keys
                         WHERE address = ? AND port = ? AND key_type = ? AND run_id != ? ORDER BY seen_at DESC LIMIT 1
-                        """, arguments: [host.address, port, key.type, runId]) else { continue }
+                        """, arguments: [host.address, port, key.type, runId]).first else { continue }
                     let fingerprint: String = previous["fingerprint"]
                     if fingerprint != key.fingerprint {
                         changes.changedKeys.append(HostKeyChange(address: host.address, port: port, type: key.type, previousFingerprint: fingerprint,
@@ -92,17 +92,18 @@ extension HistoryStore {
             for index in recorded.hosts.indices {
                 recorded.hosts[index].seenBefore = !changes.new.contains(recorded.hosts[index].address)
                 let host = recorded.hosts[index]
-                try db.execute(sql: "INSERT INTO discovered_hosts (run_id, address, name, document) VALUES (?, ?, ?, ?)",
+                try db.execute("INSERT INTO discovered_hosts (run_id, address, name, document) VALUES (?, ?, ?, ?)",
                                arguments: [runId, host.address, host.name, try StoreCodec.encode(host)])
                 for (port, key) in host.allKeys {
-                    try db.execute(sql: """
-                        INSERT OR IGNORE INTO discovered_keys (run_id, address, port, key_type, fingerprint, key, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    try db.execute("""
+                        INSERT INTO discovered_keys (run_id, address, port, key_type, fingerprint, key, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT DO NOTHING
                         """, arguments: [runId, host.address, port, key.type, key.fingerprint, key.key, run.finishedAt])
                 }
             }
             // `history` counts a discover run's hosts from here (they are not scan hosts, so not
             // finishRun's run_hosts count).
-            try db.execute(sql: """
+            try db.execute("""
                 UPDATE runs SET options = ?, report = ?, finished_at = ?, state = ?,
                     host_count = ?, ok_count = ?, failed_count = 0, updates_count = 0, security_count = 0
                 WHERE id = ?
@@ -120,12 +121,12 @@ extension HistoryStore {
     /// Addresses the newest discover run that swept them found, with that run (for `report hosts`
     /// and the compliance report's unmanaged hosts).
     public func latestDiscoveredHosts() throws -> [DiscoveredHost] {
-        try read { db in
-            guard let latest = try String.fetchOne(db, sql: """
+        try reading { db in
+            guard let latest: String = try db.rows("""
                 SELECT id FROM runs WHERE kind = 'discover' AND state != 'running' ORDER BY started_at DESC, id DESC LIMIT 1
-                """) else { return [] }
-            return try String.fetchAll(db, sql: "SELECT document FROM discovered_hosts WHERE run_id = ?", arguments: [latest])
-                .map { try StoreCodec.decode(DiscoveredHost.self, from: $0) }
+                """, []).first?["id"] else { return [] }
+            return try db.rows("SELECT document FROM discovered_hosts WHERE run_id = ?", arguments: [latest])
+                .map { try StoreCodec.decode(DiscoveredHost.self, from: $0["document"] as String) }
                 .sorted { DiscoveryRunner.addressOrder($0.address, $1.address) }
         }
     }

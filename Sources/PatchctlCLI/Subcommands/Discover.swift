@@ -103,7 +103,8 @@ extension Patchctl {
             }
             // Loaded before anything is touched: a broken inventory must not cost a sweep.
             let inventory = try against.map { try Inventory.load(path: $0, environment: environment) }
-            let store = try HistoryStore(path: database.path(environment: environment), controller: controller.identity(environment: environment))
+            let store = try await HistoryStore.open(recording: database.path(environment: environment), controller: controller.identity(environment: environment),
+                                                    environment: environment)
             let started = Date()
             let runId = try store.beginRun(kind: .discover, startedAt: started, inventory: against, hostPattern: nil,
                                            options: nil, version: PatchctlVersion.current)

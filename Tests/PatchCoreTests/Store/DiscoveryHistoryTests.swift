@@ -31,9 +31,10 @@ struct DiscoveryHistoryTests {
         return try #require(recorded.changes)
     }
 
-    @Test("new, gone and changed keys, judged only where a network was swept again")
-    func changes() throws {
-        let store = try Self.store()
+    @Test("new, gone and changed keys, judged only where a network was swept again", arguments: StoreKind.all)
+    func changes(kind: StoreKind) async throws {
+        let made = try await TestStore.make(kind)
+        let store = made.store
         let first = try Self.sweep(store, ["10.0.0.0/24"], found: [Self.host("10.0.0.5", network: "10.0.0.0/24"), Self.host("10.0.0.6", network: "10.0.0.0/24")], minutes: 0)
         #expect(first.new == ["10.0.0.5", "10.0.0.6"] && first.gone.isEmpty && first.changedKeys.isEmpty && first.previousRun == nil)
 

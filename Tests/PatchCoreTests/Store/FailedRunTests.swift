@@ -6,11 +6,6 @@ import Testing
 /// meant when none is named, and the errors for runs it cannot retry.
 @Suite("Retrying failed hosts from history")
 struct FailedRunTests {
-    func freshStore() throws -> HistoryStore {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("patchctl-retry-\(UUID().uuidString)")
-        return try HistoryStore(path: folder.appendingPathComponent("history.db").path)
-    }
-
     /// One run of `kind` whose hosts end with `statuses` (host names are the statuses' raw values).
     func record(_ store: HistoryStore, kind: RunKind, at seconds: Double, policy: String? = nil, _ statuses: [HostStatus]) throws -> String {
         let started = Date(timeIntervalSince1970: seconds)
@@ -22,8 +17,9 @@ struct FailedRunTests {
         return id
     }
 
-    @Test func exactlyTheFailureStatusesOfTheLatestRunOfTheKind() throws {
-        let store = try freshStore()
+    @Test(arguments: StoreKind.all) func exactlyTheFailureStatusesOfTheLatestRunOfTheKind(kind: StoreKind) async throws {
+        let made = try await TestStore.make(kind)
+        let store = made.store
         let old = try record(store, kind: .scan, at: 1_700_000_000, [.unreachable])
         let latest = try record(store, kind: .scan, at: 1_700_000_100, HostStatus.allCases)
         _ = try record(store, kind: .exec, at: 1_700_000_200, [.error])  // another kind, later: not the scan's latest
@@ -42,8 +38,9 @@ struct FailedRunTests {
         #expect(FailedRun(runId: "r", kind: .scan, hosts: []).nothingToRetry(limit: nil) == "run r (scan): no host failed; nothing to retry")
     }
 
-    @Test func deployRetriesItsPolicysLatestRunAndAcceptsItsDryRunsByName() throws {
-        let store = try freshStore()
+    @Test(arguments: StoreKind.all) func deployRetriesItsPolicysLatestRunAndAcceptsItsDryRunsByName(kind: StoreKind) async throws {
+        let made = try await TestStore.make(kind)
+        let store = made.store
         let mine = try record(store, kind: .deploy, at: 1_700_000_000, policy: "web", [.failed, .ok])
         _ = try record(store, kind: .deploy, at: 1_700_000_100, policy: "db", [.timeout])
         let plan = try record(store, kind: .plan, at: 1_700_000_200, policy: "web", [.unreachable])
@@ -54,8 +51,9 @@ struct FailedRunTests {
         }
     }
 
-    @Test func aRunOfAnotherKindAnUnknownRunAndAnEmptyHistoryAreErrors() throws {
-        let store = try freshStore()
+    @Test(arguments: StoreKind.all) func aRunOfAnotherKindAnUnknownRunAndAnEmptyHistoryAreErrors(kind: StoreKind) async throws {
+        let made = try await TestStore.make(kind)
+        let store = made.store
         #expect(throws: PatchError.retry(message: "history has no install run to retry")) { try store.failedRun(retrying: .install, run: nil) }
         let scan = try record(store, kind: .scan, at: 1_700_000_000, [.error])
         #expect(throws: PatchError.retry(message: "run \(scan) is of kind scan; install --retry-failed retries install or install-plan runs")) {

@@ -19,8 +19,9 @@ struct FindingAdvisoriesTests {
             rpm: try Fixture.text(lab + "rpm-qa.txt"), reboot: try Fixture.text(lab + "needs-restarting-none.txt")))
     }
 
-    @Test func historyKeepsAndShowsEachFindingsAdvisories() throws {
-        let history = try G.fresh()
+    @Test(arguments: StoreKind.all) func historyKeepsAndShowsEachFindingsAdvisories(kind: StoreKind) async throws {
+        let made = try await TestStore.make(kind)
+        let history = G(store: made.store, folder: FileManager.default.temporaryDirectory)
         let updates = try Self.rockyFindings().updates
         #expect(updates.map(\.advisories) == [["PLSA-2025:0003", "PLSA-2025:0001"], [], ["PLBA-2025:0002"]])
         let runId = try history.scan(at: G.day(0), [G.host("rocky", at: G.day(0), updates)])

@@ -128,8 +128,9 @@ struct FindingIntervalsTests {
         return copy
     }
 
-    @Test func everyRunReadsBackExactlyWhatItSawAndStorageGrowsWithChange() throws {
-        let history = try G.fresh()
+    @Test(arguments: StoreKind.all) func everyRunReadsBackExactlyWhatItSawAndStorageGrowsWithChange(kind: StoreKind) async throws {
+        let made = try await TestStore.make(kind)
+        let history = G(store: made.store, folder: FileManager.default.temporaryDirectory)
         let nights = Self.nights(40, hosts: 6, seed: 7)
         let ids = try Self.record(nights, into: history)
         var total = 0
@@ -153,12 +154,13 @@ struct FindingIntervalsTests {
             #expect(listing.securityUpdates == night.scans.reduce(0) { $0 + $1.updates.filter(\.security).count })
             #expect(listing.failed == night.scans.filter { $0.status != .ok }.count)
         }
-        let intervals = try history.store.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM finding_intervals")! }
+        let intervals: Int = try history.store.rows("SELECT COUNT(*) AS n FROM finding_intervals").first?["n"] ?? -1
         #expect(total > 0 && intervals * 3 < total, "\(intervals) intervals for \(total) findings over 40 nights")
     }
 
-    @Test func aFailedContactLeavesIntervalsOpenAndClosingSaysWhy() throws {
-        let history = try G.fresh()
+    @Test(arguments: StoreKind.all) func aFailedContactLeavesIntervalsOpenAndClosingSaysWhy(kind: StoreKind) async throws {
+        let made = try await TestStore.make(kind)
+        let history = G(store: made.store, folder: FileManager.default.temporaryDirectory)
         let openssl = G.update("openssl", "3.0.11-1", "3.0.13-1")
         let curl = G.update("curl", "7.88.1-10", "7.88.1-10+deb12u5")
         let zlib = G.update("zlib1g", "1:1.2.13", "1:1.2.13.dfsg-1")
@@ -168,9 +170,7 @@ struct FindingIntervalsTests {
         var newer = openssl
         newer.availableVersion = "3.0.14-1"
         let third = try history.scan(at: G.day(2), [G.host("web1", at: G.day(2), [newer])])
-        let rows = try history.store.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT package, available_version, first_seq, last_seq, closed_seq, closed_reason FROM finding_intervals ORDER BY package, id")
-        }
+        let rows = try history.store.rows("SELECT package, available_version, first_seq, last_seq, closed_seq, closed_reason FROM finding_intervals ORDER BY package, id")
         let summary = rows.map { "\($0["package"] as String) \($0["available_version"] as String) \($0["first_seq"] as Int)-\($0["last_seq"] as Int) \(($0["closed_reason"] as String?) ?? "open")" }
         // The timeout is no sighting: seq 2 is day 2's scan, and day 0's intervals reached it without a gap.
         #expect(summary == [
@@ -182,8 +182,9 @@ struct FindingIntervalsTests {
         #expect(try history.store.run(id: third).hosts.first?.updates.map(\.availableVersion) == ["3.0.14-1"])
     }
 
-    @Test func aReportReadsOnlyItsPeriodAndJudgesAsIfItHadReadEverything() throws {
-        let history = try G.fresh()
+    @Test(arguments: StoreKind.all) func aReportReadsOnlyItsPeriodAndJudgesAsIfItHadReadEverything(kind: StoreKind) async throws {
+        let made = try await TestStore.make(kind)
+        let history = G(store: made.store, folder: FileManager.default.temporaryDirectory)
         let nights = Self.nights(45, hosts: 8, seed: 3)
         _ = try Self.record(nights, into: history)
         // gone1: scanned on day 2, then failing every night from day 10 to day 30, before the period: its last

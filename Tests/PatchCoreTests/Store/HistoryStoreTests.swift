@@ -18,8 +18,9 @@ struct HistoryStoreTests {
                  startedAt: Date(timeIntervalSince1970: 1_700_000_000), finishedAt: Date(timeIntervalSince1970: 1_700_000_002))
     }
 
-    @Test func runRoundTripsEveryField() throws {
-        let store = try freshStore()
+    @Test(arguments: StoreKind.all) func runRoundTripsEveryField(kind: StoreKind) async throws {
+        let made = try await TestStore.make(kind)
+        let store = made.store
         let started = Date(timeIntervalSince1970: 1_700_000_000)
         let id = try store.beginRun(kind: .scan, startedAt: started, inventory: "inv.yml", hostPattern: "web", options: nil, version: "test")
         let updates = [
@@ -40,15 +41,17 @@ struct HistoryStoreTests {
         #expect(listing.inventory == "inv.yml" && listing.hostPattern == "web")
     }
 
-    @Test func interruptedRunStaysVisibleAsRunning() throws {
-        let store = try freshStore()
+    @Test(arguments: StoreKind.all) func interruptedRunStaysVisibleAsRunning(kind: StoreKind) async throws {
+        let made = try await TestStore.make(kind)
+        let store = made.store
         let id = try store.beginRun(kind: .scan, startedAt: Date(), inventory: nil, hostPattern: nil, options: nil, version: "test")
         #expect(try store.runs().first?.runId == id)
         #expect(try store.runs().first?.state == .running)
     }
 
-    @Test func prefixLookupAndErrors() throws {
-        let store = try freshStore()
+    @Test(arguments: StoreKind.all) func prefixLookupAndErrors(kind: StoreKind) async throws {
+        let made = try await TestStore.make(kind)
+        let store = made.store
         let id = try store.beginRun(kind: .scan, startedAt: Date(), inventory: nil, hostPattern: nil, options: nil, version: "test")
         #expect(try store.run(id: String(id.prefix(20))).runId == id)
         #expect(throws: PatchError.runNotFound("zzz")) { try store.run(id: "zzz") }

@@ -13,8 +13,9 @@ struct HostRetirementTests {
         try store.events(limit: 100, host: host).reversed()
     }
 
-    @Test func retireAndUnretireAreRecordedIntervalsWithEvents() throws {
-        let history = try G.fresh()
+    @Test(arguments: StoreKind.all) func retireAndUnretireAreRecordedIntervalsWithEvents(kind: StoreKind) async throws {
+        let made = try await TestStore.make(kind)
+        let history = G(store: made.store, folder: FileManager.default.temporaryDirectory)
         let store = history.store
         try history.scan(at: G.day(0), [G.host("web1", at: G.day(0)), G.host("old1", at: G.day(0))])
         let first = try store.retire(hosts: ["old1"], reason: "decommissioned, CHG-7", by: "alice", at: G.day(5))
@@ -42,8 +43,9 @@ struct HostRetirementTests {
         #expect(events[1].user == "carol" && events[1].detail?.hasSuffix(": back in service") == true)
     }
 
-    @Test func aSuccessfulScanOrDeploymentAfterTheRetirementEndsIt() throws {
-        let history = try G.fresh()
+    @Test(arguments: StoreKind.all) func aSuccessfulScanOrDeploymentAfterTheRetirementEndsIt(kind: StoreKind) async throws {
+        let made = try await TestStore.make(kind)
+        let history = G(store: made.store, folder: FileManager.default.temporaryDirectory)
         let store = history.store
         try history.scan(at: G.day(0), [G.host("old1", at: G.day(0))])
         _ = try store.retire(hosts: ["old1"], reason: nil, by: "alice", at: G.day(5))
@@ -71,8 +73,9 @@ struct HostRetirementTests {
         #expect(try store.retiredHosts()["old1"] != nil)
     }
 
-    @Test func theAbsentRuleRetiresHostsInNoInventoryNotReachedForTheDuration() throws {
-        let history = try G.fresh()
+    @Test(arguments: StoreKind.all) func theAbsentRuleRetiresHostsInNoInventoryNotReachedForTheDuration(kind: StoreKind) async throws {
+        let made = try await TestStore.make(kind)
+        let history = G(store: made.store, folder: FileManager.default.temporaryDirectory)
         let store = history.store
         try history.scan(at: G.day(0), [G.host("web1", at: G.day(0)), G.host("old1", at: G.day(0)), G.host("back1", at: G.day(0))])
         try history.scan(at: G.day(1), [G.host("never1", at: G.day(1), status: .unreachable)])

@@ -1,0 +1,38 @@
+import Foundation
+import LabSupport
+import Testing
+@testable import PatchCore
+
+/// The two implementations of the store, for suites that run the same test on each: an SQLite
+/// file in a temporary folder, and (where PostgreSQL's server binaries are installed) a database
+/// on a server of the test's own.
+enum StoreKind: String, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+
+    /// SQLite always; PostgreSQL where a server can be started.
+    static var all: [StoreKind] { PostgresServer.enabled ? [.sqlite, .postgres] : [.sqlite] }
+
+    var testDescription: String { rawValue }
+}
+
+/// An empty history of one kind; the server (if any) lives as long as this value.
+struct TestStore: Sendable {
+    let store: HistoryStore
+    let server: PostgresServer?
+
+    static func make(_ kind: StoreKind, controller: RunController = .thisMachine) async throws -> TestStore {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("patchctl-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        switch kind {
+        case .sqlite:
+            return TestStore(store: try HistoryStore(path: folder.appendingPathComponent("history.db").path, controller: controller), server: nil)
+        case .postgres:
+            let server = try await PostgresServer()
+            try await server.createDatabase("history")
+            let environment = ["PGPASSFILE": try server.passwordFile(), "HOME": "/nonexistent", "XDG_STATE_HOME": folder.path,
+                               "STATE_DIRECTORY": folder.path]
+            let store = try await HistoryStore.open(recording: server.url(database: "history"), controller: controller, environment: environment)
+            return TestStore(store: store, server: server)
+        }
+    }
+}
