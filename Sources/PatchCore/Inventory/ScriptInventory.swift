@@ -158,8 +158,18 @@ enum ScriptInventory {
             .inventory(file: path, line: nil, column: nil, message: "dynamic inventory '\(command)' \(message)")
         }
         let output = Pipe(), errors = Pipe()
-        let (pid, code) = spawn(path, arguments, directory: URL(fileURLWithPath: path).deletingLastPathComponent().path,
-                                stdout: output.fileHandleForWriting.fileDescriptor, stderr: errors.fileHandleForWriting.fileDescriptor)
+        let start = {
+            spawn(path, arguments, directory: URL(fileURLWithPath: path).deletingLastPathComponent().path,
+                  stdout: output.fileHandleForWriting.fileDescriptor, stderr: errors.fileHandleForWriting.fileDescriptor)
+        }
+        var started = start()
+        // ETXTBSY: the script is still open for writing somewhere, typically in a process forked while
+        // it was being written, until that child execs. That lasts moments: retried for up to a second.
+        for _ in 0..<50 where started.1 == ETXTBSY {
+            usleep(20_000)
+            started = start()
+        }
+        let (pid, code) = started
         guard code == 0 else { throw failure("could not be started: \(String(cString: strerror(code)))") }
         // Our copies of the script's ends: the pipes end when the script (and what it started) does.
         try? output.fileHandleForWriting.close()

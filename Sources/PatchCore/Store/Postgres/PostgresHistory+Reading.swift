@@ -77,6 +77,15 @@ extension PostgresHistory: HistorySQL {
         }
         connection.query(query, logger: logger).whenComplete(finish)
         connection.closeFuture.whenComplete { _ in finish(.failure(closed)) }
+        // A server that stops answering without closing (a network partition) must not hold the run
+        // for ever: past the deadline the request fails and the connection is closed, so the
+        // requests after it fail at once and the recorder turns to its journal.
+        let limit = requestTimeout
+        let deadline = connection.eventLoop.scheduleTask(in: .seconds(limit)) {
+            finish(.failure(PatchError.store(path: self.location.description, message: "the server gave no answer in \(limit) s")))
+            let _: EventLoopFuture<Void> = connection.close()
+        }
+        defer { deadline.cancel() }
         let result: PostgresQueryResult
         do {
             result = try promise.futureResult.wait()

@@ -19,15 +19,18 @@ public final class PostgresHistory: Sendable {
     /// so that the recorder's transaction and a reader on another thread never interleave on the
     /// one connection.
     let exclusive = NIOLock()
+    /// How long one synchronous request may wait for the server's answer (seconds).
+    let requestTimeout: Int64
 
-    init(location: PostgresLocation, connection: PostgresConnection, logger: Logger) {
+    init(location: PostgresLocation, connection: PostgresConnection, logger: Logger, requestTimeout: Int64 = 300) {
         self.location = location
         self.connection = connection
         self.logger = logger
+        self.requestTimeout = requestTimeout
     }
 
     /// Connects (TLS as `location.sslMode` says, the password from `PostgresPassword`) within `timeout` seconds.
-    public static func connect(_ location: PostgresLocation, environment: [String: String], timeout: Int64 = 15,
+    public static func connect(_ location: PostgresLocation, environment: [String: String], timeout: Int64 = 15, requestTimeout: Int64 = 300,
                                logger: Logger = Logger(label: "patchctl.postgres", factory: { _ in SwiftLogNoOpLogHandler() })) async throws -> PostgresHistory {
         if location.sslMode == .verifyFull && isAddress(location.host) {
             throw PatchError.store(path: location.description, message: "sslmode=verify-full checks the server's name, and patchctl's TLS "
@@ -42,7 +45,7 @@ public final class PostgresHistory: Sendable {
         configuration.options.tlsServerName = Self.isAddress(location.host) ? nil : location.host
         do {
             let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
-            return PostgresHistory(location: location, connection: connection, logger: logger)
+            return PostgresHistory(location: location, connection: connection, logger: logger, requestTimeout: requestTimeout)
         } catch {
             throw PatchError.store(path: location.description, message: "cannot connect: " + Self.explain(error))
         }
@@ -100,7 +103,12 @@ public final class PostgresHistory: Sendable {
             if let state = info[.sqlState] { text += " [SQLSTATE \(state)]" }
             return TerminalText.neutralised(text)
         }
+        switch psql.code {
+        case .serverClosedConnection, .uncleanShutdown, .clientClosedConnection: return "the server closed the connection"
+        default: break
+        }
         if let underlying = psql.underlying {
+            if underlying is PSQLError { return explain(underlying) }
             if underlying is NIOSSLError || underlying is NIOSSLExtraError || underlying is BoringSSLError {
                 return "TLS: " + TerminalText.neutralised(String(describing: underlying))
             }
@@ -108,7 +116,6 @@ public final class PostgresHistory: Sendable {
         }
         switch psql.code {
         case .sslUnsupported: return "the server does not offer TLS (use sslmode=disable only where that is acceptable)"
-        case .serverClosedConnection, .uncleanShutdown: return "the server closed the connection"
         default: return psql.code.description
         }
     }

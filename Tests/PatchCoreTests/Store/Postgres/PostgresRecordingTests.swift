@@ -242,6 +242,20 @@ struct PostgresRecordingTests {
         let stored = try reopened.run(id: id).hosts.map(FindingIntervalsTests.normalized)
         #expect(Self.masked(try Self.json(stored.sorted { $0.name < $1.name })) == Self.masked(try Self.json(expected.sorted { $0.name < $1.name })))
     }
+
+    @Test func aServerThatStopsAnsweringFailsTheRequestInsteadOfHanging() async throws {
+        let (server, environment, url) = try await Self.server()
+        _ = server
+        let postgres = try await PostgresHistory.connect(try PostgresLocation(url: url), environment: environment, requestTimeout: 2)
+        let pid: Int = try #require(try postgres.rows("SELECT pg_backend_pid() AS pid", []).first?["pid"])
+        // The server process serving this connection stops, as a partitioned network would look: no answer, no close.
+        #expect(kill(pid_t(pid), SIGSTOP) == 0)
+        #expect { try postgres.rows("SELECT 1", []) } throws: { String(describing: $0).contains("the server gave no answer in 2 s") }
+        // The connection was given up: what follows fails at once (and a recorder turns to its journal).
+        #expect { try postgres.rows("SELECT 1", []) } throws: { String(describing: $0).contains("closed the connection") }
+        kill(pid_t(pid), SIGCONT)
+        await postgres.close()
+    }
 }
 
 @Suite("run_hosts writes")
