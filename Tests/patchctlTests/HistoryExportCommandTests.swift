@@ -82,7 +82,7 @@ struct HistoryExportCommandTests {
         }
         let (serverDocument, fileDocument) = (try withoutDatabase(fromServer.stdout), try withoutDatabase(fromFile.stdout))
         #expect(fromServer.status == fromFile.status && serverDocument == fileDocument, "\(fromServer.stderr)")
-        let report = try CLI.run(["history", "prune", "--older-than", "400d", "--db", url], environment: environment)
+        let report = try CLI.run(["advisories", "status", "--db", url], environment: environment)
         #expect(report.status == 1 && report.stderr.contains("`scan`, `exec`, `deploy` and `discover` record"), "\(report.stderr)")
         let unreachable = try CLI.run(["history", "export", "--db", db, "--to", "postgres://patchctl@localhost:1/fleet"], environment: environment)
         #expect(unreachable.status == 1 && unreachable.stderr.contains("cannot connect"), "\(unreachable.stderr)")

@@ -60,7 +60,7 @@ extension HistoryStore {
     /// What a PostgreSQL history can do today, for the commands that cannot yet use one.
     static let postgresScope = "on a PostgreSQL history, `scan`, `exec`, `deploy` and `discover` record; `approve`, `reject`, `defer`, `exception` and "
         + "`hosts retire|unretire` decide; `history`, `history show`, `history events`, `approvals`, `hosts`, `diff`, `metrics` and every "
-        + "`report` read; `history export --to` "
+        + "`report` read; `history prune|migrate` keep it; `history export --to` "
         + "fills one; this command needs an SQLite history for now (docs/history.md)"
 
     /// Whether this history is a PostgreSQL database.

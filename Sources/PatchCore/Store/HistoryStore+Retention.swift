@@ -34,9 +34,9 @@ extension HistoryStore {
     /// the freed pages back to the file system. Open intervals still seen after the cut keep their
     /// true first sighting. Approvals, deferrals, exceptions and advisory data are state, not history: kept.
     public func prune(before cutoff: Date, dryRun: Bool, user: String, now: Date = Date()) throws -> PruneResult {
-        let sizeBefore = (try? Self.fileSize(path)) ?? 0
-        var result = try write { db -> PruneResult in
-            let count = { (sql: String) throws -> Int in try Int.fetchOne(db, sql: sql, arguments: [cutoff]) ?? 0 }
+        let sizeBefore = isPostgres ? 0 : (try? Self.fileSize(path)) ?? 0
+        var result = try recording { db -> PruneResult in
+            let count = { (sql: String) throws -> Int in try db.rows(sql.replacingOccurrences(of: "COUNT(*)", with: "COUNT(*) AS n"), arguments: [cutoff]).first?["n"] ?? 0 }
             var result = PruneResult(
                 before: cutoff,
                 runs: try count("SELECT COUNT(*) FROM runs WHERE started_at < ?"),
@@ -46,24 +46,25 @@ extension HistoryStore {
                 events: try count("SELECT COUNT(*) FROM events WHERE at < ?"), bytesFreed: 0, dryRun: dryRun)
             guard !dryRun else { return result }
             // run_hosts, command_results, deploy_hosts and deploy_packages follow through ON DELETE CASCADE.
-            try db.execute(sql: "DELETE FROM runs WHERE started_at < ?", arguments: [cutoff])
-            try db.execute(sql: "DELETE FROM finding_intervals WHERE last_at < ?", arguments: [cutoff])
-            try db.execute(sql: "DELETE FROM unfixed_cve_intervals WHERE last_at < ?", arguments: [cutoff])
-            try db.execute(sql: "DELETE FROM events WHERE at < ?", arguments: [cutoff])
-            let earlier = try Date.fetchOne(db, sql: "SELECT value FROM history_meta WHERE key = 'pruned_before'")
+            for sql in ["DELETE FROM runs WHERE started_at < ?", "DELETE FROM finding_intervals WHERE last_at < ?",
+                        "DELETE FROM unfixed_cve_intervals WHERE last_at < ?", "DELETE FROM events WHERE at < ?"] {
+                try db.execute(sql, arguments: [cutoff])
+            }
+            let earlier: Date? = try db.rows("SELECT value FROM history_meta WHERE key = 'pruned_before'", []).first?["value"]
             // A later prune with an earlier date deleted nothing new before the first one's cut.
             let boundary = max(cutoff, earlier ?? cutoff)
-            try db.execute(sql: """
+            try db.execute("""
                 INSERT INTO history_meta (key, value) VALUES ('pruned_before', ?), ('pruned_at', ?)
                 ON CONFLICT (key) DO UPDATE SET value = excluded.value
                 """, arguments: [boundary, now])
             let detail = "deleted \(result.runs) runs (\(result.hostRecords) host records), \(result.findingIntervals) finding intervals, "
                 + "\(result.unfixedCVEIntervals) unfixed-CVE intervals and \(result.events) events that started before \(JSONOutput.timestamp(cutoff))"
-            try Self.insert(EventRecord(at: now, user: user, action: .historyPrune, detail: detail), db)
+            try Self.insert(EventRecord(at: now, user: user, action: .historyPrune, detail: detail), into: db)
             result.before = cutoff
             return result
         }
-        guard !dryRun else { return result }
+        // PostgreSQL's autovacuum makes the space reusable; the file to shrink is SQLite's.
+        guard !dryRun, !isPostgres else { return result }
         try pool.writeWithoutTransaction { db in
             // Files from before migration v10's conversion may lack incremental vacuum: one full VACUUM sets it.
             if try Int.fetchOne(db, sql: "PRAGMA auto_vacuum") != 2 {

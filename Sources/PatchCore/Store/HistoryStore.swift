@@ -217,7 +217,11 @@ public final class HistoryStore: Sendable {
 
     /// The last migration applied to this history.
     public func schemaVersion() throws -> String? {
-        try read { try Self.migrator.appliedMigrations($0).last }
+        if isPostgres {
+            let applied = Set(try rows("SELECT identifier FROM patchctl_migrations").map { $0["identifier"] as String })
+            return Self.migrator.migrations.last { applied.contains($0) }
+        }
+        return try read { try Self.migrator.appliedMigrations($0).last }
     }
 
     static func lastAppliedMigration(_ path: String) throws -> String? {

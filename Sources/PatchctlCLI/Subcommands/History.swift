@@ -13,8 +13,9 @@ extension Patchctl {
         static let lastRange = 1...100_000
 
         /// Opens a history that exists for writing: pruning or migrating nothing must not create an empty database.
-        static func existing(_ path: String) throws -> HistoryStore {
-            try HistoryStore.refuseURL(path)
+        static func existing(_ path: String) async throws -> HistoryStore {
+            // A PostgreSQL history is brought up to date by connecting; it need not have runs.
+            if PostgresLocation.isURL(path) { return try await HistoryStore.open(recording: path, environment: Settings.environment) }
             guard FileManager.default.fileExists(atPath: path) else {
                 throw PatchError.store(path: path, message: "no history database here: nothing has been recorded yet (run `patchctl scan` first, or pass --db)")
             }
@@ -161,7 +162,7 @@ extension Patchctl.History {
             let environment = Settings.environment
             let now = Date()
             let cutoff = ReportDate.parseStart(olderThan, end: now) ?? now
-            let store = try Patchctl.History.existing(outputOptions.databasePath(environment: environment))
+            let store = try await Patchctl.History.existing(outputOptions.databasePath(environment: environment))
             let result = try store.prune(before: cutoff, dryRun: dryRun, user: LocalUser.current(environment: environment), now: now)
             try Output.print(one: result, as: outputOptions.output) { TableReport.prune(result) }
         }
@@ -181,9 +182,9 @@ extension Patchctl.History {
         func run() async throws {
             let path = database.path(environment: Settings.environment)
             let started = Date()
-            let store = try Patchctl.History.existing(path)
+            let store = try await Patchctl.History.existing(path)
             let migration = try store.schemaVersion() ?? "?"
-            Terminal.write("\(path): schema '\(migration)' (\(String(format: "%.1f", Date().timeIntervalSince(started))) s)\n")
+            Terminal.write("\(store.path): schema '\(migration)' (\(String(format: "%.1f", Date().timeIntervalSince(started))) s)\n")
         }
     }
 

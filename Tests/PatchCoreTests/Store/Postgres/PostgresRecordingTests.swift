@@ -148,6 +148,17 @@ struct PostgresRecordingTests {
         // By column name: a PostgreSQL row's columns come in no particular order.
         func named(_ rows: [Row]) -> [[String: DatabaseValue]] { rows.map { Dictionary($0.map { ($0, $1) }, uniquingKeysWith: { first, _ in first }) } }
         #expect(named(try sqlite.store.rows(closings)) == named(try postgres.store.rows(closings)))
+        // Pruning cuts both alike: the same runs, intervals and events go, the cut is an event, and a
+        // report reaching before it says so.
+        var pruned = try sqlite.store.prune(before: G.day(4), dryRun: false, user: "tester", now: G.day(12))
+        let twinPruned = try postgres.store.prune(before: G.day(4), dryRun: false, user: "tester", now: G.day(12))
+        pruned.bytesFreed = 0
+        #expect(pruned == twinPruned && pruned.runs >= 4 && pruned.findingIntervals > 0)
+        #expect(Set(try sqlite.store.runs(limit: 1000).map { rename[$0.runId] ?? $0.runId }) == Set(try postgres.store.runs(limit: 1000).map(\.runId)))
+        #expect(try postgres.store.retentionWarnings(periodFrom: G.day(1)) == sqlite.store.retentionWarnings(periodFrom: G.day(1)))
+        #expect(try !postgres.store.retentionWarnings(periodFrom: G.day(1)).isEmpty)
+        #expect(try postgres.store.events(limit: 5).first?.action == .historyPrune)
+
         // Exec output arrives byte for byte.
         let stored = try await server.admin("SELECT encode(convert_to(stdout, 'UTF8'), 'hex') FROM command_results", database: "fleet")
         #expect(stored.trimmingCharacters(in: .whitespacesAndNewlines) == Data(output.utf8).map { String(format: "%02x", $0) }.joined())
