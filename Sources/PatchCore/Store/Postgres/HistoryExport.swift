@@ -71,7 +71,7 @@ public enum HistoryExport {
             defer { feed.cancel() }
 
             var expectations: [(table: PostgresSchema.Table, count: Int, digest: RowDigest)] = []
-            return try await history.inTransaction {
+            var summary = try await history.inTransaction {
                 // The copied runs keep their stored summaries: the triggers that mark them stale when a host is
                 // added are for recording, not for copying what was already summarized (transactional: back on at commit).
                 try await history.execute("ALTER TABLE run_hosts DISABLE TRIGGER USER")
@@ -120,6 +120,11 @@ public enum HistoryExport {
                     """)
                 return Summary(source: path, target: history.location.description, tables: copies, runs: runs, seconds: Date().timeIntervalSince(started))
             }
+            // Freshly copied tables have no statistics until autovacuum gets to them: the planner would
+            // then scan where an index serves (a 1,000-host diff took 53 s instead of 3.4 s).
+            try await history.execute("ANALYZE")
+            summary.seconds = Date().timeIntervalSince(started)
+            return summary
         }
     }
 

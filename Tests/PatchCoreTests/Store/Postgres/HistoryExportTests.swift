@@ -76,6 +76,9 @@ struct HistoryExportTests {
         }
         #expect(columns.split(separator: "\n").map(String.init) == sqliteColumns.sorted())
 
+        // The copied tables have planner statistics (ANALYZE after the commit): reltuples is -1 until a table is analyzed.
+        let analyzed = try await server.admin("SELECT reltuples FROM pg_class WHERE relname = 'run_hosts'", database: "history")
+        #expect((Double(analyzed.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1) > 0, "\(analyzed)")
         // Runs keep their stored summaries (the triggers are for recording, not for copying).
         #expect(try await server.admin("SELECT COUNT(*) FROM runs WHERE host_count IS NULL", database: "history").hasPrefix("0"))
         // Read back through patchctl's own reading queries: both stores answer alike, run by run.
