@@ -89,15 +89,12 @@ enum FindingIntervals {
         let insert = """
             INSERT INTO \(table.name) (host, \(columns), first_seq, last_seq, first_run, last_run, first_at, last_at\(extras))
             VALUES (?, \(Array(repeating: "?", count: table.identity.count + 6 + extraColumns.count).joined(separator: ", ")))
-            RETURNING id
             """
         for index in opened {
-            let inserted = try db.rows(insert, [sighting.host.databaseValue] + rows[index] + [
+            ids[index] = try db.insertReturningID(insert, [sighting.host.databaseValue] + rows[index] + [
                 sighting.seq.databaseValue, sighting.seq.databaseValue, sighting.runId.databaseValue, sighting.runId.databaseValue,
                 sighting.at.databaseValue, sighting.at.databaseValue,
             ] + (try extra(index)))
-            guard let id: Int64 = inserted.first?["id"] else { throw PatchError.store(path: db.source, message: "an insert into \(table.name) returned no id") }
-            ids[index] = id
         }
         return ids
     }

@@ -33,11 +33,15 @@ extension HistoryWriter {
     }
 
     /// Runs an `INSERT … RETURNING id` and gives the new row's id.
-    func insertReturningID(_ sql: String, arguments: [(any DatabaseValueConvertible)?]) throws -> Int64 {
-        guard let id: Int64 = try rows(sql + " RETURNING id", arguments: arguments).first?["id"] else {
+    func insertReturningID(_ sql: String, _ arguments: [DatabaseValue]) throws -> Int64 {
+        guard let id: Int64 = try rows(sql + " RETURNING id", arguments).first?["id"] else {
             throw PatchError.store(path: source, message: "an insert returned no id")
         }
         return id
+    }
+
+    func insertReturningID(_ sql: String, arguments: [(any DatabaseValueConvertible)?]) throws -> Int64 {
+        try insertReturningID(sql, arguments.map { $0?.databaseValue ?? .null })
     }
 }
 

@@ -39,7 +39,10 @@ extension HistoryStore {
         let postgres = try await PostgresHistory.connect(try PostgresLocation(url: location), environment: environment)
         do {
             _ = try await postgres.view()
-            return HistoryStore(postgres: postgres, controller: .thisMachine, journal: "", recovered: [], readOnly: true)
+            // Records this controller could not write yet are said, as for an SQLite history.
+            let journal = HistoryJournal.path(forPostgres: postgres.location, environment: environment)
+            let pending = ((try? fileSize(journal)) ?? 0) > 0 ? journal : nil
+            return HistoryStore(postgres: postgres, controller: .thisMachine, journal: journal, recovered: [], readOnly: true, pendingJournal: pending)
         } catch {
             await postgres.close()
             throw error
@@ -102,12 +105,6 @@ extension HistoryStore {
 }
 
 extension HistoryJournal {
-    /// This controller's journal for a PostgreSQL history when it holds records not yet imported.
-    public static func pending(forPostgres location: PostgresLocation, environment: [String: String]) -> String? {
-        let path = path(forPostgres: location, environment: environment)
-        return ((try? HistoryStore.fileSize(path)) ?? 0) > 0 ? path : nil
-    }
-
     /// A PostgreSQL history's fallback journal lives on the controller, in its state folder (the
     /// folder its own SQLite history would have), named for the database it belongs to.
     static func path(forPostgres location: PostgresLocation, environment: [String: String]) -> String {

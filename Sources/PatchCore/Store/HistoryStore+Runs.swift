@@ -105,10 +105,6 @@ extension HistoryStore {
         try withView { try $0.resolveRun(id) }
     }
 
-    static func findRun(_ db: Database, _ id: String, path: String) throws -> Row {
-        try HistoryView(SQLiteConnection(db: db, source: path)).findRun(id)
-    }
-
     /// An exec run with every host's output.
     public func execRun(id: String) throws -> ExecRun {
         try withView { try $0.execRun(id: id) }

@@ -30,7 +30,7 @@ public final class HistoryStore: Sendable {
     let writeFailures = WriteFailureLatch()
     /// Runs whose records this open imported from the fallback journal (now state `incomplete`).
     public let recoveredRuns: [String]
-    /// Read-only opens: the journal beside the database when it holds records not yet imported.
+    /// Read-only opens: this history's fallback journal (beside the file, or this controller's for a PostgreSQL history) when it holds records not yet imported.
     public let pendingJournal: String?
 
     /// Opens (creating it if needed) for recording. Migrations and the journal import run under an
@@ -94,14 +94,15 @@ public final class HistoryStore: Sendable {
         }
     }
 
-    init(postgres: PostgresHistory, controller: RunController, journal: String, recovered: [String], readOnly: Bool = false) {
+    init(postgres: PostgresHistory, controller: RunController, journal: String, recovered: [String], readOnly: Bool = false,
+         pendingJournal: String? = nil) {
         path = postgres.location.description
         backend = .postgres(postgres)
         isReadOnly = readOnly
         self.controller = controller
         journalPath = journal
         recoveredRuns = recovered
-        pendingJournal = nil
+        self.pendingJournal = pendingJournal
     }
 
     deinit {

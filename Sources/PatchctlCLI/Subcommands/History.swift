@@ -24,18 +24,8 @@ extension Patchctl {
 
         /// `history`, `history show` and `history events` read a SQLite history (read-only) or a
         /// PostgreSQL one, through the same queries.
-        static func reading<T: Sendable>(_ location: String, _ body: @escaping @Sendable (HistoryView) throws -> T) async throws -> T {
-            let environment = Settings.environment
-            if PostgresLocation.isURL(location) {
-                let postgres = try PostgresLocation(url: location)
-                if let journal = HistoryJournal.pending(forPostgres: postgres, environment: environment) {
-                    Terminal.writeError("patchctl: \(journal) holds this controller's records the history could not take yet; the next scan or exec imports them\n")
-                }
-                return try await PostgresHistory.with(postgres, environment: environment) { history in
-                    try body(try await history.view())
-                }
-            }
-            let store = try HistoryStore(readOnly: location)
+        static func reading<T>(_ location: String, _ body: (HistoryView) throws -> T) async throws -> T {
+            let store = try await HistoryStore.open(reading: location, environment: Settings.environment)
             if let journal = store.pendingJournal {
                 Terminal.writeError("patchctl: \(journal) holds records history could not take yet; the next recording command imports them\n")
             }

@@ -243,6 +243,8 @@ struct PostgresRecordingTests {
         // Only the batch written before the kill is there, whole; the run still reads as running.
         #expect(try await server.admin("SELECT COUNT(*) FROM run_hosts", database: "fleet").hasPrefix("2"))
         #expect(try await server.admin("SELECT state FROM runs", database: "fleet").hasPrefix("running"))
+        // A reader on this controller is told of the records waiting in its journal, and leaves them there.
+        #expect(try await HistoryStore.open(reading: url, environment: environment).pendingJournal == journal)
         // The next recording open on this controller imports the journal: the run is whole, and says it was not written normally.
         let reopened = try await Self.store(url, environment)
         #expect(reopened.recoveredRuns == [id])
