@@ -287,6 +287,7 @@ public final class PostgresHistory: Sendable {
     public func migrate() async throws {
         let schema = PostgresSchema.current
         try await withLock("migrations", wait: 60) {
+            try await refuseForeignTables(schema)
             try await execute("CREATE TABLE IF NOT EXISTS patchctl_migrations (identifier TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
             let missing = try await appliedMigrations(use: "use").missing
             guard !missing.isEmpty else { return }
@@ -297,6 +298,25 @@ public final class PostgresHistory: Sendable {
                     _ = try await rows("INSERT INTO patchctl_migrations (identifier, applied_at) VALUES (\(migration), \(now))")
                 }
             }
+        }
+    }
+
+    /// A database that is not a patchctl history yet (no `patchctl_migrations`) but already has tables
+    /// or views named as ours (looked up in pg_class: information_schema shows only what this user
+    /// may use) belongs to someone else: never add to or alter them, as an SQLite
+    /// history never adds its schema to another program's file.
+    func refuseForeignTables(_ schema: PostgresSchema) async throws {
+        let ours = try await rows("SELECT to_regclass('patchctl_migrations') IS NOT NULL").first?.decode(Bool.self) ?? false
+        guard !ours else { return }
+        let names = schema.tables.map(\.name) + schema.views.map(\.name)
+        let taken = try await rows("""
+            SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND c.relname = ANY(\(names)) ORDER BY 1
+            """).map { try $0.decode(String.self) }
+        guard taken.isEmpty else {
+            throw PatchError.store(path: location.description, message: "not a patchctl history, and it already has tables patchctl would use ("
+                                   + taken.prefix(5).map { TerminalText.neutralised($0) }.joined(separator: ", ") + (taken.count > 5 ? ", …" : "")
+                                   + "): refusing to add patchctl's schema to it; give patchctl a database of its own")
         }
     }
 

@@ -256,6 +256,21 @@ struct PostgresRecordingTests {
         #expect(Self.masked(try Self.json(stored.sorted { $0.name < $1.name })) == Self.masked(try Self.json(expected.sorted { $0.name < $1.name })))
     }
 
+    @Test func aDatabaseWithSomeoneElsesTablesIsLeftAlone() async throws {
+        let (server, environment, url) = try await Self.server()
+        try await server.admin("CREATE TABLE runs (id INT PRIMARY KEY, owner TEXT)", database: "fleet")
+        await #expect { try await Self.store(url, environment) } throws: {
+            String(describing: $0).contains("already has tables patchctl would use (runs): refusing to add patchctl's schema")
+        }
+        // Nothing was added or altered: no patchctl table, and the other program's table as it was.
+        let tables = try await server.admin("SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables WHERE table_schema = 'public'",
+                                            database: "fleet")
+        #expect(tables.trimmingCharacters(in: .whitespacesAndNewlines) == "runs")
+        let columns = try await server.admin("SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'runs'",
+                                             database: "fleet")
+        #expect(columns.trimmingCharacters(in: .whitespacesAndNewlines) == "id,owner")
+    }
+
     @Test func aServerThatStopsAnsweringFailsTheRequestInsteadOfHanging() async throws {
         let (server, environment, url) = try await Self.server()
         _ = server
