@@ -18,14 +18,20 @@ extension ComplianceEvaluator {
             if let earlier = patches[key], earlier.patchedAt <= patch.patchedAt { continue }
             patches[key] = patch
         }
+        let installsByHost = Dictionary(grouping: history.installs, by: \.host)
         for host in hosts.sorted() {
             let scans = (history.observations[host] ?? []).filter { $0.isScan && $0.at <= to }
             for (before, after) in zip(scans, scans.dropFirst()) where inPeriod(after.at) {
+                let earlier = before.pending ?? [], later = after.pending ?? []
+                // Findings both scans share whole (the same interval of the host's history) were not patched:
+                // only the others are looked at, and most nights there are none.
+                let changed = earlier.notShared(with: later)
+                if changed.isEmpty { continue }
                 // A finding is its package and architecture: on a multi-arch host glibc.x86_64 may be
                 // patched while glibc.i686 is still pending.
                 let identity = { (update: ReportHistory.Update) in update.package + "\n" + (update.architecture ?? "") }
-                let now = Dictionary((after.pending ?? []).map { (identity($0), $0) }, uniquingKeysWith: { first, _ in first })
-                for update in before.pending ?? [] {
+                let now = Dictionary(later.map { (identity($0), $0) }, uniquingKeysWith: { first, _ in first })
+                for update in changed {
                     if let still = now[identity(update)] {
                         // Same installed version (or unknown): not installed, at most superseded by a newer version.
                         if still.installedVersion == update.installedVersion || still.installedVersion.isEmpty || update.installedVersion.isEmpty { continue }
@@ -33,7 +39,7 @@ extension ComplianceEvaluator {
                     let key = host + "\n" + Self.key(update.package, update.availableVersion) + "\n" + (update.architecture ?? "")
                     guard patches[key] == nil else { continue }
                     // A deployment installed it in between: counted from deploy_packages above.
-                    if history.installs.contains(where: { $0.host == host && $0.package == update.package && $0.at > before.at && $0.at <= after.at }) {
+                    if installsByHost[host]?.contains(where: { $0.package == update.package && $0.at > before.at && $0.at <= after.at }) ?? false {
                         continue
                     }
                     let first = firstSeen[host]?[Self.key(update.package, update.availableVersion)]?.at ?? before.startedAt
@@ -46,8 +52,14 @@ extension ComplianceEvaluator {
         }
         // Versions, then the key (its architecture), break ties: two versions or architectures of one package
         // can be patched by the same run, and the report must not depend on the dictionary's order.
-        return patches.sorted { ($0.value.patchedAt, $0.value.host, $0.value.package, $0.value.version, $0.key)
-            < ($1.value.patchedAt, $1.value.host, $1.value.package, $1.value.version, $1.key) }.map(\.value)
+        return patches.sorted { left, right in
+            let (a, b) = (left.value, right.value)
+            if a.patchedAt != b.patchedAt { return a.patchedAt < b.patchedAt }
+            if a.host != b.host { return a.host < b.host }
+            if a.package != b.package { return a.package < b.package }
+            if a.version != b.version { return a.version < b.version }
+            return left.key < right.key
+        }.map(\.value)
     }
 
     /// Days with one decimal.

@@ -25,15 +25,32 @@ struct ComplianceEvaluator: Sendable {
         self.exceptions = exceptions
         self.deployPolicy = deployPolicy
         // Scans' first sightings come from all history; deployments' own scans can only add earlier ones.
+        // In effect: every contact's updates in order, each taken where none as early is known. A host's
+        // scans share one table of its intervals, so each interval is first reduced to its earliest
+        // sighting (ties: the first in order), without making its key for every scan that lists it.
         var firstSeen = history.firstSeen
         for (host, observations) in history.observations {
-            var seen = firstSeen[host] ?? [:]
-            for observation in observations {
-                for update in observation.seen {
-                    let key = Self.key(update.package, update.availableVersion)
-                    if let earlier = seen[key], earlier.at <= observation.startedAt { continue }
-                    seen[key] = Sighting(at: observation.startedAt, runId: observation.runId, security: update.security)
+            var tables: [ObjectIdentifier: ReportHistory.Updates.Table] = [:]
+            var earliest: [ObjectIdentifier: [UInt32: (at: Date, index: Int, offset: Int)]] = [:]
+            for (index, observation) in observations.enumerated() {
+                let id = ObjectIdentifier(observation.seen.table)
+                tables[id] = observation.seen.table
+                for (offset, position) in observation.seen.positions.enumerated() {
+                    if let known = earliest[id]?[position], known.at <= observation.startedAt { continue }
+                    earliest[id, default: [:]][position] = (observation.startedAt, index, offset)
                 }
+            }
+            var candidates: [(index: Int, offset: Int, update: ReportHistory.Update)] = []
+            for (id, positions) in earliest {
+                for (position, first) in positions { candidates.append((first.index, first.offset, tables[id]!.updates[Int(position)])) }
+            }
+            candidates.sort { ($0.index, $0.offset) < ($1.index, $1.offset) }
+            var seen = firstSeen[host] ?? [:]
+            for candidate in candidates {
+                let observation = observations[candidate.index], update = candidate.update
+                let key = Self.key(update.package, update.availableVersion)
+                if let earlier = seen[key], earlier.at <= observation.startedAt { continue }
+                seen[key] = Sighting(at: observation.startedAt, runId: observation.runId, security: update.security)
             }
             firstSeen[host] = seen
         }

@@ -189,26 +189,33 @@ extension ComplianceReport {
     /// Each day's hosts are those of `scope` not retired at its moment.
     static func trendPoints(evaluator: ComplianceEvaluator, hosts scope: [(name: String, groups: [String])], retirements: RetirementTimeline = .empty,
                             from: Date, to: Date) -> [TrendPoint] {
-        var points: [TrendPoint] = []
+        var days: [Date] = []
         var day = ReportDate.startOfDay(from)
         while day <= to {
-            let at = min(day.addingTimeInterval(86_399), to)
-            let hosts = scope.filter { !retirements.isRetired($0.name, at: at) }
-            guard hosts.contains(where: { !evaluator.observations(of: $0.name, at: at).isEmpty }) else {
-                points.append(TrendPoint(day: ReportDate.day(day), at: at, hosts: hosts.count, scanned: 0, compliant: nil,
-                                         percentCompliant: nil, overdue: nil, missingSecurity: nil))
-                day = day.addingTimeInterval(86_400)
-                continue
-            }
-            let entries = hosts.map { evaluator.evaluate(host: $0.name, groups: $0.groups, at: at) }
-            let compliant = entries.filter(\.compliant).count
-            let missing = missingTotal(entries)
-            points.append(TrendPoint(day: ReportDate.day(day), at: at, hosts: entries.count, scanned: entries.filter { $0.lastScan != nil }.count,
-                                     compliant: compliant, percentCompliant: percent(compliant, of: entries.count),
-                                     overdue: missing.overdue, missingSecurity: missing.security))
+            days.append(day)
             day = day.addingTimeInterval(86_400)
         }
-        return points
+        let moments = days.map { min($0.addingTimeInterval(86_399), to) }
+        // Host by host over every day, then summed day by day: each scan's deadlines are read once.
+        let standings = scope.map { evaluator.standings(of: $0.name, at: moments) }
+        return days.indices.map { index in
+            let at = moments[index]
+            let hosts = scope.indices.filter { !retirements.isRetired(scope[$0].name, at: at) }
+            guard hosts.contains(where: { standings[$0][index].contacted }) else {
+                return TrendPoint(day: ReportDate.day(days[index]), at: at, hosts: hosts.count, scanned: 0, compliant: nil,
+                                  percentCompliant: nil, overdue: nil, missingSecurity: nil)
+            }
+            var scanned = 0, compliant = 0, overdue = 0, security = 0
+            for host in hosts {
+                let standing = standings[host][index]
+                if standing.scanned { scanned += 1 }
+                if standing.compliant { compliant += 1 }
+                overdue += standing.overdue
+                security += standing.security
+            }
+            return TrendPoint(day: ReportDate.day(days[index]), at: at, hosts: hosts.count, scanned: scanned, compliant: compliant,
+                              percentCompliant: percent(compliant, of: hosts.count), overdue: overdue, missingSecurity: security)
+        }
     }
 
     /// What an auditor needs about the hosts left out as retired: how many, when, and where to look.

@@ -71,9 +71,9 @@ public struct ReportHistory: Sendable {
         public var rebootRequired: Bool?
         /// What was still pending when the host finished; nil when the run learned nothing
         /// about packages (unreachable, or a deployment that failed before its scan).
-        public var pending: [Update]?
+        public var pending: Updates?
         /// Everything the run's scan listed (a deployment: before installing), for "first seen".
-        public var seen: [Update]
+        public var seen: Updates
         public var deployment: DeployJob?
 
         /// The run established the host's package state: a successful scan for compliance.
@@ -113,6 +113,48 @@ public struct ReportHistory: Sendable {
     }
 
     public var hostNames: [String] { observations.keys.sorted() }
+}
+
+extension ReportHistory {
+    /// A contact's updates. Nightly scans of a host list mostly the same findings, so the scans a
+    /// report reads share one table of their host's intervals and each keeps only indices into it:
+    /// a month of 1,000 hosts is 30,000 lists of ~20 updates, not 600,000 copies of them.
+    public struct Updates: RandomAccessCollection, Equatable, Sendable, ExpressibleByArrayLiteral {
+        /// Immutable once made, shared by every list of one host.
+        final class Table: Sendable {
+            let updates: [Update]
+            init(_ updates: [Update]) { self.updates = updates }
+        }
+
+        let table: Table
+        let positions: [UInt32]
+
+        /// `positions` index `table`, in the list's order.
+        init(table: Table, positions: [UInt32]) {
+            self.table = table
+            self.positions = positions
+        }
+
+        public init(_ updates: [Update]) {
+            self.init(table: Table(updates), positions: (0..<UInt32(updates.count)).map { $0 })
+        }
+
+        public init(arrayLiteral updates: Update...) { self.init(updates) }
+
+        public var startIndex: Int { 0 }
+        public var endIndex: Int { positions.count }
+        public subscript(position: Int) -> Update { table.updates[Int(positions[position])] }
+
+        public static func == (left: Updates, right: Updates) -> Bool { left.elementsEqual(right) }
+
+        /// The updates of this list that `other` does not hold from the same table (all of them when the
+        /// two lists were not read from one host's intervals): what may have changed between two scans.
+        func notShared(with other: Updates) -> [Update] {
+            guard table === other.table else { return Array(self) }
+            let kept = Set(other.positions)
+            return positions.compactMap { kept.contains($0) ? nil : table.updates[Int($0)] }
+        }
+    }
 }
 
 extension ReportHistory.Update {

@@ -35,7 +35,9 @@ extension HistoryStore {
                 """
             // Each successful scan's place in its host's sequence, by "run\nhost".
             var sequence: [String: Int64] = [:]
-            let observation = { (row: Row) throws -> ReportHistory.Observation in
+            var contactIndex = ColumnIndex()
+            let observation = { (whole: Row) throws -> ReportHistory.Observation in
+                let row = contactIndex(whole)
                 if let seq: Int64 = row["scan_seq"] { sequence[(row["run_id"] as String) + "\n" + (row["host"] as String)] = seq }
                 var os: OSInfo?
                 if let family: String = row["os_family"] {
@@ -43,7 +45,7 @@ extension HistoryStore {
                                 version: row["os_version"] ?? "", codename: row["os_codename"], kernel: row["kernel"], architecture: row["architecture"])
                 }
                 return ReportHistory.Observation(
-                    runId: row["run_id"], kind: try row.decode(RunKind.self, forColumn: "kind"), policy: row["policy"], startedAt: row["started_at"], at: row["finished_at"],
+                    runId: row["run_id"], kind: try whole.decode(RunKind.self, forColumn: "kind"), policy: row["policy"], startedAt: row["started_at"], at: row["finished_at"],
                     status: HostStatus(rawValue: row["status"]) ?? .error, error: row["error"], os: os, rebootRequired: row["reboot_required"],
                     pending: nil, seen: [], deployment: nil)
             }
@@ -82,7 +84,7 @@ extension HistoryStore {
             // The pending updates of the scans read in detail, from the intervals of each host that reach into
             // them: one range query per host (finding_intervals_by_seq) however many of its scans the period holds,
             // and each interval made into an update once.
-            var findings: [String: [ReportHistory.Update]] = [:]
+            var findings: [String: ReportHistory.Updates] = [:]
             // First sightings: runs that started after `date` cannot have been seen by then.
             var firstSeen: [String: [String: ReportHistory.Sighting]] = [:]
             let bound = Self.runIDBound(date)
@@ -100,11 +102,13 @@ extension HistoryStore {
                 SELECT c.interval_id, c.cve, c.severity, c.kev FROM finding_intervals i JOIN finding_interval_cves c ON c.interval_id = i.id
                 WHERE i.host = ? AND i.last_seq >= ? AND i.first_seq <= ? ORDER BY c.interval_id, c.cve
                 """
+            // Columns by name: a PostgreSQL row's come in no particular order.
+            var cveIndex = ColumnIndex(), intervalIndex = ColumnIndex()
             for (host, scans) in scansOf {
                 let low = scans.map(\.seq).min()!, high = scans.map(\.seq).max()!
                 var matched: [Int64: (ids: [String], severity: Severity?, kev: Bool)] = [:]
-                // Columns by name: a PostgreSQL row's come in no particular order.
-                for row in try db.rows(cveRows, arguments: [host, low, high]) {
+                for whole in try db.rows(cveRows, arguments: [host, low, high]) {
+                    let row = cveIndex(whole)
                     let id: Int64 = row["interval_id"]
                     var entry = matched[id] ?? ([], nil, false)
                     entry.ids.append(row["cve"])
@@ -113,7 +117,8 @@ extension HistoryStore {
                     matched[id] = entry
                 }
                 var intervals: [(first: Int64, last: Int64, update: ReportHistory.Update)] = []
-                for row in try db.rows(intervalRows, arguments: [host, low, high]) {
+                for whole in try db.rows(intervalRows, arguments: [host, low, high]) {
+                    let row = intervalIndex(whole)
                     let package: String = row["package"], available: String = row["available_version"]
                     // Each version's first sighting rides on its intervals (see FindingIntervals).
                     let version = package + "@" + available
@@ -133,8 +138,11 @@ extension HistoryStore {
                     intervals.append((row["first_seq"], row["last_seq"], update))
                 }
                 intervals.sort { ($0.update.package, $0.update.architecture ?? "") < ($1.update.package, $1.update.architecture ?? "") }
+                // One table per host; each scan keeps the positions of the intervals that cover it.
+                let table = ReportHistory.Updates.Table(intervals.map(\.update))
                 for (seq, key) in scans {
-                    findings[key] = intervals.compactMap { $0.first <= seq && seq <= $0.last ? $0.update : nil }
+                    let positions = intervals.indices.compactMap { intervals[$0].first <= seq && seq <= intervals[$0].last ? UInt32($0) : nil }
+                    findings[key] = ReportHistory.Updates(table: table, positions: positions)
                 }
             }
             var documents: [String: DeployHostRecord] = [:]
@@ -173,8 +181,11 @@ extension HistoryStore {
                 }
             }
 
+            let documentHosts = Set(documents.keys.map { String($0.split(separator: "\n", maxSplits: 1).last ?? "") })
             for (host, contacts) in observations {
                 var list = contacts
+                // What earlier contacts saw, for a deployment's document: only hosts with one need it.
+                let tracksSightings = documentHosts.contains(host)
                 var lastSeen: [String: ReportHistory.Update] = [:]
                 for index in list.indices {
                     let key = list[index].runId + "\n" + host
@@ -187,6 +198,7 @@ extension HistoryStore {
                     } else if let document = documents[key] {
                         Self.apply(document, to: &list[index], earlier: lastSeen, firstSeen: firstSeen[host] ?? [:])
                     }
+                    guard tracksSightings else { continue }
                     for update in list[index].seen { lastSeen[update.package + "@" + update.availableVersion] = update }
                 }
                 observations[host] = list
@@ -333,7 +345,7 @@ extension HistoryStore {
             seen.append(update)
             pending.append(update)
         }
-        observation.seen = seen.sorted { $0.package < $1.package }
-        observation.pending = pending.sorted { $0.package < $1.package }
+        observation.seen = ReportHistory.Updates(seen.sorted { $0.package < $1.package })
+        observation.pending = ReportHistory.Updates(pending.sorted { $0.package < $1.package })
     }
 }
