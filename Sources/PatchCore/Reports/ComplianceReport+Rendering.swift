@@ -12,6 +12,32 @@ extension ComplianceReport {
     /// The text `patchctl report KIND --format FORMAT` prints (or writes to `-o`).
     /// compliance: the whole document; hosts: the host list (JSON: an array); trend: the daily series.
     public func rendered(_ kind: ComplianceRequest.Kind, as format: ReportFormat) throws -> String {
+        var text = ""
+        try render(kind, as: format) { text += $0 }
+        return text
+    }
+
+    /// `rendered`'s text handed to `output` piece by piece: JSON and NDJSON host by host, so a large
+    /// fleet's document is never held whole, nor encoded as one tree.
+    public func render(_ kind: ComplianceRequest.Kind, as format: ReportFormat, to output: @escaping (String) throws -> Void) throws {
+        switch (kind, format) {
+        case (.compliance, .json):
+            try PrettyJSONWriter(output).write(self)
+            try output("\n")
+        case (.hosts, .json):
+            try PrettyJSONWriter(output).write(hosts)
+            try output("\n")
+        case (.compliance, .ndjson), (.hosts, .ndjson):
+            for host in hosts { try output(try JSONOutput.encode(host, pretty: false) + "\n") }
+        case (.compliance, .html), (.hosts, .html):
+            try HTMLReport.compliance(self, to: output)
+        default:
+            try output(try whole(kind, as: format))
+        }
+    }
+
+    /// The document made in one piece (JSON: one encoder pass), as the streamed one must print it.
+    func whole(_ kind: ComplianceRequest.Kind, as format: ReportFormat) throws -> String {
         switch (kind, format) {
         case (.compliance, .table): return TableReport.compliance(self)
         case (.compliance, .json): return try JSONOutput.encode(self, pretty: true) + "\n"

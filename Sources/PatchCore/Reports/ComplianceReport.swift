@@ -4,7 +4,7 @@ import Foundation
 /// fleet, group and policy figures, mean time to patch, the daily trend, the exceptions, and
 /// the evidence it was built from. Built by `ComplianceReport.build` (ComplianceReport+Building.swift);
 /// the same database and request give the same document, byte for byte.
-public struct ComplianceReport: Encodable, Sendable, Equatable {
+public struct ComplianceReport: Encodable, Sendable, Equatable, StreamedJSON {
     public var kind = "compliance"
     public var standard: ComplianceRuleSet
     public var evidence: Evidence
@@ -177,7 +177,7 @@ public struct ComplianceReport: Encodable, Sendable, Equatable {
     }
 
     /// First seen → installed, over the report's period.
-    public struct TimeToPatch: Encodable, Sendable, Equatable {
+    public struct TimeToPatch: Encodable, Sendable, Equatable, StreamedJSON {
         public var patched: Int
         /// Nil when nothing was patched in the period.
         public var meanDays: Double?
@@ -223,8 +223,8 @@ public struct ComplianceReport: Encodable, Sendable, Equatable {
             try c.encode(package, forKey: .package)
             try c.encode(version, forKey: .version)
             try c.encode(security, forKey: .security)
-            try c.encode(firstSeen, forKey: .firstSeen)
-            try c.encode(patchedAt, forKey: .patchedAt)
+            try c.encode(JSONOutput.timestamp(firstSeen), forKey: .firstSeen)
+            try c.encode(JSONOutput.timestamp(patchedAt), forKey: .patchedAt)
             try c.encode(days, forKey: .days)
             try c.encode(via, forKey: .via)
             try c.encode(runId, forKey: .runId)
@@ -241,7 +241,7 @@ public struct ComplianceReport: Encodable, Sendable, Equatable {
         }
     }
 
-    public struct Summary: Encodable, Sendable, Equatable {
+    public struct Summary: Encodable, Sendable, Equatable, StreamedJSON {
         public var hosts: Int
         public var compliant: Int
         public var nonCompliant: Int
@@ -288,7 +288,7 @@ public struct ComplianceReport: Encodable, Sendable, Equatable {
     }
 
     /// An inventory group's share of the fleet.
-    public struct GroupSummary: Encodable, Sendable, Equatable {
+    public struct GroupSummary: Encodable, Sendable, Equatable, StreamedJSON {
         public var name: String
         public var hosts: Int
         public var compliant: Int
@@ -322,7 +322,7 @@ public struct ComplianceReport: Encodable, Sendable, Equatable {
     }
 
     /// The hosts a policy has deployed to, and its own installs' time to patch.
-    public struct PolicySummary: Encodable, Sendable, Equatable {
+    public struct PolicySummary: Encodable, Sendable, Equatable, StreamedJSON {
         public var name: String
         public var hosts: Int
         public var compliant: Int
@@ -364,7 +364,7 @@ public struct ComplianceReport: Encodable, Sendable, Equatable {
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(day, forKey: .day)
-            try c.encode(at, forKey: .at)
+            try c.encode(JSONOutput.timestamp(at), forKey: .at)
             try c.encode(noData, forKey: .noData)
             try c.encode(hosts, forKey: .hosts)
             try c.encode(scanned, forKey: .scanned)

@@ -22,26 +22,40 @@ public enum HTMLReport {
     }
 
     public static func compliance(_ report: ComplianceReport) -> String {
+        var html = ""
+        compliance(report) { html += $0 }
+        return html
+    }
+
+    /// The page handed to `output` section by section: a fleet's page is never held whole.
+    public static func compliance(_ report: ComplianceReport, to output: (String) throws -> Void) rethrows {
         let charts = [groupChart, severityChart, ageChart, trendChart].map { draw in
             "<figure class=\"chart\">" + draw(report, Layout.chartWidth, Layout.chartHeight) + "</figure>"
         }.joined()
-        let sections = [summarySection(report), rulesSection(report), groupsSection(report), hostsSection(report), unmanagedSection(report), exposedSection(report), detailsSection(report),
-                        exceptionsSection(report), patchesSection(report), trendSection(report), evidenceSection(report)]
-        return page(report, title: "\(report.standard.name) compliance report", charts: charts, sections: sections,
-                    navigation: [("summary", "Summary"), ("rules", "Rules"), ("groups", "Groups"), ("hosts", "Hosts"), ("exposed", "Most exposed"),
-                                 ("exceptions", "Exceptions"), ("patches", "Time to patch"), ("trend", "Trend"), ("evidence", "Evidence")])
+        let sections: [(ComplianceReport) -> String] = [
+            { summarySection($0) }, { rulesSection($0) }, { groupsSection($0) }, { hostsSection($0) }, { unmanagedSection($0) },
+            { exposedSection($0) }, { detailsSection($0) }, { exceptionsSection($0) }, { patchesSection($0) }, { trendSection($0) },
+            { evidenceSection($0) },
+        ]
+        try page(report, title: "\(report.standard.name) compliance report", charts: charts, sections: sections,
+                 navigation: [("summary", "Summary"), ("rules", "Rules"), ("groups", "Groups"), ("hosts", "Hosts"), ("exposed", "Most exposed"),
+                              ("exceptions", "Exceptions"), ("patches", "Time to patch"), ("trend", "Trend"), ("evidence", "Evidence")], to: output)
     }
 
     public static func trend(_ report: ComplianceReport) -> String {
         let wide = Layout.chartFrame(0, wide: true)
         let chart = "<figure class=\"chart wide\">" + trendChart(report, width: wide.width, height: wide.height) + "</figure>"
-        return page(report, title: "\(report.standard.name) compliance trend", charts: chart, sections: [trendSection(report), evidenceSection(report)],
-                    navigation: [("trend", "Trend"), ("evidence", "Evidence")])
+        var html = ""
+        page(report, title: "\(report.standard.name) compliance trend", charts: chart, sections: [{ trendSection($0) }, { evidenceSection($0) }],
+             navigation: [("trend", "Trend"), ("evidence", "Evidence")]) { html += $0 }
+        return html
     }
 
     // MARK: Page
 
-    static func page(_ report: ComplianceReport, title: String, charts: String, sections: [String], navigation: [(String, String)]) -> String {
+    /// The page around `sections`, each made and handed to `output` in turn.
+    static func page(_ report: ComplianceReport, title: String, charts: String, sections: [(ComplianceReport) -> String], navigation: [(String, String)],
+                     to output: (String) throws -> Void) rethrows {
         let s = report.summary
         let asOf = JSONOutput.timestamp(report.evidence.generatedAt)
         var html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -64,8 +78,11 @@ public enum HTMLReport {
         html += tile(String(s.stale + s.neverScanned), "stale or never scanned", metric: "stale_or_never", value: String(s.stale + s.neverScanned),
                      tone: s.stale + s.neverScanned == 0 ? "good" : "bad")
         html += "</div>\n</header>\n<section class=\"charts\">" + charts + "</section>\n"
-        html += sections.joined(separator: "\n")
-        return html + "\n</div>\n</body>\n</html>\n"
+        try output(html)
+        for (index, section) in sections.enumerated() {
+            try output((index == 0 ? "" : "\n") + section(report))
+        }
+        try output("\n</div>\n</body>\n</html>\n")
     }
 
     static func tile(_ text: String, _ label: String, metric: String, value: String, tone: String?) -> String {

@@ -74,7 +74,7 @@ struct ReportOptions: ParsableArguments {
         if !(kind == .compliance && resolvedFormat == .json) {
             for warning in report.warnings { Terminal.writeErrorLine("warning: " + warning) }
         }
-        try output.emit(try report.rendered(kind, as: resolvedFormat), headline: report.headline)
+        try output.emit(streaming: { try report.render(kind, as: resolvedFormat, to: $0) }, headline: report.headline)
     }
 }
 
@@ -101,13 +101,47 @@ struct ReportOutputOptions: ParsableArguments {
     /// Prints the rendered report, or writes it to `--output-file` and says so on stderr.
     /// A table for a file is laid out plainly: no colour, no terminal width.
     func emit(_ render: @autoclosure () throws -> String, headline: String) throws {
+        try emit(streaming: { output in try output(try render()) }, headline: headline)
+    }
+
+    /// `render` hands the document over piece by piece: it goes out in 64 KiB writes as it is made,
+    /// never held whole. A file is written beside its name and renamed into place when complete.
+    func emit(streaming render: (@escaping (String) throws -> Void) throws -> Void, headline: String) throws {
         guard let outputFile else {
-            let text = try render()
-            // Tables are text (neutralised); JSON, CSV and HTML escape their own values.
-            return resolvedFormat == .table ? Terminal.write(text) : Terminal.writeDocument(text)
+            // Tables are text (neutralised, laid out whole); JSON, CSV and HTML escape their own values.
+            guard resolvedFormat != .table else {
+                var text = ""
+                try render { text += $0 }
+                return Terminal.write(text)
+            }
+            let buffer = ChunkBuffer { Terminal.writeDocument(String(decoding: $0, as: UTF8.self)) }
+            try render { buffer.append($0) }
+            buffer.flush()
+            return
         }
-        let text = try TextLayout.$current.withValue(.plain) { try render() }
-        try Data(text.utf8).write(to: URL(fileURLWithPath: outputFile), options: .atomic)
+        let target = URL(fileURLWithPath: outputFile)
+        let partial = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).\(getpid()).partial")
+        guard FileManager.default.createFile(atPath: partial.path, contents: nil), let handle = FileHandle(forWritingAtPath: partial.path) else {
+            throw PatchError.report(message: "cannot write \(outputFile): \(String(cString: strerror(errno)))")
+        }
+        do {
+            var failure: (any Error)?
+            let buffer = ChunkBuffer { data in
+                guard failure == nil else { return }
+                do { try handle.write(contentsOf: data) } catch { failure = error }
+            }
+            try TextLayout.$current.withValue(.plain) { try render { buffer.append($0) } }
+            buffer.flush()
+            try handle.close()
+            if let failure { throw failure }
+            guard rename(partial.path, target.path) == 0 else {
+                throw PatchError.report(message: "cannot write \(outputFile): \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            try? handle.close()
+            try? FileManager.default.removeItem(at: partial)
+            throw error
+        }
         Terminal.writeError("patchctl: wrote \(outputFile): \(headline)\n")
     }
 }

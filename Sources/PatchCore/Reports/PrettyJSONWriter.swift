@@ -1,0 +1,137 @@
+import Foundation
+
+/// A value whose pretty JSON `PrettyJSONWriter` writes member by member, and its arrays element by
+/// element: a report of 10,000 hosts goes out host by host instead of as one encoded tree.
+/// Only keyed encodings (a struct's members) are supported.
+protocol StreamedJSON: Encodable {}
+
+/// Writes pretty JSON piece by piece, byte for byte as `JSONOutput.encode(_:pretty: true)` prints the
+/// whole value: the same encoder encodes every piece that is not streamed, re-indented to its depth.
+struct PrettyJSONWriter {
+    private let encoder = JSONOutput.encoder(pretty: true)
+    private let output: (String) throws -> Void
+
+    init(_ output: @escaping (String) throws -> Void) {
+        self.output = output
+    }
+
+    func write(_ value: any Encodable, depth: Int = 0) throws {
+        if let array = value as? any EncodableArray {
+            try writeArray(array.encodableElements, depth: depth)
+        } else if let streamed = value as? any StreamedJSON {
+            // The cast looks through an Optional: a present member is written as itself.
+            try writeObject(try MemberCollector.members(of: streamed), depth: depth)
+        } else {
+            try output(Self.indented(try encoder.encode(value), depth: depth))
+        }
+    }
+
+    private func writeArray(_ elements: [any Encodable], depth: Int) throws {
+        guard !elements.isEmpty else { return try output("[\n\n" + Self.indent(depth) + "]") }
+        try output("[\n")
+        for (index, element) in elements.enumerated() {
+            try output(Self.indent(depth + 1))
+            try write(element, depth: depth + 1)
+            try output(index == elements.count - 1 ? "\n" : ",\n")
+        }
+        try output(Self.indent(depth) + "]")
+    }
+
+    private func writeObject(_ members: [(key: String, value: any Encodable)], depth: Int) throws {
+        guard !members.isEmpty else { return try output("{\n\n" + Self.indent(depth) + "}") }
+        try output("{\n")
+        // As the encoder's sortedKeys orders them.
+        let sorted = members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        for (index, member) in sorted.enumerated() {
+            try output(Self.indent(depth + 1) + String(decoding: try encoder.encode(member.key), as: UTF8.self) + " : ")
+            try write(member.value, depth: depth + 1)
+            try output(index == sorted.count - 1 ? "\n" : ",\n")
+        }
+        try output(Self.indent(depth) + "}")
+    }
+
+    private static func indent(_ depth: Int) -> String { String(repeating: "  ", count: depth) }
+
+    /// The encoder's text for a value at `depth`: every line after the first indented, blank ones left blank.
+    /// JSON strings hold no raw newline, so every newline is the encoder's own layout.
+    static func indented(_ json: Data, depth: Int) -> String {
+        guard depth > 0 else { return String(decoding: json, as: UTF8.self) }
+        let newline = UInt8(ascii: "\n"), space = UInt8(ascii: " ")
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(json.count + json.count / 8)
+        var afterNewline = false
+        for byte in json {
+            if afterNewline && byte != newline { bytes.append(contentsOf: repeatElement(space, count: 2 * depth)) }
+            bytes.append(byte)
+            afterNewline = byte == newline
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// An array whose elements the writer takes one by one.
+private protocol EncodableArray {
+    var encodableElements: [any Encodable] { get }
+}
+
+extension Array: EncodableArray where Element: Encodable {
+    fileprivate var encodableElements: [any Encodable] { map { $0 } }
+}
+
+/// Collects the members a value's `encode(to:)` gives its keyed container, unencoded.
+private final class MemberCollector: Encoder {
+    var codingPath: [any CodingKey] = []
+    var userInfo: [CodingUserInfoKey: Any] = [:]
+    var members: [(key: String, value: any Encodable)] = []
+
+    static func members(of value: any Encodable) throws -> [(key: String, value: any Encodable)] {
+        let collector = MemberCollector()
+        try value.encode(to: collector)
+        return collector.members
+    }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+        KeyedEncodingContainer(Container<Key>(collector: self))
+    }
+
+    func unkeyedContainer() -> any UnkeyedEncodingContainer {
+        preconditionFailure("a StreamedJSON value encodes its members by key")
+    }
+
+    func singleValueContainer() -> any SingleValueEncodingContainer {
+        preconditionFailure("a StreamedJSON value encodes its members by key")
+    }
+
+    struct Container<Key: CodingKey>: KeyedEncodingContainerProtocol {
+        let collector: MemberCollector
+        var codingPath: [any CodingKey] { [] }
+
+        mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws { collector.members.append((key.stringValue, value)) }
+        mutating func encodeNil(forKey key: Key) throws { collector.members.append((key.stringValue, String?.none)) }
+        mutating func encode(_ value: Bool, forKey key: Key) throws { collector.members.append((key.stringValue, value)) }
+        mutating func encode(_ value: String, forKey key: Key) throws { collector.members.append((key.stringValue, value)) }
+        mutating func encode(_ value: Double, forKey key: Key) throws { collector.members.append((key.stringValue, value)) }
+        mutating func encode(_ value: Float, forKey key: Key) throws { collector.members.append((key.stringValue, value)) }
+        mutating func encode(_ value: Int, forKey key: Key) throws { collector.members.append((key.stringValue, value)) }
+        mutating func encode(_ value: Int8, forKey key: Key) throws { collector.members.append((key.stringValue, value)) }
+        mutating func encode(_ value: Int16, forKey key: Key) throws { collector.members.append((key.stringValue, value)) }
+        mutating func encode(_ value: Int32, forKey key: Key) throws { collector.members.append((key.stringValue, value)) }
+        mutating func encode(_ value: Int64, forKey key: Key) throws { collector.members.append((key.stringValue, value)) }
+        mutating func encode(_ value: UInt, forKey key: Key) throws { collector.members.append((key.stringValue, value)) }
+        mutating func encode(_ value: UInt8, forKey key: Key) throws { collector.members.append((key.stringValue, value)) }
+        mutating func encode(_ value: UInt16, forKey key: Key) throws { collector.members.append((key.stringValue, value)) }
+        mutating func encode(_ value: UInt32, forKey key: Key) throws { collector.members.append((key.stringValue, value)) }
+        mutating func encode(_ value: UInt64, forKey key: Key) throws { collector.members.append((key.stringValue, value)) }
+
+        mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
+            preconditionFailure("a StreamedJSON value encodes whole members")
+        }
+
+        mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
+            preconditionFailure("a StreamedJSON value encodes whole members")
+        }
+
+        mutating func superEncoder() -> any Encoder { preconditionFailure("a StreamedJSON value encodes whole members") }
+        mutating func superEncoder(forKey key: Key) -> any Encoder { preconditionFailure("a StreamedJSON value encodes whole members") }
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import GRDB
+import Testing
+@testable import PatchCore
+
+/// Reports go out piece by piece (host by host, patch by patch) and must print exactly what one
+/// encoder pass over the whole document prints.
+@Suite("Streamed report JSON")
+struct PrettyJSONWriterTests {
+    typealias G = GeneratedHistory
+
+    @Test func streamedReportsPrintWhatOneEncoderPassPrints() throws {
+        let (fleet, inventory, _) = try G.fleet()
+        let random = try ComplianceStandingTests.randomHistory(seed: 11)
+        let reports = [
+            try ComplianceReport.build(fleet.request(asOf: G.day(40, hour: 12), inventory: inventory, staleDays: 20)),
+            try ComplianceReport.build(fleet.request(asOf: G.day(40, hour: 12), staleDays: 20)),
+            try ComplianceReport.build(fleet.request(asOf: G.day(40, hour: 12), inventory: inventory, since: "5d", staleDays: 20)),
+            try ComplianceReport.build(random.request(asOf: G.day(64), since: "30d", staleDays: 3)),
+        ]
+        #expect(reports[0].groups.count == 2 && reports[0].policies.count == 1 && !reports[0].exceptions.isEmpty)
+        #expect(reports[3].summary.timeToPatch.patches.count > 10, "patches are streamed one by one")
+        for report in reports {
+            for kind in [ComplianceRequest.Kind.compliance, .hosts, .trend] {
+                // (HTML is written section by section by the one function that makes it whole.)
+                for format in [ReportFormat.json, .ndjson] {
+                    var pieces = 0
+                    var streamed = ""
+                    try report.render(kind, as: format) { piece in
+                        pieces += 1
+                        streamed += piece
+                    }
+                    let whole = try report.whole(kind, as: format)
+                    #expect(streamed == whole, "\(kind) \(format)")
+                    if format == .json && kind != .trend { #expect(pieces > report.hosts.count, "\(kind): host by host, not whole") }
+                }
+            }
+        }
+    }
+
+    /// Empty arrays and objects, nulls, nested optionals and strings with newlines, as the encoder lays them out.
+    @Test func edgeCasesLayOutAsTheEncoderDoes() throws {
+        struct Leaf: Encodable { var text: String; var list: [Int]; var date: Date?; var nested: [String: [String]] }
+        struct Inner: StreamedJSON { var leaves: [Leaf]; var empty: [Leaf]; var maybe: Leaf?; var none: Leaf?; var number: Double? }
+        struct Outer: StreamedJSON { var inner: Inner; var inners: [Inner]; var absent: Inner?; var strings: [String]; var flag: Bool }
+        let leaf = Leaf(text: "a\nb \"c\" \u{1b}[31m", list: [], date: Date(timeIntervalSince1970: 0), nested: ["k": [], "j": ["x"]])
+        let inner = Inner(leaves: [leaf, leaf], empty: [], maybe: leaf, none: nil, number: 1.5)
+        let value = Outer(inner: inner, inners: [inner, Inner(leaves: [], empty: [], maybe: nil, none: nil, number: nil)], absent: nil,
+                          strings: ["x", "y\nz"], flag: true)
+        var streamed = ""
+        try PrettyJSONWriter { streamed += $0 }.write(value)
+        #expect(streamed == (try JSONOutput.encode(value, pretty: true)))
+    }
+
+    @Test func scansOfAHostShareTheirIntervals() {
+        let updates = (0..<4).map { ReportHistory.Update(package: "p\($0)", installedVersion: "1", availableVersion: "2", source: "s", security: true) }
+        let table = ReportHistory.Updates.Table(updates)
+        let monday = ReportHistory.Updates(table: table, positions: [0, 1, 2])
+        let tuesday = ReportHistory.Updates(table: table, positions: [1, 2, 3])
+        #expect(Array(monday) == Array(updates[0...2]) && monday == ReportHistory.Updates(Array(updates[0...2])))
+        #expect(monday.notShared(with: tuesday).map(\.package) == ["p0"])
+        // Lists from different tables share nothing, even when equal.
+        #expect(monday.notShared(with: ReportHistory.Updates(Array(updates[0...2]))).count == 3)
+    }
+
+    @Test func columnsAreReadByNameWhateverTheirOrder() {
+        var index = ColumnIndex()
+        let rows: [Row] = [["a": 1, "b": "x", "c": nil], ["c": 3, "a": 2, "b": "y"], ["b": "z", "c": nil, "a": 4]]
+        let read = rows.map { row -> String in
+            let columns = index(row)
+            let a: Int = columns["a"], b: String = columns["b"], c: Int? = columns["c"]
+            return "\(a) \(b) \(c.map(String.init) ?? "nil")"
+        }
+        #expect(read == ["1 x nil", "2 y 3", "4 z nil"])
+    }
+}
