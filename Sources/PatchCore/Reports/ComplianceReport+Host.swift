@@ -2,7 +2,7 @@ import Foundation
 
 extension ComplianceReport {
     /// One host's compliance at the report's moment, with the reasons in words.
-    public struct HostEntry: Encodable, Sendable, Equatable {
+    public struct HostEntry: Encodable, Sendable, Equatable, StreamedJSON {
         public var name: String
         /// Inventory groups (without `all`); empty without an inventory.
         public var groups: [String]
@@ -109,7 +109,7 @@ extension ComplianceReport {
     }
 
     /// One pending update of one host and how it stands against its deadline.
-    public struct Finding: Encodable, Sendable, Equatable {
+    public struct Finding: Encodable, Sendable, Equatable, PrettyJSONText {
         public enum Status: String, Encodable, Sendable {
             /// In scope and still within its deadline.
             case withinDeadline = "within_deadline"
@@ -174,6 +174,34 @@ extension ComplianceReport {
             try c.encode(exceptionId, forKey: .exceptionId)
             try c.encode(exceptionState, forKey: .exceptionState)
             try c.encode(exceptionUntil.map(JSONOutput.timestamp), forKey: .exceptionUntil)
+        }
+
+        /// `encode(to:)`'s document written directly, keys in the encoder's order (a test holds the two equal).
+        func prettyJSON(depth: Int) -> String {
+            var object = PrettyJSONObject(depth: depth)
+            object.add(CodingKeys.ageDays.rawValue, ageDays)
+            object.add(CodingKeys.availableVersion.rawValue, availableVersion)
+            object.add(CodingKeys.cves.rawValue, cves)
+            object.add(CodingKeys.daysOverdue.rawValue, daysOverdue)
+            object.add(CodingKeys.dueAt.rawValue, dueAt)
+            object.add(CodingKeys.exceptionId.rawValue, exceptionId)
+            object.add(CodingKeys.exceptionState.rawValue, exceptionState?.rawValue)
+            object.add(CodingKeys.exceptionUntil.rawValue, exceptionUntil)
+            object.add(CodingKeys.firstSeen.rawValue, firstSeen)
+            object.add(CodingKeys.firstSeenRun.rawValue, firstSeenRun)
+            object.add(CodingKeys.installedVersion.rawValue, installedVersion)
+            object.add(CodingKeys.kev.rawValue, kev)
+            object.add(CodingKeys.normalizedSeverity.rawValue, normalizedSeverity.name)
+            object.add(CodingKeys.package.rawValue, package)
+            object.add(CodingKeys.releaseAgeDays.rawValue, releaseAgeDays)
+            object.add(CodingKeys.releasedAt.rawValue, releasedAt)
+            object.add(CodingKeys.rule.rawValue, rule)
+            object.add(CodingKeys.security.rawValue, security)
+            object.add(CodingKeys.severity.rawValue, severity)
+            object.add(CodingKeys.source.rawValue, source)
+            object.add(CodingKeys.status.rawValue, status.rawValue)
+            object.add(CodingKeys.withinDays.rawValue, withinDays)
+            return object.finished()
         }
 
         enum CodingKeys: String, CodingKey {

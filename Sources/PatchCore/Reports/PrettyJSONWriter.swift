@@ -16,7 +16,19 @@ struct PrettyJSONWriter {
     }
 
     func write(_ value: any Encodable, depth: Int = 0) throws {
-        if let array = value as? any EncodableArray {
+        // Scalars and the report's bulk (its findings) are written directly; the encoder's per-value cost
+        // would be most of a large report's time.
+        if (value as? any OptionalValue)?.isNone == true {
+            try output("null")
+        } else if let text = value as? String {
+            try output(Self.quoted(text))
+        } else if let flag = value as? Bool {
+            try output(flag ? "true" : "false")
+        } else if let number = value as? Int {
+            try output(String(number))
+        } else if let written = value as? any PrettyJSONText {
+            try output(written.prettyJSON(depth: depth))
+        } else if let array = value as? any EncodableArray {
             try writeArray(array.encodableElements, depth: depth)
         } else if let streamed = value as? any StreamedJSON {
             // The cast looks through an Optional: a present member is written as itself.
@@ -52,21 +64,113 @@ struct PrettyJSONWriter {
 
     private static func indent(_ depth: Int) -> String { String(repeating: "  ", count: depth) }
 
+    /// A JSON string as the encoder writes it: quote, backslash and control characters escaped
+    /// (`\n`, `\u001b`), slashes and everything else as they are.
+    static func quoted(_ text: String) -> String {
+        var bytes: [UInt8] = [UInt8(ascii: "\"")]
+        bytes.reserveCapacity(text.utf8.count + 2)
+        let hex = Array("0123456789abcdef".utf8)
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+            case UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+            case 0x0A: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case 0x0D: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case 0x09: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case 0x08: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
+            case 0x0C: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
+            case 0x00..<0x20: bytes += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// The encoder's text for a value at `depth`: every line after the first indented, blank ones left blank.
     /// JSON strings hold no raw newline, so every newline is the encoder's own layout.
     static func indented(_ json: Data, depth: Int) -> String {
         guard depth > 0 else { return String(decoding: json, as: UTF8.self) }
         let newline = UInt8(ascii: "\n"), space = UInt8(ascii: " ")
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(json.count + json.count / 8)
-        var afterNewline = false
-        for byte in json {
-            if afterNewline && byte != newline { bytes.append(contentsOf: repeatElement(space, count: 2 * depth)) }
-            bytes.append(byte)
-            afterNewline = byte == newline
+        bytes.reserveCapacity(json.count + json.count / 4)
+        json.withUnsafeBytes { (source: UnsafeRawBufferPointer) in
+            var afterNewline = false
+            for byte in source {
+                if afterNewline && byte != newline { bytes.append(contentsOf: repeatElement(space, count: 2 * depth)) }
+                bytes.append(byte)
+                afterNewline = byte == newline
+            }
         }
         return String(decoding: bytes, as: UTF8.self)
     }
+}
+
+/// A value that writes its own pretty JSON, exactly as the encoder would lay it out at `depth`
+/// (keys sorted): for the many small objects of a large report.
+protocol PrettyJSONText: Encodable {
+    func prettyJSON(depth: Int) -> String
+}
+
+/// Builds one object for `PrettyJSONText`, member by member, given in sorted key order.
+struct PrettyJSONObject {
+    private(set) var text = "{\n"
+    private let depth: Int
+    private var first = true
+
+    init(depth: Int) {
+        self.depth = depth
+    }
+
+    private mutating func key(_ key: String) {
+        if !first { text += ",\n" }
+        first = false
+        text += String(repeating: "  ", count: depth + 1) + "\"" + key + "\" : "
+    }
+
+    mutating func add(_ name: String, _ value: String?) {
+        key(name)
+        text += value.map(PrettyJSONWriter.quoted) ?? "null"
+    }
+
+    mutating func add(_ name: String, _ value: Int?) {
+        key(name)
+        text += value.map { String($0) } ?? "null"
+    }
+
+    mutating func add(_ name: String, _ value: Int64?) {
+        key(name)
+        text += value.map { String($0) } ?? "null"
+    }
+
+    mutating func add(_ name: String, _ value: Bool) {
+        key(name)
+        text += value ? "true" : "false"
+    }
+
+    mutating func add(_ name: String, _ value: Date?) {
+        add(name, value.map(JSONOutput.timestamp))
+    }
+
+    mutating func add(_ name: String, _ values: [String]) {
+        key(name)
+        let inner = String(repeating: "  ", count: depth + 2)
+        text += values.isEmpty ? "[\n\n" : "[\n" + values.map { inner + PrettyJSONWriter.quoted($0) }.joined(separator: ",\n") + "\n"
+        text += String(repeating: "  ", count: depth + 1) + "]"
+    }
+
+    func finished() -> String {
+        text + "\n" + String(repeating: "  ", count: depth) + "}"
+    }
+}
+
+/// Lets the writer tell a missing optional member (`null`) from a present one.
+private protocol OptionalValue {
+    var isNone: Bool { get }
+}
+
+extension Optional: OptionalValue {
+    fileprivate var isNone: Bool { self == nil }
 }
 
 /// An array whose elements the writer takes one by one.

@@ -137,11 +137,16 @@ extension HistoryStore {
                     }
                     intervals.append((row["first_seq"], row["last_seq"], update))
                 }
-                intervals.sort { ($0.update.package, $0.update.architecture ?? "") < ($1.update.package, $1.update.architecture ?? "") }
+                // By package, then architecture; the order is sorted, not the intervals moved about.
+                let order = intervals.indices.sorted { a, b in
+                    let left = intervals[a].update, right = intervals[b].update
+                    return left.package != right.package ? left.package < right.package : (left.architecture ?? "") < (right.architecture ?? "")
+                }
                 // One table per host; each scan keeps the positions of the intervals that cover it.
-                let table = ReportHistory.Updates.Table(intervals.map(\.update))
+                let table = ReportHistory.Updates.Table(order.map { intervals[$0].update })
+                let spans = order.map { (first: intervals[$0].first, last: intervals[$0].last) }
                 for (seq, key) in scans {
-                    let positions = intervals.indices.compactMap { intervals[$0].first <= seq && seq <= intervals[$0].last ? UInt32($0) : nil }
+                    let positions = spans.indices.compactMap { spans[$0].first <= seq && seq <= spans[$0].last ? UInt32($0) : nil }
                     findings[key] = ReportHistory.Updates(table: table, positions: positions)
                 }
             }

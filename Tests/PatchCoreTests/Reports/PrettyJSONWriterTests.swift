@@ -12,14 +12,19 @@ struct PrettyJSONWriterTests {
     @Test func streamedReportsPrintWhatOneEncoderPassPrints() throws {
         let (fleet, inventory, _) = try G.fleet()
         let random = try ComplianceStandingTests.randomHistory(seed: 11)
+        let hostile = try G.hostile()
         let reports = [
+            // What hostile endpoints said, in every field a finding has: escaped as the encoder escapes it.
+            try ComplianceReport.build(hostile.history.request(asOf: Date(), inventory: hostile.inventory, since: "400d")),
             try ComplianceReport.build(fleet.request(asOf: G.day(40, hour: 12), inventory: inventory, staleDays: 20)),
             try ComplianceReport.build(fleet.request(asOf: G.day(40, hour: 12), staleDays: 20)),
             try ComplianceReport.build(fleet.request(asOf: G.day(40, hour: 12), inventory: inventory, since: "5d", staleDays: 20)),
             try ComplianceReport.build(random.request(asOf: G.day(64), since: "30d", staleDays: 3)),
         ]
-        #expect(reports[0].groups.count == 2 && reports[0].policies.count == 1 && !reports[0].exceptions.isEmpty)
-        #expect(reports[3].summary.timeToPatch.patches.count > 10, "patches are streamed one by one")
+        #expect(reports[0].hosts.contains { $0.updates.contains { $0.package.contains("\u{1b}") } })
+        #expect(reports[1].groups.count == 2 && reports[1].policies.count == 1 && !reports[1].exceptions.isEmpty)
+        #expect(reports[4].summary.timeToPatch.patches.count > 10, "patches are streamed one by one")
+        #expect(reports[4].hosts.flatMap(\.updates).contains { $0.exceptionId != nil && $0.dueAt != nil && $0.daysOverdue != nil })
         for report in reports {
             for kind in [ComplianceRequest.Kind.compliance, .hosts, .trend] {
                 // (HTML is written section by section by the one function that makes it whole.)
@@ -40,16 +45,40 @@ struct PrettyJSONWriterTests {
 
     /// Empty arrays and objects, nulls, nested optionals and strings with newlines, as the encoder lays them out.
     @Test func edgeCasesLayOutAsTheEncoderDoes() throws {
-        struct Leaf: Encodable { var text: String; var list: [Int]; var date: Date?; var nested: [String: [String]] }
-        struct Inner: StreamedJSON { var leaves: [Leaf]; var empty: [Leaf]; var maybe: Leaf?; var none: Leaf?; var number: Double? }
+        struct Leaf: Encodable { var text: String; var list: [Int]; var date: Date?; var nested: [String: [String]]; var empty: [String: Int] }
+        struct Inner: StreamedJSON {
+            var leaves: [Leaf]; var empty: [Leaf]; var maybe: Leaf?; var none: Leaf?; var number: Double?; var count: Int; var big: Int64
+            var yes: Bool; var no: Bool?; var word: String?; var missing: String?
+        }
         struct Outer: StreamedJSON { var inner: Inner; var inners: [Inner]; var absent: Inner?; var strings: [String]; var flag: Bool }
-        let leaf = Leaf(text: "a\nb \"c\" \u{1b}[31m", list: [], date: Date(timeIntervalSince1970: 0), nested: ["k": [], "j": ["x"]])
-        let inner = Inner(leaves: [leaf, leaf], empty: [], maybe: leaf, none: nil, number: 1.5)
-        let value = Outer(inner: inner, inners: [inner, Inner(leaves: [], empty: [], maybe: nil, none: nil, number: nil)], absent: nil,
-                          strings: ["x", "y\nz"], flag: true)
+        // Every control character, DEL, C1, quote, backslash, slash, line separators and a character outside the BMP.
+        let nasty = String(decoding: (0..<0x20).map { UInt8($0) }, as: UTF8.self) + "\u{7F}\u{85}\"\\/\u{2028}\u{2029}é😀"
+        let leaf = Leaf(text: "a\nb \"c\" \u{1b}[31m", list: [], date: Date(timeIntervalSince1970: 0), nested: ["k": [], "j": ["x"]], empty: [:])
+        let inner = Inner(leaves: [leaf, leaf], empty: [], maybe: leaf, none: nil, number: 1.5, count: -3, big: 1 << 40, yes: true, no: false,
+                          word: nasty, missing: nil)
+        let value = Outer(inner: inner, inners: [inner, Inner(leaves: [], empty: [], maybe: nil, none: nil, number: nil, count: 0, big: 0, yes: false,
+                                                              no: nil, word: "", missing: nil)], absent: nil,
+                          strings: ["x", "y\nz", nasty], flag: true)
         var streamed = ""
         try PrettyJSONWriter { streamed += $0 }.write(value)
         #expect(streamed == (try JSONOutput.encode(value, pretty: true)))
+
+        // A finding writes itself: every member set, then every optional one empty.
+        var finding = ComplianceReport.Finding(
+            package: nasty, installedVersion: "1:2.3-4", availableVersion: "1:2.3-5", source: "Debian-Security", security: true, severity: "Important",
+            firstSeen: Date(timeIntervalSince1970: 1_767_225_600.123), firstSeenRun: "20260101T000000Z-ab", ageDays: 40,
+            releasedAt: Date(timeIntervalSince1970: 1_767_000_000), releaseAgeDays: 42, rule: "critical", withinDays: 30,
+            dueAt: Date(timeIntervalSince1970: 1_769_000_000), status: .excepted, daysOverdue: 3, exceptionId: 1 << 33, exceptionState: .active,
+            exceptionUntil: Date(timeIntervalSince1970: 1_770_000_000), normalizedSeverity: .high, kev: true, cves: ["CVE-2026-1", nasty])
+        struct Holder: StreamedJSON { var findings: [ComplianceReport.Finding] }
+        var bare = finding
+        (bare.severity, bare.releasedAt, bare.releaseAgeDays, bare.rule, bare.withinDays, bare.dueAt) = (nil, nil, nil, nil, nil, nil)
+        (bare.daysOverdue, bare.exceptionId, bare.exceptionState, bare.exceptionUntil, bare.cves) = (nil, nil, nil, nil, [])
+        finding.status = .overdue
+        let holder = Holder(findings: [finding, bare])
+        var written = ""
+        try PrettyJSONWriter { written += $0 }.write(holder)
+        #expect(written == (try JSONOutput.encode(holder, pretty: true)))
     }
 
     @Test func scansOfAHostShareTheirIntervals() {
