@@ -222,12 +222,13 @@ extension HistoryStore {
                          _ observation: (Row) throws -> ReportHistory.Observation) throws -> [String: [ReportHistory.Observation]] {
         var result: [String: [ReportHistory.Observation]] = [:]
         var seen = Set<String>()
-        @discardableResult
-        func add(_ row: Row) throws -> ReportHistory.Observation {
-            let host: String = row["host"]
-            let made = try observation(row)
-            if seen.insert((row["run_id"] as String) + "\n" + host).inserted { result[host, default: []].append(made) }
-            return made
+        var hostColumn = ColumnIndex()
+        func add(_ made: ReportHistory.Observation, of row: Row) {
+            let host: String = hostColumn(row)["host"]
+            if seen.insert(made.runId + "\n" + host).inserted { result[host, default: []].append(made) }
+        }
+        func add(_ row: Row) throws {
+            add(try observation(row), of: row)
         }
         // The period: runs that may have a host finish in it (unfinished runs included), read by run id.
         let runs = try db.rows("""
@@ -264,9 +265,11 @@ extension HistoryStore {
             walk: while true {
                 let page = try db.rows(back, [host.databaseValue, offsetBound.databaseValue] + kinds + only.arguments + [16.databaseValue])
                 for row in page {
-                    offsetBound = row["run_id"]
-                    guard (row["finished_at"] as Date) < from else { continue }
-                    if try add(row).learnedPackages { break walk }
+                    let made = try observation(row)
+                    offsetBound = made.runId
+                    guard made.at < from else { continue }
+                    add(made, of: row)
+                    if made.learnedPackages { break walk }
                 }
                 if page.count < 16 { break }
             }
