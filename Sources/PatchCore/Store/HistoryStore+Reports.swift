@@ -36,16 +36,24 @@ extension HistoryStore {
             // Each successful scan's place in its host's sequence, by "run\nhost".
             var sequence: [String: Int64] = [:]
             var contactIndex = ColumnIndex()
+            // Thousands of contacts share a run id and a host's platform facts: each is kept once, not per contact.
+            var runIds: [String: String] = [:]
+            var platforms: [String: OSInfo] = [:]
             let observation = { (whole: Row) throws -> ReportHistory.Observation in
                 let row = contactIndex(whole)
-                if let seq: Int64 = row["scan_seq"] { sequence[(row["run_id"] as String) + "\n" + (row["host"] as String)] = seq }
+                let read: String = row["run_id"], host: String = row["host"]
+                let runId = runIds[read] ?? read
+                runIds[runId] = runId
+                if let seq: Int64 = row["scan_seq"] { sequence[runId + "\n" + host] = seq }
                 var os: OSInfo?
                 if let family: String = row["os_family"] {
-                    os = OSInfo(family: OSFamily(rawValue: family) ?? .unknown, id: row["os_id"] ?? "", name: row["os_name"] ?? "",
-                                version: row["os_version"] ?? "", codename: row["os_codename"], kernel: row["kernel"], architecture: row["architecture"])
+                    let made = OSInfo(family: OSFamily(rawValue: family) ?? .unknown, id: row["os_id"] ?? "", name: row["os_name"] ?? "",
+                                      version: row["os_version"] ?? "", codename: row["os_codename"], kernel: row["kernel"], architecture: row["architecture"])
+                    if platforms[host] != made { platforms[host] = made }
+                    os = platforms[host]
                 }
                 return ReportHistory.Observation(
-                    runId: row["run_id"], kind: try whole.decode(RunKind.self, forColumn: "kind"), policy: row["policy"], startedAt: row["started_at"], at: row["finished_at"],
+                    runId: runId, kind: try whole.decode(RunKind.self, forColumn: "kind"), policy: row["policy"], startedAt: row["started_at"], at: row["finished_at"],
                     status: HostStatus(rawValue: row["status"]) ?? .error, error: row["error"], os: os, rebootRequired: row["reboot_required"],
                     pending: nil, seen: [], deployment: nil)
             }
@@ -104,6 +112,8 @@ extension HistoryStore {
                 """
             // Columns by name: a PostgreSQL row's come in no particular order.
             var cveIndex = ColumnIndex(), intervalIndex = ColumnIndex()
+            // A fleet's updates come from a few dozen sources: each name is kept once.
+            var sources: [String: String] = [:]
             for (host, scans) in scansOf {
                 let low = scans.map(\.seq).min()!, high = scans.map(\.seq).max()!
                 var matched: [Int64: (ids: [String], severity: Severity?, kev: Bool)] = [:]
@@ -127,8 +137,11 @@ extension HistoryStore {
                         firstSeen[host, default: [:]][version] = ReportHistory.Sighting(at: row["version_first_at"], runId: first,
                                                                                        security: row["version_first_security"])
                     }
+                    let read: String = row["source"]
+                    let source = sources[read] ?? read
+                    sources[source] = source
                     var update = ReportHistory.Update(package: package, installedVersion: row["installed_version"], availableVersion: available,
-                                                      source: row["source"], security: row["security"], severity: row["severity"],
+                                                      source: source, security: row["security"], severity: row["severity"],
                                                       architecture: Self.architecture(row["architecture"]))
                     if let found = matched[row["id"]] {
                         update.cves = found.ids
@@ -234,11 +247,12 @@ extension HistoryStore {
         let runs = try db.rows("""
             SELECT id FROM runs r WHERE kind IN (?, ?, ?) AND started_at <= ? AND (finished_at IS NULL OR finished_at >= ?)\(only.condition("r"))
             """, kinds + [date.databaseValue, from.databaseValue] + only.arguments).map { $0["id"] as String }
-        for chunk in chunked(runs) {
+        // Run by run: the rows of one query are all held at once, and a month of 10,000 hosts is 300,000 of them.
+        for run in runs {
             for row in try db.rows("""
                 SELECT \(columns) FROM run_hosts h JOIN runs r ON r.id = h.run_id
-                WHERE h.run_id IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ","))) AND h.finished_at >= ? AND h.finished_at <= ?
-                """, chunk.map(\.databaseValue) + [from.databaseValue, date.databaseValue]) {
+                WHERE h.run_id = ? AND h.finished_at >= ? AND h.finished_at <= ?
+                """, [run.databaseValue, from.databaseValue, date.databaseValue]) {
                 try add(row)
             }
         }
