@@ -57,7 +57,7 @@ extension ComplianceReport {
     }
 
     /// A run's contact with a host.
-    public struct Contact: Encodable, Sendable, Equatable {
+    public struct Contact: Encodable, Sendable, Equatable, PrettyJSONText {
         public var runId: String
         /// `scan`, `deploy` or `plan`.
         public var kind: RunKind
@@ -72,6 +72,17 @@ extension ComplianceReport {
             try c.encode(JSONOutput.timestamp(at), forKey: .at)
             try c.encode(status, forKey: .status)
             try c.encode(error, forKey: .error)
+        }
+
+        /// `encode(to:)`'s document written directly, keys in the encoder's order (a test holds the two equal).
+        func prettyJSON(depth: Int) -> String {
+            var object = PrettyJSONObject(depth: depth)
+            object.add(CodingKeys.at.rawValue, at)
+            object.add(CodingKeys.error.rawValue, error)
+            object.add(CodingKeys.kind.rawValue, kind.rawValue)
+            object.add(CodingKeys.runId.rawValue, runId)
+            object.add(CodingKeys.status.rawValue, status.rawValue)
+            return object.finished()
         }
 
         enum CodingKeys: String, CodingKey {

@@ -204,7 +204,7 @@ public struct ComplianceReport: Encodable, Sendable, Equatable, StreamedJSON {
     }
 
     /// One update that went from pending to installed.
-    public struct Patch: Encodable, Sendable, Equatable {
+    public struct Patch: Encodable, Sendable, Equatable, PrettyJSONText {
         public var host: String
         public var package: String
         public var version: String
@@ -229,6 +229,22 @@ public struct ComplianceReport: Encodable, Sendable, Equatable, StreamedJSON {
             try c.encode(via, forKey: .via)
             try c.encode(runId, forKey: .runId)
             try c.encode(policy, forKey: .policy)
+        }
+
+        /// `encode(to:)`'s document written directly, keys in the encoder's order (a test holds the two equal).
+        func prettyJSON(depth: Int) -> String {
+            var object = PrettyJSONObject(depth: depth)
+            object.add(CodingKeys.days.rawValue, days)
+            object.add(CodingKeys.firstSeen.rawValue, firstSeen)
+            object.add(CodingKeys.host.rawValue, host)
+            object.add(CodingKeys.package.rawValue, package)
+            object.add(CodingKeys.patchedAt.rawValue, patchedAt)
+            object.add(CodingKeys.policy.rawValue, policy)
+            object.add(CodingKeys.runId.rawValue, runId)
+            object.add(CodingKeys.security.rawValue, security)
+            object.add(CodingKeys.version.rawValue, version)
+            object.add(CodingKeys.via.rawValue, via)
+            return object.finished()
         }
 
         enum CodingKeys: String, CodingKey {

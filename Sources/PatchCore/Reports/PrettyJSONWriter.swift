@@ -143,6 +143,13 @@ struct PrettyJSONObject {
         text += value.map { String($0) } ?? "null"
     }
 
+    /// A finite number as the encoder prints it: its shortest form, without a trailing `.0`.
+    mutating func add(_ name: String, _ value: Double) {
+        key(name)
+        let text = value.description
+        self.text += text.hasSuffix(".0") ? String(text.dropLast(2)) : text
+    }
+
     mutating func add(_ name: String, _ value: Bool) {
         key(name)
         text += value ? "true" : "false"

@@ -79,6 +79,20 @@ struct PrettyJSONWriterTests {
         var written = ""
         try PrettyJSONWriter { written += $0 }.write(holder)
         #expect(written == (try JSONOutput.encode(holder, pretty: true)))
+
+        // Patches (days as the encoder prints numbers) and contacts write themselves too.
+        struct Others: StreamedJSON { var patches: [ComplianceReport.Patch]; var contacts: [ComplianceReport.Contact?] }
+        let patches = [0, 10, 10.5, 0.1, 1234.5, 0.00001, 3e16].map { days in
+            ComplianceReport.Patch(host: nasty, package: "p", version: "1", security: days > 1, firstSeen: Date(timeIntervalSince1970: 0),
+                                   patchedAt: Date(timeIntervalSince1970: days), days: days, via: "scan", runId: "r", policy: days > 5 ? "linux" : nil)
+        }
+        let contacts: [ComplianceReport.Contact?] = [
+            ComplianceReport.Contact(runId: "r1", kind: .deploy, at: Date(timeIntervalSince1970: 5), status: .failed, error: nasty),
+            ComplianceReport.Contact(runId: "r2", kind: .scan, at: Date(timeIntervalSince1970: 6), status: .ok, error: nil), nil,
+        ]
+        written = ""
+        try PrettyJSONWriter { written += $0 }.write(Others(patches: patches, contacts: contacts))
+        #expect(written == (try JSONOutput.encode(Others(patches: patches, contacts: contacts), pretty: true)))
     }
 
     @Test func scansOfAHostShareTheirIntervals() {
