@@ -49,53 +49,60 @@ public final class PostgresServer: @unchecked Sendable {
         password = "pw-" + UUID().uuidString
         caFile = directory + "/ca/root.crt"
         otherCAFile = directory + "/ca/other.crt"
-        // Certificates: the server's names `localhost` only, so a connection to 127.0.0.1 fails verify-full.
-        try await Self.openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-                                "-subj", "/CN=patchctl test CA", "-keyout", directory + "/ca/root.key", "-out", caFile])
-        try await Self.openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-                                "-subj", "/CN=another CA", "-keyout", directory + "/ca/other.key", "-out", otherCAFile])
-        try await Self.openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=localhost",
-                                "-keyout", directory + "/server.key", "-out", directory + "/ca/server.csr"])
-        try "subjectAltName=DNS:localhost\n".write(toFile: directory + "/ca/ext.cnf", atomically: true, encoding: .utf8)
-        try await Self.openssl(["x509", "-req", "-in", directory + "/ca/server.csr", "-CA", caFile, "-CAkey", directory + "/ca/root.key",
-                                "-CAcreateserial", "-days", "2", "-extfile", directory + "/ca/ext.cnf", "-out", directory + "/server.crt"])
-        for folder in [data, socketDirectory, directory + "/log"] {
-            try files.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        // A throwing initializer never reaches deinit: a server that failed half-way is stopped and its folder removed here.
+        do {
+            // Certificates: the server's names `localhost` only, so a connection to 127.0.0.1 fails verify-full.
+            try await Self.openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                                    "-subj", "/CN=patchctl test CA", "-keyout", directory + "/ca/root.key", "-out", caFile])
+            try await Self.openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                                    "-subj", "/CN=another CA", "-keyout", directory + "/ca/other.key", "-out", otherCAFile])
+            try await Self.openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=localhost",
+                                    "-keyout", directory + "/server.key", "-out", directory + "/ca/server.csr"])
+            try "subjectAltName=DNS:localhost\n".write(toFile: directory + "/ca/ext.cnf", atomically: true, encoding: .utf8)
+            try await Self.openssl(["x509", "-req", "-in", directory + "/ca/server.csr", "-CA", caFile, "-CAkey", directory + "/ca/root.key",
+                                    "-CAcreateserial", "-days", "2", "-extfile", directory + "/ca/ext.cnf", "-out", directory + "/server.crt"])
+            for folder in [data, socketDirectory, directory + "/log"] {
+                try files.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            }
+            for path in [data, socketDirectory, directory + "/log", directory + "/server.key", directory + "/server.crt"] { chown(path, 65534, 65534) }
+            chmod(directory + "/server.key", 0o600)
+            try await TestProcess.check("/usr/sbin/runuser", ["-u", "nobody", "--", bin + "/initdb", "-D", data, "-U", "pgadmin", "-E", "UTF8",
+                                                              "--no-locale", "--auth-local=trust", "--auth-host=scram-sha-256"], timeout: .seconds(120))
+            try """
+                local all all trust
+                hostssl all all 127.0.0.1/32 scram-sha-256
+                hostnossl all all 127.0.0.1/32 scram-sha-256
+
+                """.write(toFile: data + "/pg_hba.conf", atomically: true, encoding: .utf8)
+            chown(data + "/pg_hba.conf", 65534, 65534)
+            // A port the kernel just gave out; another process taking it first makes pg_ctl fail, and we pick again.
+            for attempt in 1...5 {
+                port = try TestSSHServer.freePort()
+                let settings = """
+
+                    listen_addresses = '127.0.0.1'
+                    port = \(port)
+                    unix_socket_directories = '\(socketDirectory)'
+                    ssl = on
+                    ssl_cert_file = '\(directory)/server.crt'
+                    ssl_key_file = '\(directory)/server.key'
+                    max_connections = 40
+                    shared_buffers = 32MB
+                    fsync = off
+
+                    """
+                try settings.write(toFile: data + "/postgresql.auto.conf", atomically: true, encoding: .utf8)
+                chown(data + "/postgresql.auto.conf", 65534, 65534)
+                let started = try await Self.pgctl(bin, data, ["-l", logFile, "-w", "-t", "60", "start"])
+                if started.status == 0 { break }
+                if attempt == 5 { throw HostileEndpoint.Failure("pg_ctl start failed: \(started.combined)\n\(log)") }
+            }
+            try await admin("CREATE ROLE \(Self.user) LOGIN PASSWORD '\(password)'")
+        } catch {
+            stopNow(mode: "immediate")
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
         }
-        for path in [data, socketDirectory, directory + "/log", directory + "/server.key", directory + "/server.crt"] { chown(path, 65534, 65534) }
-        chmod(directory + "/server.key", 0o600)
-        try await TestProcess.check("/usr/sbin/runuser", ["-u", "nobody", "--", bin + "/initdb", "-D", data, "-U", "pgadmin", "-E", "UTF8",
-                                                          "--no-locale", "--auth-local=trust", "--auth-host=scram-sha-256"], timeout: .seconds(120))
-        try """
-            local all all trust
-            hostssl all all 127.0.0.1/32 scram-sha-256
-            hostnossl all all 127.0.0.1/32 scram-sha-256
-
-            """.write(toFile: data + "/pg_hba.conf", atomically: true, encoding: .utf8)
-        chown(data + "/pg_hba.conf", 65534, 65534)
-        // A port the kernel just gave out; another process taking it first makes pg_ctl fail, and we pick again.
-        for attempt in 1...5 {
-            port = try TestSSHServer.freePort()
-            let settings = """
-
-                listen_addresses = '127.0.0.1'
-                port = \(port)
-                unix_socket_directories = '\(socketDirectory)'
-                ssl = on
-                ssl_cert_file = '\(directory)/server.crt'
-                ssl_key_file = '\(directory)/server.key'
-                max_connections = 40
-                shared_buffers = 32MB
-                fsync = off
-
-                """
-            try settings.write(toFile: data + "/postgresql.auto.conf", atomically: true, encoding: .utf8)
-            chown(data + "/postgresql.auto.conf", 65534, 65534)
-            let started = try await Self.pgctl(bin, data, ["-l", logFile, "-w", "-t", "60", "start"])
-            if started.status == 0 { break }
-            if attempt == 5 { throw HostileEndpoint.Failure("pg_ctl start failed: \(started.combined)\n\(log)") }
-        }
-        try await admin("CREATE ROLE \(Self.user) LOGIN PASSWORD '\(password)'")
     }
 
     deinit {
