@@ -39,12 +39,12 @@ extension HistoryStore {
             // Thousands of contacts share a run id and a host's platform facts: each is kept once, not per contact.
             var runIds: [String: String] = [:]
             var platforms: [String: OSInfo] = [:]
-            let observation = { (whole: Row) throws -> ReportHistory.Observation in
+            let observation = { (whole: Row) throws -> (host: String, observation: ReportHistory.Observation) in
                 let row = contactIndex(whole)
                 let read: String = row["run_id"], host: String = row["host"]
                 let runId = runIds[read] ?? read
                 runIds[runId] = runId
-                if let seq: Int64 = row["scan_seq"] { sequence[runId + "\n" + host] = seq }
+                if let seq: Int64 = row["scan_seq"] { sequence[Self.contactKey(runId, host)] = seq }
                 var os: OSInfo?
                 if let family: String = row["os_family"] {
                     let made = OSInfo(family: OSFamily(rawValue: family) ?? .unknown, id: row["os_id"] ?? "", name: row["os_name"] ?? "",
@@ -52,10 +52,10 @@ extension HistoryStore {
                     if platforms[host] != made { platforms[host] = made }
                     os = platforms[host]
                 }
-                return ReportHistory.Observation(
+                return (host, ReportHistory.Observation(
                     runId: runId, kind: try whole.decode(RunKind.self, forColumn: "kind"), policy: row["policy"], startedAt: row["started_at"], at: row["finished_at"],
                     status: HostStatus(rawValue: row["status"]) ?? .error, error: row["error"], os: os, rebootRequired: row["reboot_required"],
-                    pending: nil, seen: [], deployment: nil)
+                    pending: nil, seen: [], deployment: nil))
             }
             let kinds: [DatabaseValue] = [RunKind.scan.databaseValue, RunKind.deploy.databaseValue, RunKind.plan.databaseValue]
             if let detailFrom {
@@ -67,7 +67,8 @@ extension HistoryStore {
                     SELECT \(contactColumns) FROM run_hosts h JOIN runs r ON r.id = h.run_id
                     WHERE r.kind IN (?, ?, ?) AND h.finished_at <= ?\(only.condition("r")) ORDER BY h.host, h.finished_at, h.run_id
                     """, kinds + [date.databaseValue] + only.arguments) {
-                    observations[row["host"], default: []].append(try observation(row))
+                    let (host, made) = try observation(row)
+                    observations[host, default: []].append(made)
                 }
             }
 
@@ -75,17 +76,17 @@ extension HistoryStore {
             var detailed = Set<String>()
             for (host, list) in observations {
                 for observation in list where detailFrom.map({ observation.at >= $0 }) ?? true {
-                    detailed.insert(observation.runId + "\n" + host)
+                    detailed.insert(Self.contactKey(observation.runId, host))
                 }
                 guard let detailFrom else { continue }
                 let before = list.prefix { $0.at < detailFrom }
                 let lastScan = before.last(where: \.learnedPackages)
                 // The last deployment of each policy (a report may be about one policy).
                 let lastDeploys = Dictionary(grouping: before.filter { $0.kind == .deploy }, by: { $0.policy ?? "" }).values.compactMap(\.last)
-                for observation in [lastScan].compactMap({ $0 }) + lastDeploys { detailed.insert(observation.runId + "\n" + host) }
+                for observation in [lastScan].compactMap({ $0 }) + lastDeploys { detailed.insert(Self.contactKey(observation.runId, host)) }
             }
             // Read by run id (the primary key's prefix), in chunks under SQLite's limit on bound values.
-            let runs = Set(detailed.map { String($0.prefix { $0 != "\n" }) }).sorted()
+            let runs = Set(detailed.map { Self.contactParts($0).run }).sorted()
             let chunks = Self.chunked(runs)
             let placeholders = { (count: Int) in Array(repeating: "?", count: count).joined(separator: ",") }
 
@@ -99,7 +100,7 @@ extension HistoryStore {
             var scansOf: [String: [(seq: Int64, key: String)]] = [:]
             for key in detailed {
                 guard let seq = sequence[key] else { continue }
-                scansOf[String(key[key.index(after: key.firstIndex(of: "\n")!)...]), default: []].append((seq, key))
+                scansOf[Self.contactParts(key).host, default: []].append((seq, key))
             }
             let intervalRows = """
                 SELECT id, package, architecture, installed_version, available_version, source, security, severity, first_seq, last_seq,
@@ -167,7 +168,7 @@ extension HistoryStore {
             for chunk in chunks {
                 for row in try db.rows("SELECT run_id, host, document FROM deploy_hosts WHERE run_id IN (\(placeholders(chunk.count)))",
                                        chunk.map(\.databaseValue)) {
-                    let key = (row["run_id"] as String) + "\n" + (row["host"] as String)
+                    let key = Self.contactKey(row["run_id"], row["host"])
                     guard detailed.contains(key) else { continue }
                     documents[key] = try? StoreCodec.decode(DeployHostRecord.self, from: row["document"] as String)
                 }
@@ -185,7 +186,7 @@ extension HistoryStore {
             }
             var wanted = installs.map { ($0.host, $0.package, $0.version) }
             for (key, document) in documents {
-                let host = String(key.split(separator: "\n", maxSplits: 1).last ?? "")
+                let host = Self.contactParts(key).host
                 wanted += document.planned.map { (host, $0.name, $0.toVersion) } + document.skipped.map { (host, $0.name, $0.version) }
             }
             let lookup = """
@@ -199,14 +200,14 @@ extension HistoryStore {
                 }
             }
 
-            let documentHosts = Set(documents.keys.map { String($0.split(separator: "\n", maxSplits: 1).last ?? "") })
+            let documentHosts = Set(documents.keys.map { Self.contactParts($0).host })
             for (host, contacts) in observations {
                 var list = contacts
                 // What earlier contacts saw, for a deployment's document: only hosts with one need it.
                 let tracksSightings = documentHosts.contains(host)
                 var lastSeen: [String: ReportHistory.Update] = [:]
                 for index in list.indices {
-                    let key = list[index].runId + "\n" + host
+                    let key = Self.contactKey(list[index].runId, host)
                     guard detailed.contains(key) else { continue }
                     if list[index].kind == .scan {
                         if list[index].status == .ok {
@@ -232,16 +233,15 @@ extension HistoryStore {
     /// packages (an ok scan, or a deployment that parsed its scan), and the last deployment of each
     /// policy. The cost follows the period and the fleet, not the length of history.
     static func contacts(_ db: any HistorySQL, columns: String, from: Date, upTo date: Date, kinds: [DatabaseValue], only: ControllerScope,
-                         _ observation: (Row) throws -> ReportHistory.Observation) throws -> [String: [ReportHistory.Observation]] {
+                         _ observation: (Row) throws -> (host: String, observation: ReportHistory.Observation)) throws -> [String: [ReportHistory.Observation]] {
         var result: [String: [ReportHistory.Observation]] = [:]
         var seen = Set<String>()
-        var hostColumn = ColumnIndex()
-        func add(_ made: ReportHistory.Observation, of row: Row) {
-            let host: String = hostColumn(row)["host"]
-            if seen.insert(made.runId + "\n" + host).inserted { result[host, default: []].append(made) }
+        func add(_ host: String, _ made: ReportHistory.Observation) {
+            if seen.insert(contactKey(made.runId, host)).inserted { result[host, default: []].append(made) }
         }
         func add(_ row: Row) throws {
-            add(try observation(row), of: row)
+            let (host, made) = try observation(row)
+            add(host, made)
         }
         // The period: runs that may have a host finish in it (unfinished runs included), read by run id.
         let runs = try db.rows("""
@@ -279,10 +279,10 @@ extension HistoryStore {
             walk: while true {
                 let page = try db.rows(back, [host.databaseValue, offsetBound.databaseValue] + kinds + only.arguments + [16.databaseValue])
                 for row in page {
-                    let made = try observation(row)
+                    let (host, made) = try observation(row)
                     offsetBound = made.runId
                     guard made.at < from else { continue }
-                    add(made, of: row)
+                    add(host, made)
                     if made.learnedPackages { break walk }
                 }
                 if page.count < 16 { break }
@@ -292,6 +292,15 @@ extension HistoryStore {
             result[host]?.sort { ($0.at, $0.runId) < ($1.at, $1.runId) }
         }
         return result
+    }
+
+    /// One contact's key, "run\nhost": host names and run ids hold no newline.
+    static func contactKey(_ run: String, _ host: String) -> String { run + "\n" + host }
+
+    /// `contactKey`'s run and host.
+    static func contactParts(_ key: String) -> (run: String, host: String) {
+        let newline = key.firstIndex(of: "\n") ?? key.endIndex
+        return (String(key[..<newline]), newline == key.endIndex ? "" : String(key[key.index(after: newline)...]))
     }
 
     /// A report's runs: every controller's, or one's (by label).
