@@ -23,10 +23,12 @@ extension ComplianceEvaluator {
         var finished = 0
         var lastScan: ReportHistory.Observation?
         // The last scan's in-scope updates: when each is due, and the exceptions that may cover it.
-        var deadlines: [(due: Date, covering: [ComplianceException])] = []
+        typealias Deadline = (due: Date, covering: [ComplianceException])
+        var deadlines: [Deadline] = []
         var security = 0
-        // The host's scans share one table of its intervals: each interval's deadline is worked out once.
-        var known: (table: ReportHistory.Updates.Table, deadlines: [Int: (due: Date, covering: [ComplianceException])?])?
+        // The host's scans share one table of its intervals: each interval's deadline is worked out once
+        // (nil inside: out of every rule).
+        var known: (table: ReportHistory.Updates.Table, deadlines: [Int: Deadline?])?
         for moment in moments {
             var newScan = false
             while finished < all.count, all[finished].at <= moment {
@@ -52,14 +54,11 @@ extension ComplianceEvaluator {
                         known?.deadlines[position] = .some(nil)
                         continue
                     }
-                    let sighting = firstSeen[host]?[Self.key(update.package, update.availableVersion)]
-                    let due = (update.releasedAt ?? sighting?.at ?? scan.startedAt).addingTimeInterval(Double(ruleSet.rules[index].withinDays) * Self.day)
-                    let covering = exceptions.isEmpty ? [] : exceptions.filter {
-                        $0.covers(host: host, package: update.package, version: update.availableVersion, cves: update.cves)
-                    }
-                    deadlines.append((due, covering))
+                    let sighting = sighting(of: update, host: host, in: scan)
+                    let deadline = (Self.due(update, sighting: sighting, rule: ruleSet.rules[index]), exceptions(covering: update, host: host))
+                    deadlines.append(deadline)
                     // Counted from this scan when nothing else dates it: then not the same for the next scan.
-                    if update.releasedAt != nil || sighting != nil { known?.deadlines[position] = (due, covering) }
+                    if update.releasedAt != nil || sighting.runId != scan.runId { known?.deadlines[position] = deadline }
                 }
             }
             var standing = Standing(contacted: finished > 0)

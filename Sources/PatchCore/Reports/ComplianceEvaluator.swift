@@ -135,9 +135,24 @@ struct ComplianceEvaluator: Sendable {
         return entry
     }
 
-    func finding(_ update: ReportHistory.Update, host: String, observation: ReportHistory.Observation, at date: Date) -> ComplianceReport.Finding {
-        let sighting = firstSeen[host]?[Self.key(update.package, update.availableVersion)]
+    /// When the host first had `update` pending: from history, else the contact that lists it.
+    func sighting(of update: ReportHistory.Update, host: String, in observation: ReportHistory.Observation) -> Sighting {
+        firstSeen[host]?[Self.key(update.package, update.availableVersion)]
             ?? Sighting(at: observation.startedAt, runId: observation.runId, security: update.security)
+    }
+
+    /// The exceptions that name `update` on `host`, whatever their state.
+    func exceptions(covering update: ReportHistory.Update, host: String) -> [ComplianceException] {
+        exceptions.filter { $0.covers(host: host, package: update.package, version: update.availableVersion, cves: update.cves) }
+    }
+
+    /// PCI DSS counts from release; where the platform gives no release date, from first sight (later, so kinder: said in the report).
+    static func due(_ update: ReportHistory.Update, sighting: Sighting, rule: ComplianceRuleSet.Rule) -> Date {
+        (update.releasedAt ?? sighting.at).addingTimeInterval(Double(rule.withinDays) * day)
+    }
+
+    func finding(_ update: ReportHistory.Update, host: String, observation: ReportHistory.Observation, at date: Date) -> ComplianceReport.Finding {
+        let sighting = sighting(of: update, host: host, in: observation)
         var finding = ComplianceReport.Finding(
             package: update.package, installedVersion: update.installedVersion, availableVersion: update.availableVersion,
             source: update.source, security: update.security, severity: update.severity, firstSeen: sighting.at, firstSeenRun: sighting.runId,
@@ -145,10 +160,9 @@ struct ComplianceEvaluator: Sendable {
             releaseAgeDays: update.releasedAt.map { Self.wholeDays(date.timeIntervalSince($0)) },
             rule: nil, withinDays: nil, dueAt: nil, status: .outOfScope, daysOverdue: nil,
             exceptionId: nil, exceptionState: nil, exceptionUntil: nil, normalizedSeverity: update.normalizedSeverity, kev: update.kev, cves: update.cves)
-        let covering = exceptions.filter { exception in
+        let covering = exceptions(covering: update, host: host).filter { exception in
             let state = exception.state(at: date)
-            return (state == .active || state == .expired)
-                && exception.covers(host: host, package: update.package, version: update.availableVersion, cves: update.cves)
+            return state == .active || state == .expired
         }
         // The active one with the latest end, else the latest expired one (named in the reason).
         if let exception = covering.filter({ $0.state(at: date) == .active }).max(by: { $0.until < $1.until }) ?? covering.max(by: { $0.until < $1.until }) {
@@ -160,8 +174,7 @@ struct ComplianceEvaluator: Sendable {
         let rule = ruleSet.rules[index]
         finding.rule = rule.name
         finding.withinDays = rule.withinDays
-        // PCI DSS counts from release; where the platform gives no release date, from first sight (later, so kinder: said in the report).
-        let due = (update.releasedAt ?? sighting.at).addingTimeInterval(Double(rule.withinDays) * Self.day)
+        let due = Self.due(update, sighting: sighting, rule: rule)
         finding.dueAt = due
         if date > due {
             finding.daysOverdue = Int((date.timeIntervalSince(due) / Self.day).rounded(.up))
