@@ -29,10 +29,9 @@ extension ComplianceEvaluator {
                 if changed.isEmpty { continue }
                 // A finding is its package and architecture: on a multi-arch host glibc.x86_64 may be
                 // patched while glibc.i686 is still pending.
-                let identity = { (update: ReportHistory.Update) in update.package + "\n" + (update.architecture ?? "") }
-                let now = Dictionary(later.map { (identity($0), $0) }, uniquingKeysWith: { first, _ in first })
+                let now = Dictionary(later.map { ($0.identity, $0) }, uniquingKeysWith: { first, _ in first })
                 for update in changed {
-                    if let still = now[identity(update)] {
+                    if let still = now[update.identity] {
                         // Same installed version (or unknown): not installed, at most superseded by a newer version.
                         if still.installedVersion == update.installedVersion || still.installedVersion.isEmpty || update.installedVersion.isEmpty { continue }
                     }

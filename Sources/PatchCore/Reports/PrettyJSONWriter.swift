@@ -55,14 +55,15 @@ struct PrettyJSONWriter {
         // As the encoder's sortedKeys orders them.
         let sorted = members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
         for (index, member) in sorted.enumerated() {
-            try output(Self.indent(depth + 1) + String(decoding: try encoder.encode(member.key), as: UTF8.self) + " : ")
+            try output(Self.indent(depth + 1) + Self.quoted(member.key) + " : ")
             try write(member.value, depth: depth + 1)
             try output(index == sorted.count - 1 ? "\n" : ",\n")
         }
         try output(Self.indent(depth) + "}")
     }
 
-    private static func indent(_ depth: Int) -> String { String(repeating: "  ", count: depth) }
+    /// The encoder's indentation: two spaces a level.
+    static func indent(_ depth: Int) -> String { String(repeating: "  ", count: depth) }
 
     /// A JSON string as the encoder writes it: quote, backslash and control characters escaped
     /// (`\n`, `\u001b`), slashes and everything else as they are.
@@ -125,7 +126,7 @@ struct PrettyJSONObject {
     private mutating func key(_ key: String) {
         if !first { text += ",\n" }
         first = false
-        text += String(repeating: "  ", count: depth + 1) + "\"" + key + "\" : "
+        text += PrettyJSONWriter.indent(depth + 1) + PrettyJSONWriter.quoted(key) + " : "
     }
 
     mutating func add(_ name: String, _ value: String?) {
@@ -133,12 +134,7 @@ struct PrettyJSONObject {
         text += value.map(PrettyJSONWriter.quoted) ?? "null"
     }
 
-    mutating func add(_ name: String, _ value: Int?) {
-        key(name)
-        text += value.map { String($0) } ?? "null"
-    }
-
-    mutating func add(_ name: String, _ value: Int64?) {
+    mutating func add(_ name: String, _ value: (some BinaryInteger)?) {
         key(name)
         text += value.map { String($0) } ?? "null"
     }
@@ -161,13 +157,13 @@ struct PrettyJSONObject {
 
     mutating func add(_ name: String, _ values: [String]) {
         key(name)
-        let inner = String(repeating: "  ", count: depth + 2)
+        let inner = PrettyJSONWriter.indent(depth + 2)
         text += values.isEmpty ? "[\n\n" : "[\n" + values.map { inner + PrettyJSONWriter.quoted($0) }.joined(separator: ",\n") + "\n"
-        text += String(repeating: "  ", count: depth + 1) + "]"
+        text += PrettyJSONWriter.indent(depth + 1) + "]"
     }
 
     func finished() -> String {
-        text + "\n" + String(repeating: "  ", count: depth) + "}"
+        text + "\n" + PrettyJSONWriter.indent(depth) + "}"
     }
 }
 
