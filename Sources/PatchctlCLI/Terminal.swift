@@ -85,7 +85,12 @@ enum Terminal {
     /// A JSON, NDJSON, CSV or HTML document for stdout, byte for byte: each format escapes its own
     /// values (JSON `\u001b`; CSV and HTML through `TerminalText`).
     static func writeDocument(_ text: String) {
-        sink.write(Data(text.utf8), to: .stdout)
+        writeDocument(Data(text.utf8))
+    }
+
+    /// A document's bytes as they are, for output already made into bytes.
+    static func writeDocument(_ data: Data) {
+        sink.write(data, to: .stdout)
     }
 }
 

@@ -114,7 +114,7 @@ struct ReportOutputOptions: ParsableArguments {
                 try render { text += $0 }
                 return Terminal.write(text)
             }
-            let buffer = ChunkBuffer { Terminal.writeDocument(String(decoding: $0, as: UTF8.self)) }
+            let buffer = ChunkBuffer { Terminal.writeDocument($0) }
             try render { buffer.append($0) }
             buffer.flush()
             return
