@@ -20,7 +20,16 @@ public enum IntervalCloseReason: String, Codable, Sendable, DatabaseValueConvert
 /// sequence numbers that saw it, so "what did run R see on host H" is the intervals whose
 /// [first_seq, last_seq] holds H's number in R. The views `findings`, `finding_cves` and
 /// `unfixed_cves` expand them back to the per-run rows older code and readers know.
+///
+/// An open interval's `last_seq` is `openEnd` (migration v15): it reaches every later scan of its
+/// host, so a scan that sees a finding unchanged writes nothing for it, and a night's write costs
+/// what changed, not every open finding of the fleet (whose rows lie scattered over the file).
+/// Its true last sighting is the host's latest scan (`scan_hosts`); its `last_run`/`last_at` are
+/// not kept up while it is open, and are set with `last_seq` when it closes.
 enum FindingIntervals {
+    /// `last_seq` of an interval still open.
+    static let openEnd = Int64.max
+
     /// A table of intervals: its name and the columns that make two sightings "the same".
     struct Table {
         let name: String
@@ -55,48 +64,50 @@ enum FindingIntervals {
         return Sighting(host: host, seq: seq, runId: runId, at: at)
     }
 
-    /// Moves a host's open intervals of `table` to this sighting: unchanged ones only move
-    /// `last_seq` (one statement for all of them), missing ones close, new ones open. `rows` are
-    /// identity values in `table.identity` order (no duplicates). Returns the ids of the intervals
-    /// that hold each row, in `rows` order.
+    /// Moves a host's open intervals of `table` to this sighting: unchanged ones stay as they are
+    /// (open, they already reach it), missing ones close, new ones open. `rows` are identity values
+    /// in `table.identity` order (no duplicates). Returns the indexes of `rows` that opened an
+    /// interval, with its id.
     @discardableResult
     static func advance(_ db: any HistoryWriter, _ table: Table, at sighting: Sighting, rows: [[DatabaseValue]],
                         opening extraColumns: [String] = [], with extra: (Int) throws -> [DatabaseValue] = { _ in [] },
-                        closeReason: ([DatabaseValue]) throws -> IntervalCloseReason) throws -> [Int64] {
+                        closeReason: ([DatabaseValue]) throws -> IntervalCloseReason) throws -> [(index: Int, id: Int64)] {
         let columns = table.identity.joined(separator: ", ")
         var open: [[DatabaseValue]: Int64] = [:]
         for row in try db.rows("SELECT id, \(columns) FROM \(table.name) WHERE host = ? AND closed_seq IS NULL", arguments: [sighting.host]) {
             open[table.identity.map { row[$0] as DatabaseValue }] = row["id"]
         }
-        var ids: [Int64] = []
-        ids.reserveCapacity(rows.count)
-        var opened: [Int] = []
-        for (index, identity) in rows.enumerated() {
-            if let id = open.removeValue(forKey: identity) {
-                ids.append(id)
-            } else {
-                ids.append(0)
-                opened.append(index)
+        let opened = rows.indices.filter { open.removeValue(forKey: rows[$0]) == nil }
+        if !open.isEmpty {
+            // The last scan that saw them is the host's previous one.
+            let previous = try self.previous(db, sighting)
+            let close = """
+                UPDATE \(table.name) SET last_seq = ?, last_run = COALESCE(?, last_run), last_at = COALESCE(?, last_at),
+                    closed_seq = ?, closed_run = ?, closed_at = ?, closed_reason = ? WHERE id = ?
+                """
+            for (identity, id) in open {
+                try db.execute(close, arguments: [sighting.seq - 1, previous?.runId, previous?.at, sighting.seq, sighting.runId, sighting.at,
+                                                  try closeReason(identity), id])
             }
         }
-        let close = "UPDATE \(table.name) SET closed_seq = ?, closed_run = ?, closed_at = ?, closed_reason = ? WHERE id = ?"
-        for (identity, id) in open {
-            try db.execute(close, arguments: [sighting.seq, sighting.runId, sighting.at, try closeReason(identity), id])
-        }
-        try db.execute("UPDATE \(table.name) SET last_seq = ?, last_run = ?, last_at = ? WHERE host = ? AND closed_seq IS NULL",
-                       arguments: [sighting.seq, sighting.runId, sighting.at, sighting.host])
         let extras = extraColumns.map { ", " + $0 }.joined()
         let insert = """
             INSERT INTO \(table.name) (host, \(columns), first_seq, last_seq, first_run, last_run, first_at, last_at\(extras))
             VALUES (?, \(Array(repeating: "?", count: table.identity.count + 6 + extraColumns.count).joined(separator: ", ")))
             """
-        for index in opened {
-            ids[index] = try db.insertReturningID(insert, [sighting.host.databaseValue] + rows[index] + [
-                sighting.seq.databaseValue, sighting.seq.databaseValue, sighting.runId.databaseValue, sighting.runId.databaseValue,
+        return try opened.map { index in
+            (index, try db.insertReturningID(insert, [sighting.host.databaseValue] + rows[index] + [
+                sighting.seq.databaseValue, openEnd.databaseValue, sighting.runId.databaseValue, sighting.runId.databaseValue,
                 sighting.at.databaseValue, sighting.at.databaseValue,
-            ] + (try extra(index)))
+            ] + (try extra(index))))
         }
-        return ids
+    }
+
+    /// The host's scan before `sighting`: its run and time; nil when pruned.
+    static func previous(_ db: any HistoryWriter, _ sighting: Sighting) throws -> (runId: String, at: Date)? {
+        guard let row = try db.rows("SELECT run_id, started_at FROM run_hosts WHERE host = ? AND scan_seq = ?",
+                                    arguments: [sighting.host, sighting.seq - 1]).first else { return nil }
+        return (row["run_id"], row["started_at"])
     }
 
     /// Records what one successful scan of a host saw.
@@ -129,7 +140,7 @@ enum FindingIntervals {
             SELECT version_first_run, version_first_at, version_first_security FROM finding_intervals
             WHERE host = ? AND package = ? AND available_version = ? ORDER BY version_first_run LIMIT 1
             """
-        let ids = try advance(db, .findings, at: sighting, rows: rows,
+        let opened = try advance(db, .findings, at: sighting, rows: rows,
                               opening: ["version_first_run", "version_first_at", "version_first_security", "advisories"]) { index in
             let update = updates[index]
             let advisories = update.advisories.joined(separator: "\n").databaseValue
@@ -145,10 +156,11 @@ enum FindingIntervals {
         }
         let cve = """
             INSERT INTO finding_interval_cves (interval_id, cve, severity, vendor_severity, cvss, kev, epss, fixed_version, source)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """
-        for (id, cves) in zip(ids, cveLists) {
-            for reference in cves {
+        // An interval's CVE list is part of its identity (cves_digest): only a new interval has rows to write.
+        for (index, id) in opened {
+            for reference in cveLists[index] {
                 try db.execute(cve, arguments: [id, reference.id, reference.severity.name, reference.vendorSeverity, reference.cvss, reference.kev,
                                             reference.epss, reference.fixedVersion, reference.source])
             }

@@ -31,26 +31,36 @@ extension HistoryStore {
 
 extension HostScan: HistoryRecord {
     public func insert(into db: any HistoryWriter, runId: String) throws {
+        // The sighting first, so the host's row is written once, with its sequence number and counts.
+        let sighting = try recordSighting(into: db, runId: runId)
         try HistoryStore.putRunHost(db, [
             "run_id": runId, "host": name, "address": address, "port": port, "status": status.rawValue, "error": error,
             "os_family": os?.family.rawValue, "os_id": os?.id, "os_name": os?.name, "os_version": os?.version, "os_codename": os?.codename,
             "kernel": os?.kernel, "architecture": os?.architecture, "reboot_required": rebootRequired,
             "reboot_packages": rebootPackages.isEmpty ? nil : rebootPackages.joined(separator: "\n"), "installed_count": installedCount,
             "started_at": startedAt, "finished_at": finishedAt,
+            "scan_seq": sighting?.seq, "updates_count": sighting?.updates, "security_count": sighting?.security,
         ])
-        try recordFindings(into: db, runId: runId)
+        if sighting != nil, status == .ok { try HistoryStore.reappeared(db, host: name, runId: runId, startedAt: startedAt, at: finishedAt) }
+    }
+
+    /// For a host row already written (the v10 conversion): records the sighting and sets the row's columns for it.
+    func recordFindings(into db: any HistoryWriter, runId: String) throws {
+        guard let sighting = try recordSighting(into: db, runId: runId) else { return }
+        try db.execute("UPDATE run_hosts SET scan_seq = ?, updates_count = ?, security_count = ? WHERE run_id = ? AND host = ?",
+                       arguments: [sighting.seq, sighting.updates, sighting.security, runId, name])
+        if status == .ok { try HistoryStore.reappeared(db, host: name, runId: runId, startedAt: startedAt, at: finishedAt) }
     }
 
     /// A scan that saw the host (it succeeded, or reported findings anyway) takes the host's next
-    /// sequence number and moves its finding intervals; a failed contact leaves them as they are.
-    func recordFindings(into db: any HistoryWriter, runId: String) throws {
-        guard status == .ok || !updates.isEmpty || !unfixedCVEs.isEmpty else { return }
+    /// sequence number and moves its finding intervals; a failed contact leaves them as they are (nil).
+    /// Returns the number and the counts `history` lists.
+    func recordSighting(into db: any HistoryWriter, runId: String) throws -> (seq: Int64, updates: Int, security: Int)? {
+        guard status == .ok || !updates.isEmpty || !unfixedCVEs.isEmpty else { return nil }
         let sighting = try FindingIntervals.nextSequence(db, host: name, runId: runId, at: startedAt)
         try FindingIntervals.record(db, scan: self, at: sighting)
         let counted = Dictionary(updates.map { ($0.name + "\n" + ($0.architecture ?? ""), $0.security) }, uniquingKeysWith: { _, last in last })
-        try db.execute("UPDATE run_hosts SET scan_seq = ?, updates_count = ?, security_count = ? WHERE run_id = ? AND host = ?",
-                       arguments: [sighting.seq, counted.count, counted.values.filter { $0 }.count, runId, name])
-        if status == .ok { try HistoryStore.reappeared(db, host: name, runId: runId, startedAt: startedAt, at: finishedAt) }
+        return (sighting.seq, counted.count, counted.values.filter { $0 }.count)
     }
 }
 

@@ -179,6 +179,24 @@ extension HistoryStore {
         }
     }
 
+    /// Migration v15: an open interval's `last_seq` is `FindingIntervals.openEnd`, so a scan that sees
+    /// a finding unchanged no longer rewrites its row; and the `last_run` indexes go, which no query
+    /// read and every nightly write kept up. The same statements are this migration's PostgreSQL
+    /// step (`PostgresSchema.dataSteps`).
+    static let openIntervalsMigration = "v15: open intervals reach the latest scan"
+    static let openIntervalsStatements = [
+        "UPDATE finding_intervals SET last_seq = \(FindingIntervals.openEnd) WHERE closed_seq IS NULL",
+        "UPDATE unfixed_cve_intervals SET last_seq = \(FindingIntervals.openEnd) WHERE closed_seq IS NULL",
+        "DROP INDEX IF EXISTS finding_intervals_by_last_run",
+        "DROP INDEX IF EXISTS unfixed_cve_intervals_by_last_run",
+    ]
+
+    static func registerOpenIntervalsMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration(openIntervalsMigration) { db in
+            for statement in openIntervalsStatements { try db.execute(sql: statement) }
+        }
+    }
+
     /// Stores the counts `history` lists of the runs `where` selects (an SQL condition on `runs`, or "").
     static func summarizeRunsSQL(where condition: String) -> String {
         """

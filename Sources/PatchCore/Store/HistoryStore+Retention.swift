@@ -25,6 +25,18 @@ public struct PruneResult: Codable, Sendable, Equatable {
 }
 
 extension HistoryStore {
+    /// The condition on `table` (an interval table) that it was last seen before the cutoff (bound
+    /// twice): a closed interval by its `last_at`, an open one (see `FindingIntervals.openEnd`) by
+    /// its host's latest scan.
+    static func lastSeenBefore(_ table: String) -> String {
+        "(closed_seq IS NOT NULL AND last_at < ?) OR (closed_seq IS NULL AND \(table).host IN (SELECT host FROM scan_hosts WHERE last_at < ?))"
+    }
+
+    /// The cutoff once for each of the statement's placeholders.
+    static func cutoffArguments(_ sql: String, _ cutoff: Date) -> [DatabaseValue] {
+        Array(repeating: cutoff.databaseValue, count: sql.filter { $0 == "?" }.count)
+    }
+
     /// PCI DSS 10.5.1 keeps a year of audit trail: the default keeps 13 months.
     public static let defaultRetentionDays = 400
 
@@ -36,19 +48,21 @@ extension HistoryStore {
     public func prune(before cutoff: Date, dryRun: Bool, user: String, now: Date = Date()) throws -> PruneResult {
         let sizeBefore = isPostgres ? 0 : (try? Self.fileSize(path)) ?? 0
         var result = try recording { db -> PruneResult in
-            let count = { (sql: String) throws -> Int in try db.rows(sql.replacingOccurrences(of: "COUNT(*)", with: "COUNT(*) AS n"), arguments: [cutoff]).first?["n"] ?? 0 }
+            let count = { (sql: String) throws -> Int in
+                try db.rows(sql.replacingOccurrences(of: "COUNT(*)", with: "COUNT(*) AS n"), arguments: Self.cutoffArguments(sql, cutoff)).first?["n"] ?? 0
+            }
             var result = PruneResult(
                 before: cutoff,
                 runs: try count("SELECT COUNT(*) FROM runs WHERE started_at < ?"),
                 hostRecords: try count("SELECT COUNT(*) FROM run_hosts WHERE run_id IN (SELECT id FROM runs WHERE started_at < ?)"),
-                findingIntervals: try count("SELECT COUNT(*) FROM finding_intervals WHERE last_at < ?"),
-                unfixedCVEIntervals: try count("SELECT COUNT(*) FROM unfixed_cve_intervals WHERE last_at < ?"),
+                findingIntervals: try count("SELECT COUNT(*) FROM finding_intervals WHERE \(Self.lastSeenBefore("finding_intervals"))"),
+                unfixedCVEIntervals: try count("SELECT COUNT(*) FROM unfixed_cve_intervals WHERE \(Self.lastSeenBefore("unfixed_cve_intervals"))"),
                 events: try count("SELECT COUNT(*) FROM events WHERE at < ?"), bytesFreed: 0, dryRun: dryRun)
             guard !dryRun else { return result }
             // run_hosts, command_results, deploy_hosts and deploy_packages follow through ON DELETE CASCADE.
-            for sql in ["DELETE FROM runs WHERE started_at < ?", "DELETE FROM finding_intervals WHERE last_at < ?",
-                        "DELETE FROM unfixed_cve_intervals WHERE last_at < ?", "DELETE FROM events WHERE at < ?"] {
-                try db.execute(sql, arguments: [cutoff])
+            for sql in ["DELETE FROM runs WHERE started_at < ?", "DELETE FROM finding_intervals WHERE \(Self.lastSeenBefore("finding_intervals"))",
+                        "DELETE FROM unfixed_cve_intervals WHERE \(Self.lastSeenBefore("unfixed_cve_intervals"))", "DELETE FROM events WHERE at < ?"] {
+                try db.execute(sql, arguments: Self.cutoffArguments(sql, cutoff))
             }
             let earlier: Date? = try db.rows("SELECT value FROM history_meta WHERE key = 'pruned_before'", []).first?["value"]
             // A later prune with an earlier date deleted nothing new before the first one's cut.

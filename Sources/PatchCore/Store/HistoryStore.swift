@@ -495,6 +495,7 @@ public final class HistoryStore: Sendable {
         registerRetirementMigration(&migrator)
         registerDiscoveryMigration(&migrator)
         registerControllerMigration(&migrator)
+        registerOpenIntervalsMigration(&migrator)
         return migrator
     }
 }

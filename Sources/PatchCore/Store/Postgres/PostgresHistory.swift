@@ -295,6 +295,7 @@ public final class PostgresHistory: Sendable {
             try await inTransaction {
                 for statement in schema.statements { try await execute(statement) }
                 for migration in missing {
+                    for statement in PostgresSchema.dataSteps[migration] ?? [] { try await execute(statement) }
                     _ = try await rows("INSERT INTO patchctl_migrations (identifier, applied_at) VALUES (\(migration), \(now))")
                 }
             }

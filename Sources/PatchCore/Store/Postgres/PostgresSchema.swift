@@ -198,6 +198,12 @@ struct PostgresSchema: Sendable {
         return result
     }
 
+    /// Statements a migration runs on the rows (or indexes) PostgreSQL already has, after the
+    /// schema's own statements, when it applies that migration.
+    static let dataSteps: [String: [String]] = [
+        HistoryStore.openIntervalsMigration: HistoryStore.openIntervalsStatements,
+    ]
+
     /// The SQLite triggers this schema writes by hand for PostgreSQL (`statements`); `init(reading:)` refuses any other.
     static let translatedTriggers: Set<String> = ["run_hosts_insert_stales_summary", "run_hosts_update_stales_summary"]
 }

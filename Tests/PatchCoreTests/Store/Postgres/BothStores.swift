@@ -19,20 +19,28 @@ enum StoreKind: String, Sendable, CustomTestStringConvertible {
 struct TestStore: Sendable {
     let store: HistoryStore
     let server: PostgresServer?
+    /// The path or URL, and the environment it was opened with: `reopen()` opens it again, migrating it.
+    var location = ""
+    var environment: [String: String] = [:]
+
+    func reopen() async throws -> HistoryStore {
+        try await HistoryStore.open(recording: location, environment: environment)
+    }
 
     static func make(_ kind: StoreKind, controller: RunController = .thisMachine) async throws -> TestStore {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("patchctl-store-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         switch kind {
         case .sqlite:
-            return TestStore(store: try HistoryStore(path: folder.appendingPathComponent("history.db").path, controller: controller), server: nil)
+            let path = folder.appendingPathComponent("history.db").path
+            return TestStore(store: try HistoryStore(path: path, controller: controller), server: nil, location: path)
         case .postgres:
             let server = try await PostgresServer()
             try await server.createDatabase("history")
             let environment = ["PGPASSFILE": try server.passwordFile(), "HOME": "/nonexistent", "XDG_STATE_HOME": folder.path,
                                "STATE_DIRECTORY": folder.path]
             let store = try await HistoryStore.open(recording: server.url(database: "history"), controller: controller, environment: environment)
-            return TestStore(store: store, server: server)
+            return TestStore(store: store, server: server, location: server.url(database: "history"), environment: environment)
         }
     }
 }

@@ -1,0 +1,152 @@
+import Foundation
+import GRDB
+import Testing
+@testable import PatchCore
+
+/// Open intervals reach the host's latest scan (migration v15, `FindingIntervals.openEnd`): a scan
+/// that sees a finding unchanged writes nothing for it, closing sets the true last sighting, pruning
+/// judges an open interval by its host's latest scan, and a v14 history migrates to the same answers.
+@Suite("Open intervals", .serialized)
+struct OpenIntervalsTests {
+    typealias G = GeneratedHistory
+
+    static let tables = ["finding_intervals", "finding_interval_cves", "unfixed_cve_intervals"]
+
+    /// Every stored interval and interval CVE, by column name (a PostgreSQL row's columns come in no particular order).
+    static func intervals(_ store: HistoryStore) throws -> [String: [[String: DatabaseValue]]] {
+        var result: [String: [[String: DatabaseValue]]] = [:]
+        for table in tables {
+            result[table] = try store.rows("SELECT * FROM \(table) ORDER BY 1, 2").map { row in
+                Dictionary(row.map { ($0, $1) }, uniquingKeysWith: { first, _ in first })
+            }
+        }
+        return result
+    }
+
+    /// The same scans, `days` later.
+    static func later(_ scans: [HostScan], days: Double) -> [HostScan] {
+        scans.map { scan in
+            var copy = scan
+            copy.startedAt += days * 86_400
+            copy.finishedAt += days * 86_400
+            return copy
+        }
+    }
+
+    @Test(arguments: StoreKind.all) func anUnchangedScanWritesNoIntervalAndClosingRecordsTheTrueLastSighting(kind: StoreKind) async throws {
+        let made = try await TestStore.make(kind)
+        let history = G(store: made.store, folder: FileManager.default.temporaryDirectory)
+        let nights = FindingIntervalsTests.nights(12, hosts: 5, seed: 5)
+        let ids = try FindingIntervalsTests.record(nights, into: history)
+        let before = try Self.intervals(made.store)
+        #expect((before["finding_intervals"]?.count ?? 0) > 20 && (before["unfixed_cve_intervals"]?.count ?? 0) > 0)
+
+        // The last night again, a day later: every host as it was.
+        let again = Self.later(nights[11].scans, days: 1)
+        let rerun = try history.scan(at: G.day(12), again)
+        #expect(try Self.intervals(made.store) == before, "an unchanged scan rewrote intervals")
+        let previous = try made.store.run(id: ids[11]), current = try made.store.run(id: rerun)
+        for scan in again where scan.status == .ok {
+            let seen = try #require(current.hosts.first { $0.name == scan.name })
+            #expect(seen.updates == previous.hosts.first { $0.name == scan.name }?.updates && seen.updates == FindingIntervalsTests.normalized(scan).updates)
+            #expect(seen.unfixedCVEs == FindingIntervalsTests.normalized(scan).unfixedCVEs)
+        }
+
+        // One host's findings all go: they close at its next scan, last seen by the rerun.
+        let host = try #require(again.first { $0.status == .ok && !$0.updates.isEmpty }).name
+        var cleared = Self.later(again, days: 1)
+        for index in cleared.indices where cleared[index].name == host {
+            cleared[index].updates = []
+            cleared[index].unfixedCVEs = []
+        }
+        let third = try history.scan(at: G.day(13), cleared)
+        let seq: Int64 = try #require(try made.store.rows("SELECT scan_seq FROM run_hosts WHERE run_id = ? AND host = ?",
+                                                          [rerun.databaseValue, host.databaseValue]).first?["scan_seq"])
+        let rerunStart = try #require(again.first { $0.name == host }).startedAt
+        let closed = try made.store.rows("SELECT last_seq, last_run, last_at, closed_seq, closed_run FROM finding_intervals WHERE host = ? AND closed_run = ?",
+                                         [host.databaseValue, third.databaseValue])
+        #expect(!closed.isEmpty)
+        for row in closed {
+            #expect(row["last_seq"] as Int64 == seq && row["closed_seq"] as Int64 == seq + 1)
+            #expect(row["last_run"] as String == rerun && row["last_at"] as Date == rerunStart)
+        }
+        #expect(try made.store.run(id: third).hosts.first { $0.name == host }?.updates == [])
+        #expect(try made.store.run(id: rerun).hosts.first { $0.name == host }?.updates == previous.hosts.first { $0.name == host }?.updates)
+        // Still open: no other host's interval moved.
+        let open: [Int64] = try made.store.rows("SELECT DISTINCT last_seq FROM finding_intervals WHERE closed_seq IS NULL").map { $0["last_seq"] }
+        #expect(open == [FindingIntervals.openEnd])
+    }
+
+    /// Stores open intervals as v14 did (`last_*` moved to the host's latest scan), with its
+    /// `last_run` indexes, and forgets migration v15.
+    static func asVersion14(_ made: TestStore, kind: StoreKind) async throws {
+        let updates = tables.filter { $0 != "finding_interval_cves" }.map { table in
+            """
+            UPDATE \(table) SET last_seq = (SELECT s.last_seq FROM scan_hosts s WHERE s.host = \(table).host),
+                last_run = (SELECT s.last_run FROM scan_hosts s WHERE s.host = \(table).host),
+                last_at = (SELECT s.last_at FROM scan_hosts s WHERE s.host = \(table).host)
+            WHERE closed_seq IS NULL
+            """
+        }
+        let statements = updates + ["CREATE INDEX finding_intervals_by_last_run ON finding_intervals(last_run)",
+                       "CREATE INDEX unfixed_cve_intervals_by_last_run ON unfixed_cve_intervals(last_run)"]
+        let forget = "DELETE FROM %@ WHERE identifier = '\(HistoryStore.openIntervalsMigration)'"
+        switch kind {
+        case .sqlite:
+            let all = statements + [String(format: forget, "grdb_migrations")]
+            try await made.store.pool.write { db in
+                for statement in all { try db.execute(sql: statement) }
+            }
+        case .postgres:
+            let server = try #require(made.server)
+            for statement in statements + [String(format: forget, "patchctl_migrations")] { _ = try await server.admin(statement, database: "history") }
+        }
+    }
+
+    @Test(arguments: StoreKind.all) func aVersion14HistoryMigratesToTheSameAnswers(kind: StoreKind) async throws {
+        let made = try await TestStore.make(kind)
+        let history = G(store: made.store, folder: FileManager.default.temporaryDirectory)
+        let ids = try FindingIntervalsTests.record(FindingIntervalsTests.nights(20, hosts: 6, seed: 9), into: history)
+        let runs = try ids.map { try made.store.run(id: $0) }
+        let exposures = try made.store.cveExposures()
+        let stored = try Self.intervals(made.store)
+
+        try await Self.asVersion14(made, kind: kind)
+        let old: [Int64] = try made.store.rows("SELECT DISTINCT last_seq FROM finding_intervals WHERE closed_seq IS NULL ORDER BY 1").map { $0["last_seq"] }
+        #expect(!old.isEmpty && !old.contains(FindingIntervals.openEnd), "the v14 shape: \(old)")
+
+        let migrated = try await made.reopen()
+        #expect(try migrated.rows("SELECT COUNT(*) AS n FROM finding_intervals WHERE closed_seq IS NULL AND last_seq <> \(FindingIntervals.openEnd)")
+                    .first?["n"] == 0)
+        for (id, run) in zip(ids, runs) { #expect(try migrated.run(id: id) == run, "history show \(id)") }
+        #expect(try migrated.cveExposures() == exposures)
+        // Closed intervals are as they were; open ones differ only in the `last_*` v14 moved.
+        let after = try Self.intervals(migrated)
+        for table in Self.tables {
+            let strip = { (rows: [[String: DatabaseValue]]) in
+                rows.map { row in (row["closed_seq"]?.isNull ?? false) ? row.filter { !["last_seq", "last_run", "last_at"].contains($0.key) } : row }
+            }
+            #expect(strip(after[table] ?? []) == strip(stored[table] ?? []), "\(table)")
+        }
+        let indexes: [String] = switch kind {
+        case .sqlite: try migrated.rows("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%by_last_run'").map { $0["name"] }
+        case .postgres: try migrated.rows("SELECT indexname::text AS name FROM pg_indexes WHERE indexname LIKE '%by_last_run'").map { $0["name"] }
+        }
+        #expect(indexes.isEmpty)
+    }
+
+    @Test(arguments: StoreKind.all) func pruneJudgesAnOpenIntervalByItsHostsLatestScan(kind: StoreKind) async throws {
+        let made = try await TestStore.make(kind)
+        let history = G(store: made.store, folder: FileManager.default.temporaryDirectory)
+        let curl = G.update("curl", "7.88.1-10", "7.88.1-10+deb12u8"), bash = G.update("bash", "5.2.15-2", "5.2.15-2+b7")
+        // "kept": scanned every day, its findings open since day 0; "gone": scanned on day 0 only.
+        try history.scan(at: G.day(0), [G.host("kept", at: G.day(0), [curl]), G.host("gone", at: G.day(0), [bash])])
+        for day in 1..<10 { try history.scan(at: G.day(Double(day)), [G.host("kept", at: G.day(Double(day)), [curl])]) }
+        let pruned = try made.store.prune(before: G.day(5, hour: 0), dryRun: false, user: "tester", now: G.day(10))
+        #expect(pruned.findingIntervals == 1)
+        let left: [String] = try made.store.rows("SELECT host FROM finding_intervals").map { $0["host"] }
+        #expect(left == ["kept"])
+        let latest = try #require(try made.store.runs(limit: 1).first)
+        #expect(try made.store.run(id: latest.runId).hosts.first?.updates.map(\.name) == ["curl"])
+    }
+}
