@@ -49,19 +49,36 @@ enum FindingIntervals {
         var seq: Int64
         var runId: String
         var at: Date
+        /// `at` as stored, made once: GRDB formats a date through a DateFormatter on every bind.
+        let stored: DatabaseValue
+        /// The host's open intervals are what this scan saw: its previous sighting saw the same.
+        var unchanged = false
+
+        init(host: String, seq: Int64, runId: String, at: Date) {
+            self.host = host
+            self.seq = seq
+            self.runId = runId
+            self.at = at
+            stored = at.databaseValue
+        }
     }
 
-    /// The next sequence number of `host`, recorded as its latest scan.
-    /// One statement, so that two controllers recording the same host into one PostgreSQL history
-    /// never take the same number: the second waits for the first's row lock and counts on from it.
-    static func nextSequence(_ db: any HistoryWriter, host: String, runId: String, at: Date) throws -> Sighting {
+    /// The next sequence number of `host`, recorded as its latest scan with the digest of what it
+    /// saw (`Prepared.digest`). One statement, so that two controllers recording the same host into
+    /// one PostgreSQL history never take the same number: the second waits for the first's row lock
+    /// and counts on from it. The digest the row held before comes back through `prior_digest`
+    /// (RETURNING gives the new row), under the same lock.
+    static func nextSequence(_ db: any HistoryWriter, host: String, runId: String, at: Date, digest: String) throws -> Sighting {
         let row = try db.rows("""
-            INSERT INTO scan_hosts (host, last_seq, last_run, last_at) VALUES (?, 1, ?, ?)
-            ON CONFLICT (host) DO UPDATE SET last_seq = scan_hosts.last_seq + 1, last_run = excluded.last_run, last_at = excluded.last_at
-            RETURNING last_seq
-            """, arguments: [host, runId, at]).first
-        guard let seq: Int64 = row?["last_seq"] else { throw PatchError.store(path: db.source, message: "no sequence number for \(host)") }
-        return Sighting(host: host, seq: seq, runId: runId, at: at)
+            INSERT INTO scan_hosts (host, last_seq, last_run, last_at, open_digest) VALUES (?, 1, ?, ?, ?)
+            ON CONFLICT (host) DO UPDATE SET last_seq = scan_hosts.last_seq + 1, last_run = excluded.last_run, last_at = excluded.last_at,
+                open_digest = excluded.open_digest, prior_digest = scan_hosts.open_digest
+            RETURNING last_seq, prior_digest
+            """, [host.databaseValue, runId.databaseValue, at.databaseValue, digest.databaseValue]).first
+        guard let row, let seq: Int64 = row["last_seq"] else { throw PatchError.store(path: db.source, message: "no sequence number for \(host)") }
+        var sighting = Sighting(host: host, seq: seq, runId: runId, at: at)
+        sighting.unchanged = seq > 1 && (row["prior_digest"] as String?) == digest
+        return sighting
     }
 
     /// Moves a host's open intervals of `table` to this sighting: unchanged ones stay as they are
@@ -74,7 +91,10 @@ enum FindingIntervals {
                         closeReason: ([DatabaseValue]) throws -> IntervalCloseReason) throws -> [(index: Int, id: Int64)] {
         let columns = table.identity.joined(separator: ", ")
         var open: [[DatabaseValue]: Int64] = [:]
-        for row in try db.rows("SELECT id, \(columns) FROM \(table.name) WHERE host = ? AND closed_seq IS NULL", arguments: [sighting.host]) {
+        // Columns found once (a lookup by name on every row cost more than the rest of the write).
+        var index = ColumnIndex()
+        for whole in try db.rows("SELECT id, \(columns) FROM \(table.name) WHERE host = ? AND closed_seq IS NULL", [sighting.host.databaseValue]) {
+            let row = index(whole)
             open[table.identity.map { row[$0] as DatabaseValue }] = row["id"]
         }
         let opened = rows.indices.filter { open.removeValue(forKey: rows[$0]) == nil }
@@ -86,8 +106,9 @@ enum FindingIntervals {
                     closed_seq = ?, closed_run = ?, closed_at = ?, closed_reason = ? WHERE id = ?
                 """
             for (identity, id) in open {
-                try db.execute(close, arguments: [sighting.seq - 1, previous?.runId, previous?.at, sighting.seq, sighting.runId, sighting.at,
-                                                  try closeReason(identity), id])
+                try db.execute(close, [(sighting.seq - 1).databaseValue, previous?.runId.databaseValue ?? .null, previous?.at.databaseValue ?? .null,
+                                       sighting.seq.databaseValue, sighting.runId.databaseValue, sighting.stored,
+                                       try closeReason(identity).databaseValue, id.databaseValue])
             }
         }
         let extras = extraColumns.map { ", " + $0 }.joined()
@@ -98,7 +119,7 @@ enum FindingIntervals {
         return try opened.map { index in
             (index, try db.insertReturningID(insert, [sighting.host.databaseValue] + rows[index] + [
                 sighting.seq.databaseValue, openEnd.databaseValue, sighting.runId.databaseValue, sighting.runId.databaseValue,
-                sighting.at.databaseValue, sighting.at.databaseValue,
+                sighting.stored, sighting.stored,
             ] + (try extra(index))))
         }
     }
@@ -110,29 +131,80 @@ enum FindingIntervals {
         return (row["run_id"], row["started_at"])
     }
 
-    /// Records what one successful scan of a host saw.
-    static func record(_ db: any HistoryWriter, scan: HostScan, at sighting: Sighting) throws {
-        // The last of two updates with one (package, architecture) wins, as the per-run key once made it.
-        var byKey: [String: Int] = [:]
-        var updates: [PendingUpdate] = []
-        for update in scan.updates {
-            let key = update.name + "\n" + (update.architecture ?? "")
-            if let index = byKey[key] { updates[index] = update } else {
-                byKey[key] = updates.count
-                updates.append(update)
+    /// What a scan's findings and unfixed CVEs become in the store, worked out before the write
+    /// transaction (a pure function of the scan, so hosts are prepared in parallel, off the writer).
+    struct Prepared: Sendable {
+        /// One per (package, architecture), the last listed winning, as the per-run key once made it; in store order.
+        var updates: [PendingUpdate]
+        /// Each update's CVEs: one per id (the last wins), in id order, the order readers list them in.
+        var cveLists: [[CVEReference]]
+        /// Identity values (`Table.findings.identity`) of each update.
+        var rows: [[DatabaseValue]]
+        /// Identity values (`Table.unfixed.identity`) of each unfixed CVE, one per (id, source), in that order.
+        var unfixed: [[DatabaseValue]]
+        /// Digest of both lists: equal digests at two consecutive sightings mean nothing opens or closes.
+        var digest: String
+
+        init(_ scan: HostScan) {
+            var byKey: [String: Int] = [:]
+            var updates: [PendingUpdate] = []
+            for update in scan.updates {
+                let key = update.name + "\n" + (update.architecture ?? "")
+                if let index = byKey[key] { updates[index] = update } else {
+                    byKey[key] = updates.count
+                    updates.append(update)
+                }
             }
+            // In store order, so what a version's first sighting records does not depend on the order a platform listed it.
+            updates.sort { $0.name != $1.name ? $0.name < $1.name : ($0.architecture ?? "") < ($1.architecture ?? "") }
+            cveLists = updates.map { update in
+                Dictionary(update.cves.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last }).values.sorted { $0.id < $1.id }
+            }
+            rows = zip(updates, cveLists).map { update, cves -> [DatabaseValue] in
+                [update.name.databaseValue, (update.architecture ?? "").databaseValue, update.installedVersion.databaseValue,
+                 update.availableVersion.databaseValue, update.source.databaseValue, update.security.databaseValue,
+                 update.severity.databaseValue, FindingIntervals.digest(cves).databaseValue]
+            }
+            self.updates = updates
+            var unfixed: [String: UnfixedCVE] = [:]
+            for item in scan.unfixedCVEs { unfixed[item.id + "\n" + item.source] = item }
+            self.unfixed = unfixed.values.sorted { $0.id != $1.id ? $0.id < $1.id : $0.source < $1.source }.map { item -> [DatabaseValue] in
+                [item.id.databaseValue, item.source.databaseValue, item.package.databaseValue, item.packages.joined(separator: "\n").databaseValue,
+                 item.severity.name.databaseValue, item.vendorSeverity.databaseValue, item.cvss.databaseValue, item.kev.databaseValue,
+                 item.fixedVersion.databaseValue, item.feed.databaseValue]
+            }
+            digest = Self.digest(rows, unfixed: self.unfixed)
         }
-        // In store order, so what a version's first sighting records does not depend on the order a platform listed it.
-        updates.sort { ($0.name, $0.architecture ?? "") < ($1.name, $1.architecture ?? "") }
-        let cveLists = updates.map { update in
-            // One row per CVE id (the last wins), in id order: the order readers list them in.
-            Dictionary(update.cves.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last }).values.sorted { $0.id < $1.id }
+
+        /// SHA-256 (first 16 bytes, hex) of every identity value, each list and value delimited.
+        static func digest(_ rows: [[DatabaseValue]], unfixed: [[DatabaseValue]]) -> String {
+            var hash = SHA256()
+            func add(_ list: [[DatabaseValue]]) {
+                for row in list {
+                    for value in row {
+                        switch value.storage {
+                        case .null: hash.update(data: [0])
+                        case let .int64(number): hash.update(data: Array("i\(number)".utf8) + [0x1F])
+                        case let .double(number): hash.update(data: Array("d\(number)".utf8) + [0x1F])
+                        case let .string(text): hash.update(data: Array(("s" + text).utf8) + [0x1F])
+                        case let .blob(data): hash.update(data: Array("b\(data.count):".utf8) + Array(data) + [0x1F])
+                        }
+                    }
+                    hash.update(data: [0x1E])
+                }
+                hash.update(data: [0x1D])
+            }
+            add(rows)
+            add(unfixed)
+            return Hex.encode(hash.finalize().prefix(16))
         }
-        let rows = zip(updates, cveLists).map { update, cves -> [DatabaseValue] in
-            [update.name.databaseValue, (update.architecture ?? "").databaseValue, update.installedVersion.databaseValue,
-             update.availableVersion.databaseValue, update.source.databaseValue, update.security.databaseValue,
-             update.severity.databaseValue, digest(cves).databaseValue]
-        }
+    }
+
+    /// Records what one successful scan of a host saw. A host whose previous sighting saw the same
+    /// (`Sighting.unchanged`) has nothing to open or close: its open intervals already reach this scan.
+    static func record(_ db: any HistoryWriter, _ prepared: Prepared, at sighting: Sighting) throws {
+        guard !sighting.unchanged else { return }
+        let updates = prepared.updates, cveLists = prepared.cveLists
         let pending = Set(updates.map { $0.name + "\n" + ($0.architecture ?? "") })
         // A new interval of a version seen before (with other attributes, or before a gap) keeps that first
         // sighting: "first seen" and compliance age survive attribute changes and the pruning of older intervals.
@@ -140,14 +212,14 @@ enum FindingIntervals {
             SELECT version_first_run, version_first_at, version_first_security FROM finding_intervals
             WHERE host = ? AND package = ? AND available_version = ? ORDER BY version_first_run LIMIT 1
             """
-        let opened = try advance(db, .findings, at: sighting, rows: rows,
-                              opening: ["version_first_run", "version_first_at", "version_first_security", "advisories"]) { index in
+        let opened = try advance(db, .findings, at: sighting, rows: prepared.rows,
+                                 opening: ["version_first_run", "version_first_at", "version_first_security", "advisories"]) { index in
             let update = updates[index]
             let advisories = update.advisories.joined(separator: "\n").databaseValue
             if let row = try db.rows(earlier, arguments: [sighting.host, update.name, update.availableVersion]).first {
                 return [row["version_first_run"], row["version_first_at"], row["version_first_security"], advisories]
             }
-            return [sighting.runId.databaseValue, sighting.at.databaseValue, update.security.databaseValue, advisories]
+            return [sighting.runId.databaseValue, sighting.stored, update.security.databaseValue, advisories]
         } closeReason: { identity in
             let package = String.fromDatabaseValue(identity[0]) ?? ""
             let architecture = String.fromDatabaseValue(identity[1]) ?? ""
@@ -165,15 +237,8 @@ enum FindingIntervals {
                                             reference.epss, reference.fixedVersion, reference.source])
             }
         }
-        var unfixed: [String: UnfixedCVE] = [:]
-        for item in scan.unfixedCVEs { unfixed[item.id + "\n" + item.source] = item }
-        let open = unfixed.values.sorted { ($0.id, $0.source) < ($1.id, $1.source) }.map { item -> [DatabaseValue] in
-            [item.id.databaseValue, item.source.databaseValue, item.package.databaseValue, item.packages.joined(separator: "\n").databaseValue,
-             item.severity.name.databaseValue, item.vendorSeverity.databaseValue, item.cvss.databaseValue, item.kev.databaseValue,
-             item.fixedVersion.databaseValue, item.feed.databaseValue]
-        }
-        let stillOpen = Set(unfixed.keys)
-        try advance(db, .unfixed, at: sighting, rows: open) { identity in
+        let stillOpen = Set(prepared.unfixed.map { (String.fromDatabaseValue($0[0]) ?? "") + "\n" + (String.fromDatabaseValue($0[1]) ?? "") })
+        try advance(db, .unfixed, at: sighting, rows: prepared.unfixed) { identity in
             let key = (String.fromDatabaseValue(identity[0]) ?? "") + "\n" + (String.fromDatabaseValue(identity[1]) ?? "")
             return stillOpen.contains(key) ? .superseded : .resolved
         }
@@ -185,7 +250,7 @@ enum FindingIntervals {
         try db.rows("""
             SELECT EXISTS (SELECT 1 FROM deploy_packages WHERE host = ? AND package = ? AND outcome = 'installed' AND at <= ?
                            AND at >= COALESCE((SELECT started_at FROM run_hosts WHERE host = ? AND scan_seq = ?), '')) AS found
-            """, arguments: [host, package, sighting.at, host, sighting.seq - 1]).first?["found"] ?? false
+            """, [host.databaseValue, package.databaseValue, sighting.stored, host.databaseValue, (sighting.seq - 1).databaseValue]).first?["found"] ?? false
     }
 
     /// The identity of a CVE list: empty for none, else a digest of every stored field.

@@ -132,7 +132,7 @@ public struct ResumableRun: Sendable, Equatable {
 }
 
 extension DeployHostRecord: HistoryRecord {
-    public func insert(into db: any HistoryWriter, runId: String) throws {
+    public func insert(into db: any HistoryWriter, runId: String, prepared: Void) throws {
         // A resumed run records a host again: replace every trace of the earlier attempt.
         for table in ["deploy_packages", "deploy_hosts"] {
             try db.execute("DELETE FROM \(table) WHERE run_id = ? AND host = ?", arguments: [runId, name])

@@ -197,6 +197,19 @@ extension HistoryStore {
         }
     }
 
+    /// Migration v16: each host's latest sighting keeps the digest of what it saw
+    /// (`FindingIntervals.Prepared.digest`), so the next scan that sees the same reads and writes no
+    /// interval at all. `prior_digest` is the value before the latest sighting: the upsert that
+    /// takes a sequence number returns it. NULL (as for every host before v16) means "look".
+    static func registerSightingDigestMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v16: sighting digests") { db in
+            try db.execute(sql: """
+                ALTER TABLE scan_hosts ADD COLUMN open_digest TEXT;
+                ALTER TABLE scan_hosts ADD COLUMN prior_digest TEXT;
+                """)
+        }
+    }
+
     /// Stores the counts `history` lists of the runs `where` selects (an SQL condition on `runs`, or "").
     static func summarizeRunsSQL(where condition: String) -> String {
         """

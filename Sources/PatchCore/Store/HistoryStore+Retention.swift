@@ -60,7 +60,8 @@ extension HistoryStore {
                 events: try count("SELECT COUNT(*) FROM events WHERE at < ?"), bytesFreed: 0, dryRun: dryRun)
             guard !dryRun else { return result }
             // run_hosts, command_results, deploy_hosts and deploy_packages follow through ON DELETE CASCADE.
-            for sql in ["DELETE FROM runs WHERE started_at < ?", "DELETE FROM finding_intervals WHERE \(Self.lastSeenBefore("finding_intervals"))",
+            // A host whose open intervals go is no longer as its latest sighting left it: its next scan looks again.
+            for sql in ["UPDATE scan_hosts SET open_digest = NULL WHERE last_at < ?", "DELETE FROM runs WHERE started_at < ?", "DELETE FROM finding_intervals WHERE \(Self.lastSeenBefore("finding_intervals"))",
                         "DELETE FROM unfixed_cve_intervals WHERE \(Self.lastSeenBefore("unfixed_cve_intervals"))", "DELETE FROM events WHERE at < ?"] {
                 try db.execute(sql, arguments: Self.cutoffArguments(sql, cutoff))
             }

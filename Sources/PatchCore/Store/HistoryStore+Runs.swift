@@ -76,10 +76,34 @@ extension HistoryStore {
     /// Stores finished hosts (with their findings or command output) in one transaction.
     public func record<Record: HistoryRecord>(runId: String, hosts: [Record]) throws {
         guard !hosts.isEmpty else { return }
+        let prepared = Self.prepare(hosts)
         try recording { db in
-            for host in hosts { try host.insert(into: db, runId: runId) }
+            for (host, work) in zip(hosts, prepared) { try host.insert(into: db, runId: runId, prepared: work) }
         }
     }
+
+    /// Each record's preparation, on every core for a batch of any size: the writer then only writes.
+    static func prepare<Record: HistoryRecord>(_ hosts: [Record]) -> [Record.Preparation] {
+        guard hosts.count >= 16 else { return hosts.map { $0.prepare() } }
+        let results = Prepared<Record.Preparation>(count: hosts.count)
+        DispatchQueue.concurrentPerform(iterations: hosts.count) { results.set($0, hosts[$0].prepare()) }
+        return results.values
+    }
+}
+
+/// Results filled in from several threads, each slot once.
+private final class Prepared<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [Value?]
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ value: Value) { lock.withLock { slots[index] = value } }
+
+    var values: [Value] { lock.withLock { slots.map { $0! } } }
+}
+
+extension HistoryStore {
 
     /// `report` is kind-specific JSON.
     public func finishRun(runId: String, finishedAt: Date, state: RunState = .finished, report: String? = nil) throws {

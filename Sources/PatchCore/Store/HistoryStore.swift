@@ -496,6 +496,7 @@ public final class HistoryStore: Sendable {
         registerDiscoveryMigration(&migrator)
         registerControllerMigration(&migrator)
         registerOpenIntervalsMigration(&migrator)
+        registerSightingDigestMigration(&migrator)
         return migrator
     }
 }

@@ -148,5 +148,48 @@ struct OpenIntervalsTests {
         #expect(left == ["kept"])
         let latest = try #require(try made.store.runs(limit: 1).first)
         #expect(try made.store.run(id: latest.runId).hosts.first?.updates.map(\.name) == ["curl"])
+        // "gone" comes back seeing what it saw before the cut: its findings open again, though its
+        // latest sighting (pruned with them) saw the same.
+        let back = try history.scan(at: G.day(11), [G.host("gone", at: G.day(11), [bash]), G.host("kept", at: G.day(11), [curl])])
+        let read = try made.store.run(id: back).hosts
+        #expect(read.first { $0.name == "gone" }?.updates.map(\.name) == ["bash"] && read.first { $0.name == "kept" }?.updates.map(\.name) == ["curl"])
+    }
+
+    @Test(arguments: StoreKind.all) func aSightingDigestCoversEveryPartOfAFindingsIdentity(kind: StoreKind) async throws {
+        let made = try await TestStore.make(kind)
+        let history = G(store: made.store, folder: FileManager.default.temporaryDirectory)
+        var update = G.update("openssl", "3.0.11-1", "3.0.13-1")
+        update.cves = [CVEReference(id: "CVE-2026-1001", severity: .high, fixedVersion: "3.0.13-1", source: "debian-tracker")]
+        let unfixed = UnfixedCVE(id: "CVE-2026-2002", package: "openssl", packages: ["openssl"], source: "openssl", severity: .medium, feed: "debian-tracker")
+        var scan = G.host("web1", at: G.day(0), [update])
+        scan.unfixedCVEs = [unfixed]
+        // Each night changes one thing only a finding's identity holds, then repeats it unchanged.
+        var changes: [(String, (inout HostScan) -> Void)] = [
+            ("severity", { $0.updates[0].severity = "Important" }),
+            ("source", { $0.updates[0].source = "Debian-Security:12/stable-security" }),
+            ("security", { $0.updates[0].security = false }),
+            ("CVE severity", { $0.updates[0].cves[0].severity = .critical }),
+            ("CVE kev", { $0.updates[0].cves[0].kev = true }),
+            ("unfixed CVE severity", { $0.unfixedCVEs[0].severity = .high }),
+            ("unfixed CVE packages", { $0.unfixedCVEs[0].packages = ["openssl", "libssl3"] }),
+            ("unfixed CVE gone", { $0.unfixedCVEs = [] }),
+        ]
+        changes.insert(("first", { _ in }), at: 0)
+        var day = 0.0
+        for (what, change) in changes {
+            change(&scan)
+            for _ in 0..<2 {
+                scan.startedAt = G.day(day).addingTimeInterval(-2)
+                scan.finishedAt = G.day(day)
+                let id = try history.scan(at: G.day(day), [scan])
+                let read = try #require(try made.store.run(id: id).hosts.first)
+                #expect(read.updates == FindingIntervalsTests.normalized(scan).updates, "\(what), day \(day)")
+                #expect(read.unfixedCVEs == FindingIntervalsTests.normalized(scan).unfixedCVEs, "\(what), day \(day)")
+                day += 1
+            }
+        }
+        let intervals: Int = try made.store.rows("SELECT COUNT(*) AS n FROM finding_intervals").first?["n"] ?? 0
+        let unfixedIntervals: Int = try made.store.rows("SELECT COUNT(*) AS n FROM unfixed_cve_intervals").first?["n"] ?? 0
+        #expect(intervals == 6 && unfixedIntervals == 3, "one interval per change: \(intervals) and \(unfixedIntervals)")
     }
 }
