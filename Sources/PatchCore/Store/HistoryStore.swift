@@ -64,6 +64,12 @@ public final class HistoryStore: Sendable {
             }
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
+            configuration.prepareDatabase { db in
+                // The writer's page cache holds a batch's dirty pages (SQLite's default, 2 MB, spills them
+                // to the WAL mid-transaction, again and again on a multi-GB history) and the index pages a
+                // night's hosts descend through. Readers keep the default: reports bound their own memory.
+                if !db.configuration.readonly { try db.execute(sql: "PRAGMA cache_size = -\(Self.writerCacheKiB)") }
+            }
             let pool = try DatabasePool(path: path, configuration: configuration)
             backend = .sqlite(pool)
             journalPath = HistoryJournal.path(forDatabase: path)
@@ -224,6 +230,9 @@ public final class HistoryStore: Sendable {
         }
         return try read { try Self.migrator.appliedMigrations($0).last }
     }
+
+    /// The writer connection's page cache (KiB).
+    static let writerCacheKiB = 64 * 1024
 
     static func lastAppliedMigration(_ path: String) throws -> String? {
         var configuration = Configuration()
