@@ -128,11 +128,19 @@ struct FindingIntervalsTests {
         return copy
     }
 
-    @Test(arguments: StoreKind.all) func everyRunReadsBackExactlyWhatItSawAndStorageGrowsWithChange(kind: StoreKind) async throws {
+    /// A new history of `kind` with `count` generated nights recorded in it.
+    static func recorded(_ kind: StoreKind, nights count: Int, hosts: Int, seed: UInt64) async throws
+        -> (made: TestStore, history: GeneratedHistory, nights: [Night], ids: [String]) {
         let made = try await TestStore.make(kind)
         let history = G(store: made.store, folder: FileManager.default.temporaryDirectory)
-        let nights = Self.nights(40, hosts: 6, seed: 7)
-        let ids = try Self.record(nights, into: history)
+        let nights = Self.nights(count, hosts: hosts, seed: seed)
+        return (made, history, nights, try Self.record(nights, into: history))
+    }
+
+    @Test(arguments: StoreKind.all) func everyRunReadsBackExactlyWhatItSawAndStorageGrowsWithChange(kind: StoreKind) async throws {
+        // `made` keeps a PostgreSQL server alive until the end.
+        let (made, history, nights, ids) = try await Self.recorded(kind, nights: 40, hosts: 6, seed: 7)
+        defer { withExtendedLifetime(made) {} }
         var total = 0
         for (night, id) in zip(nights, ids) {
             let stored = try history.store.run(id: id)

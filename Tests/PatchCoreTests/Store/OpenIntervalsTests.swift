@@ -34,10 +34,7 @@ struct OpenIntervalsTests {
     }
 
     @Test(arguments: StoreKind.all) func anUnchangedScanWritesNoIntervalAndClosingRecordsTheTrueLastSighting(kind: StoreKind) async throws {
-        let made = try await TestStore.make(kind)
-        let history = G(store: made.store, folder: FileManager.default.temporaryDirectory)
-        let nights = FindingIntervalsTests.nights(12, hosts: 5, seed: 5)
-        let ids = try FindingIntervalsTests.record(nights, into: history)
+        let (made, history, nights, ids) = try await FindingIntervalsTests.recorded(kind, nights: 12, hosts: 5, seed: 5)
         let before = try Self.intervals(made.store)
         #expect((before["finding_intervals"]?.count ?? 0) > 20 && (before["unfixed_cve_intervals"]?.count ?? 0) > 0)
 
@@ -104,9 +101,7 @@ struct OpenIntervalsTests {
     }
 
     @Test(arguments: StoreKind.all) func aVersion14HistoryMigratesToTheSameAnswers(kind: StoreKind) async throws {
-        let made = try await TestStore.make(kind)
-        let history = G(store: made.store, folder: FileManager.default.temporaryDirectory)
-        let ids = try FindingIntervalsTests.record(FindingIntervalsTests.nights(20, hosts: 6, seed: 9), into: history)
+        let (made, _, _, ids) = try await FindingIntervalsTests.recorded(kind, nights: 20, hosts: 6, seed: 9)
         let runs = try ids.map { try made.store.run(id: $0) }
         let exposures = try made.store.cveExposures()
         let stored = try Self.intervals(made.store)
