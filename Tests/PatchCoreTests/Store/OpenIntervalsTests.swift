@@ -150,6 +150,25 @@ struct OpenIntervalsTests {
         #expect(read.first { $0.name == "gone" }?.updates.map(\.name) == ["bash"] && read.first { $0.name == "kept" }?.updates.map(\.name) == ["curl"])
     }
 
+    @Test(arguments: StoreKind.all) func aClosingWhoseLastSightingWasPrunedKeepsItsOpeningFacts(kind: StoreKind) async throws {
+        let made = try await TestStore.make(kind)
+        let history = G(store: made.store, folder: FileManager.default.temporaryDirectory)
+        let curl = G.update("curl", "7.88.1-10", "7.88.1-10+deb12u8")
+        // The cut falls inside day 5's run: the run (begun 3 s before) goes, the host's scan in it (2 s before) is after the cut.
+        let first = try history.scan(at: G.day(0), [G.host("edge", at: G.day(0), [curl])])
+        let straddling = try history.scan(at: G.day(5), [G.host("edge", at: G.day(5), [curl])])
+        _ = try made.store.prune(before: G.day(5).addingTimeInterval(-2.5), dryRun: false, user: "tester", now: G.day(6))
+        #expect(throws: PatchError.self) { try made.store.run(id: straddling) }
+        let closing = try history.scan(at: G.day(11), [G.host("edge", at: G.day(11), [])])
+        let rows = try made.store.rows("SELECT first_run, last_seq, last_run, closed_seq, closed_run, closed_reason FROM finding_intervals")
+        #expect(rows.count == 1)
+        let row = try #require(rows.first)
+        // Sequence numbers still count the pruned scan; the run that last saw it is gone, so its opening facts stay.
+        #expect(row["last_seq"] as Int64 == 2 && row["closed_seq"] as Int64 == 3 && row["closed_run"] as String == closing)
+        #expect(row["first_run"] as String == first && row["last_run"] as String == first && row["closed_reason"] as String == "fixed_elsewhere")
+        #expect(try made.store.run(id: closing).hosts.first?.updates == [])
+    }
+
     @Test(arguments: StoreKind.all) func aSightingDigestCoversEveryPartOfAFindingsIdentity(kind: StoreKind) async throws {
         let made = try await TestStore.make(kind)
         let history = G(store: made.store, folder: FileManager.default.temporaryDirectory)
