@@ -37,13 +37,12 @@ extension HistoryStore {
             var sequence: [String: Int64] = [:]
             var contactIndex = ColumnIndex()
             // Thousands of contacts share a run id and a host's platform facts: each is kept once, not per contact.
-            var runIds: [String: String] = [:]
+            var runIds = StringPool()
             var platforms: [String: OSInfo] = [:]
             let observation = { (whole: Row) throws -> (host: String, observation: ReportHistory.Observation) in
                 let row = contactIndex(whole)
                 let read: String = row["run_id"], host: String = row["host"]
-                let runId = runIds[read] ?? read
-                runIds[runId] = runId
+                let runId = runIds(read)
                 if let seq: Int64 = row["scan_seq"] { sequence[Self.contactKey(runId, host)] = seq }
                 var os: OSInfo?
                 if let family: String = row["os_family"] {
@@ -113,8 +112,8 @@ extension HistoryStore {
                 """
             // Columns by name: a PostgreSQL row's come in no particular order.
             var cveIndex = ColumnIndex(), intervalIndex = ColumnIndex()
-            // A fleet's updates come from a few dozen sources: each name is kept once.
-            var sources: [String: String] = [:]
+            // A fleet's updates come from a few dozen sources, and share package names and versions: each text is kept once.
+            var texts = StringPool()
             for (host, scans) in scansOf {
                 let low = scans.map(\.seq).min()!, high = scans.map(\.seq).max()!
                 var matched: [Int64: (ids: [String], severity: Severity?, kev: Bool)] = [:]
@@ -138,12 +137,9 @@ extension HistoryStore {
                         firstSeen[host, default: [:]][version] = ReportHistory.Sighting(at: row["version_first_at"], runId: first,
                                                                                        security: row["version_first_security"])
                     }
-                    let read: String = row["source"]
-                    let source = sources[read] ?? read
-                    sources[source] = source
-                    var update = ReportHistory.Update(package: package, installedVersion: row["installed_version"], availableVersion: available,
-                                                      source: source, security: row["security"], severity: row["severity"],
-                                                      architecture: Self.architecture(row["architecture"]))
+                    var update = ReportHistory.Update(package: texts(package), installedVersion: texts(row["installed_version"]),
+                                                      availableVersion: texts(available), source: texts(row["source"]), security: row["security"],
+                                                      severity: row["severity"], architecture: Self.architecture(row["architecture"]).map { texts($0) })
                     if let found = matched[row["id"]] {
                         update.cves = found.ids
                         update.cveSeverity = found.severity
@@ -201,8 +197,9 @@ extension HistoryStore {
             }
 
             let documentHosts = Set(documents.keys.map { Self.contactParts($0).host })
-            for (host, contacts) in observations {
-                var list = contacts
+            for host in Array(observations.keys) {
+                // Taken out of the dictionary, so the list is changed in place rather than copied.
+                guard var list = observations.removeValue(forKey: host) else { continue }
                 // What earlier contacts saw, for a deployment's document: only hosts with one need it.
                 let tracksSightings = documentHosts.contains(host)
                 var lastSeen: [String: ReportHistory.Update] = [:]
@@ -378,5 +375,17 @@ extension HistoryStore {
         }
         observation.seen = ReportHistory.Updates(seen.sorted { $0.package < $1.package })
         observation.pending = ReportHistory.Updates(pending.sorted { $0.package < $1.package })
+    }
+}
+
+/// Equal strings read from many rows, kept as one: a report's contacts and findings repeat a few
+/// thousand run ids, package names, versions and sources hundreds of thousands of times.
+struct StringPool {
+    private var kept: Set<String> = []
+
+    mutating func callAsFunction(_ text: String) -> String {
+        if let found = kept.firstIndex(of: text) { return kept[found] }
+        kept.insert(text)
+        return text
     }
 }
