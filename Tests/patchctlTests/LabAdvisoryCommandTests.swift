@@ -135,6 +135,23 @@ struct LabAdvisoryCommandTests {
         var server: FeedServer
         var feed: Feed
         var data: LabData
+        /// The history's environment: for a PostgreSQL history, its password file and this controller's state folder.
+        var environment: [String: String] = [:]
+        /// The PostgreSQL server holding the history (nil: an SQLite file), kept running as long as the setup.
+        var postgres: PostgresServer?
+    }
+
+    /// The same, with the history in a database of a PostgreSQL server of the test's own.
+    static func setup(onPostgres: Bool) async throws -> Setup {
+        var setup = try setup()
+        guard onPostgres else { return setup }
+        let server = try await PostgresServer()
+        try await server.createDatabase("fleet")
+        setup.postgres = server
+        setup.db = server.url(database: "fleet")
+        let state = setup.folder.appendingPathComponent("state").path
+        setup.environment = ["PGPASSFILE": try server.passwordFile(), "HOME": setup.folder.path, "XDG_STATE_HOME": state, "STATE_DIRECTORY": state]
+        return setup
     }
 
     static func setup() throws -> Setup {
@@ -153,7 +170,7 @@ struct LabAdvisoryCommandTests {
         let sync = try await CLI.runWaiting([
             "advisories", "sync", "--db", setup.db,
             "--from", "debian-tracker=\(setup.server.url)/tracker.json", "--from", "kev=\(setup.server.url)/kev.json",
-        ])
+        ], environment: setup.environment)
         #expect(sync.status == 0, "\(sync.stdout)\(sync.stderr)")
     }
 
@@ -169,11 +186,19 @@ struct LabAdvisoryCommandTests {
         return path
     }
 
-    @Test func scanNamesExactlyTheCVEsEachPendingUpdateFixes() async throws {
-        let setup = try Self.setup()
+    /// Into an SQLite history, and into a PostgreSQL one (feeds synced into the shared history are
+    /// what every controller's scans match against).
+    @Test(arguments: [false, true]) func scanNamesExactlyTheCVEsEachPendingUpdateFixes(onPostgres: Bool) async throws {
+        guard !onPostgres || PostgresServer.enabled else { return }
+        let setup = try await Self.setup(onPostgres: onPostgres)
         try await Self.sync(setup)
+        if onPostgres {
+            let status = try await CLI.runWaiting(["advisories", "status", "--db", setup.db, "--output", "json"], environment: setup.environment)
+            #expect(status.status == 0 && status.stdout.contains("\"debian-tracker\"") && status.stdout.contains("\"kev\""), "\(status.stderr)")
+        }
         let inventory = try Self.labInventory(in: setup.folder)
-        let scan = try await CLI.runWaiting(["scan", "-i", inventory, "--known-hosts", try CLI.lab("LAB_KNOWN_HOSTS"), "--db", setup.db, "--output", "json"])
+        let scan = try await CLI.runWaiting(["scan", "-i", inventory, "--known-hosts", try CLI.lab("LAB_KNOWN_HOSTS"), "--db", setup.db, "--output", "json"],
+                                            environment: setup.environment)
         #expect(scan.status == 0, "\(scan.stderr)")
         let host = try #require((try CLI.json(scan.stdout)["hosts"] as? [[String: Any]])?.first)
         let updates = try #require(host["updates"] as? [[String: Any]])
@@ -200,7 +225,7 @@ struct LabAdvisoryCommandTests {
         // "Which hosts still have CVE-X": the pivot names the lab host for a CVE it has, and for
         // the unfixed one.
         for cve in [try #require(setup.feed.fixes.values.first(where: { !$0.isEmpty })?.sorted().first), "CVE-2099-0001"] {
-            let report = try await CLI.runWaiting(["report", "cves", "--db", setup.db, "--cve", cve, "--output", "json"])
+            let report = try await CLI.runWaiting(["report", "cves", "--db", setup.db, "--cve", cve, "--output", "json"], environment: setup.environment)
             #expect(report.status == 0, "\(report.stderr)")
             #expect(report.stdout.contains(cve) && report.stdout.contains("\"lab\""), "\(cve): \(report.stdout)")
         }

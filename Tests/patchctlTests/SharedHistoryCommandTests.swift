@@ -139,7 +139,7 @@ struct SharedHistoryCommandTests {
         #expect(reappeared.stdout.contains("reappeared"), "\(reappeared.stdout)")
         #expect(try Self.reportHosts(try CLI.run(["report", "compliance", "--db", url, "--format", "json"], environment: environment).stdout)["deb1"] != nil)
 
-        for arguments in [["advisories", "status"], ["package", "list"]] {
+        for arguments in [["package", "list"]] {
             let refused = try CLI.run(arguments + ["--db", url], environment: environment)
             #expect(refused.status != 0 && refused.stderr.contains("`scan`, `exec`, `deploy` and `discover` record"), "\(arguments): \(refused.stderr)")
         }

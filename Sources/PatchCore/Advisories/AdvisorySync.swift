@@ -79,7 +79,7 @@ public struct AdvisorySync: Sendable {
         if source.isRemote {
             // Validators only from a sync that stored data: a feed that only ever failed has none.
             let stored = previous?.syncedAt == nil ? nil : previous.map { AdvisoryFeedValidators(etag: $0.etag, lastModified: $0.lastModified) }
-            let directory = URL(fileURLWithPath: store.path).deletingLastPathComponent().path
+            let directory = store.localFolder
             let onBytes: (@Sendable (Int) -> Void)? = progress.map { report in { @Sendable bytes in report(.downloading(source, bytes: bytes)) } }
             switch try await downloader.download(source.location, previous: stored, into: directory, progress: onBytes) {
             case .notModified:

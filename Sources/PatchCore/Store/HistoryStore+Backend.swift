@@ -63,8 +63,14 @@ extension HistoryStore {
     /// What a PostgreSQL history can do today, for the commands that cannot yet use one.
     static let postgresScope = "on a PostgreSQL history, `scan`, `exec`, `deploy` and `discover` record; `approve`, `reject`, `defer`, `exception` and "
         + "`hosts retire|unretire` decide; `history`, `history show`, `history events`, `approvals`, `hosts`, `diff`, `metrics` and every "
-        + "`report` read; `history prune|migrate` keep it; `history export --to` "
+        + "`report` read; `advisories sync` fills its feeds and `advisories status` shows them; `history prune|migrate` keep it; `history export --to` "
         + "fills one; this command needs an SQLite history for now (docs/history.md)"
+
+    /// A folder on this controller for files worked on beside the history (a feed being
+    /// downloaded): the SQLite file's folder, or for a PostgreSQL history its journal's folder.
+    public var localFolder: String {
+        URL(fileURLWithPath: isPostgres ? journalPath : path).deletingLastPathComponent().path
+    }
 
     /// Whether this history is a PostgreSQL database.
     public var isPostgres: Bool {
@@ -90,12 +96,21 @@ extension HistoryStore {
             guard !isReadOnly else { throw PatchError.store(path: path, message: "opened read-only") }
             do {
                 return try postgres.transaction(body)
+            } catch let failure as BodyFailure {
+                throw failure.underlying
             } catch {
                 let failure = postgres.storeError(error)
                 writeFailures.record(failure)
                 throw failure
             }
         }
+    }
+
+    /// What a `recording` or `write` body throws for a failure of its own work, not of the
+    /// store's (a feed that turns out malformed half-way): the transaction rolls back, and the
+    /// error comes out as itself, without being latched as a failure to write history.
+    struct BodyFailure: Error {
+        var underlying: any Error
     }
 
     /// Rows of a portable query, from either store.

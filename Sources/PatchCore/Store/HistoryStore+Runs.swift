@@ -143,6 +143,8 @@ extension HistoryStore {
         guard !isReadOnly else { throw PatchError.store(path: path, message: "opened read-only") }
         do {
             return try pool.write(body)
+        } catch let failure as BodyFailure {
+            throw failure.underlying
         } catch let error as PatchError {
             throw error
         } catch {

@@ -43,7 +43,8 @@ extension Patchctl.Advisories {
         }
 
         func run() async throws {
-            let store = try HistoryStore(path: outputOptions.databasePath(environment: Settings.environment))
+            let environment = Settings.environment
+            let store = try await HistoryStore.open(recording: outputOptions.databasePath(environment: environment), environment: environment)
             let sources = try from.isEmpty ? AdvisoryFeedSource.defaults(forScannedOSIds: store.scannedOSIds())
                                            : from.map { try AdvisoryFeedSource(argument: $0) }
             var limits = FeedLimits.standard
@@ -72,7 +73,8 @@ extension Patchctl.Advisories {
         }
 
         func run() async throws {
-            let store = try HistoryStore(readOnly: outputOptions.databasePath(environment: Settings.environment))
+            let environment = Settings.environment
+            let store = try await HistoryStore.open(reading: outputOptions.databasePath(environment: environment), environment: environment)
             let now = Date()
             let feeds = try store.advisoryFeeds().map { FeedReport($0, now: now, maxAge: TimeInterval(maxAge) * 86_400) }
             try Output.print(list: feeds, as: outputOptions.output) { feeds.isEmpty ? "no advisory feeds synced yet\n" : FeedTable.status(feeds) }

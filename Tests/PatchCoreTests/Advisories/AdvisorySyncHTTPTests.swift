@@ -16,9 +16,12 @@ import Testing
     }
 
     /// The second sync sends the stored ETag and Last-Modified, gets a 304 and keeps the data;
-    /// only checked_at moves. A redirect is followed.
-    @Test func conditionalGetRoundTrip() async throws {
-        let (server, store) = try await Self.setUp()
+    /// only checked_at moves. A redirect is followed. Into either store (a PostgreSQL history's
+    /// download lands in the controller's own state folder).
+    @Test(arguments: StoreKind.all) func conditionalGetRoundTrip(kind: StoreKind) async throws {
+        let server = try await FeedServer.start(serving: FeedFixture.data("debian-tracker/osv-debian_security_tracker_mock.json"))
+        let made = try await TestStore.make(kind)
+        let store = made.store
         let source = AdvisoryFeedSource(kind: .debianTracker, location: server.url)
         let first = await Self.sync.run([source], store: store)
         #expect(first == [AdvisorySync.Result(kind: .debianTracker, location: server.url, outcome: .updated, records: 10)])
