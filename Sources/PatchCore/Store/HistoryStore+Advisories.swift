@@ -151,9 +151,14 @@ extension HistoryStore {
         var underlying: any Error
     }
 
+    /// The feed's row id, the row made if new, and locked until the transaction ends: on a shared
+    /// PostgreSQL history two controllers syncing one feed at once take turns (the second's
+    /// delete then sees the first's rows), instead of both deleting the old rows and both
+    /// inserting. (An upsert that updates locks the row; one that does nothing would not.)
     private static func feedId(_ db: any HistoryWriter, kind: AdvisoryFeedKind, location: String) throws -> Int64 {
-        try db.execute("INSERT INTO advisory_feeds (kind, location) VALUES (?, ?) ON CONFLICT (kind, location) DO NOTHING", arguments: [kind, location])
-        guard let id: Int64 = try db.rows("SELECT id FROM advisory_feeds WHERE kind = ? AND location = ?", arguments: [kind, location]).first?["id"] else {
+        guard let id: Int64 = try db.rows("""
+            INSERT INTO advisory_feeds (kind, location) VALUES (?, ?) ON CONFLICT (kind, location) DO UPDATE SET kind = excluded.kind RETURNING id
+            """, arguments: [kind, location]).first?["id"] else {
             throw PatchError.store(path: "advisory_feeds", message: "no row for feed \(kind.rawValue) \(location)")
         }
         return id

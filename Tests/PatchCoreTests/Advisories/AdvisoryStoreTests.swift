@@ -1,4 +1,5 @@
 import Foundation
+import LabSupport
 import Testing
 @testable import PatchCore
 
@@ -116,5 +117,50 @@ import Testing
         let epss = try store.rows("SELECT cve, score, percentile FROM epss ORDER BY cve").map { EPSSScore(cve: $0["cve"], score: $0["score"], percentile: $0["percentile"]) }
         #expect(epss == scores)
         #expect(try store.scannedOSIds().isEmpty)
+    }
+
+    /// Two controllers syncing one feed into one PostgreSQL history at the same moment take turns:
+    /// the second waits for the first's transaction, then replaces its rows. The feed holds the
+    /// second's rows alone, not both syncs' (each deleting only the rows committed before it began).
+    @Test(.enabled(if: PostgresServer.enabled)) func concurrentSyncsOfOneFeedTakeTurns() async throws {
+        let made = try await TestStore.make(.postgres)
+        let (first, second) = (made.store, try await made.reopen())
+        let server = try #require(made.server)
+        try first.replaceAdvisoryRanges(kind: .debianTracker, location: "t", validators: .init()) { try $0(Self.range("CVE-2020-0001")) }
+        let inside = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        async let slow = Self.onThread {
+            try first.replaceAdvisoryRanges(kind: .debianTracker, location: "t", validators: .init(etag: "\"slow\"")) { insert in
+                for n in 1...5 { try insert(Self.range("CVE-2024-000\(n)")) }
+                inside.signal()
+                release.wait()
+            }
+        }
+        try await Self.onThread { inside.wait() }
+        async let fast = Self.onThread {
+            try second.replaceAdvisoryRanges(kind: .debianTracker, location: "t", validators: .init(etag: "\"fast\"")) { insert in
+                for n in 1...3 { try insert(Self.range("CVE-2025-000\(n)")) }
+            }
+        }
+        // Until the second sync waits for a lock the first holds (or, were it not to wait, is done).
+        while try await server.admin("SELECT COUNT(*) FROM pg_locks WHERE NOT granted", database: "history").trimmingCharacters(in: .whitespacesAndNewlines) == "0" {
+            if try await server.admin("SELECT COUNT(*) FROM advisory_feeds WHERE etag = '\"fast\"'", database: "history").hasPrefix("1") { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        release.signal()
+        #expect(try await slow == 5)
+        #expect(try await fast == 3)
+        #expect(try first.advisoryRowCount(kind: .debianTracker, location: "t") == 3)
+        let feed = try #require(try first.advisoryFeed(kind: .debianTracker, location: "t"))
+        #expect(feed.recordCount == 3 && feed.etag == "\"fast\"")
+        let ids = try first.rows("SELECT vulnerability FROM advisory_ranges ORDER BY vulnerability").map { $0["vulnerability"] as String }
+        #expect(ids == ["CVE-2025-0001", "CVE-2025-0002", "CVE-2025-0003"])
+    }
+
+    /// Runs a blocking store call on a thread of its own: it must not hold one of the few threads
+    /// that async tests share while it waits for a lock or a semaphore.
+    static func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try body() }) }.start()
+        }
     }
 }
