@@ -3,11 +3,15 @@
 # Time and memory of `patchctl advisories sync` on a full-size Debian Security Tracker JSON:
 # generates one of realistic size and shape (bench/gen_debian_tracker.py, ~30k source packages,
 # ~90 MB), syncs it into a new history database under /usr/bin/time -v, then syncs it again
-# (the replace path: delete + insert in one transaction). Prints wall time, CPU and max RSS;
-# writes them to bench/results/advisories-sync-latest.txt and a timestamped copy.
+# (the replace path: delete + insert in one transaction). Where PostgreSQL's server is installed
+# and this runs as root, the same two syncs into a database of a throwaway cluster (initdb as
+# nobody in the work folder, 127.0.0.1, trust, no TLS): a shared history's feeds. Prints wall
+# time, CPU and max RSS (the controller's; the server's own time is in the wall time); writes them
+# to bench/results/advisories-sync-latest.txt and a timestamped copy.
 #
 # Environment (optional): PATCHCTL_BIN=.build/release/patchctl  BENCH_TRACKER_PACKAGES=30000
 #   BENCH_TRACKER_SEED=12  BENCH_TRACKER_FILE (reuse a file instead of generating one)
+#   BENCH_ADVISORIES_POSTGRES=1 (0: SQLite only)
 set -euo pipefail
 BENCH=$(cd "$(dirname "$0")" && pwd)
 REPO=$(dirname "$BENCH")
@@ -19,24 +23,30 @@ BIN=${PATCHCTL_BIN:-.build/release/patchctl}
 [ -x /usr/bin/time ] || die "/usr/bin/time missing: run lab/deps.sh (it installs 'time')"
 
 WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+PG_DATA=""
+cleanup() {
+    [ -z "$PG_DATA" ] || runuser -u nobody -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -m immediate -w stop >/dev/null 2>&1 || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
 FEED=${BENCH_TRACKER_FILE:-$WORK/tracker.json}
 if [ -z "${BENCH_TRACKER_FILE:-}" ]; then
     python3 "$BENCH/gen_debian_tracker.py" --packages "${BENCH_TRACKER_PACKAGES:-30000}" --seed "${BENCH_TRACKER_SEED:-12}" >"$FEED"
 fi
 SIZE=$(stat -c %s "$FEED")
 
-measure() {  # label
+measure() {  # label [database]
     local out=$WORK/$1.time
-    /usr/bin/time -v "$BIN" advisories sync --from "debian-tracker=$FEED" --db "$WORK/history.db" --output json \
-        >"$WORK/$1.json" 2>"$out" || { cat "$out" >&2; die "$1 sync failed"; }
+    HOME=$WORK XDG_STATE_HOME=$WORK/state /usr/bin/time -v "$BIN" advisories sync --from "debian-tracker=$FEED" \
+        --db "${2:-$WORK/history.db}" --output json >"$WORK/$1.json" 2>"$out" || { cat "$out" >&2; die "$1 sync failed"; }
     local wall user sys rss records
     wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$out")
     user=$(sed -n 's/.*User time (seconds): //p' "$out")
     sys=$(sed -n 's/.*System time (seconds): //p' "$out")
     rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$out")
     records=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["records"])' "$WORK/$1.json")
-    printf '%-8s wall %-8s user %6ss sys %6ss max RSS %6d MiB  records %s\n' "$1" "$wall" "$user" "$sys" $((rss / 1024)) "$records"
+    printf '%-11s wall %-8s user %6ss sys %6ss max RSS %6d MiB  records %s\n' "$1" "$wall" "$user" "$sys" $((rss / 1024)) "$records"
 }
 
 mkdir -p "$BENCH/results"
@@ -46,5 +56,19 @@ mkdir -p "$BENCH/results"
     measure first
     measure replace
     echo "database: $(( $(stat -c %s "$WORK/history.db") / 1048576 )) MiB"
+    if [ "${BENCH_ADVISORIES_POSTGRES:-1}" = 1 ] && [ -x "$PG_BIN/initdb" ] && [ "$(id -u)" = 0 ]; then
+        chmod 755 "$WORK"
+        PG_DATA=$WORK/pg
+        mkdir -p "$PG_DATA" "$WORK/pgsock" && chown nobody "$PG_DATA" "$WORK/pgsock"
+        runuser -u nobody -- "$PG_BIN/initdb" -D "$PG_DATA" -U bench -E UTF8 --no-locale --auth=trust >/dev/null
+        port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+        printf "listen_addresses = '127.0.0.1'\nport = %s\nunix_socket_directories = '%s'\n" "$port" "$WORK/pgsock" >>"$PG_DATA/postgresql.auto.conf"
+        runuser -u nobody -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$WORK/pgsock/log" -w start >/dev/null
+        "$PG_BIN/psql" -X -q -h "$WORK/pgsock" -p "$port" -U bench -d postgres -c "CREATE DATABASE history" >/dev/null
+        echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), a cluster of the run's own on 127.0.0.1:"
+        measure pg-first "postgres://bench@127.0.0.1:$port/history?sslmode=disable"
+        measure pg-replace "postgres://bench@127.0.0.1:$port/history?sslmode=disable"
+        echo "database: $("$PG_BIN/psql" -X -q -A -t -h "$WORK/pgsock" -p "$port" -U bench -d history -c "SELECT pg_database_size('history') / 1048576") MiB"
+    fi
 } | tee "$BENCH/results/advisories-sync-latest.txt"
 cp "$BENCH/results/advisories-sync-latest.txt" "$BENCH/results/advisories-sync-$(date -u +%Y%m%dT%H%M%SZ).txt"
