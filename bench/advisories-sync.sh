@@ -23,10 +23,9 @@ BIN=${PATCHCTL_BIN:-.build/release/patchctl}
 [ -x /usr/bin/time ] || die "/usr/bin/time missing: run lab/deps.sh (it installs 'time')"
 
 WORK=$(mktemp -d)
-PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-PG_DATA=""
+. "$BENCH/pg-cluster.sh"
 cleanup() {
-    [ -z "$PG_DATA" ] || runuser -u nobody -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -m immediate -w stop >/dev/null 2>&1 || true
+    pg_cluster_stop
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -56,19 +55,16 @@ mkdir -p "$BENCH/results"
     measure first
     measure replace
     echo "database: $(( $(stat -c %s "$WORK/history.db") / 1048576 )) MiB"
-    if [ "${BENCH_ADVISORIES_POSTGRES:-1}" = 1 ] && [ -x "$PG_BIN/initdb" ] && [ "$(id -u)" = 0 ]; then
-        chmod 755 "$WORK"
-        PG_DATA=$WORK/pg
-        mkdir -p "$PG_DATA" "$WORK/pgsock" && chown nobody "$PG_DATA" "$WORK/pgsock"
-        runuser -u nobody -- "$PG_BIN/initdb" -D "$PG_DATA" -U bench -E UTF8 --no-locale --auth=trust >/dev/null
-        port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-        printf "listen_addresses = '127.0.0.1'\nport = %s\nunix_socket_directories = '%s'\n" "$port" "$WORK/pgsock" >>"$PG_DATA/postgresql.auto.conf"
-        runuser -u nobody -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$WORK/pgsock/log" -w start >/dev/null
-        "$PG_BIN/psql" -X -q -h "$WORK/pgsock" -p "$port" -U bench -d postgres -c "CREATE DATABASE history" >/dev/null
+    if [ "${BENCH_ADVISORIES_POSTGRES:-1}" = 1 ] && pg_cluster_possible; then
+        # This block is a subshell (its output goes through tee): it stops its own server.
+        trap pg_cluster_stop EXIT
+        pg_cluster_start "$WORK"
         echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), a cluster of the run's own on 127.0.0.1:"
-        measure pg-first "postgres://bench@127.0.0.1:$port/history?sslmode=disable"
-        measure pg-replace "postgres://bench@127.0.0.1:$port/history?sslmode=disable"
-        echo "database: $("$PG_BIN/psql" -X -q -A -t -h "$WORK/pgsock" -p "$port" -U bench -d history -c "SELECT pg_database_size('history') / 1048576") MiB"
+        measure pg-first "$PG_URL"
+        measure pg-replace "$PG_URL"
+        echo "database: $(pg_sql "SELECT pg_database_size('history') / 1048576") MiB"
+        pg_cluster_stop
+        PG_DATA=""
     fi
 } | tee "$BENCH/results/advisories-sync-latest.txt"
 cp "$BENCH/results/advisories-sync-latest.txt" "$BENCH/results/advisories-sync-$(date -u +%Y%m%dT%H%M%SZ).txt"

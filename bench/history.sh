@@ -50,9 +50,9 @@ gen_hash=$(cat bench/HistoryGen/*.swift | sha256sum | cut -c1-10)
 store_hash=$(cat Sources/PatchCore/Store/*.swift | sha256sum | cut -c1-10)
 mkdir -p "$CACHE"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench-history.XXXXXX")
-PG_DATA=""
+. "$BENCH/pg-cluster.sh"
 cleanup() {
-    [ -z "$PG_DATA" ] || runuser -u nobody -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -m immediate -w stop >/dev/null 2>&1 || true
+    pg_cluster_stop
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -149,28 +149,19 @@ fi
 
 EXPORT=${BENCH_HISTORY_EXPORT-1000x180}
 export_figure="not measured"
-PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-if [ -n "$EXPORT" ] && [ -x "$PG_BIN/initdb" ] && [ "$(id -u)" = 0 ]; then
+if [ -n "$EXPORT" ] && pg_cluster_possible; then
     hosts=${EXPORT%x*}
     nights=${EXPORT#*x}
     source_db=$(cached_history "$hosts" "$nights" current)
-    # A throwaway cluster: the server's own time is part of the figure, as it would be at a site.
-    chmod 755 "$WORK"
-    PG_DATA=$WORK/pg
-    mkdir -p "$PG_DATA" "$WORK/pgsock" && chown nobody "$PG_DATA" "$WORK/pgsock"
-    runuser -u nobody -- "$PG_BIN/initdb" -D "$PG_DATA" -U bench -E UTF8 --no-locale --auth=trust >/dev/null
-    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    printf "listen_addresses = '127.0.0.1'\nport = %s\nunix_socket_directories = '%s'\n" "$port" "$WORK/pgsock" >>"$PG_DATA/postgresql.auto.conf"
-    runuser -u nobody -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$WORK/pgsock/log" -w start >/dev/null
-    "$PG_BIN/psql" -X -q -h "$WORK/pgsock" -p "$port" -U bench -d postgres -c "CREATE DATABASE history" >/dev/null
+    pg_cluster_start "$WORK"
     cat "$source_db" >/dev/null
     echo "bench: exporting $EXPORT into PostgreSQL" >&2
-    timed export "$BIN" history export --db "$source_db" --to "postgres://bench@127.0.0.1:$port/history?sslmode=disable" --output json
+    timed export "$BIN" history export --db "$source_db" --to "$PG_URL" --output json
     rows_copied=$(python3 -c 'import json, sys; print(sum(t["rows"] for t in json.load(open(sys.argv[1]))["tables"]))' "$WORK/export.out")
-    pg_mb=$("$PG_BIN/psql" -X -q -A -t -h "$WORK/pgsock" -p "$port" -U bench -d history -c "SELECT pg_database_size('history') / 1048576")
+    pg_mb=$(pg_sql "SELECT pg_database_size('history') / 1048576")
     export_figure="$(thousands "$hosts") hosts × $nights nights ($(size_mb "$source_db") MB, $(thousands "$rows_copied") rows in all tables): $WALL s, peak RSS $RSS MB, copied, read back and matched in one transaction; $pg_mb MB in PostgreSQL"
     # The same questions asked of the PostgreSQL copy: the reports read it through the same queries.
-    pg_url="postgres://bench@127.0.0.1:$port/history?sslmode=disable"
+    pg_url=$PG_URL
     pg_asof=$(field last_night "$source_db.out")
     timed pg-compliance "$BIN" report compliance --db "$pg_url" --as-of "$pg_asof" --format json
     pg_report="$WALL s / $RSS MB"
