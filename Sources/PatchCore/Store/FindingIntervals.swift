@@ -88,7 +88,7 @@ enum FindingIntervals {
     @discardableResult
     static func advance(_ db: any HistoryWriter, _ table: Table, at sighting: Sighting, rows: [[DatabaseValue]],
                         opening extraColumns: [String] = [], with extra: (Int) throws -> [DatabaseValue] = { _ in [] },
-                        closeReason: ([DatabaseValue]) throws -> IntervalCloseReason) throws -> [(index: Int, id: Int64)] {
+                        closeReasons: ([[DatabaseValue]]) throws -> [IntervalCloseReason]) throws -> [(index: Int, id: Int64)] {
         let columns = table.identity.joined(separator: ", ")
         var open: [[DatabaseValue]: Int64] = [:]
         // Columns found once (a lookup by name on every row cost more than the rest of the write).
@@ -101,14 +101,18 @@ enum FindingIntervals {
         if !open.isEmpty {
             // The last scan that saw them is the host's previous one.
             let previous = try self.previous(db, sighting)
-            let close = """
-                UPDATE \(table.name) SET last_seq = ?, last_run = COALESCE(?, last_run), last_at = COALESCE(?, last_at),
-                    closed_seq = ?, closed_run = ?, closed_at = ?, closed_reason = ? WHERE id = ?
-                """
-            for (identity, id) in open {
-                try db.execute(close, [(sighting.seq - 1).databaseValue, previous?.runId.databaseValue ?? .null, previous?.at.databaseValue ?? .null,
-                                       sighting.seq.databaseValue, sighting.runId.databaseValue, sighting.stored,
-                                       try closeReason(identity).databaseValue, id.databaseValue])
+            // One statement per reason (all but the reason is the host's): a round trip each, not one per finding.
+            let closing = Array(open)
+            var byReason: [IntervalCloseReason: [Int64]] = [:]
+            for (reason, interval) in zip(try closeReasons(closing.map(\.key)), closing) { byReason[reason, default: []].append(interval.value) }
+            for (reason, ids) in byReason.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                for chunk in HistoryStore.chunked(ids) {
+                    try db.execute("""
+                        UPDATE \(table.name) SET last_seq = ?, last_run = COALESCE(?, last_run), last_at = COALESCE(?, last_at),
+                            closed_seq = ?, closed_run = ?, closed_at = ?, closed_reason = ? WHERE id IN (\(databaseQuestionMarks(count: chunk.count)))
+                        """, [(sighting.seq - 1).databaseValue, previous?.runId.databaseValue ?? .null, previous?.at.databaseValue ?? .null,
+                              sighting.seq.databaseValue, sighting.runId.databaseValue, sighting.stored, reason.databaseValue] + chunk.map(\.databaseValue))
+                }
             }
         }
         let extras = extraColumns.map { ", " + $0 }.joined()
@@ -220,37 +224,47 @@ enum FindingIntervals {
                 return [row["version_first_run"], row["version_first_at"], row["version_first_security"], advisories]
             }
             return [sighting.runId.databaseValue, sighting.stored, update.security.databaseValue, advisories]
-        } closeReason: { identity in
-            let package = String.fromDatabaseValue(identity[0]) ?? ""
-            let architecture = String.fromDatabaseValue(identity[1]) ?? ""
-            if pending.contains(package + "\n" + architecture) { return .superseded }
-            return try deployed(db, host: sighting.host, package: package, since: sighting) ? .deployed : .fixedElsewhere
+        } closeReasons: { identities in
+            let keys = identities.map { (package: String.fromDatabaseValue($0[0]) ?? "", architecture: String.fromDatabaseValue($0[1]) ?? "") }
+            let gone = keys.filter { !pending.contains($0.package + "\n" + $0.architecture) }.map(\.package)
+            // Which of them a deployment installed since the host's previous scan: one query for all.
+            let installed = gone.isEmpty ? [] : try deployed(db, host: sighting.host, packages: Set(gone), since: sighting)
+            return keys.map { pending.contains($0.package + "\n" + $0.architecture) ? .superseded : installed.contains($0.package) ? .deployed : .fixedElsewhere }
         }
-        let cve = """
-            INSERT INTO finding_interval_cves (interval_id, cve, severity, vendor_severity, cvss, kev, epss, fixed_version, source)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """
         // An interval's CVE list is part of its identity (cves_digest): only a new interval has rows to write.
+        var cves = BatchInsert(db, into: "finding_interval_cves", columns: [
+            "interval_id", "cve", "severity", "vendor_severity", "cvss", "kev", "epss", "fixed_version", "source",
+        ])
         for (index, id) in opened {
             for reference in cveLists[index] {
-                try db.execute(cve, arguments: [id, reference.id, reference.severity.name, reference.vendorSeverity, reference.cvss, reference.kev,
-                                            reference.epss, reference.fixedVersion, reference.source])
+                try cves.append([id.databaseValue, reference.id.databaseValue, reference.severity.name.databaseValue, reference.vendorSeverity.databaseValue,
+                                 reference.cvss.databaseValue, reference.kev.databaseValue, reference.epss.databaseValue,
+                                 reference.fixedVersion.databaseValue, reference.source.databaseValue])
             }
         }
+        try cves.flush()
         let stillOpen = Set(prepared.unfixed.map { (String.fromDatabaseValue($0[0]) ?? "") + "\n" + (String.fromDatabaseValue($0[1]) ?? "") })
-        try advance(db, .unfixed, at: sighting, rows: prepared.unfixed) { identity in
-            let key = (String.fromDatabaseValue(identity[0]) ?? "") + "\n" + (String.fromDatabaseValue(identity[1]) ?? "")
-            return stillOpen.contains(key) ? .superseded : .resolved
+        try advance(db, .unfixed, at: sighting, rows: prepared.unfixed) { identities in
+            identities.map { identity in
+                let key = (String.fromDatabaseValue(identity[0]) ?? "") + "\n" + (String.fromDatabaseValue(identity[1]) ?? "")
+                return stillOpen.contains(key) ? .superseded : .resolved
+            }
         }
     }
 
-    /// Whether a deployment installed `package` on `host` between the host's previous scan (the
-    /// last one that saw the finding) and this one.
-    static func deployed(_ db: any HistoryWriter, host: String, package: String, since sighting: Sighting) throws -> Bool {
-        try db.rows("""
-            SELECT EXISTS (SELECT 1 FROM deploy_packages WHERE host = ? AND package = ? AND outcome = 'installed' AND at <= ?
-                           AND at >= COALESCE((SELECT started_at FROM run_hosts WHERE host = ? AND scan_seq = ?), '')) AS found
-            """, [host.databaseValue, package.databaseValue, sighting.stored, host.databaseValue, (sighting.seq - 1).databaseValue]).first?["found"] ?? false
+    /// Which of `packages` a deployment installed on `host` between the host's previous scan (the
+    /// last one that saw them pending) and this one.
+    static func deployed(_ db: any HistoryWriter, host: String, packages: Set<String>, since sighting: Sighting) throws -> Set<String> {
+        var found = Set<String>()
+        for chunk in HistoryStore.chunked(packages.sorted()) {
+            for row in try db.rows("""
+                SELECT DISTINCT package FROM deploy_packages WHERE host = ? AND package IN (\(databaseQuestionMarks(count: chunk.count)))
+                    AND outcome = 'installed' AND at <= ? AND at >= COALESCE((SELECT started_at FROM run_hosts WHERE host = ? AND scan_seq = ?), '')
+                """, [host.databaseValue] + chunk.map(\.databaseValue) + [sighting.stored, host.databaseValue, (sighting.seq - 1).databaseValue]) {
+                found.insert(row["package"])
+            }
+        }
+        return found
     }
 
     /// The identity of a CVE list: empty for none, else a digest of every stored field.

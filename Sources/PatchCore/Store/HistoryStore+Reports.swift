@@ -313,7 +313,7 @@ extension HistoryStore {
     }
 
     /// `values` in chunks under SQLite's limit on bound parameters.
-    static func chunked(_ values: [String], size: Int = 500) -> [[String]] {
+    static func chunked<T>(_ values: [T], size: Int = 500) -> [[T]] {
         stride(from: 0, to: values.count, by: size).map { Array(values[$0..<min($0 + size, values.count)]) }
     }
 
