@@ -83,11 +83,11 @@ enum FindingIntervals {
 
     /// Moves a host's open intervals of `table` to this sighting: unchanged ones stay as they are
     /// (open, they already reach it), missing ones close, new ones open. `rows` are identity values
-    /// in `table.identity` order (no duplicates). Returns the indexes of `rows` that opened an
-    /// interval, with its id.
+    /// in `table.identity` order (no duplicates); `openingValues` gives the `extraColumns` of the
+    /// rows that open, all at once. Returns the indexes of `rows` that opened an interval, with its id.
     @discardableResult
     static func advance(_ db: any HistoryWriter, _ table: Table, at sighting: Sighting, rows: [[DatabaseValue]],
-                        opening extraColumns: [String] = [], with extra: (Int) throws -> [DatabaseValue] = { _ in [] },
+                        opening extraColumns: [String] = [], with openingValues: ([Int]) throws -> [[DatabaseValue]] = { $0.map { _ in [] } },
                         closeReasons: ([[DatabaseValue]]) throws -> [IntervalCloseReason]) throws -> [(index: Int, id: Int64)] {
         let columns = table.identity.joined(separator: ", ")
         var open: [[DatabaseValue]: Int64] = [:]
@@ -120,12 +120,14 @@ enum FindingIntervals {
             INSERT INTO \(table.name) (host, \(columns), first_seq, last_seq, first_run, last_run, first_at, last_at\(extras))
             VALUES (?, \(Array(repeating: "?", count: table.identity.count + 6 + extraColumns.count).joined(separator: ", ")))
             """
-        return try opened.map { index in
-            (index, try db.insertReturningID(insert, [sighting.host.databaseValue] + rows[index] + [
-                sighting.seq.databaseValue, openEnd.databaseValue, sighting.runId.databaseValue, sighting.runId.databaseValue,
-                sighting.stored, sighting.stored,
-            ] + (try extra(index))))
+        let values = try openingValues(opened)
+        let sighted: [DatabaseValue] = [sighting.seq.databaseValue, openEnd.databaseValue, sighting.runId.databaseValue, sighting.runId.databaseValue,
+                                        sighting.stored, sighting.stored]
+        var made: [(index: Int, id: Int64)] = []
+        for (index, extra) in zip(opened, values) {
+            made.append((index, try db.insertReturningID(insert, [sighting.host.databaseValue] + rows[index] + sighted + extra)))
         }
+        return made
     }
 
     /// The host's scan before `sighting`: its run and time; nil when pruned.
@@ -210,20 +212,19 @@ enum FindingIntervals {
         guard !sighting.unchanged else { return }
         let updates = prepared.updates, cveLists = prepared.cveLists
         let pending = Set(updates.map { $0.name + "\n" + ($0.architecture ?? "") })
-        // A new interval of a version seen before (with other attributes, or before a gap) keeps that first
-        // sighting: "first seen" and compliance age survive attribute changes and the pruning of older intervals.
-        let earlier = """
-            SELECT version_first_run, version_first_at, version_first_security FROM finding_intervals
-            WHERE host = ? AND package = ? AND available_version = ? ORDER BY version_first_run LIMIT 1
-            """
         let opened = try advance(db, .findings, at: sighting, rows: prepared.rows,
-                                 opening: ["version_first_run", "version_first_at", "version_first_security", "advisories"]) { index in
-            let update = updates[index]
-            let advisories = update.advisories.joined(separator: "\n").databaseValue
-            if let row = try db.rows(earlier, arguments: [sighting.host, update.name, update.availableVersion]).first {
-                return [row["version_first_run"], row["version_first_at"], row["version_first_security"], advisories]
+                                 opening: ["version_first_run", "version_first_at", "version_first_security", "advisories"]) { indexes in
+            // A new interval of a version seen before (with other attributes, or before a gap) keeps that first
+            // sighting: "first seen" and compliance age survive attribute changes and the pruning of older intervals.
+            var first = try firstSightings(db, host: sighting.host, packages: Set(indexes.map { updates[$0].name }))
+            return indexes.map { index in
+                let update = updates[index]
+                let version = update.name + "\n" + update.availableVersion
+                // A version this scan lists twice (two architectures): the second takes the first's sighting.
+                let seen = first[version] ?? [sighting.runId.databaseValue, sighting.stored, update.security.databaseValue]
+                first[version] = seen
+                return seen + [update.advisories.joined(separator: "\n").databaseValue]
             }
-            return [sighting.runId.databaseValue, sighting.stored, update.security.databaseValue, advisories]
         } closeReasons: { identities in
             let keys = identities.map { (package: String.fromDatabaseValue($0[0]) ?? "", architecture: String.fromDatabaseValue($0[1]) ?? "") }
             let gone = keys.filter { !pending.contains($0.package + "\n" + $0.architecture) }.map(\.package)
@@ -250,6 +251,27 @@ enum FindingIntervals {
                 return stillOpen.contains(key) ? .superseded : .resolved
             }
         }
+    }
+
+    /// The earliest first sighting (run, time, security) of each version of `packages` the host's
+    /// intervals hold, by "package\nversion": one query (finding_intervals_first_seen) for a scan's
+    /// new intervals, not one per interval.
+    static func firstSightings(_ db: any HistoryWriter, host: String, packages: Set<String>) throws -> [String: [DatabaseValue]] {
+        var first: [String: [DatabaseValue]] = [:]
+        var index = ColumnIndex()
+        for chunk in HistoryStore.chunked(packages.sorted()) {
+            for whole in try db.rows("""
+                SELECT package, available_version, version_first_run, version_first_at, version_first_security FROM finding_intervals
+                WHERE host = ? AND package IN (\(databaseQuestionMarks(count: chunk.count)))
+                """, [host.databaseValue] + chunk.map(\.databaseValue)) {
+                let row = index(whole)
+                let version = (row["package"] as String) + "\n" + (row["available_version"] as String)
+                let run: String = row["version_first_run"]
+                if let known = first[version], let knownRun = String.fromDatabaseValue(known[0]), knownRun <= run { continue }
+                first[version] = [run.databaseValue, row["version_first_at"], row["version_first_security"]]
+            }
+        }
+        return first
     }
 
     /// Which of `packages` a deployment installed on `host` between the host's previous scan (the

@@ -195,6 +195,41 @@ struct FindingIntervalsTests {
         #expect(try history.store.run(id: third).hosts.first?.updates.map(\.availableVersion) == ["3.0.14-1"])
     }
 
+    /// A new interval's first sighting (read for all of a scan's new intervals at once): a version
+    /// seen before keeps its earliest sighting through a change of attributes and a gap; a version a
+    /// scan lists for two architectures gives the second the first's sighting (store order: amd64
+    /// before i386), as one lookup per interval after each insert did.
+    @Test(arguments: StoreKind.all) func newIntervalsKeepTheirVersionsFirstSighting(kind: StoreKind) async throws {
+        let made = try await TestStore.make(kind)
+        let history = G(store: made.store, folder: FileManager.default.temporaryDirectory)
+        var ssl = G.update("libssl3", "3.0.11-1", "3.0.13-1", security: false)
+        let first = try history.scan(at: G.day(0), [G.host("web1", at: G.day(0), [ssl])])
+        ssl.source = "Debian:12/stable"
+        try history.scan(at: G.day(1), [G.host("web1", at: G.day(1), [ssl])])
+        try history.scan(at: G.day(2), [G.host("web1", at: G.day(2), [])])
+        ssl.security = true
+        var libc = G.update("libc6", "2.36-9+deb12u4", "2.36-9+deb12u9", security: true)
+        var libc32 = libc
+        libc32.architecture = "i386"
+        libc32.security = false
+        let fourth = try history.scan(at: G.day(3), [G.host("web1", at: G.day(3), [ssl, libc32, libc])])
+        let rows = try history.store.rows("""
+            SELECT package, architecture, source, first_run, version_first_run, version_first_security FROM finding_intervals ORDER BY id
+            """)
+        let summary = rows.map { row in
+            let run: String = row["version_first_run"], security: Bool = row["version_first_security"]
+            return "\(row["package"] as String)/\(row["architecture"] as String) \(row["source"] as String) "
+                + "\(run == first ? "first" : run == fourth ? "fourth" : run) \(security)"
+        }
+        #expect(summary == [
+            "libssl3/amd64 Debian-Security:12/oldstable-security first false",
+            "libssl3/amd64 Debian:12/stable first false",
+            "libc6/amd64 Debian-Security:12/oldstable-security fourth true",
+            "libc6/i386 Debian-Security:12/oldstable-security fourth true",
+            "libssl3/amd64 Debian:12/stable first false",
+        ])
+    }
+
     @Test(arguments: StoreKind.all) func aReportReadsOnlyItsPeriodAndJudgesAsIfItHadReadEverything(kind: StoreKind) async throws {
         let made = try await TestStore.make(kind)
         let history = G(store: made.store, folder: FileManager.default.temporaryDirectory)
