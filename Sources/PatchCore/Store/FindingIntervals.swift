@@ -226,11 +226,14 @@ enum FindingIntervals {
                 return seen + [update.advisories.joined(separator: "\n").databaseValue]
             }
         } closeReasons: { identities in
-            let keys = identities.map { (package: String.fromDatabaseValue($0[0]) ?? "", architecture: String.fromDatabaseValue($0[1]) ?? "") }
-            let gone = keys.filter { !pending.contains($0.package + "\n" + $0.architecture) }.map(\.package)
+            let keys = identities.map { identity in
+                let package = String.fromDatabaseValue(identity[0]) ?? ""
+                return (package: package, superseded: pending.contains(package + "\n" + (String.fromDatabaseValue(identity[1]) ?? "")))
+            }
+            let gone = keys.filter { !$0.superseded }.map(\.package)
             // Which of them a deployment installed since the host's previous scan: one query for all.
             let installed = gone.isEmpty ? [] : try deployed(db, host: sighting.host, packages: Set(gone), since: sighting)
-            return keys.map { pending.contains($0.package + "\n" + $0.architecture) ? .superseded : installed.contains($0.package) ? .deployed : .fixedElsewhere }
+            return keys.map { $0.superseded ? .superseded : installed.contains($0.package) ? .deployed : .fixedElsewhere }
         }
         // An interval's CVE list is part of its identity (cves_digest): only a new interval has rows to write.
         var cves = BatchInsert(db, into: "finding_interval_cves", columns: [
@@ -257,7 +260,7 @@ enum FindingIntervals {
     /// intervals hold, by "package\nversion": one query (finding_intervals_first_seen) for a scan's
     /// new intervals, not one per interval.
     static func firstSightings(_ db: any HistoryWriter, host: String, packages: Set<String>) throws -> [String: [DatabaseValue]] {
-        var first: [String: [DatabaseValue]] = [:]
+        var first: [String: [DatabaseValue]] = [:], firstRun: [String: String] = [:]
         var index = ColumnIndex()
         for chunk in HistoryStore.chunked(packages.sorted()) {
             for whole in try db.rows("""
@@ -267,7 +270,8 @@ enum FindingIntervals {
                 let row = index(whole)
                 let version = (row["package"] as String) + "\n" + (row["available_version"] as String)
                 let run: String = row["version_first_run"]
-                if let known = first[version], let knownRun = String.fromDatabaseValue(known[0]), knownRun <= run { continue }
+                if let known = firstRun[version], known <= run { continue }
+                firstRun[version] = run
                 first[version] = [run.databaseValue, row["version_first_at"], row["version_first_security"]]
             }
         }
