@@ -63,6 +63,16 @@ enum Display {
     }
 }
 
+/// `--color` as every command's help and shell completions show it. The value is never read here:
+/// `Display.extractColor` takes the flag off the command line before ArgumentParser parses it, so
+/// that it works anywhere (before or after the subcommand). Declared on each command because
+/// ArgumentParser's completion scripts list a command's own options only.
+struct DisplayOption: ParsableArguments {
+    @Option(help: ArgumentHelp("Colour in tables: auto (a terminal without NO_COLOR), always or never (default auto, or PATCHCTL_COLOR).",
+                               valueName: "when"))
+    var color: Display.ColorChoice?
+}
+
 extension OutputSink {
     /// Whether `stream` is a terminal: never for a capture.
     func isTerminal(_ stream: Stream) -> Bool {

@@ -1,6 +1,7 @@
 import Foundation
 import PatchCore
 import Testing
+import ArgumentParser
 @testable import PatchctlCLI
 
 /// Issue 13: `--color` for every command, NO_COLOR, and the progress line's phases.
@@ -41,6 +42,29 @@ import Testing
         #expect(plain.status == 0)
         #expect(!plain.stdout.contains("\u{1B}"))
         #expect(plain.stdout == coloured.stdout.replacingOccurrences(of: #"\x1B\[[0-9;]*m"#, with: "", options: .regularExpression))
+    }
+
+    /// `--color` is taken off the command line before parsing, so each command declares it for its
+    /// help and its shell completions (ArgumentParser lists a command's own options only).
+    @Test func everyCommandShowsTheColourFlagInHelpAndCompletions() throws {
+        func leaves(_ command: any ParsableCommand.Type, path: [String]) -> [(path: [String], type: any ParsableCommand.Type)] {
+            let subcommands = command.configuration.subcommands
+            let name = command.configuration.commandName ?? ""
+            guard command.configuration.shouldDisplay else { return [] }
+            return subcommands.isEmpty ? [(path + [name], command)] : subcommands.flatMap { leaves($0, path: path + [name]) }
+        }
+        let commands = Patchctl.configuration.subcommands.flatMap { leaves($0, path: []) }
+        #expect(commands.count >= 37)
+        for (path, type) in commands {
+            #expect(Patchctl.helpMessage(for: type).contains("--color <when>"), "patchctl \(path.joined(separator: " ")) --help has no --color")
+        }
+        // Each shell's script offers the flag with its three values.
+        let bash = Patchctl.completionScript(for: .bash)
+        #expect(bash.contains("'--color')\n        __patchctl_add_completions -W 'auto'$'\\n''always'$'\\n''never'"), "\(bash)")
+        let fish = Patchctl.completionScript(for: .fish)
+        #expect(fish.components(separatedBy: "-l 'color'").count - 1 == commands.count, "\(fish)")
+        let zsh = Patchctl.completionScript(for: .zsh)
+        #expect(zsh.components(separatedBy: "'--color[").count - 1 == commands.count, "\(zsh)")
     }
 
     @Test func progressLineCountsPhasesAndFitsTheTerminal() {

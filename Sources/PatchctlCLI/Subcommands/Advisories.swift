@@ -42,6 +42,8 @@ extension Patchctl.Advisories {
             }
         }
 
+        @OptionGroup var display: DisplayOption
+
         func run() async throws {
             let environment = Settings.environment
             let store = try await HistoryStore.open(recording: outputOptions.databasePath(environment: environment), environment: environment)
@@ -71,6 +73,8 @@ extension Patchctl.Advisories {
         func validate() throws {
             try ConnectionFlags.check(maxAge, in: Patchctl.Advisories.maxAgeRange, flag: "--max-age")
         }
+
+        @OptionGroup var display: DisplayOption
 
         func run() async throws {
             let environment = Settings.environment

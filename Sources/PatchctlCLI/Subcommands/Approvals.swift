@@ -22,6 +22,8 @@ extension Patchctl.Approvals {
 
         @OptionGroup var outputOptions: OutputOptions
 
+        @OptionGroup var display: DisplayOption
+
         func run() async throws {
             let environment = Settings.environment
             let name = try policy.map { try PolicyOption.load($0, environment: environment).name }

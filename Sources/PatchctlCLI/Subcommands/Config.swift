@@ -21,6 +21,8 @@ extension Patchctl {
 
             enum Format: String, CaseIterable, ExpressibleByArgument { case table, json }
 
+            @OptionGroup var display: DisplayOption
+
             func run() async throws {
                 let document = ConfigShow.Document(Settings.config, environment: Settings.environment)
                 if format == .json { return Terminal.writeDocument(try JSONOutput.encode(document, pretty: true) + "\n") }

@@ -49,6 +49,8 @@ extension Patchctl {
                 }
             }
 
+            @OptionGroup var display: DisplayOption
+
             func run() async throws {
                 let environment = Settings.environment
                 let policyName = try policy.map { try PolicyOption.load($0, environment: environment).name }
@@ -78,6 +80,8 @@ extension Patchctl {
             var all = false
 
             @OptionGroup var outputOptions: OutputOptions
+
+            @OptionGroup var display: DisplayOption
 
             func run() async throws {
                 let store = try await HistoryStore.open(reading: outputOptions.databasePath(environment: Settings.environment), environment: Settings.environment)

@@ -56,6 +56,8 @@ extension Patchctl {
             }
         }
 
+        @OptionGroup var display: DisplayOption
+
         func run() async throws {
             let environment = Settings.environment
             let store = try await HistoryStore.open(recording: outputOptions.databasePath(environment: environment),

@@ -30,6 +30,8 @@ extension Patchctl {
             case table, json, ndjson, csv
         }
 
+        @OptionGroup var display: DisplayOption
+
         func run() async throws {
             let environment = Settings.environment
             let store = try await HistoryStore.open(reading: database.path(environment: environment), environment: environment)

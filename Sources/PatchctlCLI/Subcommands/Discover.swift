@@ -83,6 +83,8 @@ extension Patchctl {
             if portsOnly && (login || knownHostsOut != nil) { throw ValidationError("--ports-only collects no host keys: it cannot --login or write --known-hosts-out") }
         }
 
+        @OptionGroup var display: DisplayOption
+
         func run() async throws {
             let environment = Settings.environment
             let swept: DiscoveryTargets

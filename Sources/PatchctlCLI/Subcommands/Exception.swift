@@ -45,6 +45,8 @@ extension Patchctl.Exception {
             if let owner, owner.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--owner must not be empty") }
         }
 
+        @OptionGroup var display: DisplayOption
+
         func run() async throws {
             let environment = Settings.environment
             let now = Date()
@@ -68,6 +70,8 @@ extension Patchctl.Exception {
 
         @OptionGroup var outputOptions: OutputOptions
 
+        @OptionGroup var display: DisplayOption
+
         func run() async throws {
             let store = try await HistoryStore.open(reading: outputOptions.databasePath(environment: Settings.environment), environment: Settings.environment)
             let records = try store.exceptions().filter { all || $0.removedAt == nil }
@@ -89,6 +93,8 @@ extension Patchctl.Exception {
         func validate() throws {
             guard Int64(id.hasPrefix("#") ? String(id.dropFirst()) : id) != nil else { throw ValidationError("'\(id)' is not an exception id") }
         }
+
+        @OptionGroup var display: DisplayOption
 
         func run() async throws {
             let environment = Settings.environment

@@ -27,6 +27,8 @@ extension Patchctl {
             guard !command.isEmpty || target.listHosts else { throw ValidationError("give the command after `--`, e.g. patchctl exec -i inv.yml -- uptime") }
         }
 
+        @OptionGroup var display: DisplayOption
+
         func run() async throws {
             let environment = Settings.environment
             let line = command.joined(separator: " ")

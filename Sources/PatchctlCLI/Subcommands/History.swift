@@ -49,6 +49,8 @@ extension Patchctl.History {
             try ConnectionFlags.check(last, in: Patchctl.History.lastRange, flag: "--last")
         }
 
+        @OptionGroup var display: DisplayOption
+
         func run() async throws {
             let (last, controller) = (last, controllers.controller)
             let runs = try await Patchctl.History.reading(outputOptions.databasePath(environment: Settings.environment)) { view in
@@ -68,6 +70,8 @@ extension Patchctl.History {
 
         @Flag(inversion: .prefixedNo, help: "In table output, list every pending update per host.")
         var details = true
+
+        @OptionGroup var display: DisplayOption
 
         func run() async throws {
             let runId = runId
@@ -115,6 +119,8 @@ extension Patchctl.History {
             try ConnectionFlags.check(last, in: Patchctl.History.lastRange, flag: "--last")
         }
 
+        @OptionGroup var display: DisplayOption
+
         func run() async throws {
             let (last, host, policy) = (last, host, policy)
             let events = try await Patchctl.History.reading(outputOptions.databasePath(environment: Settings.environment)) { view in
@@ -148,6 +154,8 @@ extension Patchctl.History {
             }
         }
 
+        @OptionGroup var display: DisplayOption
+
         func run() async throws {
             let environment = Settings.environment
             let now = Date()
@@ -168,6 +176,8 @@ extension Patchctl.History {
                 """)
 
         @OptionGroup var database: DatabaseOption
+
+        @OptionGroup var display: DisplayOption
 
         func run() async throws {
             let path = database.path(environment: Settings.environment)
@@ -201,6 +211,8 @@ extension Patchctl.History {
         @Sendable static func showProgress(_ table: String, _ index: Int, _ count: Int) async throws {
             Terminal.writeControl("\r\u{1B}[Kexporting \(table) (\(index)/\(count) tables)")
         }
+
+        @OptionGroup var display: DisplayOption
 
         func run() async throws {
             let environment = Settings.environment

@@ -42,6 +42,8 @@ extension Patchctl.Hosts {
 
         @OptionGroup var outputOptions: OutputOptions
 
+        @OptionGroup var display: DisplayOption
+
         func run() async throws {
             let environment = Settings.environment
             let fleet = try fleetInventory(inventory, environment: environment, lenient: true)
@@ -104,6 +106,8 @@ extension Patchctl.Hosts {
             }
             if let reason, reason.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--reason must not be empty") }
         }
+
+        @OptionGroup var display: DisplayOption
 
         func run() async throws {
             let environment = Settings.environment
@@ -188,6 +192,8 @@ extension Patchctl.Hosts {
             if hosts.isEmpty { throw ValidationError("name the hosts to unretire") }
             if let reason, reason.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--reason must not be empty") }
         }
+
+        @OptionGroup var display: DisplayOption
 
         func run() async throws {
             let environment = Settings.environment

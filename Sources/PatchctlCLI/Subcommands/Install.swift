@@ -22,6 +22,8 @@ extension Patchctl {
         @OptionGroup var metrics: MetricsOptions
         @OptionGroup var notify: NotifyOptions
 
+        @OptionGroup var display: DisplayOption
+
         func run() async throws {
             let environment = Settings.environment
             let repository = PackageRepository(store: try HistoryStore(path: outputOptions.databasePath(environment: environment)))

@@ -29,6 +29,8 @@ extension Patchctl {
                                    valueName: "file"))
         var metricsFile: String?
 
+        @OptionGroup var display: DisplayOption
+
         func run() async throws {
             let environment = Settings.environment
             let request = MetricsRequest(database: database.path(environment: environment), standard: standard,

@@ -44,6 +44,8 @@ extension Patchctl.Package {
 
         @OptionGroup var library: LibraryOptions
 
+        @OptionGroup var display: DisplayOption
+
         func run() async throws {
             let user = LocalUser.current(environment: Settings.environment)
             let (record, added) = try await library.repository().add(
@@ -59,6 +61,8 @@ extension Patchctl.Package {
         static let configuration = CommandConfiguration(abstract: "List the library.")
 
         @OptionGroup var library: LibraryOptions
+
+        @OptionGroup var display: DisplayOption
 
         func run() async throws {
             let records = try library.readOnlyRepository().list()
@@ -87,12 +91,16 @@ extension Patchctl.Package {
     struct Approve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Approve a library package for production rings and `patchctl install`.")
         @OptionGroup var decision: Decision
+        @OptionGroup var display: DisplayOption
+
         func run() async throws { try decision.apply(.approved) }
     }
 
     struct Reject: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Reject a library package: never installed; removed by prune.")
         @OptionGroup var decision: Decision
+        @OptionGroup var display: DisplayOption
+
         func run() async throws { try decision.apply(.rejected) }
     }
 
@@ -115,6 +123,8 @@ extension Patchctl.Package {
             try ConnectionFlags.check(keep, in: 1...1000, flag: "--keep")
             try ConnectionFlags.check(pendingDays, in: 0...3650, flag: "--pending-days")
         }
+
+        @OptionGroup var display: DisplayOption
 
         func run() async throws {
             let environment = Settings.environment

@@ -23,6 +23,8 @@ extension Patchctl {
             connection.connectionOptions(environment: environment, defaultCommandTimeout: ConnectionFlags.scanCommandTimeout)
         }
 
+        @OptionGroup var display: DisplayOption
+
         func run() async throws {
             let environment = Settings.environment
             guard let (_, hosts) = try RunSetup.targets(target, environment: environment) else { return }

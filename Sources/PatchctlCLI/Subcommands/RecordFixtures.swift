@@ -29,6 +29,8 @@ extension Patchctl {
 
         @OptionGroup var connection: ConnectionFlags
 
+        @OptionGroup var display: DisplayOption
+
         func run() async throws {
             let hop: JumpHop
             do {

@@ -6,6 +6,8 @@ extension Patchctl {
 
         @OptionGroup var decision: DecisionArguments
 
+        @OptionGroup var display: DisplayOption
+
         func run() async throws {
             try await decision.apply(.rejected)
         }

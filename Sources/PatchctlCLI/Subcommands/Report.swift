@@ -155,6 +155,8 @@ extension Patchctl.Report {
 
         @OptionGroup var options: ReportOptions
 
+        @OptionGroup var display: DisplayOption
+
         func run() async throws { try await options.run(.compliance) }
     }
 
@@ -164,6 +166,8 @@ extension Patchctl.Report {
 
         @OptionGroup var options: ReportOptions
 
+        @OptionGroup var display: DisplayOption
+
         func run() async throws { try await options.run(.hosts) }
     }
 
@@ -171,6 +175,8 @@ extension Patchctl.Report {
         static let configuration = CommandConfiguration(abstract: "Percent of hosts compliant per day over --since (default 30d).")
 
         @OptionGroup var options: ReportOptions
+
+        @OptionGroup var display: DisplayOption
 
         func run() async throws { try await options.run(.trend) }
     }
@@ -215,6 +221,8 @@ extension Patchctl.Report {
             }
             if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         }
+
+        @OptionGroup var display: DisplayOption
 
         func run() async throws {
             let environment = Settings.environment

@@ -26,6 +26,8 @@ extension Patchctl {
             connection.connectionOptions(environment: environment, defaultCommandTimeout: ConnectionFlags.scanCommandTimeout)
         }
 
+        @OptionGroup var display: DisplayOption
+
         func run() async throws {
             let environment = Settings.environment
             var options = ScanOptions(forks: connection.forks, refresh: refresh)
