@@ -23,8 +23,12 @@ public final class DiscoverTopology: @unchecked Sendable {
     private static let script = HostileEndpoint.repository.appendingPathComponent("lab/discover/topology.sh").path
 
     public init(chroot: String) throws {
+        lock = try NamespaceTopology.Lock(name: "discover")
         directory = try NamespaceTopology.up(script: Self.script, name: "discover", chroot: chroot)
     }
+
+    /// Held until `down` has run: the topology's names and addresses are the machine's only set.
+    private let lock: NamespaceTopology.Lock
 
     deinit {
         _ = Self.run(["down"])

@@ -38,8 +38,12 @@ public final class JumpTopology: @unchecked Sendable {
     private static let script = HostileEndpoint.repository.appendingPathComponent("lab/jump/topology.sh").path
 
     public init(chroot: String) throws {
+        lock = try NamespaceTopology.Lock(name: "jump")
         directory = try NamespaceTopology.up(script: Self.script, name: "jump", chroot: chroot)
     }
+
+    /// Held until `down` has run: the topology's names and addresses are the machine's only set.
+    private let lock: NamespaceTopology.Lock
 
     deinit {
         _ = Self.run(["down"])

@@ -35,6 +35,21 @@ struct JumpHostTests {
         return host
     }
 
+    /// The topology's names and addresses are the machine's only set: while one lives, another
+    /// test run's `JumpTopology` waits on its lock (a try here fails at once) instead of tearing it down.
+    @Test func aLiveTopologyHoldsTheMachinesLock() throws {
+        func lockable() -> Bool {
+            let descriptor = open(NamespaceTopology.lockPath(name: "jump"), O_RDWR | O_CLOEXEC)
+            guard descriptor >= 0 else { return false }
+            defer { close(descriptor) }
+            return flock(descriptor, LOCK_EX | LOCK_NB) == 0
+        }
+        var topology: JumpTopology? = try Self.topology()
+        #expect(topology != nil && !lockable())
+        topology = nil
+        #expect(lockable())
+    }
+
     @Test func twentyTargetsShareOneBastionConnection() async throws {
         let topology = try Self.topology()
         var hosts = JumpTopology.targets.enumerated().map { Self.host("t\($0.offset)", $0.element) }
