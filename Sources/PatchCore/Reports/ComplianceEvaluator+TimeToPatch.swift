@@ -5,21 +5,25 @@ extension ComplianceEvaluator {
     /// (`deploy_packages`, outcome installed), or otherwise seen gone by the next successful scan
     /// (absent, or its installed version changed). First seen → installed, once per host and version.
     func patches(hosts: Set<String>, from: Date, to: Date) -> [ComplianceReport.Patch] {
-        var patches: [String: ComplianceReport.Patch] = [:]
         let inPeriod = { (date: Date) in date >= from && date <= to }
-        for install in history.installs where hosts.contains(install.host) && inPeriod(install.at) {
-            let key = install.host + "\n" + Self.key(install.package, install.version)
-            let sighting = firstSeen[install.host]?[Self.key(install.package, install.version)]
-            let first = min(sighting?.at ?? install.at, install.at)
-            let patch = ComplianceReport.Patch(
-                host: install.host, package: install.package, version: install.version, security: sighting?.security ?? false,
-                firstSeen: first, patchedAt: install.at, days: Self.days(install.at.timeIntervalSince(first)), via: "deploy",
-                runId: install.runId, policy: install.policy)
-            if let earlier = patches[key], earlier.patchedAt <= patch.patchedAt { continue }
-            patches[key] = patch
-        }
         let installsByHost = Dictionary(grouping: history.installs, by: \.host)
+        // Host by host, each with a table of its own: a year of 10,000 hosts patches hundreds of
+        // thousands of updates, and one table keyed by host and update held them all twice.
+        // `key`: the update within its host (a deployment's package@version, a scan's with its architecture).
+        var all: [(patch: ComplianceReport.Patch, key: String)] = []
         for host in hosts.sorted() {
+            var patches: [String: ComplianceReport.Patch] = [:]
+            for install in installsByHost[host] ?? [] where inPeriod(install.at) {
+                let key = Self.key(install.package, install.version)
+                let sighting = firstSeen[host]?[key]
+                let first = min(sighting?.at ?? install.at, install.at)
+                let patch = ComplianceReport.Patch(
+                    host: host, package: install.package, version: install.version, security: sighting?.security ?? false,
+                    firstSeen: first, patchedAt: install.at, days: Self.days(install.at.timeIntervalSince(first)), via: "deploy",
+                    runId: install.runId, policy: install.policy)
+                if let earlier = patches[key], earlier.patchedAt <= patch.patchedAt { continue }
+                patches[key] = patch
+            }
             let scans = (history.observations[host] ?? []).filter { $0.isScan && $0.at <= to }
             for (before, after) in zip(scans, scans.dropFirst()) where inPeriod(after.at) {
                 let earlier = before.pending ?? [], later = after.pending ?? []
@@ -35,7 +39,7 @@ extension ComplianceEvaluator {
                         // Same installed version (or unknown): not installed, at most superseded by a newer version.
                         if still.installedVersion == update.installedVersion || still.installedVersion.isEmpty || update.installedVersion.isEmpty { continue }
                     }
-                    let key = host + "\n" + Self.key(update.package, update.availableVersion) + "\n" + (update.architecture ?? "")
+                    let key = Self.key(update.package, update.availableVersion) + "\n" + (update.architecture ?? "")
                     guard patches[key] == nil else { continue }
                     // A deployment installed it in between: counted from deploy_packages above.
                     if installsByHost[host]?.contains(where: { $0.package == update.package && $0.at > before.at && $0.at <= after.at }) ?? false {
@@ -48,17 +52,19 @@ extension ComplianceEvaluator {
                         runId: after.runId, policy: nil)
                 }
             }
+            all.append(contentsOf: patches.lazy.map { (patch: $0.value, key: $0.key) })
         }
         // Versions, then the key (its architecture), break ties: two versions or architectures of one package
         // can be patched by the same run, and the report must not depend on the dictionary's order.
-        return patches.sorted { left, right in
-            let (a, b) = (left.value, right.value)
+        all.sort { left, right in
+            let (a, b) = (left.patch, right.patch)
             if a.patchedAt != b.patchedAt { return a.patchedAt < b.patchedAt }
             if a.host != b.host { return a.host < b.host }
             if a.package != b.package { return a.package < b.package }
             if a.version != b.version { return a.version < b.version }
             return left.key < right.key
-        }.map(\.value)
+        }
+        return all.map(\.patch)
     }
 
     /// Days with one decimal.
