@@ -29,7 +29,7 @@ struct PrettyJSONWriter {
         } else if let written = value as? any PrettyJSONText {
             try output(written.prettyJSON(depth: depth))
         } else if let array = value as? any EncodableArray {
-            try writeArray(array.encodableElements, depth: depth)
+            try writeArray(array, depth: depth)
         } else if let streamed = value as? any StreamedJSON {
             // The cast looks through an Optional: a present member is written as itself.
             try writeObject(try MemberCollector.members(of: streamed), depth: depth)
@@ -38,13 +38,16 @@ struct PrettyJSONWriter {
         }
     }
 
-    private func writeArray(_ elements: [any Encodable], depth: Int) throws {
-        guard !elements.isEmpty else { return try output("[\n\n" + Self.indent(depth) + "]") }
+    private func writeArray(_ array: any EncodableArray, depth: Int) throws {
+        let count = array.elementCount
+        guard count > 0 else { return try output("[\n\n" + Self.indent(depth) + "]") }
         try output("[\n")
-        for (index, element) in elements.enumerated() {
+        var index = 0
+        try array.forEachEncodable { element in
             try output(Self.indent(depth + 1))
             try write(element, depth: depth + 1)
-            try output(index == elements.count - 1 ? "\n" : ",\n")
+            index += 1
+            try output(index == count ? "\n" : ",\n")
         }
         try output(Self.indent(depth) + "]")
     }
@@ -68,6 +71,10 @@ struct PrettyJSONWriter {
     /// A JSON string as the encoder writes it: quote, backslash and control characters escaped
     /// (`\n`, `\u001b`), slashes and everything else as they are.
     static func quoted(_ text: String) -> String {
+        // Most values (names, versions, times) need no escape: no byte-by-byte copy for them.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            return "\"" + text + "\""
+        }
         var bytes: [UInt8] = [UInt8(ascii: "\"")]
         bytes.reserveCapacity(text.utf8.count + 2)
         let hex = Array("0123456789abcdef".utf8)
@@ -176,13 +183,19 @@ extension Optional: OptionalValue {
     fileprivate var isNone: Bool { self == nil }
 }
 
-/// An array whose elements the writer takes one by one.
+/// An array whose elements the writer takes one by one, each boxed only while it is written: a
+/// copy of a large report's arrays as `[any Encodable]` would box every element at once.
 private protocol EncodableArray {
-    var encodableElements: [any Encodable] { get }
+    var elementCount: Int { get }
+    func forEachEncodable(_ body: (any Encodable) throws -> Void) throws
 }
 
 extension Array: EncodableArray where Element: Encodable {
-    fileprivate var encodableElements: [any Encodable] { map { $0 } }
+    fileprivate var elementCount: Int { count }
+
+    fileprivate func forEachEncodable(_ body: (any Encodable) throws -> Void) throws {
+        for element in self { try body(element) }
+    }
 }
 
 /// Collects the members a value's `encode(to:)` gives its keyed container, unencoded.
