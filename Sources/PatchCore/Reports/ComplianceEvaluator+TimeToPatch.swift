@@ -10,7 +10,7 @@ extension ComplianceEvaluator {
         // Host by host, each with a table of its own: a year of 10,000 hosts patches hundreds of
         // thousands of updates, and one table keyed by host and update held them all twice.
         // `key`: the update within its host (a deployment's package@version, a scan's with its architecture).
-        var all: [(patch: ComplianceReport.Patch, key: String)] = []
+        var all: [ComplianceReport.Patch] = [], keys: [String] = []
         for host in hosts.sorted() {
             var patches: [String: ComplianceReport.Patch] = [:]
             for install in installsByHost[host] ?? [] where inPeriod(install.at) {
@@ -52,19 +52,45 @@ extension ComplianceEvaluator {
                         runId: after.runId, policy: nil)
                 }
             }
-            all.append(contentsOf: patches.lazy.map { (patch: $0.value, key: $0.key) })
+            for (key, patch) in patches {
+                all.append(patch)
+                keys.append(key)
+            }
         }
         // Versions, then the key (its architecture), break ties: two versions or architectures of one package
         // can be patched by the same run, and the report must not depend on the dictionary's order.
-        all.sort { left, right in
-            let (a, b) = (left.patch, right.patch)
+        // The order is worked out on indices and applied in place: no second list of every patch.
+        let order = all.indices.sorted { left, right in
+            let (a, b) = (all[left], all[right])
             if a.patchedAt != b.patchedAt { return a.patchedAt < b.patchedAt }
             if a.host != b.host { return a.host < b.host }
             if a.package != b.package { return a.package < b.package }
             if a.version != b.version { return a.version < b.version }
-            return left.key < right.key
+            return keys[left] < keys[right]
         }
-        return all.map(\.patch)
+        keys = []
+        Self.permute(&all, by: order)
+        return all
+    }
+
+    /// Puts `items[order[i]]` at `i` for every `i`, in place: each cycle of the permutation is
+    /// followed once, with one element held aside.
+    static func permute<Item>(_ items: inout [Item], by order: [Int]) {
+        var placed = [Bool](repeating: false, count: items.count)
+        for start in items.indices where !placed[start] {
+            let held = items[start]
+            var current = start
+            while true {
+                placed[current] = true
+                let next = order[current]
+                if next == start {
+                    items[current] = held
+                    break
+                }
+                items[current] = items[next]
+                current = next
+            }
+        }
     }
 
     /// Days with one decimal.

@@ -18,10 +18,11 @@ struct ComplianceEvaluator: Sendable {
     /// host → "package@version" → when a scan first listed it.
     let firstSeen: [String: [String: Sighting]]
 
-    init(ruleSet: ComplianceRuleSet, staleDays: Int, history: ReportHistory, exceptions: [ComplianceException], deployPolicy: String?) {
+    /// `history`'s first sightings are taken out of it and extended here: a caller that passes its
+    /// history on (`consume`) lets each host's table be extended in place rather than copied.
+    init(ruleSet: ComplianceRuleSet, staleDays: Int, history: consuming ReportHistory, exceptions: [ComplianceException], deployPolicy: String?) {
         self.ruleSet = ruleSet
         self.staleDays = staleDays
-        self.history = history
         self.exceptions = exceptions
         self.deployPolicy = deployPolicy
         // Scans' first sightings come from all history; deployments' own scans can only add earlier ones.
@@ -29,6 +30,7 @@ struct ComplianceEvaluator: Sendable {
         // scans share one table of its intervals, so each interval is first reduced to its earliest
         // sighting (ties: the first in order), without making its key for every scan that lists it.
         var firstSeen = history.firstSeen
+        history.firstSeen = [:]
         for (host, observations) in history.observations {
             var tables: [ObjectIdentifier: ReportHistory.Updates.Table] = [:]
             var earliest: [ObjectIdentifier: [UInt32: (at: Date, index: Int, offset: Int)]] = [:]
@@ -45,7 +47,7 @@ struct ComplianceEvaluator: Sendable {
                 for (position, first) in positions { candidates.append((first.index, first.offset, tables[id]!.updates[Int(position)])) }
             }
             candidates.sort { ($0.index, $0.offset) < ($1.index, $1.offset) }
-            var seen = firstSeen[host] ?? [:]
+            var seen = firstSeen.removeValue(forKey: host) ?? [:]
             for candidate in candidates {
                 let observation = observations[candidate.index], update = candidate.update
                 let key = Self.key(update.package, update.availableVersion)
@@ -55,6 +57,7 @@ struct ComplianceEvaluator: Sendable {
             firstSeen[host] = seen
         }
         self.firstSeen = firstSeen
+        self.history = history
     }
 
     static func key(_ package: String, _ version: String) -> String { package + "@" + version }

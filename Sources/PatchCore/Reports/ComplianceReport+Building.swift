@@ -41,14 +41,16 @@ extension ComplianceReport {
             RetiredHost(name: record.host, retiredAt: record.retiredAt, retiredBy: record.retiredBy, reason: record.reason, rule: record.rule,
                         duringPeriod: record.retiredAt >= since)
         }
-        let evaluator = ComplianceEvaluator(ruleSet: ruleSet, staleDays: staleDays, history: history, exceptions: exceptions,
+        // Handed over: the evaluator extends the history's first sightings in place.
+        let evaluator = ComplianceEvaluator(ruleSet: ruleSet, staleDays: staleDays, history: consume history, exceptions: exceptions,
                                             deployPolicy: policy?.name)
+        let observations = evaluator.history.observations
 
         let entries = hosts.map { evaluator.evaluate(host: $0.name, groups: $0.groups, at: asOf) }
         let names = Set(hosts.map(\.name))
         // Patches of a host retired during the period count up to its retirement, as its trend days do.
-        let allPatches = evaluator.patches(hosts: Set(everyHost.map(\.name)), from: since, to: asOf)
-            .filter { !retirements.isRetired($0.host, at: $0.patchedAt) }
+        var allPatches = evaluator.patches(hosts: Set(everyHost.map(\.name)), from: since, to: asOf)
+        allPatches.removeAll { retirements.isRetired($0.host, at: $0.patchedAt) }
         var summary = summarize(entries, patches: allPatches)
         summary.ageHistogram = ageHistogram(entries)
 
@@ -64,14 +66,14 @@ extension ComplianceReport {
 
         var policyNames = Set<String>()
         for host in names {
-            for observation in history.observations[host] ?? [] where observation.kind == .deploy {
+            for observation in observations[host] ?? [] where observation.kind == .deploy {
                 if let name = observation.policy { policyNames.insert(name) }
             }
         }
         if let policy { policyNames = policyNames.filter { $0 == policy.name } }
         let policies = policyNames.sorted().map { name in
             let deployed = Set(names.filter { host in
-                history.observations[host]?.contains { $0.kind == .deploy && $0.policy == name } ?? false
+                observations[host]?.contains { $0.kind == .deploy && $0.policy == name } ?? false
             })
             let members = entries.filter { deployed.contains($0.name) }
             return PolicySummary(name: name, hosts: members.count, compliant: members.filter(\.compliant).count,
@@ -100,7 +102,7 @@ extension ComplianceReport {
         var dataTo: Date?
         // Hosts retired during the period are in its trend's earlier days: their contacts are evidence too.
         for host in names.union(retired.filter(\.duringPeriod).map(\.name)) {
-            for observation in history.observations[host] ?? [] {
+            for observation in observations[host] ?? [] {
                 runs.insert(observation.runId)
                 dataFrom = min(dataFrom ?? observation.startedAt, observation.startedAt)
                 dataTo = max(dataTo ?? observation.at, observation.at)
@@ -175,12 +177,18 @@ extension ComplianceReport {
     }
 
     static func timeToPatch(_ patches: [Patch]) -> TimeToPatch {
-        let security = patches.filter(\.security)
-        let mean = { (items: [Patch]) -> Double? in
-            items.isEmpty ? nil : (items.reduce(0) { $0 + $1.days } / Double(items.count) * 10).rounded() / 10
+        // Summed in the list's order, as one pass over each list would; no copy of the security ones.
+        var days = 0.0, securityDays = 0.0, security = 0
+        for patch in patches {
+            days += patch.days
+            if patch.security {
+                securityDays += patch.days
+                security += 1
+            }
         }
-        return TimeToPatch(patched: patches.count, meanDays: mean(patches), securityPatched: security.count,
-                           securityMeanDays: mean(security), patches: patches)
+        let mean = { (total: Double, count: Int) -> Double? in count == 0 ? nil : (total / Double(count) * 10).rounded() / 10 }
+        return TimeToPatch(patched: patches.count, meanDays: mean(days, patches.count), securityPatched: security,
+                           securityMeanDays: mean(securityDays, security), patches: patches)
     }
 
     /// One point per UTC day from `from` to `to`, each judged at the day's last second (the last day at `to`).

@@ -67,14 +67,48 @@ public struct ReportHistory: Sendable {
         public var at: Date
         public var status: HostStatus
         public var error: String?
-        public var os: OSInfo?
+        /// The platform's facts. Kept in a shared box: a month of 10,000 hosts is 300,000 contacts, each
+        /// host's with the same facts, and the facts inline are most of a contact's size.
+        public var os: OSInfo? {
+            get { osBox?.value }
+            set { osBox = newValue.map(Box.init) }
+        }
+        private(set) var osBox: Box<OSInfo>?
         public var rebootRequired: Bool?
         /// What was still pending when the host finished; nil when the run learned nothing
         /// about packages (unreachable, or a deployment that failed before its scan).
         public var pending: Updates?
         /// Everything the run's scan listed (a deployment: before installing), for "first seen".
         public var seen: Updates
-        public var deployment: DeployJob?
+        /// Boxed as `os` is: most contacts are scans, which have none.
+        public var deployment: DeployJob? {
+            get { deploymentBox?.value }
+            set { deploymentBox = newValue.map(Box.init) }
+        }
+        private var deploymentBox: Box<DeployJob>?
+
+        public init(runId: String, kind: RunKind, policy: String? = nil, startedAt: Date, at: Date, status: HostStatus, error: String? = nil,
+                    os: OSInfo? = nil, rebootRequired: Bool? = nil, pending: Updates? = nil, seen: Updates, deployment: DeployJob? = nil) {
+            self.init(runId: runId, kind: kind, policy: policy, startedAt: startedAt, at: at, status: status, error: error, osBox: os.map(Box.init),
+                      rebootRequired: rebootRequired, pending: pending, seen: seen, deployment: deployment)
+        }
+
+        /// The same, with facts already boxed: a host's contacts share one box.
+        init(runId: String, kind: RunKind, policy: String?, startedAt: Date, at: Date, status: HostStatus, error: String?,
+             osBox: Box<OSInfo>?, rebootRequired: Bool?, pending: Updates?, seen: Updates, deployment: DeployJob?) {
+            self.runId = runId
+            self.kind = kind
+            self.policy = policy
+            self.startedAt = startedAt
+            self.at = at
+            self.status = status
+            self.error = error
+            self.osBox = osBox
+            self.rebootRequired = rebootRequired
+            self.pending = pending
+            self.seen = seen
+            deploymentBox = deployment.map(Box.init)
+        }
 
         /// The run established the host's package state: a successful scan for compliance.
         public var isScan: Bool { pending != nil }
@@ -116,6 +150,13 @@ public struct ReportHistory: Sendable {
 }
 
 extension ReportHistory {
+    /// An immutable value shared by reference; equal when the values are.
+    final class Box<Value: Equatable & Sendable>: Equatable, Sendable {
+        let value: Value
+        init(_ value: Value) { self.value = value }
+        static func == (left: Box, right: Box) -> Bool { left === right || left.value == right.value }
+    }
+
     /// A contact's updates. Nightly scans of a host list mostly the same findings, so the scans a
     /// report reads share one table of their host's intervals and each keeps only indices into it:
     /// a month of 1,000 hosts is 30,000 lists of ~20 updates, not 600,000 copies of them.

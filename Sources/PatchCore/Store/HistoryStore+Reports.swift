@@ -38,22 +38,22 @@ extension HistoryStore {
             var contactIndex = ColumnIndex()
             // Thousands of contacts share a run id and a host's platform facts: each is kept once, not per contact.
             var runIds = StringPool()
-            var platforms: [String: OSInfo] = [:]
+            var platforms: [String: ReportHistory.Box<OSInfo>] = [:]
             let observation = { (whole: Row) throws -> (host: String, observation: ReportHistory.Observation) in
                 let row = contactIndex(whole)
                 let read: String = row["run_id"], host: String = row["host"]
                 let runId = runIds(read)
                 if let seq: Int64 = row["scan_seq"] { sequence[Self.contactKey(runId, host)] = seq }
-                var os: OSInfo?
+                var os: ReportHistory.Box<OSInfo>?
                 if let family: String = row["os_family"] {
                     let made = OSInfo(family: OSFamily(rawValue: family) ?? .unknown, id: row["os_id"] ?? "", name: row["os_name"] ?? "",
                                       version: row["os_version"] ?? "", codename: row["os_codename"], kernel: row["kernel"], architecture: row["architecture"])
-                    if platforms[host] != made { platforms[host] = made }
+                    if platforms[host]?.value != made { platforms[host] = ReportHistory.Box(made) }
                     os = platforms[host]
                 }
                 return (host, ReportHistory.Observation(
                     runId: runId, kind: try whole.decode(RunKind.self, forColumn: "kind"), policy: row["policy"], startedAt: row["started_at"], at: row["finished_at"],
-                    status: HostStatus(rawValue: row["status"]) ?? .error, error: row["error"], os: os, rebootRequired: row["reboot_required"],
+                    status: HostStatus(rawValue: row["status"]) ?? .error, error: row["error"], osBox: os, rebootRequired: row["reboot_required"],
                     pending: nil, seen: [], deployment: nil))
             }
             let kinds: [DatabaseValue] = [RunKind.scan.databaseValue, RunKind.deploy.databaseValue, RunKind.plan.databaseValue]
@@ -134,7 +134,7 @@ extension HistoryStore {
                     let version = package + "@" + available
                     let first: String = row["version_first_run"]
                     if first < bound, (firstSeen[host]?[version]).map({ first < $0.runId }) ?? true {
-                        firstSeen[host, default: [:]][version] = ReportHistory.Sighting(at: row["version_first_at"], runId: first,
+                        firstSeen[host, default: [:]][version] = ReportHistory.Sighting(at: row["version_first_at"], runId: runIds(first),
                                                                                        security: row["version_first_security"])
                     }
                     var update = ReportHistory.Update(package: texts(package), installedVersion: texts(row["installed_version"]),
@@ -192,7 +192,7 @@ extension HistoryStore {
             for (host, package, version) in wanted where firstSeen[host]?[package + "@" + version] == nil {
                 if let row = try db.rows(lookup, arguments: [host, package, version, bound]).first {
                     firstSeen[host, default: [:]][package + "@" + version] = ReportHistory.Sighting(
-                        at: row["version_first_at"], runId: row["version_first_run"], security: row["version_first_security"])
+                        at: row["version_first_at"], runId: runIds(row["version_first_run"]), security: row["version_first_security"])
                 }
             }
 

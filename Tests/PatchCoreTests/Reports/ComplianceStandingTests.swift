@@ -118,6 +118,22 @@ struct ComplianceStandingTests {
         #expect(report.trend.contains { ($0.overdue ?? 0) > 0 } && report.trend.contains { ($0.compliant ?? 0) > 0 })
     }
 
+    /// Time to patch orders its list through a permutation applied in place (no second list of every
+    /// patch): it must put each item where a sorted copy would, whatever the cycles.
+    @Test func aPermutationAppliedInPlacePutsEveryItemWhereASortedCopyWould() {
+        var random = FindingIntervalsTests.Random(state: 7)
+        for count in [0, 1, 2, 3, 10, 257] {
+            for _ in 0..<5 {
+                let items = (0..<count).map { _ in Int(random.next() % 50) }
+                let order = items.indices.sorted { (items[$0], $0) < (items[$1], $1) }
+                var permuted = items
+                ComplianceEvaluator.permute(&permuted, by: order)
+                #expect(permuted == order.map { items[$0] })
+                #expect(permuted == items.sorted())
+            }
+        }
+    }
+
     @Test func timestampsPrintAsTheirFormatSays() throws {
         for seconds in [-62_135_596_800.0, 0, 0.002, 1_767_225_600.999, 1_767_225_599.9996, 253_402_300_799.999, 1e15, -1e15] {
             let date = Date(timeIntervalSince1970: seconds)
