@@ -22,6 +22,9 @@
 #   BENCH_HISTORY_EXPORT=1000x180 (empty: no figure) `history export --to postgres://` of that history into a
 #       PostgreSQL cluster made for the run (initdb as nobody in the work folder, 127.0.0.1, trust, no TLS);
 #       then compliance JSON, `history --last 20` and `diff --since last` read from the PostgreSQL copy
+#   BENCH_HISTORY_PG_WRITE=1000x30 (empty: no figure) the generator writing that history through the same store code
+#       into a new database of that PostgreSQL cluster (one connection, loopback): the last night's write of every
+#       host and the mean night, beside the same history written to SQLite
 #   BENCH_HISTORY_BUILD=1 (0: use the release binaries as they are)   SWIFT=swift
 set -euo pipefail
 BENCH=$(cd "$(dirname "$0")" && pwd)
@@ -171,6 +174,20 @@ if [ -n "$EXPORT" ] && pg_cluster_possible; then
     export_figure="$export_figure. Read from PostgreSQL (loopback, no TLS): compliance JSON $pg_report, \`history --last 20\` $pg_last20, \`diff --since last\` $WALL s / $RSS MB"
 fi
 
+PG_WRITE=${BENCH_HISTORY_PG_WRITE-1000x30}
+pg_write_figure="not measured"
+if [ -n "$PG_WRITE" ] && pg_cluster_possible; then
+    hosts=${PG_WRITE%x*}
+    nights=${PG_WRITE#*x}
+    sqlite_db=$(cached_history "$hosts" "$nights" current)
+    [ -n "$PG_DATA" ] || pg_cluster_start "$WORK"
+    pg_sql "CREATE DATABASE generated" postgres >/dev/null
+    echo "bench: generating $PG_WRITE into PostgreSQL" >&2
+    timed pg-generate "$GEN" --db "${PG_URL%/history*}/generated?sslmode=disable" --hosts "$hosts" --nights "$nights" --seed "$SEED"
+    mean() { awk -v w="$(field write_seconds "$1")" -v n="$(field runs "$1")" 'BEGIN { printf "%.2f", w / n }'; }
+    pg_write_figure="$(thousands "$hosts") hosts × $nights nights: the last night's write $(field last_night_write_seconds "$WORK/pg-generate.out") s, mean night $(mean "$WORK/pg-generate.out") s, $(pg_sql "SELECT pg_database_size('generated') / 1048576" generated) MB, generator peak RSS $RSS MB (SQLite, the same history: $(field last_night_write_seconds "$sqlite_db.out") s, mean $(mean "$sqlite_db.out") s, $(size_mb "$sqlite_db") MB)"
+fi
+
 mkdir -p "$BENCH/results"
 result=$BENCH/results/history-$(date -u +%Y%m%dT%H%M%SZ).md
 {
@@ -183,5 +200,7 @@ result=$BENCH/results/history-$(date -u +%Y%m%dT%H%M%SZ).md
     echo "Targets in parentheses. Migration of the legacy (v9, per-run rows) history: $migration."
     echo
     echo "Export to PostgreSQL (\`history export --to\`): $export_figure."
+    echo
+    echo "Nightly writes into PostgreSQL (the generator through HistoryStore, loopback, no TLS): $pg_write_figure."
 } | tee "$result"
 echo "bench: written to $result" >&2

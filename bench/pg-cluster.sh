@@ -3,7 +3,7 @@
 # server's own time is part of a figure, as it would be at a site. Root only.
 #   pg_cluster_start WORK   starts it in WORK/pg with a database `history`; sets PG_DATA, PG_PORT
 #                           and PG_URL (postgres://bench@127.0.0.1:PORT/history?sslmode=disable)
-#   pg_sql SQL              one value from the `history` database, unaligned
+#   pg_sql SQL [DATABASE]   one value from the `history` database (or DATABASE), unaligned
 #   pg_cluster_stop         stops it (the caller's EXIT trap; nothing if none was started)
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 PG_DATA=""
@@ -24,7 +24,7 @@ pg_cluster_start() {
     PG_URL="postgres://bench@127.0.0.1:$PG_PORT/history?sslmode=disable"
 }
 
-pg_sql() { "$PG_BIN/psql" -X -q -A -t -h "$PG_SOCK" -p "$PG_PORT" -U bench -d history -c "$1"; }
+pg_sql() { "$PG_BIN/psql" -X -q -A -t -h "$PG_SOCK" -p "$PG_PORT" -U bench -d "${2:-history}" -c "$1"; }
 
 pg_cluster_stop() {
     [ -z "$PG_DATA" ] || runuser -u nobody -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -m immediate -w stop >/dev/null 2>&1 || true

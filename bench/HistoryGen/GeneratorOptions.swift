@@ -1,6 +1,6 @@
 import Foundation
 
-/// `patchctl-history-gen --db PATH --hosts N --nights M [--seed S] [--mode current|legacy] [--start YYYY-MM-DD]`
+/// `patchctl-history-gen --db PATH|postgres://… --hosts N --nights M [--seed S] [--mode current|legacy] [--start YYYY-MM-DD]`
 struct GeneratorOptions {
     enum Mode: String { case current, legacy }
 
@@ -20,9 +20,10 @@ struct GeneratorOptions {
     var progress = isatty(STDERR_FILENO) == 1
 
     static let usage = """
-        usage: patchctl-history-gen --db PATH --hosts N --nights M [--seed S] [--mode current|legacy] [--start YYYY-MM-DD]
+        usage: patchctl-history-gen --db PATH|postgres://… --hosts N --nights M [--seed S] [--mode current|legacy] [--start YYYY-MM-DD]
                                     [--batch N] [--burn-in N] [--dry-run] [--progress]
-          current: write through PatchCore's HistoryStore (beginRun, record, finishRun), whatever its schema is
+          current: write through PatchCore's HistoryStore (beginRun, record, finishRun), whatever its schema is; --db a
+                   new SQLite file, or a PostgreSQL history holding no run (password: PGPASSFILE, ~/.pgpass, as patchctl)
           legacy:  create the schema up to migration v9 and write the per-run rows patchctl wrote then
         """
 
@@ -63,6 +64,9 @@ struct GeneratorOptions {
         }
         guard hosts > 0, nights > 0 else { throw UsageError("--hosts and --nights are required") }
         guard dryRun || database != nil else { throw UsageError("--db is required (or --dry-run)") }
+        if mode == .legacy, let database, database.hasPrefix("postgres") {
+            throw UsageError("--mode legacy writes an SQLite file (schema v9) only")
+        }
     }
 
     /// 02:00 UTC of `start`.

@@ -22,8 +22,12 @@ enum ScanRunFacts {
 struct CurrentSink: HistorySink {
     let store: HistoryStore
 
-    init(path: String) throws {
-        store = try HistoryStore(path: path)
+    /// `location`: a new SQLite file, or a PostgreSQL history by URL (`postgres://…`), which must hold no run yet.
+    init(location: String) async throws {
+        store = try await HistoryStore.open(recording: location, environment: ProcessInfo.processInfo.environment)
+        if PostgresLocation.isURL(location), let run = try store.runs(limit: 1).first {
+            throw UsageError("\(location) already holds runs (\(run.runId) …): the generator writes a new history only")
+        }
     }
 
     func beginRun(startedAt: Date) throws -> String {

@@ -25,15 +25,17 @@ func seconds(_ duration: Duration) -> Double {
 let clock = ContinuousClock()
 let began = clock.now
 guard let start = options.startDate else { fail("bad --start") }
-if let path = options.database, FileManager.default.fileExists(atPath: path) {
+if let path = options.database, !PostgresLocation.isURL(path), FileManager.default.fileExists(atPath: path) {
     fail("\(path) exists: the generator writes a new history only")
 }
 
 var sink: (any HistorySink)?
 do {
     if !options.dryRun, let path = options.database {
-        sink = options.mode == .current ? try CurrentSink(path: path) : try LegacySink(path: path, seed: options.seed)
+        sink = options.mode == .current ? try await CurrentSink(location: path) : try LegacySink(path: path, seed: options.seed)
     }
+} catch let error as UsageError {
+    fail(error.message ?? "")
 } catch {
     fail("\(error)")
 }
@@ -78,7 +80,8 @@ for night in 0..<options.nights {
     }
 }
 if options.progress { FileHandle.standardError.write(Data("\n".utf8)) }
-// Closing the database checkpoints it and removes its -wal: the history is one file, as after a real run.
+// Closing the database checkpoints it and removes its -wal: the history is one file, as after a real run
+// (a PostgreSQL history's connection closes).
 sink = nil
 
 let total = seconds(clock.now - began)
