@@ -15,7 +15,7 @@ extension ComplianceEvaluator {
             var patches: [String: ComplianceReport.Patch] = [:]
             for install in installsByHost[host] ?? [] where inPeriod(install.at) {
                 let key = Self.key(install.package, install.version)
-                let sighting = firstSeen[host]?[key]
+                let sighting = firstSeen[host]?[ReportHistory.VersionKey(install.package, install.version)]
                 let first = min(sighting?.at ?? install.at, install.at)
                 let patch = ComplianceReport.Patch(
                     host: host, package: install.package, version: install.version, security: sighting?.security ?? false,
@@ -45,7 +45,7 @@ extension ComplianceEvaluator {
                     if installsByHost[host]?.contains(where: { $0.package == update.package && $0.at > before.at && $0.at <= after.at }) ?? false {
                         continue
                     }
-                    let first = firstSeen[host]?[Self.key(update.package, update.availableVersion)]?.at ?? before.startedAt
+                    let first = firstSeen[host]?[ReportHistory.VersionKey(update.package, update.availableVersion)]?.at ?? before.startedAt
                     patches[key] = ComplianceReport.Patch(
                         host: host, package: update.package, version: update.availableVersion, security: update.security,
                         firstSeen: first, patchedAt: after.at, days: Self.days(after.at.timeIntervalSince(first)), via: "scan",

@@ -15,8 +15,8 @@ struct ComplianceEvaluator: Sendable {
     let exceptions: [ComplianceException]
     /// Only this policy's deployments count as a host's "last deployment".
     let deployPolicy: String?
-    /// host → "package@version" → when a scan first listed it.
-    let firstSeen: [String: [String: Sighting]]
+    /// host → package version → when a scan first listed it.
+    let firstSeen: [String: [ReportHistory.VersionKey: Sighting]]
 
     /// `history`'s first sightings are taken out of it and extended here: a caller that passes its
     /// history on (`consume`) lets each host's table be extended in place rather than copied.
@@ -50,7 +50,7 @@ struct ComplianceEvaluator: Sendable {
             var seen = firstSeen.removeValue(forKey: host) ?? [:]
             for candidate in candidates {
                 let observation = observations[candidate.index], update = candidate.update
-                let key = Self.key(update.package, update.availableVersion)
+                let key = ReportHistory.VersionKey(update.package, update.availableVersion)
                 if let earlier = seen[key], earlier.at <= observation.startedAt { continue }
                 seen[key] = Sighting(at: observation.startedAt, runId: observation.runId, security: update.security)
             }
@@ -140,7 +140,7 @@ struct ComplianceEvaluator: Sendable {
 
     /// When the host first had `update` pending: from history, else the contact that lists it.
     func sighting(of update: ReportHistory.Update, host: String, in observation: ReportHistory.Observation) -> Sighting {
-        firstSeen[host]?[Self.key(update.package, update.availableVersion)]
+        firstSeen[host]?[ReportHistory.VersionKey(update.package, update.availableVersion)]
             ?? Sighting(at: observation.startedAt, runId: observation.runId, security: update.security)
     }
 

@@ -137,10 +137,22 @@ public struct ReportHistory: Sendable {
     /// Per host, oldest first. Contacts before the detail window carry no `pending` or `seen`.
     public var observations: [String: [Observation]]
     public var installs: [Install]
-    /// host → "package@version" → the first scan that listed it, over all history.
-    public var firstSeen: [String: [String: Sighting]]
+    /// A package version, the key of a host's first sightings: two strings a report already holds
+    /// (interned), not a third made of them for each of the hundreds of thousands it keeps and looks up.
+    public struct VersionKey: Hashable, Sendable {
+        public var package: String
+        public var version: String
 
-    public init(observations: [String: [Observation]], installs: [Install], firstSeen: [String: [String: Sighting]] = [:]) {
+        public init(_ package: String, _ version: String) {
+            self.package = package
+            self.version = version
+        }
+    }
+
+    /// host → package version → the first scan that listed it, over all history.
+    public var firstSeen: [String: [VersionKey: Sighting]]
+
+    public init(observations: [String: [Observation]], installs: [Install], firstSeen: [String: [VersionKey: Sighting]] = [:]) {
         self.observations = observations
         self.installs = installs
         self.firstSeen = firstSeen

@@ -94,7 +94,7 @@ extension HistoryStore {
             // and each interval made into an update once.
             var findings: [String: ReportHistory.Updates] = [:]
             // First sightings: runs that started after `date` cannot have been seen by then.
-            var firstSeen: [String: [String: ReportHistory.Sighting]] = [:]
+            var firstSeen: [String: [ReportHistory.VersionKey: ReportHistory.Sighting]] = [:]
             let bound = Self.runIDBound(date)
             var scansOf: [String: [(seq: Int64, key: String)]] = [:]
             for key in detailed {
@@ -129,16 +129,16 @@ extension HistoryStore {
                 var intervals: [(first: Int64, last: Int64, update: ReportHistory.Update)] = []
                 for whole in try db.rows(intervalRows, arguments: [host, low, high]) {
                     let row = intervalIndex(whole)
-                    let package: String = row["package"], available: String = row["available_version"]
+                    let package = texts(row["package"] as String), available = texts(row["available_version"] as String)
                     // Each version's first sighting rides on its intervals (see FindingIntervals).
-                    let version = package + "@" + available
+                    let version = ReportHistory.VersionKey(package, available)
                     let first: String = row["version_first_run"]
                     if first < bound, (firstSeen[host]?[version]).map({ first < $0.runId }) ?? true {
                         firstSeen[host, default: [:]][version] = ReportHistory.Sighting(at: row["version_first_at"], runId: runIds(first),
                                                                                        security: row["version_first_security"])
                     }
-                    var update = ReportHistory.Update(package: texts(package), installedVersion: texts(row["installed_version"]),
-                                                      availableVersion: texts(available), source: texts(row["source"]), security: row["security"],
+                    var update = ReportHistory.Update(package: package, installedVersion: texts(row["installed_version"]),
+                                                      availableVersion: available, source: texts(row["source"]), security: row["security"],
                                                       severity: row["severity"], architecture: Self.architecture(row["architecture"]).map { texts($0) })
                     if let found = matched[row["id"]] {
                         update.cves = found.ids
@@ -189,9 +189,9 @@ extension HistoryStore {
                 SELECT version_first_run, version_first_at, version_first_security FROM finding_intervals
                 WHERE host = ? AND package = ? AND available_version = ? AND version_first_run < ? ORDER BY version_first_run LIMIT 1
                 """
-            for (host, package, version) in wanted where firstSeen[host]?[package + "@" + version] == nil {
+            for (host, package, version) in wanted where firstSeen[host]?[ReportHistory.VersionKey(package, version)] == nil {
                 if let row = try db.rows(lookup, arguments: [host, package, version, bound]).first {
-                    firstSeen[host, default: [:]][package + "@" + version] = ReportHistory.Sighting(
+                    firstSeen[host, default: [:]][ReportHistory.VersionKey(package, version)] = ReportHistory.Sighting(
                         at: row["version_first_at"], runId: runIds(row["version_first_run"]), security: row["version_first_security"])
                 }
             }
@@ -328,7 +328,7 @@ extension HistoryStore {
     /// earlier sighting of the same version (or the first one's security flag), and one never seen
     /// before counts as a security update unless the deployment said it is not one.
     static func apply(_ document: DeployHostRecord, to observation: inout ReportHistory.Observation, earlier: [String: ReportHistory.Update],
-                      firstSeen: [String: ReportHistory.Sighting]) {
+                      firstSeen: [ReportHistory.VersionKey: ReportHistory.Sighting]) {
         observation.deployment = ReportHistory.DeployJob(ring: document.ring, planned: document.planned.count,
                                                           installed: document.installed.count, failed: document.failed.count)
         // A deployment that never parsed its scan learned nothing about packages.
@@ -366,7 +366,7 @@ extension HistoryStore {
             } else if item.recordedWithoutFinding {
                 update = earlier[key] ?? ReportHistory.Update(
                     package: item.name, installedVersion: "", availableVersion: item.version, source: "",
-                    security: firstSeen[key]?.security ?? (item.reason != "not a security update"))
+                    security: firstSeen[ReportHistory.VersionKey(item.name, item.version)]?.security ?? (item.reason != "not a security update"))
             } else {
                 continue  // a bundle item or a refused line: not a pending update
             }
