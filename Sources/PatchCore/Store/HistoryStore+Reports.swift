@@ -155,8 +155,11 @@ extension HistoryStore {
                 // One table per host; each scan keeps the positions of the intervals that cover it.
                 let table = ReportHistory.Updates.Table(order.map { intervals[$0].update })
                 let spans = order.map { (first: intervals[$0].first, last: intervals[$0].last) }
-                for (seq, key) in scans {
-                    let positions = spans.indices.compactMap { spans[$0].first <= seq && seq <= spans[$0].last ? UInt32($0) : nil }
+                // Most nights a host's scan sees what its previous one saw: such scans share one list of positions.
+                var previous: [UInt32] = []
+                for (seq, key) in scans.sorted(by: { $0.seq < $1.seq }) {
+                    var positions = spans.indices.compactMap { spans[$0].first <= seq && seq <= spans[$0].last ? UInt32($0) : nil }
+                    if positions == previous { positions = previous } else { previous = positions }
                     findings[key] = ReportHistory.Updates(table: table, positions: positions)
                 }
             }
