@@ -1,4 +1,5 @@
 import Foundation
+import PatchCore
 
 /// `patchctl-history-gen --db PATH|postgres://… --hosts N --nights M [--seed S] [--mode current|legacy] [--start YYYY-MM-DD]`
 struct GeneratorOptions {
@@ -64,7 +65,7 @@ struct GeneratorOptions {
         }
         guard hosts > 0, nights > 0 else { throw UsageError("--hosts and --nights are required") }
         guard dryRun || database != nil else { throw UsageError("--db is required (or --dry-run)") }
-        if mode == .legacy, let database, database.hasPrefix("postgres") {
+        if mode == .legacy, let database, PostgresLocation.isURL(database) {
             throw UsageError("--mode legacy writes an SQLite file (schema v9) only")
         }
     }

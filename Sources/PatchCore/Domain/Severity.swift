@@ -14,21 +14,18 @@ public enum Severity: Int, Sendable, Comparable, Codable, CaseIterable {
     /// not know (`Unspecified`, `not yet assigned`, `end-of-life`) are nil: absent, not `unknown`.
     /// A trailing `*` or `**` (Debian's "guessed" urgency marks) is ignored.
     public init?(text: String) {
-        // The words as platforms and feeds write them, matched whole first: reports read one per finding.
-        switch text {
-        case "none", "unimportant", "None", "Unimportant": self = .none; return
-        case "low", "negligible", "Low", "Negligible": self = .low; return
-        case "medium", "moderate", "Medium", "Moderate": self = .medium; return
-        case "high", "important", "High", "Important": self = .high; return
-        case "critical", "Critical": self = .critical; return
-        default: break
+        // A plain ASCII word (how platforms and feeds write it) is only lowercased: reports read one per
+        // finding. Anything else is trimmed without Foundation's bridging, lowercased and stripped of `*`.
+        let word: String
+        if text.utf8.allSatisfy({ ($0 | 0x20) >= UInt8(ascii: "a") && ($0 | 0x20) <= UInt8(ascii: "z") }) {
+            word = text.lowercased()
+        } else {
+            let blank = { (c: Character) in c.unicodeScalars.allSatisfy { $0 == "\t" || $0.properties.generalCategory == .spaceSeparator } }
+            let spaced = text.drop(while: blank).reversed().drop(while: blank).reversed()
+            let lowered = String(spaced).lowercased()
+            word = String(lowered.drop { $0 == "*" }.reversed().drop { $0 == "*" }.reversed())
         }
-        // Trimmed without Foundation's bridging: reports rate every finding on every trend day.
-        let blank = { (c: Character) in c.unicodeScalars.allSatisfy { $0 == "\t" || $0.properties.generalCategory == .spaceSeparator } }
-        let spaced = text.drop(while: blank).reversed().drop(while: blank).reversed()
-        let lowered = String(spaced).lowercased()
-        let word = lowered.drop { $0 == "*" }.reversed().drop { $0 == "*" }.reversed()
-        switch String(word) {
+        switch word {
         case "none", "unimportant": self = .none
         case "low", "negligible": self = .low
         case "medium", "moderate": self = .medium
