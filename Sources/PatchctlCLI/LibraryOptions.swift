@@ -6,12 +6,15 @@ import PatchCore
 struct LibraryOptions: ParsableArguments {
     @OptionGroup var outputOptions: OutputOptions
 
-    func repository() throws -> PackageRepository {
-        PackageRepository(store: try HistoryStore(path: outputOptions.databasePath(environment: Settings.environment)))
+    /// An SQLite file, or a PostgreSQL history (`--db postgres://…`) that every controller sharing it installs from.
+    func repository() async throws -> PackageRepository {
+        let environment = Settings.environment
+        return PackageRepository(store: try await HistoryStore.open(recording: outputOptions.databasePath(environment: environment), environment: environment))
     }
 
     /// For listing: never creates, migrates or writes the database.
-    func readOnlyRepository() throws -> PackageRepository {
-        PackageRepository(store: try HistoryStore(readOnly: outputOptions.databasePath(environment: Settings.environment)))
+    func readOnlyRepository() async throws -> PackageRepository {
+        let environment = Settings.environment
+        return PackageRepository(store: try await HistoryStore.open(reading: outputOptions.databasePath(environment: environment), environment: environment))
     }
 }

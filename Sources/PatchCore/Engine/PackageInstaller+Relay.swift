@@ -27,7 +27,7 @@ extension PackageInstaller {
     /// however many hosts wait for it. Returns a line for the record.
     func stage(_ package: PackageRecord, digest: String, on relay: Host) async throws -> String {
         try await relayStages.stage(key: relay.name + "\u{0}" + digest) {
-            let local = repository.filePath(sha256: digest)
+            let local = try await OffReactor.run { [repository] in try repository.localFile(package) }
             let cache = Self.relayCache(relay)
             let cached = "\(cache)/\(digest)"
             let outcomes: [Result<String, HostFanOut.Failure>] = await engine.run(

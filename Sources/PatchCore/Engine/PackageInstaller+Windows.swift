@@ -67,7 +67,7 @@ extension PackageInstaller {
     }
 
     private func pushWindows(_ package: PackageRecord, to remotePath: String, digest: String, on connection: HostConnection, record: inout DeployHostRecord) async throws {
-        let local = repository.filePath(sha256: digest)
+        let local = try await OffReactor.run { [repository] in try repository.localFile(package) }
         let started = Date()
         let sent = try await connection.upload(local, to: remotePath)
         record.steps.append(DeployStep(phase: "upload", command: "sftp put \(remotePath)", exitCode: 0, output: "\(sent) bytes",

@@ -155,7 +155,7 @@ public struct PackageInstaller: Sendable {
 
     /// Uploads (one retry on a broken transfer) and proves the bytes on the endpoint are the library's.
     private func push(_ package: PackageRecord, to remotePath: String, digest: String, on connection: HostConnection, record: inout DeployHostRecord) async throws {
-        let local = repository.filePath(sha256: digest)
+        let local = try await OffReactor.run { [repository] in try repository.localFile(package) }
         guard FileManager.default.fileExists(atPath: local) else {
             throw HostFanOut.Failure(status: .error, message: "library file for \(package.reference) is missing (\(local)); re-add the package")
         }

@@ -1,25 +1,85 @@
 import Crypto
 import Foundation
 import GRDB
+import NIOConcurrencyHelpers
 
 /// The approved-package library: files stored once by SHA-256 in `packages/` beside the history
 /// database, metadata and approval state in its `packages` table. Rows and files are kept in
 /// step: a file is in place before its row is committed, and removed only after its last row.
+///
+/// On a PostgreSQL history the file's bytes are in the history itself (`package_files`, written in
+/// the transaction that adds the row), so every controller sharing it can install what any of them
+/// added; `packages/postgres-…/` in the controller's state folder (beside `journals/`) holds the
+/// copies it has pushed, each checked against its digest when it is fetched (`localFile`).
 public final class PackageRepository: Sendable {
     public let store: HistoryStore
-    /// `<database folder>/packages`
+    /// `<database folder>/packages`; for a PostgreSQL history, this controller's copies
     public let root: String
+    /// One fetch of a file from the history at a time: hosts that need it meanwhile wait for it instead of fetching it again.
+    private let fetching = NIOLock()
+
+    /// The size of a file's parts in a PostgreSQL history: one statement each, bounded memory.
+    static let partSize = 1 << 20
 
     public init(store: HistoryStore) {
         self.store = store
-        root = URL(fileURLWithPath: store.path).deletingLastPathComponent().appendingPathComponent("packages").path
+        if store.isPostgres {
+            // One folder per shared history (named as its journal is), so that pruning one history's copies leaves another's.
+            let journal = URL(fileURLWithPath: store.journalPath)
+            root = journal.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("packages")
+                .appendingPathComponent(journal.deletingPathExtension().lastPathComponent).path
+        } else {
+            root = URL(fileURLWithPath: store.path).deletingLastPathComponent().appendingPathComponent("packages").path
+        }
     }
 
-    /// Where the file with this digest lives.
+    /// Where the file with this digest lives on this controller (for a PostgreSQL history, once `localFile` fetched it).
     public func filePath(sha256: String) -> String {
         "\(root)/sha256/\(sha256.prefix(2))/\(sha256)"
     }
 
+    /// The package's file on this controller, to push to endpoints. On a PostgreSQL history a file
+    /// not fetched yet comes from the history in parts, is checked against its size and digest, and
+    /// only then put in place; an SQLite history's file is where it was added.
+    public func localFile(_ record: PackageRecord) throws -> String {
+        guard let digest = record.sha256 else {
+            throw PatchError.repository(file: nil, message: "\(record.reference) is installed by the endpoint's package manager: it has no file")
+        }
+        let target = filePath(sha256: digest)
+        guard store.isPostgres else { return target }
+        return try fetching.withLock {
+            if FileManager.default.fileExists(atPath: target) { return target }
+            let staged = try stagingFile()
+            defer { try? FileManager.default.removeItem(atPath: staged.path) }
+            var hasher = SHA256()
+            var size: Int64 = 0
+            do {
+                defer { try? staged.handle.close() }
+                try store.reading { db in
+                    var part: Int64 = 0
+                    while let row = try db.rows("SELECT data FROM package_files WHERE sha256 = ? AND part = ?", arguments: [digest, part]).first {
+                        let data: Data = row["data"]
+                        hasher.update(data: data)
+                        try staged.handle.write(contentsOf: data)
+                        size += Int64(data.count)
+                        part += 1
+                    }
+                }
+                try staged.handle.synchronize()
+            }
+            let found = Hex.encode(hasher.finalize())
+            guard size > 0 || record.size == 0 else {
+                throw PatchError.repository(file: nil, message: "the history holds no file for \(record.reference) (sha256 \(digest)): add the file again "
+                                            + "with `patchctl package add` on a controller that has it")
+            }
+            guard found == digest, record.size.map({ $0 == size }) ?? true else {
+                throw PatchError.repository(file: nil, message: "the history's file for \(record.reference) reads as sha256 \(found), \(size) bytes, "
+                                            + "not the library's \(digest), \(record.size.map(String.init) ?? "?") bytes: nothing pushed")
+            }
+            try place(staged.path, at: target, for: nil)
+            return target
+        }
+    }
     public struct AddRequest: Sendable {
         /// The package file; nil for formats the endpoint's package manager fetches (apt, dnf, winget...).
         public var path: String?
@@ -82,54 +142,83 @@ public final class PackageRepository: Sendable {
             throw PatchError.repository(file: request.path, message: "a \(format.rawValue) package does not install on \(platform.rawValue)")
         }
         let arch = architecture ?? "all"
-        return try store.write { db in
-            if let existing = try PackageRecord.fetchOne(db, sql: "SELECT * FROM packages WHERE name = ? AND version = ? AND platform = ? AND architecture = ?",
-                                                         arguments: [name, version, platform, arch]) {
+        let postgres = store.isPostgres
+        return try store.recording { db in
+            if postgres, let staged, let digest {
+                // The bytes go with the row, unless the history has them (the same file under another name, or added again
+                // after an export that found none).
+                if try db.rows("SELECT 1 AS held FROM package_files WHERE sha256 = ? AND part = 0", arguments: [digest]).isEmpty {
+                    try storeParts(of: staged, digest: digest, into: db)
+                }
+            }
+            if let existing = try db.rows("SELECT * FROM packages WHERE name = ? AND version = ? AND platform = ? AND architecture = ?",
+                                          arguments: [name, version, platform, arch]).first.map(PackageRecord.init(row:)) {
                 guard existing.sha256 == digest else {
-                    throw PatchError.repository(file: request.path, message: """
+                    throw HistoryStore.BodyFailure(underlying: PatchError.repository(file: request.path, message: """
                         \(name)@\(version) (\(platform.rawValue), \(arch)) is already in the library with another checksum \
                         (\(existing.sha256 ?? "no file") vs \(digest ?? "no file")): a different build under the same version is refused
-                        """)
+                        """))
                 }
+                if let staged, let digest { try place(staged, at: filePath(sha256: digest), for: request.path) }
                 return (existing, false)
             }
-            if let staged, let digest {
-                // The file goes in place before the row commits; if the commit fails, prune's orphan sweep removes it.
-                let target = filePath(sha256: digest)
-                if !FileManager.default.fileExists(atPath: target) {
-                    try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: target).deletingLastPathComponent().path,
-                                                            withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-                    guard rename(staged, target) == 0 else {
-                        throw PatchError.repository(file: request.path, message: "cannot move into \(target): \(String(cString: strerror(errno)))")
-                    }
-                }
-            }
-            try db.execute(sql: """
+            // The file goes in place before the row commits; if the commit fails, prune's orphan sweep removes it.
+            if let staged, let digest { try place(staged, at: filePath(sha256: digest), for: request.path) }
+            let id = try db.insertReturningID("""
                 INSERT INTO packages (name, version, platform, architecture, format, sha256, size, file_name, install_arguments, notes, added_by, added_at, state)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [name, version, platform, arch, format, digest, size, fileName, request.installArguments,
                                  request.notes, user, date, ApprovalState.pending])
-            let id = db.lastInsertedRowID
             try HistoryStore.insert(EventRecord(at: date, user: user, action: .packageAdd, package: name, version: version,
-                                                detail: [format.rawValue, digest.map { "sha256 \($0)" }, request.notes].compactMap { $0 }.joined(separator: "; ")), db)
-            guard let record = try PackageRecord.fetchOne(db, key: id) else {
-                throw PatchError.repository(file: request.path, message: "row vanished after insert")
+                                                detail: [format.rawValue, digest.map { "sha256 \($0)" }, request.notes].compactMap { $0 }.joined(separator: "; ")),
+                                    into: db)
+            guard let record = try db.rows("SELECT * FROM packages WHERE id = ?", arguments: [id]).first.map(PackageRecord.init(row:)) else {
+                throw HistoryStore.BodyFailure(underlying: PatchError.repository(file: request.path, message: "row vanished after insert"))
             }
             return (record, true)
         }
     }
 
-    /// Copies the file into the store's staging folder while hashing it, in bounded memory.
-    private func stage(_ path: String) throws -> (String, String, Int64) {
+    /// Moves a staged file into place unless a file with its digest is there already.
+    private func place(_ staged: String, at target: String, for source: String?) throws {
+        guard !FileManager.default.fileExists(atPath: target) else { return }
+        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: target).deletingLastPathComponent().path,
+                                                withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        guard rename(staged, target) == 0 else {
+            throw PatchError.repository(file: source, message: "cannot move into \(target): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Writes a file's bytes into the history in parts (`partSize`), inside the caller's transaction.
+    private func storeParts(of path: String, digest: String, into db: any HistoryWriter) throws {
+        guard let input = FileHandle(forReadingAtPath: path) else { throw PatchError.repository(file: path, message: "cannot read the staged file") }
+        defer { try? input.close() }
+        var part: Int64 = 0
+        while true {
+            let chunk = input.readData(ofLength: Self.partSize)
+            if chunk.isEmpty { break }
+            try db.execute("INSERT INTO package_files (sha256, part, data) VALUES (?, ?, ?)", arguments: [digest, part, chunk])
+            part += 1
+        }
+    }
+
+    /// A new file in the library's staging folder, open for writing.
+    private func stagingFile() throws -> (path: String, handle: FileHandle) {
         let staging = root + "/staging"
         try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let target = staging + "/" + UUID().uuidString
-        guard let input = FileHandle(forReadingAtPath: path) else { throw PatchError.repository(file: path, message: "cannot read the file") }
-        defer { try? input.close() }
         guard FileManager.default.createFile(atPath: target, contents: nil, attributes: [.posixPermissions: 0o600]),
               let output = FileHandle(forWritingAtPath: target) else {
-            throw PatchError.repository(file: path, message: "cannot write into \(staging)")
+            throw PatchError.repository(file: nil, message: "cannot write into \(staging)")
         }
+        return (target, output)
+    }
+
+    /// Copies the file into the store's staging folder while hashing it, in bounded memory.
+    private func stage(_ path: String) throws -> (String, String, Int64) {
+        guard let input = FileHandle(forReadingAtPath: path) else { throw PatchError.repository(file: path, message: "cannot read the file") }
+        defer { try? input.close() }
+        let (target, output) = try stagingFile()
         defer { try? output.close() }
         var hasher = SHA256()
         var size: Int64 = 0
@@ -150,18 +239,25 @@ public final class PackageRepository: Sendable {
     }
 
     public func list() throws -> [PackageRecord] {
-        try store.read { db in
-            try PackageRecord.fetchAll(db, sql: "SELECT * FROM packages ORDER BY name, platform, architecture, id")
+        try store.reading { db in
+            try db.rows("SELECT * FROM packages ORDER BY name, platform, architecture, id", []).map(PackageRecord.init(row:))
         }
     }
 
     /// Entries matching `NAME@VERSION` (or every version of NAME), optionally for one platform.
     public func find(name: String, version: String?, platform: OSFamily? = nil) throws -> [PackageRecord] {
-        try store.read { db in
-            try PackageRecord.fetchAll(db, sql: """
-                SELECT * FROM packages WHERE name = ? AND (? IS NULL OR version = ?) AND (? IS NULL OR platform = ?) ORDER BY id
-                """, arguments: [name, version, version, platform, platform])
+        // Each condition bound once and typed by its column: PostgreSQL cannot type a bare `? IS NULL`.
+        var sql = "SELECT * FROM packages WHERE name = ?"
+        var arguments: [(any DatabaseValueConvertible)?] = [name]
+        if let version {
+            sql += " AND version = ?"
+            arguments.append(version)
         }
+        if let platform {
+            sql += " AND platform = ?"
+            arguments.append(platform)
+        }
+        return try store.reading { db in try db.rows(sql + " ORDER BY id", arguments: arguments).map(PackageRecord.init(row:)) }
     }
 
     /// Approves or rejects entries, recording who and why.
@@ -173,12 +269,12 @@ public final class PackageRepository: Sendable {
         if version == nil, Set(matches.map(\.version)).count > 1 {
             throw PatchError.repository(file: nil, message: "\(name) has several versions (\(matches.map(\.version).joined(separator: ", "))): name one as \(name)@VERSION")
         }
-        try store.write { db in
+        try store.recording { db in
             for record in matches {
-                try db.execute(sql: "UPDATE packages SET state = ?, decided_by = ?, decided_at = ?, decision_note = ? WHERE id = ?",
+                try db.execute("UPDATE packages SET state = ?, decided_by = ?, decided_at = ?, decision_note = ? WHERE id = ?",
                                arguments: [state, user, date, note, record.id])
                 try HistoryStore.insert(EventRecord(at: date, user: user, action: state == .approved ? .packageApprove : .packageReject,
-                                                    package: record.name, version: record.version, detail: note), db)
+                                                    package: record.name, version: record.version, detail: note), into: db)
             }
         }
         return try find(name: name, version: version)
@@ -242,11 +338,15 @@ public final class PackageRepository: Sendable {
             items.append(PruneItem(package: nil, file: file, reason: "no remaining entry uses it"))
         }
         guard !dryRun else { return items }
-        try store.write { db in
+        try store.recording { db in
             for (record, reason) in doomed {
-                try db.execute(sql: "DELETE FROM packages WHERE id = ?", arguments: [record.id])
+                try db.execute("DELETE FROM packages WHERE id = ?", arguments: [record.id])
                 try HistoryStore.insert(EventRecord(at: now, user: LocalUser.current(environment: ProcessInfo.processInfo.environment),
-                                                    action: .packagePrune, package: record.name, version: record.version, detail: reason), db)
+                                                    action: .packagePrune, package: record.name, version: record.version, detail: reason), into: db)
+            }
+            // A PostgreSQL history's bytes of files no entry uses any more (an SQLite history has none here).
+            for digest in Set(doomed.compactMap(\.0.sha256)).subtracting(keptDigests).sorted() {
+                try db.execute("DELETE FROM package_files WHERE sha256 = ?", arguments: [digest])
             }
         }
         for file in files { try? FileManager.default.removeItem(atPath: file) }

@@ -60,11 +60,11 @@ extension HistoryStore {
         }
     }
 
-    /// What a PostgreSQL history can do today, for the commands that cannot yet use one.
-    static let postgresScope = "on a PostgreSQL history, `scan`, `exec`, `deploy` and `discover` record; `approve`, `reject`, `defer`, `exception` and "
-        + "`hosts retire|unretire` decide; `history`, `history show`, `history events`, `approvals`, `hosts`, `diff`, `metrics` and every "
-        + "`report` read; `advisories sync` fills its feeds and `advisories status` shows them; `history prune|migrate` keep it; `history export --to` "
-        + "fills one; this command needs an SQLite history for now (docs/history.md)"
+    /// Said where a PostgreSQL URL reaches code that works on an SQLite file only (every command
+    /// opens a URL through `open(recording:)` or `open(reading:)`).
+    static let postgresScope = "a PostgreSQL history is opened by the commands that record, decide and read (`scan`, `exec`, `deploy`, `install`, "
+        + "`discover`, `package`, `approve`, `defer`, `exception`, `hosts`, `history`, `diff`, `metrics`, `report`, `advisories`); "
+        + "this needs an SQLite history file (docs/history.md)"
 
     /// A folder on this controller for files worked on beside the history (a feed being
     /// downloaded): the SQLite file's folder, or for a PostgreSQL history its journal's folder.

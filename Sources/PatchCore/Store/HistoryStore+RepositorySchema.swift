@@ -31,4 +31,22 @@ extension HistoryStore {
                 """)
         }
     }
+
+    /// Migration v17: a PostgreSQL history keeps its library's files in the database, in parts of
+    /// `PackageRepository.partSize`, so that every controller sharing it can install a package any
+    /// of them added (each keeps a verified copy in its own folder). An SQLite history keeps its
+    /// files beside the database as before and leaves this table empty; `history export --to`
+    /// fills it from those files.
+    static func registerPackageFilesMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v17: package files in the history") { db in
+            try db.execute(sql: """
+                CREATE TABLE package_files (
+                    sha256 TEXT NOT NULL,
+                    part INTEGER NOT NULL,
+                    data BLOB NOT NULL,
+                    PRIMARY KEY (sha256, part)
+                );
+                """)
+        }
+    }
 }

@@ -506,6 +506,7 @@ public final class HistoryStore: Sendable {
         registerControllerMigration(&migrator)
         registerOpenIntervalsMigration(&migrator)
         registerSightingDigestMigration(&migrator)
+        registerPackageFilesMigration(&migrator)
         return migrator
     }
 }

@@ -65,7 +65,7 @@ extension Patchctl.Package {
         @OptionGroup var display: DisplayOption
 
         func run() async throws {
-            let records = try library.readOnlyRepository().list()
+            let records = try await library.readOnlyRepository().list()
             try Output.print(list: records, as: library.outputOptions.output) { records.isEmpty ? "the library is empty\n" : TableReport.packages(records) }
         }
     }
@@ -80,9 +80,9 @@ extension Patchctl.Package {
 
         @OptionGroup var library: LibraryOptions
 
-        func apply(_ state: ApprovalState) throws {
+        func apply(_ state: ApprovalState) async throws {
             let user = LocalUser.current(environment: Settings.environment)
-            for record in try library.repository().decide(name: package.name, version: package.version, state: state, by: user, note: note, at: Date()) {
+            for record in try await library.repository().decide(name: package.name, version: package.version, state: state, by: user, note: note, at: Date()) {
                 Terminal.write(line: "\(state.rawValue) \(record.reference) (\(record.platform.rawValue), \(record.architecture))\n")
             }
         }
@@ -93,7 +93,7 @@ extension Patchctl.Package {
         @OptionGroup var decision: Decision
         @OptionGroup var display: DisplayOption
 
-        func run() async throws { try decision.apply(.approved) }
+        func run() async throws { try await decision.apply(.approved) }
     }
 
     struct Reject: AsyncParsableCommand {
@@ -101,7 +101,7 @@ extension Patchctl.Package {
         @OptionGroup var decision: Decision
         @OptionGroup var display: DisplayOption
 
-        func run() async throws { try decision.apply(.rejected) }
+        func run() async throws { try await decision.apply(.rejected) }
     }
 
     struct Prune: AsyncParsableCommand {
@@ -130,7 +130,7 @@ extension Patchctl.Package {
             let environment = Settings.environment
             let referenced = PatchCore.Policy.installReferences(directories: PatchCore.Policy.searchDirectories(
                 environment: environment, currentDirectory: FileManager.default.currentDirectoryPath))
-            let items = try library.repository().prune(keep: keep, pendingDays: pendingDays, referenced: referenced, now: Date(), dryRun: dryRun)
+            let items = try await library.repository().prune(keep: keep, pendingDays: pendingDays, referenced: referenced, now: Date(), dryRun: dryRun)
             try Output.print(list: items, as: library.outputOptions.output) {
                 items.isEmpty ? "nothing to prune\n"
                     : items.map { Output.text("\(dryRun ? "would remove" : "removed") \($0.package ?? $0.file ?? "?"): \($0.reason)\n") }.joined()

@@ -115,12 +115,14 @@ extension Lab {
 
 @Suite("Policy bundles on the lab", .serialized, .enabled(if: Lab.enabled))
 struct LabBundleTests {
-    @Test func onboardingBundleInstallsInOrderAndTheTestRingMayTakePendingPackages() async throws {
+    /// On both stores: on a PostgreSQL history the bundle's library file comes from the history.
+    @Test(arguments: StoreKind.all) func onboardingBundleInstallsInOrderAndTheTestRingMayTakePendingPackages(kind: StoreKind) async throws {
         try await Lab.withDeployEndpoints {
             let test = try Lab.resetSlot(5)
             let production = try Lab.resetSlot(6)
             let folder = try Lab.temporaryDirectory()
-            let store = try HistoryStore(path: folder.appendingPathComponent("history.db").path)
+            let history = try await TestStore.make(kind)
+            let store = history.store
             let repository = PackageRepository(store: store)
             _ = try await repository.add(.init(path: try await TestPackages.deb("acme-agent", version: "2.4.1", in: folder)), by: "t", at: Date())
             let policy = folder.appendingPathComponent("onboarding.yml").path

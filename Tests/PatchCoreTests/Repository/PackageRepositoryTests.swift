@@ -5,15 +5,18 @@ import Testing
 
 @Suite("Package library")
 struct PackageRepositoryTests {
-    static func library() throws -> (PackageRepository, URL) {
+    /// A library on an empty history of `kind`, and a folder for package files; `TestStore` keeps
+    /// the PostgreSQL server (if any) alive.
+    static func library(_ kind: StoreKind = .sqlite) async throws -> (PackageRepository, URL, TestStore) {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("library-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let store = try HistoryStore(path: folder.appendingPathComponent("db/history.db").path)
-        return (PackageRepository(store: store), folder)
+        let test = try await TestStore.make(kind)
+        return (PackageRepository(store: test.store), folder, test)
     }
 
-    @Test func debMetadataComesFromTheFileAndTheSameFileIsOneEntry() async throws {
-        let (repository, folder) = try Self.library()
+    @Test(arguments: StoreKind.all) func debMetadataComesFromTheFileAndTheSameFileIsOneEntry(kind: StoreKind) async throws {
+        let (repository, folder, test) = try await Self.library(kind)
+        defer { _ = test }
         let file = try await TestPackages.deb("acme-agent", version: "2.4.1", in: folder)
         let (record, added) = try await repository.add(.init(path: file, notes: "CHG-77"), by: "alice", at: Date())
         #expect(added)
@@ -39,20 +42,22 @@ struct PackageRepositoryTests {
         #expect(try repository.list().count == 1)
         let stored = try FileManager.default.subpathsOfDirectory(atPath: repository.root + "/sha256").filter { $0.count > 3 }
         #expect(stored.count == 1, "no file without a row: \(stored)")
+        let held = try repository.store.rows("SELECT COUNT(*) AS parts FROM package_files", []).first?["parts"] as Int64?
+        #expect(held == (kind == .postgres ? 1 : 0), "the refused file's bytes are not in the history either")
 
         // The metadata cannot be contradicted.
         await #expect(throws: PatchError.self) { try await repository.add(.init(path: other, version: "9.9"), by: "alice", at: Date()) }
     }
 
     @Test func rpmHeaderIsReadWithoutRpm() async throws {
-        let (repository, folder) = try Self.library()
+        let (repository, folder, _) = try await Self.library()
         let file = try await TestPackages.rpm("acme-agent", version: "2.4.1", release: "3.el9", in: folder)
         let (record, _) = try await repository.add(.init(path: file), by: "alice", at: Date())
         #expect(record.name == "acme-agent" && record.version == "2.4.1-3.el9" && record.platform == .rhel && record.architecture == "noarch")
     }
 
     @Test func unknownFilesAndMissingMetadataAreRefused() async throws {
-        let (repository, folder) = try Self.library()
+        let (repository, folder, _) = try await Self.library()
         let text = folder.appendingPathComponent("notes.txt")
         try "hello".write(to: text, atomically: true, encoding: .utf8)
         await #expect { try await repository.add(.init(path: text.path), by: "a", at: Date()) } throws: { "\($0)".contains("not a package file") }
@@ -68,8 +73,9 @@ struct PackageRepositoryTests {
         #expect(os.sha256 == nil && os.platform == .debian)
     }
 
-    @Test func pruneRemovesOutdatedDuplicateRejectedAndOrphansButNeverReferenced() async throws {
-        let (repository, folder) = try Self.library()
+    @Test(arguments: StoreKind.all) func pruneRemovesOutdatedDuplicateRejectedAndOrphansButNeverReferenced(kind: StoreKind) async throws {
+        let (repository, folder, test) = try await Self.library(kind)
+        defer { _ = test }
         var ids: [String: PackageRecord] = [:]
         for version in ["1.0", "1.1", "1.10", "1.9"] {
             let (record, _) = try await repository.add(.init(path: try await TestPackages.deb("tool", version: version, in: folder)), by: "a", at: Date())
@@ -105,5 +111,49 @@ struct PackageRepositoryTests {
         // Rows and files agree: every remaining row has its file, and no other file is left.
         let files = Set(try FileManager.default.subpathsOfDirectory(atPath: repository.root + "/sha256").filter { $0.count > 3 }.map { String($0.suffix(64)) })
         #expect(files == Set(left.compactMap(\.sha256)))
+        // And so do the bytes a PostgreSQL history holds (none in an SQLite history: its files are beside it).
+        let held = Set(try repository.store.rows("SELECT DISTINCT sha256 FROM package_files").map { $0["sha256"] as String })
+        #expect(held == (kind == .postgres ? Set(left.compactMap(\.sha256)) : []))
+    }
+
+    /// One PostgreSQL history, two controllers: what one adds, the other fetches from the history,
+    /// checked against the library's digest; bytes that do not match are refused, and nothing is put in place.
+    @Test(.enabled(if: PostgresServer.enabled)) func aSecondControllerFetchesAndChecksTheFileFromThePostgreSQLHistory() async throws {
+        let (first, folder, test) = try await Self.library(.postgres)
+        // A file of several parts (random, so gzip keeps it large), not a multiple of the part size.
+        let payload = try TestPackages.randomText(bytes: 5 * PackageRepository.partSize / 2)
+        let file = try await TestPackages.deb("big-agent", version: "3.0", in: folder, payload: payload)
+        _ = try await first.add(.init(path: file), by: "alice", at: Date())
+        let record = try #require(try first.decide(name: "big-agent", version: "3.0", state: .approved, by: "cab", note: nil, at: Date()).first)
+        let digest = try #require(record.sha256)
+        let size = try #require(record.size)
+        let parts = try first.store.rows("SELECT part, length(data) AS size FROM package_files WHERE sha256 = ? ORDER BY part", [digest.databaseValue])
+        #expect(parts.count >= 2 && parts.count == (Int(size) + PackageRepository.partSize - 1) / PackageRepository.partSize, "\(parts.count) parts for \(size) bytes")
+        #expect(parts.map { $0["part"] as Int64 } == Array(0..<Int64(parts.count)))
+        #expect(try first.localFile(record) == first.filePath(sha256: digest), "the adding controller keeps its copy")
+
+        func controller(_ name: String) async throws -> PackageRepository {
+            var environment = test.environment
+            let state = folder.appendingPathComponent(name).path
+            environment["STATE_DIRECTORY"] = state
+            environment["XDG_STATE_HOME"] = state
+            return PackageRepository(store: try await HistoryStore.open(recording: test.location, environment: environment))
+        }
+        let second = try await controller("second")
+        #expect(second.root != first.root)
+        let found = try #require(try second.find(name: "big-agent", version: "3.0").first)
+        #expect(found == record)
+        #expect(!FileManager.default.fileExists(atPath: second.filePath(sha256: digest)))
+        let fetched = try second.localFile(found)
+        #expect(FileManager.default.contentsEqual(atPath: fetched, andPath: file))
+
+        // A changed byte in the history: refused by digest, and no file left where installs look.
+        try first.store.recording { db in
+            try db.execute("UPDATE package_files SET data = ? WHERE sha256 = ? AND part = 1", arguments: [Data(repeating: 0x41, count: PackageRepository.partSize), digest])
+        }
+        let third = try await controller("third")
+        #expect { try third.localFile(found) } throws: { "\($0)".contains("reads as sha256") && "\($0)".contains("nothing pushed") }
+        #expect(!FileManager.default.fileExists(atPath: third.filePath(sha256: digest)))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: third.root + "/staging").isEmpty)
     }
 }

@@ -10,6 +10,13 @@ enum TestPackages {
     }
 
     /// A .deb installing /usr/share/NAME/VERSION; `payload` bytes make it bigger or different.
+    /// `bytes` random bytes as base64 text: a payload gzip cannot shrink, for packages of a known size.
+    static func randomText(bytes: Int) throws -> String {
+        let random = try #require(FileHandle(forReadingAtPath: "/dev/urandom"))
+        defer { try? random.close() }
+        return random.readData(ofLength: bytes).base64EncodedString()
+    }
+
     static func deb(_ name: String, version: String, in folder: URL, payload: String = "", depends: String? = nil) async throws -> String {
         let root = folder.appendingPathComponent("\(name)-\(version)-\(UUID().uuidString.prefix(6))")
         try FileManager.default.createDirectory(at: root.appendingPathComponent("DEBIAN"), withIntermediateDirectories: true)

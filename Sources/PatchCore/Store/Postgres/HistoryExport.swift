@@ -60,7 +60,7 @@ public enum HistoryExport {
             let feed = ChunkFeed()
             let producer = Thread {
                 do {
-                    try store.read { db in try produce(schema, from: db, into: feed) }
+                    try store.read { db in try produce(schema, from: db, library: PackageRepository(store: store), into: feed) }
                     feed.finish(nil)
                 } catch {
                     feed.finish(error)
@@ -128,19 +128,20 @@ public enum HistoryExport {
         }
     }
 
-    /// Streams every table of the snapshot `db` as COPY text, digesting each row as it goes.
-    static func produce(_ schema: PostgresSchema, from db: Database, into feed: ChunkFeed) throws {
+    /// Streams every table of the snapshot `db` as COPY text, digesting each row as it goes. The
+    /// library's files, which an SQLite history keeps beside it, go into `package_files` as the
+    /// parts a PostgreSQL history holds them in, each file checked against its digest as it is read.
+    static func produce(_ schema: PostgresSchema, from db: Database, library: PackageRepository, into feed: ChunkFeed) throws {
         for table in schema.tables {
             var buffer = ByteBuffer()
             buffer.reserveCapacity(1 << 20)
             var digest = RowDigest()
             var count = 0
-            let rows = try Row.fetchCursor(db, sql: table.selectAll)
-            while let row = try rows.next() {
+            /// False once the consumer is gone.
+            func emit(_ values: [CopyValue]) -> Bool {
                 var hasher = RowDigest.Row()
-                for (index, column) in table.columns.enumerated() {
+                for (index, value) in values.enumerated() {
                     if index > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
-                    let value = try CopyValue(row[index], column: column, table: table.name)
                     value.write(into: &buffer)
                     hasher.add(value)
                 }
@@ -148,14 +149,52 @@ public enum HistoryExport {
                 digest.add(hasher)
                 count += 1
                 if buffer.readableBytes >= 1 << 20 {
-                    guard feed.put(.rows(table: table.name, buffer)) else { return }
+                    guard feed.put(.rows(table: table.name, buffer)) else { return false }
                     buffer = ByteBuffer()
                     buffer.reserveCapacity(1 << 20)
+                }
+                return true
+            }
+            let rows = try Row.fetchCursor(db, sql: table.selectAll)
+            while let row = try rows.next() {
+                let values = try table.columns.enumerated().map { index, column in try CopyValue(row[index], column: column, table: table.name) }
+                guard emit(values) else { return }
+            }
+            if table.name == "package_files" {
+                // One copy of a file several entries name.
+                var held = Set(try String.fetchAll(db, sql: "SELECT DISTINCT sha256 FROM package_files"))
+                for record in try PackageRecord.fetchAll(db, sql: "SELECT * FROM packages WHERE sha256 IS NOT NULL ORDER BY id") {
+                    guard let sha256 = record.sha256, held.insert(sha256).inserted else { continue }
+                    guard try libraryFile(record, of: library, each: { part, data in emit([.text(sha256), .integer(part), .blob(Array(data))]) }) else { return }
                 }
             }
             if buffer.readableBytes > 0 { guard feed.put(.rows(table: table.name, buffer)) else { return } }
             guard feed.put(.end(table: table.name, count: count, digest: digest)) else { return }
         }
+    }
+
+    /// Reads a library file beside an SQLite history in parts (`PackageRepository.partSize`), each
+    /// handed to `each` (false: stop), and proves it is the file the library's digest names.
+    static func libraryFile(_ record: PackageRecord, of library: PackageRepository, each: (Int64, Data) -> Bool) throws -> Bool {
+        guard let sha256 = record.sha256 else { return true }
+        let path = library.filePath(sha256: sha256)
+        func refused(_ problem: String) -> PatchError {
+            .store(path: path, message: "the library's file of \(record.reference) \(problem): add the package file again (`patchctl package add`) "
+                   + "before exporting, so that the PostgreSQL history holds what installs push")
+        }
+        guard let input = FileHandle(forReadingAtPath: path) else { throw refused("is missing") }
+        defer { try? input.close() }
+        var hasher = SHA256()
+        var part: Int64 = 0
+        while true {
+            let data = input.readData(ofLength: PackageRepository.partSize)
+            if data.isEmpty { break }
+            hasher.update(data: data)
+            guard each(part, data) else { return false }
+            part += 1
+        }
+        guard Hex.encode(hasher.finalize()) == sha256 else { throw refused("no longer has the digest it was added with") }
+        return true
     }
 
     /// Reads a table back from PostgreSQL and digests it as `produce` digested the source.
@@ -210,6 +249,8 @@ enum CopyValue {
         }
     }
 
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
     /// COPY's text format: `\N` is NULL; backslash, tab, newline and carriage return are escaped.
     func write(into buffer: inout ByteBuffer) {
         switch self {
@@ -220,7 +261,12 @@ enum CopyValue {
         case let .boolean(flag): buffer.writeString(flag ? "t" : "f")
         case let .blob(bytes):
             buffer.writeString("\\\\x")
-            for byte in bytes { buffer.writeString(String(format: "%02x", byte)) }
+            // Library files are megabytes: a table lookup per byte, not a formatted string.
+            buffer.reserveCapacity(minimumWritableBytes: bytes.count * 2)
+            for byte in bytes {
+                buffer.writeInteger(Self.hexDigits[Int(byte >> 4)])
+                buffer.writeInteger(Self.hexDigits[Int(byte & 0x0F)])
+            }
         case let .text(text):
             for byte in text.utf8 {
                 switch byte {

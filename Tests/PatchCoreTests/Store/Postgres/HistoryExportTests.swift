@@ -122,6 +122,56 @@ struct HistoryExportTests {
         }
     }
 
+    /// The library's files, beside the SQLite history, arrive in the PostgreSQL history: a controller
+    /// with none of them installs from there. A file missing or changed beside the source is refused.
+    @Test func theLibrarysFilesTravelWithTheHistory() async throws {
+        let (server, environment, location) = try await Self.server()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("export-library-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let source = PackageRepository(store: try HistoryStore(path: folder.appendingPathComponent("db/history.db").path))
+        let payload = try TestPackages.randomText(bytes: 3 * PackageRepository.partSize / 2)
+        let big = try await TestPackages.deb("big-agent", version: "1.0", in: folder, payload: payload)
+        let small = try await TestPackages.deb("small-agent", version: "1.0", in: folder)
+        let (bigRecord, _) = try await source.add(.init(path: big), by: "alice", at: Date())
+        let (smallRecord, _) = try await source.add(.init(path: small), by: "alice", at: Date())
+        // The same installer under two names: one copy of its bytes.
+        let msi = folder.appendingPathComponent("Agent.msi")
+        try Data([0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1] + [UInt8](repeating: 7, count: 600)).write(to: msi)
+        var msiRecord: PackageRecord?
+        for name in ["agent", "agent-dup"] {
+            msiRecord = try await source.add(.init(path: msi.path, name: name, version: "1.0", platform: .windows), by: "alice", at: Date()).record
+        }
+        let parts = { (record: PackageRecord) in (Int(record.size ?? 0) + PackageRepository.partSize - 1) / PackageRepository.partSize }
+
+        // A file gone from beside the source: refused, naming the package, and nothing committed.
+        let smallPath = source.filePath(sha256: try #require(smallRecord.sha256))
+        let kept = folder.appendingPathComponent("kept").path
+        try FileManager.default.moveItem(atPath: smallPath, toPath: kept)
+        await #expect {
+            try await PostgresHistory.with(location, environment: environment) { target in
+                try await HistoryExport.run(source: source.store.path, to: target, user: "tester")
+            }
+        } throws: { "\($0)".contains("small-agent@1.0 is missing") }
+        #expect(try await server.admin("SELECT COUNT(*) FROM packages", database: "history").hasPrefix("0"))
+        try FileManager.default.moveItem(atPath: kept, toPath: smallPath)
+
+        let summary = try await PostgresHistory.with(location, environment: environment) { target in
+            try await HistoryExport.run(source: source.store.path, to: target, user: "tester")
+        }
+        #expect(summary.tables.first { $0.table == "package_files" }?.rows == parts(bigRecord) + parts(smallRecord) + 1)
+        #expect(summary.tables.first { $0.table == "packages" }?.rows == 4)
+
+        // A controller of its own, with an empty folder: fetches each file from the history, byte for byte.
+        var elsewhere = environment
+        elsewhere["STATE_DIRECTORY"] = folder.appendingPathComponent("elsewhere").path
+        let target = PackageRepository(store: try await HistoryStore.open(recording: server.url(database: "history"), environment: elsewhere))
+        #expect(target.root != source.root)
+        for (record, file) in [(bigRecord, big), (smallRecord, small), (try #require(msiRecord), msi.path)] {
+            let found = try #require(try target.find(name: record.name, version: record.version).first)
+            #expect(FileManager.default.contentsEqual(atPath: try target.localFile(found), andPath: file), "\(record.reference)")
+        }
+    }
+
     @Test func theServerDyingMidwayLeavesNothingWrittenAndTheExportCanBeRepeated() async throws {
         let (server, environment, location) = try await Self.server()
         let source = try Self.history()
