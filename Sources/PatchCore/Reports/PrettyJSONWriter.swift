@@ -65,8 +65,10 @@ struct PrettyJSONWriter {
         try output(Self.indent(depth) + "}")
     }
 
-    /// The encoder's indentation: two spaces a level.
-    static func indent(_ depth: Int) -> String { String(repeating: "  ", count: depth) }
+    /// The encoder's indentation: two spaces a level (made once per level: a report asks for it millions of times).
+    static func indent(_ depth: Int) -> String { depth < indents.count ? indents[depth] : String(repeating: "  ", count: depth) }
+
+    private static let indents = (0..<32).map { String(repeating: "  ", count: $0) }
 
     /// A JSON string as the encoder writes it: quote, backslash and control characters escaped
     /// (`\n`, `\u001b`), slashes and everything else as they are.
@@ -130,15 +132,18 @@ struct PrettyJSONObject {
         self.depth = depth
     }
 
+    /// Appended piece by piece: no temporary string per member.
     private mutating func key(_ key: String) {
         if !first { text += ",\n" }
         first = false
-        text += PrettyJSONWriter.indent(depth + 1) + PrettyJSONWriter.quoted(key) + " : "
+        text += PrettyJSONWriter.indent(depth + 1)
+        text += PrettyJSONWriter.quoted(key)
+        text += " : "
     }
 
     mutating func add(_ name: String, _ value: String?) {
         key(name)
-        text += value.map(PrettyJSONWriter.quoted) ?? "null"
+        if let value { text += PrettyJSONWriter.quoted(value) } else { text += "null" }
     }
 
     mutating func add(_ name: String, _ value: (some BinaryInteger)?) {
