@@ -7,14 +7,14 @@ import Testing
 @Suite("history export (binary)", .serialized, .enabled(if: PostgresServer.enabled))
 struct HistoryExportCommandTests {
     /// A small history written through the store, as scan writes it, by a named controller.
-    static func history() throws -> String {
+    static func history(host: String = "db1") throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("patchctl-export-\(UUID().uuidString).db").path
         let store = try HistoryStore(path: path, controller: RunController(host: "ctl-b", name: "office"))
         let at = Date(timeIntervalSince1970: 1_790_000_000)
         let id = try store.beginRun(kind: .scan, startedAt: at, inventory: "lab.yml", hostPattern: nil, options: nil, version: "test")
         let update = PendingUpdate(name: "openssl", installedVersion: "3.0.11-1~deb12u1", availableVersion: "3.0.15-1~deb12u1",
                                    source: "Debian-Security:12/oldstable-security", security: true, architecture: "amd64")
-        try store.record(runId: id, hosts: [HostScan(name: "db1", address: "192.0.2.7", port: 22, status: .ok, error: nil,
+        try store.record(runId: id, hosts: [HostScan(name: host, address: "192.0.2.7", port: 22, status: .ok, error: nil,
                                                      os: OSInfo(family: .debian, id: "debian", name: "Debian GNU/Linux", version: "12"),
                                                      rebootRequired: false, rebootPackages: [], installedCount: 300, updates: [update],
                                                      startedAt: at, finishedAt: at.addingTimeInterval(1))])
@@ -45,8 +45,11 @@ struct HistoryExportCommandTests {
 
         // Again: refused (exit 1, a store error), nothing added.
         let again = try CLI.run(["history", "export", "--db", db, "--to", url], environment: environment)
-        #expect(again.status == 1 && again.stderr.contains("already holds 1 runs"), "\(again.stderr)")
+        #expect(again.status == 1 && again.stderr.contains("already holds 1 runs") && again.stderr.contains("--merge"), "\(again.stderr)")
         #expect(try await server.admin("SELECT COUNT(*) FROM runs", database: "fleet").hasPrefix("1"))
+        // With --merge as well: the same runs are there already, so still refused.
+        let twice = try CLI.run(["history", "export", "--db", db, "--to", url, "--merge"], environment: environment)
+        #expect(twice.status == 1 && twice.stderr.contains("it was exported or merged there before"), "\(twice.stderr)")
 
         // The table form, into another database: every table and the line saying it was verified.
         try await server.createDatabase("second")
@@ -54,6 +57,11 @@ struct HistoryExportCommandTests {
         #expect(table.status == 0, "\(table.stderr)")
         #expect(table.stdout.contains("finding_intervals") && table.stdout.contains("1 run exported from \(db)"))
         #expect(table.stdout.contains("every table read back and matched before commit"))
+        // Another controller's history, of another host, into that one: merged, and said so.
+        let other = try Self.history(host: "db2")
+        let merged = try CLI.run(["history", "export", "--db", other, "--to", server.url(database: "second"), "--merge"], environment: environment)
+        #expect(merged.status == 0 && merged.stdout.contains("1 run merged from \(other)"), "\(merged.stdout)\(merged.stderr)")
+        #expect(try await server.admin("SELECT COUNT(*) FROM runs", database: "second").hasPrefix("2"))
 
         // Usage errors (64) never echo a password; --db takes no URL yet and says what to do.
         let secret = try CLI.run(["history", "export", "--db", db, "--to", "postgres://patchctl:hunter2@localhost/fleet"], environment: environment)

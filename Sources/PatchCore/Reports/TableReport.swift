@@ -219,8 +219,9 @@ extension TableReport {
     public static func export(_ summary: HistoryExport.Summary) -> String {
         let rows = summary.tables.map { [$0.table, String($0.rows), String($0.digest.prefix(16))] }
         return render(header: ["TABLE", "ROWS", "DIGEST"], rows: rows, rightAligned: [1])
-            + "\n\(summary.runs) run\(summary.runs == 1 ? "" : "s") exported from \(summary.source) to \(summary.target), "
+            + "\n\(summary.runs) run\(summary.runs == 1 ? "" : "s") \(summary.merged ? "merged" : "exported") from \(summary.source) to \(summary.target), "
             + "every table read back and matched before commit (\(String(format: "%.1f", summary.seconds)) s)\n"
+            + summary.notes.map { TerminalText.neutralised($0) + "\n" }.joined()
     }
 
     /// `history prune`: what went (or would go), in one paragraph.

@@ -190,19 +190,25 @@ extension Patchctl.History {
 
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Copy this SQLite history into an empty PostgreSQL history, verified.",
+            abstract: "Copy this SQLite history into an empty PostgreSQL history (or, with --merge, one holding another's), verified.",
             discussion: """
                 --to postgres://USER@HOST[:PORT]/DATABASE[?sslmode=verify-full&sslrootcert=FILE] (verify-full is the \
                 default; require, verify-ca and disable may be named). The password is never in the URL: it comes from \
                 db_password_command (PATCHCTL_DB_PASSWORD_COMMAND), else PGPASSFILE or ~/.pgpass. The schema is created \
                 (under an advisory lock), every table is copied in one transaction from one snapshot of the SQLite file, \
-                read back and compared row for row; only then is it committed. The target must hold no runs yet.
+                read back and compared row for row; only then is it committed. The target must hold no runs yet, unless \
+                --merge: then this history's runs are added to another controller's (no run, and no scanned or retired \
+                host, may be in both; integer ids move past the target's; library entries and approvals both hold alike \
+                are kept once; the target's own advisory feeds stay). Controllers recording into the target wait until it commits.
                 """)
 
         @OptionGroup var outputOptions: OutputOptions
 
         @Option(help: ArgumentHelp("The PostgreSQL history: postgres://USER@HOST[:PORT]/DATABASE[?sslmode=…&sslrootcert=…].", valueName: "url"))
         var to: String
+
+        @Flag(help: "Add this history to a PostgreSQL history that already holds another controller's.")
+        var merge = false
 
         func validate() throws {
             do { _ = try PostgresLocation(url: to) } catch { throw ValidationError("--to: \(error)") }
@@ -221,7 +227,7 @@ extension Patchctl.History {
                 // A year of a large fleet takes a while: a terminal sees which table is being copied.
                 let progress: (@Sendable (String, Int, Int) async throws -> Void)? = Terminal.stderrIsTerminal ? Self.showProgress : nil
                 defer { if Terminal.stderrIsTerminal { Terminal.writeControl("\r\u{1B}[K") } }
-                return try await HistoryExport.run(source: path, to: history, user: LocalUser.current(environment: environment), stage: progress)
+                return try await HistoryExport.run(source: path, to: history, user: LocalUser.current(environment: environment), merge: merge, stage: progress)
             }
             try Output.print(summary, items: summary.tables, as: outputOptions.output) { TableReport.export(summary) }
         }

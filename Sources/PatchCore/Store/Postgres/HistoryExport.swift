@@ -31,6 +31,10 @@ public enum HistoryExport {
         public var tables: [TableCopy]
         public var runs: Int
         public var seconds: Double
+        /// Added to a history that held another's (`--merge`).
+        public var merged = false
+        /// What the merge kept of the target's or left out of this history's.
+        public var notes: [String] = []
     }
 
     /// Chunks of one table's COPY text, produced on a thread of their own while PostgreSQL takes them.
@@ -40,8 +44,9 @@ public enum HistoryExport {
     }
 
     /// `stage` hears each table as it starts, with its place among them (progress on a terminal;
-    /// tests fail the server at a known point).
-    public static func run(source path: String, to history: PostgresHistory, user: String,
+    /// tests fail the server at a known point). With `merge`, a target that already holds another
+    /// history's runs takes this one's too (`MergePlan`).
+    public static func run(source path: String, to history: PostgresHistory, user: String, merge: Bool = false,
                            stage: (@Sendable (_ table: String, _ index: Int, _ count: Int) async throws -> Void)? = nil) async throws -> Summary {
         let started = Date()
         let store = try HistoryStore(readOnly: path)
@@ -52,26 +57,29 @@ public enum HistoryExport {
         let schema = PostgresSchema.current
         try await history.migrate()
         return try await history.withLock("export", wait: nil) {
-            let existing = try await history.rows("SELECT COUNT(*) FROM runs").first?.decode(Int64.self) ?? 0
-            guard existing == 0 else {
-                throw PatchError.store(path: history.location.description, message: "already holds \(existing) runs: export copies one "
-                                       + "SQLite history into an empty PostgreSQL history (merging several is not supported yet)")
-            }
-            let feed = ChunkFeed()
-            let producer = Thread {
-                do {
-                    try store.read { db in try produce(schema, from: db, library: PackageRepository(store: store), into: feed) }
-                    feed.finish(nil)
-                } catch {
-                    feed.finish(error)
-                }
-            }
-            producer.stackSize = 1 << 20
-            producer.start()
-            defer { feed.cancel() }
-
-            var expectations: [(table: PostgresSchema.Table, count: Int, digest: RowDigest)] = []
             var summary = try await history.inTransaction {
+                // Controllers recording into the target wait until the copy commits: what a table held before, plus
+                // what was copied, is what it must read back.
+                try await history.execute("LOCK TABLE " + schema.tables.map { PostgresSchema.quoted($0.name) }.joined(separator: ", ") + " IN EXCLUSIVE MODE")
+                var plan = try store.read { db in try Self.plan(schema, from: db, into: history, merge: merge) }
+                for table in schema.tables where !(try history.rows("SELECT 1 AS held FROM \(PostgresSchema.quoted(table.name)) LIMIT 1", []).isEmpty) {
+                    plan.before[table.name] = try await digest(table, in: history)
+                }
+                let planned = plan
+                let feed = ChunkFeed()
+                let producer = Thread {
+                    do {
+                        try store.read { db in try produce(schema, from: db, library: PackageRepository(store: store), plan: planned, into: feed) }
+                        feed.finish(nil)
+                    } catch {
+                        feed.finish(error)
+                    }
+                }
+                producer.stackSize = 1 << 20
+                producer.start()
+                defer { feed.cancel() }
+
+                var expectations: [(table: PostgresSchema.Table, count: Int, digest: RowDigest)] = []
                 // The copied runs keep their stored summaries: the triggers that mark them stale when a host is
                 // added are for recording, not for copying what was already summarized (transactional: back on at commit).
                 try await history.execute("ALTER TABLE run_hosts DISABLE TRIGGER USER")
@@ -101,24 +109,41 @@ public enum HistoryExport {
                     }
                 }
                 try await history.execute("ALTER TABLE run_hosts ENABLE TRIGGER USER")
+                if let meta = planned.meta {
+                    for (key, value) in meta.sorted(by: { $0.key < $1.key }) {
+                        _ = try history.rows("INSERT INTO history_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                                             [key.databaseValue, value.databaseValue])
+                    }
+                }
                 // Checked once everything is in, as it will be committed: a later table's write (a trigger, a cascade)
                 // to an earlier one would show here.
                 var copies: [TableCopy] = []
                 for (table, count, expected) in expectations {
                     let found = try await digest(table, in: history)
-                    guard found.count == count, found.digest == expected else {
-                        throw PatchError.store(path: history.location.description, message: "\(table.name) does not read back as written "
-                                               + "(\(found.count) rows, \(count) in the source): nothing was committed")
+                    let before = planned.before[table.name] ?? (0, RowDigest())
+                    if table.name == "history_meta", let meta = planned.meta {
+                        var read: [String: String] = [:]
+                        for row in try history.rows("SELECT key, value FROM history_meta", []) { read[row["key"]] = row["value"] }
+                        guard read == meta else {
+                            throw PatchError.store(path: history.location.description, message: "history_meta does not read back as merged: nothing was committed")
+                        }
+                    } else {
+                        guard found.count == before.count + count, found.digest == before.digest + expected else {
+                            throw PatchError.store(path: history.location.description, message: "\(table.name) does not read back as written "
+                                                   + "(\(found.count) rows, \(before.count + count) expected): nothing was committed")
+                        }
                     }
                     copies.append(TableCopy(table: table.name, rows: count, digest: expected.hex))
                 }
                 let runs = copies.first { $0.table == "runs" }?.rows ?? 0
                 let at = String.fromDatabaseValue(Date().databaseValue) ?? ""
+                let detail = "\(runs) runs \(planned.before["runs"] == nil ? "from" : "merged from") \(path)"
                 _ = try await history.rows("""
                     INSERT INTO events (at, "user", action, detail) \
-                    VALUES (\(at), \(user), \(EventAction.historyExport.rawValue), \("\(runs) runs from \(path)"))
+                    VALUES (\(at), \(user), \(EventAction.historyExport.rawValue), \(detail))
                     """)
-                return Summary(source: path, target: history.location.description, tables: copies, runs: runs, seconds: Date().timeIntervalSince(started))
+                return Summary(source: path, target: history.location.description, tables: copies, runs: runs, seconds: Date().timeIntervalSince(started),
+                               merged: planned.before["runs"] != nil, notes: planned.notes)
             }
             // Freshly copied tables have no statistics until autovacuum gets to them: the planner would
             // then scan where an index serves (a 1,000-host diff took 53 s instead of 3.4 s).
@@ -131,8 +156,15 @@ public enum HistoryExport {
     /// Streams every table of the snapshot `db` as COPY text, digesting each row as it goes. The
     /// library's files, which an SQLite history keeps beside it, go into `package_files` as the
     /// parts a PostgreSQL history holds them in, each file checked against its digest as it is read.
-    static func produce(_ schema: PostgresSchema, from db: Database, library: PackageRepository, into feed: ChunkFeed) throws {
+    static func produce(_ schema: PostgresSchema, from db: Database, library: PackageRepository, plan: MergePlan = MergePlan(), into feed: ChunkFeed) throws {
         for table in schema.tables {
+            guard !plan.skippedTables.contains(table.name) else {
+                guard feed.put(.end(table: table.name, count: 0, digest: RowDigest())) else { return }
+                continue
+            }
+            let offsets = columnOffsets(table, plan, in: schema)
+            let skipped = plan.skippedKeys[table.name] ?? []
+            let keyColumns = MergePlan.keyColumns[table.name] ?? []
             var buffer = ByteBuffer()
             buffer.reserveCapacity(1 << 20)
             var digest = RowDigest()
@@ -157,12 +189,17 @@ public enum HistoryExport {
             }
             let rows = try Row.fetchCursor(db, sql: table.selectAll)
             while let row = try rows.next() {
-                let values = try table.columns.enumerated().map { index, column in try CopyValue(row[index], column: column, table: table.name) }
+                if !skipped.isEmpty, skipped.contains(MergePlan.key(row, keyColumns)) { continue }
+                var values = try table.columns.enumerated().map { index, column in try CopyValue(row[index], column: column, table: table.name) }
+                for (index, offset) in offsets {
+                    if case let .integer(number) = values[index] { values[index] = .integer(number + offset) }
+                }
                 guard emit(values) else { return }
             }
             if table.name == "package_files" {
-                // One copy of a file several entries name.
+                // One copy of a file several entries name, and none the target holds.
                 var held = Set(try String.fetchAll(db, sql: "SELECT DISTINCT sha256 FROM package_files"))
+                    .union(skipped)
                 for record in try PackageRecord.fetchAll(db, sql: "SELECT * FROM packages WHERE sha256 IS NOT NULL ORDER BY id") {
                     guard let sha256 = record.sha256, held.insert(sha256).inserted else { continue }
                     guard try libraryFile(record, of: library, each: { part, data in emit([.text(sha256), .integer(part), .blob(Array(data))]) }) else { return }

@@ -172,6 +172,78 @@ struct HistoryExportTests {
         }
     }
 
+    /// A second controller's SQLite history merged into one that holds the first's: every run of
+    /// each reads back as in its own file (interval ids moved past the target's), once only; a
+    /// history sharing a scanned host, or merged twice, is refused with nothing written.
+    @Test func aSecondHistoryMergesIntoOneThatHoldsTheFirsts() async throws {
+        let (server, environment, location) = try await Self.server()
+        let first = try Self.history()
+        let second = try G.fresh()
+        var nights = FindingIntervalsTests.nights(12, hosts: 5, seed: 77)
+        for index in nights.indices {
+            for scan in nights[index].scans.indices { nights[index].scans[scan].name = "office-" + nights[index].scans[scan].name }
+            for deploy in nights[index].deploys.indices { nights[index].deploys[deploy].host = "office-" + nights[index].deploys[deploy].host }
+        }
+        _ = try FindingIntervalsTests.record(nights, into: second)
+        _ = try second.store.addException(host: "office-host1", target: "openssl", until: G.day(60), reason: "vendor fix pending", owner: "ops",
+                                          by: "alice", at: G.day(3))
+        try await PostgresHistory.with(location, environment: environment) { target in
+            _ = try await HistoryExport.run(source: first.store.path, to: target, user: "tester")
+        }
+        let intervalsBefore = try await server.admin("SELECT COUNT(*) FROM finding_intervals", database: "history")
+
+        // Without --merge: refused, as before.
+        await #expect {
+            try await PostgresHistory.with(location, environment: environment) { target in
+                try await HistoryExport.run(source: second.store.path, to: target, user: "tester")
+            }
+        } throws: { "\($0)".contains("--merge adds it to one that holds another's") }
+
+        let summary = try await PostgresHistory.with(location, environment: environment) { target in
+            try await HistoryExport.run(source: second.store.path, to: target, user: "tester", merge: true)
+        }
+        let secondRuns = try second.store.runs(limit: 1000).count
+        #expect(summary.merged && summary.runs == secondRuns)
+        let intervals = try Self.sqliteCount(first.store.path, "finding_intervals") + (try Self.sqliteCount(second.store.path, "finding_intervals"))
+        #expect(try await server.admin("SELECT COUNT(*) FROM finding_intervals", database: "history").trimmingCharacters(in: .whitespacesAndNewlines)
+                == String(intervals), "before the merge: \(intervalsBefore)")
+
+        // Each run reads back as its own history has it; the events and exceptions of both are there.
+        try await PostgresHistory.with(location, environment: environment) { target in
+            let view = try await target.view()
+            for sqlite in [first.store, second.store] {
+                for run in try sqlite.runs(limit: 1000) {
+                    switch run.kind {
+                    case .exec: #expect(try view.execRun(id: run.runId) == sqlite.execRun(id: run.runId))
+                    case .deploy, .plan, .install, .installPlan: #expect(try view.deployRunReport(id: run.runId) == sqlite.deployRunReport(id: run.runId))
+                    default: #expect(try view.run(id: run.runId) == sqlite.run(id: run.runId), "\(run.runId)")
+                    }
+                }
+            }
+            let events = try view.events(limit: 10_000).filter { $0.action != .historyExport }
+            let both = try first.store.events(limit: 10_000).count + second.store.events(limit: 10_000).count
+            #expect(events.count == both)
+        }
+        let exceptions = try await server.admin("SELECT COUNT(*) FROM compliance_exceptions WHERE host = 'office-host1'", database: "history")
+        #expect(exceptions.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+
+        // Twice: refused. A history that scanned one of the same hosts: refused, naming it; nothing changes.
+        let runs = try await server.admin("SELECT COUNT(*) FROM runs", database: "history")
+        await #expect {
+            try await PostgresHistory.with(location, environment: environment) { target in
+                try await HistoryExport.run(source: second.store.path, to: target, user: "tester", merge: true)
+            }
+        } throws: { "\($0)".contains("it was exported or merged there before") }
+        let overlapping = try G.fresh()
+        try overlapping.scan(at: G.day(40), [G.host("host3", at: G.day(40), [G.update("zlib1g", "1:1.2.13.dfsg-1", "1:1.2.13.dfsg-1+deb12u1")])])
+        await #expect {
+            try await PostgresHistory.with(location, environment: environment) { target in
+                try await HistoryExport.run(source: overlapping.store.path, to: target, user: "tester", merge: true)
+            }
+        } throws: { "\($0)".contains("1 host(s) were scanned or are retired in both histories (host3)") }
+        #expect(try await server.admin("SELECT COUNT(*) FROM runs", database: "history") == runs)
+    }
+
     @Test func theServerDyingMidwayLeavesNothingWrittenAndTheExportCanBeRepeated() async throws {
         let (server, environment, location) = try await Self.server()
         let source = try Self.history()
