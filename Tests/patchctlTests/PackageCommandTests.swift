@@ -19,19 +19,24 @@ struct PackageCommandTests {
         return output
     }
 
+    /// Lab slot 4, reset, as an inventory: the arguments that target it.
+    static func slot4(in folder: URL) throws -> [String] {
+        try DeployCommandTests.slotScript(["reset", "4"])
+        let inventory = folder.appendingPathComponent("inv.yml")
+        try """
+            all:
+              hosts:
+                slot4: {ansible_host: \(try CLI.lab("LAB_SLOT_ADDRESS_PREFIX"))4, ansible_port: \(try CLI.lab("LAB_DEPLOY_PORT")), ansible_user: root,
+                        ansible_ssh_private_key_file: \(try CLI.lab("LAB_KEY"))}
+            """.write(to: inventory, atomically: true, encoding: .utf8)
+        return ["-i", inventory.path, "--known-hosts", try CLI.lab("LAB_KNOWN_HOSTS")]
+    }
+
     @Test func addApproveInstallListAndPrune() async throws {
         try await CLI.withDeployEndpoints {
             let folder = try CLI.temporaryDirectory()
             let db = ["--db", folder.appendingPathComponent("h.db").path]
-            try DeployCommandTests.slotScript(["reset", "4"])
-            let inventory = folder.appendingPathComponent("inv.yml")
-            try """
-                all:
-                  hosts:
-                    slot4: {ansible_host: \(try CLI.lab("LAB_SLOT_ADDRESS_PREFIX"))4, ansible_port: \(try CLI.lab("LAB_DEPLOY_PORT")), ansible_user: root,
-                            ansible_ssh_private_key_file: \(try CLI.lab("LAB_KEY"))}
-                """.write(to: inventory, atomically: true, encoding: .utf8)
-            let target = ["-i", inventory.path, "--known-hosts", try CLI.lab("LAB_KNOWN_HOSTS")] + db
+            let target = try Self.slot4(in: folder) + db
 
             let add = try CLI.run(["package", "add", try Self.deb("acme-agent", "2.4.1", in: folder), "--notes", "CHG-77"] + db)
             #expect(add.status == 0 && add.stdout.hasPrefix("added acme-agent@2.4.1 (debian, all, deb, sha256 "), "\(add.stdout)\(add.stderr)")
@@ -74,15 +79,7 @@ struct PackageCommandTests {
             let password = try server.passwordFile()
             let (office, dmz) = (["PGPASSFILE": password, "STATE_DIRECTORY": folder.appendingPathComponent("office").path],
                                  ["PGPASSFILE": password, "STATE_DIRECTORY": folder.appendingPathComponent("dmz").path])
-            try DeployCommandTests.slotScript(["reset", "4"])
-            let inventory = folder.appendingPathComponent("inv.yml")
-            try """
-                all:
-                  hosts:
-                    slot4: {ansible_host: \(try CLI.lab("LAB_SLOT_ADDRESS_PREFIX"))4, ansible_port: \(try CLI.lab("LAB_DEPLOY_PORT")), ansible_user: root,
-                            ansible_ssh_private_key_file: \(try CLI.lab("LAB_KEY"))}
-                """.write(to: inventory, atomically: true, encoding: .utf8)
-            let target = ["-i", inventory.path, "--known-hosts", try CLI.lab("LAB_KNOWN_HOSTS")] + db
+            let target = try Self.slot4(in: folder) + db
 
             let add = try CLI.run(["package", "add", try Self.deb("acme-agent", "2.4.1", in: folder)] + db, environment: office)
             #expect(add.status == 0, "\(add.stdout)\(add.stderr)")

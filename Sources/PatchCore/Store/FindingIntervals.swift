@@ -34,6 +34,9 @@ enum FindingIntervals {
     struct Table {
         let name: String
         let identity: [String]
+        /// How many of `identity`'s first columns tell a scan's rows apart (one row per package and
+        /// architecture, per CVE and source package): the rows an insert returns are matched by them.
+        var distinct = 2
 
         static let findings = Table(name: "finding_intervals", identity: [
             "package", "architecture", "installed_version", "available_version", "source", "security", "severity", "cves_digest",
@@ -115,19 +118,34 @@ enum FindingIntervals {
                 }
             }
         }
+        guard !opened.isEmpty else { return [] }
         let extras = extraColumns.map { ", " + $0 }.joined()
-        let insert = """
-            INSERT INTO \(table.name) (host, \(columns), first_seq, last_seq, first_run, last_run, first_at, last_at\(extras))
-            VALUES (?, \(Array(repeating: "?", count: table.identity.count + 6 + extraColumns.count).joined(separator: ", ")))
-            """
         let values = try openingValues(opened)
         let sighted: [DatabaseValue] = [sighting.seq.databaseValue, openEnd.databaseValue, sighting.runId.databaseValue, sighting.runId.databaseValue,
                                         sighting.stored, sighting.stored]
-        var made: [(index: Int, id: Int64)] = []
-        for (index, extra) in zip(opened, values) {
-            made.append((index, try db.insertReturningID(insert, [sighting.host.databaseValue] + rows[index] + sighted + extra)))
+        // Many rows to a statement, their ids returned with the columns that tell them apart: a patch wave opens
+        // thousands of intervals, and one statement each was a round trip each on PostgreSQL.
+        let placeholders = "(?, " + Array(repeating: "?", count: table.identity.count + 6 + extraColumns.count).joined(separator: ", ") + ")"
+        let distinct = Array(table.identity.prefix(table.distinct))
+        var ids: [[DatabaseValue]: Int64] = [:]
+        var returned = ColumnIndex()
+        for chunk in HistoryStore.chunked(Array(zip(opened, values)), size: 400) {
+            let insert = """
+                INSERT INTO \(table.name) (host, \(columns), first_seq, last_seq, first_run, last_run, first_at, last_at\(extras))
+                VALUES \(Array(repeating: placeholders, count: chunk.count).joined(separator: ", ")) RETURNING id, \(distinct.joined(separator: ", "))
+                """
+            let arguments = chunk.flatMap { opening, extra in [sighting.host.databaseValue] + rows[opening] + sighted + extra }
+            for whole in try db.rows(insert, arguments) {
+                let row = returned(whole)
+                ids[distinct.map { row[$0] as DatabaseValue }] = row["id"]
+            }
         }
-        return made
+        return try opened.map { opening in
+            guard let id = ids[Array(rows[opening].prefix(table.distinct))] else {
+                throw PatchError.store(path: db.source, message: "\(table.name): an inserted row of \(sighting.host) came back without its id")
+            }
+            return (opening, id)
+        }
     }
 
     /// The host's scan before `sighting`: its run and time; nil when pruned.
