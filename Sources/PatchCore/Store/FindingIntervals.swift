@@ -84,6 +84,36 @@ enum FindingIntervals {
         return sighting
     }
 
+    /// `nextSequence` for many distinct hosts of one run at once: one upsert per 400 hosts, each row
+    /// still taking its host's number under that row's lock. By host.
+    static func nextSequences(_ db: any HistoryWriter, runId: String, hosts: [(host: String, at: Date, digest: String)]) throws -> [String: Sighting] {
+        var result: [String: Sighting] = [:]
+        var returned = ColumnIndex()
+        for chunk in HistoryStore.chunked(hosts, size: 400) {
+            var arguments: [DatabaseValue] = []
+            arguments.reserveCapacity(chunk.count * 4)
+            for host in chunk { arguments += [host.host.databaseValue, runId.databaseValue, host.at.databaseValue, host.digest.databaseValue] }
+            let rows = try db.rows("""
+                INSERT INTO scan_hosts (host, last_seq, last_run, last_at, open_digest) VALUES \(Array(repeating: "(?, 1, ?, ?, ?)", count: chunk.count).joined(separator: ", "))
+                ON CONFLICT (host) DO UPDATE SET last_seq = scan_hosts.last_seq + 1, last_run = excluded.last_run, last_at = excluded.last_at,
+                    open_digest = excluded.open_digest, prior_digest = scan_hosts.open_digest
+                RETURNING host, last_seq, prior_digest
+                """, arguments)
+            var byHost: [String: (seq: Int64, prior: String?)] = [:]
+            for whole in rows {
+                let row = returned(whole)
+                byHost[row["host"]] = (row["last_seq"], row["prior_digest"])
+            }
+            for host in chunk {
+                guard let taken = byHost[host.host] else { throw PatchError.store(path: db.source, message: "no sequence number for \(host.host)") }
+                var sighting = Sighting(host: host.host, seq: taken.seq, runId: runId, at: host.at)
+                sighting.unchanged = taken.seq > 1 && taken.prior == host.digest
+                result[host.host] = sighting
+            }
+        }
+        return result
+    }
+
     /// Moves a host's open intervals of `table` to this sighting: unchanged ones stay as they are
     /// (open, they already reach it), missing ones close, new ones open. `rows` are identity values
     /// in `table.identity` order (no duplicates); `openingValues` gives the `extraColumns` of the

@@ -103,6 +103,19 @@ extension HistoryStore {
                                detail: "a successful \(kind) reached it: retired since \(JSONOutput.timestamp(retiredAt)), in scope again"), into: db)
     }
 
+    /// Which of `hosts` are retired now: one query for a batch, so that the hosts a night reaches
+    /// (almost never retired) cost no statement each.
+    static func retiredInForce(_ db: any HistorySQL, hosts: [String]) throws -> Set<String> {
+        var found = Set<String>()
+        for chunk in chunked(hosts) {
+            for row in try db.rows("SELECT host FROM host_retirements WHERE ended_at IS NULL AND host IN (\(databaseQuestionMarks(count: chunk.count)))",
+                                   chunk.map(\.databaseValue)) {
+                found.insert(row["host"])
+            }
+        }
+        return found
+    }
+
     static func inForce(_ db: any HistorySQL, host: String) throws -> HostRetirement? {
         try db.rows("SELECT * FROM host_retirements WHERE host = ? AND ended_at IS NULL", arguments: [host]).first.map { try HostRetirement(row: $0) }
     }

@@ -78,7 +78,7 @@ extension HistoryStore {
         guard !hosts.isEmpty else { return }
         let prepared = Self.prepare(hosts)
         try recording { db in
-            for (host, work) in zip(hosts, prepared) { try host.insert(into: db, runId: runId, prepared: work) }
+            try Record.insert(hosts, prepared: prepared, into: db, runId: runId)
         }
     }
 
