@@ -84,6 +84,46 @@ enum FindingIntervals {
         return sighting
     }
 
+    /// What recording a batch of distinct hosts reads for all of them at once, before any host's
+    /// intervals move (each host's rows are its own): the open intervals of both tables, and the scan
+    /// before this one, by host. Only hosts whose sighting changed are read.
+    struct BatchReads {
+        /// Table name → host → identity values → interval id.
+        var open: [String: [String: [[DatabaseValue]: Int64]]] = [:]
+        /// The host's previous scan; absent when it has none (or it was pruned).
+        var previous: [String: (runId: String, at: Date)] = [:]
+    }
+
+    static func batchReads(_ db: any HistoryWriter, _ sightings: [Sighting]) throws -> BatchReads {
+        var reads = BatchReads()
+        let changed = sightings.filter { !$0.unchanged }
+        guard !changed.isEmpty else { return reads }
+        for table in [Table.findings, .unfixed] {
+            var byHost: [String: [[DatabaseValue]: Int64]] = [:]
+            var index = ColumnIndex()
+            for chunk in HistoryStore.chunked(changed.map(\.host)) {
+                for whole in try db.rows("""
+                    SELECT id, host, \(table.identity.joined(separator: ", ")) FROM \(table.name)
+                    WHERE closed_seq IS NULL AND host IN (\(databaseQuestionMarks(count: chunk.count)))
+                    """, chunk.map(\.databaseValue)) {
+                    let row = index(whole)
+                    byHost[row["host"], default: [:]][table.identity.map { row[$0] as DatabaseValue }] = row["id"]
+                }
+            }
+            reads.open[table.name] = byHost
+        }
+        var index = ColumnIndex()
+        for chunk in HistoryStore.chunked(changed.filter { $0.seq > 1 }, size: 200) {
+            let condition = Array(repeating: "(host = ? AND scan_seq = ?)", count: chunk.count).joined(separator: " OR ")
+            for whole in try db.rows("SELECT host, run_id, started_at FROM run_hosts WHERE scan_seq IS NOT NULL AND (\(condition))",
+                                     chunk.flatMap { [$0.host.databaseValue, ($0.seq - 1).databaseValue] }) {
+                let row = index(whole)
+                reads.previous[row["host"]] = (row["run_id"], row["started_at"])
+            }
+        }
+        return reads
+    }
+
     /// `nextSequence` for many distinct hosts of one run at once: one upsert per 400 hosts, each row
     /// still taking its host's number under that row's lock. By host.
     static func nextSequences(_ db: any HistoryWriter, runId: String, hosts: [(host: String, at: Date, digest: String)]) throws -> [String: Sighting] {
@@ -119,21 +159,25 @@ enum FindingIntervals {
     /// in `table.identity` order (no duplicates); `openingValues` gives the `extraColumns` of the
     /// rows that open, all at once. Returns the indexes of `rows` that opened an interval, with its id.
     @discardableResult
-    static func advance(_ db: any HistoryWriter, _ table: Table, at sighting: Sighting, rows: [[DatabaseValue]],
+    static func advance(_ db: any HistoryWriter, _ table: Table, at sighting: Sighting, rows: [[DatabaseValue]], reads: BatchReads? = nil,
                         opening extraColumns: [String] = [], with openingValues: ([Int]) throws -> [[DatabaseValue]] = { $0.map { _ in [] } },
                         closeReasons: ([[DatabaseValue]]) throws -> [IntervalCloseReason]) throws -> [(index: Int, id: Int64)] {
         let columns = table.identity.joined(separator: ", ")
         var open: [[DatabaseValue]: Int64] = [:]
-        // Columns found once (a lookup by name on every row cost more than the rest of the write).
-        var index = ColumnIndex()
-        for whole in try db.rows("SELECT id, \(columns) FROM \(table.name) WHERE host = ? AND closed_seq IS NULL", [sighting.host.databaseValue]) {
-            let row = index(whole)
-            open[table.identity.map { row[$0] as DatabaseValue }] = row["id"]
+        if let reads {
+            open = reads.open[table.name]?[sighting.host] ?? [:]
+        } else {
+            // Columns found once (a lookup by name on every row cost more than the rest of the write).
+            var index = ColumnIndex()
+            for whole in try db.rows("SELECT id, \(columns) FROM \(table.name) WHERE host = ? AND closed_seq IS NULL", [sighting.host.databaseValue]) {
+                let row = index(whole)
+                open[table.identity.map { row[$0] as DatabaseValue }] = row["id"]
+            }
         }
         let opened = rows.indices.filter { open.removeValue(forKey: rows[$0]) == nil }
         if !open.isEmpty {
             // The last scan that saw them is the host's previous one.
-            let previous = try self.previous(db, sighting)
+            let previous = try reads.map { $0.previous[sighting.host] } ?? self.previous(db, sighting)
             // One statement per reason (all but the reason is the host's): a round trip each, not one per finding.
             let closing = Array(open)
             var byReason: [IntervalCloseReason: [Int64]] = [:]
@@ -256,11 +300,11 @@ enum FindingIntervals {
 
     /// Records what one successful scan of a host saw. A host whose previous sighting saw the same
     /// (`Sighting.unchanged`) has nothing to open or close: its open intervals already reach this scan.
-    static func record(_ db: any HistoryWriter, _ prepared: Prepared, at sighting: Sighting) throws {
+    static func record(_ db: any HistoryWriter, _ prepared: Prepared, at sighting: Sighting, reads: BatchReads? = nil) throws {
         guard !sighting.unchanged else { return }
         let updates = prepared.updates, cveLists = prepared.cveLists
         let pending = Set(updates.map { $0.name + "\n" + ($0.architecture ?? "") })
-        let opened = try advance(db, .findings, at: sighting, rows: prepared.rows,
+        let opened = try advance(db, .findings, at: sighting, rows: prepared.rows, reads: reads,
                                  opening: ["version_first_run", "version_first_at", "version_first_security", "advisories"]) { indexes in
             // A new interval of a version seen before (with other attributes, or before a gap) keeps that first
             // sighting: "first seen" and compliance age survive attribute changes and the pruning of older intervals.
@@ -296,7 +340,7 @@ enum FindingIntervals {
         }
         try cves.flush()
         let stillOpen = Set(prepared.unfixed.map { (String.fromDatabaseValue($0[0]) ?? "") + "\n" + (String.fromDatabaseValue($0[1]) ?? "") })
-        try advance(db, .unfixed, at: sighting, rows: prepared.unfixed) { identities in
+        try advance(db, .unfixed, at: sighting, rows: prepared.unfixed, reads: reads) { identities in
             identities.map { identity in
                 let key = (String.fromDatabaseValue(identity[0]) ?? "") + "\n" + (String.fromDatabaseValue(identity[1]) ?? "")
                 return stillOpen.contains(key) ? .superseded : .resolved

@@ -103,8 +103,9 @@ extension HostScan: HistoryRecord {
     }
 
     /// A batch of scans as `insert` writes each, with what every host costs once done for the batch:
-    /// their sequence numbers taken in one statement, their rows written in one, retirements looked up
-    /// in one. A night of 10,000 hosts was three round trips per host before any finding was written.
+    /// their sequence numbers taken in one statement, their open intervals and previous scans read in
+    /// a few (`FindingIntervals.BatchReads`), their rows written in one, retirements looked up in one.
+    /// A night of 10,000 hosts was three round trips per host before any finding was written.
     public static func insert(_ scans: [HostScan], prepared: [ScanPreparation], into db: any HistoryWriter, runId: String) throws {
         // A batch naming a host twice: one after the other, as each would be written.
         guard scans.count > 1, Set(scans.map(\.name)).count == scans.count else {
@@ -113,12 +114,13 @@ extension HostScan: HistoryRecord {
         }
         let seen = zip(scans, prepared).compactMap { scan, work in work.findings.map { (scan, $0) } }
         let sightings = try FindingIntervals.nextSequences(db, runId: runId, hosts: seen.map { ($0.0.name, $0.0.startedAt, $0.1.digest) })
+        let reads = try FindingIntervals.batchReads(db, Array(sightings.values))
         var counts: [String: (seq: Int64, updates: Int, security: Int)] = [:]
         for (scan, findings) in seen {
             guard let sighting = sightings[scan.name] else {
                 throw PatchError.store(path: db.source, message: "no sequence number for \(scan.name)")
             }
-            try FindingIntervals.record(db, findings, at: sighting)
+            try FindingIntervals.record(db, findings, at: sighting, reads: reads)
             counts[scan.name] = (sighting.seq, findings.updates.count, findings.updates.filter(\.security).count)
         }
         try HistoryStore.putRunHosts(db, scans.map { $0.runHostRow(runId: runId, sighting: counts[$0.name]) })
