@@ -239,8 +239,9 @@ public final class PackageRepository: Sendable {
     }
 
     public func list() throws -> [PackageRecord] {
-        try store.reading { db in
-            try db.rows("SELECT * FROM packages ORDER BY name, platform, architecture, id", []).map(PackageRecord.init(row:))
+        // Sorted here, not by the server: PostgreSQL's collation would order names as SQLite does not.
+        try store.reading { db in try db.rows("SELECT * FROM packages", []).map(PackageRecord.init(row:)) }.sorted { a, b in
+            (a.name, a.platform.rawValue, a.architecture, a.id) < (b.name, b.platform.rawValue, b.architecture, b.id)
         }
     }
 
