@@ -67,20 +67,11 @@ enum FindingIntervals {
     }
 
     /// The next sequence number of `host`, recorded as its latest scan with the digest of what it
-    /// saw (`Prepared.digest`). One statement, so that two controllers recording the same host into
-    /// one PostgreSQL history never take the same number: the second waits for the first's row lock
-    /// and counts on from it. The digest the row held before comes back through `prior_digest`
-    /// (RETURNING gives the new row), under the same lock.
+    /// saw (`Prepared.digest`): `nextSequences` for one host.
     static func nextSequence(_ db: any HistoryWriter, host: String, runId: String, at: Date, digest: String) throws -> Sighting {
-        let row = try db.rows("""
-            INSERT INTO scan_hosts (host, last_seq, last_run, last_at, open_digest) VALUES (?, 1, ?, ?, ?)
-            ON CONFLICT (host) DO UPDATE SET last_seq = scan_hosts.last_seq + 1, last_run = excluded.last_run, last_at = excluded.last_at,
-                open_digest = excluded.open_digest, prior_digest = scan_hosts.open_digest
-            RETURNING last_seq, prior_digest
-            """, [host.databaseValue, runId.databaseValue, at.databaseValue, digest.databaseValue]).first
-        guard let row, let seq: Int64 = row["last_seq"] else { throw PatchError.store(path: db.source, message: "no sequence number for \(host)") }
-        var sighting = Sighting(host: host, seq: seq, runId: runId, at: at)
-        sighting.unchanged = seq > 1 && (row["prior_digest"] as String?) == digest
+        guard let sighting = try nextSequences(db, runId: runId, hosts: [(host, at, digest)])[host] else {
+            throw PatchError.store(path: db.source, message: "no sequence number for \(host)")
+        }
         return sighting
     }
 
@@ -124,8 +115,12 @@ enum FindingIntervals {
         return reads
     }
 
-    /// `nextSequence` for many distinct hosts of one run at once: one upsert per 400 hosts, each row
-    /// still taking its host's number under that row's lock. By host.
+    /// The next sequence number of each of many distinct hosts of one run, each recorded as its latest
+    /// scan with the digest of what it saw (`Prepared.digest`): one upsert per 400 hosts. By host.
+    /// Each row takes its number under that row's lock, so two controllers recording the same host
+    /// into one PostgreSQL history never take the same number: the second waits for the first and
+    /// counts on from it. The digest the row held before comes back through `prior_digest`
+    /// (RETURNING gives the new row), under the same lock.
     static func nextSequences(_ db: any HistoryWriter, runId: String, hosts: [(host: String, at: Date, digest: String)]) throws -> [String: Sighting] {
         var result: [String: Sighting] = [:]
         var returned = ColumnIndex()
@@ -159,25 +154,15 @@ enum FindingIntervals {
     /// in `table.identity` order (no duplicates); `openingValues` gives the `extraColumns` of the
     /// rows that open, all at once. Returns the indexes of `rows` that opened an interval, with its id.
     @discardableResult
-    static func advance(_ db: any HistoryWriter, _ table: Table, at sighting: Sighting, rows: [[DatabaseValue]], reads: BatchReads? = nil,
+    static func advance(_ db: any HistoryWriter, _ table: Table, at sighting: Sighting, rows: [[DatabaseValue]], reads: BatchReads,
                         opening extraColumns: [String] = [], with openingValues: ([Int]) throws -> [[DatabaseValue]] = { $0.map { _ in [] } },
                         closeReasons: ([[DatabaseValue]]) throws -> [IntervalCloseReason]) throws -> [(index: Int, id: Int64)] {
         let columns = table.identity.joined(separator: ", ")
-        var open: [[DatabaseValue]: Int64] = [:]
-        if let reads {
-            open = reads.open[table.name]?[sighting.host] ?? [:]
-        } else {
-            // Columns found once (a lookup by name on every row cost more than the rest of the write).
-            var index = ColumnIndex()
-            for whole in try db.rows("SELECT id, \(columns) FROM \(table.name) WHERE host = ? AND closed_seq IS NULL", [sighting.host.databaseValue]) {
-                let row = index(whole)
-                open[table.identity.map { row[$0] as DatabaseValue }] = row["id"]
-            }
-        }
+        var open = reads.open[table.name]?[sighting.host] ?? [:]
         let opened = rows.indices.filter { open.removeValue(forKey: rows[$0]) == nil }
         if !open.isEmpty {
             // The last scan that saw them is the host's previous one.
-            let previous = try reads.map { $0.previous[sighting.host] } ?? self.previous(db, sighting)
+            let previous = reads.previous[sighting.host]
             // One statement per reason (all but the reason is the host's): a round trip each, not one per finding.
             let closing = Array(open)
             var byReason: [IntervalCloseReason: [Int64]] = [:]
@@ -222,12 +207,6 @@ enum FindingIntervals {
         }
     }
 
-    /// The host's scan before `sighting`: its run and time; nil when pruned.
-    static func previous(_ db: any HistoryWriter, _ sighting: Sighting) throws -> (runId: String, at: Date)? {
-        guard let row = try db.rows("SELECT run_id, started_at FROM run_hosts WHERE host = ? AND scan_seq = ?",
-                                    arguments: [sighting.host, sighting.seq - 1]).first else { return nil }
-        return (row["run_id"], row["started_at"])
-    }
 
     /// What a scan's findings and unfixed CVEs become in the store, worked out before the write
     /// transaction (a pure function of the scan, so hosts are prepared in parallel, off the writer).
@@ -302,6 +281,7 @@ enum FindingIntervals {
     /// (`Sighting.unchanged`) has nothing to open or close: its open intervals already reach this scan.
     static func record(_ db: any HistoryWriter, _ prepared: Prepared, at sighting: Sighting, reads: BatchReads? = nil) throws {
         guard !sighting.unchanged else { return }
+        let reads = try reads ?? batchReads(db, [sighting])
         let updates = prepared.updates, cveLists = prepared.cveLists
         let pending = Set(updates.map { $0.name + "\n" + ($0.architecture ?? "") })
         let opened = try advance(db, .findings, at: sighting, rows: prepared.rows, reads: reads,

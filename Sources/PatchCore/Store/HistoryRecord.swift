@@ -96,20 +96,18 @@ extension HostScan: HistoryRecord {
     }
 
     public func insert(into db: any HistoryWriter, runId: String, prepared: ScanPreparation) throws {
-        // The sighting first, so the host's row is written once, with its sequence number and counts.
-        let sighting = try prepared.findings.map { try recordSighting(into: db, runId: runId, $0) }
-        try HistoryStore.putRunHosts(db, [runHostRow(runId: runId, sighting: sighting)])
-        if sighting != nil, status == .ok { try HistoryStore.reappeared(db, host: name, runId: runId, startedAt: startedAt, at: finishedAt) }
+        try Self.insert([self], prepared: [prepared], into: db, runId: runId)
     }
 
-    /// A batch of scans as `insert` writes each, with what every host costs once done for the batch:
-    /// their sequence numbers taken in one statement, their open intervals and previous scans read in
-    /// a few (`FindingIntervals.BatchReads`), their rows written in one, retirements looked up in one.
-    /// A night of 10,000 hosts was three round trips per host before any finding was written.
+    /// A batch of scans, with what every host costs done once for the batch: their sequence numbers
+    /// taken in one statement, their open intervals and previous scans read in a few
+    /// (`FindingIntervals.BatchReads`), their rows written in one, retirements looked up in one. A
+    /// night of 10,000 hosts was three round trips per host before any finding was written. The
+    /// sightings come first, so each host's row is written once, with its sequence number and counts.
     public static func insert(_ scans: [HostScan], prepared: [ScanPreparation], into db: any HistoryWriter, runId: String) throws {
         // A batch naming a host twice: one after the other, as each would be written.
-        guard scans.count > 1, Set(scans.map(\.name)).count == scans.count else {
-            for (scan, work) in zip(scans, prepared) { try scan.insert(into: db, runId: runId, prepared: work) }
+        guard Set(scans.map(\.name)).count == scans.count else {
+            for (scan, work) in zip(scans, prepared) { try insert([scan], prepared: [work], into: db, runId: runId) }
             return
         }
         let seen = zip(scans, prepared).compactMap { scan, work in work.findings.map { (scan, $0) } }
