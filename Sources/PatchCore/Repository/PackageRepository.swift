@@ -49,37 +49,27 @@ public final class PackageRepository: Sendable {
         guard store.isPostgres else { return target }
         return try fetching.withLock {
             if FileManager.default.fileExists(atPath: target) { return target }
-            let staged = try stagingFile()
-            defer { try? FileManager.default.removeItem(atPath: staged.path) }
-            var hasher = SHA256()
-            var size: Int64 = 0
-            do {
-                defer { try? staged.handle.close() }
-                try store.reading { db in
-                    var part: Int64 = 0
-                    while let row = try db.rows("SELECT data FROM package_files WHERE sha256 = ? AND part = ?", arguments: [digest, part]).first {
-                        let data: Data = row["data"]
-                        hasher.update(data: data)
-                        try staged.handle.write(contentsOf: data)
-                        size += Int64(data.count)
-                        part += 1
-                    }
+            let staged = try store.reading { db in
+                var part: Int64 = 0
+                return try stage { () throws -> Data? in
+                    defer { part += 1 }
+                    return try db.rows("SELECT data FROM package_files WHERE sha256 = ? AND part = ?", arguments: [digest, part]).first?["data"]
                 }
-                try staged.handle.synchronize()
             }
-            let found = Hex.encode(hasher.finalize())
-            guard size > 0 || record.size == 0 else {
+            defer { try? FileManager.default.removeItem(atPath: staged.path) }
+            guard staged.size > 0 || record.size == 0 else {
                 throw PatchError.repository(file: nil, message: "the history holds no file for \(record.reference) (sha256 \(digest)): add the file again "
                                             + "with `patchctl package add` on a controller that has it")
             }
-            guard found == digest, record.size.map({ $0 == size }) ?? true else {
-                throw PatchError.repository(file: nil, message: "the history's file for \(record.reference) reads as sha256 \(found), \(size) bytes, "
+            guard staged.sha256 == digest, record.size.map({ $0 == staged.size }) ?? true else {
+                throw PatchError.repository(file: nil, message: "the history's file for \(record.reference) reads as sha256 \(staged.sha256), \(staged.size) bytes, "
                                             + "not the library's \(digest), \(record.size.map(String.init) ?? "?") bytes: nothing pushed")
             }
             try place(staged.path, at: target, for: nil)
             return target
         }
     }
+
     public struct AddRequest: Sendable {
         /// The package file; nil for formats the endpoint's package manager fetches (apt, dnf, winget...).
         public var path: String?
@@ -202,8 +192,25 @@ public final class PackageRepository: Sendable {
         }
     }
 
-    /// A new file in the library's staging folder, open for writing.
-    private func stagingFile() throws -> (path: String, handle: FileHandle) {
+    /// Copies the file into the store's staging folder while hashing it, in bounded memory.
+    private func stage(_ path: String) throws -> (path: String, sha256: String, size: Int64) {
+        guard let input = FileHandle(forReadingAtPath: path) else { throw PatchError.repository(file: path, message: "cannot read the file") }
+        defer { try? input.close() }
+        do {
+            return try stage { () -> Data? in
+                let chunk = input.readData(ofLength: 1 << 20)
+                return chunk.isEmpty ? nil : chunk
+            }
+        } catch let error as PatchError {
+            throw error
+        } catch {
+            throw PatchError.repository(file: path, message: "copying into the library failed: \(error)")
+        }
+    }
+
+    /// Writes the chunks `next` gives (nil: the end) into a new file of the staging folder while
+    /// hashing them; the file is removed again if anything fails.
+    private func stage(_ next: () throws -> Data?) throws -> (path: String, sha256: String, size: Int64) {
         let staging = root + "/staging"
         try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let target = staging + "/" + UUID().uuidString
@@ -211,21 +218,11 @@ public final class PackageRepository: Sendable {
               let output = FileHandle(forWritingAtPath: target) else {
             throw PatchError.repository(file: nil, message: "cannot write into \(staging)")
         }
-        return (target, output)
-    }
-
-    /// Copies the file into the store's staging folder while hashing it, in bounded memory.
-    private func stage(_ path: String) throws -> (String, String, Int64) {
-        guard let input = FileHandle(forReadingAtPath: path) else { throw PatchError.repository(file: path, message: "cannot read the file") }
-        defer { try? input.close() }
-        let (target, output) = try stagingFile()
         defer { try? output.close() }
         var hasher = SHA256()
         var size: Int64 = 0
         do {
-            while true {
-                let chunk = input.readData(ofLength: 1 << 20)
-                if chunk.isEmpty { break }
+            while let chunk = try next() {
                 hasher.update(data: chunk)
                 try output.write(contentsOf: chunk)
                 size += Int64(chunk.count)
@@ -233,7 +230,7 @@ public final class PackageRepository: Sendable {
             try output.synchronize()
         } catch {
             try? FileManager.default.removeItem(atPath: target)
-            throw PatchError.repository(file: path, message: "copying into the library failed: \(error)")
+            throw error
         }
         return (target, Hex.encode(hasher.finalize()), size)
     }
