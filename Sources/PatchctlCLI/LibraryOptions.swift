@@ -8,8 +8,13 @@ struct LibraryOptions: ParsableArguments {
 
     /// An SQLite file, or a PostgreSQL history (`--db postgres://…`) that every controller sharing it installs from.
     func repository() async throws -> PackageRepository {
+        try await Self.repository(outputOptions)
+    }
+
+    /// The library of the history `output` names, opened for recording (`install` has no `LibraryOptions` of its own).
+    static func repository(_ output: OutputOptions) async throws -> PackageRepository {
         let environment = Settings.environment
-        return PackageRepository(store: try await HistoryStore.open(recording: outputOptions.databasePath(environment: environment), environment: environment))
+        return PackageRepository(store: try await HistoryStore.open(recording: output.databasePath(environment: environment), environment: environment))
     }
 
     /// For listing: never creates, migrates or writes the database.

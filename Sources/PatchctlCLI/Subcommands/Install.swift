@@ -26,7 +26,7 @@ extension Patchctl {
 
         func run() async throws {
             let environment = Settings.environment
-            let repository = PackageRepository(store: try await HistoryStore.open(recording: outputOptions.databasePath(environment: environment), environment: environment))
+            let repository = try await LibraryOptions.repository(outputOptions)
             let records = try approvedRecords(in: repository)
             var connectionOptions = connection.connectionOptions(environment: environment)
             guard let prepared = try await RunSetup.prepare(
