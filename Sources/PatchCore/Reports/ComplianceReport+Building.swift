@@ -31,25 +31,63 @@ extension ComplianceReport {
             store = try HistoryStore(readOnly: request.database)
         }
         // Every judgement is made at or after the first trend day's start: details from there on suffice.
-        let history = try store.reportHistory(upTo: asOf, detailFrom: ReportDate.startOfDay(since), controller: request.controller)
+        let detailFrom = ReportDate.startOfDay(since)
         let exceptions = try store.exceptions(createdUpTo: asOf)
         // A retired host is out of scope from its retirement on (and in scope before it: trend days, --as-of).
         let retirements = RetirementTimeline(try store.retirements(upTo: asOf))
-        let everyHost = try scope(request, policy: policy, history: history)
+        let (days, moments) = trendDays(from: since, to: asOf)
+        // An inventory names the hosts before anything is read; otherwise history does.
+        let inventoryScope = try request.inventory == nil ? nil : scope(request, policy: policy, known: [], deployedBy: { _ in false })
+        let groupsOf = inventoryScope.map { Dictionary($0.map { ($0.name, $0.groups) }, uniquingKeysWith: { first, _ in first }) }
+
+        // History is read and judged in batches of hosts, the next read while one is judged: what is
+        // held is the batch's history and each host's verdict, not the fleet's history.
+        var judged: [String: Judged] = [:]
+        var known: [String] = []
+        var batchPatches: [[Patch]] = []
+        let ranges = try store.hostRanges(batch: request.hostBatch)
+        let judge = { (history: consuming ReportHistory) in
+            // Handed over: the evaluator extends the history's first sightings in place.
+            let evaluator = ComplianceEvaluator(ruleSet: ruleSet, staleDays: staleDays, history: history, exceptions: exceptions,
+                                                deployPolicy: policy?.name)
+            // Without an inventory, the hosts in scope are those history has contacts of; a host may
+            // also have installs alone (a deployment that had not finished by the report's moment).
+            let observed = evaluator.history.hostNames
+            known += observed
+            let names = Set(observed + evaluator.history.installs.map(\.host)).filter { groupsOf == nil || groupsOf?[$0] != nil }
+            for name in names {
+                judged[name] = Judged(evaluator: evaluator, host: name, groups: groupsOf?[name] ?? [], at: asOf, moments: moments)
+            }
+            batchPatches.append(evaluator.patches(hosts: Set(names), from: since, to: asOf))
+        }
+        try ReadAhead.run(ranges.count, read: { index in
+            try store.reportHistory(upTo: asOf, detailFrom: detailFrom, controller: request.controller, hosts: ranges[index])
+        }, use: judge)
+
+        let everyHost = try inventoryScope ?? scope(request, policy: policy, known: known.sorted(), deployedBy: { host in
+            policy.map { judged[host]?.deployPolicies.contains($0.name) ?? false } ?? true
+        })
+        // Hosts named by the inventory that history never saw: judged on no history at all.
+        let unseen = everyHost.filter { judged[$0.name] == nil }
+        if !unseen.isEmpty {
+            let evaluator = ComplianceEvaluator(ruleSet: ruleSet, staleDays: staleDays, history: ReportHistory(observations: [:], installs: [], firstSeen: [:]),
+                                                exceptions: exceptions, deployPolicy: policy?.name)
+            for host in unseen {
+                judged[host.name] = Judged(evaluator: evaluator, host: host.name, groups: host.groups, at: asOf, moments: moments)
+            }
+        }
         let hosts = everyHost.filter { !retirements.isRetired($0.name, at: asOf) }
         let retired = everyHost.compactMap { host in retirements.retirement(of: host.name, at: asOf) }.map { record in
             RetiredHost(name: record.host, retiredAt: record.retiredAt, retiredBy: record.retiredBy, reason: record.reason, rule: record.rule,
                         duringPeriod: record.retiredAt >= since)
         }
-        // Handed over: the evaluator extends the history's first sightings in place.
-        let evaluator = ComplianceEvaluator(ruleSet: ruleSet, staleDays: staleDays, history: consume history, exceptions: exceptions,
-                                            deployPolicy: policy?.name)
-        let observations = evaluator.history.observations
 
-        let entries = hosts.map { evaluator.evaluate(host: $0.name, groups: $0.groups, at: asOf) }
+        let entries = hosts.map { judged[$0.name]!.entry }
         let names = Set(hosts.map(\.name))
         // Patches of a host retired during the period count up to its retirement, as its trend days do.
-        var allPatches = evaluator.patches(hosts: Set(everyHost.map(\.name)), from: since, to: asOf)
+        let inScope = Set(everyHost.map(\.name))
+        var allPatches = mergePatches(batchPatches.map { $0.filter { inScope.contains($0.host) } })
+        batchPatches = []
         allPatches.removeAll { retirements.isRetired($0.host, at: $0.patchedAt) }
         var summary = summarize(entries, patches: allPatches)
         summary.ageHistogram = ageHistogram(entries)
@@ -65,17 +103,10 @@ extension ComplianceReport {
         }
 
         var policyNames = Set<String>()
-        for host in names {
-            for observation in observations[host] ?? [] where observation.kind == .deploy {
-                if let name = observation.policy { policyNames.insert(name) }
-            }
-        }
+        for host in names { policyNames.formUnion(judged[host]?.deployPolicies ?? []) }
         if let policy { policyNames = policyNames.filter { $0 == policy.name } }
         let policies = policyNames.sorted().map { name in
-            let deployed = Set(names.filter { host in
-                observations[host]?.contains { $0.kind == .deploy && $0.policy == name } ?? false
-            })
-            let members = entries.filter { deployed.contains($0.name) }
+            let members = entries.filter { judged[$0.name]?.deployPolicies.contains(name) ?? false }
             return PolicySummary(name: name, hosts: members.count, compliant: members.filter(\.compliant).count,
                                  percentCompliant: percent(members.filter(\.compliant).count, of: members.count),
                                  timeToPatch: timeToPatch(allPatches.filter { $0.via == "deploy" && $0.policy == name }))
@@ -95,18 +126,18 @@ extension ComplianceReport {
             return ExceptionEntry(exception: exception, state: state, matches: matches, note: note)
         }
 
-        let trend = trendPoints(evaluator: evaluator, hosts: everyHost, retirements: retirements, from: since, to: asOf)
+        let trend = trendPoints(days: days, moments: moments, hosts: everyHost.map(\.name), standings: { judged[$0]!.standings },
+                                retirements: retirements)
 
         var runs = Set(allPatches.map(\.runId))
         var dataFrom: Date?
         var dataTo: Date?
         // Hosts retired during the period are in its trend's earlier days: their contacts are evidence too.
         for host in names.union(retired.filter(\.duringPeriod).map(\.name)) {
-            for observation in observations[host] ?? [] {
-                runs.insert(observation.runId)
-                dataFrom = min(dataFrom ?? observation.startedAt, observation.startedAt)
-                dataTo = max(dataTo ?? observation.at, observation.at)
-            }
+            guard let contacts = judged[host]?.contacts else { continue }
+            runs.formUnion(contacts.runs)
+            if let first = contacts.from { dataFrom = min(dataFrom ?? first, first) }
+            if let last = contacts.to { dataTo = max(dataTo ?? last, last) }
         }
         let unmanaged = try unmanaged(request, store: store, asOf: asOf)
         let stateRuns = Set(entries.flatMap { [$0.lastScan?.runId, $0.lastDeployment?.runId].compactMap { $0 } })
@@ -123,8 +154,49 @@ extension ComplianceReport {
                                 retired: retired, unmanaged: unmanaged)
     }
 
+    /// What the report keeps of one host once its batch of history is judged.
+    struct Judged {
+        /// The verdict at the report's moment (used when the host is in scope and not retired then).
+        var entry: HostEntry
+        /// The verdict's counts on each trend day.
+        var standings: [ComplianceEvaluator.Standing]
+        /// The policies whose deployments reached it.
+        var deployPolicies: Set<String>
+        /// Its contacts, as evidence: their runs, the first start and the last finish.
+        var contacts: (runs: [String], from: Date?, to: Date?)
+
+        init(evaluator: ComplianceEvaluator, host: String, groups: [String], at date: Date, moments: [Date]) {
+            entry = evaluator.evaluate(host: host, groups: groups, at: date)
+            standings = evaluator.standings(of: host, at: moments)
+            let observations = evaluator.history.observations[host] ?? []
+            deployPolicies = Set(observations.compactMap { $0.kind == .deploy ? $0.policy : nil })
+            contacts = (observations.map(\.runId), observations.map(\.startedAt).min(), observations.map(\.at).max())
+        }
+    }
+
+    /// Each batch's patches (sorted as `ComplianceEvaluator.patches` sorts them) as one list sorted
+    /// alike: ties that sort needs more than time, host, package and version to break are within
+    /// one host, so within one batch, whose order is kept.
+    static func mergePatches(_ batches: [[Patch]]) -> [Patch] {
+        guard batches.count > 1 else { return batches.first ?? [] }
+        var all = batches.flatMap { $0 }
+        let order = all.indices.sorted { left, right in
+            let (a, b) = (all[left], all[right])
+            if a.patchedAt != b.patchedAt { return a.patchedAt < b.patchedAt }
+            if a.host != b.host { return a.host < b.host }
+            if a.package != b.package { return a.package < b.package }
+            if a.version != b.version { return a.version < b.version }
+            return left < right
+        }
+        ComplianceEvaluator.permute(&all, by: order)
+        return all
+    }
+
     /// The hosts reported on, sorted by name, with their inventory groups.
-    static func scope(_ request: ComplianceRequest, policy: Policy?, history: ReportHistory) throws -> [(name: String, groups: [String])] {
+    /// Without an inventory, the hosts are those history `known`s (sorted), with a policy those
+    /// `deployedBy` it.
+    static func scope(_ request: ComplianceRequest, policy: Policy?, known: [String], deployedBy: (String) -> Bool) throws
+        -> [(name: String, groups: [String])] {
         var selected: [(name: String, groups: [String])]
         if let path = request.inventory {
             let inventory = try Inventory.load(path: path, environment: request.environment)
@@ -136,10 +208,8 @@ extension ComplianceReport {
             }
             selected = hosts.map { ($0.name, $0.groups.filter { $0 != "all" }.sorted()) }
         } else {
-            var names = history.hostNames
-            if let policy {
-                names = names.filter { name in history.observations[name]?.contains { $0.kind == .deploy && $0.policy == policy.name } ?? false }
-            }
+            var names = known
+            if policy != nil { names = names.filter(deployedBy) }
             if let limit = request.limit {
                 let inventory = try ReportScope.inventory(path: nil, known: names, environment: request.environment)
                 names = try inventory.select(limit, currentDirectory: request.currentDirectory).map(\.name)
@@ -191,24 +261,28 @@ extension ComplianceReport {
                            securityMeanDays: mean(securityDays, security), patches: patches)
     }
 
-    /// One point per UTC day from `from` to `to`, each judged at the day's last second (the last day at `to`).
-    /// Days before the first recorded contact with any of the hosts have no data: nobody was
-    /// looking yet, so "never scanned, non-compliant" would be a 0 % that measures nothing.
-    /// Each day's hosts are those of `scope` not retired at its moment.
-    static func trendPoints(evaluator: ComplianceEvaluator, hosts scope: [(name: String, groups: [String])], retirements: RetirementTimeline = .empty,
-                            from: Date, to: Date) -> [TrendPoint] {
+    /// The UTC days from `from` to `to`, and the moment each is judged at: the day's last second
+    /// (the last day's at `to`).
+    static func trendDays(from: Date, to: Date) -> (days: [Date], moments: [Date]) {
         var days: [Date] = []
         var day = ReportDate.startOfDay(from)
         while day <= to {
             days.append(day)
             day = day.addingTimeInterval(86_400)
         }
-        let moments = days.map { min($0.addingTimeInterval(86_399), to) }
-        // Host by host over every day, then summed day by day: each scan's deadlines are read once.
-        let standings = scope.map { evaluator.standings(of: $0.name, at: moments) }
+        return (days, days.map { min($0.addingTimeInterval(86_399), to) })
+    }
+
+    /// One point per day of `trendDays`, from each host's standings on those days.
+    /// Days before the first recorded contact with any of the hosts have no data: nobody was
+    /// looking yet, so "never scanned, non-compliant" would be a 0 % that measures nothing.
+    /// Each day's hosts are those of `scope` not retired at its moment.
+    static func trendPoints(days: [Date], moments: [Date], hosts scope: [String], standings standingsOf: (String) -> [ComplianceEvaluator.Standing],
+                            retirements: RetirementTimeline = .empty) -> [TrendPoint] {
+        let standings = scope.map(standingsOf)
         return days.indices.map { index in
             let at = moments[index]
-            let hosts = scope.indices.filter { !retirements.isRetired(scope[$0].name, at: at) }
+            let hosts = scope.indices.filter { !retirements.isRetired(scope[$0], at: at) }
             guard hosts.contains(where: { standings[$0][index].contacted }) else {
                 return TrendPoint(day: ReportDate.day(days[index]), at: at, hosts: hosts.count, scanned: 0, compliant: nil,
                                   percentCompliant: nil, overdue: nil, missingSecurity: nil)

@@ -27,6 +27,9 @@ public struct ComplianceRequest: Sendable, Equatable {
     public var format: ReportFormat
     public var environment: [String: String]
     public var currentDirectory: String
+    /// Hosts whose history is read and judged together (`ComplianceReport.build`); the report does
+    /// not depend on it. Tests make it small to cross batches with a handful of hosts.
+    var hostBatch = 1_000
 
     public static let defaultStandard = "pci-dss"
     public static let defaultSince = "30d"

@@ -7,12 +7,20 @@ import GRDB
 struct ColumnIndex {
     private var names: [String] = []
     private var positions: [String: Int] = [:]
+    /// The row last checked. A statement being stepped (`HistorySQL.each`) hands out one row
+    /// object for all its rows, in one order: it is checked once. Held, so that no other row can
+    /// take its address while it is remembered.
+    private var checked: Row?
 
     /// `row`, its columns read by name through positions found once per order.
     mutating func callAsFunction(_ row: Row) -> Columns {
-        if names.count != row.count || !row.columnNames.elementsEqual(names) {
-            names = Array(row.columnNames)
-            positions = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        if checked !== row {
+            // `columnNames` reads every value as well: done once per row object, not per row stepped.
+            if names.count != row.count || !row.columnNames.elementsEqual(names) {
+                names = Array(row.columnNames)
+                positions = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+            }
+            checked = row
         }
         return Columns(row: row, positions: positions)
     }
@@ -22,6 +30,15 @@ struct ColumnIndex {
         let positions: [String: Int]
 
         subscript<Value: DatabaseValueConvertible>(_ name: String) -> Value { row[position(name)] }
+
+        /// Strings, numbers, dates and their optionals: read straight from the statement when the
+        /// row is one being stepped (`HistorySQL.each`), not through a `DatabaseValue`.
+        subscript<Value: DatabaseValueConvertible & StatementColumnConvertible>(_ name: String) -> Value { row[position(name)] }
+
+        /// A value that may not convert (a stored enum): an error rather than a crash.
+        func decode<Value: DatabaseValueConvertible>(_ type: Value.Type, _ name: String) throws -> Value {
+            try row.decode(type, atIndex: position(name))
+        }
 
         private func position(_ name: String) -> Int {
             guard let position = positions[name] else { preconditionFailure("no column \(name) in the row") }

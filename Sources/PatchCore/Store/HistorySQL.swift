@@ -10,6 +10,11 @@ public protocol HistorySQL {
     /// The database, for error messages.
     var source: String { get }
     func rows(_ sql: String, _ arguments: [DatabaseValue]) throws -> [Row]
+    /// Calls `body` with each row as it is read. SQLite's rows are not copied or kept: a report
+    /// reads hundreds of thousands, and its columns decode straight from the statement. The row is
+    /// valid only during the call, and `body` must not run the same query again (its statement is
+    /// the one being stepped).
+    func each(_ sql: String, _ arguments: [DatabaseValue], _ body: (Row) throws -> Void) throws
     /// A join that keeps the tables in the order written: SQLite's `CROSS JOIN` (its way of fixing
     /// the plan), a plain `JOIN` on PostgreSQL (whose CROSS JOIN takes no ON clause).
     var orderedJoin: String { get }
@@ -21,6 +26,11 @@ public protocol HistoryWriter: HistorySQL {
 }
 
 extension HistorySQL {
+    /// PostgreSQL's rows arrive whole: each in turn.
+    public func each(_ sql: String, _ arguments: [DatabaseValue], _ body: (Row) throws -> Void) throws {
+        for row in try rows(sql, arguments) { try body(row) }
+    }
+
     /// With values as GRDB takes them (`[host, nil, date]`).
     func rows(_ sql: String, arguments: [(any DatabaseValueConvertible)?]) throws -> [Row] {
         try rows(sql, arguments.map { $0?.databaseValue ?? .null })
@@ -54,6 +64,11 @@ struct SQLiteConnection: HistoryWriter {
 
     func rows(_ sql: String, _ arguments: [DatabaseValue]) throws -> [Row] {
         try Row.fetchAll(db.cachedStatement(sql: sql), arguments: StatementArguments(arguments))
+    }
+
+    func each(_ sql: String, _ arguments: [DatabaseValue], _ body: (Row) throws -> Void) throws {
+        let cursor = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: StatementArguments(arguments))
+        while let row = try cursor.next() { try body(row) }
     }
 
     func execute(_ sql: String, _ arguments: [DatabaseValue]) throws {

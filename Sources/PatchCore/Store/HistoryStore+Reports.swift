@@ -25,7 +25,8 @@ extension HistoryStore {
     /// `detailFrom` on, plus each host's last successful scan and last deployment before it (all
     /// when nil), so a year of nightly scans of a large fleet is not loaded to report on a month.
     /// With `controller`, only the runs that controller recorded (by label: its name, else its host).
-    public func reportHistory(upTo date: Date, detailFrom: Date? = nil, controller: String? = nil) throws -> ReportHistory {
+    /// With `hosts`, only the hosts in that range: what the whole history holds about them.
+    public func reportHistory(upTo date: Date, detailFrom: Date? = nil, controller: String? = nil, hosts range: HostRange = .all) throws -> ReportHistory {
         let only = ControllerScope(label: controller)
         return try reading { db in
             var observations: [String: [ReportHistory.Observation]] = [:]
@@ -52,20 +53,20 @@ extension HistoryStore {
                     os = platforms[host]
                 }
                 return (host, ReportHistory.Observation(
-                    runId: runId, kind: try whole.decode(RunKind.self, forColumn: "kind"), policy: row["policy"], startedAt: row["started_at"], at: row["finished_at"],
+                    runId: runId, kind: try row.decode(RunKind.self, "kind"), policy: row["policy"], startedAt: row["started_at"], at: row["finished_at"],
                     status: HostStatus(rawValue: row["status"]) ?? .error, error: row["error"], osBox: os, rebootRequired: row["reboot_required"],
                     pending: nil, seen: [], deployment: nil))
             }
             let kinds: [DatabaseValue] = [RunKind.scan.databaseValue, RunKind.deploy.databaseValue, RunKind.plan.databaseValue]
             if let detailFrom {
-                for (host, list) in try Self.contacts(db, columns: contactColumns, from: detailFrom, upTo: date, kinds: kinds, only: only, observation) {
+                for (host, list) in try Self.contacts(db, columns: contactColumns, from: detailFrom, upTo: date, kinds: kinds, only: only, hosts: range, observation) {
                     observations[host] = list
                 }
             } else {
-                for row in try db.rows("""
+                try db.each("""
                     SELECT \(contactColumns) FROM run_hosts h JOIN runs r ON r.id = h.run_id
-                    WHERE r.kind IN (?, ?, ?) AND h.finished_at <= ?\(only.condition("r")) ORDER BY h.host, h.finished_at, h.run_id
-                    """, kinds + [date.databaseValue] + only.arguments) {
+                    WHERE r.kind IN (?, ?, ?) AND h.finished_at <= ?\(only.condition("r"))\(range.condition("h.host")) ORDER BY h.host, h.finished_at, h.run_id
+                    """, kinds + [date.databaseValue] + only.arguments + range.arguments) { row in
                     let (host, made) = try observation(row)
                     observations[host, default: []].append(made)
                 }
@@ -117,7 +118,7 @@ extension HistoryStore {
             for (host, scans) in scansOf {
                 let low = scans.map(\.seq).min()!, high = scans.map(\.seq).max()!
                 var matched: [Int64: (ids: [String], severity: Severity?, kev: Bool)] = [:]
-                for whole in try db.rows(cveRows, arguments: [host, low, high]) {
+                try db.each(cveRows, [host.databaseValue, low.databaseValue, high.databaseValue]) { whole in
                     let row = cveIndex(whole)
                     let id: Int64 = row["interval_id"]
                     var entry = matched[id] ?? ([], nil, false)
@@ -127,7 +128,7 @@ extension HistoryStore {
                     matched[id] = entry
                 }
                 var intervals: [(first: Int64, last: Int64, update: ReportHistory.Update)] = []
-                for whole in try db.rows(intervalRows, arguments: [host, low, high]) {
+                try db.each(intervalRows, [host.databaseValue, low.databaseValue, high.databaseValue]) { whole in
                     let row = intervalIndex(whole)
                     let package = texts(row["package"] as String), available = texts(row["available_version"] as String)
                     // Each version's first sighting rides on its intervals (see FindingIntervals).
@@ -178,8 +179,10 @@ extension HistoryStore {
             let earliest = observations.values.compactMap { $0.first?.startedAt }.min() ?? date
             let installs = try db.rows("""
                 SELECT p.run_id, p.host, p.package, p.target_version, p.at, r.policy FROM deploy_packages p JOIN runs r ON r.id = p.run_id
-                WHERE p.outcome = 'installed' AND r.kind = ? AND p.at <= ? AND p.at >= ?\(only.condition("r")) ORDER BY p.at, p.host, p.package
-                """, [RunKind.deploy.databaseValue, date.databaseValue, (detailFrom == nil ? Date.distantPast : earliest).databaseValue] + only.arguments).map { row in
+                WHERE p.outcome = 'installed' AND r.kind = ? AND p.at <= ? AND p.at >= ?\(only.condition("r"))\(range.condition("p.host"))
+                ORDER BY p.at, p.host, p.package
+                """, [RunKind.deploy.databaseValue, date.databaseValue, (detailFrom == nil ? Date.distantPast : earliest).databaseValue]
+                + only.arguments + range.arguments).map { row in
                 ReportHistory.Install(runId: row["run_id"], policy: row["policy"], host: row["host"], package: row["package"],
                                       version: row["target_version"], at: row["at"])
             }
@@ -233,7 +236,7 @@ extension HistoryStore {
     /// packages (an ok scan, or a deployment that parsed its scan), and the last deployment of each
     /// policy. The cost follows the period and the fleet, not the length of history.
     static func contacts(_ db: any HistorySQL, columns: String, from: Date, upTo date: Date, kinds: [DatabaseValue], only: ControllerScope,
-                         _ observation: (Row) throws -> (host: String, observation: ReportHistory.Observation)) throws -> [String: [ReportHistory.Observation]] {
+                         hosts range: HostRange, _ observation: (Row) throws -> (host: String, observation: ReportHistory.Observation)) throws -> [String: [ReportHistory.Observation]] {
         var result: [String: [ReportHistory.Observation]] = [:]
         var seen = Set<String>()
         func add(_ host: String, _ made: ReportHistory.Observation) {
@@ -249,25 +252,23 @@ extension HistoryStore {
             """, kinds + [date.databaseValue, from.databaseValue] + only.arguments).map { $0["id"] as String }
         // Run by run: the rows of one query are all held at once, and a month of 10,000 hosts is 300,000 of them.
         for run in runs {
-            for row in try db.rows("""
+            try db.each("""
                 SELECT \(columns) FROM run_hosts h JOIN runs r ON r.id = h.run_id
-                WHERE h.run_id = ? AND h.finished_at >= ? AND h.finished_at <= ?
-                """, [run.databaseValue, from.databaseValue, date.databaseValue]) {
-                try add(row)
-            }
+                WHERE h.run_id = ? AND h.finished_at >= ? AND h.finished_at <= ?\(range.condition("h.host"))
+                """, [run.databaseValue, from.databaseValue, date.databaseValue] + range.arguments, add)
         }
         // The last deployment of each policy before the period (a report may be about one policy).
-        for row in try db.rows("""
+        try db.each("""
             SELECT * FROM (
                 SELECT \(columns), ROW_NUMBER() OVER (PARTITION BY h.host, r.policy ORDER BY h.finished_at DESC) AS latest
-                FROM runs r \(db.orderedJoin) run_hosts h ON h.run_id = r.id WHERE r.kind = ? AND h.finished_at < ?\(only.condition("r"))
+                FROM runs r \(db.orderedJoin) run_hosts h ON h.run_id = r.id
+                WHERE r.kind = ? AND h.finished_at < ?\(only.condition("r"))\(range.condition("h.host"))
             ) AS deployments WHERE latest = 1
-            """, [RunKind.deploy.databaseValue, from.databaseValue] + only.arguments) {
-            try add(row)
-        }
+            """, [RunKind.deploy.databaseValue, from.databaseValue] + only.arguments + range.arguments, add)
         // Walking back from the period through the host's contacts (run_hosts_by_host), up to its last
         // scan before it; the hosts are every host ever scanned, plus those contacted in the period.
-        let hosts = Set(try db.rows("SELECT host FROM scan_hosts", []).map { $0["host"] as String }).union(result.keys)
+        let hosts = Set(try db.rows("SELECT host FROM scan_hosts WHERE TRUE\(range.condition("host"))", range.arguments).map { $0["host"] as String })
+            .union(result.keys)
         let back = """
             SELECT \(columns) FROM run_hosts h JOIN runs r ON r.id = h.run_id
             WHERE h.host = ? AND h.run_id < ? AND r.kind IN (?, ?, ?)\(only.condition("r")) ORDER BY h.run_id DESC LIMIT ?
@@ -301,6 +302,33 @@ extension HistoryStore {
     static func contactParts(_ key: String) -> (run: String, host: String) {
         let newline = key.firstIndex(of: "\n") ?? key.endIndex
         return (String(key[..<newline]), newline == key.endIndex ? "" : String(key[key.index(after: newline)...]))
+    }
+
+    /// A slice of the host names in the database's own order (PostgreSQL's collation, SQLite's
+    /// bytes): from `lower` (included) to `upper` (excluded), open where nil. A report read in
+    /// batches reads such slices, compared only by the database, so each host is in exactly one.
+    public struct HostRange: Sendable, Equatable {
+        public var lower: String?
+        public var upper: String?
+
+        public static let all = HostRange()
+
+        /// " AND column >= ? AND column < ?", or as much of it as the range bounds.
+        func condition(_ column: String) -> String {
+            (lower == nil ? "" : " AND \(column) >= ?") + (upper == nil ? "" : " AND \(column) < ?")
+        }
+
+        var arguments: [DatabaseValue] { [lower, upper].compactMap { $0?.databaseValue } }
+    }
+
+    /// Ranges that split the hosts ever scanned into batches of about `size`, in order; together
+    /// they cover every name, scanned or not.
+    public func hostRanges(batch size: Int) throws -> [HostRange] {
+        precondition(size > 0)
+        let names = try rows("SELECT host FROM scan_hosts ORDER BY host").map { $0["host"] as String }
+        let bounds = stride(from: size, to: names.count, by: size).map { names[$0] }
+        guard !bounds.isEmpty else { return [.all] }
+        return zip([nil] + bounds, bounds.map(Optional.some) + [nil]).map { HostRange(lower: $0, upper: $1) }
     }
 
     /// A report's runs: every controller's, or one's (by label).

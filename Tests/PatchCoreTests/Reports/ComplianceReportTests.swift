@@ -227,6 +227,47 @@ struct ComplianceReportTests {
         #expect(diff.hosts.map(\.change) == [.unchanged, .failed, .unchanged, .unchanged])
     }
 
+    /// History is read and judged in batches of hosts (ranges of names in the database's order),
+    /// the next batch read while one is judged. Whatever the batch, every report is the same, byte
+    /// for byte: with an inventory (a host it names that history never saw, `new1`) and without,
+    /// with a limit, a policy, a short period, an earlier moment and a host retired in the period.
+    @Test(arguments: [1, 2, 3])
+    func batchesOfHostsGiveTheSameReport(batch: Int) throws {
+        let (history, inventory, _) = try G.fleet()
+        let policy = history.folder.appendingPathComponent("linux-security.yml").path
+        try "name: linux-security\ntargets: web\nselect: security\n".write(toFile: policy, atomically: true, encoding: .utf8)
+        var limited = history.request(asOf: G.day(40, hour: 12), staleDays: 20)
+        limited.limit = "web*:!web2"
+        var requests = [
+            history.request(asOf: G.day(40, hour: 12), inventory: inventory, staleDays: 20),
+            history.request(asOf: G.day(40, hour: 12), staleDays: 20),
+            limited,
+            history.request(asOf: G.day(40, hour: 12), inventory: inventory, policy: policy, staleDays: 20),
+            history.request(asOf: G.day(40, hour: 12), policy: policy, staleDays: 20),
+            history.request(asOf: G.day(40, hour: 12), inventory: inventory, since: "5d", staleDays: 20),
+            history.request(asOf: G.day(3), inventory: inventory, since: "3d"),
+        ]
+        // The scanned hosts do split: one range per `batch` of them.
+        let scanned = try history.store.rows("SELECT COUNT(*) AS n FROM scan_hosts").first?["n"] as Int? ?? 0
+        let ranges = try history.store.hostRanges(batch: batch).count
+        #expect(scanned == 4 && ranges == (scanned + batch - 1) / batch)
+        func compare() throws {
+            for request in requests {
+                var batched = request
+                batched.hostBatch = batch
+                let whole = try ComplianceReport.build(request), parts = try ComplianceReport.build(batched)
+                #expect(!parts.hosts.isEmpty)
+                for kind in [ComplianceRequest.Kind.compliance, .hosts, .trend] {
+                    #expect(try parts.rendered(kind, as: .json) == whole.rendered(kind, as: .json), "\(kind) \(request.commandLine)")
+                }
+            }
+        }
+        try compare()
+        _ = try history.store.retire(hosts: ["gone1"], reason: "decommissioned", by: "ops", at: G.day(25))
+        requests.append(history.request(asOf: G.day(38), inventory: inventory))
+        try compare()
+    }
+
     @Test func vendorSeverityPicksTheRule() throws {
         let history = try G.fresh()
         let rhel = OSInfo(family: .rhel, id: "rocky", name: "Rocky Linux", version: "9.6")
