@@ -24,18 +24,20 @@ extension ComplianceEvaluator {
                 if let earlier = patches[key], earlier.patchedAt <= patch.patchedAt { continue }
                 patches[key] = patch
             }
-            let scans = (history.observations[host] ?? []).filter { $0.isScan && $0.at <= to }
-            for (before, after) in zip(scans, scans.dropFirst()) where inPeriod(after.at) {
+            let observations = history.observations[host] ?? []
+            // By index: the contacts are not copied.
+            let scans = observations.indices.filter { observations[$0].isScan && observations[$0].at <= to }
+            for (beforeIndex, afterIndex) in zip(scans, scans.dropFirst()) where inPeriod(observations[afterIndex].at) {
+                let before = observations[beforeIndex], after = observations[afterIndex]
                 let earlier = before.pending ?? [], later = after.pending ?? []
                 // Findings both scans share whole (the same interval of the host's history) were not patched:
                 // only the others are looked at, and most nights there are none.
                 let changed = earlier.notShared(with: later)
                 if changed.isEmpty { continue }
-                // A finding is its package and architecture: on a multi-arch host glibc.x86_64 may be
-                // patched while glibc.i686 is still pending.
-                let now = Dictionary(later.map { ($0.identity, $0) }, uniquingKeysWith: { first, _ in first })
                 for update in changed {
-                    if let still = now[update.identity] {
+                    // A finding is its package and architecture: on a multi-arch host glibc.x86_64 may be
+                    // patched while glibc.i686 is still pending. The later scan's first such finding.
+                    if let still = later.first(where: { $0.package == update.package && ($0.architecture ?? "") == (update.architecture ?? "") }) {
                         // Same installed version (or unknown): not installed, at most superseded by a newer version.
                         if still.installedVersion == update.installedVersion || still.installedVersion.isEmpty || update.installedVersion.isEmpty { continue }
                     }

@@ -44,7 +44,8 @@ extension ComplianceReport {
         // held is the batch's history and each host's verdict, not the fleet's history.
         var judged: [String: Judged] = [:]
         var known: [String] = []
-        var batchPatches: [[Patch]] = []
+        // Each batch's patches, appended as judged (each batch's sorted): sorted as one list at the end.
+        var allPatches: [Patch] = []
         let ranges = try store.hostRanges(batch: request.hostBatch)
         let judge = { (history: consuming ReportHistory) in
             // Handed over: the evaluator extends the history's first sightings in place.
@@ -58,10 +59,13 @@ extension ComplianceReport {
             for name in names {
                 judged[name] = Judged(evaluator: evaluator, host: name, groups: groupsOf?[name] ?? [], at: asOf, moments: moments)
             }
-            batchPatches.append(evaluator.patches(hosts: Set(names), from: since, to: asOf))
+            allPatches += evaluator.patches(hosts: Set(names), from: since, to: asOf)
         }
-        try ReadAhead.run(ranges.count, read: { index in
-            try store.reportHistory(upTo: asOf, detailFrom: detailFrom, controller: request.controller, hosts: ranges[index])
+        // Two threads read (two cores: judging takes about half as long as reading), each on its own
+        // connection to an SQLite file; a PostgreSQL history's one connection is read by one.
+        let readers = store.isPostgres ? [store] : [store, try store.secondReader()]
+        try ReadAhead.run(ranges.count, readers: readers.count, read: { index in
+            try readers[index % readers.count].reportHistory(upTo: asOf, detailFrom: detailFrom, controller: request.controller, hosts: ranges[index])
         }, use: judge)
 
         let everyHost = try inventoryScope ?? scope(request, policy: policy, known: known.sorted(), deployedBy: { host in
@@ -86,9 +90,8 @@ extension ComplianceReport {
         let names = Set(hosts.map(\.name))
         // Patches of a host retired during the period count up to its retirement, as its trend days do.
         let inScope = Set(everyHost.map(\.name))
-        var allPatches = mergePatches(batchPatches.map { $0.filter { inScope.contains($0.host) } })
-        batchPatches = []
-        allPatches.removeAll { retirements.isRetired($0.host, at: $0.patchedAt) }
+        sortPatches(&allPatches, batches: ranges.count)
+        allPatches.removeAll { !inScope.contains($0.host) || retirements.isRetired($0.host, at: $0.patchedAt) }
         var summary = summarize(entries, patches: allPatches)
         summary.ageHistogram = ageHistogram(entries)
 
@@ -174,22 +177,20 @@ extension ComplianceReport {
         }
     }
 
-    /// Each batch's patches (sorted as `ComplianceEvaluator.patches` sorts them) as one list sorted
-    /// alike: ties that sort needs more than time, host, package and version to break are within
-    /// one host, so within one batch, whose order is kept.
-    static func mergePatches(_ batches: [[Patch]]) -> [Patch] {
-        guard batches.count > 1 else { return batches.first ?? [] }
-        var all = batches.flatMap { $0 }
-        let order = all.indices.sorted { left, right in
-            let (a, b) = (all[left], all[right])
+    /// `patches`, `batches` lists of `ComplianceEvaluator.patches` one after the other (each sorted),
+    /// sorted as that sorts one list, in place: ties that its sort breaks with more than time, host,
+    /// package and version are within one host, so within one batch, whose order is kept.
+    static func sortPatches(_ patches: inout [Patch], batches: Int) {
+        guard batches > 1 else { return }
+        let order = patches.indices.sorted { left, right in
+            let (a, b) = (patches[left], patches[right])
             if a.patchedAt != b.patchedAt { return a.patchedAt < b.patchedAt }
             if a.host != b.host { return a.host < b.host }
             if a.package != b.package { return a.package < b.package }
             if a.version != b.version { return a.version < b.version }
             return left < right
         }
-        ComplianceEvaluator.permute(&all, by: order)
-        return all
+        ComplianceEvaluator.permute(&patches, by: order)
     }
 
     /// The hosts reported on, sorted by name, with their inventory groups.
@@ -312,8 +313,9 @@ extension ComplianceReport {
 
     static func notes(ruleSet: ComplianceRuleSet, staleDays: Int, entries: [HostEntry], hasInventory: Bool) -> [String] {
         var notes: [String] = []
-        let findings = entries.flatMap(\.updates)
-        if findings.contains(where: { $0.security && $0.normalizedSeverity == .unknown }) || entries.contains(where: { $0.osFamily == "debian" }) {
+        // Asked of every finding in place: a fleet's findings are not gathered into one more list.
+        let anyFinding = { (test: (Finding) -> Bool) in entries.contains { $0.updates.contains(where: test) } }
+        if anyFinding({ $0.security && $0.normalizedSeverity == .unknown }) || entries.contains(where: { $0.osFamily == "debian" }) {
             notes.append("apt (Debian, Ubuntu) reports no severity: its updates are rated by the CVEs an advisory feed (`patchctl advisories sync`) matched to them; a security update rated by neither is 'unrated' and counts as in scope of every security rule, whatever its min_severity.")
         }
         let unratedElsewhere = Set(entries.filter { $0.osFamily != nil && $0.osFamily != "debian" && $0.updates.contains { $0.security && $0.normalizedSeverity == .unknown } }
@@ -321,7 +323,7 @@ extension ComplianceReport {
         if !unratedElsewhere.isEmpty {
             notes.append("Some \(unratedElsewhere.joined(separator: ", ")) security updates carry no vendor severity (scans recorded before severities were stored, or advisories without one): they are 'unrated' too, hence in scope.")
         }
-        if findings.contains(where: { $0.releasedAt == nil }) || entries.contains(where: { $0.osFamily == "debian" }) {
+        if anyFinding({ $0.releasedAt == nil }) || entries.contains(where: { $0.osFamily == "debian" }) {
             notes.append("apt publishes no release date per update: ages and deadlines count from the first scan that listed the update (first seen), which can be later than the vendor's release. Where a platform reports release dates, deadlines count from them.")
         }
         let organisation = ruleSet.rules.filter { $0.definedBy == .organisation }.map(\.name)
@@ -336,3 +338,4 @@ extension ComplianceReport {
         return notes
     }
 }
+

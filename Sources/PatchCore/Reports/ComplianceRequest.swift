@@ -29,7 +29,7 @@ public struct ComplianceRequest: Sendable, Equatable {
     public var currentDirectory: String
     /// Hosts whose history is read and judged together (`ComplianceReport.build`); the report does
     /// not depend on it. Tests make it small to cross batches with a handful of hosts.
-    var hostBatch = 1_000
+    var hostBatch = 500
 
     public static let defaultStandard = "pci-dss"
     public static let defaultSince = "30d"

@@ -180,6 +180,7 @@ extension ReportHistory {
         }
 
         let table: Table
+        /// Ascending: the lists are made in the table's order (`notShared` relies on it).
         let positions: [UInt32]
 
         /// `positions` index `table`, in the list's order.
@@ -204,8 +205,16 @@ extension ReportHistory {
         /// two lists were not read from one host's intervals): what may have changed between two scans.
         func notShared(with other: Updates) -> [Update] {
             guard table === other.table else { return Array(self) }
-            let kept = Set(other.positions)
-            return positions.compactMap { kept.contains($0) ? nil : table.updates[Int($0)] }
+            if positions == other.positions { return [] }
+            // Both ascend: one merge, no set (a trend compares every host's consecutive scans).
+            var result: [Update] = []
+            var theirs = other.positions.startIndex
+            for position in positions {
+                while theirs < other.positions.endIndex, other.positions[theirs] < position { theirs += 1 }
+                if theirs < other.positions.endIndex, other.positions[theirs] == position { continue }
+                result.append(table.updates[Int(position)])
+            }
+            return result
         }
     }
 }

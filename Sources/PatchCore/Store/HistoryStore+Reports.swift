@@ -35,7 +35,7 @@ extension HistoryStore {
                 h.architecture, h.reboot_required, h.started_at, h.finished_at, r.kind, r.policy, h.scan_seq
                 """
             // Each successful scan's place in its host's sequence, by "run\nhost".
-            var sequence: [String: Int64] = [:]
+            var sequence: [ContactKey: Int64] = [:]
             var contactIndex = ColumnIndex()
             // Thousands of contacts share a run id and a host's platform facts: each is kept once, not per contact.
             var runIds = StringPool()
@@ -44,7 +44,7 @@ extension HistoryStore {
                 let row = contactIndex(whole)
                 let read: String = row["run_id"], host: String = row["host"]
                 let runId = runIds(read)
-                if let seq: Int64 = row["scan_seq"] { sequence[Self.contactKey(runId, host)] = seq }
+                if let seq: Int64 = row["scan_seq"] { sequence[ContactKey(run: runId, host: host)] = seq }
                 var os: ReportHistory.Box<OSInfo>?
                 if let family: String = row["os_family"] {
                     let made = OSInfo(family: OSFamily(rawValue: family) ?? .unknown, id: row["os_id"] ?? "", name: row["os_name"] ?? "",
@@ -73,34 +73,34 @@ extension HistoryStore {
             }
 
             // The contacts read in detail, as "run\nhost".
-            var detailed = Set<String>()
+            var detailed = Set<ContactKey>()
             for (host, list) in observations {
                 for observation in list where detailFrom.map({ observation.at >= $0 }) ?? true {
-                    detailed.insert(Self.contactKey(observation.runId, host))
+                    detailed.insert(ContactKey(run: observation.runId, host: host))
                 }
                 guard let detailFrom else { continue }
                 let before = list.prefix { $0.at < detailFrom }
                 let lastScan = before.last(where: \.learnedPackages)
                 // The last deployment of each policy (a report may be about one policy).
                 let lastDeploys = Dictionary(grouping: before.filter { $0.kind == .deploy }, by: { $0.policy ?? "" }).values.compactMap(\.last)
-                for observation in [lastScan].compactMap({ $0 }) + lastDeploys { detailed.insert(Self.contactKey(observation.runId, host)) }
+                for observation in [lastScan].compactMap({ $0 }) + lastDeploys { detailed.insert(ContactKey(run: observation.runId, host: host)) }
             }
             // Read by run id (the primary key's prefix), in chunks under SQLite's limit on bound values.
-            let runs = Set(detailed.map { Self.contactParts($0).run }).sorted()
+            let runs = Set(detailed.map { $0.run }).sorted()
             let chunks = Self.chunked(runs)
             let placeholders = { (count: Int) in Array(repeating: "?", count: count).joined(separator: ",") }
 
             // The pending updates of the scans read in detail, from the intervals of each host that reach into
             // them: one range query per host (finding_intervals_by_seq) however many of its scans the period holds,
             // and each interval made into an update once.
-            var findings: [String: ReportHistory.Updates] = [:]
+            var findings: [ContactKey: ReportHistory.Updates] = [:]
             // First sightings: runs that started after `date` cannot have been seen by then.
             var firstSeen: [String: [ReportHistory.VersionKey: ReportHistory.Sighting]] = [:]
             let bound = Self.runIDBound(date)
-            var scansOf: [String: [(seq: Int64, key: String)]] = [:]
+            var scansOf: [String: [(seq: Int64, key: ContactKey)]] = [:]
             for key in detailed {
                 guard let seq = sequence[key] else { continue }
-                scansOf[Self.contactParts(key).host, default: []].append((seq, key))
+                scansOf[key.host, default: []].append((seq, key))
             }
             let intervalRows = """
                 SELECT id, package, architecture, installed_version, available_version, source, security, severity, first_seq, last_seq,
@@ -164,11 +164,12 @@ extension HistoryStore {
                     findings[key] = ReportHistory.Updates(table: table, positions: positions)
                 }
             }
-            var documents: [String: DeployHostRecord] = [:]
+            var documents: [ContactKey: DeployHostRecord] = [:]
             for chunk in chunks {
-                for row in try db.rows("SELECT run_id, host, document FROM deploy_hosts WHERE run_id IN (\(placeholders(chunk.count)))",
-                                       chunk.map(\.databaseValue)) {
-                    let key = Self.contactKey(row["run_id"], row["host"])
+                for row in try db.rows("""
+                    SELECT run_id, host, document FROM deploy_hosts WHERE run_id IN (\(placeholders(chunk.count)))\(range.condition("host"))
+                    """, chunk.map(\.databaseValue) + range.arguments) {
+                    let key = ContactKey(run: row["run_id"], host: row["host"])
                     guard detailed.contains(key) else { continue }
                     documents[key] = try? StoreCodec.decode(DeployHostRecord.self, from: row["document"] as String)
                 }
@@ -188,7 +189,7 @@ extension HistoryStore {
             }
             var wanted = installs.map { ($0.host, $0.package, $0.version) }
             for (key, document) in documents {
-                let host = Self.contactParts(key).host
+                let host = key.host
                 wanted += document.planned.map { (host, $0.name, $0.toVersion) } + document.skipped.map { (host, $0.name, $0.version) }
             }
             let lookup = """
@@ -202,7 +203,7 @@ extension HistoryStore {
                 }
             }
 
-            let documentHosts = Set(documents.keys.map { Self.contactParts($0).host })
+            let documentHosts = Set(documents.keys.map { $0.host })
             for host in Array(observations.keys) {
                 // Taken out of the dictionary, so the list is changed in place rather than copied.
                 guard var list = observations.removeValue(forKey: host) else { continue }
@@ -210,7 +211,7 @@ extension HistoryStore {
                 let tracksSightings = documentHosts.contains(host)
                 var lastSeen: [String: ReportHistory.Update] = [:]
                 for index in list.indices {
-                    let key = Self.contactKey(list[index].runId, host)
+                    let key = ContactKey(run: list[index].runId, host: host)
                     guard detailed.contains(key) else { continue }
                     if list[index].kind == .scan {
                         if list[index].status == .ok {
@@ -238,9 +239,11 @@ extension HistoryStore {
     static func contacts(_ db: any HistorySQL, columns: String, from: Date, upTo date: Date, kinds: [DatabaseValue], only: ControllerScope,
                          hosts range: HostRange, _ observation: (Row) throws -> (host: String, observation: ReportHistory.Observation)) throws -> [String: [ReportHistory.Observation]] {
         var result: [String: [ReportHistory.Observation]] = [:]
-        var seen = Set<String>()
+        // Contacts before the period, which two of the queries below may both find; the period's
+        // own (one row per run and host, all finished in it) are none of them.
+        var before = Set<ContactKey>()
         func add(_ host: String, _ made: ReportHistory.Observation) {
-            if seen.insert(contactKey(made.runId, host)).inserted { result[host, default: []].append(made) }
+            if made.at >= from || before.insert(ContactKey(run: made.runId, host: host)).inserted { result[host, default: []].append(made) }
         }
         func add(_ row: Row) throws {
             let (host, made) = try observation(row)
@@ -295,13 +298,10 @@ extension HistoryStore {
         return result
     }
 
-    /// One contact's key, "run\nhost": host names and run ids hold no newline.
-    static func contactKey(_ run: String, _ host: String) -> String { run + "\n" + host }
-
-    /// `contactKey`'s run and host.
-    static func contactParts(_ key: String) -> (run: String, host: String) {
-        let newline = key.firstIndex(of: "\n") ?? key.endIndex
-        return (String(key[..<newline]), newline == key.endIndex ? "" : String(key[key.index(after: newline)...]))
+    /// One contact: a run and a host.
+    struct ContactKey: Hashable {
+        var run: String
+        var host: String
     }
 
     /// A slice of the host names in the database's own order (PostgreSQL's collation, SQLite's
@@ -329,6 +329,15 @@ extension HistoryStore {
         let bounds = stride(from: size, to: names.count, by: size).map { names[$0] }
         guard !bounds.isEmpty else { return [.all] }
         return zip([nil] + bounds, bounds.map(Optional.some) + [nil]).map { HostRange(lower: $0, upper: $1) }
+    }
+
+    /// A connection for a second thread reading batches of a report (`ReadAhead`): a read-only
+    /// SQLite file is opened again (its connection serves one thread at a time); a writable one
+    /// reads through a pool of connections already, and a PostgreSQL history's one connection
+    /// takes its queries in turn, so each serves both threads itself.
+    public func secondReader() throws -> HistoryStore {
+        guard case .sqlite = backend, isReadOnly else { return self }
+        return try HistoryStore(readOnly: path)
     }
 
     /// A report's runs: every controller's, or one's (by label).

@@ -47,6 +47,31 @@ struct ReadAheadTests {
         #expect(tally.most == 2)
     }
 
+    /// Two readers (a compliance report on an SQLite file: two connections): both read ahead while
+    /// a batch is in use, each reads its own batches one at a time, and the batches come in order.
+    @Test func twoReadersReadTwoBatchesAheadEachOneAtATime() throws {
+        let tally = Tally()
+        let busy = Tally()
+        let thirdRead = DispatchSemaphore(value: 0)
+        var used: [Int] = []
+        try ReadAhead.run(9, readers: 2, read: { index in
+            tally.read(index)
+            // Per reader: `most` counts its reads in flight at once.
+            if index % 2 == 0 { busy.read(index) }
+            defer { if index % 2 == 0 { busy.used() } }
+            if index == 2 { thirdRead.signal() }
+            return index
+        }, use: { batch in
+            if batch == 0 { #expect(thirdRead.wait(timeout: .now() + 30) == .success, "batch 2 was not read while batch 0 was in use") }
+            used.append(batch)
+            tally.used()
+        })
+        #expect(used == Array(0..<9))
+        #expect(Set(tally.reads) == Set(0..<9) && tally.reads.count == 9)
+        // One in use and two read ahead, never more; one reader never reads two batches at once.
+        #expect(tally.most <= 3 && busy.most == 1)
+    }
+
     @Test func aFailedReadIsThrownAfterTheBatchesBeforeIt() {
         var used: [Int] = []
         #expect(throws: Failure(index: 2)) {
