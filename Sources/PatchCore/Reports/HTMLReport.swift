@@ -22,20 +22,27 @@ public enum HTMLReport {
     }
 
     public static func compliance(_ report: ComplianceReport) -> String {
+        collected { try compliance(report, to: $0) }
+    }
+
+    /// What a streamed writer hands out, as one string (its output never fails).
+    static func collected(_ write: ((String) throws -> Void) throws -> Void) -> String {
         var html = ""
-        compliance(report) { html += $0 }
+        // Appending to a string cannot fail, and the writers throw only what their output throws.
+        try! write { html += $0 }
         return html
     }
 
     /// The page handed to `output` section by section: a fleet's page is never held whole.
-    public static func compliance(_ report: ComplianceReport, to output: (String) throws -> Void) rethrows {
+    public static func compliance(_ report: ComplianceReport, to output: (String) throws -> Void) throws {
         let charts = [groupChart, severityChart, ageChart, trendChart].map { draw in
             "<figure class=\"chart\">" + draw(report, Layout.chartWidth, Layout.chartHeight) + "</figure>"
         }.joined()
-        let sections: [(ComplianceReport) -> String] = [
-            { summarySection($0) }, { rulesSection($0) }, { groupsSection($0) }, { hostsSection($0) }, { unmanagedSection($0) },
-            { exposedSection($0) }, { detailsSection($0) }, { exceptionsSection($0) }, { patchesSection($0) }, { trendSection($0) },
-            { evidenceSection($0) },
+        // The sections of a fleet's size (hosts, their details, the patches) go out host by host, row by row.
+        let sections: [Section] = [
+            .whole(summarySection), .whole(rulesSection), .whole(groupsSection), .streamed(hostsSection), .whole(unmanagedSection),
+            .whole(exposedSection), .streamed(detailsSection), .whole(exceptionsSection), .streamed(patchesSection), .whole(trendSection),
+            .whole(evidenceSection),
         ]
         try page(report, title: "\(report.standard.name) compliance report", charts: charts, sections: sections,
                  navigation: [("summary", "Summary"), ("rules", "Rules"), ("groups", "Groups"), ("hosts", "Hosts"), ("exposed", "Most exposed"),
@@ -45,17 +52,23 @@ public enum HTMLReport {
     public static func trend(_ report: ComplianceReport) -> String {
         let wide = Layout.chartFrame(0, wide: true)
         let chart = "<figure class=\"chart wide\">" + trendChart(report, width: wide.width, height: wide.height) + "</figure>"
-        var html = ""
-        page(report, title: "\(report.standard.name) compliance trend", charts: chart, sections: [{ trendSection($0) }, { evidenceSection($0) }],
-             navigation: [("trend", "Trend"), ("evidence", "Evidence")]) { html += $0 }
-        return html
+        return collected { output in
+            try page(report, title: "\(report.standard.name) compliance trend", charts: chart, sections: [.whole(trendSection), .whole(evidenceSection)],
+                     navigation: [("trend", "Trend"), ("evidence", "Evidence")], to: output)
+        }
     }
 
     // MARK: Page
 
+    /// A section of the page: made whole, or handed out in pieces as it is made.
+    enum Section {
+        case whole((ComplianceReport) -> String)
+        case streamed((ComplianceReport, (String) throws -> Void) throws -> Void)
+    }
+
     /// The page around `sections`, each made and handed to `output` in turn.
-    static func page(_ report: ComplianceReport, title: String, charts: String, sections: [(ComplianceReport) -> String], navigation: [(String, String)],
-                     to output: (String) throws -> Void) rethrows {
+    static func page(_ report: ComplianceReport, title: String, charts: String, sections: [Section], navigation: [(String, String)],
+                     to output: (String) throws -> Void) throws {
         let s = report.summary
         let asOf = JSONOutput.timestamp(report.evidence.generatedAt)
         var html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -80,7 +93,11 @@ public enum HTMLReport {
         html += "</div>\n</header>\n<section class=\"charts\">" + charts + "</section>\n"
         try output(html)
         for (index, section) in sections.enumerated() {
-            try output((index == 0 ? "" : "\n") + section(report))
+            if index > 0 { try output("\n") }
+            switch section {
+            case let .whole(make): try output(make(report))
+            case let .streamed(write): try write(report, output)
+            }
         }
         try output("\n</div>\n</body>\n</html>\n")
     }
@@ -159,10 +176,11 @@ public enum HTMLReport {
         return html + "</section>"
     }
 
-    static func hostsSection(_ report: ComplianceReport) -> String {
+    static func hostsSection(_ report: ComplianceReport, to output: (String) throws -> Void) throws {
         var html = "<section id=\"hosts\"><h2>Hosts</h2><table><thead><tr><th>Host</th><th>Compliant</th><th>Last scan</th><th>Platform</th>"
         html += "<th>Pending</th><th>Security</th><th>Overdue</th><th>Oldest</th><th>Reboot</th><th>Last deployment</th><th>Why</th></tr></thead><tbody>"
         for (index, host) in report.hosts.enumerated() {
+            try flush(&html, to: output)
             let oldest = host.updates.filter { $0.rule != nil }.map(\.ageDays).max()
             html += "<tr data-host=\"\(escape(host.name))\" data-compliant=\"\(host.compliant)\" data-pending=\"\(host.missing.total)\" "
             html += "data-security=\"\(host.missing.security)\" data-overdue=\"\(host.missing.overdue)\">"
@@ -174,7 +192,14 @@ public enum HTMLReport {
             html += "<td>\(host.lastDeployment.map { "\(ReportDate.day($0.at)) \(escape($0.result.rawValue))" } ?? "–")</td>"
             html += "<td>\(escape(host.reasons.joined(separator: "; ")))</td></tr>"
         }
-        return html + "</tbody></table></section>"
+        try output(html + "</tbody></table></section>")
+    }
+
+    /// Hands out what `html` holds once it is worth a write, and empties it.
+    static func flush(_ html: inout String, to output: (String) throws -> Void) throws {
+        guard html.utf8.count >= 1 << 16 else { return }
+        try output(html)
+        html = ""
     }
 
     /// Hosts ranked by pending updates that fix KEV entries, then critical, then high ones (normalised
@@ -215,9 +240,10 @@ public enum HTMLReport {
         return text + (finding.kev ? " KEV" : "")
     }
 
-    static func detailsSection(_ report: ComplianceReport) -> String {
+    static func detailsSection(_ report: ComplianceReport, to output: (String) throws -> Void) throws {
         var html = "<section id=\"details\"><h2>Host details</h2>"
         for (index, host) in report.hosts.enumerated() {
+            try flush(&html, to: output)
             html += "<article id=\"host-\(index + 1)\" class=\"host\"><h3>\(escape(host.name)) — \(host.compliant ? "<span class=\"good\">compliant</span>" : "<span class=\"bad\">non-compliant</span>")</h3><ul>"
             for reason in host.reasons { html += "<li>\(escape(reason))</li>" }
             for warning in host.warnings { html += "<li class=\"bad\">warning: \(escape(warning))</li>" }
@@ -252,7 +278,7 @@ public enum HTMLReport {
             }
             html += "</article>"
         }
-        return html + "</section>"
+        try output(html + "</section>")
     }
 
     static func exceptionsSection(_ report: ComplianceReport) -> String {
@@ -270,19 +296,20 @@ public enum HTMLReport {
         return html + "</tbody></table></section>"
     }
 
-    static func patchesSection(_ report: ComplianceReport) -> String {
+    static func patchesSection(_ report: ComplianceReport, to output: (String) throws -> Void) throws {
         let ttp = report.summary.timeToPatch
         var html = "<section id=\"patches\"><h2>Time to patch</h2><p>Updates installed between \(JSONOutput.timestamp(report.evidence.periodFrom)) and "
         html += "\(JSONOutput.timestamp(report.evidence.periodTo)): by a patchctl deployment, or gone from the host's next successful scan. "
         html += "Counted from when patchctl first saw the version pending.</p>"
-        guard !ttp.patches.isEmpty else { return html + "<p>Nothing was patched in this period.</p></section>" }
+        guard !ttp.patches.isEmpty else { return try output(html + "<p>Nothing was patched in this period.</p></section>") }
         html += "<table><thead><tr><th>Host</th><th>Package</th><th>Version</th><th>Security</th><th>First seen</th><th>Installed</th><th>Days</th><th>How</th><th>Run</th></tr></thead><tbody>"
         for patch in ttp.patches {
+            try flush(&html, to: output)
             html += "<tr><td>\(escape(patch.host))</td><td>\(escape(patch.package))</td><td>\(escape(patch.version))</td><td>\(patch.security ? "yes" : "no")</td>"
             html += "<td>\(JSONOutput.timestamp(patch.firstSeen))</td><td>\(JSONOutput.timestamp(patch.patchedAt))</td><td class=\"n\">\(String(format: "%.1f", patch.days))</td>"
             html += "<td>\(patch.via)\(patch.policy.map { " (\(escape($0)))" } ?? "")</td><td><code>\(escape(patch.runId))</code></td></tr>"
         }
-        return html + "</tbody></table></section>"
+        try output(html + "</tbody></table></section>")
     }
 
     static func trendSection(_ report: ComplianceReport) -> String {
