@@ -179,8 +179,11 @@ public enum HTMLReport {
     static func hostsSection(_ report: ComplianceReport, to output: (String) throws -> Void) throws {
         var html = "<section id=\"hosts\"><h2>Hosts</h2><table><thead><tr><th>Host</th><th>Compliant</th><th>Last scan</th><th>Platform</th>"
         html += "<th>Pending</th><th>Security</th><th>Overdue</th><th>Oldest</th><th>Reboot</th><th>Last deployment</th><th>Why</th></tr></thead><tbody>"
-        for (index, host) in report.hosts.enumerated() {
-            try flush(&html, to: output)
+        try output(html)
+        // Row by row, on every core.
+        try ParallelText.render(count: report.hosts.count, piece: { index in
+            let host = report.hosts[index]
+            var html = ""
             let oldest = host.updates.filter { $0.rule != nil }.map(\.ageDays).max()
             html += "<tr data-host=\"\(escape(host.name))\" data-compliant=\"\(host.compliant)\" data-pending=\"\(host.missing.total)\" "
             html += "data-security=\"\(host.missing.security)\" data-overdue=\"\(host.missing.overdue)\">"
@@ -191,15 +194,9 @@ public enum HTMLReport {
             html += "<td class=\"n\">\(oldest.map { "\($0) d" } ?? "–")</td><td>\(host.rebootRequired.map { $0 ? "pending" : "no" } ?? "–")</td>"
             html += "<td>\(host.lastDeployment.map { "\(ReportDate.day($0.at)) \(escape($0.result.rawValue))" } ?? "–")</td>"
             html += "<td>\(escape(host.reasons.joined(separator: "; ")))</td></tr>"
-        }
-        try output(html + "</tbody></table></section>")
-    }
-
-    /// Hands out what `html` holds once it is worth a write, and empties it.
-    static func flush(_ html: inout String, to output: (String) throws -> Void) throws {
-        guard html.utf8.count >= 1 << 16 else { return }
-        try output(html)
-        html = ""
+            return html
+        }, output: output)
+        try output("</tbody></table></section>")
     }
 
     /// Hosts ranked by pending updates that fix KEV entries, then critical, then high ones (normalised
@@ -241,9 +238,10 @@ public enum HTMLReport {
     }
 
     static func detailsSection(_ report: ComplianceReport, to output: (String) throws -> Void) throws {
-        var html = "<section id=\"details\"><h2>Host details</h2>"
-        for (index, host) in report.hosts.enumerated() {
-            try flush(&html, to: output)
+        try output("<section id=\"details\"><h2>Host details</h2>")
+        try ParallelText.render(count: report.hosts.count, piece: { index in
+            let host = report.hosts[index]
+            var html = ""
             html += "<article id=\"host-\(index + 1)\" class=\"host\"><h3>\(escape(host.name)) — \(host.compliant ? "<span class=\"good\">compliant</span>" : "<span class=\"bad\">non-compliant</span>")</h3><ul>"
             for reason in host.reasons { html += "<li>\(escape(reason))</li>" }
             for warning in host.warnings { html += "<li class=\"bad\">warning: \(escape(warning))</li>" }
@@ -277,8 +275,9 @@ public enum HTMLReport {
                 html += "</tbody></table>"
             }
             html += "</article>"
-        }
-        try output(html + "</section>")
+            return html
+        }, output: output)
+        try output("</section>")
     }
 
     static func exceptionsSection(_ report: ComplianceReport) -> String {
@@ -303,13 +302,15 @@ public enum HTMLReport {
         html += "Counted from when patchctl first saw the version pending.</p>"
         guard !ttp.patches.isEmpty else { return try output(html + "<p>Nothing was patched in this period.</p></section>") }
         html += "<table><thead><tr><th>Host</th><th>Package</th><th>Version</th><th>Security</th><th>First seen</th><th>Installed</th><th>Days</th><th>How</th><th>Run</th></tr></thead><tbody>"
-        for patch in ttp.patches {
-            try flush(&html, to: output)
-            html += "<tr><td>\(escape(patch.host))</td><td>\(escape(patch.package))</td><td>\(escape(patch.version))</td><td>\(patch.security ? "yes" : "no")</td>"
+        try output(html)
+        try ParallelText.render(count: ttp.patches.count, piece: { index in
+            let patch = ttp.patches[index]
+            var html = "<tr><td>\(escape(patch.host))</td><td>\(escape(patch.package))</td><td>\(escape(patch.version))</td><td>\(patch.security ? "yes" : "no")</td>"
             html += "<td>\(JSONOutput.timestamp(patch.firstSeen))</td><td>\(JSONOutput.timestamp(patch.patchedAt))</td><td class=\"n\">\(String(format: "%.1f", patch.days))</td>"
             html += "<td>\(patch.via)\(patch.policy.map { " (\(escape($0)))" } ?? "")</td><td><code>\(escape(patch.runId))</code></td></tr>"
-        }
-        try output(html + "</tbody></table></section>")
+            return html
+        }, output: output)
+        try output("</tbody></table></section>")
     }
 
     static func trendSection(_ report: ComplianceReport) -> String {
@@ -350,6 +351,13 @@ public enum HTMLReport {
     /// reorder what the reader sees) shown as `\x1b`, `\u202e`, as in the terminal. Tab and
     /// newline are only whitespace in HTML (and a rule set's description may span lines).
     static func escape(_ text: String) -> String {
+        // Most values (names, versions, dates) are plain printable ASCII: returned as they are.
+        if text.utf8.allSatisfy({ byte in
+            byte >= 0x20 && byte < 0x7F && byte != UInt8(ascii: "&") && byte != UInt8(ascii: "<") && byte != UInt8(ascii: ">")
+                && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "'")
+        }) {
+            return text
+        }
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for character in text.unicodeScalars {

@@ -8,7 +8,10 @@ protocol StreamedJSON: Encodable {}
 /// Writes pretty JSON piece by piece, byte for byte as `JSONOutput.encode(_:pretty: true)` prints the
 /// whole value: the same encoder encodes every piece that is not streamed, re-indented to its depth.
 struct PrettyJSONWriter {
-    private let encoder = JSONOutput.encoder(pretty: true)
+    /// One for every writer: a large array's elements are each written by a writer of their own,
+    /// on several threads (the encoder keeps no state between values).
+    private static let encoder = JSONOutput.encoder(pretty: true)
+    private var encoder: JSONEncoder { Self.encoder }
     private let output: (String) throws -> Void
 
     init(_ output: @escaping (String) throws -> Void) {
@@ -42,6 +45,16 @@ struct PrettyJSONWriter {
         let count = array.elementCount
         guard count > 0 else { return try output("[\n\n" + Self.indent(depth) + "]") }
         try output("[\n")
+        if count > ParallelText.chunk {
+            // A fleet's hosts or patches: made on every core, in order. Nothing changes the report while it is written.
+            let elements = Unshared(array)
+            try ParallelText.render(count: count, piece: { index in
+                var text = Self.indent(depth + 1)
+                try PrettyJSONWriter { text += $0 }.write(elements.value.encodable(at: index), depth: depth + 1)
+                return text + (index == count - 1 ? "\n" : ",\n")
+            }, output: output)
+            return try output(Self.indent(depth) + "]")
+        }
         var index = 0
         try array.forEachEncodable { element in
             try output(Self.indent(depth + 1))
@@ -74,7 +87,7 @@ struct PrettyJSONWriter {
     /// (`\n`, `\u001b`), slashes and everything else as they are.
     static func quoted(_ text: String) -> String {
         // Most values (names, versions, times) need no escape: no byte-by-byte copy for them.
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+        if !needsEscape(text) {
             return "\"" + text + "\""
         }
         var bytes: [UInt8] = [UInt8(ascii: "\"")]
@@ -95,6 +108,11 @@ struct PrettyJSONWriter {
         }
         bytes.append(UInt8(ascii: "\""))
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// A quote, backslash or control character: `quoted` must escape it.
+    static func needsEscape(_ text: String) -> Bool {
+        text.utf8.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
     }
 
     /// The encoder's text for a value at `depth`: every line after the first indented, blank ones left blank.
@@ -137,13 +155,24 @@ struct PrettyJSONObject {
         if !first { text += ",\n" }
         first = false
         text += PrettyJSONWriter.indent(depth + 1)
-        text += PrettyJSONWriter.quoted(key)
+        quote(key)
         text += " : "
+    }
+
+    /// `PrettyJSONWriter.quoted(value)` appended in place: most need no escape, and no string is made for them.
+    private mutating func quote(_ value: String) {
+        if PrettyJSONWriter.needsEscape(value) {
+            text += PrettyJSONWriter.quoted(value)
+        } else {
+            text += "\""
+            text += value
+            text += "\""
+        }
     }
 
     mutating func add(_ name: String, _ value: String?) {
         key(name)
-        if let value { text += PrettyJSONWriter.quoted(value) } else { text += "null" }
+        if let value { quote(value) } else { text += "null" }
     }
 
     mutating func add(_ name: String, _ value: (some BinaryInteger)?) {
@@ -193,7 +222,9 @@ extension Optional: OptionalValue {
 private protocol EncodableArray {
     var elementCount: Int { get }
     func forEachEncodable(_ body: (any Encodable) throws -> Void) throws
+    func encodable(at index: Int) -> any Encodable
 }
+
 
 extension Array: EncodableArray where Element: Encodable {
     fileprivate var elementCount: Int { count }
@@ -201,6 +232,8 @@ extension Array: EncodableArray where Element: Encodable {
     fileprivate func forEachEncodable(_ body: (any Encodable) throws -> Void) throws {
         for element in self { try body(element) }
     }
+
+    fileprivate func encodable(at index: Int) -> any Encodable { self[index] }
 }
 
 /// Collects the members a value's `encode(to:)` gives its keyed container, unencoded.

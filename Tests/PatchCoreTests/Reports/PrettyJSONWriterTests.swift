@@ -44,6 +44,34 @@ struct PrettyJSONWriterTests {
     }
 
     /// Empty arrays and objects, nulls, nested optionals and strings with newlines, as the encoder lays them out.
+    /// A fleet's hosts and patches are made on every core (`ParallelText`), more of them than one
+    /// thread makes in one go and in rounds that end unevenly: still what one encoder pass prints.
+    @Test func largeArraysMadeOnEveryCorePrintWhatTheEncoderPrints() throws {
+        let (fleet, inventory, _) = try G.fleet()
+        let report = try ComplianceReport.build(fleet.request(asOf: G.day(40, hour: 12), inventory: inventory, staleDays: 20))
+        let patch = try #require(report.summary.timeToPatch.patches.first)
+        let count = ParallelText.chunk * 5 + 7
+        let hosts = (0..<count).map { index in
+            var host = report.hosts[index % report.hosts.count]
+            host.name = "host\(index)"
+            return host
+        }
+        let patches = (0..<count).map { index in
+            var copy = patch
+            copy.host = "host\(index)"
+            return copy
+        }
+        var streamed = "", pieces = 0
+        try PrettyJSONWriter { piece in
+            streamed += piece
+            pieces += 1
+        }.write(hosts)
+        #expect(streamed == (try JSONOutput.encode(hosts, pretty: true)) && pieces > 2)
+        streamed = ""
+        try PrettyJSONWriter { streamed += $0 }.write(patches, depth: 2)
+        #expect(streamed == PrettyJSONWriter.indented(Data(try JSONOutput.encode(patches, pretty: true).utf8), depth: 2))
+    }
+
     @Test func edgeCasesLayOutAsTheEncoderDoes() throws {
         struct Leaf: Encodable { var text: String; var list: [Int]; var date: Date?; var nested: [String: [String]]; var empty: [String: Int] }
         struct Inner: StreamedJSON {
