@@ -62,17 +62,20 @@ extension ComplianceEvaluator {
         // Versions, then the key (its architecture), break ties: two versions or architectures of one package
         // can be patched by the same run, and the report must not depend on the dictionary's order.
         // The order is worked out on indices and applied in place: no second list of every patch.
-        let order = all.indices.sorted { left, right in
-            let (a, b) = (all[left], all[right])
-            if a.patchedAt != b.patchedAt { return a.patchedAt < b.patchedAt }
-            if a.host != b.host { return a.host < b.host }
-            if a.package != b.package { return a.package < b.package }
-            if a.version != b.version { return a.version < b.version }
-            return keys[left] < keys[right]
-        }
+        let order = all.indices.sorted { left, right in Self.precedes(all[left], all[right]) ?? (keys[left] < keys[right]) }
         keys = []
         Self.permute(&all, by: order)
         return all
+    }
+
+    /// Time to patch's order: by when, then host, package and version; nil when all four tie (the
+    /// caller breaks the tie).
+    static func precedes(_ a: ComplianceReport.Patch, _ b: ComplianceReport.Patch) -> Bool? {
+        if a.patchedAt != b.patchedAt { return a.patchedAt < b.patchedAt }
+        if a.host != b.host { return a.host < b.host }
+        if a.package != b.package { return a.package < b.package }
+        if a.version != b.version { return a.version < b.version }
+        return nil
     }
 
     /// Puts `items[order[i]]` at `i` for every `i`, in place: each cycle of the permutation is

@@ -182,14 +182,7 @@ extension ComplianceReport {
     /// package and version are within one host, so within one batch, whose order is kept.
     static func sortPatches(_ patches: inout [Patch], batches: Int) {
         guard batches > 1 else { return }
-        let order = patches.indices.sorted { left, right in
-            let (a, b) = (patches[left], patches[right])
-            if a.patchedAt != b.patchedAt { return a.patchedAt < b.patchedAt }
-            if a.host != b.host { return a.host < b.host }
-            if a.package != b.package { return a.package < b.package }
-            if a.version != b.version { return a.version < b.version }
-            return left < right
-        }
+        let order = patches.indices.sorted { left, right in ComplianceEvaluator.precedes(patches[left], patches[right]) ?? (left < right) }
         ComplianceEvaluator.permute(&patches, by: order)
     }
 
