@@ -59,11 +59,10 @@ extension ComplianceReport {
             for name in names {
                 judged[name] = Judged(evaluator: evaluator, host: name, groups: groupsOf?[name] ?? [], at: asOf, moments: moments)
             }
-            allPatches += evaluator.patches(hosts: Set(names), from: since, to: asOf)
+            allPatches += evaluator.patches(hosts: names, from: since, to: asOf)
         }
-        // Two threads read (two cores: judging takes about half as long as reading), each on its own
-        // connection to an SQLite file; a PostgreSQL history's one connection is read by one.
-        let readers = store.isPostgres ? [store] : [store, try store.secondReader()]
+        // Two threads read an SQLite history (two cores: judging takes about half as long as reading), one a PostgreSQL one.
+        let readers = try store.batchReaders()
         try ReadAhead.run(ranges.count, readers: readers.count, read: { index in
             try readers[index % readers.count].reportHistory(upTo: asOf, detailFrom: detailFrom, controller: request.controller, hosts: ranges[index])
         }, use: judge)
@@ -331,4 +330,3 @@ extension ComplianceReport {
         return notes
     }
 }
-

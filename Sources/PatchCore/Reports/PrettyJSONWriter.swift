@@ -11,7 +11,6 @@ struct PrettyJSONWriter {
     /// One for every writer: a large array's elements are each written by a writer of their own,
     /// on several threads (the encoder keeps no state between values).
     private static let encoder = JSONOutput.encoder(pretty: true)
-    private var encoder: JSONEncoder { Self.encoder }
     private let output: (String) throws -> Void
 
     init(_ output: @escaping (String) throws -> Void) {
@@ -37,7 +36,7 @@ struct PrettyJSONWriter {
             // The cast looks through an Optional: a present member is written as itself.
             try writeObject(try MemberCollector.members(of: streamed), depth: depth)
         } else {
-            try output(Self.indented(try encoder.encode(value), depth: depth))
+            try output(Self.indented(try Self.encoder.encode(value), depth: depth))
         }
     }
 

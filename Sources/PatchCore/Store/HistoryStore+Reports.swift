@@ -34,7 +34,7 @@ extension HistoryStore {
                 h.run_id, h.host, h.status, h.error, h.os_family, h.os_id, h.os_name, h.os_version, h.os_codename, h.kernel,
                 h.architecture, h.reboot_required, h.started_at, h.finished_at, r.kind, r.policy, h.scan_seq
                 """
-            // Each successful scan's place in its host's sequence, by "run\nhost".
+            // Each successful scan's place in its host's sequence, by contact.
             var sequence: [ContactKey: Int64] = [:]
             var contactIndex = ColumnIndex()
             // Thousands of contacts share a run id and a host's platform facts: each is kept once, not per contact.
@@ -72,7 +72,7 @@ extension HistoryStore {
                 }
             }
 
-            // The contacts read in detail, as "run\nhost".
+            // The contacts read in detail.
             var detailed = Set<ContactKey>()
             for (host, list) in observations {
                 for observation in list where detailFrom.map({ observation.at >= $0 }) ?? true {
@@ -331,13 +331,16 @@ extension HistoryStore {
         return zip([nil] + bounds, bounds.map(Optional.some) + [nil]).map { HostRange(lower: $0, upper: $1) }
     }
 
-    /// A connection for a second thread reading batches of a report (`ReadAhead`): a read-only
-    /// SQLite file is opened again (its connection serves one thread at a time); a writable one
-    /// reads through a pool of connections already, and a PostgreSQL history's one connection
-    /// takes its queries in turn, so each serves both threads itself.
-    public func secondReader() throws -> HistoryStore {
-        guard case .sqlite = backend, isReadOnly else { return self }
-        return try HistoryStore(readOnly: path)
+    /// The stores the threads reading a report's batches use (`ReadAhead`), one per thread: a
+    /// read-only SQLite file for two threads, opened once more for the second (a connection serves
+    /// one thread at a time); a writable one for two, itself twice (it reads through a pool of
+    /// connections); a PostgreSQL history for one thread (its one connection takes its queries in
+    /// turn, so a second thread would only wait).
+    public func batchReaders() throws -> [HistoryStore] {
+        switch backend {
+        case .postgres: return [self]
+        case .sqlite: return [self, isReadOnly ? try HistoryStore(readOnly: path) : self]
+        }
     }
 
     /// A report's runs: every controller's, or one's (by label).
