@@ -3,7 +3,8 @@ import GRDB
 /// Rows inserted many to a statement (`INSERT … VALUES (…), (…), …`) on either store: a feed of
 /// 400,000 rows is 2,000 statements, not 400,000 round trips to a PostgreSQL server. With
 /// `replacingOn`, a row whose key is already there replaces it (SQLite's `INSERT OR REPLACE`);
-/// one statement must then not hold a key twice (PostgreSQL refuses to update a row twice).
+/// one statement must then not hold a key twice (PostgreSQL refuses to update a row twice). With
+/// `ignoringDuplicates`, a row whose key is already there is left out (`ON CONFLICT DO NOTHING`).
 struct BatchInsert {
     private let db: any HistoryWriter
     private let prefix: String
@@ -17,14 +18,15 @@ struct BatchInsert {
     /// Under SQLite's and PostgreSQL's limits on bound values (32,766 and 65,535).
     static let maxValuesPerStatement = 2_000
 
-    init(_ db: any HistoryWriter, into table: String, columns: [String], replacingOn key: String? = nil) {
+    init(_ db: any HistoryWriter, into table: String, columns: [String], replacingOn key: String? = nil, ignoringDuplicates: Bool = false) {
+        precondition(key == nil || !ignoringDuplicates, "a duplicate key either replaces or is left out")
         self.db = db
         width = columns.count
         rowsPerStatement = max(1, Self.maxValuesPerStatement / columns.count)
         prefix = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
         suffix = key.map { key in
             " ON CONFLICT (\(key)) DO UPDATE SET " + columns.filter { $0 != key }.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
-        } ?? ""
+        } ?? (ignoringDuplicates ? " ON CONFLICT DO NOTHING" : "")
     }
 
     /// Adds one row (its values in the columns' order); sends a full statement's worth.

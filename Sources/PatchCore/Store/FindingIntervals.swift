@@ -307,13 +307,18 @@ enum FindingIntervals {
             let installed = gone.isEmpty ? [] : try deployed(db, host: sighting.host, packages: Set(gone), since: sighting)
             return keys.map { $0.superseded ? .superseded : installed.contains($0.package) ? .deployed : .fixedElsewhere }
         }
-        // An interval's CVE list is part of its identity (cves_digest): only a new interval has rows to write.
-        var cves = BatchInsert(db, into: "finding_interval_cves", columns: [
-            "interval_id", "cve", "severity", "vendor_severity", "cvss", "kev", "epss", "fixed_version", "source",
-        ])
-        for (index, id) in opened {
+        // An interval's CVE list is part of its identity (cves_digest) and stored once by it (cve_lists):
+        // only a new interval can name a list not stored yet, and one the fleet already has is left as it is.
+        var cves = BatchInsert(db, into: "cve_lists", columns: [
+            "digest", "cve", "severity", "vendor_severity", "cvss", "kev", "epss", "fixed_version", "source",
+        ], ignoringDuplicates: true)
+        var listed = Set<String>()
+        for (index, _) in opened {
+            // The identity's last value (`Prepared.rows`).
+            let digest = prepared.rows[index].last.flatMap(String.fromDatabaseValue) ?? ""
+            guard !digest.isEmpty, listed.insert(digest).inserted else { continue }
             for reference in cveLists[index] {
-                try cves.append([id.databaseValue, reference.id.databaseValue, reference.severity.name.databaseValue, reference.vendorSeverity.databaseValue,
+                try cves.append([digest.databaseValue, reference.id.databaseValue, reference.severity.name.databaseValue, reference.vendorSeverity.databaseValue,
                                  reference.cvss.databaseValue, reference.kev.databaseValue, reference.epss.databaseValue,
                                  reference.fixedVersion.databaseValue, reference.source.databaseValue])
             }

@@ -52,7 +52,7 @@ extension HistoryStore {
                     SELECT l.host, l.run_id, c.cve, c.severity, c.vendor_severity, c.cvss, c.kev, i.package,
                            i.installed_version, i.available_version, c.fixed_version, 1 AS fixable
                     FROM latest l \(join) finding_intervals i ON i.host = l.host AND i.closed_seq IS NULL
-                    \(join) finding_interval_cves c ON c.interval_id = i.id\(fixable)
+                    \(join) cve_lists c ON c.digest = i.cves_digest\(fixable)
                     UNION ALL
                     SELECT l.host, l.run_id, u.cve, u.severity, u.vendor_severity, u.cvss, u.kev, u.package,
                            NULL, NULL, u.fixed_version, 0
@@ -62,7 +62,7 @@ extension HistoryStore {
                 -- report only, so the cost follows what changed on them, not history's length
                 sighting AS (
                     SELECT i.host, c.cve, i.first_run AS run_id, i.first_at AS at
-                    FROM finding_intervals i JOIN finding_interval_cves c ON c.interval_id = i.id
+                    FROM finding_intervals i JOIN cve_lists c ON c.digest = i.cves_digest
                     WHERE i.host IN (SELECT host FROM latest)
                     UNION ALL
                     SELECT u.host, u.cve, u.first_run, u.first_at FROM unfixed_cve_intervals u WHERE u.host IN (SELECT host FROM latest)

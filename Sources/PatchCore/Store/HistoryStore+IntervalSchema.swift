@@ -135,10 +135,7 @@ extension HistoryStore {
             DROP TABLE IF EXISTS interval_conversion;
             \(summarizeRunsSQL(where: "")) ;
             \(try findingsViewSQL(db)) ;
-            CREATE VIEW finding_cves AS
-                SELECT f.run_id, f.host, f.package, f.architecture, c.cve, c.severity, c.vendor_severity, c.cvss, c.kev, c.epss,
-                       c.fixed_version, c.source, f.interval_id
-                FROM findings f JOIN finding_interval_cves c ON c.interval_id = f.interval_id;
+            \(try findingCVEsViewSQL(db)) ;
             CREATE VIEW unfixed_cves AS
                 SELECT h.run_id, u.host, u.cve, u.source_package, u.package, u.packages, u.severity, u.vendor_severity, u.cvss, u.kev,
                        u.fixed_version, u.feed, u.id AS interval_id, u.first_run, u.first_at
@@ -160,6 +157,83 @@ extension HistoryStore {
                 WHERE h.scan_seq IS NOT NULL
             """
     }
+
+    /// The CVEs of what each (run, host) saw, as v9's per-run table stored them: from v18 the list an
+    /// interval's `cves_digest` names in `cve_lists`, before it the interval's own rows (v10 may
+    /// finish its conversion before v18 runs).
+    static func findingCVEsViewSQL(_ db: Database) throws -> String {
+        let (join, on) = try db.tableExists("cve_lists")
+            ? ("JOIN cve_lists c", "c.digest = i.cves_digest") : ("JOIN finding_interval_cves c", "c.interval_id = i.id")
+        return """
+            CREATE VIEW finding_cves AS
+                SELECT h.run_id, i.host, i.package, i.architecture, c.cve, c.severity, c.vendor_severity, c.cvss, c.kev, c.epss,
+                       c.fixed_version, c.source, i.id AS interval_id
+                FROM run_hosts h JOIN finding_intervals i ON i.host = h.host AND i.last_seq >= h.scan_seq AND i.first_seq <= h.scan_seq
+                \(join) ON \(on)
+                WHERE h.scan_seq IS NOT NULL
+            """
+    }
+
+    /// Migration v18: a CVE list is stored once, by its digest (`FindingIntervals.digest`, of every
+    /// stored field), not once per interval: a fleet's intervals share a few thousand lists (one
+    /// advisory's CVEs on every host it reaches, and on each of its packages), so 4.7 million rows of
+    /// a year of 10,000 hosts become about 8,000. A list no interval names any more goes with the
+    /// prune that removed its last interval. And the index a new interval's first sighting is looked
+    /// up by keeps (host, package) only: the query reads the rest from the row. The same statements,
+    /// with PostgreSQL's guard, are its PostgreSQL step.
+    static let cveListsMigration = "v18: CVE lists by digest"
+
+    static func registerCVEListsMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration(cveListsMigration) { db in
+            try db.execute(sql: """
+                CREATE TABLE cve_lists (
+                    -- finding_intervals.cves_digest
+                    digest TEXT NOT NULL,
+                    cve TEXT NOT NULL,
+                    severity TEXT NOT NULL,
+                    vendor_severity TEXT,
+                    cvss REAL,
+                    kev BOOLEAN NOT NULL,
+                    epss REAL,
+                    fixed_version TEXT,
+                    source TEXT NOT NULL,
+                    PRIMARY KEY (digest, cve)
+                ) WITHOUT ROWID;
+                CREATE INDEX cve_lists_by_cve ON cve_lists(cve);
+                \(cveListsCopySQL) ON CONFLICT DO NOTHING;
+                DROP VIEW IF EXISTS finding_cves;
+                DROP TABLE finding_interval_cves;
+                \(firstSightingIndexSQL.joined(separator: ";\n"));
+                """)
+            // A history still converting (v10) creates the view when it finishes.
+            if try !intervalConversionPending(db) { try db.execute(sql: findingCVEsViewSQL(db)) }
+        }
+    }
+
+    /// Each interval's CVE rows, once per list.
+    static let cveListsCopySQL = """
+        INSERT INTO cve_lists (digest, cve, severity, vendor_severity, cvss, kev, epss, fixed_version, source)
+        SELECT i.cves_digest, c.cve, c.severity, c.vendor_severity, c.cvss, c.kev, c.epss, c.fixed_version, c.source
+        FROM finding_interval_cves c JOIN finding_intervals i ON i.id = c.interval_id
+        """
+
+    static let firstSightingIndexSQL = [
+        "DROP INDEX IF EXISTS finding_intervals_first_seen",
+        "CREATE INDEX IF NOT EXISTS finding_intervals_by_package ON finding_intervals(host, package)",
+    ]
+
+    /// v18 on PostgreSQL, after the schema's statements have made `cve_lists` and the new view: a
+    /// history made before v18 has interval rows to move; a new one has no `finding_interval_cves`.
+    static let cveListsPostgresSteps = [
+        """
+        DO $$ BEGIN
+            IF to_regclass('finding_interval_cves') IS NOT NULL THEN
+                \(cveListsCopySQL) ON CONFLICT DO NOTHING;
+                DROP TABLE finding_interval_cves;
+            END IF;
+        END $$
+        """,
+    ] + firstSightingIndexSQL
 
     /// Migration v11: a finding's vendor advisory ids get a column of their own (one per line, ''
     /// for none), filled for the intervals already stored from the `source` text that named them.

@@ -103,31 +103,20 @@ extension HistoryStore {
                 scansOf[key.host, default: []].append((seq, key))
             }
             let intervalRows = """
-                SELECT id, package, architecture, installed_version, available_version, source, security, severity, first_seq, last_seq,
+                SELECT package, architecture, installed_version, available_version, source, security, severity, cves_digest, first_seq, last_seq,
                        version_first_run, version_first_at, version_first_security
                 FROM finding_intervals WHERE host = ? AND last_seq >= ? AND first_seq <= ?
-                """
-            let cveRows = """
-                SELECT c.interval_id, c.cve, c.severity, c.kev FROM finding_intervals i JOIN finding_interval_cves c ON c.interval_id = i.id
-                WHERE i.host = ? AND i.last_seq >= ? AND i.first_seq <= ? ORDER BY c.interval_id, c.cve
                 """
             // Columns by name: a PostgreSQL row's come in no particular order.
             var cveIndex = ColumnIndex(), intervalIndex = ColumnIndex()
             // A fleet's updates come from a few dozen sources, and share package names and versions: each text is kept once.
             var texts = StringPool()
+            // CVE lists by digest: the batch's hosts share a few hundred, each read once (cve_lists' key).
+            var lists: [String: (ids: [String], severity: Severity?, kev: Bool)] = ["": ([], nil, false)]
             for (host, scans) in scansOf {
                 let low = scans.map(\.seq).min()!, high = scans.map(\.seq).max()!
-                var matched: [Int64: (ids: [String], severity: Severity?, kev: Bool)] = [:]
-                try db.each(cveRows, [host.databaseValue, low.databaseValue, high.databaseValue]) { whole in
-                    let row = cveIndex(whole)
-                    let id: Int64 = row["interval_id"]
-                    var entry = matched[id] ?? ([], nil, false)
-                    entry.ids.append(row["cve"])
-                    if let rated = Severity(name: row["severity"]), rated != .unknown { entry.severity = max(entry.severity ?? rated, rated) }
-                    entry.kev = entry.kev || row["kev"]
-                    matched[id] = entry
-                }
                 var intervals: [(first: Int64, last: Int64, update: ReportHistory.Update)] = []
+                var digests: [String] = []
                 try db.each(intervalRows, [host.databaseValue, low.databaseValue, high.databaseValue]) { whole in
                     let row = intervalIndex(whole)
                     let package = texts(row["package"] as String), available = texts(row["available_version"] as String)
@@ -138,15 +127,30 @@ extension HistoryStore {
                         firstSeen[host, default: [:]][version] = ReportHistory.Sighting(at: row["version_first_at"], runId: runIds(first),
                                                                                        security: row["version_first_security"])
                     }
-                    var update = ReportHistory.Update(package: package, installedVersion: texts(row["installed_version"]),
+                    let update = ReportHistory.Update(package: package, installedVersion: texts(row["installed_version"]),
                                                       availableVersion: available, source: texts(row["source"]), security: row["security"],
                                                       severity: row["severity"], architecture: Self.architecture(row["architecture"]).map { texts($0) })
-                    if let found = matched[row["id"]] {
-                        update.cves = found.ids
-                        update.cveSeverity = found.severity
-                        update.kev = found.kev
-                    }
+                    digests.append(row["cves_digest"])
                     intervals.append((row["first_seq"], row["last_seq"], update))
+                }
+                let unread = Set(digests.filter { lists[$0] == nil }).sorted()
+                for chunk in Self.chunked(unread) {
+                    try db.each("SELECT digest, cve, severity, kev FROM cve_lists WHERE digest IN (\(placeholders(chunk.count))) ORDER BY digest, cve",
+                                chunk.map(\.databaseValue)) { whole in
+                        let row = cveIndex(whole)
+                        let digest: String = row["digest"]
+                        var entry = lists[digest] ?? ([], nil, false)
+                        entry.ids.append(row["cve"])
+                        if let rated = Severity(name: row["severity"]), rated != .unknown { entry.severity = max(entry.severity ?? rated, rated) }
+                        entry.kev = entry.kev || row["kev"]
+                        lists[digest] = entry
+                    }
+                }
+                for (index, digest) in digests.enumerated() {
+                    guard let found = lists[digest], !found.ids.isEmpty else { continue }
+                    intervals[index].update.cves = found.ids
+                    intervals[index].update.cveSeverity = found.severity
+                    intervals[index].update.kev = found.kev
                 }
                 // By package, then architecture; the order is sorted, not the intervals moved about.
                 let order = intervals.indices.sorted { a, b in

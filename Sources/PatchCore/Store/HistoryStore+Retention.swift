@@ -62,7 +62,9 @@ extension HistoryStore {
             // run_hosts, command_results, deploy_hosts and deploy_packages follow through ON DELETE CASCADE.
             // A host whose open intervals go is no longer as its latest sighting left it: its next scan looks again.
             for sql in ["UPDATE scan_hosts SET open_digest = NULL WHERE last_at < ?", "DELETE FROM runs WHERE started_at < ?", "DELETE FROM finding_intervals WHERE \(Self.lastSeenBefore("finding_intervals"))",
-                        "DELETE FROM unfixed_cve_intervals WHERE \(Self.lastSeenBefore("unfixed_cve_intervals"))", "DELETE FROM events WHERE at < ?"] {
+                        "DELETE FROM unfixed_cve_intervals WHERE \(Self.lastSeenBefore("unfixed_cve_intervals"))", "DELETE FROM events WHERE at < ?",
+                        // A CVE list no interval names any more (one pass over the intervals' digests).
+                        "DELETE FROM cve_lists WHERE digest NOT IN (SELECT cves_digest FROM finding_intervals)"] {
                 try db.execute(sql, arguments: Self.cutoffArguments(sql, cutoff))
             }
             let earlier: Date? = try db.rows("SELECT value FROM history_meta WHERE key = 'pruned_before'", []).first?["value"]

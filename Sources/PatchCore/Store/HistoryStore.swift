@@ -84,8 +84,9 @@ public final class HistoryStore: Sendable {
                 }
             }
             // Set before the first table exists, so pruning can give pages back (IntervalConversion sets it on older files).
+            // Opening the pool in WAL mode has already written the file's header: only a VACUUM (of nothing yet) applies it.
             if try pool.read({ try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM sqlite_master") ?? 0 }) == 0 {
-                try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL") }
+                try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL; VACUUM") }
             }
             try Self.migrator.migrate(pool)
             try IntervalConversion.run(pool)
@@ -507,6 +508,7 @@ public final class HistoryStore: Sendable {
         registerOpenIntervalsMigration(&migrator)
         registerSightingDigestMigration(&migrator)
         registerPackageFilesMigration(&migrator)
+        registerCVEListsMigration(&migrator)
         return migrator
     }
 }

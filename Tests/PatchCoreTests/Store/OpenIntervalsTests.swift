@@ -10,7 +10,7 @@ import Testing
 struct OpenIntervalsTests {
     typealias G = GeneratedHistory
 
-    static let tables = ["finding_intervals", "finding_interval_cves", "unfixed_cve_intervals"]
+    static let tables = ["finding_intervals", "cve_lists", "unfixed_cve_intervals"]
 
     /// Every stored interval and interval CVE, by column name (a PostgreSQL row's columns come in no particular order).
     static func intervals(_ store: HistoryStore) throws -> [String: [[String: DatabaseValue]]] {
@@ -77,7 +77,7 @@ struct OpenIntervalsTests {
     /// Stores open intervals as v14 did (`last_*` moved to the host's latest scan), with its
     /// `last_run` indexes, and forgets migration v15.
     static func asVersion14(_ made: TestStore, kind: StoreKind) async throws {
-        let updates = tables.filter { $0 != "finding_interval_cves" }.map { table in
+        let updates = tables.filter { $0 != "cve_lists" }.map { table in
             """
             UPDATE \(table) SET last_seq = (SELECT s.last_seq FROM scan_hosts s WHERE s.host = \(table).host),
                 last_run = (SELECT s.last_run FROM scan_hosts s WHERE s.host = \(table).host),

@@ -15,7 +15,7 @@ struct QueryPlanTests {
     /// Tables whose size follows history's length; `runs` (one row per run) and `scan_hosts` (one
     /// per host) may be scanned.
     static let historySized: Set<String> = [
-        "run_hosts", "finding_intervals", "finding_interval_cves", "unfixed_cve_intervals", "deploy_packages", "deploy_hosts",
+        "run_hosts", "finding_intervals", "cve_lists", "unfixed_cve_intervals", "deploy_packages", "deploy_hosts",
         "command_results", "events", "discovered_hosts", "discovered_keys",
     ]
 

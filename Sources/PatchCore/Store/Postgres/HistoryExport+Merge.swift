@@ -34,7 +34,7 @@ extension HistoryExport {
 
         /// The columns a row of `skippedKeys` is known by.
         static let keyColumns = ["packages": ["name", "version", "platform", "architecture"], "approvals": ["policy", "package", "version"],
-                                 "package_files": ["sha256"]]
+                                 "package_files": ["sha256"], "cve_lists": ["digest", "cve"]]
 
         /// The key columns' text (all of them are TEXT), unit-separated; NUL for a NULL.
         static func key(_ row: Row, _ columns: [String]) -> String {
@@ -98,6 +98,8 @@ extension HistoryExport {
         }
         if let kept = plan.skippedKeys["packages"]?.count { plan.notes.append("package library: \(kept) entr\(kept == 1 ? "y" : "ies") both held kept once, as the target decided") }
         plan.skippedKeys["package_files"] = Set(try history.rows("SELECT DISTINCT sha256 FROM package_files", []).map { MergePlan.key($0, ["sha256"]) })
+        // CVE lists: a digest names every field of its list, so one both hold is the same list.
+        plan.skippedKeys["cve_lists"] = Set(try history.rows("SELECT digest, cve FROM cve_lists", []).map { MergePlan.key($0, MergePlan.keyColumns["cve_lists"]!) })
 
         // Approvals made in both: alike, kept once; otherwise refused.
         if let approvals = schema.tables.first(where: { $0.name == "approvals" }) {

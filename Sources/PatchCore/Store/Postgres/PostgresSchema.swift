@@ -202,6 +202,7 @@ struct PostgresSchema: Sendable {
     /// schema's own statements, when it applies that migration.
     static let dataSteps: [String: [String]] = [
         HistoryStore.openIntervalsMigration: HistoryStore.openIntervalsStatements,
+        HistoryStore.cveListsMigration: HistoryStore.cveListsPostgresSteps,
     ]
 
     /// The SQLite triggers this schema writes by hand for PostgreSQL (`statements`); `init(reading:)` refuses any other.

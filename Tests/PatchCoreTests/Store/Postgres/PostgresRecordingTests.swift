@@ -145,7 +145,7 @@ struct PostgresRecordingTests {
         #expect(exposition.contains("kind=\"scan\"") && rename.reduce(exposition) { $0.replacingOccurrences(of: $1.key, with: $1.value) } == twinExposition)
 
         // The stored intervals themselves: as many, opened and closed at the same sightings for the same reasons.
-        for table in ["finding_intervals", "finding_interval_cves", "unfixed_cve_intervals", "scan_hosts", "run_hosts", "deploy_packages", "command_results"] {
+        for table in ["finding_intervals", "cve_lists", "unfixed_cve_intervals", "scan_hosts", "run_hosts", "deploy_packages", "command_results"] {
             #expect(try Self.count(sqlite.store, table) == Self.count(postgres.store, table), "\(table)")
         }
         let closings = "SELECT host, package, architecture, first_seq, last_seq, closed_seq, closed_reason FROM finding_intervals ORDER BY 1, 2, 3, 4"
