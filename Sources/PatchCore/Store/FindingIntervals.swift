@@ -34,9 +34,6 @@ enum FindingIntervals {
     struct Table {
         let name: String
         let identity: [String]
-        /// How many of `identity`'s first columns tell a scan's rows apart (one row per package and
-        /// architecture, per CVE and source package): the rows an insert returns are matched by them.
-        var distinct = 2
 
         static let findings = Table(name: "finding_intervals", identity: [
             "package", "architecture", "installed_version", "available_version", "source", "security", "severity", "cves_digest",
@@ -152,11 +149,11 @@ enum FindingIntervals {
     /// Moves a host's open intervals of `table` to this sighting: unchanged ones stay as they are
     /// (open, they already reach it), missing ones close, new ones open. `rows` are identity values
     /// in `table.identity` order (no duplicates); `openingValues` gives the `extraColumns` of the
-    /// rows that open, all at once. Returns the indexes of `rows` that opened an interval, with its id.
+    /// rows that open, all at once. Returns the indexes of `rows` that opened an interval.
     @discardableResult
     static func advance(_ db: any HistoryWriter, _ table: Table, at sighting: Sighting, rows: [[DatabaseValue]], reads: BatchReads,
                         opening extraColumns: [String] = [], with openingValues: ([Int]) throws -> [[DatabaseValue]] = { $0.map { _ in [] } },
-                        closeReasons: ([[DatabaseValue]]) throws -> [IntervalCloseReason]) throws -> [(index: Int, id: Int64)] {
+                        closeReasons: ([[DatabaseValue]]) throws -> [IntervalCloseReason]) throws -> [Int] {
         let columns = table.identity.joined(separator: ", ")
         var open = reads.open[table.name]?[sighting.host] ?? [:]
         let opened = rows.indices.filter { open.removeValue(forKey: rows[$0]) == nil }
@@ -182,29 +179,17 @@ enum FindingIntervals {
         let values = try openingValues(opened)
         let sighted: [DatabaseValue] = [sighting.seq.databaseValue, openEnd.databaseValue, sighting.runId.databaseValue, sighting.runId.databaseValue,
                                         sighting.stored, sighting.stored]
-        // Many rows to a statement, their ids returned with the columns that tell them apart: a patch wave opens
-        // thousands of intervals, and one statement each was a round trip each on PostgreSQL.
+        // Many rows to a statement: a patch wave opens thousands of intervals, and one statement each was a
+        // round trip each on PostgreSQL.
         let placeholders = "(?, " + Array(repeating: "?", count: table.identity.count + 6 + extraColumns.count).joined(separator: ", ") + ")"
-        let distinct = Array(table.identity.prefix(table.distinct))
-        var ids: [[DatabaseValue]: Int64] = [:]
-        var returned = ColumnIndex()
         for chunk in HistoryStore.chunked(Array(zip(opened, values)), size: 400) {
             let insert = """
                 INSERT INTO \(table.name) (host, \(columns), first_seq, last_seq, first_run, last_run, first_at, last_at\(extras))
-                VALUES \(Array(repeating: placeholders, count: chunk.count).joined(separator: ", ")) RETURNING id, \(distinct.joined(separator: ", "))
+                VALUES \(Array(repeating: placeholders, count: chunk.count).joined(separator: ", "))
                 """
-            let arguments = chunk.flatMap { opening, extra in [sighting.host.databaseValue] + rows[opening] + sighted + extra }
-            for whole in try db.rows(insert, arguments) {
-                let row = returned(whole)
-                ids[distinct.map { row[$0] as DatabaseValue }] = row["id"]
-            }
+            try db.execute(insert, chunk.flatMap { opening, extra in [sighting.host.databaseValue] + rows[opening] + sighted + extra })
         }
-        return try opened.map { opening in
-            guard let id = ids[Array(rows[opening].prefix(table.distinct))] else {
-                throw PatchError.store(path: db.source, message: "\(table.name): an inserted row of \(sighting.host) came back without its id")
-            }
-            return (opening, id)
-        }
+        return opened
     }
 
 
@@ -313,7 +298,7 @@ enum FindingIntervals {
             "digest", "cve", "severity", "vendor_severity", "cvss", "kev", "epss", "fixed_version", "source",
         ], ignoringDuplicates: true)
         var listed = Set<String>()
-        for (index, _) in opened {
+        for index in opened {
             // The identity's last value (`Prepared.rows`).
             let digest = prepared.rows[index].last.flatMap(String.fromDatabaseValue) ?? ""
             guard !digest.isEmpty, listed.insert(digest).inserted else { continue }
