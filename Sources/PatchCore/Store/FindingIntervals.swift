@@ -149,12 +149,12 @@ enum FindingIntervals {
     /// Moves a host's open intervals of `table` to this sighting: unchanged ones stay as they are
     /// (open, they already reach it), missing ones close, new ones open. `rows` are identity values
     /// in `table.identity` order (no duplicates); `openingValues` gives the `extraColumns` of the
-    /// rows that open, all at once. Returns the indexes of `rows` that opened an interval.
+    /// rows that open, all at once; the new rows go to `openings`. Returns the indexes of `rows` that opened an interval.
     @discardableResult
     static func advance(_ db: any HistoryWriter, _ table: Table, at sighting: Sighting, rows: [[DatabaseValue]], reads: BatchReads,
+                        openings: inout Openings,
                         opening extraColumns: [String] = [], with openingValues: ([Int]) throws -> [[DatabaseValue]] = { $0.map { _ in [] } },
                         closeReasons: ([[DatabaseValue]]) throws -> [IntervalCloseReason]) throws -> [Int] {
-        let columns = table.identity.joined(separator: ", ")
         var open = reads.open[table.name]?[sighting.host] ?? [:]
         let opened = rows.indices.filter { open.removeValue(forKey: rows[$0]) == nil }
         if !open.isEmpty {
@@ -175,23 +175,60 @@ enum FindingIntervals {
             }
         }
         guard !opened.isEmpty else { return [] }
-        let extras = extraColumns.map { ", " + $0 }.joined()
         let values = try openingValues(opened)
         let sighted: [DatabaseValue] = [sighting.seq.databaseValue, openEnd.databaseValue, sighting.runId.databaseValue, sighting.runId.databaseValue,
                                         sighting.stored, sighting.stored]
-        // Many rows to a statement: a patch wave opens thousands of intervals, and one statement each was a
-        // round trip each on PostgreSQL.
-        let placeholders = "(?, " + Array(repeating: "?", count: table.identity.count + 6 + extraColumns.count).joined(separator: ", ") + ")"
-        for chunk in HistoryStore.chunked(Array(zip(opened, values)), size: 400) {
-            let insert = """
-                INSERT INTO \(table.name) (host, \(columns), first_seq, last_seq, first_run, last_run, first_at, last_at\(extras))
-                VALUES \(Array(repeating: placeholders, count: chunk.count).joined(separator: ", "))
-                """
-            try db.execute(insert, chunk.flatMap { opening, extra in [sighting.host.databaseValue] + rows[opening] + sighted + extra })
+        for (opening, extra) in zip(opened, values) {
+            try openings.open(table, extraColumns, [sighting.host.databaseValue] + rows[opening] + sighted + extra)
         }
         return opened
     }
 
+
+    /// The intervals a batch of hosts opens and the CVE lists they name, written many hosts' rows to
+    /// a statement when the batch ends (`flush`): a patch wave opens a few intervals on each of
+    /// thousands of hosts, and a statement per host was a round trip per host on PostgreSQL. A host's
+    /// own reads (first sightings, deployments) never read another host's rows, and a batch's hosts
+    /// are distinct, so holding one host's rows back changes nothing another host's recording sees.
+    struct Openings {
+        private let db: any HistoryWriter
+        private var inserts: [String: BatchInsert] = [:]
+        private var cves: BatchInsert
+        /// Digests whose rows are written or pending: a list the batch names many times is sent once.
+        private var listed = Set<String>()
+
+        init(_ db: any HistoryWriter) {
+            self.db = db
+            cves = BatchInsert(db, into: "cve_lists", columns: [
+                "digest", "cve", "severity", "vendor_severity", "cvss", "kev", "epss", "fixed_version", "source",
+            ], ignoringDuplicates: true)
+        }
+
+        /// One new interval of `table`: host, identity, the sighting's six columns, then `extraColumns`.
+        mutating func open(_ table: Table, _ extraColumns: [String], _ row: [DatabaseValue]) throws {
+            if inserts[table.name] == nil {
+                inserts[table.name] = BatchInsert(db, into: table.name, columns: ["host"] + table.identity
+                    + ["first_seq", "last_seq", "first_run", "last_run", "first_at", "last_at"] + extraColumns)
+            }
+            try inserts[table.name]!.append(row)
+        }
+
+        /// The rows of the list `digest` names, unless the batch sent them already; one the history
+        /// already holds is left as it is (a digest names every field of every row).
+        mutating func list(_ digest: String, _ references: [CVEReference]) throws {
+            guard !digest.isEmpty, listed.insert(digest).inserted else { return }
+            for reference in references {
+                try cves.append([digest.databaseValue, reference.id.databaseValue, reference.severity.name.databaseValue,
+                                 reference.vendorSeverity.databaseValue, reference.cvss.databaseValue, reference.kev.databaseValue,
+                                 reference.epss.databaseValue, reference.fixedVersion.databaseValue, reference.source.databaseValue])
+            }
+        }
+
+        mutating func flush() throws {
+            for name in inserts.keys.sorted() { try inserts[name]!.flush() }
+            try cves.flush()
+        }
+    }
 
     /// What a scan's findings and unfixed CVEs become in the store, worked out before the write
     /// transaction (a pure function of the scan, so hosts are prepared in parallel, off the writer).
@@ -264,12 +301,18 @@ enum FindingIntervals {
 
     /// Records what one successful scan of a host saw. A host whose previous sighting saw the same
     /// (`Sighting.unchanged`) has nothing to open or close: its open intervals already reach this scan.
-    static func record(_ db: any HistoryWriter, _ prepared: Prepared, at sighting: Sighting, reads: BatchReads? = nil) throws {
+    static func record(_ db: any HistoryWriter, _ prepared: Prepared, at sighting: Sighting) throws {
+        var openings = Openings(db)
+        try record(db, prepared, at: sighting, reads: batchReads(db, [sighting]), openings: &openings)
+        try openings.flush()
+    }
+
+    /// `record` for one host of a batch: what it opens goes to `openings`, which the batch flushes.
+    static func record(_ db: any HistoryWriter, _ prepared: Prepared, at sighting: Sighting, reads: BatchReads, openings: inout Openings) throws {
         guard !sighting.unchanged else { return }
-        let reads = try reads ?? batchReads(db, [sighting])
         let updates = prepared.updates, cveLists = prepared.cveLists
         let pending = Set(updates.map { $0.name + "\n" + ($0.architecture ?? "") })
-        let opened = try advance(db, .findings, at: sighting, rows: prepared.rows, reads: reads,
+        let opened = try advance(db, .findings, at: sighting, rows: prepared.rows, reads: reads, openings: &openings,
                                  opening: ["version_first_run", "version_first_at", "version_first_security", "advisories"]) { indexes in
             // A new interval of a version seen before (with other attributes, or before a gap) keeps that first
             // sighting: "first seen" and compliance age survive attribute changes and the pruning of older intervals.
@@ -293,24 +336,10 @@ enum FindingIntervals {
             return keys.map { $0.superseded ? .superseded : installed.contains($0.package) ? .deployed : .fixedElsewhere }
         }
         // An interval's CVE list is part of its identity (cves_digest) and stored once by it (cve_lists):
-        // only a new interval can name a list not stored yet, and one the fleet already has is left as it is.
-        var cves = BatchInsert(db, into: "cve_lists", columns: [
-            "digest", "cve", "severity", "vendor_severity", "cvss", "kev", "epss", "fixed_version", "source",
-        ], ignoringDuplicates: true)
-        var listed = Set<String>()
-        for index in opened {
-            // The identity's last value (`Prepared.rows`).
-            let digest = prepared.rows[index].last.flatMap(String.fromDatabaseValue) ?? ""
-            guard !digest.isEmpty, listed.insert(digest).inserted else { continue }
-            for reference in cveLists[index] {
-                try cves.append([digest.databaseValue, reference.id.databaseValue, reference.severity.name.databaseValue, reference.vendorSeverity.databaseValue,
-                                 reference.cvss.databaseValue, reference.kev.databaseValue, reference.epss.databaseValue,
-                                 reference.fixedVersion.databaseValue, reference.source.databaseValue])
-            }
-        }
-        try cves.flush()
+        // only a new interval can name a list not stored yet. The digest is the identity's last value (`Prepared.rows`).
+        for index in opened { try openings.list(prepared.rows[index].last.flatMap(String.fromDatabaseValue) ?? "", cveLists[index]) }
         let stillOpen = Set(prepared.unfixed.map { (String.fromDatabaseValue($0[0]) ?? "") + "\n" + (String.fromDatabaseValue($0[1]) ?? "") })
-        try advance(db, .unfixed, at: sighting, rows: prepared.unfixed, reads: reads) { identities in
+        try advance(db, .unfixed, at: sighting, rows: prepared.unfixed, reads: reads, openings: &openings) { identities in
             identities.map { identity in
                 let key = (String.fromDatabaseValue(identity[0]) ?? "") + "\n" + (String.fromDatabaseValue(identity[1]) ?? "")
                 return stillOpen.contains(key) ? .superseded : .resolved
