@@ -150,13 +150,22 @@ struct PrettyJSONObject {
     }
 
     /// Appended piece by piece: no temporary string per member.
+    /// Member names are this program's own (`snake_case` literals): none needs an escape.
     private mutating func key(_ key: String) {
-        if !first { text += ",\n" }
+        assert(!PrettyJSONWriter.needsEscape(key), "a member name that needs an escape: \(key)")
+        text += first ? PrettyJSONWriter.indent(depth + 1) : Self.separator(depth + 1)
         first = false
-        text += PrettyJSONWriter.indent(depth + 1)
-        quote(key)
-        text += " : "
+        text += "\""
+        text += key
+        text += "\" : "
     }
+
+    /// `,` and a newline, then the indent of `depth`: what comes before every member but the first.
+    private static func separator(_ depth: Int) -> String {
+        depth < separators.count ? separators[depth] : ",\n" + PrettyJSONWriter.indent(depth)
+    }
+
+    private static let separators = (0..<32).map { ",\n" + PrettyJSONWriter.indent($0) }
 
     /// `PrettyJSONWriter.quoted(value)` appended in place: most need no escape, and no string is made for them.
     private mutating func quote(_ value: String) {

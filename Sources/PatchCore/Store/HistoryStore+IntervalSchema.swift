@@ -199,7 +199,6 @@ extension HistoryStore {
                     source TEXT NOT NULL,
                     PRIMARY KEY (digest, cve)
                 ) WITHOUT ROWID;
-                CREATE INDEX cve_lists_by_cve ON cve_lists(cve);
                 \(cveListsCopySQL) ON CONFLICT DO NOTHING;
                 DROP VIEW IF EXISTS finding_cves;
                 DROP TABLE finding_interval_cves;
