@@ -48,19 +48,9 @@ struct CVEListsTests {
             "DROP INDEX finding_intervals_by_package",
             "CREATE INDEX finding_intervals_first_seen ON finding_intervals(host, package, available_version, version_first_run)",
         ]
-        let forget = "DELETE FROM %@ WHERE identifier = '\(HistoryStore.cveListsMigration)'"
-        switch kind {
-        case .sqlite:
-            let all = statements + [String(format: forget, "grdb_migrations")]
-            try await made.store.pool.write { db in
-                for statement in all { try db.execute(sql: statement) }
-            }
-        case .postgres:
-            let server = try #require(made.server)
-            // What the administrator made belongs to the history's own user, as the v17 schema's objects did.
-            let owned = ["ALTER TABLE finding_interval_cves OWNER TO patchctl", "ALTER VIEW finding_cves OWNER TO patchctl"]
-            for statement in statements + owned + [String(format: forget, "patchctl_migrations")] { _ = try await server.admin(statement, database: "history") }
-        }
+        // On PostgreSQL, what the administrator made belongs to the history's own user, as the v17 schema's objects did.
+        let owned = kind == .postgres ? ["ALTER TABLE finding_interval_cves OWNER TO patchctl", "ALTER VIEW finding_cves OWNER TO patchctl"] : []
+        try await made.rewind(statements + owned, forgetting: HistoryStore.cveListsMigration)
     }
 
     static func indexes(_ store: HistoryStore, kind: StoreKind) throws -> Set<String> {

@@ -76,7 +76,7 @@ struct OpenIntervalsTests {
 
     /// Stores open intervals as v14 did (`last_*` moved to the host's latest scan), with its
     /// `last_run` indexes, and forgets migration v15.
-    static func asVersion14(_ made: TestStore, kind: StoreKind) async throws {
+    static func asVersion14(_ made: TestStore) async throws {
         let updates = tables.filter { $0 != "cve_lists" }.map { table in
             """
             UPDATE \(table) SET last_seq = (SELECT s.last_seq FROM scan_hosts s WHERE s.host = \(table).host),
@@ -87,17 +87,7 @@ struct OpenIntervalsTests {
         }
         let statements = updates + ["CREATE INDEX finding_intervals_by_last_run ON finding_intervals(last_run)",
                        "CREATE INDEX unfixed_cve_intervals_by_last_run ON unfixed_cve_intervals(last_run)"]
-        let forget = "DELETE FROM %@ WHERE identifier = '\(HistoryStore.openIntervalsMigration)'"
-        switch kind {
-        case .sqlite:
-            let all = statements + [String(format: forget, "grdb_migrations")]
-            try await made.store.pool.write { db in
-                for statement in all { try db.execute(sql: statement) }
-            }
-        case .postgres:
-            let server = try #require(made.server)
-            for statement in statements + [String(format: forget, "patchctl_migrations")] { _ = try await server.admin(statement, database: "history") }
-        }
+        try await made.rewind(statements, forgetting: HistoryStore.openIntervalsMigration)
     }
 
     @Test(arguments: StoreKind.all) func aVersion14HistoryMigratesToTheSameAnswers(kind: StoreKind) async throws {
@@ -106,7 +96,7 @@ struct OpenIntervalsTests {
         let exposures = try made.store.cveExposures()
         let stored = try Self.intervals(made.store)
 
-        try await Self.asVersion14(made, kind: kind)
+        try await Self.asVersion14(made)
         let old: [Int64] = try made.store.rows("SELECT DISTINCT last_seq FROM finding_intervals WHERE closed_seq IS NULL ORDER BY 1").map { $0["last_seq"] }
         #expect(!old.isEmpty && !old.contains(FindingIntervals.openEnd), "the v14 shape: \(old)")
 

@@ -27,6 +27,20 @@ struct TestStore: Sendable {
         try await HistoryStore.open(recording: location, environment: environment)
     }
 
+    /// Runs `statements` as the store's administrator would (on PostgreSQL as the server's superuser),
+    /// then forgets `migration`, so that `reopen()` applies it again: how a test makes an older schema's shape.
+    func rewind(_ statements: [String], forgetting migration: String) async throws {
+        let forget = "DELETE FROM %@ WHERE identifier = '\(migration)'"
+        if let server {
+            for statement in statements + [String(format: forget, "patchctl_migrations")] { _ = try await server.admin(statement, database: "history") }
+        } else {
+            let all = statements + [String(format: forget, "grdb_migrations")]
+            try await store.pool.write { db in
+                for statement in all { try db.execute(sql: statement) }
+            }
+        }
+    }
+
     static func make(_ kind: StoreKind, controller: RunController = .thisMachine) async throws -> TestStore {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("patchctl-store-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
