@@ -209,11 +209,11 @@ extension HistoryStore {
         }
     }
 
-    /// Each interval's CVE rows, once per list.
+    /// Each interval's CVE rows, once per list. (`WHERE true`: SQLite could read the upsert's ON as the join's.)
     static let cveListsCopySQL = """
         INSERT INTO cve_lists (digest, cve, severity, vendor_severity, cvss, kev, epss, fixed_version, source)
         SELECT i.cves_digest, c.cve, c.severity, c.vendor_severity, c.cvss, c.kev, c.epss, c.fixed_version, c.source
-        FROM finding_interval_cves c JOIN finding_intervals i ON i.id = c.interval_id
+        FROM finding_interval_cves c JOIN finding_intervals i ON i.id = c.interval_id WHERE true
         """
 
     static let firstSightingIndexSQL = [
