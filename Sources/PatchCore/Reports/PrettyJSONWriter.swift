@@ -233,7 +233,6 @@ private protocol EncodableArray {
     func encodable(at index: Int) -> any Encodable
 }
 
-
 extension Array: EncodableArray where Element: Encodable {
     fileprivate var elementCount: Int { count }
 

@@ -192,6 +192,7 @@ enum FindingIntervals {
     /// are distinct, so holding one host's rows back changes nothing another host's recording sees.
     struct Openings {
         private let db: any HistoryWriter
+        /// By table and the columns its rows carry after the sighting's: one statement shape each.
         private var inserts: [String: BatchInsert] = [:]
         private var cves: BatchInsert
         /// Digests whose rows are written or pending: a list the batch names many times is sent once.
@@ -206,11 +207,12 @@ enum FindingIntervals {
 
         /// One new interval of `table`: host, identity, the sighting's six columns, then `extraColumns`.
         mutating func open(_ table: Table, _ extraColumns: [String], _ row: [DatabaseValue]) throws {
-            if inserts[table.name] == nil {
-                inserts[table.name] = BatchInsert(db, into: table.name, columns: ["host"] + table.identity
+            let key = ([table.name] + extraColumns).joined(separator: " ")
+            if inserts[key] == nil {
+                inserts[key] = BatchInsert(db, into: table.name, columns: ["host"] + table.identity
                     + ["first_seq", "last_seq", "first_run", "last_run", "first_at", "last_at"] + extraColumns)
             }
-            try inserts[table.name]!.append(row)
+            try inserts[key]!.append(row)
         }
 
         /// The rows of the list `digest` names, unless the batch sent them already; one the history
@@ -225,7 +227,7 @@ enum FindingIntervals {
         }
 
         mutating func flush() throws {
-            for name in inserts.keys.sorted() { try inserts[name]!.flush() }
+            for key in inserts.keys.sorted() { try inserts[key]!.flush() }
             try cves.flush()
         }
     }

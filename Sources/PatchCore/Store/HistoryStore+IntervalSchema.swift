@@ -139,9 +139,16 @@ extension HistoryStore {
             CREATE VIEW unfixed_cves AS
                 SELECT h.run_id, u.host, u.cve, u.source_package, u.package, u.packages, u.severity, u.vendor_severity, u.cvss, u.kev,
                        u.fixed_version, u.feed, u.id AS interval_id, u.first_run, u.first_at
-                FROM run_hosts h JOIN unfixed_cve_intervals u ON u.host = h.host AND u.last_seq >= h.scan_seq AND u.first_seq <= h.scan_seq
+                FROM \(scansJoin("unfixed_cve_intervals", "u"))
                 WHERE h.scan_seq IS NOT NULL;
             """)
+    }
+
+    /// Each recorded successful scan (`run_hosts h`) with the intervals of `table` (as `alias`) that
+    /// reach it: what the views expand intervals back into per-run rows by (they add
+    /// `WHERE h.scan_seq IS NOT NULL`).
+    static func scansJoin(_ table: String, _ alias: String) -> String {
+        "run_hosts h JOIN \(table) \(alias) ON \(alias).host = h.host AND \(alias).last_seq >= h.scan_seq AND \(alias).first_seq <= h.scan_seq"
     }
 
     /// What each (run, host) saw, as the per-run tables of v8 and v9 stored it; with the
@@ -153,7 +160,7 @@ extension HistoryStore {
                 SELECT h.run_id, i.host, i.package, i.architecture, i.installed_version, i.available_version, i.source, i.security,
                        i.severity,\(advisories) i.id AS interval_id, i.first_run, i.first_at,
                        i.version_first_run, i.version_first_at, i.version_first_security
-                FROM run_hosts h JOIN finding_intervals i ON i.host = h.host AND i.last_seq >= h.scan_seq AND i.first_seq <= h.scan_seq
+                FROM \(scansJoin("finding_intervals", "i"))
                 WHERE h.scan_seq IS NOT NULL
             """
     }
@@ -168,7 +175,7 @@ extension HistoryStore {
             CREATE VIEW finding_cves AS
                 SELECT h.run_id, i.host, i.package, i.architecture, c.cve, c.severity, c.vendor_severity, c.cvss, c.kev, c.epss,
                        c.fixed_version, c.source, i.id AS interval_id
-                FROM run_hosts h JOIN finding_intervals i ON i.host = h.host AND i.last_seq >= h.scan_seq AND i.first_seq <= h.scan_seq
+                FROM \(scansJoin("finding_intervals", "i"))
                 \(join) ON \(on)
                 WHERE h.scan_seq IS NOT NULL
             """
