@@ -24,8 +24,9 @@ public enum IntervalCloseReason: String, Codable, Sendable, DatabaseValueConvert
 /// An open interval's `last_seq` is `openEnd` (migration v15): it reaches every later scan of its
 /// host, so a scan that sees a finding unchanged writes nothing for it, and a night's write costs
 /// what changed, not every open finding of the fleet (whose rows lie scattered over the file).
-/// Its true last sighting is the host's latest scan (`scan_hosts`); its `last_run`/`last_at` are
-/// not kept up while it is open, and are set with `last_seq` when it closes.
+/// Its true last sighting is the host's latest scan (`scan_hosts`); `last_seq` is set when it closes.
+/// From v19 an interval names its last sighting and its closing by sequence number only: the run
+/// and time of each are the host's `run_hosts` row with that `scan_seq`.
 enum FindingIntervals {
     /// `last_seq` of an interval still open.
     static let openEnd = Int64.max
@@ -73,13 +74,11 @@ enum FindingIntervals {
     }
 
     /// What recording a batch of distinct hosts reads for all of them at once, before any host's
-    /// intervals move (each host's rows are its own): the open intervals of both tables, and the scan
-    /// before this one, by host. Only hosts whose sighting changed are read.
+    /// intervals move (each host's rows are its own): the open intervals of both tables, by host.
+    /// Only hosts whose sighting changed are read.
     struct BatchReads {
         /// Table name → host → identity values → interval id.
         var open: [String: [String: [[DatabaseValue]: Int64]]] = [:]
-        /// The host's previous scan; absent when it has none (or it was pruned).
-        var previous: [String: (runId: String, at: Date)] = [:]
     }
 
     static func batchReads(_ db: any HistoryWriter, _ sightings: [Sighting]) throws -> BatchReads {
@@ -99,15 +98,6 @@ enum FindingIntervals {
                 }
             }
             reads.open[table.name] = byHost
-        }
-        var index = ColumnIndex()
-        for chunk in HistoryStore.chunked(changed.filter { $0.seq > 1 }, size: 200) {
-            let condition = Array(repeating: "(host = ? AND scan_seq = ?)", count: chunk.count).joined(separator: " OR ")
-            for whole in try db.rows("SELECT host, run_id, started_at FROM run_hosts WHERE scan_seq IS NOT NULL AND (\(condition))",
-                                     chunk.flatMap { [$0.host.databaseValue, ($0.seq - 1).databaseValue] }) {
-                let row = index(whole)
-                reads.previous[row["host"]] = (row["run_id"], row["started_at"])
-            }
         }
         return reads
     }
@@ -158,26 +148,22 @@ enum FindingIntervals {
         var open = reads.open[table.name]?[sighting.host] ?? [:]
         let opened = rows.indices.filter { open.removeValue(forKey: rows[$0]) == nil }
         if !open.isEmpty {
-            // The last scan that saw them is the host's previous one.
-            let previous = reads.previous[sighting.host]
-            // One statement per reason (all but the reason is the host's): a round trip each, not one per finding.
+            // The last scan that saw them is the host's previous one. One statement per reason (all but
+            // the reason is the host's): a round trip each, not one per finding.
             let closing = Array(open)
             var byReason: [IntervalCloseReason: [Int64]] = [:]
             for (reason, interval) in zip(try closeReasons(closing.map(\.key)), closing) { byReason[reason, default: []].append(interval.value) }
             for (reason, ids) in byReason.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
                 for chunk in HistoryStore.chunked(ids) {
                     try db.execute("""
-                        UPDATE \(table.name) SET last_seq = ?, last_run = COALESCE(?, last_run), last_at = COALESCE(?, last_at),
-                            closed_seq = ?, closed_run = ?, closed_at = ?, closed_reason = ? WHERE id IN (\(databaseQuestionMarks(count: chunk.count)))
-                        """, [(sighting.seq - 1).databaseValue, previous?.runId.databaseValue ?? .null, previous?.at.databaseValue ?? .null,
-                              sighting.seq.databaseValue, sighting.runId.databaseValue, sighting.stored, reason.databaseValue] + chunk.map(\.databaseValue))
+                        UPDATE \(table.name) SET last_seq = ?, closed_seq = ?, closed_reason = ? WHERE id IN (\(databaseQuestionMarks(count: chunk.count)))
+                        """, [(sighting.seq - 1).databaseValue, sighting.seq.databaseValue, reason.databaseValue] + chunk.map(\.databaseValue))
                 }
             }
         }
         guard !opened.isEmpty else { return [] }
         let values = try openingValues(opened)
-        let sighted: [DatabaseValue] = [sighting.seq.databaseValue, openEnd.databaseValue, sighting.runId.databaseValue, sighting.runId.databaseValue,
-                                        sighting.stored, sighting.stored]
+        let sighted: [DatabaseValue] = [sighting.seq.databaseValue, openEnd.databaseValue, sighting.runId.databaseValue, sighting.stored]
         for (opening, extra) in zip(opened, values) {
             try openings.open(table, extraColumns, [sighting.host.databaseValue] + rows[opening] + sighted + extra)
         }
@@ -205,12 +191,12 @@ enum FindingIntervals {
             ], ignoringDuplicates: true)
         }
 
-        /// One new interval of `table`: host, identity, the sighting's six columns, then `extraColumns`.
+        /// One new interval of `table`: host, identity, the sighting's four columns, then `extraColumns`.
         mutating func open(_ table: Table, _ extraColumns: [String], _ row: [DatabaseValue]) throws {
             let key = ([table.name] + extraColumns).joined(separator: " ")
             if inserts[key] == nil {
                 inserts[key] = BatchInsert(db, into: table.name, columns: ["host"] + table.identity
-                    + ["first_seq", "last_seq", "first_run", "last_run", "first_at", "last_at"] + extraColumns)
+                    + ["first_seq", "last_seq", "first_run", "first_at"] + extraColumns)
             }
             try inserts[key]!.append(row)
         }
@@ -325,7 +311,9 @@ enum FindingIntervals {
                 // A version this scan lists twice (two architectures): the second takes the first's sighting.
                 let seen = first[version] ?? [sighting.runId.databaseValue, sighting.stored, update.security.databaseValue]
                 first[version] = seen
-                return seen + [update.advisories.joined(separator: "\n").databaseValue]
+                // The interval's own first sighting is stored as NULL (v19).
+                let own = seen[0] == sighting.runId.databaseValue && seen[1] == sighting.stored
+                return (own ? [.null, .null, seen[2]] : seen) + [update.advisories.joined(separator: "\n").databaseValue]
             }
         } closeReasons: { identities in
             let keys = identities.map { identity in
@@ -350,14 +338,15 @@ enum FindingIntervals {
     }
 
     /// The earliest first sighting (run, time, security) of each version of `packages` the host's
-    /// intervals hold, by "package\nversion": one query (finding_intervals_first_seen) for a scan's
+    /// intervals hold, by "package\nversion": one query (finding_intervals_by_package) for a scan's
     /// new intervals, not one per interval.
     static func firstSightings(_ db: any HistoryWriter, host: String, packages: Set<String>) throws -> [String: [DatabaseValue]] {
         var first: [String: [DatabaseValue]] = [:], firstRun: [String: String] = [:]
         var index = ColumnIndex()
         for chunk in HistoryStore.chunked(packages.sorted()) {
             for whole in try db.rows("""
-                SELECT package, available_version, version_first_run, version_first_at, version_first_security FROM finding_intervals
+                SELECT package, available_version, COALESCE(version_first_run, first_run) AS version_first_run,
+                       COALESCE(version_first_at, first_at) AS version_first_at, version_first_security FROM finding_intervals
                 WHERE host = ? AND package IN (\(databaseQuestionMarks(count: chunk.count)))
                 """, [host.databaseValue] + chunk.map(\.databaseValue)) {
                 let row = index(whole)

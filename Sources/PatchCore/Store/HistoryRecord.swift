@@ -100,9 +100,9 @@ extension HostScan: HistoryRecord {
     }
 
     /// A batch of scans, with what every host costs done once for the batch: their sequence numbers
-    /// taken in one statement, their open intervals and previous scans read in a few
-    /// (`FindingIntervals.BatchReads`), their rows written in one, retirements looked up in one. A
-    /// night of 10,000 hosts was three round trips per host before any finding was written. The
+    /// taken in one statement, their open intervals read in a few (`FindingIntervals.BatchReads`),
+    /// their rows written in one, retirements looked up in one. A night of 10,000 hosts was three
+    /// round trips per host before any finding was written. The
     /// sightings come first, so each host's row is written once, with its sequence number and counts.
     public static func insert(_ scans: [HostScan], prepared: [ScanPreparation], into db: any HistoryWriter, runId: String) throws {
         // A batch naming a host twice: one after the other, as each would be written.

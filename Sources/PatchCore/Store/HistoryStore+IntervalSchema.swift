@@ -134,6 +134,13 @@ extension HistoryStore {
             DROP TABLE IF EXISTS legacy_findings;
             DROP TABLE IF EXISTS interval_conversion;
             \(summarizeRunsSQL(where: "")) ;
+            """)
+        try createIntervalViews(db)
+    }
+
+    /// The views that expand intervals back into the per-run rows of v8 and v9.
+    static func createIntervalViews(_ db: Database) throws {
+        try db.execute(sql: """
             \(try findingsViewSQL(db)) ;
             \(try findingCVEsViewSQL(db)) ;
             CREATE VIEW unfixed_cves AS
@@ -152,14 +159,16 @@ extension HistoryStore {
     }
 
     /// What each (run, host) saw, as the per-run tables of v8 and v9 stored it; with the
-    /// advisories column once v11 has added it (v10 may finish before v11 runs).
+    /// advisories column once v11 has added it (v10 may finish before v11 runs). A version's first
+    /// sighting that is NULL (from v19) is the interval's own.
     static func findingsViewSQL(_ db: Database) throws -> String {
         let advisories = try db.columns(in: "finding_intervals").contains { $0.name == "advisories" } ? " i.advisories," : ""
         return """
             CREATE VIEW findings AS
                 SELECT h.run_id, i.host, i.package, i.architecture, i.installed_version, i.available_version, i.source, i.security,
                        i.severity,\(advisories) i.id AS interval_id, i.first_run, i.first_at,
-                       i.version_first_run, i.version_first_at, i.version_first_security
+                       COALESCE(i.version_first_run, i.first_run) AS version_first_run,
+                       COALESCE(i.version_first_at, i.first_at) AS version_first_at, i.version_first_security
                 FROM \(scansJoin("finding_intervals", "i"))
                 WHERE h.scan_seq IS NOT NULL
             """

@@ -104,7 +104,8 @@ extension HistoryStore {
             }
             let intervalRows = """
                 SELECT package, architecture, installed_version, available_version, source, security, severity, cves_digest, first_seq, last_seq,
-                       version_first_run, version_first_at, version_first_security
+                       COALESCE(version_first_run, first_run) AS version_first_run, COALESCE(version_first_at, first_at) AS version_first_at,
+                       version_first_security
                 FROM finding_intervals WHERE host = ? AND last_seq >= ? AND first_seq <= ?
                 """
             // Columns by name: a PostgreSQL row's come in no particular order.
@@ -180,7 +181,7 @@ extension HistoryStore {
             }
 
             // Versions a deployment in the period installed or skipped without any scan read here listing them:
-            // looked up one by one through finding_intervals_first_seen.
+            // looked up one by one through finding_intervals_by_package.
             let earliest = observations.values.compactMap { $0.first?.startedAt }.min() ?? date
             let installs = try db.rows("""
                 SELECT p.run_id, p.host, p.package, p.target_version, p.at, r.policy FROM deploy_packages p JOIN runs r ON r.id = p.run_id
@@ -197,8 +198,10 @@ extension HistoryStore {
                 wanted += document.planned.map { (host, $0.name, $0.toVersion) } + document.skipped.map { (host, $0.name, $0.version) }
             }
             let lookup = """
-                SELECT version_first_run, version_first_at, version_first_security FROM finding_intervals
-                WHERE host = ? AND package = ? AND available_version = ? AND version_first_run < ? ORDER BY version_first_run LIMIT 1
+                SELECT COALESCE(version_first_run, first_run) AS version_first_run, COALESCE(version_first_at, first_at) AS version_first_at,
+                       version_first_security FROM finding_intervals
+                WHERE host = ? AND package = ? AND available_version = ? AND COALESCE(version_first_run, first_run) < ?
+                ORDER BY 1 LIMIT 1
                 """
             for (host, package, version) in wanted where firstSeen[host]?[ReportHistory.VersionKey(package, version)] == nil {
                 if let row = try db.rows(lookup, arguments: [host, package, version, bound]).first {

@@ -25,11 +25,21 @@ public struct PruneResult: Codable, Sendable, Equatable {
 }
 
 extension HistoryStore {
-    /// The condition on `table` (an interval table) that it was last seen before the cutoff (bound
-    /// twice): a closed interval by its `last_at`, an open one (see `FindingIntervals.openEnd`) by
-    /// its host's latest scan.
-    static func lastSeenBefore(_ table: String) -> String {
-        "(closed_seq IS NOT NULL AND last_at < ?) OR (closed_seq IS NULL AND \(table).host IN (SELECT host FROM scan_hosts WHERE last_at < ?))"
+    /// A statement on the interval table `table`, for the intervals last seen before the cutoff:
+    /// a closed one when the run that last saw it goes, an open one (see `FindingIntervals.openEnd`)
+    /// when its host's latest scan is older than the cut. An interval names its last sighting by the
+    /// host's sequence number only (v19), so the prune cuts each host's scans at the latest one a
+    /// deleted run holds (`pruned_scans`): what was last seen at or before it goes with it, and every
+    /// interval left names a scan still recorded (run_hosts_by_seq finds its run and time).
+    static func lastSeenBefore(_ statement: String, _ table: String) -> String {
+        """
+        WITH pruned_scans AS (
+            SELECT h.host, MAX(h.scan_seq) AS seq FROM runs r JOIN run_hosts h ON h.run_id = r.id
+            WHERE r.started_at < ? AND h.scan_seq IS NOT NULL GROUP BY h.host)
+        \(statement) \(table) WHERE (closed_seq IS NOT NULL AND EXISTS (
+            SELECT 1 FROM pruned_scans p WHERE p.host = \(table).host AND p.seq >= \(table).last_seq))
+        OR (closed_seq IS NULL AND \(table).host IN (SELECT host FROM scan_hosts WHERE last_at < ?))
+        """
     }
 
     /// The cutoff once for each of the statement's placeholders.
@@ -55,14 +65,15 @@ extension HistoryStore {
                 before: cutoff,
                 runs: try count("SELECT COUNT(*) FROM runs WHERE started_at < ?"),
                 hostRecords: try count("SELECT COUNT(*) FROM run_hosts WHERE run_id IN (SELECT id FROM runs WHERE started_at < ?)"),
-                findingIntervals: try count("SELECT COUNT(*) FROM finding_intervals WHERE \(Self.lastSeenBefore("finding_intervals"))"),
-                unfixedCVEIntervals: try count("SELECT COUNT(*) FROM unfixed_cve_intervals WHERE \(Self.lastSeenBefore("unfixed_cve_intervals"))"),
+                findingIntervals: try count(Self.lastSeenBefore("SELECT COUNT(*) FROM", "finding_intervals")),
+                unfixedCVEIntervals: try count(Self.lastSeenBefore("SELECT COUNT(*) FROM", "unfixed_cve_intervals")),
                 events: try count("SELECT COUNT(*) FROM events WHERE at < ?"), bytesFreed: 0, dryRun: dryRun)
             guard !dryRun else { return result }
             // run_hosts, command_results, deploy_hosts and deploy_packages follow through ON DELETE CASCADE.
             // A host whose open intervals go is no longer as its latest sighting left it: its next scan looks again.
-            for sql in ["UPDATE scan_hosts SET open_digest = NULL WHERE last_at < ?", "DELETE FROM runs WHERE started_at < ?", "DELETE FROM finding_intervals WHERE \(Self.lastSeenBefore("finding_intervals"))",
-                        "DELETE FROM unfixed_cve_intervals WHERE \(Self.lastSeenBefore("unfixed_cve_intervals"))", "DELETE FROM events WHERE at < ?",
+            // The intervals go before the runs whose scans tell which.
+            for sql in ["UPDATE scan_hosts SET open_digest = NULL WHERE last_at < ?", Self.lastSeenBefore("DELETE FROM", "finding_intervals"),
+                        Self.lastSeenBefore("DELETE FROM", "unfixed_cve_intervals"), "DELETE FROM runs WHERE started_at < ?", "DELETE FROM events WHERE at < ?",
                         // A CVE list no interval names any more (one pass over the intervals' digests).
                         "DELETE FROM cve_lists WHERE digest NOT IN (SELECT cves_digest FROM finding_intervals)"] {
                 try db.execute(sql, arguments: Self.cutoffArguments(sql, cutoff))

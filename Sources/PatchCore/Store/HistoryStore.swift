@@ -509,6 +509,7 @@ public final class HistoryStore: Sendable {
         registerSightingDigestMigration(&migrator)
         registerPackageFilesMigration(&migrator)
         registerCVEListsMigration(&migrator)
+        registerIntervalSequencesMigration(&migrator)
         return migrator
     }
 }

@@ -214,8 +214,12 @@ struct FindingIntervalsTests {
         libc32.security = false
         let fourth = try history.scan(at: G.day(3), [G.host("web1", at: G.day(3), [ssl, libc32, libc])])
         let rows = try history.store.rows("""
-            SELECT package, architecture, source, first_run, version_first_run, version_first_security FROM finding_intervals ORDER BY id
+            SELECT package, architecture, source, first_run, COALESCE(version_first_run, first_run) AS version_first_run,
+                   version_first_run IS NULL AS own, version_first_security FROM finding_intervals ORDER BY id
             """)
+        // A version's first sighting is stored only where it is not the interval's own (v19).
+        #expect(rows.map { $0["own"] as Bool } == rows.map { ($0["first_run"] as String) == ($0["version_first_run"] as String) })
+        #expect(rows.map { $0["own"] as Bool } == [true, false, true, true, false])
         let summary = rows.map { row in
             let run: String = row["version_first_run"], security: Bool = row["version_first_security"]
             return "\(row["package"] as String)/\(row["architecture"] as String) \(row["source"] as String) "
@@ -403,7 +407,7 @@ struct FindingIntervalsTests {
         // An interval open across the cut: its first sighting stays the true one.
         let spanning = try store.pool.read { db in
             try Row.fetchOne(db, sql: """
-                SELECT host, package, available_version, version_first_at FROM finding_intervals
+                SELECT host, package, available_version, COALESCE(version_first_at, first_at) AS version_first_at FROM finding_intervals
                 WHERE first_at < ? AND closed_seq IS NULL AND security ORDER BY first_at LIMIT 1
                 """, arguments: [cut])
         }

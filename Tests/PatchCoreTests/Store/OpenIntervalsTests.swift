@@ -60,8 +60,12 @@ struct OpenIntervalsTests {
         let seq: Int64 = try #require(try made.store.rows("SELECT scan_seq FROM run_hosts WHERE run_id = ? AND host = ?",
                                                           [rerun.databaseValue, host.databaseValue]).first?["scan_seq"])
         let rerunStart = try #require(again.first { $0.name == host }).startedAt
-        let closed = try made.store.rows("SELECT last_seq, last_run, last_at, closed_seq, closed_run FROM finding_intervals WHERE host = ? AND closed_run = ?",
-                                         [host.databaseValue, third.databaseValue])
+        // An interval names its last sighting and its closing by the host's sequence numbers (v19): the runs are run_hosts'.
+        let closed = try made.store.rows("""
+            SELECT i.last_seq, i.closed_seq, l.run_id AS last_run, l.started_at AS last_at FROM finding_intervals i
+            JOIN run_hosts c ON c.host = i.host AND c.scan_seq = i.closed_seq JOIN run_hosts l ON l.host = i.host AND l.scan_seq = i.last_seq
+            WHERE i.host = ? AND c.run_id = ?
+            """, [host.databaseValue, third.databaseValue])
         #expect(!closed.isEmpty)
         for row in closed {
             #expect(row["last_seq"] as Int64 == seq && row["closed_seq"] as Int64 == seq + 1)
@@ -74,20 +78,24 @@ struct OpenIntervalsTests {
         #expect(open == [FindingIntervals.openEnd])
     }
 
-    /// Stores open intervals as v14 did (`last_*` moved to the host's latest scan), with its
-    /// `last_run` indexes, and forgets migration v15.
-    static func asVersion14(_ made: TestStore) async throws {
-        let updates = tables.filter { $0 != "cve_lists" }.map { table in
-            """
-            UPDATE \(table) SET last_seq = (SELECT s.last_seq FROM scan_hosts s WHERE s.host = \(table).host),
-                last_run = (SELECT s.last_run FROM scan_hosts s WHERE s.host = \(table).host),
-                last_at = (SELECT s.last_at FROM scan_hosts s WHERE s.host = \(table).host)
-            WHERE closed_seq IS NULL
-            """
+    /// Stores intervals as v14 did: each with the runs and times of its last sighting and its closing
+    /// (v19 keeps sequence numbers only) and every version's first sighting spelled out, open ones
+    /// with `last_*` moved to the host's latest scan, with its `last_run` indexes; and forgets
+    /// migrations v15 and v19.
+    static func asVersion14(_ made: TestStore, kind: StoreKind) async throws {
+        // v14 kept an open interval's `last_*` at the host's latest scan.
+        var statements = IntervalSequencesTests.version18Columns(kind: kind)
+        for table in ["finding_intervals", "unfixed_cve_intervals"] {
+            statements.append("""
+                UPDATE \(table) SET last_seq = (SELECT s.last_seq FROM scan_hosts s WHERE s.host = \(table).host),
+                    last_run = (SELECT s.last_run FROM scan_hosts s WHERE s.host = \(table).host),
+                    last_at = (SELECT s.last_at FROM scan_hosts s WHERE s.host = \(table).host)
+                WHERE closed_seq IS NULL
+                """)
         }
-        let statements = updates + ["CREATE INDEX finding_intervals_by_last_run ON finding_intervals(last_run)",
+        statements += ["CREATE INDEX finding_intervals_by_last_run ON finding_intervals(last_run)",
                        "CREATE INDEX unfixed_cve_intervals_by_last_run ON unfixed_cve_intervals(last_run)"]
-        try await made.rewind(statements, forgetting: HistoryStore.openIntervalsMigration)
+        try await made.rewind(statements, forgetting: HistoryStore.openIntervalsMigration, HistoryStore.intervalSequencesMigration)
     }
 
     @Test(arguments: StoreKind.all) func aVersion14HistoryMigratesToTheSameAnswers(kind: StoreKind) async throws {
@@ -96,7 +104,11 @@ struct OpenIntervalsTests {
         let exposures = try made.store.cveExposures()
         let stored = try Self.intervals(made.store)
 
-        try await Self.asVersion14(made)
+        try await Self.asVersion14(made, kind: kind)
+        // Every closed interval's runs were found, and no version's first sighting is left NULL.
+        #expect(try made.store.rows("""
+            SELECT COUNT(*) AS n FROM finding_intervals WHERE last_run IS NULL OR (closed_seq IS NOT NULL AND closed_run IS NULL) OR version_first_run IS NULL
+            """).first?["n"] == 0)
         let old: [Int64] = try made.store.rows("SELECT DISTINCT last_seq FROM finding_intervals WHERE closed_seq IS NULL ORDER BY 1").map { $0["last_seq"] }
         #expect(!old.isEmpty && !old.contains(FindingIntervals.openEnd), "the v14 shape: \(old)")
 
@@ -105,11 +117,11 @@ struct OpenIntervalsTests {
                     .first?["n"] == 0)
         for (id, run) in zip(ids, runs) { #expect(try migrated.run(id: id) == run, "history show \(id)") }
         #expect(try migrated.cveExposures() == exposures)
-        // Closed intervals are as they were; open ones differ only in the `last_*` v14 moved.
+        // Closed intervals are as they were (the columns v19 drops gone again); open ones differ only in the `last_seq` v14 moved.
         let after = try Self.intervals(migrated)
         for table in Self.tables {
             let strip = { (rows: [[String: DatabaseValue]]) in
-                rows.map { row in (row["closed_seq"]?.isNull ?? false) ? row.filter { !["last_seq", "last_run", "last_at"].contains($0.key) } : row }
+                rows.map { row in (row["closed_seq"]?.isNull ?? false) ? row.filter { $0.key != "last_seq" } : row }
             }
             #expect(strip(after[table] ?? []) == strip(stored[table] ?? []), "\(table)")
         }
@@ -140,7 +152,7 @@ struct OpenIntervalsTests {
         #expect(read.first { $0.name == "gone" }?.updates.map(\.name) == ["bash"] && read.first { $0.name == "kept" }?.updates.map(\.name) == ["curl"])
     }
 
-    @Test(arguments: StoreKind.all) func aClosingWhoseLastSightingWasPrunedKeepsItsOpeningFacts(kind: StoreKind) async throws {
+    @Test(arguments: StoreKind.all) func aClosingWhoseLastSightingWasPrunedKeepsItsFirstSightingAndALaterPruneTakesIt(kind: StoreKind) async throws {
         let made = try await TestStore.make(kind)
         let history = G(store: made.store, folder: FileManager.default.temporaryDirectory)
         let curl = G.update("curl", "7.88.1-10", "7.88.1-10+deb12u8")
@@ -150,13 +162,20 @@ struct OpenIntervalsTests {
         _ = try made.store.prune(before: G.day(5).addingTimeInterval(-2.5), dryRun: false, user: "tester", now: G.day(6))
         #expect(throws: PatchError.self) { try made.store.run(id: straddling) }
         let closing = try history.scan(at: G.day(11), [G.host("edge", at: G.day(11), [])])
-        let rows = try made.store.rows("SELECT first_run, last_seq, last_run, closed_seq, closed_run, closed_reason FROM finding_intervals")
+        let run = { (seq: String) in "(SELECT h.run_id FROM run_hosts h WHERE h.host = i.host AND h.scan_seq = i.\(seq))" }
+        let rows = try made.store.rows("""
+            SELECT first_run, last_seq, \(run("last_seq")) AS last_run, closed_seq, \(run("closed_seq")) AS closed_run, closed_reason FROM finding_intervals i
+            """)
         #expect(rows.count == 1)
         let row = try #require(rows.first)
-        // Sequence numbers still count the pruned scan; the run that last saw it is gone, so its opening facts stay.
+        // Sequence numbers still count the pruned scan, whose run is gone; the first sighting stays.
         #expect(row["last_seq"] as Int64 == 2 && row["closed_seq"] as Int64 == 3 && row["closed_run"] as String == closing)
-        #expect(row["first_run"] as String == first && row["last_run"] as String == first && row["closed_reason"] as String == "fixed_elsewhere")
+        #expect(row["first_run"] as String == first && (row["last_run"] as DatabaseValue).isNull && row["closed_reason"] as String == "fixed_elsewhere")
         #expect(try made.store.run(id: closing).hosts.first?.updates == [])
+        // A cut after the closing takes it: the host's scans are cut at the latest one a deleted run holds.
+        let later = try made.store.prune(before: G.day(11).addingTimeInterval(1), dryRun: false, user: "tester", now: G.day(12))
+        #expect(later.findingIntervals == 1)
+        #expect(try made.store.rows("SELECT COUNT(*) AS n FROM finding_intervals").first?["n"] == 0)
     }
 
     @Test(arguments: StoreKind.all) func aSightingDigestCoversEveryPartOfAFindingsIdentity(kind: StoreKind) async throws {

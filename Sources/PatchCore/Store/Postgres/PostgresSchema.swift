@@ -5,8 +5,8 @@ import GRDB
 /// an in-memory SQLite database and its tables, keys, indexes and views are written out for
 /// PostgreSQL. So both stores have the same tables and columns by construction, and a new SQLite
 /// migration that adds a table, a column or an index reaches PostgreSQL with no code of its own
-/// (`statements` is idempotent: IF NOT EXISTS throughout). A migration that changes a column
-/// instead fails `check(columns:)` until it has its PostgreSQL step.
+/// (`statements` is idempotent: IF NOT EXISTS throughout). A migration that changes or drops a
+/// column needs its own PostgreSQL step (`dataSteps`).
 ///
 /// Types keep SQLite's values exactly: DATETIME stays GRDB's text (`2026-12-04 10:00:00.000`,
 /// which sorts and compares as the queries expect), INTEGER is BIGINT, REAL is DOUBLE PRECISION,
@@ -203,6 +203,7 @@ struct PostgresSchema: Sendable {
     static let dataSteps: [String: [String]] = [
         HistoryStore.openIntervalsMigration: HistoryStore.openIntervalsStatements,
         HistoryStore.cveListsMigration: HistoryStore.cveListsPostgresSteps,
+        HistoryStore.intervalSequencesMigration: HistoryStore.intervalSequencesPostgresSteps,
     ]
 
     /// The SQLite triggers this schema writes by hand for PostgreSQL (`statements`); `init(reading:)` refuses any other.

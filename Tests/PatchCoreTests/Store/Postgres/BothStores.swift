@@ -28,13 +28,15 @@ struct TestStore: Sendable {
     }
 
     /// Runs `statements` as the store's administrator would (on PostgreSQL as the server's superuser),
-    /// then forgets `migration`, so that `reopen()` applies it again: how a test makes an older schema's shape.
-    func rewind(_ statements: [String], forgetting migration: String) async throws {
-        let forget = "DELETE FROM %@ WHERE identifier = '\(migration)'"
+    /// then forgets `migrations`, so that `reopen()` applies them again: how a test makes an older schema's shape.
+    func rewind(_ statements: [String], forgetting migrations: String...) async throws {
+        let forget = { (table: String) in
+            "DELETE FROM \(table) WHERE identifier IN (" + migrations.map { "'\($0)'" }.joined(separator: ", ") + ")"
+        }
         if let server {
-            for statement in statements + [String(format: forget, "patchctl_migrations")] { _ = try await server.admin(statement, database: "history") }
+            for statement in statements + [forget("patchctl_migrations")] { _ = try await server.admin(statement, database: "history") }
         } else {
-            let all = statements + [String(format: forget, "grdb_migrations")]
+            let all = statements + [forget("grdb_migrations")]
             try await store.pool.write { db in
                 for statement in all { try db.execute(sql: statement) }
             }
