@@ -98,11 +98,10 @@ extension HistoryStore {
             if try Int.fetchOne(db, sql: "PRAGMA auto_vacuum") != 2 {
                 try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
                 try db.execute(sql: "VACUUM")
-            } else {
-                try db.execute(sql: "PRAGMA incremental_vacuum")
+                _ = try? db.checkpoint(.truncate)
             }
-            _ = try? db.checkpoint(.truncate)
         }
+        try Self.givePagesBack(pool)
         result.bytesFreed = max(0, sizeBefore - ((try? Self.fileSize(path)) ?? sizeBefore))
         return result
     }

@@ -88,7 +88,10 @@ public final class HistoryStore: Sendable {
             if try pool.read({ try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM sqlite_master") ?? 0 }) == 0 {
                 try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL; VACUUM") }
             }
+            let upgrading = try pool.read { try !Self.migrator.hasCompletedMigrations($0) }
             try Self.migrator.migrate(pool)
+            // A migration that rebuilt a table (v19) leaves its old pages free: the file gives them back.
+            if upgrading { try Self.givePagesBack(pool) }
             try IntervalConversion.run(pool)
             recoveredRuns = importJournal ? try HistoryJournal.importPending(journalPath, source: path) { body in
                 try pool.write { db in try body(SQLiteConnection(db: db, source: path)) }
@@ -230,6 +233,16 @@ public final class HistoryStore: Sendable {
             return Self.migrator.migrations.last { applied.contains($0) }
         }
         return try read { try Self.migrator.appliedMigrations($0).last }
+    }
+
+    /// Returns the file's free pages to the file system, where the file vacuums incrementally (every
+    /// history since v10's conversion), and empties the WAL a large write left behind.
+    static func givePagesBack(_ pool: any DatabaseWriter) throws {
+        try pool.writeWithoutTransaction { db in
+            guard try Int.fetchOne(db, sql: "PRAGMA auto_vacuum") == 2, try Int.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0 > 0 else { return }
+            try db.execute(sql: "PRAGMA incremental_vacuum")
+            _ = try? db.checkpoint(.truncate)
+        }
     }
 
     /// The writer connection's page cache (KiB).
