@@ -54,11 +54,8 @@ struct CVEListsTests {
     }
 
     static func indexes(_ store: HistoryStore, kind: StoreKind) throws -> Set<String> {
-        let sql = switch kind {
-        case .sqlite: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'finding_intervals'"
-        case .postgres: "SELECT indexname::text AS name FROM pg_indexes WHERE tablename = 'finding_intervals'"
-        }
-        return Set(try store.rows(sql).map { $0["name"] as String })
+        try kind.names(store, sqlite: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'finding_intervals'",
+                       postgres: "SELECT indexname::text AS name FROM pg_indexes WHERE tablename = 'finding_intervals'")
     }
 
     @Test(arguments: StoreKind.all) func aVersion17HistoryMigratesToTheSameAnswers(kind: StoreKind) async throws {
@@ -83,11 +80,9 @@ struct CVEListsTests {
         #expect(try Self.named(migrated, cves) == viewed)
         for (id, run) in zip(ids, runs) { #expect(try migrated.run(id: id) == run, "history show \(id)") }
         #expect(try migrated.cveExposures() == exposures)
-        let tables = switch kind {
-        case .sqlite: try migrated.rows("SELECT name FROM sqlite_master WHERE name = 'finding_interval_cves'")
-        case .postgres: try migrated.rows("SELECT to_regclass('finding_interval_cves')::text AS name WHERE to_regclass('finding_interval_cves') IS NOT NULL")
-        }
-        #expect(tables.isEmpty)
+        #expect(try kind.names(migrated, sqlite: "SELECT name FROM sqlite_master WHERE name = 'finding_interval_cves'",
+                               postgres: "SELECT to_regclass('finding_interval_cves')::text AS name WHERE to_regclass('finding_interval_cves') IS NOT NULL")
+            .isEmpty)
         let left = try Self.indexes(migrated, kind: kind)
         #expect(left.contains("finding_intervals_by_package") && !left.contains("finding_intervals_first_seen"), "\(left.sorted())")
     }

@@ -38,11 +38,8 @@ struct IntervalSequencesTests {
     }
 
     static func columns(_ store: HistoryStore, _ table: String, kind: StoreKind) throws -> Set<String> {
-        let sql = switch kind {
-        case .sqlite: "SELECT name FROM pragma_table_info('\(table)')"
-        case .postgres: "SELECT column_name::text AS name FROM information_schema.columns WHERE table_name = '\(table)'"
-        }
-        return Set(try store.rows(sql).map { $0["name"] as String })
+        try kind.names(store, sqlite: "SELECT name FROM pragma_table_info('\(table)')",
+                       postgres: "SELECT column_name::text AS name FROM information_schema.columns WHERE table_name = '\(table)'")
     }
 
     @Test(arguments: StoreKind.all) func theScansAnIntervalNamesAreTheRunsThatSawItAndTheOneThatDidNot(kind: StoreKind) async throws {

@@ -13,6 +13,11 @@ enum StoreKind: String, Sendable, CustomTestStringConvertible {
     static var all: [StoreKind] { PostgresServer.enabled ? [.sqlite, .postgres] : [.sqlite] }
 
     var testDescription: String { rawValue }
+
+    /// The names a catalog query returns (column `name`): `sqlite` on SQLite, `postgres` on PostgreSQL.
+    func names(_ store: HistoryStore, sqlite: String, postgres: String) throws -> Set<String> {
+        Set(try store.rows(self == .sqlite ? sqlite : postgres).map { $0["name"] as String })
+    }
 }
 
 /// An empty history of one kind; the server (if any) lives as long as this value.
