@@ -11,6 +11,8 @@ struct ColumnIndex {
     /// object for all its rows, in one order: it is checked once. Held, so that no other row can
     /// take its address while it is remembered.
     private var checked: Row?
+    /// `positions(of:)`'s last answer, for this order.
+    private var list: (names: [String], positions: [Int])?
 
     /// `row`, its columns read by name through positions found once per order.
     mutating func callAsFunction(_ row: Row) -> Columns {
@@ -19,10 +21,23 @@ struct ColumnIndex {
             if names.count != row.count || !row.columnNames.elementsEqual(names) {
                 names = Array(row.columnNames)
                 positions = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+                list = nil
             }
             checked = row
         }
         return Columns(row: row, positions: positions)
+    }
+
+    /// Where `names` are in the order of the row last passed in: found once per order (a query's
+    /// list of columns is usually one array, compared by identity), for reading many values per row.
+    mutating func positions(of names: [String]) -> [Int] {
+        if let list, list.names == names { return list.positions }
+        let found = names.map { name in
+            guard let position = positions[name] else { preconditionFailure("no column \(name) in the row") }
+            return position
+        }
+        list = (names, found)
+        return found
     }
 
     struct Columns {

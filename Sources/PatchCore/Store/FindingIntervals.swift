@@ -89,12 +89,14 @@ enum FindingIntervals {
             var byHost: [String: [[DatabaseValue]: Int64]] = [:]
             var index = ColumnIndex()
             for chunk in HistoryStore.chunked(changed.map(\.host)) {
-                for whole in try db.rows("""
+                // Stepped, not copied, and the identity read by position: a night reads the open intervals of every changed host.
+                try db.each("""
                     SELECT id, host, \(table.identity.joined(separator: ", ")) FROM \(table.name)
                     WHERE closed_seq IS NULL AND host IN (\(databaseQuestionMarks(count: chunk.count)))
-                    """, chunk.map(\.databaseValue)) {
+                    """, chunk.map(\.databaseValue)) { whole in
                     let row = index(whole)
-                    byHost[row["host"], default: [:]][table.identity.map { row[$0] as DatabaseValue }] = row["id"]
+                    let identity = index.positions(of: table.identity).map { whole[$0] as DatabaseValue }
+                    byHost[row["host"], default: [:]][identity] = row["id"]
                 }
             }
             reads.open[table.name] = byHost
@@ -263,27 +265,43 @@ enum FindingIntervals {
             digest = Self.digest(rows, unfixed: self.unfixed)
         }
 
-        /// SHA-256 (first 16 bytes, hex) of every identity value, each list and value delimited.
+        /// SHA-256 (first 16 bytes, hex) of every identity value, each list and value delimited:
+        /// NULL is a 0 byte, a value its type's letter, its text and 0x1F; a row ends with 0x1E, a
+        /// list with 0x1D. Histories keep these digests (`scan_hosts.open_digest`): the bytes must
+        /// not change. They are gathered in one buffer, not an array or two per value (every host
+        /// of every night is digested).
         static func digest(_ rows: [[DatabaseValue]], unfixed: [[DatabaseValue]]) -> String {
-            var hash = SHA256()
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity((rows.count + unfixed.count) * 160 + 2)
             func add(_ list: [[DatabaseValue]]) {
                 for row in list {
                     for value in row {
                         switch value.storage {
-                        case .null: hash.update(data: [0])
-                        case let .int64(number): hash.update(data: Array("i\(number)".utf8) + [0x1F])
-                        case let .double(number): hash.update(data: Array("d\(number)".utf8) + [0x1F])
-                        case let .string(text): hash.update(data: Array(("s" + text).utf8) + [0x1F])
-                        case let .blob(data): hash.update(data: Array("b\(data.count):".utf8) + Array(data) + [0x1F])
+                        case .null:
+                            bytes.append(0)
+                            continue
+                        case let .int64(number):
+                            bytes.append(UInt8(ascii: "i"))
+                            bytes.append(contentsOf: String(number).utf8)
+                        case let .double(number):
+                            bytes.append(UInt8(ascii: "d"))
+                            bytes.append(contentsOf: "\(number)".utf8)
+                        case let .string(text):
+                            bytes.append(UInt8(ascii: "s"))
+                            bytes.append(contentsOf: text.utf8)
+                        case let .blob(data):
+                            bytes.append(contentsOf: "b\(data.count):".utf8)
+                            bytes.append(contentsOf: data)
                         }
+                        bytes.append(0x1F)
                     }
-                    hash.update(data: [0x1E])
+                    bytes.append(0x1E)
                 }
-                hash.update(data: [0x1D])
+                bytes.append(0x1D)
             }
             add(rows)
             add(unfixed)
-            return Hex.encode(hash.finalize().prefix(16))
+            return Hex.encode(SHA256.hash(data: bytes).prefix(16))
         }
     }
 
@@ -375,13 +393,23 @@ enum FindingIntervals {
         return found
     }
 
-    /// The identity of a CVE list: empty for none, else a digest of every stored field.
+    /// The identity of a CVE list: empty for none, else a digest of every stored field (id,
+    /// severity, vendor severity, CVSS, KEV, EPSS, fixed version, source; "-" for none), fields
+    /// separated by 0x1F and CVEs by 0x1E. Stored as `cves_digest` and `cve_lists.digest`: the bytes
+    /// must not change. Gathered in one buffer (a night digests a list for most findings of every host).
     static func digest(_ cves: [CVEReference]) -> String {
         guard !cves.isEmpty else { return "" }
-        let text = cves.map { cve in
-            [cve.id, cve.severity.name, cve.vendorSeverity ?? "-", cve.cvss.map { String($0) } ?? "-", cve.kev ? "1" : "0",
-             cve.epss.map { String($0) } ?? "-", cve.fixedVersion ?? "-", cve.source].joined(separator: "\u{1F}")
-        }.joined(separator: "\u{1E}")
-        return Hex.encode(SHA256.hash(data: Data(text.utf8)).prefix(16))
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(cves.count * 96)
+        for (index, cve) in cves.enumerated() {
+            if index > 0 { bytes.append(0x1E) }
+            let fields = [cve.id, cve.severity.name, cve.vendorSeverity ?? "-", cve.cvss.map { String($0) } ?? "-", cve.kev ? "1" : "0",
+                          cve.epss.map { String($0) } ?? "-", cve.fixedVersion ?? "-", cve.source]
+            for (position, field) in fields.enumerated() {
+                if position > 0 { bytes.append(0x1F) }
+                bytes.append(contentsOf: field.utf8)
+            }
+        }
+        return Hex.encode(SHA256.hash(data: bytes).prefix(16))
     }
 }
