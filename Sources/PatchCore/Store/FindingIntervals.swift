@@ -326,12 +326,11 @@ enum FindingIntervals {
             return indexes.map { index in
                 let update = updates[index]
                 let version = update.name + "\n" + update.availableVersion
-                // A version this scan lists twice (two architectures): the second takes the first's sighting.
-                let seen = first[version] ?? [sighting.runId.databaseValue, sighting.stored, update.security.databaseValue]
+                // A version first seen now is stored as NULL, the interval's own first sighting (v19); one this
+                // scan lists twice (two architectures): the second takes the first's, this same sighting.
+                let seen = first[version] ?? [.null, .null, update.security.databaseValue]
                 first[version] = seen
-                // The interval's own first sighting is stored as NULL (v19).
-                let own = seen[0] == sighting.runId.databaseValue && seen[1] == sighting.stored
-                return (own ? [.null, .null, seen[2]] : seen) + [update.advisories.joined(separator: "\n").databaseValue]
+                return seen + [update.advisories.joined(separator: "\n").databaseValue]
             }
         } closeReasons: { identities in
             let keys = identities.map { identity in
@@ -363,8 +362,7 @@ enum FindingIntervals {
         var index = ColumnIndex()
         for chunk in HistoryStore.chunked(packages.sorted()) {
             for whole in try db.rows("""
-                SELECT package, available_version, COALESCE(version_first_run, first_run) AS version_first_run,
-                       COALESCE(version_first_at, first_at) AS version_first_at, version_first_security FROM finding_intervals
+                SELECT package, available_version, \(HistoryStore.versionFirstColumns()) FROM finding_intervals
                 WHERE host = ? AND package IN (\(databaseQuestionMarks(count: chunk.count)))
                 """, [host.databaseValue] + chunk.map(\.databaseValue)) {
                 let row = index(whole)

@@ -167,8 +167,7 @@ extension HistoryStore {
             CREATE VIEW findings AS
                 SELECT h.run_id, i.host, i.package, i.architecture, i.installed_version, i.available_version, i.source, i.security,
                        i.severity,\(advisories) i.id AS interval_id, i.first_run, i.first_at,
-                       COALESCE(i.version_first_run, i.first_run) AS version_first_run,
-                       COALESCE(i.version_first_at, i.first_at) AS version_first_at, i.version_first_security
+                       \(versionFirstColumns("i."))
                 FROM \(scansJoin("finding_intervals", "i"))
                 WHERE h.scan_seq IS NOT NULL
             """

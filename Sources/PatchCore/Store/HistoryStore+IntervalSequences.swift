@@ -17,6 +17,13 @@ extension HistoryStore {
     /// host's scan in it.
     static let intervalSequencesMigration = "v19: intervals keep sequence numbers"
 
+    /// A version's first sighting (run, time, security) as every reader takes it: NULL (v19) is the
+    /// interval's own first sighting. `alias` prefixes the columns (`"i."` in a view).
+    static func versionFirstColumns(_ alias: String = "") -> String {
+        "COALESCE(\(alias)version_first_run, \(alias)first_run) AS version_first_run, "
+            + "COALESCE(\(alias)version_first_at, \(alias)first_at) AS version_first_at, \(alias)version_first_security"
+    }
+
     static func registerIntervalSequencesMigration(_ migrator: inout DatabaseMigrator) {
         migrator.registerMigration(intervalSequencesMigration) { db in
             // The views read the tables being rebuilt; they are made again at the end.

@@ -104,8 +104,7 @@ extension HistoryStore {
             }
             let intervalRows = """
                 SELECT package, architecture, installed_version, available_version, source, security, severity, cves_digest, first_seq, last_seq,
-                       COALESCE(version_first_run, first_run) AS version_first_run, COALESCE(version_first_at, first_at) AS version_first_at,
-                       version_first_security
+                       \(Self.versionFirstColumns())
                 FROM finding_intervals WHERE host = ? AND last_seq >= ? AND first_seq <= ?
                 """
             // Columns by name: a PostgreSQL row's come in no particular order.
@@ -198,8 +197,7 @@ extension HistoryStore {
                 wanted += document.planned.map { (host, $0.name, $0.toVersion) } + document.skipped.map { (host, $0.name, $0.version) }
             }
             let lookup = """
-                SELECT COALESCE(version_first_run, first_run) AS version_first_run, COALESCE(version_first_at, first_at) AS version_first_at,
-                       version_first_security FROM finding_intervals
+                SELECT \(Self.versionFirstColumns()) FROM finding_intervals
                 WHERE host = ? AND package = ? AND available_version = ? AND COALESCE(version_first_run, first_run) < ?
                 ORDER BY 1 LIMIT 1
                 """
