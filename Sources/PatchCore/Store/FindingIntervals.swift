@@ -2,8 +2,9 @@ import Crypto
 import Foundation
 import GRDB
 
-/// Why an interval stopped: what the scan that no longer saw the finding knows about it.
-public enum IntervalCloseReason: String, Codable, Sendable, DatabaseValueConvertible {
+/// Why an interval stopped: what the scan that no longer saw the finding knows about it. Stored
+/// as `code` (migration v20); its name is what people and JSON read.
+public enum IntervalCloseReason: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
     /// The same package (and architecture) is still pending, with another version or other attributes.
     case superseded
     /// A deployment installed it on this host since the finding was last seen.
@@ -12,6 +13,24 @@ public enum IntervalCloseReason: String, Codable, Sendable, DatabaseValueConvert
     case fixedElsewhere = "fixed_elsewhere"
     /// An unfixed CVE no longer open on the host (fixed, or the feed no longer lists it).
     case resolved
+
+    /// The stored value: never reuse or renumber one (stored histories hold them). Small, so that
+    /// a closing shrinks its row (`closingCodesMigration`).
+    public var code: Int64 {
+        switch self {
+        case .superseded: 0
+        case .deployed: 1
+        case .fixedElsewhere: 2
+        case .resolved: 3
+        }
+    }
+
+    public var databaseValue: DatabaseValue { code.databaseValue }
+
+    public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> IntervalCloseReason? {
+        guard let code = Int64.fromDatabaseValue(dbValue) else { return nil }
+        return allCases.first { $0.code == code }
+    }
 }
 
 /// Findings and unfixed CVEs are stored as intervals of a host's successful scans, not as rows

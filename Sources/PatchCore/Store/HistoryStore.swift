@@ -523,6 +523,7 @@ public final class HistoryStore: Sendable {
         registerPackageFilesMigration(&migrator)
         registerCVEListsMigration(&migrator)
         registerIntervalSequencesMigration(&migrator)
+        registerClosingCodesMigration(&migrator)
         return migrator
     }
 }

@@ -183,7 +183,7 @@ struct FindingIntervalsTests {
         let summary = rows.map { row in
             let last: Int64 = row["last_seq"]
             return "\(row["package"] as String) \(row["available_version"] as String) \(row["first_seq"] as Int)-\(last == FindingIntervals.openEnd ? "" : String(last)) "
-                + ((row["closed_reason"] as String?) ?? "open")
+                + ((row["closed_reason"] as IntervalCloseReason?)?.rawValue ?? "open")
         }
         // The timeout is no sighting: seq 2 is day 2's scan, and day 0's intervals reached it without a gap.
         #expect(summary == [

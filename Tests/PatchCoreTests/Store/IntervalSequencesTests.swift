@@ -15,10 +15,11 @@ struct IntervalSequencesTests {
 
     /// Statements that give the interval tables v18's columns back, filled as v18 filled them: the
     /// runs and times of a closed interval's last sighting and closing (from `run_hosts`, by sequence
-    /// number), an open one's `last_*` left at its opening, and every version's first sighting spelled out.
+    /// number), an open one's `last_*` left at its opening, every version's first sighting spelled
+    /// out, and closing reasons stored by name (v20 stores codes): forget v20 with v19.
     static func version18Columns(kind: StoreKind) -> [String] {
         let time = kind == .postgres ? "TEXT" : "DATETIME"
-        var statements: [String] = []
+        var statements = ClosingCodesTests.reasonNames(kind: kind)
         for table in ["finding_intervals", "unfixed_cve_intervals"] {
             statements += ["last_run TEXT", "last_at \(time)", "closed_run TEXT", "closed_at \(time)"].map { "ALTER TABLE \(table) ADD COLUMN \($0)" }
             let scan = { (column: String, seq: String) in
@@ -67,7 +68,8 @@ struct IntervalSequencesTests {
             #expect(try seen(row["last_run"]).contains { $0.availableVersion == version }, "\(host) \(package): its last sighting lists it")
             let after = try seen(row["closed_run"])
             // Closed as superseded: the same package is still pending, with another version or other attributes.
-            #expect((row["closed_reason"] as String == "superseded") == !after.isEmpty, "\(host) \(package) \(row["closed_reason"] as String)")
+            let reason: IntervalCloseReason = row["closed_reason"]
+            #expect((reason == .superseded) == !after.isEmpty, "\(host) \(package) \(reason)")
         }
         // A version's first sighting is stored only where it is another interval's.
         let own: Int = try made.store.rows("""
@@ -86,7 +88,7 @@ struct IntervalSequencesTests {
         let stored = try ["finding_intervals", "unfixed_cve_intervals"].map { try CVEListsTests.named(made.store, String(format: all, $0)) }
         #expect(stored[0].contains { $0["version_first_run"]?.isNull == false } && stored[0].contains { $0["version_first_run"]?.isNull == true })
 
-        try await made.rewind(Self.version18Columns(kind: kind), forgetting: HistoryStore.intervalSequencesMigration)
+        try await made.rewind(Self.version18Columns(kind: kind), forgetting: HistoryStore.intervalSequencesMigration, HistoryStore.closingCodesMigration)
         #expect(try Self.columns(made.store, "finding_intervals", kind: kind).isSuperset(of: Self.dropped))
         let spelled: Int = try made.store.rows("SELECT COUNT(*) AS n FROM finding_intervals WHERE version_first_run IS NULL OR last_run IS NULL")
             .first?["n"] ?? -1

@@ -81,7 +81,7 @@ struct OpenIntervalsTests {
     /// Stores intervals as v14 did: each with the runs and times of its last sighting and its closing
     /// (v19 keeps sequence numbers only) and every version's first sighting spelled out, open ones
     /// with `last_*` moved to the host's latest scan, with its `last_run` indexes; and forgets
-    /// migrations v15 and v19.
+    /// migrations v15, v19 and v20.
     static func asVersion14(_ made: TestStore, kind: StoreKind) async throws {
         // v14 kept an open interval's `last_*` at the host's latest scan.
         var statements = IntervalSequencesTests.version18Columns(kind: kind)
@@ -95,7 +95,8 @@ struct OpenIntervalsTests {
         }
         statements += ["CREATE INDEX finding_intervals_by_last_run ON finding_intervals(last_run)",
                        "CREATE INDEX unfixed_cve_intervals_by_last_run ON unfixed_cve_intervals(last_run)"]
-        try await made.rewind(statements, forgetting: HistoryStore.openIntervalsMigration, HistoryStore.intervalSequencesMigration)
+        try await made.rewind(statements, forgetting: HistoryStore.openIntervalsMigration, HistoryStore.intervalSequencesMigration,
+                              HistoryStore.closingCodesMigration)
     }
 
     @Test(arguments: StoreKind.all) func aVersion14HistoryMigratesToTheSameAnswers(kind: StoreKind) async throws {
@@ -167,7 +168,7 @@ struct OpenIntervalsTests {
         let row = try #require(rows.first)
         // Sequence numbers still count the pruned scan, whose run is gone; the first sighting stays.
         #expect(row["last_seq"] as Int64 == 2 && row["closed_seq"] as Int64 == 3 && row["closed_run"] as String == closing)
-        #expect(row["first_run"] as String == first && (row["last_run"] as DatabaseValue).isNull && row["closed_reason"] as String == "fixed_elsewhere")
+        #expect(row["first_run"] as String == first && (row["last_run"] as DatabaseValue).isNull && row["closed_reason"] as IntervalCloseReason == .fixedElsewhere)
         #expect(try made.store.run(id: closing).hosts.first?.updates == [])
         // A cut after the closing takes it: the host's scans are cut at the latest one a deleted run holds.
         let later = try made.store.prune(before: G.day(11).addingTimeInterval(1), dryRun: false, user: "tester", now: G.day(12))

@@ -204,6 +204,7 @@ struct PostgresSchema: Sendable {
         HistoryStore.openIntervalsMigration: HistoryStore.openIntervalsStatements,
         HistoryStore.cveListsMigration: HistoryStore.cveListsPostgresSteps,
         HistoryStore.intervalSequencesMigration: HistoryStore.intervalSequencesPostgresSteps,
+        HistoryStore.closingCodesMigration: HistoryStore.closingCodesPostgresSteps,
     ]
 
     /// The SQLite triggers this schema writes by hand for PostgreSQL (`statements`); `init(reading:)` refuses any other.
