@@ -51,6 +51,34 @@ struct DeployCommandTests {
             .write(toFile: root + "/etc/apt/apt.conf.d/99patchctl-slow", atomically: true, encoding: .utf8)
     }
 
+    /// Makes every dpkg run in a tree leave the marker file `slowDpkg` leaves, then wait until the
+    /// test calls `release` (at most 300 s): an install the test holds while it acts, however slowly
+    /// the machine runs the rest of the test.
+    static func holdDpkg(_ root: String) throws -> DpkgHold {
+        let hold = DpkgHold(root: root)
+        try? FileManager.default.removeItem(atPath: root + "/tmp/patchctl-dpkg-running")
+        try? FileManager.default.removeItem(atPath: hold.releaseFile)
+        try """
+            touch /tmp/patchctl-dpkg-running
+            i=0
+            while [ ! -e /tmp/patchctl-dpkg-release ] && [ $i -lt 3000 ]; do sleep 0.1; i=$((i + 1)); done
+
+            """.write(toFile: root + "/tmp/patchctl-dpkg-hold.sh", atomically: true, encoding: .utf8)
+        try "DPkg::Pre-Invoke {\"sh /tmp/patchctl-dpkg-hold.sh\";};\n"
+            .write(toFile: root + "/etc/apt/apt.conf.d/99patchctl-slow", atomically: true, encoding: .utf8)
+        return hold
+    }
+
+    struct DpkgHold {
+        let root: String
+        var releaseFile: String { root + "/tmp/patchctl-dpkg-release" }
+        /// Lets the held dpkg go on, and every later one run unheld.
+        func release() {
+            try? FileManager.default.removeItem(atPath: root + "/etc/apt/apt.conf.d/99patchctl-slow")
+            FileManager.default.createFile(atPath: releaseFile, contents: nil)
+        }
+    }
+
     /// Runs `action` on a thread of its own the moment dpkg runs in the tree (the shared test
     /// thread pool can be held for seconds by other suites' blocking waits; this cannot).
     /// Wait on the returned semaphore for the action to be done.

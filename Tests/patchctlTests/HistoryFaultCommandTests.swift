@@ -239,7 +239,10 @@ struct DeployFaultCommandTests {
     @Test func killedMidInstallLeavesFinishedHostsAndTheIntentThenResumeCompletes() async throws {
         try await CLI.withDeployEndpoints {
             let setup = try D.setup(slots: [1, 2, 3], policy: D.localPolicy)
-            try D.slowDpkg(setup.roots[1], seconds: 6)
+            // slot2's install is held until the test has killed the controller: slot2 is mid-install
+            // when it dies, however long the polling below takes.
+            let hold = try D.holdDpkg(setup.roots[1])
+            defer { hold.release() }
             let running = try CLI.start(["deploy", "--policy", setup.policy, "--forks", "1", "--output", "ndjson"] + setup.common)
             let pid = running.process.processIdentifier
             let dpkg = D.whenDpkgRuns(setup.roots[1]) {}
@@ -255,6 +258,7 @@ struct DeployFaultCommandTests {
             }
             kill(pid, SIGKILL)
             let streamed = await CLI.finished(running)
+            hold.release()
             let id = try #require(runId)
             #expect(slot1 != nil, "slot1's result was not in history while slot2 installed")
             // Issue 13: the line streamed when slot1 finished names the run (nothing else was printed).
@@ -272,7 +276,6 @@ struct DeployFaultCommandTests {
             #expect((slot2["commands"] as? [String])?.contains { $0.contains("patchlab-canary") } == true)
             #expect(!hosts.contains { $0["name"] as? String == "slot3" })
 
-            try? FileManager.default.removeItem(atPath: setup.roots[1] + "/etc/apt/apt.conf.d/99patchctl-slow")
             let resumed = try await CLI.runWaiting(["deploy", "--resume", id, "--output", "json", "--known-hosts", try CLI.lab("LAB_KNOWN_HOSTS"), "--db", setup.db])
             #expect(resumed.status == 0, "\(resumed.stderr)\n\(resumed.stdout)")
             let finished = try CLI.json(resumed.stdout)
