@@ -160,47 +160,52 @@ enum FindingIntervals {
     /// Moves a host's open intervals of `table` to this sighting: unchanged ones stay as they are
     /// (open, they already reach it), missing ones close, new ones open. `rows` are identity values
     /// in `table.identity` order (no duplicates); `openingValues` gives the `extraColumns` of the
-    /// rows that open, all at once; the new rows go to `openings`. Returns the indexes of `rows` that opened an interval.
+    /// rows that open, all at once; the new rows and the closings go to `writes`. Returns the indexes of `rows` that opened an interval.
     @discardableResult
     static func advance(_ db: any HistoryWriter, _ table: Table, at sighting: Sighting, rows: [[DatabaseValue]], reads: BatchReads,
-                        openings: inout Openings,
+                        writes: inout IntervalWrites,
                         opening extraColumns: [String] = [], with openingValues: ([Int]) throws -> [[DatabaseValue]] = { $0.map { _ in [] } },
                         closeReasons: ([[DatabaseValue]]) throws -> [IntervalCloseReason]) throws -> [Int] {
         var open = reads.open[table.name]?[sighting.host] ?? [:]
         let opened = rows.indices.filter { open.removeValue(forKey: rows[$0]) == nil }
         if !open.isEmpty {
-            // The last scan that saw them is the host's previous one. One statement per reason (all but
-            // the reason is the host's): a round trip each, not one per finding.
+            // The last scan that saw them is the host's previous one.
             let closing = Array(open)
-            var byReason: [IntervalCloseReason: [Int64]] = [:]
-            for (reason, interval) in zip(try closeReasons(closing.map(\.key)), closing) { byReason[reason, default: []].append(interval.value) }
-            for (reason, ids) in byReason.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-                for chunk in HistoryStore.chunked(ids) {
-                    try db.execute("""
-                        UPDATE \(table.name) SET last_seq = ?, closed_seq = ?, closed_reason = ? WHERE id IN (\(databaseQuestionMarks(count: chunk.count)))
-                        """, [(sighting.seq - 1).databaseValue, sighting.seq.databaseValue, reason.databaseValue] + chunk.map(\.databaseValue))
-                }
+            for (reason, interval) in zip(try closeReasons(closing.map(\.key)), closing) {
+                writes.close(table, id: interval.value, at: sighting.seq, reason: reason)
             }
         }
         guard !opened.isEmpty else { return [] }
         let values = try openingValues(opened)
         let sighted: [DatabaseValue] = [sighting.seq.databaseValue, openEnd.databaseValue, sighting.runId.databaseValue, sighting.stored]
         for (opening, extra) in zip(opened, values) {
-            try openings.open(table, extraColumns, [sighting.host.databaseValue] + rows[opening] + sighted + extra)
+            try writes.open(table, extraColumns, [sighting.host.databaseValue] + rows[opening] + sighted + extra)
         }
         return opened
     }
 
 
-    /// The intervals a batch of hosts opens and the CVE lists they name, written many hosts' rows to
-    /// a statement when the batch ends (`flush`): a patch wave opens a few intervals on each of
-    /// thousands of hosts, and a statement per host was a round trip per host on PostgreSQL. A host's
-    /// own reads (first sightings, deployments) never read another host's rows, and a batch's hosts
-    /// are distinct, so holding one host's rows back changes nothing another host's recording sees.
-    struct Openings {
+    /// The intervals a batch of hosts opens and closes and the CVE lists they name, written many
+    /// hosts' rows to a statement when the batch ends (`flush`): a patch wave opens and closes a few
+    /// intervals on each of thousands of hosts, and statements per host were round trips per host on
+    /// PostgreSQL. A host's own reads (first sightings, deployments) never read another host's rows,
+    /// nor whether its own intervals are closed, and a batch's hosts are distinct, so holding rows
+    /// back changes nothing any host's recording sees.
+    struct IntervalWrites {
         private let db: any HistoryWriter
         /// By table and the columns its rows carry after the sighting's: one statement shape each.
         private var inserts: [String: BatchInsert] = [:]
+        /// Interval ids to close, by what the closing writes: hosts scanned since the same night share
+        /// their sequence numbers, so a night's closings take a statement per reason and table, not per host.
+        private var closings: [Closing: [Int64]] = [:]
+
+        private struct Closing: Hashable, Comparable {
+            var table: String
+            var seq: Int64
+            var reason: Int64
+
+            static func < (a: Closing, b: Closing) -> Bool { (a.table, a.seq, a.reason) < (b.table, b.seq, b.reason) }
+        }
         private var cves: BatchInsert
         /// Digests whose rows are written or pending: a list the batch names many times is sent once.
         private var listed = Set<String>()
@@ -210,6 +215,11 @@ enum FindingIntervals {
             cves = BatchInsert(db, into: "cve_lists", columns: [
                 "digest", "cve", "severity", "vendor_severity", "cvss", "kev", "epss", "fixed_version", "source",
             ], ignoringDuplicates: true)
+        }
+
+        /// Closes interval `id` of `table` at the host's scan `seq`: its last sighting is the scan before.
+        mutating func close(_ table: Table, id: Int64, at seq: Int64, reason: IntervalCloseReason) {
+            closings[Closing(table: table.name, seq: seq, reason: reason.code), default: []].append(id)
         }
 
         /// One new interval of `table`: host, identity, the sighting's four columns, then `extraColumns`.
@@ -234,6 +244,15 @@ enum FindingIntervals {
         }
 
         mutating func flush() throws {
+            for (closing, ids) in closings.sorted(by: { $0.key < $1.key }) {
+                // In id order: the rows a statement touches are met in one pass down the table.
+                for chunk in HistoryStore.chunked(ids.sorted()) {
+                    try db.execute("""
+                        UPDATE \(closing.table) SET last_seq = ?, closed_seq = ?, closed_reason = ? WHERE id IN (\(databaseQuestionMarks(count: chunk.count)))
+                        """, [(closing.seq - 1).databaseValue, closing.seq.databaseValue, closing.reason.databaseValue] + chunk.map(\.databaseValue))
+                }
+            }
+            closings = [:]
             for key in inserts.keys.sorted() { try inserts[key]!.flush() }
             try cves.flush()
         }
@@ -327,17 +346,17 @@ enum FindingIntervals {
     /// Records what one successful scan of a host saw. A host whose previous sighting saw the same
     /// (`Sighting.unchanged`) has nothing to open or close: its open intervals already reach this scan.
     static func record(_ db: any HistoryWriter, _ prepared: Prepared, at sighting: Sighting) throws {
-        var openings = Openings(db)
-        try record(db, prepared, at: sighting, reads: batchReads(db, [sighting]), openings: &openings)
-        try openings.flush()
+        var writes = IntervalWrites(db)
+        try record(db, prepared, at: sighting, reads: batchReads(db, [sighting]), writes: &writes)
+        try writes.flush()
     }
 
-    /// `record` for one host of a batch: what it opens goes to `openings`, which the batch flushes.
-    static func record(_ db: any HistoryWriter, _ prepared: Prepared, at sighting: Sighting, reads: BatchReads, openings: inout Openings) throws {
+    /// `record` for one host of a batch: what it opens and closes goes to `writes`, which the batch flushes.
+    static func record(_ db: any HistoryWriter, _ prepared: Prepared, at sighting: Sighting, reads: BatchReads, writes: inout IntervalWrites) throws {
         guard !sighting.unchanged else { return }
         let updates = prepared.updates, cveLists = prepared.cveLists
         let pending = Set(updates.map { $0.name + "\n" + ($0.architecture ?? "") })
-        let opened = try advance(db, .findings, at: sighting, rows: prepared.rows, reads: reads, openings: &openings,
+        let opened = try advance(db, .findings, at: sighting, rows: prepared.rows, reads: reads, writes: &writes,
                                  opening: ["version_first_run", "version_first_at", "version_first_security", "advisories"]) { indexes in
             // A new interval of a version seen before (with other attributes, or before a gap) keeps that first
             // sighting: "first seen" and compliance age survive attribute changes and the pruning of older intervals.
@@ -363,9 +382,9 @@ enum FindingIntervals {
         }
         // An interval's CVE list is part of its identity (cves_digest) and stored once by it (cve_lists):
         // only a new interval can name a list not stored yet. The digest is the identity's last value (`Prepared.rows`).
-        for index in opened { try openings.list(prepared.rows[index].last.flatMap(String.fromDatabaseValue) ?? "", cveLists[index]) }
+        for index in opened { try writes.list(prepared.rows[index].last.flatMap(String.fromDatabaseValue) ?? "", cveLists[index]) }
         let stillOpen = Set(prepared.unfixed.map { (String.fromDatabaseValue($0[0]) ?? "") + "\n" + (String.fromDatabaseValue($0[1]) ?? "") })
-        try advance(db, .unfixed, at: sighting, rows: prepared.unfixed, reads: reads, openings: &openings) { identities in
+        try advance(db, .unfixed, at: sighting, rows: prepared.unfixed, reads: reads, writes: &writes) { identities in
             identities.map { identity in
                 let key = (String.fromDatabaseValue(identity[0]) ?? "") + "\n" + (String.fromDatabaseValue(identity[1]) ?? "")
                 return stillOpen.contains(key) ? .superseded : .resolved

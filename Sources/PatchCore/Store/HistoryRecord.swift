@@ -114,15 +114,15 @@ extension HostScan: HistoryRecord {
         let sightings = try FindingIntervals.nextSequences(db, runId: runId, hosts: seen.map { ($0.0.name, $0.0.startedAt, $0.1.digest) })
         let reads = try FindingIntervals.batchReads(db, Array(sightings.values))
         var counts: [String: (seq: Int64, updates: Int, security: Int)] = [:]
-        var openings = FindingIntervals.Openings(db)
+        var writes = FindingIntervals.IntervalWrites(db)
         for (scan, findings) in seen {
             guard let sighting = sightings[scan.name] else {
                 throw PatchError.store(path: db.source, message: "no sequence number for \(scan.name)")
             }
-            try FindingIntervals.record(db, findings, at: sighting, reads: reads, openings: &openings)
+            try FindingIntervals.record(db, findings, at: sighting, reads: reads, writes: &writes)
             counts[scan.name] = (sighting.seq, findings.updates.count, findings.updates.filter(\.security).count)
         }
-        try openings.flush()
+        try writes.flush()
         try HistoryStore.putRunHosts(db, scans.map { $0.runHostRow(runId: runId, sighting: counts[$0.name]) })
         let reached = scans.filter { counts[$0.name] != nil && $0.status == .ok }
         let retired = try HistoryStore.retiredInForce(db, hosts: reached.map(\.name))
