@@ -49,6 +49,7 @@ let producer = NightProducer(simulation: simulation, nights: options.nights, sta
 var statistics = ShapeStatistics()
 var writeTime = Duration.zero
 var lastNightWrite = Duration.zero
+var nightWrite = Duration.zero
 var runs = 0
 for night in 0..<options.nights {
     let runStart = start.addingTimeInterval(Double(night) * 86_400)
@@ -68,6 +69,7 @@ for night in 0..<options.nights {
         try target.finishRun(runId: runId, finishedAt: finished.addingTimeInterval(0.3))
         sink = target
         writeTime += recording
+        nightWrite = recording
         if night == options.nights - 1 { lastNightWrite = recording }
         runs += 1
     } catch {
@@ -75,8 +77,8 @@ for night in 0..<options.nights {
     }
     if options.progress {
         let elapsed = seconds(clock.now - began)
-        FileHandle.standardError.write(Data(String(format: "\rnight %d/%d, %.0f s, last write %.2f s ", night + 1, options.nights, elapsed,
-                                                   seconds(writeTime) / Double(max(runs, 1))).utf8))
+        FileHandle.standardError.write(Data(String(format: "\rnight %d/%d, %.0f s, its write %.2f s, mean write %.2f s ", night + 1, options.nights,
+                                                   elapsed, seconds(nightWrite), seconds(writeTime) / Double(max(runs, 1))).utf8))
     }
 }
 if options.progress { FileHandle.standardError.write(Data("\n".utf8)) }
