@@ -5,9 +5,9 @@ extension HistoryStore {
     /// Migration v20: an interval's closing reason is a small integer (`IntervalCloseReason.code`),
     /// not its name. An open interval's `last_seq` is `openEnd` (8 bytes); closing it wrote the
     /// last and closing sequence numbers (1–3 bytes each) and 8–15 bytes of reason text, so a row
-    /// grew as it closed, and a year of closings split most pages of a history written night by
-    /// night (16 % of the 10,000 × 365 intervals' pages unused). With a code (SQLite stores 0 and 1
-    /// in no bytes, 2 and 3 in one), a closing shrinks its row and never moves it.
+    /// grew as it closed on a full page, which split: 16 % of the intervals' pages of a 10,000 × 365
+    /// history written night by night were unused. With a code (SQLite stores 0 and 1 in no bytes,
+    /// 2 and 3 in one), a closing shrinks its row.
     static let closingCodesMigration = "v20: interval closing reasons as codes"
 
     static func registerClosingCodesMigration(_ migrator: inout DatabaseMigrator) {
