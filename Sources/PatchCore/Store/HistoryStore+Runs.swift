@@ -142,6 +142,7 @@ extension HistoryStore {
     func write<T>(_ body: (Database) throws -> T) throws -> T {
         guard !isReadOnly else { throw PatchError.store(path: path, message: "opened read-only") }
         do {
+            defer { checkpointer?.committed() }
             return try pool.write(body)
         } catch let failure as BodyFailure {
             throw failure.underlying

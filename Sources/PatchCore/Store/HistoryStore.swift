@@ -21,6 +21,8 @@ public final class HistoryStore: Sendable {
         case postgres(PostgresHistory)
     }
     let backend: Backend
+    /// A writable SQLite history's checkpoints, off the writer (nil for a reader and for PostgreSQL).
+    let checkpointer: WALCheckpointer?
     /// The fallback journal of records the database would not take.
     public let journalPath: String
     public let isReadOnly: Bool
@@ -72,6 +74,7 @@ public final class HistoryStore: Sendable {
             }
             let pool = try DatabasePool(path: path, configuration: configuration)
             backend = .sqlite(pool)
+            checkpointer = WALCheckpointer(for: pool, path: path)
             journalPath = HistoryJournal.path(forDatabase: path)
             for sidecar in [path + "-wal", path + "-shm"] where files.fileExists(atPath: sidecar) {
                 try? files.setAttributes([.posixPermissions: 0o600], ofItemAtPath: sidecar)
@@ -108,6 +111,7 @@ public final class HistoryStore: Sendable {
          pendingJournal: String? = nil) {
         path = postgres.location.description
         backend = .postgres(postgres)
+        checkpointer = nil
         isReadOnly = readOnly
         self.controller = controller
         journalPath = journal
@@ -118,6 +122,9 @@ public final class HistoryStore: Sendable {
     deinit {
         // A PostgreSQL connection is closed with its store (a process's last store closes at exit anyway).
         if case let .postgres(postgres) = backend { postgres.closeNow() }
+        // A queued checkpoint holds its connection open: drained, that one closes first, and the pool's, the last
+        // to close, checkpoints what is left and removes the WAL.
+        checkpointer?.drain()
     }
 
     /// Opens an existing history for reading only: nothing is created, migrated or written (no
@@ -130,6 +137,7 @@ public final class HistoryStore: Sendable {
         controller = .thisMachine
         try Self.refuseURL(path)
         recoveredRuns = []
+        checkpointer = nil
         let journal = HistoryJournal.path(forDatabase: path)
         journalPath = journal
         pendingJournal = ((try? Self.fileSize(journal)) ?? 0) > 0 ? journal : nil
