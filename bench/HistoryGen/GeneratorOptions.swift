@@ -23,7 +23,7 @@ struct GeneratorOptions {
     static let usage = """
         usage: patchctl-history-gen --db PATH|postgres://… --hosts N --nights M [--seed S] [--mode current|legacy] [--start YYYY-MM-DD]
                                     [--batch N] [--burn-in N] [--dry-run] [--progress]
-          current: write through PatchCore's HistoryStore (beginRun, record, finishRun), whatever its schema is; --db a
+          current: write through PatchCore's HistoryStore and RunRecorder (as a scan records), whatever its schema is; --db a
                    new SQLite file, or a PostgreSQL history holding no run (password: PGPASSFILE, ~/.pgpass, as patchctl)
           legacy:  create the schema up to migration v9 and write the per-run rows patchctl wrote then
         """

@@ -6,8 +6,9 @@ import PatchCore
 /// exactly as patchctl wrote them before interval storage (`legacy`), for the migration to convert.
 protocol HistorySink {
     mutating func beginRun(startedAt: Date) throws -> String
-    func record(runId: String, hosts: [HostScan]) throws
-    func finishRun(runId: String, finishedAt: Date) throws
+    /// A night's hosts, written `batch` at a time as the engine records them.
+    mutating func record(runId: String, hosts: [HostScan], batch: Int) throws
+    mutating func finishRun(runId: String, finishedAt: Date) throws
 }
 
 /// What `patchctl scan` passes for a run of the fleet inventory.
@@ -35,12 +36,23 @@ struct CurrentSink: HistorySink {
                            options: ScanRunFacts.options, version: ScanRunFacts.version)
     }
 
-    func record(runId: String, hosts: [HostScan]) throws {
-        try store.record(runId: runId, hosts: hosts)
+    /// The night's recorder: what the engine records a scan's hosts through.
+    private var recorder: RunRecorder<HostScan>?
+
+    /// Through `RunRecorder`, as a scan records its hosts (each batch prepared while the one before is written);
+    /// returns once every host is written.
+    mutating func record(runId: String, hosts: [HostScan], batch: Int) throws {
+        let recorder = RunRecorder<HostScan>(store: store, runId: runId, batchSize: batch)
+        for host in hosts { recorder.add(host) }
+        try recorder.flush()
+        self.recorder = recorder
     }
 
-    func finishRun(runId: String, finishedAt: Date) throws {
-        try store.finishRun(runId: runId, finishedAt: finishedAt)
+    /// Ends the run through the night's recorder, which throws if any of its writes failed (they were journaled).
+    mutating func finishRun(runId: String, finishedAt: Date) throws {
+        guard let recorder, recorder.runId == runId else { return try store.finishRun(runId: runId, finishedAt: finishedAt) }
+        self.recorder = nil
+        try recorder.finish(at: finishedAt)
     }
 }
 
@@ -76,10 +88,11 @@ struct LegacySink: HistorySink {
         return id
     }
 
-    func record(runId: String, hosts: [HostScan]) throws {
-        guard !hosts.isEmpty else { return }
-        try pool.write { db in
-            for host in hosts { try Self.insert(host, into: db, runId: runId) }
+    func record(runId: String, hosts: [HostScan], batch: Int) throws {
+        for first in stride(from: 0, to: hosts.count, by: batch) {
+            try pool.write { db in
+                for host in hosts[first..<min(first + batch, hosts.count)] { try Self.insert(host, into: db, runId: runId) }
+            }
         }
     }
 

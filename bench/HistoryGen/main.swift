@@ -58,13 +58,9 @@ for night in 0..<options.nights {
     guard var target = sink else { continue }
     do {
         let runId = try target.beginRun(startedAt: runStart)
-        var recording = Duration.zero
-        for first in stride(from: 0, to: scans.count, by: options.batch) {
-            let batch = Array(scans[first..<min(first + options.batch, scans.count)])
-            let before = clock.now
-            try target.record(runId: runId, hosts: batch)
-            recording += clock.now - before
-        }
+        let before = clock.now
+        try target.record(runId: runId, hosts: scans, batch: options.batch)
+        let recording = clock.now - before
         let finished = scans.map(\.finishedAt).max() ?? runStart
         try target.finishRun(runId: runId, finishedAt: finished.addingTimeInterval(0.3))
         sink = target

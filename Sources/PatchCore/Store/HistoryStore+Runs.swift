@@ -75,8 +75,13 @@ extension HistoryStore {
 
     /// Stores finished hosts (with their findings or command output) in one transaction.
     public func record<Record: HistoryRecord>(runId: String, hosts: [Record]) throws {
+        try record(runId: runId, hosts: hosts, prepared: Self.prepare(hosts))
+    }
+
+    /// `record` with each host's preparation made beforehand (`prepare`), in the same order.
+    func record<Record: HistoryRecord>(runId: String, hosts: [Record], prepared: [Record.Preparation]) throws {
         guard !hosts.isEmpty else { return }
-        let prepared = Self.prepare(hosts)
+        precondition(prepared.count == hosts.count, "one preparation per host")
         try recording { db in
             try Record.insert(hosts, prepared: prepared, into: db, runId: runId)
         }

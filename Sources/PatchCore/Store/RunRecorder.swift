@@ -10,6 +10,9 @@ public final class RunRecorder<Record: HistoryRecord>: @unchecked Sendable {
     /// The database this run records into (advisory feeds are read from it too).
     public let store: HistoryStore
     private let queue = DispatchQueue(label: "patchctl.history")
+    /// Prepares each full batch (`HistoryRecord.prepare`, on every core) in the order they filled, while the
+    /// history queue writes the batch before: the writer never waits for a batch's digests and identity rows.
+    private let preparing = DispatchQueue(label: "patchctl.history.prepare")
     private let lock = NSLock()
     private var pending: [Record] = []
     private var timerArmed = false
@@ -44,7 +47,11 @@ public final class RunRecorder<Record: HistoryRecord>: @unchecked Sendable {
             arm = true
         }
         lock.unlock()
-        if let batch { queue.async { self.write(batch) } }
+        if let batch {
+            let prepared = PreparedBatch<Record>()
+            preparing.async { prepared.fill(HistoryStore.prepare(batch)) }
+            queue.async { self.write(batch, prepared: prepared) }
+        }
         if arm {
             queue.asyncAfter(deadline: .now() + flushInterval) {
                 self.lock.lock()
@@ -116,12 +123,12 @@ public final class RunRecorder<Record: HistoryRecord>: @unchecked Sendable {
         return pending
     }
 
-    /// On the history queue.
-    private func write(_ batch: [Record]) {
+    /// On the history queue; `prepared`, when the batch's preparation was started as it filled.
+    private func write(_ batch: [Record], prepared: PreparedBatch<Record>? = nil) {
         guard !batch.isEmpty else { return }
         if firstError == nil {
             do {
-                try store.record(runId: runId, hosts: batch)
+                try store.record(runId: runId, hosts: batch, prepared: prepared?.wait() ?? HistoryStore.prepare(batch))
                 return
             } catch {
                 firstError = error
@@ -136,6 +143,23 @@ public final class RunRecorder<Record: HistoryRecord>: @unchecked Sendable {
     }
 
     private var journalError: (any Error)?
+}
+
+/// A batch's preparations, made on one queue and waited for on another.
+private final class PreparedBatch<Record: HistoryRecord>: @unchecked Sendable {
+    private let ready = DispatchSemaphore(value: 0)
+    private var value: [Record.Preparation] = []
+
+    func fill(_ prepared: [Record.Preparation]) {
+        value = prepared
+        ready.signal()
+    }
+
+    /// The semaphore orders the write in `fill` before this read.
+    func wait() -> [Record.Preparation] {
+        ready.wait()
+        return value
+    }
 }
 
 /// History could not be written; what could not is in the journal (`journaled` lines), which the

@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+@testable import PatchCore
+
+/// `RunRecorder` prepares each full batch on a queue of its own while the batch before is written:
+/// every batch must be written with its own preparations, in the order the hosts finished.
+@Suite("Run recorder")
+struct RunRecorderTests {
+    static func folder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("patchctl-recorder-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Host `index` of a night: its own packages and versions, so a preparation written with another host fails to match.
+    static func host(_ index: Int, night: Int) -> HostScan {
+        let at = Date(timeIntervalSince1970: 1_700_000_000 + Double(night) * 86_400 + Double(index))
+        let updates = (0..<(3 + index % 5)).map { n in
+            PendingUpdate(name: "pkg-\(index)-\(n)", installedVersion: "1.\(night)", availableVersion: "1.\(night + n % 2 + 1)",
+                          source: "Debian:12/stable", security: n % 2 == 0, architecture: "amd64")
+        }
+        return HostScan(name: "host-\(index)", address: "10.0.0.\(index % 250)", port: 22, status: .ok,
+                        os: OSInfo(family: .debian, id: "debian", name: "Debian GNU/Linux", version: "12", codename: "bookworm",
+                                   kernel: "6.1", architecture: "x86_64"),
+                        rebootRequired: false, installedCount: 300, updates: updates, startedAt: at, finishedAt: at.addingTimeInterval(1))
+    }
+
+    /// Every host's findings as `history show` lists them, by host.
+    static func findings(_ store: HistoryStore, run: String) throws -> [String: [String]] {
+        var result: [String: [String]] = [:]
+        for host in try store.run(id: run).hosts {
+            result[host.name] = host.updates.map { "\($0.name) \($0.installedVersion) -> \($0.availableVersion) \($0.security)" }
+        }
+        return result
+    }
+
+    @Test func batchesPreparedAheadAreWrittenWithTheirOwnPreparationsInOrder() throws {
+        let folder = try Self.folder()
+        let recorded = try HistoryStore(path: folder.appendingPathComponent("recorder.db").path)
+        let direct = try HistoryStore(path: folder.appendingPathComponent("direct.db").path)
+        for night in 0..<3 {
+            let hosts = (0..<203).map { Self.host($0, night: night) }
+            let start = Date(timeIntervalSince1970: 1_700_000_000 + Double(night) * 86_400)
+            let viaRecorder = try recorded.beginRun(kind: .scan, startedAt: start, inventory: nil, hostPattern: nil, options: nil, version: "test")
+            // 12 full batches of 16, each prepared while the one before is written, and 11 hosts the flush writes.
+            let recorder = RunRecorder<HostScan>(store: recorded, runId: viaRecorder, batchSize: 16, flushInterval: 3600)
+            for host in hosts { recorder.add(host) }
+            try recorder.finish(at: start.addingTimeInterval(600))
+            let inOne = try direct.beginRun(kind: .scan, startedAt: start, inventory: nil, hostPattern: nil, options: nil, version: "test")
+            try direct.record(runId: inOne, hosts: hosts)
+            try direct.finishRun(runId: inOne, finishedAt: start.addingTimeInterval(600))
+
+            let written = try Self.findings(recorded, run: viaRecorder)
+            #expect(written.count == 203)
+            #expect(written == (try Self.findings(direct, run: inOne)), "night \(night)")
+            #expect(written["host-17"] == hosts[17].updates.map { "\($0.name) \($0.installedVersion) -> \($0.availableVersion) \($0.security)" })
+        }
+    }
+}
