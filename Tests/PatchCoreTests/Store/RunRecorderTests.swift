@@ -6,12 +6,6 @@ import Testing
 /// every batch must be written with its own preparations, in the order the hosts finished.
 @Suite("Run recorder")
 struct RunRecorderTests {
-    static func folder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("patchctl-recorder-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
     /// Host `index` of a night: its own packages and versions, so a preparation written with another host fails to match.
     static func host(_ index: Int, night: Int) -> HostScan {
         let at = Date(timeIntervalSince1970: 1_700_000_000 + Double(night) * 86_400 + Double(index))
@@ -19,10 +13,7 @@ struct RunRecorderTests {
             PendingUpdate(name: "pkg-\(index)-\(n)", installedVersion: "1.\(night)", availableVersion: "1.\(night + n % 2 + 1)",
                           source: "Debian:12/stable", security: n % 2 == 0, architecture: "amd64")
         }
-        return HostScan(name: "host-\(index)", address: "10.0.0.\(index % 250)", port: 22, status: .ok,
-                        os: OSInfo(family: .debian, id: "debian", name: "Debian GNU/Linux", version: "12", codename: "bookworm",
-                                   kernel: "6.1", architecture: "x86_64"),
-                        rebootRequired: false, installedCount: 300, updates: updates, startedAt: at, finishedAt: at.addingTimeInterval(1))
+        return StoreTestHosts.debian("host-\(index)", address: "10.0.0.\(index % 250)", updates: updates, at: at)
     }
 
     /// Every host's findings as `history show` lists them, by host.
@@ -35,7 +26,7 @@ struct RunRecorderTests {
     }
 
     @Test func batchesPreparedAheadAreWrittenWithTheirOwnPreparationsInOrder() throws {
-        let folder = try Self.folder()
+        let folder = try StoreTestHosts.folder("recorder")
         let recorded = try HistoryStore(path: folder.appendingPathComponent("recorder.db").path)
         let direct = try HistoryStore(path: folder.appendingPathComponent("direct.db").path)
         for night in 0..<3 {

@@ -8,12 +8,6 @@ import Testing
 /// what was recorded once the checkpoint has run, though the writer never reached its backstop.
 @Suite("WAL checkpoints off the writer")
 struct WALCheckpointerTests {
-    static func folder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("patchctl-checkpoint-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
     /// `hosts` hosts of `findings` findings each, all new on this night: a log of a few MB.
     static func night(_ index: Int, hosts: Int, findings: Int) -> [HostScan] {
         let at = Date(timeIntervalSince1970: 1_700_000_000 + Double(index) * 86_400)
@@ -22,10 +16,7 @@ struct WALCheckpointerTests {
                 PendingUpdate(name: "package-\(n)-with-a-realistic-name", installedVersion: "1.\(index).\(n)-1", availableVersion: "1.\(index).\(n)-2",
                               source: "Debian-Security:12/oldstable-security", security: n % 3 == 0, architecture: "amd64")
             }
-            return HostScan(name: "host-\(host).example.net", address: "10.0.\(host / 250).\(host % 250)", port: 22, status: .ok,
-                            os: OSInfo(family: .debian, id: "debian", name: "Debian GNU/Linux", version: "12", codename: "bookworm",
-                                       kernel: "6.1", architecture: "x86_64"),
-                            rebootRequired: false, installedCount: 400, updates: updates, startedAt: at, finishedAt: at.addingTimeInterval(2))
+            return StoreTestHosts.debian("host-\(host).example.net", address: "10.0.\(host / 250).\(host % 250)", updates: updates, at: at)
         }
     }
 
@@ -39,7 +30,7 @@ struct WALCheckpointerTests {
     }
 
     @Test func aLargeLogIsCheckpointedByTheCheckpointerAndTheWriterKeepsTheBackstop() throws {
-        let path = try Self.folder().appendingPathComponent("h.db").path
+        let path = try StoreTestHosts.folder("checkpoint").appendingPathComponent("h.db").path
         let store = try HistoryStore(path: path)
         let checkpointer = try #require(store.checkpointer)
         #expect(try store.write { try Int.fetchOne($0, sql: "PRAGMA wal_autocheckpoint") } == WALCheckpointer.backstopPages)
@@ -67,7 +58,7 @@ struct WALCheckpointerTests {
     }
 
     @Test func closingTheStoreLeavesNoLog() throws {
-        let path = try Self.folder().appendingPathComponent("h.db").path
+        let path = try StoreTestHosts.folder("checkpoint").appendingPathComponent("h.db").path
         do {
             let store = try HistoryStore(path: path)
             for night in 0..<3 {
