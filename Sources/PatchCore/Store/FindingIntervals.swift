@@ -415,13 +415,14 @@ enum FindingIntervals {
     }
 
     /// Which of `packages` a deployment installed on `host` between the host's previous scan (the
-    /// last one that saw them pending) and this one.
+    /// last one that saw them pending) and this one. That scan is found walking the host's contacts
+    /// back from the newest (`run_hosts_by_host`): it is one of the last few (migration v21).
     static func deployed(_ db: any HistoryWriter, host: String, packages: Set<String>, since sighting: Sighting) throws -> Set<String> {
         var found = Set<String>()
         for chunk in HistoryStore.chunked(packages.sorted()) {
             for row in try db.rows("""
                 SELECT DISTINCT package FROM deploy_packages WHERE host = ? AND package IN (\(databaseQuestionMarks(count: chunk.count)))
-                    AND outcome = 'installed' AND at <= ? AND at >= COALESCE((SELECT started_at FROM run_hosts WHERE host = ? AND scan_seq = ?), '')
+                    AND outcome = 'installed' AND at <= ? AND at >= COALESCE((SELECT started_at FROM run_hosts WHERE host = ? AND scan_seq = ? ORDER BY run_id DESC LIMIT 1), '')
                 """, [host.databaseValue] + chunk.map(\.databaseValue) + [sighting.stored, host.databaseValue, (sighting.seq - 1).databaseValue]) {
                 found.insert(row["package"])
             }

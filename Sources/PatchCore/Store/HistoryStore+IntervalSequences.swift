@@ -4,7 +4,7 @@ import GRDB
 extension HistoryStore {
     /// Migration v19: an interval keeps the sequence numbers of its last sighting and of the scan that
     /// closed it, not copies of those scans' run ids and times: `run_hosts` has them by (host,
-    /// `scan_seq`) (`run_hosts_by_seq`), and no query read the copies. Only the first sighting keeps
+    /// `scan_seq`), and no query read the copies. Only the first sighting keeps
     /// its run and time, which must outlive a prune of that run. And a version's first sighting
     /// (`version_first_run`/`_at`) is NULL where it is the interval's own first sighting, as it is
     /// for nearly every interval: readers take `COALESCE(version_first_run, first_run)`. Together

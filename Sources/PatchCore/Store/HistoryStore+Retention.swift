@@ -30,7 +30,7 @@ extension HistoryStore {
     /// when its host's latest scan is older than the cut. An interval names its last sighting by the
     /// host's sequence number only (v19), so the prune cuts each host's scans at the latest one a
     /// deleted run holds (`pruned_scans`): what was last seen at or before it goes with it, and every
-    /// interval left names a scan still recorded (run_hosts_by_seq finds its run and time).
+    /// interval left names a scan still recorded (its host's `run_hosts` row with that `scan_seq`).
     static func lastSeenBefore(_ statement: String, _ table: String) -> String {
         """
         WITH pruned_scans AS (

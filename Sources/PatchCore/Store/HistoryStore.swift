@@ -532,6 +532,7 @@ public final class HistoryStore: Sendable {
         registerCVEListsMigration(&migrator)
         registerIntervalSequencesMigration(&migrator)
         registerClosingCodesMigration(&migrator)
+        registerSequenceIndexMigration(&migrator)
         return migrator
     }
 }

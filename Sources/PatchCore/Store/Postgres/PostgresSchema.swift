@@ -205,6 +205,7 @@ struct PostgresSchema: Sendable {
         HistoryStore.cveListsMigration: HistoryStore.cveListsPostgresSteps,
         HistoryStore.intervalSequencesMigration: HistoryStore.intervalSequencesPostgresSteps,
         HistoryStore.closingCodesMigration: HistoryStore.closingCodesPostgresSteps,
+        HistoryStore.sequenceIndexMigration: HistoryStore.sequenceIndexStatements,
     ]
 
     /// The SQLite triggers this schema writes by hand for PostgreSQL (`statements`); `init(reading:)` refuses any other.
