@@ -16,12 +16,15 @@ struct RunRecorderTests {
         return StoreTestHosts.debian("host-\(index)", address: "10.0.0.\(index % 250)", updates: updates, at: at)
     }
 
+    /// A finding as these tests compare them.
+    static func line(_ update: PendingUpdate) -> String {
+        "\(update.name) \(update.installedVersion) -> \(update.availableVersion) \(update.security)"
+    }
+
     /// Every host's findings as `history show` lists them, by host.
     static func findings(_ store: HistoryStore, run: String) throws -> [String: [String]] {
         var result: [String: [String]] = [:]
-        for host in try store.run(id: run).hosts {
-            result[host.name] = host.updates.map { "\($0.name) \($0.installedVersion) -> \($0.availableVersion) \($0.security)" }
-        }
+        for host in try store.run(id: run).hosts { result[host.name] = host.updates.map(line) }
         return result
     }
 
@@ -44,7 +47,7 @@ struct RunRecorderTests {
             let written = try Self.findings(recorded, run: viaRecorder)
             #expect(written.count == 203)
             #expect(written == (try Self.findings(direct, run: inOne)), "night \(night)")
-            #expect(written["host-17"] == hosts[17].updates.map { "\($0.name) \($0.installedVersion) -> \($0.availableVersion) \($0.security)" })
+            #expect(written["host-17"] == hosts[17].updates.map(Self.line))
         }
     }
 }
