@@ -7,11 +7,12 @@ import GRDB
 /// batches one of them waited for thousands of pages to be written into the multi-GB file and synced.
 ///
 /// A passive checkpoint is asked for after every write of the store (`HistoryStore.write`: recording,
-/// advisory syncs, prunes) once the log file has reached SQLite's own threshold (`thresholdPages`); a small history's log grows and is checkpointed as
-/// before. Passive checkpoints never wait for, or block, the writer or a reader. The writer keeps
-/// an automatic threshold as the backstop (`backstopPages`): should this connection fall behind (a
-/// reader holding an old snapshot), the log still cannot grow without bound. Closing the store
-/// still checkpoints what is left, as SQLite does for its last connection.
+/// advisory syncs, prunes) once the log file has reached SQLite's own threshold (`thresholdPages`);
+/// a small history's log grows and is checkpointed as before. Passive checkpoints never wait for,
+/// or block, the writer or a reader. The writer keeps an automatic threshold as the backstop
+/// (`backstopPages`): should this connection fall behind (a reader holding an old snapshot), the log
+/// still cannot grow without bound. Closing the store still checkpoints what is left, as SQLite does
+/// for its last connection.
 final class WALCheckpointer: @unchecked Sendable {
     /// SQLite's default `wal_autocheckpoint` (pages).
     static let thresholdPages = 1000
