@@ -55,6 +55,10 @@ enum FindingIntervals {
         let name: String
         let identity: [String]
 
+        /// The identity's first two columns, what a closing's reason is judged by: (package,
+        /// architecture) of a finding, (cve, source_package) of an unfixed CVE.
+        var named: [String] { Array(identity.prefix(2)) }
+
         static let findings = Table(name: "finding_intervals", identity: [
             "package", "architecture", "installed_version", "available_version", "source", "security", "severity", "cves_digest",
         ])
@@ -74,12 +78,12 @@ enum FindingIntervals {
         /// The host's open intervals are what this scan saw: its previous sighting saw the same.
         var unchanged = false
 
-        init(host: String, seq: Int64, runId: String, at: Date) {
+        init(host: String, seq: Int64, runId: String, at: Date, stored: DatabaseValue? = nil) {
             self.host = host
             self.seq = seq
             self.runId = runId
             self.at = at
-            stored = at.databaseValue
+            self.stored = stored ?? at.databaseValue
         }
     }
 
@@ -93,34 +97,89 @@ enum FindingIntervals {
     }
 
     /// What recording a batch of distinct hosts reads for all of them at once, before any host's
-    /// intervals move (each host's rows are its own): the open intervals of both tables, by host.
-    /// Only hosts whose sighting changed are read.
+    /// intervals move (each host's rows are its own). Only hosts whose sighting changed are read.
     struct BatchReads {
-        /// Table name → host → identity values → interval id.
-        var open: [String: [String: [[DatabaseValue]: Int64]]] = [:]
+        /// Table name → host → identity key (`identityKey`) → interval id: the open intervals.
+        var open: [String: [String: [Int64: Int64]]] = [:]
+        /// Table name → interval id → its `Table.named` values: the open intervals the batch's scans no longer saw.
+        var closing: [String: [Int64: [DatabaseValue]]] = [:]
     }
 
-    static func batchReads(_ db: any HistoryWriter, _ sightings: [Sighting]) throws -> BatchReads {
+    /// Reads the open intervals of the batch's changed hosts by identity key, from the open
+    /// intervals' index alone (migration v22: `id` is the rowid, the index holds host and key),
+    /// then the names of those that close, by id: a closing is judged by what it was; an unchanged
+    /// or reopened finding is matched by its key.
+    static func batchReads(_ db: any HistoryWriter, _ hosts: [(sighting: Sighting, prepared: Prepared)]) throws -> BatchReads {
         var reads = BatchReads()
-        let changed = sightings.filter { !$0.unchanged }
+        let changed = hosts.filter { !$0.sighting.unchanged }
         guard !changed.isEmpty else { return reads }
         for table in [Table.findings, .unfixed] {
-            var byHost: [String: [[DatabaseValue]: Int64]] = [:]
+            var byHost: [String: [Int64: Int64]] = [:]
+            byHost.reserveCapacity(changed.count)
+            var unkeyed: [Int64] = []
             var index = ColumnIndex()
-            for chunk in HistoryStore.chunked(changed.map(\.host)) {
-                // Stepped, not copied, and the identity read by position: a night reads the open intervals of every changed host.
+            for chunk in HistoryStore.chunked(changed.map(\.sighting.host)) {
                 try db.each("""
-                    SELECT id, host, \(table.identity.joined(separator: ", ")) FROM \(table.name)
+                    SELECT id, host, identity_key FROM \(table.name)
                     WHERE closed_seq IS NULL AND host IN (\(databaseQuestionMarks(count: chunk.count)))
                     """, chunk.map(\.databaseValue)) { whole in
                     let row = index(whole)
-                    let identity = index.positions(of: table.identity).map { whole[$0] as DatabaseValue }
-                    byHost[row["host"], default: [:]][identity] = row["id"]
+                    let id: Int64 = row["id"]
+                    guard let key: Int64 = row["identity_key"] else { return unkeyed.append(id) }
+                    byHost[row["host"], default: [:]][key] = id
                 }
             }
+            for (id, host, key) in try keyed(db, table, ids: unkeyed) { byHost[host, default: [:]][key] = id }
+            var closing: [Int64] = []
+            for (sighting, prepared) in changed {
+                guard var open = byHost[sighting.host] else { continue }
+                for key in prepared.keys(of: table) { open.removeValue(forKey: key) }
+                closing += open.values
+            }
             reads.open[table.name] = byHost
+            reads.closing[table.name] = try names(db, table, ids: closing)
         }
         return reads
+    }
+
+    /// Intervals opened before v22, which have no `identity_key`: each one's key made from its
+    /// identity and stored, so the host's next changed scan reads it from the index like the others.
+    /// As (id, host, key).
+    static func keyed(_ db: any HistoryWriter, _ table: Table, ids: [Int64]) throws -> [(Int64, String, Int64)] {
+        var found: [(Int64, String, Int64)] = []
+        var index = ColumnIndex()
+        for chunk in HistoryStore.chunked(ids.sorted()) {
+            var keys: [(Int64, Int64)] = []
+            try db.each("""
+                SELECT id, host, \(table.identity.joined(separator: ", ")) FROM \(table.name) WHERE id IN (\(databaseQuestionMarks(count: chunk.count)))
+                """, chunk.map(\.databaseValue)) { whole in
+                let row = index(whole)
+                let key = identityKey(index.positions(of: table.identity).map { whole[$0] as DatabaseValue })
+                keys.append((row["id"], key))
+                found.append((row["id"], row["host"], key))
+            }
+            guard !keys.isEmpty else { continue }
+            try db.execute("""
+                UPDATE \(table.name) SET identity_key = CASE id \(Array(repeating: "WHEN ? THEN CAST(? AS BIGINT)", count: keys.count).joined(separator: " ")) END
+                WHERE id IN (\(databaseQuestionMarks(count: keys.count)))
+                """, keys.flatMap { [$0.0.databaseValue, $0.1.databaseValue] } + keys.map(\.0.databaseValue))
+        }
+        return found
+    }
+
+    /// The `Table.named` values of intervals `ids`, by id.
+    static func names(_ db: any HistoryWriter, _ table: Table, ids: [Int64]) throws -> [Int64: [DatabaseValue]] {
+        var result: [Int64: [DatabaseValue]] = [:]
+        var index = ColumnIndex()
+        for chunk in HistoryStore.chunked(ids.sorted()) {
+            try db.each("""
+                SELECT id, \(table.named.joined(separator: ", ")) FROM \(table.name) WHERE id IN (\(databaseQuestionMarks(count: chunk.count)))
+                """, chunk.map(\.databaseValue)) { whole in
+                let row = index(whole)
+                result[row["id"]] = index.positions(of: table.named).map { whole[$0] as DatabaseValue }
+            }
+        }
+        return result
     }
 
     /// The next sequence number of each of many distinct hosts of one run, each recorded as its latest
@@ -135,7 +194,9 @@ enum FindingIntervals {
         for chunk in HistoryStore.chunked(hosts, size: 400) {
             var arguments: [DatabaseValue] = []
             arguments.reserveCapacity(chunk.count * 4)
-            for host in chunk { arguments += [host.host.databaseValue, runId.databaseValue, host.at.databaseValue, host.digest.databaseValue] }
+            // Each time formatted once (GRDB formats a date through a DateFormatter on every conversion).
+            let stored = chunk.map(\.at.databaseValue)
+            for (host, at) in zip(chunk, stored) { arguments += [host.host.databaseValue, runId.databaseValue, at, host.digest.databaseValue] }
             let rows = try db.rows("""
                 INSERT INTO scan_hosts (host, last_seq, last_run, last_at, open_digest) VALUES \(Array(repeating: "(?, 1, ?, ?, ?)", count: chunk.count).joined(separator: ", "))
                 ON CONFLICT (host) DO UPDATE SET last_seq = scan_hosts.last_seq + 1, last_run = excluded.last_run, last_at = excluded.last_at,
@@ -147,9 +208,9 @@ enum FindingIntervals {
                 let row = returned(whole)
                 byHost[row["host"]] = (row["last_seq"], row["prior_digest"])
             }
-            for host in chunk {
+            for (host, at) in zip(chunk, stored) {
                 guard let taken = byHost[host.host] else { throw PatchError.store(path: db.source, message: "no sequence number for \(host.host)") }
-                var sighting = Sighting(host: host.host, seq: taken.seq, runId: runId, at: host.at)
+                var sighting = Sighting(host: host.host, seq: taken.seq, runId: runId, at: host.at, stored: at)
                 sighting.unchanged = taken.seq > 1 && taken.prior == host.digest
                 result[host.host] = sighting
             }
@@ -159,27 +220,35 @@ enum FindingIntervals {
 
     /// Moves a host's open intervals of `table` to this sighting: unchanged ones stay as they are
     /// (open, they already reach it), missing ones close, new ones open. `rows` are identity values
-    /// in `table.identity` order (no duplicates); `openingValues` gives the `extraColumns` of the
-    /// rows that open, all at once; the new rows and the closings go to `writes`. Returns the indexes of `rows` that opened an interval.
+    /// in `table.identity` order (no duplicates), `keys` their `identityKey`s; `openingValues` gives
+    /// the `extraColumns` of the rows that open, all at once; the new rows and the closings go to
+    /// `writes`. `closeReasons` judges the closing intervals by their `Table.named` values. Returns
+    /// the indexes of `rows` that opened an interval.
     @discardableResult
-    static func advance(_ db: any HistoryWriter, _ table: Table, at sighting: Sighting, rows: [[DatabaseValue]], reads: BatchReads,
+    static func advance(_ db: any HistoryWriter, _ table: Table, at sighting: Sighting, rows: [[DatabaseValue]], keys: [Int64], reads: BatchReads,
                         writes: inout IntervalWrites,
                         opening extraColumns: [String] = [], with openingValues: ([Int]) throws -> [[DatabaseValue]] = { $0.map { _ in [] } },
                         closeReasons: ([[DatabaseValue]]) throws -> [IntervalCloseReason]) throws -> [Int] {
         var open = reads.open[table.name]?[sighting.host] ?? [:]
-        let opened = rows.indices.filter { open.removeValue(forKey: rows[$0]) == nil }
+        let opened = keys.indices.filter { open.removeValue(forKey: keys[$0]) == nil }
         if !open.isEmpty {
             // The last scan that saw them is the host's previous one.
-            let closing = Array(open)
-            for (reason, interval) in zip(try closeReasons(closing.map(\.key)), closing) {
-                writes.close(table, id: interval.value, at: sighting.seq, reason: reason)
+            let closing = open.values.sorted()
+            let names = try closing.map { id in
+                guard let named = reads.closing[table.name]?[id] else {
+                    throw PatchError.store(path: db.source, message: "\(table.name) \(id) of \(sighting.host) closes, but its names were not read")
+                }
+                return named
+            }
+            for (reason, id) in zip(try closeReasons(names), closing) {
+                writes.close(table, id: id, at: sighting.seq, reason: reason)
             }
         }
         guard !opened.isEmpty else { return [] }
         let values = try openingValues(opened)
         let sighted: [DatabaseValue] = [sighting.seq.databaseValue, openEnd.databaseValue, sighting.runId.databaseValue, sighting.stored]
         for (opening, extra) in zip(opened, values) {
-            try writes.open(table, extraColumns, [sighting.host.databaseValue] + rows[opening] + sighted + extra)
+            try writes.open(table, extraColumns, [sighting.host.databaseValue] + rows[opening] + [keys[opening].databaseValue] + sighted + extra)
         }
         return opened
     }
@@ -222,12 +291,12 @@ enum FindingIntervals {
             closings[Closing(table: table.name, seq: seq, reason: reason.code), default: []].append(id)
         }
 
-        /// One new interval of `table`: host, identity, the sighting's four columns, then `extraColumns`.
+        /// One new interval of `table`: host, identity, its key, the sighting's four columns, then `extraColumns`.
         mutating func open(_ table: Table, _ extraColumns: [String], _ row: [DatabaseValue]) throws {
             let key = ([table.name] + extraColumns).joined(separator: " ")
             if inserts[key] == nil {
                 inserts[key] = BatchInsert(db, into: table.name, columns: ["host"] + table.identity
-                    + ["first_seq", "last_seq", "first_run", "first_at"] + extraColumns)
+                    + ["identity_key", "first_seq", "last_seq", "first_run", "first_at"] + extraColumns)
             }
             try inserts[key]!.append(row)
         }
@@ -269,6 +338,9 @@ enum FindingIntervals {
         var rows: [[DatabaseValue]]
         /// Identity values (`Table.unfixed.identity`) of each unfixed CVE, one per (id, source), in that order.
         var unfixed: [[DatabaseValue]]
+        /// `identityKey` of each of `rows` and of `unfixed`.
+        var keys: [Int64]
+        var unfixedKeys: [Int64]
         /// Digest of both lists: equal digests at two consecutive sightings mean nothing opens or closes.
         var digest: String
 
@@ -300,7 +372,12 @@ enum FindingIntervals {
                  item.severity.name.databaseValue, item.vendorSeverity.databaseValue, item.cvss.databaseValue, item.kev.databaseValue,
                  item.fixedVersion.databaseValue, item.feed.databaseValue]
             }
-            digest = Self.digest(rows, unfixed: self.unfixed)
+            (digest, keys, unfixedKeys) = Self.digested(rows, unfixed: self.unfixed)
+        }
+
+        /// The identity keys of `table`'s rows.
+        func keys(of table: Table) -> [Int64] {
+            table.name == Table.unfixed.name ? unfixedKeys : keys
         }
 
         /// SHA-256 (first 16 bytes, hex) of every identity value, each list and value delimited:
@@ -309,45 +386,81 @@ enum FindingIntervals {
         /// not change. They are gathered in one buffer, not an array or two per value (every host
         /// of every night is digested).
         static func digest(_ rows: [[DatabaseValue]], unfixed: [[DatabaseValue]]) -> String {
+            digested(rows, unfixed: unfixed).digest
+        }
+
+        /// `digest`, and each row's `identityKey` from the same bytes: a row is made into bytes
+        /// once (a night makes keys for every finding of every host).
+        static func digested(_ rows: [[DatabaseValue]], unfixed: [[DatabaseValue]]) -> (digest: String, keys: [Int64], unfixedKeys: [Int64]) {
             var bytes: [UInt8] = []
             bytes.reserveCapacity((rows.count + unfixed.count) * 160 + 2)
-            func add(_ list: [[DatabaseValue]]) {
-                for row in list {
-                    for value in row {
-                        switch value.storage {
-                        case .null:
-                            bytes.append(0)
-                            continue
-                        case let .int64(number):
-                            bytes.append(UInt8(ascii: "i"))
-                            bytes.append(contentsOf: String(number).utf8)
-                        case let .double(number):
-                            bytes.append(UInt8(ascii: "d"))
-                            bytes.append(contentsOf: "\(number)".utf8)
-                        case let .string(text):
-                            bytes.append(UInt8(ascii: "s"))
-                            bytes.append(contentsOf: text.utf8)
-                        case let .blob(data):
-                            bytes.append(contentsOf: "b\(data.count):".utf8)
-                            bytes.append(contentsOf: data)
-                        }
-                        bytes.append(0x1F)
-                    }
-                    bytes.append(0x1E)
+            var keys: [[Int64]] = [[], []]
+            for (list, rows) in [rows, unfixed].enumerated() {
+                keys[list].reserveCapacity(rows.count)
+                for row in rows {
+                    let start = bytes.count
+                    append(row, to: &bytes)
+                    // A whole number held as a double is keyed as the integer (`identityKey`): made apart.
+                    let wholeDouble = row.contains { if case let .double(number) = $0.storage { Int64(exactly: number) != nil } else { false } }
+                    keys[list].append(wholeDouble ? identityKey(row) : FindingIntervals.key(of: bytes[start...]))
                 }
                 bytes.append(0x1D)
             }
-            add(rows)
-            add(unfixed)
-            return Hex.encode(SHA256.hash(data: bytes).prefix(16))
+            return (Hex.encode(SHA256.hash(data: bytes).prefix(16)), keys[0], keys[1])
         }
+
+        /// One row's bytes, as `digest` delimits them.
+        static func append(_ row: [DatabaseValue], to bytes: inout [UInt8]) {
+            for value in row {
+                switch value.storage {
+                case .null:
+                    bytes.append(0)
+                    continue
+                case let .int64(number):
+                    bytes.append(UInt8(ascii: "i"))
+                    bytes.append(contentsOf: String(number).utf8)
+                case let .double(number):
+                    bytes.append(UInt8(ascii: "d"))
+                    bytes.append(contentsOf: "\(number)".utf8)
+                case let .string(text):
+                    bytes.append(UInt8(ascii: "s"))
+                    bytes.append(contentsOf: text.utf8)
+                case let .blob(data):
+                    bytes.append(contentsOf: "b\(data.count):".utf8)
+                    bytes.append(contentsOf: data)
+                }
+                bytes.append(0x1F)
+            }
+            bytes.append(0x1E)
+        }
+    }
+
+    /// An interval's identity as one number (`identity_key`, migration v22): the first 8 bytes of
+    /// the SHA-256 of its identity values (as `Prepared.digest` delimits a row), big-endian. Keys
+    /// are only compared within one host's open intervals and latest scan, a few hundred at most:
+    /// the chance that two of them share a key is about 10⁻¹⁵. A double holding a whole number
+    /// counts as that integer, as GRDB's values compare (identities were compared as values before
+    /// v22). Stored: the bytes must not change.
+    static func identityKey(_ row: [DatabaseValue]) -> Int64 {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(160)
+        Prepared.append(row.map { value in
+            if case let .double(number) = value.storage, let whole = Int64(exactly: number) { return whole.databaseValue }
+            return value
+        }, to: &bytes)
+        return key(of: bytes[...])
+    }
+
+    /// The first 8 bytes of the SHA-256 of `bytes`, big-endian.
+    static func key(of bytes: ArraySlice<UInt8>) -> Int64 {
+        SHA256.hash(data: bytes).prefix(8).reduce(0) { $0 << 8 | Int64($1) }
     }
 
     /// Records what one successful scan of a host saw. A host whose previous sighting saw the same
     /// (`Sighting.unchanged`) has nothing to open or close: its open intervals already reach this scan.
     static func record(_ db: any HistoryWriter, _ prepared: Prepared, at sighting: Sighting) throws {
         var writes = IntervalWrites(db)
-        try record(db, prepared, at: sighting, reads: batchReads(db, [sighting]), writes: &writes)
+        try record(db, prepared, at: sighting, reads: batchReads(db, [(sighting, prepared)]), writes: &writes)
         try writes.flush()
     }
 
@@ -356,7 +469,7 @@ enum FindingIntervals {
         guard !sighting.unchanged else { return }
         let updates = prepared.updates, cveLists = prepared.cveLists
         let pending = Set(updates.map { $0.name + "\n" + ($0.architecture ?? "") })
-        let opened = try advance(db, .findings, at: sighting, rows: prepared.rows, reads: reads, writes: &writes,
+        let opened = try advance(db, .findings, at: sighting, rows: prepared.rows, keys: prepared.keys, reads: reads, writes: &writes,
                                  opening: ["version_first_run", "version_first_at", "version_first_security", "advisories"]) { indexes in
             // A new interval of a version seen before (with other attributes, or before a gap) keeps that first
             // sighting: "first seen" and compliance age survive attribute changes and the pruning of older intervals.
@@ -370,8 +483,8 @@ enum FindingIntervals {
                 first[version] = seen
                 return seen + [update.advisories.joined(separator: "\n").databaseValue]
             }
-        } closeReasons: { identities in
-            let keys = identities.map { identity in
+        } closeReasons: { names in
+            let keys = names.map { identity in
                 let package = String.fromDatabaseValue(identity[0]) ?? ""
                 return (package: package, superseded: pending.contains(package + "\n" + (String.fromDatabaseValue(identity[1]) ?? "")))
             }
@@ -384,7 +497,7 @@ enum FindingIntervals {
         // only a new interval can name a list not stored yet. The digest is the identity's last value (`Prepared.rows`).
         for index in opened { try writes.list(prepared.rows[index].last.flatMap(String.fromDatabaseValue) ?? "", cveLists[index]) }
         let stillOpen = Set(prepared.unfixed.map { (String.fromDatabaseValue($0[0]) ?? "") + "\n" + (String.fromDatabaseValue($0[1]) ?? "") })
-        try advance(db, .unfixed, at: sighting, rows: prepared.unfixed, reads: reads, writes: &writes) { identities in
+        try advance(db, .unfixed, at: sighting, rows: prepared.unfixed, keys: prepared.unfixedKeys, reads: reads, writes: &writes) { identities in
             identities.map { identity in
                 let key = (String.fromDatabaseValue(identity[0]) ?? "") + "\n" + (String.fromDatabaseValue(identity[1]) ?? "")
                 return stillOpen.contains(key) ? .superseded : .resolved
@@ -399,14 +512,15 @@ enum FindingIntervals {
         var first: [String: [DatabaseValue]] = [:], firstRun: [String: String] = [:]
         var index = ColumnIndex()
         for chunk in HistoryStore.chunked(packages.sorted()) {
-            for whole in try db.rows("""
+            // Stepped, not copied: every interval the host ever had of these packages.
+            try db.each("""
                 SELECT package, available_version, \(HistoryStore.versionFirstColumns()) FROM finding_intervals
                 WHERE host = ? AND package IN (\(databaseQuestionMarks(count: chunk.count)))
-                """, [host.databaseValue] + chunk.map(\.databaseValue)) {
+                """, [host.databaseValue] + chunk.map(\.databaseValue)) { whole in
                 let row = index(whole)
                 let version = (row["package"] as String) + "\n" + (row["available_version"] as String)
                 let run: String = row["version_first_run"]
-                if let known = firstRun[version], known <= run { continue }
+                if let known = firstRun[version], known <= run { return }
                 firstRun[version] = run
                 first[version] = [run.databaseValue, row["version_first_at"], row["version_first_security"]]
             }

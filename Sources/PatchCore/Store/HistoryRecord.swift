@@ -112,7 +112,7 @@ extension HostScan: HistoryRecord {
         }
         let seen = zip(scans, prepared).compactMap { scan, work in work.findings.map { (scan, $0) } }
         let sightings = try FindingIntervals.nextSequences(db, runId: runId, hosts: seen.map { ($0.0.name, $0.0.startedAt, $0.1.digest) })
-        let reads = try FindingIntervals.batchReads(db, Array(sightings.values))
+        let reads = try FindingIntervals.batchReads(db, seen.compactMap { scan, findings in sightings[scan.name].map { ($0, findings) } })
         var counts: [String: (seq: Int64, updates: Int, security: Int)] = [:]
         var writes = FindingIntervals.IntervalWrites(db)
         for (scan, findings) in seen {

@@ -533,6 +533,7 @@ public final class HistoryStore: Sendable {
         registerIntervalSequencesMigration(&migrator)
         registerClosingCodesMigration(&migrator)
         registerSequenceIndexMigration(&migrator)
+        registerIdentityKeysMigration(&migrator)
         return migrator
     }
 }

@@ -206,6 +206,7 @@ struct PostgresSchema: Sendable {
         HistoryStore.intervalSequencesMigration: HistoryStore.intervalSequencesPostgresSteps,
         HistoryStore.closingCodesMigration: HistoryStore.closingCodesPostgresSteps,
         HistoryStore.sequenceIndexMigration: HistoryStore.sequenceIndexStatements,
+        HistoryStore.identityKeysMigration: HistoryStore.identityKeysPostgresSteps,
     ]
 
     /// The SQLite triggers this schema writes by hand for PostgreSQL (`statements`); `init(reading:)` refuses any other.
