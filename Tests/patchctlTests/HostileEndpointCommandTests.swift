@@ -60,9 +60,9 @@ struct HostileEndpointCommandTests {
         #expect(evilRows.allSatisfy { $0.contains("'=cmd|") })
     }
 
-    /// Defect 2, measured on the controller process itself: with hosts streaming `yes`, the peak
-    /// resident size (VmHWM, from wait4's rusage) stays far below the flood, the hosts are errors
-    /// naming the cap, and the healthy host is scanned.
+    /// Defect 2, measured on the controller process itself: with hosts streaming `yes`, its peak
+    /// resident size (`runMeasured`, apart from the test runner's) stays far below the flood, the
+    /// hosts are errors naming the cap, and the healthy host is scanned.
     @Test func floodingHostsKeepControllerMemoryBounded() throws {
         let endpoint = try HostileEndpoint([
             "127.0.6.1": .script("exec yes\n"),
@@ -145,34 +145,51 @@ struct HostileEndpointCommandTests {
         #expect(deploy.stdout.contains("invalid: package name"), "\(deploy.stdout)")
     }
 
-    /// Runs the binary with posix_spawn and reaps it with wait4, whose rusage holds the child's own
-    /// peak resident size (the VmHWM /proc showed while it ran): (exit status, KiB, stdout).
+    /// Runs patchctl and returns its exit status, its own peak resident size and its stdout.
+    /// The peak is measured by a python3 parent that forks and waits (wait4's `ru_maxrss` of the
+    /// grandchild): posix_spawn's vfork child would report the test process's own peak instead,
+    /// because Linux folds the high-water mark of the memory a process had before `exec` (here the
+    /// parent's) into its `ru_maxrss`, and the test runner's peak varies with what else it ran.
     static func runMeasured(_ arguments: [String], in folder: URL) throws -> (Int32, Int, String) {
         let outPath = folder.appendingPathComponent("measured.out").path
+        let usagePath = folder.appendingPathComponent("measured.usage").path
+        let measure = """
+            import os, sys
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    os.execv(sys.argv[2], sys.argv[2:])
+                finally:
+                    os._exit(127)
+            _, status, usage = os.wait4(pid, 0)
+            with open(sys.argv[1], "w") as f:
+                f.write(f"{os.waitstatus_to_exitcode(status)} {usage.ru_maxrss}\\n")
+            """
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let binary = CLI.binary.path
         var environment = ProcessInfo.processInfo.environment
         environment["HOME"] = folder.path
         environment.removeValue(forKey: "SSH_AUTH_SOCK")
-        let argv = ([binary] + arguments).map { strdup($0) } + [nil]
+        let python = "/usr/bin/python3"
+        let argv = ([python, "-c", measure, usagePath, CLI.binary.path] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for pointer in argv + envp { free(pointer) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, binary, &actions, nil, argv, envp)
+        let spawned = posix_spawn(&pid, python, &actions, nil, argv, envp)
         try #require(spawned == 0, "posix_spawn: \(spawned)")
         var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 {
-            try #require(errno == EINTR, "wait4: \(errno)")
+        while waitpid(pid, &status, 0) < 0 {
+            try #require(errno == EINTR, "waitpid: \(errno)")
         }
-        // WIFEXITED / WEXITSTATUS by hand (macros are not imported).
-        let exited = status & 0x7F == 0
-        try #require(exited, "patchctl ended by signal \(status & 0x7F)")
-        return ((status >> 8) & 0xFF, usage.ru_maxrss, try String(contentsOfFile: outPath, encoding: .utf8))
+        try #require(status == 0, "python3 measuring patchctl: wait status \(status)")
+        let usage = try String(contentsOfFile: usagePath, encoding: .utf8).split(separator: " ")
+        let exitCode = try #require(usage.first.flatMap { Int32($0) })
+        let peakKiB = try #require(usage.last.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+        try #require(exitCode >= 0, "patchctl ended by signal \(-exitCode)")
+        return (exitCode, peakKiB, try String(contentsOfFile: outPath, encoding: .utf8))
     }
 }
