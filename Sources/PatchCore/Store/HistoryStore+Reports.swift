@@ -113,7 +113,9 @@ extension HistoryStore {
             var texts = StringPool()
             // CVE lists by digest: the batch's hosts share a few hundred, each read once (cve_lists' key).
             var lists: [String: (ids: [String], severity: Severity?, kev: Bool)] = ["": ([], nil, false)]
-            for (host, scans) in scansOf {
+            // In host order: consecutive hosts share the index pages (and often table pages) they descend through,
+            // which SQLite's small reader cache then still holds; in a dictionary's order each host read them again.
+            for (host, scans) in scansOf.sorted(by: { $0.key < $1.key }) {
                 let low = scans.map(\.seq).min()!, high = scans.map(\.seq).max()!
                 var intervals: [(first: Int64, last: Int64, update: ReportHistory.Update)] = []
                 var digests: [String] = []
@@ -282,11 +284,14 @@ extension HistoryStore {
             WHERE h.host = ? AND h.run_id < ? AND r.kind IN (?, ?, ?)\(only.condition("r")) ORDER BY h.run_id DESC LIMIT ?
             """
         let bound = runIDBound(from)
-        for host in hosts {
-            // In pages: the walk usually stops at the first contact or two.
+        // In host order, as the hosts' contacts are laid out (see the intervals' read in reportHistory).
+        for host in hosts.sorted() {
+            // In pages: the walk usually stops at the first contact, so the first page is small (each row
+            // read is a lookup in run_hosts and runs), and later ones larger.
             var offsetBound = bound
+            var pageSize = 2
             walk: while true {
-                let page = try db.rows(back, [host.databaseValue, offsetBound.databaseValue] + kinds + only.arguments + [16.databaseValue])
+                let page = try db.rows(back, [host.databaseValue, offsetBound.databaseValue] + kinds + only.arguments + [pageSize.databaseValue])
                 for row in page {
                     let (host, made) = try observation(row)
                     offsetBound = made.runId
@@ -294,7 +299,8 @@ extension HistoryStore {
                     add(host, made)
                     if made.learnedPackages { break walk }
                 }
-                if page.count < 16 { break }
+                if page.count < pageSize { break }
+                pageSize = 16
             }
         }
         for host in result.keys {
