@@ -139,65 +139,84 @@ protocol PrettyJSONText: Encodable {
     func prettyJSON(depth: Int) -> String
 }
 
-/// Builds one object for `PrettyJSONText`, member by member, given in sorted key order.
+/// Builds one object for `PrettyJSONText`, member by member, given in sorted key order. Bytes, not a
+/// String: a large report appends a few million members, and a String's append (its checks and its
+/// growth from a few bytes) was most of writing one.
 struct PrettyJSONObject {
-    private(set) var text = "{\n"
+    private var bytes: [UInt8] = []
     private let depth: Int
     private var first = true
 
     init(depth: Int) {
         self.depth = depth
+        // A finding's object is about 700 bytes: one allocation for most objects.
+        bytes.reserveCapacity(1024)
+        bytes.append(contentsOf: "{\n".utf8)
     }
 
-    /// Appended piece by piece: no temporary string per member.
     /// Member names are this program's own (`snake_case` literals): none needs an escape.
     private mutating func key(_ key: String) {
         assert(!PrettyJSONWriter.needsEscape(key), "a member name that needs an escape: \(key)")
-        text += first ? PrettyJSONWriter.indent(depth + 1) : Self.separator(depth + 1)
+        if first {
+            bytes.append(contentsOf: Self.indent(depth + 1))
+        } else {
+            bytes.append(contentsOf: Self.separator(depth + 1))
+        }
         first = false
-        text += "\""
-        text += key
-        text += "\" : "
+        bytes.append(Self.quote)
+        bytes.append(contentsOf: key.utf8)
+        bytes.append(contentsOf: Self.colon)
     }
+
+    private static let quote = UInt8(ascii: "\"")
+    private static let colon = Array("\" : ".utf8)
+    private static let null = Array("null".utf8)
+
+    /// The indent of `depth` (`PrettyJSONWriter.indent`), as bytes.
+    private static func indent(_ depth: Int) -> [UInt8] {
+        depth < indents.count ? indents[depth] : Array(PrettyJSONWriter.indent(depth).utf8)
+    }
+
+    private static let indents = (0..<32).map { Array(PrettyJSONWriter.indent($0).utf8) }
 
     /// `,` and a newline, then the indent of `depth`: what comes before every member but the first.
-    private static func separator(_ depth: Int) -> String {
-        depth < separators.count ? separators[depth] : ",\n" + PrettyJSONWriter.indent(depth)
+    private static func separator(_ depth: Int) -> [UInt8] {
+        depth < separators.count ? separators[depth] : Array(",\n".utf8) + indent(depth)
     }
 
-    private static let separators = (0..<32).map { ",\n" + PrettyJSONWriter.indent($0) }
+    private static let separators = (0..<32).map { Array(",\n".utf8) + indent($0) }
 
     /// `PrettyJSONWriter.quoted(value)` appended in place: most need no escape, and no string is made for them.
-    private mutating func quote(_ value: String) {
+    private mutating func quoted(_ value: String) {
         if PrettyJSONWriter.needsEscape(value) {
-            text += PrettyJSONWriter.quoted(value)
+            bytes.append(contentsOf: PrettyJSONWriter.quoted(value).utf8)
         } else {
-            text += "\""
-            text += value
-            text += "\""
+            bytes.append(Self.quote)
+            bytes.append(contentsOf: value.utf8)
+            bytes.append(Self.quote)
         }
     }
 
     mutating func add(_ name: String, _ value: String?) {
         key(name)
-        if let value { quote(value) } else { text += "null" }
+        if let value { quoted(value) } else { bytes.append(contentsOf: Self.null) }
     }
 
     mutating func add(_ name: String, _ value: (some BinaryInteger)?) {
         key(name)
-        text += value.map { String($0) } ?? "null"
+        if let value { bytes.append(contentsOf: String(value).utf8) } else { bytes.append(contentsOf: Self.null) }
     }
 
     /// A finite number as the encoder prints it: its shortest form, without a trailing `.0`.
     mutating func add(_ name: String, _ value: Double) {
         key(name)
         let text = value.description
-        self.text += text.hasSuffix(".0") ? String(text.dropLast(2)) : text
+        bytes.append(contentsOf: (text.hasSuffix(".0") ? String(text.dropLast(2)) : text).utf8)
     }
 
     mutating func add(_ name: String, _ value: Bool) {
         key(name)
-        text += value ? "true" : "false"
+        bytes.append(contentsOf: (value ? "true" : "false").utf8)
     }
 
     mutating func add(_ name: String, _ value: Date?) {
@@ -206,13 +225,26 @@ struct PrettyJSONObject {
 
     mutating func add(_ name: String, _ values: [String]) {
         key(name)
-        let inner = PrettyJSONWriter.indent(depth + 2)
-        text += values.isEmpty ? "[\n\n" : "[\n" + values.map { inner + PrettyJSONWriter.quoted($0) }.joined(separator: ",\n") + "\n"
-        text += PrettyJSONWriter.indent(depth + 1) + "]"
+        if values.isEmpty {
+            bytes.append(contentsOf: "[\n\n".utf8)
+        } else {
+            bytes.append(contentsOf: "[\n".utf8)
+            for (index, value) in values.enumerated() {
+                if index > 0 { bytes.append(contentsOf: ",\n".utf8) }
+                bytes.append(contentsOf: Self.indent(depth + 2))
+                quoted(value)
+            }
+            bytes.append(UInt8(ascii: "\n"))
+        }
+        bytes.append(contentsOf: Self.indent(depth + 1))
+        bytes.append(UInt8(ascii: "]"))
     }
 
-    func finished() -> String {
-        text + "\n" + PrettyJSONWriter.indent(depth) + "}"
+    mutating func finished() -> String {
+        bytes.append(UInt8(ascii: "\n"))
+        bytes.append(contentsOf: Self.indent(depth))
+        bytes.append(UInt8(ascii: "}"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 
