@@ -28,7 +28,7 @@ extension ComplianceEvaluator {
         var security = 0
         // The host's scans share one table of its intervals: each interval's deadline is worked out once
         // (nil inside: out of every rule).
-        var known: (table: ReportHistory.Updates.Table, deadlines: [Int: Deadline?])?
+        var known: (table: ReportHistory.Updates.Table, deadlines: [Deadline??])?
         for moment in moments {
             var newScan = false
             while finished < all.count, all[finished].at <= moment {
@@ -42,11 +42,11 @@ extension ComplianceEvaluator {
                 deadlines = []
                 security = 0
                 let pending = scan.pending ?? []
-                if known?.table !== pending.table { known = (pending.table, [:]) }
+                if known?.table !== pending.table { known = (pending.table, Array(repeating: nil, count: pending.table.updates.count)) }
                 for (offset, update) in pending.enumerated() {
                     if update.security { security += 1 }
                     let position = Int(pending.positions[offset])
-                    if let deadline = known?.deadlines[position] {
+                    if let deadline = known!.deadlines[position] {
                         if let deadline { deadlines.append(deadline) }
                         continue
                     }

@@ -32,19 +32,29 @@ struct ComplianceEvaluator: Sendable {
         var firstSeen = history.firstSeen
         history.firstSeen = [:]
         for (host, observations) in history.observations {
-            var tables: [ObjectIdentifier: ReportHistory.Updates.Table] = [:]
-            var earliest: [ObjectIdentifier: [UInt32: (at: Date, index: Int, offset: Int)]] = [:]
+            // Each table's intervals by position (an array, looked up once per contact, not per update).
+            var slots: [ObjectIdentifier: Int] = [:]
+            var earliest: [(table: ReportHistory.Updates.Table, firsts: [(at: Date, index: Int, offset: Int)?])] = []
             for (index, observation) in observations.enumerated() {
-                let id = ObjectIdentifier(observation.seen.table)
-                tables[id] = observation.seen.table
+                let table = observation.seen.table
+                let slot: Int
+                if let known = slots[ObjectIdentifier(table)] {
+                    slot = known
+                } else {
+                    slot = earliest.count
+                    slots[ObjectIdentifier(table)] = slot
+                    earliest.append((table, Array(repeating: nil, count: table.updates.count)))
+                }
                 for (offset, position) in observation.seen.positions.enumerated() {
-                    if let known = earliest[id]?[position], known.at <= observation.startedAt { continue }
-                    earliest[id, default: [:]][position] = (observation.startedAt, index, offset)
+                    if let known = earliest[slot].firsts[Int(position)], known.at <= observation.startedAt { continue }
+                    earliest[slot].firsts[Int(position)] = (observation.startedAt, index, offset)
                 }
             }
             var candidates: [(index: Int, offset: Int, update: ReportHistory.Update)] = []
-            for (id, positions) in earliest {
-                for (position, first) in positions { candidates.append((first.index, first.offset, tables[id]!.updates[Int(position)])) }
+            for (table, firsts) in earliest {
+                for (position, first) in firsts.enumerated() {
+                    if let first { candidates.append((first.index, first.offset, table.updates[position])) }
+                }
             }
             candidates.sort { ($0.index, $0.offset) < ($1.index, $1.offset) }
             var seen = firstSeen.removeValue(forKey: host) ?? [:]
