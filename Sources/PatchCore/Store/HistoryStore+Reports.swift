@@ -40,21 +40,27 @@ extension HistoryStore {
             // Thousands of contacts share a run id and a host's platform facts: each is kept once, not per contact.
             var runIds = StringPool()
             var platforms: [String: ReportHistory.Box<OSInfo>] = [:]
-            let observation = { (whole: Row) throws -> (host: String, observation: ReportHistory.Observation) in
-                let row = contactIndex(whole)
-                let read: String = row["run_id"], host: String = row["host"]
+            // A third of a year-long report's reading is these rows: their columns are read by position, found once per
+            // statement (by name, as a PostgreSQL row's come in any order), not looked up by name for every value.
+            let contactNames = ["run_id", "host", "status", "error", "os_family", "os_id", "os_name", "os_version", "os_codename", "kernel",
+                                "architecture", "reboot_required", "started_at", "finished_at", "kind", "policy", "scan_seq"]
+            let observation = { (row: Row) throws -> (host: String, observation: ReportHistory.Observation) in
+                _ = contactIndex(row)
+                let at = contactIndex.positions(of: contactNames)
+                let read: String = row[at[0]], host: String = row[at[1]]
                 let runId = runIds(read)
-                if let seq: Int64 = row["scan_seq"] { sequence[ContactKey(run: runId, host: host)] = seq }
+                if let seq: Int64 = row[at[16]] { sequence[ContactKey(run: runId, host: host)] = seq }
                 var os: ReportHistory.Box<OSInfo>?
-                if let family: String = row["os_family"] {
-                    let made = OSInfo(family: OSFamily(rawValue: family) ?? .unknown, id: row["os_id"] ?? "", name: row["os_name"] ?? "",
-                                      version: row["os_version"] ?? "", codename: row["os_codename"], kernel: row["kernel"], architecture: row["architecture"])
+                if let family: String = row[at[4]] {
+                    let made = OSInfo(family: OSFamily(rawValue: family) ?? .unknown, id: row[at[5]] ?? "", name: row[at[6]] ?? "",
+                                      version: row[at[7]] ?? "", codename: row[at[8]], kernel: row[at[9]], architecture: row[at[10]])
                     if platforms[host]?.value != made { platforms[host] = ReportHistory.Box(made) }
                     os = platforms[host]
                 }
                 return (host, ReportHistory.Observation(
-                    runId: runId, kind: try row.decode(RunKind.self, "kind"), policy: row["policy"], startedAt: row["started_at"], at: row["finished_at"],
-                    status: HostStatus(rawValue: row["status"]) ?? .error, error: row["error"], osBox: os, rebootRequired: row["reboot_required"],
+                    runId: runId, kind: try row.decode(RunKind.self, atIndex: at[14]), policy: row[at[15]],
+                    startedAt: (row[at[12]] as StoredDate).date, at: (row[at[13]] as StoredDate).date,
+                    status: HostStatus(rawValue: row[at[2]]) ?? .error, error: row[at[3]], osBox: os, rebootRequired: row[at[11]],
                     pending: nil, seen: [], deployment: nil))
             }
             let kinds: [DatabaseValue] = [RunKind.scan.databaseValue, RunKind.deploy.databaseValue, RunKind.plan.databaseValue]
@@ -109,6 +115,8 @@ extension HistoryStore {
                 """
             // Columns by name: a PostgreSQL row's come in no particular order.
             var cveIndex = ColumnIndex(), intervalIndex = ColumnIndex()
+            let intervalNames = ["package", "architecture", "installed_version", "available_version", "source", "security", "severity",
+                                 "cves_digest", "first_seq", "last_seq", "version_first_run", "version_first_at", "version_first_security"]
             // A fleet's updates come from a few dozen sources, and share package names and versions: each text is kept once.
             var texts = StringPool()
             // CVE lists by digest: the batch's hosts share a few hundred, each read once (cve_lists' key).
@@ -119,21 +127,23 @@ extension HistoryStore {
                 let low = scans.map(\.seq).min()!, high = scans.map(\.seq).max()!
                 var intervals: [(first: Int64, last: Int64, update: ReportHistory.Update)] = []
                 var digests: [String] = []
-                try db.each(intervalRows, [host.databaseValue, low.databaseValue, high.databaseValue]) { whole in
-                    let row = intervalIndex(whole)
-                    let package = texts(row["package"] as String), available = texts(row["available_version"] as String)
+                try db.each(intervalRows, [host.databaseValue, low.databaseValue, high.databaseValue]) { row in
+                    // By position, as the contacts above.
+                    _ = intervalIndex(row)
+                    let at = intervalIndex.positions(of: intervalNames)
+                    let package = texts(row[at[0]] as String), available = texts(row[at[3]] as String)
                     // Each version's first sighting rides on its intervals (see FindingIntervals).
                     let version = ReportHistory.VersionKey(package, available)
-                    let first: String = row["version_first_run"]
+                    let first: String = row[at[10]]
                     if first < bound, (firstSeen[host]?[version]).map({ first < $0.runId }) ?? true {
-                        firstSeen[host, default: [:]][version] = ReportHistory.Sighting(at: row["version_first_at"], runId: runIds(first),
-                                                                                       security: row["version_first_security"])
+                        firstSeen[host, default: [:]][version] = ReportHistory.Sighting(at: (row[at[11]] as StoredDate).date, runId: runIds(first),
+                                                                                       security: row[at[12]])
                     }
-                    let update = ReportHistory.Update(package: package, installedVersion: texts(row["installed_version"]),
-                                                      availableVersion: available, source: texts(row["source"]), security: row["security"],
-                                                      severity: row["severity"], architecture: Self.architecture(row["architecture"]).map { texts($0) })
-                    digests.append(row["cves_digest"])
-                    intervals.append((row["first_seq"], row["last_seq"], update))
+                    let update = ReportHistory.Update(package: package, installedVersion: texts(row[at[2]]),
+                                                      availableVersion: available, source: texts(row[at[4]]), security: row[at[5]],
+                                                      severity: row[at[6]], architecture: Self.architecture(row[at[1]]).map { texts($0) })
+                    digests.append(row[at[7]])
+                    intervals.append((row[at[8]], row[at[9]], update))
                 }
                 let unread = Set(digests.filter { lists[$0] == nil }).sorted()
                 for chunk in Self.chunked(unread) {
