@@ -5,6 +5,14 @@ import Foundation
 public enum Timestamp {
     /// Formatted by hand: a formatter per call cost more than the rest of a host's JSON.
     public static func format(_ date: Date) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        append(date, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `format(date)`'s bytes appended to `bytes` (a report's JSON is built of bytes).
+    static func append(_ date: Date, to bytes: inout [UInt8]) {
         // Years 1 to 9999 (ISO 8601's four digits); a date outside (a tampered database, a
         // distant-future sentinel) is clamped instead of trapping in the Int64 conversion.
         // Rounded to the microsecond before the millisecond is cut: `.002` as parsed is a hair
@@ -12,13 +20,14 @@ public enum Timestamp {
         let raw = ((date.timeIntervalSince1970 * 1_000_000).rounded() / 1000).rounded(.down)
         let milliseconds = raw.isNaN ? 0 : Int64(min(max(raw, -62_135_596_800_000), 253_402_300_799_999))
         // Floor division: before 1970 the millisecond part still counts up from the second.
-        let fraction = ((milliseconds % 1000) + 1000) % 1000
-        var seconds = time_t((milliseconds - fraction) / 1000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
+        let fraction = Int(((milliseconds % 1000) + 1000) % 1000)
+        let seconds = Int((milliseconds - Int64(fraction)) / 1000)
+        // The proleptic Gregorian calendar, as gmtime's, by arithmetic: gmtime takes a process-wide
+        // lock, and a report's threads format a million dates.
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let time = seconds - days * 86_400
+        let (year, month, day) = civilFromDays(days)
         // Digits written out: `String(format:)` cost most of a report's JSON.
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(24)
         func digits(_ value: Int, _ width: Int) {
             var divisor = 1
             for _ in 1..<width { divisor *= 10 }
@@ -29,21 +38,44 @@ public enum Timestamp {
                 divisor /= 10
             }
         }
-        digits(Int(parts.tm_year) + 1900, 4)
+        digits(year, 4)
         bytes.append(UInt8(ascii: "-"))
-        digits(Int(parts.tm_mon) + 1, 2)
+        digits(month, 2)
         bytes.append(UInt8(ascii: "-"))
-        digits(Int(parts.tm_mday), 2)
+        digits(day, 2)
         bytes.append(UInt8(ascii: "T"))
-        digits(Int(parts.tm_hour), 2)
+        digits(time / 3600, 2)
         bytes.append(UInt8(ascii: ":"))
-        digits(Int(parts.tm_min), 2)
+        digits(time / 60 % 60, 2)
         bytes.append(UInt8(ascii: ":"))
-        digits(Int(parts.tm_sec), 2)
+        digits(time % 60, 2)
         bytes.append(UInt8(ascii: "."))
-        digits(Int(fraction), 3)
+        digits(fraction, 3)
         bytes.append(UInt8(ascii: "Z"))
-        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Days from 1970-01-01 to a date of the proleptic Gregorian calendar (Howard Hinnant's
+    /// `days_from_civil`).
+    static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    /// The date `days` after 1970-01-01 in the proleptic Gregorian calendar (`civil_from_days`).
+    static func civilFromDays(_ days: Int) -> (year: Int, month: Int, day: Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let shifted = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * shifted + 2) / 5 + 1
+        let month = shifted < 10 ? shifted + 3 : shifted - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     private static let style = Date.ISO8601FormatStyle()

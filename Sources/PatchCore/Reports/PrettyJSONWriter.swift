@@ -220,7 +220,11 @@ struct PrettyJSONObject {
     }
 
     mutating func add(_ name: String, _ value: Date?) {
-        add(name, value.map(JSONOutput.timestamp))
+        key(name)
+        guard let value else { return bytes.append(contentsOf: Self.null) }
+        bytes.append(Self.quote)
+        Timestamp.append(value, to: &bytes)
+        bytes.append(Self.quote)
     }
 
     mutating func add(_ name: String, _ values: [String]) {

@@ -56,7 +56,7 @@ struct StoredDate: DatabaseValueConvertible, StatementColumnConvertible {
         else { return nil }
         // As Foundation's Gregorian calendar sums them: the time of day with its fraction, then the days.
         let secondsInDay = Double(hour * 3600 + minute * 60 + second) + Double(millisecond * 1_000_000) / 1_000_000_000
-        return Date(timeIntervalSinceReferenceDate: Double((daysFromCivil(year, month, day) - 11_323) * 86_400) + secondsInDay)
+        return Date(timeIntervalSinceReferenceDate: Double((Timestamp.daysFromCivil(year, month, day) - 11_323) * 86_400) + secondsInDay)
     }
 
     private static func daysIn(_ month: Int, of year: Int) -> Int {
@@ -65,16 +65,5 @@ struct StoredDate: DatabaseValueConvertible, StatementColumnConvertible {
         case 4, 6, 9, 11: return 30
         default: return 31
         }
-    }
-
-    /// Days from 1970-01-01 to a date of the proleptic Gregorian calendar (Howard Hinnant's
-    /// `days_from_civil`).
-    static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
     }
 }

@@ -35,6 +35,32 @@ struct StoredValuesTests {
         }
     }
 
+    /// `Timestamp.format` works out the calendar by arithmetic; gmtime (what it used before) is the
+    /// reference: every date from year 1 to 9999, clamped ones and sub-millisecond ones alike.
+    @Test func formattingMatchesGmtime() {
+        func reference(_ date: Date) -> String {
+            let raw = ((date.timeIntervalSince1970 * 1_000_000).rounded() / 1000).rounded(.down)
+            let milliseconds = raw.isNaN ? 0 : Int64(min(max(raw, -62_135_596_800_000), 253_402_300_799_999))
+            let fraction = ((milliseconds % 1000) + 1000) % 1000
+            var seconds = time_t((milliseconds - fraction) / 1000)
+            var parts = tm()
+            gmtime_r(&seconds, &parts)
+            return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+                          Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(fraction))
+        }
+        var generator = SystemRandomNumberGenerator()
+        var dates = [Date(timeIntervalSince1970: 0), Date(timeIntervalSince1970: -0.0005), Date(timeIntervalSince1970: 951_782_400),
+                     Date(timeIntervalSince1970: -62_135_596_800), Date(timeIntervalSince1970: 253_402_300_799.999),
+                     .distantPast, .distantFuture, Date(timeIntervalSince1970: .nan)]
+        for _ in 0..<50_000 {
+            dates.append(Date(timeIntervalSince1970: Double.random(in: -62_135_596_800...253_402_300_800, using: &generator)))
+            dates.append(Date(timeIntervalSince1970: Double(Int.random(in: -3_000_000...3_000_000, using: &generator)) * 86_400
+                              + Double(Int.random(in: -2...2, using: &generator))))
+        }
+        let mismatches = dates.filter { Timestamp.format($0) != reference($0) }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(5).map { ($0.timeIntervalSince1970, Timestamp.format($0), reference($0)) })")
+    }
+
     // MARK: Encoding
 
     @Test func jsonOutputThrowsInsteadOfPrintingAnEmptyObject() {
