@@ -269,7 +269,7 @@ public enum HTMLReport {
                     html += "<td>\(ReportDate.day(finding.firstSeen))</td><td class=\"n\">\(finding.ageDays) d</td>"
                     html += "<td>\(finding.releasedAt.map(ReportDate.day) ?? "not reported")</td><td>\(escape(finding.rule ?? "out of scope"))</td>"
                     html += "<td>\(finding.dueAt.map(ReportDate.day) ?? "–")</td>"
-                    html += "<td\(statusClass)>\(finding.status.rawValue.replacingOccurrences(of: "_", with: " "))\(finding.daysOverdue.map { " (\($0) d)" } ?? "")</td>"
+                    html += "<td\(statusClass)>\(statusWords(finding.status))\(finding.daysOverdue.map { " (\($0) d)" } ?? "")</td>"
                     html += "<td>\(finding.exceptionId.map { id in "<a href=\"#exception-\(id)\">#\(id)</a> \(finding.exceptionState?.rawValue ?? "")" } ?? "")</td></tr>"
                 }
                 html += "</tbody></table>"
@@ -306,7 +306,7 @@ public enum HTMLReport {
         try ParallelText.render(count: ttp.patches.count, piece: { index in
             let patch = ttp.patches[index]
             var html = "<tr><td>\(escape(patch.host))</td><td>\(escape(patch.package))</td><td>\(escape(patch.version))</td><td>\(patch.security ? "yes" : "no")</td>"
-            html += "<td>\(JSONOutput.timestamp(patch.firstSeen))</td><td>\(JSONOutput.timestamp(patch.patchedAt))</td><td class=\"n\">\(String(format: "%.1f", patch.days))</td>"
+            html += "<td>\(JSONOutput.timestamp(patch.firstSeen))</td><td>\(JSONOutput.timestamp(patch.patchedAt))</td><td class=\"n\">\(oneDecimal(patch.days))</td>"
             html += "<td>\(patch.via)\(patch.policy.map { " (\(escape($0)))" } ?? "")</td><td><code>\(escape(patch.runId))</code></td></tr>"
             return html
         }, output: output)
@@ -373,6 +373,28 @@ public enum HTMLReport {
             }
         }
         return out
+    }
+
+    /// A finding's status in words (`within deadline`): once per status, not a Foundation search and
+    /// replace for each of a fleet's findings.
+    static func statusWords(_ status: ComplianceReport.Finding.Status) -> String {
+        switch status {
+        case .withinDeadline: return "within deadline"
+        case .overdue: return "overdue"
+        case .excepted: return "excepted"
+        case .outOfScope: return "out of scope"
+        }
+    }
+
+    /// `String(format: "%.1f", value)`, through the C library's formatter that Foundation's calls in
+    /// the end, without building an NSString for each of a period's patches.
+    static func oneDecimal(_ value: Double) -> String {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 32) { buffer in
+            let written = withVaList([value]) { vsnprintf(buffer.baseAddress!, buffer.count, "%.1f", $0) }
+            guard written >= 0, Int(written) < buffer.count else { return String(format: "%.1f", value) }
+            return String(decoding: UnsafeRawBufferPointer(start: buffer.baseAddress!, count: Int(written)).bindMemory(to: UInt8.self),
+                          as: UTF8.self)
+        }
     }
 
     static func percentText(_ value: Double?) -> String {
