@@ -86,6 +86,8 @@ public struct ReportHistory: Sendable {
             set { deploymentBox = newValue.map(Box.init) }
         }
         private var deploymentBox: Box<DeployJob>?
+        /// A successful scan's place in its host's sequence (`scan_seq`): which intervals it saw.
+        var scanSeq: Int64?
 
         public init(runId: String, kind: RunKind, policy: String? = nil, startedAt: Date, at: Date, status: HostStatus, error: String? = nil,
                     os: OSInfo? = nil, rebootRequired: Bool? = nil, pending: Updates? = nil, seen: Updates, deployment: DeployJob? = nil) {
@@ -95,7 +97,8 @@ public struct ReportHistory: Sendable {
 
         /// The same, with facts already boxed: a host's contacts share one box.
         init(runId: String, kind: RunKind, policy: String?, startedAt: Date, at: Date, status: HostStatus, error: String?,
-             osBox: Box<OSInfo>?, rebootRequired: Bool?, pending: Updates?, seen: Updates, deployment: DeployJob?) {
+             osBox: Box<OSInfo>?, rebootRequired: Bool?, pending: Updates?, seen: Updates, deployment: DeployJob?, scanSeq: Int64? = nil) {
+            self.scanSeq = scanSeq
             self.runId = runId
             self.kind = kind
             self.policy = policy

@@ -34,8 +34,6 @@ extension HistoryStore {
                 h.run_id, h.host, h.status, h.error, h.os_family, h.os_id, h.os_name, h.os_version, h.os_codename, h.kernel,
                 h.architecture, h.reboot_required, h.started_at, h.finished_at, r.kind, r.policy, h.scan_seq
                 """
-            // Each successful scan's place in its host's sequence, by contact.
-            var sequence: [ContactKey: Int64] = [:]
             var contactIndex = ColumnIndex()
             // Thousands of contacts share a run id and a host's platform facts: each is kept once, not per contact.
             var runIds = StringPool()
@@ -49,7 +47,6 @@ extension HistoryStore {
                 let at = contactIndex.positions(of: contactNames)
                 let read: String = row[at[0]], host: String = row[at[1]]
                 let runId = runIds(read)
-                if let seq: Int64 = row[at[16]] { sequence[ContactKey(run: runId, host: host)] = seq }
                 var os: ReportHistory.Box<OSInfo>?
                 if let family: String = row[at[4]] {
                     let made = OSInfo(family: OSFamily(rawValue: family) ?? .unknown, id: row[at[5]] ?? "", name: row[at[6]] ?? "",
@@ -61,7 +58,7 @@ extension HistoryStore {
                     runId: runId, kind: try row.decode(RunKind.self, atIndex: at[14]), policy: row[at[15]],
                     startedAt: (row[at[12]] as StoredDate).date, at: (row[at[13]] as StoredDate).date,
                     status: HostStatus(rawValue: row[at[2]]) ?? .error, error: row[at[3]], osBox: os, rebootRequired: row[at[11]],
-                    pending: nil, seen: [], deployment: nil))
+                    pending: nil, seen: [], deployment: nil, scanSeq: row[at[16]]))
             }
             let kinds: [DatabaseValue] = [RunKind.scan.databaseValue, RunKind.deploy.databaseValue, RunKind.plan.databaseValue]
             if let detailFrom {
@@ -78,36 +75,38 @@ extension HistoryStore {
                 }
             }
 
-            // The contacts read in detail.
-            var detailed = Set<ContactKey>()
+            // The contacts read in detail, by their place in their host's list (a flag each: a month of a fleet is
+            // 300,000 contacts, too many to look up by name again and again): every one from `detailFrom` on (all
+            // when nil), and before it the host's last contact that learned its packages and last deployment of
+            // each policy (a report may be about one policy).
+            var detailed: [String: [Bool]] = [:]
+            // The detailed deployments and dry runs: their documents are read.
+            var deployContacts = Set<ContactKey>()
             for (host, list) in observations {
-                for observation in list where detailFrom.map({ observation.at >= $0 }) ?? true {
-                    detailed.insert(ContactKey(run: observation.runId, host: host))
+                var flags = list.map { observation in detailFrom.map { observation.at >= $0 } ?? true }
+                if let detailFrom {
+                    let before = list.prefix { $0.at < detailFrom }.indices
+                    if let lastScan = before.last(where: { list[$0].learnedPackages }) { flags[lastScan] = true }
+                    var lastDeploys: [String: Int] = [:]
+                    for index in before where list[index].kind == .deploy { lastDeploys[list[index].policy ?? ""] = index }
+                    for index in lastDeploys.values { flags[index] = true }
                 }
-                guard let detailFrom else { continue }
-                let before = list.prefix { $0.at < detailFrom }
-                let lastScan = before.last(where: \.learnedPackages)
-                // The last deployment of each policy (a report may be about one policy).
-                let lastDeploys = Dictionary(grouping: before.filter { $0.kind == .deploy }, by: { $0.policy ?? "" }).values.compactMap(\.last)
-                for observation in [lastScan].compactMap({ $0 }) + lastDeploys { detailed.insert(ContactKey(run: observation.runId, host: host)) }
+                for index in list.indices where flags[index] && list[index].kind != .scan {
+                    deployContacts.insert(ContactKey(run: list[index].runId, host: host))
+                }
+                detailed[host] = flags
             }
             // Read by run id (the primary key's prefix), in chunks under SQLite's limit on bound values.
-            let runs = Set(detailed.map { $0.run }).sorted()
-            let chunks = Self.chunked(runs)
+            let chunks = Self.chunked(Set(deployContacts.map { $0.run }).sorted())
             let placeholders = { (count: Int) in Array(repeating: "?", count: count).joined(separator: ",") }
 
             // The pending updates of the scans read in detail, from the intervals of each host that reach into
             // them: one range query per host (finding_intervals_by_seq) however many of its scans the period holds,
-            // and each interval made into an update once.
-            var findings: [ContactKey: ReportHistory.Updates] = [:]
+            // and each interval made into an update once. By host, then place in its list.
+            var findings: [String: [Int: ReportHistory.Updates]] = [:]
             // First sightings: runs that started after `date` cannot have been seen by then.
             var firstSeen: [String: [ReportHistory.VersionKey: ReportHistory.Sighting]] = [:]
             let bound = Self.runIDBound(date)
-            var scansOf: [String: [(seq: Int64, key: ContactKey)]] = [:]
-            for key in detailed {
-                guard let seq = sequence[key] else { continue }
-                scansOf[key.host, default: []].append((seq, key))
-            }
             let intervalRows = """
                 SELECT package, architecture, installed_version, available_version, source, security, severity, cves_digest, first_seq, last_seq,
                        \(Self.versionFirstColumns())
@@ -123,7 +122,10 @@ extension HistoryStore {
             var lists: [String: (ids: [String], severity: Severity?, kev: Bool)] = ["": ([], nil, false)]
             // In host order: consecutive hosts share the index pages (and often table pages) they descend through,
             // which SQLite's small reader cache then still holds; in a dictionary's order each host read them again.
-            for (host, scans) in scansOf.sorted(by: { $0.key < $1.key }) {
+            for (host, flags) in detailed.sorted(by: { $0.key < $1.key }) {
+                let list = observations[host] ?? []
+                let scans = list.indices.compactMap { index in flags[index] ? list[index].scanSeq.map { (seq: $0, index: index) } : nil }
+                guard !scans.isEmpty else { continue }
                 let low = scans.map(\.seq).min()!, high = scans.map(\.seq).max()!
                 var intervals: [(first: Int64, last: Int64, update: ReportHistory.Update)] = []
                 var digests: [String] = []
@@ -174,11 +176,13 @@ extension HistoryStore {
                 let spans = order.map { (first: intervals[$0].first, last: intervals[$0].last) }
                 // Most nights a host's scan sees what its previous one saw: such scans share one list of positions.
                 var previous: [UInt32] = []
-                for (seq, key) in scans.sorted(by: { $0.seq < $1.seq }) {
+                var found: [Int: ReportHistory.Updates] = [:]
+                for (seq, index) in scans.sorted(by: { $0.seq < $1.seq }) {
                     var positions = spans.indices.compactMap { spans[$0].first <= seq && seq <= spans[$0].last ? UInt32($0) : nil }
                     if positions == previous { positions = previous } else { previous = positions }
-                    findings[key] = ReportHistory.Updates(table: table, positions: positions)
+                    found[index] = ReportHistory.Updates(table: table, positions: positions)
                 }
+                findings[host] = found
             }
             var documents: [ContactKey: DeployHostRecord] = [:]
             for chunk in chunks {
@@ -186,7 +190,7 @@ extension HistoryStore {
                     SELECT run_id, host, document FROM deploy_hosts WHERE run_id IN (\(placeholders(chunk.count)))\(range.condition("host"))
                     """, chunk.map(\.databaseValue) + range.arguments) {
                     let key = ContactKey(run: row["run_id"], host: row["host"])
-                    guard detailed.contains(key) else { continue }
+                    guard deployContacts.contains(key) else { continue }
                     documents[key] = try? StoreCodec.decode(DeployHostRecord.self, from: row["document"] as String)
                 }
             }
@@ -226,16 +230,15 @@ extension HistoryStore {
                 guard var list = observations.removeValue(forKey: host) else { continue }
                 // What earlier contacts saw, for a deployment's document: only hosts with one need it.
                 let tracksSightings = documentHosts.contains(host)
+                let flags = detailed[host] ?? [], found = findings[host] ?? [:]
                 var lastSeen: [String: ReportHistory.Update] = [:]
-                for index in list.indices {
-                    let key = ContactKey(run: list[index].runId, host: host)
-                    guard detailed.contains(key) else { continue }
+                for index in list.indices where flags[index] {
                     if list[index].kind == .scan {
                         if list[index].status == .ok {
-                            list[index].pending = findings[key] ?? []
-                            list[index].seen = findings[key] ?? []
+                            list[index].pending = found[index] ?? []
+                            list[index].seen = found[index] ?? []
                         }
-                    } else if let document = documents[key] {
+                    } else if let document = documents[ContactKey(run: list[index].runId, host: host)] {
                         Self.apply(document, to: &list[index], earlier: lastSeen, firstSeen: firstSeen[host] ?? [:])
                     }
                     guard tracksSightings else { continue }
