@@ -53,7 +53,11 @@ public final class RunRecorder<Record: HistoryRecord>: @unchecked Sendable {
             queue.async { self.write(batch, prepared: prepared) }
         }
         if arm {
-            queue.asyncAfter(deadline: .now() + flushInterval) {
+            // Weakly: a finished recorder must not keep its store (and the database's connections) open until the
+            // timer fires, or the process ends first with the write-ahead log still beside the database. Hosts are
+            // pending only until `flush` or `finish`, which every run calls.
+            queue.asyncAfter(deadline: .now() + flushInterval) { [weak self] in
+                guard let self else { return }
                 self.lock.lock()
                 self.timerArmed = false
                 let batch = self.takePending()

@@ -50,4 +50,25 @@ struct RunRecorderTests {
             #expect(written["host-17"] == hosts[17].updates.map(Self.line))
         }
     }
+
+    /// A finished recorder lets its store go at once: the last connection's close then checkpoints the
+    /// write-ahead log and removes it, so the history is one file when the process ends (the flush timer a
+    /// partial batch arms used to hold the recorder, and with it the store, for its whole interval).
+    @Test func aFinishedRunLeavesNoWriteAheadLog() throws {
+        let folder = try StoreTestHosts.folder("recorder-wal")
+        let path = folder.appendingPathComponent("history.db").path
+        do {
+            let store = try HistoryStore(path: path)
+            let run = try store.beginRun(kind: .scan, startedAt: Date(timeIntervalSince1970: 1_700_000_000), inventory: nil, hostPattern: nil,
+                                         options: nil, version: "test")
+            let recorder = RunRecorder<HostScan>(store: store, runId: run, batchSize: 16, flushInterval: 3600)
+            // 20 hosts: one full batch, and 4 that arm the flush timer.
+            for index in 0..<20 { recorder.add(Self.host(index, night: 0)) }
+            try recorder.finish(at: Date(timeIntervalSince1970: 1_700_000_100))
+            #expect(FileManager.default.fileExists(atPath: path + "-wal"), "the open store writes through its log")
+        }
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal"), "the log outlived the store")
+        let reopened = try HistoryStore(readOnly: path)
+        #expect(try reopened.runs(limit: 1).first?.hosts == 20)
+    }
 }
