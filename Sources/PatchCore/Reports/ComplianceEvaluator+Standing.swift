@@ -21,7 +21,8 @@ extension ComplianceEvaluator {
         var result: [Standing] = []
         result.reserveCapacity(moments.count)
         var finished = 0
-        var lastScan: ReportHistory.Observation?
+        // By index: an observation is a large value, and a host's moments would copy its last scan again and again.
+        var lastScan: Int?
         // The last scan's in-scope updates: when each is due, and the exceptions that may cover it.
         typealias Deadline = (due: Date, covering: [ComplianceException])
         var deadlines: [Deadline] = []
@@ -33,12 +34,13 @@ extension ComplianceEvaluator {
             var newScan = false
             while finished < all.count, all[finished].at <= moment {
                 if all[finished].isScan {
-                    lastScan = all[finished]
+                    lastScan = finished
                     newScan = true
                 }
                 finished += 1
             }
-            if newScan, let scan = lastScan {
+            if newScan, let lastScan {
+                let scan = all[lastScan]
                 deadlines = []
                 security = 0
                 let pending = scan.pending ?? []
@@ -62,13 +64,13 @@ extension ComplianceEvaluator {
                 }
             }
             var standing = Standing(contacted: finished > 0)
-            if let scan = lastScan {
+            if let lastScan {
                 standing.scanned = true
                 standing.security = security
                 standing.overdue = deadlines.reduce(0) { count, deadline in
                     moment > deadline.due && !deadline.covering.contains { $0.state(at: moment) == .active } ? count + 1 : count
                 }
-                let stale = moment.timeIntervalSince(scan.at) > Double(staleDays) * Self.day
+                let stale = moment.timeIntervalSince(all[lastScan].at) > Double(staleDays) * Self.day
                 standing.compliant = !stale && standing.overdue == 0
             }
             result.append(standing)

@@ -35,8 +35,10 @@ struct ComplianceEvaluator: Sendable {
             // Each table's intervals by position (an array, looked up once per contact, not per update).
             var slots: [ObjectIdentifier: Int] = [:]
             var earliest: [(table: ReportHistory.Updates.Table, firsts: [(at: Date, index: Int, offset: Int)?])] = []
-            for (index, observation) in observations.enumerated() {
-                let table = observation.seen.table
+            // By index, fields read in place: an observation is a large value, and copying each costs.
+            for index in observations.indices {
+                let seen = observations[index].seen, startedAt = observations[index].startedAt
+                let table = seen.table
                 let slot: Int
                 if let known = slots[ObjectIdentifier(table)] {
                     slot = known
@@ -45,9 +47,9 @@ struct ComplianceEvaluator: Sendable {
                     slots[ObjectIdentifier(table)] = slot
                     earliest.append((table, Array(repeating: nil, count: table.updates.count)))
                 }
-                for (offset, position) in observation.seen.positions.enumerated() {
-                    if let known = earliest[slot].firsts[Int(position)], known.at <= observation.startedAt { continue }
-                    earliest[slot].firsts[Int(position)] = (observation.startedAt, index, offset)
+                for (offset, position) in seen.positions.enumerated() {
+                    if let known = earliest[slot].firsts[Int(position)], known.at <= startedAt { continue }
+                    earliest[slot].firsts[Int(position)] = (startedAt, index, offset)
                 }
             }
             var candidates: [(index: Int, offset: Int, update: ReportHistory.Update)] = []
@@ -59,10 +61,10 @@ struct ComplianceEvaluator: Sendable {
             candidates.sort { ($0.index, $0.offset) < ($1.index, $1.offset) }
             var seen = firstSeen.removeValue(forKey: host) ?? [:]
             for candidate in candidates {
-                let observation = observations[candidate.index], update = candidate.update
+                let startedAt = observations[candidate.index].startedAt, update = candidate.update
                 let key = ReportHistory.VersionKey(update.package, update.availableVersion)
-                if let earlier = seen[key], earlier.at <= observation.startedAt { continue }
-                seen[key] = Sighting(at: observation.startedAt, runId: observation.runId, security: update.security)
+                if let earlier = seen[key], earlier.at <= startedAt { continue }
+                seen[key] = Sighting(at: startedAt, runId: observations[candidate.index].runId, security: update.security)
             }
             firstSeen[host] = seen
         }
