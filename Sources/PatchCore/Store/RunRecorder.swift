@@ -13,6 +13,11 @@ public final class RunRecorder<Record: HistoryRecord>: @unchecked Sendable {
     /// Prepares each full batch (`HistoryRecord.prepare`, on every core) in the order they filled, while the
     /// history queue writes the batch before: the writer never waits for a batch's digests and identity rows.
     private let preparing = DispatchQueue(label: "patchctl.history.prepare")
+    /// Batches whose preparation has started and whose write has not ended: the preparing queue waits
+    /// at `preparedAhead`, so a slow disk holds a few batches' digests and identity rows, not a fleet's.
+    let ahead = AheadGate(limit: RunRecorder.preparedAhead)
+    /// Enough to keep the writer from ever waiting for a preparation (preparing takes a fraction of a write).
+    static var preparedAhead: Int { 4 }
     private let lock = NSLock()
     private var pending: [Record] = []
     private var timerArmed = false
@@ -49,8 +54,14 @@ public final class RunRecorder<Record: HistoryRecord>: @unchecked Sendable {
         lock.unlock()
         if let batch {
             let prepared = PreparedBatch<Record>()
-            preparing.async { prepared.fill(HistoryStore.prepare(batch)) }
-            queue.async { self.write(batch, prepared: prepared) }
+            preparing.async { [ahead] in
+                ahead.enter()
+                prepared.fill(HistoryStore.prepare(batch))
+            }
+            queue.async {
+                self.write(batch, prepared: prepared)
+                self.ahead.leave()
+            }
         }
         if arm {
             // Weakly: a finished recorder must not keep its store (and the database's connections) open until the
@@ -130,9 +141,11 @@ public final class RunRecorder<Record: HistoryRecord>: @unchecked Sendable {
     /// On the history queue; `prepared`, when the batch's preparation was started as it filled.
     private func write(_ batch: [Record], prepared: PreparedBatch<Record>? = nil) {
         guard !batch.isEmpty else { return }
+        // Waited for even when the database has failed: the batch leaves the gate only once its preparation is done.
+        let preparations = prepared?.wait()
         if firstError == nil {
             do {
-                try store.record(runId: runId, hosts: batch, prepared: prepared?.wait() ?? HistoryStore.prepare(batch))
+                try store.record(runId: runId, hosts: batch, prepared: preparations ?? HistoryStore.prepare(batch))
                 return
             } catch {
                 firstError = error
@@ -147,6 +160,48 @@ public final class RunRecorder<Record: HistoryRecord>: @unchecked Sendable {
     }
 
     private var journalError: (any Error)?
+}
+
+/// Counts batches between the start of their preparation and the end of their write, and holds the
+/// preparing queue at `limit`. `mostAhead` and `waiting` are what a test can see of it.
+final class AheadGate: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var inFlight = 0
+    let limit: Int
+    /// The most batches ever in flight at once.
+    private(set) var mostAhead = 0
+    /// A preparation is waiting for a write to end.
+    private(set) var waiting = false
+
+    init(limit: Int) {
+        self.limit = max(1, limit)
+    }
+
+    func enter() {
+        condition.lock()
+        defer { condition.unlock() }
+        while inFlight >= limit {
+            waiting = true
+            condition.wait()
+        }
+        waiting = false
+        inFlight += 1
+        mostAhead = max(mostAhead, inFlight)
+    }
+
+    func leave() {
+        condition.lock()
+        defer { condition.unlock() }
+        inFlight -= 1
+        condition.broadcast()
+    }
+
+    /// `waiting`, `mostAhead`, read under the lock.
+    var state: (waiting: Bool, mostAhead: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        return (waiting, mostAhead)
+    }
 }
 
 /// A batch's preparations, made on one queue and waited for on another.

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 @testable import PatchCore
 
@@ -70,5 +71,38 @@ struct RunRecorderTests {
         #expect(!FileManager.default.fileExists(atPath: path + "-wal"), "the log outlived the store")
         let reopened = try HistoryStore(readOnly: path)
         #expect(try reopened.runs(limit: 1).first?.hosts == 20)
+    }
+
+    /// Preparation runs ahead of the writer by at most `preparedAhead` batches: with the database's write
+    /// lock held by another connection, the writer waits on it (the store's 10 s busy timeout) and the
+    /// preparing queue stops at the gate instead of preparing every batch added; once the lock goes,
+    /// every host is written.
+    @Test func preparationWaitsForTheWriterAFewBatchesAhead() throws {
+        let folder = try StoreTestHosts.folder("recorder-ahead")
+        let path = folder.appendingPathComponent("history.db").path
+        let store = try HistoryStore(path: path)
+        let run = try store.beginRun(kind: .scan, startedAt: Date(timeIntervalSince1970: 1_700_000_000), inventory: nil, hostPattern: nil,
+                                     options: nil, version: "test")
+        var holding = Configuration()
+        holding.allowsUnsafeTransactions = true
+        let blocker = try DatabaseQueue(path: path, configuration: holding)
+        try blocker.writeWithoutTransaction { try $0.execute(sql: "BEGIN IMMEDIATE") }
+        let limit = RunRecorder<HostScan>.preparedAhead
+        let recorder = RunRecorder<HostScan>(store: store, runId: run, batchSize: 8, flushInterval: 3600)
+        let count = 8 * (limit + 6)
+        for index in 0..<count { recorder.add(Self.host(index, night: 0)) }
+        // The event: a preparation waiting at the gate (it never comes when preparation is not bounded).
+        // Waited for well within the busy timeout, after which the writer would give up on the lock.
+        let deadline = Date().addingTimeInterval(8)
+        while !recorder.ahead.state.waiting, Date() < deadline { usleep(1000) }
+        let held = recorder.ahead.state
+        try blocker.writeWithoutTransaction { try $0.execute(sql: "COMMIT") }
+        try recorder.finish(at: Date(timeIntervalSince1970: 1_700_000_100))
+        #expect(held.waiting, "no preparation waited for the writer")
+        #expect(held.mostAhead == limit)
+        #expect(recorder.ahead.state.mostAhead == limit)
+        let written = try Self.findings(store, run: run)
+        #expect(written.count == count)
+        #expect(written["host-\(count - 1)"] == Self.host(count - 1, night: 0).updates.map(Self.line))
     }
 }
