@@ -56,7 +56,7 @@ struct StoredDate: DatabaseValueConvertible, StatementColumnConvertible {
         else { return nil }
         // As Foundation's Gregorian calendar sums them: the time of day with its fraction, then the days.
         let secondsInDay = Double(hour * 3600 + minute * 60 + second) + Double(millisecond * 1_000_000) / 1_000_000_000
-        return Date(timeIntervalSinceReferenceDate: Double((Timestamp.daysFromCivil(year, month, day) - 11_323) * 86_400) + secondsInDay)
+        return Date(timeIntervalSinceReferenceDate: Double((CivilDay(year: year, month: month, day: day).daysSinceEpoch - 11_323) * 86_400) + secondsInDay)
     }
 
     private static func daysIn(_ month: Int, of year: Int) -> Int {
