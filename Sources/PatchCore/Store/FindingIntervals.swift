@@ -400,9 +400,8 @@ enum FindingIntervals {
                 for row in rows {
                     let start = bytes.count
                     append(row, to: &bytes)
-                    // A whole number held as a double is keyed as the integer (`identityKey`): made apart.
-                    let wholeDouble = row.contains { if case let .double(number) = $0.storage { Int64(exactly: number) != nil } else { false } }
-                    keys[list].append(wholeDouble ? identityKey(row) : FindingIntervals.key(of: bytes[start...]))
+                    // A row holding a whole number as a double is keyed as `identityKey` keys it: made apart.
+                    keys[list].append(FindingIntervals.keyedIdentity(row) == nil ? FindingIntervals.key(of: bytes[start...]) : identityKey(row))
                 }
                 bytes.append(0x1D)
             }
@@ -444,11 +443,18 @@ enum FindingIntervals {
     static func identityKey(_ row: [DatabaseValue]) -> Int64 {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(160)
-        Prepared.append(row.map { value in
-            if case let .double(number) = value.storage, let whole = Int64(exactly: number) { return whole.databaseValue }
-            return value
-        }, to: &bytes)
+        Prepared.append(keyedIdentity(row) ?? row, to: &bytes)
         return key(of: bytes[...])
+    }
+
+    /// `row` with each whole number held as a double made that integer, as its identity key is made of
+    /// it; nil when it holds none (the row's own bytes are the key's).
+    static func keyedIdentity(_ row: [DatabaseValue]) -> [DatabaseValue]? {
+        func whole(_ value: DatabaseValue) -> Int64? {
+            if case let .double(number) = value.storage { Int64(exactly: number) } else { nil }
+        }
+        guard row.contains(where: { whole($0) != nil }) else { return nil }
+        return row.map { value in whole(value)?.databaseValue ?? value }
     }
 
     /// The first 8 bytes of the SHA-256 of `bytes`, big-endian.
