@@ -163,15 +163,15 @@ public final class RunRecorder<Record: HistoryRecord>: @unchecked Sendable {
 }
 
 /// Counts batches between the start of their preparation and the end of their write, and holds the
-/// preparing queue at `limit`. `mostAhead` and `waiting` are what a test can see of it.
+/// preparing queue at `limit`. `state` is what a test can see of it, read under the lock.
 final class AheadGate: @unchecked Sendable {
     private let condition = NSCondition()
     private var inFlight = 0
     let limit: Int
     /// The most batches ever in flight at once.
-    private(set) var mostAhead = 0
+    private var mostAhead = 0
     /// A preparation is waiting for a write to end.
-    private(set) var waiting = false
+    private var waiting = false
 
     init(limit: Int) {
         self.limit = max(1, limit)
