@@ -18,14 +18,20 @@ struct GeneratorOptions {
     var burnIn = 120
     /// Simulate and print the shape, write nothing.
     var dryRun = false
+    /// Add `nights` to a history this generator wrote with the same hosts, seed and start: the nights it
+    /// holds are simulated again (the fleet is in the same state after them), not written.
+    var extend = false
     var progress = isatty(STDERR_FILENO) == 1
 
     static let usage = """
         usage: patchctl-history-gen --db PATH|postgres://… --hosts N --nights M [--seed S] [--mode current|legacy] [--start YYYY-MM-DD]
-                                    [--batch N] [--burn-in N] [--dry-run] [--progress]
+                                    [--batch N] [--burn-in N] [--dry-run] [--progress] [--extend]
           current: write through PatchCore's HistoryStore and RunRecorder (as a scan records), whatever its schema is; --db a
                    new SQLite file, or a PostgreSQL history holding no run (password: PGPASSFILE, ~/.pgpass, as patchctl)
           legacy:  create the schema up to migration v9 and write the per-run rows patchctl wrote then
+          --extend: add --nights nights to an SQLite history (current mode) this generator wrote with the same --hosts, --seed,
+                   --start and --burn-in; the nights it holds are simulated again, not written (a night's write on a year-old
+                   history, measured without writing the year again)
         """
 
     init(arguments: [String]) throws {
@@ -59,12 +65,16 @@ struct GeneratorOptions {
             case "--burn-in": burnIn = try number(flag, 0...3650)
             case "--dry-run": dryRun = true
             case "--progress": progress = true
+            case "--extend": extend = true
             case "-h", "--help": throw UsageError(nil)
             default: throw UsageError("unknown argument \(flag)")
             }
         }
         guard hosts > 0, nights > 0 else { throw UsageError("--hosts and --nights are required") }
         guard dryRun || database != nil else { throw UsageError("--db is required (or --dry-run)") }
+        if extend, mode != .current || dryRun || database.map(PostgresLocation.isURL) ?? true {
+            throw UsageError("--extend adds to an SQLite history in current mode")
+        }
         if mode == .legacy, let database, PostgresLocation.isURL(database) {
             throw UsageError("--mode legacy writes an SQLite file (schema v9) only")
         }

@@ -25,8 +25,8 @@ func seconds(_ duration: Duration) -> Double {
 let clock = ContinuousClock()
 let began = clock.now
 guard let start = options.startDate else { fail("bad --start") }
-if let path = options.database, !PostgresLocation.isURL(path), FileManager.default.fileExists(atPath: path) {
-    fail("\(path) exists: the generator writes a new history only")
+if let path = options.database, !PostgresLocation.isURL(path), FileManager.default.fileExists(atPath: path) != options.extend {
+    fail(options.extend ? "\(path) does not exist: --extend adds to a history the generator wrote" : "\(path) exists: the generator writes a new history only (or --extend)")
 }
 
 var sink: (any HistorySink)?
@@ -40,20 +40,37 @@ do {
     fail("\(error)")
 }
 
+/// Nights the history holds already (`--extend`): its latest run is the last of them, at 02:00 UTC of its night.
+var held = 0
+if options.extend, let store = (sink as? CurrentSink)?.store {
+    do {
+        guard let latest = try store.runs(limit: 1).first else { fail("\(options.database ?? ""): holds no run to extend") }
+        let days = latest.startedAt.timeIntervalSince(start) / 86_400
+        guard days >= 0, days == days.rounded() else {
+            fail("its latest run started \(latest.startedAt), not at 02:00 UTC of a night after --start \(options.start)")
+        }
+        held = Int(days) + 1
+    } catch {
+        fail("\(error)")
+    }
+}
+
 let simulation = FleetSimulation(hostCount: options.hosts, seed: options.seed)
 for night in -options.burnIn..<0 {
     simulation.advance(to: start.addingTimeInterval(Double(night) * 86_400), night: night)
 }
 
-let producer = NightProducer(simulation: simulation, nights: options.nights, start: start)
+let producer = NightProducer(simulation: simulation, nights: held + options.nights, start: start)
 var statistics = ShapeStatistics()
 var writeTime = Duration.zero
 /// The latest night's write: after the loop, the last night's.
 var nightWrite = Duration.zero
 var runs = 0
-for night in 0..<options.nights {
+for night in 0..<held + options.nights {
     let runStart = start.addingTimeInterval(Double(night) * 86_400)
     let scans = producer.next()
+    // Held already: simulated so that the fleet reaches the same state, not written.
+    guard night >= held else { continue }
     for scan in scans { statistics.add(scan) }
     guard var target = sink else { continue }
     do {
@@ -72,7 +89,7 @@ for night in 0..<options.nights {
     }
     if options.progress {
         let elapsed = seconds(clock.now - began)
-        FileHandle.standardError.write(Data(String(format: "\rnight %d/%d, %.0f s, its write %.2f s, mean write %.2f s ", night + 1, options.nights,
+        FileHandle.standardError.write(Data(String(format: "\rnight %d/%d, %.0f s, its write %.2f s, mean write %.2f s ", night + 1, held + options.nights,
                                                    elapsed, seconds(nightWrite), seconds(writeTime) / Double(max(runs, 1))).utf8))
     }
 }
@@ -91,9 +108,10 @@ let lines: [(String, String)] = [
     ("seed", "\(options.seed)"),
     ("hosts", "\(options.hosts)"),
     ("nights", "\(options.nights)"),
+    ("nights_held_before", "\(held)"),
     ("runs", "\(runs)"),
-    ("first_night", day.string(from: start)),
-    ("last_night", day.string(from: start.addingTimeInterval(Double(options.nights - 1) * 86_400))),
+    ("first_night", day.string(from: start.addingTimeInterval(Double(held) * 86_400))),
+    ("last_night", day.string(from: start.addingTimeInterval(Double(held + options.nights - 1) * 86_400))),
     ("host_scans", "\(statistics.hostScans)"),
     ("failed_host_scans", String(format: "%d (%.2f%%)", statistics.failedScans, 100 * Double(statistics.failedScans) / Double(max(statistics.hostScans, 1)))),
     ("findings_written", "\(statistics.findings)"),
