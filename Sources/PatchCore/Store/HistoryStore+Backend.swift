@@ -88,10 +88,12 @@ extension HistoryStore {
     }
 
     /// Runs portable statements (`HistoryWriter`) in one write transaction on either store: all of
-    /// them are recorded, or none. A failure is latched for `onWriteFailure`.
-    func recording<T>(_ body: (any HistoryWriter) throws -> T) throws -> T {
+    /// them are recorded, or none. A failure is latched for `onWriteFailure`. `boundedStatements`:
+    /// the body's statements each change a bounded number of rows (`record`'s batches), so SQLite
+    /// keeps their statement journals in memory (`write(boundedStatements:)`).
+    func recording<T>(boundedStatements: Bool = false, _ body: (any HistoryWriter) throws -> T) throws -> T {
         switch backend {
-        case .sqlite: return try write { db in try body(SQLiteConnection(db: db, source: path)) }
+        case .sqlite: return try write(boundedStatements: boundedStatements) { db in try body(SQLiteConnection(db: db, source: path)) }
         case let .postgres(postgres):
             guard !isReadOnly else { throw PatchError.store(path: path, message: "opened read-only") }
             do {
