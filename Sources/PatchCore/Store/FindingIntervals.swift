@@ -356,9 +356,7 @@ enum FindingIntervals {
             }
             // In store order, so what a version's first sighting records does not depend on the order a platform listed it.
             updates.sort { $0.name != $1.name ? $0.name < $1.name : ($0.architecture ?? "") < ($1.architecture ?? "") }
-            cveLists = updates.map { update in
-                Dictionary(update.cves.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last }).values.sorted { $0.id < $1.id }
-            }
+            cveLists = updates.map { Self.byID($0.cves) }
             rows = zip(updates, cveLists).map { update, cves -> [DatabaseValue] in
                 [update.name.databaseValue, (update.architecture ?? "").databaseValue, update.installedVersion.databaseValue,
                  update.availableVersion.databaseValue, update.source.databaseValue, update.security.databaseValue,
@@ -373,6 +371,20 @@ enum FindingIntervals {
                  item.fixedVersion.databaseValue, item.feed.databaseValue]
             }
             (digest, keys, unfixedKeys) = Self.digested(rows, unfixed: self.unfixed)
+        }
+
+        /// One CVE per id, the last listed winning, in id order (as a dictionary by id, sorted, made them;
+        /// without one per finding: every finding of every host of a night is prepared).
+        static func byID(_ cves: [CVEReference]) -> [CVEReference] {
+            guard cves.count > 1 else { return cves }
+            // Positions by (id, position): each id's last listed ends its run.
+            let order = cves.indices.sorted { cves[$0].id != cves[$1].id ? cves[$0].id < cves[$1].id : $0 < $1 }
+            var result: [CVEReference] = []
+            result.reserveCapacity(cves.count)
+            for (place, index) in order.enumerated() where place + 1 == order.count || cves[order[place + 1]].id != cves[index].id {
+                result.append(cves[index])
+            }
+            return result
         }
 
         /// The identity keys of `table`'s rows.
@@ -558,14 +570,21 @@ enum FindingIntervals {
         guard !cves.isEmpty else { return "" }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(cves.count * 96)
+        // Each field appended as it is made, no array of them per CVE.
+        func field(_ text: String, last: Bool = false) {
+            bytes.append(contentsOf: text.utf8)
+            if !last { bytes.append(0x1F) }
+        }
         for (index, cve) in cves.enumerated() {
             if index > 0 { bytes.append(0x1E) }
-            let fields = [cve.id, cve.severity.name, cve.vendorSeverity ?? "-", cve.cvss.map { String($0) } ?? "-", cve.kev ? "1" : "0",
-                          cve.epss.map { String($0) } ?? "-", cve.fixedVersion ?? "-", cve.source]
-            for (position, field) in fields.enumerated() {
-                if position > 0 { bytes.append(0x1F) }
-                bytes.append(contentsOf: field.utf8)
-            }
+            field(cve.id)
+            field(cve.severity.name)
+            field(cve.vendorSeverity ?? "-")
+            field(cve.cvss.map { String($0) } ?? "-")
+            field(cve.kev ? "1" : "0")
+            field(cve.epss.map { String($0) } ?? "-")
+            field(cve.fixedVersion ?? "-")
+            field(cve.source, last: true)
         }
         return Hex.encode(SHA256.hash(data: bytes).prefix(16))
     }

@@ -67,5 +67,31 @@ struct SightingDigestTests {
              CVEReference(id: "CVE-2026-2002", severity: .unknown, cvss: 0.1, epss: 1e-5, fixedVersion: "1:2.0~rc1-3ubuntu0.1", source: "ubuntü")],
         ]
         for list in lists { #expect(FindingIntervals.digest(list) == Self.listReference(list)) }
+        for list in Self.randomLists(count: 2_000) { #expect(FindingIntervals.digest(list) == Self.listReference(list), "\(list)") }
+    }
+
+    /// Lists of 0–6 CVEs, ids drawn from a few (so that some repeat), every field varied.
+    static func randomLists(count: Int) -> [[CVEReference]] {
+        var random = SystemRandomNumberGenerator()
+        let ids = ["CVE-2026-1001", "CVE-2026-1002", "CVE-2025-99999", "CVE-2026-1001 ", "cve-2026-1001", "CVE-2026-é", "CVE-2026-e\u{301}"]
+        let words = [nil, "", "-", "Important", "low", "grüße ✓", "\u{1F}\u{1E}"]
+        let numbers: [Double?] = [nil, 0, 0.1, 7.5, 9.8, 10, 1e-5, 0.97311, 1e300, -0.0]
+        return (0..<count).map { _ in
+            (0..<Int.random(in: 0...6, using: &random)).map { _ in
+                CVEReference(id: ids.randomElement(using: &random)!, severity: Severity.allCases.randomElement(using: &random)!,
+                             vendorSeverity: words.randomElement(using: &random)!, cvss: numbers.randomElement(using: &random)!,
+                             kev: Bool.random(using: &random), epss: numbers.randomElement(using: &random)!,
+                             fixedVersion: words.randomElement(using: &random)!, source: words.randomElement(using: &random)! ?? "osv")
+            }
+        }
+    }
+
+    /// A finding's CVEs are kept one per id, the last listed winning, in id order: as a dictionary by
+    /// id, sorted by id, made them (the lists, and so their digests, must not change).
+    @Test func aFindingsCVEsAreOnePerIdTheLastWinningInIdOrder() {
+        for list in Self.randomLists(count: 2_000) {
+            let reference = Dictionary(list.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last }).values.sorted { $0.id < $1.id }
+            #expect(FindingIntervals.Prepared.byID(list) == reference, "\(list)")
+        }
     }
 }
