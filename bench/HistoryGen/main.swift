@@ -50,6 +50,14 @@ if options.extend, let store = (sink as? CurrentSink)?.store {
             fail("its latest run started \(latest.startedAt), not at 02:00 UTC of a night after --start \(options.start)")
         }
         held = Int(days) + 1
+        // One run a night from --start: a history written from another start (or already extended by hand) is refused
+        // before anything is added, rather than extended with nights simulated from another fleet state.
+        let shape = try store.rows("SELECT COUNT(*) AS n, MIN(started_at) AS first FROM runs").first
+        let count: Int = shape?["n"] ?? 0
+        guard count == held, let first: Date = shape?["first"], first == start else {
+            fail("holds \(count) runs from \(shape?["first"] as Date? ?? latest.startedAt), not one a night from --start \(options.start) to its latest "
+                 + "(\(held) nights): extend with the --hosts, --seed, --start and --burn-in it was written with")
+        }
     } catch {
         fail("\(error)")
     }
