@@ -73,6 +73,7 @@ var statistics = ShapeStatistics()
 var writeTime = Duration.zero
 /// The latest night's write: after the loop, the last night's.
 var nightWrite = Duration.zero
+var nightWrites = NightWrites()
 var runs = 0
 for night in 0..<held + options.nights {
     let runStart = start.addingTimeInterval(Double(night) * 86_400)
@@ -91,6 +92,7 @@ for night in 0..<held + options.nights {
         sink = target
         writeTime += recording
         nightWrite = recording
+        nightWrites.add(night: runStart, seconds: seconds(recording))
         runs += 1
     } catch {
         fail("night \(night + 1): \(error)")
@@ -132,6 +134,8 @@ let lines: [(String, String)] = [
     ("ok_scans_with_unfixed_cves", String(format: "%.3f", Double(statistics.hostsWithUnfixed) / Double(max(statistics.okScans, 1)))),
     ("write_seconds", String(format: "%.2f", seconds(writeTime))),
     ("last_night_write_seconds", String(format: "%.3f", seconds(nightWrite))),
+    ("night_write_seconds", nightWrites.summary(day: day)),
+    ("nights_written_in_over_2s", nightWrites.over(2)),
     ("seconds", String(format: "%.1f", total)),
 ]
 for (key, value) in lines { print("\(key): \(value)") }
