@@ -99,8 +99,16 @@ enum FindingIntervals {
     /// What recording a batch of distinct hosts reads for all of them at once, before any host's
     /// intervals move (each host's rows are its own). Only hosts whose sighting changed are read.
     struct BatchReads {
-        /// Table name → host → identity key (`identityKey`) → interval id: the open intervals.
-        var open: [String: [String: [Int64: Int64]]] = [:]
+        /// What one changed host's scan does to its intervals of a table.
+        struct Moves {
+            /// Indexes of the scan's rows (`Prepared.keys(of:)` order) no open interval holds: they open one.
+            var opened: [Int]
+            /// Open intervals the scan no longer saw, by id in ascending order: they close.
+            var closing: [Int64]
+        }
+
+        /// Table name → host → its moves: worked out here once, and `advance` writes them.
+        var moves: [String: [String: Moves]] = [:]
         /// Table name → interval id → its `Table.named` values: the open intervals the batch's scans no longer saw.
         var closing: [String: [Int64: [DatabaseValue]]] = [:]
     }
@@ -130,13 +138,17 @@ enum FindingIntervals {
                 }
             }
             for (id, host, key) in try keyed(db, table, ids: unkeyed) { byHost[host, default: [:]][key] = id }
-            var closing: [Int64] = []
+            var closing: [Int64] = [], moves: [String: BatchReads.Moves] = [:]
+            moves.reserveCapacity(changed.count)
             for (sighting, prepared) in changed {
-                guard var open = byHost[sighting.host] else { continue }
-                for key in prepared.keys(of: table) { open.removeValue(forKey: key) }
-                closing += open.values
+                var open = byHost.removeValue(forKey: sighting.host) ?? [:]
+                let keys = prepared.keys(of: table)
+                let opened = keys.indices.filter { open.removeValue(forKey: keys[$0]) == nil }
+                let closes = open.values.sorted()
+                moves[sighting.host] = BatchReads.Moves(opened: opened, closing: closes)
+                closing += closes
             }
-            reads.open[table.name] = byHost
+            reads.moves[table.name] = moves
             reads.closing[table.name] = try names(db, table, ids: closing)
         }
         return reads
@@ -218,9 +230,10 @@ enum FindingIntervals {
         return result
     }
 
-    /// Moves a host's open intervals of `table` to this sighting: unchanged ones stay as they are
-    /// (open, they already reach it), missing ones close, new ones open. `rows` are identity values
-    /// in `table.identity` order (no duplicates), `keys` their `identityKey`s; `openingValues` gives
+    /// Moves a host's open intervals of `table` to this sighting as `reads` worked out (`BatchReads.Moves`):
+    /// unchanged ones stay as they are (open, they already reach it), missing ones close, new ones open.
+    /// `rows` are identity values in `table.identity` order (no duplicates), `keys` their `identityKey`s
+    /// (those `reads` matched); `openingValues` gives
     /// the `extraColumns` of the rows that open, all at once; the new rows and the closings go to
     /// `writes`. `closeReasons` judges the closing intervals by their `Table.named` values. Returns
     /// the indexes of `rows` that opened an interval.
@@ -229,11 +242,12 @@ enum FindingIntervals {
                         writes: inout IntervalWrites,
                         opening extraColumns: [String] = [], with openingValues: ([Int]) throws -> [[DatabaseValue]] = { $0.map { _ in [] } },
                         closeReasons: ([[DatabaseValue]]) throws -> [IntervalCloseReason]) throws -> [Int] {
-        var open = reads.open[table.name]?[sighting.host] ?? [:]
-        let opened = keys.indices.filter { open.removeValue(forKey: keys[$0]) == nil }
-        if !open.isEmpty {
+        guard let moves = reads.moves[table.name]?[sighting.host] else {
+            throw PatchError.store(path: db.source, message: "\(table.name) of \(sighting.host) moves, but its open intervals were not read")
+        }
+        let opened = moves.opened, closing = moves.closing
+        if !closing.isEmpty {
             // The last scan that saw them is the host's previous one.
-            let closing = open.values.sorted()
             let names = try closing.map { id in
                 guard let named = reads.closing[table.name]?[id] else {
                     throw PatchError.store(path: db.source, message: "\(table.name) \(id) of \(sighting.host) closes, but its names were not read")
