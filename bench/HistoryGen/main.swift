@@ -70,11 +70,8 @@ for night in -options.burnIn..<0 {
 
 let producer = NightProducer(simulation: simulation, nights: held + options.nights, start: start)
 var statistics = ShapeStatistics()
-var writeTime = Duration.zero
-/// The latest night's write: after the loop, the last night's.
-var nightWrite = Duration.zero
+/// Each written night's `record` time: the totals, the last night's and the distribution come from it.
 var nightWrites = NightWrites()
-var runs = 0
 for night in 0..<held + options.nights {
     let runStart = start.addingTimeInterval(Double(night) * 86_400)
     let scans = producer.next()
@@ -90,17 +87,14 @@ for night in 0..<held + options.nights {
         let finished = scans.map(\.finishedAt).max() ?? runStart
         try target.finishRun(runId: runId, finishedAt: finished.addingTimeInterval(0.3))
         sink = target
-        writeTime += recording
-        nightWrite = recording
         nightWrites.add(night: runStart, seconds: seconds(recording))
-        runs += 1
     } catch {
         fail("night \(night + 1): \(error)")
     }
     if options.progress {
         let elapsed = seconds(clock.now - began)
         FileHandle.standardError.write(Data(String(format: "\rnight %d/%d, %.0f s, its write %.2f s, mean write %.2f s ", night + 1, held + options.nights,
-                                                   elapsed, seconds(nightWrite), seconds(writeTime) / Double(max(runs, 1))).utf8))
+                                                   elapsed, nightWrites.last, nightWrites.mean).utf8))
     }
 }
 if options.progress { FileHandle.standardError.write(Data("\n".utf8)) }
@@ -119,7 +113,7 @@ let lines: [(String, String)] = [
     ("hosts", "\(options.hosts)"),
     ("nights", "\(options.nights)"),
     ("nights_held_before", "\(held)"),
-    ("runs", "\(runs)"),
+    ("runs", "\(nightWrites.nights.count)"),
     ("first_night", day.string(from: start.addingTimeInterval(Double(held) * 86_400))),
     ("last_night", day.string(from: start.addingTimeInterval(Double(held + options.nights - 1) * 86_400))),
     ("host_scans", "\(statistics.hostScans)"),
@@ -132,8 +126,8 @@ let lines: [(String, String)] = [
     ("security_share", String(format: "%.3f", Double(statistics.securityFindings) / Double(max(statistics.findings, 1)))),
     ("cve_share", String(format: "%.3f", Double(statistics.findingsWithCVEs) / Double(max(statistics.findings, 1)))),
     ("ok_scans_with_unfixed_cves", String(format: "%.3f", Double(statistics.hostsWithUnfixed) / Double(max(statistics.okScans, 1)))),
-    ("write_seconds", String(format: "%.2f", seconds(writeTime))),
-    ("last_night_write_seconds", String(format: "%.3f", seconds(nightWrite))),
+    ("write_seconds", String(format: "%.2f", nightWrites.total)),
+    ("last_night_write_seconds", String(format: "%.3f", nightWrites.last)),
     ("night_write_seconds", nightWrites.summary(day: day)),
     ("nights_written_in_over_2s", nightWrites.over(2)),
     ("seconds", String(format: "%.1f", total)),
