@@ -111,6 +111,19 @@ enum FindingIntervals {
         var moves: [String: [String: Moves]] = [:]
         /// Table name → interval id → its `Table.named` values: the open intervals the batch's scans no longer saw.
         var closing: [String: [Int64: [DatabaseValue]]] = [:]
+        /// Versions ("package\nversion") the batch's scans open intervals of that `finding_versions` did not
+        /// hold: no scan before this batch saw them (`versionReads`).
+        var newVersions: Set<String> = []
+        /// Versions the fleet first saw earlier in this batch's run.
+        var runVersions: Set<String> = []
+        /// Hosts this batch's run recorded before: the run's versions may be theirs.
+        var rerecorded: Set<String> = []
+
+        /// Whether `host` may have seen `version` before this scan, so that its first sighting must be looked up.
+        /// Without version reads (an empty `BatchReads`), every version may have been.
+        func mayHaveSeen(_ version: String, on host: String) -> Bool {
+            !newVersions.contains(version) && (rerecorded.contains(host) || !runVersions.contains(version))
+        }
     }
 
     /// Reads the open intervals of the batch's changed hosts by identity key, from the open
@@ -151,7 +164,62 @@ enum FindingIntervals {
             reads.moves[table.name] = moves
             reads.closing[table.name] = try names(db, table, ids: closing)
         }
+        try versionReads(db, changed, into: &reads)
         return reads
+    }
+
+    /// Which versions the batch's new finding intervals may have been seen in before (migration v23):
+    /// `finding_versions` holds every (package, available version) any interval ever held, with the
+    /// run that first recorded it. A host can have seen a version before only if the version was
+    /// recorded before: by an earlier run, or by this run when it recorded the host before (a run may
+    /// scan a host twice). For the others, `record` skips the first-sighting lookup, which reads
+    /// every interval the host ever had of the package: a point release opens new versions on every
+    /// host, and those lookups were a quarter of its night's write. Versions not held yet are added,
+    /// as recorded by this run, in the batch's transaction.
+    ///
+    /// Rows are never deleted (pruning keeps them): a version whose intervals were pruned counts as
+    /// seen, and is looked up for nothing, rather than counted as new on a host that kept one of its intervals.
+    static func versionReads(_ db: any HistoryWriter, _ changed: [(sighting: Sighting, prepared: Prepared)], into reads: inout BatchReads) throws {
+        guard let runId = changed.first?.sighting.runId, changed.allSatisfy({ $0.sighting.runId == runId }) else { return }
+        var opened: [String: (package: String, version: String)] = [:]
+        for (sighting, prepared) in changed {
+            for index in reads.moves[Table.findings.name]?[sighting.host]?.opened ?? [] {
+                let update = prepared.updates[index]
+                opened[update.name + "\n" + update.availableVersion] = (update.name, update.availableVersion)
+            }
+        }
+        guard !opened.isEmpty else { return }
+        let keys = opened.keys.sorted()
+        var held: [String: String] = [:]
+        var index = ColumnIndex()
+        for chunk in HistoryStore.chunked(keys, size: 400) {
+            // Joined with the versions as rows of their own: each is one search of the primary key (a row-value
+            // IN scans the table on SQLite).
+            try db.each("""
+                SELECT f.package, f.available_version, f.first_run FROM (VALUES \(Array(repeating: "(?, ?)", count: chunk.count).joined(separator: ", "))) AS q
+                JOIN finding_versions AS f ON f.package = q.column1 AND f.available_version = q.column2
+                """, chunk.flatMap { [opened[$0]!.package.databaseValue, opened[$0]!.version.databaseValue] }) { whole in
+                let row = index(whole)
+                held[(row["package"] as String) + "\n" + (row["available_version"] as String)] = row["first_run"]
+            }
+        }
+        var added = BatchInsert(db, into: "finding_versions", columns: ["package", "available_version", "first_run"], ignoringDuplicates: true)
+        for key in keys {
+            if let run = held[key] {
+                if run == runId { reads.runVersions.insert(key) }
+            } else {
+                reads.newVersions.insert(key)
+                try added.append([opened[key]!.package.databaseValue, opened[key]!.version.databaseValue, runId.databaseValue])
+            }
+        }
+        try added.flush()
+        guard !reads.runVersions.isEmpty else { return }
+        for chunk in HistoryStore.chunked(changed.map(\.sighting.host)) {
+            try db.each("SELECT host FROM run_hosts WHERE run_id = ? AND host IN (\(databaseQuestionMarks(count: chunk.count)))",
+                        [runId.databaseValue] + chunk.map(\.databaseValue)) { row in
+                reads.rerecorded.insert(row[0])
+            }
+        }
     }
 
     /// Intervals opened before v22, which have no `identity_key`: each one's key made from its
@@ -505,7 +573,9 @@ enum FindingIntervals {
                                  opening: ["version_first_run", "version_first_at", "version_first_security", "advisories"]) { indexes in
             // A new interval of a version seen before (with other attributes, or before a gap) keeps that first
             // sighting: "first seen" and compliance age survive attribute changes and the pruning of older intervals.
-            var first = try firstSightings(db, host: sighting.host, packages: Set(indexes.map { updates[$0].name }))
+            // Only versions the host may have seen before are looked up (`BatchReads.versionReads`).
+            let looked = indexes.filter { reads.mayHaveSeen(updates[$0].name + "\n" + updates[$0].availableVersion, on: sighting.host) }
+            var first = looked.isEmpty ? [:] : try firstSightings(db, host: sighting.host, packages: Set(looked.map { updates[$0].name }))
             return indexes.map { index in
                 let update = updates[index]
                 let version = update.name + "\n" + update.availableVersion

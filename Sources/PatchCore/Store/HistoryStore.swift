@@ -534,6 +534,7 @@ public final class HistoryStore: Sendable {
         registerClosingCodesMigration(&migrator)
         registerSequenceIndexMigration(&migrator)
         registerIdentityKeysMigration(&migrator)
+        registerFindingVersionsMigration(&migrator)
         return migrator
     }
 }

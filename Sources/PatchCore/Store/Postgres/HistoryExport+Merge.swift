@@ -14,7 +14,9 @@ import GRDB
 /// - the package library: an entry both hold with the same file is kept once; one with another
 ///   file, refused. Approvals: one both made alike is kept once; made differently, refused;
 /// - advisory feeds: a target that has its own keeps them (the source's are not copied);
-/// - history facts (`history_meta`): the later prune boundary is the merged history's.
+/// - history facts (`history_meta`): the later prune boundary is the merged history's;
+/// - versions the fleet has seen (`finding_versions`): one both hold is kept once, and the target's
+///   count as seen before any run.
 /// Each table is then checked as on an empty target: what it held before plus what was copied
 /// must read back, row for row.
 extension HistoryExport {
@@ -34,7 +36,7 @@ extension HistoryExport {
 
         /// The columns a row of `skippedKeys` is known by.
         static let keyColumns = ["packages": ["name", "version", "platform", "architecture"], "approvals": ["policy", "package", "version"],
-                                 "package_files": ["sha256"], "cve_lists": ["digest", "cve"]]
+                                 "package_files": ["sha256"], "cve_lists": ["digest", "cve"], "finding_versions": ["package", "available_version"]]
 
         /// The key columns' text (all of them are TEXT), unit-separated; NUL for a NULL.
         static func key(_ row: Row, _ columns: [String]) -> String {
@@ -100,6 +102,13 @@ extension HistoryExport {
         plan.skippedKeys["package_files"] = Set(try history.rows("SELECT DISTINCT sha256 FROM package_files", []).map { MergePlan.key($0, ["sha256"]) })
         // CVE lists: a digest names every field of its list, so one both hold is the same list.
         plan.skippedKeys["cve_lists"] = Set(try history.rows("SELECT digest, cve FROM cve_lists", []).map { MergePlan.key($0, MergePlan.keyColumns["cve_lists"]!) })
+
+        // Versions the fleet has seen: the target's rows stand for both. Each counts from now as seen before any
+        // run (`first_run` ''): a run recording into the target meanwhile would otherwise count its own versions as
+        // new on hosts this history brings, which may have seen them (`FindingIntervals.versionReads`).
+        plan.skippedKeys["finding_versions"] = Set(try history.rows("SELECT package, available_version FROM finding_versions", [])
+            .map { MergePlan.key($0, MergePlan.keyColumns["finding_versions"]!) })
+        _ = try history.rows("UPDATE finding_versions SET first_run = '' WHERE first_run <> ''", [])
 
         // Approvals made in both: alike, kept once; otherwise refused.
         if let approvals = schema.tables.first(where: { $0.name == "approvals" }) {

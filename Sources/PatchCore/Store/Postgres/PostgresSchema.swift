@@ -207,6 +207,7 @@ struct PostgresSchema: Sendable {
         HistoryStore.closingCodesMigration: HistoryStore.closingCodesPostgresSteps,
         HistoryStore.sequenceIndexMigration: HistoryStore.sequenceIndexStatements,
         HistoryStore.identityKeysMigration: HistoryStore.identityKeysPostgresSteps,
+        HistoryStore.findingVersionsMigration: HistoryStore.findingVersionsSteps,
     ]
 
     /// The SQLite triggers this schema writes by hand for PostgreSQL (`statements`); `init(reading:)` refuses any other.

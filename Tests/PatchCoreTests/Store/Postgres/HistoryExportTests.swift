@@ -224,6 +224,14 @@ struct HistoryExportTests {
             let both = try first.store.events(limit: 10_000).count + second.store.events(limit: 10_000).count
             #expect(events.count == both)
         }
+        // Versions the fleet has seen: one row each, both histories'. The target's count as seen before any run
+        // (a run recording into it meanwhile may reach the merged hosts); the merged history's keep their runs.
+        var versions = try FindingVersionsTests.versions(second.store)
+        let firstVersions = try FindingVersionsTests.versions(first.store)
+        #expect(!firstVersions.values.contains("") && !Set(firstVersions.keys).isDisjoint(with: versions.keys), "both held some")
+        for version in firstVersions.keys { versions[version] = "" }
+        let merged = try await HistoryStore.open(recording: location.description, environment: environment.merging(["XDG_STATE_HOME": NSTemporaryDirectory()]) { $1 })
+        #expect(try FindingVersionsTests.versions(merged) == versions)
         let exceptions = try await server.admin("SELECT COUNT(*) FROM compliance_exceptions WHERE host = 'office-host1'", database: "history")
         #expect(exceptions.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
 
