@@ -180,7 +180,9 @@ enum FindingIntervals {
     /// Rows are never deleted (pruning keeps them): a version whose intervals were pruned counts as
     /// seen, and is looked up for nothing, rather than counted as new on a host that kept one of its intervals.
     static func versionReads(_ db: any HistoryWriter, _ changed: [(sighting: Sighting, prepared: Prepared)], into reads: inout BatchReads) throws {
-        guard let runId = changed.first?.sighting.runId, changed.allSatisfy({ $0.sighting.runId == runId }) else { return }
+        guard let first = changed.first else { return }
+        // A batch is one run's (`HostScan.insert`); were it not, its versions would count as seen before any run.
+        let runId = changed.allSatisfy { $0.sighting.runId == first.sighting.runId } ? first.sighting.runId : nil
         var opened: [String: (package: String, version: String)] = [:]
         for (sighting, prepared) in changed {
             for index in reads.moves[Table.findings.name]?[sighting.host]?.opened ?? [] {
@@ -208,12 +210,12 @@ enum FindingIntervals {
             if let run = held[key] {
                 if run == runId { reads.runVersions.insert(key) }
             } else {
-                reads.newVersions.insert(key)
-                try added.append([opened[key]!.package.databaseValue, opened[key]!.version.databaseValue, runId.databaseValue])
+                if runId != nil { reads.newVersions.insert(key) }
+                try added.append([opened[key]!.package.databaseValue, opened[key]!.version.databaseValue, (runId ?? "").databaseValue])
             }
         }
         try added.flush()
-        guard !reads.runVersions.isEmpty else { return }
+        guard let runId, !reads.runVersions.isEmpty else { return }
         for chunk in HistoryStore.chunked(changed.map(\.sighting.host)) {
             try db.each("SELECT host FROM run_hosts WHERE run_id = ? AND host IN (\(databaseQuestionMarks(count: chunk.count)))",
                         [runId.databaseValue] + chunk.map(\.databaseValue)) { row in

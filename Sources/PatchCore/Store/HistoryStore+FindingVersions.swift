@@ -9,8 +9,10 @@ extension HistoryStore {
     /// intervals are of such versions (a point release's, a security update's).
     ///
     /// Versions already held are recorded as seen before any run (`first_run` ''), so each is looked
-    /// up as before. (`WHERE true`: SQLite would read the upsert's ON as the SELECT's join.) The same statement fills the table on PostgreSQL (`PostgresSchema.dataSteps`),
-    /// whose table comes from the schema.
+    /// up as before. The same statement fills the table on PostgreSQL (`PostgresSchema.dataSteps`),
+    /// whose table comes from the schema. (`WHERE true`: SQLite would read the upsert's ON as the
+    /// SELECT's join.) `approve` checks package names and versions against it too
+    /// (`HistoryStore.hasPackage`).
     static let findingVersionsMigration = "v23: versions the fleet has seen"
 
     static let findingVersionsSteps = [

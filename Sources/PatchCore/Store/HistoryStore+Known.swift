@@ -13,11 +13,13 @@ extension HistoryStore {
     }
 
     /// Whether a scan ever found `package` pending (at `version`, when given), or a deployment
-    /// planned or awaited it: what `approve` may decide on.
+    /// planned or awaited it: what `approve` may decide on. Scans' versions are read from
+    /// `finding_versions` (v23), which keeps every version any interval held, pruned or not: the
+    /// intervals have no index that starts with the package, and a year of them is gigabytes.
     public func hasPackage(_ package: String, version: String?) throws -> Bool {
         try reading { db in
             let arguments: [DatabaseValue] = [package.databaseValue] + (version.map { [$0.databaseValue] } ?? [])
-            for (table, column) in [("approvals", "version"), ("deploy_packages", "target_version"), ("finding_intervals", "available_version")] {
+            for (table, column) in [("approvals", "version"), ("deploy_packages", "target_version"), ("finding_versions", "available_version")] {
                 let found: Bool = try db.rows("""
                     SELECT EXISTS (SELECT 1 FROM \(table) WHERE package = ?\(version == nil ? "" : " AND \(column) = ?")) AS found
                     """, arguments).first?["found"] ?? false
@@ -27,15 +29,16 @@ extension HistoryStore {
         }
     }
 
-    /// Every package name scans found pending, and the versions of `package` (newest seen first).
+    /// Every package name scans found pending, and ten versions of `package`: those the fleet saw
+    /// first most recently first (versions seen before v23 last, by their text, newest-looking first).
     public func packageNames() throws -> [String] {
-        try reading { db in try db.rows("SELECT DISTINCT package FROM finding_intervals ORDER BY package", []).map { $0["package"] as String } }
+        try reading { db in try db.rows("SELECT DISTINCT package FROM finding_versions ORDER BY package", []).map { $0["package"] as String } }
     }
 
     public func availableVersions(of package: String) throws -> [String] {
         try reading { db in
             try db.rows("""
-                SELECT available_version FROM finding_intervals WHERE package = ? GROUP BY available_version ORDER BY MAX(last_seq) DESC LIMIT 10
+                SELECT available_version FROM finding_versions WHERE package = ? ORDER BY first_run DESC, available_version DESC LIMIT 10
                 """, arguments: [package]).map { $0["available_version"] as String }
         }
     }

@@ -114,6 +114,26 @@ struct FindingVersionsTests {
         #expect(try intervals(migrated, before + after) == intervals(always.store, whole))
     }
 
+    /// What `approve` checks a package against: every version a scan found pending, pruned or not,
+    /// those the fleet saw first most recently first.
+    @Test(arguments: StoreKind.all) func approveKnowsEveryVersionScansFoundPendingPrunedOrNot(kind: StoreKind) async throws {
+        let made = try await TestStore.make(kind)
+        let history = G(store: made.store, folder: FileManager.default.temporaryDirectory)
+        try history.scan(at: G.day(0), [G.host("web1", at: G.day(0), [G.update("libssl3", "3.0.11-1", "3.0.13-1")])])
+        try history.scan(at: G.day(1), [G.host("web1", at: G.day(1), [G.update("libssl3", "3.0.11-1", "3.0.14-1")])])
+        try history.scan(at: G.day(40), [G.host("web1", at: G.day(40), [G.update("libssl3", "3.0.11-1", "3.0.14-1")])])
+        let store = history.store
+        #expect(try store.availableVersions(of: "libssl3") == ["3.0.14-1", "3.0.13-1"])
+        #expect(try store.packageNames() == ["libssl3"])
+        #expect(try store.hasPackage("libssl3", version: "3.0.13-1") && store.hasPackage("libssl3", version: nil))
+        #expect(try !store.hasPackage("libssl3", version: "9.9") && !store.hasPackage("libssl", version: nil))
+
+        _ = try store.prune(before: G.day(20), dryRun: false, user: "tester", now: G.day(40))
+        #expect(try Self.versionsInIntervals(store).keys.sorted() == ["libssl3\n3.0.14-1"], "the prune removed the first interval")
+        #expect(try store.hasPackage("libssl3", version: "3.0.13-1"))
+        #expect(try store.availableVersions(of: "libssl3") == ["3.0.14-1", "3.0.13-1"])
+    }
+
     @Test func aBatchsVersionsAreEachOneSearchOfThePrimaryKey() async throws {
         let (made, _, _, _) = try await FindingIntervalsTests.recorded(.sqlite, nights: 3, hosts: 3, seed: 5)
         let plan = try made.store.rows("""

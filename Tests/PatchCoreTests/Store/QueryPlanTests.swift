@@ -95,6 +95,10 @@ struct QueryPlanTests {
         // `hosts list` and the absent rule: one index search per host, not a pass over every contact.
         _ = try store.knownHosts()
         _ = try store.retirements(upTo: G.day(12))
+        // `approve`'s check of a package and version (and its hints): the fleet's versions, not every interval.
+        _ = try store.hasPackage("libssl3", version: "9.9")
+        _ = try store.availableVersions(of: "libssl3")
+        _ = try store.packageNames()
         #expect(reads.statements.count > 8 && writes.statements.count > 5, "statements were captured")
 
         let scans = try store.pool.read { db in try Self.fullScans(reads.statements, in: db) }
