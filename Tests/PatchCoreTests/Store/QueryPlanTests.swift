@@ -99,6 +99,7 @@ struct QueryPlanTests {
         _ = try store.hasPackage("libssl3", version: "9.9")
         _ = try store.availableVersions(of: "libssl3")
         _ = try store.packageNames()
+        #expect(try store.hostNames() == ["host1", "host2", "host3", "host4"])
         #expect(reads.statements.count > 8 && writes.statements.count > 5, "statements were captured")
 
         let scans = try store.pool.read { db in try Self.fullScans(reads.statements, in: db) }
