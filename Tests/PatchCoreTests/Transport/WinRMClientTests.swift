@@ -167,9 +167,14 @@ import Testing
         // so the retry is proven however slowly a loaded machine runs.
         let flag = FileManager.default.temporaryDirectory.appendingPathComponent("winrm-flag-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: flag) }
-        let running = Task { try await client.run("while [ ! -e '\(flag)' ]; do sleep 0.1; done; echo late", timeout: 120) }
-        let deadline = Date().addingTimeInterval(90)
-        while endpoint.events("timedout").isEmpty, Date() < deadline { try await Task.sleep(nanoseconds: 100_000_000) }
+        let ended = Ended()
+        let running = Task {
+            defer { ended.mark() }
+            return try await client.run("while [ ! -e '\(flag)' ]; do sleep 0.1; done; echo late", timeout: 900)
+        }
+        // Waits for the event, not for a clock: on a loaded CI machine the first Receive once came after
+        // more than 90 s. The command cannot end before the flag exists, so its end is the client failing.
+        while endpoint.events("timedout").isEmpty, !ended.value { try await Task.sleep(nanoseconds: 100_000_000) }
         #expect(!endpoint.events("timedout").isEmpty, "the endpoint answered a Receive with w:TimedOut")
         _ = FileManager.default.createFile(atPath: flag, contents: Data())
         let result = try await running.value
@@ -275,4 +280,13 @@ import Testing
         dump(good, to: &dumped)
         #expect(!dumped.contains("hunter2"))
     }
+}
+
+/// Set once by a task when it ends, read by the test that polls for an event meanwhile.
+private final class Ended: @unchecked Sendable {
+    // @unchecked: `ended` is only touched under `lock`.
+    private let lock = NSLock()
+    private var ended = false
+    func mark() { lock.withLock { ended = true } }
+    var value: Bool { lock.withLock { ended } }
 }
