@@ -73,7 +73,7 @@ final class NoSFTPEndpoint: @unchecked Sendable {
         let log = { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
         guard started == 0 else { throw Failure("sshd without sftp did not start (exit \(started)): \(log())") }
         // The detached daemon writes its pid file, then every address accepts connections.
-        let deadline = Date().addingTimeInterval(30)
+        let deadline = Date().addingTimeInterval(120)  // a loaded machine starts daemons slowly
         while true {
             if pid == 0, let text = try? String(contentsOfFile: pidPath, encoding: .utf8), let value = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
                 pid = value
