@@ -62,6 +62,9 @@ record-fixtures: build
 test: deps lab deb
 	lab/reset-rw.sh
 	scripts/test-venv.sh
+	# pywinrm's venv and the WinRM test CA, before the tests: made inside them (pip from PyPI, a minute or
+	# two on a fresh clone), it held the test process's few shared threads, and other tests' waits ran out.
+	lab/winrm/setup.sh
 	$(LIBSSH2) PATCHCTL_REQUIRE_LAB=1 SWIFT=$(SWIFT) scripts/run-tests.sh
 
 # libFuzzer + ASan on the parsers (inventory, policy, apt, dnf, zypper, WUA, winget, known_hosts), FUZZ_SECONDS each (default 30).
