@@ -71,3 +71,64 @@ struct SpawnedProcessTests {
         #expect(throws: SpawnedProcess.LaunchError.self) { try missing.run() }
     }
 }
+
+/// `TestProcess.run`'s timeout is judged by a thread of its own, from whether the program still runs
+/// when the time is up, not by a race on the test process's shared threads, which a loaded run
+/// holds for minutes.
+@Suite("Programs run with a timeout")
+struct TestProcessDeadlineTests {
+    @Test func aProgramThatOverrunsIsKilledAndReported() async throws {
+        let started = ContinuousClock.now
+        await #expect {
+            try await TestProcess.run("/bin/sleep", ["600"], timeout: .milliseconds(300))
+        } throws: { error in
+            "\(error)".contains("did not finish within")
+        }
+        // Killed, not waited for: the run ends long before the program's 600 s.
+        #expect(ContinuousClock.now - started < .seconds(300))
+    }
+
+    @Test func aProgramThatEndsInTimeGivesItsOutput() async throws {
+        let output = try await TestProcess.run("/bin/sh", ["-c", "echo out; echo err >&2; exit 3"], timeout: .seconds(600))
+        #expect(output.status == 3)
+        #expect(output.stdout == "out\n")
+        #expect(output.stderr == "err\n")
+    }
+
+    /// The case the shared threads got wrong: the program ended before the time ran out, and the
+    /// test saw it only afterwards. Ended and not yet reaped (a zombie), then reaped: never killed.
+    @Test func aProgramThatEndedBeforeTheTimeIsUpIsNotKilledWhenSeenLate() throws {
+        for reapFirst in [false, true] {
+            var pid: pid_t = 0
+            let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
+            defer { argv.forEach { free($0) } }
+            #expect(posix_spawn(&pid, "/bin/true", nil, nil, argv, environ) == 0)
+            // Waits for its end without reaping it.
+            var info = siginfo_t()
+            #expect(waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) == 0)
+            var status: Int32 = 0
+            if reapFirst { #expect(waitpid(pid, &status, 0) == pid) }
+            let deadline = TestProcess.Deadline()
+            deadline.watch(pid, for: .milliseconds(50))
+            // The watch decides when its time is up, with nobody having told it of the end.
+            #expect(deadline.decision() == false, "reaped first: \(reapFirst)")
+            #expect(deadline.end() == false)
+            if !reapFirst { #expect(waitpid(pid, &status, 0) == pid) }
+        }
+    }
+
+    /// A program still running when the time is up is killed, and `end()` says so.
+    @Test func aProgramStillRunningWhenTheTimeIsUpIsKilled() throws {
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sleep"), strdup("600"), nil]
+        defer { argv.forEach { free($0) } }
+        #expect(posix_spawn(&pid, "/bin/sleep", nil, nil, argv, environ) == 0)
+        let deadline = TestProcess.Deadline()
+        deadline.watch(pid, for: .milliseconds(50))
+        #expect(deadline.decision() == true)
+        #expect(deadline.end() == true)
+        var status: Int32 = 0
+        #expect(waitpid(pid, &status, 0) == pid)
+        #expect(status & 0x7f == SIGKILL)
+    }
+}

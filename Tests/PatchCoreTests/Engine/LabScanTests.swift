@@ -110,7 +110,8 @@ struct LabScanTests {
         try agent.run()
         // SIGKILL: ssh-agent -D does not always leave on SIGTERM here, and the test must not hang.
         defer { kill(agent.processIdentifier, SIGKILL); agent.waitForExit() }
-        for _ in 0..<100 where !FileManager.default.fileExists(atPath: socket) { try await Task.sleep(nanoseconds: 20_000_000) }
+        // At least 30 s: a loaded machine may start ssh-agent slowly (the loop ends as soon as the socket is there).
+        for _ in 0..<1500 where !FileManager.default.fileExists(atPath: socket) { try await Task.sleep(nanoseconds: 20_000_000) }
         let add = Process()
         add.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-add")
         add.arguments = ["-q", try Lab.value("LAB_KEY")]
