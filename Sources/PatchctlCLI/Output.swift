@@ -31,6 +31,19 @@ enum Output {
         try print(run, items: streamed ? [] : hosts, as: format, table: table)
     }
 
+    /// A recorded scan run read and printed a batch of hosts at a time (`ScanRunStream`): JSON and
+    /// NDJSON go out in 64 KiB writes as they are made; a table is laid out whole, as every table is.
+    static func print(streaming run: ScanRunStream, as format: OutputFormat, details: Bool) throws {
+        guard format != .table else {
+            var text = ""
+            try run.render(.table, details: details) { text += $0 }
+            return Terminal.write(text)
+        }
+        let buffer = ChunkBuffer { Terminal.writeDocument($0) }
+        try run.render(format, details: details) { buffer.append($0) }
+        buffer.flush()
+    }
+
     /// One NDJSON line, as a host finishes (a callback that cannot throw): a value with no JSON
     /// form is reported on stderr, never printed as an empty object.
     static func line<Item: Encodable>(_ item: Item) {
@@ -49,20 +62,4 @@ enum Output {
 
     /// A table line whose interpolated values (names, reasons) are shown on it, newlines included.
     static func text(_ line: TerminalLine) -> String { line.text }
-}
-
-/// An item encoded with a `run_id` key added to its own (an item's keyed container is shared).
-struct RunLine<Item: Encodable>: Encodable {
-    var runId: String
-    var item: Item
-
-    func encode(to encoder: any Encoder) throws {
-        try item.encode(to: encoder)
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(runId, forKey: .runId)
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case runId = "run_id"
-    }
 }

@@ -319,11 +319,31 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var rebootRequired: Int
 
     public init(_ hosts: [HostScan]) {
-        let tally = StatusTally(hosts.map(\.status))
-        (self.hosts, ok, failed, byStatus) = (tally.hosts, tally.ok, tally.failed, tally.byStatus)
-        updates = hosts.reduce(0) { $0 + $1.updates.count }
-        securityUpdates = hosts.reduce(0) { $0 + $1.securityCount }
-        rebootRequired = hosts.filter { $0.rebootRequired == true }.count
+        var tally = Tally()
+        tally.add(hosts)
+        self = tally.summary
+    }
+
+    /// A run's summary added up a batch of hosts at a time (`history show` reads a large run in batches).
+    struct Tally {
+        private var statuses: [HostStatus] = []
+        private var updates = 0, securityUpdates = 0, rebootRequired = 0
+
+        mutating func add(_ hosts: [HostScan]) {
+            statuses += hosts.map(\.status)
+            updates += hosts.reduce(0) { $0 + $1.updates.count }
+            securityUpdates += hosts.reduce(0) { $0 + $1.securityCount }
+            rebootRequired += hosts.filter { $0.rebootRequired == true }.count
+        }
+
+        var summary: RunSummary {
+            RunSummary(StatusTally(statuses), updates: updates, securityUpdates: securityUpdates, rebootRequired: rebootRequired)
+        }
+    }
+
+    private init(_ tally: StatusTally, updates: Int, securityUpdates: Int, rebootRequired: Int) {
+        (hosts, ok, failed, byStatus) = (tally.hosts, tally.ok, tally.failed, tally.byStatus)
+        (self.updates, self.securityUpdates, self.rebootRequired) = (updates, securityUpdates, rebootRequired)
     }
 
     enum CodingKeys: String, CodingKey {

@@ -32,6 +32,8 @@ struct PrettyJSONWriter {
             try output(written.prettyJSON(depth: depth))
         } else if let array = value as? any EncodableArray {
             try writeArray(array, depth: depth)
+        } else if let batched = value as? any BatchedJSONArray {
+            try writeBatches(batched, depth: depth)
         } else if let streamed = value as? any StreamedJSON {
             // The cast looks through an Optional: a present member is written as itself.
             try writeObject(try MemberCollector.members(of: streamed), depth: depth)
@@ -62,6 +64,24 @@ struct PrettyJSONWriter {
             try output(index == count ? "\n" : ",\n")
         }
         try output(Self.indent(depth) + "]")
+    }
+
+    /// An array written a batch at a time as `BatchedJSONArray` reads them, each batch's elements made on every core.
+    private func writeBatches(_ array: any BatchedJSONArray, depth: Int) throws {
+        var written = 0
+        try array.forEachBatch { batch in
+            let first = written
+            // A batch is a few hundred elements: split among the cores, not made by one.
+            let chunk = max(16, batch.count / (2 * ProcessInfo.processInfo.activeProcessorCount) + 1)
+            try ParallelText.render(count: batch.count, chunk: chunk, piece: { [batch] index in
+                // The separator before each element: how many follow is not known until the last batch.
+                var text = (first + index == 0 ? "[\n" : ",\n") + Self.indent(depth + 1)
+                try PrettyJSONWriter { text += $0 }.write(batch[index], depth: depth + 1)
+                return text
+            }, output: output)
+            written += batch.count
+        }
+        try output(written == 0 ? "[\n\n" + Self.indent(depth) + "]" : "\n" + Self.indent(depth) + "]")
     }
 
     private func writeObject(_ members: [(key: String, value: any Encodable)], depth: Int) throws {
@@ -277,6 +297,12 @@ extension Array: EncodableArray where Element: Encodable {
     }
 
     fileprivate func encodable(at index: Int) -> any Encodable { self[index] }
+}
+
+/// An array read while it is written (a run's hosts, from history), a batch at a time: never held whole.
+/// Its `encode(to:)` is the whole array's, for encoders other than `PrettyJSONWriter`.
+protocol BatchedJSONArray: Encodable {
+    func forEachBatch(_ body: ([any Encodable & Sendable]) throws -> Void) throws
 }
 
 /// Collects the members a value's `encode(to:)` gives its keyed container, unencoded.

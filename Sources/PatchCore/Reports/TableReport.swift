@@ -5,53 +5,63 @@ import Foundation
 /// `TerminalLine`, so their control characters are shown (`\x1b`), never sent to the terminal.
 public enum TableReport {
     public static func scan(_ run: ScanRun, details: Bool) -> String {
-        var out = ""
-        let rows = run.hosts.map { host -> [String] in
-            let platform = host.os.map { "\($0.name) \($0.version)".trimmingCharacters(in: .whitespaces) } ?? "-"
-            let ok = host.status == .ok
-            return [host.name, host.status.rawValue, platform,
-                    ok ? String(host.updates.count) : "-", ok ? String(host.securityCount) : "-",
-                    host.rebootRequired.map { $0 ? "yes" : "no" } ?? "-"]
-        }
-        out += render(header: ["HOST", "STATUS", "PLATFORM", "PENDING", "SECURITY", "REBOOT"], rows: rows, rightAligned: [3, 4])
-        if details {
-            for host in run.hosts where !host.updates.isEmpty {
-                out += line("\n\(host.name):\n")
-                // CVES: how many the update fixes (advisories matched); SEVERITY: the highest of them and the vendor's word.
-                let updateRows = host.updates.map { update in
-                    [update.name, update.installedVersion, update.availableVersion, update.security ? "security" : "",
-                     update.cves.isEmpty ? "" : String(update.cves.count),
-                     update.normalizedSeverity == .unknown ? "" : update.normalizedSeverity.name, update.source]
+        var table = ScanTable(details: details)
+        table.add(run.hosts)
+        return table.text(summaryLine: summaryLine(run))
+    }
+
+    /// `scan`'s text made a batch of hosts at a time: the hosts' table is laid out over all of them,
+    /// so what is kept until the end is its cells and the text after it, not the hosts.
+    struct ScanTable {
+        let details: Bool
+        private var rows: [[String]] = []
+        private var detailText = "", failures = "", rejecting = ""
+
+        init(details: Bool) { self.details = details }
+
+        mutating func add(_ hosts: [HostScan]) {
+            for host in hosts {
+                let platform = host.os.map { "\($0.name) \($0.version)".trimmingCharacters(in: .whitespaces) } ?? "-"
+                let ok = host.status == .ok
+                rows.append([host.name, host.status.rawValue, platform,
+                             ok ? String(host.updates.count) : "-", ok ? String(host.securityCount) : "-",
+                             host.rebootRequired.map { $0 ? "yes" : "no" } ?? "-"])
+                if details && !host.updates.isEmpty {
+                    detailText += line("\n\(host.name):\n")
+                    // CVES: how many the update fixes (advisories matched); SEVERITY: the highest of them and the vendor's word.
+                    let updateRows = host.updates.map { update in
+                        [update.name, update.installedVersion, update.availableVersion, update.security ? "security" : "",
+                         update.cves.isEmpty ? "" : String(update.cves.count),
+                         update.normalizedSeverity == .unknown ? "" : update.normalizedSeverity.name, update.source]
+                    }
+                    detailText += render(header: ["  PACKAGE", "INSTALLED", "AVAILABLE", "", "CVES", "SEVERITY", "SOURCE"],
+                                         rows: updateRows.map { ["  " + $0[0]] + $0.dropFirst() }, rightAligned: [4])
                 }
-                out += render(header: ["  PACKAGE", "INSTALLED", "AVAILABLE", "", "CVES", "SEVERITY", "SOURCE"],
-                              rows: updateRows.map { ["  " + $0[0]] + $0.dropFirst() }, rightAligned: [4])
+                if host.status != .ok { failures += line("\(host.name): \(host.status.rawValue): \(host.error ?? "")\n") }
+                for rejected in host.rejectedUpdates { rejecting += line("\(host.name): update ignored, never planned: \(rejected.reason)\n") }
             }
         }
-        let failures = run.hosts.filter { $0.status != .ok }
-        if !failures.isEmpty {
-            out += "\n"
-            for host in failures { out += line("\(host.name): \(host.status.rawValue): \(host.error ?? "")\n") }
+
+        func text(summaryLine: String) -> String {
+            var out = render(header: ["HOST", "STATUS", "PLATFORM", "PENDING", "SECURITY", "REBOOT"], rows: rows, rightAligned: [3, 4]) + detailText
+            if !failures.isEmpty { out += "\n" + failures }
+            if !rejecting.isEmpty { out += "\n" + rejecting }
+            return out + "\n" + summaryLine
         }
-        let rejecting = run.hosts.filter { !$0.rejectedUpdates.isEmpty }
-        if !rejecting.isEmpty {
-            out += "\n"
-            for host in rejecting {
-                for rejected in host.rejectedUpdates { out += line("\(host.name): update ignored, never planned: \(rejected.reason)\n") }
-            }
-        }
-        out += "\n" + summaryLine(run)
-        return out
     }
 
     public static func summaryLine(_ run: ScanRun) -> String {
-        let s = run.summary
+        summaryLine(run.summary, runId: run.runId, startedAt: run.startedAt, finishedAt: run.finishedAt)
+    }
+
+    static func summaryLine(_ s: RunSummary, runId: String, startedAt: Date, finishedAt: Date?) -> String {
         var line = "\(s.hosts) host\(s.hosts == 1 ? "" : "s"): \(s.ok) ok"
         for (status, count) in s.byStatus.sorted(by: { $0.key < $1.key }) { line += ", \(count) \(status)" }
         line += "; \(s.updates) pending update\(s.updates == 1 ? "" : "s") (\(s.securityUpdates) security); \(s.rebootRequired) need reboot"
-        if let finished = run.finishedAt {
-            line += String(format: "; %.1fs", finished.timeIntervalSince(run.startedAt))
+        if let finished = finishedAt {
+            line += String(format: "; %.1fs", finished.timeIntervalSince(startedAt))
         }
-        return line + "  [run \(run.runId)]\n"
+        return line + "  [run \(runId)]\n"
     }
 
     /// Ansible ad-hoc style: a header line per host, then its output indented.

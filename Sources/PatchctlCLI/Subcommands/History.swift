@@ -74,30 +74,28 @@ extension Patchctl.History {
         @OptionGroup var display: DisplayOption
 
         func run() async throws {
-            let runId = runId
-            let format = outputOptions.output
-            let shown = try await Patchctl.History.reading(outputOptions.databasePath(environment: Settings.environment)) { view -> ShownRun in
+            let (runId, format, details) = (runId, outputOptions.output, details)
+            // Printed while the history is open: a scan run is read and printed a batch of hosts at a time.
+            try await Patchctl.History.reading(outputOptions.databasePath(environment: Settings.environment)) { view in
                 let (id, kind) = try view.resolveRun(runId)
-                if kind == .discover { return .discover(try view.discoveryRun(id: id), id: id) }
-                if kind == .exec { return .exec(try view.execRun(id: id)) }
-                if kind.isDeployment { return .deploy(try view.deployRunReport(id: id)) }
-                return .scan(try view.run(id: id))
+                switch kind {
+                case .discover:
+                    let run = try view.discoveryRun(id: id)
+                    try Output.print(run: run, hosts: run.hosts.map { RunLine(runId: run.runId ?? id, item: $0) }, as: format, streamed: false) {
+                        TableReport.discovery(run)
+                    }
+                case .exec:
+                    let run = try view.execRun(id: id)
+                    try Output.print(run: run, hosts: run.hosts.map { RunLine(runId: run.runId, item: $0) }, as: format, streamed: false) { TableReport.exec(run) }
+                case _ where kind.isDeployment:
+                    let run = try view.deployRunReport(id: id)
+                    try Output.print(run: run, hosts: run.hosts.map { RunLine(runId: run.runId, item: $0) }, as: format, streamed: false) {
+                        TableReport.deploy(run, details: details)
+                    }
+                default:
+                    try Output.print(streaming: ScanRunStream(view, id: id), as: format, details: details)
+                }
             }
-            switch shown {
-            case let .discover(run, id):
-                try Output.print(run: run, hosts: run.hosts.map { RunLine(runId: run.runId ?? id, item: $0) }, as: format, streamed: false) { TableReport.discovery(run) }
-            case let .exec(run):
-                try Output.print(run: run, hosts: run.hosts.map { RunLine(runId: run.runId, item: $0) }, as: format, streamed: false) { TableReport.exec(run) }
-            case let .deploy(run):
-                try Output.print(run: run, hosts: run.hosts.map { RunLine(runId: run.runId, item: $0) }, as: format, streamed: false) { TableReport.deploy(run, details: details) }
-            case let .scan(run):
-                try Output.print(run: run, hosts: run.hosts.map { RunLine(runId: run.runId, item: $0) }, as: format, streamed: false) { TableReport.scan(run, details: details) }
-            }
-        }
-
-        /// A recorded run of any kind, as read.
-        enum ShownRun: Sendable {
-            case scan(ScanRun), exec(ExecRun), deploy(DeployRunRecord), discover(DiscoveryRun, id: String)
         }
     }
 

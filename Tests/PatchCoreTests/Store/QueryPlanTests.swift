@@ -107,6 +107,28 @@ struct QueryPlanTests {
         #expect(scans.isEmpty, "full scans of history-sized tables:\n\(scans.joined(separator: "\n"))")
     }
 
+    /// `history show` reads, of each host in the run, only the intervals that reach the run: by host and
+    /// sequence number. Searched by host alone (in package order, say), a host's every interval of a year is read.
+    @Test func aRunsHostsAreReadThroughTheSequenceIndexes() throws {
+        let history = try G.fresh()
+        // More hosts than a batch (`ScanRunOutline.batch`): the plan SQLite picks depends on how many hosts a query names.
+        let ids = try FindingIntervalsTests.record(FindingIntervalsTests.nights(4, hosts: ScanRunOutline.batch + 10, seed: 3), into: history)
+        let store = try HistoryStore(readOnly: history.store.path)
+        let reads = Captured()
+        try store.pool.read { db in db.trace { reads.add(String(describing: $0)) } }
+        let run = try store.run(id: ids[2])
+        #expect(run.hosts.count > ScanRunOutline.batch && run.hosts.contains { !$0.updates.isEmpty })
+        let searches = try store.pool.read { db in
+            try reads.statements.filter { $0.contains("finding") || $0.contains("unfixed") }.flatMap { sql in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: StatementArguments(Array(repeating: DatabaseValue.null, count: sql.filter { $0 == "?" }.count)))
+                    .map { $0["detail"] as String }.filter { $0.contains("_intervals") }
+            }
+        }
+        #expect(searches.count >= 3, "\(reads.statements)")
+        let other = searches.filter { !$0.contains("_intervals_by_seq (host=? AND last_seq>?)") }
+        #expect(other.isEmpty, "\(other)")
+    }
+
     @Test func theCheckSeesAFullScan() throws {
         let history = try G.fresh()
         try FindingIntervalsTests.record(FindingIntervalsTests.nights(2, hosts: 2, seed: 1), into: history)
