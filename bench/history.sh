@@ -4,7 +4,7 @@
 # project's generator (bench/HistoryGen, `patchctl-history-gen`, written through PatchCore's own
 # HistoryStore), keeps them in a cache, and measures on each, with the release build:
 #   - `patchctl report compliance` as table, JSON and HTML: wall seconds and peak RSS (/usr/bin/time),
-#   - `patchctl history --last 20` and `patchctl diff --since last`,
+#   - `patchctl history --last 20`, `patchctl diff --since last` and `history show` of the last run (JSON),
 #   - one nightly scan's write of every host (the generator times the `record` calls of each night: the
 #     last night's, and the distribution over all nights with the slowest and how many took over 2 s),
 #   - the database size (the file plus its -wal);
@@ -97,6 +97,11 @@ timed() {
 
 size_mb() { local total=0 f; for f in "$1" "$1-wal"; do [ -f "$f" ] && total=$((total + $(du -b "$f" | cut -f1))); done; echo $((total / 1048576)); }
 thousands() { echo "$1" | sed -e ':a' -e 's/\B[0-9]\{3\}\>/,&/' -e 'ta'; }
+# The id of the history's latest run, read with Python's sqlite3.
+last_run() {
+    python3 -c 'import sqlite3, sys; print(sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True).execute("SELECT id FROM runs ORDER BY started_at DESC, id DESC LIMIT 1").fetchone()[0])' "$1"
+}
+
 # The last migration a history database has had (GRDB's table), read with Python's sqlite3.
 last_migration() {
     python3 -c 'import sqlite3, sys; print(sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True).execute("SELECT identifier FROM grdb_migrations ORDER BY rowid DESC LIMIT 1").fetchone()[0])' "$1"
@@ -124,11 +129,14 @@ for size in $SIZES; do
     last20="$WALL s"
     timed "diff-$size" "$BIN" diff --since last --db "$db"
     diff="$WALL s / $RSS MB"
+    # `history show` of the last night's run as JSON: every host and finding, read and written a batch of hosts at a time.
+    timed "show-$size" "$BIN" history show "$(last_run "$db")" --db "$db" --output json
+    show="$WALL s / $RSS MB"
     write="$(field last_night_write_seconds "$db.out") s the last night"
     # Nights are not alike (a point release opens ten times an ordinary night's intervals): the distribution too.
     nightly=$(field night_write_seconds "$db.out")
     [ -z "$nightly" ] || write="$write; all nights $nightly; over 2 s: $(field nights_written_in_over_2s "$db.out")"
-    rows+=("| $(thousands "$hosts") hosts × $nights nights | $(thousands "$(field findings_written "$db.out")") | ${report[0]}; ${report[1]}; ${report[2]} (${TARGET_REPORT[$size]:-—}) | $last20 (≤ 0.1 s) | $write (${TARGET_WRITE[$size]:-—}) | $(size_mb "$db") MB (${TARGET_SIZE[$size]:-—}) | $diff | $(field seconds "$db.out") s |")
+    rows+=("| $(thousands "$hosts") hosts × $nights nights | $(thousands "$(field findings_written "$db.out")") | ${report[0]}; ${report[1]}; ${report[2]} (${TARGET_REPORT[$size]:-—}) | $last20 (≤ 0.1 s) | $write (${TARGET_WRITE[$size]:-—}) | $(size_mb "$db") MB (${TARGET_SIZE[$size]:-—}) | $diff | $show | $(field seconds "$db.out") s |")
 done
 
 migration="not measured"
@@ -197,8 +205,8 @@ result=$BENCH/results/history-$(date -u +%Y%m%dT%H%M%SZ).md
 {
     echo "History benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, $($BIN --version 2>/dev/null | head -1), seed $SEED"
     echo
-    echo "| history | findings written | compliance report (table; JSON; HTML: wall / peak RSS) | \`history --last 20\` | one nightly scan's write of every host | DB size | \`diff --since last\` | generation |"
-    echo "|---|---:|---|---|---|---|---|---:|"
+    echo "| history | findings written | compliance report (table; JSON; HTML: wall / peak RSS) | \`history --last 20\` | one nightly scan's write of every host | DB size | \`diff --since last\` | \`history show\` of the last night (JSON) | generation |"
+    echo "|---|---:|---|---|---|---|---|---|---:|"
     printf '%s\n' "${rows[@]}"
     echo
     echo "Targets in parentheses. Migration of the legacy (v9, per-run rows) history: $migration."
