@@ -84,8 +84,9 @@ struct TestProcessDeadlineTests {
         } throws: { error in
             "\(error)".contains("did not finish within")
         }
-        // Killed, not waited for: the run ends long before the program's 600 s.
-        #expect(ContinuousClock.now - started < .seconds(300))
+        // Killed, not waited for: left alone, the program would have run 600 s. (A loaded test run may take
+        // minutes to come back to this test, so nothing shorter is a fair bound.)
+        #expect(ContinuousClock.now - started < .seconds(590))
     }
 
     @Test func aProgramThatEndsInTimeGivesItsOutput() async throws {
