@@ -31,16 +31,22 @@ enum Output {
         try print(run, items: streamed ? [] : hosts, as: format, table: table)
     }
 
-    /// A recorded scan run read and printed a batch of hosts at a time (`ScanRunStream`): JSON and
-    /// NDJSON go out in 64 KiB writes as they are made; a table is laid out whole, as every table is.
+    /// A recorded scan run read and printed a batch of hosts at a time (`ScanRunStream`).
     static func print(streaming run: ScanRunStream, as format: OutputFormat, details: Bool) throws {
-        guard format != .table else {
+        try stream(table: format == .table) { try run.render(format, details: details, to: $0) }
+    }
+
+    /// A document `render` hands over piece by piece, to stdout: a table is text (neutralised, laid
+    /// out whole); JSON, NDJSON, CSV and HTML escape their own values and go out in 64 KiB writes as
+    /// they are made, never held whole.
+    static func stream(table: Bool, _ render: (@escaping (String) throws -> Void) throws -> Void) throws {
+        guard !table else {
             var text = ""
-            try run.render(.table, details: details) { text += $0 }
+            try render { text += $0 }
             return Terminal.write(text)
         }
         let buffer = ChunkBuffer { Terminal.writeDocument($0) }
-        try run.render(format, details: details) { buffer.append($0) }
+        try render { buffer.append($0) }
         buffer.flush()
     }
 

@@ -41,8 +41,7 @@ public struct ScanRunStream {
     public func render(_ format: OutputFormat, details: Bool, to output: @escaping (String) throws -> Void) throws {
         switch format {
         case .json:
-            let document = Document(outline: outline, hosts: Hosts(stream: self), summary: SummaryBox())
-            try PrettyJSONWriter(output).write(document)
+            try PrettyJSONWriter(output).write(Document(stream: self, summary: SummaryBox()))
             try output("\n")
         case .ndjson:
             try forEachBatch { hosts in
@@ -62,43 +61,38 @@ public struct ScanRunStream {
 
     /// `ScanRun`'s members, its hosts read as they are written and its summary added up meanwhile.
     private struct Document: StreamedJSON {
-        let outline: ScanRunOutline
-        let hosts: Hosts
+        let stream: ScanRunStream
         let summary: SummaryBox
 
         func encode(to encoder: any Encoder) throws {
+            let outline = stream.outline
             var container = encoder.container(keyedBy: ScanRun.CodingKeys.self)
             try container.encode(outline.runId, forKey: .runId)
             try container.encode(outline.kind, forKey: .kind)
             try container.encode(outline.startedAt, forKey: .startedAt)
             try container.encode(outline.finishedAt, forKey: .finishedAt)
-            try container.encode(Hosts.Written(hosts: hosts, summary: summary), forKey: .hosts)
+            try container.encode(Hosts(stream: stream, summary: summary), forKey: .hosts)
             try container.encode(summary, forKey: .summary)
         }
     }
 
-    /// The run's hosts for `PrettyJSONWriter`, read a batch at a time.
-    private struct Hosts {
+    /// The run's hosts for `PrettyJSONWriter`, a batch at a time, each batch also counted into the
+    /// summary, which comes after the hosts (the keys are sorted: "hosts" before "summary").
+    private struct Hosts: BatchedJSONArray {
         let stream: ScanRunStream
+        let summary: SummaryBox
 
-        /// What the writer writes: each batch also counted into the summary, which comes after
-        /// the hosts (the keys are sorted: "hosts" before "summary").
-        struct Written: BatchedJSONArray {
-            let hosts: Hosts
-            let summary: SummaryBox
-
-            func forEachBatch(_ body: ([any Encodable & Sendable]) throws -> Void) throws {
-                try hosts.stream.forEachBatch { batch in
-                    summary.tally.add(batch)
-                    try body(batch)
-                }
-                summary.complete = true
+        func forEachBatch(_ body: ([any Encodable & Sendable]) throws -> Void) throws {
+            try stream.forEachBatch { batch in
+                summary.tally.add(batch)
+                try body(batch)
             }
+            summary.complete = true
+        }
 
-            func encode(to encoder: any Encoder) throws {
-                var container = encoder.unkeyedContainer()
-                try forEachBatch { batch in for host in batch { try container.encode(host) } }
-            }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.unkeyedContainer()
+            try forEachBatch { batch in for host in batch { try container.encode(host) } }
         }
     }
 

@@ -90,10 +90,12 @@ public struct HistoryView {
 
     /// A whole scan run by id or unique id prefix.
     public func run(id: String) throws -> ScanRun {
-        let outline = try runOutline(id: id)
+        // Read as `history show` reads it: one run, one way of reading it.
+        let stream = try ScanRunStream(self, id: id)
+        let outline = stream.outline
         var hosts: [HostScan] = []
         hosts.reserveCapacity(outline.hosts.count)
-        for names in HistoryStore.chunked(outline.hosts, size: ScanRunOutline.batch) { hosts += try runHosts(of: outline.runId, named: names) }
+        try stream.forEachBatch { hosts += $0 }
         return ScanRun(runId: outline.runId, kind: outline.kind, startedAt: outline.startedAt, finishedAt: outline.finishedAt, hosts: hosts)
     }
 

@@ -107,18 +107,7 @@ struct ReportOutputOptions: ParsableArguments {
     /// `render` hands the document over piece by piece: it goes out in 64 KiB writes as it is made,
     /// never held whole. A file is written beside its name and renamed into place when complete.
     func emit(streaming render: (@escaping (String) throws -> Void) throws -> Void, headline: String) throws {
-        guard let outputFile else {
-            // Tables are text (neutralised, laid out whole); JSON, CSV and HTML escape their own values.
-            guard resolvedFormat != .table else {
-                var text = ""
-                try render { text += $0 }
-                return Terminal.write(text)
-            }
-            let buffer = ChunkBuffer { Terminal.writeDocument($0) }
-            try render { buffer.append($0) }
-            buffer.flush()
-            return
-        }
+        guard let outputFile else { return try Output.stream(table: resolvedFormat == .table, render) }
         let target = URL(fileURLWithPath: outputFile)
         let partial = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).\(getpid()).partial")
         guard FileManager.default.createFile(atPath: partial.path, contents: nil), let handle = FileHandle(forWritingAtPath: partial.path) else {
