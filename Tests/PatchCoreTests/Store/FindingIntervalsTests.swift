@@ -100,13 +100,14 @@ struct FindingIntervalsTests {
         return result
     }
 
-    /// Records nights the way scan and deploy do; returns each night's scan run id.
-    static func record(_ nights: [Night], into history: GeneratedHistory) throws -> [String] {
+    /// Records nights the way scan and deploy do, the first on day `first`; returns each night's scan run id.
+    static func record(_ nights: some Collection<Night>, into history: GeneratedHistory, fromDay first: Int = 0) throws -> [String] {
         var ids: [String] = []
         for (index, night) in nights.enumerated() {
-            ids.append(try history.scan(at: G.day(Double(index)), night.scans))
+            let day = Double(first + index)
+            ids.append(try history.scan(at: G.day(day), night.scans))
             for deploy in night.deploys where !deploy.installed.isEmpty {
-                try history.deploy(at: G.day(Double(index), hour: 12), policy: "security", host: deploy.host, installed: deploy.installed)
+                try history.deploy(at: G.day(day, hour: 12), policy: "security", host: deploy.host, installed: deploy.installed)
             }
         }
         return ids

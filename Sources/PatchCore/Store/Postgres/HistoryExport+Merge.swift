@@ -7,8 +7,8 @@ import GRDB
 /// What the two histories may share is decided before a row is copied, in the export's
 /// transaction, with every table locked against writers (controllers recording meanwhile wait):
 /// - runs: none of the source's may be there (a history merged twice is refused);
-/// - hosts: none scanned in both, nor retired in both (a host's scans are numbered in its own
-///   sequence, and the two sequences would collide);
+/// - hosts: one both scanned becomes one sequence of scans (`handOver`: one history's scans of it all
+///   before the other's); none retired in both, nor retired in one and scanned by the other since;
 /// - integer ids (intervals, events, exceptions, deferrals, retirements, feeds, library entries)
 ///   move past the target's largest, and so do the columns that refer to them;
 /// - the package library: an entry both hold with the same file is kept once; one with another
@@ -33,6 +33,8 @@ extension HistoryExport {
         var meta: [String: String]?
         /// What the merge kept of the target's or left out of the source's, for the summary.
         var notes: [String] = []
+        /// Hosts both histories scanned: what changes in the source's rows of them (`handOver`).
+        var source = SourceChanges()
 
         /// The columns a row of `skippedKeys` is known by.
         static let keyColumns = ["packages": ["name", "version", "platform", "architecture"], "approvals": ["policy", "package", "version"],
@@ -65,13 +67,34 @@ extension HistoryExport {
                 throw PatchError.store(path: target, message: "already holds \(both.count) of this history's \(sourceRuns.count) runs "
                                        + "(\(both.sorted().prefix(3).joined(separator: ", "))): it was exported or merged there before")
             }
-            let hostsSQL = "SELECT host FROM scan_hosts UNION SELECT host FROM host_retirements WHERE ended_at IS NULL"
-            let shared = Set(try String.fetchAll(db, sql: hostsSQL)).intersection(texts(try history.rows(hostsSQL, [])))
-            guard shared.isEmpty else {
-                let named = shared.sorted().prefix(5).joined(separator: ", ") + (shared.count > 5 ? ", …" : "")
-                throw PatchError.store(path: target, message: "\(shared.count) host(s) were scanned or are retired in both histories (\(named)): "
-                                       + "each history numbers a host's scans on its own, and merging two that scanned the same host is not supported")
+            func named(_ hosts: Set<String>) -> String { hosts.sorted().prefix(5).joined(separator: ", ") + (hosts.count > 5 ? ", …" : "") }
+            let retiredSQL = "SELECT host, retired_at FROM host_retirements WHERE ended_at IS NULL"
+            var retired = (mine: [String: Date](), theirs: [String: Date]())
+            for row in try Row.fetchAll(db, sql: retiredSQL) { retired.mine[row["host"]] = row["retired_at"] }
+            for row in try history.rows(retiredSQL, []) { retired.theirs[row["host"]] = row["retired_at"] }
+            let retiredInBoth = Set(retired.mine.keys).intersection(retired.theirs.keys)
+            guard retiredInBoth.isEmpty else {
+                throw PatchError.store(path: target, message: "\(retiredInBoth.count) host(s) are retired in both histories (\(named(retiredInBoth))): "
+                                       + "end one of the retirements (`patchctl hosts unretire`) before merging")
             }
+            // A host one history retired that the other scanned since: in one history, that scan would have ended the retirement.
+            let lastScanSQL = "SELECT MAX(started_at) AS at FROM run_hosts WHERE host = ? AND scan_seq IS NOT NULL"
+            for (host, at) in retired.mine.sorted(by: { $0.key < $1.key }) {
+                if let scanned = try history.rows(lastScanSQL, [host.databaseValue]).first?["at"] as Date?, scanned > at {
+                    throw PatchError.store(path: target, message: "\(host) is retired in this history since \(JSONOutput.timestamp(at)) and the target "
+                                           + "scanned it after that: end the retirement (`patchctl hosts unretire \(host)`) before merging")
+                }
+            }
+            for (host, at) in retired.theirs.sorted(by: { $0.key < $1.key }) {
+                if let scanned = try Row.fetchOne(db, sql: lastScanSQL, arguments: [host])?["at"] as Date?, scanned > at {
+                    throw PatchError.store(path: target, message: "\(host) is retired in the target since \(JSONOutput.timestamp(at)) and this history "
+                                           + "scanned it after that: end the retirement (`patchctl hosts unretire \(host)`) before merging")
+                }
+            }
+            // Hosts both scanned: one sequence of scans each (`handOver`).
+            let scannedSQL = "SELECT host FROM scan_hosts"
+            let shared = Set(try String.fetchAll(db, sql: scannedSQL)).intersection(texts(try history.rows(scannedSQL, [])))
+            try handOver(shared, from: db, into: history, plan: &plan)
         }
 
         // Advisory feeds: the target's own stand.

@@ -187,10 +187,14 @@ public enum HistoryExport {
                 }
                 return true
             }
+            // Rows of hosts both histories scanned change as `handOver` worked out.
+            let handedOver = plan.source.isEmpty || !SourceChanges.tables.contains(table.name) ? nil
+                : Dictionary(uniqueKeysWithValues: table.columns.enumerated().map { ($1.name, $0) })
             let rows = try Row.fetchCursor(db, sql: table.selectAll)
             while let row = try rows.next() {
                 if !skipped.isEmpty, skipped.contains(MergePlan.key(row, keyColumns)) { continue }
                 var values = try table.columns.enumerated().map { index, column in try CopyValue(row[index], column: column, table: table.name) }
+                if let handedOver, !(try plan.source.apply(to: &values, of: table, columns: handedOver)) { continue }
                 for (index, offset) in offsets {
                     if case let .integer(number) = values[index] { values[index] = .integer(number + offset) }
                 }

@@ -243,13 +243,110 @@ struct HistoryExportTests {
             }
         } throws: { "\($0)".contains("it was exported or merged there before") }
         let overlapping = try G.fresh()
-        try overlapping.scan(at: G.day(40), [G.host("host3", at: G.day(40), [G.update("zlib1g", "1:1.2.13.dfsg-1", "1:1.2.13.dfsg-1+deb12u1")])])
+        try overlapping.scan(at: G.day(10, hour: 9), [G.host("host3", at: G.day(10, hour: 9), [G.update("zlib1g", "1:1.2.13.dfsg-1", "1:1.2.13.dfsg-1+deb12u1")])])
         await #expect {
             try await PostgresHistory.with(location, environment: environment) { target in
                 try await HistoryExport.run(source: overlapping.store.path, to: target, user: "tester", merge: true)
             }
-        } throws: { "\($0)".contains("1 host(s) were scanned or are retired in both histories (host3)") }
+        } throws: { "\($0)".contains("both histories scanned host3 between") && "\($0)".contains("not interleaved") }
         #expect(try await server.admin("SELECT COUNT(*) FROM runs", database: "history") == runs)
+    }
+
+    /// What a history answers (`HistoryAnswers`: every scan run, the CVE exposures, a compliance
+    /// report) and what it holds of each host's scans (every column of the intervals but their ids, the
+    /// hosts' sequences), as text with each run id's random part left out: histories recorded apart
+    /// draw their own.
+    static func answers(_ store: HistoryStore) throws -> String {
+        let ids = try store.runs(limit: 1000).filter { $0.kind == .scan }.map(\.runId).sorted()
+        let answers = try HistoryAnswers(store, location: "history", runs: ids)
+        var text = try JSONOutput.encode(answers.runs, pretty: true) + "\n" + answers.exposures.map { withoutRandom("\($0)") }.sorted().joined(separator: "\n") + "\n" + answers.report
+        let intervals = "host, first_seq, last_seq, closed_seq, closed_reason, first_run, first_at, identity_key"
+        for (table, columns) in [("finding_intervals", intervals + ", package, architecture, installed_version, available_version, source, security, severity, "
+                                    + "cves_digest, version_first_run, version_first_at, version_first_security, advisories"),
+                                 ("unfixed_cve_intervals", intervals + ", cve, source_package, package, packages, severity, vendor_severity, cvss, kev, "
+                                    + "fixed_version, feed"),
+                                 ("run_hosts", "run_id, host, scan_seq"), ("scan_hosts", "host, last_seq, last_run, last_at, open_digest, prior_digest")] {
+            // By name: a PostgreSQL row's columns come in no particular order.
+            let names = columns.components(separatedBy: ", ")
+            let rows = try store.reading { db in try db.rows("SELECT \(columns) FROM \(table)", []) }
+            text += "\n" + rows.map { row in withoutRandom(names.map { "\(row[$0] as DatabaseValue)" }.joined(separator: " | ")) }.sorted().joined(separator: "\n")
+        }
+        return withoutRandom(text)
+    }
+
+    static func withoutRandom(_ text: String) -> String {
+        text.replacingOccurrences(of: #"(\d{8}T\d{6}Z)-[0-9a-f]{6}"#, with: "$1", options: .regularExpression)
+    }
+
+    /// Hosts one controller scanned for nine nights and another from then on (a handover): merged in
+    /// either order, the history answers as one that scanned them all along does. Findings open at
+    /// the handover go on or close for the reason recording gives, first sightings carry over, and
+    /// the merged history records on. Scans that interleave, or of a host the other history retired
+    /// since, are refused with nothing written.
+    @Test func hostsHandedOverBetweenControllersMergeIntoOneSequenceOfScans() async throws {
+        let server = try await PostgresServer()
+        let environment = ["PGPASSFILE": try server.passwordFile(), "HOME": "/nonexistent", "XDG_STATE_HOME": NSTemporaryDirectory()]
+        var nights = FindingIntervalsTests.nights(21, hosts: 6, seed: 7)
+        let last = nights.removeLast()
+        // From the handover on, host1's unfixed CVEs are gone, and the feed changed the others' KEV flag: the
+        // unfixed CVEs open at the handover are resolved or superseded there.
+        for night in 9..<nights.count {
+            for scan in nights[night].scans.indices {
+                nights[night].scans[scan].unfixedCVEs = nights[night].scans[scan].name == "host1" ? []
+                    : nights[night].scans[scan].unfixedCVEs.map { cve in
+                        var changed = cve
+                        changed.kev.toggle()
+                        return changed
+                    }
+            }
+        }
+        let whole = try G.fresh(), earlier = try G.fresh(), later = try G.fresh()
+        _ = try FindingIntervalsTests.record(nights, into: whole)
+        _ = try FindingIntervalsTests.record(nights[..<9], into: earlier)
+        _ = try FindingIntervalsTests.record(nights[9...], into: later, fromDay: 9)
+        let expected = try Self.answers(whole.store)
+        #expect(try Self.sqliteCount(later.store.path, "scan_hosts") == 6)
+        _ = try FindingIntervalsTests.record([last], into: whole, fromDay: 20)
+        let expectedOn = try Self.answers(whole.store)
+
+        for (name, first, second) in [("earlier-first", earlier, later), ("later-first", later, earlier)] {
+            try await server.createDatabase(name.replacingOccurrences(of: "-", with: "_"))
+            let location = try PostgresLocation(url: server.url(database: name.replacingOccurrences(of: "-", with: "_")))
+            let summary = try await PostgresHistory.with(location, environment: environment) { target in
+                _ = try await HistoryExport.run(source: first.store.path, to: target, user: "tester")
+                return try await HistoryExport.run(source: second.store.path, to: target, user: "tester", merge: true)
+            }
+            #expect(summary.notes.contains { $0.hasPrefix("hosts both histories scanned: 6") }, "\(name): \(summary.notes)")
+            let merged = try await HistoryStore.open(recording: location.description, environment: environment)
+            #expect(try Self.answers(merged) == expected, "\(name)")
+            // It records on as the one history does: the next night's changes are judged against the handover's end.
+            _ = try FindingIntervalsTests.record([last], into: G(store: merged, folder: whole.folder), fromDay: 20)
+            #expect(try Self.answers(merged) == expectedOn, "\(name), recording on")
+        }
+
+        // A history whose scans of host2 fall between two of the target's: refused, nothing written.
+        try await server.createDatabase("interleaved")
+        let location = try PostgresLocation(url: server.url(database: "interleaved"))
+        let between = try G.fresh()
+        try between.scan(at: G.day(4, hour: 9), [G.host("host2", at: G.day(4, hour: 9))])
+        try await PostgresHistory.with(location, environment: environment) { target in
+            _ = try await HistoryExport.run(source: earlier.store.path, to: target, user: "tester")
+        }
+        let runs = try await server.admin("SELECT COUNT(*) FROM runs", database: "interleaved")
+        await #expect {
+            try await PostgresHistory.with(location, environment: environment) { target in
+                try await HistoryExport.run(source: between.store.path, to: target, user: "tester", merge: true)
+            }
+        } throws: { "\($0)".contains("both histories scanned host2 between") }
+        // A host the target retired, scanned by the merged history since: refused, naming the step that ends it.
+        let retiring = try await HistoryStore.open(recording: location.description, environment: environment)
+        _ = try retiring.retire(hosts: ["host3"], reason: "left", by: "alice", at: G.day(9, hour: 6))
+        await #expect {
+            try await PostgresHistory.with(location, environment: environment) { target in
+                try await HistoryExport.run(source: later.store.path, to: target, user: "tester", merge: true)
+            }
+        } throws: { "\($0)".contains("patchctl hosts unretire host3") }
+        #expect(try await server.admin("SELECT COUNT(*) FROM runs", database: "interleaved") == runs)
     }
 
     @Test func theServerDyingMidwayLeavesNothingWrittenAndTheExportCanBeRepeated() async throws {
