@@ -56,53 +56,140 @@ extension HistoryExport {
         }
     }
 
-    /// One history's side of a shared host: how its rows are read (the source's SQLite snapshot, or
-    /// the target in the export's transaction).
-    private struct Side {
-        let name: String
-        let rows: (String, [DatabaseValue]) throws -> [Row]
+    /// What one history holds of a shared host, that its handover is worked out from: read for many
+    /// hosts at once (`load`), as one query per host and table was most of a large merge's time.
+    private struct HostRows {
+        /// Its scans: when the first began and the last finished, and the last's number.
+        var firstAt: Date?
+        var lastAt: Date?
+        var lastSeq: Int64 = 0
+        /// When its first scan (number 1) and its last began (the first by run id, and the last).
+        var firstScanStart: Date?
+        var lastScanStart: (run: String, at: Date)?
+        /// By interval table: the intervals its first scan opened, and those open at its last.
+        var firstIntervals: [String: [Row]] = [:]
+        var openIntervals: [String: [Row]] = [:]
+        /// What deployments installed on it, and when.
+        var installs: [(package: String, at: Date)] = []
+        /// Its finding intervals: id, version and the version's first sighting.
+        var versions: [Row] = []
+
+        /// The rows of `hosts` (a few hundred: one query each under the limit on bound values).
+        static func load(_ hosts: [String], _ rows: (String, [DatabaseValue]) throws -> [Row]) throws -> [String: HostRows] {
+            var result: [String: HostRows] = [:]
+            let list = databaseQuestionMarks(count: hosts.count), arguments = hosts.map(\.databaseValue)
+            for row in try rows("""
+                SELECT host, MIN(started_at) AS first_at, MAX(finished_at) AS last_at, MAX(scan_seq) AS last_seq FROM run_hosts
+                WHERE scan_seq IS NOT NULL AND host IN (\(list)) GROUP BY host
+                """, arguments) {
+                let host: String = row["host"]
+                result[host, default: HostRows()].firstAt = row["first_at"]
+                result[host]?.lastAt = row["last_at"]
+                result[host]?.lastSeq = row["last_seq"]
+            }
+            for row in try rows("SELECT host, run_id, started_at FROM run_hosts WHERE scan_seq = 1 AND host IN (\(list)) ORDER BY host, run_id", arguments) {
+                let host: String = row["host"]
+                if result[host]?.firstScanStart == nil { result[host]?.firstScanStart = row["started_at"] }
+            }
+            for row in try rows("""
+                SELECT h.host, h.run_id, h.started_at FROM run_hosts h JOIN scan_hosts s ON s.host = h.host AND h.scan_seq = s.last_seq
+                WHERE h.host IN (\(list))
+                """, arguments) {
+                let host: String = row["host"], run: String = row["run_id"]
+                if (result[host]?.lastScanStart?.run).map({ $0 < run }) ?? true { result[host]?.lastScanStart = (run, row["started_at"]) }
+            }
+            for table in [FindingIntervals.Table.findings, .unfixed] {
+                let identity = table.identity.joined(separator: ", ")
+                for row in try rows("""
+                    SELECT host, id, identity_key, last_seq, closed_seq, closed_reason, \(identity) FROM \(table.name) WHERE first_seq = 1 AND host IN (\(list))
+                    """, arguments) {
+                    result[row["host"]]?.firstIntervals[table.name, default: []].append(row)
+                }
+                for row in try rows("SELECT host, id, identity_key, \(identity) FROM \(table.name) WHERE closed_seq IS NULL AND host IN (\(list))", arguments) {
+                    result[row["host"]]?.openIntervals[table.name, default: []].append(row)
+                }
+            }
+            for row in try rows("SELECT host, package, at FROM deploy_packages WHERE outcome = 'installed' AND host IN (\(list))", arguments) {
+                result[row["host"]]?.installs.append((row["package"], row["at"]))
+            }
+            for row in try rows("""
+                SELECT id, host, package, available_version, \(HistoryStore.versionFirstColumns()) FROM finding_intervals WHERE host IN (\(list))
+                """, arguments) {
+                result[row["host"]]?.versions.append(row)
+            }
+            return result
+        }
     }
 
     /// Works out the handover of each host both histories scanned; the target's rows change in place
     /// (within the export's transaction), the source's as `plan.source` says while copied.
     static func handOver(_ hosts: Set<String>, from db: Database, into history: PostgresHistory, plan: inout MergePlan) throws {
         let target = history.location.description
-        let source = Side(name: "this history") { sql, arguments in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)) }
-        let held = Side(name: "the target") { sql, arguments in try history.rows(sql, arguments) }
-        let spanSQL = """
-            SELECT MIN(h.started_at) AS first_at, MAX(h.finished_at) AS last_at, MAX(h.scan_seq) AS last_seq
-            FROM run_hosts h WHERE h.host = ? AND h.scan_seq IS NOT NULL
-            """
         var handed = (later: 0, earlier: 0)
-        for host in hosts.sorted() {
-            guard let mine = try source.rows(spanSQL, [host.databaseValue]).first, let theirs = try held.rows(spanSQL, [host.databaseValue]).first,
-                  let myFirst = mine["first_at"] as Date?, let myLast = mine["last_at"] as Date?,
-                  let theirFirst = theirs["first_at"] as Date?, let theirLast = theirs["last_at"] as Date?
-            else { continue }
-            let sourceLater: Bool
-            if myFirst > theirLast {
-                sourceLater = true
-            } else if myLast < theirFirst {
-                sourceLater = false
-            } else {
-                throw PatchError.store(path: target, message: "both histories scanned \(host) between \(JSONOutput.timestamp(max(myFirst, theirFirst))) and "
-                                       + "\(JSONOutput.timestamp(min(myLast, theirLast))): a host's scans can be merged when one history's all come "
-                                       + "before the other's (one controller handed it over), not interleaved")
-            }
-            let (earlier, later) = sourceLater ? (held, source) : (source, held)
-            let last: Int64 = (sourceLater ? theirs : mine)["last_seq"]
-            let handover = try Handover(host: host, earlier: earlier, later: later, last: last)
-            if sourceLater {
-                handed.later += 1
-                try handover.applyWithSourceLater(to: history, plan: &plan)
-            } else {
-                handed.earlier += 1
-                try handover.applyWithSourceEarlier(to: history, plan: &plan)
+        var updates = TargetUpdates()
+        // A few hundred hosts at a time: what is read of them is held until they are worked out.
+        for chunk in HistoryStore.chunked(hosts.sorted(), size: 200) {
+            let sources = try HostRows.load(chunk) { sql, arguments in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)) }
+            let targets = try HostRows.load(chunk) { sql, arguments in try history.rows(sql, arguments) }
+            for host in chunk {
+                guard let mine = sources[host], let theirs = targets[host], let myFirst = mine.firstAt, let myLast = mine.lastAt,
+                      let theirFirst = theirs.firstAt, let theirLast = theirs.lastAt
+                else { continue }
+                let sourceLater: Bool
+                if myFirst > theirLast {
+                    sourceLater = true
+                } else if myLast < theirFirst {
+                    sourceLater = false
+                } else {
+                    throw PatchError.store(path: target, message: "both histories scanned \(host) between \(JSONOutput.timestamp(max(myFirst, theirFirst))) "
+                                           + "and \(JSONOutput.timestamp(min(myLast, theirLast))): a host's scans can be merged when one history's all "
+                                           + "come before the other's (one controller handed it over), not interleaved")
+                }
+                let handover = Handover(host: host, earlier: sourceLater ? theirs : mine, later: sourceLater ? mine : theirs)
+                if sourceLater {
+                    handed.later += 1
+                    try handover.applyWithSourceLater(to: history, plan: &plan, updates: &updates)
+                } else {
+                    handed.earlier += 1
+                    try handover.applyWithSourceEarlier(to: history, plan: &plan, updates: &updates)
+                }
             }
         }
+        try updates.flush(into: history)
         if handed.later + handed.earlier > 0 {
             plan.notes.append("hosts both histories scanned: \(handed.later + handed.earlier), numbered as one sequence of scans each "
                               + "(this history's after the target's: \(handed.later); before them: \(handed.earlier))")
+        }
+    }
+
+    /// Rows of the target's intervals that change, sent many to a statement: a handover of 1,000
+    /// hosts changes some 20,000, and one statement each was most of the merge's time.
+    private struct TargetUpdates {
+        /// By table and the columns set (their names, sorted): each row's id and values.
+        var rows: [String: [[String]: [(id: Int64, values: [DatabaseValue])]]] = [:]
+
+        /// The server's type of each column set (a VALUES list's parameters have none of their own).
+        static let types = ["last_seq": "BIGINT", "closed_seq": "BIGINT", "closed_reason": "BIGINT", "version_first_run": "TEXT",
+                            "version_first_at": "TEXT", "version_first_security": "BOOLEAN"]
+
+        mutating func add(_ table: String, id: Int64, _ values: [String: DatabaseValue]) {
+            let names = values.keys.sorted()
+            rows[table, default: [:]][names, default: []].append((id, names.map { values[$0]! }))
+        }
+
+        func flush(into history: PostgresHistory) throws {
+            for (table, sets) in rows.sorted(by: { $0.key < $1.key }) {
+                for (names, changes) in sets.sorted(by: { $0.key.joined() < $1.key.joined() }) {
+                    let row = "(CAST(? AS BIGINT), " + names.map { "CAST(? AS \(Self.types[$0]!))" }.joined(separator: ", ") + ")"
+                    for chunk in HistoryStore.chunked(changes, size: 1000) {
+                        _ = try history.rows("""
+                            UPDATE \(table) AS t SET \(names.map { "\($0) = v.\($0)" }.joined(separator: ", "))
+                            FROM (VALUES \(Array(repeating: row, count: chunk.count).joined(separator: ", "))) AS v(id, \(names.joined(separator: ", ")))
+                            WHERE t.id = v.id
+                            """, chunk.flatMap { [$0.id.databaseValue] + $0.values })
+                    }
+                }
+            }
         }
     }
 
@@ -118,29 +205,22 @@ extension HistoryExport {
         /// The later's finding intervals whose version the earlier saw first: id → its first sighting.
         var firstSightings: [Int64: [String: DatabaseValue]] = [:]
 
-        init(host: String, earlier: Side, later: Side, last: Int64) throws {
+        init(host: String, earlier: HostRows, later: HostRows) {
             self.host = host
+            let last = earlier.lastSeq
             self.last = last
-            let key = host.databaseValue
             let openEnd = FindingIntervals.openEnd
-            // The later's first scan of the host, and the earlier's last: what a closing is judged by.
-            let laterFirst = try later.rows("SELECT started_at FROM run_hosts WHERE host = ? AND scan_seq = 1 ORDER BY run_id LIMIT 1", [key]).first?["started_at"] as DatabaseValue?
-                ?? .null
-            let earlierLast = try earlier.rows("SELECT started_at FROM run_hosts WHERE host = ? AND scan_seq = ? ORDER BY run_id DESC LIMIT 1",
-                                               [key, last.databaseValue]).first?["started_at"] as DatabaseValue? ?? .null
             for table in [FindingIntervals.Table.findings, .unfixed] {
-                let identity = table.identity.joined(separator: ", ")
                 // The later's first scan saw what its intervals starting there hold.
                 var first: [Int64: (id: Int64, row: Row)] = [:]
                 var pendingNames = Set<String>()
-                for row in try later.rows("SELECT id, identity_key, last_seq, closed_seq, closed_reason, \(identity) FROM \(table.name) WHERE host = ? AND first_seq = 1",
-                                          [key]) {
+                for row in later.firstIntervals[table.name] ?? [] {
                     first[Self.identityKey(row, table)] = (row["id"], row)
                     pendingNames.insert(Self.name(row, table))
                 }
                 var open: [(id: Int64, set: [String: DatabaseValue])] = []
                 var gone: [(id: Int64, package: String, superseded: Bool)] = []
-                for row in try earlier.rows("SELECT id, identity_key, \(identity) FROM \(table.name) WHERE host = ? AND closed_seq IS NULL", [key]) {
+                for row in earlier.openIntervals[table.name] ?? [] {
                     let id: Int64 = row["id"]
                     if let match = first.removeValue(forKey: Self.identityKey(row, table)) {
                         // Seen alike on both sides of the handover: one interval, ending where the later's ends.
@@ -152,20 +232,11 @@ extension HistoryExport {
                         gone.append((id, row[table.identity[0]], pendingNames.contains(Self.name(row, table))))
                     }
                 }
-                // Closed by the later's first scan, for the reason recording gives (`FindingIntervals.record`).
+                // Closed by the later's first scan, for the reason recording gives (`FindingIntervals.record`): a
+                // deployment (recorded in either history) installed it between the earlier's last scan and that one.
                 var installed = Set<String>()
-                let packages = Set(gone.filter { !$0.superseded }.map(\.package))
-                if table.name == FindingIntervals.Table.findings.name, !packages.isEmpty {
-                    for side in [earlier, later] {
-                        for chunk in HistoryStore.chunked(packages.sorted()) {
-                            for row in try side.rows("""
-                                SELECT DISTINCT package FROM deploy_packages WHERE host = ? AND package IN (\(databaseQuestionMarks(count: chunk.count)))
-                                    AND outcome = 'installed' AND at <= ? AND at >= ?
-                                """, [key] + chunk.map(\.databaseValue) + [laterFirst, earlierLast]) {
-                                installed.insert(row["package"])
-                            }
-                        }
-                    }
+                if table.name == FindingIntervals.Table.findings.name, let from = earlier.lastScanStart?.at, let to = later.firstScanStart {
+                    for install in earlier.installs + later.installs where from <= install.at && install.at <= to { installed.insert(install.package) }
                 }
                 for closing in gone {
                     let reason: IntervalCloseReason = table.name == FindingIntervals.Table.findings.name
@@ -177,20 +248,19 @@ extension HistoryExport {
             }
             // A version the earlier saw is first seen there (its earliest sighting), as recording looks it up.
             var earliest: [String: (run: String, values: [String: DatabaseValue])] = [:]
-            for row in try earlier.rows("SELECT package, available_version, \(HistoryStore.versionFirstColumns()) FROM finding_intervals WHERE host = ?", [key]) {
+            for row in earlier.versions {
                 let version = (row["package"] as String) + "\n" + (row["available_version"] as String)
                 let run: String = row["version_first_run"]
                 if let known = earliest[version], known.run <= run { continue }
                 earliest[version] = (run, ["version_first_run": run.databaseValue, "version_first_at": row["version_first_at"] as DatabaseValue,
                                            "version_first_security": row["version_first_security"] as DatabaseValue])
             }
-            if !earliest.isEmpty {
-                for row in try later.rows("SELECT id, package, available_version FROM finding_intervals WHERE host = ?", [key]) {
-                    let id: Int64 = row["id"]
-                    guard continued[FindingIntervals.Table.findings.name]?.contains(id) != true,
-                          let seen = earliest[(row["package"] as String) + "\n" + (row["available_version"] as String)] else { continue }
-                    firstSightings[id] = seen.values
-                }
+            guard !earliest.isEmpty else { return }
+            for row in later.versions {
+                let id: Int64 = row["id"]
+                guard continued[FindingIntervals.Table.findings.name]?.contains(id) != true,
+                      let seen = earliest[(row["package"] as String) + "\n" + (row["available_version"] as String)] else { continue }
+                firstSightings[id] = seen.values
             }
         }
 
@@ -207,9 +277,9 @@ extension HistoryExport {
 
         /// The source is the later history: the target's open intervals of the host go on or close in
         /// place, its latest scan gives way to the source's, and the source's rows move past its numbers.
-        func applyWithSourceLater(to history: PostgresHistory, plan: inout MergePlan) throws {
+        func applyWithSourceLater(to history: PostgresHistory, plan: inout MergePlan, updates: inout TargetUpdates) throws {
             for (table, changes) in earlierOpen {
-                for change in changes { try Self.update(table, id: change.id, change.set, in: history) }
+                for change in changes { updates.add(table, id: change.id, change.set) }
             }
             _ = try history.rows("DELETE FROM scan_hosts WHERE host = ?", [host.databaseValue])
             plan.source.sequenceOffsets[host] = last
@@ -220,7 +290,7 @@ extension HistoryExport {
         /// The source is the earlier history: the target's rows of the host move past the source's
         /// numbers, the intervals the source's go on as are removed, and the source's open intervals
         /// go on or close as they are copied; the target's latest scan stands.
-        func applyWithSourceEarlier(to history: PostgresHistory, plan: inout MergePlan) throws {
+        func applyWithSourceEarlier(to history: PostgresHistory, plan: inout MergePlan, updates: inout TargetUpdates) throws {
             let host = host.databaseValue, offset = last.databaseValue, openEnd = FindingIntervals.openEnd.databaseValue
             _ = try history.rows("UPDATE run_hosts SET scan_seq = scan_seq + ? WHERE host = ? AND scan_seq IS NOT NULL", [offset, host])
             _ = try history.rows("UPDATE scan_hosts SET last_seq = last_seq + ? WHERE host = ?", [offset, host])
@@ -233,17 +303,11 @@ extension HistoryExport {
                     _ = try history.rows("DELETE FROM \(table) WHERE id IN (\(databaseQuestionMarks(count: chunk.count)))", chunk.map(\.databaseValue))
                 }
             }
-            for (id, values) in firstSightings { try Self.update(FindingIntervals.Table.findings.name, id: id, values, in: history) }
+            for (id, values) in firstSightings { updates.add(FindingIntervals.Table.findings.name, id: id, values) }
             for (table, changes) in earlierOpen {
                 for change in changes { plan.source.values[table, default: [:]][change.id] = change.set }
             }
             plan.source.skippedHosts["scan_hosts", default: []].insert(self.host)
-        }
-
-        static func update(_ table: String, id: Int64, _ values: [String: DatabaseValue], in history: PostgresHistory) throws {
-            let names = values.keys.sorted()
-            _ = try history.rows("UPDATE \(table) SET \(names.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?",
-                                 names.map { values[$0]! } + [id.databaseValue])
         }
     }
 }
