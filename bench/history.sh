@@ -26,6 +26,9 @@
 #   BENCH_HISTORY_PG_WRITE=1000x30 (empty: no figure) the generator writing that history through the same store code
 #       into a new database of that PostgreSQL cluster (one connection, loopback): the last night's write of every
 #       host and the mean night, beside the same history written to SQLite
+#   BENCH_HISTORY_MERGE=1000x30 (empty: no figure) two generated histories of the same hosts, the second's nights all
+#       after the first's, exported and merged into a database of that cluster in both orders (`history export --merge`,
+#       hosts handed over), and the two orders' compliance reports compared
 #   BENCH_HISTORY_BUILD=1 (0: use the release binaries as they are)   SWIFT=swift
 set -euo pipefail
 BENCH=$(cd "$(dirname "$0")" && pwd)
@@ -200,6 +203,35 @@ if [ -n "$PG_WRITE" ] && pg_cluster_possible; then
     pg_write_figure="$(thousands "$hosts") hosts × $nights nights: the last night's write $(field last_night_write_seconds "$WORK/pg-generate.out") s, mean night $(mean "$WORK/pg-generate.out") s, $(pg_sql "SELECT pg_database_size('generated') / 1048576" generated) MB, generator peak RSS $RSS MB (SQLite, the same history: $(field last_night_write_seconds "$sqlite_db.out") s, mean $(mean "$sqlite_db.out") s, $(size_mb "$sqlite_db") MB)"
 fi
 
+MERGE=${BENCH_HISTORY_MERGE-1000x30}
+merge_figure="not measured"
+if [ -n "$MERGE" ] && pg_cluster_possible; then
+    hosts=${MERGE%x*}
+    nights=${MERGE#*x}
+    [ -n "$PG_DATA" ] || pg_cluster_start "$WORK"
+    # Two controllers' histories of the same hosts, the second's nights all after the first's (a handover).
+    echo "bench: generating two $MERGE histories, one after the other, to merge" >&2
+    "$GEN" --db "$WORK/before.db" --hosts "$hosts" --nights "$nights" --seed "$SEED" --start 2025-11-01 >/dev/null
+    "$GEN" --db "$WORK/after.db" --hosts "$hosts" --nights "$nights" --seed "$SEED" --start "$(date -u -d "2025-11-01 + $nights days" +%F)" >/dev/null
+    merged_url="${PG_URL%/history*}/merged?sslmode=disable"
+    asof=$(date -u -d "2025-11-01 + $((2 * nights - 1)) days" +%F)
+    merge_times=() reports=()
+    for order in "before after" "after before"; do
+        set -- $order
+        pg_sql "DROP DATABASE IF EXISTS merged" postgres >/dev/null
+        pg_sql "CREATE DATABASE merged" postgres >/dev/null
+        timed merge-export "$BIN" history export --db "$WORK/$1.db" --to "$merged_url"
+        exported=$WALL
+        timed merge "$BIN" history export --db "$WORK/$2.db" --to "$merged_url" --merge
+        merge_times+=("$2 into $1: $WALL s, peak RSS $RSS MB (its export alone $exported s)")
+        # Run ids end in a random part of their own: left out, the two orders' reports must be the same.
+        reports+=("$("$BIN" report compliance --db "$merged_url" --as-of "$asof" --format json |
+            sed -e '/"database" :/d' -e 's/\(20[0-9]\{6\}T[0-9]\{6\}Z\)-[0-9a-f]\{6\}/\1/g' | md5sum | cut -c1-32)")
+    done
+    same=$([ "${reports[0]}" = "${reports[1]}" ] && echo "the same compliance report" || echo "DIFFERENT compliance reports")
+    merge_figure="$(thousands "$hosts") hosts × $nights nights each, every host handed over: ${merge_times[0]}; ${merge_times[1]}; both orders give $same"
+fi
+
 mkdir -p "$BENCH/results"
 result=$BENCH/results/history-$(date -u +%Y%m%dT%H%M%SZ).md
 {
@@ -214,5 +246,7 @@ result=$BENCH/results/history-$(date -u +%Y%m%dT%H%M%SZ).md
     echo "Export to PostgreSQL (\`history export --to\`): $export_figure."
     echo
     echo "Nightly writes into PostgreSQL (the generator through HistoryStore, loopback, no TLS): $pg_write_figure."
+    echo
+    echo "Merging a history whose hosts another controller scanned before (\`history export --merge\`, hosts handed over): $merge_figure."
 } | tee "$result"
 echo "bench: written to $result" >&2
