@@ -59,7 +59,8 @@ extension HistoryExport {
     /// What one history holds of a shared host, that its handover is worked out from: read for many
     /// hosts at once (`load`), as one query per host and table was most of a large merge's time.
     private struct HostRows {
-        /// Its scans: when the first began and the last finished, and the last's number.
+        /// Its scans: when the first began and the last finished, and the last's number (a history that
+        /// pruned them all: when the last was, from `scan_hosts`).
         var firstAt: Date?
         var lastAt: Date?
         var lastSeq: Int64 = 0
@@ -78,14 +79,21 @@ extension HistoryExport {
         static func load(_ hosts: [String], _ rows: (String, [DatabaseValue]) throws -> [Row]) throws -> [String: HostRows] {
             var result: [String: HostRows] = [:]
             let list = databaseQuestionMarks(count: hosts.count), arguments = hosts.map(\.databaseValue)
+            // The host's last number and time are its scan_hosts row's: a prune removes runs, not the count, and a
+            // history that pruned every scan of the host still knows when the last one was (its first and last).
+            for row in try rows("SELECT host, last_seq, last_at FROM scan_hosts WHERE host IN (\(list))", arguments) {
+                let host: String = row["host"]
+                result[host, default: HostRows()].lastSeq = row["last_seq"]
+                result[host]?.firstAt = row["last_at"]
+                result[host]?.lastAt = row["last_at"]
+            }
             for row in try rows("""
-                SELECT host, MIN(started_at) AS first_at, MAX(finished_at) AS last_at, MAX(scan_seq) AS last_seq FROM run_hosts
+                SELECT host, MIN(started_at) AS first_at, MAX(finished_at) AS last_at FROM run_hosts
                 WHERE scan_seq IS NOT NULL AND host IN (\(list)) GROUP BY host
                 """, arguments) {
                 let host: String = row["host"]
-                result[host, default: HostRows()].firstAt = row["first_at"]
+                result[host]?.firstAt = row["first_at"]
                 result[host]?.lastAt = row["last_at"]
-                result[host]?.lastSeq = row["last_seq"]
             }
             for row in try rows("SELECT host, run_id, started_at FROM run_hosts WHERE scan_seq = 1 AND host IN (\(list)) ORDER BY host, run_id", arguments) {
                 let host: String = row["host"]

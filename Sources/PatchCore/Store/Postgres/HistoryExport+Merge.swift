@@ -50,16 +50,18 @@ extension HistoryExport {
     }
 
     /// Decides what the copy of `db` into `history` adds, inside the export's transaction. Refuses a
-    /// target that holds runs unless `merge`, and anything the two histories cannot both keep.
+    /// target that holds runs or scanned hosts unless `merge`, and anything the two histories cannot both keep.
     static func plan(_ schema: PostgresSchema, from db: Database, into history: PostgresHistory, merge: Bool) throws -> MergePlan {
         var plan = MergePlan()
         let target = history.location.description
         func texts(_ rows: [Row]) -> Set<String> { Set(rows.map { $0[0] as String }) }
         let targetRuns = texts(try history.rows("SELECT id FROM runs", []))
-        if !targetRuns.isEmpty {
+        // A history that pruned all its runs still numbers its hosts' scans (scan_hosts): it holds a history too.
+        let targetHosts = try history.rows("SELECT COUNT(*) AS n FROM scan_hosts", []).first?["n"] as Int64? ?? 0
+        if !targetRuns.isEmpty || targetHosts > 0 {
             guard merge else {
-                throw PatchError.store(path: target, message: "already holds \(targetRuns.count) runs: export copies one SQLite history into an empty "
-                                       + "PostgreSQL history; --merge adds it to one that holds another's")
+                throw PatchError.store(path: target, message: "already holds \(targetRuns.count) runs of \(targetHosts) scanned hosts: export copies one "
+                                       + "SQLite history into an empty PostgreSQL history; --merge adds it to one that holds another's")
             }
             let sourceRuns = Set(try String.fetchAll(db, sql: "SELECT id FROM runs"))
             let both = sourceRuns.intersection(targetRuns)

@@ -349,6 +349,35 @@ struct HistoryExportTests {
         #expect(try await server.admin("SELECT COUNT(*) FROM runs", database: "interleaved") == runs)
     }
 
+    /// A history that pruned every scan of its hosts still numbered them: the later history's scans
+    /// follow that count, ordered by the last scan its `scan_hosts` remembers.
+    @Test func hostsWhoseEarlierScansWerePrunedAreHandedOverAfterThem() async throws {
+        let server = try await PostgresServer()
+        try await server.createDatabase("history")
+        let location = try PostgresLocation(url: server.url(database: "history"))
+        let environment = ["PGPASSFILE": try server.passwordFile(), "HOME": "/nonexistent", "XDG_STATE_HOME": NSTemporaryDirectory()]
+        let nights = FindingIntervalsTests.nights(12, hosts: 4, seed: 5)
+        let earlier = try G.fresh(), later = try G.fresh()
+        _ = try FindingIntervalsTests.record(nights[..<6], into: earlier)
+        let ids = try FindingIntervalsTests.record(nights[6...], into: later, fromDay: 6)
+        let counted = try earlier.store.rows("SELECT host, last_seq FROM scan_hosts")
+        _ = try earlier.store.prune(before: G.day(6), dryRun: false, user: "tester")
+        #expect(try Self.sqliteCount(earlier.store.path, "run_hosts") == 0 && (try Self.sqliteCount(earlier.store.path, "scan_hosts")) == 4)
+        let summary = try await PostgresHistory.with(location, environment: environment) { target in
+            _ = try await HistoryExport.run(source: earlier.store.path, to: target, user: "tester")
+            return try await HistoryExport.run(source: later.store.path, to: target, user: "tester", merge: true)
+        }
+        #expect(summary.notes.contains { $0.hasPrefix("hosts both histories scanned: 4") })
+        let merged = try await HistoryStore.open(recording: location.description, environment: environment)
+        for id in ids { #expect(try merged.run(id: id) == later.store.run(id: id), "\(id)") }
+        let before = Dictionary(uniqueKeysWithValues: counted.map { ($0["host"] as String, $0["last_seq"] as Int64) })
+        let own = try later.store.rows("SELECT host, last_seq FROM scan_hosts")
+        for row in try merged.rows("SELECT host, last_seq FROM scan_hosts") {
+            let host: String = row["host"]
+            #expect(row["last_seq"] as Int64 == before[host]! + (own.first { $0["host"] as String == host }?["last_seq"] as Int64? ?? -1), "\(host)")
+        }
+    }
+
     @Test func theServerDyingMidwayLeavesNothingWrittenAndTheExportCanBeRepeated() async throws {
         let (server, environment, location) = try await Self.server()
         let source = try Self.history()
