@@ -31,6 +31,13 @@ public enum IntervalCloseReason: String, Codable, Sendable, CaseIterable, Databa
         guard let code = Int64.fromDatabaseValue(dbValue) else { return nil }
         return allCases.first { $0.code == code }
     }
+
+    /// Why an interval of `table` closes at a scan: the scan still lists its name (`Table.named`) with
+    /// other attributes, or else, for a finding, a deployment installed it since the host's previous scan.
+    /// Recording and a merge's handover (`HistoryExport`) judge by this one rule.
+    static func closing(_ table: FindingIntervals.Table, superseded: Bool, deployed: Bool) -> IntervalCloseReason {
+        superseded ? .superseded : table.name != FindingIntervals.Table.findings.name ? .resolved : deployed ? .deployed : .fixedElsewhere
+    }
 }
 
 /// Findings and unfixed CVEs are stored as intervals of a host's successful scans, not as rows
@@ -595,7 +602,7 @@ enum FindingIntervals {
             let gone = keys.filter { !$0.superseded }.map(\.package)
             // Which of them a deployment installed since the host's previous scan: one query for all.
             let installed = gone.isEmpty ? [] : try deployed(db, host: sighting.host, packages: Set(gone), since: sighting)
-            return keys.map { $0.superseded ? .superseded : installed.contains($0.package) ? .deployed : .fixedElsewhere }
+            return keys.map { .closing(.findings, superseded: $0.superseded, deployed: installed.contains($0.package)) }
         }
         // An interval's CVE list is part of its identity (cves_digest) and stored once by it (cve_lists):
         // only a new interval can name a list not stored yet. The digest is the identity's last value (`Prepared.rows`).
@@ -604,7 +611,7 @@ enum FindingIntervals {
         try advance(db, .unfixed, at: sighting, rows: prepared.unfixed, keys: prepared.unfixedKeys, reads: reads, writes: &writes) { identities in
             identities.map { identity in
                 let key = (String.fromDatabaseValue(identity[0]) ?? "") + "\n" + (String.fromDatabaseValue(identity[1]) ?? "")
-                return stillOpen.contains(key) ? .superseded : .resolved
+                return .closing(.unfixed, superseded: stillOpen.contains(key), deployed: false)
             }
         }
     }
@@ -613,7 +620,7 @@ enum FindingIntervals {
     /// intervals hold, by "package\nversion": one query (finding_intervals_by_package) for a scan's
     /// new intervals, not one per interval.
     static func firstSightings(_ db: any HistoryWriter, host: String, packages: Set<String>) throws -> [String: [DatabaseValue]] {
-        var first: [String: [DatabaseValue]] = [:], firstRun: [String: String] = [:]
+        var first = EarliestSightings()
         var index = ColumnIndex()
         for chunk in HistoryStore.chunked(packages.sorted()) {
             // Stepped, not copied: every interval the host ever had of these packages.
@@ -622,14 +629,25 @@ enum FindingIntervals {
                 WHERE host = ? AND package IN (\(databaseQuestionMarks(count: chunk.count)))
                 """, [host.databaseValue] + chunk.map(\.databaseValue)) { whole in
                 let row = index(whole)
-                let version = (row["package"] as String) + "\n" + (row["available_version"] as String)
-                let run: String = row["version_first_run"]
-                if let known = firstRun[version], known <= run { return }
-                firstRun[version] = run
-                first[version] = [run.databaseValue, row["version_first_at"], row["version_first_security"]]
+                first.add(package: row["package"], version: row["available_version"], run: row["version_first_run"],
+                          at: row["version_first_at"], security: row["version_first_security"])
             }
         }
-        return first
+        return first.byVersion
+    }
+
+    /// The earliest first sighting of each version among a host's intervals (`HistoryStore.versionFirstColumns`):
+    /// by "package\nversion", its run, time and security flag, as a new interval of that version stores them.
+    struct EarliestSightings {
+        private(set) var byVersion: [String: [DatabaseValue]] = [:]
+        private var runs: [String: String] = [:]
+
+        mutating func add(package: String, version: String, run: String, at: DatabaseValue, security: DatabaseValue) {
+            let key = package + "\n" + version
+            if let known = runs[key], known <= run { return }
+            runs[key] = run
+            byVersion[key] = [run.databaseValue, at, security]
+        }
     }
 
     /// Which of `packages` a deployment installed on `host` between the host's previous scan (the

@@ -247,28 +247,23 @@ extension HistoryExport {
                     for install in earlier.installs + later.installs where from <= install.at && install.at <= to { installed.insert(install.package) }
                 }
                 for closing in gone {
-                    let reason: IntervalCloseReason = table.name == FindingIntervals.Table.findings.name
-                        ? (closing.superseded ? .superseded : installed.contains(closing.package) ? .deployed : .fixedElsewhere)
-                        : (closing.superseded ? .superseded : .resolved)
+                    let reason = IntervalCloseReason.closing(table, superseded: closing.superseded, deployed: installed.contains(closing.package))
                     open.append((closing.id, ["last_seq": last.databaseValue, "closed_seq": (last + 1).databaseValue, "closed_reason": reason.databaseValue]))
                 }
                 earlierOpen[table.name] = open
             }
             // A version the earlier saw is first seen there (its earliest sighting), as recording looks it up.
-            var earliest: [String: (run: String, values: [String: DatabaseValue])] = [:]
+            var earliest = FindingIntervals.EarliestSightings()
             for row in earlier.versions {
-                let version = (row["package"] as String) + "\n" + (row["available_version"] as String)
-                let run: String = row["version_first_run"]
-                if let known = earliest[version], known.run <= run { continue }
-                earliest[version] = (run, ["version_first_run": run.databaseValue, "version_first_at": row["version_first_at"] as DatabaseValue,
-                                           "version_first_security": row["version_first_security"] as DatabaseValue])
+                earliest.add(package: row["package"], version: row["available_version"], run: row["version_first_run"],
+                             at: row["version_first_at"], security: row["version_first_security"])
             }
-            guard !earliest.isEmpty else { return }
+            guard !earliest.byVersion.isEmpty else { return }
             for row in later.versions {
                 let id: Int64 = row["id"]
                 guard continued[FindingIntervals.Table.findings.name]?.contains(id) != true,
-                      let seen = earliest[(row["package"] as String) + "\n" + (row["available_version"] as String)] else { continue }
-                firstSightings[id] = seen.values
+                      let seen = earliest.byVersion[(row["package"] as String) + "\n" + (row["available_version"] as String)] else { continue }
+                firstSightings[id] = Dictionary(uniqueKeysWithValues: zip(["version_first_run", "version_first_at", "version_first_security"], seen))
             }
         }
 

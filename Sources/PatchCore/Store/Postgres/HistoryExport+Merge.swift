@@ -81,15 +81,14 @@ extension HistoryExport {
             }
             // A host one history retired that the other scanned since: in one history, that scan would have ended the retirement.
             let lastScanSQL = "SELECT MAX(started_at) AS at FROM run_hosts WHERE host = ? AND scan_seq IS NOT NULL"
-            for (host, at) in retired.mine.sorted(by: { $0.key < $1.key }) {
-                if let scanned = try history.rows(lastScanSQL, [host.databaseValue]).first?["at"] as Date?, scanned > at {
-                    throw PatchError.store(path: target, message: "\(host) is retired in this history since \(JSONOutput.timestamp(at)) and the target "
-                                           + "scanned it after that: end the retirement (`patchctl hosts unretire \(host)`) before merging")
-                }
-            }
-            for (host, at) in retired.theirs.sorted(by: { $0.key < $1.key }) {
-                if let scanned = try Row.fetchOne(db, sql: lastScanSQL, arguments: [host])?["at"] as Date?, scanned > at {
-                    throw PatchError.store(path: target, message: "\(host) is retired in the target since \(JSONOutput.timestamp(at)) and this history "
+            let sides: [(retired: [String: Date], named: String, other: String, lastScan: (String) throws -> Row?)] = [
+                (retired.mine, "this history", "the target", { try history.rows(lastScanSQL, [$0.databaseValue]).first }),
+                (retired.theirs, "the target", "this history", { try Row.fetchOne(db, sql: lastScanSQL, arguments: [$0]) }),
+            ]
+            for side in sides {
+                for (host, at) in side.retired.sorted(by: { $0.key < $1.key }) {
+                    guard let scanned = try side.lastScan(host)?["at"] as Date?, scanned > at else { continue }
+                    throw PatchError.store(path: target, message: "\(host) is retired in \(side.named) since \(JSONOutput.timestamp(at)) and \(side.other) "
                                            + "scanned it after that: end the retirement (`patchctl hosts unretire \(host)`) before merging")
                 }
             }
